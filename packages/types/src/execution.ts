@@ -1,0 +1,98 @@
+import { z } from "zod";
+import { DurationStatsSchema, functionSchema } from "./common.js";
+
+/** One failed item or chunk in a report. */
+export const ReportedErrorSchema = z.object({
+  /** Index of the failing item in the input; null when a whole chunk failed (a crashed worker). */
+  index: z.number().int().nonnegative().nullable(),
+  /** Input index range [first, last] of the chunk the error belongs to. */
+  range: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).nullable(),
+  code: z.string().min(1),
+  message: z.string(),
+});
+export type ReportedError = z.infer<typeof ReportedErrorSchema>;
+
+/** What really happened in a run. */
+export const ExecutionReportSchema = z.object({
+  mode: z.enum(["serial", "concurrent", "parallel"]),
+  workers: z.number().int().nonnegative(),
+  /** Chunk size used (the first one when adaptive); null in the calling thread. */
+  chunkSize: z.number().int().positive().nullable(),
+  adaptive: z.boolean(),
+  /** Items read from the input. */
+  items: z.number().int().nonnegative(),
+  succeeded: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  wallMs: z.number().finite().nonnegative(),
+  chunks: z.number().int().nonnegative(),
+  /** Duration of each chunk inside its worker, milliseconds. */
+  chunkMs: DurationStatsSchema,
+  /** Sum of the time workers spent running chunks, milliseconds. */
+  busyMs: z.number().finite().nonnegative(),
+  /** busyMs / (workers x wallMs), 0..1. */
+  utilisation: z.number().finite().min(0).max(1),
+  itemsPerSecond: z.number().finite().nonnegative(),
+  errors: z.array(ReportedErrorSchema),
+  aborted: z.boolean(),
+});
+export type ExecutionReport = z.infer<typeof ExecutionReportSchema>;
+
+export const ProgressSchema = z.object({
+  done: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative().optional(),
+  failed: z.number().int().nonnegative(),
+  elapsedMs: z.number().nonnegative(),
+  etaMs: z.number().nonnegative().optional(),
+});
+export type Progress = z.infer<typeof ProgressSchema>;
+
+/** Worker heap limits, as Node's `resourceLimits`. */
+export const ResourceLimitsSchema = z
+  .object({
+    maxOldGenerationSizeMb: z.number().positive().optional(),
+    maxYoungGenerationSizeMb: z.number().positive().optional(),
+    codeRangeSizeMb: z.number().positive().optional(),
+    stackSizeMb: z.number().positive().optional(),
+  })
+  .strict();
+
+/** Options of `createExecutor()`. */
+export const ExecutorOptionsSchema = z
+  .object({
+    /** `parallel` holds a pool of worker threads; `serial` runs in the calling thread. Default `parallel`. */
+    mode: z.enum(["parallel", "serial"]).optional(),
+    /** Worker threads in the pool (parallel mode). Required for parallel mode. */
+    workers: z.number().int().positive().max(1024).optional(),
+    /** Items awaiting at once in serial mode (for I/O-bound async tasks). Default 1. */
+    concurrency: z.number().int().positive().max(100_000).optional(),
+    /** Heap limits of each worker. */
+    resourceLimits: ResourceLimitsSchema.optional(),
+  })
+  .strict();
+export type ExecutorOptions = z.input<typeof ExecutorOptionsSchema>;
+
+/** Options of `map()` and `stream()`. */
+export const RunOptionsSchema = z
+  .object({
+    /** Items per task, or `"auto"` to adapt during the run. Default `"auto"`. */
+    chunkSize: z.union([z.number().int().positive(), z.literal("auto")]).optional(),
+    /** Yield results in input order (default) or as they complete. */
+    ordered: z.boolean().optional(),
+    /** Chunks in flight at once. Default 2 per worker. */
+    maxInFlight: z.number().int().positive().optional(),
+    /** `throw` (default): stop at the first failure. `collect`: finish every other item and report failures. */
+    onError: z.enum(["throw", "collect"]).optional(),
+    signal: z.instanceof(AbortSignal).optional(),
+    /** Fail a chunk that runs longer than this, milliseconds. */
+    chunkTimeoutMs: z.number().int().positive().optional(),
+    onProgress:
+      functionSchema<(progress: z.infer<typeof ProgressSchema>) => void>("a progress callback").optional(),
+    /** `auto` moves ArrayBuffers and typed arrays instead of copying them. Default `none`. */
+    transfer: z.enum(["auto", "none"]).optional(),
+    /** Target chunk duration window for adaptive chunking, milliseconds. Default [20, 200]. */
+    targetChunkMs: z.tuple([z.number().positive(), z.number().positive()]).optional(),
+    /** Number of items when the source's length is not known up front (helps adaptive chunking and ETA). */
+    totalItems: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+export type RunOptions = z.input<typeof RunOptionsSchema>;

@@ -1,0 +1,43 @@
+import { z } from "zod";
+import { RunOptionsSchema } from "./execution.js";
+import { ProbeOptionsSchema } from "./hardware.js";
+import { PlanConstraintsSchema } from "./plan.js";
+import { SpawnCostOptionsSchema } from "./spawn-cost.js";
+
+/** Options of `sampleTask()`. */
+export const SampleOptionsSchema = z
+  .object({
+    /** Fewest items to run. Default 3. */
+    minItems: z.number().int().positive().optional(),
+    /** Most items to run. Default 32. */
+    maxItems: z.number().int().positive().optional(),
+    /** Stop sampling once this much time was spent (after `minItems`, or after the first slow item), milliseconds. Default 60. */
+    budgetMs: z.number().positive().optional(),
+  })
+  .strict();
+export type SampleOptions = z.input<typeof SampleOptionsSchema>;
+
+/** Options of `optimize()`. */
+export const OptimizeOptionsSchema = PlanConstraintsSchema.extend({
+  sample: SampleOptionsSchema.optional(),
+  /** Use and write the plan cache. Default true. */
+  cache: z.boolean().optional(),
+  /** Cache folder (plans and spawn cost). */
+  cacheDir: z.string().min(1).optional(),
+  hardware: ProbeOptionsSchema.optional(),
+  spawnCost: SpawnCostOptionsSchema.omit({ hardware: true, cacheDir: true }).optional(),
+}).strict();
+export type OptimizeOptions = z.input<typeof OptimizeOptionsSchema>;
+
+/** Options of `execute()` and the optimizer's `stream()`. */
+export const ExecuteOptionsSchema = OptimizeOptionsSchema.extend(
+  RunOptionsSchema.pick({
+    ordered: true,
+    onError: true,
+    signal: true,
+    chunkTimeoutMs: true,
+    onProgress: true,
+    transfer: true,
+  }).shape,
+).strict();
+export type ExecuteOptions = z.input<typeof ExecuteOptionsSchema>;

@@ -1,0 +1,134 @@
+import { z } from "zod";
+import { ReasonSchema, WarningSchema } from "./common.js";
+import { HardwareProfileSchema } from "./hardware.js";
+import { SpawnCostProfileSchema } from "./spawn-cost.js";
+import { WorkloadSampleSchema } from "./workload.js";
+
+/**
+ * The predicted wall time of a run, term by term, milliseconds. Terms that do not
+ * apply to a mode are 0. `totalMs` is the predicted wall time; it is not the plain
+ * sum of the terms, since main-thread work overlaps worker computation.
+ */
+export const CostBreakdownSchema = z.object({
+  /** Worker start-up: fixed + per worker. */
+  startupMs: z.number().finite().nonnegative(),
+  /** Main thread's serial work: cloning inputs out and results back, dispatching each chunk. */
+  mainThreadMs: z.number().finite().nonnegative(),
+  /** Computation spread over the workers that really run at once. */
+  computeMs: z.number().finite().nonnegative(),
+  /** Extra time from more workers than usable cores (time slicing, cache thrash). */
+  oversubscriptionMs: z.number().finite().nonnegative(),
+  /** Per-chunk overhead inside the workers (task entry, result assembly), spread over workers. */
+  chunkOverheadMs: z.number().finite().nonnegative(),
+  /** Idle workers at the end of the run while the last chunks finish. */
+  imbalanceMs: z.number().finite().nonnegative(),
+  /** The first chunk must be cloned and sent before any worker computes. */
+  pipelineFillMs: z.number().finite().nonnegative(),
+  /** Predicted wall time. */
+  totalMs: z.number().finite().nonnegative(),
+});
+export type CostBreakdown = z.infer<typeof CostBreakdownSchema>;
+
+export const PredictionSchema = z.object({
+  /** Predicted wall time of this plan, milliseconds. */
+  wallMs: z.number().finite().nonnegative(),
+  /** Predicted wall time of a plain loop in the calling thread, milliseconds. */
+  serialMs: z.number().finite().nonnegative(),
+  /** serialMs / wallMs. */
+  speedup: z.number().finite().nonnegative(),
+  breakdown: CostBreakdownSchema,
+});
+export type Prediction = z.infer<typeof PredictionSchema>;
+
+/** The best configuration of another mode that the model weighed and did not take. */
+export const AlternativeSchema = z.object({
+  mode: z.enum(["serial", "concurrent", "parallel"]),
+  workers: z.number().int().nonnegative(),
+  chunkSize: z.number().int().positive().nullable(),
+  wallMs: z.number().finite().nonnegative(),
+  speedup: z.number().finite().nonnegative(),
+});
+export type Alternative = z.infer<typeof AlternativeSchema>;
+
+const PlanCommon = {
+  /** Items the plan is for; null when unknown (a stream). */
+  totalItems: z.number().int().nonnegative().nullable(),
+  predicted: PredictionSchema,
+  /** Why this plan, most important first. */
+  reasons: z.array(ReasonSchema),
+  warnings: z.array(WarningSchema),
+  /** How many configurations the search evaluated. */
+  candidatesEvaluated: z.number().int().nonnegative(),
+  /** Best configurations of the modes not chosen. */
+  alternatives: z.array(AlternativeSchema),
+};
+
+/** Run in the calling thread, one item after another. */
+export const SerialPlanSchema = z.object({ mode: z.literal("serial"), ...PlanCommon });
+/** Run in the calling thread with several items awaiting at once (I/O-bound tasks). */
+export const ConcurrentPlanSchema = z.object({
+  mode: z.literal("concurrent"),
+  concurrency: z.number().int().positive(),
+  ...PlanCommon,
+});
+/** Run on a pool of worker threads, chunked. */
+export const ParallelPlanSchema = z.object({
+  mode: z.literal("parallel"),
+  workers: z.number().int().positive(),
+  /** Items per task sent to a worker. */
+  chunkSize: z.number().int().positive(),
+  /** Chunks in flight at once (bounded so memory stays bounded). */
+  maxInFlight: z.number().int().positive(),
+  /** True when chunk sizes should adapt at run time (unknown item count or uncertain item times). */
+  adaptive: z.boolean(),
+  ...PlanCommon,
+});
+
+/** What to do: a discriminated union on `mode`. */
+export const PlanSchema = z.discriminatedUnion("mode", [
+  SerialPlanSchema,
+  ConcurrentPlanSchema,
+  ParallelPlanSchema,
+]);
+export type Plan = z.infer<typeof PlanSchema>;
+export type SerialPlan = z.infer<typeof SerialPlanSchema>;
+export type ConcurrentPlan = z.infer<typeof ConcurrentPlanSchema>;
+export type ParallelPlan = z.infer<typeof ParallelPlanSchema>;
+export type PlanMode = Plan["mode"];
+
+/** Limits the caller puts on a plan. */
+export const PlanConstraintsSchema = z
+  .object({
+    /** Most workers to use. Default: twice the usable cores (the search looks past them). */
+    maxWorkers: z.number().int().positive().max(1024).optional(),
+    /** Memory the run may use, bytes. Default: the hardware profile's usable memory. */
+    memoryBudgetBytes: z.number().positive().optional(),
+    /** Parallel must be at least this much faster than serial. Default 1.2. */
+    minSpeedup: z.number().finite().min(1).optional(),
+    /** Fix the chunk size instead of searching for it. */
+    chunkSize: z.number().int().positive().optional(),
+    /** Fix the worker count instead of searching for it. */
+    workers: z.number().int().positive().max(1024).optional(),
+  })
+  .strict();
+export type PlanConstraints = z.input<typeof PlanConstraintsSchema>;
+
+/** Everything `planExecution()` decides from: plain data, no I/O. */
+export const PlanInputSchema = z
+  .object({
+    hardware: HardwareProfileSchema,
+    spawnCost: SpawnCostProfileSchema,
+    workload: WorkloadSampleSchema,
+    constraints: PlanConstraintsSchema.optional(),
+  })
+  .strict();
+export type PlanInput = z.input<typeof PlanInputSchema>;
+
+/** One configuration for `predict()`. */
+export const PredictConfigSchema = z
+  .object({
+    workers: z.number().int().positive().max(1024),
+    chunkSize: z.number().int().positive(),
+  })
+  .strict();
+export type PredictConfig = z.infer<typeof PredictConfigSchema>;

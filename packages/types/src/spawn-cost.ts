@@ -1,0 +1,75 @@
+import { z } from "zod";
+import { MeasuredFigureSchema, PayloadKindSchema, TimestampSchema, WarningSchema } from "./common.js";
+import { HardwareProfileSchema } from "./hardware.js";
+
+/** Cost of moving one item of a payload kind to a worker and its result back. */
+export const CloneCostSchema = z.object({
+  /** Fixed cost per item, microseconds (round trip, both directions). */
+  perItemUs: MeasuredFigureSchema,
+  /** Cost per byte of structured-clone serialised size, nanoseconds (round trip). */
+  perByteNs: MeasuredFigureSchema,
+});
+export type CloneCost = z.infer<typeof CloneCostSchema>;
+
+/** What the figures are valid for: a cached profile is reused only when every field matches. */
+export const MachineKeySchema = z.object({
+  cpuModel: z.string().nullable(),
+  logicalCores: z.number().int().positive(),
+  usableCores: z.number().int().positive(),
+  quotaCpus: z.number().positive().nullable(),
+  platform: z.string().min(1),
+  arch: z.string().min(1),
+  node: z.string().min(1),
+  tinypool: z.string().min(1),
+});
+export type MachineKey = z.infer<typeof MachineKeySchema>;
+
+/** What parallelism costs on this machine. Produced by `measureSpawnCost()`. */
+export const SpawnCostProfileSchema = z.object({
+  schemaVersion: z.literal(1),
+  /** When the figures were measured (kept when read back from the cache). */
+  measuredAt: TimestampSchema,
+  /** Wall time of the measurement, or of the cache read when `source` is `cached`, in milliseconds. */
+  durationMs: z.number().finite().nonnegative(),
+  /** `measured` (fresh), `cached` (read from `cachePath`) or `estimated` (measuring failed; documented defaults). */
+  source: z.enum(["measured", "cached", "estimated"]),
+  cachePath: z.string().nullable(),
+  machineKey: MachineKeySchema,
+  workerStart: z.object({
+    /** Pool creation to the first worker answering, fixed part, milliseconds. */
+    fixedMs: MeasuredFigureSchema,
+    /** Each further worker started alongside, milliseconds. */
+    perWorkerMs: MeasuredFigureSchema,
+  }),
+  dispatch: z.object({
+    /** One empty task at a time through the pool: submit to resolve, microseconds. */
+    latencyUs: MeasuredFigureSchema,
+    /** Empty tasks with many in flight: main-thread cost per task, microseconds. */
+    throughputUs: MeasuredFigureSchema,
+  }),
+  /** Structured-clone cost for each payload kind. */
+  clone: z.record(PayloadKindSchema, CloneCostSchema),
+  warnings: z.array(WarningSchema),
+});
+export type SpawnCostProfile = z.infer<typeof SpawnCostProfileSchema>;
+
+/** Options of `measureSpawnCost()`. */
+export const SpawnCostOptionsSchema = z
+  .object({
+    /** Time budget for a cold measurement, milliseconds. Default 600. */
+    budgetMs: z.number().int().positive().max(600_000).optional(),
+    /** Read and write the on-disk cache. Default true. */
+    cache: z.boolean().optional(),
+    /** Ignore a cached profile and measure again (the cache is still written). */
+    refresh: z.boolean().optional(),
+    /** Cache folder; default `$AMORSIZE_CACHE_DIR`, `$XDG_CACHE_HOME/amorsize`, `~/.cache/amorsize`. */
+    cacheDir: z.string().min(1).optional(),
+    /** How long a cached profile stays valid, milliseconds. Default 7 days. */
+    ttlMs: z.number().int().positive().optional(),
+    /** Largest pool size to time for start-up; default usable cores + 1 (at least 3). */
+    maxWorkers: z.number().int().positive().max(256).optional(),
+    /** A hardware profile to key the cache with; probed when absent. */
+    hardware: HardwareProfileSchema.optional(),
+  })
+  .strict();
+export type SpawnCostOptions = z.input<typeof SpawnCostOptionsSchema>;

@@ -1,0 +1,79 @@
+import type { z } from "zod";
+
+/** Renders a received value briefly for an error message. */
+function describeValue(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (typeof value === "function") return "a function";
+  if (typeof value === "string")
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value !== "object" || value === null) return String(value);
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 60 ? `${text.slice(0, 60)}...` : text;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): { found: boolean; value: unknown } {
+  let current: unknown = root;
+  for (const key of path) {
+    if (current === null || typeof current !== "object" || !(key in (current as object))) {
+      return { found: false, value: undefined };
+    }
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return { found: true, value: current };
+}
+
+function formatPath(label: string, path: readonly PropertyKey[]): string {
+  let out = label;
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else if (typeof key === "string" && /^[A-Za-z_$][\w$]*$/.test(key)) out += out ? `.${key}` : key;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out || "(root)";
+}
+
+/**
+ * Turns a zod failure into one readable line per issue, `path: message, got value`,
+ * e.g. `options.maxWorkers: Too small: expected number to be >0, got -1`.
+ */
+export function formatZodError(error: z.ZodError, label = "", input?: unknown): string[] {
+  return error.issues.map((issue) => {
+    const path = formatPath(label, issue.path);
+    let message = issue.message;
+    if (issue.code === "unrecognized_keys") {
+      message = `Unknown option${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+    } else if (input !== undefined) {
+      const at = valueAt(input, issue.path);
+      if (at.found || issue.path.length === 0) message += `, got ${describeValue(at.value)}`;
+    }
+    return `${path}: ${message}`;
+  });
+}
+
+/** A public input failed its schema. `issues` holds one `path: message` line per problem. */
+export class AmorsizeValidationError extends TypeError {
+  readonly code = "AMORSIZE_INVALID_INPUT" as const;
+  override readonly name = "AmorsizeValidationError";
+  readonly issues: readonly string[];
+
+  constructor(issues: readonly string[], options?: { cause?: unknown }) {
+    super(issues.length === 1 ? issues[0] : `Invalid input:\n  ${issues.join("\n  ")}`, options);
+    this.issues = issues;
+  }
+}
+
+/**
+ * Validates a public input against its schema and returns the parsed value, or
+ * throws an `AmorsizeValidationError` naming every bad path, prefixed with `label`
+ * (`"options"`, `"task"`, ...).
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, label: string): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new AmorsizeValidationError(formatZodError(result.error, label, input), { cause: result.error });
+}

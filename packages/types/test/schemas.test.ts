@@ -1,0 +1,205 @@
+import { describe, expect, it } from "@jest/globals";
+import type { z } from "zod";
+import {
+  AmorsizeValidationError,
+  ExecuteOptionsSchema,
+  ExecutionReportSchema,
+  ExecutorOptionsSchema,
+  HardwareProfileSchema,
+  OptimizeOptionsSchema,
+  PlanConstraintsSchema,
+  PlanSchema,
+  ProbeOptionsSchema,
+  parseInput,
+  RunOptionsSchema,
+  SampleOptionsSchema,
+  SpawnCostOptionsSchema,
+  SpawnCostProfileSchema,
+  TaskRefSchema,
+  WorkloadSampleSchema,
+} from "../src/index.js";
+import {
+  hardwareExample,
+  planExample,
+  reportExample,
+  spawnCostExample,
+  workloadExample,
+} from "./examples.js";
+
+/** Parses and returns the `path: message` lines of the failure. */
+function issuesOf(schema: z.ZodType, value: unknown, label = "input"): string[] {
+  try {
+    parseInput(schema, value, label);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AmorsizeValidationError);
+    return [...(error as AmorsizeValidationError).issues];
+  }
+  throw new Error("expected the input to be rejected");
+}
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+describe("realistic examples are accepted", () => {
+  it.each([
+    ["HardwareProfile", HardwareProfileSchema, hardwareExample],
+    ["SpawnCostProfile", SpawnCostProfileSchema, spawnCostExample],
+    ["WorkloadSample", WorkloadSampleSchema, workloadExample],
+    ["Plan", PlanSchema, planExample],
+    ["ExecutionReport", ExecutionReportSchema, reportExample],
+  ] as const)("%s", (_name, schema, example) => {
+    expect(schema.parse(example)).toEqual(example);
+  });
+
+  it("TaskRef fills the default export and accepts a URL", () => {
+    expect(TaskRefSchema.parse({ module: "./hash.js" })).toEqual({ module: "./hash.js", export: "default" });
+    const url = new URL("file:///tmp/hash.js");
+    expect(TaskRefSchema.parse({ module: url, export: "sha256" })).toEqual({ module: url, export: "sha256" });
+  });
+
+  it("serial and concurrent plans are members of the union", () => {
+    const {
+      workers: _w,
+      chunkSize: _c,
+      maxInFlight: _m,
+      adaptive: _a,
+      ...common
+    } = planExample as Extract<typeof planExample, { mode: "parallel" }>;
+    expect(PlanSchema.parse({ ...common, mode: "serial" }).mode).toBe("serial");
+    expect(PlanSchema.parse({ ...common, mode: "concurrent", concurrency: 16 }).mode).toBe("concurrent");
+  });
+
+  it("option objects accept their documented fields", () => {
+    expect(() =>
+      ProbeOptionsSchema.parse({ root: "/tmp/x", refresh: true, sampleLoad: false }),
+    ).not.toThrow();
+    expect(() => SpawnCostOptionsSchema.parse({ budgetMs: 500, cache: false, ttlMs: 1000 })).not.toThrow();
+    expect(() => PlanConstraintsSchema.parse({ maxWorkers: 4, minSpeedup: 1.5 })).not.toThrow();
+    expect(() =>
+      ExecutorOptionsSchema.parse({ workers: 2, resourceLimits: { maxOldGenerationSizeMb: 64 } }),
+    ).not.toThrow();
+    expect(() =>
+      RunOptionsSchema.parse({
+        chunkSize: "auto",
+        onError: "collect",
+        signal: new AbortController().signal,
+        onProgress: () => {},
+      }),
+    ).not.toThrow();
+    expect(() => SampleOptionsSchema.parse({ minItems: 2, maxItems: 10, budgetMs: 50 })).not.toThrow();
+    expect(() =>
+      OptimizeOptionsSchema.parse({ maxWorkers: 2, sample: { maxItems: 5 }, cache: false }),
+    ).not.toThrow();
+    expect(() =>
+      ExecuteOptionsSchema.parse({ maxWorkers: 2, onError: "collect", ordered: false }),
+    ).not.toThrow();
+  });
+});
+
+describe("malformed inputs are rejected with a message naming the path", () => {
+  it("a wrong type names the field and the value", () => {
+    const bad = clone(hardwareExample) as unknown as { cores: { logical: { value: unknown } } };
+    bad.cores.logical.value = "two";
+    expect(issuesOf(HardwareProfileSchema, bad, "hardware")).toEqual([
+      'hardware.cores.logical.value: Invalid input: expected number, received string, got "two"',
+    ]);
+  });
+
+  it("a missing field", () => {
+    const { memory: _m, ...bad } = clone(hardwareExample);
+    expect(issuesOf(HardwareProfileSchema, bad, "hardware")).toEqual([
+      "hardware.memory: Invalid input: expected object, received undefined",
+    ]);
+  });
+
+  it("a negative number", () => {
+    expect(issuesOf(PlanConstraintsSchema, { maxWorkers: -1 }, "options")).toEqual([
+      "options.maxWorkers: Too small: expected number to be >0, got -1",
+    ]);
+  });
+
+  it("a non-integer", () => {
+    expect(issuesOf(ExecutorOptionsSchema, { workers: 1.5 }, "options")).toEqual([
+      "options.workers: Invalid input: expected int, received number, got 1.5",
+    ]);
+  });
+
+  it("an unknown option is named", () => {
+    expect(issuesOf(RunOptionsSchema, { chunksize: 4 }, "options")).toEqual([
+      'options: Unknown option "chunksize"',
+    ]);
+  });
+
+  it("a wrong enum value", () => {
+    expect(issuesOf(RunOptionsSchema, { onError: "ignore" }, "options")).toEqual([
+      'options.onError: Invalid option: expected one of "throw"|"collect", got "ignore"',
+    ]);
+  });
+
+  it("a non-function callback", () => {
+    expect(issuesOf(RunOptionsSchema, { onProgress: 3 }, "options")).toEqual([
+      "options.onProgress: Expected a progress callback (a function), got 3",
+    ]);
+  });
+
+  it("an unknown plan mode", () => {
+    const bad = { ...clone(planExample), mode: "gpu" };
+    expect(issuesOf(PlanSchema, bad, "plan")).toEqual([
+      "plan.mode: Invalid discriminator value. Expected 'serial' | 'concurrent' | 'parallel', got \"gpu\"",
+    ]);
+  });
+
+  it("an estimated figure without a reason", () => {
+    const bad = clone(spawnCostExample);
+    bad.workerStart.fixedMs = { value: 30, provenance: "estimated", samples: 0, spread: null };
+    expect(issuesOf(SpawnCostProfileSchema, bad, "profile")).toEqual([
+      "profile.workerStart.fixedMs.reason: An estimated figure must say why (reason)",
+    ]);
+  });
+
+  it("an unknown payload kind in the clone table", () => {
+    const bad = clone(spawnCostExample) as unknown as { clone: Record<string, unknown> };
+    bad.clone.bigint = bad.clone.number;
+    expect(issuesOf(SpawnCostProfileSchema, bad, "profile")[0]).toMatch(/^profile\.clone/);
+  });
+
+  it("an empty module and an empty export", () => {
+    expect(issuesOf(TaskRefSchema, { module: "", export: "" }, "task")).toEqual([
+      'task.module: Expected a module path or file URL, got ""',
+      'task.export: Too small: expected string to have >=1 characters, got ""',
+    ]);
+  });
+
+  it("a bad timestamp", () => {
+    const bad = { ...clone(workloadExample) };
+    const hw = { ...clone(hardwareExample), probedAt: "yesterday" };
+    expect(issuesOf(HardwareProfileSchema, hw, "hardware")).toEqual([
+      'hardware.probedAt: Invalid ISO datetime, got "yesterday"',
+    ]);
+    expect(WorkloadSampleSchema.safeParse({ ...bad, cpuToWall: Number.NaN }).success).toBe(false);
+  });
+
+  it("a utilisation above 1 and an error without a code", () => {
+    const bad = { ...clone(reportExample), utilisation: 1.5 };
+    bad.errors = [{ index: 1, range: null, code: "", message: "x" }];
+    expect(issuesOf(ExecutionReportSchema, bad, "report")).toEqual([
+      "report.utilisation: Too small: expected number to be <=1, got 1.5".replace("Too small", "Too big"),
+      'report.errors[0].code: Too small: expected string to have >=1 characters, got ""',
+    ]);
+  });
+
+  it("several problems give one line each and a combined message", () => {
+    try {
+      parseInput(PlanConstraintsSchema, { maxWorkers: 0, minSpeedup: 0.5 }, "options");
+      throw new Error("not rejected");
+    } catch (error) {
+      const e = error as AmorsizeValidationError;
+      expect(e.code).toBe("AMORSIZE_INVALID_INPUT");
+      expect(e.name).toBe("AmorsizeValidationError");
+      expect(e.issues).toHaveLength(2);
+      expect(e.message).toBe(
+        "Invalid input:\n  options.maxWorkers: Too small: expected number to be >0, got 0\n  options.minSpeedup: Too small: expected number to be >=1, got 0.5",
+      );
+      expect(e.cause).toBeDefined();
+    }
+  });
+});

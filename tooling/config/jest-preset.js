@@ -1,0 +1,37 @@
+// Shared Jest configuration. Packages call createJestConfig(import.meta.url)
+// from their own jest.config.js so that <rootDir> is the package folder.
+import { fileURLToPath } from "node:url";
+
+const cacheDirectory = fileURLToPath(new URL("../../node_modules/.cache/jest", import.meta.url));
+
+/**
+ * @param {string} packageConfigUrl import.meta.url of the package's jest.config.js
+ * @param {import("jest").Config} [overrides]
+ * @returns {import("jest").Config}
+ */
+export function createJestConfig(packageConfigUrl, overrides = {}) {
+  return {
+    rootDir: fileURLToPath(new URL(".", packageConfigUrl)),
+    testEnvironment: "node",
+    // Keep Jest's transform cache inside the repository, not in /tmp.
+    cacheDirectory,
+    extensionsToTreatAsEsm: [".ts"],
+    moduleFileExtensions: ["ts", "js", "mjs", "json"],
+    transform: {
+      "^.+\\.ts$": [
+        "@swc/jest",
+        {
+          jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+          module: { type: "es6" },
+          sourceMaps: "inline",
+        },
+      ],
+    },
+    // Sources import siblings as "./x.js" (NodeNext); under Jest they are .ts files.
+    moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
+    testMatch: ["<rootDir>/src/**/*.test.ts", "<rootDir>/test/**/*.test.ts"],
+    testPathIgnorePatterns: ["/node_modules/", "/dist/"],
+    testTimeout: 30_000,
+    ...overrides,
+  };
+}
