@@ -139,6 +139,8 @@ export const ProbeOptionsSchema = z
         freeMemory: z.number().nonnegative().optional(),
         constrainedMemory: z.number().nonnegative().optional(),
         loadavg: z.tuple([z.number(), z.number(), z.number()]).optional(),
+        /** Environment variables read for container hints (`KUBERNETES_SERVICE_HOST`). Default `process.env`. */
+        env: z.record(z.string(), z.string()).optional(),
       })
       .strict()
       .optional(),

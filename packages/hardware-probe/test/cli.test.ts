@@ -1,0 +1,94 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { HardwareProfileSchema } from "@amorsize/types";
+import { describe, expect, it } from "@jest/globals";
+import { distDir, fixtureRoot } from "./helpers.js";
+
+const cli = join(distDir, "cli.js");
+
+function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe("amorsize-probe", () => {
+  it("--json prints a schema-valid profile", async () => {
+    const { code, stdout, stderr } = await run("--json");
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const profile = HardwareProfileSchema.parse(JSON.parse(stdout));
+    expect(profile.cores.usable.value).toBeGreaterThanOrEqual(1);
+  });
+
+  it("prints a table with a row per figure by default", async () => {
+    const [{ code, stdout, stderr }, json] = await Promise.all([run(), run("--json")]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const profile = HardwareProfileSchema.parse(JSON.parse(json.stdout));
+    const row = (name: string, value: string, source: string) =>
+      expect(stdout).toMatch(
+        new RegExp(
+          `^  ${name} +${value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} +${source.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`,
+          "m",
+        ),
+      );
+    row("logical", String(profile.cores.logical.value), profile.cores.logical.source);
+    row("physical", String(profile.cores.physical.value), profile.cores.physical.source);
+    row("usable", String(profile.cores.usable.value), `bounded by ${profile.cores.usable.source}`);
+    for (const title of ["machine", "cores", "memory", "load"])
+      expect(stdout).toMatch(new RegExp(`^${title}$`, "m"));
+    expect(stdout).toMatch(/^ {2}cpu quota +/m);
+    expect(stdout).toMatch(/^ {2}cgroup limit +/m);
+    expect(stdout).toMatch(
+      /^usable cores rule: min\(affinity, cpuset, quota rounded half up, physical cores\)/m,
+    );
+  });
+
+  it("--root reads a fixture tree", async () => {
+    const { code, stdout } = await run("--json", "--root", fixtureRoot("v2-quota"));
+    expect(code).toBe(0);
+    const profile = HardwareProfileSchema.parse(JSON.parse(stdout));
+    expect(profile.cores.quota).toEqual({
+      cpus: 1.5,
+      source: "cgroup v2 cpu.max",
+      cgroupPath: "/app.slice/worker.service",
+    });
+    expect(profile.memory.usable).toEqual({
+      value: 512 * 1024 * 1024,
+      source: "cgroup v2 memory.high less usage",
+    });
+  });
+
+  it("--help prints the usage and exits 0", async () => {
+    const { code, stdout, stderr } = await run("--help");
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    expect(stdout).toMatch(/^Usage: amorsize-probe \[options\]/);
+    expect(stdout).toContain("--json");
+  });
+
+  it("an unknown flag exits 1 with one line on stderr", async () => {
+    const { code, stdout, stderr } = await run("--bogus");
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(stderr.endsWith("\n")).toBe(true);
+    expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+    expect(stderr).toMatch(/^amorsize-probe: Unknown option '--bogus'.* \(see --help\)\n$/);
+  });
+
+  it("a missing --root value exits 1 with one line", async () => {
+    const { code, stderr } = await run("--root");
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^amorsize-probe: Option '--root <value>' argument missing \(see --help\)\n$/);
+  });
+
+  it("a failure the probe cannot recover from exits 1 with one line", async () => {
+    const { code, stdout, stderr } = await run("--root", "/amorsize-no-such-folder");
+    expect({ code, stdout, stderr }).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "amorsize-probe: options.root: /amorsize-no-such-folder is not a readable folder\n",
+    });
+  });
+});
