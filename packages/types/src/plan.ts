@@ -7,7 +7,9 @@ import { WorkloadSampleSchema } from "./workload.js";
 /**
  * The predicted wall time of a run, term by term, milliseconds. Terms that do not
  * apply to a mode are 0. `totalMs` is the predicted wall time; it is not the plain
- * sum of the terms, since main-thread work overlaps worker computation.
+ * sum of the terms, since main-thread work overlaps worker computation. The cost
+ * model's plans satisfy `totalMs = startupMs + max(computeMs + chunkOverheadMs +
+ * dispatchWaitMs, mainThreadMs) + oversubscriptionMs + pipelineFillMs + imbalanceMs`.
  */
 export const CostBreakdownSchema = z.object({
   /** Worker start-up: fixed + per worker. */
@@ -22,8 +24,18 @@ export const CostBreakdownSchema = z.object({
   chunkOverheadMs: z.number().finite().nonnegative(),
   /** Idle workers at the end of the run while the last chunks finish. */
   imbalanceMs: z.number().finite().nonnegative(),
-  /** The first chunk must be cloned and sent before any worker computes. */
+  /**
+   * Filling and draining the pipeline: the first chunks are cloned and sent one after
+   * another before their workers compute, and the last chunk still computes after the
+   * main thread has sent it.
+   */
   pipelineFillMs: z.number().finite().nonnegative(),
+  /**
+   * Time each worker sits idle waiting for the main thread to take back its results
+   * and clone and dispatch its next chunk (one chunk per worker at a time), spread over
+   * the workers. Part of the workers' side of the run. Absent from older plans.
+   */
+  dispatchWaitMs: z.number().finite().nonnegative().optional(),
   /** Predicted wall time. */
   totalMs: z.number().finite().nonnegative(),
 });
@@ -37,6 +49,12 @@ export const PredictionSchema = z.object({
   /** serialMs / wallMs. */
   speedup: z.number().finite().nonnegative(),
   breakdown: CostBreakdownSchema,
+  /**
+   * Items the prediction covers. For a stream of unknown length this is a steady-state
+   * basis (the cost model uses 1,000 items) with the one-off start-up and end-of-run
+   * terms left out. Absent from older predictions.
+   */
+  items: z.number().int().nonnegative().optional(),
 });
 export type Prediction = z.infer<typeof PredictionSchema>;
 
@@ -47,6 +65,8 @@ export const AlternativeSchema = z.object({
   chunkSize: z.number().int().positive().nullable(),
   wallMs: z.number().finite().nonnegative(),
   speedup: z.number().finite().nonnegative(),
+  /** What this alternative is, for people: `best serial`, `Pool.map default`, ... */
+  label: z.string().min(1).optional(),
 });
 export type Alternative = z.infer<typeof AlternativeSchema>;
 

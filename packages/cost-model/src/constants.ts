@@ -1,0 +1,118 @@
+/**
+ * The assumptions of the model that are not measured on the machine, in one place
+ * so that the benchmark can see them and the README can cite them. Each is a
+ * judgement, documented with its reason; none is fitted to a particular workload.
+ */
+export const MODEL_CONSTANTS = {
+  /**
+   * Share of the main thread's clone cost that the worker pays again per item: the
+   * worker deserialises each input and serialises each result. Deserialising in V8
+   * costs about as much as serialising, but the measured round trip also holds the
+   * message-port and promise bookkeeping of the main thread, which the worker does not
+   * repeat per item, so the worker is charged half.
+   */
+  workerCloneShare: 0.5,
+  /** Heap of an idle worker thread (a V8 isolate and the executor's entry), bytes. */
+  workerBaselineBytes: 10 * 1024 * 1024,
+  /** Chunks in flight per worker: one running, one waiting (bounds memory and keeps workers fed). */
+  inFlightPerWorker: 2,
+  /**
+   * Extra compute time per extra worker per usable core when workers outnumber the
+   * cores (or a fractional CPU quota): time slicing, cache refills, CFS throttling.
+   */
+  oversubscriptionPenalty: 0.05,
+  /**
+   * Workers do not run at identical speed on a real machine (other processes,
+   * frequency scaling, shared caches and memory bandwidth): a chunk's duration is
+   * taken to vary by this fraction of itself on top of the variation of its items.
+   * This is what makes one giant chunk per worker a risk even for uniform items.
+   */
+  workerSpeedCv: 0.05,
+  /** Below this CPU-to-wall ratio an item is taken to wait rather than compute (I/O-bound). */
+  ioBoundCpuToWall: 0.5,
+  /** Concurrency for I/O-bound async tasks: this factor over the CPU-to-wall ratio. */
+  ioConcurrencyFactor: 2,
+  /** Most items awaiting at once in concurrent mode. */
+  maxConcurrency: 256,
+  /** Most worker threads searched for a synchronous task that waits (threads overlap waiting). */
+  maxWaitingWorkers: 64,
+  /** Plans within this fraction of the fastest count as ties: fewer workers win, then larger chunks. */
+  tieMargin: 0.01,
+  /** Default of `constraints.minSpeedup`. */
+  defaultMinSpeedup: 1.2,
+  /** For a stream: the per-chunk overhead (dispatch and round trip) may cost this share of a chunk's work. */
+  streamOverheadShare: 0.03,
+  /** For a stream: longest planned chunk, milliseconds (bounds latency and the end-of-stream tail). */
+  streamMaxChunkMs: 100,
+  /** For a stream: predictions cover this many items in steady state. */
+  streamBasisItems: 1000,
+  /**
+   * Target chunk durations tried as chunk-size candidates, milliseconds. joblib aims at
+   * 0.2-2 s because a Python task costs far more to dispatch; on Node dispatch is about
+   * 50 us, so much shorter chunks are worth trying.
+   */
+  targetChunkMs: [0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000],
+  /** Chunk-size candidates that give each worker exactly this many chunks (no ragged last round). */
+  chunksPerWorker: [1, 2, 3, 4, 6, 8, 16, 32],
+  /** Warn when the results of the whole input would take this share of the memory budget. */
+  resultsMemoryWarnShare: 0.5,
+  /** Warn when the CPU was at least this busy when the hardware was probed. */
+  busyMachineFraction: 0.5,
+} as const;
+
+/**
+ * Stable codes of a plan's `reasons`. A code never changes meaning; messages may.
+ *
+ * - `COMPUTE_BOUND`: the workers' computing sets the run time; the plan keeps the cores busy.
+ * - `CLONE_BOUND`: the main thread's cloning and dispatching bounds the run (or makes
+ *   parallel not worth it).
+ * - `TOO_LITTLE_WORK`: the best parallel plan is not `minSpeedup` faster than a loop.
+ * - `IO_BOUND`: items wait rather than compute (low CPU-to-wall ratio).
+ * - `MEMORY_CAPPED`: fewer workers than the model would otherwise use, to stay in the memory budget.
+ * - `IMBALANCE`: uneven items made the plan choose smaller chunks (or the end-of-run tail is large).
+ * - `OVERSUBSCRIBED`: more workers than usable cores pays off (few heavy items finish together).
+ * - `QUOTA_LIMITED`: a CPU quota, not the cores, bounds the parallelism.
+ * - `FEW_ITEMS`: too few items to keep every core busy.
+ * - `STREAM_UNKNOWN_LENGTH`: the item count is unknown; chunk size from item time, adaptive.
+ * - `FIXED_BY_CONSTRAINT`: the caller fixed the worker count or the chunk size.
+ * - `NO_ITEMS`: the input is empty.
+ */
+export const REASON_CODES = [
+  "COMPUTE_BOUND",
+  "CLONE_BOUND",
+  "TOO_LITTLE_WORK",
+  "IO_BOUND",
+  "MEMORY_CAPPED",
+  "IMBALANCE",
+  "OVERSUBSCRIBED",
+  "QUOTA_LIMITED",
+  "FEW_ITEMS",
+  "STREAM_UNKNOWN_LENGTH",
+  "FIXED_BY_CONSTRAINT",
+  "NO_ITEMS",
+] as const;
+/** A stable reason code; see {@link REASON_CODES}. */
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+/**
+ * Stable codes of a plan's `warnings`.
+ *
+ * - `RESULTS_NEAR_MEMORY_BUDGET`: keeping every result would take much of the memory budget.
+ * - `MEMORY_UNKNOWN`: the hardware profile reports no usable memory; memory was not checked.
+ * - `COSTS_ESTIMATED`: the spawn-cost figures are documented estimates, not measurements.
+ * - `SPAWN_COST_OTHER_MACHINE`: the spawn-cost profile was measured with other usable cores.
+ * - `FEW_SAMPLES`: the item figures rest on fewer than 3 items.
+ * - `MACHINE_BUSY`: the CPU was busy when probed; the plan assumes idle cores.
+ * - `CHUNK_SIZE_CLAMPED`: the fixed chunk size was larger than the input and was reduced.
+ */
+export const WARNING_CODES = [
+  "RESULTS_NEAR_MEMORY_BUDGET",
+  "MEMORY_UNKNOWN",
+  "COSTS_ESTIMATED",
+  "SPAWN_COST_OTHER_MACHINE",
+  "FEW_SAMPLES",
+  "MACHINE_BUSY",
+  "CHUNK_SIZE_CLAMPED",
+] as const;
+/** A stable warning code; see {@link WARNING_CODES}. */
+export type WarningCode = (typeof WARNING_CODES)[number];

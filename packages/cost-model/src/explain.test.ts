@@ -1,0 +1,151 @@
+import type { Plan } from "@amorsize/types";
+import { describe, expect, it } from "@jest/globals";
+import { unitInput } from "../test/fixtures.js";
+import { AmorsizeValidationError, explain, planExecution } from "./index.js";
+
+const handMade: Plan = {
+  mode: "parallel",
+  workers: 2,
+  chunkSize: 25,
+  maxInFlight: 4,
+  adaptive: false,
+  totalItems: 1000,
+  predicted: {
+    wallMs: 2527.5,
+    serialMs: 5000,
+    speedup: 5000 / 2527.5,
+    items: 1000,
+    breakdown: {
+      startupMs: 34,
+      mainThreadMs: 2,
+      computeMs: 2480,
+      oversubscriptionMs: 0,
+      chunkOverheadMs: 1,
+      dispatchWaitMs: 0.5,
+      imbalanceMs: 12,
+      pipelineFillMs: 0.25,
+      totalMs: 2527.5,
+    },
+  },
+  reasons: [{ code: "COMPUTE_BOUND", message: "Items take 5 ms each." }],
+  warnings: [{ code: "FEW_SAMPLES", message: "Only 2 items were sampled." }],
+  candidatesEvaluated: 96,
+  alternatives: [
+    { mode: "serial", workers: 0, chunkSize: null, wallMs: 5000, speedup: 1, label: "serial loop" },
+    {
+      mode: "parallel",
+      workers: 2,
+      chunkSize: 1,
+      wallMs: 2600,
+      speedup: 5000 / 2600,
+      label: "one task per item",
+    },
+  ],
+};
+
+describe("explain()", () => {
+  it("renders the decision, every term, the reasons, the warnings and the best alternative", () => {
+    expect(explain(handMade)).toBe(
+      [
+        "Plan: parallel: 2 workers, chunks of 25 items (40 chunks, up to 4 in flight)",
+        "Predicted: 2528 ms against 5000 ms for a plain loop (1.98x faster), for 1000 items.",
+        "",
+        "Breakdown:",
+        "  start-up             34.0 ms  starting the workers: a fixed cost plus one per worker",
+        "  main thread          2.00 ms  cloning inputs out and results back, dispatching chunks: serial, overlaps the workers",
+        "  compute              2480 ms  the items' work (and the workers' share of cloning) over the cores in use",
+        "  chunk overhead       1.00 ms  per-chunk message hops and task envelope inside each worker",
+        "  dispatch wait         500 us  workers waiting for the main thread to take their results and send the next chunk",
+        "  oversubscription        0 ms  time slicing when workers and the main thread want more CPU than there is",
+        "  pipeline fill         250 us  first chunks sent one after another; the last chunk computes after it is sent",
+        "  imbalance            12.0 ms  idle workers at the end of the run while the last chunks finish",
+        "  total                2528 ms  = start-up + max(compute + chunk overhead + dispatch wait, main thread) + oversubscription + pipeline fill + imbalance; the workers' side (2482 ms) outlasts the main thread's (2.00 ms)",
+        "",
+        "Why:",
+        "  - COMPUTE_BOUND: Items take 5 ms each.",
+        "",
+        "Warnings:",
+        "  - FEW_SAMPLES: Only 2 items were sampled.",
+        "",
+        "Alternatives (96 configurations evaluated):",
+        "  - serial loop: serial, 5000 ms (1.00x a plain loop)",
+        "  - one task per item: 2 workers, chunks of 1, 2600 ms (1.92x a plain loop)",
+        "Best alternative: one task per item: 2 workers, chunks of 1, lost by 72.5 ms (2.9% slower).",
+      ].join("\n"),
+    );
+  });
+
+  it("leaves out a term an older plan does not carry", () => {
+    const { dispatchWaitMs: _, ...older } = handMade.predicted.breakdown;
+    const text = explain({ ...handMade, predicted: { ...handMade.predicted, breakdown: older } });
+    expect(text).not.toContain("dispatch wait      ");
+    expect(text).toContain("the workers' side (2481 ms)");
+  });
+
+  it("a serial plan: the loop, why, and how far the best parallel plan fell short", () => {
+    const plan = planExecution(unitInput({ workload: { totalItems: 100, itemMs: 0.1 } }));
+    const text = explain(plan);
+    const lines = text.split("\n");
+    expect(lines[0]).toBe("Plan: serial: a plain loop in the calling thread");
+    expect(lines[1]).toBe(
+      "Predicted: 10.0 ms against 10.0 ms for a plain loop (the loop itself), for 100 items.",
+    );
+    expect(lines).toContain(
+      "  compute              10.0 ms  every item one after another in the calling thread",
+    );
+    expect(lines).toContain("  total                10.0 ms  = compute");
+    expect(text).toContain(`  - TOO_LITTLE_WORK: ${plan.reasons[0]!.message}`);
+    // 2 workers x 50: start-up 14 ms + workers' side 5.25 ms + ramp 0.045 ms + tail 0.2137 ms
+    // (see predict.test.ts for the terms) = 19.509 ms against the loop's 10 ms.
+    expect(lines.at(-1)).toBe(
+      "Best alternative: best parallel: 2 workers, chunks of 50, lost by 9.51 ms (95.1% slower).",
+    );
+    const huge = explain(planExecution(unitInput({ workload: { totalItems: 10, itemMs: 0.1 } })));
+    // One worker, one chunk: 12 ms start-up + 10 x 0.101 + 0.06 + 0.06 = 13.13 ms against 1 ms.
+    expect(huge.split("\n").at(-1)).toBe(
+      "Best alternative: best parallel: 1 worker, chunks of 10, lost by 12.1 ms (13.13x as long).",
+    );
+  });
+
+  it("a concurrent plan and a stream say what their prediction covers", () => {
+    const concurrent = explain(
+      planExecution(unitInput({ workload: { totalItems: 100, itemMs: 10, cpuToWall: 0.1, async: true } })),
+    );
+    expect(concurrent).toContain("Plan: concurrent: the calling thread with 20 items awaiting at once");
+    expect(concurrent).toContain("= max(compute, main thread)");
+    const stream = explain(planExecution(unitInput({ workload: { totalItems: null, itemMs: 1 } })));
+    expect(stream).toContain(
+      "Plan: parallel: 2 workers, chunks of 4 items (up to 4 in flight, sizes adapt at run time)",
+    );
+    expect(stream).toContain("per 1000 items of a stream of unknown length, in steady state.");
+  });
+
+  it("a plan that beat a faster alternative on other grounds says so", () => {
+    const text = explain({
+      ...handMade,
+      alternatives: [
+        { mode: "parallel", workers: 8, chunkSize: 1, wallMs: 2000, speedup: 2.5, label: "too big" },
+      ],
+    });
+    expect(text.split("\n").at(-1)).toBe(
+      "Best alternative: too big: 8 workers, chunks of 1, predicted 528 ms faster, but ruled out by the reasons above.",
+    );
+  });
+
+  it("validates the plan", () => {
+    for (const [bad, issues] of [
+      [{}, ["plan.mode: Invalid discriminator value. Expected 'serial' | 'concurrent' | 'parallel'"]],
+      [null, ["plan: Invalid input: expected object, received null, got null"]],
+      [{ ...handMade, workers: 0 }, ["plan.workers: Too small: expected number to be >0, got 0"]],
+    ] as const) {
+      let caught: unknown;
+      try {
+        explain(bad as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(AmorsizeValidationError);
+      expect((caught as AmorsizeValidationError).issues).toEqual(issues);
+    }
+  });
+});

@@ -1,0 +1,147 @@
+import type { PayloadKind, PlanInputSchema } from "@amorsize/types";
+import { MODEL_CONSTANTS } from "./constants.js";
+
+/** A validated `PlanInput`, defaults not yet applied. */
+export type ParsedPlanInput = ReturnType<typeof PlanInputSchema.parse>;
+
+/**
+ * Everything the model reads from its input, in milliseconds and bytes. Deriving it
+ * once keeps the formulas free of unit conversions.
+ */
+export interface ModelParams {
+  /** Items in the input; null for a stream. */
+  n: number | null;
+  /** Mean wall time of one item in the calling thread (the serial cost), ms. */
+  itemMs: number;
+  /** Coefficient of variation of item times. */
+  cv: number;
+  /** CPU-to-wall ratio, clamped to 0..1. */
+  cpuToWall: number;
+  /** The item waits more than it computes. */
+  ioBound: boolean;
+  async: boolean;
+  /** Share of an item's time that needs a core: 1 unless I/O-bound. */
+  cpuShare: number;
+  /** Main-thread cost of cloning one input out, ms (half the round trip of its kind). */
+  inCloneMs: number;
+  /** Main-thread cost of cloning one result back, ms (half the round trip of its kind). */
+  outCloneMs: number;
+  /** inCloneMs + outCloneMs. */
+  mainPerItemMs: number;
+  /** The worker's own share of cloning (deserialise input, serialise result), ms per item. */
+  workerClonePerItemMs: number;
+  /** An item's time on a worker's timeline: its wall time plus the worker's cloning, ms. */
+  wallItemMs: number;
+  /** The part of it that needs a core, ms. */
+  cpuItemMs: number;
+  /** Main-thread cost of dispatching one chunk (pool bookkeeping, postMessage), ms. */
+  dispatchMs: number;
+  /** Per-chunk time on the worker's side: message hops and the task envelope, ms. */
+  chunkOverheadMs: number;
+  startupFixedMs: number;
+  startupPerWorkerMs: number;
+  /** Usable cores (integer). */
+  usableCores: number;
+  /** Cores' worth of CPU time: usable cores, or a smaller fractional CPU quota. */
+  capacity: number;
+  quotaCpus: number | null;
+  /** Memory the run may use, bytes; null when unknown. */
+  memoryBudgetBytes: number | null;
+  /** Where the budget came from: `constraints.memoryBudgetBytes` or the profile's source. */
+  memorySource: string;
+  memoryPerItemBytes: number;
+  inputBytes: number;
+  outputBytes: number;
+  minSpeedup: number;
+}
+
+/** Main-thread cost of one direction of a payload, ms: half the measured round trip. */
+function oneWayCloneMs(input: ParsedPlanInput, kind: PayloadKind, bytes: number): number {
+  const cost = input.spawnCost.clone[kind];
+  return (0.5 * (cost.perItemUs.value + (bytes * cost.perByteNs.value) / 1000)) / 1000;
+}
+
+/** Derives the model's parameters from a validated input. */
+export function deriveParams(input: ParsedPlanInput): ModelParams {
+  const { hardware, spawnCost, workload } = input;
+  const constraints = input.constraints ?? {};
+  const cpuToWall = Math.min(1, Math.max(0, workload.cpuToWall));
+  const ioBound = cpuToWall < MODEL_CONSTANTS.ioBoundCpuToWall;
+  // A CPU-bound item measured at 0.9 CPU-to-wall is noise (GC threads, timer
+  // resolution), not waiting; modelling it as 10% waiting would let extra workers
+  // "overlap" time that is really computing. Only I/O-bound items get a wait share.
+  const cpuShare = ioBound ? cpuToWall : 1;
+  const inCloneMs = oneWayCloneMs(input, workload.inputKind, workload.inputBytes.mean);
+  const outCloneMs = oneWayCloneMs(input, workload.outputKind, workload.outputBytes.mean);
+  const mainPerItemMs = inCloneMs + outCloneMs;
+  const workerClonePerItemMs = MODEL_CONSTANTS.workerCloneShare * mainPerItemMs;
+  const itemMs = workload.itemTimeMs.mean;
+  const usableCores = hardware.cores.usable.value;
+  const quotaCpus = hardware.cores.quota.cpus;
+  const capacity = quotaCpus === null ? usableCores : Math.min(usableCores, quotaCpus);
+  const throughputUs = spawnCost.dispatch.throughputUs.value;
+  const latencyUs = spawnCost.dispatch.latencyUs.value;
+  let memoryBudgetBytes: number | null;
+  let memorySource: string;
+  if (constraints.memoryBudgetBytes !== undefined) {
+    memoryBudgetBytes = constraints.memoryBudgetBytes;
+    memorySource = "constraints.memoryBudgetBytes";
+  } else if (hardware.memory.usable.value > 0) {
+    memoryBudgetBytes = hardware.memory.usable.value;
+    memorySource = hardware.memory.usable.source;
+  } else {
+    memoryBudgetBytes = null;
+    memorySource = hardware.memory.usable.source;
+  }
+  return {
+    n: workload.totalItems,
+    itemMs,
+    cv: workload.itemTimeMs.cv,
+    cpuToWall,
+    ioBound,
+    async: workload.async,
+    cpuShare,
+    inCloneMs,
+    outCloneMs,
+    mainPerItemMs,
+    workerClonePerItemMs,
+    wallItemMs: itemMs + workerClonePerItemMs,
+    cpuItemMs: itemMs * cpuShare + workerClonePerItemMs,
+    dispatchMs: throughputUs / 1000,
+    // An empty task's round trip one at a time is the main thread's dispatch plus the
+    // hops and the worker's envelope; the latter part is what a worker loses per chunk.
+    chunkOverheadMs: Math.max(0, latencyUs - throughputUs) / 1000,
+    startupFixedMs: spawnCost.workerStart.fixedMs.value,
+    startupPerWorkerMs: spawnCost.workerStart.perWorkerMs.value,
+    usableCores,
+    capacity,
+    quotaCpus,
+    memoryBudgetBytes,
+    memorySource,
+    memoryPerItemBytes: workload.memoryBytesPerItem,
+    inputBytes: workload.inputBytes.mean,
+    outputBytes: workload.outputBytes.mean,
+    minSpeedup: constraints.minSpeedup ?? MODEL_CONSTANTS.defaultMinSpeedup,
+  };
+}
+
+/**
+ * Memory one worker needs with chunks of `chunkSize`, bytes: the isolate's baseline,
+ * the items it works on at once (one for a synchronous task, the whole chunk for an
+ * async one, whose items may all be pending), its chunk's inputs and results, and the
+ * serialised chunks in flight for it on the main thread.
+ */
+export function workerMemoryBytes(p: ModelParams, chunkSize: number): number {
+  const live = p.async ? chunkSize : 1;
+  const payload = chunkSize * (p.inputBytes + p.outputBytes);
+  return (
+    MODEL_CONSTANTS.workerBaselineBytes +
+    live * p.memoryPerItemBytes +
+    (1 + MODEL_CONSTANTS.inFlightPerWorker) * payload
+  );
+}
+
+/** Whether `workers` workers with chunks of `chunkSize` fit in the memory budget. */
+export function fitsInMemory(p: ModelParams, workers: number, chunkSize: number): boolean {
+  return p.memoryBudgetBytes === null || workers * workerMemoryBytes(p, chunkSize) <= p.memoryBudgetBytes;
+}

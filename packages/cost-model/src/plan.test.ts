@@ -1,0 +1,479 @@
+import type { Plan, PlanInput } from "@amorsize/types";
+import { describe, expect, it } from "@jest/globals";
+import { fig, input, unitInput } from "../test/fixtures.js";
+import {
+  AmorsizeValidationError,
+  ConflictingConstraintsError,
+  planExecution,
+  predict,
+  REASON_CODES,
+  WARNING_CODES,
+} from "./index.js";
+
+const codes = (plan: Plan) => plan.reasons.map((r) => r.code);
+const warningCodes = (plan: Plan) => plan.warnings.map((w) => w.code);
+
+function parallel(plan: Plan) {
+  if (plan.mode !== "parallel") throw new Error(`expected a parallel plan, got ${plan.mode}`);
+  return plan;
+}
+
+function issues(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AmorsizeValidationError);
+    return (error as AmorsizeValidationError).issues;
+  }
+  throw new Error("expected a validation error");
+}
+
+describe("planExecution(): the decision", () => {
+  it("an empty input is serial with NO_ITEMS", () => {
+    const plan = planExecution(unitInput({ workload: { totalItems: 0 } }));
+    expect(plan.mode).toBe("serial");
+    expect(codes(plan)).toEqual(["NO_ITEMS"]);
+    expect(plan.predicted.wallMs).toBe(0);
+    expect(plan.alternatives).toEqual([]);
+  });
+
+  it("one item is serial: it cannot be split", () => {
+    const plan = planExecution(unitInput({ workload: { totalItems: 1, itemMs: 1000 } }));
+    expect(plan.mode).toBe("serial");
+    expect(codes(plan)).toEqual(["FEW_ITEMS", "TOO_LITTLE_WORK"]);
+  });
+
+  it("too little work is serial and says by how much parallel fell short", () => {
+    // 100 items of 0.1 ms: 10 ms of work against 12 ms of start-up for one worker.
+    const plan = planExecution(unitInput({ workload: { totalItems: 100, itemMs: 0.1 } }));
+    expect(plan.mode).toBe("serial");
+    expect(plan.predicted).toEqual({
+      wallMs: expect.closeTo(10, 12),
+      serialMs: expect.closeTo(10, 12),
+      speedup: 1,
+      items: 100,
+      breakdown: expect.objectContaining({ computeMs: expect.closeTo(10, 12), startupMs: 0 }),
+    });
+    const best = plan.alternatives.find((a) => a.label === "best parallel")!;
+    expect(best.mode).toBe("parallel");
+    const [tooLittle] = plan.reasons;
+    expect(tooLittle!.code).toBe("TOO_LITTLE_WORK");
+    expect(tooLittle!.message).toContain(
+      `${best.speedup.toFixed(2)}x, short of the 1.20x minimum by ${(1.2 - best.speedup).toFixed(2)}x`,
+    );
+    expect(tooLittle!.message).toContain(`start-up alone costs`);
+  });
+
+  it("parallel needs minSpeedup: the same workload is serial under a higher bar", () => {
+    const base = parallel(planExecution(unitInput({ workload: { totalItems: 1000, itemMs: 1 } })));
+    expect(base.predicted.speedup).toBeGreaterThan(1.5);
+    expect(base.predicted.speedup).toBeLessThan(2);
+    const strict = planExecution(
+      unitInput({ workload: { totalItems: 1000, itemMs: 1 }, constraints: { minSpeedup: 2 } }),
+    );
+    expect(strict.mode).toBe("serial");
+    expect(strict.reasons[0]!.message).toContain("short of the 2.00x minimum");
+  });
+
+  it("the chosen plan matches predict() for its configuration", () => {
+    const i = unitInput({ workload: { totalItems: 1000, itemMs: 1, cv: 0.3 } });
+    const plan = parallel(planExecution(i));
+    expect(plan.predicted).toEqual(predict(i, { workers: plan.workers, chunkSize: plan.chunkSize }));
+  });
+
+  it("payloads that cost more to clone than to compute are serial with CLONE_BOUND", () => {
+    const plan = planExecution(
+      unitInput({
+        workload: {
+          totalItems: 10_000,
+          itemMs: 0.05,
+          inputKind: "object",
+          outputKind: "object",
+          inputBytes: 5000,
+          outputBytes: 5000,
+        },
+      }),
+    );
+    expect(plan.mode).toBe("serial");
+    expect(codes(plan)).toEqual(["CLONE_BOUND"]);
+    // Round trip 4 us + 20 ns x 5000 B = 104 us per direction pair, half each way, both ways.
+    expect(plan.reasons[0]!.message).toContain(
+      "costs 104 us of main-thread time per item (2.08x the item's own 50 us)",
+    );
+  });
+
+  it("a parallel plan bound by the main thread says CLONE_BOUND", () => {
+    const plan = parallel(
+      planExecution(
+        unitInput({
+          hardware: { usableCores: 16 },
+          workload: { totalItems: 20_000, itemMs: 0.3, inputKind: "typed-array", inputBytes: 50_000 },
+        }),
+      ),
+    );
+    // 0.5 x (4 us + 2 ns x 50000 B) = 52 us out per item against 0.3 ms of work: past about
+    // 8 workers the main thread cannot feed more, so the plan stops well short of 16.
+    expect(codes(plan)[0]).toBe("CLONE_BOUND");
+    expect(plan.predicted.breakdown.mainThreadMs).toBeGreaterThan(
+      plan.predicted.breakdown.computeMs + plan.predicted.breakdown.chunkOverheadMs,
+    );
+    expect(plan.workers).toBeLessThan(10);
+  });
+
+  it("every code used is documented", () => {
+    const plans = [
+      planExecution(unitInput({ workload: { totalItems: 0 } })),
+      planExecution(unitInput({ workload: { totalItems: 3, itemMs: 300 } })),
+      planExecution(unitInput({ workload: { totalItems: null, itemMs: 1 } })),
+      planExecution(unitInput({ workload: { totalItems: 100, itemMs: 10, cpuToWall: 0.1, async: true } })),
+      planExecution(unitInput({ hardware: { quotaCpus: 1.5, logicalCores: 4 }, workload: { cv: 2 } })),
+    ];
+    for (const plan of plans) {
+      for (const c of codes(plan)) expect(REASON_CODES).toContain(c);
+      for (const c of warningCodes(plan)) expect(WARNING_CODES).toContain(c);
+    }
+  });
+});
+
+describe("planExecution(): the search", () => {
+  it("few heavy items: more workers than cores when that finishes them together", () => {
+    const plan = parallel(planExecution(unitInput({ workload: { totalItems: 3, itemMs: 300 } })));
+    expect([plan.workers, plan.chunkSize]).toEqual([3, 1]);
+    expect(codes(plan)).toEqual(["COMPUTE_BOUND", "FEW_ITEMS", "OVERSUBSCRIBED"]);
+    const twoWorkers = plan.alternatives.find((a) => a.workers === 2)!;
+    expect(twoWorkers.wallMs).toBeGreaterThan(plan.predicted.wallMs);
+    expect(plan.reasons[2]!.message).toContain("which beats 2 workers");
+  });
+
+  it("constraints.maxWorkers bounds the search", () => {
+    const plan = parallel(
+      planExecution(unitInput({ workload: { totalItems: 3, itemMs: 300 }, constraints: { maxWorkers: 2 } })),
+    );
+    expect(plan.workers).toBe(2);
+    expect(codes(plan)).not.toContain("OVERSUBSCRIBED");
+  });
+
+  it("constraints.workers and constraints.chunkSize fix those dimensions", () => {
+    const i = unitInput({
+      workload: { totalItems: 1000, itemMs: 1 },
+      constraints: { workers: 1, chunkSize: 7 },
+    });
+    const plan = planExecution(i);
+    // One worker is never faster than the loop: serial, and the reason names the constraints.
+    expect(plan.mode).toBe("serial");
+    expect(codes(plan)).toContain("FIXED_BY_CONSTRAINT");
+    expect(plan.reasons.at(-1)!.message).toBe(
+      "constraints.workers fixes 1 worker; constraints.chunkSize fixes chunks of 7; only the rest was searched.",
+    );
+    // One configuration searched, plus the serial loop.
+    expect(plan.candidatesEvaluated).toBe(2);
+
+    const fixedChunk = parallel(
+      planExecution(unitInput({ workload: { totalItems: 1000, itemMs: 1 }, constraints: { chunkSize: 7 } })),
+    );
+    expect(fixedChunk.chunkSize).toBe(7);
+    const fixedWorkers = parallel(
+      planExecution(unitInput({ workload: { totalItems: 1000, itemMs: 1 }, constraints: { workers: 3 } })),
+    );
+    expect(fixedWorkers.workers).toBe(3);
+  });
+
+  it("a fixed chunk size above the item count is clamped, with a warning", () => {
+    const plan = planExecution(
+      unitInput({ workload: { totalItems: 6, itemMs: 100 }, constraints: { chunkSize: 50 } }),
+    );
+    expect(warningCodes(plan)).toEqual(["CHUNK_SIZE_CLAMPED"]);
+    // One chunk of everything: only one worker can work, which never beats the loop.
+    expect(plan.mode).toBe("serial");
+    expect(plan.alternatives.find((a) => a.label === "best parallel")).toMatchObject({
+      workers: 1,
+      chunkSize: 6,
+    });
+  });
+
+  it("workers above maxWorkers conflict", () => {
+    const run = () => planExecution(unitInput({ constraints: { workers: 8, maxWorkers: 4 } }));
+    expect(run).toThrow(ConflictingConstraintsError);
+    expect(run).toThrow("input.constraints.workers (8) exceeds input.constraints.maxWorkers (4)");
+    try {
+      run();
+    } catch (error) {
+      expect((error as ConflictingConstraintsError).code).toBe("AMORSIZE_CONFLICTING_CONSTRAINTS");
+      expect((error as ConflictingConstraintsError).name).toBe("ConflictingConstraintsError");
+      expect((error as ConflictingConstraintsError).constraints).toEqual(["workers", "maxWorkers"]);
+    }
+  });
+
+  it("alternatives are sorted fastest first and labelled", () => {
+    const plan = parallel(planExecution(unitInput({ workload: { totalItems: 1000, itemMs: 1 } })));
+    const walls = plan.alternatives.map((a) => a.wallMs);
+    expect(walls).toEqual([...walls].sort((a, b) => a - b));
+    // The Pool.map default is the chosen configuration here, so it is not listed again.
+    expect([plan.workers, plan.chunkSize]).toEqual([2, 125]);
+    expect(plan.alternatives.map((a) => a.label)).toEqual([
+      "one task per item (usable cores)",
+      "serial loop",
+    ]);
+    const serial = plan.alternatives.find((a) => a.mode === "serial")!;
+    expect(serial).toEqual({
+      mode: "serial",
+      workers: 0,
+      chunkSize: null,
+      wallMs: 1000,
+      speedup: 1,
+      label: "serial loop",
+    });
+  });
+});
+
+describe("planExecution(): memory", () => {
+  const heavy = (budget: number, extra: Partial<NonNullable<PlanInput["constraints"]>> = {}) =>
+    unitInput({
+      hardware: { usableCores: 8 },
+      workload: { totalItems: 800, itemMs: 5, memoryBytesPerItem: 100 * 1024 ** 2 },
+      constraints: { memoryBudgetBytes: budget, ...extra },
+    });
+
+  it("caps workers to what fits, with MEMORY_CAPPED", () => {
+    // Each worker: 10 MiB isolate + 100 MiB item + its chunk's payload: 3 fit in 340 MiB.
+    const plan = parallel(planExecution(heavy(340 * 1024 ** 2)));
+    expect(plan.workers).toBe(3);
+    expect(codes(plan)).toContain("MEMORY_CAPPED");
+    expect(plan.reasons.find((r) => r.code === "MEMORY_CAPPED")!.message).toContain(
+      "3 workers fit the 340.0 MiB memory budget (constraints.memoryBudgetBytes), so 3 workers are used; without the budget the model would use 8.",
+    );
+    const over = plan.alternatives.filter((a) => a.label?.endsWith("exceeds the memory budget"));
+    expect(over.length).toBeGreaterThan(0);
+    for (const a of over) expect(a.workers).toBe(8);
+  });
+
+  it("serial when not even one worker fits", () => {
+    const plan = planExecution(heavy(50 * 1024 ** 2));
+    expect(plan.mode).toBe("serial");
+    expect(codes(plan)).toEqual(["MEMORY_CAPPED"]);
+    expect(plan.reasons[0]!.message).toBe(
+      "Not even one worker fits the 50.0 MiB memory budget (constraints.memoryBudgetBytes): each needs about 110.0 MiB.",
+    );
+  });
+
+  it("a fixed worker count that does not fit is reduced", () => {
+    const plan = parallel(planExecution(heavy(340 * 1024 ** 2, { workers: 6 })));
+    expect(plan.workers).toBe(3);
+    expect(plan.reasons.find((r) => r.code === "MEMORY_CAPPED")!.message).toContain(
+      "constraints.workers asked for 6",
+    );
+  });
+
+  it("warns when the results would fill much of the budget", () => {
+    const plan = planExecution(
+      unitInput({
+        workload: { totalItems: 1000, itemMs: 1, outputKind: "typed-array", outputBytes: 1024 ** 2 },
+        constraints: { memoryBudgetBytes: 1.5 * 1024 ** 3 },
+      }),
+    );
+    expect(warningCodes(plan)).toContain("RESULTS_NEAR_MEMORY_BUDGET");
+    expect(plan.warnings.find((w) => w.code === "RESULTS_NEAR_MEMORY_BUDGET")!.message).toBe(
+      "Keeping all 1000 results takes about 1000.0 MiB, 65.1% of the 1.50 GiB memory budget; consume them as a stream instead of collecting them.",
+    );
+  });
+
+  it("does not check memory when the profile reports none, and says so", () => {
+    const plan = planExecution(unitInput({ hardware: { memoryBytes: 0 } }));
+    expect(warningCodes(plan)).toEqual(["MEMORY_UNKNOWN"]);
+  });
+});
+
+describe("planExecution(): I/O-bound tasks", () => {
+  it("an async task that waits runs concurrently, concurrency 2 / cpu-to-wall", () => {
+    const plan = planExecution(
+      unitInput({ workload: { totalItems: 1000, itemMs: 10, cpuToWall: 0.1, async: true } }),
+    );
+    expect(plan.mode).toBe("concurrent");
+    if (plan.mode !== "concurrent") return;
+    expect(plan.concurrency).toBe(20);
+    expect(codes(plan)).toEqual(["IO_BOUND"]);
+    // 50 rounds of 10 ms; the CPU part is 1000 x 1 ms in the calling thread.
+    expect(plan.predicted.breakdown.computeMs).toBeCloseTo(500, 12);
+    expect(plan.predicted.breakdown.mainThreadMs).toBeCloseTo(1000, 9);
+    expect(plan.predicted.wallMs).toBeCloseTo(1000, 9);
+    expect(plan.alternatives.map((a) => a.mode)).toContain("parallel");
+  });
+
+  it("concurrency is capped at 256, by the item count and by memory", () => {
+    const at = (o: Parameters<typeof unitInput>[0]) => {
+      const plan = planExecution(unitInput(o));
+      return plan.mode === "concurrent" ? plan.concurrency : plan.mode;
+    };
+    expect(at({ workload: { totalItems: 10_000, itemMs: 10, cpuToWall: 0, async: true } })).toBe(256);
+    expect(at({ workload: { totalItems: 12, itemMs: 10, cpuToWall: 0.01, async: true } })).toBe(12);
+    expect(
+      at({
+        workload: {
+          totalItems: 1000,
+          itemMs: 10,
+          cpuToWall: 0.01,
+          async: true,
+          memoryBytesPerItem: 1024 ** 2 - 18,
+        },
+        constraints: { memoryBudgetBytes: 64 * 1024 ** 2 },
+      }),
+    ).toBe(64);
+    expect(at({ workload: { totalItems: 1, itemMs: 10, cpuToWall: 0.01, async: true } })).toBe("serial");
+  });
+
+  it("items that take no time are serial even when their CPU-to-wall ratio is low", () => {
+    const plan = planExecution(
+      unitInput({ workload: { totalItems: 1000, itemMs: 0, cpuToWall: 0, async: true } }),
+    );
+    expect(plan.mode).toBe("serial");
+    expect(codes(plan)).toEqual(["TOO_LITTLE_WORK"]);
+    expect(plan.reasons[0]!.message).toMatch(/^Items take no measurable time; the best parallel plan/);
+  });
+
+  it("a synchronous task that waits uses threads beyond the cores", () => {
+    const plan = parallel(
+      planExecution(unitInput({ workload: { totalItems: 400, itemMs: 10, cpuToWall: 0.1 } })),
+    );
+    expect(plan.workers).toBeGreaterThan(4);
+    expect(codes(plan).slice(0, 2)).toEqual(["IO_BOUND", "COMPUTE_BOUND"]);
+    expect(plan.predicted.speedup).toBeGreaterThan(2);
+  });
+});
+
+describe("planExecution(): streams", () => {
+  it("plans chunks from item time, adaptive, with STREAM_UNKNOWN_LENGTH", () => {
+    // Per chunk: 40 us dispatch + 60 us overhead = 0.1 ms; 3% of 1.001 ms items: 4 items.
+    const plan = parallel(planExecution(unitInput({ workload: { totalItems: null, itemMs: 1 } })));
+    expect(plan.chunkSize).toBe(4);
+    expect(plan.adaptive).toBe(true);
+    expect(plan.totalItems).toBeNull();
+    expect(plan.workers).toBe(2);
+    expect(codes(plan)).toEqual(["COMPUTE_BOUND", "STREAM_UNKNOWN_LENGTH"]);
+    expect(plan.predicted.items).toBe(1000);
+    expect(plan.predicted.breakdown.startupMs).toBe(0);
+  });
+
+  it("caps a stream's chunks at 100 ms", () => {
+    // Per chunk 2 ms + 2 ms: 3% of 10.001 ms items needs 14 items, but 100 ms holds only 9.
+    const plan = parallel(
+      planExecution(
+        unitInput({
+          costs: { throughputUs: 2000, latencyUs: 4000 },
+          workload: { totalItems: null, itemMs: 10 },
+        }),
+      ),
+    );
+    expect(plan.chunkSize).toBe(9);
+    const slow = parallel(planExecution(unitInput({ workload: { totalItems: null, itemMs: 40 } })));
+    expect(slow.chunkSize).toBe(1);
+  });
+
+  it("a stream of tiny items with costly clones is serial", () => {
+    const plan = planExecution(
+      unitInput({ workload: { totalItems: null, itemMs: 0.001, inputKind: "object", inputBytes: 1000 } }),
+    );
+    expect(plan.mode).toBe("serial");
+    expect(codes(plan)).toEqual(["CLONE_BOUND", "STREAM_UNKNOWN_LENGTH"]);
+  });
+});
+
+describe("planExecution(): context", () => {
+  it("QUOTA_LIMITED when a CPU quota bounds the run", () => {
+    const plan = parallel(
+      planExecution(unitInput({ hardware: { quotaCpus: 1.5, logicalCores: 8 }, workload: { itemMs: 5 } })),
+    );
+    expect(plan.reasons.find((r) => r.code === "QUOTA_LIMITED")!.message).toBe(
+      "A CPU quota of 1.5 CPUs (cgroup v2 cpu.max) bounds the run to 1.5 cores' worth of CPU time on a machine with 8 cores.",
+    );
+    expect(plan.predicted.speedup).toBeLessThanOrEqual(1.5);
+  });
+
+  it("IMBALANCE when uneven items make chunks smaller", () => {
+    const uniform = parallel(planExecution(unitInput({ workload: { totalItems: 2000, itemMs: 5 } })));
+    const skewed = parallel(planExecution(unitInput({ workload: { totalItems: 2000, itemMs: 5, cv: 1.5 } })));
+    expect(skewed.chunkSize).toBeLessThan(uniform.chunkSize);
+    expect(codes(skewed)).toContain("IMBALANCE");
+    expect(codes(uniform)).not.toContain("IMBALANCE");
+  });
+
+  it("warns about estimated costs, another machine's costs, few samples and a busy CPU", () => {
+    const i = input({ hardware: { busyFraction: 0.8 }, workload: { sampled: 2 } });
+    i.spawnCost.source = "estimated";
+    i.spawnCost.dispatch.latencyUs = { ...fig(100), provenance: "estimated", reason: "measuring failed" };
+    i.spawnCost.machineKey.usableCores = 4;
+    const plan = planExecution(i);
+    expect(plan.warnings).toEqual([
+      {
+        code: "COSTS_ESTIMATED",
+        message:
+          "The spawn-cost figures dispatch.latencyUs are documented estimates, not measurements (measuring failed); the plan is only as good as they are.",
+      },
+      {
+        code: "SPAWN_COST_OTHER_MACHINE",
+        message: "The spawn-cost profile was measured with 4 usable cores, the hardware profile has 2.",
+      },
+      {
+        code: "FEW_SAMPLES",
+        message: "Item figures rest on 2 sampled items; item time and variation may be off.",
+      },
+      {
+        code: "MACHINE_BUSY",
+        message: "The CPU was 80.0% busy when probed; the plan assumes the usable cores are free.",
+      },
+    ]);
+  });
+
+  it("a fixed-size kind's estimated per-byte figure is not a doubt", () => {
+    const i = input();
+    i.spawnCost.clone.number.perByteNs = {
+      ...fig(0),
+      provenance: "estimated",
+      reason: "a number is always 9 bytes",
+    };
+    expect(planExecution(i).warnings).toEqual([]);
+  });
+});
+
+describe("planExecution(): validation", () => {
+  it.each<[string, (i: PlanInput) => unknown, string[]]>([
+    [
+      "a missing hardware profile",
+      (i) => ({ ...i, hardware: undefined }),
+      ["input.hardware: Invalid input: expected object, received undefined, got undefined"],
+    ],
+    [
+      "a negative item time",
+      (i) => ({ ...i, workload: { ...i.workload, itemTimeMs: { ...i.workload.itemTimeMs, mean: -1 } } }),
+      ["input.workload.itemTimeMs.mean: Too small: expected number to be >=0, got -1"],
+    ],
+    [
+      "an unknown constraint",
+      (i) => ({ ...i, constraints: { maxworkers: 2 } }),
+      ['input.constraints: Unknown option "maxworkers"'],
+    ],
+    [
+      "a minimum speedup below 1",
+      (i) => ({ ...i, constraints: { minSpeedup: 0.5 } }),
+      ["input.constraints.minSpeedup: Too small: expected number to be >=1, got 0.5"],
+    ],
+    [
+      "zero workers",
+      (i) => ({ ...i, constraints: { workers: 0 } }),
+      ["input.constraints.workers: Too small: expected number to be >0, got 0"],
+    ],
+    [
+      "a fractional chunk size",
+      (i) => ({ ...i, constraints: { chunkSize: 2.5 } }),
+      ["input.constraints.chunkSize: Invalid input: expected int, received number, got 2.5"],
+    ],
+    ["an unknown field at the top", (i) => ({ ...i, plan: {} }), ['input: Unknown option "plan"']],
+  ])("rejects %s", (_name, mutate, expected) => {
+    expect(issues(() => planExecution(mutate(unitInput()) as PlanInput))).toEqual(expected);
+  });
+
+  it("rejects a value that is not an object", () => {
+    expect(issues(() => planExecution(null as never))).toEqual([
+      "input: Invalid input: expected object, received null, got null",
+    ]);
+  });
+});

@@ -1,0 +1,528 @@
+import {
+  type Alternative,
+  type CodedMessage,
+  type Plan,
+  type PlanInput,
+  PlanInputSchema,
+  parseInput,
+} from "@amorsize/types";
+import { MODEL_CONSTANTS, type ReasonCode, type WarningCode } from "./constants.js";
+import { ConflictingConstraintsError } from "./errors.js";
+import { formatBytes, formatFactor, formatMs, formatNumber, formatPercent, plural } from "./format.js";
+import { type Evaluation, evaluateConcurrent, evaluateParallel, evaluateSerial } from "./model.js";
+import {
+  deriveParams,
+  fitsInMemory,
+  type ModelParams,
+  type ParsedPlanInput,
+  workerMemoryBytes,
+} from "./params.js";
+import { toPrediction } from "./predict.js";
+import { defaultMaxWorkers, range, type SearchResult, searchParallel } from "./search.js";
+
+interface Context {
+  input: ParsedPlanInput;
+  p: ModelParams;
+  constraints: NonNullable<ParsedPlanInput["constraints"]>;
+  /** Worker counts the search may use. */
+  workerRange: number[];
+  reasons: CodedMessage[];
+  warnings: CodedMessage[];
+  evaluated: number;
+}
+
+const reason = (ctx: Context, code: ReasonCode, message: string) => ctx.reasons.push({ code, message });
+const warn = (ctx: Context, code: WarningCode, message: string) => ctx.warnings.push({ code, message });
+
+/**
+ * Chooses how to run a workload: `serial` (a loop in the calling thread),
+ * `concurrent` (an I/O-bound async task, several items awaiting at once), or
+ * `parallel` (worker threads, chunked). It searches every worker count from 1 to
+ * past the usable cores over a grid of chunk sizes, takes the fastest predicted
+ * configuration (preferring fewer workers, then larger chunks, among those within 1%),
+ * and keeps it only when it is at least `constraints.minSpeedup` (default 1.2) faster
+ * than a plain loop. `reasons` and `warnings` say why, with stable codes.
+ *
+ * Pure and deterministic: no I/O, no clock; the same input gives the same plan.
+ *
+ * @throws {AmorsizeValidationError} `input.*` fails its schema.
+ * @throws {ConflictingConstraintsError} `constraints.workers` exceeds `constraints.maxWorkers`.
+ */
+export function planExecution(input: PlanInput): Plan {
+  const parsed = parseInput(PlanInputSchema, input, "input");
+  const constraints = parsed.constraints ?? {};
+  if (
+    constraints.workers !== undefined &&
+    constraints.maxWorkers !== undefined &&
+    constraints.workers > constraints.maxWorkers
+  ) {
+    throw new ConflictingConstraintsError(
+      `input.constraints.workers (${constraints.workers}) exceeds input.constraints.maxWorkers (${constraints.maxWorkers})`,
+      ["workers", "maxWorkers"],
+    );
+  }
+  const p = deriveParams(parsed);
+  const maxWorkers = constraints.workers ?? constraints.maxWorkers ?? defaultMaxWorkers(p);
+  const ctx: Context = {
+    input: parsed,
+    p,
+    constraints,
+    workerRange: constraints.workers !== undefined ? [constraints.workers] : range(maxWorkers),
+    reasons: [],
+    warnings: [],
+    evaluated: 0,
+  };
+  collectWarnings(ctx);
+  if (p.n === 0) {
+    reason(ctx, "NO_ITEMS", "The input is empty: there is nothing to run.");
+    ctx.evaluated = 1;
+    return finish(ctx, evaluateSerial(p), []);
+  }
+  // An item that takes no measurable time does not wait either: nothing to overlap.
+  if (p.ioBound && p.async && p.itemMs > 0) return planConcurrent(ctx);
+  return planParallelOrSerial(ctx);
+}
+
+function collectWarnings(ctx: Context): void {
+  const { input, p, constraints } = ctx;
+  const { spawnCost, workload, hardware } = input;
+  const used: [string, { provenance: string; reason?: string | undefined }][] = [
+    ["workerStart.fixedMs", spawnCost.workerStart.fixedMs],
+    ["workerStart.perWorkerMs", spawnCost.workerStart.perWorkerMs],
+    ["dispatch.latencyUs", spawnCost.dispatch.latencyUs],
+    ["dispatch.throughputUs", spawnCost.dispatch.throughputUs],
+    [`clone.${workload.inputKind}.perItemUs`, spawnCost.clone[workload.inputKind].perItemUs],
+    [`clone.${workload.inputKind}.perByteNs`, spawnCost.clone[workload.inputKind].perByteNs],
+    [`clone.${workload.outputKind}.perItemUs`, spawnCost.clone[workload.outputKind].perItemUs],
+    [`clone.${workload.outputKind}.perByteNs`, spawnCost.clone[workload.outputKind].perByteNs],
+  ];
+  const measuredPerItem = (kind: string) =>
+    spawnCost.clone[kind as keyof typeof spawnCost.clone].perItemUs.provenance !== "estimated";
+  // When a kind's per-item figure was measured but its per-byte one was not, the kind
+  // has a fixed size (a number) and its whole cost is per item: nothing is in doubt.
+  const doubtful = [...new Map(used).entries()].filter(
+    ([name, f]) =>
+      f.provenance === "estimated" && !(name.endsWith(".perByteNs") && measuredPerItem(name.split(".")[1]!)),
+  );
+  if (spawnCost.source === "estimated" || doubtful.length > 0) {
+    const names = doubtful.map(([name]) => name);
+    const why = doubtful[0]?.[1].reason;
+    warn(
+      ctx,
+      "COSTS_ESTIMATED",
+      `The spawn-cost figures ${names.length > 0 ? `${names.join(", ")} ` : ""}are documented estimates, not measurements${why ? ` (${why})` : ""}; the plan is only as good as they are.`,
+    );
+  }
+  if (spawnCost.machineKey.usableCores !== p.usableCores) {
+    warn(
+      ctx,
+      "SPAWN_COST_OTHER_MACHINE",
+      `The spawn-cost profile was measured with ${spawnCost.machineKey.usableCores} usable cores, the hardware profile has ${p.usableCores}.`,
+    );
+  }
+  if (workload.source === "measured" && workload.sampled < 3 && p.n !== 0) {
+    warn(
+      ctx,
+      "FEW_SAMPLES",
+      `Item figures rest on ${plural(workload.sampled, "sampled item")}; item time and variation may be off.`,
+    );
+  }
+  const busy = hardware.load.busyFraction.value;
+  if (busy !== null && busy >= MODEL_CONSTANTS.busyMachineFraction) {
+    warn(
+      ctx,
+      "MACHINE_BUSY",
+      `The CPU was ${formatPercent(busy)} busy when probed; the plan assumes the usable cores are free.`,
+    );
+  }
+  if (p.memoryBudgetBytes === null) {
+    warn(
+      ctx,
+      "MEMORY_UNKNOWN",
+      `The hardware profile reports no usable memory (${p.memorySource}); the plan does not check memory. Set constraints.memoryBudgetBytes to bound it.`,
+    );
+  } else if (p.n !== null) {
+    const resultBytes = p.n * p.outputBytes;
+    if (resultBytes >= MODEL_CONSTANTS.resultsMemoryWarnShare * p.memoryBudgetBytes) {
+      warn(
+        ctx,
+        "RESULTS_NEAR_MEMORY_BUDGET",
+        `Keeping all ${p.n} results takes about ${formatBytes(resultBytes)}, ${formatPercent(resultBytes / p.memoryBudgetBytes)} of the ${formatBytes(p.memoryBudgetBytes)} memory budget; consume them as a stream instead of collecting them.`,
+      );
+    }
+  }
+  if (constraints.chunkSize !== undefined && p.n !== null && constraints.chunkSize > p.n) {
+    warn(
+      ctx,
+      "CHUNK_SIZE_CLAMPED",
+      `constraints.chunkSize (${constraints.chunkSize}) is larger than the ${plural(p.n, "item")}; chunks of ${p.n} are used.`,
+    );
+  }
+}
+
+function search(ctx: Context, workers: readonly number[], memory = true): SearchResult {
+  const result = searchParallel(ctx.p, { workers, chunkSize: ctx.constraints.chunkSize, memory });
+  ctx.evaluated += result.evaluated;
+  return result;
+}
+
+/** Parallel when it pays at least minSpeedup, serial otherwise. */
+function planParallelOrSerial(ctx: Context): Plan {
+  const { p } = ctx;
+  const serial = evaluateSerial(p);
+  ctx.evaluated += 1;
+  let result = search(ctx, ctx.workerRange);
+  let capped: { wanted: number; source: "constraint" | "model" } | null = null;
+  if (result.skippedForMemory > 0) {
+    if (ctx.constraints.workers !== undefined && result.best === null && ctx.constraints.workers > 1) {
+      // The caller's worker count does not fit: fall back to the most that do.
+      capped = { wanted: ctx.constraints.workers, source: "constraint" };
+      result = search(ctx, range(ctx.constraints.workers - 1));
+    } else {
+      const free = searchParallel(p, {
+        workers: ctx.workerRange,
+        chunkSize: ctx.constraints.chunkSize,
+        memory: false,
+      });
+      if (free.best !== null && (result.best === null || free.best.workers > result.best.workers)) {
+        capped = { wanted: free.best.workers, source: "model" };
+      }
+    }
+  }
+  const best = result.best;
+  const parallel = best !== null && best.speedup >= p.minSpeedup ? best : null;
+  if (parallel === null) {
+    explainSerial(ctx, serial, best, capped);
+    return finish(ctx, serial, alternatives(ctx, serial, best));
+  }
+  explainParallel(ctx, parallel, capped);
+  return finish(ctx, parallel, alternatives(ctx, parallel, best));
+}
+
+function memoryMessage(
+  ctx: Context,
+  chosenWorkers: number,
+  chunkSize: number,
+  capped: { wanted: number; source: string },
+) {
+  const { p } = ctx;
+  const per = workerMemoryBytes(p, chunkSize);
+  const budget = p.memoryBudgetBytes ?? 0;
+  const fit = Math.floor(budget / per);
+  const asked =
+    capped.source === "constraint"
+      ? `constraints.workers asked for ${capped.wanted}`
+      : `without the budget the model would use ${capped.wanted}`;
+  return (
+    `Each worker needs about ${formatBytes(per)} (a ${formatBytes(MODEL_CONSTANTS.workerBaselineBytes)} isolate, ` +
+    `${formatBytes(p.memoryPerItemBytes)} per item in work, and its chunks of ${chunkSize}); ` +
+    `${plural(fit, "worker")} ${fit === 1 ? "fits" : "fit"} the ${formatBytes(budget)} memory budget (${p.memorySource}), so ${chosenWorkers === 0 ? "no worker is used" : `${plural(chosenWorkers, "worker")} ${chosenWorkers === 1 ? "is" : "are"} used`}; ${asked}.`
+  );
+}
+
+function explainSerial(
+  ctx: Context,
+  serial: Evaluation,
+  best: Evaluation | null,
+  capped: { wanted: number; source: string } | null,
+): void {
+  const { p } = ctx;
+  const n = p.n;
+  if (n === 1) reason(ctx, "FEW_ITEMS", "A single item cannot be split across workers.");
+  if (best === null) {
+    const per = workerMemoryBytes(p, 1);
+    reason(
+      ctx,
+      "MEMORY_CAPPED",
+      `Not even one worker fits the ${formatBytes(p.memoryBudgetBytes ?? 0)} memory budget (${p.memorySource}): each needs about ${formatBytes(per)}.`,
+    );
+    return;
+  }
+  if (capped !== null)
+    reason(ctx, "MEMORY_CAPPED", memoryMessage(ctx, best.workers, best.chunkSize ?? 1, capped));
+  const shortBy = p.minSpeedup - best.speedup;
+  const bestText =
+    `the best parallel plan (${plural(best.workers, "worker")}, chunks of ${best.chunkSize}) is predicted at ` +
+    `${formatMs(best.wallMs)} against ${formatMs(serial.wallMs)} for a plain loop: ${formatFactor(best.speedup)}, ` +
+    `short of the ${formatFactor(p.minSpeedup)} minimum by ${formatFactor(shortBy)}`;
+  const cloneBound = p.mainPerItemMs * p.minSpeedup >= p.itemMs || best.bound === "main";
+  if (p.itemMs === 0) {
+    reason(ctx, "TOO_LITTLE_WORK", `Items take no measurable time; ${bestText}.`);
+  } else if (cloneBound) {
+    reason(
+      ctx,
+      "CLONE_BOUND",
+      `Moving an item to a worker and its result back costs ${formatMs(p.mainPerItemMs)} of main-thread time per item ` +
+        `(${formatFactor(p.mainPerItemMs / p.itemMs)} the item's own ${formatMs(p.itemMs)}), and the main thread cannot share that work; ${bestText}.`,
+    );
+  } else {
+    reason(
+      ctx,
+      "TOO_LITTLE_WORK",
+      n === null
+        ? `Items of ${formatMs(p.itemMs)} are too little work even in steady state: ${bestText}.`
+        : `${plural(n, "item")} of ${formatMs(p.itemMs)} is too little work: ${bestText} (start-up alone costs ${formatMs(best.breakdown.startupMs)}).`,
+    );
+  }
+  if (p.ioBound && !p.async) ioReason(ctx);
+  if (n === null) streamReason(ctx, best);
+  fixedReasons(ctx);
+}
+
+function ioReason(ctx: Context, concurrency?: number): void {
+  const { p } = ctx;
+  const waits = `Items wait ${formatPercent(1 - p.cpuToWall)} of their ${formatMs(p.itemMs)} (CPU-to-wall ${formatNumber(p.cpuToWall)})`;
+  if (concurrency !== undefined) {
+    const ideal =
+      p.cpuToWall > 0
+        ? Math.ceil(MODEL_CONSTANTS.ioConcurrencyFactor / p.cpuToWall)
+        : Number.POSITIVE_INFINITY;
+    const limits: string[] = [];
+    if (concurrency < ideal) {
+      if (concurrency === MODEL_CONSTANTS.maxConcurrency)
+        limits.push(`capped at ${MODEL_CONSTANTS.maxConcurrency}`);
+      else if (p.n !== null && concurrency === p.n) limits.push(`capped by the ${plural(p.n, "item")}`);
+      else limits.push("capped by the memory budget");
+    }
+    reason(
+      ctx,
+      "IO_BOUND",
+      `${waits}: more threads cannot speed up waiting. ${concurrency} items awaiting at once in the calling thread ` +
+        `(${MODEL_CONSTANTS.ioConcurrencyFactor} / CPU-to-wall${limits.length > 0 ? `, ${limits.join(", ")}` : ""}) overlap the waits.`,
+    );
+  } else {
+    reason(
+      ctx,
+      "IO_BOUND",
+      `${waits}, but the task is synchronous, so the calling thread cannot overlap the waits; worker threads can, since a waiting thread needs no core.`,
+    );
+  }
+}
+
+function streamReason(ctx: Context, e: Evaluation | null): void {
+  const { p } = ctx;
+  const basis = MODEL_CONSTANTS.streamBasisItems;
+  if (e === null || e.chunkSize === null) {
+    reason(
+      ctx,
+      "STREAM_UNKNOWN_LENGTH",
+      `The item count is unknown (a stream); predictions cover ${basis} items in steady state.`,
+    );
+    return;
+  }
+  const chunkMs = e.chunkSize * p.wallItemMs;
+  const fixed = ctx.constraints.chunkSize !== undefined;
+  reason(
+    ctx,
+    "STREAM_UNKNOWN_LENGTH",
+    `The item count is unknown (a stream): ${fixed ? "the fixed " : ""}chunks of ${e.chunkSize} items take about ${formatMs(chunkMs)}` +
+      (fixed
+        ? ""
+        : `, enough to keep the per-chunk cost (${formatMs(p.dispatchMs + p.chunkOverheadMs)}) near ${formatPercent(MODEL_CONSTANTS.streamOverheadShare)} of the work, and at most ${formatMs(MODEL_CONSTANTS.streamMaxChunkMs)}`) +
+      `; chunk sizes adapt at run time. Predictions cover ${basis} items in steady state; the one-off start-up ` +
+      `(${formatMs(p.startupFixedMs + p.startupPerWorkerMs * e.workers)}) is not included.`,
+  );
+}
+
+function fixedReasons(ctx: Context): void {
+  const { constraints } = ctx;
+  const fixed: string[] = [];
+  if (constraints.workers !== undefined)
+    fixed.push(`constraints.workers fixes ${plural(constraints.workers, "worker")}`);
+  if (constraints.chunkSize !== undefined)
+    fixed.push(`constraints.chunkSize fixes chunks of ${constraints.chunkSize}`);
+  if (fixed.length > 0)
+    reason(ctx, "FIXED_BY_CONSTRAINT", `${fixed.join("; ")}; only the rest was searched.`);
+}
+
+function explainParallel(
+  ctx: Context,
+  e: Evaluation,
+  capped: { wanted: number; source: string } | null,
+): void {
+  const { p } = ctx;
+  const b = e.breakdown;
+  const workers = e.workers;
+  const c = e.chunkSize!;
+  const busyCores = formatNumber(Math.min(e.activeWorkers, p.capacity));
+  if (e.bound === "main") {
+    reason(
+      ctx,
+      "CLONE_BOUND",
+      `The main thread's serial work bounds the run: cloning ${formatMs(p.mainPerItemMs)} per item out and back and ` +
+        `dispatching ${plural(e.chunks, "chunk")} takes ${formatMs(b.mainThreadMs)}, more than the workers need ` +
+        `(${formatMs(b.computeMs + b.chunkOverheadMs + (b.dispatchWaitMs ?? 0))}); more workers would only wait on it. ` +
+        `Predicted ${formatMs(e.wallMs)}, ${formatFactor(e.speedup)} a plain loop.`,
+    );
+  } else if (p.ioBound) {
+    ioReason(ctx);
+    reason(
+      ctx,
+      "COMPUTE_BOUND",
+      `${plural(workers, "worker")} with chunks of ${c} overlap the waits: predicted ${formatMs(e.wallMs)}, ${formatFactor(e.speedup)} a plain loop.`,
+    );
+  } else {
+    const total = p.n === null ? "" : ` (${formatMs(e.items * p.itemMs)} in all)`;
+    const chunks = p.n === null ? "" : ` (${plural(e.chunks, "chunk")})`;
+    reason(
+      ctx,
+      "COMPUTE_BOUND",
+      `Items take ${formatMs(p.itemMs)} each${total}; ${plural(workers, "worker")} with chunks of ${c}${chunks} ` +
+        `keep ${busyCores} of ${plural(p.usableCores, "usable core")} busy: ` +
+        `predicted ${formatMs(e.wallMs)}, ${formatFactor(e.speedup)} a plain loop.`,
+    );
+  }
+  if (p.n === null) streamReason(ctx, e);
+  if (p.n !== null && p.n <= 2 * p.usableCores) {
+    reason(
+      ctx,
+      "FEW_ITEMS",
+      `Only ${plural(p.n, "item")} for ${plural(p.usableCores, "usable core")}: chunks of ${c} give ${plural(e.chunks, "chunk")}, ` +
+        `so how the last ones fall on the workers decides the run time.`,
+    );
+  }
+  if (workers > p.capacity) {
+    const atCores = Math.floor(p.capacity) >= 1 ? bestWith(ctx, Math.max(1, Math.floor(p.capacity))) : null;
+    const compare =
+      atCores !== null && atCores.wallMs > e.wallMs
+        ? `, which beats ${plural(atCores.workers, "worker")} (${formatMs(atCores.wallMs)}, ${formatPercent(atCores.wallMs / e.wallMs - 1)} slower) because the last items finish together instead of one after another`
+        : "";
+    reason(
+      ctx,
+      "OVERSUBSCRIBED",
+      `${plural(workers, "worker")} share ${formatNumber(p.capacity)} cores' worth of CPU: time slicing costs about ${formatMs(b.oversubscriptionMs)}${compare}.`,
+    );
+  }
+  if (p.cv > 0 && p.n !== null && ctx.constraints.chunkSize === undefined) {
+    const uniform = searchParallel(
+      { ...p, cv: 0 },
+      { workers: [workers], chunkSize: undefined, memory: true },
+    ).best;
+    if (uniform !== null && uniform.chunkSize !== null && uniform.chunkSize > c) {
+      reason(
+        ctx,
+        "IMBALANCE",
+        `Item times vary (cv ${formatNumber(p.cv)}): chunks of ${c} keep the end-of-run tail to ${formatMs(b.imbalanceMs)}; ` +
+          `with uniform items chunks of ${uniform.chunkSize} would do.`,
+      );
+    }
+  }
+  if (!ctx.reasons.some((r) => r.code === "IMBALANCE") && e.wallMs > 0 && b.imbalanceMs >= 0.05 * e.wallMs) {
+    reason(
+      ctx,
+      "IMBALANCE",
+      `Workers sit idle at the end of the run for about ${formatMs(b.imbalanceMs)} (${formatPercent(b.imbalanceMs / e.wallMs)} of it) while the last chunks finish.`,
+    );
+  }
+  if (capped !== null) reason(ctx, "MEMORY_CAPPED", memoryMessage(ctx, workers, c, capped));
+  quotaReason(ctx);
+  fixedReasons(ctx);
+}
+
+function quotaReason(ctx: Context): void {
+  const { p, input } = ctx;
+  const quota = p.quotaCpus;
+  const cores = input.hardware.cores;
+  const machine = cores.affinity.value ?? cores.logical.value;
+  if (quota !== null && machine !== null && quota < machine) {
+    reason(
+      ctx,
+      "QUOTA_LIMITED",
+      `A CPU quota of ${formatNumber(quota)} CPUs (${cores.quota.source}) bounds the run to ${formatNumber(p.capacity)} cores' worth of CPU time on a machine with ${plural(machine, "core")}.`,
+    );
+  }
+}
+
+/** The best plan with exactly `workers` workers, or null. */
+function bestWith(ctx: Context, workers: number): Evaluation | null {
+  return searchParallel(ctx.p, { workers: [workers], chunkSize: ctx.constraints.chunkSize, memory: true })
+    .best;
+}
+
+function planConcurrent(ctx: Context): Plan {
+  const { p } = ctx;
+  const ideal =
+    p.cpuToWall > 0 ? Math.ceil(MODEL_CONSTANTS.ioConcurrencyFactor / p.cpuToWall) : Number.POSITIVE_INFINITY;
+  let concurrency = Math.min(ideal, MODEL_CONSTANTS.maxConcurrency, p.n ?? Number.POSITIVE_INFINITY);
+  if (p.memoryBudgetBytes !== null) {
+    const perItem = p.memoryPerItemBytes + p.inputBytes + p.outputBytes;
+    if (perItem > 0) concurrency = Math.min(concurrency, Math.floor(p.memoryBudgetBytes / perItem));
+  }
+  concurrency = Math.max(1, concurrency);
+  const serial = evaluateSerial(p);
+  const parallelBest = search(ctx, ctx.workerRange).best;
+  ctx.evaluated += 2;
+  if (concurrency === 1) {
+    ioReason(ctx, 1);
+    if (p.n === null) streamReason(ctx, null);
+    return finish(ctx, serial, alternatives(ctx, serial, parallelBest));
+  }
+  const chosen = evaluateConcurrent(p, concurrency);
+  ioReason(ctx, concurrency);
+  if (p.n === null) streamReason(ctx, null);
+  return finish(ctx, chosen, alternatives(ctx, chosen, parallelBest));
+}
+
+function toAlternative(e: Evaluation, label: string): Alternative {
+  return {
+    mode: e.mode,
+    workers: e.workers,
+    chunkSize: e.chunkSize,
+    wallMs: e.wallMs,
+    speedup: e.speedup,
+    label,
+  };
+}
+
+/** The configurations weighed and not taken, fastest first. */
+function alternatives(ctx: Context, chosen: Evaluation, bestParallel: Evaluation | null): Alternative[] {
+  const { p } = ctx;
+  const out: Alternative[] = [];
+  const seen = new Set<string>([key(chosen)]);
+  const add = (e: Evaluation | null, label: string) => {
+    if (e === null || seen.has(key(e))) return;
+    seen.add(key(e));
+    const over = e.mode === "parallel" && !fitsInMemory(p, e.workers, e.chunkSize ?? 1);
+    out.push(toAlternative(e, over ? `${label}, exceeds the memory budget` : label));
+  };
+  add(evaluateSerial(p), "serial loop");
+  if (chosen.mode !== "parallel") add(bestParallel, "best parallel");
+  const cores = p.usableCores;
+  if (cores <= Math.max(...ctx.workerRange))
+    add(bestWith(ctx, cores), `best with ${plural(cores, "worker")} (usable cores)`);
+  if (p.n !== null && ctx.constraints.chunkSize === undefined) {
+    add(
+      evaluateParallel(p, cores, Math.ceil(p.n / (4 * cores))),
+      "Pool.map default (usable cores, chunks of n / (4 x workers))",
+    );
+    add(evaluateParallel(p, cores, 1), "one task per item (usable cores)");
+  }
+  return out.sort((a, b) => a.wallMs - b.wallMs);
+}
+
+function key(e: Evaluation): string {
+  return `${e.mode}/${e.workers}/${e.chunkSize}/${e.concurrency}`;
+}
+
+function finish(ctx: Context, e: Evaluation, alts: Alternative[]): Plan {
+  const common = {
+    totalItems: ctx.p.n,
+    predicted: toPrediction(e),
+    reasons: ctx.reasons,
+    warnings: ctx.warnings,
+    candidatesEvaluated: ctx.evaluated,
+    alternatives: alts,
+  };
+  if (e.mode === "parallel") {
+    return {
+      mode: "parallel",
+      workers: e.workers,
+      chunkSize: e.chunkSize!,
+      maxInFlight: MODEL_CONSTANTS.inFlightPerWorker * e.workers,
+      adaptive: ctx.p.n === null,
+      ...common,
+    };
+  }
+  if (e.mode === "concurrent") return { mode: "concurrent", concurrency: e.concurrency!, ...common };
+  return { mode: "serial", ...common };
+}

@@ -1,0 +1,258 @@
+import { describe, expect, it } from "@jest/globals";
+import { unitInput } from "../test/fixtures.js";
+import { AmorsizeValidationError, MODEL_CONSTANTS, predict } from "./index.js";
+
+// Hand-computed cases on the round unit costs (test/fixtures.ts UNIT_COSTS):
+// start-up 10 ms + 2 ms per worker; dispatch 40 us (d = 0.04 ms) on the main thread;
+// latency 100 us, so the worker-side chunk overhead is o = 0.06 ms; numbers clone at
+// 2 us per round trip, so 0.001 ms each way on the main thread and 0.001 ms (half of
+// the 0.002 ms round trip) on the worker. E[max of 2 normals] = 0.5642, of 3 = 0.8463.
+const E2 = 0.5642;
+const E3 = 0.8463;
+const s = MODEL_CONSTANTS.workerSpeedCv;
+
+/** The issues of the AmorsizeValidationError that `run` throws. */
+function validationIssues(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AmorsizeValidationError);
+    expect((error as AmorsizeValidationError).code).toBe("AMORSIZE_INVALID_INPUT");
+    return (error as AmorsizeValidationError).issues;
+  }
+  throw new Error("expected a validation error");
+}
+
+function sumIdentity(b: ReturnType<typeof predict>["breakdown"]): number {
+  return (
+    b.startupMs +
+    Math.max(b.computeMs + b.chunkOverheadMs + (b.dispatchWaitMs ?? 0), b.mainThreadMs) +
+    b.oversubscriptionMs +
+    b.pipelineFillMs +
+    b.imbalanceMs
+  );
+}
+
+describe("predict(): a compute-bound run, 100 items of 1 ms, 2 workers, chunks of 10", () => {
+  const p = predict(unitInput({ workload: { totalItems: 100, itemMs: 1 } }), { workers: 2, chunkSize: 10 });
+  const b = p.breakdown;
+  // An item on a worker: 1 ms + 0.001 ms of deserialising/serialising.
+  const wallItem = 1.001;
+  // A chunk's cycle: 10 items (10.01) + o (0.06) + send 10 x 0.001 + 0.04 + receive 10 x 0.001.
+  const D = 10.01 + 0.06 + 0.05 + 0.01;
+
+  it("start-up = fixed + per worker x workers", () => expect(b.startupMs).toBeCloseTo(10 + 2 * 2, 12));
+  it("main thread = n x (clone out + clone in) + chunks x dispatch", () =>
+    expect(b.mainThreadMs).toBeCloseTo(100 * 0.002 + 10 * 0.04, 12));
+  it("compute = n x item time on a worker / workers", () =>
+    expect(b.computeMs).toBeCloseTo((100 * wallItem) / 2, 12));
+  it("chunk overhead = chunks x o / workers", () =>
+    expect(b.chunkOverheadMs).toBeCloseTo((10 * 0.06) / 2, 12));
+  it("dispatch wait = main thread / workers", () => expect(b.dispatchWaitMs).toBeCloseTo(0.6 / 2, 12));
+  it("no oversubscription with 2 workers on 2 cores", () => expect(b.oversubscriptionMs).toBe(0));
+  it("pipeline fill = (workers - 1) / 2 x one chunk's send", () =>
+    expect(b.pipelineFillMs).toBeCloseTo(0.5 * 0.05, 12));
+  it("imbalance = drifted share of a quarter chunk + worker-speed spread x E[max of 2]", () => {
+    // 10 chunks over 2 workers fill every round: no ragged last round. Worker speed
+    // spread s per chunk drifts the workers apart after q = 5 rounds: weight s x sqrt(5)
+    // on the drifted tail D x (2 - 1) / (2 x 2); plus s x D x E2 for the random lag.
+    const drift = s * Math.sqrt(5);
+    expect(b.imbalanceMs).toBeCloseTo(drift * (D / 4) + s * D * E2, 12);
+  });
+  it("total = start-up + workers' side + fill + imbalance, and the identity holds", () => {
+    const expected = 14 + (50.05 + 0.3 + 0.3) + 0.025 + (s * Math.sqrt(5) * (D / 4) + s * D * E2);
+    expect(b.totalMs).toBeCloseTo(expected, 12);
+    expect(p.wallMs).toBe(b.totalMs);
+    expect(sumIdentity(b)).toBeCloseTo(b.totalMs, 12);
+  });
+  it("serial = n x item time; speedup = serial / wall", () => {
+    expect(p.serialMs).toBe(100);
+    expect(p.speedup).toBeCloseTo(100 / b.totalMs, 12);
+    expect(p.items).toBe(100);
+  });
+});
+
+describe("predict(): a clone-bound run, 10 items of 100 KB plain arrays, 0.1 ms of work", () => {
+  // plain-array round trip: 2 us + 10 ns/byte: 0.5 x (2 + 1000) us = 0.501 ms out;
+  // the result is a number, 0.001 ms back; the worker pays half of 0.502.
+  const p = predict(
+    unitInput({ workload: { totalItems: 10, itemMs: 0.1, inputKind: "plain-array", inputBytes: 100_000 } }),
+    { workers: 2, chunkSize: 1 },
+  );
+  const b = p.breakdown;
+  const send = 0.501 + 0.04;
+  const workerChunk = 0.1 + 0.251 + 0.06;
+  const D = workerChunk + send + 0.001;
+
+  it("main thread = 10 x 0.502 + 10 x 0.04 and bounds the run", () => {
+    expect(b.mainThreadMs).toBeCloseTo(5.42, 12);
+    expect(b.computeMs + b.chunkOverheadMs + (b.dispatchWaitMs ?? 0)).toBeCloseTo(1.755 + 0.3 + 2.71, 12);
+    expect(b.mainThreadMs).toBeGreaterThan(b.computeMs + b.chunkOverheadMs + (b.dispatchWaitMs ?? 0));
+  });
+  it("pipeline fill = the last chunk's computing after its send, less the other worker's receive", () =>
+    expect(b.pipelineFillMs).toBeCloseTo(workerChunk - 0.001, 12));
+  it("imbalance is absorbed: the workers wait on the main thread anyway", () =>
+    expect(b.imbalanceMs).toBe(0));
+  it("total = start-up + main thread + drain", () => {
+    expect(b.totalMs).toBeCloseTo(14 + 5.42 + (workerChunk - 0.001), 12);
+    expect(sumIdentity(b)).toBeCloseTo(b.totalMs, 12);
+    expect(p.speedup).toBeCloseTo(1 / b.totalMs, 12);
+  });
+  it("the workers' path (side + ramp + tail) is shorter than the main thread's", () => {
+    const workerPath = 4.765 + send / 2 + s * Math.sqrt(5) * (D / 4) + s * D * E2;
+    expect(workerPath).toBeLessThan(b.totalMs - b.startupMs);
+  });
+});
+
+describe("predict(): three 300 ms items on 3 workers, 2 cores (oversubscribed)", () => {
+  const p = predict(unitInput({ workload: { totalItems: 3, itemMs: 300 } }), { workers: 3, chunkSize: 1 });
+  const b = p.breakdown;
+  const D = 300.001 + 0.06 + 0.041 + 0.001;
+
+  it("compute spreads the CPU work over the 2 cores", () => expect(b.computeMs).toBeCloseTo(900.003 / 2, 12));
+  it("oversubscription = penalty x (workers - cores) x compute / cores", () =>
+    expect(b.oversubscriptionMs).toBeCloseTo((0.05 * 1 * 450.0015) / 2, 12));
+  it("the last round is full under time slicing; the tail is drift and the random lag", () => {
+    // Drifted: residuals D/3, 2D/3, D shared by 2 cores finish at 7D/6 against an ideal D.
+    expect(b.imbalanceMs).toBeCloseTo(s * 1 * (D / 6) + s * D * E3, 12);
+  });
+  it("start-up, fill and total", () => {
+    expect(b.startupMs).toBe(16);
+    expect(b.pipelineFillMs).toBeCloseTo(0.041, 12);
+    expect(b.totalMs).toBeCloseTo(16 + 450.1035 + 0.041 + (s * (D / 6) + s * D * E3) + 11.2500375, 9);
+    expect(sumIdentity(b)).toBeCloseTo(b.totalMs, 12);
+  });
+});
+
+describe("predict(): the last round", () => {
+  it("a ragged last round leaves workers idle: 3 chunks of 10 ms on 2 workers", () => {
+    // With cv 0 and q = 1 round the drift weight is s x 1; the ragged round dominates.
+    const p = predict(unitInput({ workload: { totalItems: 3, itemMs: 10 } }), { workers: 2, chunkSize: 1 });
+    const D = 10.001 + 0.06 + 0.041 + 0.001;
+    // Loads 2D and D: the longer ends D/2 after the mean.
+    const lastRound = D / 2;
+    const drifted = D / 4;
+    expect(p.breakdown.imbalanceMs).toBeCloseTo((1 - s) * lastRound + s * drifted + s * D * E2, 12);
+  });
+
+  it("a short last chunk on its own in the last round", () => {
+    // 5 items in chunks of 2: chunks 2, 2, 1 on 2 workers: loads D2 + D1 and D2; the
+    // longer ends D1 / 2 after the mean.
+    const p = predict(unitInput({ workload: { totalItems: 5, itemMs: 10 } }), { workers: 2, chunkSize: 2 });
+    const cycle = (k: number) => k * 10.001 + 0.06 + (k * 0.001 + 0.04) + k * 0.001;
+    const D2 = cycle(2);
+    const D1 = cycle(1);
+    const lastRound = D2 + D1 - (2 * D2 + D1) / 2;
+    const drift = Math.min(1, s * 1);
+    expect(p.breakdown.imbalanceMs).toBeCloseTo((1 - drift) * lastRound + drift * (D2 / 4) + s * D2 * E2, 12);
+  });
+
+  it("item variation adds E[max] standard deviations of a chunk", () => {
+    const base = predict(unitInput({ workload: { totalItems: 4, itemMs: 10 } }), {
+      workers: 2,
+      chunkSize: 2,
+    });
+    const varied = predict(unitInput({ workload: { totalItems: 4, itemMs: 10, cv: 0.5 } }), {
+      workers: 2,
+      chunkSize: 2,
+    });
+    const D = 2 * 10.001 + 0.06 + 0.042 + 0.002;
+    // One round (q = 1): drift weights s and sqrt(0.25/2 + s^2); spread sqrt(2 x 5^2 + (sD)^2).
+    const driftVaried = Math.sqrt(0.25 / 2 + s * s);
+    expect(base.breakdown.imbalanceMs).toBeCloseTo(s * (D / 4) + s * D * E2, 12);
+    expect(varied.breakdown.imbalanceMs).toBeCloseTo(
+      driftVaried * (D / 4) + Math.sqrt(2 * 25 + (s * D) ** 2) * E2,
+      12,
+    );
+  });
+});
+
+describe("predict(): edge cases", () => {
+  it("one worker: nothing overlaps, no tail", () => {
+    const p = predict(unitInput({ workload: { totalItems: 100, itemMs: 1 } }), { workers: 1, chunkSize: 10 });
+    const b = p.breakdown;
+    expect(b.imbalanceMs).toBe(0);
+    expect(b.pipelineFillMs).toBe(0);
+    expect(b.totalMs).toBeCloseTo(12 + 100.1 + 10 * 0.06 + 0.6, 12);
+  });
+
+  it("a chunk size above the item count is one chunk of all items", () => {
+    const a = predict(unitInput({ workload: { totalItems: 10, itemMs: 1 } }), {
+      workers: 2,
+      chunkSize: 1000,
+    });
+    const b = predict(unitInput({ workload: { totalItems: 10, itemMs: 1 } }), { workers: 2, chunkSize: 10 });
+    expect(a).toEqual(b);
+    // One chunk: one worker computes, the second only costs start-up.
+    expect(a.breakdown.computeMs).toBeCloseTo(10 * 1.001, 12);
+    expect(a.breakdown.startupMs).toBe(14);
+  });
+
+  it("no items: only start-up", () => {
+    const p = predict(unitInput({ workload: { totalItems: 0, itemMs: 1 } }), { workers: 2, chunkSize: 1 });
+    expect(p.wallMs).toBe(14);
+    expect(p.serialMs).toBe(0);
+    expect(p.speedup).toBe(0);
+  });
+
+  it("a stream: the steady state of 1,000 items, no start-up or end terms", () => {
+    const p = predict(unitInput({ workload: { totalItems: null, itemMs: 1 } }), {
+      workers: 2,
+      chunkSize: 10,
+    });
+    expect(p.items).toBe(1000);
+    expect(p.breakdown).toEqual({
+      startupMs: 0,
+      mainThreadMs: expect.closeTo(6, 12),
+      computeMs: expect.closeTo(500.5, 12),
+      oversubscriptionMs: 0,
+      chunkOverheadMs: expect.closeTo(3, 12),
+      imbalanceMs: 0,
+      pipelineFillMs: 0,
+      dispatchWaitMs: expect.closeTo(3, 12),
+      totalMs: expect.closeTo(506.5, 12),
+    });
+    expect(p.serialMs).toBe(1000);
+  });
+
+  it("a fractional CPU quota: 2 workers get 1.5 cores' worth", () => {
+    const p = predict(unitInput({ hardware: { quotaCpus: 1.5 }, workload: { totalItems: 100, itemMs: 1 } }), {
+      workers: 2,
+      chunkSize: 10,
+    });
+    expect(p.breakdown.computeMs).toBeCloseTo(100.1 / 1.5, 12);
+    expect(p.breakdown.oversubscriptionMs).toBeCloseTo((0.05 * 0.5 * (100.1 / 1.5)) / 1.5, 12);
+  });
+
+  it("a synchronous task that waits: workers overlap the waits beyond the cores", () => {
+    // 10 ms items, 10% CPU: 4 workers on 2 cores run 4 at once; only 1 ms of each needs a core.
+    const p = predict(unitInput({ workload: { totalItems: 40, itemMs: 10, cpuToWall: 0.1 } }), {
+      workers: 4,
+      chunkSize: 10,
+    });
+    expect(p.breakdown.computeMs).toBeCloseTo(Math.max((40 * 10.001) / 4, (40 * 1.001) / 2), 12);
+    expect(p.speedup).toBeGreaterThan(2);
+  });
+});
+
+describe("predict(): validation", () => {
+  const good = unitInput();
+  it.each([
+    [{ workers: 0, chunkSize: 1 }, "config.workers: Too small: expected number to be >0, got 0"],
+    [
+      { workers: 2, chunkSize: 1.5 },
+      "config.chunkSize: Invalid input: expected int, received number, got 1.5",
+    ],
+    [{ workers: 2000, chunkSize: 1 }, "config.workers: Too big: expected number to be <=1024, got 2000"],
+    [{ workers: 2, chunkSize: 1, extra: true }, 'config: Unknown option "extra"'],
+  ])("rejects %j", (config, message) => {
+    expect(validationIssues(() => predict(good, config as never))).toEqual([message]);
+  });
+
+  it("rejects a bad input before looking at the config", () => {
+    const bad = unitInput({ workload: { itemMs: -1 } });
+    expect(() => predict(bad, { workers: 2, chunkSize: 1 })).toThrow(
+      "input.workload.itemTimeMs.mean: Too small: expected number to be >=0, got -1",
+    );
+  });
+});

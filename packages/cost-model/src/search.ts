@@ -1,0 +1,123 @@
+import { MODEL_CONSTANTS } from "./constants.js";
+import { type Evaluation, evaluateParallel } from "./model.js";
+import { fitsInMemory, type ModelParams } from "./params.js";
+
+/** The part of the search space the caller left open. */
+export interface SearchSpace {
+  /** Worker counts to try (ascending). */
+  workers: readonly number[];
+  /** A fixed chunk size, or undefined to search chunk sizes. */
+  chunkSize: number | undefined;
+  /** Skip configurations that do not fit the memory budget. */
+  memory: boolean;
+}
+
+export interface SearchResult {
+  /** The chosen configuration, or null when nothing fits. */
+  best: Evaluation | null;
+  /** The fastest configuration (before tie-breaking), or null. */
+  fastest: Evaluation | null;
+  /** Configurations evaluated (the memory check skips some before evaluating). */
+  evaluated: number;
+  /** Configurations skipped for memory. */
+  skippedForMemory: number;
+}
+
+/** Default upper bound of the worker search: past the usable cores, for few heavy items. */
+export function defaultMaxWorkers(p: ModelParams): number {
+  const bound = Math.max(2 * p.usableCores, p.usableCores + 2);
+  if (p.ioBound && !p.async) {
+    // A synchronous task that waits frees its core while waiting, so threads beyond
+    // the cores overlap the waits: look as far as usable / cpu-to-wall.
+    const waiting = p.cpuToWall > 0 ? Math.ceil(p.usableCores / p.cpuToWall) : Number.POSITIVE_INFINITY;
+    return Math.max(bound, Math.min(MODEL_CONSTANTS.maxWaitingWorkers, waiting));
+  }
+  return bound;
+}
+
+/**
+ * Chunk sizes worth trying for `workers` workers over `n` items: a geometric grid
+ * (1, 2, 3, 4, 6, 8, 12, ... and n), the chunk sizes that hit each target duration,
+ * Python's `Pool.map` default ceil(n / (4 x workers)), and the sizes that give every
+ * worker the same number of chunks. Ascending, without duplicates.
+ */
+export function chunkCandidates(p: ModelParams, n: number, workers: number): number[] {
+  const set = new Set<number>();
+  const add = (c: number) => {
+    if (Number.isFinite(c)) set.add(Math.min(n, Math.max(1, Math.round(c))));
+  };
+  for (let c = 1; c <= n; c *= 2) {
+    add(c);
+    add(c * 1.5);
+  }
+  add(n);
+  if (p.wallItemMs > 0) for (const target of MODEL_CONSTANTS.targetChunkMs) add(target / p.wallItemMs);
+  add(Math.ceil(n / (4 * workers)));
+  for (const k of MODEL_CONSTANTS.chunksPerWorker) add(Math.ceil(n / (k * workers)));
+  return [...set].filter((c) => c <= n).sort((a, b) => a - b);
+}
+
+/**
+ * Chunk size for a stream of unknown length: the smallest chunk whose per-chunk cost
+ * (dispatch and round trip) is at most `streamOverheadShare` of its work, capped so a
+ * chunk takes at most `streamMaxChunkMs`.
+ */
+export function streamChunkSize(p: ModelParams): number {
+  if (p.wallItemMs <= 0) return 1;
+  const perChunkMs = p.dispatchMs + p.chunkOverheadMs;
+  const amortised = Math.ceil(perChunkMs / (MODEL_CONSTANTS.streamOverheadShare * p.wallItemMs));
+  const longest = Math.floor(MODEL_CONSTANTS.streamMaxChunkMs / p.wallItemMs);
+  return Math.max(1, Math.min(amortised, longest));
+}
+
+/**
+ * Among configurations within `tieMargin` of the fastest, the one with the fewest
+ * workers, then the largest chunks: fewer threads leave room for the rest of the
+ * machine, and larger chunks cost less when the figures are off.
+ */
+export function pickWithTies(candidates: readonly Evaluation[]): Evaluation | null {
+  let fastest: Evaluation | null = null;
+  for (const e of candidates) if (fastest === null || e.wallMs < fastest.wallMs) fastest = e;
+  if (fastest === null) return null;
+  const limit = fastest.wallMs * (1 + MODEL_CONSTANTS.tieMargin);
+  let chosen: Evaluation | null = null;
+  for (const e of candidates) {
+    if (e.wallMs > limit) continue;
+    if (
+      chosen === null ||
+      e.workers < chosen.workers ||
+      (e.workers === chosen.workers && (e.chunkSize ?? 0) > (chosen.chunkSize ?? 0))
+    ) {
+      chosen = e;
+    }
+  }
+  return chosen;
+}
+
+/** Evaluates the model over the search space and picks the best configuration. */
+export function searchParallel(p: ModelParams, space: SearchSpace): SearchResult {
+  const evaluations: Evaluation[] = [];
+  let skippedForMemory = 0;
+  for (const workers of space.workers) {
+    let chunks: number[];
+    if (space.chunkSize !== undefined)
+      chunks = [p.n === null ? space.chunkSize : Math.min(space.chunkSize, p.n)];
+    else if (p.n === null) chunks = [streamChunkSize(p)];
+    else chunks = chunkCandidates(p, p.n, workers);
+    for (const chunkSize of chunks) {
+      if (space.memory && !fitsInMemory(p, workers, chunkSize)) {
+        skippedForMemory++;
+        continue;
+      }
+      evaluations.push(evaluateParallel(p, workers, chunkSize));
+    }
+  }
+  let fastest: Evaluation | null = null;
+  for (const e of evaluations) if (fastest === null || e.wallMs < fastest.wallMs) fastest = e;
+  return { best: pickWithTies(evaluations), fastest, evaluated: evaluations.length, skippedForMemory };
+}
+
+/** 1..max, ascending. */
+export function range(max: number): number[] {
+  return Array.from({ length: Math.max(0, max) }, (_, i) => i + 1);
+}
