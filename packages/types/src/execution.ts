@@ -34,6 +34,17 @@ export const ExecutionReportSchema = z.object({
   itemsPerSecond: z.number().finite().nonnegative(),
   errors: z.array(ReportedErrorSchema),
   aborted: z.boolean(),
+  /**
+   * Items per chunk sent to a worker: smallest, largest and mean over the run (they
+   * differ when adaptive). Absent in the calling thread and when no chunk was sent.
+   */
+  chunkSizes: z
+    .object({
+      min: z.number().int().positive(),
+      max: z.number().int().positive(),
+      mean: z.number().finite().positive(),
+    })
+    .optional(),
 });
 export type ExecutionReport = z.infer<typeof ExecutionReportSchema>;
 
@@ -89,10 +100,23 @@ export const RunOptionsSchema = z
       functionSchema<(progress: z.infer<typeof ProgressSchema>) => void>("a progress callback").optional(),
     /** `auto` moves ArrayBuffers and typed arrays instead of copying them. Default `none`. */
     transfer: z.enum(["auto", "none"]).optional(),
-    /** Target chunk duration window for adaptive chunking, milliseconds. Default [20, 200]. */
-    targetChunkMs: z.tuple([z.number().positive(), z.number().positive()]).optional(),
+    /**
+     * Target chunk duration window [low, high] for adaptive chunking, milliseconds.
+     * Default [10, 100]: chunk sizes grow while chunks run shorter than `low`,
+     * shrink when they run longer than `high`, and aim at `2 x low`.
+     */
+    targetChunkMs: z
+      .tuple([z.number().positive(), z.number().positive()])
+      .refine(([low, high]) => low <= high, "Expected [low, high] with low <= high")
+      .optional(),
     /** Number of items when the source's length is not known up front (helps adaptive chunking and ETA). */
     totalItems: z.number().int().nonnegative().optional(),
+    /**
+     * Results already computed for some input indices (for example by sampling the task in
+     * the calling thread). Those items are still read from the input but are not run again:
+     * their results are placed at their index and count as succeeded.
+     */
+    precomputed: z.instanceof(Map).optional(),
   })
   .strict();
 export type RunOptions = z.input<typeof RunOptionsSchema>;

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { RunOptionsSchema } from "./execution.js";
 import { ProbeOptionsSchema } from "./hardware.js";
 import { PlanConstraintsSchema } from "./plan.js";
-import { SpawnCostOptionsSchema } from "./spawn-cost.js";
+import { MachineKeySchema, SpawnCostOptionsSchema } from "./spawn-cost.js";
+import { WorkloadSampleSchema } from "./workload.js";
 
 /** Options of `sampleTask()`. */
 export const SampleOptionsSchema = z
@@ -20,6 +21,8 @@ export type SampleOptions = z.input<typeof SampleOptionsSchema>;
 /** Options of `optimize()`. */
 export const OptimizeOptionsSchema = PlanConstraintsSchema.extend({
   sample: SampleOptionsSchema.optional(),
+  /** Item count when `data` is an iterable whose length the caller knows. */
+  totalItems: z.number().int().nonnegative().optional(),
   /** Use and write the plan cache. Default true. */
   cache: z.boolean().optional(),
   /** Cache folder (plans and spawn cost). */
@@ -41,3 +44,18 @@ export const ExecuteOptionsSchema = OptimizeOptionsSchema.extend(
   }).shape,
 ).strict();
 export type ExecuteOptions = z.input<typeof ExecuteOptionsSchema>;
+
+/**
+ * An entry of the optimizer's plan cache: the per-item figures of a task, keyed by the
+ * task (module URL, export, the module file's content hash) and the input size bucket,
+ * valid while the machine key matches. The plan is recomputed from it for the exact item
+ * count (planning is pure and cheap), so sampling is what the cache saves.
+ */
+export const PlanCacheEntrySchema = z.object({
+  version: z.literal(1),
+  key: z.string().min(1),
+  machineKey: MachineKeySchema,
+  createdAt: z.iso.datetime(),
+  workload: WorkloadSampleSchema,
+});
+export type PlanCacheEntry = z.infer<typeof PlanCacheEntrySchema>;

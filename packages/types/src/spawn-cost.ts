@@ -2,7 +2,14 @@ import { z } from "zod";
 import { MeasuredFigureSchema, PayloadKindSchema, TimestampSchema, WarningSchema } from "./common.js";
 import { HardwareProfileSchema } from "./hardware.js";
 
-/** Cost of moving one item of a payload kind to a worker and its result back. */
+/**
+ * Cost of moving one item of a payload kind to a worker and its result back:
+ * `perItemUs + perByteNs * bytes / 1000` microseconds for an item of `bytes`
+ * serialised size (`v8.serialize(item).byteLength`) is the extra wall time the
+ * main thread sees, with one worker, for ONE ROUND TRIP (the item sent in a
+ * chunk and an equally sized result of the same kind sent back). A cost model
+ * charges half of it per direction.
+ */
 export const CloneCostSchema = z.object({
   /** Fixed cost per item, microseconds (round trip, both directions). */
   perItemUs: MeasuredFigureSchema,
@@ -36,9 +43,12 @@ export const SpawnCostProfileSchema = z.object({
   cachePath: z.string().nullable(),
   machineKey: MachineKeySchema,
   workerStart: z.object({
-    /** Pool creation to the first worker answering, fixed part, milliseconds. */
+    /**
+     * Pool creation to the workers answering, fixed part, milliseconds. A pool of k
+     * workers is up and has answered after `fixedMs + perWorkerMs * k`.
+     */
     fixedMs: MeasuredFigureSchema,
-    /** Each further worker started alongside, milliseconds. */
+    /** Each worker started alongside, milliseconds. */
     perWorkerMs: MeasuredFigureSchema,
   }),
   dispatch: z.object({
@@ -68,7 +78,11 @@ export const SpawnCostOptionsSchema = z
     ttlMs: z.number().int().positive().optional(),
     /** Largest pool size to time for start-up; default usable cores + 1 (at least 3). */
     maxWorkers: z.number().int().positive().max(256).optional(),
-    /** A hardware profile to key the cache with; probed when absent. */
+    /**
+     * A hardware profile to key the cache with (the optimizer passes `probeHardware()`'s).
+     * When absent, the key is built from `node:os`: CPU model, `os.cpus().length`,
+     * `os.availableParallelism()`, and no CPU quota.
+     */
     hardware: HardwareProfileSchema.optional(),
   })
   .strict();

@@ -4,7 +4,7 @@ import { PayloadKindSchema } from "./common.js";
 /** Per-item figures of a task, from running it on a few items in the main thread. */
 export const WorkloadSampleSchema = z.object({
   /** How many items were run. */
-  sampled: z.number().int().positive(),
+  sampled: z.number().int().nonnegative(),
   /** Index of each sampled item in the input. */
   indices: z.array(z.number().int().nonnegative()),
   /** Items in the whole input; null when unknown (a stream). */

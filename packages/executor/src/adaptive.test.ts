@@ -1,0 +1,70 @@
+import { describe, expect, it } from "@jest/globals";
+import { ChunkSizer, MAX_ADAPTIVE_CHUNK } from "./adaptive.js";
+
+describe("ChunkSizer", () => {
+  it("starts at one item with no estimate", () => {
+    const sizer = new ChunkSizer({ workers: 2, targetMs: [10, 100], total: null });
+    expect(sizer.size).toBe(1);
+    expect(sizer.perItemMs).toBeNull();
+    expect(sizer.next(null)).toBe(1);
+  });
+
+  it("doubles while chunks run shorter than the window, then holds", () => {
+    const sizer = new ChunkSizer({ workers: 2, targetMs: [10, 100], total: null });
+    const sizes: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      sizer.record(sizer.size, sizer.size * 0.5);
+      sizes.push(sizer.size);
+    }
+    // 0.5 ms per item: 32 items take 16 ms, inside [10, 100].
+    expect(sizes).toEqual([2, 4, 8, 16, 32, 32, 32, 32]);
+    expect(sizer.perItemMs).toBeCloseTo(0.5, 12);
+  });
+
+  it("smooths the time per item (0.8 old + 0.2 new) and cuts to 2 x low when too slow", () => {
+    const sizer = new ChunkSizer({ workers: 2, targetMs: [10, 100], total: null });
+    for (let i = 0; i < 5; i++) sizer.record(sizer.size, sizer.size * 0.5);
+    expect(sizer.size).toBe(32);
+    sizer.record(32, 320); // 10 ms per item now
+    expect(sizer.perItemMs).toBeCloseTo(2.4, 12);
+    expect(sizer.size).toBe(32); // 2.4 x 32 = 76.8 ms: still inside the window
+    sizer.record(32, 320);
+    expect(sizer.perItemMs).toBeCloseTo(3.92, 12);
+    expect(sizer.size).toBe(5); // 125 ms predicted: floor(20 / 3.92)
+  });
+
+  it("grows by doubling when chunks measure zero time", () => {
+    const sizer = new ChunkSizer({ workers: 1, targetMs: [10, 100], total: null });
+    sizer.record(1, 0);
+    sizer.record(2, 0);
+    expect(sizer.size).toBe(4);
+  });
+
+  it("never asks for more than an equal share of a known input, nor MAX_ADAPTIVE_CHUNK", () => {
+    const known = new ChunkSizer({ workers: 2, targetMs: [10, 100], total: 100 });
+    for (let i = 0; i < 10; i++) known.record(known.size, 0);
+    expect(known.size).toBe(50);
+    const unknown = new ChunkSizer({ workers: 2, targetMs: [10, 100], total: null });
+    for (let i = 0; i < 40; i++) unknown.record(unknown.size, 0);
+    expect(unknown.size).toBe(MAX_ADAPTIVE_CHUNK);
+  });
+
+  it("shrinks near the end of a known input so workers finish together, down to ~low/10 ms", () => {
+    const sizer = new ChunkSizer({ workers: 2, targetMs: [10, 100], total: null });
+    for (let i = 0; i < 5; i++) sizer.record(sizer.size, sizer.size * 0.5);
+    expect(sizer.size).toBe(32);
+    expect(sizer.next(null)).toBe(32);
+    expect(sizer.next(1000)).toBe(32); // 1000 / (2 x 2) = 250: far from the end
+    expect(sizer.next(40)).toBe(10); // ceil(40 / 4)
+    expect(sizer.next(5)).toBe(2); // floor: 1 ms of work = 2 items at 0.5 ms
+    expect(sizer.next(0)).toBe(32);
+  });
+
+  it("ignores empty and invalid measurements", () => {
+    const sizer = new ChunkSizer({ workers: 2, targetMs: [10, 100], total: null });
+    sizer.record(0, 5);
+    sizer.record(3, Number.NaN);
+    expect(sizer.perItemMs).toBeNull();
+    expect(sizer.size).toBe(1);
+  });
+});

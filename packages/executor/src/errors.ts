@@ -1,0 +1,173 @@
+import type { ExecutionReport } from "@amorsize/types";
+
+/** Stable codes of the errors this package throws. */
+export type ExecutorErrorCode =
+  | "AMORSIZE_ITEM_FAILED"
+  | "AMORSIZE_WORKER_CRASHED"
+  | "AMORSIZE_TASK_NOT_FOUND"
+  | "AMORSIZE_TASK_LOAD_FAILED"
+  | "AMORSIZE_EXPORT_NOT_FOUND"
+  | "AMORSIZE_EXPORT_NOT_FUNCTION"
+  | "AMORSIZE_ITEM_NOT_CLONEABLE"
+  | "AMORSIZE_RESULT_NOT_CLONEABLE"
+  | "AMORSIZE_CHUNK_TIMEOUT"
+  | "AMORSIZE_EXECUTOR_CLOSED";
+
+/**
+ * Base of every error of this package: a stable `code`, and the `report` of the run
+ * it ended (set when the error rejected a `map()` or ended a `stream()`).
+ */
+export abstract class ExecutorError extends Error {
+  abstract readonly code: ExecutorErrorCode;
+  /** What the run did before it stopped; set when this error ended a run. */
+  report?: ExecutionReport;
+}
+
+/** A `[first, last]` input index range (inclusive). */
+export type IndexRange = readonly [first: number, last: number];
+
+/** The task threw (or rejected) for one item. `cause` is the original error, rebuilt from the worker. */
+export class ItemError extends ExecutorError {
+  readonly code = "AMORSIZE_ITEM_FAILED" as const;
+  override readonly name = "ItemError";
+  /** Index of the item in the input. */
+  readonly index: number;
+  readonly range: IndexRange;
+
+  constructor(index: number, cause: unknown) {
+    super(`Item ${index} failed: ${describeCause(cause)}`, { cause });
+    this.index = index;
+    this.range = [index, index];
+  }
+}
+
+/**
+ * The worker running a chunk died: `process.exit()` in the task, an error thrown outside
+ * the task (a timer callback), or running out of memory under `resourceLimits`. The pool
+ * replaces the worker.
+ */
+export class WorkerCrashedError extends ExecutorError {
+  readonly code = "AMORSIZE_WORKER_CRASHED" as const;
+  override readonly name = "WorkerCrashedError";
+  /** Always null: the whole chunk is lost, not one item. */
+  readonly index = null;
+  /** Input indices of the first and last item of the chunk the worker was running. */
+  readonly range: IndexRange;
+
+  constructor(range: IndexRange, cause: unknown) {
+    super(`A worker died while running items ${range[0]}..${range[1]}: ${describeCause(cause)}`, { cause });
+    this.range = range;
+  }
+}
+
+/** Codes of {@link TaskLoadError}. */
+export type TaskLoadErrorCode =
+  | "AMORSIZE_TASK_NOT_FOUND"
+  | "AMORSIZE_TASK_LOAD_FAILED"
+  | "AMORSIZE_EXPORT_NOT_FOUND"
+  | "AMORSIZE_EXPORT_NOT_FUNCTION";
+
+/**
+ * The task could not be loaded: the module does not exist (`AMORSIZE_TASK_NOT_FOUND`),
+ * it threw while loading (`AMORSIZE_TASK_LOAD_FAILED`), or the export is missing
+ * (`AMORSIZE_EXPORT_NOT_FOUND`) or not a function (`AMORSIZE_EXPORT_NOT_FUNCTION`).
+ * Raised once per run, before any item is sent.
+ */
+export class TaskLoadError extends ExecutorError {
+  readonly code: TaskLoadErrorCode;
+  override readonly name = "TaskLoadError";
+  /** The module as a URL (`file:///...`). */
+  readonly module: string;
+  /** The export name. */
+  readonly exportName: string;
+
+  constructor(code: TaskLoadErrorCode, module: string, exportName: string, detail: string, cause?: unknown) {
+    super(`Cannot load task ${module}#${exportName}: ${detail}`, { cause });
+    this.code = code;
+    this.module = module;
+    this.exportName = exportName;
+  }
+}
+
+/** Codes of {@link CloneError}. */
+export type CloneErrorCode = "AMORSIZE_ITEM_NOT_CLONEABLE" | "AMORSIZE_RESULT_NOT_CLONEABLE";
+
+/**
+ * An item could not be sent to a worker (`AMORSIZE_ITEM_NOT_CLONEABLE`), or its result
+ * could not be sent back (`AMORSIZE_RESULT_NOT_CLONEABLE`), because structured clone
+ * rejects it (a function, a symbol, a class with native state...). `reason` is the
+ * clone error's message.
+ */
+export class CloneError extends ExecutorError {
+  readonly code: CloneErrorCode;
+  override readonly name = "CloneError";
+  /** Index of the item; null only when no single item of the chunk could be blamed. */
+  readonly index: number | null;
+  readonly range: IndexRange;
+  readonly reason: string;
+
+  constructor(
+    code: CloneErrorCode,
+    index: number | null,
+    range: IndexRange,
+    reason: string,
+    cause?: unknown,
+  ) {
+    const what =
+      code === "AMORSIZE_ITEM_NOT_CLONEABLE"
+        ? "cannot be sent to a worker"
+        : "has a result that cannot be sent back";
+    const where = index === null ? `A chunk (items ${range[0]}..${range[1]})` : `Item ${index}`;
+    super(`${where} ${what}: ${reason}`, { cause });
+    this.code = code;
+    this.index = index;
+    this.range = range;
+    this.reason = reason;
+  }
+}
+
+/** A chunk ran longer than `chunkTimeoutMs`; its worker was terminated and replaced. */
+export class ChunkTimeoutError extends ExecutorError {
+  readonly code = "AMORSIZE_CHUNK_TIMEOUT" as const;
+  override readonly name = "ChunkTimeoutError";
+  readonly index = null;
+  readonly range: IndexRange;
+  readonly timeoutMs: number;
+
+  constructor(range: IndexRange, timeoutMs: number) {
+    super(`Items ${range[0]}..${range[1]} did not finish within ${timeoutMs} ms`);
+    this.range = range;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The executor was closed before or during the run. */
+export class ExecutorClosedError extends ExecutorError {
+  readonly code = "AMORSIZE_EXECUTOR_CLOSED" as const;
+  override readonly name = "ExecutorClosedError";
+
+  constructor(cause?: unknown) {
+    super("The executor is closed", { cause });
+  }
+}
+
+/** A failure recorded under `onError: "collect"`: one item, or a whole chunk (`index` null). */
+export type RunError = ItemError | CloneError | WorkerCrashedError | ChunkTimeoutError;
+
+/**
+ * The message of anything thrown. Duck-typed, not `instanceof Error`: errors from a
+ * worker, from structured clone or from another realm (a vm context) fail that test.
+ */
+export function messageOf(thrown: unknown): string {
+  if (typeof thrown === "object" && thrown !== null) {
+    const message = (thrown as { message?: unknown }).message;
+    if (typeof message === "string") return message;
+  }
+  try {
+    return String(thrown);
+  } catch {
+    return Object.prototype.toString.call(thrown);
+  }
+}
+
+const describeCause = messageOf;

@@ -1,0 +1,241 @@
+import { fileURLToPath } from "node:url";
+import {
+  AmorsizeValidationError,
+  type ExecutorOptions,
+  ExecutorOptionsSchema,
+  parseInput,
+  type RunOptions,
+  type TaskRefInput,
+} from "@amorsize/types";
+import { Tinypool } from "tinypool";
+import { ExecutorClosedError, messageOf, TaskLoadError } from "./errors.js";
+import { toInput } from "./input.js";
+import { resolveRunOptions } from "./options.js";
+import { type MapResult, ParallelRun, type PoolContext, taskLoadError } from "./parallel.js";
+import type { CheckRequest, CheckResponse } from "./protocol.js";
+import { SerialRun } from "./serial.js";
+import { type ResultStream, ResultStreamImpl } from "./stream.js";
+import { type ResolvedTask, resolveTask } from "./task.js";
+
+/** Items a run reads: an array, any iterable, or an async iterable. */
+export type RunInput = Iterable<unknown> | AsyncIterable<unknown>;
+
+/** Runs a task over items, on a pool of worker threads or in the calling thread. */
+export interface Executor extends AsyncDisposable {
+  /** `parallel` (a tinypool pool) or `serial` (the calling thread). */
+  readonly mode: "parallel" | "serial";
+  /** Worker threads in the pool; 0 in serial mode. */
+  readonly workers: number;
+  /** Items awaited at once in serial mode; 1 in parallel mode. */
+  readonly concurrency: number;
+  /** True once `close()` was called. */
+  readonly closed: boolean;
+  /**
+   * Runs `task` over every item and resolves with the results in input order, the
+   * failures (under `onError: "collect"`) and a report. Rejects with the first failure
+   * under `onError: "throw"` (the default), with `signal.reason` when aborted.
+   */
+  map<R = unknown>(task: TaskRefInput, items: RunInput, options?: RunOptions): Promise<MapResult<R>>;
+  /**
+   * Runs `task` over `source` and yields `{ index, value }` as results arrive, reading
+   * the source only as fast as the consumer takes results (at most `maxInFlight` chunks
+   * between reading and consuming).
+   */
+  stream<R = unknown>(task: TaskRefInput, source: RunInput, options?: RunOptions): ResultStream<R>;
+  /** Terminates the workers. Runs in flight reject with `ExecutorClosedError`. Idempotent. */
+  close(): Promise<void>;
+  /** Same as `close()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The worker entry: built JavaScript next to this module, or in dist/ when running from src/ (tests). */
+function workerFile(): string {
+  const here = import.meta.url;
+  const url = here.endsWith(".ts") ? new URL("../dist/worker.js", here) : new URL("./worker.js", here);
+  return fileURLToPath(url);
+}
+
+class ParallelExecutor implements Executor, PoolContext {
+  readonly mode = "parallel" as const;
+  readonly concurrency = 1;
+  readonly pool: Tinypool;
+  private isClosed = false;
+  private closing: Promise<void> | null = null;
+  private readonly checks = new Map<string, Promise<void>>();
+
+  constructor(
+    readonly workers: number,
+    resourceLimits: ExecutorOptions["resourceLimits"],
+  ) {
+    this.pool = new Tinypool({
+      filename: workerFile(),
+      name: "runChunk",
+      minThreads: workers,
+      maxThreads: workers,
+      ...(resourceLimits === undefined ? {} : { resourceLimits }),
+    });
+    // A worker that dies while idle (a stray timer in a task that threw) has no chunk
+    // to blame; tinypool replaces it. Without a listener the 'error' would be thrown.
+    this.pool.on("error", () => {});
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /**
+   * Loads the task in one worker before the first chunk of the first run that uses it,
+   * so a missing module or export fails once, with a `TaskLoadError`, and nothing is
+   * dispatched. Checked in a worker rather than here because that is where the task
+   * runs (same loaders, no module side effects or heap in the calling thread).
+   */
+  ensureTask(task: ResolvedTask): Promise<void> {
+    let check = this.checks.get(task.key);
+    if (check === undefined) {
+      const request: CheckRequest = { k: 1, h: task.href, e: task.exportName };
+      check = this.pool.run(request).then(
+        (failure: CheckResponse) => {
+          if (failure !== null) throw taskLoadError(task, failure);
+        },
+        (error: unknown) => {
+          if (this.isClosed) throw new ExecutorClosedError(error);
+          throw new TaskLoadError(
+            "AMORSIZE_TASK_LOAD_FAILED",
+            task.href,
+            task.exportName,
+            `the worker failed while loading it: ${messageOf(error)}`,
+            error,
+          );
+        },
+      );
+      this.checks.set(task.key, check);
+      check.catch(() => this.checks.delete(task.key));
+    }
+    return check;
+  }
+
+  map<R>(task: TaskRefInput, items: RunInput, options?: RunOptions): Promise<MapResult<R>> {
+    let run: ParallelRun;
+    try {
+      run = new ParallelRun(
+        this,
+        resolveTask(task),
+        toInput(items, "items"),
+        resolveRunOptions(options, this.workers),
+        "map",
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return run.map() as Promise<MapResult<R>>;
+  }
+
+  stream<R>(task: TaskRefInput, source: RunInput, options?: RunOptions): ResultStream<R> {
+    const run = new ParallelRun(
+      this,
+      resolveTask(task),
+      toInput(source, "source"),
+      resolveRunOptions(options, this.workers),
+      "stream",
+    );
+    return new ResultStreamImpl<R>(run);
+  }
+
+  close(): Promise<void> {
+    if (this.closing === null) {
+      this.isClosed = true;
+      this.closing = this.pool.destroy().then(afterHandleCloses);
+    }
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+const nextCheckPhase = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Tinypool closes each worker's MessagePort as the worker exits, just before its
+ * destroy() resolves; libuv releases a closed handle in the close phase of the loop's
+ * next turn. Two check phases later it is gone, so nothing is left once close() resolves.
+ */
+async function afterHandleCloses(): Promise<void> {
+  await nextCheckPhase();
+  await nextCheckPhase();
+}
+
+class SerialExecutor implements Executor {
+  readonly mode = "serial" as const;
+  readonly workers = 0;
+  private isClosed = false;
+
+  constructor(readonly concurrency: number) {}
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  map<R>(task: TaskRefInput, items: RunInput, options?: RunOptions): Promise<MapResult<R>> {
+    let run: SerialRun;
+    try {
+      run = new SerialRun(
+        resolveTask(task),
+        toInput(items, "items"),
+        resolveRunOptions(options, 1),
+        this.concurrency,
+        "map",
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.isClosed) return Promise.reject(new ExecutorClosedError());
+    return run.map() as Promise<MapResult<R>>;
+  }
+
+  stream<R>(task: TaskRefInput, source: RunInput, options?: RunOptions): ResultStream<R> {
+    if (this.isClosed) throw new ExecutorClosedError();
+    const run = new SerialRun(
+      resolveTask(task),
+      toInput(source, "source"),
+      resolveRunOptions(options, 1),
+      this.concurrency,
+      "stream",
+    );
+    return new ResultStreamImpl<R>(run);
+  }
+
+  close(): Promise<void> {
+    this.isClosed = true;
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Creates an executor. `{ workers: n }` (parallel, the default mode) starts a tinypool
+ * pool of exactly `n` worker threads, kept alive between runs until `close()`;
+ * `{ mode: "serial", concurrency?: n }` runs in the calling thread and starts nothing.
+ */
+export function createExecutor(options: ExecutorOptions): Executor {
+  const parsed = parseInput(ExecutorOptionsSchema, options, "options");
+  const mode = parsed.mode ?? "parallel";
+  if (mode === "parallel") {
+    const issues: string[] = [];
+    if (parsed.workers === undefined) issues.push("options.workers: Required in parallel mode");
+    if (parsed.concurrency !== undefined) {
+      issues.push('options.concurrency: Only used in serial mode (set mode: "serial")');
+    }
+    if (issues.length > 0) throw new AmorsizeValidationError(issues);
+    return new ParallelExecutor(parsed.workers!, parsed.resourceLimits);
+  }
+  const issues: string[] = [];
+  if (parsed.workers !== undefined) issues.push("options.workers: Only used in parallel mode");
+  if (parsed.resourceLimits !== undefined) issues.push("options.resourceLimits: Only used in parallel mode");
+  if (issues.length > 0) throw new AmorsizeValidationError(issues);
+  return new SerialExecutor(parsed.concurrency ?? 1);
+}

@@ -1,0 +1,153 @@
+// Messages between the executor and its worker entry. Field names are one letter
+// because every chunk carries them through structured clone.
+
+/** A chunk of items to run. */
+export interface RunRequest {
+  /** Kind: run. */
+  k: 0;
+  /** Task module URL (href). */
+  h: string;
+  /** Export name. */
+  e: string;
+  /** The items. */
+  x: unknown[];
+  /** Move ArrayBuffers found in the results back instead of copying them. */
+  t: boolean;
+}
+
+/** Load the task and check its export, nothing else. */
+export interface CheckRequest {
+  k: 1;
+  h: string;
+  e: string;
+}
+
+export type WorkerRequest = RunRequest | CheckRequest;
+
+/** An error thrown by the task, in a form that always survives structured clone. */
+export interface SerializedError {
+  /** True when the task threw an `Error`; false for any other thrown value (then `value` holds it). */
+  error: boolean;
+  name: string;
+  message: string;
+  stack?: string;
+  /** Own enumerable properties with primitive values (`code`, `errno`, ...). */
+  props?: Record<string, string | number | boolean | null>;
+  /** The thrown value itself when it was not an Error (cloned, or its `String()`). */
+  value?: unknown;
+}
+
+export interface RunResponse {
+  /** Results by position in the chunk; `undefined` where the item failed. */
+  r: unknown[];
+  /** Time the worker spent on the chunk's items, milliseconds. */
+  d: number;
+  /** Failures as pairs: position in the chunk, then the error. Null when none. */
+  f: Array<number | SerializedError> | null;
+  /** Set instead of the rest when the task could not be loaded in this worker. */
+  l?: LoadFailure;
+}
+
+export type LoadFailureCode =
+  | "AMORSIZE_TASK_NOT_FOUND"
+  | "AMORSIZE_TASK_LOAD_FAILED"
+  | "AMORSIZE_EXPORT_NOT_FOUND"
+  | "AMORSIZE_EXPORT_NOT_FUNCTION";
+
+export interface LoadFailure {
+  code: LoadFailureCode;
+  detail: string;
+  cause?: SerializedError;
+}
+
+/** Answer to a {@link CheckRequest}: null when the task loads. */
+export type CheckResponse = LoadFailure | null;
+
+/** Property a crashing worker puts on its error when results could not be sent back. */
+export const RESULT_CLONE_KEY = "amorsizeResultClone";
+/** Property of the error a worker dies with after the task called `process.exit()`. */
+export const EXIT_KEY = "amorsizeExitCode";
+
+/** What a worker that failed to send a chunk's results back carries on its error. */
+export interface ResultClonePayload {
+  /** The results that could be cloned; `undefined` at the bad positions. */
+  r: unknown[];
+  d: number;
+  f: Array<number | SerializedError> | null;
+  /** Pairs: position in the chunk, then the clone error's message. */
+  bad: Array<number | string>;
+}
+
+function isPrimitive(value: unknown): value is string | number | boolean | null {
+  return (
+    value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean"
+  );
+}
+
+/** An Error of any realm: `instanceof Error` misses errors from a vm context. */
+function isErrorLike(value: unknown): value is Error {
+  return (
+    value instanceof Error ||
+    (typeof value === "object" &&
+      value !== null &&
+      Object.prototype.toString.call(value) === "[object Error]" &&
+      typeof (value as { message?: unknown }).message === "string")
+  );
+}
+
+/** Turns anything thrown into a {@link SerializedError}. Runs only on failures. */
+export function serializeError(thrown: unknown): SerializedError {
+  if (isErrorLike(thrown)) {
+    const out: SerializedError = {
+      error: true,
+      name: thrown.name,
+      message: thrown.message,
+    };
+    if (typeof thrown.stack === "string") out.stack = thrown.stack;
+    let props: Record<string, string | number | boolean | null> | undefined;
+    for (const key of Object.keys(thrown)) {
+      if (key === "name" || key === "message" || key === "stack") continue;
+      const value = (thrown as unknown as Record<string, unknown>)[key];
+      if (isPrimitive(value)) {
+        props ??= {};
+        props[key] = value;
+      }
+    }
+    if (props !== undefined) out.props = props;
+    return out;
+  }
+  let value: unknown;
+  if (thrown === undefined || isPrimitive(thrown) || typeof thrown === "bigint") {
+    value = thrown;
+  } else {
+    try {
+      value = structuredClone(thrown);
+    } catch {
+      value = String(thrown);
+    }
+  }
+  return { error: false, name: "Error", message: safeString(thrown), value };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** Rebuilds the error a task threw: same name, message, stack and primitive properties. */
+export function rebuildError(serialized: SerializedError): unknown {
+  if (!serialized.error) return serialized.value;
+  const error = new Error(serialized.message);
+  Object.defineProperty(error, "name", {
+    value: serialized.name,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+  if (serialized.stack !== undefined) error.stack = serialized.stack;
+  if (serialized.props !== undefined) Object.assign(error, serialized.props);
+  return error;
+}

@@ -1,0 +1,90 @@
+import type { ExecutionReport, ReportedError } from "@amorsize/types";
+import { ExecutorError, type RunError } from "./errors.js";
+import { DurationRecorder } from "./stats.js";
+
+/** The fixed part of a report: how the run was set up. */
+export interface ReportShape {
+  mode: ExecutionReport["mode"];
+  workers: number;
+  chunkSize: number | null;
+  adaptive: boolean;
+}
+
+function toReported(error: unknown): ReportedError | null {
+  if (!(error instanceof ExecutorError)) return null;
+  const withRange = error as ExecutorError & { index?: number | null; range?: readonly [number, number] };
+  return {
+    index: typeof withRange.index === "number" ? withRange.index : null,
+    range: withRange.range === undefined ? null : [withRange.range[0], withRange.range[1]],
+    code: error.code,
+    message: error.message,
+  };
+}
+
+/** Counts what a run did and turns it into an `ExecutionReport`. */
+export class RunTally {
+  readonly start = performance.now();
+  /** Items read from the input. */
+  items = 0;
+  succeeded = 0;
+  failed = 0;
+  readonly errors: RunError[] = [];
+  readonly durations = new DurationRecorder();
+  busyMs = 0;
+  aborted = false;
+  /** The error that ended the run, when it is not one of `errors`. */
+  fatal: unknown = undefined;
+  private sizeMin = Number.POSITIVE_INFINITY;
+  private sizeMax = 0;
+  private sizeSum = 0;
+  private sizeCount = 0;
+
+  /** Records a chunk that ran in a worker. */
+  chunk(items: number, durationMs: number): void {
+    this.durations.add(durationMs);
+    this.busyMs += durationMs;
+    if (items < this.sizeMin) this.sizeMin = items;
+    if (items > this.sizeMax) this.sizeMax = items;
+    this.sizeSum += items;
+    this.sizeCount++;
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.start;
+  }
+
+  /** The errors sorted by input index (chunk errors by their first index). */
+  sortedErrors(): RunError[] {
+    return [...this.errors].sort((a, b) => a.range[0] - b.range[0]);
+  }
+
+  report(shape: ReportShape, wallMs: number = this.elapsedMs()): ExecutionReport {
+    const slots = Math.max(1, shape.workers);
+    const done = this.succeeded + this.failed;
+    const errors: ReportedError[] = [];
+    for (const error of this.sortedErrors()) errors.push(toReported(error)!);
+    const fatal = toReported(this.fatal);
+    if (fatal !== null) errors.push(fatal);
+    const report: ExecutionReport = {
+      mode: shape.mode,
+      workers: shape.workers,
+      chunkSize: shape.chunkSize,
+      adaptive: shape.adaptive,
+      items: this.items,
+      succeeded: this.succeeded,
+      failed: this.failed,
+      wallMs,
+      chunks: this.durations.count,
+      chunkMs: this.durations.stats(),
+      busyMs: this.busyMs,
+      utilisation: wallMs > 0 ? Math.min(1, this.busyMs / (slots * wallMs)) : 0,
+      itemsPerSecond: wallMs > 0 ? (done * 1000) / wallMs : 0,
+      errors,
+      aborted: this.aborted,
+    };
+    if (this.sizeCount > 0) {
+      report.chunkSizes = { min: this.sizeMin, max: this.sizeMax, mean: this.sizeSum / this.sizeCount };
+    }
+    return report;
+  }
+}

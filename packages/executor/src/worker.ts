@@ -1,0 +1,212 @@
+// The worker entry tinypool loads (built to dist/worker.js). It imports each task module
+// once per worker, maps the task over a chunk, and answers with the results, the time
+// the chunk took and the failures by position, so one failing item loses nothing else.
+import { messageOf } from "./errors.js";
+import { loadTask, type TaskFunction } from "./load.js";
+import {
+  type CheckRequest,
+  type CheckResponse,
+  EXIT_KEY,
+  RESULT_CLONE_KEY,
+  type ResultClonePayload,
+  type RunRequest,
+  type RunResponse,
+  type SerializedError,
+  serializeError,
+  type WorkerRequest,
+} from "./protocol.js";
+import { collectTransferables } from "./transfer.js";
+
+type TinypoolModule = typeof import("tinypool");
+
+const tasks = new Map<string, TaskFunction>();
+/** The last answer handed to tinypool, kept until the next chunk to explain a failed send. */
+let lastResponse: RunResponse | null = null;
+let dying = false;
+let tinypool: TinypoolModule | null = null;
+const NEVER = new Promise<never>(() => {});
+
+/** Ends this worker with `error` (tinypool sees the worker fail and replaces it). */
+function die(error: unknown): void {
+  if (dying) return;
+  dying = true;
+  process.removeListener("uncaughtException", onUncaught);
+  process.nextTick(() => {
+    throw error;
+  });
+}
+
+function isDataCloneError(error: unknown): boolean {
+  return (
+    typeof error === "object" && error !== null && (error as { name?: unknown }).name === "DataCloneError"
+  );
+}
+
+/**
+ * Tinypool posts our answer after the handler returns; when a result cannot be cloned,
+ * that post throws outside our code and the worker dies with an opaque error. Before it
+ * dies, find which results were at fault and put them, with every result that can be
+ * sent, on the error the worker dies with.
+ */
+function onUncaught(error: unknown): void {
+  const response = lastResponse;
+  if (response !== null && isDataCloneError(error)) {
+    const bad: Array<number | string> = [];
+    const good: unknown[] = [];
+    for (let i = 0; i < response.r.length; i++) {
+      try {
+        structuredClone(response.r[i]);
+        good.push(response.r[i]);
+      } catch (cloneError) {
+        bad.push(i, messageOf(cloneError));
+        good.push(undefined);
+      }
+    }
+    if (bad.length > 0) {
+      const payload: ResultClonePayload = { r: good, d: response.d, f: response.f, bad };
+      const enriched = new Error("A result could not be sent back to the main thread");
+      Object.assign(enriched, { [RESULT_CLONE_KEY]: payload });
+      die(enriched);
+      return;
+    }
+  }
+  die(error);
+}
+
+process.on("uncaughtException", onUncaught);
+
+// In a worker thread, process.exit() ends the thread silently: tinypool would wait for
+// the chunk forever. Turn a call from the task into a crash that tinypool sees. Node
+// itself calls process.exit() to end a worker after an uncaught error (with
+// process._exiting set); that call, and any once we are dying, must really exit.
+const realExit = process.exit.bind(process);
+process.exit = ((code?: number | string | null) => {
+  if (dying || (process as { _exiting?: boolean })._exiting === true) return realExit(code);
+  const error = new Error(`the task called process.exit(${code ?? ""})`);
+  Object.assign(error, { [EXIT_KEY]: Number(code ?? process.exitCode ?? 0) });
+  die(error);
+  throw error;
+}) as typeof process.exit;
+
+function finish(request: RunRequest, out: unknown[], failures: RunResponse["f"], start: number): unknown {
+  const response: RunResponse = { r: out, d: performance.now() - start, f: failures };
+  lastResponse = response;
+  if (request.t && tinypool !== null) {
+    const buffers = collectTransferables(out);
+    if (buffers !== null) {
+      const movable = { [tinypool.kTransferable]: buffers, [tinypool.kValue]: response };
+      tinypool.markMovable(movable);
+      return movable;
+    }
+  }
+  return response;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+async function finishAsync(
+  fn: TaskFunction,
+  request: RunRequest,
+  out: unknown[],
+  failures: RunResponse["f"],
+  start: number,
+  index: number,
+  pending: PromiseLike<unknown>,
+): Promise<unknown> {
+  const items = request.x;
+  for (let i = index; i < items.length; i++) {
+    try {
+      out.push(i === index ? await pending : await fn(items[i]));
+    } catch (error) {
+      if (dying) return NEVER;
+      if (failures === null) failures = [];
+      failures.push(i, serializeError(error));
+      out.push(undefined);
+    }
+  }
+  return finish(request, out, failures, start);
+}
+
+// Set by runFrom when it stops at a promise, so the hot loop allocates nothing.
+let stoppedAt: PromiseLike<unknown> | null = null;
+
+/**
+ * Runs the items from `i` on, pushing each result, until the end or the first promise
+ * (left in `stoppedAt`). It holds no try/catch: V8 runs a task inlined into a loop
+ * inside a try block several times slower, so errors are caught by the caller, which
+ * resumes after the failing item.
+ */
+function runFrom(fn: TaskFunction, items: unknown[], out: unknown[], i: number): number {
+  const n = items.length;
+  for (; i < n; i++) {
+    const value = fn(items[i]);
+    if (isThenable(value)) {
+      stoppedAt = value;
+      return i;
+    }
+    out.push(value);
+  }
+  return n;
+}
+
+function runItems(fn: TaskFunction, request: RunRequest): unknown {
+  const items = request.x;
+  const n = items.length;
+  // Filled with push so the array stays packed: V8 clones a packed array much faster.
+  const out: unknown[] = [];
+  let failures: Array<number | SerializedError> | null = null;
+  const start = performance.now();
+  let i = 0;
+  while (i < n) {
+    try {
+      i = runFrom(fn, items, out, i);
+    } catch (error) {
+      if (dying) return NEVER;
+      // Every item before the failing one pushed its result.
+      i = out.length;
+      if (failures === null) failures = [];
+      failures.push(i, serializeError(error));
+      out.push(undefined);
+      i++;
+      continue;
+    }
+    if (i < n) {
+      const pending = stoppedAt!;
+      stoppedAt = null;
+      return finishAsync(fn, request, out, failures, start, i, pending);
+    }
+  }
+  return finish(request, out, failures, start);
+}
+
+async function loadThenRun(request: RunRequest, key: string): Promise<unknown> {
+  if (request.t && tinypool === null) tinypool = await import("tinypool");
+  const loaded = await loadTask(request.h, request.e);
+  if (typeof loaded !== "function") {
+    const response: RunResponse = { r: [], d: 0, f: null, l: loaded };
+    return response;
+  }
+  tasks.set(key, loaded);
+  return runItems(loaded, request);
+}
+
+async function check(request: CheckRequest): Promise<CheckResponse> {
+  const loaded = await loadTask(request.h, request.e);
+  if (typeof loaded !== "function") return loaded;
+  tasks.set(`${request.e}\0${request.h}`, loaded);
+  return null;
+}
+
+/** Tinypool handler: runs one chunk, or checks that a task loads. */
+export function runChunk(request: WorkerRequest): unknown {
+  lastResponse = null;
+  if (request.k === 1) return check(request);
+  const key = `${request.e}\0${request.h}`;
+  const fn = tasks.get(key);
+  if (fn === undefined || (request.t && tinypool === null)) return loadThenRun(request, key);
+  return runItems(fn, request);
+}

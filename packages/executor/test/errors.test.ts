@@ -1,0 +1,280 @@
+import { afterEach, describe, expect, it } from "@jest/globals";
+import {
+  ChunkTimeoutError,
+  CloneError,
+  ExecutorClosedError,
+  ItemError,
+  TaskLoadError,
+  WorkerCrashedError,
+} from "../src/index.js";
+import { closeAll, fixture, Gate, range, task, track } from "./helpers.js";
+
+afterEach(closeAll);
+
+async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & Record<string, unknown>;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("an item that throws", () => {
+  it("under throw: rejects with an ItemError carrying the index and the original error", async () => {
+    const executor = track({ workers: 1 });
+    const error = await rejection(
+      executor.map(task("tasks.mjs", "failOnMultiplesOfFive"), range(20), { chunkSize: 3 }),
+    );
+    expect(error).toBeInstanceOf(ItemError);
+    expect(error).toMatchObject({ code: "AMORSIZE_ITEM_FAILED", name: "ItemError", index: 5, range: [5, 5] });
+    expect(error.message).toBe("Item 5 failed: bad item 5");
+    const cause = error.cause as Error & { code?: string };
+    expect(cause).toBeInstanceOf(Error);
+    expect(cause.name).toBe("TaskFailure");
+    expect(cause.message).toBe("bad item 5");
+    expect(cause.code).toBe("E_TASK");
+    expect(cause.stack).toContain("failOnMultiplesOfFive");
+    expect(cause.stack).toContain("tasks.mjs");
+    const report = (error as unknown as ItemError).report!;
+    expect(report.errors).toEqual([
+      { index: 5, range: [5, 5], code: "AMORSIZE_ITEM_FAILED", message: "Item 5 failed: bad item 5" },
+    ]);
+    expect(report.failed).toBe(1);
+  });
+
+  it("under collect: returns every other result and the errors by index", async () => {
+    const executor = track({ workers: 2 });
+    for (const exportName of ["failOnMultiplesOfFive", "rejectOnMultiplesOfFive"]) {
+      const { results, errors, report } = await executor.map(task("tasks.mjs", exportName), range(20), {
+        chunkSize: 3,
+        onError: "collect",
+      });
+      expect(results).toEqual(range(20).map((x) => (x !== 0 && x % 5 === 0 ? undefined : x * 2)));
+      expect(errors.map((e) => [e.constructor, e.index, (e.cause as Error).message])).toEqual([
+        [ItemError, 5, "bad item 5"],
+        [ItemError, 10, "bad item 10"],
+        [ItemError, 15, "bad item 15"],
+      ]);
+      expect(report).toMatchObject({ succeeded: 17, failed: 3 });
+      expect(report.errors.map((e) => e.index)).toEqual([5, 10, 15]);
+    }
+  });
+
+  it("keeps a thrown value that is not an Error as the cause", async () => {
+    const executor = track({ workers: 1 });
+    const { errors } = await executor.map(task("tasks.mjs", "throwString"), range(3), { onError: "collect" });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.cause).toBe("plain string");
+    expect(errors[0]!.message).toBe("Item 1 failed: plain string");
+  });
+});
+
+describe("a worker that dies", () => {
+  it.each([
+    ["exitOnThree", "the task called process.exit(7)"],
+    ["throwOutsideOnThree", "thrown outside the task"],
+  ])(
+    "%s: WorkerCrashedError names the chunk; under collect the run completes",
+    async (exportName, message) => {
+      const executor = track({ workers: 2 });
+      const { results, errors, report } = await executor.map(task("crash.mjs", exportName), range(12), {
+        chunkSize: 3,
+        onError: "collect",
+      });
+      expect(results).toEqual(range(12).map((x) => (x >= 3 && x <= 5 ? undefined : x)));
+      expect(errors).toHaveLength(1);
+      const error = errors[0]!;
+      expect(error).toBeInstanceOf(WorkerCrashedError);
+      expect(error).toMatchObject({ code: "AMORSIZE_WORKER_CRASHED", range: [3, 5], index: null });
+      expect((error.cause as Error).message).toBe(message);
+      expect(report).toMatchObject({ succeeded: 9, failed: 3 });
+      // The pool replaced the worker.
+      const again = await executor.map(task("tasks.mjs", "square"), range(4), { chunkSize: 1 });
+      expect(again.results).toEqual([0, 1, 4, 9]);
+    },
+  );
+
+  it("under throw: rejects with the WorkerCrashedError", async () => {
+    const executor = track({ workers: 2 });
+    const error = await rejection(
+      executor.map(task("crash.mjs", "exitOnThree"), range(12), { chunkSize: 3 }),
+    );
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    expect(error.range).toEqual([3, 5]);
+    expect(error.message).toBe("A worker died while running items 3..5: the task called process.exit(7)");
+  });
+
+  it("out of memory under resourceLimits", async () => {
+    const executor = track({ workers: 1, resourceLimits: { maxOldGenerationSizeMb: 16 } });
+    const { results, errors } = await executor.map(task("crash.mjs", "exhaustMemoryOnThree"), range(9), {
+      chunkSize: 3,
+      onError: "collect",
+    });
+    expect(results).toEqual([0, 1, 2, undefined, undefined, undefined, 6, 7, 8]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(WorkerCrashedError);
+    expect(errors[0]!.range).toEqual([3, 5]);
+    expect((errors[0]!.cause as { code?: string }).code).toBe("ERR_WORKER_OUT_OF_MEMORY");
+  });
+});
+
+describe("a task that cannot be loaded fails once, before any item is sent", () => {
+  it.each([
+    ["missing.mjs", "x", "AMORSIZE_TASK_NOT_FOUND", "the module does not exist"],
+    [
+      "load-errors.mjs",
+      "x",
+      "AMORSIZE_TASK_LOAD_FAILED",
+      "the module threw while loading: broken at load time",
+    ],
+    [
+      "single.mjs",
+      "triple",
+      "AMORSIZE_EXPORT_NOT_FOUND",
+      'the module has no export "triple" (it exports "only")',
+    ],
+    [
+      "tasks.mjs",
+      "notAFunction",
+      "AMORSIZE_EXPORT_NOT_FUNCTION",
+      'export "notAFunction" is number, not a function',
+    ],
+  ])("%s#%s", async (module, exportName, code, detail) => {
+    for (const executor of [track({ workers: 2 }), track({ mode: "serial" })]) {
+      const error = await rejection(
+        executor.map(task(module, exportName), range(10), { onError: "collect" }),
+      );
+      expect(error).toBeInstanceOf(TaskLoadError);
+      const href = `file://${fixture(module)}`;
+      expect(error).toMatchObject({ code, module: href, exportName });
+      expect(error.message).toBe(`Cannot load task ${href}#${exportName}: ${detail}`);
+      const report = (error as unknown as TaskLoadError).report!;
+      expect(report).toMatchObject({ items: 0, chunks: 0, succeeded: 0 });
+      expect(report.errors).toEqual([{ index: null, range: null, code, message: error.message }]);
+    }
+  });
+});
+
+describe("values structured clone cannot send", () => {
+  const items = [1, 2, () => 3, 4, Symbol("x"), 6];
+
+  it("an uncloneable item under collect: a CloneError per item, the others still run", async () => {
+    const executor = track({ workers: 2 });
+    const { results, errors } = await executor.map(task("tasks.mjs", "identity"), items, {
+      chunkSize: 3,
+      onError: "collect",
+    });
+    expect(results).toEqual([1, 2, undefined, 4, undefined, 6]);
+    expect(errors.map((e) => [e.constructor, e.code, e.index])).toEqual([
+      [CloneError, "AMORSIZE_ITEM_NOT_CLONEABLE", 2],
+      [CloneError, "AMORSIZE_ITEM_NOT_CLONEABLE", 4],
+    ]);
+    expect((errors[0] as CloneError).reason).toMatch(/^\(\) ?=> ?3 could not be cloned\.$/);
+    expect(errors[1]!.message).toBe("Item 4 cannot be sent to a worker: Symbol(x) could not be cloned.");
+  });
+
+  it("an uncloneable item under throw", async () => {
+    const executor = track({ workers: 1 });
+    const error = await rejection(executor.map(task("tasks.mjs", "identity"), items, { chunkSize: 3 }));
+    expect(error).toBeInstanceOf(CloneError);
+    expect(error).toMatchObject({ code: "AMORSIZE_ITEM_NOT_CLONEABLE", index: 2 });
+  });
+
+  it("an uncloneable result under collect: the chunk's other results come back", async () => {
+    const executor = track({ workers: 1 });
+    const { results, errors } = await executor.map(task("tasks.mjs", "symbolResultOnOdd"), range(6), {
+      chunkSize: 6,
+      onError: "collect",
+    });
+    expect(results).toEqual([0, undefined, 2, undefined, 4, undefined]);
+    expect(errors.map((e) => [e.code, e.index])).toEqual([
+      ["AMORSIZE_RESULT_NOT_CLONEABLE", 1],
+      ["AMORSIZE_RESULT_NOT_CLONEABLE", 3],
+      ["AMORSIZE_RESULT_NOT_CLONEABLE", 5],
+    ]);
+    expect((errors[0] as CloneError).reason).toBe("Symbol(odd) could not be cloned.");
+  });
+
+  it("an uncloneable result under throw", async () => {
+    const executor = track({ workers: 2 });
+    const error = await rejection(
+      executor.map(task("tasks.mjs", "functionResultOnTwo"), range(9), { chunkSize: 3 }),
+    );
+    expect(error).toBeInstanceOf(CloneError);
+    expect(error).toMatchObject({ code: "AMORSIZE_RESULT_NOT_CLONEABLE", index: 2 });
+    expect(error.message).toBe("Item 2 has a result that cannot be sent back: () => x could not be cloned.");
+  });
+});
+
+describe("under throw, nothing is left running", () => {
+  it("stops reading and sending, and rejects once the busy workers were terminated", async () => {
+    const executor = track({ workers: 2 });
+    const gate = new Gate();
+    // Item 0 blocks its worker; item 1 fails on the other worker once item 0 has started.
+    const items = [
+      gate.item(0, { block: true }),
+      gate.item(1, { fail: true, after: 0 }),
+      ...range(20).map((i) => gate.item(i + 2)),
+    ];
+    const error = await rejection(executor.map(task("hang.mjs", "waitAtGate"), items, { chunkSize: 1 }));
+    expect(error).toBeInstanceOf(ItemError);
+    expect(error.index).toBe(1);
+    const blocked = gate.threadOf(0);
+    expect(blocked).not.toBe(0);
+    expect(poolIds(executor)).not.toContain(blocked);
+    // maxInFlight defaults to 2 per worker: 4 items were read, no more.
+    expect((error as unknown as ItemError).report?.items).toBe(4);
+    const again = await executor.map(task("tasks.mjs", "square"), range(4), { chunkSize: 1 });
+    expect(again.results).toEqual([0, 1, 4, 9]);
+  });
+});
+
+describe("chunk time-out", () => {
+  it("fails the chunk with ChunkTimeoutError and, under collect, completes the run", async () => {
+    const executor = track({ workers: 1 });
+    const { results, errors } = await executor.map(task("hang.mjs", "spinForeverOnFour"), range(9), {
+      chunkSize: 3,
+      chunkTimeoutMs: 2000,
+      onError: "collect",
+    });
+    expect(results).toEqual([0, 1, 2, undefined, undefined, undefined, 6, 7, 8]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(ChunkTimeoutError);
+    expect(errors[0]).toMatchObject({ code: "AMORSIZE_CHUNK_TIMEOUT", range: [3, 5], timeoutMs: 2000 });
+    expect(errors[0]!.message).toBe("Items 3..5 did not finish within 2000 ms");
+  });
+
+  it("under throw: rejects with it", async () => {
+    const executor = track({ workers: 1 });
+    const error = await rejection(
+      executor.map(task("hang.mjs", "spinForeverOnFour"), range(9), { chunkSize: 3, chunkTimeoutMs: 500 }),
+    );
+    expect(error).toBeInstanceOf(ChunkTimeoutError);
+    expect(error.range).toEqual([3, 5]);
+  });
+});
+
+describe("a closed executor", () => {
+  it("rejects new runs and runs in flight with ExecutorClosedError", async () => {
+    const executor = track({ workers: 1 });
+    const gate = new Gate();
+    const running = executor.map(task("hang.mjs", "waitAtGate"), [gate.item(0, { block: true })]);
+    await gate.waitForStarted(1);
+    const outcome = rejection(running);
+    await executor.close();
+    const error = await outcome;
+    expect(error).toBeInstanceOf(ExecutorClosedError);
+    expect(error.code).toBe("AMORSIZE_EXECUTOR_CLOSED");
+    await expect(executor.map(task("tasks.mjs", "square"), [1])).rejects.toBeInstanceOf(ExecutorClosedError);
+    const serial = track({ mode: "serial" });
+    await serial[Symbol.asyncDispose]();
+    await expect(serial.map(task("tasks.mjs", "square"), [1])).rejects.toBeInstanceOf(ExecutorClosedError);
+  });
+});
+
+function poolIds(executor: ReturnType<typeof track>): number[] {
+  return (executor as unknown as { pool: { threads: Array<{ threadId: number }> } }).pool.threads.map(
+    (thread) => thread.threadId,
+  );
+}

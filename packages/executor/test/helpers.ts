@@ -1,0 +1,116 @@
+import { readdirSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import type { ExecutorOptions } from "@amorsize/types";
+import type { Executor } from "../src/index.js";
+import { createExecutor } from "../src/index.js";
+
+/** `Atomics.waitAsync` (Node 16+), which the ES2023 lib does not declare. */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      cells: Int32Array,
+      index: number,
+      value: number,
+    ): { async: boolean; value: Promise<string> | string };
+  }
+).waitAsync;
+
+const fixtures = new URL("./fixtures/", import.meta.url);
+
+/** Absolute path of a fixture module. */
+export function fixture(name: string): string {
+  return new URL(name, fixtures).pathname;
+}
+
+/** A task reference to an export of a fixture module. */
+export function task(module: string, exportName?: string): { module: string; export?: string } {
+  return exportName === undefined
+    ? { module: fixture(module) }
+    : { module: fixture(module), export: exportName };
+}
+
+/** Executors created through `track()`, closed by `closeAll()` in afterEach. */
+const open: Executor[] = [];
+
+export function track(options: ExecutorOptions): Executor {
+  const executor = createExecutor(options);
+  open.push(executor);
+  return executor;
+}
+
+export async function closeAll(): Promise<void> {
+  await Promise.all(open.splice(0).map((executor) => executor.close()));
+}
+
+/** The items 0..n-1. */
+export function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** Cells shared with the hang.mjs fixtures: [0] started, [1] gate, [2 + value] thread ids. */
+export class Gate {
+  readonly sab = new SharedArrayBuffer(4 * 256);
+  readonly cells = new Int32Array(this.sab);
+
+  item(value: number, options: { block?: boolean; fail?: boolean; after?: number } = {}) {
+    return {
+      sab: this.sab,
+      value,
+      block: options.block ?? false,
+      fail: options.fail ?? false,
+      after: options.after,
+    };
+  }
+
+  get started(): number {
+    return Atomics.load(this.cells, 0);
+  }
+
+  /** Thread id of the worker that ran item `value`; 0 when it never started. */
+  threadOf(value: number): number {
+    return Atomics.load(this.cells, 2 + value);
+  }
+
+  /** Resolves once at least `n` items have started (Atomics, no polling with sleeps). */
+  async waitForStarted(n: number): Promise<void> {
+    for (;;) {
+      const seen = Atomics.load(this.cells, 0);
+      if (seen >= n) return;
+      const waited = waitAsync(this.cells, 0, seen);
+      if (waited.async) await waited.value;
+    }
+  }
+
+  open(): void {
+    Atomics.store(this.cells, 1, 1);
+    Atomics.notify(this.cells, 1);
+  }
+}
+
+/** Thread ids of the executor's live pool workers (white-box: the pool is internal). */
+export function poolThreadIds(executor: Executor): number[] {
+  const pool = (executor as unknown as { pool: { threads: Array<{ threadId: number }> } }).pool;
+  return pool.threads.map((thread) => thread.threadId);
+}
+
+/** OS threads of this process (Linux), or null where /proc is not there. */
+export function osThreads(): number | null {
+  try {
+    return readdirSync("/proc/self/task").length;
+  } catch {
+    return null;
+  }
+}
+
+let gcFunction: (() => void) | null = null;
+
+/** A full garbage collection, without needing --expose-gc on the command line. */
+export function collectGarbage(): void {
+  if (gcFunction === null) {
+    setFlagsFromString("--expose-gc");
+    gcFunction = runInNewContext("gc") as () => void;
+  }
+  gcFunction();
+  gcFunction();
+}

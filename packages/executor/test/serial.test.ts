@@ -1,0 +1,127 @@
+import { ExecutionReportSchema } from "@amorsize/types";
+import { afterEach, describe, expect, it } from "@jest/globals";
+import { ItemError } from "../src/index.js";
+import { closeAll, osThreads, range, task, track } from "./helpers.js";
+
+afterEach(closeAll);
+
+describe("serial mode", () => {
+  it("runs in the calling thread, results in input order, starting no thread", async () => {
+    const before = osThreads();
+    const executor = track({ mode: "serial" });
+    const { results, report } = await executor.map(task("tasks.mjs", "square"), range(1000));
+    expect(results).toEqual(range(1000).map((x) => x * x));
+    expect(osThreads()).toBe(before);
+    expect(ExecutionReportSchema.parse(report)).toEqual(report);
+    expect(report).toMatchObject({
+      mode: "serial",
+      workers: 0,
+      chunkSize: null,
+      adaptive: false,
+      items: 1000,
+      succeeded: 1000,
+      chunks: 0,
+    });
+    expect(report.chunkSizes).toBeUndefined();
+  });
+
+  it("runs async tasks and iterables, with precomputed results", async () => {
+    const executor = track({ mode: "serial" });
+    function* numbers() {
+      yield* range(10);
+    }
+    const precomputed = new Map<number, unknown>([
+      [0, "zero"],
+      [7, "seven"],
+    ]);
+    const fromGenerator = await executor.map(task("tasks.mjs", "square"), numbers(), { precomputed });
+    const asyncTask = await executor.map(task("tasks.mjs", "squareAsync"), range(10), { precomputed });
+    const expected = range(10).map((x) => precomputed.get(x) ?? x * x);
+    expect(fromGenerator.results).toEqual(expected);
+    expect(asyncTask.results).toEqual(expected);
+  });
+
+  it("with concurrency n keeps up to n items awaiting, results still in order", async () => {
+    for (const concurrency of [1, 4]) {
+      const executor = track({ mode: "serial", concurrency });
+      const tracker = { active: 0, max: 0 };
+      const items = range(20).map((value) => ({ tracker, value }));
+      const { results, report } = await executor.map(task("tasks.mjs", "trackConcurrency"), items);
+      expect(results).toEqual(range(20));
+      expect(tracker.max).toBe(concurrency);
+      expect(report.mode).toBe(concurrency === 1 ? "serial" : "concurrent");
+    }
+  });
+
+  it("collects failures, sync and async, by index", async () => {
+    const executor = track({ mode: "serial", concurrency: 3 });
+    for (const exportName of ["failOnMultiplesOfFive", "rejectOnMultiplesOfFive"]) {
+      const { results, errors } = await executor.map(task("tasks.mjs", exportName), range(12), {
+        onError: "collect",
+      });
+      expect(results).toEqual(range(12).map((x) => (x === 5 || x === 10 ? undefined : x * 2)));
+      expect(errors.map((e) => [e.constructor, e.index])).toEqual([
+        [ItemError, 5],
+        [ItemError, 10],
+      ]);
+    }
+  });
+
+  it("rejects with the error the source throws", async () => {
+    const executor = track({ mode: "serial" });
+    const broken = new Error("source broke");
+    function* numbers() {
+      yield* range(5);
+      throw broken;
+    }
+    await expect(executor.map(task("tasks.mjs", "square"), numbers())).rejects.toBe(broken);
+  });
+
+  it("under throw, rejects with the first failure", async () => {
+    const executor = track({ mode: "serial" });
+    await expect(executor.map(task("tasks.mjs", "failOnMultiplesOfFive"), range(12))).rejects.toMatchObject({
+      code: "AMORSIZE_ITEM_FAILED",
+      index: 5,
+    });
+  });
+
+  it("streams, ordered and not, and stops early on break", async () => {
+    const executor = track({ mode: "serial", concurrency: 4 });
+    const ordered: number[] = [];
+    for await (const { index } of executor.stream(task("tasks.mjs", "squareAsync"), range(50)))
+      ordered.push(index);
+    expect(ordered).toEqual(range(50));
+    const unordered: number[] = [];
+    for await (const { index } of executor.stream(task("tasks.mjs", "squareAsync"), range(50), {
+      ordered: false,
+    })) {
+      unordered.push(index);
+    }
+    expect([...unordered].sort((a, b) => a - b)).toEqual(range(50));
+    let pulled = 0;
+    function* source() {
+      for (let i = 0; i < 100_000; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    const stream = executor.stream(task("tasks.mjs", "square"), source());
+    let seen = 0;
+    for await (const _ of stream) if (++seen === 10) break;
+    // A serial stream computes at most STREAM_HIGH_WATER (1024) results ahead.
+    expect(pulled).toBeLessThanOrEqual(1025);
+    expect(stream.report().succeeded).toBeGreaterThanOrEqual(10);
+  });
+
+  it("yields to the event loop during a long synchronous run, so progress is reported", async () => {
+    const executor = track({ mode: "serial" });
+    const done: number[] = [];
+    // ~200 us each: about 40 ms in all, several 10 ms slices.
+    await executor.map(task("tasks.mjs", "spinMicros"), Array(200).fill(200), {
+      onProgress: (progress) => done.push(progress.done),
+    });
+    expect(done.length).toBeGreaterThan(1);
+    expect(done.at(-1)).toBe(200);
+    expect([...done].sort((a, b) => a - b)).toEqual(done);
+  });
+});

@@ -1,0 +1,125 @@
+import { ExecutionReportSchema } from "@amorsize/types";
+import { afterEach, describe, expect, it } from "@jest/globals";
+import { closeAll, collectGarbage, Gate, range, task, track } from "./helpers.js";
+
+afterEach(closeAll);
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const value of iterable) out.push(value);
+  return out;
+}
+
+describe("stream()", () => {
+  it("yields { index, value } in input order by default, from an array, a generator or an async generator", async () => {
+    const executor = track({ workers: 2 });
+    function* numbers() {
+      yield* range(30);
+    }
+    async function* later() {
+      yield* range(30);
+    }
+    const expected = range(30).map((index) => ({ index, value: index * index }));
+    for (const source of [range(30), numbers(), later()]) {
+      const stream = executor.stream(task("tasks.mjs", "squareAsync"), source, { chunkSize: 4 });
+      expect(await collect(stream)).toEqual(expected);
+      const report = stream.report();
+      expect(ExecutionReportSchema.parse(report)).toEqual(report);
+      expect(report).toMatchObject({ items: 30, succeeded: 30, chunks: 8 });
+    }
+  });
+
+  it("yields in completion order with ordered: false", async () => {
+    const executor = track({ workers: 2 });
+    const gate = new Gate();
+    // Chunk 0 waits at the gate; chunk 1 finishes first. The consumer opens the gate on
+    // its first result, which an ordered stream could never deliver.
+    const items = [gate.item(0, { block: true }), gate.item(1, { block: true }), gate.item(2), gate.item(3)];
+    const stream = executor.stream(task("hang.mjs", "waitAtGate"), items, { chunkSize: 2, ordered: false });
+    const order: number[] = [];
+    for await (const { index } of stream) {
+      order.push(index);
+      if (order.length === 1) gate.open();
+    }
+    expect(order).toEqual([2, 3, 0, 1]);
+  });
+
+  it("skips failed items under collect and lists them in errors", async () => {
+    const executor = track({ workers: 2 });
+    const stream = executor.stream(task("tasks.mjs", "failOnMultiplesOfFive"), range(12), {
+      chunkSize: 4,
+      onError: "collect",
+    });
+    const indices = (await collect(stream)).map((r) => r.index);
+    expect(indices).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9, 11]);
+    expect(stream.errors.map((e) => e.index)).toEqual([5, 10]);
+    expect(stream.report().failed).toBe(2);
+  });
+
+  it("under throw, the loop throws the first failure", async () => {
+    const executor = track({ workers: 1 });
+    const stream = executor.stream(task("tasks.mjs", "failOnMultiplesOfFive"), range(12), { chunkSize: 4 });
+    await expect(collect(stream)).rejects.toMatchObject({ code: "AMORSIZE_ITEM_FAILED", index: 5 });
+    expect(stream.report().errors).toHaveLength(1);
+  });
+
+  it.each([
+    [1, 2],
+    [2, 4],
+  ])(
+    "backpressure: %i worker(s), %i chunks in flight: the source is read at most that far ahead",
+    async (workers, maxInFlight) => {
+      const executor = track({ workers });
+      const chunkSize = 10;
+      let pulled = 0;
+      function* source() {
+        for (let i = 0; i < 200; i++) {
+          pulled++;
+          yield i;
+        }
+      }
+      const stream = executor.stream(task("tasks.mjs", "square"), source(), { chunkSize, maxInFlight });
+      let consumed = 0;
+      let lead = 0;
+      for await (const { index, value } of stream) {
+        expect(index).toBe(consumed);
+        expect(value).toBe(index * index);
+        consumed++;
+        lead = Math.max(lead, pulled - consumed);
+        // A slow consumer: give the pool every chance to run ahead.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(consumed).toBe(200);
+      expect(pulled).toBe(200);
+      // The chunk being consumed counts as in flight, so the lead stays under maxInFlight chunks.
+      expect(lead).toBe(maxInFlight * chunkSize - 1);
+    },
+  );
+
+  it("streams 1,000,000 items from a generator with bounded heap growth", async () => {
+    const executor = track({ workers: 2 });
+    const total = 1_000_000;
+    function* source() {
+      for (let i = 0; i < total; i++) yield i;
+    }
+    let count = 0;
+    let checksum = 0;
+    let heapAtTenth = 0;
+    const stream = executor.stream(task("tasks.mjs", "identity"), source(), { chunkSize: 5000 });
+    for await (const { value } of stream) {
+      checksum += value as number;
+      count++;
+      if (count === total / 10) {
+        collectGarbage();
+        heapAtTenth = process.memoryUsage().heapUsed;
+      }
+    }
+    collectGarbage();
+    const growth = process.memoryUsage().heapUsed - heapAtTenth;
+    expect(count).toBe(total);
+    expect(checksum).toBe((total * (total - 1)) / 2);
+    // Keeping the 900,000 later results, or their chunks, would take well over 7 MB.
+    expect(growth).toBeLessThan(2 * 1024 * 1024);
+    expect(stream.report().items).toBe(total);
+  }, 120_000);
+});
