@@ -1,0 +1,462 @@
+import { createWriteStream, type WriteStream } from "node:fs";
+import { availableParallelism } from "node:os";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { explain, predict } from "@amorsize/cost-model";
+import { createExecutor } from "@amorsize/executor";
+import { formatHardwareProfile, probeHardware } from "@amorsize/hardware-probe";
+import { defaultCacheDir, measureSpawnCost } from "@amorsize/spawn-cost";
+import {
+  type ExecuteOptions,
+  ExecutionReportSchema,
+  HardwareProfileSchema,
+  PlanSchema,
+  type Progress,
+  SpawnCostProfileSchema,
+} from "@amorsize/types";
+import { parseDataText, readAllText, readDataFile } from "./data.js";
+import { DataError, messageOf } from "./errors.js";
+import { execute, executorFor, runOptionsFor, taskOf } from "./execute.js";
+import { formatPlan, formatTable } from "./format.js";
+import { optimize } from "./optimize.js";
+import { parseTaskSpec } from "./task.js";
+
+/** A mistake in the command line: exit code 2. */
+export class UsageError extends Error {}
+
+const COMMON_HELP = `Input (one of):
+  --data FILE        a JSON array, or JSON lines (.jsonl / .ndjson), one item per line
+  --stdin            read a JSON array or JSON lines from standard input
+  --range N          the numbers 0 .. N-1
+Options:
+  --max-workers N    use at most N workers
+  --min-speedup X    run in parallel only if at least X times faster (default 1.2)
+  --chunk-size N     fix the items per task
+  --no-cache         neither read nor write the plan cache
+  --json             machine-readable output
+  -h, --help         this help`;
+
+const HELP: Record<string, string> = {
+  main: `amorsize: decide how to parallelise a function over worker threads, then run it that way.
+
+Usage: amorsize <command> [options]
+
+Commands:
+  probe                       what this machine can give (cores, quota, memory)
+  calibrate                   measure what parallelism costs here and cache it
+  optimize <module#export>    decide: serial or parallel, workers, chunk size, and why
+  explain <module#export>     the decision explained step by step
+  run <module#export>         decide and run; results as JSON lines
+  compare <module#export>     run the plan against serial, one task per item and alternatives
+
+Run "amorsize <command> --help" for a command's options and an example.`,
+  probe: `Usage: amorsize probe [--json]
+
+Prints the cores (logical, affinity, physical, quota, usable) and memory this process can use.
+
+Example:
+  amorsize probe --json`,
+  calibrate: `Usage: amorsize calibrate [--refresh] [--budget MS] [--json]
+
+Measures worker start-up, dispatch and structured-clone costs on this machine and caches them.
+  --refresh          measure even if a valid cached profile exists
+  --budget MS        time budget of the measurement (default 600)
+
+Example:
+  amorsize calibrate --refresh`,
+  optimize: `Usage: amorsize optimize <module#export> (--data FILE | --stdin | --range N) [options]
+
+Samples the task, models the run, and prints the plan.
+
+${COMMON_HELP}
+
+Example:
+  amorsize optimize ./hash.js#sha256 --data items.json`,
+  explain: `Usage: amorsize explain <module#export> (--data FILE | --stdin | --range N) [options]
+
+Like optimize, then explains the decision term by term.
+
+${COMMON_HELP}
+
+Example:
+  amorsize explain ./fib.js#fib --range 5000`,
+  run: `Usage: amorsize run <module#export> (--data FILE | --stdin | --range N) [--out FILE] [options]
+
+Decides and runs. Each result is printed as one JSON line, in input order, to standard
+output or to --out FILE; the report goes to standard error (--json: as JSON).
+  --on-error MODE    throw (default): stop at the first failure; collect: finish the rest
+
+${COMMON_HELP}
+
+Example:
+  amorsize run ./fib.js#fib --range 5000 --out results.jsonl`,
+  compare: `Usage: amorsize compare <module#export> (--data FILE | --stdin | --range N) [--repeat N] [options]
+
+Runs the plan against serial, one task per item, Pool.map's default chunking and nearby
+alternatives on this machine, and prints predicted and measured times side by side.
+  --repeat N         runs of each strategy; the median is shown (default 1)
+
+${COMMON_HELP}
+
+Example:
+  amorsize compare ./fib.js#fib --range 2000 --repeat 3`,
+};
+
+const OPTIONS = {
+  data: { type: "string" },
+  stdin: { type: "boolean" },
+  range: { type: "string" },
+  "max-workers": { type: "string" },
+  "min-speedup": { type: "string" },
+  "chunk-size": { type: "string" },
+  "no-cache": { type: "boolean" },
+  json: { type: "boolean" },
+  out: { type: "string" },
+  "on-error": { type: "string" },
+  repeat: { type: "string" },
+  refresh: { type: "boolean" },
+  budget: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Values = ReturnType<typeof parseCli>["values"];
+
+function parseCli(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(messageOf(error).replace(/\. To specify a positional argument.*$/s, ""));
+  }
+}
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(`${flag}: expected a positive integer, got "${value}"`);
+  return Number(value);
+}
+
+function positiveNumber(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
+    throw new UsageError(`${flag}: expected a positive number, got "${value}"`);
+  return n;
+}
+
+async function readInput(values: Values): Promise<unknown[]> {
+  const given = [values.data !== undefined, values.stdin === true, values.range !== undefined].filter(
+    Boolean,
+  ).length;
+  if (given === 0) throw new UsageError("no input: give --data FILE, --stdin or --range N");
+  if (given > 1) throw new UsageError("give only one of --data, --stdin and --range");
+  if (values.range !== undefined) {
+    const n = Number(values.range);
+    if (!/^\d+$/.test(values.range) || n > 50_000_000)
+      throw new UsageError(`--range: expected a whole number up to 50000000, got "${values.range}"`);
+    return Array.from({ length: n }, (_, i) => i);
+  }
+  if (values.stdin) return parseDataText(await readAllText(process.stdin), "stdin");
+  return readDataFile(values.data!);
+}
+
+function taskArgument(positionals: string[], command: string) {
+  const spec = positionals[1];
+  if (!spec)
+    throw new UsageError(
+      `${command}: missing the task, e.g. amorsize ${command} ./hash.js#sha256 --range 1000`,
+    );
+  if (positionals.length > 2) throw new UsageError(`${command}: unexpected argument "${positionals[2]}"`);
+  return parseTaskSpec(spec);
+}
+
+function optimizerOptions(values: Values): ExecuteOptions {
+  const options: ExecuteOptions = {};
+  const maxWorkers = positiveInt(values["max-workers"], "--max-workers");
+  if (maxWorkers !== undefined) options.maxWorkers = maxWorkers;
+  const minSpeedup = positiveNumber(values["min-speedup"], "--min-speedup");
+  if (minSpeedup !== undefined) {
+    if (minSpeedup < 1)
+      throw new UsageError(`--min-speedup: expected a number >= 1, got "${values["min-speedup"]}"`);
+    options.minSpeedup = minSpeedup;
+  }
+  const chunkSize = positiveInt(values["chunk-size"], "--chunk-size");
+  if (chunkSize !== undefined) options.chunkSize = chunkSize;
+  if (values["no-cache"]) options.cache = false;
+  const onError = values["on-error"];
+  if (onError !== undefined) {
+    if (onError !== "throw" && onError !== "collect")
+      throw new UsageError(`--on-error: expected "throw" or "collect", got "${onError}"`);
+    options.onError = onError;
+  }
+  return options;
+}
+
+/** A one-line progress bar on a terminal; nothing when standard error is not one. */
+function progressBar(): ((p: Progress) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (p) => {
+    const width = 30;
+    const fraction = p.total ? Math.min(1, p.done / p.total) : 0;
+    const bar = "#".repeat(Math.round(fraction * width)).padEnd(width, ".");
+    const eta = p.etaMs !== undefined ? ` eta ${(p.etaMs / 1000).toFixed(1)}s` : "";
+    process.stderr.write(
+      `\r[${bar}] ${p.done}${p.total ? `/${p.total}` : ""}${p.failed ? ` (${p.failed} failed)` : ""}${eta}   `,
+    );
+  };
+}
+
+function print(text: string): void {
+  process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+async function commandProbe(values: Values): Promise<void> {
+  const profile = await probeHardware();
+  print(
+    values.json
+      ? JSON.stringify(HardwareProfileSchema.parse(profile), null, 2)
+      : formatHardwareProfile(profile),
+  );
+}
+
+async function commandCalibrate(values: Values): Promise<void> {
+  const budgetMs = positiveInt(values.budget, "--budget");
+  const hardware = await probeHardware();
+  const profile = await measureSpawnCost({
+    hardware,
+    cacheDir: defaultCacheDir(),
+    refresh: values.refresh === true,
+    ...(budgetMs === undefined ? {} : { budgetMs }),
+  });
+  if (values.json) return print(JSON.stringify(SpawnCostProfileSchema.parse(profile), null, 2));
+  const f = (x: { value: number; provenance: string }, digits = 1) =>
+    `${x.value.toFixed(digits)} (${x.provenance})`;
+  const rows = [
+    ["worker start, fixed", `${f(profile.workerStart.fixedMs)} ms`],
+    ["worker start, per worker", `${f(profile.workerStart.perWorkerMs)} ms`],
+    ["dispatch latency", `${f(profile.dispatch.latencyUs)} us`],
+    ["dispatch per task in flight", `${f(profile.dispatch.throughputUs)} us`],
+    ...Object.entries(profile.clone).map(([kind, c]) => [
+      `clone ${kind}`,
+      `${f(c.perItemUs, 2)} us/item + ${f(c.perByteNs, 3)} ns/byte`,
+    ]),
+  ];
+  print(
+    `Spawn cost (${profile.source}${profile.cachePath ? `, ${profile.cachePath}` : ""}, ${profile.durationMs.toFixed(0)} ms)`,
+  );
+  print(formatTable(["figure", "value"], rows));
+  for (const w of profile.warnings) print(`warning ${w.code}: ${w.message}`);
+}
+
+async function commandOptimize(
+  positionals: string[],
+  values: Values,
+  mode: "optimize" | "explain",
+): Promise<void> {
+  const task = taskArgument(positionals, mode);
+  const items = await readInput(values);
+  const { onError: _ignored, ...options } = optimizerOptions(values);
+  const result = await optimize(task, items, options);
+  if (values.json) {
+    const out = {
+      plan: PlanSchema.parse(result.plan),
+      workload: result.workload,
+      workloadSource: result.workloadSource,
+      overheadMs: result.overheadMs,
+    };
+    if (mode === "explain") Object.assign(out, { explanation: explain(result.plan) });
+    return print(JSON.stringify(out, null, 2));
+  }
+  print(
+    mode === "explain" ? explain(result.plan) : formatPlan(result.plan, result.workload, result.overheadMs),
+  );
+  for (const w of result.warnings) print(`warning ${w.code}: ${w.message}`);
+}
+
+async function commandRun(positionals: string[], values: Values): Promise<void> {
+  const task = taskArgument(positionals, "run");
+  const items = await readInput(values);
+  const options = optimizerOptions(values);
+  const onProgress = progressBar();
+  if (onProgress) options.onProgress = onProgress;
+  let out: WriteStream | undefined;
+  if (values.out) {
+    out = createWriteStream(values.out);
+    await new Promise<void>((resolve, reject) => {
+      out!.once("open", () => resolve());
+      out!.once("error", (error) =>
+        reject(new DataError(`--out ${values.out}: cannot write (${messageOf(error)})`, { cause: error })),
+      );
+    });
+  }
+  const result = await execute(task, items, options);
+  if (onProgress) process.stderr.write("\n");
+  const lines = result.results.map((r) => JSON.stringify(r === undefined ? null : r)).join("\n");
+  const text = lines.length > 0 ? `${lines}\n` : "";
+  if (out) {
+    await new Promise<void>((resolve, reject) => out!.end(text, () => resolve()).once("error", reject));
+  } else {
+    process.stdout.write(text);
+  }
+  const report = ExecutionReportSchema.parse(result.report);
+  if (values.json) {
+    process.stderr.write(
+      `${JSON.stringify({ plan: result.plan, report, check: result.check, overheadMs: result.overheadMs })}\n`,
+    );
+  } else {
+    process.stderr.write(
+      `${result.plan.mode}${result.plan.mode === "parallel" ? ` x${result.plan.workers}, chunk ${result.plan.chunkSize}` : ""}: ` +
+        `${report.succeeded} ok, ${report.failed} failed in ${result.wallMs.toFixed(0)} ms ` +
+        `(run ${result.check.measuredWallMs.toFixed(0)} ms, predicted ${result.check.predictedWallMs.toFixed(0)} ms; ` +
+        `optimizing ${result.overheadMs.total.toFixed(0)} ms)\n`,
+    );
+    for (const e of result.errors.slice(0, 10))
+      process.stderr.write(`  ${(e as { code?: string }).code ?? "ERROR"}: ${e.message}\n`);
+  }
+  if (report.failed > 0) process.exitCode = 1;
+}
+
+interface Strategy {
+  name: string;
+  workers: number;
+  chunkSize: number | null;
+}
+
+async function commandCompare(positionals: string[], values: Values): Promise<void> {
+  const task = taskArgument(positionals, "compare");
+  const items = await readInput(values);
+  const repeat = positiveInt(values.repeat, "--repeat") ?? 1;
+  const { onError: _ignored, ...options } = optimizerOptions(values);
+  // Compare without reusing sampled results, so every strategy runs every item.
+  const optimized = await optimize(task, items, options);
+  const { plan, hardware, spawnCost, workload } = optimized;
+  const n = items.length;
+  const usable = hardware.cores.usable.value;
+  const strategies: Strategy[] = [{ name: "serial", workers: 0, chunkSize: null }];
+  if (plan.mode === "parallel")
+    strategies.push({ name: "amorsize plan", workers: plan.workers, chunkSize: plan.chunkSize });
+  else strategies.push({ name: `amorsize plan (${plan.mode})`, workers: 0, chunkSize: null });
+  strategies.push({ name: "one task per item", workers: availableParallelism(), chunkSize: 1 });
+  strategies.push({
+    name: "Pool.map default",
+    workers: usable,
+    chunkSize: Math.max(1, Math.ceil(n / (4 * usable))),
+  });
+  if (plan.mode === "parallel") {
+    if (plan.chunkSize > 1)
+      strategies.push({
+        name: "plan, chunk / 4",
+        workers: plan.workers,
+        chunkSize: Math.max(1, Math.floor(plan.chunkSize / 4)),
+      });
+    if (plan.chunkSize < n)
+      strategies.push({
+        name: "plan, chunk x 4",
+        workers: plan.workers,
+        chunkSize: Math.min(n, plan.chunkSize * 4),
+      });
+    if (plan.workers !== usable)
+      strategies.push({ name: "plan, usable cores", workers: usable, chunkSize: plan.chunkSize });
+  }
+  const input = { hardware, spawnCost, workload };
+  const times = new Map<string, number[]>();
+  const predicted = new Map<string, number>();
+  for (const s of strategies) {
+    predicted.set(
+      s.name,
+      s.chunkSize === null
+        ? s.name === "serial"
+          ? plan.predicted.serialMs
+          : plan.predicted.wallMs
+        : predict(input, { workers: s.workers, chunkSize: s.chunkSize }).wallMs,
+    );
+  }
+  const ref = taskOf(optimized);
+  for (let r = 0; r < repeat; r++) {
+    for (const s of strategies) {
+      const executor =
+        s.chunkSize === null
+          ? s.name === "serial"
+            ? createExecutor({ mode: "serial" })
+            : executorFor(plan)
+          : createExecutor({ mode: "parallel", workers: s.workers });
+      const t0 = performance.now();
+      try {
+        const runOptions =
+          s.chunkSize === null
+            ? s.name === "serial"
+              ? {}
+              : { ...runOptionsFor(plan, {}, { ...optimized, precomputed: new Map(), failures: new Map() }) }
+            : { chunkSize: s.chunkSize };
+        await executor.map(ref, items, runOptions);
+      } finally {
+        await executor.close();
+      }
+      const list = times.get(s.name) ?? [];
+      list.push(performance.now() - t0);
+      times.set(s.name, list);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+  const serial = median(times.get("serial")!);
+  const rows = strategies.map((s) => {
+    const t = median(times.get(s.name)!);
+    return {
+      strategy: s.name,
+      workers: s.workers,
+      chunkSize: s.chunkSize,
+      predictedMs: predicted.get(s.name)!,
+      measuredMs: t,
+      speedup: serial / t,
+    };
+  });
+  if (values.json) return print(JSON.stringify({ plan, items: n, repeat, rows }, null, 2));
+  print(`${n} items, ${repeat} run(s) each, median wall time (pool start-up included)`);
+  print(
+    formatTable(
+      ["strategy", "workers", "chunk", "predicted ms", "measured ms", "vs serial"],
+      rows.map((r) => [
+        r.strategy,
+        r.workers === 0 ? "-" : String(r.workers),
+        r.chunkSize === null ? "-" : String(r.chunkSize),
+        r.predictedMs.toFixed(1),
+        r.measuredMs.toFixed(1),
+        `${r.speedup.toFixed(2)}x`,
+      ]),
+    ),
+  );
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCli(argv);
+  const command = positionals[0];
+  if (!command) {
+    print(HELP.main!);
+    return values.help ? 0 : 2;
+  }
+  if (!(command in HELP) || command === "main")
+    throw new UsageError(`unknown command "${command}" (try amorsize --help)`);
+  if (values.help) {
+    print(HELP[command]!);
+    return 0;
+  }
+  switch (command) {
+    case "probe":
+      await commandProbe(values);
+      break;
+    case "calibrate":
+      await commandCalibrate(values);
+      break;
+    case "optimize":
+    case "explain":
+      await commandOptimize(positionals, values, command);
+      break;
+    case "run":
+      await commandRun(positionals, values);
+      break;
+    case "compare":
+      await commandCompare(positionals, values);
+      break;
+  }
+  return typeof process.exitCode === "number" ? process.exitCode : 0;
+}

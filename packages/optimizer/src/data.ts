@@ -1,0 +1,60 @@
+import { readFile } from "node:fs/promises";
+import { DataError } from "./errors.js";
+
+/**
+ * Parses JSON lines: one JSON value per non-blank line. A bad line is reported by its
+ * 1-based number and the parser's reason.
+ */
+export function parseJsonLines(text: string, source: string): unknown[] {
+  const items: unknown[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === "") continue;
+    try {
+      items.push(JSON.parse(line));
+    } catch (error) {
+      throw new DataError(`${source}:${i + 1}: invalid JSON line: ${(error as Error).message}`, {
+        cause: error,
+        line: i + 1,
+      });
+    }
+  }
+  return items;
+}
+
+/** Parses a JSON array, or JSON lines when the text does not start with `[`. */
+export function parseDataText(text: string, source: string, format?: "json" | "jsonl"): unknown[] {
+  const kind = format ?? (text.trimStart().startsWith("[") ? "json" : "jsonl");
+  if (kind === "jsonl") return parseJsonLines(text, source);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new DataError(`${source}: invalid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  if (!Array.isArray(value)) throw new DataError(`${source}: expected a JSON array of items`);
+  return value;
+}
+
+/** Reads a data file: `.jsonl`/`.ndjson` as JSON lines, anything else as a JSON array (or JSON lines). */
+export async function readDataFile(path: string): Promise<unknown[]> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a folder" : (error as Error).message;
+    throw new DataError(`--data ${path}: cannot read the data file (${why})`, { cause: error });
+  }
+  const format = /\.(jsonl|ndjson)$/i.test(path) ? "jsonl" : /\.json$/i.test(path) ? "json" : undefined;
+  return parseDataText(text, path, format);
+}
+
+/** Reads all of a stream (standard input) as text. */
+export async function readAllText(stream: AsyncIterable<Buffer | string>): Promise<string> {
+  const chunks: string[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? chunk : chunk.toString("utf8"));
+  return chunks.join("");
+}

@@ -1,0 +1,163 @@
+import { performance } from "node:perf_hooks";
+import { createExecutor, type Executor } from "@amorsize/executor";
+import {
+  type ExecuteOptions,
+  ExecuteOptionsSchema,
+  type ExecutionReport,
+  type Plan,
+  parseInput,
+  type RunOptions,
+  type TaskRefInput,
+} from "@amorsize/types";
+import { ItemError } from "./errors.js";
+import { type OptimizeResult, type OptimizerOverhead, optimize } from "./optimize.js";
+import type { TaskData } from "./sample.js";
+
+/** Predicted against measured, for one run. */
+export interface PlanCheck {
+  /** The cost model's predicted wall time of the run (without optimizing), milliseconds. */
+  predictedWallMs: number;
+  /** Measured wall time of the run (without optimizing), milliseconds. */
+  measuredWallMs: number;
+  predictedSpeedup: number;
+  /** The cost model's serial estimate over the measured run time. */
+  measuredSpeedup: number;
+  /** measured / predicted wall time: 1 is a perfect prediction. */
+  ratio: number;
+}
+
+export interface ExecuteResult<R> {
+  /** Results in input order; under `onError: "collect"` a failed item's slot is `undefined`. */
+  results: R[];
+  /** Failed items (under `onError: "collect"`), by index. Each has `code` and `index`. */
+  errors: Error[];
+  plan: Plan;
+  report: ExecutionReport;
+  check: PlanCheck;
+  /** Time spent deciding (probe, spawn cost, sampling, planning), milliseconds. */
+  overheadMs: OptimizerOverhead;
+  /** End-to-end wall time: optimizing and running, milliseconds. */
+  wallMs: number;
+  optimized: Omit<OptimizeResult, "data" | "precomputed" | "failures">;
+}
+
+/** The task as the executor should load it: by its resolved URL, so a relative path means the same everywhere. */
+export function taskOf(optimized: Pick<OptimizeResult, "task">): { module: string; export: string } {
+  return { module: optimized.task.url, export: optimized.task.export };
+}
+
+/** The executor for a plan: the calling thread for serial and concurrent plans, a pool for parallel. */
+export function executorFor(plan: Plan, resourceLimits?: { maxOldGenerationSizeMb?: number }): Executor {
+  switch (plan.mode) {
+    case "serial":
+      return createExecutor({ mode: "serial" });
+    case "concurrent":
+      return createExecutor({ mode: "serial", concurrency: plan.concurrency });
+    case "parallel":
+      return createExecutor({
+        mode: "parallel",
+        workers: plan.workers,
+        ...(resourceLimits ? { resourceLimits } : {}),
+      });
+  }
+}
+
+/** The executor's run options for a plan and the caller's pass-through options. */
+export function runOptionsFor(plan: Plan, options: ExecuteOptions, optimized: OptimizeResult): RunOptions {
+  const run: RunOptions = {
+    precomputed: new Map([
+      ...optimized.precomputed,
+      ...[...optimized.failures.keys()].map((k) => [k, undefined] as const),
+    ]),
+  };
+  if (plan.mode === "parallel") {
+    run.chunkSize = plan.adaptive ? "auto" : plan.chunkSize;
+    run.maxInFlight = plan.maxInFlight;
+  }
+  if (plan.totalItems !== null) run.totalItems = plan.totalItems;
+  for (const key of ["ordered", "onError", "signal", "chunkTimeoutMs", "onProgress", "transfer"] as const) {
+    if (options[key] !== undefined) (run as Record<string, unknown>)[key] = options[key];
+  }
+  return run;
+}
+
+/** Folds items that failed while sampled into the executor's report and error list. */
+function mergeSampleFailures(
+  report: ExecutionReport,
+  errors: Error[],
+  failures: Map<number, unknown>,
+): { report: ExecutionReport; errors: Error[] } {
+  if (failures.size === 0) return { report, errors };
+  const sampled = [...failures].map(([index, cause]) => new ItemError(index, cause));
+  const merged = [...errors, ...sampled].sort(
+    (a, b) => ((a as { index?: number }).index ?? 0) - ((b as { index?: number }).index ?? 0),
+  );
+  return {
+    errors: merged,
+    report: {
+      ...report,
+      succeeded: report.succeeded - failures.size,
+      failed: report.failed + failures.size,
+      errors: [
+        ...report.errors,
+        ...sampled.map((e) => ({ index: e.index, range: null, code: e.code, message: e.message })),
+      ].sort((a, b) => (a.index ?? 0) - (b.index ?? 0)),
+    },
+  };
+}
+
+/**
+ * Decides how to run `task` over `data` and runs it that way. Returns the results in
+ * input order, the plan, the executor's report, and the predicted and measured wall
+ * times side by side.
+ */
+export async function execute<R = unknown>(
+  task: TaskRefInput,
+  data: TaskData,
+  options: ExecuteOptions = {},
+): Promise<ExecuteResult<R>> {
+  const t0 = performance.now();
+  const parsed = parseInput(ExecuteOptionsSchema, options, "options");
+  options.signal?.throwIfAborted();
+  const { ordered, onError, signal, chunkTimeoutMs, onProgress, transfer, ...optimizeOptions } = parsed;
+  const optimized = await optimize(task, data, optimizeOptions, onError ? { onError } : {});
+  const { plan } = optimized;
+  signal?.throwIfAborted();
+
+  const executor = executorFor(plan);
+  const t1 = performance.now();
+  let outcome: { results: R[]; errors: Error[]; report: ExecutionReport };
+  try {
+    outcome = (await executor.map(
+      taskOf(optimized),
+      optimized.data,
+      runOptionsFor(plan, parsed, optimized),
+    )) as {
+      results: R[];
+      errors: Error[];
+      report: ExecutionReport;
+    };
+  } finally {
+    await executor.close();
+  }
+  const t2 = performance.now();
+  const { report, errors } = mergeSampleFailures(outcome.report, outcome.errors, optimized.failures);
+  const { data: _data, precomputed: _precomputed, failures: _failures, ...rest } = optimized;
+  const measuredWallMs = t2 - t1;
+  return {
+    results: outcome.results,
+    errors,
+    plan,
+    report,
+    check: {
+      predictedWallMs: plan.predicted.wallMs,
+      measuredWallMs,
+      predictedSpeedup: plan.predicted.speedup,
+      measuredSpeedup: measuredWallMs > 0 ? plan.predicted.serialMs / measuredWallMs : 0,
+      ratio: plan.predicted.wallMs > 0 ? measuredWallMs / plan.predicted.wallMs : 0,
+    },
+    overheadMs: optimized.overheadMs,
+    wallMs: t2 - t0,
+    optimized: rest,
+  };
+}

@@ -1,0 +1,48 @@
+import type { Plan, WorkloadSample } from "@amorsize/types";
+import type { OptimizerOverhead } from "./optimize.js";
+
+/** A plain-text table with left-aligned first column and right-aligned numbers. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+export function formatMs(ms: number): string {
+  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 1) return `${ms.toFixed(1)} ms`;
+  return `${(ms * 1000).toFixed(1)} us`;
+}
+
+/** One line that says what the plan is. */
+export function planSummary(plan: Plan): string {
+  switch (plan.mode) {
+    case "serial":
+      return "serial (in the calling thread)";
+    case "concurrent":
+      return `concurrent (calling thread, ${plan.concurrency} items awaiting at once)`;
+    case "parallel":
+      return `parallel: ${plan.workers} worker${plan.workers > 1 ? "s" : ""}, chunks of ${plan.chunkSize}${plan.adaptive ? " (adaptive)" : ""}`;
+  }
+}
+
+/** The plan, what it rested on and why, for people. */
+export function formatPlan(plan: Plan, workload: WorkloadSample, overhead?: OptimizerOverhead): string {
+  const lines = [
+    `Plan: ${planSummary(plan)}`,
+    `  items            ${plan.totalItems ?? "unknown (stream)"}`,
+    `  per item         ${formatMs(workload.itemTimeMs.mean)} mean, cv ${workload.itemTimeMs.cv.toFixed(2)}, cpu/wall ${workload.cpuToWall.toFixed(2)} (${workload.sampled} sampled)`,
+    `  payload          ${workload.inputBytes.mean.toFixed(0)} B in (${workload.inputKind}), ${workload.outputBytes.mean.toFixed(0)} B out (${workload.outputKind})`,
+    `  predicted        ${formatMs(plan.predicted.wallMs)} vs ${formatMs(plan.predicted.serialMs)} serial (${plan.predicted.speedup.toFixed(2)}x)`,
+  ];
+  if (overhead)
+    lines.push(`  optimizing took  ${formatMs(overhead.total)} (sampling ${formatMs(overhead.sample)})`);
+  for (const r of plan.reasons) lines.push(`  why  ${r.code}: ${r.message}`);
+  for (const w of plan.warnings) lines.push(`  warn ${w.code}: ${w.message}`);
+  return lines.join("\n");
+}

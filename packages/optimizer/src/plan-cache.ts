@@ -1,0 +1,98 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type MachineKey, type PlanCacheEntry, PlanCacheEntrySchema } from "@amorsize/types";
+import type { ResolvedTask } from "./task.js";
+
+/** Power-of-two size bucket: 1000 and 1023 items share a plan, 1000 and 5000 do not. */
+export function sizeBucket(totalItems: number | null): string {
+  if (totalItems === null) return "stream";
+  if (totalItems <= 1) return String(totalItems);
+  return `2^${Math.ceil(Math.log2(totalItems))}`;
+}
+
+/** Content hash of the task module; null when the module is not a readable file. */
+export async function moduleHash(task: ResolvedTask): Promise<string | null> {
+  if (!task.url.startsWith("file:")) return null;
+  try {
+    const content = await readFile(fileURLToPath(task.url));
+    return createHash("sha256").update(content).digest("hex");
+  } catch {
+    return null;
+  }
+}
+
+export function planCacheKey(task: ResolvedTask, hash: string, totalItems: number | null): string {
+  return `${task.url}#${task.export}@${hash}/${sizeBucket(totalItems)}`;
+}
+
+function entryPath(dir: string, key: string): string {
+  return join(dir, "plans", `${createHash("sha256").update(key).digest("hex").slice(0, 32)}.json`);
+}
+
+function sameMachine(a: MachineKey, b: MachineKey): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export type PlanCacheRead =
+  | { status: "hit"; entry: PlanCacheEntry }
+  | { status: "miss" | "stale" | "corrupt" | "foreign"; detail: string };
+
+/** Reads a cached workload; anything unreadable, invalid or from another machine is a miss. */
+export async function readPlanCache(
+  dir: string,
+  key: string,
+  machineKey: MachineKey,
+): Promise<PlanCacheRead> {
+  let text: string;
+  try {
+    text = await readFile(entryPath(dir, key), "utf8");
+  } catch {
+    return { status: "miss", detail: "no cached plan" };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { status: "corrupt", detail: "the cached plan file is not valid JSON" };
+  }
+  const parsed = PlanCacheEntrySchema.safeParse(json);
+  if (!parsed.success) return { status: "corrupt", detail: "the cached plan file does not match its schema" };
+  if (parsed.data.key !== key)
+    return { status: "foreign", detail: "the cached plan belongs to another task" };
+  if (!sameMachine(parsed.data.machineKey, machineKey)) {
+    return { status: "stale", detail: "the cached plan was made on another machine or runtime" };
+  }
+  return { status: "hit", entry: parsed.data };
+}
+
+/**
+ * Writes a cache entry atomically (temporary file + rename), so a reader or a second
+ * writer never sees half a file. Returns an error message instead of throwing.
+ */
+export async function writePlanCache(
+  dir: string,
+  key: string,
+  machineKey: MachineKey,
+  workload: PlanCacheEntry["workload"],
+): Promise<string | null> {
+  const target = entryPath(dir, key);
+  const temporary = `${target}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  const entry: PlanCacheEntry = {
+    version: 1,
+    key,
+    machineKey,
+    createdAt: new Date().toISOString(),
+    workload,
+  };
+  try {
+    await mkdir(join(dir, "plans"), { recursive: true });
+    await writeFile(temporary, `${JSON.stringify(entry)}\n`);
+    await rename(temporary, target);
+    return null;
+  } catch (error) {
+    await rm(temporary, { force: true }).catch(() => {});
+    return error instanceof Error ? error.message : String(error);
+  }
+}

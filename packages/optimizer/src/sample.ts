@@ -1,0 +1,308 @@
+import { performance } from "node:perf_hooks";
+import { CloneError, ItemError } from "@amorsize/executor";
+import {
+  type PayloadKind,
+  parseInput,
+  type SampleOptions,
+  SampleOptionsSchema,
+  type TaskRefInput,
+  type WorkloadSample,
+} from "@amorsize/types";
+import { DataError, messageOf } from "./errors.js";
+import { dominantKind, payloadKind, serializedBytes } from "./payload.js";
+import { loadTask, type ResolvedTask, resolveTask } from "./task.js";
+
+/** The input of a run: an array (random access), an iterable or an async iterable. */
+export type TaskData<T = unknown> = readonly T[] | Iterable<T> | AsyncIterable<T>;
+
+export const SAMPLE_DEFAULTS = { minItems: 3, maxItems: 32, budgetMs: 60 } as const;
+
+/** What sampling learned, and what it computed on the way. */
+export interface SampleResult {
+  workload: WorkloadSample;
+  /** Results of the sampled items by input index: reused, so no item runs twice. */
+  precomputed: Map<number, unknown>;
+  /** Items that threw while sampled (only under `onError: "collect"`), by input index. */
+  failures: Map<number, unknown>;
+  /**
+   * The input to use from now on, instead of the original: the same items in the same
+   * order. An iterator that sampling read from is re-joined, so nothing is lost or repeated.
+   */
+  data: TaskData;
+}
+
+export interface SampleTaskOptions extends SampleOptions {
+  /** `throw` (default): an item that throws while sampled rejects the call. `collect`: record it and go on. */
+  onError?: "throw" | "collect";
+  /** Item count when `data` is an iterable whose length is known to the caller. */
+  totalItems?: number;
+}
+
+interface Measured {
+  index: number;
+  wallMs: number;
+  cpuMs: number;
+  inBytes: number;
+  outBytes: number;
+  inKind: PayloadKind;
+  outKind: PayloadKind;
+  heapGrowth: number;
+  async: boolean;
+}
+
+function isRandomAccess(data: unknown): data is ArrayLike<unknown> {
+  return Array.isArray(data) || (ArrayBuffer.isView(data) && !(data instanceof DataView));
+}
+
+/**
+ * The j-th point (j >= 1) of the base-2 van der Corput sequence: 1/2, 1/4, 3/4, 1/8, ...
+ * Sampling indices in this order spreads any prefix of the sample over the whole input.
+ */
+export function spreadFraction(j: number): number {
+  let f = 0;
+  let denominator = 1;
+  for (let k = j; k > 0; k >>= 1) {
+    denominator *= 2;
+    if (k & 1) f += 1 / denominator;
+  }
+  return f;
+}
+
+/** Input indices to sample from an array of length n, in the order they are run. */
+export function* spreadIndices(n: number): Generator<number> {
+  const seen = new Set<number>();
+  for (let j = 1; seen.size < n; j++) {
+    const index = Math.min(n - 1, Math.floor(spreadFraction(j) * n));
+    if (!seen.has(index)) {
+      seen.add(index);
+      yield index;
+    }
+    if (j > 4 * n + 64) break;
+  }
+  // Fill anything the sequence skipped (small n), first to last.
+  for (let i = 0; i < n; i++) if (!seen.has(i)) yield i;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+}
+
+/**
+ * Runs the task on a few items in this thread to learn its per-item time, CPU share,
+ * payload sizes and memory. Stops at `maxItems`, or once `budgetMs` is spent and either
+ * `minItems` ran or items are so slow that more would cost more than they tell.
+ */
+export async function sampleTask(
+  task: TaskRefInput | ResolvedTask,
+  data: TaskData,
+  options: SampleTaskOptions = {},
+): Promise<SampleResult> {
+  const { onError = "throw", totalItems, ...sampleOptions } = options;
+  const limits = { ...SAMPLE_DEFAULTS, ...parseInput(SampleOptionsSchema, sampleOptions, "options.sample") };
+  if (limits.maxItems < limits.minItems) limits.minItems = limits.maxItems;
+  const resolved = "url" in task ? task : resolveTask(task);
+  const fn = await loadTask(resolved);
+
+  const measured: Measured[] = [];
+  const precomputed = new Map<number, unknown>();
+  const failures = new Map<number, unknown>();
+  const started = performance.now();
+
+  const shouldStop = (): boolean => {
+    const count = measured.length + failures.size;
+    if (count >= limits.maxItems) return true;
+    const elapsed = performance.now() - started;
+    if (elapsed < limits.budgetMs) return false;
+    if (count >= limits.minItems) return true;
+    // Slow items: one more would cost more than the budget that sampling is allowed.
+    return count > 0 && elapsed / count > limits.budgetMs / limits.minItems;
+  };
+
+  const runOne = async (index: number, item: unknown): Promise<void> => {
+    let inBytes: number;
+    try {
+      inBytes = serializedBytes(item);
+    } catch (error) {
+      throw new CloneError("AMORSIZE_ITEM_NOT_CLONEABLE", index, [index, index], messageOf(error), error);
+    }
+    const heapBefore = process.memoryUsage().heapUsed;
+    const cpuBefore = process.cpuUsage();
+    const t0 = performance.now();
+    let result: unknown;
+    let isAsync = false;
+    try {
+      result = fn(item);
+      if (result !== null && typeof (result as PromiseLike<unknown>)?.then === "function") {
+        isAsync = true;
+        result = await result;
+      }
+    } catch (error) {
+      if (onError === "throw") throw new ItemError(index, error);
+      failures.set(index, error);
+      return;
+    }
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpuBefore);
+    const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+    let outBytes: number;
+    try {
+      outBytes = serializedBytes(result);
+    } catch (error) {
+      throw new CloneError("AMORSIZE_RESULT_NOT_CLONEABLE", index, [index, index], messageOf(error), error);
+    }
+    precomputed.set(index, result);
+    measured.push({
+      index,
+      wallMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      inBytes,
+      outBytes,
+      inKind: payloadKind(item),
+      outKind: payloadKind(result),
+      heapGrowth,
+      async: isAsync,
+    });
+  };
+
+  let rejoined: TaskData;
+  let knownTotal: number | null;
+  if (isRandomAccess(data)) {
+    knownTotal = data.length;
+    for (const index of spreadIndices(data.length)) {
+      if (shouldStop()) break;
+      await runOne(index, data[index]);
+    }
+    rejoined = data as TaskData;
+  } else if (data != null && typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+    knownTotal = totalItems ?? null;
+    const iterator = (data as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+    const head: unknown[] = [];
+    let done = false;
+    while (!shouldStop()) {
+      const next = await iterator.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      head.push(next.value);
+      await runOne(head.length - 1, next.value);
+    }
+    rejoined = rejoinAsync(head, iterator, done);
+    if (done) knownTotal = head.length;
+  } else if (data != null && typeof (data as Iterable<unknown>)[Symbol.iterator] === "function") {
+    knownTotal = totalItems ?? null;
+    const iterator = (data as Iterable<unknown>)[Symbol.iterator]();
+    const head: unknown[] = [];
+    let done = false;
+    while (!shouldStop()) {
+      const next = iterator.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      head.push(next.value);
+      await runOne(head.length - 1, next.value);
+    }
+    rejoined = rejoinSync(head, iterator, done);
+    if (done) knownTotal = head.length;
+  } else {
+    throw new DataError(`data: Expected an array, an iterable or an async iterable, got ${describe(data)}`);
+  }
+
+  if (measured.length === 0) {
+    if (failures.size > 0) {
+      const [index, error] = failures.entries().next().value as [number, unknown];
+      throw new ItemError(index, error);
+    }
+    throw new DataError("data: There are no items to run");
+  }
+
+  return {
+    workload: summarise(measured, knownTotal, performance.now() - started),
+    precomputed,
+    failures,
+    data: rejoined,
+  };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  return typeof value === "object" ? Object.prototype.toString.call(value) : typeof value;
+}
+
+function* rejoinSync(head: unknown[], iterator: Iterator<unknown>, done: boolean): Generator<unknown> {
+  yield* head;
+  if (done) return;
+  try {
+    for (let next = iterator.next(); !next.done; next = iterator.next()) yield next.value;
+  } finally {
+    // Stopped early by the consumer: let the source clean up too.
+    iterator.return?.();
+  }
+}
+
+async function* rejoinAsync(
+  head: unknown[],
+  iterator: AsyncIterator<unknown>,
+  done: boolean,
+): AsyncGenerator<unknown> {
+  yield* head;
+  if (done) return;
+  let finished = false;
+  try {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    finished = true;
+  } finally {
+    if (!finished) await iterator.return?.();
+  }
+}
+
+function summarise(
+  measured: readonly Measured[],
+  totalItems: number | null,
+  sampleWallMs: number,
+): WorkloadSample {
+  // The first call compiles and warms up the function (it runs interpreted), which can
+  // make it many times slower than the rest; with enough other samples, leave it out of
+  // the time figures (workers warm up once each, not once per item).
+  const timed = measured.length >= 4 ? measured.slice(1) : measured;
+  const walls = timed.map((m) => m.wallMs);
+  const sorted = [...walls].sort((a, b) => a - b);
+  const mean = walls.reduce((a, b) => a + b, 0) / walls.length;
+  const variance = walls.length > 1 ? walls.reduce((a, b) => a + (b - mean) ** 2, 0) / (walls.length - 1) : 0;
+  const totalWall = walls.reduce((a, b) => a + b, 0);
+  const totalCpu = timed.reduce((a, m) => a + m.cpuMs, 0);
+  const meanOf = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const inBytes = measured.map((m) => m.inBytes);
+  const outBytes = measured.map((m) => m.outBytes);
+  const growth = [...measured.map((m) => Math.max(0, m.heapGrowth))].sort((a, b) => a - b);
+  // Heap growth per item is noisy (a GC can land anywhere); the median is robust, and an
+  // item can never need less than its own input and result.
+  const memory = Math.max(quantile(growth, 0.5), meanOf(inBytes) + meanOf(outBytes));
+  return {
+    sampled: measured.length,
+    indices: measured.map((m) => m.index),
+    totalItems,
+    itemTimeMs: {
+      mean,
+      median: quantile(sorted, 0.5),
+      p90: quantile(sorted, 0.9),
+      max: sorted[sorted.length - 1] ?? 0,
+      cv: mean > 0 ? Math.sqrt(variance) / mean : 0,
+    },
+    // Timer and clock granularity can make CPU time exceed wall time for tiny items.
+    cpuToWall: totalWall > 0 ? Math.min(totalCpu / totalWall, 1.5) : 1,
+    inputBytes: { mean: meanOf(inBytes), max: Math.max(...inBytes) },
+    outputBytes: { mean: meanOf(outBytes), max: Math.max(...outBytes) },
+    inputKind: dominantKind(measured.map((m) => m.inKind)),
+    outputKind: dominantKind(measured.map((m) => m.outKind)),
+    memoryBytesPerItem: memory,
+    sampleWallMs,
+    async: measured.some((m) => m.async),
+    source: "measured",
+  };
+}

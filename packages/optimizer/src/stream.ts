@@ -1,0 +1,88 @@
+import {
+  type ExecuteOptions,
+  ExecuteOptionsSchema,
+  type ExecutionReport,
+  type Plan,
+  parseInput,
+  type TaskRefInput,
+} from "@amorsize/types";
+import { ExecutorStateError } from "./errors.js";
+import { executorFor, runOptionsFor, taskOf } from "./execute.js";
+import { type OptimizeResult, optimize } from "./optimize.js";
+import type { TaskData } from "./sample.js";
+
+/** One result of a stream: its input index and its value. */
+export interface StreamResult<R> {
+  index: number;
+  value: R;
+}
+
+/** Results as they come, plus the plan and, once the stream has ended, the report. */
+export interface OptimizedStream<R> extends AsyncIterable<StreamResult<R>> {
+  /** The plan, once the first result was asked for (undefined before). */
+  readonly plan: Plan | undefined;
+  /** What the optimizer rested on, once planned. */
+  readonly optimized: Omit<OptimizeResult, "data" | "precomputed" | "failures"> | undefined;
+  /** The executor's report; throws until the stream has been read to its end. */
+  report(): ExecutionReport;
+}
+
+/**
+ * Decides how to run `task` over an (async) iterable and yields the results as they are
+ * ready, in input order unless `ordered: false`, with bounded memory: the source is read
+ * only as fast as results are consumed. Sampled items are not run twice.
+ */
+export function stream<R = unknown>(
+  task: TaskRefInput,
+  source: TaskData,
+  options: ExecuteOptions = {},
+): OptimizedStream<R> {
+  const parsed = parseInput(ExecuteOptionsSchema, options, "options");
+  let plan: Plan | undefined;
+  let optimizedInfo: OptimizedStream<R>["optimized"];
+  let finalReport: ExecutionReport | undefined;
+  let started = false;
+
+  async function* run(): AsyncGenerator<StreamResult<R>> {
+    const { ordered, onError, signal, chunkTimeoutMs, onProgress, transfer, ...optimizeOptions } = parsed;
+    const optimized = await optimize(task, source, optimizeOptions, onError ? { onError } : {});
+    plan = optimized.plan;
+    const { data: _d, precomputed: _p, failures: _f, ...rest } = optimized;
+    optimizedInfo = rest;
+    signal?.throwIfAborted();
+    const executor = executorFor(plan);
+    try {
+      const results = executor.stream(
+        taskOf(optimized),
+        optimized.data,
+        runOptionsFor(plan, parsed, optimized),
+      );
+      for await (const result of results) {
+        if (optimized.failures.has(result.index)) continue;
+        yield result as StreamResult<R>;
+      }
+      finalReport = results.report();
+    } finally {
+      await executor.close();
+    }
+  }
+
+  return {
+    get plan() {
+      return plan;
+    },
+    get optimized() {
+      return optimizedInfo;
+    },
+    report() {
+      if (!finalReport)
+        throw new ExecutorStateError("The stream's report is available once the stream has ended");
+      return finalReport;
+    },
+    [Symbol.asyncIterator]() {
+      if (started) throw new ExecutorStateError("An optimized stream can be iterated only once");
+      started = true;
+      return run();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { TaskLoadError } from "@amorsize/executor";
+import { parseInput, type TaskRef, type TaskRefInput, TaskRefSchema } from "@amorsize/types";
+
+/** A task with its module as an absolute file URL. */
+export interface ResolvedTask {
+  /** Absolute `file:` URL (or other URL) of the module. */
+  readonly url: string;
+  readonly export: string;
+  /** The reference as given (for messages). */
+  readonly ref: TaskRef;
+}
+
+/**
+ * Validates a task reference and resolves its module: a relative path against the
+ * current working directory, an absolute path or a URL as is.
+ */
+export function resolveTask(task: TaskRefInput): ResolvedTask {
+  const ref = parseInput(TaskRefSchema, task, "task");
+  const module = ref.module;
+  let url: string;
+  if (module instanceof URL) url = module.href;
+  else if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)) url = new URL(module).href;
+  else url = pathToFileURL(isAbsolute(module) ? module : resolve(process.cwd(), module)).href;
+  return { url, export: ref.export, ref };
+}
+
+/** Parses the CLI form `./hash.js#sha256` (export defaults to `default`). */
+export function parseTaskSpec(spec: string): TaskRefInput {
+  const hash = spec.lastIndexOf("#");
+  if (hash <= 0) return { module: spec };
+  return { module: spec.slice(0, hash), export: spec.slice(hash + 1) };
+}
+
+type TaskFunction = (item: unknown) => unknown;
+const loaded = new Map<string, Promise<TaskFunction>>();
+
+/**
+ * Imports the task module in this thread (once per module and export) and returns
+ * the export, or throws a TaskLoadError naming the module and the export.
+ */
+export function loadTask(task: ResolvedTask): Promise<TaskFunction> {
+  const key = `${task.url}#${task.export}`;
+  let pending = loaded.get(key);
+  if (!pending) {
+    pending = importExport(task);
+    loaded.set(key, pending);
+    // A failed import may succeed later (the file may appear); do not keep failures.
+    pending.catch(() => loaded.delete(key));
+  }
+  return pending;
+}
+
+async function importExport(task: ResolvedTask): Promise<TaskFunction> {
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(task.url)) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ERR_MODULE_NOT_FOUND" && String((error as Error).message).includes(moduleLabel(task))) {
+      throw new TaskLoadError(
+        "AMORSIZE_TASK_NOT_FOUND",
+        task.url,
+        task.export,
+        `cannot find the module`,
+        error,
+      );
+    }
+    throw new TaskLoadError(
+      "AMORSIZE_TASK_NOT_FOUND",
+      task.url,
+      task.export,
+      "the module failed to load",
+      error,
+    );
+  }
+  if (!(task.export in namespace)) {
+    const available = Object.keys(namespace).join(", ") || "none";
+    throw new TaskLoadError(
+      "AMORSIZE_EXPORT_NOT_FOUND",
+      task.url,
+      task.export,
+      `the module has no export "${task.export}" (exports: ${available})`,
+    );
+  }
+  const fn = namespace[task.export];
+  if (typeof fn !== "function") {
+    throw new TaskLoadError(
+      "AMORSIZE_EXPORT_NOT_FUNCTION",
+      task.url,
+      task.export,
+      `export "${task.export}" is a ${fn === null ? "null" : typeof fn}, not a function`,
+    );
+  }
+  return fn as TaskFunction;
+}
+
+function moduleLabel(task: ResolvedTask): string {
+  try {
+    return new URL(task.url).pathname;
+  } catch {
+    return task.url;
+  }
+}

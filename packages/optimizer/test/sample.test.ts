@@ -1,0 +1,118 @@
+import { describe, expect, it } from "@jest/globals";
+import { CloneError, ItemError, sampleTask, spreadIndices, TaskLoadError } from "../src/index.js";
+
+const fixture = new URL("./fixtures/tasks.mjs", import.meta.url).pathname;
+const task = (name: string) => ({ module: fixture, export: name });
+
+describe("spreadIndices", () => {
+  it("visits every index once, spreading the first ones over the input", () => {
+    const order = [...spreadIndices(8)];
+    expect(order.slice(0, 3)).toEqual([4, 2, 6]);
+    expect([...order].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect([...spreadIndices(1)]).toEqual([0]);
+    expect([...spreadIndices(0)]).toEqual([]);
+  });
+});
+
+describe("sampleTask", () => {
+  it("samples items spread over an array and keeps their results", async () => {
+    const data = Array.from({ length: 1000 }, (_, i) => i);
+    const { workload, precomputed, data: rejoined } = await sampleTask(task("square"), data, { maxItems: 8 });
+    expect(workload.sampled).toBe(8);
+    expect(Math.min(...workload.indices)).toBeLessThan(250);
+    expect(Math.max(...workload.indices)).toBeGreaterThan(750);
+    expect(workload.totalItems).toBe(1000);
+    for (const index of workload.indices) expect(precomputed.get(index)).toBe(index * index);
+    expect(rejoined).toBe(data);
+    expect(workload.inputKind).toBe("number");
+    expect(workload.source).toBe("measured");
+  });
+
+  it("re-joins a generator: nothing lost, nothing repeated", async () => {
+    function* numbers() {
+      for (let i = 0; i < 50; i++) yield i;
+    }
+    const result = await sampleTask(task("square"), numbers(), { minItems: 5, maxItems: 5 });
+    expect(result.workload.indices).toEqual([0, 1, 2, 3, 4]);
+    expect(result.workload.totalItems).toBeNull();
+    expect([...(result.data as Iterable<number>)]).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it("re-joins an async generator, and knows the length when it read it all", async () => {
+    async function* numbers() {
+      for (let i = 0; i < 3; i++) yield i;
+    }
+    const result = await sampleTask(task("square"), numbers(), { minItems: 5, maxItems: 5 });
+    expect(result.workload.totalItems).toBe(3);
+    const seen: unknown[] = [];
+    for await (const x of result.data as AsyncIterable<unknown>) seen.push(x);
+    expect(seen).toEqual([0, 1, 2]);
+  });
+
+  it("tells an async, waiting task by its low CPU share", async () => {
+    const { workload } = await sampleTask(task("waits"), [1, 2, 3, 4, 5], { minItems: 4, maxItems: 4 });
+    expect(workload.async).toBe(true);
+    expect(workload.cpuToWall).toBeLessThan(0.5);
+  });
+
+  it("stops after one slow item instead of sampling minItems", async () => {
+    const { workload } = await sampleTask(task("heavy"), [1, 2, 3], { minItems: 3, budgetMs: 0.1 });
+    expect(workload.sampled).toBe(1);
+  });
+
+  it("reports an item that throws with its index", async () => {
+    const error = await sampleTask(task("failsOnSeven"), [5, 6, 7, 8], { minItems: 4, maxItems: 4 }).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(ItemError);
+    expect(error.code).toBe("AMORSIZE_ITEM_FAILED");
+    expect(error.index).toBe(2);
+    expect(error.cause.message).toBe("seven is not allowed");
+  });
+
+  it("collects a failing item instead, under onError collect", async () => {
+    const result = await sampleTask(task("failsOnSeven"), [5, 6, 7, 8], {
+      minItems: 4,
+      maxItems: 4,
+      onError: "collect",
+    });
+    expect([...result.failures.keys()]).toEqual([2]);
+    expect(result.precomputed.has(2)).toBe(false);
+    expect(result.workload.sampled).toBe(3);
+  });
+
+  it("reports an uncloneable item and an uncloneable result before any worker starts", async () => {
+    const item = await sampleTask(task("square"), [1, Symbol("x"), 3], { minItems: 3 }).catch((e) => e);
+    expect(item).toBeInstanceOf(CloneError);
+    expect(item.code).toBe("AMORSIZE_ITEM_NOT_CLONEABLE");
+    expect(item.index).toBe(1);
+    expect(item.message).toMatch(/^Item 1 cannot be sent to a worker: /);
+    const result = await sampleTask(task("returnsFunction"), [1, 2], { minItems: 1 }).catch((e) => e);
+    expect(result).toBeInstanceOf(CloneError);
+    expect(result.code).toBe("AMORSIZE_RESULT_NOT_CLONEABLE");
+  });
+
+  it("names the module and export that cannot be loaded", async () => {
+    const missing = await sampleTask({ module: "/nonexistent/task.mjs" }, [1]).catch((e) => e);
+    expect(missing).toBeInstanceOf(TaskLoadError);
+    expect(missing.code).toBe("AMORSIZE_TASK_NOT_FOUND");
+    expect(missing.message).toContain("/nonexistent/task.mjs#default");
+    const noExport = await sampleTask(task("nope"), [1]).catch((e) => e);
+    expect(noExport.code).toBe("AMORSIZE_EXPORT_NOT_FOUND");
+    expect(noExport.message).toContain('no export "nope"');
+    const notFn = await sampleTask(task("notAFunction"), [1]).catch((e) => e);
+    expect(notFn.code).toBe("AMORSIZE_EXPORT_NOT_FUNCTION");
+  });
+
+  it("rejects bad sample options with the option's path", async () => {
+    await expect(sampleTask(task("square"), [1], { maxItems: 0 })).rejects.toThrow(
+      "options.sample.maxItems: Too small: expected number to be >0, got 0",
+    );
+  });
+
+  it("rejects data that is not iterable", async () => {
+    await expect(sampleTask(task("square"), 42 as never)).rejects.toThrow(
+      "data: Expected an array, an iterable or an async iterable, got number",
+    );
+  });
+});
