@@ -17,12 +17,17 @@ describe("spreadIndices", () => {
 describe("sampleTask", () => {
   it("samples items spread over an array and keeps their results", async () => {
     const data = Array.from({ length: 1000 }, (_, i) => i);
-    const { workload, precomputed, data: rejoined } = await sampleTask(task("square"), data, { maxItems: 8 });
+    const {
+      workload,
+      precomputed,
+      data: rejoined,
+    } = await sampleTask(task("heavy"), data, { maxItems: 8, budgetMs: 1000 });
     expect(workload.sampled).toBe(8);
+    expect(workload.indices.slice(0, 3)).toEqual([500, 250, 750]);
     expect(Math.min(...workload.indices)).toBeLessThan(250);
     expect(Math.max(...workload.indices)).toBeGreaterThan(750);
     expect(workload.totalItems).toBe(1000);
-    for (const index of workload.indices) expect(precomputed.get(index)).toBe(index * index);
+    for (const index of workload.indices) expect(precomputed.get(index)).toBe(index * 2);
     expect(rejoined).toBe(data);
     expect(workload.inputKind).toBe("number");
     expect(workload.source).toBe("measured");
@@ -32,10 +37,31 @@ describe("sampleTask", () => {
     function* numbers() {
       for (let i = 0; i < 50; i++) yield i;
     }
-    const result = await sampleTask(task("square"), numbers(), { minItems: 5, maxItems: 5 });
+    const result = await sampleTask(task("heavy"), numbers(), { minItems: 5, maxItems: 5, budgetMs: 1000 });
     expect(result.workload.indices).toEqual([0, 1, 2, 3, 4]);
     expect(result.workload.totalItems).toBeNull();
     expect([...(result.data as Iterable<number>)]).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it("times fast items in blocks of consecutive items, keeping every result", async () => {
+    const data = Array.from({ length: 100_000 }, (_, i) => i);
+    const { workload, precomputed } = await sampleTask(task("square"), data, { maxItems: 8, budgetMs: 1000 });
+    // The first unit is one item; once items are known to be fast, units are blocks.
+    expect(workload.sampled).toBeGreaterThan(8);
+    expect(precomputed.size).toBe(workload.sampled);
+    for (const [index, value] of precomputed) expect(value).toBe(index * index);
+    expect(workload.itemTimeMs.mean).toBeLessThan(0.05);
+    expect(workload.cpuToWall).toBeGreaterThan(0.5);
+  });
+
+  it("re-joins a generator sampled in blocks", async () => {
+    function* numbers() {
+      for (let i = 0; i < 20_000; i++) yield i;
+    }
+    const result = await sampleTask(task("square"), numbers(), { maxItems: 4, budgetMs: 1000 });
+    expect(result.workload.sampled).toBeGreaterThan(4);
+    expect(result.workload.indices).toEqual(Array.from({ length: result.workload.sampled }, (_, i) => i));
+    expect([...(result.data as Iterable<number>)]).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
   });
 
   it("re-joins an async generator, and knows the length when it read it all", async () => {
