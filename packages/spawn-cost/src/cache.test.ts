@@ -1,0 +1,212 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { SpawnCostProfileSchema } from "@amorsize/types";
+import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { measuredProfileFixture } from "../test/profile-fixture.js";
+import { asCachedProfile, cacheFilePath, defaultCacheDir, readCache, writeCache } from "./cache.js";
+import { SpawnCostCacheError, SpawnCostWarningCode } from "./errors.js";
+import { machineKeyFor } from "./machine-key.js";
+
+const DAY = 24 * 60 * 60 * 1000;
+const TTL = 7 * DAY;
+const key = machineKeyFor();
+
+let dir: string;
+let file: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), "amorsize-spawn-cost-cache-"));
+  file = cacheFilePath(dir);
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("defaultCacheDir", () => {
+  it("prefers $AMORSIZE_CACHE_DIR, then $XDG_CACHE_HOME/amorsize, then ~/.cache/amorsize", () => {
+    expect(defaultCacheDir({ AMORSIZE_CACHE_DIR: "/a/b", XDG_CACHE_HOME: "/x" })).toBe("/a/b");
+    expect(defaultCacheDir({ XDG_CACHE_HOME: "/x/cache" })).toBe("/x/cache/amorsize");
+    expect(defaultCacheDir({})).toBe(path.join(os.homedir(), ".cache", "amorsize"));
+  });
+
+  it("treats empty variables as unset and ignores a relative $XDG_CACHE_HOME", () => {
+    expect(defaultCacheDir({ AMORSIZE_CACHE_DIR: "", XDG_CACHE_HOME: "/x" })).toBe("/x/amorsize");
+    expect(defaultCacheDir({ XDG_CACHE_HOME: "relative/cache" })).toBe(
+      path.join(os.homedir(), ".cache", "amorsize"),
+    );
+  });
+
+  it("resolves a relative $AMORSIZE_CACHE_DIR against the working directory", () => {
+    expect(defaultCacheDir({ AMORSIZE_CACHE_DIR: "cache-here" })).toBe(path.resolve("cache-here"));
+  });
+
+  it("names the file spawn-cost-v1.json inside the folder", () => {
+    expect(cacheFilePath("/c")).toBe("/c/spawn-cost-v1.json");
+  });
+});
+
+describe("writeCache and readCache", () => {
+  it("round-trips a profile under its key", async () => {
+    const profile = measuredProfileFixture(key, new Date().toISOString(), file);
+    await writeCache(file, key, profile);
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ key, profile });
+    expect(await readCache(file, key, TTL)).toEqual({ status: "hit", profile });
+  });
+
+  it("creates the folder and leaves no temporary file behind", async () => {
+    const nested = cacheFilePath(path.join(dir, "a", "b"));
+    await writeCache(nested, key, measuredProfileFixture(key));
+    expect(readdirSync(path.join(dir, "a", "b"))).toEqual(["spawn-cost-v1.json"]);
+  });
+
+  it("replaces an existing file", async () => {
+    await writeCache(file, key, measuredProfileFixture(key, "2026-11-01T00:00:00.000Z"));
+    const newer = measuredProfileFixture(key, "2026-11-02T00:00:00.000Z");
+    await writeCache(file, key, newer);
+    expect(JSON.parse(readFileSync(file, "utf8")).profile).toEqual(newer);
+    expect(readdirSync(dir)).toEqual(["spawn-cost-v1.json"]);
+  });
+
+  it("reports a missing file, and a folder that cannot exist, as missing", async () => {
+    expect(await readCache(file, key, TTL)).toEqual({ status: "missing" });
+    const blocker = path.join(dir, "a-file");
+    writeFileSync(blocker, "x");
+    expect(await readCache(cacheFilePath(path.join(blocker, "sub")), key, TTL)).toEqual({
+      status: "missing",
+    });
+  });
+
+  it("throws SpawnCostCacheError when the folder cannot be created", async () => {
+    // Tests run as root, where permission bits do not stop a write: a folder under a file cannot exist at all.
+    const blocker = path.join(dir, "a-file");
+    writeFileSync(blocker, "x");
+    const target = cacheFilePath(path.join(blocker, "sub"));
+    const error = await writeCache(target, key, measuredProfileFixture(key)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SpawnCostCacheError);
+    expect(error).toMatchObject({ code: "AMORSIZE_SPAWN_COST_CACHE", problem: "unwritable", path: target });
+    expect((error as Error).message).toMatch(/^Could not write the cache file .*spawn-cost-v1\.json \(/);
+    expect((error as Error).cause).toMatchObject({ code: "ENOTDIR" });
+  });
+});
+
+describe("readCache never trusts a bad file", () => {
+  async function ignoredWith(code: string) {
+    const read = await readCache(file, key, TTL);
+    expect(read.status).toBe("ignored");
+    if (read.status !== "ignored") throw new Error("unreachable");
+    expect(read.warning.code).toBe(code);
+    expect(read.error).toBeInstanceOf(SpawnCostCacheError);
+    expect(read.error.path).toBe(file);
+    return read.warning.message;
+  }
+
+  it("ignores a corrupt file", async () => {
+    writeFileSync(file, "\u0000\u0001garbage{");
+    expect(await ignoredWith(SpawnCostWarningCode.cacheInvalid)).toMatch(
+      /^Ignored the cached profile .*: not valid JSON \(.+\); measured again\.$/,
+    );
+  });
+
+  it("ignores a truncated file", async () => {
+    await writeCache(file, key, measuredProfileFixture(key));
+    const text = readFileSync(file, "utf8");
+    writeFileSync(file, text.slice(0, Math.floor(text.length / 2)));
+    expect(await ignoredWith(SpawnCostWarningCode.cacheInvalid)).toContain("not valid JSON");
+  });
+
+  it("ignores JSON that does not match the schema, naming the first bad path", async () => {
+    const profile = measuredProfileFixture(key) as Record<string, unknown>;
+    delete profile.dispatch;
+    writeFileSync(file, JSON.stringify({ key, profile }));
+    expect(await ignoredWith(SpawnCostWarningCode.cacheInvalid)).toContain(
+      "does not match the schema (profile.dispatch: ",
+    );
+    writeFileSync(file, JSON.stringify([1, 2]));
+    expect(await ignoredWith(SpawnCostWarningCode.cacheInvalid)).toContain(
+      "does not match the schema (expected an object with key and profile)",
+    );
+    writeFileSync(
+      file,
+      JSON.stringify({ key: { ...key, logicalCores: -1 }, profile: measuredProfileFixture(key) }),
+    );
+    expect(await ignoredWith(SpawnCostWarningCode.cacheInvalid)).toContain("(key.logicalCores: ");
+  });
+
+  it("ignores a negative or non-finite figure", async () => {
+    const profile = measuredProfileFixture(key);
+    const bad = {
+      ...profile,
+      dispatch: { ...profile.dispatch, latencyUs: { ...profile.dispatch.latencyUs, value: -3 } },
+    };
+    writeFileSync(file, JSON.stringify({ key, profile: bad }));
+    expect(await ignoredWith(SpawnCostWarningCode.cacheInvalid)).toContain(
+      "profile.dispatch.latencyUs.value",
+    );
+  });
+
+  it("ignores a file measured for another machine key, naming the differences", async () => {
+    const other = { ...key, cpuModel: "Another CPU", usableCores: key.usableCores + 4 };
+    await writeCache(file, other, measuredProfileFixture(other));
+    const message = await ignoredWith(SpawnCostWarningCode.cacheForeign);
+    expect(message).toContain('cpuModel "Another CPU"');
+    expect(message).toContain(`usableCores ${key.usableCores + 4} (here ${key.usableCores})`);
+  });
+
+  it("ignores a file whose key and profile disagree", async () => {
+    const other = { ...key, node: "0.0.1" };
+    await writeCache(file, key, measuredProfileFixture(other));
+    expect(await ignoredWith(SpawnCostWarningCode.cacheInvalid)).toContain(
+      "its key and its profile's machine key differ",
+    );
+  });
+
+  it("ignores an expired file and one dated in the future", async () => {
+    const nowMs = Date.parse("2026-11-28T12:00:00.000Z");
+    await writeCache(file, key, measuredProfileFixture(key, new Date(nowMs - 8 * DAY).toISOString()));
+    const read = await readCache(file, key, TTL, nowMs);
+    expect(read.status === "ignored" && read.warning.code).toBe(SpawnCostWarningCode.cacheExpired);
+    expect(read.status === "ignored" && read.warning.message).toContain(
+      "older than the 604800000 ms time-to-live",
+    );
+    // just inside the time-to-live it is a hit
+    expect((await readCache(file, key, 9 * DAY, nowMs)).status).toBe("hit");
+
+    await writeCache(file, key, measuredProfileFixture(key, new Date(nowMs + DAY).toISOString()));
+    const future = await readCache(file, key, TTL, nowMs);
+    expect(future.status === "ignored" && future.warning.message).toContain("in the future");
+  });
+
+  it("ignores a profile that is not a measured one", async () => {
+    await writeCache(file, key, { ...measuredProfileFixture(key), source: "estimated" });
+    expect(await ignoredWith(SpawnCostWarningCode.cacheInvalid)).toContain(
+      'holds a profile whose source is "estimated", not "measured"',
+    );
+  });
+
+  it("reports a file that cannot be read as unreadable", async () => {
+    mkdirSync(file);
+    expect(await ignoredWith(SpawnCostWarningCode.cacheUnreadable)).toContain("cannot be read (");
+  });
+});
+
+describe("asCachedProfile", () => {
+  it("marks measured figures cached, keeps estimated ones, and sets source, path and duration", () => {
+    const profile = measuredProfileFixture(key);
+    const cached = asCachedProfile(profile, "/c/spawn-cost-v1.json", 1.5);
+    expect(SpawnCostProfileSchema.parse(cached)).toEqual(cached);
+    expect(cached.source).toBe("cached");
+    expect(cached.cachePath).toBe("/c/spawn-cost-v1.json");
+    expect(cached.durationMs).toBe(1.5);
+    expect(cached.measuredAt).toBe(profile.measuredAt);
+    expect(cached.workerStart.fixedMs).toEqual({ ...profile.workerStart.fixedMs, provenance: "cached" });
+    expect(cached.dispatch.throughputUs).toEqual({ ...profile.dispatch.throughputUs, provenance: "cached" });
+    expect(cached.clone.object.perByteNs).toEqual({
+      ...profile.clone.object.perByteNs,
+      provenance: "cached",
+    });
+    expect(cached.clone.number.perByteNs).toEqual(profile.clone.number.perByteNs);
+    expect(cached.clone.number.perByteNs.provenance).toBe("estimated");
+  });
+});

@@ -1,0 +1,216 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import {
+  type MachineKey,
+  MachineKeySchema,
+  type MeasuredFigure,
+  type SpawnCostProfile,
+  SpawnCostProfileSchema,
+  type Warning,
+} from "@amorsize/types";
+import { SpawnCostCacheError, SpawnCostWarningCode } from "./errors.js";
+import { machineKeyDifferences, sameMachineKey } from "./machine-key.js";
+
+/** Name of the cache file inside the cache folder; the version changes when its layout does. */
+export const SPAWN_COST_CACHE_FILE = "spawn-cost-v1.json";
+
+/** A cached profile dated more than this far in the future is not trusted (clock skew allowance). */
+const FUTURE_SLACK_MS = 60_000;
+
+/** What the cache file holds: the key the profile was measured under, and the profile. */
+export interface SpawnCostCacheFile {
+  key: MachineKey;
+  profile: SpawnCostProfile;
+}
+
+/** Checks parsed JSON against the cache file's layout; the first problem found, or the contents. */
+function checkCacheFile(
+  json: unknown,
+): { ok: true; data: SpawnCostCacheFile } | { ok: false; problem: string } {
+  if (json === null || typeof json !== "object" || Array.isArray(json)) {
+    return { ok: false, problem: "expected an object with key and profile" };
+  }
+  const record = json as Record<string, unknown>;
+  const key = MachineKeySchema.safeParse(record.key);
+  if (!key.success) return { ok: false, problem: firstIssue("key", key.error.issues) };
+  const profile = SpawnCostProfileSchema.safeParse(record.profile);
+  if (!profile.success) return { ok: false, problem: firstIssue("profile", profile.error.issues) };
+  return { ok: true, data: { key: key.data, profile: profile.data } };
+}
+
+function firstIssue(label: string, issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  const first = issues[0];
+  const where = [label, ...(first?.path ?? []).map(String)].join(".");
+  return `${where}: ${first?.message ?? "invalid"}`;
+}
+
+/**
+ * The default cache folder: `$AMORSIZE_CACHE_DIR`, else `$XDG_CACHE_HOME/amorsize`,
+ * else `~/.cache/amorsize`. Empty variables count as unset, and a relative
+ * `XDG_CACHE_HOME` is ignored, as the XDG base directory specification asks.
+ */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const own = env.AMORSIZE_CACHE_DIR;
+  if (own) return path.resolve(own);
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, "amorsize");
+  return path.join(os.homedir(), ".cache", "amorsize");
+}
+
+/** The cache file inside `cacheDir`. */
+export function cacheFilePath(cacheDir: string): string {
+  return path.join(path.resolve(cacheDir), SPAWN_COST_CACHE_FILE);
+}
+
+/** The outcome of reading the cache. */
+export type CacheRead =
+  | { status: "hit"; profile: SpawnCostProfile }
+  | { status: "missing" }
+  | { status: "ignored"; warning: Warning; error: SpawnCostCacheError };
+
+function ignored(
+  problem: "invalid" | "foreign" | "expired" | "unreadable",
+  file: string,
+  message: string,
+  cause?: unknown,
+): CacheRead {
+  const code = {
+    invalid: SpawnCostWarningCode.cacheInvalid,
+    foreign: SpawnCostWarningCode.cacheForeign,
+    expired: SpawnCostWarningCode.cacheExpired,
+    unreadable: SpawnCostWarningCode.cacheUnreadable,
+  }[problem];
+  const text = `Ignored the cached profile ${file}: ${message}; measured again.`;
+  return {
+    status: "ignored",
+    warning: { code, message: text },
+    error: new SpawnCostCacheError(problem, file, text, { cause }),
+  };
+}
+
+/**
+ * Reads and checks the cache file. Never throws: a file that is absent (or
+ * whose folder cannot exist) is `missing`; one that cannot be read, is not
+ * JSON, does not match the schema, belongs to another machine key, or is
+ * older than `ttlMs` is `ignored` with a warning saying why.
+ */
+export async function readCache(
+  file: string,
+  key: MachineKey,
+  ttlMs: number,
+  nowMs: number = Date.now(),
+): Promise<CacheRead> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return { status: "missing" };
+    return ignored("unreadable", file, `cannot be read (${(error as Error).message})`, error);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return ignored("invalid", file, `not valid JSON (${(error as Error).message})`, error);
+  }
+  const parsed = checkCacheFile(json);
+  if (!parsed.ok) return ignored("invalid", file, `does not match the schema (${parsed.problem})`);
+  const { key: fileKey, profile } = parsed.data;
+  if (!sameMachineKey(fileKey, profile.machineKey)) {
+    return ignored("invalid", file, "its key and its profile's machine key differ");
+  }
+  if (!sameMachineKey(key, fileKey)) {
+    return ignored(
+      "foreign",
+      file,
+      `measured for another machine: ${machineKeyDifferences(key, fileKey).join(", ")}`,
+    );
+  }
+  if (profile.source !== "measured") {
+    return ignored("invalid", file, `holds a profile whose source is "${profile.source}", not "measured"`);
+  }
+  const age = nowMs - Date.parse(profile.measuredAt);
+  if (age > ttlMs) {
+    return ignored(
+      "expired",
+      file,
+      `measured ${profile.measuredAt}, older than the ${ttlMs} ms time-to-live`,
+    );
+  }
+  if (age < -FUTURE_SLACK_MS) {
+    return ignored("expired", file, `dated ${profile.measuredAt}, in the future`);
+  }
+  return { status: "hit", profile };
+}
+
+/**
+ * Writes the cache file atomically: the JSON goes to `<file>.<pid>.<random>.tmp`
+ * in the same folder, then is renamed over `file`, so a reader (or a second
+ * writer) sees the old file or the new one, never a part. Creates the folder.
+ * Throws `SpawnCostCacheError` (problem `unwritable`) when it cannot.
+ */
+export async function writeCache(file: string, key: MachineKey, profile: SpawnCostProfile): Promise<void> {
+  const contents: SpawnCostCacheFile = { key, profile };
+  const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(temp, `${JSON.stringify(contents, null, 2)}\n`, { flag: "wx", mode: 0o644 });
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    throw new SpawnCostCacheError(
+      "unwritable",
+      file,
+      `Could not write the cache file ${file} (${(error as Error).message}); the profile is not cached.`,
+      { cause: error },
+    );
+  }
+}
+
+function asCachedFigure(figure: MeasuredFigure): MeasuredFigure {
+  return figure.provenance === "measured" ? { ...figure, provenance: "cached" } : figure;
+}
+
+/**
+ * A profile read from the cache as returned to the caller: `source: "cached"`,
+ * every measured figure's provenance `cached` (estimated ones keep their
+ * reason), the cache path, and the read's own duration.
+ */
+export function asCachedProfile(
+  profile: SpawnCostProfile,
+  file: string,
+  durationMs: number,
+): SpawnCostProfile {
+  const clone = Object.fromEntries(
+    Object.entries(profile.clone).map(([kind, cost]) => [
+      kind,
+      { perItemUs: asCachedFigure(cost.perItemUs), perByteNs: asCachedFigure(cost.perByteNs) },
+    ]),
+  ) as SpawnCostProfile["clone"];
+  return {
+    ...profile,
+    source: "cached",
+    cachePath: file,
+    durationMs,
+    workerStart: {
+      fixedMs: asCachedFigure(profile.workerStart.fixedMs),
+      perWorkerMs: asCachedFigure(profile.workerStart.perWorkerMs),
+    },
+    dispatch: {
+      latencyUs: asCachedFigure(profile.dispatch.latencyUs),
+      throughputUs: asCachedFigure(profile.dispatch.throughputUs),
+    },
+    clone,
+  };
+}
+
+/** The warning for a cache that could not be written. */
+export function unwritableWarning(error: unknown): Warning {
+  return {
+    code: SpawnCostWarningCode.cacheUnwritable,
+    message: error instanceof Error ? error.message : String(error),
+  };
+}

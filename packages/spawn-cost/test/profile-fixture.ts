@@ -1,0 +1,38 @@
+import type { MachineKey, MeasuredFigure, SpawnCostProfile } from "@amorsize/types";
+import { estimatedSpawnCost } from "../src/index.js";
+
+function measured(figure: MeasuredFigure, index: number): MeasuredFigure {
+  return { value: figure.value + index / 8, provenance: "measured", samples: 5 + index, spread: 0.25 };
+}
+
+/**
+ * A schema-valid profile as a measurement would write it, with distinct
+ * figure values (so a mix-up between figures shows), except the number
+ * kind's per-byte figure, which a real measurement reports as estimated.
+ */
+export function measuredProfileFixture(
+  key: MachineKey,
+  measuredAt = new Date().toISOString(),
+  cachePath: string | null = null,
+): SpawnCostProfile {
+  const base = estimatedSpawnCost(key, "fixture");
+  let i = 0;
+  const m = (figure: MeasuredFigure) => measured(figure, i++);
+  const clone = Object.fromEntries(
+    Object.entries(base.clone).map(([kind, cost]) => [
+      kind,
+      { perItemUs: m(cost.perItemUs), perByteNs: kind === "number" ? cost.perByteNs : m(cost.perByteNs) },
+    ]),
+  ) as SpawnCostProfile["clone"];
+  return {
+    ...base,
+    source: "measured",
+    measuredAt,
+    durationMs: 512.5,
+    cachePath,
+    workerStart: { fixedMs: m(base.workerStart.fixedMs), perWorkerMs: m(base.workerStart.perWorkerMs) },
+    dispatch: { latencyUs: m(base.dispatch.latencyUs), throughputUs: m(base.dispatch.throughputUs) },
+    clone,
+    warnings: [],
+  };
+}
