@@ -1,0 +1,378 @@
+import { availableParallelism, loadavg } from "node:os";
+import { performance } from "node:perf_hooks";
+import { measureItersPerUs } from "../workloads/_lib.mjs";
+import type { AmorsizeApi, ExecuteResult } from "./amorsize.js";
+import { checksum } from "./checksum.js";
+import { bestConfigs, runSweep, type SweepConfig, sweepConfigs } from "./oracle.js";
+import type {
+  AmorsizeFigures,
+  BenchResults,
+  BenchSettings,
+  StrategyResult,
+  WorkloadResult,
+} from "./results.js";
+import { median, medianAbsoluteDeviation, relativeError, rotate } from "./stats.js";
+import {
+  type JoblibTrace,
+  poolMapChunkSize,
+  type RunOutcome,
+  runAmorsize,
+  runExecutor,
+  runJoblib,
+  runNaivePool,
+  runSerial,
+  STRATEGIES,
+  type StrategyName,
+} from "./strategies.js";
+import { checkTargets, missingCells } from "./targets.js";
+import { loadWorkloads, type Workload } from "./workloads.js";
+
+/** How much to measure. */
+export interface BenchPlan {
+  mode: "full" | "quick";
+  repetitions: number;
+  sweepRepetitions: number;
+  sweepGridFactor: number;
+  sweepCutoff: number;
+  oracleCandidates: number;
+  seed: number;
+}
+
+/** The full run and the quick (CI) run. */
+export const BENCH_PLANS: Record<"full" | "quick", BenchPlan> = {
+  full: {
+    mode: "full",
+    repetitions: 5,
+    sweepRepetitions: 1,
+    sweepGridFactor: 2,
+    sweepCutoff: 3,
+    oracleCandidates: 3,
+    seed: 20261128,
+  },
+  quick: {
+    mode: "quick",
+    repetitions: 2,
+    sweepRepetitions: 1,
+    sweepGridFactor: 4,
+    sweepCutoff: 2,
+    oracleCandidates: 1,
+    seed: 20261128,
+  },
+};
+
+export const FAIRNESS =
+  "All strategies run in one process, on the same items, alternating round-robin (each repetition starts" +
+  " with a different strategy). Every result is checked against the serial loop's; a wrong result counts" +
+  " as a failure, not a time. Each threaded strategy is timed from creating its pool or executor to having" +
+  " every result with the pool closed: `execute()` creates and closes its own executor, and a caller who" +
+  " starts a pool for one job pays its start-up, so every baseline pays it too. Serial is a plain loop in" +
+  " the main thread (awaiting only tasks that return promises), the task module already imported. Amorsize" +
+  " runs `execute()` end to end with the plan cache cold (`cache: false`); its hardware probe and spawn-cost" +
+  " profile are warm (measured once before the first workload), as they are for any process after its first" +
+  " run. Naive pool: tinypool defaults, one `run()` per item, all submitted at once. Pool.map default:" +
+  " availableParallelism() workers, chunk ceil(n / (4 x workers)), on @amorsize/executor. joblib auto:" +
+  ' batch_size="auto" re-implemented on tinypool with availableParallelism() threads. Oracle: the same' +
+  " executor as Pool.map, best configuration of an exhaustive sweep.";
+
+export interface BenchOptions {
+  plan: BenchPlan;
+  /** Workload names to run; all when absent. */
+  only?: readonly string[];
+  api: AmorsizeApi;
+  /** Progress lines (stderr in the CLI). */
+  log: (line: string) => void;
+}
+
+/** One entry of the round-robin: a strategy, or one oracle candidate. */
+interface Entry {
+  strategy: StrategyName;
+  label: string;
+  run: () => Promise<RunOutcome>;
+  samples: number[];
+  errors: string[];
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not finish within ${Math.round(ms / 1000)} s`)),
+      ms,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message.split("\n")[0]! : String(error);
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+function describeConfig(c: SweepConfig): string {
+  return `${c.workers} worker${c.workers === 1 ? "" : "s"} x ${c.chunkSize} per chunk`;
+}
+
+function describePlan(e: ExecuteResult): string {
+  const p = e.plan;
+  if (p.mode === "serial") return "serial";
+  if (p.mode === "concurrent") return `concurrent, ${p.concurrency} at once`;
+  return `${p.workers} worker${p.workers === 1 ? "" : "s"} x ${p.chunkSize} per chunk${p.adaptive ? ", adaptive" : ""}`;
+}
+
+function pick(c: SweepConfig): SweepConfig {
+  return { workers: c.workers, chunkSize: c.chunkSize };
+}
+
+function nullable(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+/** Runs the benchmark and returns everything the writers need. */
+export async function runBench(options: BenchOptions): Promise<BenchResults> {
+  const { plan, api, log } = options;
+  const startedAt = new Date();
+  const t0 = performance.now();
+  const loadavgStart = loadavg();
+
+  const hardware = await api.probeHardware();
+  const usableCores = hardware.cores.usable.value;
+  const spawnStart = performance.now();
+  await api.measureSpawnCost();
+  const spawnCostMs = performance.now() - spawnStart;
+  const itersPerUs = measureItersPerUs();
+  log(
+    `bench: ${plan.mode} run, ${usableCores} usable cores, hash loop ${itersPerUs.toFixed(0)} iterations/us,` +
+      ` spawn cost ready in ${spawnCostMs.toFixed(0)} ms`,
+  );
+
+  const workloads = await loadWorkloads(options.only);
+  const results: WorkloadResult[] = [];
+  for (const workload of workloads) {
+    results.push(await benchWorkload(workload, { plan, api, log, usableCores, itersPerUs }));
+  }
+
+  const missing = missingCells(results);
+  return {
+    schemaVersion: 1,
+    mode: plan.mode,
+    startedAt: startedAt.toISOString(),
+    durationMs: performance.now() - t0,
+    machine: {
+      platform: hardware.platform,
+      arch: hardware.arch,
+      cpuModel: hardware.cpuModel.value,
+      node: process.versions.node,
+      availableParallelism: availableParallelism(),
+      usableCores,
+      loadavgStart,
+      loadavgEnd: loadavg(),
+    },
+    settings: settingsOf(plan, usableCores),
+    calibration: { itersPerUs, spawnCostMs },
+    workloads: results,
+    targets: checkTargets(results),
+    complete: missing.length === 0,
+    missing,
+  };
+}
+
+function settingsOf(plan: BenchPlan, usableCores: number): BenchSettings {
+  return {
+    repetitions: plan.repetitions,
+    sweepRepetitions: plan.sweepRepetitions,
+    sweepGridFactor: plan.sweepGridFactor,
+    sweepMaxWorkers: 2 * usableCores,
+    sweepCutoff: plan.sweepCutoff,
+    oracleCandidates: plan.oracleCandidates,
+    seed: plan.seed,
+    fairness: FAIRNESS,
+  };
+}
+
+interface WorkloadContext {
+  plan: BenchPlan;
+  api: AmorsizeApi;
+  log: (line: string) => void;
+  usableCores: number;
+  itersPerUs: number;
+}
+
+async function benchWorkload(workload: Workload, ctx: WorkloadContext): Promise<WorkloadResult> {
+  const { plan, api, log } = ctx;
+  const d = workload.descriptor;
+  const quick = plan.mode === "quick";
+  const count = quick ? d.count.quick : d.count.full;
+  const items = d.generate(count, {
+    seed: plan.seed,
+    itersPerUs: ctx.itersPerUs,
+    scale: quick ? d.quickScale : 1,
+  });
+
+  // An untimed serial run: warms the JIT and the module up and gives the reference results.
+  const reference = await runSerial(workload, items);
+  const expected = checksum(reference.results);
+  // Generous: one task per item can be 150x slower than a loop; a hang must still end.
+  const timeoutMs = Math.max(120_000, reference.ms * 300);
+  const verify = (outcome: RunOutcome, what: string): number => {
+    if (outcome.results.length !== items.length || checksum(outcome.results) !== expected) {
+      throw new Error(`${what} returned wrong results`);
+    }
+    return outcome.ms;
+  };
+  log(`${d.name}: ${items.length} items, serial ~${reference.ms.toFixed(0)} ms; sweeping`);
+
+  const sweep = await runSweep(
+    sweepConfigs(items.length, 2 * ctx.usableCores, plan.sweepGridFactor),
+    plan.sweepRepetitions,
+    async (config, signal) => {
+      const outcome = await withTimeout(
+        runExecutor(api, workload, items, config, signal),
+        timeoutMs,
+        describeConfig(config),
+      );
+      gc?.();
+      return verify(outcome, describeConfig(config));
+    },
+    plan.sweepCutoff,
+  );
+  const candidates = bestConfigs(sweep, plan.oracleCandidates);
+  log(
+    `${d.name}: sweep of ${sweep.length} configs, best ${candidates.map((c) => `${describeConfig(c)} ${c.ms.toFixed(0)} ms`).join(", ") || "none"}`,
+  );
+
+  const nJobs = availableParallelism();
+  const poolMap = { workers: nJobs, chunkSize: poolMapChunkSize(items.length, nJobs) };
+  const executions: ExecuteResult[] = [];
+  let joblibTrace: JoblibTrace | null = null;
+  const entry = (strategy: StrategyName, label: string, run: () => Promise<RunOutcome>): Entry => ({
+    strategy,
+    label,
+    run,
+    samples: [],
+    errors: [],
+  });
+  const entries: Entry[] = [
+    entry("serial", "main thread loop", () => runSerial(workload, items)),
+    entry("naive-pool", "tinypool defaults, 1 item per task", () => runNaivePool(workload, items)),
+    entry("pool-map", describeConfig(poolMap), () => runExecutor(api, workload, items, poolMap)),
+    entry("joblib", `${nJobs} workers, auto batching`, () =>
+      runJoblib(workload, items, nJobs, (t) => {
+        joblibTrace = t;
+      }),
+    ),
+    entry("amorsize", "execute()", () => runAmorsize(api, workload, items)),
+    ...candidates.map((c) => entry("oracle", describeConfig(c), () => runExecutor(api, workload, items, c))),
+  ];
+
+  for (let rep = 0; rep < plan.repetitions; rep++) {
+    for (const e of rotate(entries, rep)) {
+      gc?.();
+      try {
+        const outcome = await withTimeout(e.run(), timeoutMs, `${e.strategy} (${e.label})`);
+        e.samples.push(verify(outcome, e.strategy));
+        // Only a verified run's account of itself counts.
+        if ("execution" in outcome) executions.push((outcome as { execution: ExecuteResult }).execution);
+      } catch (error) {
+        e.errors.push(message(error));
+      }
+    }
+  }
+
+  const oracleEntries = entries.filter((e) => e.strategy === "oracle");
+  const bestOracle = oracleEntries
+    .filter((e) => e.samples.length > 0)
+    .sort((a, b) => median(a.samples) - median(b.samples))[0];
+  const byStrategy = (s: StrategyName): Entry | undefined =>
+    s === "oracle" ? bestOracle : entries.find((e) => e.strategy === s);
+
+  const oracleMs = bestOracle ? median(bestOracle.samples) : Number.NaN;
+  const serialEntry = entries[0]!;
+  const serialMs = median(serialEntry.samples);
+  const strategies = {} as Record<StrategyName, StrategyResult>;
+  for (const s of STRATEGIES) {
+    const e = byStrategy(s);
+    const samples = e?.samples ?? [];
+    const m = nullable(median(samples));
+    strategies[s] = {
+      strategy: s,
+      samplesMs: samples,
+      medianMs: m,
+      madMs: nullable(medianAbsoluteDeviation(samples)),
+      ratioToOracle: m === null ? null : nullable(m / oracleMs),
+      ratioToSerial: m === null ? null : nullable(m / serialMs),
+      config: e?.label ?? (s === "oracle" ? "no configuration completed" : "n/a"),
+      errors: s === "oracle" ? oracleEntries.flatMap((x) => x.errors) : (e?.errors ?? []),
+    };
+  }
+  const amorsizeMs = strategies.amorsize.medianMs;
+  log(
+    `${d.name}: ${STRATEGIES.map((s) => `${s} ${strategies[s].medianMs?.toFixed(0) ?? "n/a"}`).join(", ")} (ms)`,
+  );
+
+  return {
+    name: d.name,
+    summary: d.summary,
+    items: items.length,
+    fineGrained: d.fineGrained,
+    targetItemUs: d.meanItemUs * (quick ? d.quickScale : 1),
+    serialItemUs: Number.isFinite(serialMs) ? (serialMs * 1000) / items.length : null,
+    strategies,
+    amorsize: amorsizeFigures(executions, serialMs, amorsizeMs),
+    oracle: {
+      best: bestOracle ? pick(candidates[oracleEntries.indexOf(bestOracle)]!) : null,
+      candidates: candidates.map((c, i) => ({
+        workers: c.workers,
+        chunkSize: c.chunkSize,
+        sweepMs: c.ms,
+        medianMs: nullable(median(oracleEntries[i]!.samples)),
+      })),
+      sweepRepetitions: plan.sweepRepetitions,
+      sweep,
+    },
+    joblib: joblibTrace,
+  };
+}
+
+/** Medians of what `execute()` said about itself, against the measured times. */
+export function amorsizeFigures(
+  executions: readonly ExecuteResult[],
+  serialMs: number,
+  amorsizeMs: number | null,
+): AmorsizeFigures {
+  const counts = new Map<string, number>();
+  for (const e of executions) {
+    const p = describePlan(e);
+    counts.set(p, (counts.get(p) ?? 0) + 1);
+  }
+  const med = (f: (e: ExecuteResult) => number) => nullable(median(executions.map(f)));
+  const predictedSpeedup = med((e) => e.plan.predicted.speedup);
+  const measuredSpeedup = amorsizeMs !== null && amorsizeMs > 0 ? nullable(serialMs / amorsizeMs) : null;
+  const runMs = med((e) => e.report.wallMs);
+  const optimizerMs = med((e) => e.overheadMs.sample + e.overheadMs.plan);
+  const overheadMs =
+    executions.length === 0
+      ? null
+      : {
+          probe: med((e) => e.overheadMs.probe)!,
+          spawnCost: med((e) => e.overheadMs.spawnCost)!,
+          sample: med((e) => e.overheadMs.sample)!,
+          plan: med((e) => e.overheadMs.plan)!,
+          total: med((e) => e.overheadMs.total)!,
+        };
+  return {
+    plans: [...counts].map(([plan, repetitions]) => ({ plan, repetitions })),
+    predictedWallMs: med((e) => e.plan.predicted.wallMs),
+    predictedSpeedup,
+    measuredSpeedup,
+    measuredRunSpeedup: runMs !== null && runMs > 0 ? nullable(serialMs / runMs) : null,
+    predictionError:
+      predictedSpeedup !== null && measuredSpeedup !== null
+        ? nullable(relativeError(predictedSpeedup, measuredSpeedup))
+        : null,
+    overheadMs,
+    optimizerMs,
+    optimizerShare:
+      optimizerMs !== null && amorsizeMs !== null && amorsizeMs > 0 ? optimizerMs / amorsizeMs : null,
+  };
+}

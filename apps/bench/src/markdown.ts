@@ -1,0 +1,152 @@
+import type { BenchResults, StrategyResult, WorkloadResult } from "./results.js";
+import { STRATEGIES, type StrategyName } from "./strategies.js";
+
+/** Column titles of the strategies. */
+export const STRATEGY_TITLES: Record<StrategyName, string> = {
+  serial: "serial",
+  "naive-pool": "naive pool",
+  "pool-map": "Pool.map default",
+  joblib: "joblib auto",
+  amorsize: "amorsize",
+  oracle: "oracle",
+};
+
+/** Milliseconds, with precision that suits the size. */
+export function formatMs(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return "n/a";
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 10) return `${ms.toFixed(1)} ms`;
+  return `${ms.toFixed(2)} ms`;
+}
+
+export function formatRatio(x: number | null): string {
+  return x === null || !Number.isFinite(x) ? "n/a" : `${x.toFixed(2)}x`;
+}
+
+function formatPct(x: number | null): string {
+  return x === null || !Number.isFinite(x) ? "n/a" : `${(x * 100).toFixed(1)}%`;
+}
+
+function cell(r: StrategyResult): string {
+  if (r.medianMs === null) return r.errors.length > 0 ? "failed" : "n/a";
+  return `${formatMs(r.medianMs)} (${formatRatio(r.ratioToOracle)})`;
+}
+
+function verdict(hit: boolean | null): string {
+  if (hit === null) return "not judged";
+  return hit ? "hit" : "**miss**";
+}
+
+/** Escapes the characters that would break a markdown table cell. */
+function esc(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+/** The markdown report: the table, amorsize's own figures, the oracle configurations and the targets. */
+export function renderMarkdown(results: BenchResults): string {
+  const { machine, settings } = results;
+  const lines: string[] = [];
+  const title = results.mode === "quick" ? "Benchmark results (quick run)" : "Benchmark results";
+  lines.push(`# ${title}`, "");
+  lines.push(
+    `Measured ${results.startedAt.slice(0, 10)} on ${machine.platform} ${machine.arch}` +
+      `${machine.cpuModel ? ` (${machine.cpuModel})` : ""}, ${machine.usableCores} usable cores` +
+      ` (availableParallelism ${machine.availableParallelism}), Node ${machine.node}.` +
+      ` Load average at start ${machine.loadavgStart.map((x) => x.toFixed(2)).join(" ")},` +
+      ` at end ${machine.loadavgEnd.map((x) => x.toFixed(2)).join(" ")}.` +
+      ` ${settings.repetitions} repetitions per strategy, round-robin; medians. Run took ${formatMs(results.durationMs)}.`,
+    "",
+  );
+  if (!results.complete) {
+    lines.push(`**Incomplete:** no figure for ${results.missing.join(", ")}.`, "");
+  }
+
+  lines.push("## Median wall time (ratio to the oracle)", "");
+  lines.push(`| workload | items | ${STRATEGIES.map((s) => STRATEGY_TITLES[s]).join(" | ")} |`);
+  lines.push(`| --- | ---: | ${STRATEGIES.map(() => "---:").join(" | ")} |`);
+  for (const w of results.workloads) {
+    lines.push(`| ${w.name} | ${w.items} | ${STRATEGIES.map((s) => cell(w.strategies[s])).join(" | ")} |`);
+  }
+  lines.push("");
+
+  lines.push("## Amorsize: plan, predicted vs measured speedup over serial, optimizer overhead", "");
+  lines.push(
+    "Measured speedup: serial's median over amorsize's, end to end (probe, spawn-cost cache read, sampling," +
+      " planning and the run); the error compares the prediction with it. Run only: over the executor's" +
+      " wall time alone, which skips the items sampling already ran, so on small inputs it overstates." +
+      " Overhead columns are medians over the repetitions.",
+    "",
+  );
+  lines.push(
+    "| workload | plan | predicted speedup | measured speedup | error | measured, run only | sampling + planning | share of run | all overhead |",
+  );
+  lines.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const w of results.workloads) {
+    const a = w.amorsize;
+    const plans = a.plans
+      .map((p) => (a.plans.length > 1 ? `${p.plan} (${p.repetitions}x)` : p.plan))
+      .join("; ");
+    lines.push(
+      `| ${w.name} | ${esc(plans || "n/a")} | ${formatRatio(a.predictedSpeedup)} | ${formatRatio(a.measuredSpeedup)} |` +
+        ` ${formatPct(a.predictionError)} | ${formatRatio(a.measuredRunSpeedup)} | ${formatMs(a.optimizerMs)} |` +
+        ` ${formatPct(a.optimizerShare)} |` +
+        ` ${formatMs(a.overheadMs?.total ?? null)} |`,
+    );
+  }
+  lines.push("");
+
+  lines.push("## Configurations", "");
+  lines.push(
+    "| workload | measured item time | Pool.map default | joblib batches (final size) | oracle best | sweep |",
+  );
+  lines.push("| --- | ---: | --- | --- | --- | --- |");
+  for (const w of results.workloads) {
+    lines.push(
+      `| ${w.name} | ${itemTime(w)} | ${esc(w.strategies["pool-map"].config)} |` +
+        ` ${w.joblib ? `${w.joblib.batches} (${w.joblib.finalBatchSize})` : "n/a"} |` +
+        ` ${esc(w.strategies.oracle.config)} | ${sweepSummary(w)} |`,
+    );
+  }
+  lines.push("");
+
+  lines.push("## Targets", "");
+  lines.push("Reported, not asserted. A miss is a finding about the model or the executor.", "");
+  for (const t of results.targets) {
+    lines.push(`- ${verdict(t.hit)}: ${t.target}. Measured: ${t.figure}.`);
+    if (t.details.length > 0) lines.push(`  (${t.details.join("; ")})`);
+  }
+  lines.push("");
+
+  const failures = results.workloads.flatMap((w) =>
+    STRATEGIES.flatMap((s) => w.strategies[s].errors.map((e) => `${w.name}/${s}: ${e}`)),
+  );
+  if (failures.length > 0) {
+    lines.push("## Errors", "");
+    for (const f of failures) lines.push(`- ${esc(f)}`);
+    lines.push("");
+  }
+
+  lines.push("## How this was measured", "");
+  lines.push(settings.fairness, "");
+  lines.push(
+    `Oracle: workers 1..${settings.sweepMaxWorkers} x chunk sizes on a geometric grid (factor ${settings.sweepGridFactor}),` +
+      ` ${settings.sweepRepetitions} repetition(s) per configuration, configurations slower than` +
+      ` ${settings.sweepCutoff}x the best so far cut off; the ${settings.oracleCandidates} fastest re-measured` +
+      " alongside the other strategies, and the oracle is the best of those medians.",
+    "",
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+function itemTime(w: WorkloadResult): string {
+  if (w.serialItemUs === null) return "n/a";
+  const us = w.serialItemUs;
+  return us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(us >= 10 ? 0 : 2)} us`;
+}
+
+function sweepSummary(w: WorkloadResult): string {
+  const s = w.oracle.sweep;
+  const measured = s.filter((p) => p.ms !== null).length;
+  return `${s.length} configs, ${measured} measured, ${s.length - measured} cut`;
+}

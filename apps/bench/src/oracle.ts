@@ -1,0 +1,89 @@
+import { median } from "./stats.js";
+
+/** One configuration of the exhaustive sweep. */
+export interface SweepConfig {
+  workers: number;
+  chunkSize: number;
+}
+
+/** What the sweep measured for one configuration; `ms` is null when it was cut off or failed. */
+export interface SweepPoint extends SweepConfig {
+  ms: number | null;
+  note?: string;
+}
+
+/**
+ * Chunk sizes 1, f, f^2, ... up to ceil(n / workers), which is always included: a
+ * larger chunk would only leave workers without work, which a smaller worker
+ * count already covers.
+ */
+export function chunkGrid(n: number, workers: number, factor: number): number[] {
+  if (!(factor > 1)) throw new RangeError(`chunk grid factor must be > 1, got ${factor}`);
+  const cap = Math.max(1, Math.ceil(n / workers));
+  const sizes: number[] = [];
+  for (let c = 1; c < cap; c = Math.max(c + 1, Math.round(c * factor))) sizes.push(c);
+  sizes.push(cap);
+  return sizes;
+}
+
+/**
+ * Every configuration of the sweep: workers 1..maxWorkers x the chunk grid,
+ * ordered from the fewest chunks to the most, so that the cheap configurations
+ * set a best time early and the slow many-chunk ones can be cut against it.
+ */
+export function sweepConfigs(n: number, maxWorkers: number, factor: number): SweepConfig[] {
+  const configs: SweepConfig[] = [];
+  for (let w = 1; w <= maxWorkers; w++) {
+    for (const chunkSize of chunkGrid(n, w, factor)) configs.push({ workers: w, chunkSize });
+  }
+  return configs.sort((a, b) => b.chunkSize - a.chunkSize || b.workers - a.workers);
+}
+
+/** The `count` fastest configurations the sweep completed, fastest first. */
+export function bestConfigs(points: readonly SweepPoint[], count: number): (SweepPoint & { ms: number })[] {
+  return points
+    .filter((p): p is SweepPoint & { ms: number } => p.ms !== null)
+    .sort((a, b) => a.ms - b.ms)
+    .slice(0, count);
+}
+
+/** A configuration runner: resolves with the wall time, rejects when aborted or failed. */
+export type ConfigRunner = (config: SweepConfig, signal: AbortSignal) => Promise<number>;
+
+/**
+ * Runs the sweep. A configuration whose run takes longer than `cutoff` x the
+ * best median so far cannot be the best one, so it is aborted and recorded as
+ * cut: the sweep still considers every configuration without paying for the
+ * hopeless ones in full.
+ */
+export async function runSweep(
+  configs: readonly SweepConfig[],
+  repetitions: number,
+  run: ConfigRunner,
+  cutoff = 3,
+): Promise<SweepPoint[]> {
+  const points: SweepPoint[] = [];
+  let best = Number.POSITIVE_INFINITY;
+  for (const config of configs) {
+    const times: number[] = [];
+    let note: string | undefined;
+    for (let r = 0; r < repetitions && note === undefined; r++) {
+      const limitMs = best * cutoff;
+      const controller = new AbortController();
+      const timer = Number.isFinite(limitMs) ? setTimeout(() => controller.abort(), limitMs) : undefined;
+      try {
+        times.push(await run(config, controller.signal));
+      } catch (error) {
+        note = controller.signal.aborted
+          ? `cut: slower than ${cutoff}x the best so far`
+          : `failed: ${error instanceof Error ? error.message : String(error)}`;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    const ms = note === undefined ? median(times) : null;
+    if (ms !== null) best = Math.min(best, ms);
+    points.push({ ...config, ms, ...(note === undefined ? {} : { note }) });
+  }
+  return points;
+}

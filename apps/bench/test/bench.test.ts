@@ -1,0 +1,78 @@
+import { describe, expect, it } from "@jest/globals";
+import { BENCH_PLANS, runBench } from "../src/bench.js";
+import { STRATEGIES } from "../src/strategies.js";
+import { fakeAmorsize } from "./fixtures/fake-amorsize.js";
+
+const plan = { ...BENCH_PLANS.quick, repetitions: 1 };
+
+describe("runBench with a stand-in for the Amorsize packages", () => {
+  it("fills every workload x strategy cell and checks the targets", async () => {
+    const api = fakeAmorsize();
+    const lines: string[] = [];
+    const results = await runBench({
+      plan,
+      only: ["few-very-heavy", "io-bound"],
+      api,
+      log: (l) => lines.push(l),
+    });
+
+    expect(results.complete).toBe(true);
+    expect(results.missing).toEqual([]);
+    expect(results.workloads.map((w) => w.name)).toEqual(["few-very-heavy", "io-bound"]);
+    for (const w of results.workloads) {
+      for (const s of STRATEGIES) {
+        expect(w.strategies[s].errors).toEqual([]);
+        expect(w.strategies[s].samplesMs).toHaveLength(1);
+        expect(w.strategies[s].medianMs).toBeGreaterThan(0);
+      }
+      expect(w.strategies.oracle.ratioToOracle).toBe(1);
+      // workers 1..4 (2 x the fake's 2 cores) x the chunk grid for 3 and 24 items.
+      expect(w.oracle.sweep.length).toBe(w.name === "few-very-heavy" ? 6 : 13);
+      expect(w.amorsize.plans).toEqual([
+        { plan: `2 workers x ${w.items === 3 ? 1 : 3} per chunk`, repetitions: 1 },
+      ]);
+      expect(w.amorsize.predictedSpeedup).toBe(2);
+      expect(w.amorsize.optimizerMs).toBe(2.5);
+    }
+    expect(results.targets.map((t) => t.id)).toEqual([
+      "oracle-each",
+      "oracle-median",
+      "no-negative-scaling",
+      "fine-grained-vs-naive",
+      "prediction",
+      "overhead",
+    ]);
+    expect(api.calls.slice(0, 2)).toEqual(["probeHardware", "measureSpawnCost"]);
+    expect(lines[0]).toMatch(/^bench: quick run, 2 usable cores/);
+  });
+
+  it("counts a run that returns wrong results as a failure, not a time", async () => {
+    const results = await runBench({
+      plan,
+      only: ["io-bound"],
+      api: fakeAmorsize({ corrupt: true }),
+      log: () => {},
+    });
+    const w = results.workloads[0]!;
+    expect(w.strategies.serial.medianMs).toBeGreaterThan(0);
+    expect(w.strategies["naive-pool"].medianMs).toBeGreaterThan(0);
+    expect(w.strategies.joblib.medianMs).toBeGreaterThan(0);
+    expect(w.strategies["pool-map"]).toMatchObject({
+      medianMs: null,
+      errors: ["pool-map returned wrong results"],
+    });
+    expect(w.strategies.amorsize).toMatchObject({
+      medianMs: null,
+      errors: ["amorsize returned wrong results"],
+    });
+    expect(w.oracle.sweep.every((p) => p.ms === null && /wrong results/.test(p.note ?? ""))).toBe(true);
+    expect(results.complete).toBe(false);
+    expect(results.missing).toEqual([
+      "io-bound/pool-map",
+      "io-bound/amorsize",
+      "io-bound/oracle",
+      "io-bound/amorsize.predictedSpeedup",
+      "io-bound/amorsize.optimizerMs",
+    ]);
+  });
+});

@@ -1,0 +1,34 @@
+// The demo's task modules: plain JavaScript, so worker threads load them as they are.
+// Each item says how much work it is (an iteration count), so the cost lives in the data.
+
+/** An integer hash loop: deterministic CPU work proportional to `rounds`. */
+function churn(seed, rounds) {
+  let h = seed | 0;
+  for (let i = 0; i < rounds; i++) {
+    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+    h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
+    h ^= h >>> 15;
+  }
+  return h >>> 0;
+}
+
+/** Tiny items: a multiply. Far too little work to send anywhere. */
+export function scale(x) {
+  return x * 3;
+}
+
+/** Items that carry their own cost: `{ seed, rounds }`. */
+export function hash(item) {
+  return churn(item.seed, item.rounds);
+}
+
+/** Large payloads, light compute: a plain array of numbers in, its running sum out. */
+export function prefixSum(values) {
+  const out = new Array(values.length);
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    sum += values[i];
+    out[i] = sum;
+  }
+  return out;
+}
