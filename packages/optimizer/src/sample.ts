@@ -23,13 +23,26 @@ const FAST_ITEM_MS = 0.05;
 /** Target duration of a block of fast items. */
 const BLOCK_TARGET_MS = 0.5;
 const MAX_BLOCK = 4096;
+/** At most this share of the job's estimated serial time goes to sampling (known item count). */
+const SAMPLE_SHARE = 0.03;
+/** Stop once this many units give a mean with a relative standard error under PRECISE_ERROR. */
+const PRECISE_UNITS = 8;
+const PRECISE_ERROR = 0.05;
+
+/** Which positions of a block of `length` items get their sizes measured: at most 3, spread. */
+function sizedPositions(length: number): number[] {
+  if (length <= 3) return Array.from({ length }, (_, k) => k);
+  return [0, Math.floor(length / 2), length - 1];
+}
 const FAILED = Symbol("failed");
 
 /**
- * CPU time of the calling thread, and the time it spent ready but queued for a core.
- * On Linux both come from /proc/thread-self/schedstat, which tells a task that waits
- * (I/O, sleeps) from one that was only preempted by other processes; elsewhere CPU time
- * comes from process.cpuUsage() (all threads) and queueing is unknown (0).
+ * CPU time, and the time the calling thread spent ready but queued for a core. CPU time
+ * comes from process.cpuUsage() (precise; no worker of ours runs while sampling). On Linux
+ * the queueing delay comes from /proc/thread-self/schedstat: it tells a task that waits
+ * (I/O, sleeps) from one that was only preempted by other processes. Its CPU figure is
+ * not used: the kernel updates it only at ticks and context switches. Elsewhere the
+ * queueing delay is unknown (0).
  */
 class ThreadClock {
   private fd: number | null = null;
@@ -44,19 +57,19 @@ class ThreadClock {
   }
 
   read(): { cpuMs: number; queuedMs: number } {
+    const usage = process.cpuUsage();
+    const cpuMs = (usage.user + usage.system) / 1000;
     if (this.fd !== null) {
       try {
         const length = readSync(this.fd, this.buffer, 0, this.buffer.length, 0);
-        const [cpu, queued] = this.buffer.toString("latin1", 0, length).trim().split(/\s+/).map(Number);
-        if (Number.isFinite(cpu) && Number.isFinite(queued))
-          return { cpuMs: cpu! / 1e6, queuedMs: queued! / 1e6 };
+        const queued = Number(this.buffer.toString("latin1", 0, length).trim().split(/\s+/)[1]);
+        if (Number.isFinite(queued)) return { cpuMs, queuedMs: queued / 1e6 };
       } catch {
-        // Fall through to process.cpuUsage().
+        // Fall through: no queueing figure.
       }
       this.close();
     }
-    const usage = process.cpuUsage();
-    return { cpuMs: (usage.user + usage.system) / 1000, queuedMs: 0 };
+    return { cpuMs, queuedMs: 0 };
   }
 
   close(): void {
@@ -98,6 +111,8 @@ interface Measured {
   outKind: PayloadKind;
   heapGrowth: number;
   async: boolean;
+  /** How many items this record stands for (a sized item of a block stands for its share). */
+  weight: number;
 }
 
 function isRandomAccess(data: unknown): data is ArrayLike<unknown> {
@@ -163,14 +178,36 @@ export async function sampleTask(
   const clock = new ThreadClock();
   const started = performance.now();
   let units = 0;
+  /** Per-item wall time of each timed unit (an item, or a block's mean). */
+  const unitTimes: number[] = [];
+  const expectedTotal = isRandomAccess(data) ? data.length : (totalItems ?? null);
 
   const shouldStop = (): boolean => {
     if (units >= limits.maxItems) return true;
+    if (units < limits.minItems) {
+      // Slow items: one more would cost more than the budget that sampling is allowed.
+      const elapsed = performance.now() - started;
+      return units > 0 && elapsed >= limits.budgetMs && elapsed / units > limits.budgetMs / limits.minItems;
+    }
     const elapsed = performance.now() - started;
-    if (elapsed < limits.budgetMs) return false;
-    if (units >= limits.minItems) return true;
-    // Slow items: one more would cost more than the budget that sampling is allowed.
-    return units > 0 && elapsed / units > limits.budgetMs / limits.minItems;
+    if (elapsed >= limits.budgetMs) return true;
+    const stats = unitStats();
+    // Sampling runs items one after another in this thread: keep it a small share of the
+    // whole job's serial time, when the item count is known.
+    if (expectedTotal !== null && elapsed >= SAMPLE_SHARE * expectedTotal * stats.meanItemMs) return true;
+    // Uniform items: the mean is already known well enough.
+    return units >= PRECISE_UNITS && stats.relativeError < PRECISE_ERROR;
+  };
+
+  /** Mean item time, and the relative standard error of the mean over the units timed so far. */
+  const unitStats = (): { meanItemMs: number; relativeError: number } => {
+    const timed = unitTimes.length > 1 ? unitTimes.slice(1) : unitTimes;
+    const mean = timed.reduce((a, b) => a + b, 0) / Math.max(timed.length, 1);
+    const variance =
+      timed.length > 1
+        ? timed.reduce((a, b) => a + (b - mean) ** 2, 0) / (timed.length - 1)
+        : Number.POSITIVE_INFINITY;
+    return { meanItemMs: mean, relativeError: mean > 0 ? Math.sqrt(variance / timed.length) / mean : 0 };
   };
 
   /**
@@ -188,10 +225,14 @@ export async function sampleTask(
 
   /** Runs a block of consecutive items, timing the block as a whole. */
   const runBlock = async (block: ReadonlyArray<readonly [number, unknown]>): Promise<void> => {
-    const inBytes: number[] = [];
-    for (const [index, item] of block) {
+    // Serialising every item of a block of tiny items would cost more than running them:
+    // sizes come from a few items spread over the block (the executor checks the rest).
+    const sized = sizedPositions(block.length);
+    const inBytes = new Map<number, number>();
+    for (const k of sized) {
+      const [index, item] = block[k]!;
       try {
-        inBytes.push(serializedBytes(item));
+        inBytes.set(k, serializedBytes(item));
       } catch (error) {
         throw new CloneError("AMORSIZE_ITEM_NOT_CLONEABLE", index, [index, index], messageOf(error), error);
       }
@@ -222,28 +263,31 @@ export async function sampleTask(
     const ok = results.filter((r) => r !== FAILED).length;
     if (ok === 0) return;
     const share = 1 / ok;
+    unitTimes.push(wallMs * share);
     for (let k = 0; k < block.length; k++) {
       const [index, item] = block[k]!;
       const result = results[k];
       if (result === FAILED) continue;
+      precomputed.set(index, result);
+      if (!sized.includes(k)) continue;
       let outBytes: number;
       try {
         outBytes = serializedBytes(result);
       } catch (error) {
         throw new CloneError("AMORSIZE_RESULT_NOT_CLONEABLE", index, [index, index], messageOf(error), error);
       }
-      precomputed.set(index, result);
       measured.push({
         index,
         wallMs: wallMs * share,
         cpuMs: (after.cpuMs - before.cpuMs) * share,
         queuedMs: (after.queuedMs - before.queuedMs) * share,
-        inBytes: inBytes[k]!,
+        inBytes: inBytes.get(k)!,
         outBytes,
         inKind: payloadKind(item),
         outKind: payloadKind(result),
         heapGrowth: heapGrowth * share,
         async: isAsync,
+        weight: ok / sized.length,
       });
     }
   };
@@ -317,8 +361,9 @@ export async function sampleTask(
     throw new DataError("data: There are no items to run");
   }
 
+  const ran = [...precomputed.keys()].sort((a, b) => a - b);
   return {
-    workload: summarise(measured, knownTotal, performance.now() - started),
+    workload: summarise(measured, ran, knownTotal, performance.now() - started),
     precomputed,
     failures,
     data: rejoined,
@@ -359,6 +404,7 @@ async function* rejoinAsync(
 
 function summarise(
   measured: readonly Measured[],
+  ran: readonly number[],
   totalItems: number | null,
   sampleWallMs: number,
 ): WorkloadSample {
@@ -366,25 +412,30 @@ function summarise(
   // make it many times slower than the rest; with enough other samples, leave it out of
   // the time figures (workers warm up once each, not once per item).
   const timed = measured.length >= 4 ? measured.slice(1) : measured;
-  const walls = timed.map((m) => m.wallMs);
-  const sorted = [...walls].sort((a, b) => a - b);
-  const mean = walls.reduce((a, b) => a + b, 0) / walls.length;
-  const variance = walls.length > 1 ? walls.reduce((a, b) => a + (b - mean) ** 2, 0) / (walls.length - 1) : 0;
-  const totalWall = walls.reduce((a, b) => a + b, 0);
-  const totalCpu = timed.reduce((a, m) => a + m.cpuMs, 0);
+  const weightOf = (xs: readonly Measured[]) => xs.reduce((a, m) => a + m.weight, 0);
+  const weighted = (xs: readonly Measured[], f: (m: Measured) => number) =>
+    xs.reduce((a, m) => a + f(m) * m.weight, 0) / Math.max(weightOf(xs), 1e-12);
+  const mean = weighted(timed, (m) => m.wallMs);
+  const totalWeight = weightOf(timed);
+  const variance =
+    timed.length > 1 && totalWeight > 1
+      ? (weighted(timed, (m) => (m.wallMs - mean) ** 2) * totalWeight) / (totalWeight - 1)
+      : 0;
+  const sorted = timed.map((m) => m.wallMs).sort((a, b) => a - b);
+  const totalWall = timed.reduce((a, m) => a + m.wallMs * m.weight, 0);
+  const totalCpu = timed.reduce((a, m) => a + m.cpuMs * m.weight, 0);
   // Time spent queued behind other processes is neither computing nor waiting on I/O.
-  const totalQueued = timed.reduce((a, m) => a + m.queuedMs, 0);
+  const totalQueued = timed.reduce((a, m) => a + m.queuedMs * m.weight, 0);
   const ranOrWaited = Math.max(totalWall - totalQueued, totalCpu, 1e-9);
-  const meanOf = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const inBytes = measured.map((m) => m.inBytes);
-  const outBytes = measured.map((m) => m.outBytes);
-  const growth = [...measured.map((m) => Math.max(0, m.heapGrowth))].sort((a, b) => a - b);
+  const growth = measured.map((m) => Math.max(0, m.heapGrowth)).sort((a, b) => a - b);
+  const inMean = weighted(measured, (m) => m.inBytes);
+  const outMean = weighted(measured, (m) => m.outBytes);
   // Heap growth per item is noisy (a GC can land anywhere); the median is robust, and an
   // item can never need less than its own input and result.
-  const memory = Math.max(quantile(growth, 0.5), meanOf(inBytes) + meanOf(outBytes));
+  const memory = Math.max(quantile(growth, 0.5), inMean + outMean);
   return {
-    sampled: measured.length,
-    indices: measured.map((m) => m.index),
+    sampled: ran.length,
+    indices: [...ran],
     totalItems,
     itemTimeMs: {
       mean,
@@ -394,8 +445,8 @@ function summarise(
       cv: mean > 0 ? Math.sqrt(variance) / mean : 0,
     },
     cpuToWall: totalWall > 0 ? Math.min(totalCpu / ranOrWaited, 1) : 1,
-    inputBytes: { mean: meanOf(inBytes), max: Math.max(...inBytes) },
-    outputBytes: { mean: meanOf(outBytes), max: Math.max(...outBytes) },
+    inputBytes: { mean: inMean, max: Math.max(...measured.map((m) => m.inBytes)) },
+    outputBytes: { mean: outMean, max: Math.max(...measured.map((m) => m.outBytes)) },
     inputKind: dominantKind(measured.map((m) => m.inKind)),
     outputKind: dominantKind(measured.map((m) => m.outKind)),
     memoryBytesPerItem: memory,
