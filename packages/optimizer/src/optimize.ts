@@ -86,12 +86,9 @@ export async function optimize(
   const hardware = await probeHardware(probeOptions);
   const t1 = performance.now();
   const dir = cacheDir ?? defaultCacheDir();
-  const spawnCost = await measureSpawnCost({
-    ...spawnOptions,
-    hardware,
-    cacheDir: dir,
-    cache: spawnOptions?.cache ?? cache,
-  });
+  // `cache` is the plan cache's switch; the spawn-cost cache has its own (`spawnCost.cache`),
+  // so a cold plan still rests on the machine's cached costs.
+  const spawnCost = await measureSpawnCost({ ...spawnOptions, hardware, cacheDir: dir });
   const t2 = performance.now();
 
   const total = knownLength(data, totalItems);

@@ -408,10 +408,10 @@ function summarise(
   totalItems: number | null,
   sampleWallMs: number,
 ): WorkloadSample {
-  // The first call compiles and warms up the function (it runs interpreted), which can
-  // make it many times slower than the rest; with enough other samples, leave it out of
-  // the time figures (workers warm up once each, not once per item).
-  const timed = measured.length >= 4 ? measured.slice(1) : measured;
+  // The first calls run while V8 still interprets and then compiles the function, which
+  // can make them several times slower than the rest; workers warm up once each, not
+  // once per item, so with enough samples the first quarter is left out of the time figures.
+  const timed = measured.length >= 4 ? measured.slice(Math.ceil(measured.length / 4)) : measured;
   const weightOf = (xs: readonly Measured[]) => xs.reduce((a, m) => a + m.weight, 0);
   const weighted = (xs: readonly Measured[], f: (m: Measured) => number) =>
     xs.reduce((a, m) => a + f(m) * m.weight, 0) / Math.max(weightOf(xs), 1e-12);
