@@ -51,7 +51,7 @@ describe("explain()", () => {
         "Predicted: 2528 ms against 5000 ms for a plain loop (1.98x faster), for 1000 items.",
         "",
         "Breakdown:",
-        "  start-up             34.0 ms  starting the workers: a fixed cost plus one per worker",
+        "  start-up             34.0 ms  starting the workers: a fixed cost plus their mean start (workers come online one by one)",
         "  main thread          2.00 ms  cloning inputs out and results back, dispatching chunks: serial, overlaps the workers",
         "  compute              2480 ms  the items' work (and the workers' share of cloning) over the cores in use",
         "  chunk overhead       1.00 ms  per-chunk message hops and task envelope inside each worker",
@@ -95,10 +95,10 @@ describe("explain()", () => {
     );
     expect(lines).toContain("  total                10.0 ms  = compute");
     expect(text).toContain(`  - TOO_LITTLE_WORK: ${plan.reasons[0]!.message}`);
-    // 2 workers x 50: start-up 14 ms + workers' side 5.25 ms + ramp 0.045 ms + tail 0.2137 ms
-    // (see predict.test.ts for the terms) = 19.509 ms against the loop's 10 ms.
+    // 2 workers x 50: start-up 13 ms + workers' side 5.25 ms + ramp 0.045 ms + tail 0.2137 ms
+    // (see predict.test.ts for the terms) = 18.509 ms against the loop's 10 ms.
     expect(lines.at(-1)).toBe(
-      "Best alternative: best parallel: 2 workers, chunks of 50, lost by 9.51 ms (95.1% slower).",
+      "Best alternative: best parallel: 2 workers, chunks of 50, lost by 8.51 ms (85.1% slower).",
     );
     const huge = explain(planExecution(unitInput({ workload: { totalItems: 10, itemMs: 0.1 } })));
     // One worker, one chunk: 12 ms start-up + 10 x 0.101 + 0.06 + 0.06 = 13.13 ms against 1 ms.

@@ -234,7 +234,11 @@ function evaluateSteady(p: ModelParams, workers: number, chunkSize: number): Eva
 }
 
 function evaluateRun(p: ModelParams, n: number, workers: number, requestedChunk: number): Evaluation {
-  const startupMs = p.startupFixedMs + p.startupPerWorkerMs * workers;
+  // A pool of k workers has its last worker answering after fixed + perWorker x k, but
+  // the executor sends the first chunk as soon as the first worker is ready: worker i
+  // starts computing at fixed + perWorker x i. With chunks dealt out as workers ask, the
+  // lost capacity is the workers' mean start, fixed + perWorker x (k + 1) / 2.
+  const startupMs = p.startupFixedMs + (p.startupPerWorkerMs * (workers + 1)) / 2;
   const serialMs = n * p.itemMs;
   if (n === 0) {
     return {

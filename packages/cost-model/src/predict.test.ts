@@ -41,7 +41,7 @@ describe("predict(): a compute-bound run, 100 items of 1 ms, 2 workers, chunks o
   // A chunk's cycle: 10 items (10.01) + o (0.06) + send 10 x 0.001 + 0.04 + receive 10 x 0.001.
   const D = 10.01 + 0.06 + 0.05 + 0.01;
 
-  it("start-up = fixed + per worker x workers", () => expect(b.startupMs).toBeCloseTo(10 + 2 * 2, 12));
+  it("start-up = fixed + per worker x (workers + 1) / 2", () => expect(b.startupMs).toBeCloseTo(10 + (2 * 3) / 2, 12));
   it("main thread = n x (clone out + clone in) + chunks x dispatch", () =>
     expect(b.mainThreadMs).toBeCloseTo(100 * 0.002 + 10 * 0.04, 12));
   it("compute = n x item time on a worker / workers", () =>
@@ -60,7 +60,7 @@ describe("predict(): a compute-bound run, 100 items of 1 ms, 2 workers, chunks o
     expect(b.imbalanceMs).toBeCloseTo(drift * (D / 4) + s * D * E2, 12);
   });
   it("total = start-up + workers' side + fill + imbalance, and the identity holds", () => {
-    const expected = 14 + (50.05 + 0.3 + 0.3) + 0.025 + (s * Math.sqrt(5) * (D / 4) + s * D * E2);
+    const expected = 13 + (50.05 + 0.3 + 0.3) + 0.025 + (s * Math.sqrt(5) * (D / 4) + s * D * E2);
     expect(b.totalMs).toBeCloseTo(expected, 12);
     expect(p.wallMs).toBe(b.totalMs);
     expect(sumIdentity(b)).toBeCloseTo(b.totalMs, 12);
@@ -94,7 +94,7 @@ describe("predict(): a clone-bound run, 10 items of 100 KB plain arrays, 0.1 ms 
   it("imbalance is absorbed: the workers wait on the main thread anyway", () =>
     expect(b.imbalanceMs).toBe(0));
   it("total = start-up + main thread + drain", () => {
-    expect(b.totalMs).toBeCloseTo(14 + 5.42 + (workerChunk - 0.001), 12);
+    expect(b.totalMs).toBeCloseTo(13 + 5.42 + (workerChunk - 0.001), 12);
     expect(sumIdentity(b)).toBeCloseTo(b.totalMs, 12);
     expect(p.speedup).toBeCloseTo(1 / b.totalMs, 12);
   });
@@ -117,9 +117,10 @@ describe("predict(): three 300 ms items on 3 workers, 2 cores (oversubscribed)",
     expect(b.imbalanceMs).toBeCloseTo(s * 1 * (D / 6) + s * D * E3, 12);
   });
   it("start-up, fill and total", () => {
-    expect(b.startupMs).toBe(16);
+    // 10 + 2 x (3 + 1) / 2
+    expect(b.startupMs).toBe(14);
     expect(b.pipelineFillMs).toBeCloseTo(0.041, 12);
-    expect(b.totalMs).toBeCloseTo(16 + 450.1035 + 0.041 + (s * (D / 6) + s * D * E3) + 11.2500375, 9);
+    expect(b.totalMs).toBeCloseTo(14 + 450.1035 + 0.041 + (s * (D / 6) + s * D * E3) + 11.2500375, 9);
     expect(sumIdentity(b)).toBeCloseTo(b.totalMs, 12);
   });
 });
@@ -185,12 +186,12 @@ describe("predict(): edge cases", () => {
     expect(a).toEqual(b);
     // One chunk: one worker computes, the second only costs start-up.
     expect(a.breakdown.computeMs).toBeCloseTo(10 * 1.001, 12);
-    expect(a.breakdown.startupMs).toBe(14);
+    expect(a.breakdown.startupMs).toBe(13);
   });
 
   it("no items: only start-up", () => {
     const p = predict(unitInput({ workload: { totalItems: 0, itemMs: 1 } }), { workers: 2, chunkSize: 1 });
-    expect(p.wallMs).toBe(14);
+    expect(p.wallMs).toBe(13);
     expect(p.serialMs).toBe(0);
     expect(p.speedup).toBe(0);
   });
