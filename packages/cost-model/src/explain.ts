@@ -4,7 +4,11 @@ import { formatFactor, formatMs, formatPercent, plural } from "./format.js";
 type Term = Exclude<keyof CostBreakdown, "totalMs">;
 
 const PARALLEL_TERMS: readonly [Term, string, string][] = [
-  ["startupMs", "start-up", "starting the workers: a fixed cost plus their mean start (workers come online one by one)"],
+  [
+    "startupMs",
+    "start-up",
+    "starting the workers: a fixed cost plus their mean start (workers come online one by one)",
+  ],
   [
     "mainThreadMs",
     "main thread",

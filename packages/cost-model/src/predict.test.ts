@@ -41,7 +41,8 @@ describe("predict(): a compute-bound run, 100 items of 1 ms, 2 workers, chunks o
   // A chunk's cycle: 10 items (10.01) + o (0.06) + send 10 x 0.001 + 0.04 + receive 10 x 0.001.
   const D = 10.01 + 0.06 + 0.05 + 0.01;
 
-  it("start-up = fixed + per worker x (workers + 1) / 2", () => expect(b.startupMs).toBeCloseTo(10 + (2 * 3) / 2, 12));
+  it("start-up = fixed + per worker x (workers + 1) / 2", () =>
+    expect(b.startupMs).toBeCloseTo(10 + (2 * 3) / 2, 12));
   it("main thread = n x (clone out + clone in) + chunks x dispatch", () =>
     expect(b.mainThreadMs).toBeCloseTo(100 * 0.002 + 10 * 0.04, 12));
   it("compute = n x item time on a worker / workers", () =>
