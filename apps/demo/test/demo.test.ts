@@ -35,4 +35,21 @@ describe.each(workloads.map((w) => [w.name, w] as const))("demo workload %s", (_
     expect(results).toEqual(expected);
     expect(report.failed).toBe(0);
   });
+
+  it("gives the same output on a forced parallel run (sampled results merged with the workers')", async () => {
+    const module = (await import(TASKS)) as Record<string, (x: unknown) => unknown>;
+    const expected = items.map((item) => module[workload.exportName]!(item));
+    const { results, plan } = await execute({ module: TASKS, export: workload.exportName }, items, {
+      cacheDir,
+      cache: false,
+      workers: 2,
+      chunkSize: 7,
+      minSpeedup: 1,
+    });
+    // Heavy items are worth two workers even at a tenth of the demo's size; tiny items
+    // and large payloads stay serial whatever the constraints, which is the right call.
+    if (workload.name.startsWith("heavy"))
+      expect(plan).toMatchObject({ mode: "parallel", workers: 2, chunkSize: 7 });
+    expect(results).toEqual(expected);
+  });
 });

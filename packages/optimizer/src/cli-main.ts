@@ -1,4 +1,5 @@
 import { createWriteStream, type WriteStream } from "node:fs";
+import { rename, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -15,14 +16,13 @@ import {
   SpawnCostProfileSchema,
 } from "@amorsize/types";
 import { parseDataText, readAllText, readDataFile } from "./data.js";
-import { DataError, messageOf } from "./errors.js";
+import { DataError, messageOf, UsageError } from "./errors.js";
 import { execute, executorFor, runOptionsFor, taskOf } from "./execute.js";
 import { formatPlan, formatTable } from "./format.js";
 import { optimize } from "./optimize.js";
 import { parseTaskSpec } from "./task.js";
 
-/** A mistake in the command line: exit code 2. */
-export class UsageError extends Error {}
+export { UsageError };
 
 const COMMON_HELP = `Input (one of):
   --data FILE        a JSON array, or JSON lines (.jsonl / .ndjson), one item per line
@@ -273,30 +273,29 @@ async function commandOptimize(
   for (const w of result.warnings) print(`warning ${w.code}: ${w.message}`);
 }
 
-async function commandRun(positionals: string[], values: Values): Promise<void> {
+async function commandRun(positionals: string[], values: Values): Promise<number> {
   const task = taskArgument(positionals, "run");
   const items = await readInput(values);
   const options = optimizerOptions(values);
   const onProgress = progressBar();
   if (onProgress) options.onProgress = onProgress;
-  let out: WriteStream | undefined;
-  if (values.out) {
-    out = createWriteStream(values.out);
-    await new Promise<void>((resolve, reject) => {
-      out!.once("open", () => resolve());
-      out!.once("error", (error) =>
-        reject(new DataError(`--out ${values.out}: cannot write (${messageOf(error)})`, { cause: error })),
-      );
-    });
+  let result: Awaited<ReturnType<typeof execute>>;
+  try {
+    result = await execute(task, items, options);
+  } finally {
+    // End the progress line, so a failure message starts on a line of its own.
+    if (onProgress) process.stderr.write("\n");
   }
-  const result = await execute(task, items, options);
-  if (onProgress) process.stderr.write("\n");
-  const lines = result.results.map((r) => JSON.stringify(r === undefined ? null : r)).join("\n");
-  const text = lines.length > 0 ? `${lines}\n` : "";
-  if (out) {
-    await new Promise<void>((resolve, reject) => out!.end(text, () => resolve()).once("error", reject));
+  // The output file is written only once the run succeeded: a failed run never
+  // truncates an existing file.
+  if (values.out) {
+    await writeLines(values.out, result.results);
   } else {
-    process.stdout.write(text);
+    for (const r of result.results) {
+      if (!process.stdout.write(`${JSON.stringify(r === undefined ? null : r)}\n`)) {
+        await new Promise<void>((resolve) => process.stdout.once("drain", () => resolve()));
+      }
+    }
   }
   const report = ExecutionReportSchema.parse(result.report);
   if (values.json) {
@@ -313,7 +312,29 @@ async function commandRun(positionals: string[], values: Values): Promise<void> 
     for (const e of result.errors.slice(0, 10))
       process.stderr.write(`  ${(e as { code?: string }).code ?? "ERROR"}: ${e.message}\n`);
   }
-  if (report.failed > 0) process.exitCode = 1;
+  return report.failed > 0 ? 1 : 0;
+}
+
+/** Writes one JSON line per result to a temporary file, then renames it into place. */
+async function writeLines(path: string, results: readonly unknown[]): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  const out: WriteStream = createWriteStream(temporary);
+  try {
+    for (const r of results) {
+      if (!out.write(`${JSON.stringify(r === undefined ? null : r)}\n`)) {
+        await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+      }
+    }
+    await new Promise<void>((resolve, reject) => {
+      out.once("error", reject);
+      out.end(() => resolve());
+    });
+    await rename(temporary, path);
+  } catch (error) {
+    out.destroy();
+    await rm(temporary, { force: true });
+    throw new DataError(`--out ${path}: cannot write (${messageOf(error)})`, { cause: error });
+  }
 }
 
 interface Strategy {
@@ -452,11 +473,10 @@ export async function main(argv: string[]): Promise<number> {
       await commandOptimize(positionals, values, command);
       break;
     case "run":
-      await commandRun(positionals, values);
-      break;
+      return commandRun(positionals, values);
     case "compare":
       await commandCompare(positionals, values);
       break;
   }
-  return typeof process.exitCode === "number" ? process.exitCode : 0;
+  return 0;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { main, UsageError } from "./cli-main.js";
 // The `amorsize` command. All logic is in cli-main.ts so tests can call it in-process.
-import { messageOf } from "./errors.js";
+import { main } from "./cli-main.js";
+import { messageOf, UsageError } from "./errors.js";
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -31,6 +31,8 @@ export function parseDataText(text: string, source: string, format?: "json" | "j
   try {
     value = JSON.parse(text);
   } catch (error) {
+    // JSON lines whose first item is an array also start with "[".
+    if (format === undefined && text.trim().includes("\n")) return parseJsonLines(text, source);
     throw new DataError(`${source}: invalid JSON: ${(error as Error).message}`, { cause: error });
   }
   if (!Array.isArray(value)) throw new DataError(`${source}: expected a JSON array of items`);

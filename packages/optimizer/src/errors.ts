@@ -41,3 +41,11 @@ export class ExecutorStateError extends AmorsizeOptimizerError {
     super("AMORSIZE_INVALID_STATE", message);
   }
 }
+
+/** A mistake on the command line (exit code 2). */
+export class UsageError extends AmorsizeOptimizerError {
+  override readonly name = "UsageError";
+  constructor(message: string) {
+    super("AMORSIZE_USAGE", message);
+  }
+}

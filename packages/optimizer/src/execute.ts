@@ -82,7 +82,7 @@ export function runOptionsFor(plan: Plan, options: ExecuteOptions, optimized: Op
 }
 
 /** Folds items that failed while sampled into the executor's report and error list. */
-function mergeSampleFailures(
+export function mergeSampleFailures(
   report: ExecutionReport,
   errors: Error[],
   failures: Map<number, unknown>,
@@ -120,7 +120,10 @@ export async function execute<R = unknown>(
   const parsed = parseInput(ExecuteOptionsSchema, options, "options");
   options.signal?.throwIfAborted();
   const { ordered, onError, signal, chunkTimeoutMs, onProgress, transfer, ...optimizeOptions } = parsed;
-  const optimized = await optimize(task, data, optimizeOptions, onError ? { onError } : {});
+  const optimized = await optimize(task, data, optimizeOptions, {
+    ...(onError ? { onError } : {}),
+    ...(signal ? { signal } : {}),
+  });
   const { plan } = optimized;
   signal?.throwIfAborted();
 

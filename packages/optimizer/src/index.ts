@@ -8,6 +8,7 @@ export {
   ExecutorStateError,
   ItemError,
   TaskLoadError,
+  UsageError,
   WorkerCrashedError,
 } from "./errors.js";
 export { type ExecuteResult, execute, type PlanCheck } from "./execute.js";

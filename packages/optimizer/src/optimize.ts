@@ -14,7 +14,7 @@ import {
   type WorkloadSample,
 } from "@amorsize/types";
 import { moduleHash, planCacheKey, readPlanCache, writePlanCache } from "./plan-cache.js";
-import { sampleTask, type TaskData } from "./sample.js";
+import { emptyWorkload, sampleTask, type TaskData } from "./sample.js";
 import { loadTask, type ResolvedTask, resolveTask } from "./task.js";
 
 /** Where the optimizer's own time went, milliseconds. */
@@ -49,6 +49,7 @@ export interface OptimizeResult {
 /** @internal: what execute() passes on top of the public options. */
 export interface InternalOptimizeOptions {
   onError?: "throw" | "collect";
+  signal?: AbortSignal;
 }
 
 function knownLength(data: TaskData, totalItems: number | undefined): number | null {
@@ -72,6 +73,8 @@ export async function optimize(
   const t0 = performance.now();
   const parsed = parseInput(OptimizeOptionsSchema, options, "options");
   const resolved = resolveTask(task);
+  // A task that cannot load fails now, before probing, measuring or starting anything.
+  await loadTask(resolved);
   const warnings: Warning[] = [];
   const {
     sample,
@@ -138,13 +141,15 @@ export async function optimize(
     const sampled = await sampleTask(resolved, data, {
       ...sample,
       onError: internal.onError ?? "throw",
+      ...(internal.signal ? { signal: internal.signal } : {}),
       ...(totalItems === undefined ? {} : { totalItems }),
     });
     workload = sampled.workload;
     rejoined = sampled.data;
     precomputed = sampled.precomputed;
     failures = sampled.failures;
-    if (cache && key !== null) {
+    // An input that turned out empty says nothing about the task: nothing to cache.
+    if (cache && key !== null && workload.sampled > 0) {
       const error = await writePlanCache(dir, key, spawnCost.machineKey, workload);
       if (error !== null) {
         warnings.push({
@@ -156,7 +161,9 @@ export async function optimize(
   }
   const t3 = performance.now();
 
-  const plan = planExecution({ hardware, spawnCost, workload, constraints });
+  // A source that turned out empty while sampling runs nothing.
+  const plan =
+    workload.totalItems === 0 ? emptyPlan() : planExecution({ hardware, spawnCost, workload, constraints });
   const t4 = performance.now();
   return {
     plan,
@@ -170,24 +177,6 @@ export async function optimize(
     failures,
     overheadMs: { probe: t1 - t0, spawnCost: t2 - t1, sample: t3 - t2, plan: t4 - t3, total: t4 - t0 },
     warnings,
-  };
-}
-
-function emptyWorkload(): WorkloadSample {
-  return {
-    sampled: 0,
-    indices: [],
-    totalItems: 0,
-    itemTimeMs: { mean: 0, median: 0, p90: 0, max: 0, cv: 0 },
-    cpuToWall: 1,
-    inputBytes: { mean: 0, max: 0 },
-    outputBytes: { mean: 0, max: 0 },
-    inputKind: "number",
-    outputKind: "number",
-    memoryBytesPerItem: 0,
-    sampleWallMs: 0,
-    async: false,
-    source: "given",
   };
 }
 

@@ -93,6 +93,8 @@ export interface SampleResult {
 }
 
 export interface SampleTaskOptions extends SampleOptions {
+  /** Stops sampling: the call rejects with `signal.reason` between items. */
+  signal?: AbortSignal;
   /** `throw` (default): an item that throws while sampled rejects the call. `collect`: record it and go on. */
   onError?: "throw" | "collect";
   /** Item count when `data` is an iterable whose length is known to the caller. */
@@ -166,7 +168,8 @@ export async function sampleTask(
   data: TaskData,
   options: SampleTaskOptions = {},
 ): Promise<SampleResult> {
-  const { onError = "throw", totalItems, ...sampleOptions } = options;
+  const { onError = "throw", totalItems, signal, ...sampleOptions } = options;
+  signal?.throwIfAborted();
   const limits = { ...SAMPLE_DEFAULTS, ...parseInput(SampleOptionsSchema, sampleOptions, "options.sample") };
   if (limits.maxItems < limits.minItems) limits.minItems = limits.maxItems;
   const resolved = "url" in task ? task : resolveTask(task);
@@ -243,6 +246,7 @@ export async function sampleTask(
     const results: unknown[] = [];
     let isAsync = false;
     for (const [index, item] of block) {
+      signal?.throwIfAborted();
       try {
         let result = fn(item);
         if (result !== null && typeof (result as PromiseLike<unknown>)?.then === "function") {
@@ -260,21 +264,28 @@ export async function sampleTask(
     const after = clock.read();
     const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
     units++;
-    const ok = results.filter((r) => r !== FAILED).length;
-    if (ok === 0) return;
-    const share = 1 / ok;
+    // Items that threw still took their time: they count in the time figures (under
+    // "collect" the executor runs the rest, and a failing item costs what it costs).
+    const share = 1 / block.length;
     unitTimes.push(wallMs * share);
     for (let k = 0; k < block.length; k++) {
       const [index, item] = block[k]!;
       const result = results[k];
-      if (result === FAILED) continue;
-      precomputed.set(index, result);
+      if (result !== FAILED) precomputed.set(index, result);
       if (!sized.includes(k)) continue;
-      let outBytes: number;
-      try {
-        outBytes = serializedBytes(result);
-      } catch (error) {
-        throw new CloneError("AMORSIZE_RESULT_NOT_CLONEABLE", index, [index, index], messageOf(error), error);
+      let outBytes = 0;
+      if (result !== FAILED) {
+        try {
+          outBytes = serializedBytes(result);
+        } catch (error) {
+          throw new CloneError(
+            "AMORSIZE_RESULT_NOT_CLONEABLE",
+            index,
+            [index, index],
+            messageOf(error),
+            error,
+          );
+        }
       }
       measured.push({
         index,
@@ -284,89 +295,154 @@ export async function sampleTask(
         inBytes: inBytes.get(k)!,
         outBytes,
         inKind: payloadKind(item),
-        outKind: payloadKind(result),
+        outKind: result === FAILED ? payloadKind(item) : payloadKind(result),
         heapGrowth: heapGrowth * share,
         async: isAsync,
-        weight: ok / sized.length,
+        weight: block.length / sized.length,
       });
     }
   };
 
-  let rejoined: TaskData;
-  let knownTotal: number | null;
-  if (isRandomAccess(data)) {
-    knownTotal = data.length;
-    const taken = new Set<number>();
-    for (const start of spreadIndices(data.length)) {
-      if (shouldStop()) break;
-      if (taken.has(start)) continue;
-      const block: [number, unknown][] = [];
-      for (let i = start, size = blockSize(); i < data.length && block.length < size && !taken.has(i); i++) {
-        taken.add(i);
-        block.push([i, data[i]]);
-      }
-      await runBlock(block);
-    }
-    rejoined = data as TaskData;
-  } else if (data != null && typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
-    knownTotal = totalItems ?? null;
-    const iterator = (data as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-    const head: unknown[] = [];
-    let done = false;
-    while (!done && !shouldStop()) {
-      const block: [number, unknown][] = [];
-      for (let size = blockSize(); block.length < size; ) {
-        const next = await iterator.next();
-        if (next.done) {
-          done = true;
-          break;
-        }
-        block.push([head.length, next.value]);
-        head.push(next.value);
-      }
-      if (block.length > 0) await runBlock(block);
-    }
-    rejoined = rejoinAsync(head, iterator, done);
-    if (done) knownTotal = head.length;
-  } else if (data != null && typeof (data as Iterable<unknown>)[Symbol.iterator] === "function") {
-    knownTotal = totalItems ?? null;
-    const iterator = (data as Iterable<unknown>)[Symbol.iterator]();
-    const head: unknown[] = [];
-    let done = false;
-    while (!done && !shouldStop()) {
-      const block: [number, unknown][] = [];
-      for (let size = blockSize(); block.length < size; ) {
-        const next = iterator.next();
-        if (next.done) {
-          done = true;
-          break;
-        }
-        block.push([head.length, next.value]);
-        head.push(next.value);
-      }
-      if (block.length > 0) await runBlock(block);
-    }
-    rejoined = rejoinSync(head, iterator, done);
-    if (done) knownTotal = head.length;
-  } else {
+  if (typeof data === "string" || data == null || !isIterableInput(data)) {
+    clock.close();
     throw new DataError(`data: Expected an array, an iterable or an async iterable, got ${describe(data)}`);
   }
-  clock.close();
-
-  if (measured.length === 0) {
-    if (failures.size > 0) {
-      const [index, error] = failures.entries().next().value as [number, unknown];
-      throw new ItemError(index, error);
+  let rejoined: TaskData;
+  let knownTotal: number | null;
+  // The source iterator while sampling reads it: handed over (re-joined) on success,
+  // closed on failure so the caller's generator can clean up.
+  let open: { return?: () => unknown } | null = null;
+  try {
+    if (isRandomAccess(data)) {
+      knownTotal = data.length;
+      const taken = new Set<number>();
+      for (const start of spreadIndices(data.length)) {
+        if (shouldStop()) break;
+        if (taken.has(start)) continue;
+        const block: [number, unknown][] = [];
+        for (
+          let i = start, size = blockSize();
+          i < data.length && block.length < size && !taken.has(i);
+          i++
+        ) {
+          taken.add(i);
+          block.push([i, data[i]]);
+        }
+        await runBlock(block);
+      }
+      rejoined = data as TaskData;
+    } else if (typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+      knownTotal = totalItems ?? null;
+      const iterator = (data as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+      open = iterator;
+      const head: unknown[] = [];
+      let done = false;
+      while (!done && !shouldStop()) {
+        const block: [number, unknown][] = [];
+        for (let size = blockSize(); block.length < size; ) {
+          const next = await abortable(iterator.next(), signal);
+          if (next.done) {
+            done = true;
+            break;
+          }
+          block.push([head.length, next.value]);
+          head.push(next.value);
+        }
+        if (block.length > 0) await runBlock(block);
+      }
+      rejoined = rejoinAsync(head, iterator, done);
+      open = null;
+      if (done) knownTotal = head.length;
+    } else {
+      knownTotal = totalItems ?? null;
+      const iterator = (data as Iterable<unknown>)[Symbol.iterator]();
+      open = iterator;
+      const head: unknown[] = [];
+      let done = false;
+      while (!done && !shouldStop()) {
+        const block: [number, unknown][] = [];
+        for (let size = blockSize(); block.length < size; ) {
+          const next = iterator.next();
+          if (next.done) {
+            done = true;
+            break;
+          }
+          block.push([head.length, next.value]);
+          head.push(next.value);
+        }
+        if (block.length > 0) await runBlock(block);
+      }
+      rejoined = rejoinSync(head, iterator, done);
+      open = null;
+      if (done) knownTotal = head.length;
     }
-    throw new DataError("data: There are no items to run");
+  } catch (error) {
+    try {
+      await open?.return?.();
+    } catch {
+      // The original failure is the one to report.
+    }
+    throw error;
+  } finally {
+    clock.close();
   }
 
   const ran = [...precomputed.keys()].sort((a, b) => a - b);
   return {
-    workload: summarise(measured, ran, knownTotal, performance.now() - started),
+    // Nothing to read: an empty input, which runs nothing.
+    workload:
+      measured.length === 0
+        ? emptyWorkload(performance.now() - started)
+        : summarise(measured, ran, knownTotal, performance.now() - started),
     precomputed,
     failures,
     data: rejoined,
+  };
+}
+
+function isIterableInput(data: unknown): boolean {
+  return (
+    typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function" ||
+    typeof (data as Iterable<unknown>)[Symbol.iterator] === "function"
+  );
+}
+
+/** Resolves like `promise`, or rejects with `signal.reason` as soon as the signal aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** The workload of an empty input: nothing sampled, nothing to run. */
+export function emptyWorkload(sampleWallMs = 0): WorkloadSample {
+  return {
+    sampled: 0,
+    indices: [],
+    totalItems: 0,
+    itemTimeMs: { mean: 0, median: 0, p90: 0, max: 0, cv: 0 },
+    cpuToWall: 1,
+    inputBytes: { mean: 0, max: 0 },
+    outputBytes: { mean: 0, max: 0 },
+    inputKind: "number",
+    outputKind: "number",
+    memoryBytesPerItem: 0,
+    sampleWallMs,
+    async: false,
+    source: "given",
   };
 }
 

@@ -7,7 +7,7 @@ import {
   type TaskRefInput,
 } from "@amorsize/types";
 import { ExecutorStateError } from "./errors.js";
-import { executorFor, runOptionsFor, taskOf } from "./execute.js";
+import { executorFor, mergeSampleFailures, runOptionsFor, taskOf } from "./execute.js";
 import { type OptimizeResult, optimize } from "./optimize.js";
 import type { TaskData } from "./sample.js";
 
@@ -23,8 +23,10 @@ export interface OptimizedStream<R> extends AsyncIterable<StreamResult<R>> {
   readonly plan: Plan | undefined;
   /** What the optimizer rested on, once planned. */
   readonly optimized: Omit<OptimizeResult, "data" | "precomputed" | "failures"> | undefined;
-  /** The executor's report; throws until the stream has been read to its end. */
+  /** The executor's report; throws until the stream has ended (read to its end, or left early). */
   report(): ExecutionReport;
+  /** Items that failed (under `onError: "collect"`), by index, once the stream has ended. */
+  readonly errors: readonly Error[];
 }
 
 /**
@@ -41,11 +43,15 @@ export function stream<R = unknown>(
   let plan: Plan | undefined;
   let optimizedInfo: OptimizedStream<R>["optimized"];
   let finalReport: ExecutionReport | undefined;
+  let finalErrors: Error[] = [];
   let started = false;
 
   async function* run(): AsyncGenerator<StreamResult<R>> {
     const { ordered, onError, signal, chunkTimeoutMs, onProgress, transfer, ...optimizeOptions } = parsed;
-    const optimized = await optimize(task, source, optimizeOptions, onError ? { onError } : {});
+    const optimized = await optimize(task, source, optimizeOptions, {
+      ...(onError ? { onError } : {}),
+      ...(signal ? { signal } : {}),
+    });
     plan = optimized.plan;
     const { data: _d, precomputed: _p, failures: _f, ...rest } = optimized;
     optimizedInfo = rest;
@@ -57,11 +63,22 @@ export function stream<R = unknown>(
         optimized.data,
         runOptionsFor(plan, parsed, optimized),
       );
-      for await (const result of results) {
-        if (optimized.failures.has(result.index)) continue;
-        yield result as StreamResult<R>;
+      try {
+        for await (const result of results) {
+          // Items that failed while sampled are placeholders in the executor's input.
+          if (optimized.failures.has(result.index)) continue;
+          yield result as StreamResult<R>;
+        }
+      } finally {
+        // Also after an early break: the executor reports what ran until then.
+        try {
+          const merged = mergeSampleFailures(results.report(), [...results.errors], optimized.failures);
+          finalReport = merged.report;
+          finalErrors = merged.errors;
+        } catch {
+          // No report when the run failed before it started; the failure is what the caller sees.
+        }
       }
-      finalReport = results.report();
     } finally {
       await executor.close();
     }
@@ -73,6 +90,9 @@ export function stream<R = unknown>(
     },
     get optimized() {
       return optimizedInfo;
+    },
+    get errors() {
+      return finalErrors;
     },
     report() {
       if (!finalReport)

@@ -1,5 +1,6 @@
+import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { TaskLoadError } from "@amorsize/executor";
 import { parseInput, type TaskRef, type TaskRefInput, TaskRefSchema } from "@amorsize/types";
 
@@ -57,21 +58,22 @@ async function importExport(task: ResolvedTask): Promise<TaskFunction> {
   try {
     namespace = (await import(task.url)) as Record<string, unknown>;
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (code === "ERR_MODULE_NOT_FOUND" && String((error as Error).message).includes(moduleLabel(task))) {
+    // Whether the file exists tells "not there" from "there but broken", whatever the
+    // loader (Node's, or a test runner's) calls its error.
+    if (task.url.startsWith("file:") && !existsSync(fileURLToPath(task.url))) {
       throw new TaskLoadError(
         "AMORSIZE_TASK_NOT_FOUND",
         task.url,
         task.export,
-        `cannot find the module`,
+        "cannot find the module",
         error,
       );
     }
     throw new TaskLoadError(
-      "AMORSIZE_TASK_NOT_FOUND",
+      "AMORSIZE_TASK_LOAD_FAILED",
       task.url,
       task.export,
-      "the module failed to load",
+      `the module threw while loading: ${error instanceof Error ? error.message : String(error)}`,
       error,
     );
   }
@@ -94,12 +96,4 @@ async function importExport(task: ResolvedTask): Promise<TaskFunction> {
     );
   }
   return fn as TaskFunction;
-}
-
-function moduleLabel(task: ResolvedTask): string {
-  try {
-    return new URL(task.url).pathname;
-  } catch {
-    return task.url;
-  }
 }

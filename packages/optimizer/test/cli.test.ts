@@ -129,6 +129,20 @@ describe("amorsize CLI on bad input", () => {
     );
   });
 
+  it("a failed run leaves an existing --out file untouched", () => {
+    const out = join(dir, "keep.jsonl");
+    writeFileSync(out, "previous\n");
+    const run = amorsize(["run", "/nonexistent/task.mjs#f", "--range", "3", "--out", out]);
+    expect(run.code).toBe(1);
+    expect(readFileSync(out, "utf8")).toBe("previous\n");
+  });
+
+  it("JSON lines on stdin whose items are arrays", () => {
+    const run = amorsize(["run", `${fixture}#first`, "--stdin"], "[1,2]\n[3,4]\n");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe("1\n3\n");
+  });
+
   it("an invalid JSON line, with its line number", () => {
     const data = join(dir, "bad.jsonl");
     writeFileSync(data, "1\n2\n{oops\n4\n");

@@ -101,7 +101,65 @@ describe("execute", () => {
   });
 });
 
+describe("execute on unusual inputs", () => {
+  it("returns an empty result for an empty generator and an empty async generator", async () => {
+    function* none() {}
+    async function* noneAsync() {}
+    expect((await execute(task("square"), none(), { cacheDir: dir })).results).toEqual([]);
+    const result = await execute(task("square"), noneAsync(), { cacheDir: dir });
+    expect(result.results).toEqual([]);
+    expect(result.plan.reasons[0]?.code).toBe("NO_ITEMS");
+  });
+
+  it("collects errors when every sampled item fails", async () => {
+    const { results, errors, report } = await execute(task("failsOnSeven"), [7], {
+      cacheDir: dir,
+      cache: false,
+      onError: "collect",
+    });
+    expect(results).toEqual([undefined]);
+    expect(errors.map((e) => (e as ItemError).index)).toEqual([0]);
+    expect(report.failed).toBe(1);
+  });
+
+  it("honours an abort while sampling a source that never yields", async () => {
+    const never: AsyncIterable<number> = {
+      [Symbol.asyncIterator]: () => ({ next: () => new Promise<IteratorResult<number>>(() => {}) }),
+    };
+    const controller = new AbortController();
+    const pending = execute(task("square"), never, {
+      cacheDir: dir,
+      cache: false,
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(new Error("aborted by the caller")), 50);
+    await expect(pending).rejects.toThrow("aborted by the caller");
+  });
+});
+
 describe("stream", () => {
+  it("reports sampled failures under collect and has a report after an early break", async () => {
+    async function* numbers() {
+      for (let i = 0; i < 20; i++) yield i;
+    }
+    const results = stream<number>(task("failsOnSeven"), numbers(), {
+      cacheDir: dir,
+      cache: false,
+      onError: "collect",
+      sample: { minItems: 20, maxItems: 20 },
+    });
+    const seen: number[] = [];
+    for await (const { index } of results) seen.push(index);
+    expect(seen).toEqual(range(20).filter((i) => i !== 7));
+    expect(results.errors.map((e) => (e as ItemError).index)).toEqual([7]);
+    expect(results.report().failed).toBe(1);
+    expect(results.report().succeeded).toBe(19);
+
+    const early = stream<number>(task("square"), range(100), { cacheDir: dir, cache: false });
+    for await (const { index } of early) if (index === 3) break;
+    expect(early.report().items).toBeGreaterThan(0);
+  });
+
   it("yields every result of an async source in order, with a plan and a report", async () => {
     async function* numbers() {
       for (let i = 0; i < 300; i++) yield i;

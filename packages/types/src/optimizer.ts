@@ -8,9 +8,9 @@ import { WorkloadSampleSchema } from "./workload.js";
 /** Options of `sampleTask()`. */
 export const SampleOptionsSchema = z
   .object({
-    /** Fewest items to run. Default 3. */
+    /** Fewest timing units to run (an item, or a block of consecutive fast items timed together). Default 3. */
     minItems: z.number().int().positive().optional(),
-    /** Most items to run. Default 32. */
+    /** Most timing units to run (an item, or a block of consecutive items under 50 us each). Default 32. */
     maxItems: z.number().int().positive().optional(),
     /** Stop sampling once this much time was spent (after `minItems`, or after the first slow item), milliseconds. Default 60. */
     budgetMs: z.number().positive().optional(),
