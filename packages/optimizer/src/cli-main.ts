@@ -48,6 +48,7 @@ Commands:
   explain <module#export>     the decision explained step by step
   run <module#export>         decide and run; results as JSON lines
   compare <module#export>     run the plan against serial, one task per item and alternatives
+  worker --redis URL          serve chunks of cluster runs on this host (needs @amorsize/cluster)
 
 Run "amorsize <command> --help" for a command's options and an example.`,
   probe: `Usage: amorsize probe [--json]
@@ -449,6 +450,20 @@ async function commandCompare(positionals: string[], values: Values): Promise<vo
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `amorsize worker` lives in @amorsize/cluster, which single-machine users never install:
+  // load it only when asked for (a variable specifier keeps it out of this package's graph).
+  if (argv[0] === "worker") {
+    const specifier = "@amorsize/cluster";
+    let cluster: { main(argv: string[]): Promise<number> };
+    try {
+      cluster = (await import(specifier)) as typeof cluster;
+    } catch (error) {
+      throw new UsageError(
+        `amorsize worker needs @amorsize/cluster: npm install @amorsize/cluster (${messageOf(error)})`,
+      );
+    }
+    return cluster.main(argv.slice(1));
+  }
   const { values, positionals } = parseCli(argv);
   const command = positionals[0];
   if (!command) {

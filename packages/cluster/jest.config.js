@@ -1,0 +1,3 @@
+import { createJestConfig } from "@amorsize/config/jest";
+
+export default createJestConfig(import.meta.url);

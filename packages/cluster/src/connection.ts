@@ -1,0 +1,83 @@
+import { Redis, type RedisOptions } from "ioredis";
+import { RedisUnreachableError } from "./errors.js";
+import type { Connection } from "./options.js";
+
+/** How often a dropped connection is retried, milliseconds. */
+const RECONNECT_EVERY_MS = 250;
+
+/** A connected client, and a promise that settles when it is lost for good. */
+export interface LiveRedis {
+  readonly client: Redis;
+  /** `host:port`, for messages. */
+  readonly address: string;
+  /** Rejects never; resolves with the last connection error once the client has given up. */
+  readonly lost: Promise<unknown>;
+}
+
+/** `host:port` of a connection, never its password. */
+export function addressOf(connection: Connection): string {
+  if (typeof connection === "string") {
+    const url = new URL(connection);
+    return `${url.hostname}:${url.port || "6379"}`;
+  }
+  return `${connection.host ?? "127.0.0.1"}:${connection.port ?? 6379}`;
+}
+
+/**
+ * Connects one ioredis client. A first connection that fails, or does not succeed within
+ * `connectTimeoutMs`, rejects with `RedisUnreachableError` at once: no retries, so a wrong
+ * address fails fast instead of hanging. After that, a dropped connection is retried for
+ * `lostAfterMs` and then given up, which settles `lost`: ioredis would otherwise retry
+ * forever and every pending command would wait with it.
+ */
+export async function connectRedis(
+  connection: Connection,
+  options: { connectTimeoutMs: number; lostAfterMs: number },
+): Promise<LiveRedis> {
+  const address = addressOf(connection);
+  let ready = false;
+  let lastError: unknown;
+  const maxRetries = Math.max(1, Math.ceil(options.lostAfterMs / RECONNECT_EVERY_MS));
+  const redisOptions: RedisOptions = {
+    lazyConnect: true,
+    connectTimeout: options.connectTimeoutMs,
+    // BullMQ's blocking commands need this; loss is detected by the retry strategy instead.
+    maxRetriesPerRequest: null,
+    // How long disconnect() waits for a dead socket to close before destroying it (default 2 s).
+    disconnectTimeout: 200,
+    retryStrategy: (times) => (ready && times <= maxRetries ? RECONNECT_EVERY_MS : null),
+  };
+  const client =
+    typeof connection === "string"
+      ? new Redis(connection, redisOptions)
+      : new Redis({ ...connection, ...redisOptions });
+  // Without a listener ioredis prints every connection error to the console.
+  client.on("error", (error: unknown) => {
+    lastError = error;
+  });
+  const lost = new Promise<unknown>((resolve) => {
+    client.once("end", () => resolve(lastError));
+  });
+  try {
+    await client.connect();
+    ready = true;
+  } catch (error) {
+    // An ended client has no socket left; disconnect() would still arm a 2 s timer.
+    if (client.status !== "end") client.disconnect();
+    throw new RedisUnreachableError(address, lastError ?? error);
+  }
+  return { client, address, lost };
+}
+
+/** Closes a client politely, or drops it when the server is gone. */
+export async function closeRedis(client: Redis): Promise<void> {
+  if (client.status === "ready") {
+    try {
+      await client.quit();
+      return;
+    } catch {
+      // fall through: the server went away while quitting
+    }
+  }
+  if (client.status !== "end") client.disconnect();
+}

@@ -1,0 +1,91 @@
+import { z } from "zod";
+
+/** Where Redis is: a `redis://` / `rediss://` URL, or host and port. */
+export const ConnectionSchema = z.union([
+  z.string().regex(/^rediss?:\/\/.+/, "Expected a redis:// or rediss:// URL"),
+  z
+    .object({
+      host: z.string().min(1).optional(),
+      port: z.number().int().min(1).max(65_535).optional(),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      db: z.number().int().nonnegative().optional(),
+    })
+    .strict(),
+]);
+export type Connection = z.input<typeof ConnectionSchema>;
+
+const common = {
+  /** Where Redis is. Required. */
+  connection: ConnectionSchema,
+  /** BullMQ queue the chunks go through. Default `"amorsize"`. */
+  queueName: z.string().min(1).optional(),
+  /** BullMQ key prefix. Default `"bull"`. */
+  prefix: z.string().min(1).optional(),
+  /** Give up connecting after this long, milliseconds. Default 2000. */
+  connectTimeoutMs: z.number().int().positive().max(600_000).optional(),
+  /** A dropped connection that has not come back after this long is lost, milliseconds. Default 3000. */
+  lostAfterMs: z.number().int().positive().max(3_600_000).optional(),
+};
+
+/** Options of `cluster()`. */
+export const ClusterOptionsSchema = z
+  .object({
+    ...common,
+    /**
+     * When no result has arrived for this long, look the run's outstanding jobs up in Redis
+     * directly (a safety net under the event stream), milliseconds. Default 2000.
+     */
+    pollIntervalMs: z.number().int().positive().max(600_000).optional(),
+    /**
+     * At the end of a failed run, wait this long for chunks still running on hosts to finish
+     * so their jobs can be removed, milliseconds. Default 10000.
+     */
+    cleanupTimeoutMs: z.number().int().nonnegative().max(600_000).optional(),
+  })
+  .strict();
+export type ClusterOptions = z.input<typeof ClusterOptionsSchema>;
+
+/** Options of one run (`map()`). */
+export const ClusterRunOptionsSchema = z
+  .object({
+    /** Items per job. Default `ceil(n / 64)`; `planCluster()` chooses one from measurements. */
+    chunkSize: z.number().int().positive().optional(),
+    /** `throw` (default): stop at the first failure. `collect`: finish every other item and report failures. */
+    onError: z.enum(["throw", "collect"]).optional(),
+    /** Results already known for some input indices: those items are not sent. */
+    precomputed: z.instanceof(Map).optional(),
+  })
+  .strict();
+export type ClusterRunOptions = z.input<typeof ClusterRunOptionsSchema>;
+
+/** Options of `startWorkerHost()`. */
+export const WorkerHostOptionsSchema = z
+  .object({
+    ...common,
+    /** Chunks run at once, one per worker thread. Default: the hardware probe's usable cores. */
+    concurrency: z.number().int().positive().max(1024).optional(),
+    /** BullMQ job lock, milliseconds: a host silent for this long has its chunks retried elsewhere. Default 30000. */
+    lockDurationMs: z.number().int().positive().optional(),
+    /** How often this host looks for stalled jobs of dead hosts, milliseconds. Default 30000. */
+    stalledIntervalMs: z.number().int().positive().optional(),
+    /** Times one chunk may be recovered from a dead host before it fails. Default 2. */
+    maxStalledCount: z.number().int().nonnegative().max(1000).optional(),
+  })
+  .strict();
+export type WorkerHostOptions = z.input<typeof WorkerHostOptionsSchema>;
+
+/** Defaults of every option above. */
+export const CLUSTER_DEFAULTS = {
+  queueName: "amorsize",
+  prefix: "bull",
+  connectTimeoutMs: 2000,
+  lostAfterMs: 3000,
+  pollIntervalMs: 2000,
+  cleanupTimeoutMs: 10_000,
+  chunksPerRun: 64,
+  onError: "throw",
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 30_000,
+  maxStalledCount: 2,
+} as const;

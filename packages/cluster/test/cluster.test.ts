@@ -1,0 +1,267 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { Redis } from "ioredis";
+import {
+  ChunkFailedError,
+  cluster,
+  executeOnCluster,
+  ItemError,
+  measureClusterCost,
+  NoWorkerHostsError,
+  planCluster,
+  RedisLostError,
+  RedisUnreachableError,
+} from "../src/index.js";
+import {
+  type Child,
+  freePort,
+  killAll,
+  redisServerPath,
+  startHost,
+  startRedis,
+  TASK,
+  waitForFile,
+} from "./helpers.js";
+
+const binary = redisServerPath();
+if (!binary) console.warn("NOTICE: redis-server not found: the cluster integration tests are skipped");
+const suite = binary ? describe : describe.skip;
+const task = { module: TASK, export: "square" };
+const squares = (items: number[]) => items.map((x) => x * x);
+// Short locks so a killed host's chunks move on within about a second.
+const fastLocks = ["--lock-duration", "1000", "--stalled-interval", "500"];
+
+suite("cluster backend on a real Redis", () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let client: Redis;
+  const hosts: Child[] = [];
+  let scratch: string;
+
+  beforeAll(async () => {
+    redis = await startRedis(binary as string);
+    client = new Redis(redis.url);
+    scratch = mkdtempSync(join(tmpdir(), "amorsize-cluster-"));
+    hosts.push(
+      ...(await Promise.all([0, 1].map(() => startHost(redis.url, ["--concurrency", "1", ...fastLocks])))),
+    );
+  });
+
+  afterAll(async () => {
+    client?.disconnect();
+    killAll();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("runs across two worker hosts and equals a serial map, then removes the run's jobs", async () => {
+    const items = Array.from({ length: 120 }, (_, i) => i);
+    const backend = cluster({ connection: redis.url });
+    try {
+      // 5 ms per item makes each chunk outlast a job hand-over, so both one-thread hosts take chunks.
+      const input = items.map((x) => ({ x, ms: 5 }));
+      const { results, errors, report } = await backend.map<number>(task, input, { chunkSize: 10 });
+      expect(results).toEqual(squares(items));
+      expect(errors).toEqual([]);
+      expect(report).toMatchObject({
+        items: 120,
+        chunks: 12,
+        chunkSize: 10,
+        succeeded: 120,
+        failed: 0,
+        missing: 0,
+      });
+      expect(report.hosts).toHaveLength(2);
+      expect(await client.keys(`bull:amorsize:${report.runId}*`)).toEqual([]);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("keeps two concurrent runs on one queue apart", async () => {
+    const a = Array.from({ length: 60 }, (_, i) => i);
+    const b = Array.from({ length: 45 }, (_, i) => 1000 + i);
+    const [ra, rb] = await Promise.all([
+      executeOnCluster<number>(task, a, { connection: redis.url, chunkSize: 4 }),
+      executeOnCluster<number>(task, b, { connection: redis.url, chunkSize: 3 }),
+    ]);
+    expect(ra.results).toEqual(squares(a));
+    expect(rb.results).toEqual(squares(b));
+    expect(ra.report.runId).not.toBe(rb.report.runId);
+    expect([ra.report.chunks, rb.report.chunks]).toEqual([15, 15]);
+  });
+
+  it("skips precomputed items and reports item failures by index", async () => {
+    const items = [1, -2, 3, 4, -5, 6];
+    const collected = await executeOnCluster<number>(task, items, {
+      connection: redis.url,
+      chunkSize: 2,
+      onError: "collect",
+      precomputed: new Map([[5, 36]]),
+    });
+    expect(collected.results).toEqual([1, undefined, 9, 16, undefined, 36]);
+    expect(collected.errors.map((e) => [e.code, (e as ItemError).index, e.message])).toEqual([
+      ["AMORSIZE_ITEM_FAILED", 1, "Item 1 failed: negative item -2"],
+      ["AMORSIZE_ITEM_FAILED", 4, "Item 4 failed: negative item -5"],
+    ]);
+    expect(collected.report).toMatchObject({
+      precomputed: 1,
+      chunks: 3,
+      succeeded: 4,
+      failed: 2,
+      missing: 0,
+    });
+
+    const thrown = await executeOnCluster(task, items, { connection: redis.url, chunkSize: 6 }).catch(
+      (e) => e,
+    );
+    expect(thrown).toBeInstanceOf(ItemError);
+    expect(thrown).toMatchObject({ index: 1, range: [1, 1], cause: { name: "RangeError" } });
+
+    // Under throw, the first failure ends the run; the other chunks are skipped or removed.
+    const many = [-1, ...Array.from({ length: 59 }, (_, i) => ({ x: i, ms: 5 }))];
+    const first = await executeOnCluster(task, many, { connection: redis.url, chunkSize: 3 }).catch((e) => e);
+    expect(first).toMatchObject({ code: "AMORSIZE_ITEM_FAILED", index: 0 });
+    expect(first.report).toMatchObject({ chunks: 20, failed: 1 });
+    expect(await client.keys(`bull:amorsize:${first.report.runId}*`)).toEqual([]);
+  });
+
+  it("fails a chunk whose task module the hosts cannot load", async () => {
+    const missing = { module: join(scratch, "nope.mjs"), export: "square" };
+    const error = await executeOnCluster(missing, [1, 2, 3], { connection: redis.url, chunkSize: 3 }).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(ChunkFailedError);
+    expect(error.code).toBe("AMORSIZE_CHUNK_FAILED");
+    expect(error.range).toEqual([0, 2]);
+    expect(error.message).toMatch(/^Chunk of items 0\.\.2 failed on the cluster: .*nope\.mjs/);
+
+    const collected = await executeOnCluster(missing, [1, 2, 3], {
+      connection: redis.url,
+      chunkSize: 2,
+      onError: "collect",
+    });
+    expect(collected.errors.map((e) => [e.code, (e as ChunkFailedError).range])).toEqual([
+      ["AMORSIZE_CHUNK_FAILED", [0, 1]],
+      ["AMORSIZE_CHUNK_FAILED", [2, 2]],
+    ]);
+    expect(collected.results).toEqual([undefined, undefined, undefined]);
+    expect(collected.report).toMatchObject({ succeeded: 0, failed: 0, missing: 3 });
+  });
+
+  it("retries a killed host's chunk on the other host: every result exactly once", async () => {
+    const queue = "killed";
+    const pair = await Promise.all(
+      [0, 1].map(() => startHost(redis.url, ["--queue", queue, "--concurrency", "1", ...fastLocks])),
+    );
+    const marker = join(scratch, "killed.pid");
+    const items = Array.from({ length: 40 }, (_, i) => i);
+    const input: unknown[] = items.map((x) => ({ x, ms: 2 }));
+    // Item 13 tells the test which host runs it, then holds that host busy long enough to be killed mid-chunk.
+    input[13] = { x: 13, marker, holdMs: 1500 };
+    const run = executeOnCluster<number>(task, input, {
+      connection: redis.url,
+      queueName: queue,
+      chunkSize: 4,
+    });
+    const pid = Number(await waitForFile(marker));
+    const victim = pair.find((h) => h.process.pid === pid);
+    expect(victim).toBeDefined();
+    victim?.process.kill("SIGKILL");
+    const { results, errors, report } = await run;
+    expect(results).toEqual(squares(items));
+    expect(errors).toEqual([]);
+    expect(report).toMatchObject({ succeeded: 40, missing: 0, chunks: 10 });
+    const survivor = pair.find((h) => h !== victim) as Child;
+    expect(report.hosts).toContain(`${hostname()}:${survivor.process.pid}`);
+    survivor.process.kill("SIGTERM");
+    expect(await victim?.exited).toBe("SIGKILL");
+  });
+
+  it("measures the round trip, per-job and per-byte costs against the live queue", async () => {
+    const profile = await measureClusterCost({ connection: redis.url, samples: 5, payloadBytes: 65_536 });
+    expect(profile.hosts.map((h) => h.concurrency)).toEqual([1, 1]);
+    expect(profile.totalWorkers).toBe(2);
+    expect(profile.roundTrip.samples).toBe(5);
+    expect(profile.perChunk.samples).toBe(3);
+    expect(profile.roundTrip.value).toBeGreaterThan(0);
+    expect(profile.figures).toEqual({
+      roundTripMs: profile.roundTrip.value,
+      perChunkMs: profile.perChunk.value,
+      perByteNs: profile.perByte.value,
+      totalWorkers: 2,
+    });
+    // Probe jobs are removed afterwards.
+    expect(await client.keys("bull:amorsize:*-*-*-*-*-*")).toEqual([]);
+    const plan = planCluster({
+      cluster: profile.figures,
+      workload: { items: 1000, itemMs: 1, bytesPerItem: 16 },
+    });
+    expect(plan.chunks * plan.chunkSize).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("refuses to measure a queue without worker hosts", async () => {
+    const error = await measureClusterCost({ connection: redis.url, queueName: "empty" }).catch((e) => e);
+    expect(error).toBeInstanceOf(NoWorkerHostsError);
+    expect(error.message).toBe(
+      'No worker host is serving queue "empty": start amorsize-worker on at least one host first',
+    );
+  });
+
+  it("stops a worker host gracefully on SIGTERM", async () => {
+    const host = await startHost(redis.url, ["--queue", "term", "--concurrency", "1"]);
+    host.process.kill("SIGTERM");
+    const code = await host.exited;
+    expect({ code, output: host.output() }).toEqual({
+      code: 0,
+      output: expect.stringContaining("SIGTERM, finishing chunks in flight"),
+    });
+  });
+});
+
+suite("Redis faults", () => {
+  afterAll(() => killAll());
+
+  it("fails with AMORSIZE_REDIS_UNREACHABLE before any work when Redis is not there", async () => {
+    const port = await freePort();
+    const backend = cluster({ connection: `redis://127.0.0.1:${port}`, connectTimeoutMs: 500 });
+    const error = await backend.map(task, [1, 2]).catch((e) => e);
+    expect(error).toBeInstanceOf(RedisUnreachableError);
+    expect(error.code).toBe("AMORSIZE_REDIS_UNREACHABLE");
+    expect(error.message).toMatch(`Redis at 127.0.0.1:${port} is unreachable: connect ECONNREFUSED`);
+    await backend.close();
+  });
+
+  it("returns the completed results and a clear error when Redis is lost mid-run (collect)", async () => {
+    const scratch = mkdtempSync(join(tmpdir(), "amorsize-lost-"));
+    const redis = await startRedis(binary as string);
+    try {
+      await startHost(redis.url, ["--concurrency", "1", "--queue", "lost"]);
+      const marker = join(scratch, "running.pid");
+      const items = Array.from({ length: 12 }, (_, i) => i);
+      const input: unknown[] = [...items];
+      // Chunk 0 completes first (one thread, FIFO); item 4 in chunk 1 signals, then holds the host.
+      input[4] = { x: 4, marker, markAfterMs: 300, holdMs: 3000 };
+      const run = executeOnCluster<number>(task, input, {
+        connection: redis.url,
+        queueName: "lost",
+        chunkSize: 4,
+        onError: "collect",
+        lostAfterMs: 300,
+      });
+      await waitForFile(marker);
+      redis.process.kill("SIGKILL");
+      const { results, errors, report } = await run;
+      const lost = errors.at(-1) as RedisLostError;
+      expect(lost).toBeInstanceOf(RedisLostError);
+      expect(lost.code).toBe("AMORSIZE_REDIS_LOST");
+      expect(lost.message).toContain(`Lost the connection to Redis at 127.0.0.1:${redis.port}`);
+      expect(lost.completed).toEqual([0, 1, 2, 3]);
+      expect(results).toEqual([0, 1, 4, 9, ...new Array(8).fill(undefined)]);
+      expect(report).toMatchObject({ lost: true, succeeded: 4, missing: 8 });
+    } finally {
+      killAll();
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+});
