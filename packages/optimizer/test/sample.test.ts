@@ -16,7 +16,8 @@ describe("spreadIndices", () => {
 
 describe("sampleTask", () => {
   it("samples items spread over an array and keeps their results", async () => {
-    const data = Array.from({ length: 1000 }, (_, i) => i);
+    // Large enough that the 3%-of-the-job limit cannot end sampling before maxItems.
+    const data = Array.from({ length: 100_000 }, (_, i) => i);
     const {
       workload,
       precomputed,
@@ -24,10 +25,10 @@ describe("sampleTask", () => {
     } = await sampleTask(task("heavy"), data, { maxItems: 8, budgetMs: 1000 });
     expect(workload.sampled).toBe(8);
     // The first three of the spread order: the middle, then the quartiles.
-    expect(workload.indices).toEqual(expect.arrayContaining([500, 250, 750]));
-    expect(Math.min(...workload.indices)).toBeLessThan(250);
-    expect(Math.max(...workload.indices)).toBeGreaterThan(750);
-    expect(workload.totalItems).toBe(1000);
+    expect(workload.indices).toEqual(expect.arrayContaining([50_000, 25_000, 75_000]));
+    expect(Math.min(...workload.indices)).toBeLessThan(25_000);
+    expect(Math.max(...workload.indices)).toBeGreaterThan(75_000);
+    expect(workload.totalItems).toBe(100_000);
     for (const index of workload.indices) expect(precomputed.get(index)).toBe(index * 2);
     expect(rejoined).toBe(data);
     expect(workload.inputKind).toBe("number");
