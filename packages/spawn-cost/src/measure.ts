@@ -656,9 +656,26 @@ export async function runMeasurements(plan: MeasurePlan, deps: MeasureDeps = {})
     // Starting k workers on c cores is flat up to c and steeper after, so the straight line's
     // value at k = 0 can fall below zero: then the best line with a non-negative fixed part.
     const fit = robustFitLine(xs, ys, OUTLIER_THRESHOLD, JITTER_FLOOR, { nonNegativeIntercept: true });
+    if (fit.slope <= 0) {
+      // Every worker is an isolate to start: a larger pool that measured no slower than a
+      // smaller one is noise (a busy machine), not a free worker. Keep the measured level
+      // (the line through the samples' mean) and take the documented per-worker estimate.
+      if (!implausible.includes("workerStart")) implausible.push("workerStart");
+      const perWorker = SPAWN_COST_ESTIMATES.workerStart.perWorkerMs;
+      const meanK = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const meanMs = ys.reduce((a, b) => a + b, 0) / ys.length;
+      const reason = `the ${fit.n} start-up samples were too noisy: larger pools measured no slower to start than smaller ones`;
+      return {
+        fixedMs: {
+          reason: `${reason}; fixed part derived from their mean start`,
+          estimate: Math.max(0, meanMs - perWorker * meanK),
+        },
+        perWorkerMs: { reason, estimate: perWorker },
+      };
+    }
     return {
       fixedMs: { value: fit.intercept, samples: fit.n, spread: fit.residualMad },
-      perWorkerMs: { value: Math.max(0, fit.slope), samples: fit.n, spread: fit.slopeSpread },
+      perWorkerMs: { value: fit.slope, samples: fit.n, spread: fit.slopeSpread },
     };
   }
 
