@@ -23,6 +23,8 @@ const FAST_ITEM_MS = 0.05;
 /** Target duration of a block of fast items. */
 const BLOCK_TARGET_MS = 0.5;
 const MAX_BLOCK = 4096;
+/** Items of an async task sampled at once. */
+const CONCURRENT_SAMPLES = 32;
 /** At most this share of the job's estimated serial time goes to sampling (known item count). */
 const SAMPLE_SHARE = 0.03;
 /** Stop once this many units give a mean with a relative standard error under PRECISE_ERROR. */
@@ -219,6 +221,7 @@ export async function sampleTask(
    * blocks of about BLOCK_TARGET_MS.
    */
   const blockSize = (): number => {
+    if (asyncTask) return CONCURRENT_SAMPLES;
     const timed = measured.length > 1 ? measured.slice(1) : measured;
     if (timed.length === 0) return 1;
     const mean = timed.reduce((a, m) => a + m.wallMs, 0) / timed.length;
@@ -226,8 +229,79 @@ export async function sampleTask(
     return Math.min(MAX_BLOCK, Math.max(1, Math.ceil(BLOCK_TARGET_MS / Math.max(mean, 1e-5))));
   };
 
+  /** Set once an item returned a promise: later items are sampled several at a time. */
+  let asyncTask = false;
+
+  /**
+   * Runs the items of a block concurrently (an async task waits, so awaiting sampled
+   * items one after another would cost their whole wait each), timing each item from
+   * its call to its settling. CPU and queueing time are shared out evenly.
+   */
+  const runConcurrent = async (block: ReadonlyArray<readonly [number, unknown]>): Promise<void> => {
+    const inBytes: number[] = [];
+    for (const [index, item] of block) {
+      try {
+        inBytes.push(serializedBytes(item));
+      } catch (error) {
+        throw new CloneError("AMORSIZE_ITEM_NOT_CLONEABLE", index, [index, index], messageOf(error), error);
+      }
+    }
+    signal?.throwIfAborted();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const before = clock.read();
+    const settled = await Promise.all(
+      block.map(async ([index, item]) => {
+        const t0 = performance.now();
+        try {
+          const result = await fn(item);
+          return { index, item, result, ok: true as const, wallMs: performance.now() - t0 };
+        } catch (error) {
+          if (onError === "throw") throw new ItemError(index, error);
+          failures.set(index, error);
+          return { index, item, result: undefined, ok: false as const, wallMs: performance.now() - t0 };
+        }
+      }),
+    );
+    const after = clock.read();
+    const heapGrowth = (process.memoryUsage().heapUsed - heapBefore) / block.length;
+    units += block.length;
+    for (let k = 0; k < settled.length; k++) {
+      const { index, item, result, ok, wallMs } = settled[k]!;
+      unitTimes.push(wallMs);
+      let outBytes = 0;
+      if (ok) {
+        precomputed.set(index, result);
+        try {
+          outBytes = serializedBytes(result);
+        } catch (error) {
+          throw new CloneError(
+            "AMORSIZE_RESULT_NOT_CLONEABLE",
+            index,
+            [index, index],
+            messageOf(error),
+            error,
+          );
+        }
+      }
+      measured.push({
+        index,
+        wallMs,
+        cpuMs: (after.cpuMs - before.cpuMs) / block.length,
+        queuedMs: (after.queuedMs - before.queuedMs) / block.length,
+        inBytes: inBytes[k]!,
+        outBytes,
+        inKind: payloadKind(item),
+        outKind: ok ? payloadKind(result) : payloadKind(item),
+        heapGrowth,
+        async: true,
+        weight: 1,
+      });
+    }
+  };
+
   /** Runs a block of consecutive items, timing the block as a whole. */
   const runBlock = async (block: ReadonlyArray<readonly [number, unknown]>): Promise<void> => {
+    if (asyncTask) return runConcurrent(block);
     // Serialising every item of a block of tiny items would cost more than running them:
     // sizes come from a few items spread over the block (the executor checks the rest).
     const sized = sizedPositions(block.length);
@@ -264,6 +338,7 @@ export async function sampleTask(
     const after = clock.read();
     const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
     units++;
+    if (isAsync) asyncTask = true;
     // Items that threw still took their time: they count in the time figures (under
     // "collect" the executor runs the rest, and a failing item costs what it costs).
     const share = 1 / block.length;

@@ -81,6 +81,19 @@ describe("sampleTask", () => {
     expect(workload.cpuToWall).toBeLessThan(0.5);
   });
 
+  it("samples an async task several items at a time, keeping every result", async () => {
+    const data = Array.from({ length: 20 }, (_, i) => i);
+    const { workload, precomputed } = await sampleTask(task("tracksConcurrency"), data, {
+      maxItems: 20,
+      budgetMs: 5000,
+    });
+    const fixtureModule = (await import(fixture)) as { concurrencySeen(): number };
+    expect(fixtureModule.concurrencySeen()).toBeGreaterThan(1);
+    expect(workload.async).toBe(true);
+    expect(workload.sampled).toBe(precomputed.size);
+    for (const [index, value] of precomputed) expect(value).toBe(index);
+  });
+
   it("stops after one slow item instead of sampling minItems", async () => {
     const { workload } = await sampleTask(task("heavy"), [1, 2, 3], { minItems: 3, budgetMs: 0.1 });
     expect(workload.sampled).toBe(1);
