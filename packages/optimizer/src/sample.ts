@@ -240,11 +240,7 @@ export async function sampleTask(
   const runConcurrent = async (block: ReadonlyArray<readonly [number, unknown]>): Promise<void> => {
     const inBytes: number[] = [];
     for (const [index, item] of block) {
-      try {
-        inBytes.push(serializedBytes(item));
-      } catch (error) {
-        throw new CloneError("AMORSIZE_ITEM_NOT_CLONEABLE", index, [index, index], messageOf(error), error);
-      }
+      inBytes.push(clonedBytes("item", index, item));
     }
     signal?.throwIfAborted();
     const heapBefore = process.memoryUsage().heapUsed;
@@ -271,17 +267,7 @@ export async function sampleTask(
       let outBytes = 0;
       if (ok) {
         precomputed.set(index, result);
-        try {
-          outBytes = serializedBytes(result);
-        } catch (error) {
-          throw new CloneError(
-            "AMORSIZE_RESULT_NOT_CLONEABLE",
-            index,
-            [index, index],
-            messageOf(error),
-            error,
-          );
-        }
+        outBytes = clonedBytes("result", index, result);
       }
       measured.push({
         index,
@@ -308,11 +294,7 @@ export async function sampleTask(
     const inBytes = new Map<number, number>();
     for (const k of sized) {
       const [index, item] = block[k]!;
-      try {
-        inBytes.set(k, serializedBytes(item));
-      } catch (error) {
-        throw new CloneError("AMORSIZE_ITEM_NOT_CLONEABLE", index, [index, index], messageOf(error), error);
-      }
+      inBytes.set(k, clonedBytes("item", index, item));
     }
     const heapBefore = process.memoryUsage().heapUsed;
     const before = clock.read();
@@ -350,17 +332,7 @@ export async function sampleTask(
       if (!sized.includes(k)) continue;
       let outBytes = 0;
       if (result !== FAILED) {
-        try {
-          outBytes = serializedBytes(result);
-        } catch (error) {
-          throw new CloneError(
-            "AMORSIZE_RESULT_NOT_CLONEABLE",
-            index,
-            [index, index],
-            messageOf(error),
-            error,
-          );
-        }
+        outBytes = clonedBytes("result", index, result);
       }
       measured.push({
         index,
@@ -473,6 +445,16 @@ export async function sampleTask(
     failures,
     data: rejoined,
   };
+}
+
+/** Structured-clone size of an item or a result, or a CloneError naming the item. */
+function clonedBytes(what: "item" | "result", index: number, value: unknown): number {
+  try {
+    return serializedBytes(value);
+  } catch (error) {
+    const code = what === "item" ? "AMORSIZE_ITEM_NOT_CLONEABLE" : "AMORSIZE_RESULT_NOT_CLONEABLE";
+    throw new CloneError(code, index, [index, index], messageOf(error), error);
+  }
 }
 
 function isIterableInput(data: unknown): boolean {
