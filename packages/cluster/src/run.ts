@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { resolveTask } from "@amorsize/executor";
-import { parseInput, type TaskRefInput } from "@amorsize/types";
+import { type Plan, parseInput, type TaskRefInput, type WorkloadSample } from "@amorsize/types";
 import { Queue, QueueEvents } from "bullmq";
 import { closeRedis, connectRedis, type LiveRedis } from "./connection.js";
 import {
@@ -9,9 +9,11 @@ import {
   ClusterClosedError,
   type IndexRange,
   ItemError,
+  NoWorkerHostsError,
   RedisLostError,
   type RemoteError,
 } from "./errors.js";
+import { type ClusterCostProfile, measureClusterCost } from "./measure.js";
 import {
   CLUSTER_DEFAULTS,
   type ClusterOptions,
@@ -19,6 +21,7 @@ import {
   type ClusterRunOptions,
   ClusterRunOptionsSchema,
 } from "./options.js";
+import { planCluster } from "./plan.js";
 import {
   CHUNK_JOB,
   type ChunkJobData,
@@ -94,8 +97,25 @@ export interface ClusterBackend {
     items: Iterable<unknown>,
     options?: ClusterRunOptions,
   ): Promise<ClusterMapResult<R>>;
+  /**
+   * Decides whether a run beats the local plan here: measures the cluster once (round
+   * trip, per-chunk and per-byte costs, live hosts) and plans chunk size and workers with
+   * `planCluster()`. `execute(task, data, { backend: cluster(...) })` of
+   * `@amorsize/optimizer` calls it. No live host: declines (`NO_WORKER_HOSTS`).
+   * @throws {RedisUnreachableError} Redis cannot be reached.
+   */
+  plan(input: { workload: WorkloadSample; localPlan: Plan }): Promise<ClusterDecision>;
   /** Fails runs in flight with `ClusterClosedError` and closes the Redis connections. */
   close(): Promise<void>;
+}
+
+/** What `plan()` decided for one run. */
+export interface ClusterDecision {
+  use: boolean;
+  workers: number;
+  chunkSize: number;
+  predictedWallMs: number;
+  reasons: ReadonlyArray<{ readonly code: string; readonly message: string }>;
 }
 
 interface Live {
@@ -430,12 +450,56 @@ export function cluster(options: ClusterOptions): ClusterBackend {
     return { results: run.results as R[], errors, report };
   }
 
+  let cost: Promise<ClusterCostProfile> | undefined;
+
+  /** Measures the cluster once per backend, then plans each run against the local plan. */
+  async function plan(input: { workload: WorkloadSample; localPlan: Plan }): Promise<ClusterDecision> {
+    cost ??= measureClusterCost({ connection: parsed.connection, queueName, prefix, connectTimeoutMs });
+    let profile: ClusterCostProfile;
+    try {
+      profile = await cost;
+    } catch (error) {
+      cost = undefined;
+      if (error instanceof NoWorkerHostsError) {
+        return {
+          use: false,
+          workers: 0,
+          chunkSize: 1,
+          predictedWallMs: Number.POSITIVE_INFINITY,
+          reasons: [
+            { code: "NO_WORKER_HOSTS", message: `No worker host serves queue "${queueName}": running here.` },
+          ],
+        };
+      }
+      throw error;
+    }
+    const { workload, localPlan } = input;
+    const planned = planCluster({
+      cluster: profile.figures,
+      workload: {
+        items: localPlan.totalItems ?? workload.totalItems ?? 0,
+        itemMs: workload.itemTimeMs.mean,
+        // Structured-clone sizes stand in for JSON sizes: close for numbers, strings and plain data.
+        bytesPerItem: workload.inputBytes.mean + workload.outputBytes.mean,
+      },
+      localWallMs: localPlan.predicted.wallMs,
+    });
+    return {
+      use: planned.backend === "cluster",
+      workers: planned.workers,
+      chunkSize: planned.chunkSize,
+      predictedWallMs: planned.predicted.clusterWallMs,
+      reasons: planned.reasons,
+    };
+  }
+
   return {
     kind: "cluster",
     queueName,
     async connect() {
       await connect();
     },
+    plan,
     map,
     async close() {
       if (closed) return;

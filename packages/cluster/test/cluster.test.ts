@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { execute } from "@amorsize/optimizer";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Redis } from "ioredis";
 import {
@@ -73,6 +74,26 @@ suite("cluster backend on a real Redis", () => {
       });
       expect(report.hosts).toHaveLength(2);
       expect(await client.keys(`bull:amorsize:${report.runId}*`)).toEqual([]);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it("runs execute() of @amorsize/optimizer there when the cluster beats the local plan", async () => {
+    const backend = cluster({ connection: redis.url });
+    try {
+      const items = Array.from({ length: 40 }, (_, i) => ({ x: i, ms: 20 }));
+      // One local worker against the two hosts' two: the cluster is predicted faster.
+      const result = await execute<number>(task, items, {
+        backend,
+        maxWorkers: 1,
+        cache: false,
+        cacheDir: scratch,
+      });
+      expect(result.backend?.decision.use).toBe(true);
+      expect(result.report.mode).toBe("cluster");
+      expect(result.results).toEqual(squares(items.map((i) => i.x)));
+      expect(result.report.succeeded).toBe(40);
     } finally {
       await backend.close();
     }

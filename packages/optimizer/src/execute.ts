@@ -9,7 +9,8 @@ import {
   type RunOptions,
   type TaskRefInput,
 } from "@amorsize/types";
-import { ItemError } from "./errors.js";
+import { type BackendDecision, backendReport, type RunBackend } from "./backend.js";
+import { DataError, ItemError } from "./errors.js";
 import { type OptimizeResult, type OptimizerOverhead, optimize } from "./optimize.js";
 import type { TaskData } from "./sample.js";
 
@@ -39,6 +40,8 @@ export interface ExecuteResult<R> {
   /** End-to-end wall time: optimizing and running, milliseconds. */
   wallMs: number;
   optimized: Omit<OptimizeResult, "data" | "precomputed" | "failures">;
+  /** Set when a `backend` was given: what it decided (and, when `decision.use`, the run was there). */
+  backend?: { kind: string; decision: BackendDecision };
 }
 
 /** The task as the executor should load it: by its resolved URL, so a relative path means the same everywhere. */
@@ -119,13 +122,65 @@ export async function execute<R = unknown>(
   const t0 = performance.now();
   const parsed = parseInput(ExecuteOptionsSchema, options, "options");
   options.signal?.throwIfAborted();
-  const { ordered, onError, signal, chunkTimeoutMs, onProgress, transfer, ...optimizeOptions } = parsed;
+  const {
+    ordered,
+    onError,
+    signal,
+    chunkTimeoutMs,
+    onProgress,
+    transfer,
+    backend: _backend,
+    ...optimizeOptions
+  } = parsed;
   const optimized = await optimize(task, data, optimizeOptions, {
     ...(onError ? { onError } : {}),
     ...(signal ? { signal } : {}),
   });
   const { plan } = optimized;
   signal?.throwIfAborted();
+
+  let decision: BackendDecision | undefined;
+  const backend = parsed.backend as RunBackend | undefined;
+  // The backend decides for itself: a cluster can beat even a serial local plan (one core here).
+  if (backend && plan.totalItems !== 0) {
+    decision = await backend.plan({ workload: optimized.workload, localPlan: plan });
+  }
+  if (backend && decision?.use) {
+    if (!isSyncIterable(optimized.data)) {
+      throw new DataError("data: a run backend takes an array or an iterable, not an async iterable");
+    }
+    const t1 = performance.now();
+    const outcome = await backend.map(taskOf(optimized), optimized.data, {
+      chunkSize: decision.chunkSize,
+      ...(onError ? { onError } : {}),
+      precomputed: runOptionsFor(plan, parsed, optimized).precomputed as Map<number, unknown>,
+    });
+    const t2 = performance.now();
+    const merged = mergeSampleFailures(
+      backendReport(outcome.report, decision, outcome.errors),
+      [...outcome.errors],
+      optimized.failures,
+    );
+    const { data: _d, precomputed: _p, failures: _f, ...info } = optimized;
+    return {
+      results: outcome.results as R[],
+      errors: merged.errors,
+      plan,
+      report: merged.report,
+      check: {
+        predictedWallMs: decision.predictedWallMs,
+        measuredWallMs: t2 - t1,
+        predictedSpeedup:
+          decision.predictedWallMs > 0 ? plan.predicted.serialMs / decision.predictedWallMs : 0,
+        measuredSpeedup: t2 - t1 > 0 ? plan.predicted.serialMs / (t2 - t1) : 0,
+        ratio: decision.predictedWallMs > 0 ? (t2 - t1) / decision.predictedWallMs : 0,
+      },
+      overheadMs: optimized.overheadMs,
+      wallMs: t2 - t0,
+      optimized: info,
+      backend: { kind: backend.kind, decision },
+    };
+  }
 
   const executor = executorFor(plan);
   const t1 = performance.now();
@@ -162,5 +217,10 @@ export async function execute<R = unknown>(
     overheadMs: optimized.overheadMs,
     wallMs: t2 - t0,
     optimized: rest,
+    ...(backend && decision ? { backend: { kind: backend.kind, decision } } : {}),
   };
+}
+
+function isSyncIterable(data: unknown): data is Iterable<unknown> {
+  return data != null && typeof (data as Iterable<unknown>)[Symbol.iterator] === "function";
 }

@@ -1,3 +1,4 @@
+export { type BackendDecision, type BackendReport, backendReport, type RunBackend } from "./backend.js";
 export { parseDataText, parseJsonLines, readDataFile } from "./data.js";
 export {
   AmorsizeOptimizerError,

@@ -1,4 +1,5 @@
 import {
+  AmorsizeValidationError,
   type ExecuteOptions,
   ExecuteOptionsSchema,
   type ExecutionReport,
@@ -40,6 +41,11 @@ export function stream<R = unknown>(
   options: ExecuteOptions = {},
 ): OptimizedStream<R> {
   const parsed = parseInput(ExecuteOptionsSchema, options, "options");
+  if (parsed.backend !== undefined) {
+    throw new AmorsizeValidationError([
+      "options.backend: stream() runs on this machine; use execute() with a backend",
+    ]);
+  }
   let plan: Plan | undefined;
   let optimizedInfo: OptimizedStream<R>["optimized"];
   let finalReport: ExecutionReport | undefined;
@@ -47,7 +53,16 @@ export function stream<R = unknown>(
   let started = false;
 
   async function* run(): AsyncGenerator<StreamResult<R>> {
-    const { ordered, onError, signal, chunkTimeoutMs, onProgress, transfer, ...optimizeOptions } = parsed;
+    const {
+      ordered,
+      onError,
+      signal,
+      chunkTimeoutMs,
+      onProgress,
+      transfer,
+      backend: _b,
+      ...optimizeOptions
+    } = parsed;
     const optimized = await optimize(task, source, optimizeOptions, {
       ...(onError ? { onError } : {}),
       ...(signal ? { signal } : {}),

@@ -206,3 +206,77 @@ describe("the plan cache", () => {
     expect((await optimize({ module }, items, { cacheDir, cache: false })).workloadSource).toBe("sampled");
   });
 });
+
+describe("execute with a run backend", () => {
+  /** An in-process stand-in for a backend such as @amorsize/cluster's, recording what it was asked. */
+  function fakeBackend(use: boolean) {
+    const calls: { chunkSize: number; precomputed: number[]; items: number }[] = [];
+    const backend = {
+      kind: "fake",
+      async plan() {
+        return {
+          use,
+          workers: 3,
+          chunkSize: 10,
+          predictedWallMs: 12,
+          reasons: [{ code: "FAKE", message: "test" }],
+        };
+      },
+      async map(
+        task: { module: string; export: string },
+        items: Iterable<unknown>,
+        options: { chunkSize: number; precomputed?: Map<number, unknown> },
+      ) {
+        const fn = ((await import(task.module)) as Record<string, (x: unknown) => unknown>)[task.export]!;
+        const all = [...items];
+        calls.push({
+          chunkSize: options.chunkSize,
+          precomputed: [...(options.precomputed?.keys() ?? [])],
+          items: all.length,
+        });
+        const results = all.map((x, i) => (options.precomputed?.has(i) ? options.precomputed.get(i) : fn(x)));
+        const report = {
+          items: all.length,
+          succeeded: all.length,
+          failed: 0,
+          wallMs: 5,
+          chunks: 4,
+          busyMs: 8,
+        };
+        return { results, errors: [], report };
+      },
+    };
+    return { backend, calls };
+  }
+
+  it("runs there when the backend's plan says so, reusing sampled results", async () => {
+    const { backend, calls } = fakeBackend(true);
+    const items = range(40);
+    const result = await execute<number>(task("square"), items, { cacheDir: dir, cache: false, backend });
+    expect(result.results).toEqual(items.map((x) => x * x));
+    expect(result.report.mode).toBe("cluster");
+    expect(result.report.chunkSize).toBe(10);
+    expect(result.backend?.decision.use).toBe(true);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.chunkSize).toBe(10);
+    expect(calls[0]?.precomputed.sort((a, b) => a - b)).toEqual(result.optimized.workload.indices);
+    expect(result.check.predictedWallMs).toBe(12);
+  });
+
+  it("keeps the local plan when the backend declines", async () => {
+    const { backend, calls } = fakeBackend(false);
+    const result = await execute<number>(task("square"), range(40), { cacheDir: dir, cache: false, backend });
+    expect(calls).toHaveLength(0);
+    expect(result.report.mode).not.toBe("cluster");
+    expect(result.backend?.decision.use).toBe(false);
+  });
+
+  it("rejects something that is not a backend, and a backend given to stream()", async () => {
+    await expect(execute(task("square"), [1], { backend: {} as never })).rejects.toThrow(
+      "options.backend: Expected a run backend (an object with plan() and map(), e.g. cluster() from @amorsize/cluster)",
+    );
+    expect(() => stream(task("square"), [1], { backend: fakeBackend(true).backend as never })).toThrow(
+      "options.backend: stream() runs on this machine; use execute() with a backend",
+    );
+  });
+});

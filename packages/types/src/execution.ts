@@ -14,7 +14,8 @@ export type ReportedError = z.infer<typeof ReportedErrorSchema>;
 
 /** What really happened in a run. */
 export const ExecutionReportSchema = z.object({
-  mode: z.enum(["serial", "concurrent", "parallel"]),
+  /** `cluster` when a run backend (e.g. `@amorsize/cluster`) ran it instead of this machine. */
+  mode: z.enum(["serial", "concurrent", "parallel", "cluster"]),
   workers: z.number().int().nonnegative(),
   /** Chunk size used (the first one when adaptive); null in the calling thread. */
   chunkSize: z.number().int().positive().nullable(),

@@ -32,9 +32,23 @@ export const OptimizeOptionsSchema = PlanConstraintsSchema.extend({
 }).strict();
 export type OptimizeOptions = z.input<typeof OptimizeOptionsSchema>;
 
+/**
+ * Somewhere other than this machine's worker threads that can run a plan: an object
+ * with `plan()` (decide from the workload and the local plan) and `map()` (run chunks).
+ * `cluster()` of `@amorsize/cluster` is one.
+ */
+export const RunBackendSchema = z.custom<{ kind: string; plan: (...args: never[]) => unknown; map: (...args: never[]) => unknown }>(
+  (v) =>
+    typeof v === "object" &&
+    v !== null &&
+    typeof (v as { plan?: unknown }).plan === "function" &&
+    typeof (v as { map?: unknown }).map === "function",
+  { message: "Expected a run backend (an object with plan() and map(), e.g. cluster() from @amorsize/cluster)" },
+);
+
 /** Options of `execute()` and the optimizer's `stream()`. */
-export const ExecuteOptionsSchema = OptimizeOptionsSchema.extend(
-  RunOptionsSchema.pick({
+export const ExecuteOptionsSchema = OptimizeOptionsSchema.extend({
+  ...RunOptionsSchema.pick({
     ordered: true,
     onError: true,
     signal: true,
@@ -42,7 +56,9 @@ export const ExecuteOptionsSchema = OptimizeOptionsSchema.extend(
     onProgress: true,
     transfer: true,
   }).shape,
-).strict();
+  /** execute(): run on this backend when its `plan()` says it beats this machine. */
+  backend: RunBackendSchema.optional(),
+}).strict();
 export type ExecuteOptions = z.input<typeof ExecuteOptionsSchema>;
 
 /**
