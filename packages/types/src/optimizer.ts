@@ -37,13 +37,20 @@ export type OptimizeOptions = z.input<typeof OptimizeOptionsSchema>;
  * with `plan()` (decide from the workload and the local plan) and `map()` (run chunks).
  * `cluster()` of `@amorsize/cluster` is one.
  */
-export const RunBackendSchema = z.custom<{ kind: string; plan: (...args: never[]) => unknown; map: (...args: never[]) => unknown }>(
+export const RunBackendSchema = z.custom<{
+  kind: string;
+  plan: (...args: never[]) => unknown;
+  map: (...args: never[]) => unknown;
+}>(
   (v) =>
     typeof v === "object" &&
     v !== null &&
     typeof (v as { plan?: unknown }).plan === "function" &&
     typeof (v as { map?: unknown }).map === "function",
-  { message: "Expected a run backend (an object with plan() and map(), e.g. cluster() from @amorsize/cluster)" },
+  {
+    message:
+      "Expected a run backend (an object with plan() and map(), e.g. cluster() from @amorsize/cluster)",
+  },
 );
 
 /** Options of `execute()` and the optimizer's `stream()`. */
