@@ -4,6 +4,7 @@ import {
   type ExecuteOptions,
   ExecuteOptionsSchema,
   type ExecutionReport,
+  type HardwareProfile,
   type Plan,
   parseInput,
   type RunOptions,
@@ -13,6 +14,10 @@ import { type BackendDecision, backendReport, type RunBackend } from "./backend.
 import { DataError, ItemError } from "./errors.js";
 import { type OptimizeResult, type OptimizerOverhead, optimize } from "./optimize.js";
 import type { TaskData } from "./sample.js";
+
+/** A first sampled item at least this slow, in a job at least this long, starts workers early. */
+const EARLY_POOL_ITEM_MS = 1;
+const EARLY_POOL_JOB_MS = 200;
 
 /** Predicted against measured, for one run. */
 export interface PlanCheck {
@@ -132,15 +137,41 @@ export async function execute<R = unknown>(
     backend: _backend,
     ...optimizeOptions
   } = parsed;
-  const optimized = await optimize(task, data, optimizeOptions, {
-    ...(onError ? { onError } : {}),
-    ...(signal ? { signal } : {}),
-  });
+  const backend = parsed.backend as RunBackend | undefined;
+  // Workers take tens of milliseconds to start. When the first sampled item already shows
+  // work worth parallelising, start a pool of the usable cores now, while sampling goes on,
+  // and use it if the plan asks for that many workers.
+  let early: Executor | undefined;
+  const onFirstTiming = (itemMs: number, hardware: HardwareProfile, total: number | null) => {
+    const cores = hardware.cores.usable.value;
+    const wanted = parsed.workers ?? Math.min(cores, parsed.maxWorkers ?? cores);
+    if (
+      backend ||
+      total === null ||
+      wanted < 2 ||
+      itemMs < EARLY_POOL_ITEM_MS ||
+      itemMs * total < EARLY_POOL_JOB_MS
+    )
+      return;
+    early = createExecutor({ mode: "parallel", workers: wanted });
+  };
+  let optimized: OptimizeResult;
+  try {
+    optimized = await optimize(task, data, optimizeOptions, {
+      ...(onError ? { onError } : {}),
+      ...(signal ? { signal } : {}),
+      onFirstTiming,
+    });
+    signal?.throwIfAborted();
+  } catch (error) {
+    await early?.close();
+    throw error;
+  }
   const { plan } = optimized;
-  signal?.throwIfAborted();
+  const reuse = early !== undefined && !backend && plan.mode === "parallel" && plan.workers === early.workers;
+  if (early && !reuse) await early.close();
 
   let decision: BackendDecision | undefined;
-  const backend = parsed.backend as RunBackend | undefined;
   // The backend decides for itself: a cluster can beat even a serial local plan (one core here).
   if (backend && plan.totalItems !== 0) {
     decision = await backend.plan({ workload: optimized.workload, localPlan: plan });
@@ -182,7 +213,7 @@ export async function execute<R = unknown>(
     };
   }
 
-  const executor = executorFor(plan);
+  const executor = reuse && early ? early : executorFor(plan);
   const t1 = performance.now();
   let outcome: { results: R[]; errors: Error[]; report: ExecutionReport };
   try {

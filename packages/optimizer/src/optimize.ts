@@ -50,6 +50,8 @@ export interface OptimizeResult {
 export interface InternalOptimizeOptions {
   onError?: "throw" | "collect";
   signal?: AbortSignal;
+  /** Told the first sampled item time, with the machine and the item count (execute() starts workers early). */
+  onFirstTiming?: (itemMs: number, hardware: HardwareProfile, totalItems: number | null) => void;
 }
 
 function knownLength(data: TaskData, totalItems: number | undefined): number | null {
@@ -143,6 +145,9 @@ export async function optimize(
       onError: internal.onError ?? "throw",
       ...(internal.signal ? { signal: internal.signal } : {}),
       ...(totalItems === undefined ? {} : { totalItems }),
+      ...(internal.onFirstTiming
+        ? { onFirstTiming: (itemMs: number) => internal.onFirstTiming?.(itemMs, hardware, total) }
+        : {}),
     });
     workload = sampled.workload;
     rejoined = sampled.data;

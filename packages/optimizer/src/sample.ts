@@ -95,6 +95,8 @@ export interface SampleResult {
 }
 
 export interface SampleTaskOptions extends SampleOptions {
+  /** Called once, with the mean item time of the first timed unit (cold, so an upper estimate), milliseconds. */
+  onFirstTiming?: (itemMs: number) => void;
   /** Stops sampling: the call rejects with `signal.reason` between items. */
   signal?: AbortSignal;
   /** `throw` (default): an item that throws while sampled rejects the call. `collect`: record it and go on. */
@@ -170,7 +172,7 @@ export async function sampleTask(
   data: TaskData,
   options: SampleTaskOptions = {},
 ): Promise<SampleResult> {
-  const { onError = "throw", totalItems, signal, ...sampleOptions } = options;
+  const { onError = "throw", totalItems, signal, onFirstTiming, ...sampleOptions } = options;
   signal?.throwIfAborted();
   const limits = { ...SAMPLE_DEFAULTS, ...parseInput(SampleOptionsSchema, sampleOptions, "options.sample") };
   if (limits.maxItems < limits.minItems) limits.minItems = limits.maxItems;
@@ -322,6 +324,7 @@ export async function sampleTask(
     const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
     units++;
     if (isAsync) asyncTask = true;
+    if (units === 1) onFirstTiming?.(wallMs / block.length);
     // Items that threw still took their time: they count in the time figures (under
     // "collect" the executor runs the rest, and a failing item costs what it costs).
     const share = 1 / block.length;

@@ -101,6 +101,30 @@ describe("execute", () => {
   });
 });
 
+describe("workers started while sampling", () => {
+  const ports = () => process.getActiveResourcesInfo().filter((name) => name === "MessagePort").length;
+
+  it("are used for the run when the plan wants them, and closed afterwards", async () => {
+    const before = ports();
+    const items = range(150);
+    const { results, plan } = await execute<number>(task("twoMs"), items, { cacheDir: dir, cache: false });
+    expect(plan.mode).toBe("parallel");
+    expect(results).toEqual(items.map((x) => x + 1));
+    expect(ports()).toBe(before);
+  });
+
+  it("are closed when sampling fails after they started", async () => {
+    const before = ports();
+    // The first sampled index of 150 items is 75 (heavy: workers start); the second is 37.
+    const items: unknown[] = range(150);
+    items[37] = Symbol("not cloneable");
+    const error = await execute(task("twoMs"), items, { cacheDir: dir, cache: false }).catch((e) => e);
+    expect(error.code).toBe("AMORSIZE_ITEM_NOT_CLONEABLE");
+    expect(error.index).toBe(37);
+    expect(ports()).toBe(before);
+  });
+});
+
 describe("execute on unusual inputs", () => {
   it("returns an empty result for an empty generator and an empty async generator", async () => {
     function* none() {}
