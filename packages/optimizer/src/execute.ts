@@ -144,7 +144,9 @@ export async function execute<R = unknown>(
   let early: Executor | undefined;
   const onFirstTiming = (itemMs: number, hardware: HardwareProfile, total: number | null) => {
     const cores = hardware.cores.usable.value;
-    const wanted = parsed.workers ?? Math.min(cores, parsed.maxWorkers ?? cores);
+    // Few items: the search gives each its own worker (up to twice the cores); many: the cores.
+    const guess = total !== null && total <= 2 * cores ? total : cores;
+    const wanted = parsed.workers ?? Math.min(guess, parsed.maxWorkers ?? guess);
     if (
       backend ||
       total === null ||
