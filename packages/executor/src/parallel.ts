@@ -796,18 +796,7 @@ export class ParallelRun implements StreamEngine {
   }
 
   private progress(): boolean {
-    const tally = this.tally;
-    const done = tally.succeeded + tally.failed;
-    const elapsedMs = tally.elapsedMs();
-    const progress: Parameters<NonNullable<ResolvedRunOptions["onProgress"]>>[0] = {
-      done,
-      failed: tally.failed,
-      elapsedMs,
-    };
-    if (this.total !== null) {
-      progress.total = this.total;
-      if (done > 0) progress.etaMs = Math.max(0, (elapsedMs / done) * (this.total - done));
-    }
+    const progress = this.tally.progress(this.total);
     try {
       this.opts.onProgress!(progress);
       return true;

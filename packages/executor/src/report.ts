@@ -1,4 +1,4 @@
-import type { ExecutionReport, ReportedError } from "@amorsize/types";
+import type { ExecutionReport, Progress, ReportedError } from "@amorsize/types";
 import { ExecutorError, type RunError } from "./errors.js";
 import { DurationRecorder } from "./stats.js";
 
@@ -51,6 +51,18 @@ export class RunTally {
 
   elapsedMs(): number {
     return performance.now() - this.start;
+  }
+
+  /** What `onProgress` is told: items done and failed, elapsed time, and an ETA when the total is known. */
+  progress(total: number | null): Progress {
+    const done = this.succeeded + this.failed;
+    const elapsedMs = this.elapsedMs();
+    const progress: Progress = { done, failed: this.failed, elapsedMs };
+    if (total !== null) {
+      progress.total = total;
+      if (done > 0) progress.etaMs = Math.max(0, (elapsedMs / done) * (total - done));
+    }
+    return progress;
   }
 
   /** The errors sorted by input index (chunk errors by their first index). */

@@ -382,38 +382,23 @@ export async function sampleTask(
         await runBlock(block);
       }
       rejoined = data as TaskData;
-    } else if (typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
-      knownTotal = totalItems ?? null;
-      const iterator = (data as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-      open = iterator;
-      const head: unknown[] = [];
-      let done = false;
-      while (!done && !shouldStop()) {
-        const block: [number, unknown][] = [];
-        for (let size = blockSize(); block.length < size; ) {
-          const next = await abortable(iterator.next(), signal);
-          if (next.done) {
-            done = true;
-            break;
-          }
-          block.push([head.length, next.value]);
-          head.push(next.value);
-        }
-        if (block.length > 0) await runBlock(block);
-      }
-      rejoined = rejoinAsync(head, iterator, done);
-      open = null;
-      if (done) knownTotal = head.length;
     } else {
       knownTotal = totalItems ?? null;
-      const iterator = (data as Iterable<unknown>)[Symbol.iterator]();
+      const isAsync = typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function";
+      const iterator = isAsync
+        ? (data as AsyncIterable<unknown>)[Symbol.asyncIterator]()
+        : (data as Iterable<unknown>)[Symbol.iterator]();
       open = iterator;
+      // One reading loop for both kinds; only an async source needs racing against the signal.
+      const pull = isAsync
+        ? () => abortable((iterator as AsyncIterator<unknown>).next(), signal)
+        : () => (iterator as Iterator<unknown>).next();
       const head: unknown[] = [];
       let done = false;
       while (!done && !shouldStop()) {
         const block: [number, unknown][] = [];
         for (let size = blockSize(); block.length < size; ) {
-          const next = iterator.next();
+          const next = await pull();
           if (next.done) {
             done = true;
             break;
@@ -423,7 +408,9 @@ export async function sampleTask(
         }
         if (block.length > 0) await runBlock(block);
       }
-      rejoined = rejoinSync(head, iterator, done);
+      rejoined = isAsync
+        ? rejoinAsync(head, iterator as AsyncIterator<unknown>, done)
+        : rejoinSync(head, iterator as Iterator<unknown>, done);
       open = null;
       if (done) knownTotal = head.length;
     }

@@ -1,30 +1,22 @@
 import { existsSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { TaskLoadError } from "@amorsize/executor";
-import { parseInput, type TaskRef, type TaskRefInput, TaskRefSchema } from "@amorsize/types";
+import { fileURLToPath } from "node:url";
+import { resolveTask as resolveExecutorTask, TaskLoadError } from "@amorsize/executor";
+import type { TaskRefInput } from "@amorsize/types";
 
 /** A task with its module as an absolute file URL. */
 export interface ResolvedTask {
   /** Absolute `file:` URL (or other URL) of the module. */
   readonly url: string;
   readonly export: string;
-  /** The reference as given (for messages). */
-  readonly ref: TaskRef;
 }
 
 /**
- * Validates a task reference and resolves its module: a relative path against the
- * current working directory, an absolute path or a URL as is.
+ * Validates a task reference and resolves its module (a relative path against the
+ * current working directory), exactly as the executor's workers will.
  */
 export function resolveTask(task: TaskRefInput): ResolvedTask {
-  const ref = parseInput(TaskRefSchema, task, "task");
-  const module = ref.module;
-  let url: string;
-  if (module instanceof URL) url = module.href;
-  else if (/^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:[\\/]/i.test(module)) url = new URL(module).href;
-  else url = pathToFileURL(isAbsolute(module) ? module : resolve(process.cwd(), module)).href;
-  return { url, export: ref.export, ref };
+  const resolved = resolveExecutorTask(task);
+  return { url: resolved.href, export: resolved.exportName };
 }
 
 /** Parses the CLI form `./hash.js#sha256` (export defaults to `default`). */
