@@ -38,13 +38,32 @@ function sizedPositions(length: number): number[] {
 }
 const FAILED = Symbol("failed");
 
+interface ClockReading {
+  processCpuMs: number;
+  threadCpuMs: number | null;
+  queuedMs: number;
+}
+
 /**
- * CPU time, and the time the calling thread spent ready but queued for a core. CPU time
- * comes from process.cpuUsage() (precise; no worker of ours runs while sampling). On Linux
- * the queueing delay comes from /proc/thread-self/schedstat: it tells a task that waits
- * (I/O, sleeps) from one that was only preempted by other processes. Its CPU figure is
- * not used: the kernel updates it only at ticks and context switches. Elsewhere the
- * queueing delay is unknown (0).
+ * The kernel brings a thread's runtime in /proc/thread-self/schedstat up to date only at
+ * scheduler ticks and context switches, so a reading lags the truth by up to one tick
+ * (4 ms at HZ=250, measured here; 10 ms at HZ=100, the coarsest kernel setting in use).
+ */
+const SCHEDSTAT_STALENESS_MS = 10;
+
+/**
+ * CPU time of the sampling thread, and the time it spent ready but queued for a core.
+ *
+ * process.cpuUsage() is precise but counts every thread of the process: V8's GC and
+ * compiler helpers, and workers (the optimizer starts its pool while it samples, and
+ * the caller may run workers of its own). Alone it made a task that only waits look
+ * CPU-bound whenever another thread was busy. On Linux the thread's own runtime from
+ * /proc/thread-self/schedstat bounds it: the thread's CPU over a window is at most that
+ * delta plus the staleness of the two readings, so the figure used is the smaller of the
+ * two. Other threads then add at most that slack to a window, while a busy thread keeps
+ * the precision of process.cpuUsage(). The same file gives the queueing delay, which
+ * tells a task that waits (I/O, sleeps) from one that was only preempted by other
+ * processes. Elsewhere the process figure is used alone and the queueing delay is 0.
  */
 class ThreadClock {
   private fd: number | null = null;
@@ -58,20 +77,30 @@ class ThreadClock {
     }
   }
 
-  read(): { cpuMs: number; queuedMs: number } {
+  read(): ClockReading {
     const usage = process.cpuUsage();
-    const cpuMs = (usage.user + usage.system) / 1000;
+    const processCpuMs = (usage.user + usage.system) / 1000;
     if (this.fd !== null) {
       try {
         const length = readSync(this.fd, this.buffer, 0, this.buffer.length, 0);
-        const queued = Number(this.buffer.toString("latin1", 0, length).trim().split(/\s+/)[1]);
-        if (Number.isFinite(queued)) return { cpuMs, queuedMs: queued / 1e6 };
+        const [run, queued] = this.buffer.toString("latin1", 0, length).trim().split(/\s+/).map(Number);
+        if (Number.isFinite(run) && Number.isFinite(queued)) {
+          return { processCpuMs, threadCpuMs: run! / 1e6, queuedMs: queued! / 1e6 };
+        }
       } catch {
-        // Fall through: no queueing figure.
+        // Fall through: the process figure alone.
       }
       this.close();
     }
-    return { cpuMs, queuedMs: 0 };
+    return { processCpuMs, threadCpuMs: null, queuedMs: 0 };
+  }
+
+  /** CPU time the sampling thread spent between two readings, in milliseconds. */
+  static cpuBetween(before: ClockReading, after: ClockReading): number {
+    const processMs = after.processCpuMs - before.processCpuMs;
+    if (before.threadCpuMs === null || after.threadCpuMs === null) return processMs;
+    const threadMs = after.threadCpuMs - before.threadCpuMs;
+    return Math.max(0, Math.min(processMs, threadMs + SCHEDSTAT_STALENESS_MS));
   }
 
   close(): void {
@@ -274,7 +303,7 @@ export async function sampleTask(
       measured.push({
         index,
         wallMs,
-        cpuMs: (after.cpuMs - before.cpuMs) / block.length,
+        cpuMs: ThreadClock.cpuBetween(before, after) / block.length,
         queuedMs: (after.queuedMs - before.queuedMs) / block.length,
         inBytes: inBytes[k]!,
         outBytes,
@@ -341,7 +370,7 @@ export async function sampleTask(
       measured.push({
         index,
         wallMs: wallMs * share,
-        cpuMs: (after.cpuMs - before.cpuMs) * share,
+        cpuMs: ThreadClock.cpuBetween(before, after) * share,
         queuedMs: (after.queuedMs - before.queuedMs) * share,
         inBytes: inBytes.get(k)!,
         outBytes,

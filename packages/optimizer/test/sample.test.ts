@@ -1,3 +1,5 @@
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "@jest/globals";
 import { CloneError, ItemError, sampleTask, spreadIndices, TaskLoadError } from "../src/index.js";
 
@@ -79,6 +81,26 @@ describe("sampleTask", () => {
     const { workload } = await sampleTask(task("waits"), [1, 2, 3, 4, 5], { minItems: 4, maxItems: 4 });
     expect(workload.async).toBe(true);
     expect(workload.cpuToWall).toBeLessThan(0.5);
+  });
+
+  it("does not count another thread's CPU as the task's", async () => {
+    // A thread of the same process spins through the whole sample: process.cpuUsage()
+    // alone would make the waiting task look CPU-bound.
+    const spinner = new Worker(
+      "const { parentPort } = require('node:worker_threads'); parentPort.postMessage('spinning'); const end = Date.now() + 3000; while (Date.now() < end);",
+      { eval: true },
+    );
+    try {
+      await once(spinner, "message");
+      const { workload } = await sampleTask(task("waits"), [1, 2, 3, 4, 5, 6, 7, 8], {
+        minItems: 8,
+        maxItems: 8,
+      });
+      expect(workload.async).toBe(true);
+      expect(workload.cpuToWall).toBeLessThan(0.5);
+    } finally {
+      await spinner.terminate();
+    }
   });
 
   it("samples an async task several items at a time, keeping every result", async () => {
