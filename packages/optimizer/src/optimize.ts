@@ -143,6 +143,7 @@ export async function optimize(
     const sampled = await sampleTask(resolved, data, {
       ...sample,
       onError: internal.onError ?? "throw",
+      parallelism: Math.min(hardware.cores.usable.value, constraints.maxWorkers ?? Number.POSITIVE_INFINITY),
       ...(internal.signal ? { signal: internal.signal } : {}),
       ...(totalItems === undefined ? {} : { totalItems }),
       ...(internal.onFirstTiming

@@ -4,8 +4,8 @@ import { CloneError, ItemError } from "@amorsize/executor";
 import {
   type PayloadKind,
   parseInput,
-  type SampleOptions,
-  SampleOptionsSchema,
+  SampleTaskOptionsSchema,
+  type SampleTaskPlainOptions,
   type TaskRefInput,
   type WorkloadSample,
 } from "@amorsize/types";
@@ -25,7 +25,12 @@ const BLOCK_TARGET_MS = 0.5;
 const MAX_BLOCK = 4096;
 /** Items of an async task sampled at once. */
 const CONCURRENT_SAMPLES = 32;
-/** At most this share of the job's estimated serial time goes to sampling (known item count). */
+/**
+ * At most this share of the job's estimated time goes to sampling (known item count). The
+ * job's time is its serial time spread over the cores it may use: sampling runs in this
+ * thread while the run will not, so on 16 cores a share of the serial time would be 16
+ * times that share of the run.
+ */
 const SAMPLE_SHARE = 0.03;
 /** Stop once this many units give a mean with a relative standard error under PRECISE_ERROR. */
 const PRECISE_UNITS = 8;
@@ -123,15 +128,11 @@ export interface SampleResult {
   data: TaskData;
 }
 
-export interface SampleTaskOptions extends SampleOptions {
+export interface SampleTaskOptions extends SampleTaskPlainOptions {
   /** Called once, with the mean item time of the first timed unit (cold, so an upper estimate), milliseconds. */
   onFirstTiming?: (itemMs: number) => void;
   /** Stops sampling: the call rejects with `signal.reason` between items. */
   signal?: AbortSignal;
-  /** `throw` (default): an item that throws while sampled rejects the call. `collect`: record it and go on. */
-  onError?: "throw" | "collect";
-  /** Item count when `data` is an iterable whose length is known to the caller. */
-  totalItems?: number;
 }
 
 interface Measured {
@@ -201,9 +202,15 @@ export async function sampleTask(
   data: TaskData,
   options: SampleTaskOptions = {},
 ): Promise<SampleResult> {
-  const { onError = "throw", totalItems, signal, onFirstTiming, ...sampleOptions } = options;
+  const { signal, onFirstTiming, ...plainOptions } = options;
   signal?.throwIfAborted();
-  const limits = { ...SAMPLE_DEFAULTS, ...parseInput(SampleOptionsSchema, sampleOptions, "options.sample") };
+  const {
+    onError = "throw",
+    totalItems,
+    parallelism = 1,
+    ...sampleOptions
+  } = parseInput(SampleTaskOptionsSchema, plainOptions, "options");
+  const limits = { ...SAMPLE_DEFAULTS, ...sampleOptions };
   if (limits.maxItems < limits.minItems) limits.minItems = limits.maxItems;
   const resolved = "url" in task ? task : resolveTask(task);
   const fn = await loadTask(resolved);
@@ -229,8 +236,13 @@ export async function sampleTask(
     if (elapsed >= limits.budgetMs) return true;
     const stats = unitStats();
     // Sampling runs items one after another in this thread: keep it a small share of the
-    // whole job's serial time, when the item count is known.
-    if (expectedTotal !== null && elapsed >= SAMPLE_SHARE * expectedTotal * stats.meanItemMs) return true;
+    // job's time on the cores it may use, when the item count is known.
+    if (
+      expectedTotal !== null &&
+      elapsed >= (SAMPLE_SHARE * expectedTotal * stats.meanItemMs) / parallelism
+    ) {
+      return true;
+    }
     // Uniform items: the mean is already known well enough.
     return units >= PRECISE_UNITS && stats.relativeError < PRECISE_ERROR;
   };

@@ -167,8 +167,26 @@ describe("sampleTask", () => {
 
   it("rejects bad sample options with the option's path", async () => {
     await expect(sampleTask(task("square"), [1], { maxItems: 0 })).rejects.toThrow(
-      "options.sample.maxItems: Too small: expected number to be >0, got 0",
+      "options.maxItems: Too small: expected number to be >0, got 0",
     );
+    await expect(sampleTask(task("square"), [1], { parallelism: 0.5 })).rejects.toThrow(
+      "options.parallelism: Too small: expected number to be >=1, got 0.5",
+    );
+    await expect(sampleTask(task("square"), [1], { onError: "ignore" as "throw" })).rejects.toThrow(
+      "options.onError",
+    );
+  });
+
+  it("keeps sampling a share of the job spread over the cores it may use", async () => {
+    // About 1 s of serial work whose mean never gets precise: only the job share stops it.
+    const data = Array.from({ length: 2000 }, (_, i) => i);
+    const options = { maxItems: 1000, budgetMs: 10_000 };
+    const one = await sampleTask(task("scattered"), data, { ...options, parallelism: 1 });
+    const ten = await sampleTask(task("scattered"), data, { ...options, parallelism: 10 });
+    // 3% of ~1 s is ~60 items on one core; a tenth of that on ten (at least minItems).
+    expect(one.workload.sampled).toBeGreaterThan(30);
+    expect(ten.workload.sampled).toBeLessThan(one.workload.sampled / 3);
+    expect(ten.workload.sampled).toBeGreaterThanOrEqual(3);
   });
 
   it("reports a module that throws while loading as a load failure", async () => {

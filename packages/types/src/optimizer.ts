@@ -18,6 +18,24 @@ export const SampleOptionsSchema = z
   .strict();
 export type SampleOptions = z.input<typeof SampleOptionsSchema>;
 
+/**
+ * The plain-data options of `sampleTask()` beyond `SampleOptions` (its callback and
+ * signal are checked where they are used).
+ */
+export const SampleTaskOptionsSchema = SampleOptionsSchema.extend({
+  /** `throw` (default): an item that throws while sampled rejects the call. `collect`: record it and go on. */
+  onError: z.enum(["throw", "collect"]).optional(),
+  /** Item count when `data` is an iterable whose length is known to the caller. */
+  totalItems: z.number().int().nonnegative().optional(),
+  /**
+   * Cores the run may use (default 1). With a known item count, sampling stops once it
+   * spent 3% of the job's serial time divided by this: it runs in the calling thread
+   * while the run is spread over the cores.
+   */
+  parallelism: z.number().min(1).finite().optional(),
+}).strict();
+export type SampleTaskPlainOptions = z.input<typeof SampleTaskOptionsSchema>;
+
 /** Options of `optimize()`. */
 export const OptimizeOptionsSchema = PlanConstraintsSchema.extend({
   sample: SampleOptionsSchema.optional(),
