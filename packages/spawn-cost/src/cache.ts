@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { mkdir, rename, unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -104,7 +105,9 @@ export async function readCache(
 ): Promise<CacheRead> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    // Read synchronously: a few kilobytes cost ~30 us that way, while fs/promises
+    // readFile takes four thread-pool round trips, 0.4-5 ms measured here, on every plan.
+    text = readFileSync(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return { status: "missing" };
