@@ -51,7 +51,7 @@ suite("cluster backend on a real Redis", () => {
 
   afterAll(async () => {
     client?.disconnect();
-    killAll();
+    await killAll();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -241,7 +241,9 @@ suite("cluster backend on a real Redis", () => {
 });
 
 suite("Redis faults", () => {
-  afterAll(() => killAll());
+  afterAll(async () => {
+    await killAll();
+  });
 
   it("fails with AMORSIZE_REDIS_UNREACHABLE before any work when Redis is not there", async () => {
     const port = await freePort();
@@ -281,7 +283,35 @@ suite("Redis faults", () => {
       expect(results).toEqual([0, 1, 4, 9, ...new Array(8).fill(undefined)]);
       expect(report).toMatchObject({ lost: true, succeeded: 4, missing: 8 });
     } finally {
-      killAll();
+      await killAll();
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+
+  it("rejects with AMORSIZE_REDIS_LOST when Redis is lost mid-run (throw)", async () => {
+    const scratch = mkdtempSync(join(tmpdir(), "amorsize-lost-"));
+    const redis = await startRedis(binary as string);
+    try {
+      await startHost(redis.url, ["--concurrency", "1", "--queue", "lost-throw"]);
+      const marker = join(scratch, "running.pid");
+      const input: unknown[] = Array.from({ length: 8 }, (_, i) => i);
+      input[4] = { x: 4, marker, markAfterMs: 300, holdMs: 3000 };
+      const run = executeOnCluster<number>(task, input, {
+        connection: redis.url,
+        queueName: "lost-throw",
+        chunkSize: 4,
+        lostAfterMs: 300,
+      });
+      await waitForFile(marker);
+      redis.process.kill("SIGKILL");
+      const error = await run.catch((e) => e);
+      expect(error).toBeInstanceOf(RedisLostError);
+      expect(error.code).toBe("AMORSIZE_REDIS_LOST");
+      // Chunk 0 had completed: the error still carries which items did.
+      expect(error.completed).toEqual([0, 1, 2, 3]);
+      expect(error.results.slice(0, 4)).toEqual([0, 1, 4, 9]);
+    } finally {
+      await killAll();
       rmSync(scratch, { recursive: true, force: true });
     }
   });

@@ -18,13 +18,24 @@ export const TASK = fileURLToPath(new URL("./fixtures/tasks.mjs", import.meta.ur
 
 const children = new Set<ChildProcess>();
 
-/** Kills every child this suite started (call in afterAll; also runs on exit). */
-export function killAll(): void {
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+/**
+ * Kills every child this suite started and resolves once they are gone, so that no pipe
+ * or process outlives the suite (call in afterAll; the kill also runs on exit).
+ */
+export async function killAll(): Promise<void> {
+  const gone: Promise<unknown>[] = [];
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      gone.push(new Promise((resolve) => child.once("exit", resolve)));
+      child.kill("SIGKILL");
+    }
+  }
   children.clear();
+  await Promise.all(gone);
 }
-process.on("exit", killAll);
+process.on("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
