@@ -30,6 +30,12 @@ export interface ExecuteResult extends MapResult {
   overheadMs: { probe: number; spawnCost: number; sample: number; plan: number; total: number };
   /** End to end, optimizing included, milliseconds. */
   wallMs: number;
+  /**
+   * The run's predicted wall time (`predictedWallMs`, for the items sampling left), and
+   * the end-to-end prediction made once deciding was done: the measured time spent
+   * deciding plus the predicted run, and the model's serial estimate over it.
+   */
+  check: { predictedWallMs: number; endToEnd: { predictedMs: number; predictedSpeedup: number } };
 }
 
 /** The calls the benchmark makes. */

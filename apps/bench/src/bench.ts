@@ -346,7 +346,7 @@ export function amorsizeFigures(
     counts.set(p, (counts.get(p) ?? 0) + 1);
   }
   const med = (f: (e: ExecuteResult) => number) => nullable(median(executions.map(f)));
-  const predictedSpeedup = med((e) => e.plan.predicted.speedup);
+  const predictedSpeedup = med((e) => e.check.endToEnd.predictedSpeedup);
   const measuredSpeedup = amorsizeMs !== null && amorsizeMs > 0 ? nullable(serialMs / amorsizeMs) : null;
   const runMs = med((e) => e.report.wallMs);
   const optimizerMs = med((e) => e.overheadMs.sample + e.overheadMs.plan);
@@ -362,7 +362,7 @@ export function amorsizeFigures(
         };
   return {
     plans: [...counts].map(([plan, repetitions]) => ({ plan, repetitions })),
-    predictedWallMs: med((e) => e.plan.predicted.wallMs),
+    predictedWallMs: med((e) => e.check.endToEnd.predictedMs),
     predictedSpeedup,
     measuredSpeedup,
     measuredRunSpeedup: runMs !== null && runMs > 0 ? nullable(serialMs / runMs) : null,
@@ -370,6 +370,13 @@ export function amorsizeFigures(
       predictedSpeedup !== null && measuredSpeedup !== null
         ? nullable(relativeError(predictedSpeedup, measuredSpeedup))
         : null,
+    runPredictionError: nullable(
+      median(
+        executions
+          .filter((e) => e.report.wallMs > 0)
+          .map((e) => relativeError(e.check.predictedWallMs, e.report.wallMs)),
+      ),
+    ),
     overheadMs,
     optimizerMs,
     optimizerShare:

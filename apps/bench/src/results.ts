@@ -22,7 +22,9 @@ export interface StrategyResult {
 export interface AmorsizeFigures {
   /** Each distinct plan taken, in words, with how many repetitions took it. */
   plans: { plan: string; repetitions: number }[];
+  /** The end-to-end prediction made once deciding was done (time spent deciding + predicted run). */
   predictedWallMs: number | null;
+  /** The model's serial estimate over `predictedWallMs`. */
   predictedSpeedup: number | null;
   /** serial median / amorsize median (end to end, optimizing included). */
   measuredSpeedup: number | null;
@@ -30,6 +32,8 @@ export interface AmorsizeFigures {
   measuredRunSpeedup: number | null;
   /** |predicted - measured| / measured speedup. */
   predictionError: number | null;
+  /** The run alone: |predicted - measured| / measured wall time of the executor's run (median). */
+  runPredictionError: number | null;
   overheadMs: { probe: number; spawnCost: number; sample: number; plan: number; total: number } | null;
   /** Sampling + planning, milliseconds. */
   optimizerMs: number | null;

@@ -36,7 +36,7 @@ describe("markdown report", () => {
 
   it("has amorsize's predicted vs measured speedup and overhead per workload", () => {
     expect(md).toContain(
-      "| trivial | 2 workers x 50 per chunk | 1.90x | 1.90x | 0.0% | 1.90x | 1.00 ms | 1.0% | 1.00 ms |",
+      "| trivial | 2 workers x 50 per chunk | 1.90x | 1.90x | 0.0% | 1.90x | 5.0% | 1.00 ms | 1.0% | 1.00 ms |",
     );
   });
 

@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { planExecution } from "@amorsize/cost-model";
 import { createExecutor, type Executor } from "@amorsize/executor";
 import {
   type ExecuteOptions,
@@ -6,6 +7,7 @@ import {
   type ExecutionReport,
   type HardwareProfile,
   type Plan,
+  type PlanConstraints,
   parseInput,
   type RunOptions,
   type TaskRefInput,
@@ -30,6 +32,33 @@ export interface PlanCheck {
   measuredSpeedup: number;
   /** measured / predicted wall time: 1 is a perfect prediction. */
   ratio: number;
+  /**
+   * The same, end to end: what `execute()` expected the whole call to take once it had
+   * decided (the time already spent deciding, measured, plus the run, predicted) and what
+   * it took, against the model's serial estimate for the whole input.
+   */
+  endToEnd: {
+    /** Measured time from the call to the start of the run: probe, spawn cost, sampling, planning. */
+    decidedMs: number;
+    predictedMs: number;
+    measuredMs: number;
+    /** The model's serial estimate for every item, sampled ones included. */
+    serialMs: number;
+    predictedSpeedup: number;
+    measuredSpeedup: number;
+  };
+}
+
+function endToEnd(decidedMs: number, runPredictedMs: number, measuredMs: number, serialMs: number) {
+  const predictedMs = decidedMs + runPredictedMs;
+  return {
+    decidedMs,
+    predictedMs,
+    measuredMs,
+    serialMs,
+    predictedSpeedup: predictedMs > 0 ? serialMs / predictedMs : 0,
+    measuredSpeedup: measuredMs > 0 ? serialMs / measuredMs : 0,
+  };
 }
 
 export interface ExecuteResult<R> {
@@ -82,7 +111,9 @@ export function runOptionsFor(plan: Plan, options: ExecuteOptions, optimized: Op
     run.chunkSize = plan.adaptive ? "auto" : plan.chunkSize;
     run.maxInFlight = plan.maxInFlight;
   }
-  if (plan.totalItems !== null) run.totalItems = plan.totalItems;
+  // The whole input's length: the plan may cover only the items sampling left.
+  const total = optimized.workload.totalItems;
+  if (total !== null) run.totalItems = total;
   for (const key of ["ordered", "onError", "signal", "chunkTimeoutMs", "onProgress", "transfer"] as const) {
     if (options[key] !== undefined) (run as Record<string, unknown>)[key] = options[key];
   }
@@ -115,6 +146,49 @@ export function mergeSampleFailures(
 }
 
 /**
+ * The plan for what is left to run. Items sampled in this thread are done (their results,
+ * or their failures under "collect", are kept), so when sampling ran a real share of the
+ * input, the run is planned again for the items that remain: three 300 ms items of which
+ * sampling ran one want two workers, not three. A pool started while sampling has part
+ * of its start-up paid; it is kept when the model, crediting that part, finds it no
+ * slower than a fresh pool of the planned size.
+ */
+export function planTheRest(
+  optimized: OptimizeResult,
+  options: ExecuteOptions,
+  early: Executor | undefined,
+  earlyStartedAt: number,
+): Plan {
+  const { plan, workload, hardware, spawnCost } = optimized;
+  const total = workload.totalItems;
+  const done = optimized.precomputed.size + optimized.failures.size;
+  if (plan.mode === "serial" || total === null || done === 0 || done >= total) return plan;
+  const remaining = total - done;
+  const constraints: PlanConstraints = {};
+  for (const key of ["maxWorkers", "memoryBudgetBytes", "minSpeedup", "chunkSize", "workers"] as const) {
+    if (options[key] !== undefined) constraints[key] = options[key];
+  }
+  const input = { hardware, spawnCost, workload: { ...workload, totalItems: remaining }, constraints };
+  let rest = planExecution(input);
+  if (
+    early &&
+    !(rest.mode === "parallel" && rest.workers === early.workers) &&
+    options.workers === undefined
+  ) {
+    const onEarly = planExecution({ ...input, constraints: { ...constraints, workers: early.workers } });
+    if (onEarly.mode === "parallel") {
+      const paid = Math.min(performance.now() - earlyStartedAt, onEarly.predicted.breakdown.startupMs);
+      if (onEarly.predicted.wallMs - paid <= rest.predicted.wallMs) rest = onEarly;
+    }
+  }
+  const note = {
+    code: "SAMPLED_ITEMS_DONE",
+    message: `${done} of ${total} items ran while sampling; this plan covers the ${remaining} that remain.`,
+  };
+  return { ...rest, reasons: [note, ...rest.reasons] };
+}
+
+/**
  * Decides how to run `task` over `data` and runs it that way. Returns the results in
  * input order, the plan, the executor's report, and the predicted and measured wall
  * times side by side.
@@ -142,10 +216,12 @@ export async function execute<R = unknown>(
   // work worth parallelising, start a pool of the usable cores now, while sampling goes on,
   // and use it if the plan asks for that many workers.
   let early: Executor | undefined;
+  let earlyStartedAt = 0;
   const onFirstTiming = (itemMs: number, hardware: HardwareProfile, total: number | null) => {
     const cores = hardware.cores.usable.value;
-    // Few items: the search gives each its own worker (up to twice the cores); many: the cores.
-    const guess = total !== null && total <= 2 * cores ? total : cores;
+    // Few items: the search gives each item left its own worker (up to twice the cores;
+    // the timed item is done); many: the cores.
+    const guess = total !== null && total <= 2 * cores ? total - 1 : cores;
     const wanted = parsed.workers ?? Math.min(guess, parsed.maxWorkers ?? guess);
     if (
       backend ||
@@ -156,6 +232,7 @@ export async function execute<R = unknown>(
     )
       return;
     early = createExecutor({ mode: "parallel", workers: wanted });
+    earlyStartedAt = performance.now();
   };
   let optimized: OptimizeResult;
   try {
@@ -169,7 +246,7 @@ export async function execute<R = unknown>(
     await early?.close();
     throw error;
   }
-  const { plan } = optimized;
+  const plan = backend ? optimized.plan : planTheRest(optimized, parsed, early, earlyStartedAt);
   const reuse = early !== undefined && !backend && plan.mode === "parallel" && plan.workers === early.workers;
   if (early && !reuse) await early.close();
 
@@ -207,6 +284,7 @@ export async function execute<R = unknown>(
           decision.predictedWallMs > 0 ? plan.predicted.serialMs / decision.predictedWallMs : 0,
         measuredSpeedup: t2 - t1 > 0 ? plan.predicted.serialMs / (t2 - t1) : 0,
         ratio: decision.predictedWallMs > 0 ? (t2 - t1) / decision.predictedWallMs : 0,
+        endToEnd: endToEnd(t1 - t0, decision.predictedWallMs, t2 - t0, plan.predicted.serialMs),
       },
       overheadMs: optimized.overheadMs,
       wallMs: t2 - t0,
@@ -246,6 +324,7 @@ export async function execute<R = unknown>(
       predictedSpeedup: plan.predicted.speedup,
       measuredSpeedup: measuredWallMs > 0 ? plan.predicted.serialMs / measuredWallMs : 0,
       ratio: plan.predicted.wallMs > 0 ? measuredWallMs / plan.predicted.wallMs : 0,
+      endToEnd: endToEnd(t1 - t0, plan.predicted.wallMs, t2 - t0, optimized.plan.predicted.serialMs),
     },
     overheadMs: optimized.overheadMs,
     wallMs: t2 - t0,

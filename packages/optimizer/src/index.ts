@@ -12,7 +12,7 @@ export {
   UsageError,
   WorkerCrashedError,
 } from "./errors.js";
-export { type ExecuteResult, execute, type PlanCheck } from "./execute.js";
+export { type ExecuteResult, execute, type PlanCheck, planTheRest } from "./execute.js";
 export { formatPlan, formatTable, planSummary } from "./format.js";
 export { type OptimizeResult, type OptimizerOverhead, optimize } from "./optimize.js";
 export { moduleHash, planCacheKey, sizeBucket } from "./plan-cache.js";

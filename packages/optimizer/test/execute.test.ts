@@ -1,9 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { planExecution } from "@amorsize/cost-model";
+import type { Executor } from "@amorsize/executor";
+import type { WorkloadSample } from "@amorsize/types";
 import { ExecutionReportSchema, PlanSchema } from "@amorsize/types";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { execute, ItemError, optimize, stream } from "../src/index.js";
+import { execute, ItemError, type OptimizeResult, optimize, planTheRest, stream } from "../src/index.js";
 
 const fixture = new URL("./fixtures/tasks.mjs", import.meta.url).pathname;
 const task = (name: string) => ({ module: fixture, export: name });
@@ -21,7 +24,7 @@ describe("execute", () => {
     writeFileSync(log, "");
     const items = range(300).map((x) => ({ x, log }));
     // Force a parallel run so sampled results and worker results must be merged.
-    const { results, plan, report } = await execute<number>(task("logged"), items, {
+    const { results, plan, report, optimized } = await execute<number>(task("logged"), items, {
       cacheDir: dir,
       cache: false,
       workers: 2,
@@ -32,7 +35,9 @@ describe("execute", () => {
     const calls = readFileSync(log, "utf8").trim().split("\n").map(Number);
     expect(calls.sort((a, b) => a - b)).toEqual(range(300));
     expect(ExecutionReportSchema.parse(report).succeeded).toBe(300);
-    expect(PlanSchema.parse(plan).totalItems).toBe(300);
+    // The plan taken covers what sampling left; the plan for the whole input is kept too.
+    expect(PlanSchema.parse(plan).totalItems).toBe(300 - optimized.workload.sampled);
+    expect(optimized.plan.totalItems).toBe(300);
   });
 
   it("re-joins a generator with nothing lost or repeated", async () => {
@@ -59,6 +64,13 @@ describe("execute", () => {
     expect(check.predictedWallMs).toBeGreaterThanOrEqual(0);
     expect(check.measuredWallMs).toBeGreaterThan(0);
     expect(wallMs).toBeGreaterThanOrEqual(check.measuredWallMs + overheadMs.sample);
+    // End to end: the time spent deciding (measured) plus the run (predicted), against the call's wall time.
+    const e2e = check.endToEnd;
+    expect(e2e.decidedMs).toBeGreaterThanOrEqual(overheadMs.total);
+    expect(e2e.predictedMs).toBeCloseTo(e2e.decidedMs + check.predictedWallMs, 6);
+    expect(e2e.measuredMs).toBe(wallMs);
+    expect(e2e.predictedSpeedup).toBeCloseTo(e2e.serialMs / e2e.predictedMs, 6);
+    expect(e2e.measuredSpeedup).toBeCloseTo(e2e.serialMs / wallMs, 6);
   });
 
   it("returns an empty result for an empty input without starting anything", async () => {
@@ -98,6 +110,55 @@ describe("execute", () => {
     const controller = new AbortController();
     controller.abort(new Error("stop"));
     await expect(execute(task("square"), [1], { signal: controller.signal })).rejects.toThrow("stop");
+  });
+});
+
+describe("planning the items sampling left", () => {
+  // Three 300 ms items on four usable cores, the middle one already run while sampling.
+  let base: OptimizeResult;
+  beforeAll(async () => {
+    const real = await optimize(task("square"), range(10), { cacheDir: dir, cache: false });
+    const hardware = {
+      ...real.hardware,
+      cores: { ...real.hardware.cores, usable: { ...real.hardware.cores.usable, value: 4 } },
+    };
+    const workload: WorkloadSample = {
+      ...real.workload,
+      sampled: 1,
+      indices: [1],
+      totalItems: 3,
+      itemTimeMs: { mean: 300, median: 300, p90: 300, max: 300, cv: 0 },
+      cpuToWall: 1,
+      async: false,
+    };
+    const plan = planExecution({ hardware, spawnCost: real.spawnCost, workload, constraints: {} });
+    base = { ...real, hardware, workload, plan, precomputed: new Map([[1, 1]]), failures: new Map() };
+  });
+
+  it("gives the remaining items a plan of their own, saying why", () => {
+    expect(base.plan).toMatchObject({ mode: "parallel", workers: 3, chunkSize: 1, totalItems: 3 });
+    const rest = planTheRest(base, {}, undefined, 0);
+    expect(rest).toMatchObject({ mode: "parallel", workers: 2, chunkSize: 1, totalItems: 2 });
+    expect(rest.reasons[0]).toEqual({
+      code: "SAMPLED_ITEMS_DONE",
+      message: "1 of 3 items ran while sampling; this plan covers the 2 that remain.",
+    });
+    expect(PlanSchema.parse(rest)).toBeTruthy();
+  });
+
+  it("leaves the plan alone when sampling ran nothing of the input, or the plan is serial", () => {
+    const none = { ...base, precomputed: new Map() };
+    expect(planTheRest(none, {}, undefined, 0)).toBe(none.plan);
+    const serial = { ...base, plan: { ...base.plan, mode: "serial" } as OptimizeResult["plan"] };
+    expect(planTheRest(serial, {}, undefined, 0)).toBe(serial.plan);
+  });
+
+  it("keeps a pool started while sampling when its paid start-up makes it no slower", () => {
+    const early = { workers: 3 } as Executor;
+    // Started long ago: its start-up is paid, and three workers for two items cost nothing more.
+    expect(planTheRest(base, {}, early, performance.now() - 10_000)).toMatchObject({ workers: 3 });
+    // Started just now: a third worker's start-up is a cost for nothing.
+    expect(planTheRest(base, {}, early, performance.now())).toMatchObject({ workers: 2 });
   });
 });
 
