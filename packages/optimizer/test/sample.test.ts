@@ -142,6 +142,45 @@ describe("sampleTask", () => {
     expect(result.workload.sampled).toBe(3);
   });
 
+  it("tells which item's promise rejected, first or later", async () => {
+    // The spread order of 4 items starts at index 2 (the 7): the first, awaited alone.
+    const first = await sampleTask(task("rejectsOnSeven"), [5, 6, 7, 8], { minItems: 4, maxItems: 4 }).catch(
+      (e) => e,
+    );
+    expect(first).toBeInstanceOf(ItemError);
+    expect(first.index).toBe(2);
+    const later = await sampleTask(task("rejectsOnSeven"), [5, 6, 8, 7], {
+      minItems: 4,
+      maxItems: 4,
+      onError: "collect",
+    });
+    expect([...later.failures.keys()]).toEqual([3]);
+    expect([...later.precomputed.entries()].sort((a, b) => a[0] - b[0])).toEqual([
+      [0, 5],
+      [1, 6],
+      [2, 8],
+    ]);
+  });
+
+  it("collects failures inside blocks of fast items with their own indices, running the rest", async () => {
+    const data = Array.from({ length: 20_000 }, (_, i) => i);
+    const result = await sampleTask(task("failsOnThrees"), data, { maxItems: 6, onError: "collect" });
+    // Blocks of consecutive items: every tenth one failed, and the items after it still ran.
+    expect(result.failures.size).toBeGreaterThan(5);
+    for (const [index, error] of result.failures) {
+      expect(index % 10).toBe(3);
+      expect((error as Error).message).toBe(`bad ${index}`);
+    }
+    expect(result.precomputed.size).toBeGreaterThan(50);
+    for (const [index, value] of result.precomputed) {
+      expect(index % 10).not.toBe(3);
+      expect(value).toBe(index * 2);
+    }
+    const thrown = await sampleTask(task("failsOnThrees"), data, { maxItems: 6 }).catch((e) => e);
+    expect(thrown).toBeInstanceOf(ItemError);
+    expect(thrown.index % 10).toBe(3);
+  });
+
   it("reports an uncloneable item and an uncloneable result before any worker starts", async () => {
     const item = await sampleTask(task("square"), [1, Symbol("x"), 3], { minItems: 3 }).catch((e) => e);
     expect(item).toBeInstanceOf(CloneError);
