@@ -177,7 +177,10 @@ export function planTheRest(
   ) {
     const onEarly = planExecution({ ...input, constraints: { ...constraints, workers: early.workers } });
     if (onEarly.mode === "parallel") {
-      const paid = Math.min(performance.now() - earlyStartedAt, onEarly.predicted.breakdown.startupMs);
+      const paid = Math.max(
+        0,
+        Math.min(performance.now() - earlyStartedAt, onEarly.predicted.breakdown.startupMs),
+      );
       if (onEarly.predicted.wallMs - paid <= rest.predicted.wallMs) rest = onEarly;
     }
   }

@@ -217,13 +217,13 @@ describe("sampleTask", () => {
   });
 
   it("keeps sampling a share of the job spread over the cores it may use", async () => {
-    // About 1 s of serial work whose mean never gets precise: only the job share stops it.
+    // About 4 s of serial work whose mean never gets precise: only the job share stops it.
     const data = Array.from({ length: 2000 }, (_, i) => i);
     const options = { maxItems: 1000, budgetMs: 10_000 };
     const one = await sampleTask(task("scattered"), data, { ...options, parallelism: 1 });
     const ten = await sampleTask(task("scattered"), data, { ...options, parallelism: 10 });
-    // 3% of ~1 s is ~60 items on one core; a tenth of that on ten (at least minItems).
-    expect(one.workload.sampled).toBeGreaterThan(30);
+    // 3% of ~4 s is ~60 items on one core; a tenth of that on ten (at least minItems).
+    expect(one.workload.sampled).toBeGreaterThan(20);
     expect(ten.workload.sampled).toBeLessThan(one.workload.sampled / 3);
     expect(ten.workload.sampled).toBeGreaterThanOrEqual(3);
   });

@@ -185,6 +185,37 @@ describe("runMeasurements with implausible samples", () => {
   });
 });
 
+describe("runMeasurements with a start-up line that falls", () => {
+  it("takes the per-worker estimate, derives the fixed part from the measured mean, and warns", async () => {
+    const recorder = recordingPools();
+    const outcome = await runMeasurements(
+      // Budget enough for the start-up rounds after the dispatch and clone phases.
+      { budgetMs: 6000, maxWorkers: 3 },
+      { workerFile: fixture("flat-start-worker.mjs"), createPool: recorder.createPool },
+    );
+    const reason =
+      /^the \d+ start-up samples were too noisy: larger pools measured no slower to start than smaller ones/;
+    expect(outcome.workerStart.perWorkerMs).toMatchObject({
+      provenance: "estimated",
+      value: SPAWN_COST_ESTIMATES.workerStart.perWorkerMs,
+      reason: expect.stringMatching(reason),
+    });
+    expect(outcome.workerStart.fixedMs).toMatchObject({
+      provenance: "estimated",
+      reason: expect.stringMatching(/fixed part derived from their mean start$/),
+    });
+    // The fixed part keeps the measured level: pools here took 75-125 ms to start.
+    expect(outcome.workerStart.fixedMs.value).toBeGreaterThan(40);
+    expect(outcome.warnings).toContainEqual({
+      code: SpawnCostWarningCode.implausibleFit,
+      message: expect.stringContaining("workerStart"),
+    });
+    // The rest is measured as usual.
+    expect(outcome.dispatch.latencyUs.provenance).toBe("measured");
+    recorder.expectAllDestroyed();
+  });
+});
+
 describe("measureSpawnCostWith when measuring fails", () => {
   let dir: string;
   beforeEach(() => {
