@@ -8,6 +8,8 @@ import { createExecutor } from "@amorsize/executor";
 import { formatHardwareProfile, probeHardware } from "@amorsize/hardware-probe";
 import { defaultCacheDir, measureSpawnCost } from "@amorsize/spawn-cost";
 import {
+  type CompareReport,
+  CompareReportSchema,
   type ExecuteOptions,
   ExecutionReportSchema,
   HardwareProfileSchema,
@@ -432,7 +434,10 @@ async function commandCompare(positionals: string[], values: Values): Promise<vo
       speedup: serial / t,
     };
   });
-  if (values.json) return print(JSON.stringify({ plan, items: n, repeat, rows }, null, 2));
+  if (values.json) {
+    const report: CompareReport = CompareReportSchema.parse({ plan, items: n, repeat, rows });
+    return print(JSON.stringify(report, null, 2));
+  }
   print(`${n} items, ${repeat} run(s) each, median wall time (pool start-up included)`);
   print(
     formatTable(

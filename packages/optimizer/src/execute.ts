@@ -156,8 +156,7 @@ export function mergeSampleFailures(
 export function planTheRest(
   optimized: OptimizeResult,
   options: ExecuteOptions,
-  early: Executor | undefined,
-  earlyStartedAt: number,
+  early?: { workers: number; startedMsAgo: number },
 ): Plan {
   const { plan, workload, hardware, spawnCost } = optimized;
   const total = workload.totalItems;
@@ -177,10 +176,7 @@ export function planTheRest(
   ) {
     const onEarly = planExecution({ ...input, constraints: { ...constraints, workers: early.workers } });
     if (onEarly.mode === "parallel") {
-      const paid = Math.max(
-        0,
-        Math.min(performance.now() - earlyStartedAt, onEarly.predicted.breakdown.startupMs),
-      );
+      const paid = Math.max(0, Math.min(early.startedMsAgo, onEarly.predicted.breakdown.startupMs));
       if (onEarly.predicted.wallMs - paid <= rest.predicted.wallMs) rest = onEarly;
     }
   }
@@ -249,7 +245,13 @@ export async function execute<R = unknown>(
     await early?.close();
     throw error;
   }
-  const plan = backend ? optimized.plan : planTheRest(optimized, parsed, early, earlyStartedAt);
+  const plan = backend
+    ? optimized.plan
+    : planTheRest(
+        optimized,
+        parsed,
+        early ? { workers: early.workers, startedMsAgo: performance.now() - earlyStartedAt } : undefined,
+      );
   const reuse = early !== undefined && !backend && plan.mode === "parallel" && plan.workers === early.workers;
   if (early && !reuse) await early.close();
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  CompareReportSchema,
   ExecutionReportSchema,
   HardwareProfileSchema,
   PlanSchema,
@@ -88,7 +89,7 @@ describe("amorsize CLI with --json", () => {
   it("compare", () => {
     const run = amorsize(["compare", `${fixture}#heavy`, "--range", "40", "--json"]);
     expect(run.code).toBe(0);
-    const { rows } = JSON.parse(run.stdout);
+    const { rows } = CompareReportSchema.parse(JSON.parse(run.stdout));
     expect(rows.map((r: { strategy: string }) => r.strategy)).toEqual(
       expect.arrayContaining(["serial", "one task per item", "Pool.map default"]),
     );

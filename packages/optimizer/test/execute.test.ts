@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { planExecution } from "@amorsize/cost-model";
-import type { Executor } from "@amorsize/executor";
 import type { WorkloadSample } from "@amorsize/types";
 import { ExecutionReportSchema, PlanSchema } from "@amorsize/types";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
@@ -151,7 +150,7 @@ describe("planning the items sampling left", () => {
 
   it("gives the remaining items a plan of their own, saying why", () => {
     expect(base.plan).toMatchObject({ mode: "parallel", workers: 3, chunkSize: 1, totalItems: 3 });
-    const rest = planTheRest(base, {}, undefined, 0);
+    const rest = planTheRest(base, {});
     expect(rest).toMatchObject({ mode: "parallel", workers: 2, chunkSize: 1, totalItems: 2 });
     expect(rest.reasons[0]).toEqual({
       code: "SAMPLED_ITEMS_DONE",
@@ -162,17 +161,16 @@ describe("planning the items sampling left", () => {
 
   it("leaves the plan alone when sampling ran nothing of the input, or the plan is serial", () => {
     const none = { ...base, precomputed: new Map() };
-    expect(planTheRest(none, {}, undefined, 0)).toBe(none.plan);
+    expect(planTheRest(none, {})).toBe(none.plan);
     const serial = { ...base, plan: { ...base.plan, mode: "serial" } as OptimizeResult["plan"] };
-    expect(planTheRest(serial, {}, undefined, 0)).toBe(serial.plan);
+    expect(planTheRest(serial, {})).toBe(serial.plan);
   });
 
   it("keeps a pool started while sampling when its paid start-up makes it no slower", () => {
-    const early = { workers: 3 } as Executor;
     // Started long ago: its start-up is paid, and three workers for two items cost nothing more.
-    expect(planTheRest(base, {}, early, performance.now() - 10_000)).toMatchObject({ workers: 3 });
+    expect(planTheRest(base, {}, { workers: 3, startedMsAgo: 10_000 })).toMatchObject({ workers: 3 });
     // Started just now: a third worker's start-up is a cost for nothing.
-    expect(planTheRest(base, {}, early, performance.now())).toMatchObject({ workers: 2 });
+    expect(planTheRest(base, {}, { workers: 3, startedMsAgo: 0 })).toMatchObject({ workers: 2 });
   });
 });
 

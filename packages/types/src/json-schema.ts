@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ExecutionReportSchema } from "./execution.js";
 import { HardwareProfileSchema } from "./hardware.js";
+import { CompareReportSchema } from "./optimizer.js";
 import { PlanSchema } from "./plan.js";
 import { SpawnCostProfileSchema } from "./spawn-cost.js";
 import { TaskRefSchema } from "./task.js";
@@ -14,6 +15,7 @@ export const publishedSchemas = {
   WorkloadSample: WorkloadSampleSchema,
   Plan: PlanSchema,
   ExecutionReport: ExecutionReportSchema,
+  CompareReport: CompareReportSchema,
 } as const;
 
 /**

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { RunOptionsSchema } from "./execution.js";
 import { ProbeOptionsSchema } from "./hardware.js";
-import { PlanConstraintsSchema } from "./plan.js";
+import { PlanConstraintsSchema, PlanSchema } from "./plan.js";
 import { MachineKeySchema, SpawnCostOptionsSchema } from "./spawn-cost.js";
 import { WorkloadSampleSchema } from "./workload.js";
 
@@ -100,3 +100,32 @@ export const PlanCacheEntrySchema = z.object({
   workload: WorkloadSampleSchema,
 });
 export type PlanCacheEntry = z.infer<typeof PlanCacheEntrySchema>;
+
+/** One strategy of `amorsize compare`: the model's prediction and the measured median. */
+export const CompareRowSchema = z
+  .object({
+    strategy: z.string().min(1),
+    /** Worker threads; 0 for a run in the calling thread. */
+    workers: z.number().int().nonnegative(),
+    /** Items per task; null for a run in the calling thread. */
+    chunkSize: z.number().int().positive().nullable(),
+    /** The cost model's predicted wall time (estimated from the sample and the spawn cost), milliseconds. */
+    predictedMs: z.number().finite().nonnegative(),
+    /** Median measured wall time over the repetitions, pool start-up included, milliseconds. */
+    measuredMs: z.number().finite().nonnegative(),
+    /** The serial strategy's measured median over this one's. */
+    speedup: z.number().finite().nonnegative(),
+  })
+  .strict();
+export type CompareRow = z.infer<typeof CompareRowSchema>;
+
+/** What `amorsize compare --json` prints. */
+export const CompareReportSchema = z
+  .object({
+    plan: PlanSchema,
+    items: z.number().int().nonnegative(),
+    repeat: z.number().int().positive(),
+    rows: z.array(CompareRowSchema).min(1),
+  })
+  .strict();
+export type CompareReport = z.infer<typeof CompareReportSchema>;
