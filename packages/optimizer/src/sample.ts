@@ -56,23 +56,33 @@ let stretchAt = 0;
 /** Set when a stretch stopped at an item that returned a promise (at `stretchAt`). */
 let stretchStop: PromiseLike<unknown> | null = null;
 
-/** Runs the items of `block` from `from` into `results`; stops early at a promise. */
+/**
+ * Consecutive input items, `first` the index of the first: blocks are index ranges, not
+ * lists of index/item pairs, so building one allocates nothing per item (for items of a
+ * few nanoseconds, pairs and a set of taken indices cost more than running the items).
+ */
+interface Block {
+  readonly first: number;
+  readonly items: readonly unknown[];
+}
+
+/** Runs the items of a block from position `from` into `results`; stops early at a promise. */
 function runStretch(
   fn: (item: unknown) => unknown,
-  block: ReadonlyArray<readonly [number, unknown]>,
+  items: readonly unknown[],
   results: unknown[],
   from: number,
 ): number {
-  for (let k = from; k < block.length; k++) {
+  for (let k = from; k < items.length; k++) {
     stretchAt = k;
-    const value = fn(block[k]![1]);
+    const value = fn(items[k]);
     if (value !== null && typeof (value as PromiseLike<unknown>)?.then === "function") {
       stretchStop = value as PromiseLike<unknown>;
       return k;
     }
     results[k] = value;
   }
-  return block.length;
+  return items.length;
 }
 
 interface ClockReading {
@@ -253,6 +263,8 @@ export async function sampleTask(
   const clock = new ThreadClock();
   const started = performance.now();
   let units = 0;
+  /** Every block run, as its first index and length. */
+  const ranges: { first: number; length: number }[] = [];
   /** Per-item wall time of each timed unit (an item, or a block's mean). */
   const unitTimes: number[] = [];
   const expectedTotal = isRandomAccess(data) ? data.length : (totalItems ?? null);
@@ -312,16 +324,17 @@ export async function sampleTask(
    * items one after another would cost their whole wait each), timing each item from
    * its call to its settling. CPU and queueing time are shared out evenly.
    */
-  const runConcurrent = async (block: ReadonlyArray<readonly [number, unknown]>): Promise<void> => {
+  const runConcurrent = async ({ first, items }: Block): Promise<void> => {
     const inBytes: number[] = [];
-    for (const [index, item] of block) {
-      inBytes.push(clonedBytes("item", index, item));
+    for (let k = 0; k < items.length; k++) {
+      inBytes.push(clonedBytes("item", first + k, items[k]));
     }
     signal?.throwIfAborted();
     const heapBefore = heapUsed();
     const before = clock.read();
     const settled = await Promise.all(
-      block.map(async ([index, item]) => {
+      items.map(async (item, k) => {
+        const index = first + k;
         const t0 = performance.now();
         try {
           const result = await fn(item);
@@ -334,8 +347,8 @@ export async function sampleTask(
       }),
     );
     const after = clock.read();
-    const heapGrowth = (heapUsed() - heapBefore) / block.length;
-    units += block.length;
+    const heapGrowth = (heapUsed() - heapBefore) / items.length;
+    units += items.length;
     for (let k = 0; k < settled.length; k++) {
       const { index, item, result, ok, wallMs } = settled[k]!;
       unitTimes.push(wallMs);
@@ -347,8 +360,8 @@ export async function sampleTask(
       measured.push({
         index,
         wallMs,
-        cpuMs: ThreadClock.cpuBetween(before, after) / block.length,
-        queuedMs: (after.queuedMs - before.queuedMs) / block.length,
+        cpuMs: ThreadClock.cpuBetween(before, after) / items.length,
+        queuedMs: (after.queuedMs - before.queuedMs) / items.length,
         inBytes: inBytes[k]!,
         outBytes,
         inKind: payloadKind(item),
@@ -361,15 +374,16 @@ export async function sampleTask(
   };
 
   /** Runs a block of consecutive items, timing the block as a whole. */
-  const runBlock = async (block: ReadonlyArray<readonly [number, unknown]>): Promise<void> => {
+  const runBlock = async (block: Block): Promise<void> => {
+    ranges.push({ first: block.first, length: block.items.length });
     if (asyncTask) return runConcurrent(block);
+    const { first, items } = block;
     // Serialising every item of a block of tiny items would cost more than running them:
     // sizes come from a few items spread over the block (the executor checks the rest).
-    const sized = sizedPositions(block.length);
+    const sized = sizedPositions(items.length);
     const inBytes = new Map<number, number>();
     for (const k of sized) {
-      const [index, item] = block[k]!;
-      inBytes.set(k, clonedBytes("item", index, item));
+      inBytes.set(k, clonedBytes("item", first + k, items[k]));
     }
     const heapBefore = heapUsed();
     const before = clock.read();
@@ -382,12 +396,12 @@ export async function sampleTask(
     // function inlined into a loop inside a try block measurably slower (10-15% on a 1 us
     // item here), which would make sampled items look slower than the run's.
     let k = 0;
-    while (k < block.length) {
+    while (k < items.length) {
       // Where an awaited item stands: after an await, the shared stretchAt may belong to
       // another sampling in this thread.
       let awaited = -1;
       try {
-        k = runStretch(fn, block, results, k);
+        k = runStretch(fn, items, results, k);
         if (stretchStop !== null) {
           const pending = stretchStop;
           stretchStop = null;
@@ -398,8 +412,8 @@ export async function sampleTask(
         }
       } catch (error) {
         const at = awaited >= 0 ? awaited : stretchAt;
-        if (onError === "throw") throw new ItemError(block[at]![0], error);
-        failures.set(block[at]![0], error);
+        if (onError === "throw") throw new ItemError(first + at, error);
+        failures.set(first + at, error);
         results[at] = FAILED;
         k = at + 1;
       }
@@ -409,13 +423,14 @@ export async function sampleTask(
     const heapGrowth = heapUsed() - heapBefore;
     units++;
     if (isAsync) asyncTask = true;
-    if (units === 1) onFirstTiming?.(wallMs / block.length);
+    if (units === 1) onFirstTiming?.(wallMs / items.length);
     // Items that threw still took their time: they count in the time figures (under
     // "collect" the executor runs the rest, and a failing item costs what it costs).
-    const share = 1 / block.length;
+    const share = 1 / items.length;
     unitTimes.push(wallMs * share);
-    for (let k = 0; k < block.length; k++) {
-      const [index, item] = block[k]!;
+    for (let k = 0; k < items.length; k++) {
+      const index = first + k;
+      const item = items[k];
       const result = results[k];
       if (result !== FAILED) precomputed.set(index, result);
       if (!sized.includes(k)) continue;
@@ -434,7 +449,7 @@ export async function sampleTask(
         outKind: result === FAILED ? payloadKind(item) : payloadKind(result),
         heapGrowth: heapGrowth * share,
         async: isAsync,
-        weight: block.length / sized.length,
+        weight: items.length / sized.length,
       });
     }
   };
@@ -451,20 +466,26 @@ export async function sampleTask(
   try {
     if (isRandomAccess(data)) {
       knownTotal = data.length;
-      const taken = new Set<number>();
+      /** The blocks run so far, as [first, end) index ranges. */
+      const taken: Array<readonly [number, number]> = [];
       for (const start of spreadIndices(data.length)) {
         if (shouldStop()) break;
-        if (taken.has(start)) continue;
-        const block: [number, unknown][] = [];
-        for (
-          let i = start, size = blockSize();
-          i < data.length && block.length < size && !taken.has(i);
-          i++
-        ) {
-          taken.add(i);
-          block.push([i, data[i]]);
+        // A block runs from `start` up to the next block already run (or its size).
+        let end = data.length;
+        let inside = false;
+        for (const [a, b] of taken) {
+          if (start >= a && start < b) {
+            inside = true;
+            break;
+          }
+          if (a > start && a < end) end = a;
         }
-        await runBlock(block);
+        if (inside) continue;
+        end = Math.min(end, start + blockSize());
+        taken.push([start, end]);
+        const items: unknown[] = new Array(end - start);
+        for (let i = start; i < end; i++) items[i - start] = data[i];
+        await runBlock({ first: start, items });
       }
       rejoined = data as TaskData;
     } else {
@@ -481,17 +502,18 @@ export async function sampleTask(
       const head: unknown[] = [];
       let done = false;
       while (!done && !shouldStop()) {
-        const block: [number, unknown][] = [];
-        for (let size = blockSize(); block.length < size; ) {
+        const first = head.length;
+        const items: unknown[] = [];
+        for (let size = blockSize(); items.length < size; ) {
           const next = await pull();
           if (next.done) {
             done = true;
             break;
           }
-          block.push([head.length, next.value]);
+          items.push(next.value);
           head.push(next.value);
         }
-        if (block.length > 0) await runBlock(block);
+        if (items.length > 0) await runBlock({ first, items });
       }
       rejoined = isAsync
         ? rejoinAsync(head, iterator as AsyncIterator<unknown>, done)
@@ -510,7 +532,11 @@ export async function sampleTask(
     clock.close();
   }
 
-  const ran = [...precomputed.keys()].sort((a, b) => a - b);
+  // Blocks are consecutive ranges: ordering them is cheaper than sorting every index.
+  const ran: number[] = [];
+  for (const { first, length } of ranges.sort((a, b) => a.first - b.first)) {
+    for (let i = first; i < first + length; i++) if (precomputed.has(i)) ran.push(i);
+  }
   return {
     // Nothing to read: an empty input, which runs nothing.
     workload:
