@@ -103,6 +103,29 @@ describe("sampleTask", () => {
     }
   });
 
+  it("leaves time spent queued for a core out of item times", async () => {
+    const data = Array.from({ length: 2000 }, (_, i) => i);
+    const options = { minItems: 12, maxItems: 12, budgetMs: 10_000 };
+    const alone = await sampleTask(task("fixedWork"), data, options);
+    // Four spinning threads on this process: the sampling thread waits for a core often.
+    const spinners = Array.from(
+      { length: 4 },
+      () =>
+        new Worker(
+          "const { parentPort } = require('node:worker_threads'); parentPort.postMessage('spinning'); const end = Date.now() + 10000; while (Date.now() < end);",
+          { eval: true },
+        ),
+    );
+    try {
+      await Promise.all(spinners.map((w) => once(w, "message")));
+      const crowded = await sampleTask(task("fixedWork"), data, options);
+      // Wall time per item roughly doubles or more here; the item's own time does not.
+      expect(crowded.workload.itemTimeMs.mean).toBeLessThan(1.6 * alone.workload.itemTimeMs.mean);
+    } finally {
+      await Promise.all(spinners.map((w) => w.terminate()));
+    }
+  });
+
   it("samples an async task several items at a time, keeping every result", async () => {
     const data = Array.from({ length: 20 }, (_, i) => i);
     const { workload, precomputed } = await sampleTask(task("tracksConcurrency"), data, {
