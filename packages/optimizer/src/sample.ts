@@ -97,10 +97,13 @@ function runStretch(
   return items.length;
 }
 
-interface ClockReading {
+export interface ClockReading {
   processCpuMs: number;
   threadCpuMs: number | null;
   queuedMs: number;
+  /** The event loop's active and idle (waiting for I/O or timers) time so far; 0 before it starts. */
+  loopActiveMs: number;
+  loopIdleMs: number;
 }
 
 /**
@@ -111,18 +114,17 @@ interface ClockReading {
 const SCHEDSTAT_STALENESS_MS = 10;
 
 /**
- * CPU time of the sampling thread, and the time it spent ready but queued for a core.
+ * Readings for the CPU time of the sampling thread, and the time it spent ready but
+ * queued for a core.
  *
  * process.cpuUsage() is precise but counts every thread of the process: V8's GC and
  * compiler helpers, and workers (the optimizer starts its pool while it samples, and
  * the caller may run workers of its own). Alone it made a task that only waits look
- * CPU-bound whenever another thread was busy. On Linux the thread's own runtime from
- * /proc/thread-self/schedstat bounds it: the thread's CPU over a window is at most that
- * delta plus the staleness of the two readings, so the figure used is the smaller of the
- * two. Other threads then add at most that slack to a window, while a busy thread keeps
- * the precision of process.cpuUsage(). The same file gives the queueing delay, which
- * tells a task that waits (I/O, sleeps) from one that was only preempted by other
- * processes. Elsewhere the process figure is used alone and the queueing delay is 0.
+ * CPU-bound whenever another thread was busy. Two bounds keep it to this thread (see
+ * cpuBetween): the event loop's active time (performance.eventLoopUtilization), and on
+ * Linux the thread's own runtime from /proc/thread-self/schedstat plus the staleness of
+ * that figure. The same file gives the queueing delay, which tells a task that waits
+ * (I/O, sleeps) from one that was only preempted. Elsewhere the queueing delay is 0.
  */
 class ThreadClock {
   private fd: number | null = null;
@@ -139,33 +141,43 @@ class ThreadClock {
   read(): ClockReading {
     const usage = process.cpuUsage();
     const processCpuMs = (usage.user + usage.system) / 1000;
+    const loop = performance.eventLoopUtilization();
+    const loopActiveMs = loop.active;
+    const loopIdleMs = loop.idle;
     if (this.fd !== null) {
       try {
         const length = readSync(this.fd, this.buffer, 0, this.buffer.length, 0);
         const [run, queued] = this.buffer.toString("latin1", 0, length).trim().split(/\s+/).map(Number);
         if (Number.isFinite(run) && Number.isFinite(queued)) {
-          return { processCpuMs, threadCpuMs: run! / 1e6, queuedMs: queued! / 1e6 };
+          return { processCpuMs, threadCpuMs: run! / 1e6, queuedMs: queued! / 1e6, loopActiveMs, loopIdleMs };
         }
       } catch {
         // Fall through: the process figure alone.
       }
       this.close();
     }
-    return { processCpuMs, threadCpuMs: null, queuedMs: 0 };
-  }
-
-  /** CPU time the sampling thread spent between two readings, in milliseconds. */
-  static cpuBetween(before: ClockReading, after: ClockReading): number {
-    const processMs = after.processCpuMs - before.processCpuMs;
-    if (before.threadCpuMs === null || after.threadCpuMs === null) return processMs;
-    const threadMs = after.threadCpuMs - before.threadCpuMs;
-    return Math.max(0, Math.min(processMs, threadMs + SCHEDSTAT_STALENESS_MS));
+    return { processCpuMs, threadCpuMs: null, queuedMs: 0, loopActiveMs, loopIdleMs };
   }
 
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }
+}
+
+/** CPU time the sampling thread spent between two readings, in milliseconds. */
+export function cpuBetween(before: ClockReading, after: ClockReading): number {
+  let cpuMs = after.processCpuMs - before.processCpuMs;
+  if (before.threadCpuMs !== null && after.threadCpuMs !== null) {
+    cpuMs = Math.min(cpuMs, after.threadCpuMs - before.threadCpuMs + SCHEDSTAT_STALENESS_MS);
+  }
+  // The thread computes only while its event loop is active, never while it waits in
+  // the poll for I/O or timers: a precise bound on every platform, which keeps short
+  // waits from looking CPU-bound when the schedstat slack would not (it is 0 before the
+  // loop has started, e.g. at a CommonJS module's top level: then it is not used).
+  const loopMs = after.loopActiveMs + after.loopIdleMs - (before.loopActiveMs + before.loopIdleMs);
+  if (loopMs > 0) cpuMs = Math.min(cpuMs, after.loopActiveMs - before.loopActiveMs);
+  return Math.max(0, cpuMs);
 }
 
 /** What sampling learned, and what it computed on the way. */
@@ -379,7 +391,7 @@ export async function sampleTask(
       measured.push({
         index,
         wallMs,
-        cpuMs: ThreadClock.cpuBetween(before, after) / items.length,
+        cpuMs: cpuBetween(before, after) / items.length,
         queuedMs: wallMs * (1 - busy),
         inBytes: inBytes[k]!,
         outBytes,
@@ -462,7 +474,7 @@ export async function sampleTask(
       measured.push({
         index,
         wallMs: wallMs * share,
-        cpuMs: ThreadClock.cpuBetween(before, after) * share,
+        cpuMs: cpuBetween(before, after) * share,
         queuedMs: (wallMs - ownMs) * share,
         inBytes: inBytes.get(k)!,
         outBytes,
