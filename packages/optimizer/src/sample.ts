@@ -207,6 +207,8 @@ interface Measured {
   cpuMs: number;
   /** Time the thread was ready to run but waited for a core (other processes' load). */
   queuedMs: number;
+  /** Time the event loop waited in its poll (for timers or I/O): waiting, never computing. */
+  idleMs: number;
   inBytes: number;
   outBytes: number;
   inKind: PayloadKind;
@@ -374,10 +376,9 @@ export async function sampleTask(
     const after = clock.read();
     // The share of the window this thread spent queued for a core; each item's own time
     // is its latency less that share of it (see ownTime for why the window is wider).
-    const busy = Math.max(
-      0,
-      1 - (after.queuedMs - before.queuedMs) / Math.max(performance.now() - outer0, 1e-9),
-    );
+    const outerMs = Math.max(performance.now() - outer0, 1e-9);
+    const busy = Math.max(0, 1 - (after.queuedMs - before.queuedMs) / outerMs);
+    const idleShare = Math.min(1, Math.max(0, after.loopIdleMs - before.loopIdleMs) / outerMs);
     const heapGrowth = (heapUsed() - heapBefore) / items.length;
     units += items.length;
     for (let k = 0; k < settled.length; k++) {
@@ -393,6 +394,7 @@ export async function sampleTask(
         wallMs,
         cpuMs: cpuBetween(before, after) / items.length,
         queuedMs: wallMs * (1 - busy),
+        idleMs: wallMs * idleShare,
         inBytes: inBytes[k]!,
         outBytes,
         inKind: payloadKind(item),
@@ -476,6 +478,7 @@ export async function sampleTask(
         wallMs: wallMs * share,
         cpuMs: cpuBetween(before, after) * share,
         queuedMs: (wallMs - ownMs) * share,
+        idleMs: Math.max(0, after.loopIdleMs - before.loopIdleMs) * share,
         inBytes: inBytes.get(k)!,
         outBytes,
         inKind: payloadKind(item),
@@ -696,7 +699,11 @@ function summarise(
   const totalOwn = timed.reduce((a, m) => a + own(m) * m.weight, 0);
   const totalWall = timed.reduce((a, m) => a + m.wallMs * m.weight, 0);
   const totalCpu = timed.reduce((a, m) => a + m.cpuMs * m.weight, 0);
-  const ranOrWaited = Math.max(totalOwn, totalCpu, 1e-9);
+  // Time the event loop waited in its poll is waiting whatever the queueing figures say
+  // (they come from the scheduler's clocks and can overstate on a crowded machine), so a
+  // task that waits for timers or I/O is told by it even when its own time reads short.
+  const totalIdle = timed.reduce((a, m) => a + m.idleMs * m.weight, 0);
+  const ranOrWaited = Math.max(totalOwn, totalCpu + totalIdle, 1e-9);
   const growth = measured.map((m) => Math.max(0, m.heapGrowth)).sort((a, b) => a - b);
   const inMean = weighted(measured, (m) => m.inBytes);
   const outMean = weighted(measured, (m) => m.outBytes);
