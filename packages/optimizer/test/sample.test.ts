@@ -81,9 +81,11 @@ describe("sampleTask", () => {
     // The first item alone, then several at once, as async tasks are sampled. A sample of
     // two items is at the mercy of whatever else this thread does meanwhile: in a loaded
     // CI run a GC of 27 MB left by earlier tests burned 13-21 ms of this thread's CPU
-    // inside two 20 ms waits, and the loop was never idle.
+    // inside two 20 ms waits, and the loop was never idle. The budget is generous: on a
+    // loaded machine the first 20 ms wait can take over 60 ms (the default budget), and
+    // sampling then rightly stops after it (the slow-item rule, tested below).
     const items = Array.from({ length: 40 }, (_, i) => i);
-    const { workload } = await sampleTask(task("waits"), items);
+    const { workload } = await sampleTask(task("waits"), items, { budgetMs: 2000 });
     expect(workload.async).toBe(true);
     expect(workload.sampled).toBeGreaterThanOrEqual(8);
     expect(workload.cpuToWall).toBeLessThan(0.5);
@@ -98,9 +100,11 @@ describe("sampleTask", () => {
     );
     try {
       await once(spinner, "message");
+      // A generous budget, so a loaded machine's slow first wait does not end sampling early.
       const { workload } = await sampleTask(task("waits"), [1, 2, 3, 4, 5, 6, 7, 8], {
         minItems: 8,
         maxItems: 8,
+        budgetMs: 2000,
       });
       expect(workload.async).toBe(true);
       expect(workload.cpuToWall).toBeLessThan(0.5);
