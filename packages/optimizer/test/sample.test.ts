@@ -92,14 +92,19 @@ describe("sampleTask", () => {
   });
 
   it("does not count another thread's CPU as the task's", async () => {
-    // A thread of the same process spins through the whole sample: process.cpuUsage()
-    // alone would make the waiting task look CPU-bound.
-    const spinner = new Worker(
-      "const { parentPort } = require('node:worker_threads'); parentPort.postMessage('spinning'); const end = Date.now() + 3000; while (Date.now() < end);",
-      { eval: true },
+    // Two threads of the same process spin through the whole sample: process.cpuUsage()
+    // alone would count about two cores' time against each wait, and make the waiting
+    // task look CPU-bound.
+    const spinners = Array.from(
+      { length: 2 },
+      () =>
+        new Worker(
+          "const { parentPort } = require('node:worker_threads'); parentPort.postMessage('spinning'); const end = Date.now() + 3000; while (Date.now() < end);",
+          { eval: true },
+        ),
     );
     try {
-      await once(spinner, "message");
+      await Promise.all(spinners.map((w) => once(w, "message")));
       // A generous budget, so a loaded machine's slow first wait does not end sampling early.
       const { workload } = await sampleTask(task("waits"), [1, 2, 3, 4, 5, 6, 7, 8], {
         minItems: 8,
@@ -109,7 +114,7 @@ describe("sampleTask", () => {
       expect(workload.async).toBe(true);
       expect(workload.cpuToWall).toBeLessThan(0.5);
     } finally {
-      await spinner.terminate();
+      await Promise.all(spinners.map((w) => w.terminate()));
     }
   });
 
