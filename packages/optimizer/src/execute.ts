@@ -8,6 +8,7 @@ import {
   type HardwareProfile,
   type Plan,
   type PlanConstraints,
+  PlanConstraintsSchema,
   parseInput,
   type RunOptions,
   type TaskRefInput,
@@ -163,9 +164,10 @@ export function planTheRest(
   const done = optimized.precomputed.size + optimized.failures.size;
   if (plan.mode === "serial" || total === null || done === 0 || done >= total) return plan;
   const remaining = total - done;
+  // The caller's plan constraints, as optimize() passed them to the model.
   const constraints: PlanConstraints = {};
-  for (const key of ["maxWorkers", "memoryBudgetBytes", "minSpeedup", "chunkSize", "workers"] as const) {
-    if (options[key] !== undefined) constraints[key] = options[key];
+  for (const key of Object.keys(PlanConstraintsSchema.shape) as (keyof PlanConstraints)[]) {
+    if (options[key] !== undefined) (constraints as Record<string, unknown>)[key] = options[key];
   }
   const input = { hardware, spawnCost, workload: { ...workload, totalItems: remaining }, constraints };
   let rest = planExecution(input);

@@ -205,8 +205,11 @@ interface Measured {
   index: number;
   wallMs: number;
   cpuMs: number;
-  /** Time the thread was ready to run but waited for a core (other processes' load). */
-  queuedMs: number;
+  /**
+   * The item's own time: its wall time less the time the thread was ready to run but
+   * queued for a core (other processes, or the workers execute() starts while it samples).
+   */
+  ownMs: number;
   /** Time the event loop waited in its poll (for timers or I/O): waiting, never computing. */
   idleMs: number;
   inBytes: number;
@@ -291,7 +294,7 @@ export async function sampleTask(
   let units = 0;
   /** Every block run, as its first index and length. */
   const ranges: { first: number; length: number }[] = [];
-  /** Per-item wall time of each timed unit (an item, or a block's mean). */
+  /** Per-item own time of each timed unit (an item, or a block's mean): queueing left out. */
   const unitTimes: number[] = [];
   const expectedTotal = isRandomAccess(data) ? data.length : (totalItems ?? null);
 
@@ -393,7 +396,7 @@ export async function sampleTask(
         index,
         wallMs,
         cpuMs: cpuBetween(before, after) / items.length,
-        queuedMs: wallMs * (1 - busy),
+        ownMs: wallMs * busy,
         idleMs: wallMs * idleShare,
         inBytes: inBytes[k]!,
         outBytes,
@@ -477,7 +480,7 @@ export async function sampleTask(
         index,
         wallMs: wallMs * share,
         cpuMs: cpuBetween(before, after) * share,
-        queuedMs: (wallMs - ownMs) * share,
+        ownMs: ownMs * share,
         idleMs: Math.max(0, after.loopIdleMs - before.loopIdleMs) * share,
         inBytes: inBytes.get(k)!,
         outBytes,
@@ -502,23 +505,20 @@ export async function sampleTask(
   try {
     if (isRandomAccess(data)) {
       knownTotal = data.length;
-      /** The blocks run so far, as [first, end) index ranges. */
-      const taken: Array<readonly [number, number]> = [];
       for (const start of spreadIndices(data.length)) {
         if (shouldStop()) break;
-        // A block runs from `start` up to the next block already run (or its size).
+        // A block runs from `start` up to the next block already run (`ranges`), or its size.
         let end = data.length;
         let inside = false;
-        for (const [a, b] of taken) {
-          if (start >= a && start < b) {
+        for (const { first, length } of ranges) {
+          if (start >= first && start < first + length) {
             inside = true;
             break;
           }
-          if (a > start && a < end) end = a;
+          if (first > start && first < end) end = first;
         }
         if (inside) continue;
         end = Math.min(end, start + blockSize());
-        taken.push([start, end]);
         const items: unknown[] = new Array(end - start);
         for (let i = start; i < end; i++) items[i - start] = data[i];
         await runBlock({ first: start, items });
@@ -686,9 +686,9 @@ function summarise(
   const weightOf = (xs: readonly Measured[]) => xs.reduce((a, m) => a + m.weight, 0);
   const weighted = (xs: readonly Measured[], f: (m: Measured) => number) =>
     xs.reduce((a, m) => a + f(m) * m.weight, 0) / Math.max(weightOf(xs), 1e-12);
-  // Time spent queued for a core (behind other processes, or the workers execute() starts
-  // while it samples) is neither the item's work nor its waiting: item times leave it out.
-  const own = (m: Measured) => Math.max(m.wallMs - m.queuedMs, 0);
+  // Time spent queued for a core is neither the item's work nor its waiting: item times
+  // are the items' own times.
+  const own = (m: Measured) => m.ownMs;
   const mean = weighted(timed, own);
   const totalWeight = weightOf(timed);
   const variance =

@@ -6,6 +6,20 @@ import { CloneError, ItemError, sampleTask, spreadIndices, TaskLoadError } from 
 const fixture = new URL("./fixtures/tasks.mjs", import.meta.url).pathname;
 const task = (name: string) => ({ module: fixture, export: name });
 
+/** `count` threads of this process that spin (for at most 10 s) once each has said so. */
+async function startSpinners(count: number): Promise<Worker[]> {
+  const spinners = Array.from(
+    { length: count },
+    () =>
+      new Worker(
+        "const { parentPort } = require('node:worker_threads'); parentPort.postMessage('spinning'); const end = Date.now() + 10000; while (Date.now() < end);",
+        { eval: true },
+      ),
+  );
+  await Promise.all(spinners.map((w) => once(w, "message")));
+  return spinners;
+}
+
 describe("spreadIndices", () => {
   it("visits every index once, spreading the first ones over the input", () => {
     const order = [...spreadIndices(8)];
@@ -95,16 +109,8 @@ describe("sampleTask", () => {
     // Two threads of the same process spin through the whole sample: process.cpuUsage()
     // alone would count about two cores' time against each wait, and make the waiting
     // task look CPU-bound.
-    const spinners = Array.from(
-      { length: 2 },
-      () =>
-        new Worker(
-          "const { parentPort } = require('node:worker_threads'); parentPort.postMessage('spinning'); const end = Date.now() + 3000; while (Date.now() < end);",
-          { eval: true },
-        ),
-    );
+    const spinners = await startSpinners(2);
     try {
-      await Promise.all(spinners.map((w) => once(w, "message")));
       // A generous budget, so a loaded machine's slow first wait does not end sampling early.
       const { workload } = await sampleTask(task("waits"), [1, 2, 3, 4, 5, 6, 7, 8], {
         minItems: 8,
@@ -123,16 +129,8 @@ describe("sampleTask", () => {
     const options = { minItems: 12, maxItems: 12, budgetMs: 10_000 };
     const alone = await sampleTask(task("fixedWork"), data, options);
     // Four spinning threads on this process: the sampling thread waits for a core often.
-    const spinners = Array.from(
-      { length: 4 },
-      () =>
-        new Worker(
-          "const { parentPort } = require('node:worker_threads'); parentPort.postMessage('spinning'); const end = Date.now() + 10000; while (Date.now() < end);",
-          { eval: true },
-        ),
-    );
+    const spinners = await startSpinners(4);
     try {
-      await Promise.all(spinners.map((w) => once(w, "message")));
       const crowded = await sampleTask(task("fixedWork"), data, options);
       // Wall time per item roughly doubles or more here; the item's own time does not.
       expect(crowded.workload.itemTimeMs.mean).toBeLessThan(1.6 * alone.workload.itemTimeMs.mean);
