@@ -1,4 +1,4 @@
-import type { ExecutionReport } from "@amorsize/types";
+import { AmorsizeError, type ExecutionReport } from "@amorsize/types";
 
 /** Stable codes of the errors this package throws. */
 export type ClusterErrorCode =
@@ -14,8 +14,8 @@ export type ClusterErrorCode =
 export type IndexRange = readonly [first: number, last: number];
 
 /** Base of every error of this package: a stable `code`, and the `report` of the run it ended. */
-export abstract class ClusterError extends Error {
-  abstract readonly code: ClusterErrorCode;
+export abstract class ClusterError extends AmorsizeError {
+  abstract override readonly code: ClusterErrorCode;
   /** What the run did before it stopped; set when this error ended a run. */
   report?: ExecutionReport;
 }

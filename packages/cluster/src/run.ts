@@ -45,7 +45,7 @@ export interface ClusterReport {
   readonly precomputed: number;
   readonly chunks: number;
   readonly chunkSize: number;
-  /** Items with a result (precomputed ones included). */
+  /** Items that ran on the hosts and returned a result (precomputed ones not included). */
   readonly succeeded: number;
   /** Items whose task threw. */
   readonly failed: number;
@@ -413,8 +413,7 @@ export function cluster(options: ClusterOptions): ClusterBackend {
     const failedItems = new Set(itemErrors.map((e) => e.index));
     let succeeded = 0;
     for (let index = 0; index < input.length; index++) {
-      if (precomputed.has(index)) succeeded += 1;
-      else if (!failedItems.has(index) && chunkDone(run, index)) succeeded += 1;
+      if (!precomputed.has(index) && !failedItems.has(index) && chunkDone(run, index)) succeeded += 1;
     }
     const report: ClusterReport = {
       runId,
@@ -425,7 +424,7 @@ export function cluster(options: ClusterOptions): ClusterBackend {
       chunkSize,
       succeeded,
       failed: itemErrors.length,
-      missing: input.length - succeeded - itemErrors.length,
+      missing: input.length - known - succeeded - itemErrors.length,
       wallMs: performance.now() - run.startedAt,
       busyMs: run.busyMs,
       hosts: [...run.hosts].sort(),

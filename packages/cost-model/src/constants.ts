@@ -1,3 +1,5 @@
+import { RUN_CONSTANTS } from "@amorsize/types";
+
 /**
  * The assumptions of the model that are not measured on the machine, in one place
  * so that the benchmark can see them and the README can cite them. Each is a
@@ -14,8 +16,8 @@ export const MODEL_CONSTANTS = {
   workerCloneShare: 0.5,
   /** Heap of an idle worker thread (a V8 isolate and the executor's entry), bytes. */
   workerBaselineBytes: 10 * 1024 * 1024,
-  /** Chunks in flight per worker: one running, one waiting (bounds memory and keeps workers fed). */
-  inFlightPerWorker: 2,
+  /** Chunks in flight per worker: the executor's figure, shared through `@amorsize/types`. */
+  inFlightPerWorker: RUN_CONSTANTS.inFlightPerWorker,
   /**
    * Extra compute time per extra worker per usable core when workers outnumber the
    * cores (or a fractional CPU quota): time slicing, cache refills, CFS throttling.
@@ -42,8 +44,11 @@ export const MODEL_CONSTANTS = {
   defaultMinSpeedup: 1.2,
   /** For a stream: the per-chunk overhead (dispatch and round trip) may cost this share of a chunk's work. */
   streamOverheadShare: 0.03,
-  /** For a stream: longest planned chunk, milliseconds (bounds latency and the end-of-stream tail). */
-  streamMaxChunkMs: 100,
+  /**
+   * For a stream: longest planned chunk, milliseconds (bounds latency and the end-of-stream
+   * tail); the executor's adaptive chunking aims under the same figure.
+   */
+  streamMaxChunkMs: RUN_CONSTANTS.streamChunkMaxMs,
   /** For a stream: predictions cover this many items in steady state. */
   streamBasisItems: 1000,
   /**

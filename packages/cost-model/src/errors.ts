@@ -1,4 +1,4 @@
-import { AmorsizeValidationError } from "@amorsize/types";
+import { AmorsizeError, AmorsizeValidationError } from "@amorsize/types";
 
 /** A public input failed its schema; re-exported so callers need not import `@amorsize/types`. */
 export { AmorsizeValidationError };
@@ -10,7 +10,7 @@ export type CostModelErrorCode = "AMORSIZE_INVALID_INPUT" | "AMORSIZE_CONFLICTIN
  * Constraints that each pass their schema but cannot hold together, such as
  * `workers: 8` with `maxWorkers: 4`. `constraints` names the fields in conflict.
  */
-export class ConflictingConstraintsError extends RangeError {
+export class ConflictingConstraintsError extends AmorsizeError {
   readonly code = "AMORSIZE_CONFLICTING_CONSTRAINTS" as const;
   override readonly name = "ConflictingConstraintsError";
   /** The constraint fields in conflict, e.g. `["workers", "maxWorkers"]`. */

@@ -1,4 +1,6 @@
-import type { ExecutionReport } from "@amorsize/types";
+import { AmorsizeError, type ExecutionReport, messageOf } from "@amorsize/types";
+
+export { messageOf };
 
 /** Stable codes of the errors this package throws. */
 export type ExecutorErrorCode =
@@ -17,8 +19,8 @@ export type ExecutorErrorCode =
  * Base of every error of this package: a stable `code`, and the `report` of the run
  * it ended (set when the error rejected a `map()` or ended a `stream()`).
  */
-export abstract class ExecutorError extends Error {
-  abstract readonly code: ExecutorErrorCode;
+export abstract class ExecutorError extends AmorsizeError {
+  abstract override readonly code: ExecutorErrorCode;
   /** What the run did before it stopped; set when this error ended a run. */
   report?: ExecutionReport;
 }
@@ -153,21 +155,5 @@ export class ExecutorClosedError extends ExecutorError {
 
 /** A failure recorded under `onError: "collect"`: one item, or a whole chunk (`index` null). */
 export type RunError = ItemError | CloneError | WorkerCrashedError | ChunkTimeoutError;
-
-/**
- * The message of anything thrown. Duck-typed, not `instanceof Error`: errors from a
- * worker, from structured clone or from another realm (a vm context) fail that test.
- */
-export function messageOf(thrown: unknown): string {
-  if (typeof thrown === "object" && thrown !== null) {
-    const message = (thrown as { message?: unknown }).message;
-    if (typeof message === "string") return message;
-  }
-  try {
-    return String(thrown);
-  } catch {
-    return Object.prototype.toString.call(thrown);
-  }
-}
 
 const describeCause = messageOf;

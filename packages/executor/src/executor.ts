@@ -10,8 +10,9 @@ import {
 import { Tinypool } from "tinypool";
 import { ExecutorClosedError, messageOf, TaskLoadError } from "./errors.js";
 import { toInput } from "./input.js";
+import { taskLoadError } from "./load.js";
 import { resolveRunOptions } from "./options.js";
-import { type MapResult, ParallelRun, type PoolContext, taskLoadError } from "./parallel.js";
+import { type MapResult, ParallelRun, type PoolContext } from "./parallel.js";
 import type { CheckRequest, CheckResponse } from "./protocol.js";
 import { SerialRun } from "./serial.js";
 import { type ResultStream, ResultStreamImpl } from "./stream.js";

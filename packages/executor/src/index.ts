@@ -14,6 +14,7 @@ export {
   WorkerCrashedError,
 } from "./errors.js";
 export { createExecutor, type Executor, type RunInput } from "./executor.js";
+export { importTask, type TaskFunction } from "./load.js";
 export { RUN_DEFAULTS } from "./options.js";
 export type { MapResult, StreamItem } from "./parallel.js";
 export type { ResultStream } from "./stream.js";

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { messageOf } from "./errors.js";
-import { type LoadFailure, serializeError } from "./protocol.js";
+import { messageOf, TaskLoadError } from "./errors.js";
+import { type LoadFailure, rebuildError, serializeError } from "./protocol.js";
+import type { ResolvedTask } from "./task.js";
 
 /** A task function: one item in, a result or a promise of one out. */
 export type TaskFunction = (item: unknown) => unknown;
@@ -60,4 +61,22 @@ export async function loadTask(href: string, exportName: string): Promise<TaskFu
     };
   }
   return value as TaskFunction;
+}
+
+/**
+ * Imports a task in the current thread (once per module) and returns its export, or
+ * throws a {@link TaskLoadError} naming the module, the export and what went wrong. The
+ * one loader of the project: workers use {@link loadTask}, the calling thread this, with
+ * the same codes and messages.
+ */
+export async function importTask(task: ResolvedTask): Promise<TaskFunction> {
+  const loaded = await loadTask(task.href, task.exportName);
+  if (typeof loaded === "function") return loaded;
+  throw taskLoadError(task, loaded);
+}
+
+/** Builds the error for a task that does not load. */
+export function taskLoadError(task: ResolvedTask, failure: LoadFailure): TaskLoadError {
+  const cause = failure.cause === undefined ? undefined : rebuildError(failure.cause);
+  return new TaskLoadError(failure.code, task.href, task.exportName, failure.detail, cause);
 }

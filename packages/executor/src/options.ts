@@ -1,4 +1,4 @@
-import { type Progress, parseInput, type RunOptions, RunOptionsSchema } from "@amorsize/types";
+import { type Progress, parseInput, RUN_CONSTANTS, type RunOptions, RunOptionsSchema } from "@amorsize/types";
 
 /** Defaults of {@link RunOptions}. */
 export const RUN_DEFAULTS = {
@@ -12,9 +12,7 @@ export const RUN_DEFAULTS = {
    * chunk spends under 1% on dispatch, while long chunks cost idle workers at the
    * end of a run, coarse progress and slow cancellation.
    */
-  targetChunkMs: [10, 100] as const,
-  /** Chunks in flight per worker: one running, one queued so the worker never waits. */
-  inFlightPerWorker: 2,
+  targetChunkMs: [10, RUN_CONSTANTS.streamChunkMaxMs] as const,
 } as const;
 
 /** {@link RunOptions} with every default filled. */
@@ -40,7 +38,7 @@ export function resolveRunOptions(options: RunOptions | undefined, workers: numb
   return {
     chunkSize: parsed.chunkSize ?? RUN_DEFAULTS.chunkSize,
     ordered: parsed.ordered ?? RUN_DEFAULTS.ordered,
-    maxInFlight: parsed.maxInFlight ?? Math.max(1, RUN_DEFAULTS.inFlightPerWorker * workers),
+    maxInFlight: parsed.maxInFlight ?? Math.max(1, RUN_CONSTANTS.inFlightPerWorker * workers),
     collect: (parsed.onError ?? RUN_DEFAULTS.onError) === "collect",
     signal: parsed.signal,
     chunkTimeoutMs: parsed.chunkTimeoutMs,

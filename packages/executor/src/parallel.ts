@@ -11,13 +11,12 @@ import {
   ItemError,
   messageOf,
   type RunError,
-  TaskLoadError,
   WorkerCrashedError,
 } from "./errors.js";
 import { closeIterator, type Input, knownLength } from "./input.js";
+import { taskLoadError } from "./load.js";
 import type { ResolvedRunOptions } from "./options.js";
 import {
-  type LoadFailure,
   RESULT_CLONE_KEY,
   type ResultClonePayload,
   type RunRequest,
@@ -60,12 +59,6 @@ export interface StreamEngine {
   /** Null until the run has ended. */
   finalReport(): ExecutionReport | null;
   readonly errors: readonly RunError[];
-}
-
-/** Builds the error for a task that does not load. */
-export function taskLoadError(task: ResolvedTask, failure: LoadFailure): TaskLoadError {
-  const cause = failure.cause === undefined ? undefined : rebuildError(failure.cause);
-  return new TaskLoadError(failure.code, task.href, task.exportName, failure.detail, cause);
 }
 
 interface Chunk {

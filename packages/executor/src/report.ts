@@ -27,6 +27,8 @@ export class RunTally {
   /** Items read from the input. */
   items = 0;
   succeeded = 0;
+  /** Items placed from `precomputed`, not run. */
+  precomputed = 0;
   failed = 0;
   readonly errors: RunError[] = [];
   readonly durations = new DurationRecorder();
@@ -84,6 +86,7 @@ export class RunTally {
       adaptive: shape.adaptive,
       items: this.items,
       succeeded: this.succeeded,
+      precomputed: this.precomputed,
       failed: this.failed,
       wallMs,
       chunks: this.durations.count,

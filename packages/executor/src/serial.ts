@@ -1,9 +1,9 @@
 import type { ExecutionReport } from "@amorsize/types";
 import { ExecutorError, ItemError, type RunError } from "./errors.js";
 import { closeIterator, type Input, knownLength } from "./input.js";
-import { loadTask, type TaskFunction } from "./load.js";
+import { loadTask, type TaskFunction, taskLoadError } from "./load.js";
 import type { ResolvedRunOptions } from "./options.js";
-import { type MapResult, type StreamEngine, type StreamItem, taskLoadError } from "./parallel.js";
+import type { MapResult, StreamEngine, StreamItem } from "./parallel.js";
 import { RunTally } from "./report.js";
 import type { ResolvedTask } from "./task.js";
 

@@ -1,40 +1,12 @@
-import type { ExecutionReport, Plan, Reason, WorkloadSample } from "@amorsize/types";
+import type { BackendDecision, BackendReport, ExecutionReport } from "@amorsize/types";
 
-/** What a backend decides for one run. */
-export interface BackendDecision {
-  /** Run there (true) or keep the local plan (false). */
-  use: boolean;
-  workers: number;
-  chunkSize: number;
-  /** The backend's predicted wall time of the run, milliseconds. */
-  predictedWallMs: number;
-  reasons: readonly Reason[];
-}
-
-/** What a backend reports of a run (`@amorsize/cluster`'s report has these and more). */
-export interface BackendReport {
-  items: number;
-  succeeded: number;
-  failed: number;
-  wallMs: number;
-  chunks: number;
-  busyMs: number;
-}
-
-/**
- * Somewhere other than this machine's worker threads that can run a plan, such as
- * `cluster()` of `@amorsize/cluster`. `execute(task, data, { backend })` asks `plan()`
- * whether it beats the local plan and runs there if so; the caller creates and closes it.
- */
-export interface RunBackend {
-  readonly kind: string;
-  plan(input: { workload: WorkloadSample; localPlan: Plan }): Promise<BackendDecision>;
-  map(
-    task: { module: string; export: string },
-    items: Iterable<unknown>,
-    options: { chunkSize: number; onError?: "throw" | "collect"; precomputed?: Map<number, unknown> },
-  ): Promise<{ results: unknown[]; errors: readonly Error[]; report: BackendReport }>;
-}
+export type {
+  BackendDecision,
+  BackendMapOptions,
+  BackendMapResult,
+  BackendReport,
+  RunBackend,
+} from "@amorsize/types";
 
 /**
  * The backend's report in the executor's shape. A backend reports only the total time its
@@ -53,6 +25,7 @@ export function backendReport(
     adaptive: false,
     items: report.items,
     succeeded: report.succeeded,
+    precomputed: report.precomputed,
     failed: report.failed,
     wallMs: report.wallMs,
     chunks: report.chunks,

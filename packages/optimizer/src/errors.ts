@@ -10,8 +10,12 @@ export {
   WorkerCrashedError,
 } from "@amorsize/executor";
 
+import { AmorsizeError } from "@amorsize/types";
+
+export { messageOf } from "@amorsize/types";
+
 /** Base class: every Amorsize optimizer error has a stable `code`. */
-export class AmorsizeOptimizerError extends Error {
+export class AmorsizeOptimizerError extends AmorsizeError {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -28,10 +32,6 @@ export class DataError extends AmorsizeOptimizerError {
     super("AMORSIZE_BAD_DATA", message, options);
     this.line = options?.line;
   }
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** A stream was iterated twice, or its report was asked for before it ended. */

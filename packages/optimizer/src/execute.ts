@@ -127,7 +127,10 @@ export function mergeSampleFailures(
   errors: Error[],
   failures: Map<number, unknown>,
 ): { report: ExecutionReport; errors: Error[] } {
-  if (failures.size === 0) return { report, errors };
+  // Items sampled in this thread ran (while sampling): in execute()'s report they count
+  // as succeeded or failed like any other item, not as precomputed.
+  const ran = { ...report, succeeded: report.succeeded + report.precomputed, precomputed: 0 };
+  if (failures.size === 0) return { report: ran, errors };
   const sampled = [...failures].map(([index, cause]) => new ItemError(index, cause));
   const merged = [...errors, ...sampled].sort(
     (a, b) => ((a as { index?: number }).index ?? 0) - ((b as { index?: number }).index ?? 0),
@@ -135,8 +138,8 @@ export function mergeSampleFailures(
   return {
     errors: merged,
     report: {
-      ...report,
-      succeeded: report.succeeded - failures.size,
+      ...ran,
+      succeeded: ran.succeeded - failures.size,
       failed: report.failed + failures.size,
       errors: [
         ...report.errors,

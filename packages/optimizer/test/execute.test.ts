@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { planExecution } from "@amorsize/cost-model";
-import type { WorkloadSample } from "@amorsize/types";
+import type { BackendMapOptions, WorkloadSample } from "@amorsize/types";
 import { ExecutionReportSchema, PlanSchema } from "@amorsize/types";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { execute, ItemError, type OptimizeResult, optimize, planTheRest, stream } from "../src/index.js";
@@ -322,7 +322,7 @@ describe("execute with a run backend", () => {
       async map(
         task: { module: string; export: string },
         items: Iterable<unknown>,
-        options: { chunkSize: number; precomputed?: Map<number, unknown> },
+        options: BackendMapOptions,
       ) {
         const fn = ((await import(task.module)) as Record<string, (x: unknown) => unknown>)[task.export]!;
         const all = [...items];
@@ -334,7 +334,8 @@ describe("execute with a run backend", () => {
         const results = all.map((x, i) => (options.precomputed?.has(i) ? options.precomputed.get(i) : fn(x)));
         const report = {
           items: all.length,
-          succeeded: all.length,
+          succeeded: all.length - (options.precomputed?.size ?? 0),
+          precomputed: options.precomputed?.size ?? 0,
           failed: 0,
           wallMs: 5,
           chunks: 4,

@@ -8,8 +8,10 @@
  * Invalid options throw `AmorsizeValidationError` from `@amorsize/types`.
  */
 
+import { AmorsizeError } from "@amorsize/types";
+
 /** A measurement could not be carried out (a worker failed to start or answer, a timeout). */
-export class SpawnCostMeasurementError extends Error {
+export class SpawnCostMeasurementError extends AmorsizeError {
   readonly code = "AMORSIZE_SPAWN_COST_MEASUREMENT_FAILED" as const;
   override readonly name = "SpawnCostMeasurementError";
 
@@ -25,7 +27,7 @@ export type SpawnCostCacheProblem = "invalid" | "foreign" | "expired" | "unreada
  * The cache file could not be read, was not trusted, or could not be written.
  * `problem` says which; `path` is the file or folder concerned.
  */
-export class SpawnCostCacheError extends Error {
+export class SpawnCostCacheError extends AmorsizeError {
   readonly code = "AMORSIZE_SPAWN_COST_CACHE" as const;
   override readonly name = "SpawnCostCacheError";
   readonly problem: SpawnCostCacheProblem;

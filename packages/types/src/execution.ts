@@ -22,7 +22,13 @@ export const ExecutionReportSchema = z.object({
   adaptive: z.boolean(),
   /** Items read from the input. */
   items: z.number().int().nonnegative(),
+  /** Items that ran and returned a result (precomputed items not included). */
   succeeded: z.number().int().nonnegative(),
+  /**
+   * Items whose results were given to the run already computed (by sampling) and were
+   * placed, not run. `items = succeeded + failed + precomputed` once a run completes.
+   */
+  precomputed: z.number().int().nonnegative(),
   failed: z.number().int().nonnegative(),
   wallMs: z.number().finite().nonnegative(),
   chunks: z.number().int().nonnegative(),

@@ -1,4 +1,7 @@
+export * from "./backend.js";
 export * from "./common.js";
+export * from "./constants.js";
+export * from "./errors.js";
 export * from "./execution.js";
 export * from "./hardware.js";
 export * from "./json-schema.js";

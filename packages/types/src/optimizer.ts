@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { RunBackend } from "./backend.js";
 import { RunOptionsSchema } from "./execution.js";
 import { ProbeOptionsSchema } from "./hardware.js";
 import { PlanConstraintsSchema, PlanSchema } from "./plan.js";
@@ -55,11 +56,7 @@ export type OptimizeOptions = z.input<typeof OptimizeOptionsSchema>;
  * with `plan()` (decide from the workload and the local plan) and `map()` (run chunks).
  * `cluster()` of `@amorsize/cluster` is one.
  */
-export const RunBackendSchema = z.custom<{
-  kind: string;
-  plan: (...args: never[]) => unknown;
-  map: (...args: never[]) => unknown;
-}>(
+export const RunBackendSchema = z.custom<RunBackend>(
   (v) =>
     typeof v === "object" &&
     v !== null &&

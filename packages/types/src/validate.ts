@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { AmorsizeError } from "./errors.js";
 
 /** Renders a received value briefly for an error message. */
 function describeValue(value: unknown): string {
@@ -56,7 +57,7 @@ export function formatZodError(error: z.ZodError, label = "", input?: unknown): 
 }
 
 /** A public input failed its schema. `issues` holds one `path: message` line per problem. */
-export class AmorsizeValidationError extends TypeError {
+export class AmorsizeValidationError extends AmorsizeError {
   readonly code = "AMORSIZE_INVALID_INPUT" as const;
   override readonly name = "AmorsizeValidationError";
   readonly issues: readonly string[];

@@ -138,6 +138,7 @@ export const reportExample: ExecutionReport = {
   adaptive: false,
   items: 1000,
   succeeded: 999,
+  precomputed: 0,
   failed: 1,
   wallMs: 2600,
   chunks: 40,
