@@ -7,6 +7,7 @@ import {
   type MachineKey,
   MachineKeySchema,
   type MeasuredFigure,
+  messageOf,
   type SpawnCostProfile,
   SpawnCostProfileSchema,
   type Warning,
@@ -111,13 +112,13 @@ export async function readCache(
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") return { status: "missing" };
-    return ignored("unreadable", file, `cannot be read (${(error as Error).message})`, error);
+    return ignored("unreadable", file, `cannot be read (${messageOf(error)})`, error);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return ignored("invalid", file, `not valid JSON (${(error as Error).message})`, error);
+    return ignored("invalid", file, `not valid JSON (${messageOf(error)})`, error);
   }
   const parsed = checkCacheFile(json);
   if (!parsed.ok) return ignored("invalid", file, `does not match the schema (${parsed.problem})`);
@@ -167,7 +168,7 @@ export async function writeCache(file: string, key: MachineKey, profile: SpawnCo
     throw new SpawnCostCacheError(
       "unwritable",
       file,
-      `Could not write the cache file ${file} (${(error as Error).message}); the profile is not cached.`,
+      `Could not write the cache file ${file} (${messageOf(error)}); the profile is not cached.`,
       { cause: error },
     );
   }
@@ -214,6 +215,6 @@ export function asCachedProfile(
 export function unwritableWarning(error: unknown): Warning {
   return {
     code: SpawnCostWarningCode.cacheUnwritable,
-    message: error instanceof Error ? error.message : String(error),
+    message: messageOf(error),
   };
 }

@@ -1,18 +1,201 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
 import { type MeasuredFigure, SpawnCostProfileSchema } from "@amorsize/types";
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { Tinypool, type Options as TinypoolOptions } from "tinypool";
+import type { MeasureOutcome } from "./assemble.js";
 import { SpawnCostWarningCode } from "./errors.js";
 import { SPAWN_COST_ESTIMATES } from "./estimates.js";
-import { type MeasureOutcome, runMeasurements } from "./measure.js";
+import { runMeasurements } from "./measure.js";
+import type { MeasureTask } from "./protocol.js";
 import { measureSpawnCostWith, resolveSpawnCostOptions } from "./spawn-cost.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../test/fixtures/${name}`, import.meta.url));
 
-/** A pool factory that remembers every pool, to check each was destroyed. */
+function figures(
+  outcome: Pick<MeasureOutcome, "workerStart" | "dispatch" | "clone">,
+): [string, MeasuredFigure][] {
+  return [
+    ["workerStart.fixedMs", outcome.workerStart.fixedMs],
+    ["workerStart.perWorkerMs", outcome.workerStart.perWorkerMs],
+    ["dispatch.latencyUs", outcome.dispatch.latencyUs],
+    ["dispatch.throughputUs", outcome.dispatch.throughputUs],
+    ...Object.entries(outcome.clone).flatMap(([kind, cost]): [string, MeasuredFigure][] => [
+      [`clone.${kind}.perItemUs`, cost.perItemUs],
+      [`clone.${kind}.perByteNs`, cost.perByteNs],
+    ]),
+  ];
+}
+
+/**
+ * Pools that answer at once on a fake clock, which each task moves on by a set
+ * time: the driver's decisions (which pools, how many samples, when to stop)
+ * then depend on nothing but these times.
+ */
+function fakePools(
+  times: { startMs?: (k: number) => number; chunk?: (task: MeasureTask) => unknown[] } = {},
+) {
+  let clock = 0;
+  const startMs = times.startMs ?? ((k: number) => 10 + 25 * k);
+  const sizes: number[][] = [];
+  const createPool = (options: TinypoolOptions): Tinypool => {
+    sizes.push([options.minThreads as number, options.maxThreads as number]);
+    let started = false;
+    const pool = {
+      threads: [],
+      on: () => pool,
+      destroy: async () => {},
+      run: async (task: MeasureTask) => {
+        if (task.op === "barrier") {
+          // The pool is up when its first barrier task is answered; the others wait with it.
+          if (!started) clock += startMs(task.parties);
+          started = true;
+          return [];
+        }
+        // 1/16 ms for an empty task; 2^-10 ms (~0.98 us) per item and, copied, 2^-20 ms (~0.95 ns) per byte.
+        const bytes = task.items.length > 0 && !task.transfer ? v8.serialize(task.items[0]).byteLength : 0;
+        clock += 2 ** -4 + task.items.length * (2 ** -10 + bytes * 2 ** -20);
+        return times.chunk ? times.chunk(task) : task.items;
+      },
+    };
+    return pool as unknown as Tinypool;
+  };
+  return { sizes, createPool, now: () => clock };
+}
+
+describe("runMeasurements on pools of a fake clock", () => {
+  it("measures on a pool of two, then times rounds of 1..maxWorkers until every size has settled", async () => {
+    const fake = fakePools();
+    const outcome = await runMeasurements({ budgetMs: 5000, maxWorkers: 3 }, fake);
+    expect(fake.sizes).toEqual([
+      [2, 2],
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    expect(outcome.warnings).toEqual([]);
+    expect(outcome.anyMeasured).toBe(true);
+    for (const [name, figure] of figures(outcome)) {
+      if (name === "clone.number.perByteNs") expect(figure.provenance).toBe("estimated");
+      else expect([name, figure.provenance]).toEqual([name, "measured"]);
+    }
+    expect(outcome.workerStart.fixedMs).toEqual({ value: 10, provenance: "measured", samples: 7, spread: 0 });
+    expect(outcome.workerStart.perWorkerMs).toEqual({
+      value: 25,
+      provenance: "measured",
+      samples: 7,
+      spread: 0,
+    });
+    // An empty task takes 62.5 us, one at a time or 64 in flight on the fake pool.
+    expect(outcome.dispatch.latencyUs).toEqual({
+      value: 62.5,
+      provenance: "measured",
+      samples: 50,
+      spread: 0,
+    });
+    expect(outcome.dispatch.throughputUs).toEqual({
+      value: 62.5,
+      provenance: "measured",
+      samples: 3,
+      spread: 0,
+    });
+    for (const kind of ["plain-array", "object", "string", "typed-array"] as const) {
+      expect([kind, outcome.clone[kind].perItemUs.value]).toEqual([kind, expect.closeTo(1000 * 2 ** -10, 6)]);
+      expect([kind, outcome.clone[kind].perByteNs.value]).toEqual([kind, expect.closeTo(1e6 * 2 ** -20, 6)]);
+    }
+    expect(outcome.clone.number.perItemUs.value).toBeCloseTo(1000 * (2 ** -10 + 11 * 2 ** -20), 6); // a number serialises to 11 bytes
+    expect(outcome.clone["typed-array-transfer"].perItemUs.value).toBeCloseTo(1000 * 2 ** -10, 6);
+    expect(outcome.clone["typed-array-transfer"].perByteNs.value).toBeCloseTo(0, 6);
+  });
+
+  it("takes the per-worker estimate and warns when larger pools start faster", async () => {
+    const fake = fakePools({ startMs: (k) => 440 - 60 * k });
+    const outcome = await runMeasurements({ budgetMs: 6000, maxWorkers: 3 }, fake);
+    const reason =
+      "the 7 start-up samples were too noisy: larger pools measured no slower to start than smaller ones";
+    // Starts of 320 (the first pool), then 380, 320, 260 twice: a mean of 320 ms at a mean k of 2.
+    expect(outcome.workerStart).toEqual({
+      fixedMs: {
+        value: 260,
+        provenance: "estimated",
+        reason: `${reason}; fixed part derived from their mean start`,
+        samples: 0,
+        spread: null,
+      },
+      perWorkerMs: { value: 30, provenance: "estimated", reason, samples: 0, spread: null },
+    });
+    expect(outcome.warnings).toEqual([
+      {
+        code: SpawnCostWarningCode.implausibleFit,
+        message:
+          "The samples of workerStart were too noisy to fit (a busy machine?); those figures are documented estimates.",
+      },
+    ]);
+    expect(outcome.dispatch.latencyUs.provenance).toBe("measured");
+  });
+
+  it("starts pools of one worker only, and puts their whole start in perWorkerMs, when maxWorkers is 1", async () => {
+    const fake = fakePools();
+    const outcome = await runMeasurements({ budgetMs: 5000, maxWorkers: 1 }, fake);
+    expect(new Set(fake.sizes.map((size) => size.join("x")))).toEqual(new Set(["1x1"]));
+    expect(outcome.workerStart).toEqual({
+      fixedMs: {
+        value: 0,
+        provenance: "estimated",
+        reason:
+          "maxWorkers is 1: one pool size cannot separate the fixed part, so it is 0 and all is in perWorkerMs",
+        samples: 0,
+        spread: null,
+      },
+      perWorkerMs: { value: 35, provenance: "measured", samples: 3, spread: 0 },
+    });
+  });
+
+  it("stops within the budget: one pool and no sample when the first start uses it all", async () => {
+    const fake = fakePools();
+    const outcome = await runMeasurements({ budgetMs: 50, maxWorkers: 3 }, fake);
+    expect(fake.sizes).toEqual([[2, 2]]);
+    expect(outcome.anyMeasured).toBe(false);
+    expect(outcome.warnings).toEqual([
+      {
+        code: SpawnCostWarningCode.budgetExhausted,
+        message:
+          "The 50 ms budget ran out before dispatch.latencyUs, dispatch.throughputUs, workerStart had enough samples; those figures are documented estimates (raise budgetMs to measure them).",
+      },
+    ]);
+  });
+
+  it("estimates a kind whose chunks fail, and measures the others", async () => {
+    // A transferred chunk's buffers must come back; these never do.
+    const fake = fakePools({ chunk: (task) => (task.op === "echo" && task.transfer ? [] : task.items) });
+    const outcome = await runMeasurements({ budgetMs: 5000, maxWorkers: 3 }, fake);
+    const reason =
+      "measuring typed-array-transfer clone cost failed: a transferred chunk came back incomplete";
+    expect(outcome.clone["typed-array-transfer"].perItemUs).toEqual({
+      value: SPAWN_COST_ESTIMATES.clone["typed-array-transfer"].perItemUs,
+      provenance: "estimated",
+      reason,
+      samples: 0,
+      spread: null,
+    });
+    expect(outcome.clone["typed-array"].perItemUs.provenance).toBe("measured");
+    expect(outcome.warnings).toEqual([
+      {
+        code: SpawnCostWarningCode.measurementFailed,
+        message:
+          "Measuring failed (clone typed-array-transfer: a transferred chunk came back incomplete); the figures it concerned are documented estimates.",
+      },
+    ]);
+  });
+});
+
+/** A pool factory that remembers every real pool, to check each was destroyed. */
 function recordingPools() {
   const pools: { pool: Tinypool; options: TinypoolOptions }[] = [];
   return {
@@ -29,19 +212,6 @@ function recordingPools() {
   };
 }
 
-function figures(outcome: MeasureOutcome): [string, MeasuredFigure][] {
-  return [
-    ["workerStart.fixedMs", outcome.workerStart.fixedMs],
-    ["workerStart.perWorkerMs", outcome.workerStart.perWorkerMs],
-    ["dispatch.latencyUs", outcome.dispatch.latencyUs],
-    ["dispatch.throughputUs", outcome.dispatch.throughputUs],
-    ...Object.entries(outcome.clone).flatMap(([kind, cost]): [string, MeasuredFigure][] => [
-      [`clone.${kind}.perItemUs`, cost.perItemUs],
-      [`clone.${kind}.perByteNs`, cost.perByteNs],
-    ]),
-  ];
-}
-
 function expectAllEstimated(outcome: MeasureOutcome, reason: RegExp) {
   expect(outcome.anyMeasured).toBe(false);
   for (const [name, figure] of figures(outcome)) {
@@ -53,7 +223,46 @@ function expectAllEstimated(outcome: MeasureOutcome, reason: RegExp) {
   expect(outcome.clone.object.perByteNs.value).toBe(SPAWN_COST_ESTIMATES.clone.object.perByteNs);
 }
 
-describe("runMeasurements when measuring fails", () => {
+describe("runMeasurements on real worker threads", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "amorsize-spawn-cost-measure-"));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("measures within a small budget: a schema-valid profile, every figure with its provenance, every pool destroyed", async () => {
+    const recorder = recordingPools();
+    const handles = () =>
+      process.getActiveResourcesInfo().filter((r) => r === "Worker" || r === "MessagePort");
+    const before = handles();
+    const options = resolveSpawnCostOptions({ cacheDir: dir, cache: false, budgetMs: 300, maxWorkers: 3 });
+    const profile = await measureSpawnCostWith(options, (plan) =>
+      runMeasurements(plan, { createPool: recorder.createPool }),
+    );
+    expect(SpawnCostProfileSchema.parse(profile)).toEqual(profile);
+    const all = figures(profile);
+    for (const [name, figure] of all) {
+      if (figure.provenance === "measured") {
+        expect([name, figure.samples > 0, Number.isFinite(figure.value)]).toEqual([name, true, true]);
+      } else {
+        expect([name, figure.provenance, figure.samples, typeof figure.reason]).toEqual([
+          name,
+          "estimated",
+          0,
+          "string",
+        ]);
+      }
+    }
+    expect(profile.source).toBe(all.some(([, f]) => f.provenance === "measured") ? "measured" : "estimated");
+    // However loaded the machine, the first pool has two workers and start-up rounds go 1, 2, 3, 1, ...
+    const sizes = recorder.pools.map(({ options: o }) => [o.minThreads, o.maxThreads]);
+    expect(sizes).toEqual(sizes.map((_, i) => (i === 0 ? [2, 2] : [((i - 1) % 3) + 1, ((i - 1) % 3) + 1])));
+    recorder.expectAllDestroyed();
+    expect(handles()).toEqual(before);
+  });
+
   it("falls back to estimates and destroys the pool when the worker cannot load", async () => {
     const recorder = recordingPools();
     const outcome = await runMeasurements(
@@ -77,170 +286,8 @@ describe("runMeasurements when measuring fails", () => {
       { workerFile: fixture("hanging-worker.mjs"), createPool: recorder.createPool, timeoutMs: 300 },
     );
     expectAllEstimated(outcome, /starting a pool of 2 workers took longer than 300 ms/);
-    expect(outcome.warnings.map((w) => w.code)).toContain(SpawnCostWarningCode.measurementFailed);
-    recorder.expectAllDestroyed();
-  });
-});
-
-describe("runMeasurements within its budget", () => {
-  it("estimates every figure, says the budget ran out, and starts one pool only, when the budget is 1 ms", async () => {
-    const recorder = recordingPools();
-    const outcome = await runMeasurements(
-      { budgetMs: 1, maxWorkers: 3 },
-      { createPool: recorder.createPool },
-    );
-    expectAllEstimated(outcome, /budget|clone figures need the empty-task latency/);
-    expect(outcome.dispatch.latencyUs.reason).toBe("the 1 ms budget ran out after 0 samples (needs 20)");
-    expect(outcome.warnings).toEqual([
-      {
-        code: SpawnCostWarningCode.budgetExhausted,
-        message: expect.stringMatching(/^The 1 ms budget ran out before dispatch\.latencyUs, /),
-      },
-    ]);
+    expect(outcome.warnings.map((w) => w.code)).toEqual([SpawnCostWarningCode.measurementFailed]);
     expect(recorder.pools).toHaveLength(1);
     recorder.expectAllDestroyed();
-  });
-
-  it("measures every figure with pools of 1..maxWorkers and destroys each one", async () => {
-    const recorder = recordingPools();
-    const outcome = await runMeasurements(
-      { budgetMs: 5000, maxWorkers: 3 },
-      { createPool: recorder.createPool },
-    );
-    expect(outcome.anyMeasured).toBe(true);
-    const warned = outcome.warnings.map((w) => w.message).join("\n");
-    for (const [name, figure] of figures(outcome)) {
-      expect(Number.isFinite(figure.value) && figure.value >= 0).toBe(true);
-      if (name === "clone.number.perByteNs") {
-        expect(figure.provenance).toBe("estimated");
-        expect(figure.reason).toMatch(/^a number always serialises to the same \d+ bytes/);
-      } else if (name.startsWith("clone.") && figure.provenance === "estimated") {
-        // On a machine busy enough to drown a clone fit in noise, the figure falls back, and says so.
-        expect([name, figure.reason]).toEqual([name, expect.stringMatching(/too noisy|budget/)]);
-        expect(warned).toContain(name.slice(0, name.lastIndexOf(".")));
-      } else {
-        expect([name, figure.provenance]).toEqual([name, "measured"]);
-        expect(figure.samples).toBeGreaterThan(0);
-      }
-    }
-    const sizes = recorder.pools.map(({ options }) => [options.minThreads, options.maxThreads]);
-    // the dispatch/clone pool of two workers first, then start-up rounds over k = 1..3
-    expect(sizes[0]).toEqual([2, 2]);
-    expect(sizes.slice(1, 4)).toEqual([
-      [1, 1],
-      [2, 2],
-      [3, 3],
-    ]);
-    recorder.expectAllDestroyed();
-  });
-
-  it("puts the whole start of a one-worker pool in perWorkerMs when maxWorkers is 1", async () => {
-    const recorder = recordingPools();
-    const outcome = await runMeasurements(
-      { budgetMs: 5000, maxWorkers: 1 },
-      { createPool: recorder.createPool },
-    );
-    expect(outcome.workerStart.fixedMs).toEqual({
-      value: 0,
-      provenance: "estimated",
-      reason:
-        "maxWorkers is 1: one pool size cannot separate the fixed part, so it is 0 and all is in perWorkerMs",
-      samples: 0,
-      spread: null,
-    });
-    expect(outcome.workerStart.perWorkerMs.provenance).toBe("measured");
-    expect(outcome.workerStart.perWorkerMs.value).toBeGreaterThan(0);
-    for (const { options } of recorder.pools)
-      expect([options.minThreads, options.maxThreads]).toEqual([1, 1]);
-    recorder.expectAllDestroyed();
-  });
-});
-
-describe("runMeasurements with implausible samples", () => {
-  it("reports a copying kind whose big items measure cheaper per byte as estimated, with a warning", async () => {
-    const recorder = recordingPools();
-    const outcome = await runMeasurements(
-      { budgetMs: 5000, maxWorkers: 3 },
-      { workerFile: fixture("inverted-worker.mjs"), createPool: recorder.createPool },
-    );
-    for (const kind of ["plain-array", "object", "string", "typed-array"] as const) {
-      for (const figure of [outcome.clone[kind].perItemUs, outcome.clone[kind].perByteNs]) {
-        expect([kind, figure.provenance, figure.reason]).toEqual([
-          kind,
-          "estimated",
-          expect.stringMatching(
-            /^the \d+ samples were too noisy: \d+-element items measured no dearer per byte/,
-          ),
-        ]);
-      }
-    }
-    // The kinds the fixture does not distort are still measured.
-    expect(outcome.clone.number.perItemUs.provenance).toBe("measured");
-    expect(outcome.clone["typed-array-transfer"].perItemUs.provenance).toBe("measured");
-    expect(outcome.warnings).toContainEqual({
-      code: SpawnCostWarningCode.implausibleFit,
-      message: expect.stringContaining("clone.plain-array, clone.object, clone.string, clone.typed-array"),
-    });
-    recorder.expectAllDestroyed();
-  });
-});
-
-describe("runMeasurements with a start-up line that falls", () => {
-  it("takes the per-worker estimate, derives the fixed part from the measured mean, and warns", async () => {
-    const recorder = recordingPools();
-    // Each pool learns when it was created, so its workers can answer at a set time.
-    const createPool = (options: TinypoolOptions) =>
-      recorder.createPool({
-        ...options,
-        workerData: { createdAt: performance.timeOrigin + performance.now() },
-      });
-    const outcome = await runMeasurements(
-      // Budget enough for the start-up rounds after the dispatch and clone phases.
-      { budgetMs: 6000, maxWorkers: 3 },
-      { workerFile: fixture("flat-start-worker.mjs"), createPool },
-    );
-    const reason =
-      /^the \d+ start-up samples were too noisy: larger pools measured no slower to start than smaller ones/;
-    expect(outcome.workerStart.perWorkerMs).toMatchObject({
-      provenance: "estimated",
-      value: SPAWN_COST_ESTIMATES.workerStart.perWorkerMs,
-      reason: expect.stringMatching(reason),
-    });
-    expect(outcome.workerStart.fixedMs).toMatchObject({
-      provenance: "estimated",
-      reason: expect.stringMatching(/fixed part derived from their mean start$/),
-    });
-    // The fixed part keeps the measured level: pools here took 320-440 ms to start.
-    expect(outcome.workerStart.fixedMs.value).toBeGreaterThan(200);
-    expect(outcome.warnings).toContainEqual({
-      code: SpawnCostWarningCode.implausibleFit,
-      message: expect.stringContaining("workerStart"),
-    });
-    // The rest is measured as usual.
-    expect(outcome.dispatch.latencyUs.provenance).toBe("measured");
-    recorder.expectAllDestroyed();
-  });
-});
-
-describe("measureSpawnCostWith when measuring fails", () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), "amorsize-spawn-cost-measure-"));
-  });
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it("returns a schema-valid estimated profile, does not throw and does not cache it", async () => {
-    const options = resolveSpawnCostOptions({ cacheDir: dir });
-    const profile = await measureSpawnCostWith(options, { workerFile: fixture("broken-worker.mjs") });
-    expect(SpawnCostProfileSchema.parse(profile)).toEqual(profile);
-    expect(profile.source).toBe("estimated");
-    expect(profile.cachePath).toBeNull();
-    expect(profile.warnings.map((w) => w.code)).toEqual([
-      SpawnCostWarningCode.measurementFailed,
-      SpawnCostWarningCode.notCached,
-    ]);
-    expect(existsSync(path.join(dir, "spawn-cost-v1.json"))).toBe(false);
   });
 });

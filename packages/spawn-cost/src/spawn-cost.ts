@@ -1,5 +1,6 @@
 import {
   type MachineKey,
+  messageOf,
   parseInput,
   type SpawnCostOptions,
   SpawnCostOptionsSchema,
@@ -7,6 +8,7 @@ import {
   SpawnCostProfileSchema,
   type Warning,
 } from "@amorsize/types";
+import type { MeasureOutcome } from "./assemble.js";
 import {
   asCachedProfile,
   cacheFilePath,
@@ -18,7 +20,7 @@ import {
 import { SpawnCostWarningCode } from "./errors.js";
 import { estimatedSpawnCost } from "./estimates.js";
 import { machineKeyFor } from "./machine-key.js";
-import { type MeasureDeps, runMeasurements } from "./measure.js";
+import { type MeasurePlan, runMeasurements } from "./measure.js";
 
 /** Defaults of {@link measureSpawnCost}'s options that do not depend on the machine. */
 export const SPAWN_COST_DEFAULTS = {
@@ -96,10 +98,16 @@ export async function measureSpawnCost(options?: SpawnCostOptions): Promise<Spaw
   return measureSpawnCostWith(resolveSpawnCostOptions(options));
 }
 
-/** {@link measureSpawnCost} with resolved options and replaceable measuring parts (for tests). */
+/** Takes the measurement of a plan; tests pass one that returns fixed figures. */
+export type Measure = (plan: MeasurePlan) => Promise<MeasureOutcome>;
+
+/**
+ * {@link measureSpawnCost} with resolved options and a replaceable measurement
+ * (internal: not exported from the package).
+ */
 export async function measureSpawnCostWith(
   options: ResolvedSpawnCostOptions,
-  deps: MeasureDeps = {},
+  measure: Measure = (plan) => runMeasurements(plan),
 ): Promise<SpawnCostProfile> {
   const started = performance.now();
   const key = options.machineKey;
@@ -112,37 +120,7 @@ export async function measureSpawnCostWith(
     if (read.status === "ignored") cacheWarnings.push(read.warning);
   }
 
-  const measuredAt = new Date().toISOString();
-  let profile: SpawnCostProfile;
-  try {
-    const outcome = await runMeasurements(
-      { budgetMs: options.budgetMs, maxWorkers: options.maxWorkers },
-      deps,
-    );
-    profile = {
-      schemaVersion: 1,
-      measuredAt,
-      durationMs: performance.now() - started,
-      source: outcome.anyMeasured ? "measured" : "estimated",
-      cachePath: null,
-      machineKey: key,
-      workerStart: outcome.workerStart,
-      dispatch: outcome.dispatch,
-      clone: outcome.clone,
-      warnings: outcome.warnings,
-    };
-    const checked = SpawnCostProfileSchema.safeParse(profile);
-    if (!checked.success) {
-      // A bug rather than a measuring problem, but the promise holds: estimates, never a throw.
-      profile = estimatedSpawnCost(key, `the measured profile failed its schema: ${checked.error.message}`);
-    }
-  } catch (error) {
-    profile = estimatedSpawnCost(
-      key,
-      `measuring failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-
+  let profile = await measuredProfile(options, measure, started);
   if (file) {
     if (profile.source === "measured") {
       const stored: SpawnCostProfile = { ...profile, cachePath: file };
@@ -162,4 +140,36 @@ export async function measureSpawnCostWith(
   return cacheWarnings.length > 0
     ? { ...profile, warnings: [...profile.warnings, ...cacheWarnings] }
     : profile;
+}
+
+/** A fresh measurement as a profile; the documented estimates if it throws or fails the schema. */
+async function measuredProfile(
+  options: ResolvedSpawnCostOptions,
+  measure: Measure,
+  started: number,
+): Promise<SpawnCostProfile> {
+  const key = options.machineKey;
+  const measuredAt = new Date().toISOString();
+  try {
+    const outcome = await measure({ budgetMs: options.budgetMs, maxWorkers: options.maxWorkers });
+    const profile: SpawnCostProfile = {
+      schemaVersion: 1,
+      measuredAt,
+      durationMs: performance.now() - started,
+      source: outcome.anyMeasured ? "measured" : "estimated",
+      cachePath: null,
+      machineKey: key,
+      workerStart: outcome.workerStart,
+      dispatch: outcome.dispatch,
+      clone: outcome.clone,
+      warnings: outcome.warnings,
+    };
+    const checked = SpawnCostProfileSchema.safeParse(profile);
+    // A bug rather than a measuring problem, but the promise holds: estimates, never a throw.
+    return checked.success
+      ? profile
+      : estimatedSpawnCost(key, `the measured profile failed its schema: ${checked.error.message}`);
+  } catch (error) {
+    return estimatedSpawnCost(key, `measuring failed: ${messageOf(error)}`);
+  }
 }

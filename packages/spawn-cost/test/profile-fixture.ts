@@ -1,4 +1,5 @@
 import type { MachineKey, MeasuredFigure, SpawnCostProfile } from "@amorsize/types";
+import type { MeasureOutcome } from "../src/assemble.js";
 import { estimatedSpawnCost } from "../src/index.js";
 
 function measured(figure: MeasuredFigure, index: number): MeasuredFigure {
@@ -35,4 +36,16 @@ export function measuredProfileFixture(
     clone,
     warnings: [],
   };
+}
+
+/** What a measurement returns, with the figures of {@link measuredProfileFixture}: a fake measurement's answer. */
+export function measuredOutcomeFixture(key: MachineKey): MeasureOutcome {
+  const { workerStart, dispatch, clone, warnings } = measuredProfileFixture(key);
+  return { workerStart, dispatch, clone, warnings, anyMeasured: true };
+}
+
+/** What a measurement in which nothing could be measured returns. */
+export function estimatedOutcomeFixture(key: MachineKey, reason: string): MeasureOutcome {
+  const { workerStart, dispatch, clone, warnings } = estimatedSpawnCost(key, reason);
+  return { workerStart, dispatch, clone, warnings, anyMeasured: false };
 }

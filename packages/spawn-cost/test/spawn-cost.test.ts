@@ -7,10 +7,12 @@ import { fileURLToPath } from "node:url";
 import {
   AmorsizeValidationError,
   type MeasuredFigure,
+  type SpawnCostOptions,
   type SpawnCostProfile,
   SpawnCostProfileSchema,
 } from "@amorsize/types";
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import type { MeasureOutcome } from "../src/assemble.js";
 import {
   cacheFilePath,
   estimatedSpawnCost,
@@ -23,19 +25,20 @@ import {
   SpawnCostWarningCode,
   writeCache,
 } from "../src/index.js";
+import type { MeasurePlan } from "../src/measure.js";
+import { measureSpawnCostWith } from "../src/spawn-cost.js";
 import { hardwareFixture } from "./hardware-fixture.js";
-import { measuredProfileFixture } from "./profile-fixture.js";
+import {
+  estimatedOutcomeFixture,
+  measuredOutcomeFixture,
+  measuredProfileFixture,
+} from "./profile-fixture.js";
 
 const HOUR = 60 * 60 * 1000;
-/**
- * The budget is a cap, not a target: a measurement stops once its samples settle
- * (about half a second here), and a machine made busy by other test runs gets the
- * time it needs to reach the minimum samples instead of falling back to estimates.
- */
-const budgetMs = 5_000;
 const childScript = fileURLToPath(new URL("./fixtures/measure-child.mjs", import.meta.url));
 /** Handle types a leaked pool would leave behind. */
 const POOL_HANDLES = ["Worker", "MessagePort", "Timeout"];
+const key = machineKeyFor();
 
 let dir: string;
 let file: string;
@@ -62,18 +65,31 @@ function allFigures(profile: SpawnCostProfile): [string, MeasuredFigure][] {
   ];
 }
 
-function countHandles(resources: string[]): Record<string, number> {
-  return Object.fromEntries(POOL_HANDLES.map((type) => [type, resources.filter((r) => r === type).length]));
+/** A measurement that returns fixed figures at once and remembers what it was asked. */
+function fakeMeasurement(outcome: MeasureOutcome = measuredOutcomeFixture(key)) {
+  const plans: MeasurePlan[] = [];
+  return {
+    plans,
+    measure: async (plan: MeasurePlan) => {
+      plans.push(plan);
+      return structuredClone(outcome);
+    },
+  };
+}
+
+/** measureSpawnCost(options) with the fake measurement in place of the real one. */
+function measureWith(options: SpawnCostOptions, fake = fakeMeasurement()): Promise<SpawnCostProfile> {
+  return measureSpawnCostWith(resolveSpawnCostOptions(options), fake.measure);
 }
 
 /** Runs the built package in a child process; kills it (and reports so) if it has not exited after 60 s. */
 function runChild(
   options: object,
+  outcome?: MeasureOutcome,
 ): Promise<{ code: number | null; killed: boolean; stdout: string; stderr: string }> {
+  const args = [childScript, JSON.stringify(options), ...(outcome ? [JSON.stringify(outcome)] : [])];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [childScript, JSON.stringify(options)], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let killed = false;
@@ -101,57 +117,8 @@ function parseChild(stdout: string): { profile: SpawnCostProfile; resources: str
 }
 
 describe("measureSpawnCost on this machine", () => {
-  it("returns positive, finite figures, each with its provenance", async () => {
-    const profile = await measureSpawnCost({ cache: false, budgetMs });
-    expect(SpawnCostProfileSchema.parse(profile)).toEqual(profile);
-    expect(profile.source).toBe("measured");
-    expect(profile.cachePath).toBeNull();
-    expect(profile.machineKey).toEqual(machineKeyFor());
-    expect(profile.durationMs).toBeGreaterThan(0);
-    expect(Number.isNaN(Date.parse(profile.measuredAt))).toBe(false);
-    for (const [name, figure] of allFigures(profile)) {
-      expect([name, Number.isFinite(figure.value), figure.value >= 0]).toEqual([name, true, true]);
-      if (figure.provenance === "estimated") {
-        expect([name, typeof figure.reason]).toEqual([name, "string"]);
-      } else {
-        expect([name, figure.provenance, figure.samples > 0]).toEqual([name, "measured", true]);
-      }
-    }
-    // Plausibility: every cost that is never free is positive. The start-up line's fixed part
-    // (its value at k = 0) may be 0 on a machine where a few workers start in parallel.
-    expect(profile.workerStart.perWorkerMs.value).toBeGreaterThan(0);
-    expect(profile.workerStart.fixedMs.value + profile.workerStart.perWorkerMs.value).toBeGreaterThan(0);
-    expect(profile.dispatch.latencyUs.value).toBeGreaterThan(0);
-    expect(profile.dispatch.throughputUs.value).toBeGreaterThan(0);
-    for (const [kind, cost] of Object.entries(profile.clone)) {
-      expect([kind, cost.perItemUs.value > 0]).toEqual([kind, true]);
-    }
-    for (const kind of ["plain-array", "object", "string", "typed-array"] as const) {
-      expect([kind, profile.clone[kind].perByteNs.value > 0]).toEqual([kind, true]);
-    }
-    expect(profile.clone.number.perByteNs).toMatchObject({ value: 0, provenance: "estimated" });
-  });
-
-  it("leaves no worker thread or handle alive", async () => {
-    const before = countHandles(process.getActiveResourcesInfo());
-    await measureSpawnCost({ cache: false });
-    const after = countHandles(process.getActiveResourcesInfo());
-    expect({ Worker: after.Worker, MessagePort: after.MessagePort }).toEqual({
-      Worker: before.Worker,
-      MessagePort: before.MessagePort,
-    });
-    // Jest starts and ends timers of its own meanwhile, so wait (boundedly) for those to settle:
-    // a timer the measurement left running would stay.
-    let timers = after.Timeout!;
-    for (let i = 0; i < 40 && timers > before.Timeout!; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      timers = countHandles(process.getActiveResourcesInfo()).Timeout!;
-    }
-    expect(timers).toBeLessThanOrEqual(before.Timeout!);
-  });
-
-  it("lets a process that measured exit on its own", async () => {
-    const child = await runChild({ cacheDir: dir });
+  it("lets a process that measured exit on its own, with a schema-valid profile", async () => {
+    const child = await runChild({ cacheDir: dir, budgetMs: 300 });
     expect({ code: child.code, killed: child.killed, stderr: child.stderr }).toEqual({
       code: 0,
       killed: false,
@@ -159,11 +126,11 @@ describe("measureSpawnCost on this machine", () => {
     });
     const { profile, resources } = parseChild(child.stdout);
     expect(SpawnCostProfileSchema.parse(profile)).toEqual(profile);
+    expect(profile.machineKey).toEqual(key);
     expect(resources.filter((r) => POOL_HANDLES.includes(r))).toEqual([]);
   });
 
   it("uses the cache folder from the environment when no options are given", async () => {
-    const key = machineKeyFor();
     await writeCache(file, key, measuredProfileFixture(key));
     const saved = process.env.AMORSIZE_CACHE_DIR;
     process.env.AMORSIZE_CACHE_DIR = dir;
@@ -178,9 +145,72 @@ describe("measureSpawnCost on this machine", () => {
   });
 });
 
-describe("the cache", () => {
-  const key = machineKeyFor();
+describe("the profile of a measurement", () => {
+  it("measures with the budget and pool sizes of the options, and returns the figures as measured", async () => {
+    const fake = fakeMeasurement();
+    const profile = await measureWith({ cache: false, budgetMs: 1234, maxWorkers: 4 }, fake);
+    expect(fake.plans).toEqual([{ budgetMs: 1234, maxWorkers: 4 }]);
+    expect(SpawnCostProfileSchema.parse(profile)).toEqual(profile);
+    const { workerStart, dispatch, clone, warnings } = measuredOutcomeFixture(key);
+    expect(profile).toMatchObject({
+      schemaVersion: 1,
+      source: "measured",
+      cachePath: null,
+      machineKey: key,
+      workerStart,
+      dispatch,
+      clone,
+      warnings,
+    });
+    expect(profile.durationMs).toBeGreaterThanOrEqual(0);
+    expect(Number.isNaN(Date.parse(profile.measuredAt))).toBe(false);
+  });
 
+  it("is estimated, not cached, and says so, when nothing could be measured", async () => {
+    const outcome = estimatedOutcomeFixture(key, "measuring failed: fixture");
+    const profile = await measureWith({ cacheDir: dir }, fakeMeasurement(outcome));
+    expect(SpawnCostProfileSchema.parse(profile)).toEqual(profile);
+    expect(profile.source).toBe("estimated");
+    expect(profile.cachePath).toBeNull();
+    expect(profile.warnings.map((w) => w.code)).toEqual([
+      SpawnCostWarningCode.measurementFailed,
+      SpawnCostWarningCode.notCached,
+    ]);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it("falls back to the documented estimates, without throwing, when the measurement throws", async () => {
+    const profile = await measureSpawnCostWith(resolveSpawnCostOptions({ cache: false }), async () => {
+      throw new Error("fixture: no measurement");
+    });
+    expect(SpawnCostProfileSchema.parse(profile)).toEqual(profile);
+    expect(profile.dispatch.latencyUs).toEqual({
+      value: SPAWN_COST_ESTIMATES.dispatch.latencyUs,
+      provenance: "estimated",
+      reason: "measuring failed: fixture: no measurement",
+      samples: 0,
+      spread: null,
+    });
+    expect(profile.warnings).toEqual([
+      { code: SpawnCostWarningCode.measurementFailed, message: "measuring failed: fixture: no measurement" },
+    ]);
+  });
+
+  it("falls back to the documented estimates when the measured figures fail the schema", async () => {
+    const outcome = measuredOutcomeFixture(key);
+    outcome.dispatch.latencyUs.value = -1;
+    const profile = await measureWith({ cache: false }, fakeMeasurement(outcome));
+    expect(profile.source).toBe("estimated");
+    expect(profile.warnings).toEqual([
+      {
+        code: SpawnCostWarningCode.measurementFailed,
+        message: expect.stringMatching(/^the measured profile failed its schema: /),
+      },
+    ]);
+  });
+});
+
+describe("the cache", () => {
   async function expectReplacedWithMeasured(profile: SpawnCostProfile, warningCode: string) {
     expect(profile.source).toBe("measured");
     expect(profile.cachePath).toBe(file);
@@ -195,13 +225,15 @@ describe("the cache", () => {
   }
 
   it("stores a cold measurement and returns it from the cache afterwards, marked cached", async () => {
-    const cold = await measureSpawnCost({ cacheDir: dir, budgetMs });
+    const fake = fakeMeasurement();
+    const cold = await measureWith({ cacheDir: dir }, fake);
     expect(cold.source).toBe("measured");
     expect(cold.cachePath).toBe(file);
     expect(readdirSync(dir)).toEqual(["spawn-cost-v1.json"]);
     expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ key, profile: cold });
 
-    const warm = await measureSpawnCost({ cacheDir: dir, budgetMs });
+    const warm = await measureWith({ cacheDir: dir }, fake);
+    expect(fake.plans).toHaveLength(1);
     expect(warm.source).toBe("cached");
     expect(warm.cachePath).toBe(file);
     expect(warm.measuredAt).toBe(cold.measuredAt);
@@ -216,7 +248,9 @@ describe("the cache", () => {
 
   it("ignores a corrupt file, measures again and replaces it", async () => {
     writeFileSync(file, "{ this is not json");
-    const profile = await measureSpawnCost({ cacheDir: dir, budgetMs });
+    const fake = fakeMeasurement();
+    const profile = await measureWith({ cacheDir: dir }, fake);
+    expect(fake.plans).toHaveLength(1);
     await expectReplacedWithMeasured(profile, SpawnCostWarningCode.cacheInvalid);
   });
 
@@ -224,14 +258,14 @@ describe("the cache", () => {
     await writeCache(file, key, measuredProfileFixture(key));
     const text = readFileSync(file, "utf8");
     writeFileSync(file, text.slice(0, text.length - 40));
-    const profile = await measureSpawnCost({ cacheDir: dir, budgetMs });
+    const profile = await measureWith({ cacheDir: dir });
     await expectReplacedWithMeasured(profile, SpawnCostWarningCode.cacheInvalid);
   });
 
   it("ignores a file of another machine key (here: the probe's quota), measures again and replaces it", async () => {
     await writeCache(file, key, measuredProfileFixture(key));
     const hardware = hardwareFixture(1, 1.5);
-    const profile = await measureSpawnCost({ cacheDir: dir, budgetMs, hardware });
+    const profile = await measureWith({ cacheDir: dir, hardware });
     expect(profile.machineKey).toMatchObject({
       cpuModel: "Fixture CPU @ 3.0GHz",
       logicalCores: 8,
@@ -246,11 +280,14 @@ describe("the cache", () => {
   it("honours ttlMs: a two-hour-old file is a hit by default and expired with a one-hour time-to-live", async () => {
     const fixture = measuredProfileFixture(key, new Date(Date.now() - 2 * HOUR).toISOString());
     await writeCache(file, key, fixture);
-    const hit = await measureSpawnCost({ cacheDir: dir, budgetMs });
+    const fake = fakeMeasurement();
+    const hit = await measureWith({ cacheDir: dir }, fake);
     expect(hit.source).toBe("cached");
     expect(hit.dispatch.latencyUs).toEqual({ ...fixture.dispatch.latencyUs, provenance: "cached" });
+    expect(fake.plans).toHaveLength(0);
 
-    const profile = await measureSpawnCost({ cacheDir: dir, budgetMs, ttlMs: HOUR });
+    const profile = await measureWith({ cacheDir: dir, ttlMs: HOUR }, fake);
+    expect(fake.plans).toHaveLength(1);
     const warning = profile.warnings.find((w) => w.code === SpawnCostWarningCode.cacheExpired);
     expect(warning?.message).toContain("older than the 3600000 ms time-to-live");
     await expectReplacedWithMeasured(profile, SpawnCostWarningCode.cacheExpired);
@@ -260,7 +297,7 @@ describe("the cache", () => {
     // Tests run as root, where permission bits do not stop a write: a folder under a file cannot exist at all.
     const blocker = path.join(dir, "a-file");
     writeFileSync(blocker, "not a folder");
-    const profile = await measureSpawnCost({ cacheDir: path.join(blocker, "sub"), budgetMs });
+    const profile = await measureWith({ cacheDir: path.join(blocker, "sub") });
     expect(profile.source).toBe("measured");
     expect(profile.cachePath).toBeNull();
     expect(profile.warnings).toContainEqual({
@@ -274,32 +311,41 @@ describe("the cache", () => {
     const fixture = measuredProfileFixture(key);
     await writeCache(file, key, fixture);
     const before = readFileSync(file, "utf8");
-    const profile = await measureSpawnCost({ cacheDir: dir, budgetMs, cache: false });
+    const fake = fakeMeasurement();
+    const profile = await measureWith({ cacheDir: dir, cache: false }, fake);
+    expect(fake.plans).toHaveLength(1);
     expect(profile.source).toBe("measured");
     expect(profile.cachePath).toBeNull();
     expect(readFileSync(file, "utf8")).toBe(before);
     expect(readdirSync(dir)).toEqual(["spawn-cost-v1.json"]);
-    await measureSpawnCost({ cacheDir: path.join(dir, "never"), cache: false });
+    await measureWith({ cacheDir: path.join(dir, "never"), cache: false });
     expect(existsSync(path.join(dir, "never"))).toBe(false);
   });
 
   it("with refresh: true ignores a valid file but replaces it", async () => {
     const fixture = measuredProfileFixture(key, new Date(Date.now() - HOUR).toISOString());
     await writeCache(file, key, fixture);
-    const profile = await measureSpawnCost({ cacheDir: dir, budgetMs, refresh: true });
+    const fake = fakeMeasurement();
+    const profile = await measureWith({ cacheDir: dir, refresh: true }, fake);
+    expect(fake.plans).toHaveLength(1);
     expect(profile.source).toBe("measured");
     expect(profile.measuredAt).not.toBe(fixture.measuredAt);
     expect(profile.warnings.map((w) => w.code)).not.toContain(SpawnCostWarningCode.cacheInvalid);
     expect(await readCache(file, key, SPAWN_COST_DEFAULTS.ttlMs)).toEqual({ status: "hit", profile });
   });
 
-  it("leaves one valid file, one of the two profiles, when two processes measure at once", async () => {
+  it("leaves one valid file, one of the two profiles, when two processes write it at once", async () => {
+    const outcome = measuredOutcomeFixture(key);
     const [a, b] = await Promise.all([
-      runChild({ cacheDir: dir, budgetMs, refresh: true }),
-      runChild({ cacheDir: dir, budgetMs, refresh: true }),
+      runChild({ cacheDir: dir, refresh: true }, outcome),
+      runChild({ cacheDir: dir, refresh: true }, outcome),
     ]);
     for (const child of [a, b])
-      expect({ code: child.code, killed: child.killed }).toEqual({ code: 0, killed: false });
+      expect({ code: child.code, killed: child.killed, stderr: child.stderr }).toEqual({
+        code: 0,
+        killed: false,
+        stderr: "",
+      });
     const profiles = [parseChild(a.stdout).profile, parseChild(b.stdout).profile];
     for (const profile of profiles) expect(profile.cachePath).toBe(file);
     expect(
