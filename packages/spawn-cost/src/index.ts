@@ -21,17 +21,3 @@ export {
   resolveSpawnCostOptions,
   SPAWN_COST_DEFAULTS,
 } from "./spawn-cost.js";
-export {
-  distinctCount,
-  type FitOptions,
-  fitLine,
-  type LineFit,
-  MAD_TO_SIGMA,
-  mad,
-  mean,
-  median,
-  type OutlierRejection,
-  type RobustLineFit,
-  rejectOutliers,
-  robustFitLine,
-} from "./stats.js";
