@@ -5,14 +5,13 @@
  */
 
 import v8 from "node:v8";
-import type { PayloadKind } from "@amorsize/types";
-import { messageOf } from "@amorsize/types";
+import { messageOf, type PayloadKind } from "@amorsize/types";
 import type { MeasureRecord } from "./assemble.js";
 import { SpawnCostMeasurementError } from "./errors.js";
 import { clonePlausible } from "./fit.js";
 import { KIND_SPECS, type KindSpec } from "./kinds.js";
 import type { Bench, MeasuringPool } from "./pool.js";
-import type { EchoTask } from "./protocol.js";
+import { type EchoTask, EMPTY_TASK } from "./protocol.js";
 import {
   BASELINE,
   baselineWindow,
@@ -84,10 +83,9 @@ class Baseline {
   }
 
   async measure(): Promise<number> {
-    const empty: EchoTask = { op: "echo", items: [], transfer: false };
     for (let i = 0; i < BASELINE.refresh; i++) {
       const t0 = this.#bench.now();
-      await this.#pool.run(empty, "an empty task");
+      await this.#pool.run(EMPTY_TASK, "an empty task");
       this.#recentUs.push((this.#bench.now() - t0) * 1000);
     }
     this.#recentUs = baselineWindow(this.#recentUs);

@@ -3,9 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
-import { type MeasuredFigure, SpawnCostProfileSchema } from "@amorsize/types";
+import { SpawnCostProfileSchema } from "@amorsize/types";
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { Tinypool, type Options as TinypoolOptions } from "tinypool";
+import { allFigures } from "../test/profile-fixture.js";
 import type { MeasureOutcome } from "./assemble.js";
 import { SpawnCostWarningCode } from "./errors.js";
 import { SPAWN_COST_ESTIMATES } from "./estimates.js";
@@ -14,21 +15,6 @@ import type { MeasureTask } from "./protocol.js";
 import { measureSpawnCostWith, resolveSpawnCostOptions } from "./spawn-cost.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../test/fixtures/${name}`, import.meta.url));
-
-function figures(
-  outcome: Pick<MeasureOutcome, "workerStart" | "dispatch" | "clone">,
-): [string, MeasuredFigure][] {
-  return [
-    ["workerStart.fixedMs", outcome.workerStart.fixedMs],
-    ["workerStart.perWorkerMs", outcome.workerStart.perWorkerMs],
-    ["dispatch.latencyUs", outcome.dispatch.latencyUs],
-    ["dispatch.throughputUs", outcome.dispatch.throughputUs],
-    ...Object.entries(outcome.clone).flatMap(([kind, cost]): [string, MeasuredFigure][] => [
-      [`clone.${kind}.perItemUs`, cost.perItemUs],
-      [`clone.${kind}.perByteNs`, cost.perByteNs],
-    ]),
-  ];
-}
 
 /**
  * Pools that answer at once on a fake clock, which each task moves on by a set
@@ -81,7 +67,7 @@ describe("runMeasurements on pools of a fake clock", () => {
     ]);
     expect(outcome.warnings).toEqual([]);
     expect(outcome.anyMeasured).toBe(true);
-    for (const [name, figure] of figures(outcome)) {
+    for (const [name, figure] of allFigures(outcome)) {
       if (name === "clone.number.perByteNs") expect(figure.provenance).toBe("estimated");
       else expect([name, figure.provenance]).toEqual([name, "measured"]);
     }
@@ -214,7 +200,7 @@ function recordingPools() {
 
 function expectAllEstimated(outcome: MeasureOutcome, reason: RegExp) {
   expect(outcome.anyMeasured).toBe(false);
-  for (const [name, figure] of figures(outcome)) {
+  for (const [name, figure] of allFigures(outcome)) {
     expect([name, figure.provenance, figure.samples, figure.spread]).toEqual([name, "estimated", 0, null]);
     expect([name, figure.reason]).toEqual([name, expect.stringMatching(reason)]);
   }
@@ -242,7 +228,7 @@ describe("runMeasurements on real worker threads", () => {
       runMeasurements(plan, { createPool: recorder.createPool }),
     );
     expect(SpawnCostProfileSchema.parse(profile)).toEqual(profile);
-    const all = figures(profile);
+    const all = allFigures(profile);
     for (const [name, figure] of all) {
       if (figure.provenance === "measured") {
         expect([name, figure.samples > 0, Number.isFinite(figure.value)]).toEqual([name, true, true]);

@@ -10,7 +10,7 @@ import { assembleOutcome, latencyDraft, type MeasureOutcome, type MeasureRecord 
 import { KIND_SPECS } from "./kinds.js";
 import { measureClone } from "./measure-clone.js";
 import { type Bench, defaultWorkerFile, MeasuringPool } from "./pool.js";
-import type { BarrierTask, EchoTask } from "./protocol.js";
+import { type BarrierTask, EMPTY_TASK } from "./protocol.js";
 import {
   LATENCY_BATCH,
   MAX_STARTUP_ROUNDS,
@@ -44,8 +44,6 @@ export interface MeasureDeps {
   /** The clock, milliseconds. Default `performance.now()`; tests with fake pools pass a fake one. */
   now?: () => number;
 }
-
-const EMPTY: EchoTask = { op: "echo", items: [], transfer: false };
 
 /** Runs the whole measurement within `plan.budgetMs` (give or take one pool start). Never throws. */
 export async function runMeasurements(plan: MeasurePlan, deps: MeasureDeps = {}): Promise<MeasureOutcome> {
@@ -142,12 +140,12 @@ async function attempt(
 /** Empty tasks one at a time, after a warm-up: microseconds each. */
 async function sampleLatency(bench: Bench, pool: MeasuringPool, softEnd: number): Promise<number[]> {
   for (let i = 0; i < WARMUP_TASKS && bench.now() < bench.deadline; i++)
-    await pool.run(EMPTY, "an empty task");
+    await pool.run(EMPTY_TASK, "an empty task");
   const samples: number[] = [];
   while (moreLatency(samples, bench.now(), softEnd, bench.deadline)) {
     for (let i = 0; i < LATENCY_BATCH; i++) {
       const t0 = bench.now();
-      await pool.run(EMPTY, "an empty task");
+      await pool.run(EMPTY_TASK, "an empty task");
       samples.push((bench.now() - t0) * 1000);
     }
   }
@@ -156,7 +154,7 @@ async function sampleLatency(bench: Bench, pool: MeasuringPool, softEnd: number)
 
 /** Batches of empty tasks in flight: microseconds per task. */
 async function sampleThroughput(bench: Bench, pool: MeasuringPool, softEnd: number): Promise<number[]> {
-  const batch = () => pool.runMany(EMPTY, THROUGHPUT_BATCH, "a batch of empty tasks");
+  const batch = () => pool.runMany(EMPTY_TASK, THROUGHPUT_BATCH, "a batch of empty tasks");
   if (bench.now() < bench.deadline) await batch(); // warm-up: the second worker has not run a task yet
   const samples: number[] = [];
   while (moreThroughput(samples, bench.now(), softEnd, bench.deadline)) {

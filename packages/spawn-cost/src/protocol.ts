@@ -26,3 +26,6 @@ export interface EchoTask {
 }
 
 export type MeasureTask = BarrierTask | EchoTask;
+
+/** A task of no items: what dispatch costs, and the baseline clone runs are measured against. */
+export const EMPTY_TASK: EchoTask = { op: "echo", items: [], transfer: false };

@@ -49,3 +49,19 @@ export function estimatedOutcomeFixture(key: MachineKey, reason: string): Measur
   const { workerStart, dispatch, clone, warnings } = estimatedSpawnCost(key, reason);
   return { workerStart, dispatch, clone, warnings, anyMeasured: false };
 }
+
+/** Every figure of a profile or outcome, named by its path, in a fixed order. */
+export function allFigures(
+  profile: Pick<SpawnCostProfile, "workerStart" | "dispatch" | "clone">,
+): [string, MeasuredFigure][] {
+  return [
+    ["workerStart.fixedMs", profile.workerStart.fixedMs],
+    ["workerStart.perWorkerMs", profile.workerStart.perWorkerMs],
+    ["dispatch.latencyUs", profile.dispatch.latencyUs],
+    ["dispatch.throughputUs", profile.dispatch.throughputUs],
+    ...Object.entries(profile.clone).flatMap(([kind, cost]): [string, MeasuredFigure][] => [
+      [`clone.${kind}.perItemUs`, cost.perItemUs],
+      [`clone.${kind}.perByteNs`, cost.perByteNs],
+    ]),
+  ];
+}

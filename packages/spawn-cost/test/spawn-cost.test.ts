@@ -6,7 +6,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   AmorsizeValidationError,
-  type MeasuredFigure,
   type SpawnCostOptions,
   type SpawnCostProfile,
   SpawnCostProfileSchema,
@@ -29,6 +28,7 @@ import type { MeasurePlan } from "../src/measure.js";
 import { measureSpawnCostWith } from "../src/spawn-cost.js";
 import { hardwareFixture } from "./hardware-fixture.js";
 import {
+  allFigures,
   estimatedOutcomeFixture,
   measuredOutcomeFixture,
   measuredProfileFixture,
@@ -51,19 +51,6 @@ beforeEach(() => {
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-function allFigures(profile: SpawnCostProfile): [string, MeasuredFigure][] {
-  return [
-    ["workerStart.fixedMs", profile.workerStart.fixedMs],
-    ["workerStart.perWorkerMs", profile.workerStart.perWorkerMs],
-    ["dispatch.latencyUs", profile.dispatch.latencyUs],
-    ["dispatch.throughputUs", profile.dispatch.throughputUs],
-    ...Object.entries(profile.clone).flatMap(([kind, cost]): [string, MeasuredFigure][] => [
-      [`clone.${kind}.perItemUs`, cost.perItemUs],
-      [`clone.${kind}.perByteNs`, cost.perByteNs],
-    ]),
-  ];
-}
 
 /** A measurement that returns fixed figures at once and remembers what it was asked. */
 function fakeMeasurement(outcome: MeasureOutcome = measuredOutcomeFixture(key)) {
