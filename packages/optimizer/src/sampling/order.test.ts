@@ -1,0 +1,98 @@
+import { describe, expect, it } from "@jest/globals";
+import {
+  blockLimit,
+  CONCURRENT_SAMPLES,
+  MAX_BLOCK,
+  nextBlockSize,
+  ranIndices,
+  sizedPositions,
+  spreadFraction,
+  spreadIndices,
+} from "./order.js";
+
+describe("spreadFraction", () => {
+  it("gives the base-2 van der Corput sequence", () => {
+    expect([1, 2, 3, 4, 5, 6, 7].map(spreadFraction)).toEqual([0.5, 0.25, 0.75, 0.125, 0.625, 0.375, 0.875]);
+  });
+});
+
+describe("spreadIndices", () => {
+  it("visits every index once, spreading the first ones over the input", () => {
+    expect([...spreadIndices(16)]).toEqual([8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15, 0]);
+    expect([...spreadIndices(10)]).toEqual([5, 2, 7, 1, 6, 3, 8, 0, 4, 9]);
+    expect([...spreadIndices(1)]).toEqual([0]);
+    expect([...spreadIndices(0)]).toEqual([]);
+  });
+
+  it("starts a large input at its middle and quartiles", () => {
+    const order = spreadIndices(100_000);
+    expect([order.next().value, order.next().value, order.next().value]).toEqual([50_000, 25_000, 75_000]);
+  });
+});
+
+describe("nextBlockSize", () => {
+  const records = (...wallMs: number[]) => wallMs.map((w) => ({ wallMs: w }));
+
+  it("runs one item until items are known to be fast", () => {
+    expect(nextBlockSize(false, [])).toBe(1);
+    expect(nextBlockSize(false, records(0.1))).toBe(1);
+    expect(nextBlockSize(false, records(0.001, 0.05))).toBe(1);
+  });
+
+  it("times fast items in blocks of about half a millisecond, leaving out the cold first item", () => {
+    // 2^-10 ms an item: 512 items make 0.5 ms.
+    expect(nextBlockSize(false, records(1, 2 ** -10))).toBe(512);
+    expect(nextBlockSize(false, records(1, 2 ** -10, 2 ** -10, 2 ** -10))).toBe(512);
+    expect(nextBlockSize(false, records(0.04, 0.02))).toBe(25);
+  });
+
+  it("caps blocks of the fastest items", () => {
+    expect(nextBlockSize(false, records(1, 1e-7))).toBe(MAX_BLOCK);
+  });
+
+  it("runs an async task's items several at a time", () => {
+    expect(nextBlockSize(true, records(20, 20))).toBe(CONCURRENT_SAMPLES);
+  });
+});
+
+describe("blockLimit", () => {
+  const ran = [
+    { first: 10, length: 5 },
+    { first: 30, length: 2 },
+  ];
+
+  it("ends a block at the next block already run, or at the end of the input", () => {
+    expect(blockLimit(0, ran, 100)).toBe(10);
+    expect(blockLimit(15, ran, 100)).toBe(30);
+    expect(blockLimit(32, ran, 100)).toBe(100);
+    expect(blockLimit(0, [], 100)).toBe(100);
+  });
+
+  it("gives null for a start inside a block already run", () => {
+    expect(blockLimit(10, ran, 100)).toBeNull();
+    expect(blockLimit(14, ran, 100)).toBeNull();
+    expect(blockLimit(31, ran, 100)).toBeNull();
+  });
+});
+
+describe("sizedPositions", () => {
+  it("sizes every item of a short block, and the first, middle and last of a longer one", () => {
+    expect(sizedPositions(0)).toEqual([]);
+    expect(sizedPositions(3)).toEqual([0, 1, 2]);
+    expect(sizedPositions(4)).toEqual([0, 2, 3]);
+    expect(sizedPositions(4096)).toEqual([0, 2048, 4095]);
+  });
+});
+
+describe("ranIndices", () => {
+  it("lists the indices that gave a result, in input order, leaving the blocks as they were", () => {
+    const ran = [
+      { first: 20, length: 3 },
+      { first: 0, length: 2 },
+      { first: 10, length: 1 },
+    ];
+    expect(ranIndices(ran, new Set([0, 1, 10, 20, 22]))).toEqual([0, 1, 10, 20, 22]);
+    expect(ran[0]!.first).toBe(20);
+    expect(ranIndices([], new Set())).toEqual([]);
+  });
+});

@@ -1,0 +1,92 @@
+// Which items sampling runs, in what order and in what blocks. Pure functions of plain data.
+
+/** Items faster than this are timed in blocks of consecutive items. */
+export const FAST_ITEM_MS = 0.05;
+/** Target duration of a block of fast items. */
+export const BLOCK_TARGET_MS = 0.5;
+export const MAX_BLOCK = 4096;
+/** Items of an async task sampled at once. */
+export const CONCURRENT_SAMPLES = 32;
+
+/** A run of consecutive input items: its first index and its length. */
+export interface BlockRange {
+  readonly first: number;
+  readonly length: number;
+}
+
+/**
+ * The j-th point (j >= 1) of the base-2 van der Corput sequence: 1/2, 1/4, 3/4, 1/8, ...
+ * Sampling indices in this order spreads any prefix of the sample over the whole input.
+ */
+export function spreadFraction(j: number): number {
+  let f = 0;
+  let denominator = 1;
+  for (let k = j; k > 0; k >>= 1) {
+    denominator *= 2;
+    if (k & 1) f += 1 / denominator;
+  }
+  return f;
+}
+
+/** Input indices to sample from an array of length n, in the order they are run. */
+export function* spreadIndices(n: number): Generator<number> {
+  const seen = new Set<number>();
+  for (let j = 1; seen.size < n; j++) {
+    const index = Math.min(n - 1, Math.floor(spreadFraction(j) * n));
+    if (!seen.has(index)) {
+      seen.add(index);
+      yield index;
+    }
+    if (j > 4 * n + 64) break;
+  }
+  // Fill anything the sequence skipped (small n), first to last.
+  for (let i = 0; i < n; i++) if (!seen.has(i)) yield i;
+}
+
+/**
+ * How many consecutive items to time together next. A single call of a function that
+ * takes a microsecond is dwarfed by the timer itself, so fast items are timed in blocks
+ * of about BLOCK_TARGET_MS; an async task's items are run CONCURRENT_SAMPLES at a time.
+ * `records` are the per-item wall times sampled so far (the first left out once there
+ * are others: it ran cold).
+ */
+export function nextBlockSize(asyncTask: boolean, records: readonly { wallMs: number }[]): number {
+  if (asyncTask) return CONCURRENT_SAMPLES;
+  const timed = records.length > 1 ? records.slice(1) : records;
+  if (timed.length === 0) return 1;
+  const mean = timed.reduce((a, m) => a + m.wallMs, 0) / timed.length;
+  if (mean >= FAST_ITEM_MS) return 1;
+  return Math.min(MAX_BLOCK, Math.max(1, Math.ceil(BLOCK_TARGET_MS / Math.max(mean, 1e-5))));
+}
+
+/**
+ * Where a block that starts at `start` in an array of `length` items must end at the
+ * latest: the first block already run after it, or the end of the array. Null when
+ * `start` lies inside a block already run.
+ */
+export function blockLimit(start: number, ran: readonly BlockRange[], length: number): number | null {
+  let end = length;
+  for (const { first, length: size } of ran) {
+    if (start >= first && start < first + size) return null;
+    if (first > start && first < end) end = first;
+  }
+  return end;
+}
+
+/** Which positions of a block of `length` items get their sizes measured: at most 3, spread. */
+export function sizedPositions(length: number): number[] {
+  if (length <= 3) return Array.from({ length }, (_, k) => k);
+  return [0, Math.floor(length / 2), length - 1];
+}
+
+/**
+ * The input indices that ran and gave a result, in input order. Blocks are consecutive
+ * ranges: ordering them is cheaper than sorting every index.
+ */
+export function ranIndices(ran: readonly BlockRange[], succeeded: { has(index: number): boolean }): number[] {
+  const indices: number[] = [];
+  for (const { first, length } of [...ran].sort((a, b) => a.first - b.first)) {
+    for (let i = first; i < first + length; i++) if (succeeded.has(i)) indices.push(i);
+  }
+  return indices;
+}

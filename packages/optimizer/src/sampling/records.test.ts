@@ -1,0 +1,144 @@
+import { describe, expect, it } from "@jest/globals";
+import type { ItemFigures } from "./clock-math.js";
+import { emptyWorkload, itemRecord, type SampleRecord, summarise } from "./records.js";
+
+const figures: ItemFigures = { wallMs: 2, cpuMs: 1.5, ownMs: 1.75, idleMs: 0, heapGrowth: 64 };
+
+const record = (r: Partial<SampleRecord>): SampleRecord => ({
+  index: 0,
+  wallMs: 1,
+  cpuMs: 1,
+  ownMs: 1,
+  idleMs: 0,
+  heapGrowth: 0,
+  inBytes: 0,
+  outBytes: 0,
+  inKind: "number",
+  outKind: "number",
+  async: false,
+  weight: 1,
+  ...r,
+});
+
+describe("itemRecord", () => {
+  it("records an item's figures, sizes and payload kinds", () => {
+    const sized = { index: 7, item: "abc", result: [1, 2], ok: true, inBytes: 6, outBytes: 9 };
+    expect(itemRecord(sized, figures, false, 4)).toEqual({
+      index: 7,
+      ...figures,
+      inBytes: 6,
+      outBytes: 9,
+      inKind: "string",
+      outKind: "plain-array",
+      async: false,
+      weight: 4,
+    });
+  });
+
+  it("gives an item that threw its input's kind as output", () => {
+    const sized = { index: 3, item: { a: 1 }, result: undefined, ok: false, inBytes: 12, outBytes: 0 };
+    expect(itemRecord(sized, figures, true, 1)).toMatchObject({
+      outKind: "object",
+      outBytes: 0,
+      async: true,
+    });
+  });
+});
+
+describe("summarise", () => {
+  it("assembles the workload from weighted records", () => {
+    // A block of 4 items sized at two positions (weight 2 each) and one item alone.
+    const records = [
+      record({
+        index: 10,
+        ownMs: 1,
+        wallMs: 1,
+        cpuMs: 1,
+        inBytes: 8,
+        outBytes: 16,
+        heapGrowth: 10,
+        weight: 2,
+      }),
+      record({
+        index: 13,
+        ownMs: 1,
+        wallMs: 1,
+        cpuMs: 1,
+        inBytes: 8,
+        outBytes: 16,
+        heapGrowth: 30,
+        weight: 2,
+      }),
+      record({
+        index: 50,
+        ownMs: 4,
+        wallMs: 4,
+        cpuMs: 2,
+        inBytes: 20,
+        outBytes: 4,
+        heapGrowth: -50,
+        outKind: "string",
+      }),
+    ];
+    const workload = summarise(records, [10, 11, 12, 13, 50], 100, 7.5);
+    // Own times 1 (weight 4) and 4 (weight 1): mean 8 / 5; cpu 6 over own 8.
+    expect(workload).toEqual({
+      sampled: 5,
+      indices: [10, 11, 12, 13, 50],
+      totalItems: 100,
+      itemTimeMs: {
+        mean: 1.6,
+        median: 1,
+        p90: 3.4000000000000004,
+        max: 4,
+        cv: Math.sqrt((((1 - 1.6) ** 2 * 4 + (4 - 1.6) ** 2) / 5) * (5 / 4)) / 1.6,
+      },
+      cpuToWall: 0.75,
+      inputBytes: { mean: 52 / 5, max: 20 },
+      outputBytes: { mean: 68 / 5, max: 16 },
+      inputKind: "number",
+      outputKind: "number",
+      // Median heap growth 10 is below the item's own input and result.
+      memoryBytesPerItem: 52 / 5 + 68 / 5,
+      sampleWallMs: 7.5,
+      async: false,
+      source: "measured",
+    });
+  });
+
+  it("leaves the first quarter of the records out of the time figures, not out of the sizes", () => {
+    const records = [
+      record({ ownMs: 100, wallMs: 100, cpuMs: 100, inBytes: 400 }),
+      record({ ownMs: 2, wallMs: 2, cpuMs: 2, inBytes: 0 }),
+      record({ ownMs: 2, wallMs: 2, cpuMs: 2, inBytes: 0 }),
+      record({ ownMs: 2, wallMs: 2, cpuMs: 2, inBytes: 0, heapGrowth: 1000 }),
+    ];
+    const workload = summarise(records, [0, 1, 2, 3], null, 1);
+    expect(workload.itemTimeMs).toEqual({ mean: 2, median: 2, p90: 2, max: 2, cv: 0 });
+    expect(workload.inputBytes).toEqual({ mean: 100, max: 400 });
+    expect(workload.totalItems).toBeNull();
+    expect(workload.memoryBytesPerItem).toBe(100);
+  });
+
+  it("takes the heap growth's median when items hold more than their payloads", () => {
+    const records = [100, 5000, 7000].map((heapGrowth) => record({ heapGrowth, inBytes: 8, outBytes: 8 }));
+    expect(summarise(records, [0, 1, 2], 3, 1).memoryBytesPerItem).toBe(5000);
+  });
+
+  it("tells a waiting task by its low CPU share, and an async one by its records", () => {
+    const records = [
+      record({ async: true, wallMs: 20, ownMs: 15, cpuMs: 0.5, idleMs: 15 }),
+      record({ async: true, wallMs: 16, ownMs: 12, cpuMs: 0.5, idleMs: 12 }),
+      record({ async: true, wallMs: 12, ownMs: 9, cpuMs: 0.5, idleMs: 9 }),
+      record({ async: true, wallMs: 8, ownMs: 6, cpuMs: 0.5, idleMs: 6 }),
+    ];
+    const workload = summarise(records, [0, 1, 2, 3], 4, 20);
+    expect(workload.async).toBe(true);
+    expect(workload.cpuToWall).toBe(1.5 / 28.5);
+  });
+
+  it("gives the empty workload when nothing was read", () => {
+    expect(summarise([], [], 0, 3)).toEqual(emptyWorkload(3));
+    expect(emptyWorkload()).toMatchObject({ sampled: 0, totalItems: 0, sampleWallMs: 0, source: "given" });
+  });
+});

@@ -1,0 +1,108 @@
+// From sampled records to the WorkloadSample that the planner reads. Pure functions of plain data.
+import type { PayloadKind, WorkloadSample } from "@amorsize/types";
+import { dominantKind, payloadKind } from "../payload.js";
+import type { ItemFigures } from "./clock-math.js";
+import { cpuToWall, itemTimeFigures, quantile, type TimedFigures, weightedMean } from "./stats.js";
+
+/** What sampling measured of one item (or of its share of a block). */
+export interface SampleRecord extends ItemFigures, TimedFigures {
+  index: number;
+  inBytes: number;
+  outBytes: number;
+  inKind: PayloadKind;
+  outKind: PayloadKind;
+  async: boolean;
+  /** How many items this record stands for (a sized item of a block stands for its share). */
+  weight: number;
+}
+
+/** One sampled item, its structured-clone sizes, and whether it gave a result (`ok`) or threw. */
+export interface SizedItem {
+  index: number;
+  item: unknown;
+  result: unknown;
+  ok: boolean;
+  inBytes: number;
+  /** 0 for an item that threw. */
+  outBytes: number;
+}
+
+/**
+ * The record of a sampled item. Items that threw still took their time: they count in
+ * the time figures (under "collect" the executor runs the rest, and a failing item costs
+ * what it costs); their output kind is their input's.
+ */
+export function itemRecord(
+  sized: SizedItem,
+  figures: ItemFigures,
+  async: boolean,
+  weight: number,
+): SampleRecord {
+  return {
+    index: sized.index,
+    ...figures,
+    inBytes: sized.inBytes,
+    outBytes: sized.outBytes,
+    inKind: payloadKind(sized.item),
+    outKind: sized.ok ? payloadKind(sized.result) : payloadKind(sized.item),
+    async,
+    weight,
+  };
+}
+
+/** The workload of an empty input: nothing sampled, nothing to run. */
+export function emptyWorkload(sampleWallMs = 0): WorkloadSample {
+  return {
+    sampled: 0,
+    indices: [],
+    totalItems: 0,
+    itemTimeMs: { mean: 0, median: 0, p90: 0, max: 0, cv: 0 },
+    cpuToWall: 1,
+    inputBytes: { mean: 0, max: 0 },
+    outputBytes: { mean: 0, max: 0 },
+    inputKind: "number",
+    outputKind: "number",
+    memoryBytesPerItem: 0,
+    sampleWallMs,
+    async: false,
+    source: "given",
+  };
+}
+
+/**
+ * The workload the records describe. `ran` are the input indices that gave a result, in
+ * input order; `totalItems` the input's length when known. No records: an empty input.
+ */
+export function summarise(
+  records: readonly SampleRecord[],
+  ran: readonly number[],
+  totalItems: number | null,
+  sampleWallMs: number,
+): WorkloadSample {
+  if (records.length === 0) return emptyWorkload(sampleWallMs);
+  // The first calls run while V8 still interprets and then compiles the function, which
+  // can make them several times slower than the rest; workers warm up once each, not
+  // once per item, so with enough samples the first quarter is left out of the time figures.
+  const timed = records.length >= 4 ? records.slice(Math.ceil(records.length / 4)) : records;
+  const growth = records.map((m) => Math.max(0, m.heapGrowth)).sort((a, b) => a - b);
+  const inMean = weightedMean(records, (m) => m.inBytes);
+  const outMean = weightedMean(records, (m) => m.outBytes);
+  // Heap growth per item is noisy (a GC can land anywhere); the median is robust, and an
+  // item can never need less than its own input and result.
+  const memory = Math.max(quantile(growth, 0.5), inMean + outMean);
+  return {
+    sampled: ran.length,
+    indices: [...ran],
+    totalItems,
+    itemTimeMs: itemTimeFigures(timed),
+    cpuToWall: cpuToWall(timed),
+    inputBytes: { mean: inMean, max: Math.max(...records.map((m) => m.inBytes)) },
+    outputBytes: { mean: outMean, max: Math.max(...records.map((m) => m.outBytes)) },
+    inputKind: dominantKind(records.map((m) => m.inKind)),
+    outputKind: dominantKind(records.map((m) => m.outKind)),
+    memoryBytesPerItem: memory,
+    sampleWallMs,
+    async: records.some((m) => m.async),
+    source: "measured",
+  };
+}

@@ -1,0 +1,235 @@
+// Runs sampled items in this thread and keeps what they gave: thin I/O around the clock
+// reads. The arithmetic is in clock-math.ts, the records in records.ts.
+import { performance } from "node:perf_hooks";
+import { CloneError, ItemError } from "@amorsize/executor";
+import { messageOf } from "@amorsize/types";
+import { serializedBytes } from "../payload.js";
+import { heapUsed, ThreadClock } from "./clock.js";
+import { blockItemFigures, concurrentItemFigures } from "./clock-math.js";
+import { type BlockRange, nextBlockSize, sizedPositions } from "./order.js";
+import { itemRecord, type SampleRecord } from "./records.js";
+import type { Block, BlockSink } from "./source.js";
+import { type SampleLimits, stopReason } from "./stop.js";
+
+const FAILED = Symbol("failed");
+
+/** Where a try-free stretch of items stands: written by runStretch, read by its caller. */
+interface Stretch {
+  /** Position in the block of the item being run. */
+  at: number;
+  /** Set when a stretch stopped at an item that returned a promise (at `at`). */
+  stop: PromiseLike<unknown> | null;
+}
+
+/**
+ * Runs the items of a block from position `from` into `results`; stops early at a promise.
+ * It holds no try/catch and allocates nothing: it reports through `stretch`.
+ */
+function runStretch(
+  fn: (item: unknown) => unknown,
+  items: readonly unknown[],
+  results: unknown[],
+  from: number,
+  stretch: Stretch,
+): number {
+  for (let k = from; k < items.length; k++) {
+    stretch.at = k;
+    const value = fn(items[k]);
+    if (value !== null && typeof (value as PromiseLike<unknown>)?.then === "function") {
+      stretch.stop = value as PromiseLike<unknown>;
+      return k;
+    }
+    results[k] = value;
+  }
+  return items.length;
+}
+
+/** Structured-clone size of an item or a result, or a CloneError naming the item. */
+function clonedBytes(what: "item" | "result", index: number, value: unknown): number {
+  try {
+    return serializedBytes(value);
+  } catch (error) {
+    const code = what === "item" ? "AMORSIZE_ITEM_NOT_CLONEABLE" : "AMORSIZE_RESULT_NOT_CLONEABLE";
+    throw new CloneError(code, index, [index, index], messageOf(error), error);
+  }
+}
+
+export interface SessionOptions {
+  limits: SampleLimits;
+  onError: "throw" | "collect";
+  signal?: AbortSignal | undefined;
+  /** Called once, with the mean item time of the first timed unit, milliseconds. */
+  onFirstTiming?: ((itemMs: number) => void) | undefined;
+}
+
+/** One sampling: the items it ran, what they gave, and what was measured of them. */
+export class SampleSession implements BlockSink {
+  readonly records: SampleRecord[] = [];
+  /** Results of the sampled items by input index. */
+  readonly precomputed = new Map<number, unknown>();
+  /** Items that threw (under `onError: "collect"`), by input index. */
+  readonly failures = new Map<number, unknown>();
+  /** Every block run. */
+  readonly ranges: BlockRange[] = [];
+  /** Per-item own time of each timed unit (an item, or a block's mean): queueing left out. */
+  readonly unitTimes: number[] = [];
+  units = 0;
+  /** Set once an item returned a promise: later items are sampled several at a time. */
+  private asyncTask = false;
+  private readonly clock = new ThreadClock();
+  private readonly stretch: Stretch = { at: 0, stop: null };
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly fn: (item: unknown) => unknown,
+    private readonly options: SessionOptions,
+  ) {}
+
+  /** Milliseconds since the session started. */
+  elapsedMs(): number {
+    return performance.now() - this.started;
+  }
+
+  shouldStop(): boolean {
+    const progress = { units: this.units, elapsedMs: this.elapsedMs(), unitTimes: this.unitTimes };
+    return stopReason(progress, this.options.limits) !== null;
+  }
+
+  blockSize(): number {
+    return nextBlockSize(this.asyncTask, this.records);
+  }
+
+  run(block: Block): Promise<void> {
+    this.ranges.push({ first: block.first, length: block.items.length });
+    return this.asyncTask ? this.runConcurrent(block) : this.runBlock(block);
+  }
+
+  close(): void {
+    this.clock.close();
+  }
+
+  /** Runs a block of consecutive items, timing the block as a whole. */
+  private async runBlock({ first, items }: Block): Promise<void> {
+    // Serialising every item of a block of tiny items would cost more than running them:
+    // sizes come from a few items spread over the block (the executor checks the rest).
+    const sized = sizedPositions(items.length);
+    const inBytes = sized.map((k) => clonedBytes("item", first + k, items[k]));
+    const heapBefore = heapUsed();
+    const outer0 = performance.now();
+    const before = this.clock.read();
+    const t0 = performance.now();
+    const { results, isAsync } = await this.runItems(first, items);
+    const wallMs = performance.now() - t0;
+    const after = this.clock.read();
+    const outerMs = performance.now() - outer0;
+    const figures = blockItemFigures(
+      { before, after, outerMs, heapGrowth: heapUsed() - heapBefore },
+      wallMs,
+      items.length,
+    );
+    this.units++;
+    if (isAsync) this.asyncTask = true;
+    if (this.units === 1) this.options.onFirstTiming?.(wallMs / items.length);
+    this.unitTimes.push(figures.ownMs);
+    for (let k = 0; k < items.length; k++) {
+      if (results[k] !== FAILED) this.precomputed.set(first + k, results[k]);
+    }
+    const weight = items.length / sized.length;
+    for (let s = 0; s < sized.length; s++) {
+      const k = sized[s]!;
+      const index = first + k;
+      const ok = results[k] !== FAILED;
+      const outBytes = ok ? clonedBytes("result", index, results[k]) : 0;
+      const item = { index, item: items[k], result: results[k], ok, inBytes: inBytes[s]!, outBytes };
+      this.records.push(itemRecord(item, figures, isAsync, weight));
+    }
+  }
+
+  /**
+   * Runs the items of a block one after another. Items run in try-free stretches, as the
+   * executor's workers run them: V8 runs a function inlined into a loop inside a try
+   * block measurably slower (10-15% on a 1 us item here), which would make sampled items
+   * look slower than the run's.
+   */
+  private async runItems(
+    first: number,
+    items: readonly unknown[],
+  ): Promise<{ results: unknown[]; isAsync: boolean }> {
+    const { fn, stretch } = this;
+    const results: unknown[] = [];
+    let isAsync = false;
+    // Checked once per block: a check per item would weigh on items of a few nanoseconds.
+    this.options.signal?.throwIfAborted();
+    let k = 0;
+    while (k < items.length) {
+      try {
+        k = runStretch(fn, items, results, k, stretch);
+        if (stretch.stop !== null) {
+          const pending = stretch.stop;
+          stretch.stop = null;
+          isAsync = true;
+          results[k] = await pending;
+          k++;
+        }
+      } catch (error) {
+        // The stretch is this session's own, so after an await it still says which item it was.
+        const at = stretch.at;
+        if (this.options.onError === "throw") throw new ItemError(first + at, error);
+        this.failures.set(first + at, error);
+        results[at] = FAILED;
+        k = at + 1;
+      }
+    }
+    return { results, isAsync };
+  }
+
+  /**
+   * Runs the items of a block concurrently (an async task waits, so awaiting sampled
+   * items one after another would cost their whole wait each), timing each item from
+   * its call to its settling.
+   */
+  private async runConcurrent({ first, items }: Block): Promise<void> {
+    const inBytes = items.map((item, k) => clonedBytes("item", first + k, item));
+    this.options.signal?.throwIfAborted();
+    const heapBefore = heapUsed();
+    const outer0 = performance.now();
+    const before = this.clock.read();
+    const settled = await Promise.all(items.map((item, k) => this.settle(first + k, item)));
+    const after = this.clock.read();
+    const window = {
+      before,
+      after,
+      outerMs: performance.now() - outer0,
+      heapGrowth: heapUsed() - heapBefore,
+    };
+    const figures = concurrentItemFigures(
+      window,
+      settled.map((s) => s.wallMs),
+    );
+    this.units += items.length;
+    for (let k = 0; k < settled.length; k++) {
+      const { index, result, ok } = settled[k]!;
+      this.unitTimes.push(figures[k]!.ownMs);
+      if (ok) this.precomputed.set(index, result);
+      const outBytes = ok ? clonedBytes("result", index, result) : 0;
+      const item = { index, item: items[k], result, ok, inBytes: inBytes[k]!, outBytes };
+      this.records.push(itemRecord(item, figures[k]!, true, 1));
+    }
+  }
+
+  /** Runs one item of a concurrent block, timing it from its call to its settling. */
+  private async settle(
+    index: number,
+    item: unknown,
+  ): Promise<{ index: number; result: unknown; ok: boolean; wallMs: number }> {
+    const t0 = performance.now();
+    try {
+      const result = await this.fn(item);
+      return { index, result, ok: true, wallMs: performance.now() - t0 };
+    } catch (error) {
+      if (this.options.onError === "throw") throw new ItemError(index, error);
+      this.failures.set(index, error);
+      return { index, result: undefined, ok: false, wallMs: performance.now() - t0 };
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from "@jest/globals";
+import type { BlockRange } from "./order.js";
+import { assertTaskData, type Block, type BlockSink, sampleArray, sampleIterable } from "./source.js";
+
+/** A sink that runs `runs` blocks of `size` items, recording them. */
+function sink(runs: number, size: number, fail?: Error): BlockSink & { blocks: Block[] } {
+  const ranges: BlockRange[] = [];
+  const blocks: Block[] = [];
+  return {
+    blocks,
+    ranges,
+    shouldStop: () => blocks.length >= runs,
+    blockSize: () => size,
+    run: async (block) => {
+      if (fail) throw fail;
+      ranges.push({ first: block.first, length: block.items.length });
+      blocks.push(block);
+    },
+  };
+}
+
+/** A source that counts what was read from it and whether it was closed. */
+function counted(n: number): Iterable<number> & { read: number; closed: boolean } {
+  const source = {
+    read: 0,
+    closed: false,
+    [Symbol.iterator]: () => ({
+      next: (): IteratorResult<number> =>
+        source.read < n ? { done: false, value: source.read++ } : { done: true, value: undefined },
+      return: (): IteratorResult<number> => {
+        source.closed = true;
+        return { done: true, value: undefined };
+      },
+    }),
+  };
+  return source;
+}
+
+describe("sampleArray", () => {
+  it("runs blocks in spread order, each ending before a block already run", async () => {
+    const data = Array.from({ length: 16 }, (_, i) => i * 10);
+    const s = sink(4, 3);
+    await sampleArray(data, s);
+    // Spread order 8, 4, 12, 2: the block at 2 stops at the one at 4.
+    expect(s.blocks).toEqual([
+      { first: 8, items: [80, 90, 100] },
+      { first: 4, items: [40, 50, 60] },
+      { first: 12, items: [120, 130, 140] },
+      { first: 2, items: [20, 30] },
+    ]);
+  });
+
+  it("skips starts inside blocks already run, and covers a short input once", async () => {
+    const s = sink(100, 4);
+    await sampleArray([0, 1, 2, 3, 4, 5], s);
+    const seen = s.blocks.flatMap((b) => b.items);
+    expect([...seen].sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
+
+describe("sampleIterable", () => {
+  it("re-joins a generator: nothing lost, nothing repeated", async () => {
+    const source = counted(20);
+    const s = sink(2, 3);
+    const read = await sampleIterable(source, undefined, s);
+    expect(s.blocks).toEqual([
+      { first: 0, items: [0, 1, 2] },
+      { first: 3, items: [3, 4, 5] },
+    ]);
+    expect(source.read).toBe(6);
+    expect(read.length).toBeNull();
+    expect([...(read.data as Iterable<number>)]).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+
+  it("knows the length of a source it read to the end", async () => {
+    const s = sink(10, 4);
+    const read = await sampleIterable(counted(5), undefined, s);
+    expect(read.length).toBe(5);
+    expect(s.blocks.map((b) => b.items)).toEqual([[0, 1, 2, 3], [4]]);
+    expect([...(read.data as Iterable<number>)]).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it("re-joins an async generator", async () => {
+    async function* numbers() {
+      for (let i = 0; i < 10; i++) yield i;
+    }
+    const read = await sampleIterable(numbers(), undefined, sink(1, 4));
+    const seen: unknown[] = [];
+    for await (const x of read.data as AsyncIterable<unknown>) seen.push(x);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it("closes the source when the consumer of the re-joined data stops early", async () => {
+    const source = counted(20);
+    const read = await sampleIterable(source, undefined, sink(1, 2));
+    for (const x of read.data as Iterable<number>) if (x === 5) break;
+    expect(source.closed).toBe(true);
+  });
+
+  it("closes the source and rethrows when running a block fails", async () => {
+    const source = counted(20);
+    await expect(sampleIterable(source, undefined, sink(1, 2, new Error("item failed")))).rejects.toThrow(
+      "item failed",
+    );
+    expect(source.closed).toBe(true);
+  });
+});
+
+describe("assertTaskData", () => {
+  it("accepts arrays, typed arrays, iterables and async iterables", () => {
+    for (const data of [[1], new Uint8Array(2), new Set([1]), (async function* () {})()]) {
+      expect(() => assertTaskData(data)).not.toThrow();
+    }
+  });
+
+  it("rejects a string, null and anything not iterable, saying what it got", () => {
+    expect(() => assertTaskData("abc")).toThrow(
+      "data: Expected an array, an iterable or an async iterable, got string",
+    );
+    expect(() => assertTaskData(null)).toThrow("got null");
+    expect(() => assertTaskData({})).toThrow("got [object Object]");
+    expect(() => assertTaskData(42)).toThrow("got number");
+  });
+});

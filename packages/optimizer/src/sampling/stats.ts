@@ -1,0 +1,91 @@
+// Statistics of sampled times. Pure functions of plain data.
+
+/** The `q` quantile of sorted values, interpolated between neighbours; 0 when there are none. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  const high = Math.ceil(position);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (position - low);
+}
+
+/**
+ * Mean item time over the timed units so far, and the relative standard error of that
+ * mean (infinite below two units). The first unit is left out once there are others: it
+ * runs cold.
+ */
+export function unitMean(unitTimes: readonly number[]): { meanItemMs: number; relativeError: number } {
+  const timed = unitTimes.length > 1 ? unitTimes.slice(1) : unitTimes;
+  const mean = timed.reduce((a, b) => a + b, 0) / Math.max(timed.length, 1);
+  const variance =
+    timed.length > 1
+      ? timed.reduce((a, b) => a + (b - mean) ** 2, 0) / (timed.length - 1)
+      : Number.POSITIVE_INFINITY;
+  return { meanItemMs: mean, relativeError: mean > 0 ? Math.sqrt(variance / timed.length) / mean : 0 };
+}
+
+/** A figure that stands for `weight` items (a sized item of a block stands for its share). */
+export interface Weighted {
+  weight: number;
+}
+
+export function totalWeight(xs: readonly Weighted[]): number {
+  return xs.reduce((a, m) => a + m.weight, 0);
+}
+
+/** Weighted mean of `f` over `xs`. */
+export function weightedMean<T extends Weighted>(xs: readonly T[], f: (x: T) => number): number {
+  return xs.reduce((a, m) => a + f(m) * m.weight, 0) / Math.max(totalWeight(xs), 1e-12);
+}
+
+/** The time figures of one sampled record, milliseconds. */
+export interface TimedFigures extends Weighted {
+  wallMs: number;
+  cpuMs: number;
+  ownMs: number;
+  idleMs: number;
+}
+
+/**
+ * Mean, median, 90th percentile, maximum and coefficient of variation of the items' own
+ * times (time spent queued for a core is neither the item's work nor its waiting).
+ */
+export function itemTimeFigures(timed: readonly TimedFigures[]): {
+  mean: number;
+  median: number;
+  p90: number;
+  max: number;
+  cv: number;
+} {
+  const own = (m: TimedFigures) => m.ownMs;
+  const mean = weightedMean(timed, own);
+  const weight = totalWeight(timed);
+  const variance =
+    timed.length > 1 && weight > 1
+      ? (weightedMean(timed, (m) => (own(m) - mean) ** 2) * weight) / (weight - 1)
+      : 0;
+  const sorted = timed.map(own).sort((a, b) => a - b);
+  return {
+    mean,
+    median: quantile(sorted, 0.5),
+    p90: quantile(sorted, 0.9),
+    max: sorted[sorted.length - 1] ?? 0,
+    cv: mean > 0 ? Math.sqrt(variance) / mean : 0,
+  };
+}
+
+/**
+ * The items' CPU time over the time they ran or waited. Time the event loop waited in
+ * its poll is waiting whatever the queueing figures say (they come from the scheduler's
+ * clocks and can overstate on a crowded machine), so a task that waits for timers or
+ * I/O is told by it even when its own time reads short.
+ */
+export function cpuToWall(timed: readonly TimedFigures[]): number {
+  const sum = (f: (m: TimedFigures) => number) => timed.reduce((a, m) => a + f(m) * m.weight, 0);
+  const totalOwn = sum((m) => m.ownMs);
+  const totalWall = sum((m) => m.wallMs);
+  const totalCpu = sum((m) => m.cpuMs);
+  const totalIdle = sum((m) => m.idleMs);
+  const ranOrWaited = Math.max(totalOwn, totalCpu + totalIdle, 1e-9);
+  return totalWall > 0 ? Math.min(totalCpu / ranOrWaited, 1) : 1;
+}

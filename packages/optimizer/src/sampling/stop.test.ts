@@ -1,0 +1,83 @@
+import { describe, expect, it } from "@jest/globals";
+import { resolveLimits, SAMPLE_DEFAULTS, type SampleLimits, stopReason } from "./stop.js";
+
+const limits = (l: Partial<SampleLimits> = {}): SampleLimits => ({
+  ...SAMPLE_DEFAULTS,
+  expectedTotal: null,
+  parallelism: 1,
+  ...l,
+});
+
+describe("resolveLimits", () => {
+  it("fills the defaults", () => {
+    expect(resolveLimits({}, 100, 4)).toEqual({
+      minItems: 3,
+      maxItems: 32,
+      budgetMs: 60,
+      expectedTotal: 100,
+      parallelism: 4,
+    });
+  });
+
+  it("keeps minItems at most maxItems", () => {
+    expect(resolveLimits({ maxItems: 2 }, null, 1)).toMatchObject({ minItems: 2, maxItems: 2 });
+    expect(resolveLimits({ minItems: 5, maxItems: 8, budgetMs: 100 }, null, 1)).toMatchObject({
+      minItems: 5,
+      maxItems: 8,
+      budgetMs: 100,
+    });
+  });
+});
+
+describe("stopReason", () => {
+  it("stops at maxItems whatever the time", () => {
+    expect(stopReason({ units: 32, elapsedMs: 0, unitTimes: [] }, limits())).toBe("max-items");
+  });
+
+  it("runs minItems within the budget", () => {
+    expect(stopReason({ units: 0, elapsedMs: 1000, unitTimes: [] }, limits())).toBeNull();
+    expect(stopReason({ units: 2, elapsedMs: 59, unitTimes: [30, 29] }, limits())).toBeNull();
+  });
+
+  it("stops before minItems once the budget is spent on items slower than its share", () => {
+    // A budget of 60 ms over 3 items: 20 ms each.
+    expect(stopReason({ units: 1, elapsedMs: 60, unitTimes: [60] }, limits())).toBe("slow-items");
+    expect(stopReason({ units: 2, elapsedMs: 60, unitTimes: [30, 30] }, limits())).toBe("slow-items");
+    // One 0.5 ms item against a 0.1 ms budget.
+    expect(stopReason({ units: 1, elapsedMs: 0.5, unitTimes: [0.5] }, limits({ budgetMs: 0.1 }))).toBe(
+      "slow-items",
+    );
+  });
+
+  it("stops after minItems once the budget is spent", () => {
+    expect(stopReason({ units: 3, elapsedMs: 60, unitTimes: [1, 2, 3] }, limits())).toBe("budget");
+    expect(stopReason({ units: 3, elapsedMs: 59, unitTimes: [1, 2, 3] }, limits())).toBeNull();
+  });
+
+  describe("the share of the job", () => {
+    // 2000 items of 2 ms on average, scattered: 4 s of serial work, and a mean that is
+    // not yet precise; 3% of it is 120 ms on one core, 12 ms spread over ten.
+    const progress = (elapsedMs: number) => ({ units: 5, elapsedMs, unitTimes: [10, 1, 3, 1, 3] });
+    const job = (parallelism: number) => limits({ budgetMs: 10_000, expectedTotal: 2000, parallelism });
+
+    it("keeps sampling a share of the job spread over the cores it may use", () => {
+      expect(stopReason(progress(119), job(1))).toBeNull();
+      expect(stopReason(progress(121), job(1))).toBe("job-share");
+      expect(stopReason(progress(11), job(10))).toBeNull();
+      expect(stopReason(progress(13), job(10))).toBe("job-share");
+    });
+
+    it("does not apply when the item count is unknown", () => {
+      expect(stopReason(progress(5000), limits({ budgetMs: 10_000 }))).toBeNull();
+    });
+  });
+
+  it("stops once the mean is known within 5% over 8 units", () => {
+    const uniform = [5, 1, 1, 1, 1, 1, 1, 1];
+    expect(stopReason({ units: 8, elapsedMs: 1, unitTimes: uniform }, limits())).toBe("precise");
+    expect(stopReason({ units: 7, elapsedMs: 1, unitTimes: uniform.slice(1) }, limits())).toBeNull();
+    // Relative standard error: sqrt(8 / 7 / 8) / 2, about 19%.
+    const scattered = [5, 1, 3, 1, 3, 1, 3, 1, 3];
+    expect(stopReason({ units: 9, elapsedMs: 1, unitTimes: scattered }, limits())).toBeNull();
+  });
+});
