@@ -39,6 +39,8 @@ afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 const { is } = Object;
 const { isArray } = Array;
 
+const show = (x: unknown) => (is(x, -0) ? "-0" : String(x));
+
 /**
  * Where two results first differ (Object.is on every number), or undefined: Jest's own
  * deep equality takes seconds on the payloads' numbers.
@@ -46,7 +48,7 @@ const { isArray } = Array;
 function firstDifference(actual: unknown, expected: unknown): string | undefined {
   if (is(actual, expected)) return undefined;
   if (typeof actual !== "object" || typeof expected !== "object" || actual === null || expected === null)
-    return `: ${String(actual)}, expected ${String(expected)}`;
+    return `: ${show(actual)}, expected ${show(expected)}`;
   if (isArray(expected)) {
     if (!isArray(actual)) return ": not an array";
     if (actual.length !== expected.length) return `: ${actual.length} entries, expected ${expected.length}`;
@@ -66,6 +68,18 @@ function firstDifference(actual: unknown, expected: unknown): string | undefined
   }
   return undefined;
 }
+
+describe("firstDifference, the comparison the tests below rely on", () => {
+  it("names the first place that differs, and nothing for equal results", () => {
+    expect(firstDifference([[1, Number.NaN], { a: 3 }], [[1, Number.NaN], { a: 3 }])).toBeUndefined();
+    expect(firstDifference([[1, 2], { a: 3 }], [[1, 2.5], { a: 3 }])).toBe("[0][1]: 2, expected 2.5");
+    expect(firstDifference([{ a: 3 }], [{ a: 4 }])).toBe("[0].a: 3, expected 4");
+    expect(firstDifference([0], [-0])).toBe("[0]: 0, expected -0");
+    expect(firstDifference([1, 2], [1, 2, 3])).toBe(": 2 entries, expected 3");
+    expect(firstDifference([{ a: 1 }], [[1]])).toBe("[0]: not an array");
+    expect(firstDifference({ a: 1 }, { a: 1, b: 2 })).toBe(": keys a, expected a,b");
+  });
+});
 
 const runOf = (name: string): WorkloadRun => demo.workloads.find((w) => w.workload.name === name)!;
 
@@ -156,7 +170,7 @@ describe("the packages composed by hand on a forced parallel run", () => {
       const items = workload.data(SCALE);
       const sample = await sampleTask(task, items);
       expect(sample.precomputed.size).toBeGreaterThan(0);
-      // Eight chunks: enough for both workers, few enough that 20,000 tiny items do not take seconds.
+      // Eight chunks: enough for both workers, few enough that the tiny items do not take seconds.
       const { results, report } = await executor.map(task, sample.data, {
         chunkSize: Math.ceil(items.length / 8),
         precomputed: sample.precomputed,
