@@ -106,10 +106,12 @@ const plan = (name: string, constraints?: PlanConstraints): Plan =>
   });
 const codes = (p: Plan) => p.reasons.map((r) => r.code);
 
-function parallel(p: Plan) {
-  if (p.mode !== "parallel")
-    throw new Error(`expected a parallel plan, got ${p.mode}: ${p.reasons[0]?.message}`);
-  return p;
+type ParallelPlan = Extract<Plan, { mode: "parallel" }>;
+
+/** The plan, checked to be parallel (a failure shows the whole plan, reasons included). */
+function parallel(p: Plan): ParallelPlan {
+  expect(p).toMatchObject({ mode: "parallel" });
+  return p as ParallelPlan;
 }
 
 describe("the demo's workloads on the 2-core reference machine (pure planner)", () => {
