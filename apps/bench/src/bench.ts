@@ -81,6 +81,8 @@ export interface BenchOptions {
   api: AmorsizeApi;
   /** Progress lines (stderr in the CLI). */
   log: (line: string) => void;
+  /** The hash loop's speed, iterations per microsecond; calibrated on this thread when absent (tests fix it). */
+  itersPerUs?: number;
 }
 
 /** One entry of the round-robin: a strategy, or one oracle candidate. */
@@ -140,7 +142,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const spawnStart = performance.now();
   await api.measureSpawnCost();
   const spawnCostMs = performance.now() - spawnStart;
-  const itersPerUs = measureItersPerUs();
+  const itersPerUs = options.itersPerUs ?? measureItersPerUs();
   log(
     `bench: ${plan.mode} run, ${usableCores} usable cores, hash loop ${itersPerUs.toFixed(0)} iterations/us,` +
       ` spawn cost ready in ${spawnCostMs.toFixed(0)} ms`,

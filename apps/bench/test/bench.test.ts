@@ -4,6 +4,9 @@ import { STRATEGIES } from "../src/strategies.js";
 import { fakeAmorsize } from "./fixtures/fake-amorsize.js";
 
 const plan = { ...BENCH_PLANS.quick, repetitions: 1 };
+// A fixed hash-loop speed: the harness is under test, not the machine. Calibrating under
+// Jest took seconds (its vm makes the loop about 40x slower) and made every item lighter anyway.
+const itersPerUs = 1;
 
 describe("runBench with a stand-in for the Amorsize packages", () => {
   it("fills every workload x strategy cell and checks the targets", async () => {
@@ -13,6 +16,7 @@ describe("runBench with a stand-in for the Amorsize packages", () => {
       plan,
       only: ["few-very-heavy", "io-bound"],
       api,
+      itersPerUs,
       log: (l) => lines.push(l),
     });
 
@@ -51,6 +55,7 @@ describe("runBench with a stand-in for the Amorsize packages", () => {
       plan,
       only: ["io-bound"],
       api: fakeAmorsize({ corrupt: true }),
+      itersPerUs,
       log: () => {},
     });
     const w = results.workloads[0]!;

@@ -3,14 +3,18 @@ import { fileURLToPath } from "node:url";
 /** Where the demo's task modules live (plain JavaScript next to dist/). */
 export const TASKS = fileURLToPath(new URL("../tasks/work.mjs", import.meta.url));
 
+// A module-level binding, as in tasks/work.mjs: under Jest every `Math.imul` lookup goes
+// through the vm context's global and makes the payload data seconds slower to build.
+const imul = Math.imul;
+
 /** A small, seeded PRNG (mulberry32): the demo's data is the same on every run. */
 export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
@@ -67,9 +71,12 @@ export const workloads: DemoWorkload[] = [
     exportName: "prefixSum",
     data: (scale = 1) => {
       const next = random(7);
-      return Array.from({ length: Math.round(300 * scale) }, () =>
-        Array.from({ length: 12_500 }, () => next() * 1000),
-      );
+      return Array.from({ length: Math.round(300 * scale) }, () => {
+        // A loop, not Array.from: about 5x faster on 3.75 million numbers, the same values.
+        const values: number[] = [];
+        for (let i = 0; i < 12_500; i++) values.push(next() * 1000);
+        return values;
+      });
     },
   },
 ];

@@ -28,11 +28,12 @@ export function hash(item) {
 
 /** Large payloads, light compute: a plain array of numbers in, its running sum out. */
 export function prefixSum(values) {
-  const out = new Array(values.length);
+  // push, not new Array(n): a holey array clones as a sparse one, ~150 KB here instead of ~100 KB.
+  const out = [];
   let sum = 0;
   for (let i = 0; i < values.length; i++) {
     sum += values[i];
-    out[i] = sum;
+    out.push(sum);
   }
   return out;
 }
