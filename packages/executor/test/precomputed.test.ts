@@ -1,9 +1,10 @@
 import type { ExecutionReport, Progress } from "@amorsize/types";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import type { Executor } from "../src/index.js";
-import { closeAll, range, task, track } from "./helpers.js";
+import { closeAll, closeShared, range, shared, task, track } from "./helpers.js";
 
 afterAll(closeAll);
+afterAll(closeShared);
 
 // Items 0..11. The task fails for 5 and 10 (multiples of five); 5 is precomputed, so
 // only 10 runs and fails. Collected: 7 succeeded, 1 failed, 4 precomputed.
@@ -38,7 +39,7 @@ function sources(): Array<[string, () => Iterable<number> | AsyncIterable<number
 const executors: Array<[string, () => Executor, string]> = [
   ["serial", () => track({ mode: "serial" }), "failOnMultiplesOfFive"],
   ["serial, concurrency 3", () => track({ mode: "serial", concurrency: 3 }), "rejectOnMultiplesOfFive"],
-  ["parallel", () => track({ workers: 2 }), "failOnMultiplesOfFive"],
+  ["parallel", () => shared({ workers: 2 }), "failOnMultiplesOfFive"],
 ];
 
 function counts(report: ExecutionReport) {
