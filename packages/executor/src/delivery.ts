@@ -3,6 +3,7 @@
 // as blocks of consecutive input indices, so each kind of delivery is written once.
 import type { ExecutionReport } from "@amorsize/types";
 import type { RunError } from "./errors.js";
+import { Wakeup } from "./wakeup.js";
 
 /** What `map()` resolves to. */
 export interface MapResult<R> {
@@ -145,7 +146,7 @@ export class StreamDelivery implements Delivery {
   private current: Block | null = null;
   private currentFailed: Set<number> | null = null;
   private position = 0;
-  private waiter: (() => void) | null = null;
+  private readonly consumer = new Wakeup();
 
   /**
    * @param highWater results the run may compute ahead of the consumer (see {@link room});
@@ -238,17 +239,11 @@ export class StreamDelivery implements Delivery {
 
   /** Resolves at the next {@link put} of a ready block, or {@link wake}. */
   wait(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.waiter = resolve;
-    });
+    return this.consumer.wait();
   }
 
   wake(): void {
-    const waiter = this.waiter;
-    if (waiter !== null) {
-      this.waiter = null;
-      waiter();
-    }
+    this.consumer.wake();
   }
 
   /** Drops every buffered result. */

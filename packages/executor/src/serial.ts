@@ -5,6 +5,7 @@ import type { TaskFunction } from "./load.js";
 import type { ResolvedRunOptions } from "./options.js";
 import type { ReportShape } from "./report.js";
 import { importTask, type ResolvedTask } from "./task.js";
+import { Wakeup } from "./wakeup.js";
 
 /** Give the event loop a turn at least this often, so abort, timers and progress run. */
 export const SLICE_MS = 10;
@@ -107,9 +108,9 @@ export class SerialRun extends RunLifecycle {
   private idleMs = 0;
   // async items in flight (concurrency > 1)
   private active = 0;
-  private slotWaiter: (() => void) | null = null;
+  private readonly slotFree = new Wakeup();
   /** A stream's loop waits here while its consumer is {@link STREAM_HIGH_WATER} results behind. */
-  private drainWaiter: (() => void) | null = null;
+  private readonly drain = new Wakeup();
 
   constructor(
     private readonly task: ResolvedTask,
@@ -139,7 +140,7 @@ export class SerialRun extends RunLifecycle {
 
   protected halt(): void {
     this.onStop?.();
-    this.releaseDrain();
+    this.drain.wake();
   }
 
   protected shape(): ReportShape {
@@ -152,7 +153,7 @@ export class SerialRun extends RunLifecycle {
   }
 
   protected consumed(): void {
-    if (this.delivery.room >= STREAM_HIGH_WATER / 2) this.releaseDrain();
+    if (this.delivery.room >= STREAM_HIGH_WATER / 2) this.drain.wake();
   }
 
   // ---------------------------------------------------------------- the loop
@@ -324,46 +325,22 @@ export class SerialRun extends RunLifecycle {
       (value) => {
         this.active--;
         if (this.state === RUNNING) this.emit(index, value);
-        this.releaseSlot();
+        this.slotFree.wake();
       },
       (error: unknown) => {
         this.active--;
         if (this.state === RUNNING) this.itemFailed(index, error);
-        this.releaseSlot();
+        this.slotFree.wake();
       },
     );
   }
 
   private freeSlot(): Promise<unknown> {
-    return this.race(
-      new Promise<void>((resolve) => {
-        this.slotWaiter = resolve;
-      }),
-    );
-  }
-
-  private releaseSlot(): void {
-    const waiter = this.slotWaiter;
-    if (waiter !== null) {
-      this.slotWaiter = null;
-      waiter();
-    }
+    return this.race(this.slotFree.wait());
   }
 
   private drained(): Promise<unknown> {
-    return this.race(
-      new Promise<void>((resolve) => {
-        this.drainWaiter = resolve;
-      }),
-    );
-  }
-
-  private releaseDrain(): void {
-    const waiter = this.drainWaiter;
-    if (waiter !== null) {
-      this.drainWaiter = null;
-      waiter();
-    }
+    return this.race(this.drain.wait());
   }
 
   // ---------------------------------------------------------------- time slicing

@@ -67,6 +67,13 @@ export async function closeShared(): Promise<void> {
   await Promise.all(executors.map((executor) => executor.close()));
 }
 
+/** Everything an async iterable yields. */
+export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const value of iterable) out.push(value);
+  return out;
+}
+
 /** The items 0..n-1. */
 export function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);

@@ -1,14 +1,8 @@
 import { ExecutionReportSchema } from "@amorsize/types";
 import { afterAll, describe, expect, it } from "@jest/globals";
-import { closeShared, Gate, range, runFixture, shared, task } from "./helpers.js";
+import { closeShared, collect, Gate, range, runFixture, shared, task } from "./helpers.js";
 
 afterAll(closeShared);
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const value of iterable) out.push(value);
-  return out;
-}
 
 describe("stream()", () => {
   it("yields { index, value } in input order by default, from an array, a generator or an async generator", async () => {
