@@ -65,7 +65,7 @@ export abstract class RunLifecycle implements StreamEngine {
 
   /** Reads, runs and delivers until the input is done or the run stops. */
   protected abstract start(): Promise<void>;
-  /** Stops what the run started (called once, by {@link stop}). */
+  /** Stops what the run started (called once, when the run stops). */
   protected abstract halt(): void;
   /** How the run was set up, for its report. */
   protected abstract shape(): ReportShape;
