@@ -37,7 +37,7 @@ export class ItemError extends ExecutorError {
   readonly range: IndexRange;
 
   constructor(index: number, cause: unknown) {
-    super(`Item ${index} failed: ${describeCause(cause)}`, { cause });
+    super(`Item ${index} failed: ${messageOf(cause)}`, { cause });
     this.index = index;
     this.range = [index, index];
   }
@@ -57,7 +57,7 @@ export class WorkerCrashedError extends ExecutorError {
   readonly range: IndexRange;
 
   constructor(range: IndexRange, cause: unknown) {
-    super(`A worker died while running items ${range[0]}..${range[1]}: ${describeCause(cause)}`, { cause });
+    super(`A worker died while running items ${range[0]}..${range[1]}: ${messageOf(cause)}`, { cause });
     this.range = range;
   }
 }
@@ -155,5 +155,3 @@ export class ExecutorClosedError extends ExecutorError {
 
 /** A failure recorded under `onError: "collect"`: one item, or a whole chunk (`index` null). */
 export type RunError = ItemError | CloneError | WorkerCrashedError | ChunkTimeoutError;
-
-const describeCause = messageOf;

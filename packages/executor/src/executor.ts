@@ -8,15 +8,15 @@ import {
   type TaskRefInput,
 } from "@amorsize/types";
 import { Tinypool } from "tinypool";
+import type { MapResult } from "./delivery.js";
 import { ExecutorClosedError, messageOf, TaskLoadError } from "./errors.js";
 import { toInput } from "./input.js";
-import { taskLoadError } from "./load.js";
 import { resolveRunOptions } from "./options.js";
-import { type MapResult, ParallelRun, type PoolContext } from "./parallel.js";
+import { ParallelRun, type PoolContext } from "./parallel.js";
 import type { CheckRequest, CheckResponse } from "./protocol.js";
 import { SerialRun } from "./serial.js";
 import { type ResultStream, ResultStreamImpl } from "./stream.js";
-import { type ResolvedTask, resolveTask } from "./task.js";
+import { type ResolvedTask, resolveTask, taskLoadError } from "./task.js";
 
 /** Items a run reads: an array, any iterable, or an async iterable. */
 export type RunInput = Iterable<unknown> | AsyncIterable<unknown>;

@@ -1,4 +1,5 @@
-export { ChunkSizer, type ChunkSizerOptions, MAX_ADAPTIVE_CHUNK } from "./adaptive.js";
+export { ChunkSizer, type ChunkSizerOptions } from "./adaptive.js";
+export type { MapResult, StreamItem } from "./delivery.js";
 export {
   ChunkTimeoutError,
   CloneError,
@@ -14,8 +15,7 @@ export {
   WorkerCrashedError,
 } from "./errors.js";
 export { createExecutor, type Executor, type RunInput } from "./executor.js";
-export { importTask, type TaskFunction } from "./load.js";
+export type { TaskFunction } from "./load.js";
 export { RUN_DEFAULTS } from "./options.js";
-export type { MapResult, StreamItem } from "./parallel.js";
 export type { ResultStream } from "./stream.js";
-export { type ResolvedTask, resolveTask } from "./task.js";
+export { importTask, type ResolvedTask, resolveTask } from "./task.js";

@@ -1,8 +1,9 @@
+// Loading a task module, in a worker or in the calling thread. The worker entry imports
+// this module, so it stays free of @amorsize/types (see worker.ts); the error a failed
+// load becomes is built in task.ts.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { messageOf, TaskLoadError } from "./errors.js";
-import { type LoadFailure, rebuildError, serializeError } from "./protocol.js";
-import type { ResolvedTask } from "./task.js";
+import { type LoadFailure, serializeError } from "./protocol.js";
 
 /** A task function: one item in, a result or a promise of one out. */
 export type TaskFunction = (item: unknown) => unknown;
@@ -40,10 +41,11 @@ export async function loadTask(href: string, exportName: string): Promise<TaskFu
     namespace = await importOnce(href);
   } catch (error) {
     const missing = moduleIsMissing(href);
+    const cause = serializeError(error);
     return {
       code: missing ? "AMORSIZE_TASK_NOT_FOUND" : "AMORSIZE_TASK_LOAD_FAILED",
-      detail: missing ? "the module does not exist" : `the module threw while loading: ${messageOf(error)}`,
-      cause: serializeError(error),
+      detail: missing ? "the module does not exist" : `the module threw while loading: ${cause.message}`,
+      cause,
     };
   }
   if (!(exportName in namespace)) {
@@ -61,22 +63,4 @@ export async function loadTask(href: string, exportName: string): Promise<TaskFu
     };
   }
   return value as TaskFunction;
-}
-
-/**
- * Imports a task in the current thread (once per module) and returns its export, or
- * throws a {@link TaskLoadError} naming the module, the export and what went wrong. The
- * one loader of the project: workers use {@link loadTask}, the calling thread this, with
- * the same codes and messages.
- */
-export async function importTask(task: ResolvedTask): Promise<TaskFunction> {
-  const loaded = await loadTask(task.href, task.exportName);
-  if (typeof loaded === "function") return loaded;
-  throw taskLoadError(task, loaded);
-}
-
-/** Builds the error for a task that does not load. */
-export function taskLoadError(task: ResolvedTask, failure: LoadFailure): TaskLoadError {
-  const cause = failure.cause === undefined ? undefined : rebuildError(failure.cause);
-  return new TaskLoadError(failure.code, task.href, task.exportName, failure.detail, cause);
 }

@@ -123,12 +123,14 @@ export function serializeError(thrown: unknown): SerializedError {
     try {
       value = structuredClone(thrown);
     } catch {
-      value = String(thrown);
+      value = safeString(thrown);
     }
   }
   return { error: false, name: "Error", message: safeString(thrown), value };
 }
 
+// messageOf() of @amorsize/types for a value that is not an Error, written out here
+// because the worker entry imports this module and must not load @amorsize/types.
 function safeString(value: unknown): string {
   try {
     return String(value);

@@ -55,9 +55,14 @@ export class RunTally {
     return performance.now() - this.start;
   }
 
+  /** Items finished: run (successfully or not) or placed from `precomputed`. */
+  done(): number {
+    return this.succeeded + this.failed + this.precomputed;
+  }
+
   /** What `onProgress` is told: items done and failed, elapsed time, and an ETA when the total is known. */
   progress(total: number | null): Progress {
-    const done = this.succeeded + this.failed;
+    const done = this.done();
     const elapsedMs = this.elapsedMs();
     const progress: Progress = { done, failed: this.failed, elapsedMs };
     if (total !== null) {
@@ -74,7 +79,7 @@ export class RunTally {
 
   report(shape: ReportShape, wallMs: number = this.elapsedMs()): ExecutionReport {
     const slots = Math.max(1, shape.workers);
-    const done = this.succeeded + this.failed;
+    const done = this.done();
     const errors: ReportedError[] = [];
     for (const error of this.sortedErrors()) errors.push(toReported(error)!);
     const fatal = toReported(this.fatal);

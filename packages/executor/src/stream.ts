@@ -1,6 +1,15 @@
 import type { ExecutionReport } from "@amorsize/types";
+import type { StreamItem } from "./delivery.js";
 import type { RunError } from "./errors.js";
-import type { StreamEngine, StreamItem } from "./parallel.js";
+
+/** The engine behind a `ResultStream`: a run. */
+export interface StreamEngine {
+  next(): Promise<IteratorResult<StreamItem<unknown>, undefined>>;
+  return(): Promise<IteratorResult<StreamItem<unknown>, undefined>>;
+  /** Null until the stream has ended for its consumer. */
+  finalReport(): ExecutionReport | null;
+  readonly errors: readonly RunError[];
+}
 
 /**
  * Results of `executor.stream()`, as an async iterable of `{ index, value }`: by input

@@ -1,6 +1,9 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseInput, type TaskRefInput, TaskRefSchema } from "@amorsize/types";
+import { TaskLoadError } from "./errors.js";
+import { loadTask, type TaskFunction } from "./load.js";
+import { type LoadFailure, rebuildError } from "./protocol.js";
 
 /** A validated task: where to import it from and which export to call. */
 export interface ResolvedTask {
@@ -26,4 +29,22 @@ export function resolveTask(task: TaskRefInput): ResolvedTask {
   else if (URL_LIKE.test(module)) href = new URL(module).href;
   else href = pathToFileURL(resolve(process.cwd(), module)).href;
   return { href, exportName: ref.export, key: `${href}#${ref.export}` };
+}
+
+/**
+ * Imports a task in the current thread (once per module) and returns its export, or
+ * throws a {@link TaskLoadError} naming the module, the export and what went wrong. The
+ * one loader of the project: workers use {@link loadTask}, the calling thread this, with
+ * the same codes and messages.
+ */
+export async function importTask(task: ResolvedTask): Promise<TaskFunction> {
+  const loaded = await loadTask(task.href, task.exportName);
+  if (typeof loaded === "function") return loaded;
+  throw taskLoadError(task, loaded);
+}
+
+/** Builds the error for a task that does not load. */
+export function taskLoadError(task: ResolvedTask, failure: LoadFailure): TaskLoadError {
+  const cause = failure.cause === undefined ? undefined : rebuildError(failure.cause);
+  return new TaskLoadError(failure.code, task.href, task.exportName, failure.detail, cause);
 }

@@ -1,7 +1,8 @@
 // The worker entry tinypool loads (built to dist/worker.js). It imports each task module
 // once per worker, maps the task over a chunk, and answers with the results, the time
 // the chunk took and the failures by position, so one failing item loses nothing else.
-import { messageOf } from "./errors.js";
+// It imports nothing that loads @amorsize/types (zod): every worker of every pool would
+// pay for that at start-up, and the executor's start-up cost is what the planner weighs.
 import { loadTask, type TaskFunction } from "./load.js";
 import {
   type CheckRequest,
@@ -58,7 +59,7 @@ function onUncaught(error: unknown): void {
         structuredClone(response.r[i]);
         good.push(response.r[i]);
       } catch (cloneError) {
-        bad.push(i, messageOf(cloneError));
+        bad.push(i, serializeError(cloneError).message);
         good.push(undefined);
       }
     }

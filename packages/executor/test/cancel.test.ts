@@ -1,11 +1,12 @@
-import { afterEach, describe, expect, it } from "@jest/globals";
-import { closeAll, Gate, poolThreadIds, range, task, track } from "./helpers.js";
+import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
+import { closeAll, closeShared, Gate, poolThreadIds, range, shared, task, track } from "./helpers.js";
 
 afterEach(closeAll);
+afterAll(closeShared);
 
 describe("aborting a run", () => {
   it("rejects with signal.reason, terminates the busy workers, and leaves the pool usable", async () => {
-    const executor = track({ workers: 2 });
+    const executor = shared({ workers: 2 });
     const gate = new Gate();
     const controller = new AbortController();
     const items = range(10).map((i) => gate.item(i, { block: true }));
@@ -32,7 +33,7 @@ describe("aborting a run", () => {
   });
 
   it("rejects at once when the signal is already aborted, running nothing", async () => {
-    const executor = track({ workers: 1 });
+    const executor = shared({ workers: 1 });
     const gate = new Gate();
     const reason = new Error("too late");
     await expect(
@@ -50,7 +51,7 @@ describe("aborting a run", () => {
   });
 
   it("aborts a stream: the next read rejects with the reason", async () => {
-    const executor = track({ workers: 2 });
+    const executor = shared({ workers: 2 });
     const gate = new Gate();
     const controller = new AbortController();
     const items = range(6).map((i) => gate.item(i, { block: i >= 2 }));
@@ -80,7 +81,7 @@ describe("aborting a run", () => {
 
 describe("leaving a stream early", () => {
   it("stops reading, cancels chunks in flight, and returns once nothing runs", async () => {
-    const executor = track({ workers: 2 });
+    const executor = shared({ workers: 2 });
     const gate = new Gate();
     let pulled = 0;
     function* source() {
@@ -109,7 +110,7 @@ describe("leaving a stream early", () => {
   });
 
   it("report() before the end throws a clear error", async () => {
-    const executor = track({ workers: 1 });
+    const executor = shared({ workers: 1 });
     const stream = executor.stream(task("tasks.mjs", "square"), range(3));
     expect(() => stream.report()).toThrow(
       "stream.report() is available once the stream has ended: read it to the end or leave the loop first",

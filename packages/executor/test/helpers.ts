@@ -1,6 +1,5 @@
+import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import type { ExecutorOptions } from "@amorsize/types";
 import type { Executor } from "../src/index.js";
 import { createExecutor } from "../src/index.js";
@@ -41,6 +40,38 @@ export function track(options: ExecutorOptions): Executor {
 
 export async function closeAll(): Promise<void> {
   await Promise.all(open.splice(0).map((executor) => executor.close()));
+}
+
+const sharedByOptions = new Map<string, Executor>();
+
+/**
+ * One executor per options for a whole test file, closed by `closeShared()` in afterAll.
+ * Starting and stopping a pool is most of what a short test costs; a test that needs a
+ * pool of its own (it reads the pool's threads, closes the executor, sets resource
+ * limits) uses `track()` instead. Runs settle only once the workers they terminated have
+ * exited, so a test leaves the next one a pool that works.
+ */
+export function shared(options: ExecutorOptions): Executor {
+  const key = JSON.stringify(options);
+  let executor = sharedByOptions.get(key);
+  if (executor === undefined) {
+    executor = createExecutor(options);
+    sharedByOptions.set(key, executor);
+  }
+  return executor;
+}
+
+export async function closeShared(): Promise<void> {
+  const executors = [...sharedByOptions.values()];
+  sharedByOptions.clear();
+  await Promise.all(executors.map((executor) => executor.close()));
+}
+
+/** Everything an async iterable yields. */
+export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const value of iterable) out.push(value);
+  return out;
 }
 
 /** The items 0..n-1. */
@@ -103,14 +134,36 @@ export function osThreads(): number | null {
   }
 }
 
-let gcFunction: (() => void) | null = null;
+/** How a child process ended and what it printed. */
+export interface ChildOutcome {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
-/** A full garbage collection, without needing --expose-gc on the command line. */
-export function collectGarbage(): void {
-  if (gcFunction === null) {
-    setFlagsFromString("--expose-gc");
-    gcFunction = runInNewContext("gc") as () => void;
-  }
-  gcFunction();
-  gcFunction();
+/**
+ * Runs a fixture script in a child Node process (killed after `killAfterMs`, a guard
+ * against a hang, not a measure of speed).
+ */
+export async function runFixture(
+  name: string,
+  nodeArgs: string[] = [],
+  killAfterMs = 60_000,
+): Promise<ChildOutcome> {
+  const child = spawn(process.execPath, [...nodeArgs, fixture(name)], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const killer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on("exit", (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
+  );
+  clearTimeout(killer);
+  return { code, signal, stdout, stderr };
 }

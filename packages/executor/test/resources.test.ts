@@ -1,7 +1,6 @@
-import { spawn } from "node:child_process";
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { createExecutor } from "../src/index.js";
-import { closeAll, fixture, Gate, osThreads, poolThreadIds, range, task } from "./helpers.js";
+import { closeAll, Gate, osThreads, poolThreadIds, range, runFixture, task } from "./helpers.js";
 
 afterEach(closeAll);
 
@@ -35,22 +34,7 @@ describe("nothing is left behind", () => {
   });
 
   it("a process that used an executor exits by itself after close()", async () => {
-    const child = spawn(process.execPath, [fixture("exit-by-itself.mjs")], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-    });
-    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-      child.on("exit", (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
-    );
-    clearTimeout(killer);
+    const { code, signal, stdout, stderr } = await runFixture("exit-by-itself.mjs");
     expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: "" });
     const outcome = JSON.parse(stdout);
     expect(outcome).toMatchObject({

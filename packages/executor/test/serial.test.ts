@@ -1,7 +1,7 @@
 import { ExecutionReportSchema } from "@amorsize/types";
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { ItemError } from "../src/index.js";
-import { closeAll, osThreads, range, task, track } from "./helpers.js";
+import { closeAll, collect, osThreads, range, task, track } from "./helpers.js";
 
 afterEach(closeAll);
 
@@ -75,6 +75,34 @@ describe("serial mode", () => {
       throw broken;
     }
     await expect(executor.map(task("tasks.mjs", "square"), numbers())).rejects.toBe(broken);
+  });
+
+  it("a map over an iterable whose last item fails still has a slot for every item", async () => {
+    const executor = track({ mode: "serial" });
+    function* numbers() {
+      yield* range(11);
+    }
+    const { results, report } = await executor.map(task("tasks.mjs", "failOnMultiplesOfFive"), numbers(), {
+      onError: "collect",
+    });
+    expect(results).toHaveLength(11);
+    expect(results[10]).toBeUndefined();
+    expect(report).toMatchObject({ items: 11, succeeded: 9, failed: 2 });
+  });
+
+  it("a stream fails with the error its source throws, or with the first failure under throw", async () => {
+    const executor = track({ mode: "serial" });
+    const broken = new Error("source broke");
+    function* numbers() {
+      yield* range(5);
+      throw broken;
+    }
+    const fromBrokenSource = executor.stream(task("tasks.mjs", "square"), numbers());
+    await expect(collect(fromBrokenSource)).rejects.toBe(broken);
+    expect(fromBrokenSource.report()).toMatchObject({ items: 5, succeeded: 5, failed: 0 });
+    const failing = executor.stream(task("tasks.mjs", "failOnMultiplesOfFive"), range(12));
+    await expect(collect(failing)).rejects.toMatchObject({ code: "AMORSIZE_ITEM_FAILED", index: 5 });
+    expect(failing.report()).toMatchObject({ items: 6, succeeded: 5, failed: 1 });
   });
 
   it("under throw, rejects with the first failure", async () => {

@@ -1,9 +1,10 @@
 import { AmorsizeValidationError } from "@amorsize/types";
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
 import { createExecutor } from "../src/index.js";
-import { closeAll, fixture, track } from "./helpers.js";
+import { closeAll, closeShared, fixture, shared, track } from "./helpers.js";
 
 afterEach(closeAll);
+afterAll(closeShared);
 
 function createIssues(options: unknown): readonly string[] {
   try {
@@ -109,7 +110,7 @@ describe("map() and stream() inputs", () => {
   });
 
   it("stream() validates at once, before anything runs", () => {
-    const executor = track({ workers: 1 });
+    const executor = shared({ workers: 1 });
     expect(() => executor.stream(square, 42 as unknown as number[])).toThrow(
       new AmorsizeValidationError([
         "source: Expected an array, an iterable or an async iterable, got number 42",

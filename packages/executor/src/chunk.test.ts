@@ -1,0 +1,98 @@
+import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
+import {
+  assemble,
+  type Chunk,
+  ChunkClock,
+  ChunkDraft,
+  indexAt,
+  newChunk,
+  precomputedIn,
+  rangeOf,
+} from "./chunk.js";
+
+describe("ChunkDraft", () => {
+  it("sends the items read and sets precomputed ones aside, with their indices", () => {
+    const draft = new ChunkDraft(10, new Map<number, unknown>([[12, "twelve"]]));
+    for (const [index, value] of [
+      [10, "a"],
+      [11, "b"],
+      [12, "c"],
+      [13, "d"],
+    ] as const) {
+      draft.add(index, value);
+    }
+    const chunk = draft.chunk(14)!;
+    expect(chunk).toMatchObject({
+      first: 10,
+      span: 4,
+      items: ["a", "b", "d"],
+      indices: [10, 11, 13],
+      pre: [12, "twelve"],
+    });
+    expect([indexAt(chunk, 0), indexAt(chunk, 2)]).toEqual([10, 13]);
+    expect(rangeOf(chunk)).toEqual([10, 13]);
+    expect(precomputedIn(chunk)).toBe(1);
+    expect(assemble(chunk, ["A", "B", "D"])).toEqual(["A", "B", "twelve", "D"]);
+    // A lost chunk keeps its precomputed results only.
+    expect(assemble(chunk, null)).toEqual([undefined, undefined, "twelve", undefined]);
+  });
+
+  it("keeps no index list while nothing is precomputed, and makes no chunk of nothing", () => {
+    const draft = new ChunkDraft(5, undefined);
+    draft.add(5, 1);
+    draft.add(6, 2);
+    const chunk = draft.chunk(7)!;
+    expect(chunk).toMatchObject({ first: 5, span: 2, items: [1, 2], indices: null, pre: null });
+    const results = [10, 20];
+    expect(assemble(chunk, results)).toBe(results);
+    expect(new ChunkDraft(3, undefined).chunk(3)).toBeNull();
+  });
+});
+
+describe("ChunkClock", () => {
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  const chunks = (n: number): Chunk[] => Array.from({ length: n }, (_, i) => newChunk(i, 1, [i], null, null));
+
+  it("starts a chunk's clock when a worker is free for it, and times it out after ms", () => {
+    const clock = new ChunkClock(2, 100);
+    const [a, b, c] = chunks(3) as [Chunk, Chunk, Chunk];
+    for (const chunk of [a, b, c]) clock.dispatched(chunk);
+    // Two workers: a and b start; c waits in tinypool's queue behind them.
+    jest.advanceTimersByTime(60);
+    clock.settled(a);
+    jest.advanceTimersByTime(40);
+    expect([a.timedOut, b.timedOut, c.timedOut]).toEqual([false, true, false]);
+    // c started when a settled, at 60 ms: it times out at 160 ms, not at 100.
+    jest.advanceTimersByTime(59);
+    expect(c.timedOut).toBe(false);
+    jest.advanceTimersByTime(1);
+    expect(c.timedOut).toBe(true);
+  });
+
+  it("aborts the chunk's controller when it times out", () => {
+    const clock = new ChunkClock(1, 10);
+    const [a] = chunks(1) as [Chunk];
+    a.controller = new AbortController();
+    clock.dispatched(a);
+    jest.advanceTimersByTime(10);
+    expect(a.controller.signal.aborted).toBe(true);
+  });
+
+  it("forgets a waiting chunk that settles, and starts nothing once stopped", () => {
+    const clock = new ChunkClock(1, 10);
+    const [a, b, c] = chunks(3) as [Chunk, Chunk, Chunk];
+    for (const chunk of [a, b, c]) clock.dispatched(chunk);
+    clock.settled(b);
+    clock.stopped = true;
+    clock.settled(a);
+    jest.advanceTimersByTime(1_000);
+    expect([a.timedOut, b.timedOut, c.timedOut]).toEqual([false, false, false]);
+    expect(c.timer).toBeUndefined();
+  });
+});
