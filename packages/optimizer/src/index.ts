@@ -13,11 +13,5 @@ export { type ExecuteResult, execute } from "./execute.js";
 export { formatTable, planSummary } from "./format.js";
 export { type OptimizeBasis, type OptimizeResult, type OptimizerOverhead, optimize } from "./optimize.js";
 export type { PlanCheck } from "./report.js";
-export {
-  type SampleResult,
-  type SampleTaskOptions,
-  sampleTask,
-  spreadIndices,
-  type TaskData,
-} from "./sample.js";
+export { type SampleResult, type SampleTaskOptions, sampleTask, type TaskData } from "./sample.js";
 export { type OptimizedStream, type StreamResult, stream } from "./stream.js";
