@@ -1,30 +1,43 @@
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
-import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { explain, predict } from "@amorsize/cost-model";
-import { createExecutor } from "@amorsize/executor";
+import { explain } from "@amorsize/cost-model";
+import { createExecutor, type Executor } from "@amorsize/executor";
 import { formatHardwareProfile, probeHardware } from "@amorsize/hardware-probe";
 import { defaultCacheDir, measureSpawnCost } from "@amorsize/spawn-cost";
 import {
-  type CompareReport,
   CompareReportSchema,
   type ExecuteOptions,
   ExecutionReportSchema,
   HardwareProfileSchema,
+  messageOf,
   PlanSchema,
   type Progress,
+  type RunOptions,
+  type SpawnCostProfile,
   SpawnCostProfileSchema,
 } from "@amorsize/types";
+import { compareRows, compareStrategies, predictedMs, type Strategy } from "./compare.js";
 import { parseDataText, readAllText, readDataFile } from "./data.js";
-import { DataError, messageOf, UsageError } from "./errors.js";
-import { execute, executorFor, runOptionsFor, taskOf } from "./execute.js";
+import { DataError, UsageError } from "./errors.js";
+import { type ExecuteResult, execute, executorFor, runOptionsFor, taskOf } from "./execute.js";
 import { formatPlan, formatTable } from "./format.js";
-import { optimize } from "./optimize.js";
+import { type OptimizeResult, optimize } from "./optimize.js";
 import { parseTaskSpec } from "./task.js";
 
 export { UsageError };
+
+/** Where the CLI reads and writes: the process's streams, or a test's. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: AsyncIterable<Buffer | string>;
+}
+
+function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
+}
 
 const COMMON_HELP = `Input (one of):
   --data FILE        a JSON array, or JSON lines (.jsonl / .ndjson), one item per line
@@ -147,7 +160,7 @@ function positiveNumber(value: string | undefined, flag: string): number | undef
   return n;
 }
 
-async function readInput(values: Values): Promise<unknown[]> {
+async function readInput(values: Values, io: CliIo): Promise<unknown[]> {
   const given = [values.data !== undefined, values.stdin === true, values.range !== undefined].filter(
     Boolean,
   ).length;
@@ -159,7 +172,7 @@ async function readInput(values: Values): Promise<unknown[]> {
       throw new UsageError(`--range: expected a whole number up to 50000000, got "${values.range}"`);
     return Array.from({ length: n }, (_, i) => i);
   }
-  if (values.stdin) return parseDataText(await readAllText(process.stdin), "stdin");
+  if (values.stdin) return parseDataText(await readAllText(io.stdin), "stdin");
   return readDataFile(values.data!);
 }
 
@@ -196,33 +209,35 @@ function optimizerOptions(values: Values): ExecuteOptions {
 }
 
 /** A one-line progress bar on a terminal; nothing when standard error is not one. */
-function progressBar(): ((p: Progress) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
+function progressBar(stderr: CliIo["stderr"]): ((p: Progress) => void) | undefined {
+  if (!stderr.isTTY) return undefined;
   return (p) => {
     const width = 30;
     const fraction = p.total ? Math.min(1, p.done / p.total) : 0;
     const bar = "#".repeat(Math.round(fraction * width)).padEnd(width, ".");
     const eta = p.etaMs !== undefined ? ` eta ${(p.etaMs / 1000).toFixed(1)}s` : "";
-    process.stderr.write(
+    stderr.write(
       `\r[${bar}] ${p.done}${p.total ? `/${p.total}` : ""}${p.failed ? ` (${p.failed} failed)` : ""}${eta}   `,
     );
   };
 }
 
-function print(text: string): void {
-  process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+function printer(out: NodeJS.WritableStream): (text: string) => void {
+  return (text) => {
+    out.write(text.endsWith("\n") ? text : `${text}\n`);
+  };
 }
 
-async function commandProbe(values: Values): Promise<void> {
+async function commandProbe(values: Values, io: CliIo): Promise<void> {
   const profile = await probeHardware();
-  print(
+  printer(io.stdout)(
     values.json
       ? JSON.stringify(HardwareProfileSchema.parse(profile), null, 2)
       : formatHardwareProfile(profile),
   );
 }
 
-async function commandCalibrate(values: Values): Promise<void> {
+async function commandCalibrate(values: Values, io: CliIo): Promise<void> {
   const budgetMs = positiveInt(values.budget, "--budget");
   const hardware = await probeHardware();
   const profile = await measureSpawnCost({
@@ -231,10 +246,19 @@ async function commandCalibrate(values: Values): Promise<void> {
     refresh: values.refresh === true,
     ...(budgetMs === undefined ? {} : { budgetMs }),
   });
+  const print = printer(io.stdout);
   if (values.json) return print(JSON.stringify(SpawnCostProfileSchema.parse(profile), null, 2));
+  print(
+    `Spawn cost (${profile.source}${profile.cachePath ? `, ${profile.cachePath}` : ""}, ${profile.durationMs.toFixed(0)} ms)`,
+  );
+  print(formatTable(["figure", "value"], spawnCostRows(profile)));
+  for (const w of profile.warnings) print(`warning ${w.code}: ${w.message}`);
+}
+
+function spawnCostRows(profile: SpawnCostProfile): string[][] {
   const f = (x: { value: number; provenance: string }, digits = 1) =>
     `${x.value.toFixed(digits)} (${x.provenance})`;
-  const rows = [
+  return [
     ["worker start, fixed", `${f(profile.workerStart.fixedMs)} ms`],
     ["worker start, per worker", `${f(profile.workerStart.perWorkerMs)} ms`],
     ["dispatch latency", `${f(profile.dispatch.latencyUs)} us`],
@@ -244,22 +268,19 @@ async function commandCalibrate(values: Values): Promise<void> {
       `${f(c.perItemUs, 2)} us/item + ${f(c.perByteNs, 3)} ns/byte`,
     ]),
   ];
-  print(
-    `Spawn cost (${profile.source}${profile.cachePath ? `, ${profile.cachePath}` : ""}, ${profile.durationMs.toFixed(0)} ms)`,
-  );
-  print(formatTable(["figure", "value"], rows));
-  for (const w of profile.warnings) print(`warning ${w.code}: ${w.message}`);
 }
 
 async function commandOptimize(
   positionals: string[],
   values: Values,
   mode: "optimize" | "explain",
+  io: CliIo,
 ): Promise<void> {
   const task = taskArgument(positionals, mode);
-  const items = await readInput(values);
+  const items = await readInput(values, io);
   const { onError: _ignored, ...options } = optimizerOptions(values);
   const result = await optimize(task, items, options);
+  const print = printer(io.stdout);
   if (values.json) {
     const out = {
       plan: PlanSchema.parse(result.plan),
@@ -276,58 +297,58 @@ async function commandOptimize(
   for (const w of result.warnings) print(`warning ${w.code}: ${w.message}`);
 }
 
-async function commandRun(positionals: string[], values: Values): Promise<number> {
+async function commandRun(positionals: string[], values: Values, io: CliIo): Promise<number> {
   const task = taskArgument(positionals, "run");
-  const items = await readInput(values);
+  const items = await readInput(values, io);
   const options = optimizerOptions(values);
-  const onProgress = progressBar();
+  const onProgress = progressBar(io.stderr);
   if (onProgress) options.onProgress = onProgress;
-  let result: Awaited<ReturnType<typeof execute>>;
+  let result: ExecuteResult<unknown>;
   try {
     result = await execute(task, items, options);
   } finally {
     // End the progress line, so a failure message starts on a line of its own.
-    if (onProgress) process.stderr.write("\n");
+    if (onProgress) io.stderr.write("\n");
   }
   // The output file is written only once the run succeeded: a failed run never
   // truncates an existing file.
-  if (values.out) {
-    await writeLines(values.out, result.results);
-  } else {
-    for (const r of result.results) {
-      if (!process.stdout.write(`${JSON.stringify(r === undefined ? null : r)}\n`)) {
-        await new Promise<void>((resolve) => process.stdout.once("drain", () => resolve()));
-      }
-    }
-  }
-  const report = ExecutionReportSchema.parse(result.report);
-  if (values.json) {
-    process.stderr.write(
-      `${JSON.stringify({ plan: result.plan, report, check: result.check, overheadMs: result.overheadMs })}\n`,
-    );
-  } else {
-    process.stderr.write(
-      `${result.plan.mode}${result.plan.mode === "parallel" ? ` x${result.plan.workers}, chunk ${result.plan.chunkSize}` : ""}: ` +
-        `${report.succeeded} ok, ${report.failed} failed in ${result.wallMs.toFixed(0)} ms ` +
-        `(run ${result.check.measuredWallMs.toFixed(0)} ms, predicted ${result.check.predictedWallMs.toFixed(0)} ms; ` +
-        `optimizing ${result.overheadMs.total.toFixed(0)} ms)\n`,
-    );
-    for (const e of result.errors.slice(0, 10))
-      process.stderr.write(`  ${(e as { code?: string }).code ?? "ERROR"}: ${e.message}\n`);
-  }
-  return report.failed > 0 ? 1 : 0;
+  if (values.out) await writeLinesToFile(values.out, result.results);
+  else await writeLines(io.stdout, result.results);
+  io.stderr.write(runSummary(result, values.json === true));
+  return result.report.failed > 0 ? 1 : 0;
 }
 
-/** Writes one JSON line per result to a temporary file, then renames it into place. */
-async function writeLines(path: string, results: readonly unknown[]): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  const out: WriteStream = createWriteStream(temporary);
-  try {
-    for (const r of results) {
-      if (!out.write(`${JSON.stringify(r === undefined ? null : r)}\n`)) {
-        await new Promise<void>((resolve) => out.once("drain", () => resolve()));
-      }
+/** What `run` says on standard error: the report as JSON, or a line and the first errors. */
+function runSummary(result: ExecuteResult<unknown>, json: boolean): string {
+  const { plan, check, overheadMs } = result;
+  const report = ExecutionReportSchema.parse(result.report);
+  if (json) return `${JSON.stringify({ plan, report, check, overheadMs })}\n`;
+  const shape = plan.mode === "parallel" ? ` x${plan.workers}, chunk ${plan.chunkSize}` : "";
+  const errors = result.errors
+    .slice(0, 10)
+    .map((e) => `  ${(e as { code?: string }).code ?? "ERROR"}: ${e.message}\n`);
+  return (
+    `${plan.mode}${shape}: ${report.succeeded} ok, ${report.failed} failed in ${result.wallMs.toFixed(0)} ms ` +
+    `(run ${check.measuredWallMs.toFixed(0)} ms, predicted ${check.predictedWallMs.toFixed(0)} ms; ` +
+    `optimizing ${overheadMs.total.toFixed(0)} ms)\n${errors.join("")}`
+  );
+}
+
+/** Writes one JSON line per result (`null` for a failed item), waiting when the stream is full. */
+async function writeLines(out: NodeJS.WritableStream, results: readonly unknown[]): Promise<void> {
+  for (const r of results) {
+    if (!out.write(`${JSON.stringify(r === undefined ? null : r)}\n`)) {
+      await new Promise<void>((resolve) => out.once("drain", () => resolve()));
     }
+  }
+}
+
+/** Writes the JSON lines to a temporary file, then renames it into place. */
+async function writeLinesToFile(path: string, results: readonly unknown[]): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  const out = createWriteStream(temporary);
+  try {
+    await writeLines(out, results);
     await new Promise<void>((resolve, reject) => {
       out.once("error", reject);
       out.end(() => resolve());
@@ -340,163 +361,144 @@ async function writeLines(path: string, results: readonly unknown[]): Promise<vo
   }
 }
 
-interface Strategy {
-  name: string;
-  workers: number;
-  chunkSize: number | null;
-}
-
-async function commandCompare(positionals: string[], values: Values): Promise<void> {
+async function commandCompare(positionals: string[], values: Values, io: CliIo): Promise<void> {
   const task = taskArgument(positionals, "compare");
-  const items = await readInput(values);
+  const items = await readInput(values, io);
   const repeat = positiveInt(values.repeat, "--repeat") ?? 1;
   const { onError: _ignored, ...options } = optimizerOptions(values);
   // Compare without reusing sampled results, so every strategy runs every item.
   const optimized = await optimize(task, items, options);
   const { plan, hardware, spawnCost, workload } = optimized;
-  const n = items.length;
-  const usable = hardware.cores.usable.value;
-  const strategies: Strategy[] = [{ name: "serial", workers: 0, chunkSize: null }];
-  if (plan.mode === "parallel")
-    strategies.push({ name: "amorsize plan", workers: plan.workers, chunkSize: plan.chunkSize });
-  else strategies.push({ name: `amorsize plan (${plan.mode})`, workers: 0, chunkSize: null });
-  strategies.push({ name: "one task per item", workers: availableParallelism(), chunkSize: 1 });
-  strategies.push({
-    name: "Pool.map default",
-    workers: usable,
-    chunkSize: Math.max(1, Math.ceil(n / (4 * usable))),
-  });
-  if (plan.mode === "parallel") {
-    if (plan.chunkSize > 1)
-      strategies.push({
-        name: "plan, chunk / 4",
-        workers: plan.workers,
-        chunkSize: Math.max(1, Math.floor(plan.chunkSize / 4)),
-      });
-    if (plan.chunkSize < n)
-      strategies.push({
-        name: "plan, chunk x 4",
-        workers: plan.workers,
-        chunkSize: Math.min(n, plan.chunkSize * 4),
-      });
-    if (plan.workers !== usable)
-      strategies.push({ name: "plan, usable cores", workers: usable, chunkSize: plan.chunkSize });
+  const strategies = compareStrategies(
+    plan,
+    items.length,
+    hardware.cores.usable.value,
+    hardware.cores.affinity.value ?? hardware.cores.usable.value,
+  );
+  const predicted = strategies.map((s) => predictedMs(s, plan, { hardware, spawnCost, workload }));
+  const times: number[][] = strategies.map(() => []);
+  for (let r = 0; r < repeat; r++) {
+    for (const [i, s] of strategies.entries()) times[i]!.push(await timeStrategy(s, optimized, items));
   }
-  const input = { hardware, spawnCost, workload };
-  const times = new Map<string, number[]>();
-  const predicted = new Map<string, number>();
-  for (const s of strategies) {
-    predicted.set(
-      s.name,
-      s.chunkSize === null
-        ? s.name === "serial"
-          ? plan.predicted.serialMs
-          : plan.predicted.wallMs
-        : predict(input, { workers: s.workers, chunkSize: s.chunkSize }).wallMs,
+  const rows = compareRows(strategies, predicted, times);
+  const print = printer(io.stdout);
+  if (values.json) {
+    return print(
+      JSON.stringify(CompareReportSchema.parse({ plan, items: items.length, repeat, rows }), null, 2),
     );
   }
-  const ref = taskOf(optimized);
-  for (let r = 0; r < repeat; r++) {
-    for (const s of strategies) {
-      const executor =
-        s.chunkSize === null
-          ? s.name === "serial"
-            ? createExecutor({ mode: "serial" })
-            : executorFor(plan)
-          : createExecutor({ mode: "parallel", workers: s.workers });
-      const t0 = performance.now();
-      try {
-        const runOptions =
-          s.chunkSize === null
-            ? s.name === "serial"
-              ? {}
-              : { ...runOptionsFor(plan, {}, { ...optimized, precomputed: new Map(), failures: new Map() }) }
-            : { chunkSize: s.chunkSize };
-        await executor.map(ref, items, runOptions);
-      } finally {
-        await executor.close();
-      }
-      const list = times.get(s.name) ?? [];
-      list.push(performance.now() - t0);
-      times.set(s.name, list);
-    }
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-  const serial = median(times.get("serial")!);
-  const rows = strategies.map((s) => {
-    const t = median(times.get(s.name)!);
-    return {
-      strategy: s.name,
-      workers: s.workers,
-      chunkSize: s.chunkSize,
-      predictedMs: predicted.get(s.name)!,
-      measuredMs: t,
-      speedup: serial / t,
-    };
-  });
-  if (values.json) {
-    const report: CompareReport = CompareReportSchema.parse({ plan, items: n, repeat, rows });
-    return print(JSON.stringify(report, null, 2));
-  }
-  print(`${n} items, ${repeat} run(s) each, median wall time (pool start-up included)`);
-  print(
-    formatTable(
-      ["strategy", "workers", "chunk", "predicted ms", "measured ms", "vs serial"],
-      rows.map((r) => [
-        r.strategy,
-        r.workers === 0 ? "-" : String(r.workers),
-        r.chunkSize === null ? "-" : String(r.chunkSize),
-        r.predictedMs.toFixed(1),
-        r.measuredMs.toFixed(1),
-        `${r.speedup.toFixed(2)}x`,
-      ]),
-    ),
-  );
+  print(`${items.length} items, ${repeat} run(s) each, median wall time (pool start-up included)`);
+  const cells = rows.map((r) => [
+    r.strategy,
+    r.workers === 0 ? "-" : String(r.workers),
+    r.chunkSize === null ? "-" : String(r.chunkSize),
+    r.predictedMs.toFixed(1),
+    r.measuredMs.toFixed(1),
+    `${r.speedup.toFixed(2)}x`,
+  ]);
+  print(formatTable(["strategy", "workers", "chunk", "predicted ms", "measured ms", "vs serial"], cells));
 }
 
-export async function main(argv: string[]): Promise<number> {
-  // `amorsize worker` lives in @amorsize/cluster, which single-machine users never install:
-  // load it only when asked for (a variable specifier keeps it out of this package's graph).
-  if (argv[0] === "worker") {
-    const specifier = "@amorsize/cluster";
-    let cluster: { main(argv: string[]): Promise<number> };
-    try {
-      cluster = (await import(specifier)) as typeof cluster;
-    } catch (error) {
-      throw new UsageError(
-        `amorsize worker needs @amorsize/cluster: npm install @amorsize/cluster (${messageOf(error)})`,
-      );
-    }
-    return cluster.main(argv.slice(1));
+/** One timed run of a strategy over every item, its executor's start-up included, milliseconds. */
+async function timeStrategy(
+  strategy: Strategy,
+  optimized: OptimizeResult,
+  items: unknown[],
+): Promise<number> {
+  const { plan } = optimized;
+  let executor: Executor;
+  let options: RunOptions;
+  if (strategy.kind === "pool") {
+    executor = createExecutor({ mode: "parallel", workers: strategy.workers });
+    options = { chunkSize: strategy.chunkSize ?? 1 };
+  } else if (strategy.kind === "plan") {
+    executor = executorFor(plan);
+    options = runOptionsFor(plan, {}, { precomputed: new Map(), failures: new Map() }, items.length);
+  } else {
+    executor = createExecutor({ mode: "serial" });
+    options = {};
   }
+  const t0 = performance.now();
+  try {
+    await executor.map(taskOf(optimized.task), items, options);
+  } finally {
+    await executor.close();
+  }
+  return performance.now() - t0;
+}
+
+/** What `@amorsize/cluster/cli` exports. */
+export interface ClusterCli {
+  main(argv: string[]): Promise<number>;
+}
+
+/**
+ * `amorsize worker` lives in @amorsize/cluster, an optional peer dependency that
+ * single-machine users never install: it is loaded only when asked for.
+ */
+export async function commandWorker(
+  argv: string[],
+  load: () => Promise<ClusterCli> = () => import("@amorsize/cluster/cli"),
+): Promise<number> {
+  let cluster: ClusterCli;
+  try {
+    cluster = await load();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== "ERR_MODULE_NOT_FOUND" && code !== "ERR_PACKAGE_PATH_NOT_EXPORTED") throw error;
+    throw new UsageError(
+      `amorsize worker needs @amorsize/cluster: npm install @amorsize/cluster (${messageOf(error)})`,
+    );
+  }
+  return cluster.main(argv);
+}
+
+/** Runs one command and returns its exit code; a failure throws (see {@link runCli}). */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  if (argv[0] === "worker") return commandWorker(argv.slice(1));
   const { values, positionals } = parseCli(argv);
   const command = positionals[0];
   if (!command) {
-    print(HELP.main!);
+    printer(io.stdout)(HELP.main!);
     return values.help ? 0 : 2;
   }
   if (!(command in HELP) || command === "main")
     throw new UsageError(`unknown command "${command}" (try amorsize --help)`);
   if (values.help) {
-    print(HELP[command]!);
+    printer(io.stdout)(HELP[command]!);
     return 0;
   }
   switch (command) {
     case "probe":
-      await commandProbe(values);
+      await commandProbe(values, io);
       break;
     case "calibrate":
-      await commandCalibrate(values);
+      await commandCalibrate(values, io);
       break;
     case "optimize":
     case "explain":
-      await commandOptimize(positionals, values, command);
+      await commandOptimize(positionals, values, command, io);
       break;
     case "run":
-      return commandRun(positionals, values);
+      return commandRun(positionals, values, io);
     case "compare":
-      await commandCompare(positionals, values);
+      await commandCompare(positionals, values, io);
       break;
   }
   return 0;
+}
+
+/**
+ * The `amorsize` command: runs `argv` and returns the exit code. A failure is one line
+ * on standard error, with the error's code (exit code 1), or a usage mistake (2).
+ */
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
+  try {
+    return await main(argv, io);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const tag = code && !(error instanceof UsageError) ? ` [${code}]` : "";
+    io.stderr.write(`amorsize: ${messageOf(error).split("\n").join("; ")}${tag}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
 }

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { messageOf } from "@amorsize/types";
 import { DataError } from "./errors.js";
 
 /**
@@ -14,7 +15,7 @@ export function parseJsonLines(text: string, source: string): unknown[] {
     try {
       items.push(JSON.parse(line));
     } catch (error) {
-      throw new DataError(`${source}:${i + 1}: invalid JSON line: ${(error as Error).message}`, {
+      throw new DataError(`${source}:${i + 1}: invalid JSON line: ${messageOf(error)}`, {
         cause: error,
         line: i + 1,
       });
@@ -33,7 +34,7 @@ export function parseDataText(text: string, source: string, format?: "json" | "j
   } catch (error) {
     // JSON lines whose first item is an array also start with "[".
     if (format === undefined && text.trim().includes("\n")) return parseJsonLines(text, source);
-    throw new DataError(`${source}: invalid JSON: ${(error as Error).message}`, { cause: error });
+    throw new DataError(`${source}: invalid JSON: ${messageOf(error)}`, { cause: error });
   }
   if (!Array.isArray(value)) throw new DataError(`${source}: expected a JSON array of items`);
   return value;
@@ -46,8 +47,7 @@ export async function readDataFile(path: string): Promise<unknown[]> {
     text = await readFile(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why =
-      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a folder" : (error as Error).message;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a folder" : messageOf(error);
     throw new DataError(`--data ${path}: cannot read the data file (${why})`, { cause: error });
   }
   const format = /\.(jsonl|ndjson)$/i.test(path) ? "jsonl" : /\.json$/i.test(path) ? "json" : undefined;

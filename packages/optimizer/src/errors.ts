@@ -4,7 +4,6 @@
 export {
   ChunkTimeoutError,
   CloneError,
-  ExecutorClosedError,
   ItemError,
   TaskLoadError,
   WorkerCrashedError,
@@ -12,6 +11,7 @@ export {
 
 import { AmorsizeError } from "@amorsize/types";
 
+// sample.ts imports it from here until its split (on another branch) takes it from @amorsize/types.
 export { messageOf } from "@amorsize/types";
 
 /** Base class: every Amorsize optimizer error has a stable `code`. */

@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type MachineKey, type PlanCacheEntry, PlanCacheEntrySchema } from "@amorsize/types";
-import type { ResolvedTask } from "./task.js";
+import type { ResolvedTask } from "@amorsize/executor";
+import { type MachineKey, messageOf, type PlanCacheEntry, PlanCacheEntrySchema } from "@amorsize/types";
 
 /** Power-of-two size bucket: 1000 and 1023 items share a plan, 1000 and 5000 do not. */
 export function sizeBucket(totalItems: number | null): string {
@@ -20,9 +20,9 @@ export function sizeBucket(totalItems: number | null): string {
  * and every optimize() with the cache on reads two.
  */
 export async function moduleHash(task: ResolvedTask): Promise<string | null> {
-  if (!task.url.startsWith("file:")) return null;
+  if (!task.href.startsWith("file:")) return null;
   try {
-    const content = readFileSync(fileURLToPath(task.url));
+    const content = readFileSync(fileURLToPath(task.href));
     return createHash("sha256").update(content).digest("hex");
   } catch {
     return null;
@@ -30,7 +30,7 @@ export async function moduleHash(task: ResolvedTask): Promise<string | null> {
 }
 
 export function planCacheKey(task: ResolvedTask, hash: string, totalItems: number | null): string {
-  return `${task.url}#${task.export}@${hash}/${sizeBucket(totalItems)}`;
+  return `${task.key}@${hash}/${sizeBucket(totalItems)}`;
 }
 
 function entryPath(dir: string, key: string): string {
@@ -99,6 +99,6 @@ export async function writePlanCache(
     return null;
   } catch (error) {
     await rm(temporary, { force: true }).catch(() => {});
-    return error instanceof Error ? error.message : String(error);
+    return messageOf(error);
   }
 }

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import {
   AmorsizeValidationError,
   type ExecuteOptions,
@@ -8,8 +9,9 @@ import {
   type TaskRefInput,
 } from "@amorsize/types";
 import { ExecutorStateError } from "./errors.js";
-import { executorFor, mergeSampleFailures, runOptionsFor, taskOf } from "./execute.js";
-import { type OptimizeResult, optimize } from "./optimize.js";
+import { decide, executorFor, runOptionsFor, taskOf } from "./execute.js";
+import type { OptimizeBasis } from "./optimize.js";
+import { mergeSampled } from "./report.js";
 import type { TaskData } from "./sample.js";
 
 /** One result of a stream: its input index and its value. */
@@ -20,10 +22,10 @@ export interface StreamResult<R> {
 
 /** Results as they come, plus the plan and, once the stream has ended, the report. */
 export interface OptimizedStream<R> extends AsyncIterable<StreamResult<R>> {
-  /** The plan, once the first result was asked for (undefined before). */
+  /** The plan, once the first result was asked for (undefined before): for the items sampling left. */
   readonly plan: Plan | undefined;
-  /** What the optimizer rested on, once planned. */
-  readonly optimized: Omit<OptimizeResult, "data" | "precomputed" | "failures"> | undefined;
+  /** What the plan rested on, once planned. */
+  readonly optimized: OptimizeBasis | undefined;
   /** The executor's report; throws until the stream has ended (read to its end, or left early). */
   report(): ExecutionReport;
   /** Items that failed (under `onError: "collect"`), by index, once the stream has ended. */
@@ -53,41 +55,24 @@ export function stream<R = unknown>(
   let started = false;
 
   async function* run(): AsyncGenerator<StreamResult<R>> {
-    const {
-      ordered,
-      onError,
-      signal,
-      chunkTimeoutMs,
-      onProgress,
-      transfer,
-      backend: _b,
-      ...optimizeOptions
-    } = parsed;
-    const optimized = await optimize(task, source, optimizeOptions, {
-      ...(onError ? { onError } : {}),
-      ...(signal ? { signal } : {}),
-    });
-    plan = optimized.plan;
-    const { data: _d, precomputed: _p, failures: _f, ...rest } = optimized;
-    optimizedInfo = rest;
-    signal?.throwIfAborted();
+    const decision = await decide(task, source, parsed, performance.now());
+    const { prepared } = decision;
+    plan = decision.plan;
+    optimizedInfo = decision.basis;
     const executor = executorFor(plan);
     try {
-      const results = executor.stream(
-        taskOf(optimized),
-        optimized.data,
-        runOptionsFor(plan, parsed, optimized),
-      );
+      const runOptions = runOptionsFor(plan, parsed, prepared, prepared.workload.totalItems);
+      const results = executor.stream(taskOf(prepared.task), prepared.data, runOptions);
       try {
         for await (const result of results) {
           // Items that failed while sampled are placeholders in the executor's input.
-          if (optimized.failures.has(result.index)) continue;
+          if (prepared.failures.has(result.index)) continue;
           yield result as StreamResult<R>;
         }
       } finally {
         // Also after an early break: the executor reports what ran until then.
         try {
-          const merged = mergeSampleFailures(results.report(), [...results.errors], optimized.failures);
+          const merged = mergeSampled({ report: results.report(), errors: results.errors }, prepared);
           finalReport = merged.report;
           finalErrors = merged.errors;
         } catch {

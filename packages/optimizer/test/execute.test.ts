@@ -1,16 +1,27 @@
+// execute() and stream() end to end. Which plan they take depends on the machine and its
+// load, so nothing here asserts a decision: decisions are asserted on fixed profiles in
+// decide.test.ts, and the live figures are the benchmark's.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { planExecution } from "@amorsize/cost-model";
-import type { BackendMapOptions, WorkloadSample } from "@amorsize/types";
+import { createExecutor, type Executor } from "@amorsize/executor";
+import type { BackendMapOptions, ExecuteOptions, Plan } from "@amorsize/types";
 import { ExecutionReportSchema, PlanSchema } from "@amorsize/types";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { execute, ItemError, type OptimizeResult, optimize, planTheRest, stream } from "../src/index.js";
+import { EarlyPool } from "../src/early-pool.js";
+import { runOptionsFor } from "../src/execute.js";
+import { execute, ItemError, optimize, stream } from "../src/index.js";
+import { TEST_CACHE_DIR } from "./cache-dir.js";
+import { machine, workload } from "./profiles.js";
 
 const fixture = new URL("./fixtures/tasks.mjs", import.meta.url).pathname;
 const task = (name: string) => ({ module: fixture, export: name });
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const ports = () => process.getActiveResourcesInfo().filter((name) => name === "MessagePort").length;
 
+/** Options of every run here: the tests' spawn-cost cache, no plan cache. */
+const base: ExecuteOptions = { cacheDir: TEST_CACHE_DIR, cache: false };
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "amorsize-optimizer-test-"));
@@ -21,69 +32,56 @@ describe("execute", () => {
   it("runs every item exactly once, reusing sampled results", async () => {
     const log = join(dir, "calls.log");
     writeFileSync(log, "");
-    const items = range(300).map((x) => ({ x, log }));
-    // Force a parallel run so sampled results and worker results must be merged.
-    const { results, plan, report, optimized } = await execute<number>(task("logged"), items, {
-      cacheDir: dir,
-      cache: false,
-      workers: 2,
-      minSpeedup: 1,
-    });
-    expect(plan.mode).toBe("parallel");
-    expect(results).toEqual(range(300).map((x) => x + 1));
+    const items = range(100).map((x) => ({ x, log }));
+    const { results, plan, report, optimized } = await execute<number>(task("logged"), items, base);
+    expect(results).toEqual(range(100).map((x) => x + 1));
     const calls = readFileSync(log, "utf8").trim().split("\n").map(Number);
-    expect(calls.sort((a, b) => a - b)).toEqual(range(300));
-    expect(ExecutionReportSchema.parse(report).succeeded).toBe(300);
-    // The plan taken covers what sampling left; the plan for the whole input is kept too.
-    expect(PlanSchema.parse(plan).totalItems).toBe(300 - optimized.workload.sampled);
-    expect(optimized.plan.totalItems).toBe(300);
+    expect(calls.sort((a, b) => a - b)).toEqual(range(100));
+    expect(ExecutionReportSchema.parse(report)).toMatchObject({ items: 100, succeeded: 100, precomputed: 0 });
+    // The plan covers what sampling left.
+    expect(PlanSchema.parse(plan).totalItems).toBe(100 - optimized.workload.sampled);
+    expect(plan.reasons[0]?.code).toBe("SAMPLED_ITEMS_DONE");
   });
 
-  it("re-joins a generator with nothing lost or repeated", async () => {
+  it("re-joins a generator, and an async generator, with nothing lost or repeated", async () => {
     function* numbers() {
       for (let i = 0; i < 500; i++) yield i;
     }
-    const { results } = await execute<number>(task("square"), numbers(), { cacheDir: dir, cache: false });
-    expect(results).toEqual(range(500).map((x) => x * x));
-  });
-
-  it("re-joins an async generator", async () => {
-    async function* numbers() {
+    async function* more() {
       for (let i = 0; i < 200; i++) yield i;
     }
-    const { results } = await execute<number>(task("default"), numbers(), { cacheDir: dir, cache: false });
-    expect(results).toEqual(range(200).map((x) => 2 * x));
+    expect((await execute<number>(task("square"), numbers(), base)).results).toEqual(
+      range(500).map((x) => x * x),
+    );
+    expect((await execute<number>(task("default"), more(), base)).results).toEqual(
+      range(200).map((x) => 2 * x),
+    );
   });
 
   it("puts predicted and measured wall time side by side", async () => {
-    const { check, overheadMs, wallMs } = await execute(task("square"), range(1000), {
-      cacheDir: dir,
-      cache: false,
-    });
-    expect(check.predictedWallMs).toBeGreaterThanOrEqual(0);
+    const { check, overheadMs, wallMs, plan } = await execute(task("square"), range(1000), base);
+    expect(check.predictedWallMs).toBe(plan.predicted.wallMs);
     expect(check.measuredWallMs).toBeGreaterThan(0);
     expect(wallMs).toBeGreaterThanOrEqual(check.measuredWallMs + overheadMs.sample);
-    // End to end: the time spent deciding (measured) plus the run (predicted), against the call's wall time.
     const e2e = check.endToEnd;
     expect(e2e.decidedMs).toBeGreaterThanOrEqual(overheadMs.total);
     expect(e2e.predictedMs).toBeCloseTo(e2e.decidedMs + check.predictedWallMs, 6);
     expect(e2e.measuredMs).toBe(wallMs);
-    expect(e2e.predictedSpeedup).toBeCloseTo(e2e.serialMs / e2e.predictedMs, 6);
-    expect(e2e.measuredSpeedup).toBeCloseTo(e2e.serialMs / wallMs, 6);
+    // The serial estimate of every item, the sampled ones too.
+    expect(e2e.serialMs).toBeGreaterThanOrEqual(plan.predicted.serialMs);
   });
 
   it("returns an empty result for an empty input without starting anything", async () => {
-    const { results, plan } = await execute(task("square"), [], { cacheDir: dir });
+    const { results, plan, report } = await execute(task("square"), [], base);
     expect(results).toEqual([]);
-    expect(plan.mode).toBe("serial");
+    expect(plan).toMatchObject({ mode: "serial", totalItems: 0 });
     expect(plan.reasons[0]?.code).toBe("NO_ITEMS");
+    expect(report.items).toBe(0);
   });
 
-  it("collects a failure found while sampling together with the rest", async () => {
-    const items = range(20);
-    const { results, errors, report } = await execute<number>(task("failsOnSeven"), items, {
-      cacheDir: dir,
-      cache: false,
+  it("collects a failure found while sampling together with the rest, counting each item once", async () => {
+    const { results, errors, report } = await execute<number>(task("failsOnSeven"), range(20), {
+      ...base,
       onError: "collect",
       sample: { minItems: 20, maxItems: 20 },
     });
@@ -92,106 +90,105 @@ describe("execute", () => {
     expect((errors[0] as ItemError).index).toBe(7);
     expect(results[7]).toBeUndefined();
     expect(results[8]).toBe(8);
-    expect(report.failed).toBe(1);
-    expect(report.succeeded).toBe(19);
+    expect(report).toMatchObject({ items: 20, succeeded: 19, failed: 1, precomputed: 0 });
   });
 
-  it("rejects bad options with the option's path", async () => {
+  it("rejects bad options with the option's path, and an aborted signal before doing anything", async () => {
     await expect(execute(task("square"), [1], { maxWorkers: -1 })).rejects.toThrow(
       "options.maxWorkers: Too small: expected number to be >0, got -1",
     );
     await expect(execute(task("square"), [1], { onError: "ignore" as never })).rejects.toThrow(
       'options.onError: Invalid option: expected one of "throw"|"collect", got "ignore"',
     );
-  });
-
-  it("rejects an aborted signal before doing anything", async () => {
+    await expect(execute(task("twoMs"), range(150), { ...base, workers: 3, maxWorkers: 2 })).rejects.toThrow(
+      "input.constraints.workers (3) exceeds input.constraints.maxWorkers (2)",
+    );
     const controller = new AbortController();
     controller.abort(new Error("stop"));
     await expect(execute(task("square"), [1], { signal: controller.signal })).rejects.toThrow("stop");
   });
 });
 
-describe("planning the items sampling left", () => {
-  // Three 300 ms items on four usable cores, the middle one already run while sampling.
-  let base: OptimizeResult;
-  beforeAll(async () => {
-    const real = await optimize(task("square"), range(10), { cacheDir: dir, cache: false });
-    const hardware = {
-      ...real.hardware,
-      cores: { ...real.hardware.cores, usable: { ...real.hardware.cores.usable, value: 4 } },
-    };
-    const workload: WorkloadSample = {
-      ...real.workload,
-      sampled: 1,
-      indices: [1],
-      totalItems: 3,
-      itemTimeMs: { mean: 300, median: 300, p90: 300, max: 300, cv: 0 },
-      cpuToWall: 1,
-      async: false,
-    };
-    // Start-up figures of their own: the machine's, measured cold under load, can be nearly flat.
-    const figure = (value: number) => ({ value, provenance: "measured" as const, samples: 9, spread: 0.5 });
-    const spawnCost = {
-      ...real.spawnCost,
-      workerStart: { fixedMs: figure(20), perWorkerMs: figure(10) },
-    };
-    const plan = planExecution({ hardware, spawnCost, workload, constraints: {} });
-    base = {
-      ...real,
-      hardware,
-      spawnCost,
-      workload,
-      plan,
-      precomputed: new Map([[1, 1]]),
-      failures: new Map(),
-    };
-  });
-
-  it("gives the remaining items a plan of their own, saying why", () => {
-    expect(base.plan).toMatchObject({ mode: "parallel", workers: 3, chunkSize: 1, totalItems: 3 });
-    const rest = planTheRest(base, {});
-    expect(rest).toMatchObject({ mode: "parallel", workers: 2, chunkSize: 1, totalItems: 2 });
-    expect(rest.reasons[0]).toEqual({
-      code: "SAMPLED_ITEMS_DONE",
-      message: "1 of 3 items ran while sampling; this plan covers the 2 that remain.",
+describe("the executor's run options", () => {
+  it("place the sampled results and failures, and take the plan's chunking and the caller's options", () => {
+    const plan = planExecution({ ...machine(4), workload: workload(1000, 2) });
+    expect(plan.mode).toBe("parallel");
+    const onProgress = () => {};
+    const sampled = { precomputed: new Map<number, unknown>([[500, 1]]), failures: new Map([[250, "bad"]]) };
+    const options = runOptionsFor(plan, { ordered: false, onProgress, maxWorkers: 3 }, sampled, 1000);
+    expect(options).toEqual({
+      precomputed: new Map<number, unknown>([
+        [500, 1],
+        [250, undefined],
+      ]),
+      chunkSize: (plan as Extract<Plan, { mode: "parallel" }>).chunkSize,
+      maxInFlight: (plan as Extract<Plan, { mode: "parallel" }>).maxInFlight,
+      totalItems: 1000,
+      ordered: false,
+      onProgress,
     });
-    expect(PlanSchema.parse(rest)).toBeTruthy();
-  });
-
-  it("leaves the plan alone when sampling ran nothing of the input, or the plan is serial", () => {
-    const none = { ...base, precomputed: new Map() };
-    expect(planTheRest(none, {})).toBe(none.plan);
-    const serial = { ...base, plan: { ...base.plan, mode: "serial" } as OptimizeResult["plan"] };
-    expect(planTheRest(serial, {})).toBe(serial.plan);
-  });
-
-  it("keeps a pool started while sampling when its paid start-up makes it no slower", () => {
-    // Started long ago: its start-up is paid, and three workers for two items cost nothing more.
-    expect(planTheRest(base, {}, { workers: 3, startedMsAgo: 10_000 })).toMatchObject({ workers: 3 });
-    // Started just now: a third worker's start-up is a cost for nothing.
-    expect(planTheRest(base, {}, { workers: 3, startedMsAgo: 0 })).toMatchObject({ workers: 2 });
+    const serial = planExecution({ ...machine(4), workload: workload(null, 0.001) });
+    expect(runOptionsFor(serial, {}, { precomputed: new Map(), failures: new Map() }, null)).toEqual({
+      precomputed: new Map(),
+    });
   });
 });
 
-describe("workers started while sampling", () => {
-  const ports = () => process.getActiveResourcesInfo().filter((name) => name === "MessagePort").length;
+describe("the pool started while sampling", () => {
+  /** An EarlyPool whose pools are recorded. */
+  function watched() {
+    const made: Executor[] = [];
+    const pool = new EarlyPool((options) => {
+      const executor = createExecutor(options);
+      made.push(executor);
+      return executor;
+    });
+    return { pool, made };
+  }
+  const twoWorkers = planExecution({ ...machine(4), workload: { ...workload(2, 300), sampled: 1 } });
 
-  it("are used for the run when the plan wants them, and closed afterwards", async () => {
-    const before = ports();
-    const items = range(150);
-    const { results, plan } = await execute<number>(task("twoMs"), items, { cacheDir: dir, cache: false });
-    expect(plan.mode).toBe("parallel");
-    expect(results).toEqual(items.map((x) => x + 1));
-    expect(ports()).toBe(before);
+  it("starts with the model's worker count and is taken by a plan of that size", async () => {
+    const { pool, made } = watched();
+    pool.consider(300, machine(4), 3);
+    pool.consider(300, machine(4), 3);
+    expect(made.map((e) => e.workers)).toEqual([2]);
+    expect(pool.started()).toEqual({ workers: 2, startedMsAgo: expect.any(Number) });
+    expect(twoWorkers).toMatchObject({ mode: "parallel", workers: 2 });
+    const taken = await pool.take(twoWorkers);
+    expect(taken).toBe(made[0]);
+    expect(taken?.closed).toBe(false);
+    expect(pool.started()).toBeUndefined();
+    await taken?.close();
   });
 
-  it("are closed when sampling fails after they started", async () => {
+  it("is closed when the plan wants another size, or when the caller closes it", async () => {
+    const { pool, made } = watched();
+    pool.consider(10, machine(4), 1000);
+    expect(made.map((e) => e.workers)).toEqual([4]);
+    expect(await pool.take(twoWorkers)).toBeUndefined();
+    expect(made[0]?.closed).toBe(true);
+    const again = watched();
+    again.pool.consider(10, machine(4), 1000);
+    await again.pool.close();
+    expect(again.made[0]?.closed).toBe(true);
+  });
+
+  it("does not start for work too small to spread, or for constraints the model rejects", async () => {
+    const { pool, made } = watched();
+    pool.consider(0.5, machine(4), 100);
+    pool.consider(10, { ...machine(4), constraints: { workers: 3, maxWorkers: 2 } }, 1000);
+    expect(made).toEqual([]);
+    expect(await pool.take(twoWorkers)).toBeUndefined();
+  });
+
+  it("leaves no worker behind when execute() runs or sampling fails", async () => {
     const before = ports();
-    // The first sampled index of 150 items is 75 (heavy: workers start); the second is 37.
     const items: unknown[] = range(150);
+    expect((await execute<number>(task("twoMs"), items, base)).results).toEqual(range(150).map((x) => x + 1));
+    expect(ports()).toBe(before);
+    // The first sampled index of 150 items is 75 (2 ms: workers may start); the second is 37.
     items[37] = Symbol("not cloneable");
-    const error = await execute(task("twoMs"), items, { cacheDir: dir, cache: false }).catch((e) => e);
+    const error = await execute(task("twoMs"), items, base).catch((e) => e);
     expect(error.code).toBe("AMORSIZE_ITEM_NOT_CLONEABLE");
     expect(error.index).toBe(37);
     expect(ports()).toBe(before);
@@ -202,21 +199,20 @@ describe("execute on unusual inputs", () => {
   it("returns an empty result for an empty generator and an empty async generator", async () => {
     function* none() {}
     async function* noneAsync() {}
-    expect((await execute(task("square"), none(), { cacheDir: dir })).results).toEqual([]);
-    const result = await execute(task("square"), noneAsync(), { cacheDir: dir });
+    expect((await execute(task("square"), none(), base)).results).toEqual([]);
+    const result = await execute(task("square"), noneAsync(), base);
     expect(result.results).toEqual([]);
     expect(result.plan.reasons[0]?.code).toBe("NO_ITEMS");
   });
 
   it("collects errors when every sampled item fails", async () => {
     const { results, errors, report } = await execute(task("failsOnSeven"), [7], {
-      cacheDir: dir,
-      cache: false,
+      ...base,
       onError: "collect",
     });
     expect(results).toEqual([undefined]);
     expect(errors.map((e) => (e as ItemError).index)).toEqual([0]);
-    expect(report.failed).toBe(1);
+    expect(report).toMatchObject({ items: 1, succeeded: 0, failed: 1, precomputed: 0 });
   });
 
   it("honours an abort while sampling a source that never yields", async () => {
@@ -224,11 +220,7 @@ describe("execute on unusual inputs", () => {
       [Symbol.asyncIterator]: () => ({ next: () => new Promise<IteratorResult<number>>(() => {}) }),
     };
     const controller = new AbortController();
-    const pending = execute(task("square"), never, {
-      cacheDir: dir,
-      cache: false,
-      signal: controller.signal,
-    });
+    const pending = execute(task("square"), never, { ...base, signal: controller.signal });
     setTimeout(() => controller.abort(new Error("aborted by the caller")), 50);
     await expect(pending).rejects.toThrow("aborted by the caller");
   });
@@ -240,8 +232,7 @@ describe("stream", () => {
       for (let i = 0; i < 20; i++) yield i;
     }
     const results = stream<number>(task("failsOnSeven"), numbers(), {
-      cacheDir: dir,
-      cache: false,
+      ...base,
       onError: "collect",
       sample: { minItems: 20, maxItems: 20 },
     });
@@ -249,10 +240,9 @@ describe("stream", () => {
     for await (const { index } of results) seen.push(index);
     expect(seen).toEqual(range(20).filter((i) => i !== 7));
     expect(results.errors.map((e) => (e as ItemError).index)).toEqual([7]);
-    expect(results.report().failed).toBe(1);
-    expect(results.report().succeeded).toBe(19);
+    expect(results.report()).toMatchObject({ succeeded: 19, failed: 1, precomputed: 0 });
 
-    const early = stream<number>(task("square"), range(100), { cacheDir: dir, cache: false });
+    const early = stream<number>(task("square"), range(100), base);
     for await (const { index } of early) if (index === 3) break;
     expect(early.report().items).toBeGreaterThan(0);
   });
@@ -261,7 +251,7 @@ describe("stream", () => {
     async function* numbers() {
       for (let i = 0; i < 300; i++) yield i;
     }
-    const results = stream<number>(task("square"), numbers(), { cacheDir: dir, cache: false });
+    const results = stream<number>(task("square"), numbers(), base);
     expect(() => results.report()).toThrow("once the stream has ended");
     const seen: number[] = [];
     for await (const { index, value } of results) {
@@ -274,43 +264,33 @@ describe("stream", () => {
   });
 });
 
-describe("the plan cache", () => {
-  it("hits for the same task and size, misses when the module changes, and survives a corrupt file", async () => {
-    const cacheDir = mkdtempSync(join(dir, "plans-"));
-    const module = join(cacheDir, "task.mjs");
+describe("optimize and the plan cache", () => {
+  it("plans every item, and reuses a cached sample for the same task and size", async () => {
+    const module = join(dir, "cached-task.mjs");
     writeFileSync(module, "export default (x) => x + 1;\n");
-    const items = range(100);
-    const first = await optimize({ module }, items, { cacheDir });
-    expect(first.workloadSource).toBe("sampled");
-    const second = await optimize({ module }, items, { cacheDir });
+    const options = { ...base, cache: true };
+    const first = await optimize({ module }, range(100), options);
+    expect(first).toMatchObject({ workloadSource: "sampled", plan: { totalItems: 100 } });
+    expect(first.task).toMatchObject({ exportName: "default", key: `${first.task.href}#default` });
+    const second = await optimize({ module }, range(100), options);
     expect(second.workloadSource).toBe("cached");
     expect(second.precomputed.size).toBe(0);
-    // Same size bucket (65..128 items) reuses it too.
-    expect((await optimize({ module }, range(120), { cacheDir })).workloadSource).toBe("cached");
-    // Another size bucket does not.
-    expect((await optimize({ module }, range(1000), { cacheDir })).workloadSource).toBe("sampled");
-
-    writeFileSync(module, "export default (x) => x + 2;\n");
-    expect((await optimize({ module }, items, { cacheDir })).workloadSource).toBe("sampled");
-
-    const { readdirSync } = await import("node:fs");
-    for (const file of readdirSync(join(cacheDir, "plans")))
-      writeFileSync(join(cacheDir, "plans", file), "{ not json");
-    const afterCorruption = await optimize({ module }, items, { cacheDir });
-    expect(afterCorruption.workloadSource).toBe("sampled");
-    expect(afterCorruption.warnings.map((w) => w.code)).toContain("PLAN_CACHE_IGNORED");
-    expect((await optimize({ module }, items, { cacheDir })).workloadSource).toBe("cached");
-    expect((await optimize({ module }, items, { cacheDir, cache: false })).workloadSource).toBe("sampled");
+    expect((await optimize({ module }, range(100), { ...options, cache: false })).workloadSource).toBe(
+      "sampled",
+    );
   });
 });
 
 describe("execute with a run backend", () => {
   /** An in-process stand-in for a backend such as @amorsize/cluster's, recording what it was asked. */
   function fakeBackend(use: boolean) {
-    const calls: { chunkSize: number; precomputed: number[]; items: number }[] = [];
+    const calls: { chunkSize: number; precomputed: number[]; items: number; localItems: number | null }[] =
+      [];
+    let localItems: number | null = null;
     const backend = {
       kind: "fake",
-      async plan() {
+      async plan(input: { localPlan: Plan }) {
+        localItems = input.localPlan.totalItems;
         return {
           use,
           workers: 3,
@@ -326,16 +306,18 @@ describe("execute with a run backend", () => {
       ) {
         const fn = ((await import(task.module)) as Record<string, (x: unknown) => unknown>)[task.export]!;
         const all = [...items];
+        const precomputed = options.precomputed ?? new Map();
         calls.push({
           chunkSize: options.chunkSize,
-          precomputed: [...(options.precomputed?.keys() ?? [])],
+          precomputed: [...precomputed.keys()],
           items: all.length,
+          localItems,
         });
-        const results = all.map((x, i) => (options.precomputed?.has(i) ? options.precomputed.get(i) : fn(x)));
+        const results = all.map((x, i) => (precomputed.has(i) ? precomputed.get(i) : fn(x)));
         const report = {
           items: all.length,
-          succeeded: all.length - (options.precomputed?.size ?? 0),
-          precomputed: options.precomputed?.size ?? 0,
+          succeeded: all.length - precomputed.size,
+          precomputed: precomputed.size,
           failed: 0,
           wallMs: 5,
           chunks: 4,
@@ -350,20 +332,28 @@ describe("execute with a run backend", () => {
   it("runs there when the backend's plan says so, reusing sampled results", async () => {
     const { backend, calls } = fakeBackend(true);
     const items = range(40);
-    const result = await execute<number>(task("square"), items, { cacheDir: dir, cache: false, backend });
+    const result = await execute<number>(task("square"), items, { ...base, backend });
     expect(result.results).toEqual(items.map((x) => x * x));
-    expect(result.report.mode).toBe("cluster");
-    expect(result.report.chunkSize).toBe(10);
+    expect(result.report).toMatchObject({
+      mode: "cluster",
+      chunkSize: 10,
+      items: 40,
+      succeeded: 40,
+      precomputed: 0,
+    });
     expect(result.backend?.decision.use).toBe(true);
     expect(calls).toHaveLength(1);
     expect(calls[0]?.chunkSize).toBe(10);
-    expect(calls[0]?.precomputed.sort((a, b) => a - b)).toEqual(result.optimized.workload.indices);
+    const sampled = result.optimized.workload.indices;
+    expect(calls[0]?.precomputed.sort((a, b) => a - b)).toEqual(sampled);
+    // The backend was asked about what runs: the items sampling left.
+    expect(calls[0]?.localItems).toBe(40 - sampled.length);
     expect(result.check.predictedWallMs).toBe(12);
   });
 
   it("keeps the local plan when the backend declines", async () => {
     const { backend, calls } = fakeBackend(false);
-    const result = await execute<number>(task("square"), range(40), { cacheDir: dir, cache: false, backend });
+    const result = await execute<number>(task("square"), range(40), { ...base, backend });
     expect(calls).toHaveLength(0);
     expect(result.report.mode).not.toBe("cluster");
     expect(result.backend?.decision.use).toBe(false);

@@ -1,0 +1,75 @@
+// execute()'s decisions, as pure functions of plain data: every figure comes from the cost model.
+import { planExecution, predict } from "@amorsize/cost-model";
+import type { Plan, PlanInput, WorkloadSample } from "@amorsize/types";
+import { emptyWorkload } from "./sample.js";
+
+/** A first sampled item at least this slow, in a job at least this long, starts workers early. */
+export const EARLY_POOL = { itemMs: 1, jobMs: 200 } as const;
+
+/** A pool started while sampling: its size, and how long ago it was asked to start. */
+export interface EarlyStart {
+  workers: number;
+  startedMsAgo: number;
+}
+
+/**
+ * How many workers to start while sampling goes on, from the first sampled item's time:
+ * the model's plan for the items left, taking that item as typical and the task as
+ * computing. 0 when the job looks too small to be worth it, or the plan is not a pool of
+ * two workers or more.
+ */
+export function earlyPoolWorkers(
+  itemMs: number,
+  totalItems: number | null,
+  machine: Omit<PlanInput, "workload">,
+): number {
+  if (totalItems === null || itemMs < EARLY_POOL.itemMs || itemMs * totalItems < EARLY_POOL.jobMs) return 0;
+  const time = { mean: itemMs, median: itemMs, p90: itemMs, max: itemMs, cv: 0 };
+  const provisional: WorkloadSample = {
+    ...emptyWorkload(),
+    sampled: 1,
+    totalItems: totalItems - 1,
+    itemTimeMs: time,
+    source: "measured",
+  };
+  const plan = planExecution({ ...machine, workload: provisional });
+  return plan.mode === "parallel" && plan.workers >= 2 ? plan.workers : 0;
+}
+
+/**
+ * The plan for what actually runs: the items sampling did not run (their results, or
+ * their failures under "collect", are kept). Three 300 ms items of which sampling ran one
+ * want two workers, not three. A pool started while sampling has part of its start-up
+ * paid: it is kept when the model, crediting that part, finds it no slower than the plan.
+ */
+export function planRun(input: PlanInput, done: number, early?: EarlyStart): Plan {
+  const total = input.workload.totalItems;
+  const remaining = total === null ? null : Math.max(0, total - done);
+  const rest: PlanInput = { ...input, workload: { ...input.workload, totalItems: remaining } };
+  let plan = planExecution(rest);
+  if (early && input.constraints?.workers === undefined && !usesPool(plan, early.workers)) {
+    plan = cheaperWithEarlyPool(rest, plan, early);
+  }
+  if (total === null || remaining === null || done === 0) return plan;
+  const note = {
+    code: "SAMPLED_ITEMS_DONE",
+    message: `${done} of ${total} items ran while sampling; this plan covers the ${remaining} that remain.`,
+  };
+  return { ...plan, reasons: [note, ...plan.reasons] };
+}
+
+function usesPool(plan: Plan, workers: number): boolean {
+  return plan.mode === "parallel" && plan.workers === workers;
+}
+
+function cheaperWithEarlyPool(input: PlanInput, plan: Plan, early: EarlyStart): Plan {
+  const onEarly = planExecution({ ...input, constraints: { ...input.constraints, workers: early.workers } });
+  if (onEarly.mode !== "parallel") return plan;
+  const paid = Math.max(0, Math.min(early.startedMsAgo, onEarly.predicted.breakdown.startupMs));
+  return onEarly.predicted.wallMs - paid <= plan.predicted.wallMs ? onEarly : plan;
+}
+
+/** The model's serial estimate for every item of the input, sampled ones included. */
+export function wholeSerialMs(input: PlanInput): number {
+  return predict(input, { workers: 1, chunkSize: 1 }).serialMs;
+}

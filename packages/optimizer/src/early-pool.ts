@@ -1,0 +1,57 @@
+import { performance } from "node:perf_hooks";
+import { createExecutor, type Executor } from "@amorsize/executor";
+import type { Plan } from "@amorsize/types";
+import { type EarlyStart, earlyPoolWorkers } from "./decide.js";
+import type { Machine } from "./prepare.js";
+
+/**
+ * Workers take tens of milliseconds to start. When the first sampled item already shows
+ * work worth spreading, a pool of the size the model plans from that item starts while
+ * sampling goes on, and the run takes it if the final plan does.
+ */
+export class EarlyPool {
+  #executor: Executor | undefined;
+  #startedAt = 0;
+  readonly #create: typeof createExecutor;
+
+  /** `create` makes the pool (tests watch it). */
+  constructor(create: typeof createExecutor = createExecutor) {
+    this.#create = create;
+  }
+
+  /** Called with the first sampled item's time: starts the pool when the model wants one. */
+  consider(itemMs: number, machine: Machine, totalItems: number | null): void {
+    if (this.#executor) return;
+    let workers: number;
+    try {
+      workers = earlyPoolWorkers(itemMs, totalItems, machine);
+    } catch {
+      // Constraints the model rejects start nothing here; the plan itself reports them.
+      return;
+    }
+    if (workers === 0) return;
+    this.#executor = this.#create({ mode: "parallel", workers });
+    this.#startedAt = performance.now();
+  }
+
+  /** The pool's size and how long ago it started, for planning to credit; undefined when none started. */
+  started(): EarlyStart | undefined {
+    if (!this.#executor) return undefined;
+    return { workers: this.#executor.workers, startedMsAgo: performance.now() - this.#startedAt };
+  }
+
+  /** The pool, when `plan` runs on a pool of its size; otherwise it is closed. */
+  async take(plan: Plan): Promise<Executor | undefined> {
+    const executor = this.#executor;
+    this.#executor = undefined;
+    if (executor && plan.mode === "parallel" && plan.workers === executor.workers) return executor;
+    await executor?.close();
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    const executor = this.#executor;
+    this.#executor = undefined;
+    await executor?.close();
+  }
+}

@@ -1,0 +1,83 @@
+import { planExecution } from "@amorsize/cost-model";
+import { PlanSchema } from "@amorsize/types";
+import { describe, expect, it } from "@jest/globals";
+import { EARLY_POOL, earlyPoolWorkers, planRun, wholeSerialMs } from "../src/decide.js";
+import { machine, workload } from "./profiles.js";
+
+// Three 300 ms items on four cores; sampling ran the middle one.
+const threeSlow = { ...machine(4), workload: { ...workload(3, 300), sampled: 1, indices: [1] } };
+
+describe("planRun: the plan for what actually runs", () => {
+  it("plans the items sampling left, saying why", () => {
+    expect(planExecution(threeSlow)).toMatchObject({ mode: "parallel", workers: 3, totalItems: 3 });
+    const rest = planRun(threeSlow, 1);
+    expect(rest).toMatchObject({ mode: "parallel", workers: 2, chunkSize: 1, totalItems: 2 });
+    expect(rest.reasons[0]).toEqual({
+      code: "SAMPLED_ITEMS_DONE",
+      message: "1 of 3 items ran while sampling; this plan covers the 2 that remain.",
+    });
+    expect(rest.reasons.slice(1)).toEqual(
+      planExecution({ ...threeSlow, workload: workload(2, 300) }).reasons,
+    );
+    expect(PlanSchema.parse(rest)).toBeTruthy();
+  });
+
+  it("is the model's plan for every item when sampling ran none of them", () => {
+    expect(planRun(threeSlow, 0)).toEqual(planExecution(threeSlow));
+  });
+
+  it("runs nothing when sampling ran every item", () => {
+    const none = planRun(threeSlow, 3);
+    expect(none).toMatchObject({ mode: "serial", totalItems: 0 });
+    expect(none.reasons.map((r) => r.code)).toEqual(["SAMPLED_ITEMS_DONE", "NO_ITEMS"]);
+    expect(none.predicted.wallMs).toBe(0);
+  });
+
+  it("plans a stream of unknown length as it is", () => {
+    const stream = { ...machine(4), workload: workload(null, 2) };
+    expect(planRun(stream, 5)).toEqual(planExecution(stream));
+  });
+
+  it("keeps a pool started while sampling when its paid start-up makes it no slower", () => {
+    // Three workers' start-up is 50 ms against two's 40: paid long ago, the third costs nothing.
+    expect(planRun(threeSlow, 1, { workers: 3, startedMsAgo: 10_000 })).toMatchObject({
+      mode: "parallel",
+      workers: 3,
+      totalItems: 2,
+    });
+    // Started just now: the third worker's start-up is a cost for nothing.
+    expect(planRun(threeSlow, 1, { workers: 3, startedMsAgo: 0 })).toMatchObject({ workers: 2 });
+    // A pool of the planned size is the plan.
+    expect(planRun(threeSlow, 1, { workers: 2, startedMsAgo: 0 })).toEqual(planRun(threeSlow, 1));
+  });
+
+  it("leaves a caller's fixed worker count alone", () => {
+    const fixed = { ...threeSlow, constraints: { workers: 2 } };
+    expect(planRun(fixed, 1, { workers: 3, startedMsAgo: 10_000 })).toMatchObject({ workers: 2 });
+  });
+});
+
+describe("earlyPoolWorkers: the pool started from the first sampled item", () => {
+  it("is the model's worker count for the items left", () => {
+    // Two 300 ms items left: one worker each, not one per core.
+    expect(earlyPoolWorkers(300, 3, machine(4))).toBe(2);
+    expect(earlyPoolWorkers(10, 1000, machine(4))).toBe(4);
+    expect(earlyPoolWorkers(2, 150, machine(2))).toBe(2);
+  });
+
+  it("starts nothing for a small job, fast items, a stream or a one-worker limit", () => {
+    expect(EARLY_POOL).toEqual({ itemMs: 1, jobMs: 200 });
+    expect(earlyPoolWorkers(5, 30, machine(4))).toBe(0);
+    expect(earlyPoolWorkers(0.5, 10_000, machine(4))).toBe(0);
+    expect(earlyPoolWorkers(10, null, machine(4))).toBe(0);
+    expect(earlyPoolWorkers(10, 1000, { ...machine(4), constraints: { maxWorkers: 1 } })).toBe(0);
+    expect(earlyPoolWorkers(10, 1000, { ...machine(4), constraints: { maxWorkers: 3 } })).toBe(3);
+  });
+});
+
+describe("wholeSerialMs", () => {
+  it("is the model's serial estimate for every item, sampled ones included", () => {
+    expect(wholeSerialMs(threeSlow)).toBe(900);
+    expect(wholeSerialMs({ ...machine(2), workload: workload(0, 5) })).toBe(0);
+  });
+});

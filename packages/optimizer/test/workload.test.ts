@@ -1,0 +1,150 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resolveTask } from "@amorsize/executor";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { planCacheKey, sizeBucket } from "../src/plan-cache.js";
+import type { SampleResult } from "../src/sample.js";
+import { cachedOrSampled, type PlanCacheUse } from "../src/workload.js";
+import { spawnCost, workload } from "./profiles.js";
+
+let dir: string;
+let module: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "amorsize-workload-test-"));
+  module = join(dir, "task.mjs");
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A stand-in for sampleTask: counts its calls and returns fixed figures, item 0 run. */
+function sampler(totalItems: number | null, itemMs = 2) {
+  const calls = { count: 0 };
+  const sample = async (): Promise<SampleResult> => {
+    calls.count++;
+    return {
+      workload: { ...workload(totalItems, itemMs), sampled: 1, indices: [0] },
+      precomputed: new Map([[0, "zero"]]),
+      failures: new Map(),
+      data: ["rejoined"],
+    };
+  };
+  return { sample, calls };
+}
+
+function cacheIn(folder: string): PlanCacheUse {
+  return { dir: folder, machineKey: spawnCost(2).machineKey };
+}
+
+describe("cachedOrSampled", () => {
+  it("samples on a miss, and reads the figures back for the same task and size bucket", async () => {
+    writeFileSync(module, "export default (x) => x + 1;\n");
+    const task = resolveTask({ module });
+    const cache = cacheIn(mkdtempSync(join(dir, "plans-")));
+    const first = sampler(100, 2);
+    const sampled = await cachedOrSampled(task, [1], 100, cache, first.sample);
+    expect(first.calls.count).toBe(1);
+    expect(sampled).toMatchObject({ workloadSource: "sampled", data: ["rejoined"], warnings: [] });
+    expect(sampled.precomputed).toEqual(new Map([[0, "zero"]]));
+
+    const again = sampler(100, 99);
+    const cached = await cachedOrSampled(task, [1], 120, cache, again.sample);
+    expect(again.calls.count).toBe(0);
+    expect(cached.workloadSource).toBe("cached");
+    expect(cached.workload).toEqual({ ...sampled.workload, totalItems: 120 });
+    expect(cached.data).toEqual([1]);
+    expect(cached.precomputed.size + cached.failures.size).toBe(0);
+
+    // Another size bucket, another machine, or a changed module: sampled again.
+    expect((await cachedOrSampled(task, [1], 1000, cache, sampler(1000).sample)).workloadSource).toBe(
+      "sampled",
+    );
+    const elsewhere = { ...cache, machineKey: spawnCost(8).machineKey };
+    const stale = await cachedOrSampled(task, [1], 100, elsewhere, sampler(100).sample);
+    expect(stale.workloadSource).toBe("sampled");
+    expect(stale.warnings.map((w) => w.code)).toEqual(["PLAN_CACHE_IGNORED"]);
+    writeFileSync(module, "export default (x) => x + 2;\n");
+    expect((await cachedOrSampled(task, [1], 100, cache, sampler(100).sample)).workloadSource).toBe(
+      "sampled",
+    );
+  });
+
+  it("samples again, with a warning, over a corrupt cache file", async () => {
+    writeFileSync(module, "export default (x) => x * 3;\n");
+    const task = resolveTask({ module });
+    const folder = mkdtempSync(join(dir, "plans-"));
+    await cachedOrSampled(task, [1], 10, cacheIn(folder), sampler(10).sample);
+    for (const file of readdirSync(join(folder, "plans")))
+      writeFileSync(join(folder, "plans", file), "{ not json");
+    const corrupt = await cachedOrSampled(task, [1], 10, cacheIn(folder), sampler(10).sample);
+    expect(corrupt.workloadSource).toBe("sampled");
+    expect(corrupt.warnings).toEqual([
+      {
+        code: "PLAN_CACHE_IGNORED",
+        message: "Ignored the plan cache: the cached plan file is not valid JSON; sampled again.",
+      },
+    ]);
+    // The sample replaced the corrupt entry.
+    expect((await cachedOrSampled(task, [1], 10, cacheIn(folder), sampler(10).sample)).workloadSource).toBe(
+      "cached",
+    );
+  });
+
+  it("neither reads nor writes without a cache, and writes nothing for an input that turned out empty", async () => {
+    writeFileSync(module, "export default (x) => x - 1;\n");
+    const task = resolveTask({ module });
+    const folder = mkdtempSync(join(dir, "plans-"));
+    const off = sampler(10);
+    await cachedOrSampled(task, [1], 10, null, off.sample);
+    await cachedOrSampled(task, [1], 10, null, off.sample);
+    expect(off.calls.count).toBe(2);
+    const empty = async (): Promise<SampleResult> => ({
+      workload: { ...workload(0, 0), sampled: 0, indices: [] },
+      precomputed: new Map(),
+      failures: new Map(),
+      data: [],
+    });
+    await cachedOrSampled(task, [], null, cacheIn(folder), empty);
+    expect(readdirSync(folder)).toEqual([]);
+  });
+
+  it("warns when the cache cannot be written, and still returns the sample", async () => {
+    writeFileSync(module, "export default (x) => x;\n");
+    const task = resolveTask({ module });
+    const notAFolder = join(dir, "file-not-folder");
+    writeFileSync(notAFolder, "");
+    const result = await cachedOrSampled(task, [1], 10, cacheIn(notAFolder), sampler(10).sample);
+    expect(result.workloadSource).toBe("sampled");
+    expect(result.warnings.map((w) => w.code)).toEqual(["PLAN_CACHE_UNWRITABLE"]);
+  });
+
+  it("samples a task whose module is not a file, without caching it", async () => {
+    const task = resolveTask({ module: "data:text/javascript,export default (x) => x" });
+    const folder = mkdtempSync(join(dir, "plans-"));
+    const notFile = sampler(10);
+    await cachedOrSampled(task, [1], 10, cacheIn(folder), notFile.sample);
+    await cachedOrSampled(task, [1], 10, cacheIn(folder), notFile.sample);
+    expect(notFile.calls.count).toBe(2);
+  });
+});
+
+describe("the plan cache's key", () => {
+  it("buckets sizes by powers of two", () => {
+    expect([0, 1, 2, 3, 64, 65, 128, 129, 1000].map(sizeBucket)).toEqual([
+      "0",
+      "1",
+      "2^1",
+      "2^2",
+      "2^6",
+      "2^7",
+      "2^7",
+      "2^8",
+      "2^10",
+    ]);
+    expect(sizeBucket(null)).toBe("stream");
+  });
+
+  it("names the task, its content and the bucket", () => {
+    const task = resolveTask({ module: "/x/task.mjs", export: "f" });
+    expect(planCacheKey(task, "abc", 100)).toBe("file:///x/task.mjs#f@abc/2^7");
+  });
+});
