@@ -147,7 +147,7 @@ describe("the demo on a twentieth of its data", () => {
       expect(errors).toEqual([]);
       expect(report.failed).toBe(0);
       expect(PlanSchema.parse(plan)).toEqual(plan);
-      expect(optimized.plan.totalItems).toBe(run.items);
+      expect(optimized.workload.totalItems).toBe(run.items);
       expect(plan.reasons.length).toBeGreaterThan(0);
       for (const r of plan.reasons) expect(lines).toContain(`    ${r.code}: ${r.message}`);
       const row = lines.find((line) => line.startsWith(`${name}  `));

@@ -11,9 +11,6 @@ export {
 
 import { AmorsizeError } from "@amorsize/types";
 
-// sample.ts imports it from here until its split (on another branch) takes it from @amorsize/types.
-export { messageOf } from "@amorsize/types";
-
 /** Base class: every Amorsize optimizer error has a stable `code`. */
 export class AmorsizeOptimizerError extends AmorsizeError {
   readonly code: string;

@@ -111,7 +111,7 @@ function sample(
 ) {
   const { onFirstTiming, signal } = hooks;
   const { maxWorkers } = machine.constraints;
-  return sampleTask({ module: task.href, export: task.exportName }, data, {
+  return sampleTask(task, data, {
     ...options.sample,
     onError: hooks.onError ?? "throw",
     parallelism: Math.min(machine.hardware.cores.usable.value, maxWorkers ?? Number.POSITIVE_INFINITY),

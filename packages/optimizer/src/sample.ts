@@ -1,3 +1,4 @@
+import { importTask, type ResolvedTask, resolveTask } from "@amorsize/executor";
 import {
   parseInput,
   SampleTaskOptionsSchema,
@@ -16,7 +17,6 @@ import {
   type TaskData,
 } from "./sampling/source.js";
 import { resolveLimits } from "./sampling/stop.js";
-import { loadTask, type ResolvedTask, resolveTask } from "./task.js";
 
 export { type ClockReading, cpuBetween } from "./sampling/clock-math.js";
 export { spreadIndices } from "./sampling/order.js";
@@ -63,8 +63,7 @@ export async function sampleTask(
     parallelism = 1,
     ...sampleOptions
   } = parseInput(SampleTaskOptionsSchema, plainOptions, "options");
-  const resolved = "url" in task ? task : resolveTask(task);
-  const fn = await loadTask(resolved);
+  const fn = await importTask("href" in task ? task : resolveTask(task));
   assertTaskData(data);
   const random = isRandomAccess(data);
   const limits = resolveLimits(sampleOptions, random ? data.length : (totalItems ?? null), parallelism);

@@ -121,7 +121,8 @@ export const RunOptionsSchema = z
     /**
      * Results already computed for some input indices (for example by sampling the task in
      * the calling thread). Those items are still read from the input but are not run again:
-     * their results are placed at their index and count as succeeded.
+     * their results are placed at their index and counted in the report's `precomputed`, not
+     * in `succeeded`.
      */
     precomputed: z.instanceof(Map).optional(),
   })
