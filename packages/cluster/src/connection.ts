@@ -1,3 +1,4 @@
+import { Queue, QueueEvents } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import { RedisUnreachableError } from "./errors.js";
 import type { Connection } from "./options.js";
@@ -80,4 +81,67 @@ export async function closeRedis(client: Redis): Promise<void> {
     }
   }
   if (client.status !== "end") client.disconnect();
+}
+
+/** A queue and its event stream on two connections (the stream's reads block theirs). */
+export interface QueueLink {
+  readonly queue: Queue;
+  readonly events: QueueEvents;
+  /** The connection for commands (the queue's); the other one blocks on the event stream. */
+  readonly commands: Redis;
+  readonly address: string;
+  /** Settles when either connection is lost for good, with the last connection error. */
+  readonly lost: Promise<unknown>;
+  /** Closes the queue, the event reader and both connections; never rejects. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `queueName`: connects twice, and reads the queue's events from the newest one now
+ * in the stream, so that nothing that happens from here on is missed, however long the
+ * reader takes to start.
+ *
+ * @throws {RedisUnreachableError} Redis cannot be reached.
+ */
+export async function openQueueLink(
+  connection: Connection,
+  queue: { queueName: string; prefix: string },
+  options: { connectTimeoutMs: number; lostAfterMs: number },
+): Promise<QueueLink> {
+  const { queueName, prefix } = queue;
+  const commands = await connectRedis(connection, options);
+  const blocking = await connectRedis(connection, options).catch(async (error: unknown) => {
+    await closeRedis(commands.client);
+    throw error;
+  });
+  const bull = new Queue(queueName, { connection: commands.client, prefix });
+  // Failures surface through the commands that fail, and a loss through `lost`.
+  bull.on("error", () => {});
+  let newest: [string, string[]][];
+  try {
+    newest = (await commands.client.xrevrange(`${prefix}:${queueName}:events`, "+", "-", "COUNT", 1)) as [
+      string,
+      string[],
+    ][];
+  } catch (error) {
+    await Promise.allSettled([bull.close(), closeRedis(commands.client), closeRedis(blocking.client)]);
+    throw error;
+  }
+  const events = new QueueEvents(queueName, {
+    connection: blocking.client,
+    prefix,
+    lastEventId: newest[0]?.[0] ?? "0-0",
+  });
+  events.on("error", () => {});
+  return {
+    queue: bull,
+    events,
+    commands: commands.client,
+    address: commands.address,
+    lost: Promise.race([commands.lost, blocking.lost]),
+    async close() {
+      await Promise.allSettled([events.close(), bull.close()]);
+      await Promise.allSettled([closeRedis(commands.client), closeRedis(blocking.client)]);
+    },
+  };
 }

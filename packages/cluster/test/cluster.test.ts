@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { ItemError } from "@amorsize/executor";
 import { execute } from "@amorsize/optimizer";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Redis } from "ioredis";
@@ -8,7 +9,6 @@ import {
   ChunkFailedError,
   cluster,
   executeOnCluster,
-  ItemError,
   measureClusterCost,
   NoWorkerHostsError,
   planCluster,
@@ -137,6 +137,7 @@ suite("cluster backend on a real Redis", () => {
     const thrown = await executeOnCluster(task, items, { connection: redis.url, chunkSize: 6 }).catch(
       (e) => e,
     );
+    // The executor's class: one `instanceof` catches an item's failure wherever it ran.
     expect(thrown).toBeInstanceOf(ItemError);
     expect(thrown).toMatchObject({ index: 1, range: [1, 1], cause: { name: "RangeError" } });
 
