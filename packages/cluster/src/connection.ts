@@ -83,23 +83,22 @@ export async function closeRedis(client: Redis): Promise<void> {
   if (client.status !== "end") client.disconnect();
 }
 
-/** A queue and its event stream on two connections (the stream's reads block theirs). */
+/** A queue and its event stream, on one connection of ours. */
 export interface QueueLink {
   readonly queue: Queue;
   readonly events: QueueEvents;
-  /** The connection for commands (the queue's); the other one blocks on the event stream. */
+  /** The queue's connection, for commands of our own. */
   readonly commands: Redis;
   readonly address: string;
-  /** Settles when either connection is lost for good, with the last connection error. */
+  /** Settles when the connection is lost for good, with the last connection error. */
   readonly lost: Promise<unknown>;
-  /** Closes the queue, the event reader and both connections; never rejects. */
+  /** Closes the queue, the event reader and the connection; never rejects. */
   close(): Promise<void>;
 }
 
 /**
- * Opens `queueName`: connects twice, and reads the queue's events from the newest one now
- * in the stream, so that nothing that happens from here on is missed, however long the
- * reader takes to start.
+ * Opens `queueName` and reads its events from the newest one now in the stream, so that
+ * nothing that happens from here on is missed, however long the reader takes to start.
  *
  * @throws {RedisUnreachableError} Redis cannot be reached.
  */
@@ -109,26 +108,24 @@ export async function openQueueLink(
   options: { connectTimeoutMs: number; lostAfterMs: number },
 ): Promise<QueueLink> {
   const { queueName, prefix } = queue;
-  const commands = await connectRedis(connection, options);
-  const blocking = await connectRedis(connection, options).catch(async (error: unknown) => {
-    await closeRedis(commands.client);
-    throw error;
-  });
-  const bull = new Queue(queueName, { connection: commands.client, prefix });
-  // Failures surface through the commands that fail, and a loss through `lost`.
-  bull.on("error", () => {});
+  const live = await connectRedis(connection, options);
+  const client = live.client;
   let newest: [string, string[]][];
   try {
-    newest = (await commands.client.xrevrange(`${prefix}:${queueName}:events`, "+", "-", "COUNT", 1)) as [
+    newest = (await client.xrevrange(`${prefix}:${queueName}:events`, "+", "-", "COUNT", 1)) as [
       string,
       string[],
     ][];
   } catch (error) {
-    await Promise.allSettled([bull.close(), closeRedis(commands.client), closeRedis(blocking.client)]);
+    await closeRedis(client);
     throw error;
   }
+  const bull = new Queue(queueName, { connection: client, prefix });
+  // Failures surface through the commands that fail, and a loss through `lost`.
+  bull.on("error", () => {});
+  // QueueEvents blocks on a duplicate of this connection that it opens, and closes, itself.
   const events = new QueueEvents(queueName, {
-    connection: blocking.client,
+    connection: client,
     prefix,
     lastEventId: newest[0]?.[0] ?? "0-0",
   });
@@ -136,12 +133,12 @@ export async function openQueueLink(
   return {
     queue: bull,
     events,
-    commands: commands.client,
-    address: commands.address,
-    lost: Promise.race([commands.lost, blocking.lost]),
+    commands: client,
+    address: live.address,
+    lost: live.lost,
     async close() {
       await Promise.allSettled([events.close(), bull.close()]);
-      await Promise.allSettled([closeRedis(commands.client), closeRedis(blocking.client)]);
+      await closeRedis(client);
     },
   };
 }
