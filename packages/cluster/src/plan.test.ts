@@ -1,7 +1,6 @@
 import { AmorsizeValidationError } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { planCluster, predictClusterWallMs } from "./index.js";
-import { decideOnCluster } from "./plan.js";
+import { decideOnCluster, planCluster, predictClusterWallMs } from "./plan.js";
 
 const figures = { roundTripMs: 2, perChunkMs: 0.5, perByteNs: 10, totalWorkers: 4 };
 
