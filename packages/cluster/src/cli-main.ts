@@ -38,10 +38,15 @@ export async function main(argv: readonly string[], io: CommandOutput = STDIO): 
   return serve(host, io);
 }
 
-/** Resolves with the exit code once the host has stopped. */
+/** Resolves with the exit code once the host has stopped; the signal handlers go with it. */
 function serve(host: WorkerHost, io: CommandOutput): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
+    const finish = (code: number) => {
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onInt);
+      resolve(code);
+    };
     const stop = (signal: string) => {
       if (stopping) {
         io.err(`amorsize-worker: ${signal} again, exiting now`);
@@ -50,19 +55,22 @@ function serve(host: WorkerHost, io: CommandOutput): Promise<number> {
       stopping = true;
       io.out(`amorsize-worker: ${signal}, finishing chunks in flight`);
       host.close().then(
-        () => resolve(0),
-        () => resolve(1),
+        () => finish(0),
+        () => finish(1),
       );
     };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
+    const onTerm = () => stop("SIGTERM");
+    const onInt = () => stop("SIGINT");
+    process.on("SIGTERM", onTerm);
+    process.on("SIGINT", onInt);
     void host.lost.then((cause) => {
       if (stopping) return;
       stopping = true;
       io.err(
         `amorsize-worker: lost the connection to Redis at ${host.address}${cause ? `: ${messageOf(cause)}` : ""}`,
       );
-      void Promise.race([host.close(), new Promise((r) => setTimeout(r, 1000))]).then(() => resolve(1));
+      // A close can hang on a server that is gone; the host is of no use either way.
+      void Promise.race([host.close(), new Promise((r) => setTimeout(r, 1000))]).then(() => finish(1));
     });
     // Only now: a supervisor may signal as soon as it reads this line.
     io.out(

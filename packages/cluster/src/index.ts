@@ -10,7 +10,6 @@ export {
   NoWorkerHostsError,
   RedisLostError,
   RedisUnreachableError,
-  type RemoteError,
 } from "./errors.js";
 export { startWorkerHost, type WorkerHost } from "./host.js";
 export {

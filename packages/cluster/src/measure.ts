@@ -11,7 +11,7 @@ import {
   hostsFromKeys,
   type LiveHost,
 } from "./cost-figures.js";
-import { NoWorkerHostsError } from "./errors.js";
+import { NoWorkerHostsError, RedisLostError } from "./errors.js";
 import { CLUSTER_DEFAULTS, ConnectionSchema } from "./options.js";
 import { chunkJobId, hostKeyPattern, PROBE_JOB, type ProbeJobData } from "./protocol.js";
 
@@ -70,6 +70,7 @@ const PER_JOB_BATCHES = 3;
  * @throws {AmorsizeValidationError} a bad option.
  * @throws {RedisUnreachableError} Redis cannot be reached.
  * @throws {NoWorkerHostsError} no worker host is serving the queue.
+ * @throws {RedisLostError} Redis was lost during the measurement.
  */
 export async function measureClusterCost(options: ClusterCostOptions): Promise<ClusterCostProfile> {
   const parsed = parseInput(ClusterCostOptionsSchema, options, "options");
@@ -131,8 +132,14 @@ class Prober {
   private readonly ids: string[] = [];
   private readonly waiters = new Map<string, () => void>();
 
+  /** Rejects once the connection is lost: the jobs in flight would never be answered. */
+  private readonly lost: Promise<never>;
+
   constructor(private readonly link: QueueLink) {
     link.events.on("completed", ({ jobId }: { jobId: string }) => this.waiters.get(jobId)?.());
+    this.lost = link.lost.then((cause) => Promise.reject(new RedisLostError(link.address, cause)));
+    // Observed only while jobs are in flight; closing the link at the end settles it too.
+    this.lost.catch(() => {});
   }
 
   /** Times the empty round trips, the payload round trips and the batches, in that order. */
@@ -166,7 +173,7 @@ class Prober {
     );
     const t0 = performance.now();
     await this.link.queue.addBulk(batch);
-    await done;
+    await Promise.race([done, this.lost]);
     return performance.now() - t0;
   }
 
