@@ -1,100 +1,52 @@
-import { parseArgs } from "node:util";
+// `@amorsize/cluster/cli`: the `amorsize-worker` command as a function, for `amorsize worker`.
+import { messageOf } from "@amorsize/types";
+import { parseWorkerArgs, WORKER_USAGE } from "./cli-args.js";
 import { ClusterUsageError } from "./errors.js";
 import { startWorkerHost, type WorkerHost } from "./host.js";
-import type { WorkerHostOptions } from "./options.js";
 
-/** Help text of `amorsize-worker` (also `amorsize worker`). */
-export const WORKER_USAGE = `Usage: amorsize-worker --redis redis://host:port [options]
-
-Runs Amorsize chunks from a BullMQ queue on this host's worker threads.
-
-Options:
-  --redis <url>              Redis to pull chunks from (required)
-  --concurrency <n>          worker threads (default: this host's usable cores)
-  --queue <name>             queue name (default: amorsize)
-  --prefix <prefix>          BullMQ key prefix (default: bull)
-  --lock-duration <ms>       job lock; a silent host's chunks move on after it (default: 30000)
-  --stalled-interval <ms>    how often to look for dead hosts' chunks (default: 30000)
-  --max-stalled <n>          recoveries of one chunk before it fails (default: 2)
-  -h, --help                 show this help
-`;
-
-function positiveInt(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0 || (value === 0 && name !== "--max-stalled")) {
-    throw new ClusterUsageError(`${name}: Expected a positive integer, got ${JSON.stringify(text)}`);
-  }
-  return value;
+/** Where the command writes its lines. */
+export interface CommandOutput {
+  out(line: string): void;
+  err(line: string): void;
 }
 
+const STDIO: CommandOutput = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
 /**
- * Parses an `amorsize-worker` command line into worker host options, or `"help"`.
- *
- * @throws {ClusterUsageError} an unknown flag, a missing `--redis` or a bad number.
+ * Runs `amorsize-worker` with `argv` (the arguments after the command name) until
+ * SIGTERM/SIGINT (graceful: chunks in flight finish) or until Redis is lost, and resolves
+ * with the exit code: 0 after a signal or `--help`, 2 for a bad command line, 1 when the
+ * host could not start or lost Redis. Failures are written to `io.err`; it never rejects.
  */
-export function parseWorkerArgs(argv: readonly string[]): WorkerHostOptions | "help" {
-  let values: Record<string, string | boolean | undefined>;
+export async function main(argv: readonly string[], io: CommandOutput = STDIO): Promise<number> {
+  let host: WorkerHost;
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        redis: { type: "string" },
-        concurrency: { type: "string" },
-        queue: { type: "string" },
-        prefix: { type: "string" },
-        "lock-duration": { type: "string" },
-        "stalled-interval": { type: "string" },
-        "max-stalled": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
+    const parsed = parseWorkerArgs(argv);
+    if (parsed === "help") {
+      io.out(WORKER_USAGE);
+      return 0;
+    }
+    host = await startWorkerHost(parsed);
   } catch (error) {
-    throw new ClusterUsageError((error as Error).message, { cause: error });
+    const code = (error as { code?: unknown }).code;
+    io.err(`amorsize-worker: ${messageOf(error)}${typeof code === "string" ? ` [${code}]` : ""}`);
+    return error instanceof ClusterUsageError ? 2 : 1;
   }
-  if (values.help) return "help";
-  const redis = values.redis as string | undefined;
-  if (!redis) throw new ClusterUsageError("--redis: Required (for example --redis redis://127.0.0.1:6379)");
-  if (!/^rediss?:\/\/.+/.test(redis)) {
-    throw new ClusterUsageError(
-      `--redis: Expected a redis:// or rediss:// URL, got ${JSON.stringify(redis)}`,
-    );
-  }
-  const options: WorkerHostOptions = { connection: redis };
-  const concurrency = positiveInt("--concurrency", values.concurrency as string | undefined);
-  const lock = positiveInt("--lock-duration", values["lock-duration"] as string | undefined);
-  const stalled = positiveInt("--stalled-interval", values["stalled-interval"] as string | undefined);
-  const maxStalled = positiveInt("--max-stalled", values["max-stalled"] as string | undefined);
-  if (concurrency !== undefined) options.concurrency = concurrency;
-  if (values.queue !== undefined) options.queueName = values.queue as string;
-  if (values.prefix !== undefined) options.prefix = values.prefix as string;
-  if (lock !== undefined) options.lockDurationMs = lock;
-  if (stalled !== undefined) options.stalledIntervalMs = stalled;
-  if (maxStalled !== undefined) options.maxStalledCount = maxStalled;
-  return options;
+  return serve(host, io);
 }
 
-/**
- * Runs `amorsize-worker` until SIGTERM/SIGINT (graceful: chunks in flight finish) or until
- * Redis is lost. Resolves with the exit code.
- */
-export async function main(
-  argv: readonly string[],
-  io: { out: (line: string) => void; err: (line: string) => void } = {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
-  },
-): Promise<number> {
-  const parsed = parseWorkerArgs(argv);
-  if (parsed === "help") {
-    io.out(WORKER_USAGE);
-    return 0;
-  }
-  const host: WorkerHost = await startWorkerHost(parsed);
+/** Resolves with the exit code once the host has stopped; the signal handlers go with it. */
+function serve(host: WorkerHost, io: CommandOutput): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
+    const finish = (code: number) => {
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onInt);
+      resolve(code);
+    };
     const stop = (signal: string) => {
       if (stopping) {
         io.err(`amorsize-worker: ${signal} again, exiting now`);
@@ -103,19 +55,22 @@ export async function main(
       stopping = true;
       io.out(`amorsize-worker: ${signal}, finishing chunks in flight`);
       host.close().then(
-        () => resolve(0),
-        () => resolve(1),
+        () => finish(0),
+        () => finish(1),
       );
     };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
+    const onTerm = () => stop("SIGTERM");
+    const onInt = () => stop("SIGINT");
+    process.on("SIGTERM", onTerm);
+    process.on("SIGINT", onInt);
     void host.lost.then((cause) => {
       if (stopping) return;
       stopping = true;
       io.err(
-        `amorsize-worker: lost the connection to Redis at ${host.address}${cause ? `: ${String(cause)}` : ""}`,
+        `amorsize-worker: lost the connection to Redis at ${host.address}${cause ? `: ${messageOf(cause)}` : ""}`,
       );
-      void Promise.race([host.close(), new Promise((r) => setTimeout(r, 1000))]).then(() => resolve(1));
+      // A close can hang on a server that is gone; the host is of no use either way.
+      void Promise.race([host.close(), new Promise((r) => setTimeout(r, 1000))]).then(() => finish(1));
     });
     // Only now: a supervisor may signal as soon as it reads this line.
     io.out(

@@ -1,3 +1,4 @@
+import { Queue, QueueEvents } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import { RedisUnreachableError } from "./errors.js";
 import type { Connection } from "./options.js";
@@ -23,6 +24,26 @@ export function addressOf(connection: Connection): string {
   return `${connection.host ?? "127.0.0.1"}:${connection.port ?? 6379}`;
 }
 
+/** An ioredis client, not connected yet. */
+function newClient(
+  connection: Connection,
+  connectTimeoutMs: number,
+  retryStrategy: RedisOptions["retryStrategy"],
+): Redis {
+  const options: RedisOptions = {
+    lazyConnect: true,
+    connectTimeout: connectTimeoutMs,
+    // BullMQ's blocking commands need this; loss is detected by the retry strategy instead.
+    maxRetriesPerRequest: null,
+    // How long disconnect() waits for a dead socket to close before destroying it (default 2 s).
+    disconnectTimeout: 200,
+    retryStrategy,
+  };
+  return typeof connection === "string"
+    ? new Redis(connection, options)
+    : new Redis({ ...connection, ...options });
+}
+
 /**
  * Connects one ioredis client. A first connection that fails, or does not succeed within
  * `connectTimeoutMs`, rejects with `RedisUnreachableError` at once: no retries, so a wrong
@@ -38,19 +59,9 @@ export async function connectRedis(
   let ready = false;
   let lastError: unknown;
   const maxRetries = Math.max(1, Math.ceil(options.lostAfterMs / RECONNECT_EVERY_MS));
-  const redisOptions: RedisOptions = {
-    lazyConnect: true,
-    connectTimeout: options.connectTimeoutMs,
-    // BullMQ's blocking commands need this; loss is detected by the retry strategy instead.
-    maxRetriesPerRequest: null,
-    // How long disconnect() waits for a dead socket to close before destroying it (default 2 s).
-    disconnectTimeout: 200,
-    retryStrategy: (times) => (ready && times <= maxRetries ? RECONNECT_EVERY_MS : null),
-  };
-  const client =
-    typeof connection === "string"
-      ? new Redis(connection, redisOptions)
-      : new Redis({ ...connection, ...redisOptions });
+  const client = newClient(connection, options.connectTimeoutMs, (times) =>
+    ready && times <= maxRetries ? RECONNECT_EVERY_MS : null,
+  );
   // Without a listener ioredis prints every connection error to the console.
   client.on("error", (error: unknown) => {
     lastError = error;
@@ -80,4 +91,69 @@ export async function closeRedis(client: Redis): Promise<void> {
     }
   }
   if (client.status !== "end") client.disconnect();
+}
+
+/** A queue and its event stream, on one connection of ours. */
+export interface QueueLink {
+  readonly queue: Queue;
+  readonly events: QueueEvents;
+  /** The queue's connection, for commands of our own. */
+  readonly commands: Redis;
+  readonly address: string;
+  /** Settles when the connection is lost for good, with the last connection error. */
+  readonly lost: Promise<unknown>;
+  /** Closes the queue, the event reader and the connection; never rejects. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `queueName` and reads its events from the newest one now in the stream, so that
+ * nothing that happens from here on is missed, however long the reader takes to start.
+ *
+ * @throws {RedisUnreachableError} Redis cannot be reached.
+ */
+export async function openQueueLink(
+  connection: Connection,
+  queue: { queueName: string; prefix: string },
+  options: { connectTimeoutMs: number; lostAfterMs: number },
+): Promise<QueueLink> {
+  const { queueName, prefix } = queue;
+  const live = await connectRedis(connection, options);
+  const client = live.client;
+  let newest: [string, string[]][];
+  try {
+    newest = (await client.xrevrange(`${prefix}:${queueName}:events`, "+", "-", "COUNT", 1)) as [
+      string,
+      string[],
+    ][];
+  } catch (error) {
+    await closeRedis(client);
+    throw error;
+  }
+  const bull = new Queue(queueName, { connection: client, prefix });
+  // Failures surface through the commands that fail, and a loss through `lost`.
+  bull.on("error", () => {});
+  // QueueEvents reads on a duplicate, with the same options, of the client it is given, and
+  // opens and closes it itself. Made from ours, the reader would give up with it when Redis
+  // goes away; BullMQ then waits 5 s on a timer that close() cannot cancel, which holds the
+  // process. So it gets a template (never connected) whose copies retry until closed: the
+  // loss is detected on our connection, and closing the link closes the reader.
+  const reader = newClient(connection, options.connectTimeoutMs, () => RECONNECT_EVERY_MS);
+  const events = new QueueEvents(queueName, {
+    connection: reader,
+    prefix,
+    lastEventId: newest[0]?.[0] ?? "0-0",
+  });
+  events.on("error", () => {});
+  return {
+    queue: bull,
+    events,
+    commands: client,
+    address: live.address,
+    lost: live.lost,
+    async close() {
+      await Promise.allSettled([events.close(), bull.close()]);
+      await closeRedis(client);
+    },
+  };
 }

@@ -1,23 +1,27 @@
-import { AmorsizeError, type ExecutionReport } from "@amorsize/types";
+import { type IndexRange, ItemError } from "@amorsize/executor";
+import { AmorsizeError, messageOf } from "@amorsize/types";
+import type { ClusterReport } from "./report.js";
 
-/** Stable codes of the errors this package throws. */
+/** Stable codes of the errors this package throws (an item's failure is the executor's `ItemError`). */
 export type ClusterErrorCode =
   | "AMORSIZE_REDIS_UNREACHABLE"
   | "AMORSIZE_REDIS_LOST"
-  | "AMORSIZE_ITEM_FAILED"
   | "AMORSIZE_CHUNK_FAILED"
   | "AMORSIZE_CLUSTER_CLOSED"
   | "AMORSIZE_CLUSTER_USAGE"
   | "AMORSIZE_NO_WORKER_HOSTS";
 
-/** A `[first, last]` input index range (inclusive). */
-export type IndexRange = readonly [first: number, last: number];
-
 /** Base of every error of this package: a stable `code`, and the `report` of the run it ended. */
 export abstract class ClusterError extends AmorsizeError {
   abstract override readonly code: ClusterErrorCode;
   /** What the run did before it stopped; set when this error ended a run. */
-  report?: ExecutionReport;
+  report?: ClusterReport;
+}
+
+/** `: reason`, or nothing when the cause says nothing (an empty message). */
+function because(cause: unknown): string {
+  const reason = cause === undefined ? "" : messageOf(cause);
+  return reason ? `: ${reason}` : "";
 }
 
 /**
@@ -31,7 +35,7 @@ export class RedisUnreachableError extends ClusterError {
   readonly address: string;
 
   constructor(address: string, cause: unknown) {
-    super(`Redis at ${address} is unreachable: ${describe(cause)}`, { cause });
+    super(`Redis at ${address} is unreachable${because(cause)}`, { cause });
     this.address = address;
   }
 }
@@ -47,28 +51,12 @@ export class RedisLostError extends ClusterError {
   readonly address: string;
   /** Results that arrived before the loss, in input order. */
   results: unknown[] = [];
-  /** Input indices whose results arrived. */
+  /** Input indices whose results arrived (or were precomputed). */
   completed: number[] = [];
 
   constructor(address: string, cause?: unknown) {
-    super(`Lost the connection to Redis at ${address} during the run${cause ? `: ${describe(cause)}` : ""}`, {
-      cause,
-    });
+    super(`Lost the connection to Redis at ${address} during the run${because(cause)}`, { cause });
     this.address = address;
-  }
-}
-
-/** The task threw for one item on a worker host. `cause` carries the remote error's name, message and code. */
-export class ItemError extends ClusterError {
-  readonly code = "AMORSIZE_ITEM_FAILED" as const;
-  override readonly name = "ItemError";
-  readonly index: number;
-  readonly range: IndexRange;
-
-  constructor(index: number, cause: RemoteError) {
-    super(`Item ${index} failed: ${cause.message}`, { cause });
-    this.index = index;
-    this.range = [index, index];
   }
 }
 
@@ -79,6 +67,8 @@ export class ItemError extends ClusterError {
 export class ChunkFailedError extends ClusterError {
   readonly code = "AMORSIZE_CHUNK_FAILED" as const;
   override readonly name = "ChunkFailedError";
+  /** Always null, as for the executor's chunk failures: the whole chunk is lost, not one item. */
+  readonly index = null;
   readonly range: IndexRange;
 
   constructor(range: IndexRange, reason: string) {
@@ -102,24 +92,6 @@ export class ClusterUsageError extends ClusterError {
   override readonly name = "ClusterUsageError";
 }
 
-/** An error as it travels through Redis: plain data. */
-export interface RemoteError {
-  readonly name: string;
-  readonly message: string;
-  readonly code?: string;
-}
-
-/** Message of any thrown value. */
-export function describe(cause: unknown): string {
-  // Duck-typed: errors from another realm (a vm context, a worker) fail `instanceof Error`.
-  if (typeof cause === "object" && cause !== null) {
-    const { message, name } = cause as { message?: unknown; name?: unknown };
-    if (typeof message === "string" && message) return message;
-    if (typeof name === "string") return name;
-  }
-  return String(cause);
-}
-
 /** `measureClusterCost()` found no worker host on the queue: start `amorsize-worker` first. */
 export class NoWorkerHostsError extends ClusterError {
   readonly code = "AMORSIZE_NO_WORKER_HOSTS" as const;
@@ -127,4 +99,27 @@ export class NoWorkerHostsError extends ClusterError {
   constructor(queueName: string) {
     super(`No worker host is serving queue "${queueName}": start amorsize-worker on at least one host first`);
   }
+}
+
+/** An error as it travels through Redis: plain data. */
+export interface RemoteError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+}
+
+/** A task's error as a host reported it, an `Error` again, so `ItemError` reads as it does locally. */
+export function rebuildRemoteError(remote: RemoteError): Error & { code?: string } {
+  const error: Error & { code?: string } = new Error(remote.message);
+  // Not enumerable, as on any Error: comparisons and logs see the same shape as a local failure.
+  Object.defineProperty(error, "name", { value: remote.name, writable: true, configurable: true });
+  if (remote.code !== undefined) error.code = remote.code;
+  // The task's stack stayed on the host; frames of this process would point at the wrong code.
+  error.stack = `${remote.name}: ${remote.message}`;
+  return error;
+}
+
+/** The executor's `ItemError` for an item that threw on a worker host. */
+export function remoteItemError(index: number, remote: RemoteError): ItemError {
+  return new ItemError(index, rebuildRemoteError(remote));
 }

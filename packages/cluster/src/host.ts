@@ -1,10 +1,10 @@
 import { hostname } from "node:os";
 import { createExecutor, type Executor } from "@amorsize/executor";
 import { probeHardware } from "@amorsize/hardware-probe";
-import { parseInput } from "@amorsize/types";
+import { messageOf, parseInput } from "@amorsize/types";
 import { type Job, Worker } from "bullmq";
+import type { Redis } from "ioredis";
 import { closeRedis, connectRedis, type LiveRedis } from "./connection.js";
-import { describe } from "./errors.js";
 import { CLUSTER_DEFAULTS, type WorkerHostOptions, WorkerHostOptionsSchema } from "./options.js";
 import {
   CHUNK_JOB,
@@ -67,42 +67,12 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
   const id = `${hostname()}:${process.pid}`;
   const executor: Executor = createExecutor({ workers: concurrency });
 
-  const runChunk = async (data: ChunkJobData): Promise<ChunkJobResult> => {
-    const started = performance.now();
-    if ((await commands.client.exists(cancelKey(prefix, queueName, data.runId))) === 1) {
-      return { host: id, cancelled: true, results: [], errors: [], ms: 0 };
-    }
-    // The whole job is one executor chunk: one worker thread runs it, so `concurrency`
-    // jobs keep `concurrency` threads busy.
-    const { results, errors } = await executor.map({ module: data.module, export: data.export }, data.items, {
-      chunkSize: Math.max(1, data.items.length),
-      onError: "collect",
-    });
-    const itemErrors: ChunkJobResult["errors"][number][] = [];
-    for (const error of errors) {
-      if (error.index === null) throw error;
-      const cause = error.cause as { name?: unknown; code?: unknown } | undefined;
-      itemErrors.push({
-        position: error.index,
-        name: typeof cause?.name === "string" ? cause.name : "Error",
-        message: describe(error.cause ?? error),
-        ...(typeof cause?.code === "string" ? { code: cause.code } : {}),
-      });
-    }
-    return {
-      host: id,
-      results: results.map((value) => (value === undefined ? null : value)),
-      errors: itemErrors,
-      ms: performance.now() - started,
-    };
-  };
-
   const worker = new Worker(
     queueName,
     async (job: Job) => {
       if (job.name === PROBE_JOB) return (job.data as ProbeJobData).payload;
       if (job.name !== CHUNK_JOB) throw new Error(`Unknown job ${job.name}: not an Amorsize chunk`);
-      return runChunk(job.data as ChunkJobData);
+      return runChunk(executor, commands.client, { id, prefix, queueName }, job.data as ChunkJobData);
     },
     {
       connection: blocking.client,
@@ -145,5 +115,42 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
       })();
       return closing;
     },
+  };
+}
+
+/** Runs one chunk job on one of the host's worker threads; item failures go back as plain data. */
+async function runChunk(
+  executor: Executor,
+  client: Redis,
+  host: { id: string; prefix: string; queueName: string },
+  data: ChunkJobData,
+): Promise<ChunkJobResult> {
+  const started = performance.now();
+  if ((await client.exists(cancelKey(host.prefix, host.queueName, data.runId))) === 1) {
+    return { host: host.id, cancelled: true, results: [], errors: [], ms: 0 };
+  }
+  // The whole job is one executor chunk: one worker thread runs it, so `concurrency`
+  // jobs keep `concurrency` threads busy.
+  const { results, errors } = await executor.map({ module: data.module, export: data.export }, data.items, {
+    chunkSize: Math.max(1, data.items.length),
+    onError: "collect",
+  });
+  const itemErrors: ChunkJobResult["errors"][number][] = [];
+  for (const error of errors) {
+    // A failure of the whole chunk (the task did not load, a worker died) fails the job.
+    if (error.index === null) throw error;
+    const cause = error.cause as { name?: unknown; code?: unknown } | undefined;
+    itemErrors.push({
+      position: error.index,
+      name: typeof cause?.name === "string" ? cause.name : "Error",
+      message: messageOf(error.cause ?? error),
+      ...(typeof cause?.code === "string" ? { code: cause.code } : {}),
+    });
+  }
+  return {
+    host: host.id,
+    results: results.map((value) => (value === undefined ? null : value)),
+    errors: itemErrors,
+    ms: performance.now() - started,
   };
 }

@@ -1,17 +1,15 @@
-export { main, parseWorkerArgs, WORKER_USAGE } from "./cli-main.js";
-export { addressOf } from "./connection.js";
+// The documented API. The `amorsize-worker` command's `main` is `@amorsize/cluster/cli`.
+// An item's failure is the executor's `ItemError` (one class: `instanceof` works for both).
+export { type IndexRange, ItemError } from "@amorsize/executor";
 export {
   ChunkFailedError,
   ClusterClosedError,
   ClusterError,
   type ClusterErrorCode,
   ClusterUsageError,
-  type IndexRange,
-  ItemError,
   NoWorkerHostsError,
   RedisLostError,
   RedisUnreachableError,
-  type RemoteError,
 } from "./errors.js";
 export { startWorkerHost, type WorkerHost } from "./host.js";
 export {
@@ -43,11 +41,5 @@ export {
   planCluster,
   predictClusterWallMs,
 } from "./plan.js";
-export {
-  type ClusterBackend,
-  type ClusterMapResult,
-  type ClusterReport,
-  type ClusterRunError,
-  cluster,
-  executeOnCluster,
-} from "./run.js";
+export type { ClusterMapResult, ClusterReport, ClusterRunError } from "./report.js";
+export { type ClusterBackend, cluster, executeOnCluster } from "./run.js";

@@ -1,12 +1,21 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { parseInput } from "@amorsize/types";
-import { Queue, QueueEvents } from "bullmq";
+import type { Redis } from "ioredis";
 import { z } from "zod";
-import { closeRedis, connectRedis } from "./connection.js";
-import { NoWorkerHostsError } from "./errors.js";
+import { openQueueLink, type QueueLink } from "./connection.js";
+import {
+  type ClusterFigure,
+  type CostSamples,
+  costFigures,
+  hostsFromKeys,
+  type LiveHost,
+} from "./cost-figures.js";
+import { NoWorkerHostsError, RedisLostError } from "./errors.js";
 import { CLUSTER_DEFAULTS, ConnectionSchema } from "./options.js";
 import { chunkJobId, hostKeyPattern, PROBE_JOB, type ProbeJobData } from "./protocol.js";
+
+export type { ClusterFigure } from "./cost-figures.js";
 
 /** Options of `measureClusterCost()`. */
 export const ClusterCostOptionsSchema = z
@@ -28,13 +37,6 @@ export const ClusterCostOptionsSchema = z
   .strict();
 export type ClusterCostOptions = z.input<typeof ClusterCostOptionsSchema>;
 
-/** A figure with its sample count and spread (median absolute deviation, same unit). */
-export interface ClusterFigure {
-  readonly value: number;
-  readonly samples: number;
-  readonly spread: number;
-}
-
 /** What the cluster costs, measured against the live queue. */
 export interface ClusterCostProfile {
   readonly measuredAt: string;
@@ -42,7 +44,7 @@ export interface ClusterCostProfile {
   readonly queueName: string;
   readonly address: string;
   /** Live worker hosts and their worker threads. */
-  readonly hosts: ReadonlyArray<{ readonly id: string; readonly concurrency: number }>;
+  readonly hosts: readonly LiveHost[];
   readonly totalWorkers: number;
   /** One empty job at a time: add to completed event, milliseconds. */
   readonly roundTrip: ClusterFigure;
@@ -54,18 +56,10 @@ export interface ClusterCostProfile {
   readonly figures: { roundTripMs: number; perChunkMs: number; perByteNs: number; totalWorkers: number };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-function figure(values: number[]): ClusterFigure {
-  const m = median(values);
-  return { value: m, samples: values.length, spread: median(values.map((v) => Math.abs(v - m))) };
-}
+/** Empty round trips run first and thrown away: the first jobs pay for warming Redis's scripts and the hosts. */
+const WARM_UP_JOBS = 2;
+/** Batches of empty jobs timed for the per-job figure, each of `4 x samples` jobs. */
+const PER_JOB_BATCHES = 3;
 
 /**
  * Measures the cluster's costs against the live queue, with at least one worker host
@@ -76,95 +70,33 @@ function figure(values: number[]): ClusterFigure {
  * @throws {AmorsizeValidationError} a bad option.
  * @throws {RedisUnreachableError} Redis cannot be reached.
  * @throws {NoWorkerHostsError} no worker host is serving the queue.
+ * @throws {RedisLostError} Redis was lost during the measurement.
  */
 export async function measureClusterCost(options: ClusterCostOptions): Promise<ClusterCostProfile> {
   const parsed = parseInput(ClusterCostOptionsSchema, options, "options");
   const queueName = parsed.queueName ?? CLUSTER_DEFAULTS.queueName;
   const prefix = parsed.prefix ?? CLUSTER_DEFAULTS.prefix;
-  const samples = parsed.samples ?? 20;
-  const payloadBytes = parsed.payloadBytes ?? 262_144;
-  const connect = {
-    connectTimeoutMs: parsed.connectTimeoutMs ?? CLUSTER_DEFAULTS.connectTimeoutMs,
-    lostAfterMs: CLUSTER_DEFAULTS.lostAfterMs,
-  };
   const started = performance.now();
-  const commands = await connectRedis(parsed.connection, connect);
-  const blocking = await connectRedis(parsed.connection, connect).catch(async (error: unknown) => {
-    await closeRedis(commands.client);
-    throw error;
-  });
-  const queue = new Queue(queueName, { connection: commands.client, prefix });
-  queue.on("error", () => {});
-  let events: QueueEvents | undefined;
-  const ids: string[] = [];
+  const link = await openQueueLink(
+    parsed.connection,
+    { queueName, prefix },
+    {
+      connectTimeoutMs: parsed.connectTimeoutMs ?? CLUSTER_DEFAULTS.connectTimeoutMs,
+      lostAfterMs: CLUSTER_DEFAULTS.lostAfterMs,
+    },
+  );
+  const probe = new Prober(link);
   try {
-    const hosts: Array<{ id: string; concurrency: number }> = [];
-    const keys = await commands.client.keys(hostKeyPattern(prefix, queueName));
-    for (const key of keys.sort()) {
-      const text = await commands.client.get(key);
-      if (!text) continue;
-      const { concurrency } = JSON.parse(text) as { concurrency: number };
-      hosts.push({ id: key.slice(hostKeyPattern(prefix, queueName).length - 1), concurrency });
-    }
+    const hosts = await liveHosts(link.commands, prefix, queueName);
     if (hosts.length === 0) throw new NoWorkerHostsError(queueName);
-
-    const newest = (await commands.client.xrevrange(
-      `${prefix}:${queueName}:events`,
-      "+",
-      "-",
-      "COUNT",
-      1,
-    )) as [string, string[]][];
-    events = new QueueEvents(queueName, {
-      connection: blocking.client,
-      prefix,
-      lastEventId: newest[0]?.[0] ?? "0-0",
-    });
-    events.on("error", () => {});
-    const waiters = new Map<string, () => void>();
-    events.on("completed", ({ jobId }: { jobId: string }) => waiters.get(jobId)?.());
-    const runId = randomUUID();
-    let next = 0;
-    const send = async (payloads: string[]): Promise<number> => {
-      const batch = payloads.map((payload) => {
-        const jobId = chunkJobId(runId, next++);
-        ids.push(jobId);
-        const data: ProbeJobData = { runId, payload };
-        return {
-          name: PROBE_JOB,
-          data,
-          opts: { jobId, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } },
-        };
-      });
-      const done = Promise.all(
-        batch.map((job) => new Promise<void>((resolve) => waiters.set(job.opts.jobId, resolve))),
-      );
-      const t0 = performance.now();
-      await queue.addBulk(batch);
-      await done;
-      return performance.now() - t0;
-    };
-    const one = async (payload: string) => send([payload]);
-
-    for (let i = 0; i < 2; i++) await one("");
-    const empty: number[] = [];
-    for (let i = 0; i < samples; i++) empty.push(await one(""));
-    const big = "x".repeat(payloadBytes);
-    const full: number[] = [];
-    for (let i = 0; i < samples; i++) full.push(await one(big));
-    const perJob: number[] = [];
-    for (let i = 0; i < 3; i++) perJob.push((await send(new Array(samples * 4).fill(""))) / (samples * 4));
-    const roundTrip = figure(empty);
-    // The payload crosses Redis twice (out and echoed back).
-    const perByteValues = full.map((ms) => Math.max(0, ((ms - roundTrip.value) * 1e6) / (2 * payloadBytes)));
-    const perByte = figure(perByteValues);
-    const perChunk = figure(perJob);
+    const samples = await probe.sample(parsed.samples ?? 20, parsed.payloadBytes ?? 262_144);
+    const { roundTrip, perChunk, perByte } = costFigures(samples);
     const totalWorkers = hosts.reduce((sum, h) => sum + h.concurrency, 0);
     return {
       measuredAt: new Date().toISOString(),
       durationMs: performance.now() - started,
       queueName,
-      address: commands.address,
+      address: link.address,
       hosts,
       totalWorkers,
       roundTrip,
@@ -178,9 +110,74 @@ export async function measureClusterCost(options: ClusterCostOptions): Promise<C
       },
     };
   } finally {
-    await Promise.allSettled(ids.map((id) => queue.remove(id)));
-    await Promise.allSettled([events?.close(), queue.close()]);
-    await closeRedis(commands.client);
-    await closeRedis(blocking.client);
+    await probe.removeJobs();
+    await link.close();
+  }
+}
+
+/** The worker hosts registered on the queue now. */
+async function liveHosts(client: Redis, prefix: string, queueName: string): Promise<LiveHost[]> {
+  const pattern = hostKeyPattern(prefix, queueName);
+  const keys = await client.keys(pattern);
+  const values = await Promise.all(keys.map((key) => client.get(key)));
+  return hostsFromKeys(
+    pattern,
+    keys.map((key, i) => [key, values[i] ?? null] as const),
+  );
+}
+
+/** Sends probe jobs and times them until a host has answered every one. */
+class Prober {
+  private readonly runId = randomUUID();
+  private readonly ids: string[] = [];
+  private readonly waiters = new Map<string, () => void>();
+
+  /** Rejects once the connection is lost: the jobs in flight would never be answered. */
+  private readonly lost: Promise<never>;
+
+  constructor(private readonly link: QueueLink) {
+    link.events.on("completed", ({ jobId }: { jobId: string }) => this.waiters.get(jobId)?.());
+    this.lost = link.lost.then((cause) => Promise.reject(new RedisLostError(link.address, cause)));
+    // Observed only while jobs are in flight; closing the link at the end settles it too.
+    this.lost.catch(() => {});
+  }
+
+  /** Times the empty round trips, the payload round trips and the batches, in that order. */
+  async sample(samples: number, payloadBytes: number): Promise<CostSamples> {
+    for (let i = 0; i < WARM_UP_JOBS; i++) await this.send([""]);
+    const empty: number[] = [];
+    for (let i = 0; i < samples; i++) empty.push(await this.send([""]));
+    const big = "x".repeat(payloadBytes);
+    const full: number[] = [];
+    for (let i = 0; i < samples; i++) full.push(await this.send([big]));
+    const perJob: number[] = [];
+    const batch = new Array<string>(samples * 4).fill("");
+    for (let i = 0; i < PER_JOB_BATCHES; i++) perJob.push((await this.send(batch)) / batch.length);
+    return { empty, full, perJob, payloadBytes };
+  }
+
+  /** Adds one job per payload and resolves with the milliseconds until the last has completed. */
+  private async send(payloads: readonly string[]): Promise<number> {
+    const batch = payloads.map((payload) => {
+      const jobId = chunkJobId(this.runId, this.ids.length);
+      this.ids.push(jobId);
+      const data: ProbeJobData = { runId: this.runId, payload };
+      return {
+        name: PROBE_JOB,
+        data,
+        opts: { jobId, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } },
+      };
+    });
+    const done = Promise.all(
+      batch.map((job) => new Promise<void>((resolve) => this.waiters.set(job.opts.jobId, resolve))),
+    );
+    const t0 = performance.now();
+    await this.link.queue.addBulk(batch);
+    await Promise.race([done, this.lost]);
+    return performance.now() - t0;
+  }
+
+  async removeJobs(): Promise<void> {
+    await Promise.allSettled(this.ids.map((id) => this.link.queue.remove(id)));
   }
 }

@@ -1,6 +1,7 @@
 import { AmorsizeValidationError } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { cluster, executeOnCluster, measureClusterCost, parseWorkerArgs, startWorkerHost } from "./index.js";
+import { parseWorkerArgs } from "./cli-args.js";
+import { cluster, executeOnCluster, measureClusterCost, startWorkerHost } from "./index.js";
 
 function issuesOf(run: () => unknown): readonly string[] {
   try {

@@ -1,3 +1,4 @@
+import { parseInput } from "@amorsize/types";
 import { z } from "zod";
 
 /** Where Redis is: a `redis://` / `rediss://` URL, or host and port. */
@@ -89,3 +90,32 @@ export const CLUSTER_DEFAULTS = {
   stalledIntervalMs: 30_000,
   maxStalledCount: 2,
 } as const;
+
+/** `cluster()`'s options with the defaults filled in. */
+export interface ClusterSettings {
+  readonly connection: Connection;
+  readonly queueName: string;
+  readonly prefix: string;
+  readonly connectTimeoutMs: number;
+  readonly lostAfterMs: number;
+  readonly pollIntervalMs: number;
+  readonly cleanupTimeoutMs: number;
+}
+
+/**
+ * Validates `cluster()`'s options and fills in the defaults.
+ *
+ * @throws {AmorsizeValidationError} a bad option.
+ */
+export function resolveClusterOptions(options: ClusterOptions): ClusterSettings {
+  const parsed = parseInput(ClusterOptionsSchema, options, "options");
+  return {
+    connection: parsed.connection,
+    queueName: parsed.queueName ?? CLUSTER_DEFAULTS.queueName,
+    prefix: parsed.prefix ?? CLUSTER_DEFAULTS.prefix,
+    connectTimeoutMs: parsed.connectTimeoutMs ?? CLUSTER_DEFAULTS.connectTimeoutMs,
+    lostAfterMs: parsed.lostAfterMs ?? CLUSTER_DEFAULTS.lostAfterMs,
+    pollIntervalMs: parsed.pollIntervalMs ?? CLUSTER_DEFAULTS.pollIntervalMs,
+    cleanupTimeoutMs: parsed.cleanupTimeoutMs ?? CLUSTER_DEFAULTS.cleanupTimeoutMs,
+  };
+}

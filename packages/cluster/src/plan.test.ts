@@ -1,6 +1,6 @@
 import { AmorsizeValidationError } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { planCluster, predictClusterWallMs } from "./index.js";
+import { decideOnCluster, planCluster, predictClusterWallMs } from "./plan.js";
 
 const figures = { roundTripMs: 2, perChunkMs: 0.5, perByteNs: 10, totalWorkers: 4 };
 
@@ -96,5 +96,48 @@ describe("planCluster", () => {
         "input.workload.items: Too small: expected number to be >=0, got -1",
       ]);
     }
+  });
+});
+
+describe("decideOnCluster", () => {
+  const workload = {
+    totalItems: 400,
+    itemTimeMs: { mean: 5 },
+    inputBytes: { mean: 60 },
+    outputBytes: { mean: 40 },
+  };
+
+  it("runs on the cluster when its plan beats the local plan's predicted time", () => {
+    const decision = decideOnCluster(
+      figures,
+      { workload, localPlan: { totalItems: 400, predicted: { wallMs: 1000 } } },
+      "q",
+    );
+    // 100-item chunks on 4 workers: 100 x (5 + 100 bytes x 10 ns) + 2 = 502.1 ms.
+    expect(decision).toMatchObject({ use: true, workers: 4, chunkSize: 100 });
+    expect(decision.predictedWallMs).toBeCloseTo(502.1, 10);
+    expect(decision.reasons.map((r) => r.code)).toEqual(["CLUSTER_FASTER_THAN_LOCAL", "ROUND_TRIP_SHARE"]);
+  });
+
+  it("keeps the local plan when it is faster, and takes the item count from the workload when the plan has none", () => {
+    const decision = decideOnCluster(
+      figures,
+      { workload, localPlan: { totalItems: null, predicted: { wallMs: 400 } } },
+      "q",
+    );
+    expect([decision.use, decision.reasons[0]?.code]).toEqual([false, "CLUSTER_SLOWER_THAN_LOCAL"]);
+    expect(decision.predictedWallMs).toBeCloseTo(502.1, 10);
+  });
+
+  it("declines without a live host", () => {
+    expect(
+      decideOnCluster(null, { workload, localPlan: { totalItems: 400, predicted: { wallMs: 1000 } } }, "q"),
+    ).toEqual({
+      use: false,
+      workers: 0,
+      chunkSize: 1,
+      predictedWallMs: Number.POSITIVE_INFINITY,
+      reasons: [{ code: "NO_WORKER_HOSTS", message: 'No worker host serves queue "q": running here.' }],
+    });
   });
 });

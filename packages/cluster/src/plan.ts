@@ -1,3 +1,4 @@
+import type { BackendDecision } from "@amorsize/types";
 import { parseInput } from "@amorsize/types";
 import { z } from "zod";
 
@@ -140,5 +141,55 @@ export function planCluster(input: ClusterPlanInput): ClusterPlan {
     chunks,
     predicted: { clusterWallMs: best.wallMs, localWallMs, speedupOverLocal, roundTripShare },
     reasons,
+  };
+}
+
+/**
+ * What a `cluster()` backend tells the optimizer for one run: `planCluster()` on the
+ * measured figures against the local plan's predicted time, or a refusal
+ * (`NO_WORKER_HOSTS`) when no host serves the queue (`figures` null). Takes the few
+ * fields it reads of the optimizer's `WorkloadSample` and `Plan`.
+ */
+export function decideOnCluster(
+  figures: ClusterCostFigures | null,
+  input: {
+    workload: {
+      readonly totalItems: number | null;
+      readonly itemTimeMs: { readonly mean: number };
+      readonly inputBytes: { readonly mean: number };
+      readonly outputBytes: { readonly mean: number };
+    };
+    localPlan: { readonly totalItems: number | null; readonly predicted: { readonly wallMs: number } };
+  },
+  queueName: string,
+): BackendDecision {
+  if (figures === null) {
+    return {
+      use: false,
+      workers: 0,
+      chunkSize: 1,
+      predictedWallMs: Number.POSITIVE_INFINITY,
+      reasons: [
+        { code: "NO_WORKER_HOSTS", message: `No worker host serves queue "${queueName}": running here.` },
+      ],
+    };
+  }
+  const { workload, localPlan } = input;
+  const planned = planCluster({
+    cluster: figures,
+    workload: {
+      items: localPlan.totalItems ?? workload.totalItems ?? 0,
+      itemMs: workload.itemTimeMs.mean,
+      // Structured-clone sizes stand in for JSON sizes: close for numbers, strings and plain data.
+      bytesPerItem: workload.inputBytes.mean + workload.outputBytes.mean,
+    },
+    localWallMs: localPlan.predicted.wallMs,
+  });
+  return {
+    use: planned.backend === "cluster",
+    workers: planned.workers,
+    chunkSize: planned.chunkSize,
+    predictedWallMs: planned.predicted.clusterWallMs,
+    reasons: planned.reasons,
   };
 }

@@ -42,11 +42,8 @@ export function chunkJobId(runId: string, chunk: number): string {
 
 /** The run id and chunk number of a job id made by `chunkJobId`, or null for someone else's job. */
 export function parseChunkJobId(jobId: string): { runId: string; chunk: number } | null {
-  const at = jobId.lastIndexOf("-");
-  if (at <= 0) return null;
-  const chunk = Number(jobId.slice(at + 1));
-  if (!Number.isInteger(chunk) || chunk < 0) return null;
-  return { runId: jobId.slice(0, at), chunk };
+  const match = /^(.+)-(\d+)$/.exec(jobId);
+  return match ? { runId: match[1] as string, chunk: Number(match[2]) } : null;
 }
 
 /** Redis key that marks a run cancelled, so hosts skip its remaining chunks. */

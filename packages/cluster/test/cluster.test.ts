@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { ItemError } from "@amorsize/executor";
 import { execute } from "@amorsize/optimizer";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Redis } from "ioredis";
@@ -8,7 +9,6 @@ import {
   ChunkFailedError,
   cluster,
   executeOnCluster,
-  ItemError,
   measureClusterCost,
   NoWorkerHostsError,
   planCluster,
@@ -34,19 +34,38 @@ const squares = (items: number[]) => items.map((x) => x * x);
 // Short locks so a killed host's chunks move on within about a second.
 const fastLocks = ["--lock-duration", "1000", "--stalled-interval", "500"];
 
-suite("cluster backend on a real Redis", () => {
-  let redis: Awaited<ReturnType<typeof startRedis>>;
-  let client: Redis;
-  const hosts: Child[] = [];
-  let scratch: string;
+type TestRedis = Awaited<ReturnType<typeof startRedis>>;
 
+/** A Redis of its own with one host on `queue`, for a test that kills that Redis. */
+async function doomedRedis(queue: string): Promise<{ redis: TestRedis; host: Child }> {
+  const redis = await startRedis(binary as string);
+  const host = await startHost(redis.url, ["--concurrency", "1", "--queue", queue]);
+  return { redis, host };
+}
+
+suite("cluster backend on a real Redis", () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let scratch: string;
+  let killedPair: Child[];
+  let lostCollect: { redis: TestRedis; host: Child };
+  let lostThrow: { redis: TestRedis; host: Child };
+
+  // Every worker host the suite needs starts at once: on a busy machine one takes seconds to start.
   beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), "amorsize-cluster-"));
+    const doomed = Promise.all([doomedRedis("lost"), doomedRedis("lost-throw")]);
     redis = await startRedis(binary as string);
     client = new Redis(redis.url);
-    scratch = mkdtempSync(join(tmpdir(), "amorsize-cluster-"));
-    hosts.push(
-      ...(await Promise.all([0, 1].map(() => startHost(redis.url, ["--concurrency", "1", ...fastLocks])))),
-    );
+    const onQueue = (queue: string, args: string[] = []) =>
+      startHost(redis.url, ["--queue", queue, "--concurrency", "1", ...args]);
+    [[lostCollect, lostThrow], killedPair] = await Promise.all([
+      doomed,
+      Promise.all([onQueue("killed", fastLocks), onQueue("killed", fastLocks)]),
+      // The two hosts of the default queue.
+      onQueue("amorsize", fastLocks),
+      onQueue("amorsize", fastLocks),
+    ]);
   });
 
   afterAll(async () => {
@@ -89,6 +108,8 @@ suite("cluster backend on a real Redis", () => {
         maxWorkers: 1,
         cache: false,
         cacheDir: scratch,
+        // The local plan is one worker whatever the pool costs: a short measurement of it will do.
+        spawnCost: { maxWorkers: 1, budgetMs: 50 },
       });
       expect(result.backend?.decision.use).toBe(true);
       expect(result.report.mode).toBe("cluster");
@@ -137,6 +158,7 @@ suite("cluster backend on a real Redis", () => {
     const thrown = await executeOnCluster(task, items, { connection: redis.url, chunkSize: 6 }).catch(
       (e) => e,
     );
+    // The executor's class: one `instanceof` catches an item's failure wherever it ran.
     expect(thrown).toBeInstanceOf(ItemError);
     expect(thrown).toMatchObject({ index: 1, range: [1, 1], cause: { name: "RangeError" } });
 
@@ -171,11 +193,9 @@ suite("cluster backend on a real Redis", () => {
     expect(collected.report).toMatchObject({ succeeded: 0, failed: 0, missing: 3 });
   });
 
-  it("retries a killed host's chunk on the other host: every result exactly once", async () => {
+  it("retries a killed host's chunk on the other host, every result once; that host stops gracefully on SIGTERM", async () => {
     const queue = "killed";
-    const pair = await Promise.all(
-      [0, 1].map(() => startHost(redis.url, ["--queue", queue, "--concurrency", "1", ...fastLocks])),
-    );
+    const pair = killedPair;
     const marker = join(scratch, "killed.pid");
     const items = Array.from({ length: 40 }, (_, i) => i);
     const input: unknown[] = items.map((x) => ({ x, ms: 2 }));
@@ -196,8 +216,12 @@ suite("cluster backend on a real Redis", () => {
     expect(report).toMatchObject({ succeeded: 40, missing: 0, chunks: 10 });
     const survivor = pair.find((h) => h !== victim) as Child;
     expect(report.hosts).toContain(`${hostname()}:${survivor.process.pid}`);
-    survivor.process.kill("SIGTERM");
     expect(await victim?.exited).toBe("SIGKILL");
+    survivor.process.kill("SIGTERM");
+    expect({ code: await survivor.exited, output: survivor.output() }).toEqual({
+      code: 0,
+      output: expect.stringContaining("SIGTERM, finishing chunks in flight"),
+    });
   });
 
   it("measures the round trip, per-job and per-byte costs against the live queue", async () => {
@@ -230,38 +254,20 @@ suite("cluster backend on a real Redis", () => {
     );
   });
 
-  it("stops a worker host gracefully on SIGTERM", async () => {
-    const host = await startHost(redis.url, ["--queue", "term", "--concurrency", "1"]);
-    host.process.kill("SIGTERM");
-    const code = await host.exited;
-    expect({ code, output: host.output() }).toEqual({
-      code: 0,
-      output: expect.stringContaining("SIGTERM, finishing chunks in flight"),
+  describe("Redis faults", () => {
+    it("fails with AMORSIZE_REDIS_UNREACHABLE before any work when Redis is not there", async () => {
+      const port = await freePort();
+      const backend = cluster({ connection: `redis://127.0.0.1:${port}`, connectTimeoutMs: 500 });
+      const error = await backend.map(task, [1, 2]).catch((e) => e);
+      expect(error).toBeInstanceOf(RedisUnreachableError);
+      expect(error.code).toBe("AMORSIZE_REDIS_UNREACHABLE");
+      expect(error.message).toMatch(`Redis at 127.0.0.1:${port} is unreachable: connect ECONNREFUSED`);
+      await backend.close();
     });
-  });
-});
 
-suite("Redis faults", () => {
-  afterAll(async () => {
-    await killAll();
-  });
-
-  it("fails with AMORSIZE_REDIS_UNREACHABLE before any work when Redis is not there", async () => {
-    const port = await freePort();
-    const backend = cluster({ connection: `redis://127.0.0.1:${port}`, connectTimeoutMs: 500 });
-    const error = await backend.map(task, [1, 2]).catch((e) => e);
-    expect(error).toBeInstanceOf(RedisUnreachableError);
-    expect(error.code).toBe("AMORSIZE_REDIS_UNREACHABLE");
-    expect(error.message).toMatch(`Redis at 127.0.0.1:${port} is unreachable: connect ECONNREFUSED`);
-    await backend.close();
-  });
-
-  it("returns the completed results and a clear error when Redis is lost mid-run (collect)", async () => {
-    const scratch = mkdtempSync(join(tmpdir(), "amorsize-lost-"));
-    const redis = await startRedis(binary as string);
-    try {
-      await startHost(redis.url, ["--concurrency", "1", "--queue", "lost"]);
-      const marker = join(scratch, "running.pid");
+    it("returns the completed results and a clear error when Redis is lost mid-run (collect)", async () => {
+      const { redis } = lostCollect;
+      const marker = join(scratch, "lost.pid");
       const items = Array.from({ length: 12 }, (_, i) => i);
       const input: unknown[] = [...items];
       // Chunk 0 completes first (one thread, FIFO); item 4 in chunk 1 signals, then holds the host.
@@ -283,18 +289,11 @@ suite("Redis faults", () => {
       expect(lost.completed).toEqual([0, 1, 2, 3]);
       expect(results).toEqual([0, 1, 4, 9, ...new Array(8).fill(undefined)]);
       expect(report).toMatchObject({ lost: true, succeeded: 4, missing: 8 });
-    } finally {
-      await killAll();
-      rmSync(scratch, { recursive: true, force: true });
-    }
-  });
+    });
 
-  it("rejects with AMORSIZE_REDIS_LOST when Redis is lost mid-run (throw)", async () => {
-    const scratch = mkdtempSync(join(tmpdir(), "amorsize-lost-"));
-    const redis = await startRedis(binary as string);
-    try {
-      await startHost(redis.url, ["--concurrency", "1", "--queue", "lost-throw"]);
-      const marker = join(scratch, "running.pid");
+    it("rejects with AMORSIZE_REDIS_LOST when Redis is lost mid-run (throw)", async () => {
+      const { redis } = lostThrow;
+      const marker = join(scratch, "lost-throw.pid");
       const input: unknown[] = Array.from({ length: 8 }, (_, i) => i);
       input[4] = { x: 4, marker, markAfterMs: 300, holdMs: 3000 };
       const run = executeOnCluster<number>(task, input, {
@@ -311,9 +310,6 @@ suite("Redis faults", () => {
       // Chunk 0 had completed: the error still carries which items did.
       expect(error.completed).toEqual([0, 1, 2, 3]);
       expect(error.results.slice(0, 4)).toEqual([0, 1, 4, 9]);
-    } finally {
-      await killAll();
-      rmSync(scratch, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "@jest/globals";
+import { main } from "./cli-main.js";
+
+async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (line) => out.push(line), err: (line) => err.push(line) });
+  return { code, out, err };
+}
+
+describe("main of @amorsize/cluster/cli", () => {
+  it("prints the usage for --help and exits 0", async () => {
+    const { code, out, err } = await run(["--help"]);
+    expect([code, err]).toEqual([0, []]);
+    expect(out[0]).toMatch(/^Usage: amorsize-worker --redis redis:\/\/host:port \[options\]/);
+  });
+
+  it("resolves with 2 and says why for a bad command line", async () => {
+    expect(await run(["--concurrency", "2"])).toEqual({
+      code: 2,
+      out: [],
+      err: [
+        "amorsize-worker: --redis: Required (for example --redis redis://127.0.0.1:6379) [AMORSIZE_CLUSTER_USAGE]",
+      ],
+    });
+  });
+
+  it("resolves with 1 when Redis cannot be reached", async () => {
+    const { code, err } = await run(["--redis", "redis://127.0.0.1:1", "--concurrency", "1"]);
+    expect(code).toBe(1);
+    expect(err).toEqual([
+      expect.stringMatching(
+        /^amorsize-worker: Redis at 127\.0\.0\.1:1 is unreachable: .+ \[AMORSIZE_REDIS_UNREACHABLE\]$/,
+      ),
+    ]);
+  });
+});
