@@ -47,11 +47,15 @@ function sh(command: string, args: string[], cwd: string): Promise<string> {
 }
 
 interface PackResult {
+  name: string;
   filename: string;
   files: { path: string }[];
 }
 
-/** Packs each folder (absolute paths) into `destination` with one npm command. */
+/**
+ * Packs each folder (absolute paths) into `destination` with one npm command, run from
+ * `destination` so that npm sees plain folders rather than workspace members.
+ */
 async function pack(dirs: readonly string[], destination: string): Promise<PackResult[]> {
   return JSON.parse(
     await sh("npm", ["pack", "--json", "--pack-destination", destination, ...dirs], destination),
@@ -96,8 +100,9 @@ describe("the packed package, installed outside the workspace", () => {
     tmp = mkdtempSync(join(os.tmpdir(), "amorsize-pack-"));
     app = join(tmp, "app");
     mkdirSync(app);
-    const [typesTarball, packed] = await pack([typesDir, packageDir], tmp);
-    probeTarball = packed!;
+    const tarballs = await pack([typesDir, packageDir], tmp);
+    const tarballOf = (name: string) => tarballs.find((t) => t.name === name)!;
+    probeTarball = tarballOf("@amorsize/hardware-probe");
     writeFileSync(
       join(app, "package.json"),
       JSON.stringify({ name: "consumer", private: true, type: "module" }),
@@ -109,7 +114,7 @@ describe("the packed package, installed outside the workspace", () => {
         "--offline",
         "--no-audit",
         "--no-fund",
-        join(tmp, typesTarball!.filename),
+        join(tmp, tarballOf("@amorsize/types").filename),
         join(tmp, probeTarball.filename),
       ],
       app,
