@@ -224,15 +224,16 @@ function evaluateEmptyRun(p: ModelParams, workers: number, chunkSize: number): E
 // Main-thread service of a chunk of k items: clone out and dispatch, clone the results back.
 const sendMs = (p: ModelParams, k: number) => k * p.inCloneMs + p.dispatchMs;
 const receiveMs = (p: ModelParams, k: number) => k * p.outCloneMs;
-// A chunk on its worker's timeline: computing, the envelope, and waiting for its service.
+// A chunk on its worker's timeline: computing and the envelope; its whole cycle adds the
+// main thread's service, which the worker waits for.
 const workerChunkMs = (p: ModelParams, k: number) => k * p.wallItemMs + p.chunkOverheadMs;
 const chunkCycleMs = (p: ModelParams, k: number) => workerChunkMs(p, k) + sendMs(p, k) + receiveMs(p, k);
 
 /**
  * The run's three critical paths (workers, main thread, cores): the slowest sets the
- * time. What it adds to the steady phase is the pipeline fill when the workers' or the
- * main thread's path wins, and on the workers' path whatever the ramp does not explain
- * is end-of-run imbalance; the cores' path adds neither.
+ * time, and what it adds to the steady phase depends on which one it is. The workers':
+ * pipeline fill up to the ramp, the rest end-of-run imbalance. The main thread's: all
+ * pipeline fill (its drain). The cores': nothing, the steady phase already counts them.
  */
 function criticalPath(t: SteadyTerms, workerPathMs: number, mainPathMs: number, rampMs: number) {
   const criticalMs = Math.max(workerPathMs, mainPathMs, t.cpuMs);
