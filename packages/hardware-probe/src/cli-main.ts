@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { messageOf } from "@amorsize/types";
 import { AmorsizeProbeUsageError } from "./errors.js";
 import { formatHardwareProfile } from "./format.js";
 import { probeHardware } from "./probe.js";
@@ -24,7 +25,7 @@ export interface CliOutput {
 }
 
 function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return message.split("\n")[0] ?? message;
 }
 

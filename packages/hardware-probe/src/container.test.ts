@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { detectContainer, parseMountinfo, parseProcSelfCgroup } from "./index.js";
+import { detectContainer } from "./container.js";
+import { parseMountinfo, parseProcSelfCgroup } from "./parse.js";
 
 const none = { dockerenv: false, containerenv: false, env: {}, membership: [], mounts: [] };
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { resolveLogicalAndAffinity } from "./cores.js";
-import { computeUsableCores, quotaToCores, USABLE_CORES_RULE } from "./index.js";
+import { computeUsableCores, quotaToCores, resolveLogicalAndAffinity, USABLE_CORES_RULE } from "./cores.js";
 import { WarningList } from "./warnings.js";
 
 describe("quotaToCores", () => {

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { access, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import type { CommandResult, CommandRunner } from "@amorsize/types";
+import { type CommandResult, type CommandRunner, messageOf } from "@amorsize/types";
 
 /**
  * The command runner the probe uses unless `runCommand` replaces it:
@@ -120,7 +120,7 @@ async function runWithTimeout(
   } catch (error) {
     return {
       status: "failed",
-      detail: `the runner threw: ${error instanceof Error ? error.message : String(error)}`,
+      detail: `the runner threw: ${messageOf(error)}`,
     };
   } finally {
     clearTimeout(timer);

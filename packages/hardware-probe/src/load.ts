@@ -1,5 +1,5 @@
 import os from "node:os";
-import type { Load } from "@amorsize/types";
+import { type Load, messageOf } from "@amorsize/types";
 import type { WarningList } from "./warnings.js";
 
 /** The one os-utils function the probe uses. */
@@ -88,10 +88,9 @@ export async function sampleBusyFraction(
     value = await viaOsUtils(cpuUsage);
     source = "os-utils cpuUsage";
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
     warnings.add(
       "LOAD_SAMPLER_FALLBACK",
-      `os-utils could not be loaded (${why}); sampled os.cpus() times directly`,
+      `os-utils could not be loaded (${messageOf(error)}); sampled os.cpus() times directly`,
     );
     value = await samplers.fallback();
     source = "os.cpus() times";

@@ -11,7 +11,7 @@ import {
   parseMeminfo,
   parseMountinfo,
   parseProcSelfCgroup,
-} from "./index.js";
+} from "./parse.js";
 
 const fixture = (name: string) => readFileSync(new URL(`../test/fixtures/${name}`, import.meta.url), "utf8");
 

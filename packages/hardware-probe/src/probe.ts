@@ -3,20 +3,20 @@ import path from "node:path";
 import {
   type CommandRunner,
   type HardwareProfile,
-  HardwareProfileSchema,
   type ProbeOptions,
   ProbeOptionsSchema,
   parseInput,
 } from "@amorsize/types";
 import { noCgroupLimits, readCgroupLimits } from "./cgroup.js";
 import { detectContainer } from "./container.js";
-import { computeUsableCores, probeTopology, resolveLogicalAndAffinity } from "./cores.js";
-import { AmorsizeProbeError, AmorsizeProbeRootError } from "./errors.js";
+import { probeTopology, resolveLogicalAndAffinity } from "./cores.js";
+import { AmorsizeProbeRootError } from "./errors.js";
 import { resolveRuntimeFacts } from "./facts.js";
-import { createProbeIo, defaultCommandRunner } from "./io.js";
-import { cleanLoadavg, sampleBusyFraction } from "./load.js";
+import { createProbeIo, defaultCommandRunner, type ProbeIo } from "./io.js";
+import { sampleBusyFraction } from "./load.js";
 import { buildMemory } from "./memory.js";
 import { parseCpuinfo } from "./parse.js";
+import { assembleProfile, checkedProfile, resolveCpuModel } from "./profile.js";
 import { WarningList } from "./warnings.js";
 
 /** Defaults of `probeHardware()` options. */
@@ -83,9 +83,8 @@ export async function probeHardware(options?: ProbeOptions): Promise<HardwarePro
   return structuredClone(await pending);
 }
 
-async function runProbe(options: ParsedOptions, root: string): Promise<HardwareProfile> {
-  const started = performance.now();
-  const probedAt = new Date().toISOString();
+/** Throws `AmorsizeProbeRootError` unless `root` is a folder. */
+async function assertFolder(root: string): Promise<void> {
   let isFolder: boolean;
   try {
     isFolder = (await stat(root)).isDirectory();
@@ -93,6 +92,47 @@ async function runProbe(options: ParsedOptions, root: string): Promise<HardwareP
     throw new AmorsizeProbeRootError(root, { cause: error });
   }
   if (!isFolder) throw new AmorsizeProbeRootError(root);
+}
+
+/** The files under /proc and the container markers the probe reads once each (Linux only). */
+interface ProcFiles {
+  cpuinfo: string | null;
+  cgroup: string | null;
+  mountinfo: string | null;
+  meminfo: string | null;
+  dockerenv: boolean;
+  containerenv: boolean;
+}
+
+const NO_PROC_FILES: ProcFiles = {
+  cpuinfo: null,
+  cgroup: null,
+  mountinfo: null,
+  meminfo: null,
+  dockerenv: false,
+  containerenv: false,
+};
+
+async function readProcFiles(io: ProbeIo): Promise<ProcFiles> {
+  const [cpuinfo, cgroup, mountinfo, meminfo, dockerenv, containerenv] = await Promise.all([
+    io.readText("/proc/cpuinfo"),
+    io.readText("/proc/self/cgroup"),
+    io.readText("/proc/self/mountinfo"),
+    io.readText("/proc/meminfo"),
+    io.exists("/.dockerenv"),
+    io.exists("/run/.containerenv"),
+  ]);
+  return { cpuinfo, cgroup, mountinfo, meminfo, dockerenv, containerenv };
+}
+
+/**
+ * Reads the machine and assembles its profile. The order of the steps is the order of
+ * `profile.warnings`: logical CPUs, topology, cgroups, memory, CPU model, load.
+ */
+async function runProbe(options: ParsedOptions, root: string): Promise<HardwareProfile> {
+  const started = performance.now();
+  const probedAt = new Date().toISOString();
+  await assertFolder(root);
 
   const warnings = new WarningList();
   const facts = resolveRuntimeFacts(options.runtimeFacts);
@@ -102,87 +142,47 @@ async function runProbe(options: ParsedOptions, root: string): Promise<HardwareP
     options.commandTimeoutMs ?? PROBE_DEFAULTS.commandTimeoutMs,
   );
   const linux = facts.platform === "linux";
-
-  const [cpuinfoText, cgroupText, mountinfoText, meminfoText, dockerenv, containerenv] = linux
-    ? await Promise.all([
-        io.readText("/proc/cpuinfo"),
-        io.readText("/proc/self/cgroup"),
-        io.readText("/proc/self/mountinfo"),
-        io.readText("/proc/meminfo"),
-        io.exists("/.dockerenv"),
-        io.exists("/run/.containerenv"),
-      ])
-    : [null, null, null, null, false, false];
-  const cpuinfo = cpuinfoText === null ? null : parseCpuinfo(cpuinfoText);
+  const files = linux ? await readProcFiles(io) : NO_PROC_FILES;
+  const cpuinfo = files.cpuinfo === null ? null : parseCpuinfo(files.cpuinfo);
 
   const { logical, affinity } = resolveLogicalAndAffinity(facts, cpuinfo, warnings);
-  const logicalCount = logical.value ?? 1;
-
-  const topology = await probeTopology(io, facts.platform, cpuinfo, logicalCount, warnings);
-  const cgroup = linux ? await readCgroupLimits(io, cgroupText, mountinfoText, warnings) : noCgroupLimits();
-  const memory = buildMemory(meminfoText, linux, facts, cgroup, warnings);
-
-  let cpuModel: HardwareProfile["cpuModel"];
-  if (facts.cpuModel) cpuModel = { value: facts.cpuModel, source: "os.cpus()" };
-  else if (cpuinfo?.modelName) cpuModel = { value: cpuinfo.modelName, source: "/proc/cpuinfo" };
-  else {
-    cpuModel = { value: null, source: "unknown" };
-    warnings.add("CPU_MODEL_UNKNOWN", "neither os.cpus() nor /proc/cpuinfo named the CPU model");
-  }
-
-  const container = linux
+  const topology = await probeTopology(io, facts.platform, cpuinfo, logical.value ?? 1, warnings);
+  const cgroup = linux
+    ? await readCgroupLimits(io, files.cgroup, files.mountinfo, warnings)
+    : noCgroupLimits();
+  const memory = buildMemory(files.meminfo, linux, facts, cgroup, warnings);
+  const cpuModel = resolveCpuModel(facts, cpuinfo, warnings);
+  const container: HardwareProfile["container"] = linux
     ? detectContainer({
-        dockerenv,
-        containerenv,
+        dockerenv: files.dockerenv,
+        containerenv: files.containerenv,
         env: facts.env,
         membership: cgroup.membership,
         mounts: cgroup.mounts,
       })
     : { detected: false, source: "none", kind: null };
-
   const busyFraction = options.sampleLoad
     ? await sampleBusyFraction(warnings)
     : { value: null, source: "not sampled (sampleLoad is off)" };
 
-  const profile: HardwareProfile = {
-    schemaVersion: 1,
+  const profile = assembleProfile({
     probedAt,
-    durationMs: 0,
-    platform: facts.platform,
-    arch: facts.arch,
-    cpuModel,
+    facts,
     runtime: {
       node: process.versions.node,
       v8: process.versions.v8,
       libuv: process.versions.uv ?? "unknown",
     },
+    cpuModel,
     container,
-    cores: {
-      logical,
-      affinity,
-      cpuset: cgroup.cpuset,
-      physical: topology.physical,
-      packages: topology.packages,
-      quota: cgroup.quota,
-      usable: computeUsableCores({
-        affinity: affinity.value,
-        cpuset: cgroup.cpuset.value,
-        quotaCpus: cgroup.quota.cpus,
-        physical: topology.physical.value,
-      }),
-    },
+    logical,
+    affinity,
+    topology,
+    cgroup,
     memory,
-    load: { loadavg: cleanLoadavg(facts.loadavg), busyFraction },
-    warnings: warnings.items,
-  };
+    busyFraction,
+    warnings,
+  });
   profile.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-
-  const checked = HardwareProfileSchema.safeParse(profile);
-  if (!checked.success) {
-    throw new AmorsizeProbeError(
-      `the probe assembled a profile that fails its schema: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-      { cause: checked.error },
-    );
-  }
-  return checked.data;
+  return checkedProfile(profile);
 }

@@ -1,6 +1,7 @@
 import { HardwareProfileSchema } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { type CommandRunner, type ProbeOptions, probeHardware, USABLE_CORES_RULE } from "../src/index.js";
+import { USABLE_CORES_RULE } from "../src/cores.js";
+import { type CommandRunner, type ProbeOptions, probeHardware } from "../src/index.js";
 import { facts, failingRunner, fixtureRoot, lscpuRunner, warningCodes } from "./helpers.js";
 
 const MiB = 1024 ** 2;

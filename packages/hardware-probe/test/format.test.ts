@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { formatBytes, formatHardwareProfile, probeHardware } from "../src/index.js";
+import { formatBytes } from "../src/format.js";
+import { formatHardwareProfile, probeHardware } from "../src/index.js";
 import { facts, failingRunner, fixtureRoot } from "./helpers.js";
 
 describe("formatBytes", () => {

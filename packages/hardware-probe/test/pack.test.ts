@@ -1,6 +1,11 @@
 // Packs @amorsize/types and @amorsize/hardware-probe, installs the two tarballs
 // into an empty project outside the workspace, and uses the package there the way
-// a user would: an import, and the amorsize-probe command through npx.
+// a user would: an import, and the amorsize-probe command that npx would run.
+//
+// Each npm command costs seconds on a busy machine, so there are two: one `npm pack`
+// for both folders and one `npm install --offline`. Offline, the install takes the
+// runtime dependencies (zod, os-utils) from npm's cache, which `npm ci` filled: no
+// registry round trip, nothing that depends on the network.
 import { execFile } from "node:child_process";
 import {
   existsSync,
@@ -21,8 +26,11 @@ import { probeHardware } from "../src/index.js";
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const typesDir = fileURLToPath(new URL("../../types", import.meta.url));
 
-// The child npm must not inherit the workspace's npm_* settings from `npm test`.
-const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+// The child npm must not inherit the workspace's npm_* settings from `npm test`, except
+// the cache that `npm ci` filled, which the offline install reads.
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) || /^npm_config_cache$/i.test(key)),
+);
 
 function sh(command: string, args: string[], cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -39,15 +47,19 @@ function sh(command: string, args: string[], cwd: string): Promise<string> {
 }
 
 interface PackResult {
+  name: string;
   filename: string;
   files: { path: string }[];
 }
 
-async function pack(dir: string, destination: string): Promise<PackResult> {
-  const [result] = JSON.parse(
-    await sh("npm", ["pack", "--json", "--pack-destination", destination], dir),
+/**
+ * Packs each folder (absolute paths) into `destination` with one npm command, run from
+ * `destination` so that npm sees plain folders rather than workspace members.
+ */
+async function pack(dirs: readonly string[], destination: string): Promise<PackResult[]> {
+  return JSON.parse(
+    await sh("npm", ["pack", "--json", "--pack-destination", destination, ...dirs], destination),
   ) as PackResult[];
-  return result!;
 }
 
 /** Every package folder under node_modules (scoped ones as `@scope/name`). */
@@ -88,8 +100,9 @@ describe("the packed package, installed outside the workspace", () => {
     tmp = mkdtempSync(join(os.tmpdir(), "amorsize-pack-"));
     app = join(tmp, "app");
     mkdirSync(app);
-    const typesTarball = await pack(typesDir, tmp);
-    probeTarball = await pack(packageDir, tmp);
+    const tarballs = await pack([typesDir, packageDir], tmp);
+    const tarballOf = (name: string) => tarballs.find((t) => t.name === name)!;
+    probeTarball = tarballOf("@amorsize/hardware-probe");
     writeFileSync(
       join(app, "package.json"),
       JSON.stringify({ name: "consumer", private: true, type: "module" }),
@@ -98,14 +111,18 @@ describe("the packed package, installed outside the workspace", () => {
       "npm",
       [
         "install",
+        "--offline",
         "--no-audit",
         "--no-fund",
-        "--prefer-offline",
-        join(tmp, typesTarball.filename),
+        join(tmp, tarballOf("@amorsize/types").filename),
         join(tmp, probeTarball.filename),
       ],
       app,
-    );
+    ).catch((error: Error) => {
+      throw /ENOTCACHED/.test(error.message)
+        ? new Error(`zod or os-utils is not in npm's cache: run \`npm ci\` first\n${error.message}`)
+        : error;
+    });
   }, 120_000);
 
   afterAll(() => {
@@ -143,8 +160,9 @@ describe("the packed package, installed outside the workspace", () => {
     expect(out.trim()).toBe(String((await probeHardware()).cores.usable.value));
   });
 
-  it("runs npx amorsize-probe --json there", async () => {
-    const out = await sh("npx", ["amorsize-probe", "--json"], app);
+  it("runs amorsize-probe --json there", async () => {
+    // The link npx resolves a local command to; npx itself would add an npm start-up.
+    const out = await sh(join(app, "node_modules", ".bin", "amorsize-probe"), ["--json"], app);
     const profile = HardwareProfileSchema.parse(JSON.parse(out));
     expect(profile.cores.usable.value).toBe((await probeHardware()).cores.usable.value);
   });

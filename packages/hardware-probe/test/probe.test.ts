@@ -148,3 +148,21 @@ describe("probeHardware memo", () => {
     await expect(probeHardware({ root: missing })).rejects.toBeInstanceOf(AmorsizeProbeRootError);
   });
 });
+
+describe("the package entry", () => {
+  it("exports the documented API and no internals", async () => {
+    // The parsers, container detection and the usable-cores arithmetic stay internal:
+    // each result reaches users through the profile, with its source.
+    expect(Object.keys(await import("../src/index.js")).sort()).toEqual([
+      "AmorsizeProbeError",
+      "AmorsizeProbeRootError",
+      "AmorsizeProbeUsageError",
+      "AmorsizeValidationError",
+      "PROBE_DEFAULTS",
+      "PROBE_WARNING_CODES",
+      "defaultCommandRunner",
+      "formatHardwareProfile",
+      "probeHardware",
+    ]);
+  });
+});

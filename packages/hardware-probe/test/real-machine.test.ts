@@ -7,7 +7,8 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import { HardwareProfileSchema } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { parseLscpu, probeHardware } from "../src/index.js";
+import { probeHardware } from "../src/index.js";
+import { parseLscpu } from "../src/parse.js";
 
 const linux = process.platform === "linux";
 

@@ -6,13 +6,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "@jest/globals";
-import {
-  detectContainer,
-  parseCpuinfo,
-  parseMeminfo,
-  parseMountinfo,
-  parseProcSelfCgroup,
-} from "../src/index.js";
+import { detectContainer } from "../src/container.js";
+import { parseCpuinfo, parseMeminfo, parseMountinfo, parseProcSelfCgroup } from "../src/parse.js";
 
 const sharedDir = fileURLToPath(new URL("../../../../shared/fixtures/linux", import.meta.url));
 const available = existsSync(sharedDir);
