@@ -1,5 +1,6 @@
 import { availableParallelism, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
+import { messageOf } from "@amorsize/types";
 import { measureItersPerUs } from "../workloads/_lib.mjs";
 import type { AmorsizeApi, ExecuteResult } from "./amorsize.js";
 import { checksum } from "./checksum.js";
@@ -106,7 +107,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 function message(error: unknown): string {
-  return error instanceof Error ? error.message.split("\n")[0]! : String(error);
+  return messageOf(error).split("\n")[0]!;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { messageOf } from "@amorsize/types";
 import { amorsize } from "./amorsize.js";
 import { BENCH_PLANS, runBench } from "./bench.js";
 import { outputBaseName, parseCli, USAGE } from "./cli.js";
@@ -18,7 +19,7 @@ async function main(): Promise<number> {
   try {
     cli = parseCli(process.argv.slice(2));
   } catch (error) {
-    await print(process.stderr, `${error instanceof Error ? error.message : String(error)}\n\n${USAGE}\n`);
+    await print(process.stderr, `${messageOf(error)}\n\n${USAGE}\n`);
     return 2;
   }
   if (cli.help) {

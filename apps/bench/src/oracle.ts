@@ -1,3 +1,4 @@
+import { messageOf } from "@amorsize/types";
 import { median } from "./stats.js";
 
 /** One configuration of the exhaustive sweep. */
@@ -76,7 +77,7 @@ export async function runSweep(
       } catch (error) {
         note = controller.signal.aborted
           ? `cut: slower than ${cutoff}x the best so far`
-          : `failed: ${error instanceof Error ? error.message : String(error)}`;
+          : `failed: ${messageOf(error)}`;
       } finally {
         clearTimeout(timer);
       }
