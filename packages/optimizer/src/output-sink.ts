@@ -86,17 +86,22 @@ export class LineWriter {
     if (this.failure !== undefined) throw new OutputError(this.where, this.failure);
   }
 
-  /** Writes what is waiting and waits until the stream has taken it (or failed); stops listening. */
+  /**
+   * Writes what is waiting and waits until the stream has taken it (or failed). The
+   * writer keeps listening for errors: one told later must not go unhandled.
+   */
   async finish(): Promise<void> {
-    try {
-      const text = this.take();
-      if (text !== "" && this.failure === undefined) {
-        await new Promise<void>((resolve) => this.out.write(text, () => resolve()));
-      }
-      if (this.failure !== undefined) throw new OutputError(this.where, this.failure);
-    } finally {
-      this.out.off("error", this.onError);
+    const text = this.take();
+    if (text !== "" && this.failure === undefined) {
+      // The callback has the error; the stream tells its listeners a tick later.
+      await new Promise<void>((resolve) =>
+        this.out.write(text, (error) => {
+          if (error) this.failure ??= error;
+          resolve();
+        }),
+      );
     }
+    if (this.failure !== undefined) throw new OutputError(this.where, this.failure);
   }
 
   private take(): string {

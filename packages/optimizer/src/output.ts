@@ -78,7 +78,7 @@ function objectProblem(value: object, path: string, ancestors: Set<object>): str
   if (!Array.isArray(value)) {
     // Tags, not prototypes: a result may come from another realm (a vm context) or a worker.
     const tag = Object.prototype.toString.call(value).slice(8, -1);
-    if (tag !== "Object") return at(`${/^[AEIOU]/.test(tag) ? "an" : "a"} ${tag}`, path);
+    if (tag !== "Object") return at(`${/^[AEIO]/.test(tag) ? "an" : "a"} ${tag}`, path);
     if (typeof (value as { toJSON?: unknown }).toJSON === "function")
       return at("an object with toJSON()", path);
   }

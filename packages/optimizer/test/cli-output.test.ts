@@ -9,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -196,5 +197,15 @@ describe("run when standard output closes or fills up", () => {
     expect(ended.stderr).toMatch(
       /^amorsize: standard output: cannot write \(no space left on device\) \[AMORSIZE_OUTPUT_FAILED\]\n$/,
     );
+    // --out to a device is written in place: /dev/full is still the device afterwards.
+    const out = await spawnCli(
+      ["run", `${results}#identity`, "--range", "100000", "--out", "/dev/full"],
+      "pipe",
+    );
+    expect(out.code).toBe(1);
+    expect(out.stderr).toBe(
+      "amorsize: --out /dev/full: cannot write (no space left on device) [AMORSIZE_OUTPUT_FAILED]\n",
+    );
+    expect(statSync("/dev/full").isCharacterDevice()).toBe(true);
   });
 });
