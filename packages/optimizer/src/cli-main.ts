@@ -23,7 +23,7 @@ import {
   taskArgument,
   type Values,
 } from "./cli-args.js";
-import { cacheWarnings, commandRun } from "./cli-run.js";
+import { cacheWarnings, commandRun, InterruptedError } from "./cli-run.js";
 import { compareRows, compareStrategies, predictedMs, type Strategy } from "./compare.js";
 import { UsageError } from "./errors.js";
 import { executorFor, runOptionsFor, taskOf } from "./execute.js";
@@ -104,8 +104,8 @@ cache warnings go to standard error at the end (--json: as JSON).
   --on-error MODE    throw (default): stop at the first failure (the results before it
                      are printed); collect: finish the rest, a failed item's line is null
   --out FILE         write to a new file beside FILE and rename it over FILE once the run
-                     ended; a failed run leaves FILE as it was. FILE is checked before the
-                     run. A device or FIFO (/dev/null) is written in place.
+                     ended; a failed or interrupted (Ctrl-C) run leaves FILE as it was.
+                     FILE is checked before the run. A device or FIFO is written in place.
 
 How values are printed: JSON as it is when it reads back the same: null, true/false,
 finite numbers (-0 as 0), strings, arrays and plain objects of these. A result JSON
@@ -372,6 +372,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
     const code = (error as { code?: string }).code;
     const tag = code && !(error instanceof UsageError) ? ` [${code}]` : "";
     io.stderr.write(`amorsize: ${messageOf(error).split("\n").join("; ")}${tag}\n`);
+    if (error instanceof InterruptedError) return error.exitCode;
     return error instanceof UsageError ? 2 : 1;
   }
 }

@@ -1,10 +1,18 @@
 // `amorsize run`: decides, runs, and prints each result as a JSON line in input order as
 // soon as it and those before it are done.
+import { constants } from "node:os";
 import { performance } from "node:perf_hooks";
 import type { Writable } from "node:stream";
-import { type ExecutionReport, ExecutionReportSchema, type Progress, type Warning } from "@amorsize/types";
+import {
+  type ExecuteOptions,
+  type ExecutionReport,
+  ExecutionReportSchema,
+  type Progress,
+  type Warning,
+} from "@amorsize/types";
 import { type CliIo, optimizerOptions, readInput, taskArgument, type Values } from "./cli-args.js";
 import { wholeSerialMs } from "./decide.js";
+import { AmorsizeOptimizerError } from "./errors.js";
 import type { OptimizeBasis } from "./optimize.js";
 import { encodeResult, errorsInOrder, ResultNotPrintableError, withUnprintable } from "./output.js";
 import { LineWriter, openOutFile } from "./output-sink.js";
@@ -51,6 +59,7 @@ export async function commandRun(positionals: string[], values: Values, io: CliI
   const task = taskArgument(positionals, "run");
   const options = optimizerOptions(values);
   const file = values.out === undefined ? undefined : await openOutFile(values.out);
+  const stopSignals = file ? abortOnSignals(options) : undefined;
   try {
     const items = await readInput(values, io);
     const onProgress = progressBar(io.stderr);
@@ -74,7 +83,41 @@ export async function commandRun(positionals: string[], values: Values, io: CliI
   } catch (error) {
     await file?.discard();
     throw error;
+  } finally {
+    stopSignals?.();
   }
+}
+
+/** The run was stopped by a signal (Ctrl-C): it exits with 128 + the signal's number, as the shell expects. */
+export class InterruptedError extends AmorsizeOptimizerError {
+  override readonly name = "InterruptedError";
+  readonly exitCode: number;
+  constructor(signal: "SIGINT" | "SIGTERM") {
+    super("AMORSIZE_INTERRUPTED", `interrupted by ${signal}; --out left as it was`);
+    this.exitCode = 128 + constants.signals[signal];
+  }
+}
+
+/**
+ * While --out's temporary file exists, the first SIGINT or SIGTERM aborts the run, so
+ * that the file is removed, instead of ending the process at once (a second one does).
+ * Returns what stops listening.
+ */
+function abortOnSignals(options: ExecuteOptions): () => void {
+  const controller = new AbortController();
+  options.signal = controller.signal;
+  const listeners = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+    const listener = () => {
+      stop();
+      controller.abort(new InterruptedError(signal));
+    };
+    process.once(signal, listener);
+    return [signal, listener] as const;
+  });
+  const stop = () => {
+    for (const [signal, listener] of listeners) process.off(signal, listener);
+  };
+  return stop;
 }
 
 /**

@@ -166,6 +166,30 @@ describe("run --out FILE", () => {
   });
 });
 
+describe("run --out FILE interrupted", () => {
+  it("removes its temporary file on Ctrl-C and exits with 130", async () => {
+    const folder = join(dir, "interrupted");
+    mkdirSync(folder);
+    const out = join(folder, "out.jsonl");
+    writeFileSync(out, "previous\n");
+    const env = { ...process.env, AMORSIZE_CACHE_DIR: TEST_CACHE_DIR };
+    const args = [cli, "run", `${results}#identity`, "--range", "20000000", "--out", out];
+    const child = spawn(process.execPath, args, { env, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += String(chunk);
+    });
+    const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+    // The temporary file exists from before the run starts until it ends.
+    while (readdirSync(folder).length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill("SIGINT");
+    expect(await closed).toBe(130);
+    expect(stderr).toBe("amorsize: interrupted by SIGINT; --out left as it was [AMORSIZE_INTERRUPTED]\n");
+    expect(readdirSync(folder)).toEqual(["out.jsonl"]);
+    expect(readFileSync(out, "utf8")).toBe("previous\n");
+  });
+});
+
 /** Runs the built command with standard output as given; resolves with its exit code and standard error. */
 function spawnCli(
   args: string[],
