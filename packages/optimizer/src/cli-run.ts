@@ -15,7 +15,7 @@ import { wholeSerialMs } from "./decide.js";
 import { AmorsizeOptimizerError } from "./errors.js";
 import type { OptimizeBasis } from "./optimize.js";
 import { encodeResult, errorsInOrder, ResultNotPrintableError, withUnprintable } from "./output.js";
-import { LineWriter, openOutFile } from "./output-sink.js";
+import { LineWriter, type OutFile, openOutFile } from "./output-sink.js";
 import { planCheck } from "./report.js";
 import { type OptimizedStream, stream } from "./stream.js";
 
@@ -58,10 +58,14 @@ function progressBar(stderr: CliIo["stderr"]): ((p: Progress) => void) | undefin
 export async function commandRun(positionals: string[], values: Values, io: CliIo): Promise<number> {
   const task = taskArgument(positionals, "run");
   const options = optimizerOptions(values);
-  const file = values.out === undefined ? undefined : await openOutFile(values.out);
-  const stopSignals = file ? abortOnSignals(options) : undefined;
+  // Listening before the temporary file exists, so that no signal finds it unguarded.
+  const stopSignals = values.out === undefined ? undefined : abortOnSignals(options);
+  let file: OutFile | undefined;
   try {
+    file = values.out === undefined ? undefined : await openOutFile(values.out);
+    options.signal?.throwIfAborted();
     const items = await readInput(values, io);
+    options.signal?.throwIfAborted();
     const onProgress = progressBar(io.stderr);
     if (onProgress) options.onProgress = onProgress;
     const start = performance.now();

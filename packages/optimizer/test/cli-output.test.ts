@@ -109,8 +109,10 @@ describe("run writes results as they complete", () => {
     const run = await amorsize(["run", `${results}#identity`, "--range", "20000"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(`${Array.from({ length: 20000 }, (_, i) => i).join("\n")}\n`);
-    // 108,890 bytes: a handful of writes of 16 KiB or more.
-    expect(run.writes).toBeLessThanOrEqual(10);
+    // One write per 64 KiB, or per turn of the event loop when some lines wait; a serial
+    // run yields a turn every 10 ms, so 2,000 writes would take 20 s of run, past the
+    // test's time-out, whatever the machine's load. (Exact counts: output-sink.test.ts.)
+    expect(run.writes).toBeLessThan(2000);
   });
 });
 

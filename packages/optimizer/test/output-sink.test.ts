@@ -62,6 +62,24 @@ describe("LineWriter", () => {
     expect(writes).toEqual(["ab\ncd\n", "efgh\n"]);
   });
 
+  it("writes 20,000 lines added at once in writes of the limit", async () => {
+    const { stream, writes, release } = slowStream();
+    const writer = new LineWriter(stream, "out", 65_536);
+    for (let i = 0; i < 20_000; i++) {
+      const wait = writer.add(String(i));
+      if (wait) {
+        release();
+        await wait;
+      }
+    }
+    const last = writer.finish();
+    release();
+    await last;
+    // 108,890 characters: one write at 65,536 and the rest at the end.
+    expect(writes.map((w) => w.length)).toEqual([65_536 + 4, 108_890 - 65_540]);
+    expect(writes.join("")).toBe(`${Array.from({ length: 20_000 }, (_, i) => i).join("\n")}\n`);
+  });
+
   it("makes the caller wait while the stream is full, until it drains", async () => {
     const { stream, writes, release } = slowStream();
     const writer = new LineWriter(stream, "out", 8);
