@@ -1,8 +1,12 @@
 // What the CLI's tests share: runCli() in this process with streams of the test's own.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { expect } from "@jest/globals";
+import { afterAll, beforeAll, expect } from "@jest/globals";
 import { type CliIo, runCli } from "../src/cli-main.js";
+import { TEST_CACHE_DIR } from "./cache-dir.js";
 
 export const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 export const fixture = fileURLToPath(new URL("./fixtures/tasks.mjs", import.meta.url));
@@ -51,4 +55,23 @@ export function expectOneLineError(run: CliRun, code: number, pattern: RegExp) {
   const lines = run.stderr.trimEnd().split("\n");
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(pattern);
+}
+
+/**
+ * For a test file of the CLI: a folder of its own, and the tests' cache folder as
+ * AMORSIZE_CACHE_DIR while it runs. Returns the folder's path (once the file's tests started).
+ */
+export function cliTestFolder(prefix: string): () => string {
+  let dir = "";
+  const cacheEnv = process.env.AMORSIZE_CACHE_DIR;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    process.env.AMORSIZE_CACHE_DIR = TEST_CACHE_DIR;
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    if (cacheEnv === undefined) delete process.env.AMORSIZE_CACHE_DIR;
+    else process.env.AMORSIZE_CACHE_DIR = cacheEnv;
+  });
+  return () => dir;
 }

@@ -4,7 +4,6 @@ import { spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -13,24 +12,13 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExecutionReportSchema } from "@amorsize/types";
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
-import { amorsize, cli, expectOneLineError, fixture, results } from "./cli-helpers.js";
+import { amorsize, cli, cliTestFolder, expectOneLineError, fixture, results } from "./cli-helpers.js";
 
-let dir: string;
-const cacheEnv = process.env.AMORSIZE_CACHE_DIR;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "amorsize-cli-output-"));
-  process.env.AMORSIZE_CACHE_DIR = TEST_CACHE_DIR;
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-  if (cacheEnv === undefined) delete process.env.AMORSIZE_CACHE_DIR;
-  else process.env.AMORSIZE_CACHE_DIR = cacheEnv;
-});
+const testDir = cliTestFolder("amorsize-cli-output-");
 
 describe("results JSON lines cannot hold exactly", () => {
   const problems = [
@@ -85,8 +73,8 @@ describe("results JSON lines cannot hold exactly", () => {
 
 describe("run writes results as they complete", () => {
   it("prints the first results while later items still run", async () => {
-    const gate = join(dir, "gate");
-    const data = join(dir, "gated.jsonl");
+    const gate = join(testDir(), "gate");
+    const data = join(testDir(), "gated.jsonl");
     const items = Array.from({ length: 100 }, (_, x) => (x === 99 ? { x, gate } : { x }));
     writeFileSync(data, items.map((item) => JSON.stringify(item)).join("\n"));
     // A first run with the gate open caches the task's figures, so the second samples
@@ -118,8 +106,8 @@ describe("run writes results as they complete", () => {
 
 describe("run --out FILE", () => {
   it("never follows a link planted at a temporary file's name", async () => {
-    const out = join(dir, "planted.jsonl");
-    const target = join(dir, "target.txt");
+    const out = join(testDir(), "planted.jsonl");
+    const target = join(testDir(), "target.txt");
     writeFileSync(target, "precious\n");
     // The name the temporary file had (FILE.<pid>.tmp), this process's pid being the CLI's.
     const planted = `${out}.${process.pid}.tmp`;
@@ -132,8 +120,8 @@ describe("run --out FILE", () => {
   });
 
   it("fails before running any item when the destination cannot be written", async () => {
-    const log = join(dir, "ran.log");
-    const data = join(dir, "logged.json");
+    const log = join(testDir(), "ran.log");
+    const data = join(testDir(), "logged.json");
     writeFileSync(
       data,
       JSON.stringify([
@@ -141,15 +129,22 @@ describe("run --out FILE", () => {
         { x: 2, log },
       ]),
     );
-    writeFileSync(join(dir, "a-file"), "");
+    writeFileSync(join(testDir(), "a-file"), "");
     expectOneLineError(
-      await amorsize(["run", `${fixture}#logged`, "--data", data, "--out", join(dir, "a-file", "out.jsonl")]),
+      await amorsize([
+        "run",
+        `${fixture}#logged`,
+        "--data",
+        data,
+        "--out",
+        join(testDir(), "a-file", "out.jsonl"),
+      ]),
       1,
       /^amorsize: --out .*a-file\/out\.jsonl: cannot write \(not a directory\) \[AMORSIZE_OUTPUT_FAILED\]$/,
     );
-    mkdirSync(join(dir, "a-folder"));
+    mkdirSync(join(testDir(), "a-folder"));
     expectOneLineError(
-      await amorsize(["run", `${fixture}#logged`, "--data", data, "--out", join(dir, "a-folder")]),
+      await amorsize(["run", `${fixture}#logged`, "--data", data, "--out", join(testDir(), "a-folder")]),
       1,
       /^amorsize: --out .*a-folder: cannot write \(is a folder\) \[AMORSIZE_OUTPUT_FAILED\]$/,
     );
@@ -157,7 +152,7 @@ describe("run --out FILE", () => {
   });
 
   it("leaves no temporary file and the old file behind when the run fails", async () => {
-    const folder = join(dir, "failing");
+    const folder = join(testDir(), "failing");
     mkdirSync(folder);
     const out = join(folder, "out.jsonl");
     writeFileSync(out, "previous\n");
@@ -170,7 +165,7 @@ describe("run --out FILE", () => {
 
 describe("run --out FILE interrupted", () => {
   it("removes its temporary file on Ctrl-C and exits with 130", async () => {
-    const folder = join(dir, "interrupted");
+    const folder = join(testDir(), "interrupted");
     mkdirSync(folder);
     const out = join(folder, "out.jsonl");
     writeFileSync(out, "previous\n");

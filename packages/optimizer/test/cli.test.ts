@@ -1,8 +1,7 @@
 // The amorsize CLI, run in this process through runCli() with streams of its own; one
 // test starts the built command itself, for what only the process shows (the exit code).
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   CompareReportSchema,
@@ -11,22 +10,12 @@ import {
   PlanSchema,
   SpawnCostProfileSchema,
 } from "@amorsize/types";
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { commandWorker, UsageError } from "../src/cli-main.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
-import { amorsize, cli, expectOneLineError, fixture } from "./cli-helpers.js";
+import { amorsize, cli, cliTestFolder, expectOneLineError, fixture } from "./cli-helpers.js";
 
-let dir: string;
-const cacheEnv = process.env.AMORSIZE_CACHE_DIR;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "amorsize-cli-test-"));
-  process.env.AMORSIZE_CACHE_DIR = TEST_CACHE_DIR;
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-  if (cacheEnv === undefined) delete process.env.AMORSIZE_CACHE_DIR;
-  else process.env.AMORSIZE_CACHE_DIR = cacheEnv;
-});
+const testDir = cliTestFolder("amorsize-cli-test-");
 
 describe("amorsize CLI with --json", () => {
   it("probe and calibrate", async () => {
@@ -60,9 +49,9 @@ describe("amorsize CLI with --json", () => {
   });
 
   it("run: --data JSON lines and --out file; --stdin; failures under collect", async () => {
-    const data = join(dir, "items.jsonl");
+    const data = join(testDir(), "items.jsonl");
     writeFileSync(data, "1\n2\n\n3\n");
-    const out = join(dir, "out.jsonl");
+    const out = join(testDir(), "out.jsonl");
     const run = await amorsize(["run", fixture, "--data", data, "--out", out]);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe("");
@@ -121,14 +110,14 @@ describe("amorsize CLI on bad input", () => {
 
   it("an unreadable data file", async () => {
     expectOneLineError(
-      await amorsize(["run", fixture, "--data", join(dir, "missing.json")]),
+      await amorsize(["run", fixture, "--data", join(testDir(), "missing.json")]),
       1,
       /^amorsize: --data .*missing\.json: cannot read the data file \(no such file\) \[AMORSIZE_BAD_DATA\]$/,
     );
   });
 
   it("a failed run leaves an existing --out file untouched", async () => {
-    const out = join(dir, "keep.jsonl");
+    const out = join(testDir(), "keep.jsonl");
     writeFileSync(out, "previous\n");
     const run = await amorsize(["run", "/nonexistent/task.mjs#f", "--range", "3", "--out", out]);
     expect(run.code).toBe(1);
@@ -137,7 +126,14 @@ describe("amorsize CLI on bad input", () => {
 
   it("an --out file that cannot be written", async () => {
     expectOneLineError(
-      await amorsize(["run", fixture, "--range", "3", "--out", join(dir, "no-such-folder", "out.jsonl")]),
+      await amorsize([
+        "run",
+        fixture,
+        "--range",
+        "3",
+        "--out",
+        join(testDir(), "no-such-folder", "out.jsonl"),
+      ]),
       1,
       /^amorsize: --out .*out\.jsonl: cannot write \(no such folder\) \[AMORSIZE_OUTPUT_FAILED\]$/,
     );
@@ -150,7 +146,7 @@ describe("amorsize CLI on bad input", () => {
   });
 
   it("an invalid JSON line, with its line number", async () => {
-    const data = join(dir, "bad.jsonl");
+    const data = join(testDir(), "bad.jsonl");
     writeFileSync(data, "1\n2\n{oops\n4\n");
     expectOneLineError(
       await amorsize(["run", fixture, "--data", data]),
@@ -267,7 +263,7 @@ describe("amorsize CLI usage mistakes (issue #14)", () => {
 
   it("cache warnings: printed once by run, and in every --json output", async () => {
     // The spawn cost is read from the tests' cache; the plan cache cannot be written.
-    const cacheDir = join(dir, "unwritable-plans");
+    const cacheDir = join(testDir(), "unwritable-plans");
     mkdirSync(cacheDir);
     copyFileSync(join(TEST_CACHE_DIR, "spawn-cost-v1.json"), join(cacheDir, "spawn-cost-v1.json"));
     writeFileSync(join(cacheDir, "plans"), "a file where the plan cache's folder should be");
@@ -287,7 +283,7 @@ describe("amorsize CLI usage mistakes (issue #14)", () => {
         ]);
       }
       // No spawn cost cached, and none can be: run measures it and says so, once per warning.
-      const noSpawnCost = join(dir, "unwritable-spawn-cost");
+      const noSpawnCost = join(testDir(), "unwritable-spawn-cost");
       mkdirSync(join(noSpawnCost, "spawn-cost-v1.json"), { recursive: true });
       process.env.AMORSIZE_CACHE_DIR = noSpawnCost;
       const measured = await amorsize(["run", `${fixture}#square`, "--range", "3", "--no-cache"]);
