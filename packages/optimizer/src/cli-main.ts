@@ -1,39 +1,38 @@
-import { createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { explain } from "@amorsize/cost-model";
 import { createExecutor, type Executor } from "@amorsize/executor";
 import { formatHardwareProfile, probeHardware } from "@amorsize/hardware-probe";
 import { defaultCacheDir, measureSpawnCost } from "@amorsize/spawn-cost";
 import {
   CompareReportSchema,
-  type ExecuteOptions,
-  ExecutionReportSchema,
   HardwareProfileSchema,
   messageOf,
   PlanSchema,
-  type Progress,
   type RunOptions,
   type SpawnCostProfile,
   SpawnCostProfileSchema,
+  type Warning,
 } from "@amorsize/types";
+import {
+  type CliIo,
+  noArguments,
+  optimizerOptions,
+  parseCli,
+  positiveInt,
+  readInput,
+  taskArgument,
+  type Values,
+} from "./cli-args.js";
+import { cacheWarnings, commandRun, InterruptedError } from "./cli-run.js";
 import { compareRows, compareStrategies, predictedMs, type Strategy } from "./compare.js";
-import { parseDataText, readAllText, readDataFile } from "./data.js";
-import { DataError, UsageError } from "./errors.js";
-import { type ExecuteResult, execute, executorFor, runOptionsFor, taskOf } from "./execute.js";
+import { UsageError } from "./errors.js";
+import { executorFor, runOptionsFor, taskOf } from "./execute.js";
 import { formatPlan, formatTable } from "./format.js";
 import { type OptimizeResult, optimize } from "./optimize.js";
-import { parseTaskSpec } from "./task.js";
+import { OutputError } from "./output-sink.js";
 
+export type { CliIo };
 export { UsageError };
-
-/** Where the CLI reads and writes: the process's streams, or a test's. */
-export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  stdin: AsyncIterable<Buffer | string>;
-}
 
 function processIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
@@ -41,7 +40,8 @@ function processIo(): CliIo {
 
 const COMMON_HELP = `Input (one of):
   --data FILE        a JSON array, or JSON lines (.jsonl / .ndjson), one item per line
-  --stdin            read a JSON array or JSON lines from standard input
+  --stdin            read a JSON array or JSON lines from standard input (it must not
+                     be empty: give [] for no items)
   --range N          the numbers 0 .. N-1
 Options:
   --max-workers N    use at most N workers
@@ -98,9 +98,24 @@ Example:
   amorsize explain ./fib.js#fib --range 5000`,
   run: `Usage: amorsize run <module#export> (--data FILE | --stdin | --range N) [--out FILE] [options]
 
-Decides and runs. Each result is printed as one JSON line, in input order, to standard
-output or to --out FILE; the report goes to standard error (--json: as JSON).
-  --on-error MODE    throw (default): stop at the first failure; collect: finish the rest
+Decides and runs. Each result is printed as one JSON line, in input order, as soon as it
+and those before it are done, to standard output or to --out FILE; the report and any
+cache warnings go to standard error at the end (--json: as JSON).
+  --on-error MODE    throw (default): stop at the first failure (the results before it
+                     are printed); collect: finish the rest, a failed item's line is null
+  --out FILE         write to a new file beside FILE and rename it over FILE once the run
+                     ended; a failed or interrupted (Ctrl-C) run leaves FILE as it was.
+                     FILE is checked before the run. A device or FIFO is written in place.
+
+How values are printed: JSON as it is when it reads back the same: null, true/false,
+finite numbers (-0 as 0), strings, arrays and plain objects of these. A result JSON
+cannot hold exactly (undefined, a BigInt, NaN, Infinity, a Map, Set, Date or other
+built-in object, a function, an array with holes, a circular reference, an object with
+toJSON()) is printed as null and reported as that item's error,
+AMORSIZE_RESULT_NOT_PRINTABLE, with its index; the other results are kept (exit code 1).
+
+When standard output's reader goes away (| head -1) the run stops quietly, exit code 141
+as for SIGPIPE; an output that cannot be written (disk full) is one line, exit code 1.
 
 ${COMMON_HELP}
 
@@ -117,110 +132,6 @@ ${COMMON_HELP}
 Example:
   amorsize compare ./fib.js#fib --range 2000 --repeat 3`,
 };
-
-const OPTIONS = {
-  data: { type: "string" },
-  stdin: { type: "boolean" },
-  range: { type: "string" },
-  "max-workers": { type: "string" },
-  "min-speedup": { type: "string" },
-  "chunk-size": { type: "string" },
-  "no-cache": { type: "boolean" },
-  json: { type: "boolean" },
-  out: { type: "string" },
-  "on-error": { type: "string" },
-  repeat: { type: "string" },
-  refresh: { type: "boolean" },
-  budget: { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-type Values = ReturnType<typeof parseCli>["values"];
-
-function parseCli(argv: string[]) {
-  try {
-    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(messageOf(error).replace(/\. To specify a positional argument.*$/s, ""));
-  }
-}
-
-function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1)
-    throw new UsageError(`${flag}: expected a positive integer, got "${value}"`);
-  return Number(value);
-}
-
-function positiveNumber(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
-    throw new UsageError(`${flag}: expected a positive number, got "${value}"`);
-  return n;
-}
-
-async function readInput(values: Values, io: CliIo): Promise<unknown[]> {
-  const given = [values.data !== undefined, values.stdin === true, values.range !== undefined].filter(
-    Boolean,
-  ).length;
-  if (given === 0) throw new UsageError("no input: give --data FILE, --stdin or --range N");
-  if (given > 1) throw new UsageError("give only one of --data, --stdin and --range");
-  if (values.range !== undefined) {
-    const n = Number(values.range);
-    if (!/^\d+$/.test(values.range) || n > 50_000_000)
-      throw new UsageError(`--range: expected a whole number up to 50000000, got "${values.range}"`);
-    return Array.from({ length: n }, (_, i) => i);
-  }
-  if (values.stdin) return parseDataText(await readAllText(io.stdin), "stdin");
-  return readDataFile(values.data!);
-}
-
-function taskArgument(positionals: string[], command: string) {
-  const spec = positionals[1];
-  if (!spec)
-    throw new UsageError(
-      `${command}: missing the task, e.g. amorsize ${command} ./hash.js#sha256 --range 1000`,
-    );
-  if (positionals.length > 2) throw new UsageError(`${command}: unexpected argument "${positionals[2]}"`);
-  return parseTaskSpec(spec);
-}
-
-function optimizerOptions(values: Values): ExecuteOptions {
-  const options: ExecuteOptions = {};
-  const maxWorkers = positiveInt(values["max-workers"], "--max-workers");
-  if (maxWorkers !== undefined) options.maxWorkers = maxWorkers;
-  const minSpeedup = positiveNumber(values["min-speedup"], "--min-speedup");
-  if (minSpeedup !== undefined) {
-    if (minSpeedup < 1)
-      throw new UsageError(`--min-speedup: expected a number >= 1, got "${values["min-speedup"]}"`);
-    options.minSpeedup = minSpeedup;
-  }
-  const chunkSize = positiveInt(values["chunk-size"], "--chunk-size");
-  if (chunkSize !== undefined) options.chunkSize = chunkSize;
-  if (values["no-cache"]) options.cache = false;
-  const onError = values["on-error"];
-  if (onError !== undefined) {
-    if (onError !== "throw" && onError !== "collect")
-      throw new UsageError(`--on-error: expected "throw" or "collect", got "${onError}"`);
-    options.onError = onError;
-  }
-  return options;
-}
-
-/** A one-line progress bar on a terminal; nothing when standard error is not one. */
-function progressBar(stderr: CliIo["stderr"]): ((p: Progress) => void) | undefined {
-  if (!stderr.isTTY) return undefined;
-  return (p) => {
-    const width = 30;
-    const fraction = p.total ? Math.min(1, p.done / p.total) : 0;
-    const bar = "#".repeat(Math.round(fraction * width)).padEnd(width, ".");
-    const eta = p.etaMs !== undefined ? ` eta ${(p.etaMs / 1000).toFixed(1)}s` : "";
-    stderr.write(
-      `\r[${bar}] ${p.done}${p.total ? `/${p.total}` : ""}${p.failed ? ` (${p.failed} failed)` : ""}${eta}   `,
-    );
-  };
-}
 
 function printer(out: NodeJS.WritableStream): (text: string) => void {
   return (text) => {
@@ -252,7 +163,7 @@ async function commandCalibrate(values: Values, io: CliIo): Promise<void> {
     `Spawn cost (${profile.source}${profile.cachePath ? `, ${profile.cachePath}` : ""}, ${profile.durationMs.toFixed(0)} ms)`,
   );
   print(formatTable(["figure", "value"], spawnCostRows(profile)));
-  for (const w of profile.warnings) print(`warning ${w.code}: ${w.message}`);
+  printWarnings(print, profile.warnings);
 }
 
 function spawnCostRows(profile: SpawnCostProfile): string[][] {
@@ -287,6 +198,7 @@ async function commandOptimize(
       workload: result.workload,
       workloadSource: result.workloadSource,
       overheadMs: result.overheadMs,
+      warnings: cacheWarnings(result),
     };
     if (mode === "explain") Object.assign(out, { explanation: explain(result.plan) });
     return print(JSON.stringify(out, null, 2));
@@ -294,71 +206,11 @@ async function commandOptimize(
   print(
     mode === "explain" ? explain(result.plan) : formatPlan(result.plan, result.workload, result.overheadMs),
   );
-  for (const w of result.warnings) print(`warning ${w.code}: ${w.message}`);
+  printWarnings(print, cacheWarnings(result));
 }
 
-async function commandRun(positionals: string[], values: Values, io: CliIo): Promise<number> {
-  const task = taskArgument(positionals, "run");
-  const items = await readInput(values, io);
-  const options = optimizerOptions(values);
-  const onProgress = progressBar(io.stderr);
-  if (onProgress) options.onProgress = onProgress;
-  let result: ExecuteResult<unknown>;
-  try {
-    result = await execute(task, items, options);
-  } finally {
-    // End the progress line, so a failure message starts on a line of its own.
-    if (onProgress) io.stderr.write("\n");
-  }
-  // The output file is written only once the run succeeded: a failed run never
-  // truncates an existing file.
-  if (values.out) await writeLinesToFile(values.out, result.results);
-  else await writeLines(io.stdout, result.results);
-  io.stderr.write(runSummary(result, values.json === true));
-  return result.report.failed > 0 ? 1 : 0;
-}
-
-/** What `run` says on standard error: the report as JSON, or a line and the first errors. */
-function runSummary(result: ExecuteResult<unknown>, json: boolean): string {
-  const { plan, check, overheadMs } = result;
-  const report = ExecutionReportSchema.parse(result.report);
-  if (json) return `${JSON.stringify({ plan, report, check, overheadMs })}\n`;
-  const shape = plan.mode === "parallel" ? ` x${plan.workers}, chunk ${plan.chunkSize}` : "";
-  const errors = result.errors
-    .slice(0, 10)
-    .map((e) => `  ${(e as { code?: string }).code ?? "ERROR"}: ${e.message}\n`);
-  return (
-    `${plan.mode}${shape}: ${report.succeeded} ok, ${report.failed} failed in ${result.wallMs.toFixed(0)} ms ` +
-    `(run ${check.measuredWallMs.toFixed(0)} ms, predicted ${check.predictedWallMs.toFixed(0)} ms; ` +
-    `optimizing ${overheadMs.total.toFixed(0)} ms)\n${errors.join("")}`
-  );
-}
-
-/** Writes one JSON line per result (`null` for a failed item), waiting when the stream is full. */
-async function writeLines(out: NodeJS.WritableStream, results: readonly unknown[]): Promise<void> {
-  for (const r of results) {
-    if (!out.write(`${JSON.stringify(r === undefined ? null : r)}\n`)) {
-      await new Promise<void>((resolve) => out.once("drain", () => resolve()));
-    }
-  }
-}
-
-/** Writes the JSON lines to a temporary file, then renames it into place. */
-async function writeLinesToFile(path: string, results: readonly unknown[]): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  const out = createWriteStream(temporary);
-  try {
-    await writeLines(out, results);
-    await new Promise<void>((resolve, reject) => {
-      out.once("error", reject);
-      out.end(() => resolve());
-    });
-    await rename(temporary, path);
-  } catch (error) {
-    out.destroy();
-    await rm(temporary, { force: true });
-    throw new DataError(`--out ${path}: cannot write (${messageOf(error)})`, { cause: error });
-  }
+function printWarnings(print: (text: string) => void, warnings: readonly Warning[]): void {
+  for (const w of warnings) print(`warning ${w.code}: ${w.message}`);
 }
 
 async function commandCompare(positionals: string[], values: Values, io: CliIo): Promise<void> {
@@ -383,6 +235,7 @@ async function commandCompare(positionals: string[], values: Values, io: CliIo):
   const rows = compareRows(strategies, predicted, times);
   const print = printer(io.stdout);
   if (values.json) {
+    // The report's schema has no warnings (yet): they are in the text output only.
     return print(
       JSON.stringify(CompareReportSchema.parse({ plan, items: items.length, repeat, rows }), null, 2),
     );
@@ -397,6 +250,7 @@ async function commandCompare(positionals: string[], values: Values, io: CliIo):
     `${r.speedup.toFixed(2)}x`,
   ]);
   print(formatTable(["strategy", "workers", "chunk", "predicted ms", "measured ms", "vs serial"], cells));
+  printWarnings(print, cacheWarnings(optimized));
 }
 
 /** One timed run of a strategy over every item, its executor's start-up included, milliseconds. */
@@ -470,9 +324,11 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   }
   switch (command) {
     case "probe":
+      noArguments(positionals, command);
       await commandProbe(values, io);
       break;
     case "calibrate":
+      noArguments(positionals, command);
       await commandCalibrate(values, io);
       break;
     case "optimize":
@@ -489,16 +345,46 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 }
 
 /**
+ * The exit code when standard output's reader went away (`amorsize run ... | head -1`):
+ * that of a command ended by SIGPIPE (128 + 13), as the shell reports one. Node ignores
+ * the signal, so the run stops on the write's EPIPE instead, quietly.
+ */
+export const BROKEN_PIPE_EXIT = 141;
+
+/**
  * The `amorsize` command: runs `argv` and returns the exit code. A failure is one line
- * on standard error, with the error's code (exit code 1), or a usage mistake (2).
+ * on standard error, with the error's code (exit code 1), or a usage mistake (2). A
+ * standard output that cannot be written is a failure too (the disk is full), except when
+ * its reader went away ({@link BROKEN_PIPE_EXIT}, nothing printed).
  */
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const stdout = watchErrors(io.stdout);
+  // Nothing useful can be done about a standard error that cannot be written.
+  watchErrors(io.stderr);
   try {
-    return await main(argv, io);
+    const code = await main(argv, io);
+    // A write's failure is told on a later tick.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (stdout.failure !== undefined) throw new OutputError("standard output", stdout.failure);
+    return code;
   } catch (error) {
+    if (error instanceof OutputError && error.brokenPipe) return BROKEN_PIPE_EXIT;
     const code = (error as { code?: string }).code;
     const tag = code && !(error instanceof UsageError) ? ` [${code}]` : "";
     io.stderr.write(`amorsize: ${messageOf(error).split("\n").join("; ")}${tag}\n`);
+    if (error instanceof InterruptedError) return error.exitCode;
     return error instanceof UsageError ? 2 : 1;
   }
+}
+
+/**
+ * Keeps a stream's first error, so that it never goes unhandled (which would end the
+ * process with a stack trace). The listener stays: a write may fail after the command.
+ */
+function watchErrors(stream: NodeJS.WritableStream): { failure: unknown } {
+  const state: { failure: unknown } = { failure: undefined };
+  stream.on("error", (error) => {
+    state.failure ??= error;
+  });
+  return state;
 }

@@ -1,11 +1,8 @@
 // The amorsize CLI, run in this process through runCli() with streams of its own; one
 // test starts the built command itself, for what only the process shows (the exit code).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Readable, Writable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import {
   CompareReportSchema,
   ExecutionReportSchema,
@@ -13,52 +10,12 @@ import {
   PlanSchema,
   SpawnCostProfileSchema,
 } from "@amorsize/types";
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { commandWorker, runCli, UsageError } from "../src/cli-main.js";
+import { describe, expect, it } from "@jest/globals";
+import { commandWorker, UsageError } from "../src/cli-main.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
+import { amorsize, cli, cliTestFolder, expectOneLineError, fixture } from "./cli-helpers.js";
 
-const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
-const fixture = fileURLToPath(new URL("./fixtures/tasks.mjs", import.meta.url));
-
-let dir: string;
-const cacheEnv = process.env.AMORSIZE_CACHE_DIR;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), "amorsize-cli-test-"));
-  process.env.AMORSIZE_CACHE_DIR = TEST_CACHE_DIR;
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-  if (cacheEnv === undefined) delete process.env.AMORSIZE_CACHE_DIR;
-  else process.env.AMORSIZE_CACHE_DIR = cacheEnv;
-});
-
-function sink() {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      chunks.push(String(chunk));
-      done();
-    },
-  });
-  return { stream, text: () => chunks.join("") };
-}
-
-async function amorsize(args: string[], input?: string) {
-  const stdout = sink();
-  const stderr = sink();
-  const stdin = Readable.from(input === undefined ? [] : [input]);
-  const code = await runCli(args, { stdout: stdout.stream, stderr: stderr.stream, stdin });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
-
-/** A failure prints exactly one line on standard error and nothing on standard output. */
-function expectOneLineError(run: Awaited<ReturnType<typeof amorsize>>, code: number, pattern: RegExp) {
-  expect(run.code).toBe(code);
-  expect(run.stdout).toBe("");
-  const lines = run.stderr.trimEnd().split("\n");
-  expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-}
+const testDir = cliTestFolder("amorsize-cli-test-");
 
 describe("amorsize CLI with --json", () => {
   it("probe and calibrate", async () => {
@@ -92,9 +49,9 @@ describe("amorsize CLI with --json", () => {
   });
 
   it("run: --data JSON lines and --out file; --stdin; failures under collect", async () => {
-    const data = join(dir, "items.jsonl");
+    const data = join(testDir(), "items.jsonl");
     writeFileSync(data, "1\n2\n\n3\n");
-    const out = join(dir, "out.jsonl");
+    const out = join(testDir(), "out.jsonl");
     const run = await amorsize(["run", fixture, "--data", data, "--out", out]);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe("");
@@ -153,14 +110,14 @@ describe("amorsize CLI on bad input", () => {
 
   it("an unreadable data file", async () => {
     expectOneLineError(
-      await amorsize(["run", fixture, "--data", join(dir, "missing.json")]),
+      await amorsize(["run", fixture, "--data", join(testDir(), "missing.json")]),
       1,
       /^amorsize: --data .*missing\.json: cannot read the data file \(no such file\) \[AMORSIZE_BAD_DATA\]$/,
     );
   });
 
   it("a failed run leaves an existing --out file untouched", async () => {
-    const out = join(dir, "keep.jsonl");
+    const out = join(testDir(), "keep.jsonl");
     writeFileSync(out, "previous\n");
     const run = await amorsize(["run", "/nonexistent/task.mjs#f", "--range", "3", "--out", out]);
     expect(run.code).toBe(1);
@@ -169,9 +126,16 @@ describe("amorsize CLI on bad input", () => {
 
   it("an --out file that cannot be written", async () => {
     expectOneLineError(
-      await amorsize(["run", fixture, "--range", "3", "--out", join(dir, "no-such-folder", "out.jsonl")]),
+      await amorsize([
+        "run",
+        fixture,
+        "--range",
+        "3",
+        "--out",
+        join(testDir(), "no-such-folder", "out.jsonl"),
+      ]),
       1,
-      /^amorsize: --out .*out\.jsonl: cannot write \(.*\) \[AMORSIZE_BAD_DATA\]$/,
+      /^amorsize: --out .*out\.jsonl: cannot write \(no such folder\) \[AMORSIZE_OUTPUT_FAILED\]$/,
     );
   });
 
@@ -182,7 +146,7 @@ describe("amorsize CLI on bad input", () => {
   });
 
   it("an invalid JSON line, with its line number", async () => {
-    const data = join(dir, "bad.jsonl");
+    const data = join(testDir(), "bad.jsonl");
     writeFileSync(data, "1\n2\n{oops\n4\n");
     expectOneLineError(
       await amorsize(["run", fixture, "--data", data]),
@@ -228,6 +192,108 @@ describe("amorsize CLI on bad input", () => {
       2,
       /^amorsize: run: unexpected argument "extra"$/,
     );
+  });
+});
+
+describe("amorsize CLI usage mistakes (issue #14)", () => {
+  it("a task or an option value that fails validation is a usage mistake (exit 2), named by its flag", async () => {
+    expectOneLineError(
+      await amorsize(["run", `${fixture}#`, "--range", "3"]),
+      2,
+      /^amorsize: run: ".*tasks\.mjs#": the export name after "#" is empty$/,
+    );
+    expectOneLineError(
+      await amorsize(["run", "#square", "--range", "3"]),
+      2,
+      /^amorsize: run: "#square": the module before "#" is empty$/,
+    );
+    expectOneLineError(
+      await amorsize(["run", `${fixture}#square`, "--range", "3", "--max-workers", "99999999"]),
+      2,
+      /^amorsize: --max-workers: Too big: expected number to be <=1024, got 99999999$/,
+    );
+    expectOneLineError(
+      await amorsize([
+        "optimize",
+        `${fixture}#square`,
+        "--range",
+        "3",
+        "--chunk-size",
+        "99999999999999999999",
+      ]),
+      2,
+      /^amorsize: --chunk-size: Too big: .*, got 100000000000000000000$/,
+    );
+  });
+
+  it("an option given twice, and an argument a command does not take", async () => {
+    expectOneLineError(
+      await amorsize(["run", `${fixture}#square`, "--range", "3", "--range", "5"]),
+      2,
+      /^amorsize: --range: given more than once$/,
+    );
+    expectOneLineError(
+      await amorsize(["run", `${fixture}#square`, "--data", "a.json", "--data=b.json"]),
+      2,
+      /^amorsize: --data: given more than once$/,
+    );
+    expectOneLineError(
+      await amorsize(["probe", "extra"]),
+      2,
+      /^amorsize: probe: unexpected argument "extra"$/,
+    );
+    expectOneLineError(
+      await amorsize(["calibrate", "now"]),
+      2,
+      /^amorsize: calibrate: unexpected argument "now"$/,
+    );
+  });
+
+  it("--stdin with nothing on standard input is a mistake; an empty array is not", async () => {
+    for (const input of [undefined, "", " \n\n"]) {
+      expectOneLineError(
+        await amorsize(["run", `${fixture}#square`, "--stdin"], input),
+        2,
+        /^amorsize: --stdin: standard input was empty: pipe a JSON array or JSON lines \(\[\] for no items\)$/,
+      );
+    }
+    const none = await amorsize(["run", `${fixture}#square`, "--stdin"], "[]");
+    expect({ code: none.code, stdout: none.stdout }).toEqual({ code: 0, stdout: "" });
+  });
+
+  it("cache warnings: printed once by run, and in every --json output", async () => {
+    // The spawn cost is read from the tests' cache; the plan cache cannot be written.
+    const cacheDir = join(testDir(), "unwritable-plans");
+    mkdirSync(cacheDir);
+    copyFileSync(join(TEST_CACHE_DIR, "spawn-cost-v1.json"), join(cacheDir, "spawn-cost-v1.json"));
+    writeFileSync(join(cacheDir, "plans"), "a file where the plan cache's folder should be");
+    process.env.AMORSIZE_CACHE_DIR = cacheDir;
+    try {
+      const run = await amorsize(["run", `${fixture}#square`, "--range", "3"]);
+      expect(run.code).toBe(0);
+      expect(run.stderr.match(/^warning PLAN_CACHE_UNWRITABLE: .*$/gm)).toHaveLength(1);
+      const json = await amorsize(["run", `${fixture}#square`, "--range", "3", "--json"]);
+      expect(JSON.parse(json.stderr).warnings).toEqual([
+        expect.objectContaining({ code: "PLAN_CACHE_UNWRITABLE" }),
+      ]);
+      for (const command of ["optimize", "explain"]) {
+        const out = await amorsize([command, `${fixture}#square`, "--range", "3", "--json"]);
+        expect(JSON.parse(out.stdout).warnings).toEqual([
+          expect.objectContaining({ code: "PLAN_CACHE_UNWRITABLE" }),
+        ]);
+      }
+      // No spawn cost cached, and none can be: run measures it and says so, once per warning.
+      const noSpawnCost = join(testDir(), "unwritable-spawn-cost");
+      mkdirSync(join(noSpawnCost, "spawn-cost-v1.json"), { recursive: true });
+      process.env.AMORSIZE_CACHE_DIR = noSpawnCost;
+      const measured = await amorsize(["run", `${fixture}#square`, "--range", "3", "--no-cache"]);
+      expect(measured.code).toBe(0);
+      const warnings = measured.stderr.split("\n").filter((l) => l.startsWith("warning "));
+      expect(warnings.some((l) => /^warning AMORSIZE_SPAWN_COST_CACHE_\w+: /.test(l))).toBe(true);
+      expect(new Set(warnings).size).toBe(warnings.length);
+    } finally {
+      process.env.AMORSIZE_CACHE_DIR = TEST_CACHE_DIR;
+    }
   });
 });
 

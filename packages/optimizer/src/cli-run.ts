@@ -1,0 +1,192 @@
+// `amorsize run`: decides, runs, and prints each result as a JSON line in input order as
+// soon as it and those before it are done.
+import { constants } from "node:os";
+import { performance } from "node:perf_hooks";
+import type { Writable } from "node:stream";
+import {
+  type ExecuteOptions,
+  type ExecutionReport,
+  ExecutionReportSchema,
+  type Progress,
+  type Warning,
+} from "@amorsize/types";
+import { type CliIo, optimizerOptions, readInput, taskArgument, type Values } from "./cli-args.js";
+import { wholeSerialMs } from "./decide.js";
+import { AmorsizeOptimizerError } from "./errors.js";
+import type { OptimizeBasis } from "./optimize.js";
+import { encodeResult, errorsInOrder, ResultNotPrintableError, withUnprintable } from "./output.js";
+import { LineWriter, type OutFile, openOutFile } from "./output-sink.js";
+import { planCheck } from "./report.js";
+import { type OptimizedStream, stream } from "./stream.js";
+
+/**
+ * The warnings of the plan cache and of the spawn-cost cache (not cached, cannot be
+ * written...), each once: what makes a run slower than it needs to be, every time.
+ */
+export function cacheWarnings(basis: Pick<OptimizeBasis, "warnings" | "spawnCost">): Warning[] {
+  const spawnCost = basis.spawnCost.warnings.filter(
+    (w) => w.code.startsWith("AMORSIZE_SPAWN_COST_CACHE_") || w.code === "AMORSIZE_SPAWN_COST_NOT_CACHED",
+  );
+  const seen = new Set<string>();
+  return [...basis.warnings, ...spawnCost].filter((w) => {
+    const key = `${w.code}\n${w.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** A one-line progress bar on a terminal; nothing when standard error is not one. */
+function progressBar(stderr: CliIo["stderr"]): ((p: Progress) => void) | undefined {
+  if (!stderr.isTTY) return undefined;
+  return (p) => {
+    const width = 30;
+    const fraction = p.total ? Math.min(1, p.done / p.total) : 0;
+    const bar = "#".repeat(Math.round(fraction * width)).padEnd(width, ".");
+    const eta = p.etaMs !== undefined ? ` eta ${(p.etaMs / 1000).toFixed(1)}s` : "";
+    stderr.write(
+      `\r[${bar}] ${p.done}${p.total ? `/${p.total}` : ""}${p.failed ? ` (${p.failed} failed)` : ""}${eta}   `,
+    );
+  };
+}
+
+/**
+ * Runs `amorsize run`. The --out destination is opened first, so one that cannot be
+ * written fails before anything runs; it is put in place only when the run went to its
+ * end (failed items under `collect` included), and left as it was otherwise.
+ */
+export async function commandRun(positionals: string[], values: Values, io: CliIo): Promise<number> {
+  const task = taskArgument(positionals, "run");
+  const options = optimizerOptions(values);
+  // Listening before the temporary file exists, so that no signal finds it unguarded.
+  const stopSignals = values.out === undefined ? undefined : abortOnSignals(options);
+  let file: OutFile | undefined;
+  try {
+    file = values.out === undefined ? undefined : await openOutFile(values.out);
+    options.signal?.throwIfAborted();
+    const items = await readInput(values, io);
+    options.signal?.throwIfAborted();
+    const onProgress = progressBar(io.stderr);
+    if (onProgress) options.onProgress = onProgress;
+    const start = performance.now();
+    const results = stream(task, items, options);
+    const out = file
+      ? { stream: file.stream, where: file.where }
+      : { stream: io.stdout as Writable, where: "standard output" };
+    let unprintable: ResultNotPrintableError[];
+    try {
+      unprintable = await printResults(results, items.length, new LineWriter(out.stream, out.where));
+    } finally {
+      // End the progress line, so a failure message starts on a line of its own.
+      if (onProgress) io.stderr.write("\n");
+    }
+    await file?.commit();
+    const run = { results, unprintable, start, end: performance.now() };
+    io.stderr.write(values.json ? jsonSummary(run) : textSummary(run));
+    return run.results.report().failed + unprintable.length > 0 ? 1 : 0;
+  } catch (error) {
+    await file?.discard();
+    throw error;
+  } finally {
+    stopSignals?.();
+  }
+}
+
+/** The run was stopped by a signal (Ctrl-C): it exits with 128 + the signal's number, as the shell expects. */
+export class InterruptedError extends AmorsizeOptimizerError {
+  override readonly name = "InterruptedError";
+  readonly exitCode: number;
+  constructor(signal: "SIGINT" | "SIGTERM") {
+    super("AMORSIZE_INTERRUPTED", `interrupted by ${signal}; --out left as it was`);
+    this.exitCode = 128 + constants.signals[signal];
+  }
+}
+
+/**
+ * While --out's temporary file exists, the first SIGINT or SIGTERM aborts the run, so
+ * that the file is removed, instead of ending the process at once (a second one does).
+ * Returns what stops listening.
+ */
+function abortOnSignals(options: ExecuteOptions): () => void {
+  const controller = new AbortController();
+  options.signal = controller.signal;
+  const listeners = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+    const listener = () => {
+      stop();
+      controller.abort(new InterruptedError(signal));
+    };
+    process.once(signal, listener);
+    return [signal, listener] as const;
+  });
+  const stop = () => {
+    for (const [signal, listener] of listeners) process.off(signal, listener);
+  };
+  return stop;
+}
+
+/**
+ * Writes one line per item, in input order, as results come: `null` for an item that
+ * failed (under `collect`, the stream skips it) and for a result JSON cannot hold, which
+ * is returned as that item's error.
+ */
+async function printResults(
+  results: OptimizedStream<unknown>,
+  total: number,
+  writer: LineWriter,
+): Promise<ResultNotPrintableError[]> {
+  const unprintable: ResultNotPrintableError[] = [];
+  let next = 0;
+  for await (const { index, value } of results) {
+    for (; next < index; next++) await writer.add("null");
+    let line = encodeResult(value);
+    if (typeof line !== "string") {
+      unprintable.push(new ResultNotPrintableError(index, line.problem));
+      line = "null";
+    }
+    // Awaited only when the writer says so: an await per result would cost more than the result.
+    const wait = writer.add(line);
+    if (wait) await wait;
+    next = index + 1;
+  }
+  for (; next < total; next++) await writer.add("null");
+  await writer.finish();
+  return unprintable;
+}
+
+interface FinishedRun {
+  results: OptimizedStream<unknown>;
+  unprintable: ResultNotPrintableError[];
+  /** When the run was asked for and when its last result was written, `performance.now()`. */
+  start: number;
+  end: number;
+}
+
+/** What the run did, once it has ended: the plan, the report, the prediction beside the measure. */
+function summaryOf({ results, unprintable, start, end }: FinishedRun) {
+  const plan = results.plan!;
+  const basis = results.optimized!;
+  const report: ExecutionReport = withUnprintable(ExecutionReportSchema.parse(results.report()), unprintable);
+  const { hardware, spawnCost, workload, overheadMs } = basis;
+  const times = { start, runStart: start + overheadMs.total, runEnd: end };
+  const check = planCheck(plan.predicted, wholeSerialMs({ hardware, spawnCost, workload }), times);
+  return { plan, report, check, overheadMs, warnings: cacheWarnings(basis) };
+}
+
+function jsonSummary(run: FinishedRun): string {
+  return `${JSON.stringify(summaryOf(run))}\n`;
+}
+
+/** A line, the first errors, and the cache's warnings. */
+function textSummary(run: FinishedRun): string {
+  const { plan, report, check, overheadMs, warnings } = summaryOf(run);
+  const shape = plan.mode === "parallel" ? ` x${plan.workers}, chunk ${plan.chunkSize}` : "";
+  const errors = errorsInOrder(run.results.errors, run.unprintable)
+    .slice(0, 10)
+    .map((e) => `  ${(e as { code?: string }).code ?? "ERROR"}: ${e.message}\n`);
+  return (
+    `${plan.mode}${shape}: ${report.succeeded} ok, ${report.failed} failed in ${(run.end - run.start).toFixed(0)} ms ` +
+    `(run ${check.measuredWallMs.toFixed(0)} ms, predicted ${check.predictedWallMs.toFixed(0)} ms; ` +
+    `optimizing ${overheadMs.total.toFixed(0)} ms)\n${errors.join("")}` +
+    warnings.map((w) => `warning ${w.code}: ${w.message}\n`).join("")
+  );
+}
