@@ -58,6 +58,8 @@ export const SpawnCostWarningCode = {
   cacheUnreadable: "AMORSIZE_SPAWN_COST_CACHE_UNREADABLE",
   /** The cache folder could not be created or written; the profile is not cached. */
   cacheUnwritable: "AMORSIZE_SPAWN_COST_CACHE_UNWRITABLE",
+  /** The cache file could not be written earlier; the figures measured then by this process are reused from memory. */
+  keptInMemory: "AMORSIZE_SPAWN_COST_KEPT_IN_MEMORY",
   /** Every figure fell back to an estimate, so the profile was not cached. */
   notCached: "AMORSIZE_SPAWN_COST_NOT_CACHED",
 } as const;

@@ -118,6 +118,8 @@ export async function measureSpawnCostWith(
     const read = await readCache(file, key, options.ttlMs);
     if (read.status === "hit") return asCachedProfile(read.profile, file, performance.now() - started);
     if (read.status === "ignored") cacheWarnings.push(read.warning);
+    const kept = keptInMemory(file, key, options.ttlMs);
+    if (kept) return { ...kept, durationMs: performance.now() - started };
   }
 
   let profile = await measuredProfile(options, measure, started);
@@ -129,6 +131,7 @@ export async function measureSpawnCostWith(
         profile = stored;
       } catch (error) {
         cacheWarnings.push(unwritableWarning(error));
+        keepInMemory(file, key, { ...profile, warnings: [...profile.warnings, ...cacheWarnings] });
       }
     } else {
       cacheWarnings.push({
@@ -172,4 +175,37 @@ async function measuredProfile(
   } catch (error) {
     return estimatedSpawnCost(key, `measuring failed: ${messageOf(error)}`);
   }
+}
+
+/**
+ * Profiles measured in this process whose cache file could not be written, by cache file
+ * and machine key: without them every call of a long-lived process (or every `amorsize`
+ * command of a script) would measure again (~0.6 s) while the folder stays unwritable.
+ */
+const unwritten = new Map<string, { profile: SpawnCostProfile; storedAt: number }>();
+
+function memoryKey(file: string, key: MachineKey): string {
+  return `${file}\n${JSON.stringify(key)}`;
+}
+
+function keepInMemory(file: string, key: MachineKey, profile: SpawnCostProfile): void {
+  unwritten.set(memoryKey(file, key), { profile, storedAt: Date.now() });
+}
+
+/** The profile kept for this file and machine, as cached figures, while it is younger than `ttlMs`. */
+function keptInMemory(file: string, key: MachineKey, ttlMs: number): SpawnCostProfile | null {
+  const kept = unwritten.get(memoryKey(file, key));
+  if (!kept || Date.now() - kept.storedAt > ttlMs) return null;
+  const cached = asCachedProfile(kept.profile, file, 0);
+  return {
+    ...cached,
+    cachePath: null,
+    warnings: [
+      ...cached.warnings,
+      {
+        code: SpawnCostWarningCode.keptInMemory,
+        message: `The cache file ${file} could not be written; these figures were measured earlier by this process and kept in memory.`,
+      },
+    ],
+  };
 }

@@ -294,6 +294,28 @@ describe("the cache", () => {
     expect(readFileSync(blocker, "utf8")).toBe("not a folder");
   });
 
+  it("keeps a profile it could not write in memory, so the next call does not measure again", async () => {
+    const blocker = path.join(dir, "a-file");
+    writeFileSync(blocker, "not a folder");
+    const cacheDir = path.join(blocker, "kept");
+    const fake = fakeMeasurement();
+    const first = await measureWith({ cacheDir }, fake);
+    expect(first.source).toBe("measured");
+    const second = await measureWith({ cacheDir }, fake);
+    expect(fake.plans).toHaveLength(1);
+    expect(second.source).toBe("cached");
+    expect(second.cachePath).toBeNull();
+    expect(second.dispatch.latencyUs).toEqual({ ...first.dispatch.latencyUs, provenance: "cached" });
+    expect(second.warnings.map((w) => w.code)).toEqual([
+      ...first.warnings.map((w) => w.code),
+      SpawnCostWarningCode.keptInMemory,
+    ]);
+    // Another folder or a refresh measures again.
+    await measureWith({ cacheDir: path.join(blocker, "other") }, fake);
+    await measureWith({ cacheDir, refresh: true }, fake);
+    expect(fake.plans).toHaveLength(3);
+  });
+
   it("never touches the disk with cache: false", async () => {
     const fixture = measuredProfileFixture(key);
     await writeCache(file, key, fixture);
