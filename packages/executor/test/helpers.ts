@@ -167,3 +167,15 @@ export async function runFixture(
   clearTimeout(killer);
   return { code, signal, stdout, stderr };
 }
+
+/**
+ * Settles as `promise` does, or rejects once `ms` have passed: a guard on an operation
+ * that would otherwise never end, not a measure of speed.
+ */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
