@@ -10,6 +10,7 @@ import {
 import { Tinypool } from "tinypool";
 import type { MapResult } from "./delivery.js";
 import { ExecutorClosedError, messageOf, TaskLoadError } from "./errors.js";
+import { workerExecArgv } from "./flags.js";
 import { toInput } from "./input.js";
 import { resolveRunOptions } from "./options.js";
 import { ParallelRun, type PoolContext } from "./parallel.js";
@@ -73,6 +74,7 @@ class ParallelExecutor implements Executor, PoolContext {
       name: "runChunk",
       minThreads: workers,
       maxThreads: workers,
+      execArgv: workerExecArgv(process.execArgv, process.allowedNodeEnvironmentFlags),
       ...(resourceLimits === undefined ? {} : { resourceLimits }),
     });
     // A worker that dies while idle (a stray timer in a task that threw) has no chunk

@@ -146,12 +146,17 @@ export interface ChildOutcome {
  * Runs a fixture script in a child Node process (killed after `killAfterMs`, a guard
  * against a hang, not a measure of speed).
  */
-export async function runFixture(
+export function runFixture(
   name: string,
   nodeArgs: string[] = [],
   killAfterMs = 60_000,
 ): Promise<ChildOutcome> {
-  const child = spawn(process.execPath, [...nodeArgs, fixture(name)], { stdio: ["ignore", "pipe", "pipe"] });
+  return runNode([...nodeArgs, fixture(name)], killAfterMs);
+}
+
+/** Runs `node ...args` in a child process (killed after `killAfterMs`, a guard against a hang). */
+export async function runNode(args: string[], killAfterMs = 60_000): Promise<ChildOutcome> {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk) => {
