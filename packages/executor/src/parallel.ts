@@ -32,6 +32,7 @@ import {
   type SerializedError,
 } from "./protocol.js";
 import type { ReportShape } from "./report.js";
+import { bytesPerValue } from "./size.js";
 import { type ResolvedTask, taskLoadError } from "./task.js";
 import { collectTransferables } from "./transfer.js";
 
@@ -319,6 +320,7 @@ export class ParallelRun extends RunLifecycle {
       return;
     }
     if (this.firstChunkSize === null) this.firstChunkSize = chunk.items.length;
+    this.sizer?.recordBytes("items", bytesPerValue(chunk.items));
     this.dispatch(chunk);
   }
 
@@ -373,6 +375,7 @@ export class ParallelRun extends RunLifecycle {
       return;
     }
     this.measured(chunk, response.d);
+    this.sizer?.recordBytes("results", bytesPerValue(response.r));
     if (response.f !== null && !this.itemFailures(chunk, response.f)) return;
     this.deliver(chunk, assemble(chunk, response.r));
   }

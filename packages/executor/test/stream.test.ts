@@ -101,4 +101,19 @@ describe("stream()", () => {
     expect(growth).toBeLessThan(2 * 1024 * 1024);
     expect(items).toBe(total);
   });
+
+  it("streams 4,000,000 fine items with adaptive chunks in bounded memory", async () => {
+    const { code, stdout, stderr } = await runFixture("stream-rss.mjs", ["--max-semi-space-size=2"]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const { count, bytes, growth, maxChunk } = JSON.parse(stdout);
+    expect(count).toBe(4_000_000);
+    expect(bytes).toBe(200 * 4_000_000);
+    // An adaptive chunk holds about 1 MiB of items and results (MAX_CHUNK_BYTES): items of
+    // 200 bytes and results of 200 bytes, 2,621 items at most.
+    expect(maxChunk).toBeLessThanOrEqual(2621);
+    // At most 4 chunks (maxInFlight) of ~1 MiB each, whatever the input's length; their
+    // copies in flight and the garbage collector's slack stay within 8 times that. Growing
+    // chunks reached 262,144 items and ~900 MiB here.
+    expect(growth).toBeLessThan(32 * 1024 * 1024);
+  });
 });
