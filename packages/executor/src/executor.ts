@@ -81,9 +81,13 @@ class ParallelExecutor implements Executor, PoolContext {
       ...(resourceLimits === undefined ? {} : { resourceLimits }),
     });
     // A worker that dies while idle has no chunk to fail (tinypool replaces it); what
-    // killed it may be a timer a chunk left behind. Without a listener the 'error' would
-    // be thrown.
-    this.pool.on("error", (error: unknown) => this.strayCrash(crashTagOf(error) ?? [-1, -1, -1, -1], error));
+    // killed it may be a timer a chunk left behind, which our worker entry tags. Tinypool's
+    // other errors (a late answer from a worker it is removing) are its own business.
+    // Without a listener the 'error' would be thrown.
+    this.pool.on("error", (error: unknown) => {
+      const tag = crashTagOf(error);
+      if (tag !== null) this.strayCrash(tag, error);
+    });
   }
 
   enroll(run: ParallelRun): number {

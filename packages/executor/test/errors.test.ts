@@ -15,6 +15,7 @@ import {
   Gate,
   poolThreadIds,
   range,
+  runNode,
   shared,
   task,
   track,
@@ -187,6 +188,20 @@ describe("a worker killed by a timer its task left behind, after its chunk retur
     } finally {
       warn.mockRestore();
     }
+  });
+
+  it("killing an idle worker after its run ended: a warning, and the pool goes on", async () => {
+    const { code, stdout, stderr } = await runNode([fixture("idle-crash.mjs")], 30_000, {
+      PISCINA_DISABLE_ATOMICS: "1",
+    });
+    expect(code).toBe(0);
+    expect(stderr).toContain("AmorsizeWarning");
+    expect(JSON.parse(stdout)).toEqual({
+      first: [0, 1, 2, 3],
+      warning:
+        "AMORSIZE_WORKER_CRASHED: A worker died of what items 0..3 of an ended run left behind (a timer?): timer boom",
+      second: [1, 4, 9],
+    });
   });
 
   it("is reported by its own run while it runs, naming the chunk; the results are kept", async () => {

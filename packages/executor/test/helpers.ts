@@ -154,9 +154,19 @@ export function runFixture(
   return runNode([...nodeArgs, fixture(name)], killAfterMs);
 }
 
-/** Runs `node ...args` in a child process (killed after `killAfterMs`, a guard against a hang). */
-export async function runNode(args: string[], killAfterMs = 60_000): Promise<ChildOutcome> {
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Runs `node ...args` in a child process (killed after `killAfterMs`, a guard against a
+ * hang), with `env` added to the environment.
+ */
+export async function runNode(
+  args: string[],
+  killAfterMs = 60_000,
+  env: Record<string, string> = {},
+): Promise<ChildOutcome> {
+  const child = spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk) => {
