@@ -190,6 +190,14 @@ function runFrom(fn: TaskFunction, items: unknown[], out: unknown[], i: number):
   return n;
 }
 
+/**
+ * {@link runFrom}, called through a Proxy, which TurboFan never inlines: the hot loop
+ * then never lands inside the caller's try block, however the caller is compiled.
+ * Without it, once the chunk runner was called through AsyncLocalStorage.run, TurboFan
+ * inlined the loop into runItems's try block and chunks of a ~1 us task ran 4 times slower.
+ */
+const runFromApart = new Proxy(runFrom, {});
+
 function runItems(fn: TaskFunction, request: RunRequest): unknown {
   const items = request.x;
   const n = items.length;
@@ -201,7 +209,7 @@ function runItems(fn: TaskFunction, request: RunRequest): unknown {
   let i = 0;
   while (i < n) {
     try {
-      i = runFrom(fn, items, out, i);
+      i = runFromApart(fn, items, out, i);
     } catch (error) {
       if (dying) return NEVER;
       // Every item before the failing one pushed its result.
