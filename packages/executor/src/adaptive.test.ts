@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { ChunkSizer, MAX_ADAPTIVE_CHUNK } from "./adaptive.js";
+import { ChunkSizer, MAX_ADAPTIVE_CHUNK, MAX_CHUNK_BYTES } from "./adaptive.js";
 
 describe("ChunkSizer", () => {
   it("starts at one item with no estimate", () => {
@@ -47,6 +47,46 @@ describe("ChunkSizer", () => {
     const unknown = new ChunkSizer({ workers: 2, targetMs: [10, 100], total: null });
     for (let i = 0; i < 40; i++) unknown.record(unknown.size, 0);
     expect(unknown.size).toBe(MAX_ADAPTIVE_CHUNK);
+  });
+
+  it("holds a chunk to maxItems and to maxBytes of items and results", () => {
+    expect(MAX_ADAPTIVE_CHUNK).toBe(65_536);
+    expect(MAX_CHUNK_BYTES).toBe(1_048_576);
+    const sizer = new ChunkSizer({ workers: 2, targetMs: [10, 100], total: null, maxItems: 1000 });
+    for (let i = 0; i < 20; i++) sizer.record(sizer.size, 0);
+    expect(sizer.size).toBe(1000);
+    const bytes = new ChunkSizer({ workers: 2, targetMs: [10, 100], total: null, maxBytes: 10_000 });
+    bytes.recordBytes("items", 30);
+    expect(bytes.bytesPerItem).toBe(30);
+    bytes.recordBytes("results", 20);
+    expect(bytes.bytesPerItem).toBe(50);
+    for (let i = 0; i < 20; i++) bytes.record(bytes.size, 0);
+    expect(bytes.size).toBe(200); // 10,000 / 50
+    expect(bytes.next(null)).toBe(200);
+  });
+
+  it("follows bigger items at once and smaller ones slowly (0.8 old + 0.2 new)", () => {
+    const sizer = new ChunkSizer({ workers: 1, targetMs: [10, 100], total: null, maxBytes: 12_000 });
+    sizer.recordBytes("items", 10);
+    for (let i = 0; i < 20; i++) sizer.record(sizer.size, 0);
+    expect(sizer.size).toBe(1200);
+    sizer.recordBytes("items", 100);
+    expect(sizer.bytesPerItem).toBe(100);
+    // The next chunk is cut before any duration says so.
+    expect(sizer.next(null)).toBe(120);
+    sizer.recordBytes("items", 50);
+    expect(sizer.bytesPerItem).toBe(90);
+    expect(sizer.next(null)).toBe(133);
+  });
+
+  it("ignores invalid byte counts and never asks for less than one item", () => {
+    const sizer = new ChunkSizer({ workers: 1, targetMs: [10, 100], total: null, maxBytes: 100 });
+    sizer.recordBytes("items", Number.NaN);
+    sizer.recordBytes("items", -5);
+    sizer.recordBytes("results", Number.POSITIVE_INFINITY);
+    expect(sizer.bytesPerItem).toBeNull();
+    sizer.recordBytes("results", 1e9);
+    expect(sizer.next(null)).toBe(1);
   });
 
   it("shrinks near the end of a known input so workers finish together, down to ~low/10 ms", () => {

@@ -22,6 +22,12 @@ export interface Chunk extends Block {
   timedOut: boolean;
   /** Times the chunk was sent again after tinypool lost it to a worker it was removing. */
   retries: number;
+  /** Times the chunk was sent again after its worker died of another chunk's doing. */
+  strays: number;
+  /** On a part of a chunk run again after its worker died: that chunk; null otherwise. */
+  whole: Chunk | null;
+  /** On a chunk run again in parts: its results so far over its span, and the parts out. */
+  rerun: { values: unknown[]; pending: number } | null;
 }
 
 const NO_VALUES: unknown[] = [];
@@ -45,6 +51,9 @@ export function newChunk(
     timer: undefined,
     timedOut: false,
     retries: 0,
+    strays: 0,
+    whole: null,
+    rerun: null,
   };
 }
 

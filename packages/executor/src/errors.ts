@@ -44,21 +44,36 @@ export class ItemError extends ExecutorError {
 }
 
 /**
- * The worker running a chunk died: `process.exit()` in the task, an error thrown outside
- * the task (a timer callback), or running out of memory under `resourceLimits`. The pool
- * replaces the worker.
+ * A worker died: `process.exit()` in the task, an error thrown outside the task (a timer
+ * callback), or running out of memory under `resourceLimits`. The pool replaces the
+ * worker. The chunk's other items are run again, so the error names the one item that
+ * kills a worker (`index`); `index` is null when a whole range is lost (a run past its
+ * crash budget), or when a chunk killed a worker after it had returned (`after`: a timer
+ * it left behind), whose results were kept.
  */
 export class WorkerCrashedError extends ExecutorError {
   readonly code = "AMORSIZE_WORKER_CRASHED" as const;
   override readonly name = "WorkerCrashedError";
-  /** Always null: the whole chunk is lost, not one item. */
-  readonly index = null;
-  /** Input indices of the first and last item of the chunk the worker was running. */
+  /** The item that killed the worker; null when no single item was found. */
+  readonly index: number | null;
+  /** Input indices of the first and last item lost, or of the chunk at fault. */
   readonly range: IndexRange;
+  /** The chunk had returned its results (kept) when what it left behind killed the worker. */
+  readonly after: boolean;
 
-  constructor(range: IndexRange, cause: unknown) {
-    super(`A worker died while running items ${range[0]}..${range[1]}: ${messageOf(cause)}`, { cause });
+  constructor(range: IndexRange, cause: unknown, options: { index?: number; after?: boolean } = {}) {
+    const index = options.index ?? null;
+    const after = options.after ?? false;
+    const what =
+      index !== null
+        ? `while running item ${index}`
+        : after
+          ? `after items ${range[0]}..${range[1]} had returned (their results are kept)`
+          : `while running items ${range[0]}..${range[1]}`;
+    super(`A worker died ${what}: ${messageOf(cause)}`, { cause });
+    this.index = index;
     this.range = range;
+    this.after = after;
   }
 }
 

@@ -10,10 +10,11 @@ import {
 import { Tinypool } from "tinypool";
 import type { MapResult } from "./delivery.js";
 import { ExecutorClosedError, messageOf, TaskLoadError } from "./errors.js";
+import { workerExecArgv } from "./flags.js";
 import { toInput } from "./input.js";
 import { resolveRunOptions } from "./options.js";
 import { ParallelRun, type PoolContext } from "./parallel.js";
-import type { CheckRequest, CheckResponse } from "./protocol.js";
+import { type CheckRequest, type CheckResponse, type CrashTag, crashTagOf } from "./protocol.js";
 import { SerialRun } from "./serial.js";
 import { type ResultStream, ResultStreamImpl } from "./stream.js";
 import { type ResolvedTask, resolveTask, taskLoadError } from "./task.js";
@@ -63,6 +64,9 @@ class ParallelExecutor implements Executor, PoolContext {
   private isClosed = false;
   private closing: Promise<void> | null = null;
   private readonly checks = new Map<string, Promise<void>>();
+  /** Runs started and not ended, by id, so that a late crash reaches the run that caused it. */
+  private readonly runs = new Map<number, ParallelRun>();
+  private lastRunId = 0;
 
   constructor(
     readonly workers: number,
@@ -73,11 +77,45 @@ class ParallelExecutor implements Executor, PoolContext {
       name: "runChunk",
       minThreads: workers,
       maxThreads: workers,
+      execArgv: workerExecArgv(process.execArgv, process.allowedNodeEnvironmentFlags),
       ...(resourceLimits === undefined ? {} : { resourceLimits }),
     });
-    // A worker that dies while idle (a stray timer in a task that threw) has no chunk
-    // to blame; tinypool replaces it. Without a listener the 'error' would be thrown.
-    this.pool.on("error", () => {});
+    // A worker that dies while idle has no chunk to fail (tinypool replaces it); what
+    // killed it may be a timer a chunk left behind, which our worker entry tags. Tinypool's
+    // other errors (a late answer from a worker it is removing) are its own business.
+    // Without a listener the 'error' would be thrown.
+    this.pool.on("error", (error: unknown) => {
+      const tag = crashTagOf(error);
+      if (tag !== null) this.strayCrash(tag, error);
+    });
+  }
+
+  enroll(run: ParallelRun): number {
+    const id = ++this.lastRunId;
+    this.runs.set(id, run);
+    return id;
+  }
+
+  leave(id: number): void {
+    this.runs.delete(id);
+  }
+
+  /**
+   * A worker died of what a chunk left behind after it returned (a timer that threw):
+   * the chunk's run reports it while it runs. Once it has ended nothing can tell it, and
+   * a warning says so rather than nothing.
+   */
+  strayCrash(tag: CrashTag, error: unknown): void {
+    const [runId, first, last] = tag;
+    if (this.isClosed || this.runs.get(runId)?.crashedAfter([first, last], error) === true) return;
+    const what =
+      runId < 0
+        ? "A worker died while idle"
+        : `A worker died of what items ${first}..${last} of an ended run left behind (a timer?)`;
+    process.emitWarning(`${what}: ${messageOf(error)}`, {
+      type: "AmorsizeWarning",
+      code: "AMORSIZE_WORKER_CRASHED",
+    });
   }
 
   get closed(): boolean {
@@ -93,26 +131,36 @@ class ParallelExecutor implements Executor, PoolContext {
   ensureTask(task: ResolvedTask): Promise<void> {
     let check = this.checks.get(task.key);
     if (check === undefined) {
-      const request: CheckRequest = { k: 1, h: task.href, e: task.exportName };
-      check = this.pool.run(request).then(
-        (failure: CheckResponse) => {
-          if (failure !== null) throw taskLoadError(task, failure);
-        },
-        (error: unknown) => {
-          if (this.isClosed) throw new ExecutorClosedError(error);
-          throw new TaskLoadError(
-            "AMORSIZE_TASK_LOAD_FAILED",
-            task.href,
-            task.exportName,
-            `the worker failed while loading it: ${messageOf(error)}`,
-            error,
-          );
-        },
-      );
+      check = this.check(task, 0);
       this.checks.set(task.key, check);
       check.catch(() => this.checks.delete(task.key));
     }
     return check;
+  }
+
+  private check(task: ResolvedTask, strays: number): Promise<void> {
+    const request: CheckRequest = { k: 1, h: task.href, e: task.exportName };
+    return this.pool.run(request).then(
+      (failure: CheckResponse) => {
+        if (failure !== null) throw taskLoadError(task, failure);
+      },
+      (error: unknown) => {
+        if (this.isClosed) throw new ExecutorClosedError(error);
+        // The worker died of what a chunk left behind, not of loading the task: check again.
+        const tag = crashTagOf(error);
+        if (tag !== null && tag[0] >= 0 && strays < this.workers) {
+          this.strayCrash(tag, error);
+          return this.check(task, strays + 1);
+        }
+        throw new TaskLoadError(
+          "AMORSIZE_TASK_LOAD_FAILED",
+          task.href,
+          task.exportName,
+          `the worker failed while loading it: ${messageOf(error)}`,
+          error,
+        );
+      },
+    );
   }
 
   map<R>(task: TaskRefInput, items: RunInput, options?: RunOptions): Promise<MapResult<R>> {

@@ -8,13 +8,29 @@ import { type LoadFailure, serializeError } from "./protocol.js";
 /** A task function: one item in, a result or a promise of one out. */
 export type TaskFunction = (item: unknown) => unknown;
 
-// One import per module per thread, whatever the number of runs.
-const modules = new Map<string, Promise<Record<string, unknown>>>();
+/** A task module's namespace, boxed: a promise never resolves with the namespace itself. */
+interface Boxed {
+  readonly n: Record<string, unknown>;
+}
 
-function importOnce(href: string): Promise<Record<string, unknown>> {
+// One import per module per thread, whatever the number of runs.
+const modules = new Map<string, Promise<Boxed>>();
+
+/**
+ * A one-line module that imports the task module and re-exports its namespace as `n`.
+ * A promise resolved with a namespace that has a `then` export treats it as a thenable:
+ * `import(href)` would call the task as `then(resolve, reject)`, which hangs or resolves
+ * with anything. The wrapper's namespace has no `then`, and the task module's namespace
+ * stays inside it, never itself the value of a promise.
+ */
+function wrapperOf(href: string): string {
+  return `data:text/javascript,${encodeURIComponent(`import*as n from ${JSON.stringify(href)};export{n}`)}`;
+}
+
+function importOnce(href: string): Promise<Boxed> {
   let pending = modules.get(href);
   if (pending === undefined) {
-    pending = import(href) as Promise<Record<string, unknown>>;
+    pending = import(wrapperOf(href)) as Promise<Boxed>;
     modules.set(href, pending);
     // A failed import is not kept, so a module fixed on disk can be tried again.
     pending.catch(() => modules.delete(href));
@@ -38,7 +54,7 @@ function moduleIsMissing(href: string): boolean {
 export async function loadTask(href: string, exportName: string): Promise<TaskFunction | LoadFailure> {
   let namespace: Record<string, unknown>;
   try {
-    namespace = await importOnce(href);
+    namespace = (await importOnce(href)).n;
   } catch (error) {
     const missing = moduleIsMissing(href);
     const cause = serializeError(error);

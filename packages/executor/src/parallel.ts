@@ -15,15 +15,19 @@ import {
   ChunkTimeoutError,
   CloneError,
   ExecutorClosedError,
+  type IndexRange,
   ItemError,
   messageOf,
   type RunError,
   WorkerCrashedError,
 } from "./errors.js";
 import type { Input } from "./input.js";
+import { MAX_ISOLATED_CRASHES, mergePart, partsOf, splitCrashed } from "./isolate.js";
 import { RUNNING, RunLifecycle, STOPPING } from "./lifecycle.js";
 import type { ResolvedRunOptions } from "./options.js";
 import {
+  type CrashTag,
+  crashTagOf,
   RESULT_CLONE_KEY,
   type ResultClonePayload,
   type RunRequest,
@@ -32,6 +36,7 @@ import {
   type SerializedError,
 } from "./protocol.js";
 import type { ReportShape } from "./report.js";
+import { bytesPerValue } from "./size.js";
 import { type ResolvedTask, taskLoadError } from "./task.js";
 import { collectTransferables } from "./transfer.js";
 
@@ -42,6 +47,12 @@ export interface PoolContext {
   readonly closed: boolean;
   /** Resolves once the task is known to load in a worker; rejects with a `TaskLoadError`. */
   ensureTask(task: ResolvedTask): Promise<void>;
+  /** Enrolls a run, so that a crash one of its chunks causes later reaches it: its id. */
+  enroll(run: ParallelRun): number;
+  /** The run `id` has ended. */
+  leave(id: number): void;
+  /** A worker died of what a chunk left behind (`tag`): tells that chunk's run, or warns. */
+  strayCrash(tag: CrashTag, error: unknown): void;
 }
 
 /** Structured clone failed in this thread (a DOMException, possibly of another realm). */
@@ -90,6 +101,10 @@ export class ParallelRun extends RunLifecycle {
   /** Chunks read and not yet delivered (or, for a stream, not yet read by the consumer). */
   private occupied = 0;
   private firstChunkSize: number | null = null;
+  /** This run's id in its executor, once started. */
+  private id = 0;
+  /** Workers that died of this run's chunks while running them. */
+  private crashes = 0;
 
   constructor(
     private readonly ctx: PoolContext,
@@ -115,6 +130,7 @@ export class ParallelRun extends RunLifecycle {
   // ---------------------------------------------------------------- lifecycle
 
   protected async start(): Promise<void> {
+    this.id = this.ctx.enroll(this);
     if (!this.listen()) return;
     if (this.ctx.closed) {
       this.stop(new ExecutorClosedError());
@@ -133,6 +149,11 @@ export class ParallelRun extends RunLifecycle {
     if (this.clock !== null) this.clock.stopped = true;
     if (this.inFlight > 0) this.cancelInFlight();
     this.settleIfIdle();
+  }
+
+  protected override end(wallMs?: number): void {
+    super.end(wallMs);
+    this.ctx.leave(this.id);
   }
 
   protected shape(): ReportShape {
@@ -319,6 +340,7 @@ export class ParallelRun extends RunLifecycle {
       return;
     }
     if (this.firstChunkSize === null) this.firstChunkSize = chunk.items.length;
+    this.sizer?.recordBytes("items", bytesPerValue(chunk.items));
     this.dispatch(chunk);
   }
 
@@ -334,12 +356,16 @@ export class ParallelRun extends RunLifecycle {
       signal = chunk.controller.signal;
       this.live.add(chunk);
     }
+    const [first, last] = rangeOf(chunk);
     const request: RunRequest = {
       k: 0,
       h: this.task.href,
       e: this.task.exportName,
       x: chunk.items,
       t: this.opts.transfer,
+      g: this.id,
+      a: first,
+      b: last,
     };
     const transferList = this.opts.transfer ? collectTransferables(chunk.items) : null;
     this.ctx.pool.run(request, transferList === null ? { signal } : { signal, transferList }).then(
@@ -373,14 +399,16 @@ export class ParallelRun extends RunLifecycle {
       return;
     }
     this.measured(chunk, response.d);
+    this.sizer?.recordBytes("results", bytesPerValue(response.r));
     if (response.f !== null && !this.itemFailures(chunk, response.f)) return;
-    this.deliver(chunk, assemble(chunk, response.r));
+    this.complete(chunk, response.r);
   }
 
   private measured(chunk: Chunk, durationMs: number): void {
     const items = chunk.items.length;
     this.tally.chunk(items, durationMs);
-    this.sizer?.record(items, durationMs);
+    // Parts of a crashed chunk are sized by the crash, not by the sizer.
+    if (chunk.whole === null) this.sizer?.record(items, durationMs);
   }
 
   private onRejected(chunk: Chunk, error: unknown): void {
@@ -395,9 +423,65 @@ export class ParallelRun extends RunLifecycle {
       this.itemsNotCloneable(chunk, error);
     } else {
       const payload = resultClonePayload(error);
-      if (payload === null) this.chunkFailed(chunk, new WorkerCrashedError(rangeOf(chunk), error));
+      if (payload === null) this.workerDied(chunk, error);
       else this.resultsNotCloneable(chunk, payload, error);
     }
+  }
+
+  // ---------------------------------------------------------------- crashes
+
+  /** The worker running `chunk` died: of the chunk's doing, or of what another chunk left behind. */
+  private workerDied(chunk: Chunk, error: unknown): void {
+    const tag = crashTagOf(error);
+    if (tag === null || tag[0] < 0 || this.isOwn(chunk, tag)) {
+      this.crashed(chunk, error, tag === null ? -1 : tag[3]);
+      return;
+    }
+    this.ctx.strayCrash(tag, error);
+    if (this.state !== RUNNING) return;
+    // Not this chunk's fault: it runs again, unless crashes keep coming from elsewhere.
+    if (chunk.strays < this.ctx.workers + MAX_RETRIES) {
+      chunk.strays++;
+      this.dispatch(chunk);
+    } else {
+      this.crashed(chunk, error, -1);
+    }
+  }
+
+  /** Whether the worker's `tag` names this dispatch of `chunk`. */
+  private isOwn(chunk: Chunk, tag: CrashTag): boolean {
+    const [first, last] = rangeOf(chunk);
+    return tag[0] === this.id && tag[1] === first && tag[2] === last;
+  }
+
+  /**
+   * `chunk` killed its worker (`hint`: position of the item that was running, -1 when
+   * unknown): its items run again in parts until the item at fault runs alone.
+   */
+  private crashed(chunk: Chunk, error: unknown, hint: number): void {
+    this.crashes++;
+    const n = chunk.items.length;
+    if (n === 1) {
+      const index = indexAt(chunk, 0);
+      this.chunkFailed(chunk, new WorkerCrashedError([index, index], error, { index }));
+    } else if (this.crashes > MAX_ISOLATED_CRASHES) {
+      this.chunkFailed(chunk, new WorkerCrashedError(rangeOf(chunk), error));
+    } else {
+      for (const part of partsOf(chunk, splitCrashed(n, hint))) this.dispatch(part);
+    }
+  }
+
+  /**
+   * A chunk of this run killed a worker after it had returned (a timer it left behind).
+   * Its results stand; the crash is one of the run's errors. False when the run can no
+   * longer report it.
+   */
+  crashedAfter(range: IndexRange, error: unknown): boolean {
+    if (this.state !== RUNNING) return false;
+    const crash = new WorkerCrashedError(range, error, { after: true });
+    this.tally.errors.push(crash);
+    if (!this.opts.collect) this.stop(crash);
+    return true;
   }
 
   // ---------------------------------------------------------------- failures
@@ -429,7 +513,7 @@ export class ParallelRun extends RunLifecycle {
     const lost: number[] = [];
     for (let p = 0; p < chunk.items.length; p++) lost.push(indexAt(chunk, p));
     if (!this.recordError(error, chunk, lost)) return;
-    this.deliver(chunk, assemble(chunk, null));
+    this.complete(chunk, null);
   }
 
   /**
@@ -467,7 +551,7 @@ export class ParallelRun extends RunLifecycle {
     }
     chunk.items = keepItems;
     chunk.indices = keepIndices;
-    if (keepItems.length === 0) this.deliver(chunk, assemble(chunk, null));
+    if (keepItems.length === 0) this.complete(chunk, null);
     else this.dispatch(chunk);
   }
 
@@ -487,10 +571,20 @@ export class ParallelRun extends RunLifecycle {
       if (!this.recordError(cloneError, chunk, [index])) return;
     }
     if (payload.f !== null && !this.itemFailures(chunk, payload.f)) return;
-    this.deliver(chunk, assemble(chunk, payload.r));
+    this.complete(chunk, payload.r);
   }
 
   // ---------------------------------------------------------------- delivery
+
+  /** A chunk, or a part of one, is done: `results` by position, null when none came back. */
+  private complete(chunk: Chunk, results: unknown[] | null): void {
+    if (chunk.whole === null) {
+      this.deliver(chunk, assemble(chunk, results));
+      return;
+    }
+    const values = mergePart(chunk, results);
+    if (values !== null) this.deliver(chunk.whole, values);
+  }
 
   private deliver(chunk: Chunk, values: unknown[]): void {
     chunk.values = values;

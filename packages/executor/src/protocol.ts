@@ -13,6 +13,12 @@ export interface RunRequest {
   x: unknown[];
   /** Move ArrayBuffers found in the results back instead of copying them. */
   t: boolean;
+  /** The run the chunk belongs to (an id unique within its executor). */
+  g: number;
+  /** Input index of the first item sent. */
+  a: number;
+  /** Input index of the last item sent. */
+  b: number;
 }
 
 /** Load the task and check its export, nothing else. */
@@ -67,6 +73,26 @@ export type CheckResponse = LoadFailure | null;
 export const RESULT_CLONE_KEY = "amorsizeResultClone";
 /** Property of the error a worker dies with after the task called `process.exit()`. */
 export const EXIT_KEY = "amorsizeExitCode";
+/** Property of the error a worker dies with: where the fault came from, a {@link CrashTag}. */
+export const CRASH_KEY = "amorsizeCrash";
+
+/**
+ * Where the error that killed a worker came from, as the worker saw it: `[g, a, b, p]`.
+ * `g`, `a`, `b` are the run and the input index range of the chunk whose code threw (its
+ * item, or a timer or promise it left behind), -1 when unknown (code outside any chunk);
+ * `p` is the position, in the chunk being run, of the item that was running when that
+ * chunk itself was at fault, -1 when unknown.
+ */
+export type CrashTag = [g: number, a: number, b: number, p: number];
+
+/** The {@link CrashTag} on the error a worker died with, or null. */
+export function crashTagOf(error: unknown): CrashTag | null {
+  if (typeof error !== "object" || error === null) return null;
+  const tag = (error as Record<string, unknown>)[CRASH_KEY];
+  return Array.isArray(tag) && tag.length === 4 && tag.every((n) => typeof n === "number")
+    ? (tag as CrashTag)
+    : null;
+}
 
 /** What a worker that failed to send a chunk's results back carries on its error. */
 export interface ResultClonePayload {

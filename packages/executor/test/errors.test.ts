@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
+import { afterAll, afterEach, describe, expect, it, jest } from "@jest/globals";
 import {
   ChunkTimeoutError,
   CloneError,
@@ -7,6 +7,7 @@ import {
   TaskLoadError,
   WorkerCrashedError,
 } from "../src/index.js";
+import { MAX_ISOLATED_CRASHES } from "../src/isolate.js";
 import {
   closeAll,
   closeShared,
@@ -14,9 +15,11 @@ import {
   Gate,
   poolThreadIds,
   range,
+  runNode,
   shared,
   task,
   track,
+  within,
 } from "./helpers.js";
 
 afterEach(closeAll);
@@ -86,47 +89,143 @@ describe("a worker that dies", () => {
     ["exitOnThree", "the task called process.exit(7)"],
     ["throwOutsideOnThree", "thrown outside the task"],
   ])(
-    "%s: WorkerCrashedError names the chunk; under collect the run completes",
+    "%s: only the item that killed it fails; the chunk's other items are run again",
     async (exportName, message) => {
       const executor = shared({ workers: 2 });
       const { results, errors, report } = await executor.map(task("crash.mjs", exportName), range(12), {
         chunkSize: 3,
         onError: "collect",
       });
-      expect(results).toEqual(range(12).map((x) => (x >= 3 && x <= 5 ? undefined : x)));
+      expect(results).toEqual(range(12).map((x) => (x === 3 ? undefined : x)));
       expect(errors).toHaveLength(1);
       const error = errors[0]!;
       expect(error).toBeInstanceOf(WorkerCrashedError);
-      expect(error).toMatchObject({ code: "AMORSIZE_WORKER_CRASHED", range: [3, 5], index: null });
+      expect(error).toMatchObject({ code: "AMORSIZE_WORKER_CRASHED", range: [3, 3], index: 3 });
+      expect(error.message).toBe(`A worker died while running item 3: ${message}`);
       expect((error.cause as Error).message).toBe(message);
-      expect(report).toMatchObject({ succeeded: 9, failed: 3 });
+      expect(report).toMatchObject({ items: 12, succeeded: 11, failed: 1 });
       // The pool replaced the worker.
       const again = await executor.map(task("tasks.mjs", "square"), range(4), { chunkSize: 1 });
       expect(again.results).toEqual([0, 1, 4, 9]);
     },
   );
 
-  it("under throw: rejects with the WorkerCrashedError", async () => {
+  it("with 2,500-item chunks, only the items that kill their worker are lost", async () => {
+    const executor = shared({ workers: 2 });
+    const { results, errors, report } = await executor.map(
+      task("crash.mjs", "exitOnThousands"),
+      range(5000),
+      {
+        chunkSize: 2500,
+        onError: "collect",
+      },
+    );
+    const lost = [1000, 2000, 3000, 4000];
+    expect(results).toEqual(range(5000).map((x) => (lost.includes(x) ? undefined : x)));
+    expect(errors.map((e) => [e.constructor, e.index, e.range])).toEqual(
+      lost.map((x) => [WorkerCrashedError, x, [x, x]]),
+    );
+    expect(report).toMatchObject({ items: 5000, succeeded: 4996, failed: 4 });
+  });
+
+  it("under throw: rejects with the WorkerCrashedError of the item", async () => {
     const executor = shared({ workers: 2 });
     const error = await rejection(
       executor.map(task("crash.mjs", "exitOnThree"), range(12), { chunkSize: 3 }),
     );
     expect(error).toBeInstanceOf(WorkerCrashedError);
-    expect(error.range).toEqual([3, 5]);
-    expect(error.message).toBe("A worker died while running items 3..5: the task called process.exit(7)");
+    expect(error).toMatchObject({ index: 3, range: [3, 3] });
+    expect(error.message).toBe("A worker died while running item 3: the task called process.exit(7)");
   });
 
-  it("out of memory under resourceLimits", async () => {
+  it("out of memory under resourceLimits: the item is found by running halves again", async () => {
     const executor = track({ workers: 1, resourceLimits: { maxOldGenerationSizeMb: 16 } });
-    const { results, errors } = await executor.map(task("crash.mjs", "exhaustMemoryOnThree"), range(9), {
-      chunkSize: 3,
+    const { results, errors } = await executor.map(task("crash.mjs", "exhaustMemoryOnThree"), range(8), {
+      chunkSize: 4,
       onError: "collect",
     });
-    expect(results).toEqual([0, 1, 2, undefined, undefined, undefined, 6, 7, 8]);
+    expect(results).toEqual([0, 1, 2, undefined, 4, 5, 6, 7]);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toBeInstanceOf(WorkerCrashedError);
-    expect(errors[0]!.range).toEqual([3, 5]);
+    expect(errors[0]).toMatchObject({ index: 3, range: [3, 3] });
     expect((errors[0]!.cause as { code?: string }).code).toBe("ERR_WORKER_OUT_OF_MEMORY");
+  });
+
+  it("a task that kills every worker: a bounded number of restarts, every item failed", async () => {
+    const executor = shared({ workers: 2 });
+    const { results, errors, report } = await within(
+      executor.map(task("crash.mjs", "alwaysExit"), range(100), { chunkSize: 25, onError: "collect" }),
+      60_000,
+      "map",
+    );
+    expect(results).toEqual(new Array(100).fill(undefined));
+    expect(report).toMatchObject({ items: 100, succeeded: 0, failed: 100 });
+    // Every item is in exactly one error's range.
+    const covered = errors.flatMap((e) => range(e.range[1] - e.range[0] + 1).map((i) => e.range[0] + i));
+    expect(covered.sort((a, b) => a - b)).toEqual(range(100));
+    // Past the budget a crashed chunk or part fails whole: at most one more error per
+    // chunk (4) and per part in flight (2 per crash looked into, 2 workers).
+    expect(errors.length).toBeLessThanOrEqual(MAX_ISOLATED_CRASHES + 8);
+  });
+});
+
+describe("a worker killed by a timer its task left behind, after its chunk returned", () => {
+  it("does not fail the next run on the same executor; a warning says it", async () => {
+    const warn = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
+    try {
+      const executor = track({ workers: 1 });
+      const first = await executor.map(task("late.mjs", "throwLaterOnTwo"), range(4), { chunkSize: 4 });
+      expect(first.results).toEqual(range(4));
+      const second = await executor.map(task("late.mjs", "doubleAfterTimer"), range(8), { chunkSize: 4 });
+      expect(second.results).toEqual(range(8).map((x) => x * 2));
+      expect(second.errors).toEqual([]);
+      expect(warn.mock.calls).toEqual([
+        [
+          "A worker died of what items 0..3 of an ended run left behind (a timer?): timer boom",
+          { type: "AmorsizeWarning", code: "AMORSIZE_WORKER_CRASHED" },
+        ],
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("killing an idle worker after its run ended: a warning, and the pool goes on", async () => {
+    const { code, stdout, stderr } = await runNode([fixture("idle-crash.mjs")], 30_000, {
+      PISCINA_DISABLE_ATOMICS: "1",
+    });
+    expect(code).toBe(0);
+    expect(stderr).toContain("AmorsizeWarning");
+    expect(JSON.parse(stdout)).toEqual({
+      first: [0, 1, 2, 3],
+      warning:
+        "AMORSIZE_WORKER_CRASHED: A worker died of what items 0..3 of an ended run left behind (a timer?): timer boom",
+      second: [1, 4, 9],
+    });
+  });
+
+  it("is reported by its own run while it runs, naming the chunk; the results are kept", async () => {
+    const executor = track({ workers: 1 });
+    const { results, errors, report } = await executor.map(
+      task("late.mjs", "throwLaterOnTwoThenWait"),
+      range(8),
+      {
+        chunkSize: 4,
+        onError: "collect",
+      },
+    );
+    expect(results).toEqual(range(8));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(WorkerCrashedError);
+    expect(errors[0]).toMatchObject({ index: null, range: [0, 3] });
+    expect(errors[0]!.message).toBe(
+      "A worker died after items 0..3 had returned (their results are kept): timer boom",
+    );
+    expect(report).toMatchObject({ items: 8, succeeded: 8, failed: 0 });
+    const thrown = await rejection(
+      executor.map(task("late.mjs", "throwLaterOnTwoThenWait"), range(8), { chunkSize: 4 }),
+    );
+    expect(thrown).toMatchObject({ code: "AMORSIZE_WORKER_CRASHED", index: null, range: [0, 3] });
   });
 });
 

@@ -146,12 +146,27 @@ export interface ChildOutcome {
  * Runs a fixture script in a child Node process (killed after `killAfterMs`, a guard
  * against a hang, not a measure of speed).
  */
-export async function runFixture(
+export function runFixture(
   name: string,
   nodeArgs: string[] = [],
   killAfterMs = 60_000,
 ): Promise<ChildOutcome> {
-  const child = spawn(process.execPath, [...nodeArgs, fixture(name)], { stdio: ["ignore", "pipe", "pipe"] });
+  return runNode([...nodeArgs, fixture(name)], killAfterMs);
+}
+
+/**
+ * Runs `node ...args` in a child process (killed after `killAfterMs`, a guard against a
+ * hang), with `env` added to the environment.
+ */
+export async function runNode(
+  args: string[],
+  killAfterMs = 60_000,
+  env: Record<string, string> = {},
+): Promise<ChildOutcome> {
+  const child = spawn(process.execPath, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk) => {
@@ -166,4 +181,16 @@ export async function runFixture(
   );
   clearTimeout(killer);
   return { code, signal, stdout, stderr };
+}
+
+/**
+ * Settles as `promise` does, or rejects once `ms` have passed: a guard on an operation
+ * that would otherwise never end, not a measure of speed.
+ */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

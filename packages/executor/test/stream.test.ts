@@ -101,4 +101,23 @@ describe("stream()", () => {
     expect(growth).toBeLessThan(2 * 1024 * 1024);
     expect(items).toBe(total);
   });
+
+  it("streams 4,000,000 fine items with adaptive chunks in bounded memory", async () => {
+    const { code, stdout, stderr } = await runFixture("stream-rss.mjs", [
+      "--expose-gc",
+      "--max-semi-space-size=2",
+    ]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const { count, bytes, held, growth, maxChunk } = JSON.parse(stdout);
+    expect(count).toBe(4_000_000);
+    expect(bytes).toBe(200 * 4_000_000);
+    // An adaptive chunk holds about 1 MiB of items and results: 204 bytes of each per item.
+    expect(maxChunk).toBeLessThanOrEqual(2570);
+    // At most maxInFlight (4) chunks of ~1 MiB: 4 MiB, and a string takes 216 bytes in the
+    // heap where clone counts 204. Growing chunks (131,072 items) held ~90 MB here.
+    expect(held).toBeLessThan(8 * 1024 * 1024);
+    // Past the first tenth the process stops growing but for the collector's slack
+    // (full collections every 262,144 items); growing chunks took it up by ~550 MB.
+    expect(growth).toBeLessThan(64 * 1024 * 1024);
+  });
 });

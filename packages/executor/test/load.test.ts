@@ -1,0 +1,32 @@
+import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
+import { importTask, resolveTask } from "../src/index.js";
+import { closeAll, closeShared, shared, task, track, within } from "./helpers.js";
+
+afterEach(closeAll);
+afterAll(closeShared);
+
+// `import()` resolves its promise with the module namespace, so a namespace with a `then`
+// function is called as a thenable: `then(resolve, reject)`, which hangs or resolves with
+// anything. The loader must hand back the namespace itself.
+describe("a module that exports a function named then", () => {
+  it.each(["then", "other"])("importTask loads its export %s in the calling thread", async (exportName) => {
+    const fn = await within(importTask(resolveTask(task("thenable.mjs", exportName))), 10_000, "importTask");
+    expect(fn(2)).toBe(exportName === "then" ? 6 : 3);
+  });
+
+  it.each(["then", "other"])("workers load and run its export %s", async (exportName) => {
+    const executor = shared({ workers: 1 });
+    const { results } = await within(
+      executor.map(task("thenable.mjs", exportName), [1, 2, 3]),
+      10_000,
+      "map",
+    );
+    expect(results).toEqual(exportName === "then" ? [3, 6, 9] : [2, 3, 4]);
+  });
+
+  it("serial mode runs it too", async () => {
+    const executor = track({ mode: "serial" });
+    const { results } = await within(executor.map(task("thenable.mjs", "then"), [1, 2]), 10_000, "map");
+    expect(results).toEqual([3, 6]);
+  });
+});
