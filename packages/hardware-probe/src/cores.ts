@@ -2,6 +2,7 @@ import type { Cores, SourcedCount } from "@amorsize/types";
 import type { RuntimeFacts } from "./facts.js";
 import type { CommandOutcome, ProbeIo } from "./io.js";
 import { type CpuinfoSummary, parseCpuList, parseLscpu } from "./parse.js";
+import { topologyProblem } from "./plausible.js";
 import type { WarningList } from "./warnings.js";
 
 /**
@@ -174,10 +175,54 @@ async function powershellTopology(io: ProbeIo, warnings: WarningList): Promise<T
   };
 }
 
+/** Physical cores from `/proc/cpuinfo`; null, with a warning, where it does not give them. */
+function cpuinfoTopology(cpuinfo: CpuinfoSummary | null, warnings: WarningList): Topology | null {
+  if (cpuinfo === null) {
+    warnings.add("CPUINFO_UNREADABLE", "/proc/cpuinfo could not be read; trying sysfs topology");
+    return null;
+  }
+  if (cpuinfo.physicalCores === null) {
+    warnings.add(
+      "CPUINFO_NO_TOPOLOGY",
+      cpuinfo.logical === null
+        ? "/proc/cpuinfo has no processor entries; trying sysfs topology"
+        : "/proc/cpuinfo does not give physical id and core id for every processor; trying sysfs topology",
+    );
+    return null;
+  }
+  return {
+    physical: { value: cpuinfo.physicalCores, source: "/proc/cpuinfo" },
+    packages: { value: cpuinfo.packages, source: cpuinfo.packages === null ? "unknown" : "/proc/cpuinfo" },
+  };
+}
+
+/** Where a topology source read its figures, as a warning names it. */
+const TOPOLOGY_ORIGIN: Record<string, string> = {
+  sysfs: "/sys/devices/system/cpu/cpu*/topology",
+  lscpu: "lscpu -p",
+};
+
+/** `found` when it can be true of a machine with `logical` CPUs; else null, with a warning. */
+function plausibleTopology(found: Topology | null, logical: number, warnings: WarningList): Topology | null {
+  if (found === null) return null;
+  const physical = found.physical.value ?? 0;
+  const packages = found.packages.value;
+  const why = topologyProblem(physical, packages, logical);
+  if (why === null) return found;
+  const origin = TOPOLOGY_ORIGIN[found.physical.source] ?? found.physical.source;
+  const inPackages = packages === null ? "" : ` in ${packages} package${packages === 1 ? "" : "s"}`;
+  warnings.add(
+    "VALUE_IMPLAUSIBLE",
+    `${origin} gives ${physical} physical cores${inPackages}, ${why}; not used`,
+  );
+  return null;
+}
+
 /**
  * Physical cores and packages. Linux: `/proc/cpuinfo`, then sysfs topology, then
  * `lscpu -p`; macOS: `sysctl`; Windows: PowerShell/CIM; last resort the logical
- * count (packages unknown). Each step that fails adds a warning.
+ * count (packages unknown). Each step that fails, or gives a count no machine with
+ * `logical` CPUs can have, adds a warning.
  */
 export async function probeTopology(
   io: ProbeIo,
@@ -186,40 +231,25 @@ export async function probeTopology(
   logical: number,
   warnings: WarningList,
 ): Promise<Topology> {
+  const plausible = (found: Topology | null) => plausibleTopology(found, logical, warnings);
   let found: Topology | null = null;
   if (platform === "linux") {
-    if (cpuinfo === null) {
-      warnings.add("CPUINFO_UNREADABLE", "/proc/cpuinfo could not be read; trying sysfs topology");
-    } else if (cpuinfo.physicalCores === null) {
-      warnings.add(
-        "CPUINFO_NO_TOPOLOGY",
-        cpuinfo.logical === null
-          ? "/proc/cpuinfo has no processor entries; trying sysfs topology"
-          : "/proc/cpuinfo does not give physical id and core id for every processor; trying sysfs topology",
-      );
-    } else {
-      found = {
-        physical: { value: cpuinfo.physicalCores, source: "/proc/cpuinfo" },
-        packages: {
-          value: cpuinfo.packages,
-          source: cpuinfo.packages === null ? "unknown" : "/proc/cpuinfo",
-        },
-      };
-    }
+    found = plausible(cpuinfoTopology(cpuinfo, warnings));
     if (!found) {
-      found = await sysfsTopology(io);
-      if (!found) {
+      const sysfs = await sysfsTopology(io);
+      if (!sysfs) {
         warnings.add(
           "SYSFS_TOPOLOGY_UNAVAILABLE",
           "/sys/devices/system/cpu/cpu*/topology gave no core sibling lists; trying lscpu -p",
         );
       }
+      found = plausible(sysfs);
     }
-    found ??= await lscpuTopology(io, warnings);
+    found ??= plausible(await lscpuTopology(io, warnings));
   } else if (platform === "darwin") {
-    found = await sysctlTopology(io, warnings);
+    found = plausible(await sysctlTopology(io, warnings));
   } else if (platform === "win32") {
-    found = await powershellTopology(io, warnings);
+    found = plausible(await powershellTopology(io, warnings));
   }
   if (found) return found;
   warnings.add(

@@ -1,7 +1,12 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CommandRunner } from "@amorsize/types";
-import { describe, expect, it } from "@jest/globals";
-import { createProbeIo, defaultCommandRunner } from "./io.js";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { createProbeIo, defaultCommandRunner, READ_LIMITS, readFileBounded } from "./io.js";
+import { WarningList } from "./warnings.js";
 
 const node = process.execPath;
 
@@ -34,7 +39,7 @@ describe("defaultCommandRunner", () => {
 
 describe("ProbeIo.run", () => {
   const run = (runner: CommandRunner, timeoutMs = 50) =>
-    createProbeIo("/", runner, timeoutMs).run("lscpu", ["-p"]);
+    createProbeIo("/", runner, timeoutMs, new WarningList()).run("lscpu", ["-p"]);
 
   it("passes the command, arguments and time-out to the runner", async () => {
     const calls: unknown[] = [];
@@ -78,7 +83,7 @@ describe("ProbeIo.run", () => {
   });
 
   it("reads a kill at the default runner's own time-out as timed out", async () => {
-    const io = createProbeIo("/", defaultCommandRunner, 300);
+    const io = createProbeIo("/", defaultCommandRunner, 300, new WarningList());
     await expect(io.run(node, ["-e", "setInterval(() => {}, 1000)"])).resolves.toEqual({
       status: "timed-out",
     });
@@ -90,6 +95,7 @@ describe("ProbeIo files", () => {
     fileURLToPath(new URL("../test/fixtures/roots/v2-quota", import.meta.url)),
     defaultCommandRunner,
     50,
+    new WarningList(),
   );
 
   it("reads under the root and gives null for what is missing", async () => {
@@ -100,5 +106,88 @@ describe("ProbeIo files", () => {
     await expect(io.exists("/.dockerenv")).resolves.toBe(false);
     await expect(io.listDir("/proc/self")).resolves.toEqual(expect.arrayContaining(["cgroup", "mountinfo"]));
     await expect(io.listDir("/nope")).resolves.toBeNull();
+  });
+});
+
+describe("readFileBounded (issue #14, item 14)", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "amorsize-io-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("reads a file of exactly the limit, and stops one byte past it for a longer one", async () => {
+    writeFileSync(join(dir, "exact"), "x".repeat(100));
+    writeFileSync(join(dir, "mega"), "x".repeat(1024 * 1024));
+    await expect(readFileBounded(join(dir, "exact"), 100)).resolves.toEqual({
+      kind: "text",
+      text: "x".repeat(100),
+    });
+    await expect(readFileBounded(join(dir, "exact"), 99)).resolves.toEqual({
+      kind: "too-large",
+      bytesRead: 100,
+    });
+    await expect(readFileBounded(join(dir, "mega"), READ_LIMITS.value.bytes)).resolves.toEqual({
+      kind: "too-large",
+      bytesRead: 64 * 1024 + 1,
+    });
+    await expect(readFileBounded(join(dir, "nope"), 100)).resolves.toEqual({ kind: "missing" });
+  });
+
+  it("refuses a folder, a socket and a character device unread", async () => {
+    await expect(readFileBounded(dir, 100)).resolves.toEqual({ kind: "not-regular", type: "folder" });
+    const socketPath = join(dir, "sock");
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      await expect(readFileBounded(socketPath, 100)).resolves.toEqual({
+        kind: "not-regular",
+        type: "socket",
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    if (existsSync("/dev/zero")) {
+      await expect(readFileBounded("/dev/zero", 100)).resolves.toEqual({
+        kind: "not-regular",
+        type: "character device",
+      });
+    }
+  });
+
+  it("warns through ProbeIo.readText in the order the reads started, whatever order they end in", async () => {
+    writeFileSync(join(dir, "big"), "x".repeat(READ_LIMITS.value.bytes + 1));
+    const warnings = new WarningList();
+    const io = createProbeIo(dir, defaultCommandRunner, 50, new WarningList());
+    const ordered = createProbeIo(dir, defaultCommandRunner, 50, warnings);
+    await expect(io.readText("/big", "table")).resolves.toBe("x".repeat(READ_LIMITS.value.bytes + 1));
+    const reads = await Promise.all([
+      ordered.readText("/big"),
+      ordered.readText("/"),
+      ordered.readText("/nope"),
+    ]);
+    expect(reads).toEqual([null, null, null]);
+    expect(warnings.items).toEqual([
+      {
+        code: "FILE_TOO_LARGE",
+        message:
+          "/big holds more than 65536 bytes, the most the probe reads from a cgroup or sysfs file; not used",
+      },
+      { code: "FILE_NOT_REGULAR", message: "/ is a folder, not a regular file; not read" },
+    ]);
+  });
+});
+
+describe("WarningList.reserve", () => {
+  it("keeps a reserved place, and drops one never filled", () => {
+    const warnings = new WarningList();
+    const first = warnings.reserve();
+    warnings.reserve();
+    warnings.add("CPU_MODEL_UNKNOWN", "second");
+    first("FILE_NOT_REGULAR", "first");
+    expect(warnings.items).toEqual([
+      { code: "FILE_NOT_REGULAR", message: "first" },
+      { code: "CPU_MODEL_UNKNOWN", message: "second" },
+    ]);
   });
 });

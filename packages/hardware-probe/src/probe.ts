@@ -115,10 +115,10 @@ const NO_PROC_FILES: ProcFiles = {
 
 async function readProcFiles(io: ProbeIo): Promise<ProcFiles> {
   const [cpuinfo, cgroup, mountinfo, meminfo, dockerenv, containerenv] = await Promise.all([
-    io.readText("/proc/cpuinfo"),
-    io.readText("/proc/self/cgroup"),
-    io.readText("/proc/self/mountinfo"),
-    io.readText("/proc/meminfo"),
+    io.readText("/proc/cpuinfo", "table"),
+    io.readText("/proc/self/cgroup", "table"),
+    io.readText("/proc/self/mountinfo", "table"),
+    io.readText("/proc/meminfo", "table"),
     io.exists("/.dockerenv"),
     io.exists("/run/.containerenv"),
   ]);
@@ -140,6 +140,7 @@ async function runProbe(options: ParsedOptions, root: string): Promise<HardwareP
     root,
     options.runCommand ?? defaultCommandRunner,
     options.commandTimeoutMs ?? PROBE_DEFAULTS.commandTimeoutMs,
+    warnings,
   );
   const linux = facts.platform === "linux";
   const files = linux ? await readProcFiles(io) : NO_PROC_FILES;

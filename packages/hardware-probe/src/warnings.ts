@@ -29,8 +29,16 @@ export const PROBE_WARNING_CODES = {
   CGROUP_MOUNTS_UNKNOWN: "CGROUP_MOUNTS_UNKNOWN",
   /** The process's cgroup path lies outside the mounted part of the hierarchy; the mount's top folder is read. */
   CGROUP_PATH_UNMAPPED: "CGROUP_PATH_UNMAPPED",
+  /** The process's cgroup lies 64 or more levels below the top; only the 32 levels nearest it and the 32 nearest the top are read. */
+  CGROUP_PATH_TOO_DEEP: "CGROUP_PATH_TOO_DEEP",
   /** A cgroup file held a value the kernel never writes; that level is ignored. */
   CGROUP_VALUE_INVALID: "CGROUP_VALUE_INVALID",
+  /** A figure no real machine has (more physical cores than logical CPUs, a 0-byte memory limit, ...); it is not used. */
+  VALUE_IMPLAUSIBLE: "VALUE_IMPLAUSIBLE",
+  /** A probed path is a FIFO, a device, a socket or a folder; it is not read (so it cannot block the probe). */
+  FILE_NOT_REGULAR: "FILE_NOT_REGULAR",
+  /** A probed file is larger than the probe reads (64 KiB for a cgroup or sysfs file, 4 MiB for a /proc table); it is not used. */
+  FILE_TOO_LARGE: "FILE_TOO_LARGE",
   /** `/proc/meminfo` could not be read or parsed; `os.totalmem()`/`os.freemem()` stand in. */
   MEMINFO_UNREADABLE: "MEMINFO_UNREADABLE",
   /** `/proc/meminfo` has no `MemAvailable` (kernels before 3.14); `os.freemem()` stands in. */
@@ -46,11 +54,31 @@ export const PROBE_WARNING_CODES = {
 /** A warning code of the hardware probe. */
 export type ProbeWarningCode = keyof typeof PROBE_WARNING_CODES;
 
+/** Adds one warning; see {@link WarningList.reserve}. */
+export type WarningSlot = (code: ProbeWarningCode, message: string) => void;
+
 /** Collects warnings in the order the probe meets them. */
 export class WarningList {
-  readonly items: Warning[] = [];
+  readonly #slots: (Warning | null)[] = [];
+
+  /** The warnings added so far, in order. */
+  get items(): Warning[] {
+    return this.#slots.filter((w) => w !== null);
+  }
 
   add(code: ProbeWarningCode, message: string): void {
-    this.items.push({ code, message });
+    this.#slots.push({ code, message });
+  }
+
+  /**
+   * Holds a place for a warning that may be known only later. Reads run
+   * concurrently and finish in any order; reserving a place when each starts keeps
+   * their warnings in the order they were started, the same on every run.
+   */
+  reserve(): WarningSlot {
+    const index = this.#slots.push(null) - 1;
+    return (code, message) => {
+      this.#slots[index] = { code, message };
+    };
   }
 }

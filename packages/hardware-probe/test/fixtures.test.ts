@@ -426,9 +426,10 @@ describe("other platforms (through the injected runner)", () => {
       calls.push([command, ...args].join(" "));
       return { stdout: "10\n1\n", exitCode: 0 };
     };
+    // A 10-core Apple chip (no SMT: 10 logical CPUs) whose process is limited to 4 by affinity.
     const p = await probeFixture(
       "v1-docker-quota",
-      { platform: "darwin", arch: "arm64" },
+      { platform: "darwin", arch: "arm64", logicalCpus: 10 },
       { runCommand: runner },
     );
     expect(calls).toEqual(["sysctl -n hw.physicalcpu hw.packages"]);

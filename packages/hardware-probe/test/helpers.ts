@@ -1,3 +1,6 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CommandRunner, HardwareProfile, ProbeOptions } from "../src/index.js";
 
@@ -41,3 +44,27 @@ export function lscpuRunner(stdout: string, calls: string[] = []): CommandRunner
 }
 
 export const warningCodes = (profile: HardwareProfile): string[] => profile.warnings.map((w) => w.code);
+
+const tempRoots: string[] = [];
+
+/**
+ * A copy of the fixture root `base` in a new temporary folder, with `files`
+ * (machine path to text) written over it; {@link removeTempRoots} deletes them all.
+ */
+export function tempRoot(base: string, files: Record<string, string> = {}): string {
+  const root = mkdtempSync(join(tmpdir(), "amorsize-probe-"));
+  tempRoots.push(root);
+  cpSync(fixtureRoot(base), root, { recursive: true });
+  for (const [machinePath, text] of Object.entries(files)) {
+    const file = join(root, machinePath);
+    mkdirSync(dirname(file), { recursive: true });
+    rmSync(file, { force: true });
+    writeFileSync(file, text);
+  }
+  return root;
+}
+
+/** Deletes every root {@link tempRoot} made. */
+export function removeTempRoots(): void {
+  for (const root of tempRoots.splice(0)) rmSync(root, { recursive: true, force: true });
+}
