@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { MODEL_CONSTANTS } from "@amorsize/cost-model";
 import { createExecutor, type Executor, type MapResult, type ResolvedTask } from "@amorsize/executor";
 import {
   type BackendDecision,
@@ -8,6 +9,7 @@ import {
   type Plan,
   type PlanInput,
   parseInput,
+  RUN_CONSTANTS,
   type RunBackend,
   type RunOptions,
   type TaskRefInput,
@@ -86,6 +88,8 @@ export function runOptionsFor(
   if (plan.mode === "parallel") {
     run.chunkSize = plan.adaptive ? "auto" : plan.chunkSize;
     run.maxInFlight = plan.maxInFlight;
+    const window = plan.adaptive ? adaptiveWindowMs(options.chunkTimeoutMs) : null;
+    if (window !== null) run.targetChunkMs = window;
   }
   // The whole input's length: the plan may cover only the items sampling left.
   if (totalItems !== null) run.totalItems = totalItems;
@@ -94,6 +98,22 @@ export function runOptionsFor(
   }
   return run;
 }
+
+/**
+ * The adaptive chunk-duration window for a run under `chunkTimeoutMs`, or null when the
+ * executor's default window already stays inside it. Adaptive chunks are measured, not
+ * predicted, but they overshoot the window's top while they adapt: the top is half the
+ * share of the time-out the plan allows a predicted chunk, the bottom a tenth of the top.
+ */
+export function adaptiveWindowMs(chunkTimeoutMs: number | undefined): [number, number] | null {
+  if (chunkTimeoutMs === undefined) return null;
+  const high = (MODEL_CONSTANTS.chunkTimeoutShare * chunkTimeoutMs) / 2;
+  if (high >= RUN_CONSTANTS.streamChunkMaxMs) return null;
+  return [Math.min(ADAPTIVE_LOW_MS, high / 10), high];
+}
+
+/** The bottom of the executor's default adaptive window, milliseconds. */
+const ADAPTIVE_LOW_MS = 10;
 
 /** The one decision of a run: what it rests on, and the plan for the items that run. */
 export interface Decision {

@@ -10,7 +10,7 @@ import type { BackendMapOptions, ExecuteOptions, Plan } from "@amorsize/types";
 import { ExecutionReportSchema, PlanSchema } from "@amorsize/types";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { EarlyPool } from "../src/early-pool.js";
-import { runOptionsFor } from "../src/execute.js";
+import { adaptiveWindowMs, runOptionsFor } from "../src/execute.js";
 import { execute, ItemError, optimize, stream } from "../src/index.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { machine, workload } from "./profiles.js";
@@ -109,6 +109,23 @@ describe("execute", () => {
   });
 });
 
+describe("execute under chunkTimeoutMs", () => {
+  it("plans chunks that finish well inside the time-out: none times out", async () => {
+    // 100 items that block 10 ms each on 2 workers: without the bound the model runs chunks
+    // of 16 (160 ms). With it, a chunk's slow end stays within 60 ms: 5 items.
+    const { errors, plan, report } = await execute<number>(task("blocksTenMs"), range(100), {
+      ...base,
+      workers: 2,
+      chunkTimeoutMs: 120,
+      onError: "collect",
+    });
+    expect(errors).toEqual([]);
+    expect(report).toMatchObject({ items: 100, failed: 0 });
+    expect(plan.reasons.map((r) => r.code)).toContain("CHUNK_TIMEOUT_BOUND");
+    expect((plan as Extract<Plan, { mode: "parallel" }>).chunkSize * 10).toBeLessThan(60);
+  });
+});
+
 describe("the executor's run options", () => {
   it("place the sampled results and failures, and take the plan's chunking and the caller's options", () => {
     const plan = planExecution({ ...machine(4), workload: workload(1000, 2) });
@@ -127,9 +144,30 @@ describe("the executor's run options", () => {
       ordered: false,
       onProgress,
     });
+    // Under a chunk time-out the plan's constraints carry it, and the executor enforces it.
+    const bounded = runOptionsFor(plan, { chunkTimeoutMs: 5000 }, sampled, 1000);
+    expect(bounded.chunkTimeoutMs).toBe(5000);
     const serial = planExecution({ ...machine(4), workload: workload(null, 0.001) });
     expect(runOptionsFor(serial, {}, { precomputed: new Map(), failures: new Map() }, null)).toEqual({
       precomputed: new Map(),
+    });
+  });
+});
+
+describe("adaptive chunks under a chunk time-out", () => {
+  it("aim under a quarter of the time-out, where the default window would not", () => {
+    expect(adaptiveWindowMs(undefined)).toBeNull();
+    // Half of the planned half of 400 ms is the default window's top, 100 ms: unchanged.
+    expect(adaptiveWindowMs(400)).toBeNull();
+    expect(adaptiveWindowMs(200)).toEqual([5, 50]);
+    expect(adaptiveWindowMs(40)).toEqual([1, 10]);
+    const stream = planExecution({ ...machine(4), workload: workload(null, 2) });
+    expect(stream).toMatchObject({ mode: "parallel", adaptive: true });
+    const none = { precomputed: new Map(), failures: new Map() };
+    expect(runOptionsFor(stream, { chunkTimeoutMs: 200 }, none, null)).toMatchObject({
+      chunkSize: "auto",
+      chunkTimeoutMs: 200,
+      targetChunkMs: [5, 50],
     });
   });
 });

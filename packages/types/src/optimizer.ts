@@ -68,13 +68,15 @@ export const RunBackendSchema = z.custom<RunBackend>(
   },
 );
 
-/** Options of `execute()` and the optimizer's `stream()`. */
+/**
+ * Options of `execute()` and the optimizer's `stream()`. `chunkTimeoutMs` comes with the
+ * plan constraints: the plan is made to hold it, and the run enforces it.
+ */
 export const ExecuteOptionsSchema = OptimizeOptionsSchema.extend({
   ...RunOptionsSchema.pick({
     ordered: true,
     onError: true,
     signal: true,
-    chunkTimeoutMs: true,
     onProgress: true,
     transfer: true,
   }).shape,
