@@ -34,6 +34,8 @@ export interface PrepareHooks {
   signal?: AbortSignal;
   /** Told the first sampled item's time, with the machine and the item count, while sampling goes on. */
   onFirstTiming?: (itemMs: number, machine: Machine, totalItems: number | null) => void;
+  /** Keep what was read of a source that failed while sampled (see `SampleTaskOptions`). */
+  deferSourceError?: boolean;
 }
 
 /** The caller's plan constraints, as the model takes them. */
@@ -109,13 +111,14 @@ function sample(
   total: number | null,
   hooks: PrepareHooks,
 ) {
-  const { onFirstTiming, signal } = hooks;
+  const { onFirstTiming, signal, deferSourceError } = hooks;
   const { maxWorkers } = machine.constraints;
   return sampleTask(task, data, {
     ...options.sample,
     onError: hooks.onError ?? "throw",
     parallelism: Math.min(machine.hardware.cores.usable.value, maxWorkers ?? Number.POSITIVE_INFINITY),
     ...(signal ? { signal } : {}),
+    ...(deferSourceError ? { deferSourceError } : {}),
     ...(options.totalItems === undefined ? {} : { totalItems: options.totalItems }),
     ...(onFirstTiming ? { onFirstTiming: (itemMs: number) => onFirstTiming(itemMs, machine, total) } : {}),
   });

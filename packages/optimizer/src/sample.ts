@@ -43,6 +43,12 @@ export interface SampleTaskOptions extends SampleTaskPlainOptions {
   onFirstTiming?: (itemMs: number) => void;
   /** Stops sampling: the call rejects with `signal.reason` between items. */
   signal?: AbortSignal;
+  /**
+   * When an iterable source fails while sampled: false (default) rejects with its
+   * `SourceError`; true keeps what was read, so the returned `data` gives those items and
+   * then throws the SourceError (`stream()` delivers what completed before it ends).
+   */
+  deferSourceError?: boolean;
 }
 
 /**
@@ -55,7 +61,7 @@ export async function sampleTask(
   data: TaskData,
   options: SampleTaskOptions = {},
 ): Promise<SampleResult> {
-  const { signal, onFirstTiming, ...plainOptions } = options;
+  const { signal, onFirstTiming, deferSourceError = false, ...plainOptions } = options;
   signal?.throwIfAborted();
   const {
     onError = "throw",
@@ -74,7 +80,9 @@ export async function sampleTask(
       await sampleArray(data, session);
       read = { data, length: data.length };
     } else {
-      read = await sampleIterable(data, signal, session);
+      const sampled = await sampleIterable(data, signal, session);
+      if (sampled.failure !== null && !deferSourceError) throw sampled.failure;
+      read = sampled;
     }
   } finally {
     session.close();

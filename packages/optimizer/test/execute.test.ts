@@ -11,7 +11,7 @@ import { ExecutionReportSchema, PlanSchema } from "@amorsize/types";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { EarlyPool } from "../src/early-pool.js";
 import { adaptiveWindowMs, runOptionsFor } from "../src/execute.js";
-import { execute, ItemError, optimize, stream } from "../src/index.js";
+import { execute, InputTooLargeError, ItemError, optimize, SourceError, stream } from "../src/index.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { machine, workload } from "./profiles.js";
 
@@ -253,6 +253,16 @@ describe("execute on unusual inputs", () => {
     expect(report).toMatchObject({ items: 1, succeeded: 0, failed: 1, precomputed: 0 });
   });
 
+  it("rejects with a SourceError naming the item when the source fails while sampled", async () => {
+    function* failing() {
+      yield* [1, 2];
+      throw new Error("source broke");
+    }
+    const error = await execute(task("square"), failing(), base).catch((e) => e);
+    expect(error).toBeInstanceOf(SourceError);
+    expect(error).toMatchObject({ code: "AMORSIZE_SOURCE_FAILED", index: 2 });
+  });
+
   it("honours an abort while sampling a source that never yields", async () => {
     const never: AsyncIterable<number> = {
       [Symbol.asyncIterator]: () => ({ next: () => new Promise<IteratorResult<number>>(() => {}) }),
@@ -261,6 +271,50 @@ describe("execute on unusual inputs", () => {
     const pending = execute(task("square"), never, { ...base, signal: controller.signal });
     setTimeout(() => controller.abort(new Error("aborted by the caller")), 50);
     await expect(pending).rejects.toThrow("aborted by the caller");
+  });
+});
+
+describe("execute on an endless input", () => {
+  it("fails cleanly past maxItems, pointing to stream(), with the source and the pool closed", async () => {
+    let closed = 0;
+    function* endless() {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        closed++;
+      }
+    }
+    async function* endlessAsync() {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        closed++;
+      }
+    }
+    const before = ports();
+    for (const source of [endless(), endlessAsync()]) {
+      const error = await execute(task("square"), source, { ...base, maxItems: 5000 }).catch((e) => e);
+      expect(error).toBeInstanceOf(InputTooLargeError);
+      expect(error).toMatchObject({ code: "AMORSIZE_INPUT_TOO_LARGE", limit: 5000, index: 5000 });
+      expect(error.message).toBe(
+        "execute() collects every result in memory, and this input has more than options.maxItems (5000) items: use stream() for a long or endless input, or raise maxItems.",
+      );
+    }
+    expect(closed).toBe(2);
+    expect(ports()).toBe(before);
+  });
+
+  it("runs an input of exactly maxItems items, and takes no bound for an array", async () => {
+    function* numbers() {
+      for (let i = 0; i < 300; i++) yield i;
+    }
+    const exact = await execute<number>(task("square"), numbers(), { ...base, maxItems: 300 });
+    expect(exact.results).toEqual(range(300).map((x) => x * x));
+    const array = await execute<number>(task("square"), range(300), { ...base, maxItems: 10 });
+    expect(array.results).toHaveLength(300);
+    await expect(execute(task("square"), [1], { maxItems: 0 })).rejects.toThrow(
+      "options.maxItems: Too small: expected number to be >0, got 0",
+    );
   });
 });
 
@@ -283,6 +337,46 @@ describe("stream", () => {
     const early = stream<number>(task("square"), range(100), base);
     for await (const { index } of early) if (index === 3) break;
     expect(early.report().items).toBeGreaterThan(0);
+  });
+
+  it("delivers what sampling completed, in order, when the source fails while sampled, then its error", async () => {
+    function* failing() {
+      for (let i = 0; i < 5; i++) yield i;
+      throw new Error("source broke");
+    }
+    async function* failingAsync() {
+      yield* failing();
+    }
+    for (const source of [failing(), failingAsync()]) {
+      const results = stream<number>(task("square"), source, {
+        ...base,
+        sample: { minItems: 10, maxItems: 10 },
+      });
+      const seen: number[] = [];
+      const error = await (async () => {
+        for await (const { value } of results) seen.push(value);
+      })().catch((e) => e);
+      expect(seen).toEqual([0, 1, 4, 9, 16]);
+      expect(error).toBeInstanceOf(SourceError);
+      expect(error).toMatchObject({ code: "AMORSIZE_SOURCE_FAILED", index: 5 });
+      expect(error.message).toBe("The input failed to give item 5: source broke");
+      expect(error.cause.message).toBe("source broke");
+    }
+  });
+
+  it("delivers every result before a source that fails after sampling, then its error", async () => {
+    function* failsLate() {
+      for (let i = 0; i < 3000; i++) yield i;
+      throw new Error("late");
+    }
+    const results = stream<number>(task("square"), failsLate(), base);
+    const seen: number[] = [];
+    const error = await (async () => {
+      for await (const { index } of results) seen.push(index);
+    })().catch((e) => e);
+    expect(seen).toEqual(range(3000));
+    expect(error).toMatchObject({ code: "AMORSIZE_SOURCE_FAILED", index: 3000 });
+    expect(results.report().items).toBe(3000);
   });
 
   it("yields every result of an async source in order, with a plan and a report", async () => {

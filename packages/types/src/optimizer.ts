@@ -82,6 +82,18 @@ export const ExecuteOptionsSchema = OptimizeOptionsSchema.extend({
   }).shape,
   /** execute(): run on this backend when its `plan()` says it beats this machine. */
   backend: RunBackendSchema.optional(),
+  /**
+   * execute(): most items it reads from an iterable or async iterable input, whose results
+   * it collects in memory (default 2^24). Past it the run fails with `InputTooLargeError`
+   * (`AMORSIZE_INPUT_TOO_LARGE`) instead of running out of memory: use `stream()` for a long
+   * or endless input. At most 2^26, below the longest array V8 can hold. Arrays take no bound.
+   */
+  maxItems: z
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 26)
+    .optional(),
 }).strict();
 export type ExecuteOptions = z.input<typeof ExecuteOptionsSchema>;
 
