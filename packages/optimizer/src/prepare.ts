@@ -11,6 +11,7 @@ import {
   PlanConstraintsSchema,
   type SpawnCostProfile,
   type TaskRefInput,
+  type WorkloadSample,
 } from "@amorsize/types";
 import { emptyWorkload, sampleTask, type TaskData } from "./sample.js";
 import { cachedOrSampled, type MeasuredWorkload } from "./workload.js";
@@ -36,6 +37,11 @@ export interface PrepareHooks {
   onFirstTiming?: (itemMs: number, machine: Machine, totalItems: number | null) => void;
   /** Keep what was read of a source that failed while sampled (see `SampleTaskOptions`). */
   deferSourceError?: boolean;
+}
+
+/** The hooks sampling is run with: the caller's, and the plan cache's check of its figures. */
+interface SampleHooks extends PrepareHooks {
+  confirms?: ((first: WorkloadSample) => boolean) | undefined;
 }
 
 /** The caller's plan constraints, as the model takes them. */
@@ -86,7 +92,7 @@ export async function prepare(
           data,
           total,
           options.cache === false ? null : { dir, machineKey: spawnCost.machineKey },
-          () => sample(resolved, data, options, machine, total, hooks),
+          (confirms) => sample(resolved, data, options, machine, total, { ...hooks, confirms }),
         );
   const t3 = performance.now();
   return {
@@ -109,9 +115,9 @@ function sample(
   options: OptimizeOptions,
   machine: Machine,
   total: number | null,
-  hooks: PrepareHooks,
+  hooks: SampleHooks,
 ) {
-  const { onFirstTiming, signal, deferSourceError } = hooks;
+  const { onFirstTiming, signal, deferSourceError, confirms } = hooks;
   const { maxWorkers } = machine.constraints;
   return sampleTask(task, data, {
     ...options.sample,
@@ -119,6 +125,7 @@ function sample(
     parallelism: Math.min(machine.hardware.cores.usable.value, maxWorkers ?? Number.POSITIVE_INFINITY),
     ...(signal ? { signal } : {}),
     ...(deferSourceError ? { deferSourceError } : {}),
+    ...(confirms ? { confirms } : {}),
     ...(options.totalItems === undefined ? {} : { totalItems: options.totalItems }),
     ...(onFirstTiming ? { onFirstTiming: (itemMs: number) => onFirstTiming(itemMs, machine, total) } : {}),
   });

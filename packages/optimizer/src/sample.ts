@@ -36,6 +36,8 @@ export interface SampleResult {
    * order. An iterator that sampling read from is re-joined, so nothing is lost or repeated.
    */
   data: TaskData;
+  /** With `confirms`: what it answered after the first unit (true: sampling stopped there). */
+  confirmed?: boolean;
 }
 
 export interface SampleTaskOptions extends SampleTaskPlainOptions {
@@ -49,6 +51,12 @@ export interface SampleTaskOptions extends SampleTaskPlainOptions {
    * then throws the SourceError (`stream()` delivers what completed before it ends).
    */
   deferSourceError?: boolean;
+  /**
+   * Asked once, after the first timing unit (usually one item), with the figures it gave:
+   * true stops sampling there. The optimizer checks cached figures this way: one item
+   * that confirms them costs one item, and one that contradicts them lets sampling go on.
+   */
+  confirms?: (first: WorkloadSample) => boolean;
 }
 
 /**
@@ -61,7 +69,7 @@ export async function sampleTask(
   data: TaskData,
   options: SampleTaskOptions = {},
 ): Promise<SampleResult> {
-  const { signal, onFirstTiming, deferSourceError = false, ...plainOptions } = options;
+  const { signal, onFirstTiming, deferSourceError = false, confirms, ...plainOptions } = options;
   signal?.throwIfAborted();
   const {
     onError = "throw",
@@ -73,7 +81,7 @@ export async function sampleTask(
   assertTaskData(data);
   const random = isRandomAccess(data);
   const limits = resolveLimits(sampleOptions, random ? data.length : (totalItems ?? null), parallelism);
-  const session = new SampleSession(fn, { limits, onError, signal, onFirstTiming });
+  const session = new SampleSession(fn, { limits, onError, signal, onFirstTiming, confirms });
   let read: { data: TaskData; length: number | null };
   try {
     if (random) {
@@ -93,5 +101,7 @@ export async function sampleTask(
     precomputed: session.precomputed,
     failures: session.failures,
     data: read.data,
+    // An input that ended after its first unit was not asked yet.
+    ...(confirms === undefined ? {} : { confirmed: session.confirm() === true }),
   };
 }

@@ -1,7 +1,7 @@
 // execute() and stream() end to end. Which plan they take depends on the machine and its
 // load, so nothing here asserts a decision: decisions are asserted on fixed profiles in
 // decide.test.ts, and the live figures are the benchmark's.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { planExecution } from "@amorsize/cost-model";
@@ -406,10 +406,54 @@ describe("optimize and the plan cache", () => {
     expect(first.task).toMatchObject({ exportName: "default", key: `${first.task.href}#default` });
     const second = await optimize({ module }, range(100), options);
     expect(second.workloadSource).toBe("cached");
-    expect(second.precomputed.size).toBe(0);
+    // One item ran to check the cached figures; its result is kept.
+    expect(second.precomputed.size).toBe(1);
     expect((await optimize({ module }, range(100), { ...options, cache: false })).workloadSource).toBe(
       "sampled",
     );
+  });
+});
+
+describe("the plan cache's figures are checked", () => {
+  /** The cache entry of `module`, and how to write it back changed. */
+  function entryOf(module: string) {
+    const folder = join(TEST_CACHE_DIR, "plans");
+    for (const name of readdirSync(folder)) {
+      const file = join(folder, name);
+      const entry = JSON.parse(readFileSync(file, "utf8"));
+      if (String(entry.key).includes(module)) {
+        return { entry, write: (changed: unknown) => writeFileSync(file, JSON.stringify(changed)) };
+      }
+    }
+    throw new Error(`no cache entry for ${module}`);
+  }
+
+  it("samples again over an absurd figure, or a computing item the cache says waits", async () => {
+    const module = join(dir, "computes.mjs");
+    // About 2 ms of arithmetic per item (imul bound once: a global lookup in the loop is slow under Jest).
+    writeFileSync(
+      module,
+      "const imul = Math.imul;\nexport default (x) => { let h = x; for (let i = 0; i < 1_800_000; i++) h = (imul(h, 31) + i) | 0; return h; };\n",
+    );
+    const options = { ...base, cache: true };
+    expect((await optimize({ module }, range(20), options)).workloadSource).toBe("sampled");
+    const { entry, write } = entryOf(module);
+    write({
+      ...entry,
+      workload: { ...entry.workload, itemTimeMs: { ...entry.workload.itemTimeMs, mean: 1e300 } },
+    });
+    const absurd = await optimize({ module }, range(20), options);
+    expect(absurd.workloadSource).toBe("sampled");
+    expect(absurd.warnings.map((w) => w.code)).toEqual(["PLAN_CACHE_IGNORED"]);
+    expect(absurd.warnings[0]?.message).toContain("itemTimeMs.mean is 1e+300 ms");
+    // Re-sampled and written back: a CPU-bound task whose cached figures say it waits.
+    const fresh = entryOf(module);
+    expect(fresh.entry.workload.cpuToWall).toBeGreaterThan(0.5);
+    fresh.write({ ...fresh.entry, workload: { ...fresh.entry.workload, cpuToWall: 0.02 } });
+    const poisoned = await optimize({ module }, range(20), options);
+    expect(poisoned.workloadSource).toBe("sampled");
+    expect(poisoned.warnings.map((w) => w.code)).toEqual(["PLAN_CACHE_CONTRADICTED"]);
+    expect(poisoned.workload.cpuToWall).toBeGreaterThan(0.5);
   });
 });
 
