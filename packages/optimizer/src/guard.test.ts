@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { InputTooLargeError, SourceError } from "./errors.js";
 import { guardedInput, MAX_COLLECTED_ITEMS, type SourceFence } from "./guard.js";
+import { sampleIterable } from "./sampling/source.js";
 
 /** A source of `n` numbers (endless when n is Infinity) that records whether it was closed. */
 function source(n: number, fail?: Error): Iterable<number> & { closed: boolean } {
@@ -57,6 +58,20 @@ describe("guardedInput", () => {
       },
     };
     expect(() => drain(guardedInput(failing, {}))).toThrow(named);
+  });
+
+  it("adds its bound to a re-joined sample's own reader instead of wrapping it", async () => {
+    const endless = source(Number.POSITIVE_INFINITY);
+    const read = await sampleIterable(endless, undefined, {
+      ranges: [],
+      shouldStop: () => true,
+      blockSize: () => 1,
+      run: async () => {},
+    });
+    const bounded = guardedInput(read.data, { limit: 3 });
+    expect(bounded).toBe(read.data);
+    expect(() => drain(bounded)).toThrow("more than options.maxItems (3) items");
+    expect(endless.closed).toBe(true);
   });
 
   it("closes the source when the consumer leaves early", () => {

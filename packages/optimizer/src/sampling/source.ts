@@ -2,6 +2,7 @@
 // head of an iterator, which is then re-joined so the run sees every item once.
 import { DataError, SourceError } from "../errors.js";
 import { type BlockRange, blockLimit, spreadIndices } from "./order.js";
+import { reader, rejoined } from "./reader.js";
 
 /** The input of a run: an array (random access), an iterable or an async iterable. */
 export type TaskData<T = unknown> = readonly T[] | Iterable<T> | AsyncIterable<T>;
@@ -120,11 +121,11 @@ export async function sampleIterable(
     }
     throw error;
   }
-  const rest = failure === null && !done ? iterator : null;
+  // The items read, put back in front of the rest: a consumer that stops early, even
+  // within them, closes the source; its later failures name their item.
+  const rest = rejoined(head, failure === null && !done ? iterator : null, failure);
   return {
-    data: isAsync
-      ? rejoinAsync(head, rest as AsyncIterator<unknown> | null, failure)
-      : rejoinSync(head, rest as Iterator<unknown> | null, failure),
+    data: reader(rest, {}, isAsync),
     length: done && failure === null ? head.length : null,
     failure,
   };
@@ -172,64 +173,4 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
       },
     );
   });
-}
-
-/**
- * The items sampling read, then the rest of the source (null when it ended or failed),
- * then `failure` if it failed. The source's own failures later on become SourceErrors
- * naming the item too; a consumer that stops early, even within the head, closes it.
- */
-function* rejoinSync(
-  head: unknown[],
-  iterator: Iterator<unknown> | null,
-  failure: SourceError | null,
-): Generator<unknown> {
-  // Set while the source may give more: stopping then closes it.
-  let open = false;
-  try {
-    open = iterator !== null;
-    yield* head;
-    if (failure !== null) throw failure;
-    for (let index = head.length; iterator !== null; index++) {
-      open = false;
-      let next: IteratorResult<unknown>;
-      try {
-        next = iterator.next();
-      } catch (error) {
-        throw new SourceError(index, error);
-      }
-      if (next.done) return;
-      open = true;
-      yield next.value;
-    }
-  } finally {
-    if (open) iterator?.return?.();
-  }
-}
-
-async function* rejoinAsync(
-  head: unknown[],
-  iterator: AsyncIterator<unknown> | null,
-  failure: SourceError | null,
-): AsyncGenerator<unknown> {
-  let open = false;
-  try {
-    open = iterator !== null;
-    yield* head;
-    if (failure !== null) throw failure;
-    for (let index = head.length; iterator !== null; index++) {
-      open = false;
-      let next: IteratorResult<unknown>;
-      try {
-        next = await iterator.next();
-      } catch (error) {
-        throw new SourceError(index, error);
-      }
-      if (next.done) return;
-      open = true;
-      yield next.value;
-    }
-  } finally {
-    if (open) await iterator?.return?.();
-  }
 }
