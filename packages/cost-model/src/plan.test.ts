@@ -393,7 +393,7 @@ describe("planExecution(): constraints.chunkTimeoutMs", () => {
     expect([plan.workers, plan.chunkSize]).toEqual([2, 434]);
     const bound = plan.reasons.find((r) => r.code === "CHUNK_TIMEOUT_BOUND");
     expect(bound?.message).toBe(
-      `constraints.chunkTimeoutMs (1000 ms) bounds the chunks: they are planned to take at most 50.0% of it at the slow end (their items' spread, workers sharing cores), so chunks of 434 items (up to 500 ms) are used, not the chunks of ${free.chunkSize} the model would use otherwise.`,
+      `constraints.chunkTimeoutMs (1000 ms) bounds the chunks: they are planned to take at most 50.0% of it at the slow end (their items' spread, workers sharing cores); chunks of 434 items (up to 500 ms) are used, not the chunks of ${free.chunkSize} the model would use otherwise.`,
     );
     expect(plan.warnings).toEqual([]);
   });
@@ -438,6 +438,19 @@ describe("planExecution(): constraints.chunkTimeoutMs", () => {
     expect(plan.chunkSize).toBe(1);
     expect(plan.warnings.map((w) => w.code)).toEqual(["ITEM_EXCEEDS_CHUNK_TIMEOUT"]);
     expect(plan.warnings[0]!.message).toContain("constraints.chunkTimeoutMs (200 ms)");
+  });
+
+  it("says so when the time-out leaves no parallel plan fast enough", () => {
+    // 100,000 items of 0.05 ms: chunks of 7 within 0.5 ms give 1.48x, short of 1.6x;
+    // without the time-out chunks of 8,334 would give 1.86x.
+    const workload = { totalItems: 100_000, itemMs: 0.05 };
+    const free = planExecution(unitInput({ workload, constraints: { minSpeedup: 1.6 } }));
+    expect(free.mode).toBe("parallel");
+    const plan = planExecution(unitInput({ workload, constraints: { minSpeedup: 1.6, chunkTimeoutMs: 1 } }));
+    expect(plan.mode).toBe("serial");
+    expect(plan.reasons.find((r) => r.code === "CHUNK_TIMEOUT_BOUND")?.message).toBe(
+      "constraints.chunkTimeoutMs (1.00 ms) bounds the chunks: they are planned to take at most 50.0% of it at the slow end (their items' spread, workers sharing cores); with chunks that short no parallel plan is 1.60x faster than a loop, where chunks of 8334 would be.",
+    );
   });
 
   it("keeps a fixed chunk size that the time-out cannot hold, with a warning", () => {

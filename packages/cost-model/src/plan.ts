@@ -442,13 +442,13 @@ function timeoutNotes(ctx: Context, chosen: Evaluation | null): void {
       const share = formatPercent(MODEL_CONSTANTS.chunkTimeoutShare);
       const held =
         chosen === null
-          ? `no parallel plan whose chunks stay within it is ${formatFactor(p.minSpeedup)} faster than a loop`
-          : `chunks of ${plural(chosen.chunkSize!, "item")} (up to ${formatMs(slowChunkMs(p, chosen.workers, chosen.chunkSize!))}) are used`;
+          ? `with chunks that short no parallel plan is ${formatFactor(p.minSpeedup)} faster than a loop, where chunks of ${free!.chunkSize} would be`
+          : `chunks of ${plural(chosen.chunkSize!, "item")} (up to ${formatMs(slowChunkMs(p, chosen.workers, chosen.chunkSize!))}) are used, not the chunks of ${free!.chunkSize} the model would use otherwise`;
       reason(
         ctx,
         "CHUNK_TIMEOUT_BOUND",
         `${named} bounds the chunks: they are planned to take at most ${share} of it at the slow end (their items' spread, ` +
-          `workers sharing cores), so ${held}, not the chunks of ${free!.chunkSize} the model would use otherwise.`,
+          `workers sharing cores); ${held}.`,
       );
     }
   }
