@@ -59,6 +59,19 @@ export const MODEL_CONSTANTS = {
   targetChunkMs: [0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000],
   /** Chunk-size candidates that give each worker exactly this many chunks (no ragged last round). */
   chunksPerWorker: [1, 2, 3, 4, 6, 8, 16, 32],
+  /**
+   * Under `constraints.chunkTimeoutMs`, a chunk's predicted duration may take at most this
+   * share of the time-out: the prediction already holds the items' spread and the workers'
+   * sharing of cores, and the rest is room for what no sample shows (a busier machine, a
+   * garbage collection, the main thread answering late).
+   */
+  chunkTimeoutShare: 0.5,
+  /**
+   * Under `constraints.chunkTimeoutMs`, a chunk's duration is planned at its mean plus this
+   * many standard deviations (of its items' times and of the worker's speed): about one
+   * chunk in a thousand runs longer.
+   */
+  chunkTimeoutSds: 3,
   /** Warn when the results of the whole input would take this share of the memory budget. */
   resultsMemoryWarnShare: 0.5,
   /** Warn when the CPU was at least this busy when the hardware was probed. */
@@ -80,6 +93,8 @@ export const MODEL_CONSTANTS = {
  * - `FEW_ITEMS`: too few items to keep every core busy.
  * - `STREAM_UNKNOWN_LENGTH`: the item count is unknown; chunk size from item time, adaptive.
  * - `FIXED_BY_CONSTRAINT`: the caller fixed the worker count or the chunk size.
+ * - `CHUNK_TIMEOUT_BOUND`: `constraints.chunkTimeoutMs` made the plan use smaller chunks
+ *   (or no pool) than the model would otherwise.
  * - `NO_ITEMS`: the input is empty.
  */
 export const REASON_CODES = [
@@ -95,6 +110,7 @@ export const REASON_CODES = [
   "STREAM_UNKNOWN_LENGTH",
   "FIXED_BY_CONSTRAINT",
   "NO_ITEMS",
+  "CHUNK_TIMEOUT_BOUND",
 ] as const;
 /** A stable reason code; see {@link REASON_CODES}. */
 export type ReasonCode = (typeof REASON_CODES)[number];
@@ -109,6 +125,9 @@ export type ReasonCode = (typeof REASON_CODES)[number];
  * - `FEW_SAMPLES`: the item figures rest on fewer than 3 items.
  * - `MACHINE_BUSY`: the CPU was busy when probed; the plan assumes idle cores.
  * - `CHUNK_SIZE_CLAMPED`: the fixed chunk size was larger than the input and was reduced.
+ * - `ITEM_EXCEEDS_CHUNK_TIMEOUT`: even a single item is predicted to run past `constraints.chunkTimeoutMs`.
+ * - `CHUNK_TIMEOUT_RISK`: the fixed chunk size is predicted to take more than the planned
+ *   share of `constraints.chunkTimeoutMs`.
  */
 export const WARNING_CODES = [
   "RESULTS_NEAR_MEMORY_BUDGET",
@@ -118,6 +137,8 @@ export const WARNING_CODES = [
   "FEW_SAMPLES",
   "MACHINE_BUSY",
   "CHUNK_SIZE_CLAMPED",
+  "ITEM_EXCEEDS_CHUNK_TIMEOUT",
+  "CHUNK_TIMEOUT_RISK",
 ] as const;
 /** A stable warning code; see {@link WARNING_CODES}. */
 export type WarningCode = (typeof WARNING_CODES)[number];

@@ -15,6 +15,8 @@ export interface ModelParams {
   itemMs: number;
   /** Coefficient of variation of item times. */
   cv: number;
+  /** The slowest sampled item, ms. */
+  maxItemMs: number;
   /** CPU-to-wall ratio, clamped to 0..1. */
   cpuToWall: number;
   /** The item waits more than it computes. */
@@ -53,6 +55,8 @@ export interface ModelParams {
   inputBytes: number;
   outputBytes: number;
   minSpeedup: number;
+  /** The run's `chunkTimeoutMs`, or null when chunks have no time-out. */
+  chunkTimeoutMs: number | null;
 }
 
 /** Main-thread cost of one direction of a payload, ms: half the measured round trip. */
@@ -97,6 +101,7 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     n: workload.totalItems,
     itemMs,
     cv: workload.itemTimeMs.cv,
+    maxItemMs: Math.max(itemMs, workload.itemTimeMs.max),
     cpuToWall,
     ioBound,
     async: workload.async,
@@ -122,6 +127,7 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     inputBytes: workload.inputBytes.mean,
     outputBytes: workload.outputBytes.mean,
     minSpeedup: constraints.minSpeedup ?? MODEL_CONSTANTS.defaultMinSpeedup,
+    chunkTimeoutMs: constraints.chunkTimeoutMs ?? null,
   };
 }
 

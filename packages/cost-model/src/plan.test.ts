@@ -377,6 +377,109 @@ describe("planExecution(): streams", () => {
   });
 });
 
+describe("planExecution(): constraints.chunkTimeoutMs", () => {
+  // Unit costs, 2 cores, items of 1 ms: an item on a worker's timeline is 1.001 ms (its
+  // share of cloning), a chunk costs 0.06 ms of envelope, and a chunk's duration is planned
+  // at its mean plus 3 standard deviations of the worker's speed (5% each): x 1.15.
+  it("plans chunks predicted to take at most half the time-out, and says so", () => {
+    const free = parallel(planExecution(unitInput({ workload: { totalItems: 20_000, itemMs: 1 } })));
+    expect(free.chunkSize).toBeGreaterThan(1000);
+    const plan = parallel(
+      planExecution(
+        unitInput({ workload: { totalItems: 20_000, itemMs: 1 }, constraints: { chunkTimeoutMs: 1000 } }),
+      ),
+    );
+    // 434 x 1.001 x 1.15 + 0.06 = 499.66 ms <= 500 ms; 435 items would take 500.81 ms.
+    expect([plan.workers, plan.chunkSize]).toEqual([2, 434]);
+    const bound = plan.reasons.find((r) => r.code === "CHUNK_TIMEOUT_BOUND");
+    expect(bound?.message).toBe(
+      `constraints.chunkTimeoutMs (1000 ms) bounds the chunks: they are planned to take at most 50.0% of it at the slow end (their items' spread, workers sharing cores); chunks of 434 items (up to 500 ms) are used, not the chunks of ${free.chunkSize} the model would use otherwise.`,
+    );
+    expect(plan.warnings).toEqual([]);
+  });
+
+  it("plans smaller chunks for uneven items, from their spread or the slowest item sampled", () => {
+    // cv 1: sd 1 ms per item. The fixture's slowest sampled item is 1 + 2 cv = 3 ms.
+    const plan = parallel(
+      planExecution(
+        unitInput({
+          workload: { totalItems: 20_000, itemMs: 1, cv: 1 },
+          constraints: { chunkTimeoutMs: 100 },
+        }),
+      ),
+    );
+    // (c x 1.001 + 3 sqrt(c)) x 1.15 + 0.06 <= 50 ms: 27 items take 49.07 ms, 28 take 50.49 ms.
+    expect(plan.chunkSize).toBe(27);
+    expect(plan.reasons.map((r) => r.code)).toContain("CHUNK_TIMEOUT_BOUND");
+  });
+
+  it("bounds a stream's chunks too", () => {
+    const plan = parallel(
+      planExecution(
+        unitInput({
+          costs: { throughputUs: 2000, latencyUs: 4000 },
+          workload: { totalItems: null, itemMs: 10 },
+          constraints: { chunkTimeoutMs: 50 },
+        }),
+      ),
+    );
+    // Without the time-out, chunks of 9 (see above). Within 25 ms: one item takes
+    // 10.001 x 1.15 + 2 ms of envelope = 13.50 ms, two take 25.002 ms.
+    expect(plan.chunkSize).toBe(1);
+    expect(plan.reasons.map((r) => r.code)).toContain("CHUNK_TIMEOUT_BOUND");
+  });
+
+  it("warns when even one item is predicted to exceed the time-out, and runs one item per chunk", () => {
+    const plan = parallel(
+      planExecution(
+        unitInput({ workload: { totalItems: 100, itemMs: 300 }, constraints: { chunkTimeoutMs: 200 } }),
+      ),
+    );
+    expect(plan.chunkSize).toBe(1);
+    expect(plan.warnings.map((w) => w.code)).toEqual(["ITEM_EXCEEDS_CHUNK_TIMEOUT"]);
+    expect(plan.warnings[0]!.message).toContain("constraints.chunkTimeoutMs (200 ms)");
+  });
+
+  it("says so when the time-out leaves no parallel plan fast enough", () => {
+    // 100,000 items of 0.05 ms: chunks of 7 within 0.5 ms give 1.48x, short of 1.6x;
+    // without the time-out chunks of 8,334 would give 1.86x.
+    const workload = { totalItems: 100_000, itemMs: 0.05 };
+    const free = planExecution(unitInput({ workload, constraints: { minSpeedup: 1.6 } }));
+    expect(free.mode).toBe("parallel");
+    const plan = planExecution(unitInput({ workload, constraints: { minSpeedup: 1.6, chunkTimeoutMs: 1 } }));
+    expect(plan.mode).toBe("serial");
+    expect(plan.reasons.find((r) => r.code === "CHUNK_TIMEOUT_BOUND")?.message).toBe(
+      "constraints.chunkTimeoutMs (1.00 ms) bounds the chunks: they are planned to take at most 50.0% of it at the slow end (their items' spread, workers sharing cores); with chunks that short no parallel plan is 1.60x faster than a loop, where chunks of 8334 would be.",
+    );
+  });
+
+  it("keeps a fixed chunk size that the time-out cannot hold, with a warning", () => {
+    const plan = parallel(
+      planExecution(
+        unitInput({
+          workload: { totalItems: 20_000, itemMs: 1 },
+          constraints: { chunkTimeoutMs: 1000, chunkSize: 2000 },
+        }),
+      ),
+    );
+    expect(plan.chunkSize).toBe(2000);
+    expect(plan.warnings.map((w) => w.code)).toEqual(["CHUNK_TIMEOUT_RISK"]);
+  });
+
+  it("a time-out far above any chunk changes nothing", () => {
+    const i = unitInput({ workload: { totalItems: 1000, itemMs: 1 } });
+    const free = planExecution(i);
+    const plan = planExecution({ ...i, constraints: { chunkTimeoutMs: 60_000 } });
+    expect(plan).toEqual(free);
+  });
+
+  it("rejects a time-out that is not a positive integer", () => {
+    expect(issues(() => planExecution(unitInput({ constraints: { chunkTimeoutMs: 0 } })))).toEqual([
+      "input.constraints.chunkTimeoutMs: Too small: expected number to be >0, got 0",
+    ]);
+  });
+});
+
 describe("planExecution(): context", () => {
   it("QUOTA_LIMITED when a CPU quota bounds the run", () => {
     const plan = parallel(

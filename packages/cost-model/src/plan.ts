@@ -19,6 +19,7 @@ import {
 } from "./params.js";
 import { toPrediction } from "./predict.js";
 import { defaultMaxWorkers, range, type SearchResult, searchParallel } from "./search.js";
+import { slowChunkMs, timeoutChunkLimit } from "./timeout.js";
 
 interface Context {
   input: ParsedPlanInput;
@@ -193,9 +194,11 @@ function planParallelOrSerial(ctx: Context): Plan {
   const parallel = best !== null && best.speedup >= p.minSpeedup ? best : null;
   if (parallel === null) {
     explainSerial(ctx, serial, best, capped);
+    timeoutNotes(ctx, null);
     return finish(ctx, serial, alternatives(ctx, serial, best));
   }
   explainParallel(ctx, parallel, capped);
+  timeoutNotes(ctx, parallel);
   return finish(ctx, parallel, alternatives(ctx, parallel, best));
 }
 
@@ -419,6 +422,56 @@ function explainParallel(
   fixedReasons(ctx);
 }
 
+/**
+ * What `constraints.chunkTimeoutMs` did to the plan: CHUNK_TIMEOUT_BOUND when the model
+ * would have chosen otherwise without it, and a warning when a chunk of the plan (a fixed
+ * size) or even a single item is predicted to run past it. `chosen` is null for a serial plan.
+ */
+function timeoutNotes(ctx: Context, chosen: Evaluation | null): void {
+  const { p, constraints } = ctx;
+  const timeoutMs = p.chunkTimeoutMs;
+  if (timeoutMs === null) return;
+  const named = `constraints.chunkTimeoutMs (${formatMs(timeoutMs)})`;
+  if (constraints.chunkSize === undefined) {
+    const free = searchParallel(
+      { ...p, chunkTimeoutMs: null },
+      { workers: ctx.workerRange, chunkSize: undefined, memory: true },
+    ).best;
+    const freeFits = free === null || (free.chunkSize ?? 1) <= timeoutChunkLimit(p, free.workers);
+    if (!freeFits && (chosen !== null || free!.speedup >= p.minSpeedup)) {
+      const share = formatPercent(MODEL_CONSTANTS.chunkTimeoutShare);
+      const held =
+        chosen === null
+          ? `with chunks that short no parallel plan is ${formatFactor(p.minSpeedup)} faster than a loop, where chunks of ${free!.chunkSize} would be`
+          : `chunks of ${plural(chosen.chunkSize!, "item")} (up to ${formatMs(slowChunkMs(p, chosen.workers, chosen.chunkSize!))}) are used, not the chunks of ${free!.chunkSize} the model would use otherwise`;
+      reason(
+        ctx,
+        "CHUNK_TIMEOUT_BOUND",
+        `${named} bounds the chunks: they are planned to take at most ${share} of it at the slow end (their items' spread, ` +
+          `workers sharing cores); ${held}.`,
+      );
+    }
+  }
+  if (chosen === null) return;
+  const oneMs = slowChunkMs(p, chosen.workers, 1);
+  const chunkMs = slowChunkMs(p, chosen.workers, chosen.chunkSize!);
+  if (oneMs > timeoutMs) {
+    warn(
+      ctx,
+      "ITEM_EXCEEDS_CHUNK_TIMEOUT",
+      `A single item is predicted to take up to ${formatMs(oneMs)} on a worker (items of ${formatMs(p.itemMs)}, the slowest sampled ` +
+        `${formatMs(p.maxItemMs)}), more than ${named}: items may time out even one to a chunk.`,
+    );
+  } else if (chunkMs > MODEL_CONSTANTS.chunkTimeoutShare * timeoutMs) {
+    warn(
+      ctx,
+      "CHUNK_TIMEOUT_RISK",
+      `constraints.chunkSize fixes chunks of ${chosen.chunkSize}, predicted to take up to ${formatMs(chunkMs)}, ` +
+        `more than ${formatPercent(MODEL_CONSTANTS.chunkTimeoutShare)} of ${named}: chunks may time out.`,
+    );
+  }
+}
+
 function quotaReason(ctx: Context): void {
   const { p, input } = ctx;
   const quota = p.quotaCpus;
@@ -482,8 +535,14 @@ function alternatives(ctx: Context, chosen: Evaluation, bestParallel: Evaluation
   const add = (e: Evaluation | null, label: string) => {
     if (e === null || seen.has(key(e))) return;
     seen.add(key(e));
-    const over = e.mode === "parallel" && !fitsInMemory(p, e.workers, e.chunkSize ?? 1);
-    out.push(toAlternative(e, over ? `${label}, exceeds the memory budget` : label));
+    const parallel = e.mode === "parallel";
+    const over = parallel && !fitsInMemory(p, e.workers, e.chunkSize ?? 1);
+    const late = parallel && (e.chunkSize ?? 1) > timeoutChunkLimit(p, e.workers);
+    const notes = [
+      over ? ", exceeds the memory budget" : "",
+      late ? ", chunks too long for the time-out" : "",
+    ];
+    out.push(toAlternative(e, `${label}${notes.join("")}`));
   };
   add(evaluateSerial(p), "serial loop");
   if (chosen.mode !== "parallel") add(bestParallel, "best parallel");

@@ -1,6 +1,7 @@
 import { MODEL_CONSTANTS } from "./constants.js";
 import { type Evaluation, evaluateParallel } from "./model.js";
 import { fitsInMemory, type ModelParams } from "./params.js";
+import { timeoutChunkLimit } from "./timeout.js";
 
 /** The part of the search space the caller left open. */
 export interface SearchSpace {
@@ -94,17 +95,26 @@ export function pickWithTies(candidates: readonly Evaluation[]): Evaluation | nu
   return chosen;
 }
 
+/**
+ * The chunk sizes searched for `workers` workers: the caller's fixed size (kept even when
+ * the chunk time-out cannot hold it: the plan warns), a stream's, or the candidates. Under
+ * a chunk time-out only sizes up to its limit are searched, the limit itself among them.
+ */
+export function searchedChunks(p: ModelParams, fixed: number | undefined, workers: number): number[] {
+  if (fixed !== undefined) return [p.n === null ? fixed : Math.min(fixed, p.n)];
+  const limit = timeoutChunkLimit(p, workers);
+  if (p.n === null) return [Math.min(streamChunkSize(p), limit)];
+  const candidates = chunkCandidates(p, p.n, workers);
+  if (limit >= p.n) return candidates;
+  return [...candidates.filter((c) => c < limit), limit];
+}
+
 /** Evaluates the model over the search space and picks the best configuration. */
 export function searchParallel(p: ModelParams, space: SearchSpace): SearchResult {
   const evaluations: Evaluation[] = [];
   let skippedForMemory = 0;
   for (const workers of space.workers) {
-    let chunks: number[];
-    if (space.chunkSize !== undefined)
-      chunks = [p.n === null ? space.chunkSize : Math.min(space.chunkSize, p.n)];
-    else if (p.n === null) chunks = [streamChunkSize(p)];
-    else chunks = chunkCandidates(p, p.n, workers);
-    for (const chunkSize of chunks) {
+    for (const chunkSize of searchedChunks(p, space.chunkSize, workers)) {
       if (space.memory && !fitsInMemory(p, workers, chunkSize)) {
         skippedForMemory++;
         continue;

@@ -9,7 +9,7 @@ export {
   WorkerCrashedError,
 } from "@amorsize/executor";
 
-import { AmorsizeError } from "@amorsize/types";
+import { AmorsizeError, messageOf } from "@amorsize/types";
 
 /** Base class: every Amorsize optimizer error has a stable `code`. */
 export class AmorsizeOptimizerError extends AmorsizeError {
@@ -36,6 +36,42 @@ export class ExecutorStateError extends AmorsizeOptimizerError {
   override readonly name = "ExecutorStateError";
   constructor(message: string) {
     super("AMORSIZE_INVALID_STATE", message);
+  }
+}
+
+/**
+ * `execute()` read more items from an iterable input than `maxItems`: it collects every
+ * result in memory, so a long or endless input belongs to `stream()`. The source iterator
+ * and the pool are closed before this is thrown.
+ */
+export class InputTooLargeError extends AmorsizeOptimizerError {
+  override readonly name = "InputTooLargeError";
+  /** The bound that was passed: `options.maxItems`, or its default. */
+  readonly limit: number;
+  /** Index of the first item past the bound (equal to `limit`). */
+  readonly index: number;
+  constructor(limit: number) {
+    super(
+      "AMORSIZE_INPUT_TOO_LARGE",
+      `execute() collects every result in memory, and this input has more than options.maxItems (${limit}) items: use stream() for a long or endless input, or raise maxItems.`,
+    );
+    this.limit = limit;
+    this.index = limit;
+  }
+}
+
+/**
+ * The input itself failed: its iterator threw (or rejected) instead of giving item `index`.
+ * `cause` is what it threw. Items before it that completed are kept: `stream()` delivers
+ * them before it ends with this error.
+ */
+export class SourceError extends AmorsizeOptimizerError {
+  override readonly name = "SourceError";
+  /** Index of the item the source failed to give: the items before it were read. */
+  readonly index: number;
+  constructor(index: number, cause: unknown) {
+    super("AMORSIZE_SOURCE_FAILED", `The input failed to give item ${index}: ${messageOf(cause)}`, { cause });
+    this.index = index;
   }
 }
 

@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { MODEL_CONSTANTS } from "@amorsize/cost-model";
 import { createExecutor, type Executor, type MapResult, type ResolvedTask } from "@amorsize/executor";
 import {
   type BackendDecision,
@@ -8,6 +9,7 @@ import {
   type Plan,
   type PlanInput,
   parseInput,
+  RUN_CONSTANTS,
   type RunBackend,
   type RunOptions,
   type TaskRefInput,
@@ -15,6 +17,7 @@ import {
 import { planRun, wholeSerialMs } from "./decide.js";
 import { EarlyPool } from "./early-pool.js";
 import { DataError } from "./errors.js";
+import { guardedInput, MAX_COLLECTED_ITEMS } from "./guard.js";
 import { basisOf, type OptimizeBasis, type OptimizerOverhead } from "./optimize.js";
 import { type Prepared, prepare } from "./prepare.js";
 import {
@@ -86,6 +89,8 @@ export function runOptionsFor(
   if (plan.mode === "parallel") {
     run.chunkSize = plan.adaptive ? "auto" : plan.chunkSize;
     run.maxInFlight = plan.maxInFlight;
+    const window = plan.adaptive ? adaptiveWindowMs(options.chunkTimeoutMs) : null;
+    if (window !== null) run.targetChunkMs = window;
   }
   // The whole input's length: the plan may cover only the items sampling left.
   if (totalItems !== null) run.totalItems = totalItems;
@@ -94,6 +99,22 @@ export function runOptionsFor(
   }
   return run;
 }
+
+/**
+ * The adaptive chunk-duration window for a run under `chunkTimeoutMs`, or null when the
+ * executor's default window already stays inside it. Adaptive chunks are measured, not
+ * predicted, but they overshoot the window's top while they adapt: the top is half the
+ * share of the time-out the plan allows a predicted chunk, the bottom a tenth of the top.
+ */
+export function adaptiveWindowMs(chunkTimeoutMs: number | undefined): [number, number] | null {
+  if (chunkTimeoutMs === undefined) return null;
+  const high = (MODEL_CONSTANTS.chunkTimeoutShare * chunkTimeoutMs) / 2;
+  if (high >= RUN_CONSTANTS.streamChunkMaxMs) return null;
+  return [Math.min(ADAPTIVE_LOW_MS, high / 10), high];
+}
+
+/** The bottom of the executor's default adaptive window, milliseconds. */
+const ADAPTIVE_LOW_MS = 10;
 
 /** The one decision of a run: what it rests on, and the plan for the items that run. */
 export interface Decision {
@@ -106,22 +127,25 @@ export interface Decision {
 
 /**
  * Gathers what the decision rests on and plans once, for the items sampling left. With
- * `early`, a pool may start while sampling; the plan credits its paid start-up. The
- * pool is closed if deciding fails.
+ * `run.early`, a pool may start while sampling; the plan credits its paid start-up. The
+ * pool is closed if deciding fails. With `run.deferSourceError`, a source that fails while
+ * sampled leaves the items read in the prepared data, which then throws its SourceError.
  */
 export async function decide(
   task: TaskRefInput,
   data: TaskData,
   options: ExecuteOptions,
   start: number,
-  early?: EarlyPool,
+  run: { early?: EarlyPool; deferSourceError?: boolean } = {},
 ): Promise<Decision> {
   const { onError, signal } = options;
+  const { early, deferSourceError } = run;
   try {
     const prepared = await prepare(task, data, options, {
       ...(onError ? { onError } : {}),
       ...(signal ? { signal } : {}),
       ...(early ? { onFirstTiming: early.consider.bind(early) } : {}),
+      ...(deferSourceError ? { deferSourceError } : {}),
     });
     signal?.throwIfAborted();
     const t0 = performance.now();
@@ -153,7 +177,7 @@ export async function execute<R = unknown>(
   const backend = parsed.backend as RunBackend | undefined;
   // A backend runs elsewhere: no local workers to start early.
   const early = backend ? undefined : new EarlyPool();
-  const decision = await decide(task, data, parsed, start, early);
+  const decision = await decide(task, data, parsed, start, early ? { early } : {});
   const { plan } = decision;
   // The backend decides for itself: a cluster can beat even a serial local plan (one core here).
   const chosen =
@@ -164,7 +188,8 @@ export async function execute<R = unknown>(
         })
       : undefined;
   if (backend && chosen?.use) return runOnBackend<R>(decision, parsed, backend, chosen, start);
-  const run = await runHere<R>(decision, parsed, (await early?.take(plan)) ?? executorFor(plan));
+  const input = guardedInput(decision.prepared.data, { limit: parsed.maxItems ?? MAX_COLLECTED_ITEMS });
+  const run = await runHere<R>(decision, input, parsed, (await early?.take(plan)) ?? executorFor(plan));
   const times = { start, ...run.times };
   return resultOf(decision, run, planCheck(plan.predicted, decision.wholeSerialMs, times), times, {
     ...(backend && chosen ? { backend: { kind: backend.kind, decision: chosen } } : {}),
@@ -178,8 +203,10 @@ interface RunOutcome<R> {
   times: Omit<CallTimes, "start">;
 }
 
+/** Runs the plan here over `data` (the prepared input, bounded), closing the executor whatever happens. */
 async function runHere<R>(
   decision: Decision,
+  data: TaskData,
   options: ExecuteOptions,
   executor: Executor,
 ): Promise<RunOutcome<R>> {
@@ -188,7 +215,7 @@ async function runHere<R>(
   const runStart = performance.now();
   let outcome: MapResult<R>;
   try {
-    outcome = await executor.map<R>(taskOf(prepared.task), prepared.data, runOptions);
+    outcome = await executor.map<R>(taskOf(prepared.task), data, runOptions);
   } finally {
     await executor.close();
   }
@@ -207,7 +234,9 @@ async function runOnBackend<R>(
     throw new DataError("data: a run backend takes an array or an iterable, not an async iterable");
   }
   const runStart = performance.now();
-  const outcome = await backend.map(taskOf(prepared.task), prepared.data, {
+  const limit = options.maxItems ?? MAX_COLLECTED_ITEMS;
+  const data = guardedInput(prepared.data, { limit }) as Iterable<unknown>;
+  const outcome = await backend.map(taskOf(prepared.task), data, {
     chunkSize: chosen.chunkSize,
     ...(options.onError ? { onError: options.onError } : {}),
     precomputed: precomputedOf(prepared),

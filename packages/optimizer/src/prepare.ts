@@ -11,6 +11,7 @@ import {
   PlanConstraintsSchema,
   type SpawnCostProfile,
   type TaskRefInput,
+  type WorkloadSample,
 } from "@amorsize/types";
 import { emptyWorkload, sampleTask, type TaskData } from "./sample.js";
 import { cachedOrSampled, type MeasuredWorkload } from "./workload.js";
@@ -34,6 +35,13 @@ export interface PrepareHooks {
   signal?: AbortSignal;
   /** Told the first sampled item's time, with the machine and the item count, while sampling goes on. */
   onFirstTiming?: (itemMs: number, machine: Machine, totalItems: number | null) => void;
+  /** Keep what was read of a source that failed while sampled (see `SampleTaskOptions`). */
+  deferSourceError?: boolean;
+}
+
+/** The hooks sampling is run with: the caller's, and the plan cache's check of its figures. */
+interface SampleHooks extends PrepareHooks {
+  confirms?: ((first: WorkloadSample) => boolean) | undefined;
 }
 
 /** The caller's plan constraints, as the model takes them. */
@@ -84,7 +92,7 @@ export async function prepare(
           data,
           total,
           options.cache === false ? null : { dir, machineKey: spawnCost.machineKey },
-          () => sample(resolved, data, options, machine, total, hooks),
+          (confirms) => sample(resolved, data, options, machine, total, { ...hooks, confirms }),
         );
   const t3 = performance.now();
   return {
@@ -107,15 +115,17 @@ function sample(
   options: OptimizeOptions,
   machine: Machine,
   total: number | null,
-  hooks: PrepareHooks,
+  hooks: SampleHooks,
 ) {
-  const { onFirstTiming, signal } = hooks;
+  const { onFirstTiming, signal, deferSourceError, confirms } = hooks;
   const { maxWorkers } = machine.constraints;
   return sampleTask(task, data, {
     ...options.sample,
     onError: hooks.onError ?? "throw",
     parallelism: Math.min(machine.hardware.cores.usable.value, maxWorkers ?? Number.POSITIVE_INFINITY),
     ...(signal ? { signal } : {}),
+    ...(deferSourceError ? { deferSourceError } : {}),
+    ...(confirms ? { confirms } : {}),
     ...(options.totalItems === undefined ? {} : { totalItems: options.totalItems }),
     ...(onFirstTiming ? { onFirstTiming: (itemMs: number) => onFirstTiming(itemMs, machine, total) } : {}),
   });

@@ -36,6 +36,8 @@ export interface SampleResult {
    * order. An iterator that sampling read from is re-joined, so nothing is lost or repeated.
    */
   data: TaskData;
+  /** With `confirms`: what it answered after the first unit (true: sampling stopped there). */
+  confirmed?: boolean;
 }
 
 export interface SampleTaskOptions extends SampleTaskPlainOptions {
@@ -43,6 +45,18 @@ export interface SampleTaskOptions extends SampleTaskPlainOptions {
   onFirstTiming?: (itemMs: number) => void;
   /** Stops sampling: the call rejects with `signal.reason` between items. */
   signal?: AbortSignal;
+  /**
+   * When an iterable source fails while sampled: false (default) rejects with its
+   * `SourceError`; true keeps what was read, so the returned `data` gives those items and
+   * then throws the SourceError (`stream()` delivers what completed before it ends).
+   */
+  deferSourceError?: boolean;
+  /**
+   * Asked once, after the first timing unit (usually one item), with the figures it gave:
+   * true stops sampling there. The optimizer checks cached figures this way: one item
+   * that confirms them costs one item, and one that contradicts them lets sampling go on.
+   */
+  confirms?: (first: WorkloadSample) => boolean;
 }
 
 /**
@@ -55,7 +69,7 @@ export async function sampleTask(
   data: TaskData,
   options: SampleTaskOptions = {},
 ): Promise<SampleResult> {
-  const { signal, onFirstTiming, ...plainOptions } = options;
+  const { signal, onFirstTiming, deferSourceError = false, confirms, ...plainOptions } = options;
   signal?.throwIfAborted();
   const {
     onError = "throw",
@@ -67,14 +81,16 @@ export async function sampleTask(
   assertTaskData(data);
   const random = isRandomAccess(data);
   const limits = resolveLimits(sampleOptions, random ? data.length : (totalItems ?? null), parallelism);
-  const session = new SampleSession(fn, { limits, onError, signal, onFirstTiming });
+  const session = new SampleSession(fn, { limits, onError, signal, onFirstTiming, confirms });
   let read: { data: TaskData; length: number | null };
   try {
     if (random) {
       await sampleArray(data, session);
       read = { data, length: data.length };
     } else {
-      read = await sampleIterable(data, signal, session);
+      const sampled = await sampleIterable(data, signal, session);
+      if (sampled.failure !== null && !deferSourceError) throw sampled.failure;
+      read = sampled;
     }
   } finally {
     session.close();
@@ -85,5 +101,7 @@ export async function sampleTask(
     precomputed: session.precomputed,
     failures: session.failures,
     data: read.data,
+    // An input that ended after its first unit was not asked yet.
+    ...(confirms === undefined ? {} : { confirmed: session.confirm() === true }),
   };
 }

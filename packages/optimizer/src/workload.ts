@@ -1,6 +1,7 @@
 import type { ResolvedTask } from "@amorsize/executor";
 import type { MachineKey, Warning, WorkloadSample } from "@amorsize/types";
 import { moduleHash, planCacheKey, readPlanCache, writePlanCache } from "./plan-cache.js";
+import { contradiction, implausibleWorkload } from "./plan-cache-check.js";
 import type { SampleResult, TaskData } from "./sample.js";
 
 /** The per-item figures a plan rests on, and what measuring them left behind. */
@@ -24,44 +25,79 @@ export interface PlanCacheUse {
   machineKey: MachineKey;
 }
 
+/** Sampling, told how to check cached figures against the first unit it runs (see `SampleTaskOptions.confirms`). */
+export type Sampler = (confirms?: (first: WorkloadSample) => boolean) => Promise<SampleResult>;
+
 /**
  * The task's per-item figures from the plan cache, or from `sample()` (then written to
  * the cache). Anything wrong with the cache costs a warning and a sample, never the run.
+ * A cached entry is trusted only when its figures are plausible and the first item run
+ * in this call (kept, not run again) does not contradict them; sampling goes on from
+ * that item when it does.
  */
 export async function cachedOrSampled(
   task: ResolvedTask,
   data: TaskData,
   totalItems: number | null,
   cache: PlanCacheUse | null,
-  sample: () => Promise<SampleResult>,
+  sample: Sampler,
 ): Promise<MeasuredWorkload> {
   const warnings: Warning[] = [];
   const hash = cache ? await moduleHash(task) : null;
-  const key = hash === null ? null : planCacheKey(task, hash, totalItems);
-  if (cache && key !== null) {
-    const read = await readPlanCache(cache.dir, key, cache.machineKey);
-    if (read.status === "hit") {
-      const workload = { ...read.entry.workload, totalItems };
-      return {
-        workload,
-        workloadSource: "cached",
-        data,
-        precomputed: new Map(),
-        failures: new Map(),
-        warnings,
-      };
-    }
-    if (read.status !== "miss") {
-      warnings.push({
-        code: "PLAN_CACHE_IGNORED",
-        message: `Ignored the plan cache: ${read.detail}; sampled again.`,
-      });
-    }
+  const key = cache && hash !== null ? planCacheKey(task, hash, totalItems) : null;
+  const cached = cache && key !== null ? await trustedEntry(cache, key, warnings) : null;
+  if (cached === null) return sampled(await sample(), cache, key, warnings);
+  const check: { why: string | null } = { why: null };
+  const probed = await sample((first) => {
+    check.why = contradiction(cached, first);
+    return check.why === null;
+  });
+  if (check.why !== null) {
+    warnings.push({
+      code: "PLAN_CACHE_CONTRADICTED",
+      message: `Ignored the plan cache: ${check.why}; sampled again.`,
+    });
+    return sampled(probed, cache, key, warnings);
   }
-  const sampled = await sample();
-  // An input that turned out empty says nothing about the task: nothing to cache.
-  if (cache && key !== null && sampled.workload.sampled > 0) {
-    const error = await writePlanCache(cache.dir, key, cache.machineKey, sampled.workload);
+  const { data: rejoined, precomputed, failures } = probed;
+  const workload = { ...cached, totalItems };
+  return { workload, workloadSource: "cached", data: rejoined, precomputed, failures, warnings };
+}
+
+/** The cached workload under `key` when it can be trusted; a warning says why not, except for a plain miss. */
+async function trustedEntry(
+  cache: PlanCacheUse,
+  key: string,
+  warnings: Warning[],
+): Promise<WorkloadSample | null> {
+  const read = await readPlanCache(cache.dir, key, cache.machineKey);
+  const problem =
+    read.status === "hit"
+      ? implausibleWorkload(read.entry.workload)
+      : read.status === "miss"
+        ? null
+        : read.detail;
+  if (read.status === "hit" && problem === null) return read.entry.workload;
+  if (problem !== null) {
+    const detail =
+      read.status === "hit" ? `the cached plan holds an implausible figure: ${problem}` : problem;
+    warnings.push({
+      code: "PLAN_CACHE_IGNORED",
+      message: `Ignored the plan cache: ${detail}; sampled again.`,
+    });
+  }
+  return null;
+}
+
+/** A fresh sample's figures, written to the cache (an input that turned out empty says nothing: not written). */
+async function sampled(
+  result: SampleResult,
+  cache: PlanCacheUse | null,
+  key: string | null,
+  warnings: Warning[],
+): Promise<MeasuredWorkload> {
+  if (cache && key !== null && result.workload.sampled > 0) {
+    const error = await writePlanCache(cache.dir, key, cache.machineKey, result.workload);
     if (error !== null) {
       warnings.push({
         code: "PLAN_CACHE_UNWRITABLE",
@@ -69,6 +105,6 @@ export async function cachedOrSampled(
       });
     }
   }
-  const { workload, data: rejoined, precomputed, failures } = sampled;
-  return { workload, workloadSource: "sampled", data: rejoined, precomputed, failures, warnings };
+  const { workload, data, precomputed, failures } = result;
+  return { workload, workloadSource: "sampled", data, precomputed, failures, warnings };
 }

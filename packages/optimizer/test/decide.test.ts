@@ -2,6 +2,7 @@ import { planExecution } from "@amorsize/cost-model";
 import { PlanSchema } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
 import { EARLY_POOL, earlyPoolWorkers, planRun, wholeSerialMs } from "../src/decide.js";
+import { constraintsOf } from "../src/prepare.js";
 import { machine, workload } from "./profiles.js";
 
 // Three 300 ms items on four cores; sampling ran the middle one.
@@ -72,6 +73,22 @@ describe("earlyPoolWorkers: the pool started from the first sampled item", () =>
     expect(earlyPoolWorkers(10, null, machine(4))).toBe(0);
     expect(earlyPoolWorkers(10, 1000, { ...machine(4), constraints: { maxWorkers: 1 } })).toBe(0);
     expect(earlyPoolWorkers(10, 1000, { ...machine(4), constraints: { maxWorkers: 3 } })).toBe(3);
+  });
+});
+
+describe("constraintsOf: the caller's plan constraints", () => {
+  it("carry chunkTimeoutMs to the model, which plans for it", () => {
+    const constraints = constraintsOf({ chunkTimeoutMs: 1000, maxWorkers: 2, cache: false });
+    expect(constraints).toEqual({ chunkTimeoutMs: 1000, maxWorkers: 2 });
+    // 20,000 items of 1 ms on 4 cores: chunks of 625 (0.6 s) without the time-out; with it
+    // at most 500 ms at the slow end, 1.001 ms x 1.15 per item plus 0.06 ms: up to 434 items,
+    // of which the search finds chunks of 384 fastest.
+    const free = planExecution({ ...machine(4), workload: workload(20_000, 1) });
+    expect(free).toMatchObject({ mode: "parallel", chunkSize: 625 });
+    const bounded = { ...machine(4), workload: workload(20_000, 1), constraints: { chunkTimeoutMs: 1000 } };
+    const plan = planRun(bounded, 0);
+    expect(plan).toMatchObject({ mode: "parallel", workers: 4, chunkSize: 384 });
+    expect(plan.reasons.map((r) => r.code)).toContain("CHUNK_TIMEOUT_BOUND");
   });
 });
 

@@ -1,7 +1,7 @@
 // execute() and stream() end to end. Which plan they take depends on the machine and its
 // load, so nothing here asserts a decision: decisions are asserted on fixed profiles in
 // decide.test.ts, and the live figures are the benchmark's.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { planExecution } from "@amorsize/cost-model";
@@ -10,8 +10,8 @@ import type { BackendMapOptions, ExecuteOptions, Plan } from "@amorsize/types";
 import { ExecutionReportSchema, PlanSchema } from "@amorsize/types";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { EarlyPool } from "../src/early-pool.js";
-import { runOptionsFor } from "../src/execute.js";
-import { execute, ItemError, optimize, stream } from "../src/index.js";
+import { adaptiveWindowMs, runOptionsFor } from "../src/execute.js";
+import { execute, InputTooLargeError, ItemError, optimize, SourceError, stream } from "../src/index.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { machine, workload } from "./profiles.js";
 
@@ -109,6 +109,23 @@ describe("execute", () => {
   });
 });
 
+describe("execute under chunkTimeoutMs", () => {
+  it("plans chunks that finish well inside the time-out: none times out", async () => {
+    // 100 items that block 10 ms each on 2 workers: without the bound the model runs chunks
+    // of 16 (160 ms). With it, a chunk's slow end stays within 60 ms: 5 items.
+    const { errors, plan, report } = await execute<number>(task("blocksTenMs"), range(100), {
+      ...base,
+      workers: 2,
+      chunkTimeoutMs: 120,
+      onError: "collect",
+    });
+    expect(errors).toEqual([]);
+    expect(report).toMatchObject({ items: 100, failed: 0 });
+    expect(plan.reasons.map((r) => r.code)).toContain("CHUNK_TIMEOUT_BOUND");
+    expect((plan as Extract<Plan, { mode: "parallel" }>).chunkSize * 10).toBeLessThan(60);
+  });
+});
+
 describe("the executor's run options", () => {
   it("place the sampled results and failures, and take the plan's chunking and the caller's options", () => {
     const plan = planExecution({ ...machine(4), workload: workload(1000, 2) });
@@ -127,9 +144,30 @@ describe("the executor's run options", () => {
       ordered: false,
       onProgress,
     });
+    // Under a chunk time-out the plan's constraints carry it, and the executor enforces it.
+    const bounded = runOptionsFor(plan, { chunkTimeoutMs: 5000 }, sampled, 1000);
+    expect(bounded.chunkTimeoutMs).toBe(5000);
     const serial = planExecution({ ...machine(4), workload: workload(null, 0.001) });
     expect(runOptionsFor(serial, {}, { precomputed: new Map(), failures: new Map() }, null)).toEqual({
       precomputed: new Map(),
+    });
+  });
+});
+
+describe("adaptive chunks under a chunk time-out", () => {
+  it("aim under a quarter of the time-out, where the default window would not", () => {
+    expect(adaptiveWindowMs(undefined)).toBeNull();
+    // Half of the planned half of 400 ms is the default window's top, 100 ms: unchanged.
+    expect(adaptiveWindowMs(400)).toBeNull();
+    expect(adaptiveWindowMs(200)).toEqual([5, 50]);
+    expect(adaptiveWindowMs(40)).toEqual([1, 10]);
+    const stream = planExecution({ ...machine(4), workload: workload(null, 2) });
+    expect(stream).toMatchObject({ mode: "parallel", adaptive: true });
+    const none = { precomputed: new Map(), failures: new Map() };
+    expect(runOptionsFor(stream, { chunkTimeoutMs: 200 }, none, null)).toMatchObject({
+      chunkSize: "auto",
+      chunkTimeoutMs: 200,
+      targetChunkMs: [5, 50],
     });
   });
 });
@@ -215,6 +253,16 @@ describe("execute on unusual inputs", () => {
     expect(report).toMatchObject({ items: 1, succeeded: 0, failed: 1, precomputed: 0 });
   });
 
+  it("rejects with a SourceError naming the item when the source fails while sampled", async () => {
+    function* failing() {
+      yield* [1, 2];
+      throw new Error("source broke");
+    }
+    const error = await execute(task("square"), failing(), base).catch((e) => e);
+    expect(error).toBeInstanceOf(SourceError);
+    expect(error).toMatchObject({ code: "AMORSIZE_SOURCE_FAILED", index: 2 });
+  });
+
   it("honours an abort while sampling a source that never yields", async () => {
     const never: AsyncIterable<number> = {
       [Symbol.asyncIterator]: () => ({ next: () => new Promise<IteratorResult<number>>(() => {}) }),
@@ -223,6 +271,50 @@ describe("execute on unusual inputs", () => {
     const pending = execute(task("square"), never, { ...base, signal: controller.signal });
     setTimeout(() => controller.abort(new Error("aborted by the caller")), 50);
     await expect(pending).rejects.toThrow("aborted by the caller");
+  });
+});
+
+describe("execute on an endless input", () => {
+  it("fails cleanly past maxItems, pointing to stream(), with the source and the pool closed", async () => {
+    let closed = 0;
+    function* endless() {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        closed++;
+      }
+    }
+    async function* endlessAsync() {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        closed++;
+      }
+    }
+    const before = ports();
+    for (const source of [endless(), endlessAsync()]) {
+      const error = await execute(task("square"), source, { ...base, maxItems: 5000 }).catch((e) => e);
+      expect(error).toBeInstanceOf(InputTooLargeError);
+      expect(error).toMatchObject({ code: "AMORSIZE_INPUT_TOO_LARGE", limit: 5000, index: 5000 });
+      expect(error.message).toBe(
+        "execute() collects every result in memory, and this input has more than options.maxItems (5000) items: use stream() for a long or endless input, or raise maxItems.",
+      );
+    }
+    expect(closed).toBe(2);
+    expect(ports()).toBe(before);
+  });
+
+  it("runs an input of exactly maxItems items, and takes no bound for an array", async () => {
+    function* numbers() {
+      for (let i = 0; i < 300; i++) yield i;
+    }
+    const exact = await execute<number>(task("square"), numbers(), { ...base, maxItems: 300 });
+    expect(exact.results).toEqual(range(300).map((x) => x * x));
+    const array = await execute<number>(task("square"), range(300), { ...base, maxItems: 10 });
+    expect(array.results).toHaveLength(300);
+    await expect(execute(task("square"), [1], { maxItems: 0 })).rejects.toThrow(
+      "options.maxItems: Too small: expected number to be >0, got 0",
+    );
   });
 });
 
@@ -245,6 +337,46 @@ describe("stream", () => {
     const early = stream<number>(task("square"), range(100), base);
     for await (const { index } of early) if (index === 3) break;
     expect(early.report().items).toBeGreaterThan(0);
+  });
+
+  it("delivers what sampling completed, in order, when the source fails while sampled, then its error", async () => {
+    function* failing() {
+      for (let i = 0; i < 5; i++) yield i;
+      throw new Error("source broke");
+    }
+    async function* failingAsync() {
+      yield* failing();
+    }
+    for (const source of [failing(), failingAsync()]) {
+      const results = stream<number>(task("square"), source, {
+        ...base,
+        sample: { minItems: 10, maxItems: 10 },
+      });
+      const seen: number[] = [];
+      const error = await (async () => {
+        for await (const { value } of results) seen.push(value);
+      })().catch((e) => e);
+      expect(seen).toEqual([0, 1, 4, 9, 16]);
+      expect(error).toBeInstanceOf(SourceError);
+      expect(error).toMatchObject({ code: "AMORSIZE_SOURCE_FAILED", index: 5 });
+      expect(error.message).toBe("The input failed to give item 5: source broke");
+      expect(error.cause.message).toBe("source broke");
+    }
+  });
+
+  it("delivers every result before a source that fails after sampling, then its error", async () => {
+    function* failsLate() {
+      for (let i = 0; i < 3000; i++) yield i;
+      throw new Error("late");
+    }
+    const results = stream<number>(task("square"), failsLate(), base);
+    const seen: number[] = [];
+    const error = await (async () => {
+      for await (const { index } of results) seen.push(index);
+    })().catch((e) => e);
+    expect(seen).toEqual(range(3000));
+    expect(error).toMatchObject({ code: "AMORSIZE_SOURCE_FAILED", index: 3000 });
+    expect(results.report().items).toBe(3000);
   });
 
   it("yields every result of an async source in order, with a plan and a report", async () => {
@@ -274,10 +406,54 @@ describe("optimize and the plan cache", () => {
     expect(first.task).toMatchObject({ exportName: "default", key: `${first.task.href}#default` });
     const second = await optimize({ module }, range(100), options);
     expect(second.workloadSource).toBe("cached");
-    expect(second.precomputed.size).toBe(0);
+    // One item ran to check the cached figures; its result is kept.
+    expect(second.precomputed.size).toBe(1);
     expect((await optimize({ module }, range(100), { ...options, cache: false })).workloadSource).toBe(
       "sampled",
     );
+  });
+});
+
+describe("the plan cache's figures are checked", () => {
+  /** The cache entry of `module`, and how to write it back changed. */
+  function entryOf(module: string) {
+    const folder = join(TEST_CACHE_DIR, "plans");
+    for (const name of readdirSync(folder)) {
+      const file = join(folder, name);
+      const entry = JSON.parse(readFileSync(file, "utf8"));
+      if (String(entry.key).includes(module)) {
+        return { entry, write: (changed: unknown) => writeFileSync(file, JSON.stringify(changed)) };
+      }
+    }
+    throw new Error(`no cache entry for ${module}`);
+  }
+
+  it("samples again over an absurd figure, or a computing item the cache says waits", async () => {
+    const module = join(dir, "computes.mjs");
+    // About 2 ms of arithmetic per item (imul bound once: a global lookup in the loop is slow under Jest).
+    writeFileSync(
+      module,
+      "const imul = Math.imul;\nexport default (x) => { let h = x; for (let i = 0; i < 1_800_000; i++) h = (imul(h, 31) + i) | 0; return h; };\n",
+    );
+    const options = { ...base, cache: true };
+    expect((await optimize({ module }, range(20), options)).workloadSource).toBe("sampled");
+    const { entry, write } = entryOf(module);
+    write({
+      ...entry,
+      workload: { ...entry.workload, itemTimeMs: { ...entry.workload.itemTimeMs, mean: 1e300 } },
+    });
+    const absurd = await optimize({ module }, range(20), options);
+    expect(absurd.workloadSource).toBe("sampled");
+    expect(absurd.warnings.map((w) => w.code)).toEqual(["PLAN_CACHE_IGNORED"]);
+    expect(absurd.warnings[0]?.message).toContain("itemTimeMs.mean is 1e+300 ms");
+    // Re-sampled and written back: a CPU-bound task whose cached figures say it waits.
+    const fresh = entryOf(module);
+    expect(fresh.entry.workload.cpuToWall).toBeGreaterThan(0.5);
+    fresh.write({ ...fresh.entry, workload: { ...fresh.entry.workload, cpuToWall: 0.02 } });
+    const poisoned = await optimize({ module }, range(20), options);
+    expect(poisoned.workloadSource).toBe("sampled");
+    expect(poisoned.warnings.map((w) => w.code)).toEqual(["PLAN_CACHE_CONTRADICTED"]);
+    expect(poisoned.workload.cpuToWall).toBeGreaterThan(0.5);
   });
 });
 

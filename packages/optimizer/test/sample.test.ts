@@ -292,6 +292,40 @@ describe("sampleTask", () => {
     expect(seen[0]).toBeGreaterThan(0);
   });
 
+  it("asks confirms once, after the first unit, and stops there when it agrees", async () => {
+    const data = Array.from({ length: 1000 }, (_, i) => i);
+    const options = { minItems: 4, maxItems: 4, budgetMs: 10_000 };
+    const asked: number[] = [];
+    const agreed = await sampleTask(task("heavy"), data, {
+      ...options,
+      confirms: (first) => asked.push(first.sampled) > 0,
+    });
+    expect(asked).toHaveLength(1);
+    expect(agreed.confirmed).toBe(true);
+    expect([...agreed.precomputed.keys()]).toEqual([500]);
+    const disagreed = await sampleTask(task("heavy"), data, { ...options, confirms: () => false });
+    expect(disagreed.confirmed).toBe(false);
+    expect(disagreed.precomputed.size).toBe(4);
+    // An input of one item ends after its first unit: still asked.
+    expect((await sampleTask(task("heavy"), [7], { ...options, confirms: () => true })).confirmed).toBe(true);
+    expect((await sampleTask(task("heavy"), [7], options)).confirmed).toBeUndefined();
+  });
+
+  it("rejects with a SourceError when the source fails while sampled, unless told to keep what it read", async () => {
+    function* failing() {
+      yield* [1, 2, 3];
+      throw new Error("broke");
+    }
+    await expect(sampleTask(task("square"), failing())).rejects.toMatchObject({
+      code: "AMORSIZE_SOURCE_FAILED",
+      index: 3,
+    });
+    const kept = await sampleTask(task("square"), failing(), { deferSourceError: true });
+    expect(kept.workload.totalItems).toBeNull();
+    expect([...kept.precomputed.values()]).toEqual([1, 4, 9]);
+    expect(() => [...(kept.data as Iterable<unknown>)]).toThrow("The input failed to give item 3: broke");
+  });
+
   it("gives an empty workload for an empty generator", async () => {
     function* none() {}
     const result = await sampleTask(task("square"), none());

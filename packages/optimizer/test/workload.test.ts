@@ -2,8 +2,9 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveTask } from "@amorsize/executor";
+import type { WorkloadSample } from "@amorsize/types";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { planCacheKey, sizeBucket } from "../src/plan-cache.js";
+import { moduleHash, planCacheKey, sizeBucket, writePlanCache } from "../src/plan-cache.js";
 import type { SampleResult } from "../src/sample.js";
 import { cachedOrSampled, type PlanCacheUse } from "../src/workload.js";
 import { spawnCost, workload } from "./profiles.js";
@@ -16,13 +17,18 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A stand-in for sampleTask: counts its calls and returns fixed figures, item 0 run. */
-function sampler(totalItems: number | null, itemMs = 2) {
-  const calls = { count: 0 };
-  const sample = async (): Promise<SampleResult> => {
+/**
+ * A stand-in for sampleTask: counts its calls and returns fixed figures, item 0 run. Asked
+ * to check cached figures, it shows them its own, as its first unit's.
+ */
+function sampler(totalItems: number | null, itemMs = 2, first?: Partial<WorkloadSample>) {
+  const calls = { count: 0, confirmed: [] as boolean[] };
+  const sample = async (confirms?: (first: WorkloadSample) => boolean): Promise<SampleResult> => {
     calls.count++;
+    const figures = { ...workload(totalItems, itemMs), sampled: 1, indices: [0], ...first };
+    if (confirms) calls.confirmed.push(confirms(figures));
     return {
-      workload: { ...workload(totalItems, itemMs), sampled: 1, indices: [0] },
+      workload: figures,
       precomputed: new Map([[0, "zero"]]),
       failures: new Map(),
       data: ["rejoined"],
@@ -46,13 +52,16 @@ describe("cachedOrSampled", () => {
     expect(sampled).toMatchObject({ workloadSource: "sampled", data: ["rejoined"], warnings: [] });
     expect(sampled.precomputed).toEqual(new Map([[0, "zero"]]));
 
-    const again = sampler(100, 99);
+    // A hit runs one unit to check the figures (3 ms against the cached 2 ms: confirmed),
+    // keeps its result and its re-joined data, and plans on the cached figures.
+    const again = sampler(100, 3);
     const cached = await cachedOrSampled(task, [1], 120, cache, again.sample);
-    expect(again.calls.count).toBe(0);
+    expect(again.calls).toEqual({ count: 1, confirmed: [true] });
     expect(cached.workloadSource).toBe("cached");
     expect(cached.workload).toEqual({ ...sampled.workload, totalItems: 120 });
-    expect(cached.data).toEqual([1]);
-    expect(cached.precomputed.size + cached.failures.size).toBe(0);
+    expect(cached.data).toEqual(["rejoined"]);
+    expect(cached.precomputed).toEqual(new Map([[0, "zero"]]));
+    expect(cached.warnings).toEqual([]);
 
     // Another size bucket, another machine, or a changed module: sampled again.
     expect((await cachedOrSampled(task, [1], 1000, cache, sampler(1000).sample)).workloadSource).toBe(
@@ -87,6 +96,43 @@ describe("cachedOrSampled", () => {
     expect((await cachedOrSampled(task, [1], 10, cacheIn(folder), sampler(10).sample)).workloadSource).toBe(
       "cached",
     );
+  });
+
+  it("ignores cached figures that are implausible, or that the first item contradicts, and samples again", async () => {
+    writeFileSync(module, "export default (x) => x * 5;\n");
+    const task = resolveTask({ module });
+    const cache = cacheIn(mkdtempSync(join(dir, "plans-")));
+    await cachedOrSampled(task, [1], 10, cache, sampler(10, 2).sample);
+    // The cache says the items wait; the first one computes 2 ms at CPU-to-wall 1.
+    const key = planCacheKey(task, (await moduleHash(task))!, 10);
+    await writePlanCache(cache.dir, key, cache.machineKey, { ...workload(10, 2), cpuToWall: 0.02 });
+    const computes = sampler(10, 2);
+    const contradicted = await cachedOrSampled(task, [1], 10, cache, computes.sample);
+    expect(computes.calls).toEqual({ count: 1, confirmed: [false] });
+    expect(contradicted).toMatchObject({ workloadSource: "sampled", data: ["rejoined"] });
+    expect(contradicted.warnings).toEqual([
+      {
+        code: "PLAN_CACHE_CONTRADICTED",
+        message:
+          "Ignored the plan cache: the cache says items wait (CPU-to-wall 0.02), and an item computed (1.00); sampled again.",
+      },
+    ]);
+    // The fresh sample replaced the entry.
+    expect((await cachedOrSampled(task, [1], 10, cache, sampler(10, 2).sample)).workloadSource).toBe(
+      "cached",
+    );
+    const absurd = { ...workload(10, 2), itemTimeMs: { mean: 1e300, median: 2, p90: 2, max: 2, cv: 0 } };
+    await writePlanCache(cache.dir, key, cache.machineKey, absurd);
+    const plausible = sampler(10, 2);
+    const ignored = await cachedOrSampled(task, [1], 10, cache, plausible.sample);
+    expect(plausible.calls).toEqual({ count: 1, confirmed: [] });
+    expect(ignored.warnings).toEqual([
+      {
+        code: "PLAN_CACHE_IGNORED",
+        message:
+          "Ignored the plan cache: the cached plan holds an implausible figure: itemTimeMs.mean is 1e+300 ms, more than a day; sampled again.",
+      },
+    ]);
   });
 
   it("neither reads nor writes without a cache, and writes nothing for an input that turned out empty", async () => {

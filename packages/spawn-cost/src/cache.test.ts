@@ -146,6 +146,26 @@ describe("readCache never trusts a bad file", () => {
     );
   });
 
+  it("ignores a schema-valid figure outside its plausible range, naming it", async () => {
+    const profile = measuredProfileFixture(key);
+    const huge = {
+      ...profile,
+      dispatch: { ...profile.dispatch, latencyUs: { ...profile.dispatch.latencyUs, value: 1e300 } },
+    };
+    writeFileSync(file, JSON.stringify({ key, profile: huge }));
+    expect(await ignoredWith(SpawnCostWarningCode.cacheInvalid)).toMatch(
+      /^Ignored the cached profile .*: holds an implausible figure: dispatch\.latencyUs is 1e\+300 us, outside \[1, 1000000\] us; measured again\.$/,
+    );
+    const zero = {
+      ...profile,
+      workerStart: { ...profile.workerStart, perWorkerMs: { ...profile.workerStart.perWorkerMs, value: 0 } },
+    };
+    writeFileSync(file, JSON.stringify({ key, profile: zero }));
+    expect(await ignoredWith(SpawnCostWarningCode.cacheInvalid)).toContain(
+      "holds an implausible figure: workerStart.perWorkerMs is 0 ms, outside (0, 10000] ms",
+    );
+  });
+
   it("ignores a file measured for another machine key, naming the differences", async () => {
     const other = { ...key, cpuModel: "Another CPU", usableCores: key.usableCores + 4 };
     await writeCache(file, other, measuredProfileFixture(other));

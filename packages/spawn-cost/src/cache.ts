@@ -12,6 +12,7 @@ import {
   SpawnCostProfileSchema,
   type Warning,
 } from "@amorsize/types";
+import { implausibleFigure } from "./cache-bounds.js";
 import { SpawnCostCacheError, SpawnCostWarningCode } from "./errors.js";
 import { machineKeyDifferences, sameMachineKey } from "./machine-key.js";
 
@@ -95,8 +96,9 @@ function ignored(
 /**
  * Reads and checks the cache file. Never throws: a file that is absent (or
  * whose folder cannot exist) is `missing`; one that cannot be read, is not
- * JSON, does not match the schema, belongs to another machine key, or is
- * older than `ttlMs` is `ignored` with a warning saying why.
+ * JSON, does not match the schema, holds a figure outside its plausible range
+ * (`PLAUSIBLE_FIGURES`), belongs to another machine key, or is older than
+ * `ttlMs` is `ignored` with a warning saying why.
  */
 export async function readCache(
   file: string,
@@ -136,6 +138,8 @@ export async function readCache(
   if (profile.source !== "measured") {
     return ignored("invalid", file, `holds a profile whose source is "${profile.source}", not "measured"`);
   }
+  const implausible = implausibleFigure(profile);
+  if (implausible !== null) return ignored("invalid", file, `holds an implausible figure: ${implausible}`);
   const age = nowMs - Date.parse(profile.measuredAt);
   if (age > ttlMs) {
     return ignored(

@@ -68,18 +68,32 @@ export const RunBackendSchema = z.custom<RunBackend>(
   },
 );
 
-/** Options of `execute()` and the optimizer's `stream()`. */
+/**
+ * Options of `execute()` and the optimizer's `stream()`. `chunkTimeoutMs` comes with the
+ * plan constraints: the plan is made to hold it, and the run enforces it.
+ */
 export const ExecuteOptionsSchema = OptimizeOptionsSchema.extend({
   ...RunOptionsSchema.pick({
     ordered: true,
     onError: true,
     signal: true,
-    chunkTimeoutMs: true,
     onProgress: true,
     transfer: true,
   }).shape,
   /** execute(): run on this backend when its `plan()` says it beats this machine. */
   backend: RunBackendSchema.optional(),
+  /**
+   * execute(): most items it reads from an iterable or async iterable input, whose results
+   * it collects in memory (default 2^24). Past it the run fails with `InputTooLargeError`
+   * (`AMORSIZE_INPUT_TOO_LARGE`) instead of running out of memory: use `stream()` for a long
+   * or endless input. At most 2^26, below the longest array V8 can hold. Arrays take no bound.
+   */
+  maxItems: z
+    .number()
+    .int()
+    .positive()
+    .max(2 ** 26)
+    .optional(),
 }).strict();
 export type ExecuteOptions = z.input<typeof ExecuteOptionsSchema>;
 

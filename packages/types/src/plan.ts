@@ -129,6 +129,12 @@ export const PlanConstraintsSchema = z
     chunkSize: z.number().int().positive().optional(),
     /** Fix the worker count instead of searching for it. */
     workers: z.number().int().positive().max(1024).optional(),
+    /**
+     * The run fails a chunk that runs longer than this, milliseconds: the plan only uses
+     * chunks predicted (with their items' spread and the workers' sharing of cores) to
+     * take at most half of it, and warns when even one item is predicted to exceed it.
+     */
+    chunkTimeoutMs: z.number().int().positive().optional(),
   })
   .strict();
 export type PlanConstraints = z.input<typeof PlanConstraintsSchema>;

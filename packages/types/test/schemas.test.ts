@@ -74,6 +74,10 @@ describe("realistic examples are accepted", () => {
     ).not.toThrow();
     expect(() => SpawnCostOptionsSchema.parse({ budgetMs: 500, cache: false, ttlMs: 1000 })).not.toThrow();
     expect(() => PlanConstraintsSchema.parse({ maxWorkers: 4, minSpeedup: 1.5 })).not.toThrow();
+    // A chunk time-out is a constraint of the plan, so optimize() takes it as execute() does.
+    expect(() => PlanConstraintsSchema.parse({ chunkTimeoutMs: 1000 })).not.toThrow();
+    expect(() => OptimizeOptionsSchema.parse({ chunkTimeoutMs: 1000 })).not.toThrow();
+    expect(() => ExecuteOptionsSchema.parse({ chunkTimeoutMs: 1000, onError: "collect" })).not.toThrow();
     expect(() =>
       ExecutorOptionsSchema.parse({ workers: 2, resourceLimits: { maxOldGenerationSizeMb: 64 } }),
     ).not.toThrow();

@@ -2,12 +2,12 @@
 // reads. The arithmetic is in clock-math.ts, the records in records.ts.
 import { performance } from "node:perf_hooks";
 import { CloneError, ItemError } from "@amorsize/executor";
-import { messageOf } from "@amorsize/types";
+import { messageOf, type WorkloadSample } from "@amorsize/types";
 import { serializedBytes } from "../payload.js";
 import { heapUsed, ThreadClock } from "./clock.js";
 import { blockItemFigures, concurrentItemFigures } from "./clock-math.js";
 import { type BlockRange, nextBlockSize, sizedPositions } from "./order.js";
-import { itemRecord, type SampleRecord } from "./records.js";
+import { itemRecord, type SampleRecord, summarise } from "./records.js";
 import type { Block, BlockSink } from "./source.js";
 import { type SampleLimits, stopReason } from "./stop.js";
 
@@ -60,6 +60,8 @@ export interface SessionOptions {
   signal?: AbortSignal | undefined;
   /** Called once, with the mean item time of the first timed unit, milliseconds. */
   onFirstTiming?: ((itemMs: number) => void) | undefined;
+  /** Asked once, after the first timed unit, with its figures: true stops sampling there. */
+  confirms?: ((first: WorkloadSample) => boolean) | undefined;
 }
 
 /** One sampling: the items it ran, what they gave, and what was measured of them. */
@@ -74,6 +76,8 @@ export class SampleSession implements BlockSink {
   /** Per-item own time of each timed unit (an item, or a block's mean): queueing left out. */
   readonly unitTimes: number[] = [];
   units = 0;
+  /** What `confirms` answered after the first unit; undefined before, or without it. */
+  confirmed: boolean | undefined = undefined;
   /** Set once an item returned a promise: later items are sampled several at a time. */
   private asyncTask = false;
   private readonly clock = new ThreadClock();
@@ -90,7 +94,17 @@ export class SampleSession implements BlockSink {
     return performance.now() - this.started;
   }
 
+  /** Asks `confirms` once, as soon as a unit ran; its answer, or undefined before or without it. */
+  confirm(): boolean | undefined {
+    const { confirms } = this.options;
+    if (confirms !== undefined && this.units > 0 && this.confirmed === undefined) {
+      this.confirmed = confirms(summarise(this.records, [], null, this.elapsedMs()));
+    }
+    return this.confirmed;
+  }
+
   shouldStop(): boolean {
+    if (this.confirm() === true) return true;
     const progress = { units: this.units, elapsedMs: this.elapsedMs(), unitTimes: this.unitTimes };
     return stopReason(progress, this.options.limits) !== null;
   }

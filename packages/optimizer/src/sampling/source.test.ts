@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { SourceError } from "../errors.js";
 import type { BlockRange } from "./order.js";
 import { assertTaskData, type Block, type BlockSink, sampleArray, sampleIterable } from "./source.js";
 
@@ -95,6 +96,49 @@ describe("sampleIterable", () => {
     const read = await sampleIterable(source, undefined, sink(1, 2));
     for (const x of read.data as Iterable<number>) if (x === 5) break;
     expect(source.closed).toBe(true);
+  });
+
+  it("closes the source when the consumer stops within the items sampling read", async () => {
+    const source = counted(20);
+    const read = await sampleIterable(source, undefined, sink(2, 3));
+    for (const x of read.data as Iterable<number>) if (x === 1) break;
+    expect(source.closed).toBe(true);
+  });
+
+  it("keeps what it read of a source that fails, and ends the data with a SourceError", async () => {
+    function* failing() {
+      yield* [0, 1, 2, 3, 4];
+      throw new Error("source broke");
+    }
+    const s = sink(10, 3);
+    const read = await sampleIterable(failing(), undefined, s);
+    // The block cut short by the failure still ran.
+    expect(s.blocks.map((b) => b.items)).toEqual([
+      [0, 1, 2],
+      [3, 4],
+    ]);
+    expect(read.length).toBeNull();
+    expect(read.failure).toBeInstanceOf(SourceError);
+    expect(read.failure).toMatchObject({ code: "AMORSIZE_SOURCE_FAILED", index: 5 });
+    const seen: unknown[] = [];
+    expect(() => {
+      for (const x of read.data as Iterable<unknown>) seen.push(x);
+    }).toThrow("The input failed to give item 5: source broke");
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it("names the item when a source fails after sampling, and a rejected async read", async () => {
+    function* failsAtSeven() {
+      yield* [0, 1, 2, 3, 4, 5, 6];
+      throw new Error("late");
+    }
+    const read = await sampleIterable(failsAtSeven(), undefined, sink(1, 2));
+    expect(() => [...(read.data as Iterable<unknown>)]).toThrow("The input failed to give item 7: late");
+    const rejects: AsyncIterable<number> = {
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error("no")) }),
+    };
+    const failed = await sampleIterable(rejects, undefined, sink(1, 2));
+    expect(failed.failure).toMatchObject({ index: 0, message: "The input failed to give item 0: no" });
   });
 
   it("closes the source and rethrows when running a block fails", async () => {

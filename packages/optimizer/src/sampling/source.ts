@@ -1,7 +1,8 @@
 // Reading the input while sampling: blocks from an array in spread order, or from the
 // head of an iterator, which is then re-joined so the run sees every item once.
-import { DataError } from "../errors.js";
+import { DataError, SourceError } from "../errors.js";
 import { type BlockRange, blockLimit, spreadIndices } from "./order.js";
+import { reader, rejoined } from "./reader.js";
 
 /** The input of a run: an array (random access), an iterable or an async iterable. */
 export type TaskData<T = unknown> = readonly T[] | Iterable<T> | AsyncIterable<T>;
@@ -64,39 +65,51 @@ export async function sampleArray(data: ArrayLike<unknown>, sink: BlockSink): Pr
   }
 }
 
+/** What sampling read of an iterable: the input to use from now on, and its length when it ended. */
+export interface IterableRead {
+  data: TaskData;
+  length: number | null;
+  /** Set when the source failed while sampled: `data` gives the items read, then throws it. */
+  failure: SourceError | null;
+}
+
 /**
  * Runs blocks from the head of an iterable until the sink says stop or it ends. Returns
  * the same items to use from now on (what was read, then the rest of the source), and
- * the item count when the source ended. On failure the source is closed so the caller's
+ * the item count when the source ended. A source that fails while read ends the sampling
+ * with the items read so far (run too), and the returned data ends with the failure as a
+ * `SourceError`. When running a block fails the source is closed so the caller's
  * generator can clean up.
  */
 export async function sampleIterable(
   data: Iterable<unknown> | AsyncIterable<unknown>,
   signal: AbortSignal | undefined,
   sink: BlockSink,
-): Promise<{ data: TaskData; length: number | null }> {
+): Promise<IterableRead> {
   const isAsync = typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function";
   const iterator = isAsync
     ? (data as AsyncIterable<unknown>)[Symbol.asyncIterator]()
     : (data as Iterable<unknown>)[Symbol.iterator]();
   // One reading loop for both kinds; only an async source needs racing against the signal.
-  const pull = isAsync
-    ? () => abortable((iterator as AsyncIterator<unknown>).next(), signal)
+  const next = isAsync
+    ? () => (iterator as AsyncIterator<unknown>).next()
     : () => (iterator as Iterator<unknown>).next();
   const head: unknown[] = [];
   let done = false;
+  let failure: SourceError | null = null;
   try {
     while (!done && !sink.shouldStop()) {
       const first = head.length;
       const items: unknown[] = [];
       for (let size = sink.blockSize(); items.length < size; ) {
-        const next = await pull();
-        if (next.done) {
+        const read = await pull(next, isAsync, signal, head.length);
+        if (read instanceof SourceError) failure = read;
+        if (read instanceof SourceError || read.done) {
           done = true;
           break;
         }
-        items.push(next.value);
-        head.push(next.value);
+        items.push(read.value);
+        head.push(read.value);
       }
       if (items.length > 0) await sink.run({ first, items });
     }
@@ -108,12 +121,38 @@ export async function sampleIterable(
     }
     throw error;
   }
+  // The items read, put back in front of the rest: a consumer that stops early, even
+  // within them, closes the source; its later failures name their item.
+  const rest = rejoined(head, failure === null && !done ? iterator : null, failure);
   return {
-    data: isAsync
-      ? rejoinAsync(head, iterator as AsyncIterator<unknown>, done)
-      : rejoinSync(head, iterator as Iterator<unknown>, done),
-    length: done ? head.length : null,
+    data: reader(rest, {}, isAsync),
+    length: done && failure === null ? head.length : null,
+    failure,
   };
+}
+
+/**
+ * The source's next item, or a SourceError for item `index` when the source throws or
+ * rejects. An abort is not the source's failure: it rejects with `signal.reason`.
+ */
+async function pull(
+  next: () => IteratorResult<unknown> | Promise<IteratorResult<unknown>>,
+  isAsync: boolean,
+  signal: AbortSignal | undefined,
+  index: number,
+): Promise<IteratorResult<unknown> | SourceError> {
+  let pending: IteratorResult<unknown> | Promise<IteratorResult<unknown>>;
+  try {
+    pending = next();
+  } catch (error) {
+    return new SourceError(index, error);
+  }
+  if (!isAsync) return pending as IteratorResult<unknown>;
+  const settled = Promise.resolve(pending).then(
+    (read) => read,
+    (error: unknown) => new SourceError(index, error),
+  );
+  return abortable(settled, signal);
 }
 
 /** Resolves like `promise`, or rejects with `signal.reason` as soon as the signal aborts. */
@@ -134,31 +173,4 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
       },
     );
   });
-}
-
-function* rejoinSync(head: unknown[], iterator: Iterator<unknown>, done: boolean): Generator<unknown> {
-  yield* head;
-  if (done) return;
-  try {
-    for (let next = iterator.next(); !next.done; next = iterator.next()) yield next.value;
-  } finally {
-    // Stopped early by the consumer: let the source clean up too.
-    iterator.return?.();
-  }
-}
-
-async function* rejoinAsync(
-  head: unknown[],
-  iterator: AsyncIterator<unknown>,
-  done: boolean,
-): AsyncGenerator<unknown> {
-  yield* head;
-  if (done) return;
-  let finished = false;
-  try {
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
-    finished = true;
-  } finally {
-    if (!finished) await iterator.return?.();
-  }
 }
