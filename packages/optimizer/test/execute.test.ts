@@ -110,17 +110,21 @@ describe("execute", () => {
 });
 
 describe("execute under chunkTimeoutMs", () => {
-  it("plans chunks that finish well inside the time-out: none times out", async () => {
+  it("plans chunks that finish well inside the time-out", async () => {
     // 100 items that block 10 ms each on 2 workers: without the bound the model runs chunks
-    // of 16 (160 ms). With it, a chunk's slow end stays within 60 ms: 5 items.
+    // of 16 (160 ms). With it, a chunk's slow end stays within 60 ms: 5 items. Whether a
+    // chunk then beats a 120 ms wall-clock time-out depends on the machine's load (a CI run
+    // with a busy process per core saw one 10 ms item miss it), so the test asserts the
+    // plan and the run's bookkeeping, not the clock.
     const { errors, plan, report } = await execute<number>(task("blocksTenMs"), range(100), {
       ...base,
       workers: 2,
       chunkTimeoutMs: 120,
       onError: "collect",
     });
-    expect(errors).toEqual([]);
-    expect(report).toMatchObject({ items: 100, failed: 0 });
+    expect(report.items).toBe(100);
+    expect(report.succeeded + report.failed).toBe(100);
+    expect(errors).toHaveLength(report.failed);
     expect(plan.reasons.map((r) => r.code)).toContain("CHUNK_TIMEOUT_BOUND");
     expect((plan as Extract<Plan, { mode: "parallel" }>).chunkSize * 10).toBeLessThan(60);
   });
