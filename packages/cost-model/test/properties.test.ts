@@ -60,22 +60,18 @@ const inputArb = fc.record({ costs: costsArb, workload: cpuWorkloadArb, hw: hard
   }),
 );
 
-// How many cases each property draws, and why. A prediction is one model evaluation:
-// its properties keep 150 cases. A plan searches every worker count up to 32 against
-// about 36 chunk sizes, a thousand evaluations, and under Jest each costs about ten times
-// what it does in plain Node, because every `Math.*` call in Jest's vm context goes through
-// the context's global interceptor (jestjs/jest#5163, nodejs/node#31658): 150 cases of the
-// seven plan properties took 30 s on a busy 2-core machine. So a plan property draws 50
-// cases (fast-check biases part of them toward the bounds of each range), and those that
-// take `inputArb` alone share one seed, draw the same inputs and plan each once. Seeds
-// are new on every run, so CI keeps exploring; a failure prints the seed and path that
-// replay it.
+// How many cases each property draws. Every property keeps the 150 cases it had. A plan
+// searches every worker count up to 32 against about 36 chunk sizes, and under Jest each
+// evaluation costs about ten times what it does in plain Node (every `Math.*` call in Jest's
+// vm context goes through the context's global interceptor: jestjs/jest#5163), so the plan
+// properties that take `inputArb` alone share one seed, draw the same inputs and plan each
+// input once (`planOf`). Seeds are new on every run, so CI keeps exploring; a failure
+// prints the seed and path that replay it.
 const PREDICTION_RUNS = { numRuns: 150 };
-const PLAN_RUNS = { numRuns: 50 };
+const PLAN_RUNS = { numRuns: 150 };
 const SHARED_PLAN_RUNS = { ...PLAN_RUNS, seed: Date.now() ^ (Math.random() * 0x1_0000_0000) };
-// A plan reads nothing but its input (no clock, no randomness, no module state), so a
-// second plan that differs would differ on any input: 10 of the shared inputs suffice.
-const DETERMINISM_RUNS = { ...SHARED_PLAN_RUNS, numRuns: 10 };
+// Determinism: every shared input is planned a second time, from a fresh input object.
+const DETERMINISM_RUNS = SHARED_PLAN_RUNS;
 
 const plans = new Map<string, Plan>();
 
