@@ -18,7 +18,6 @@ import {
 } from "./sampling/source.js";
 import { resolveLimits } from "./sampling/stop.js";
 
-export { type ClockReading, cpuBetween } from "./sampling/clock-math.js";
 export { spreadIndices } from "./sampling/order.js";
 export { emptyWorkload } from "./sampling/records.js";
 export type { TaskData } from "./sampling/source.js";
