@@ -174,8 +174,12 @@ describe("a worker killed by a timer its task left behind, after its chunk retur
     const warn = jest.spyOn(process, "emitWarning").mockImplementation(() => {});
     try {
       const executor = track({ workers: 1 });
-      const first = await executor.map(task("late.mjs", "throwLaterOnTwo"), range(4), { chunkSize: 4 });
+      // The timer throws only once the gate is opened, after the first run has ended.
+      const gate = new Int32Array(new SharedArrayBuffer(4));
+      const items = range(4).map((x) => ({ x, gate }));
+      const first = await executor.map(task("late.mjs", "throwOnTwoWhenReleased"), items, { chunkSize: 4 });
       expect(first.results).toEqual(range(4));
+      Atomics.store(gate, 0, 1);
       const second = await executor.map(task("late.mjs", "doubleAfterTimer"), range(8), { chunkSize: 4 });
       expect(second.results).toEqual(range(8).map((x) => x * 2));
       expect(second.errors).toEqual([]);
