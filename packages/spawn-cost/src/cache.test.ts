@@ -4,7 +4,15 @@ import path from "node:path";
 import { SpawnCostProfileSchema } from "@amorsize/types";
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { measuredProfileFixture } from "../test/profile-fixture.js";
-import { asCachedProfile, cacheFilePath, defaultCacheDir, readCache, writeCache } from "./cache.js";
+import {
+  asCachedProfile,
+  cacheFilePath,
+  defaultCacheDir,
+  LOAD_BANDS,
+  loadChanged,
+  readCache,
+  writeCache,
+} from "./cache.js";
 import { SpawnCostCacheError, SpawnCostWarningCode } from "./errors.js";
 import { machineKeyFor } from "./machine-key.js";
 
@@ -44,6 +52,25 @@ describe("defaultCacheDir", () => {
 
   it("names the file spawn-cost-v1.json inside the folder", () => {
     expect(cacheFilePath("/c")).toBe("/c/spawn-cost-v1.json");
+  });
+});
+
+describe("loadChanged", () => {
+  it("measures again only when the load crossed from one band to the other", () => {
+    expect(LOAD_BANDS).toEqual({ quiet: 0.5, busy: 1 });
+    const cases: Array<[number, number, boolean]> = [
+      [0.1, 1.2, true],
+      [1.2, 0.1, true],
+      [0.5, 1, true],
+      [1, 0.5, true],
+      [0.1, 0.99, false],
+      [0.51, 3, false],
+      [1.3, 0.6, false],
+      [2, 4, false],
+      [0, 0, false],
+    ];
+    for (const [then, now, changed] of cases)
+      expect([then, now, loadChanged(then, now)]).toEqual([then, now, changed]);
   });
 });
 
@@ -196,6 +223,28 @@ describe("readCache never trusts a bad file", () => {
     await writeCache(file, key, measuredProfileFixture(key, new Date(nowMs + DAY).toISOString()));
     const future = await readCache(file, key, TTL, nowMs);
     expect(future.status === "ignored" && future.warning.message).toContain("in the future");
+  });
+
+  it("ignores figures measured under another load band, and keeps those measured within the gap", async () => {
+    const nowMs = Date.parse("2026-11-28T12:00:00.000Z");
+    const at = new Date(nowMs - DAY).toISOString();
+    await writeCache(file, key, { ...measuredProfileFixture(key, at), loadPerCore: 1.4 });
+    const busyThenQuietNow = await readCache(file, key, TTL, nowMs, 0.1);
+    expect(busyThenQuietNow.status === "ignored" && busyThenQuietNow.warning.code).toBe(
+      SpawnCostWarningCode.cacheOtherLoad,
+    );
+    expect(busyThenQuietNow.status === "ignored" && busyThenQuietNow.warning.message).toContain(
+      "measured at a load of 1.40 per core, 0.10 now",
+    );
+    expect((await readCache(file, key, TTL, nowMs, 0.7)).status).toBe("hit");
+    expect((await readCache(file, key, TTL, nowMs, 2)).status).toBe("hit");
+
+    await writeCache(file, key, { ...measuredProfileFixture(key, at), loadPerCore: 0.2 });
+    expect((await readCache(file, key, TTL, nowMs, 1.5)).status).toBe("ignored");
+    expect((await readCache(file, key, TTL, nowMs, 0.9)).status).toBe("hit");
+    // Caches written before the load was recorded are still read.
+    await writeCache(file, key, measuredProfileFixture(key, at));
+    expect((await readCache(file, key, TTL, nowMs, 3)).status).toBe("hit");
   });
 
   it("ignores a profile that is not a measured one", async () => {

@@ -19,6 +19,28 @@ import { machineKeyDifferences, sameMachineKey } from "./machine-key.js";
 /** Name of the cache file inside the cache folder; the version changes when its layout does. */
 export const SPAWN_COST_CACHE_FILE = "spawn-cost-v1.json";
 
+/**
+ * Load bands, 1-minute load average per usable core: figures measured at or under `quiet`
+ * are not reused at or over `busy`, nor the other way round. Worker start-up measured on
+ * a machine running one busy process per core came out at 85 ms per worker here, 2-4x
+ * the quiet figure, and kept every later plan serial for the cache's 7 days. The gap
+ * between the bands keeps a load hovering near one of them from measuring over and over.
+ */
+export const LOAD_BANDS = { quiet: 0.5, busy: 1 } as const;
+
+/** Whether figures measured at load `then` (per core) should be measured again at load `now`. */
+export function loadChanged(then: number, now: number): boolean {
+  return (
+    (then <= LOAD_BANDS.quiet && now >= LOAD_BANDS.busy) ||
+    (then >= LOAD_BANDS.busy && now <= LOAD_BANDS.quiet)
+  );
+}
+
+/** This machine's 1-minute load average per usable core (0 where the OS gives none). */
+export function currentLoadPerCore(usableCores: number): number {
+  return os.loadavg()[0]! / Math.max(1, usableCores);
+}
+
 /** A cached profile dated more than this far in the future is not trusted (clock skew allowance). */
 const FUTURE_SLACK_MS = 60_000;
 
@@ -74,7 +96,7 @@ export type CacheRead =
   | { status: "ignored"; warning: Warning; error: SpawnCostCacheError };
 
 function ignored(
-  problem: "invalid" | "foreign" | "expired" | "unreadable",
+  problem: "invalid" | "foreign" | "expired" | "load" | "unreadable",
   file: string,
   message: string,
   cause?: unknown,
@@ -83,6 +105,7 @@ function ignored(
     invalid: SpawnCostWarningCode.cacheInvalid,
     foreign: SpawnCostWarningCode.cacheForeign,
     expired: SpawnCostWarningCode.cacheExpired,
+    load: SpawnCostWarningCode.cacheOtherLoad,
     unreadable: SpawnCostWarningCode.cacheUnreadable,
   }[problem];
   const text = `Ignored the cached profile ${file}: ${message}; measured again.`;
@@ -105,6 +128,7 @@ export async function readCache(
   key: MachineKey,
   ttlMs: number,
   nowMs: number = Date.now(),
+  loadNow: number = currentLoadPerCore(key.usableCores),
 ): Promise<CacheRead> {
   let text: string;
   try {
@@ -150,6 +174,10 @@ export async function readCache(
   }
   if (age < -FUTURE_SLACK_MS) {
     return ignored("expired", file, `dated ${profile.measuredAt}, in the future`);
+  }
+  if (profile.loadPerCore !== undefined && loadChanged(profile.loadPerCore, loadNow)) {
+    const then = profile.loadPerCore.toFixed(2);
+    return ignored("load", file, `measured at a load of ${then} per core, ${loadNow.toFixed(2)} now`);
   }
   return { status: "hit", profile };
 }

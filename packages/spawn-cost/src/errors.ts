@@ -21,7 +21,7 @@ export class SpawnCostMeasurementError extends AmorsizeError {
 }
 
 /** Why a cache file was not used or could not be written. */
-export type SpawnCostCacheProblem = "invalid" | "foreign" | "expired" | "unreadable" | "unwritable";
+export type SpawnCostCacheProblem = "invalid" | "foreign" | "expired" | "load" | "unreadable" | "unwritable";
 
 /**
  * The cache file could not be read, was not trusted, or could not be written.
@@ -54,6 +54,8 @@ export const SpawnCostWarningCode = {
   cacheForeign: "AMORSIZE_SPAWN_COST_CACHE_FOREIGN",
   /** A cache file was older than `ttlMs` (or dated in the future); measured again and replaced. */
   cacheExpired: "AMORSIZE_SPAWN_COST_CACHE_EXPIRED",
+  /** A cache file was measured while the machine was far busier or far quieter than now; measured again and replaced. */
+  cacheOtherLoad: "AMORSIZE_SPAWN_COST_CACHE_OTHER_LOAD",
   /** A cache file exists but could not be read; measured again. */
   cacheUnreadable: "AMORSIZE_SPAWN_COST_CACHE_UNREADABLE",
   /** The cache folder could not be created or written; the profile is not cached. */

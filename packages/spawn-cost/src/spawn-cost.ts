@@ -12,6 +12,7 @@ import type { MeasureOutcome } from "./assemble.js";
 import {
   asCachedProfile,
   cacheFilePath,
+  currentLoadPerCore,
   defaultCacheDir,
   readCache,
   unwritableWarning,
@@ -153,11 +154,13 @@ async function measuredProfile(
 ): Promise<SpawnCostProfile> {
   const key = options.machineKey;
   const measuredAt = new Date().toISOString();
+  const loadPerCore = currentLoadPerCore(key.usableCores);
   try {
     const outcome = await measure({ budgetMs: options.budgetMs, maxWorkers: options.maxWorkers });
     const profile: SpawnCostProfile = {
       schemaVersion: 1,
       measuredAt,
+      loadPerCore,
       durationMs: performance.now() - started,
       source: outcome.anyMeasured ? "measured" : "estimated",
       cachePath: null,

@@ -36,6 +36,13 @@ export const SpawnCostProfileSchema = z.object({
   schemaVersion: z.literal(1),
   /** When the figures were measured (kept when read back from the cache). */
   measuredAt: TimestampSchema,
+  /**
+   * The machine's 1-minute load average per usable core when the figures were measured
+   * (`os.loadavg()[0] / usableCores`; 0 where the OS gives none). Start-up figures taken on
+   * a busy machine run 2-4x those of a quiet one, so a cached profile measured under a
+   * different load is measured again (see `measureSpawnCost`). Absent in older caches.
+   */
+  loadPerCore: z.number().finite().nonnegative().optional(),
   /** Wall time of the measurement, or of the cache read when `source` is `cached`, in milliseconds. */
   durationMs: z.number().finite().nonnegative(),
   /** `measured` (fresh), `cached` (read from `cachePath`) or `estimated` (measuring failed; documented defaults). */
