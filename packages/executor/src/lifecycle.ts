@@ -194,6 +194,29 @@ export abstract class RunLifecycle implements StreamEngine {
     }
   }
 
+  /**
+   * Results ready now, in delivery order, up to `max`, without waiting: empty when none is
+   * ready, or once the run has stopped (then `next()` says how it ended).
+   */
+  takeReady(max: number): StreamItem<unknown>[] {
+    this.begin();
+    const stream = this.delivery as StreamDelivery;
+    const ready: StreamItem<unknown>[] = [];
+    while (ready.length < max && !this.stopped) {
+      const item = stream.take();
+      if (item !== null) {
+        ready.push(item);
+        continue;
+      }
+      if (stream.release() !== null) {
+        if (this.state === RUNNING) this.consumed();
+        continue;
+      }
+      if (!stream.advance()) break;
+    }
+    return ready;
+  }
+
   private endResult(): Next {
     this.consumerDone = true;
     if (this.failed && !this.failureDelivered) {

@@ -1,4 +1,4 @@
-import type { ExecutionReport } from "@amorsize/types";
+import { AmorsizeValidationError, type ExecutionReport } from "@amorsize/types";
 import type { StreamItem } from "./delivery.js";
 import type { RunError } from "./errors.js";
 
@@ -6,6 +6,7 @@ import type { RunError } from "./errors.js";
 export interface StreamEngine {
   next(): Promise<IteratorResult<StreamItem<unknown>, undefined>>;
   return(): Promise<IteratorResult<StreamItem<unknown>, undefined>>;
+  takeReady(max: number): StreamItem<unknown>[];
   /** Null until the stream has ended for its consumer. */
   finalReport(): ExecutionReport | null;
   readonly errors: readonly RunError[];
@@ -25,7 +26,17 @@ export interface ResultStream<R> extends AsyncIterableIterator<StreamItem<R>, un
   report(): ExecutionReport;
   /** Failures so far under `onError: "collect"`, by input index (failed items are not yielded). */
   readonly errors: readonly RunError[];
+  /**
+   * The results already computed, in the order `next()` would give them, up to `max`
+   * (default 65,536), without waiting: an empty array when none is ready, or once the run
+   * has stopped (then `next()` says how it ended). For consumers of millions of small
+   * results: one call takes a block where `for await` pays a promise per result.
+   */
+  readReady(max?: number): StreamItem<R>[];
 }
+
+/** Results {@link ResultStream.readReady} hands out at most by default. */
+export const READ_READY_MAX = 65_536;
 
 /** Wraps a run engine as a {@link ResultStream}. */
 export class ResultStreamImpl<R> implements ResultStream<R> {
@@ -41,6 +52,15 @@ export class ResultStreamImpl<R> implements ResultStream<R> {
 
   return(): Promise<IteratorResult<StreamItem<R>, undefined>> {
     return this.engine.return() as Promise<IteratorResult<StreamItem<R>, undefined>>;
+  }
+
+  readReady(max = READ_READY_MAX): StreamItem<R>[] {
+    if (!(Number.isInteger(max) && max >= 1)) {
+      throw new AmorsizeValidationError([
+        `readReady(max): must be an integer of at least 1, got ${String(max)}`,
+      ]);
+    }
+    return this.engine.takeReady(max) as StreamItem<R>[];
   }
 
   [Symbol.asyncIterator](): this {

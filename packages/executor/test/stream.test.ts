@@ -23,6 +23,61 @@ describe("stream()", () => {
     }
   });
 
+  it("readReady() hands out the ready results in blocks, in the order next() would, and nothing twice", async () => {
+    for (const executor of [shared({ workers: 2 }), shared({ mode: "serial" })]) {
+      const stream = executor.stream(task("tasks.mjs", "square"), range(5000), { chunkSize: 100 });
+      const seen: number[] = [];
+      let blocks = 0;
+      for (;;) {
+        const ready = stream.readReady(700);
+        expect(ready.length).toBeLessThanOrEqual(700);
+        if (ready.length > 0) {
+          blocks++;
+          for (const { index, value } of ready) {
+            expect(value).toBe(index * index);
+            seen.push(index);
+          }
+          continue;
+        }
+        const next = await stream.next();
+        if (next.done) break;
+        seen.push(next.value.index);
+      }
+      expect(seen).toEqual(range(5000));
+      // Whole chunks were ready at once: most results came through readReady, not one by one.
+      expect(blocks).toBeGreaterThan(0);
+      expect(stream.readReady()).toEqual([]);
+      expect(stream.report()).toMatchObject({ items: 5000, succeeded: 5000 });
+    }
+  });
+
+  it("readReady() gives nothing once the run failed, so next() throws the failure, and checks max", async () => {
+    const executor = shared({ workers: 1 });
+    const stream = executor.stream(task("tasks.mjs", "failOnMultiplesOfFive"), range(12), { chunkSize: 4 });
+    const first = await stream.next();
+    expect(first.value).toEqual({ index: 0, value: 0 });
+    expect(() => stream.readReady(0)).toThrow("readReady(max): must be an integer of at least 1, got 0");
+    expect(() => stream.readReady(1.5)).toThrow(expect.objectContaining({ code: "AMORSIZE_INVALID_INPUT" }));
+    const rest: number[] = [];
+    let failure: unknown;
+    try {
+      for (;;) {
+        const ready = stream.readReady();
+        rest.push(...ready.map((r) => r.index));
+        if (ready.length > 0) continue;
+        const next = await stream.next();
+        if (next.done) break;
+        rest.push(next.value.index);
+      }
+    } catch (error) {
+      failure = error;
+    }
+    // Under throw the chunk holding the failure (4..7) delivers nothing: as with next() alone.
+    expect(rest).toEqual([1, 2, 3]);
+    expect(failure).toMatchObject({ code: "AMORSIZE_ITEM_FAILED", index: 5 });
+    expect(stream.readReady()).toEqual([]);
+  });
+
   it("yields in completion order with ordered: false", async () => {
     const executor = shared({ workers: 2 });
     const gate = new Gate();

@@ -136,17 +136,35 @@ async function printResults(
 ): Promise<ResultNotPrintableError[]> {
   const unprintable: ResultNotPrintableError[] = [];
   let next = 0;
-  for await (const { index, value } of results) {
-    for (; next < index; next++) await writer.add("null");
-    let line = encodeResult(value);
-    if (typeof line !== "string") {
-      unprintable.push(new ResultNotPrintableError(index, line.problem));
-      line = "null";
+  const iterator = results[Symbol.asyncIterator]();
+  let ended = false;
+  try {
+    for (;;) {
+      // Results already computed come a block at a time: a promise per result cost more
+      // than writing it (5 M trivial items: ~3 s of 5).
+      let ready = results.readReady();
+      if (ready.length === 0) {
+        const step = await iterator.next();
+        if (step.done) break;
+        ready = [step.value];
+      }
+      for (const { index, value } of ready) {
+        for (; next < index; next++) await writer.add("null");
+        let line = encodeResult(value);
+        if (typeof line !== "string") {
+          unprintable.push(new ResultNotPrintableError(index, line.problem));
+          line = "null";
+        }
+        // Awaited only when the writer says so: an await per result would cost more than the result.
+        const wait = writer.add(line);
+        if (wait) await wait;
+        next = index + 1;
+      }
     }
-    // Awaited only when the writer says so: an await per result would cost more than the result.
-    const wait = writer.add(line);
-    if (wait) await wait;
-    next = index + 1;
+    ended = true;
+  } finally {
+    // Leaving early (a write failed) stops the run, as leaving a for-await loop would.
+    if (!ended) await iterator.return?.();
   }
   for (; next < total; next++) await writer.add("null");
   await writer.finish();

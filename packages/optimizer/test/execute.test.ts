@@ -403,6 +403,33 @@ describe("stream", () => {
     expect(results.plan).toBeDefined();
     expect(results.report().items).toBe(300);
   });
+
+  it("readReady() takes ready results in blocks, in order, leaving out items that failed while sampled", async () => {
+    const results = stream<number>(task("failsOnSeven"), range(3000), {
+      ...base,
+      onError: "collect",
+      sample: { minItems: 10, maxItems: 10 },
+    });
+    expect(results.readReady()).toEqual([]);
+    const iterator = results[Symbol.asyncIterator]();
+    const seen: number[] = [];
+    let fromBlocks = 0;
+    for (;;) {
+      const ready = results.readReady(500);
+      expect(ready.length).toBeLessThanOrEqual(500);
+      fromBlocks += ready.length;
+      for (const { index } of ready) seen.push(index);
+      if (ready.length > 0) continue;
+      const step = await iterator.next();
+      if (step.done) break;
+      seen.push(step.value.index);
+    }
+    expect(seen).toEqual(range(3000).filter((i) => i !== 7));
+    expect(fromBlocks).toBeGreaterThan(0);
+    expect(results.readReady()).toEqual([]);
+    expect(results.report()).toMatchObject({ failed: 1 });
+    expect(results.errors.map((e) => (e as ItemError).index)).toEqual([7]);
+  });
 });
 
 describe("optimize and the plan cache", () => {
