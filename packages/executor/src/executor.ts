@@ -63,7 +63,7 @@ class ParallelExecutor implements Executor, PoolContext {
   readonly pool: Tinypool;
   private isClosed = false;
   private closing: Promise<void> | null = null;
-  private readonly checks = new Map<string, Promise<void>>();
+  private readonly checks = new Map<string, Promise<number>>();
   /** Runs started and not ended, by id, so that a late crash reaches the run that caused it. */
   private readonly runs = new Map<number, ParallelRun>();
   private lastRunId = 0;
@@ -128,21 +128,21 @@ class ParallelExecutor implements Executor, PoolContext {
    * dispatched. Checked in a worker rather than here because that is where the task
    * runs (same loaders, no module side effects or heap in the calling thread).
    */
-  ensureTask(task: ResolvedTask): Promise<void> {
-    let check = this.checks.get(task.key);
-    if (check === undefined) {
-      check = this.check(task, 0);
-      this.checks.set(task.key, check);
-      check.catch(() => this.checks.delete(task.key));
-    }
+  ensureTask(task: ResolvedTask): Promise<number | null> {
+    const known = this.checks.get(task.key);
+    if (known !== undefined) return known.then(() => null);
+    const check = this.check(task, 0);
+    this.checks.set(task.key, check);
+    check.catch(() => this.checks.delete(task.key));
     return check;
   }
 
-  private check(task: ResolvedTask, strays: number): Promise<void> {
+  private check(task: ResolvedTask, strays: number): Promise<number> {
     const request: CheckRequest = { k: 1, h: task.href, e: task.exportName };
     return this.pool.run(request).then(
-      (failure: CheckResponse) => {
-        if (failure !== null) throw taskLoadError(task, failure);
+      (answer: CheckResponse) => {
+        if (typeof answer !== "number") throw taskLoadError(task, answer);
+        return answer;
       },
       (error: unknown) => {
         if (this.isClosed) throw new ExecutorClosedError(error);

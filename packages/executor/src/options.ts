@@ -27,6 +27,7 @@ export interface ResolvedRunOptions {
   readonly transfer: boolean;
   readonly targetChunkMs: readonly [number, number];
   readonly totalItems: number | undefined;
+  readonly measureCpu: boolean;
   /** Undefined when absent or empty, so the hot path tests one value. */
   readonly precomputed: ReadonlyMap<number, unknown> | undefined;
 }
@@ -46,6 +47,7 @@ export function resolveRunOptions(options: RunOptions | undefined, workers: numb
     transfer: (parsed.transfer ?? RUN_DEFAULTS.transfer) === "auto",
     targetChunkMs: parsed.targetChunkMs ?? RUN_DEFAULTS.targetChunkMs,
     totalItems: parsed.totalItems,
+    measureCpu: parsed.measureCpu ?? false,
     precomputed: precomputed !== undefined && precomputed.size > 0 ? precomputed : undefined,
   };
 }

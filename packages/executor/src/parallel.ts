@@ -45,8 +45,11 @@ export interface PoolContext {
   readonly pool: Tinypool;
   readonly workers: number;
   readonly closed: boolean;
-  /** Resolves once the task is known to load in a worker; rejects with a `TaskLoadError`. */
-  ensureTask(task: ResolvedTask): Promise<void>;
+  /**
+   * Resolves once the task is known to load in a worker, with the milliseconds loading
+   * took for the first run that asked (null for the others); rejects with a `TaskLoadError`.
+   */
+  ensureTask(task: ResolvedTask): Promise<number | null>;
   /** Enrolls a run, so that a crash one of its chunks causes later reaches it: its id. */
   enroll(run: ParallelRun): number;
   /** The run `id` has ended. */
@@ -137,7 +140,8 @@ export class ParallelRun extends RunLifecycle {
       return;
     }
     try {
-      await this.ctx.ensureTask(this.task);
+      const loadMs = await this.ctx.ensureTask(this.task);
+      if (loadMs !== null) this.tally.taskLoaded(loadMs);
     } catch (error) {
       this.stop(error);
       return;
@@ -162,6 +166,7 @@ export class ParallelRun extends RunLifecycle {
       workers: this.ctx.workers,
       chunkSize: this.firstChunkSize,
       adaptive: this.sizer !== null,
+      measuredCpu: this.opts.measureCpu,
     };
   }
 
@@ -367,6 +372,7 @@ export class ParallelRun extends RunLifecycle {
       a: first,
       b: last,
     };
+    if (this.opts.measureCpu) request.u = true;
     const transferList = this.opts.transfer ? collectTransferables(chunk.items) : null;
     this.ctx.pool.run(request, transferList === null ? { signal } : { signal, transferList }).then(
       (response: RunResponse) => this.settled(chunk, () => this.onResponse(chunk, response)),
@@ -399,6 +405,8 @@ export class ParallelRun extends RunLifecycle {
       return;
     }
     this.measured(chunk, response.d);
+    if (response.m !== undefined) this.tally.taskLoaded(response.m);
+    if (response.c !== undefined) this.tally.cpuMs += response.c;
     this.sizer?.recordBytes("results", bytesPerValue(response.r));
     if (response.f !== null && !this.itemFailures(chunk, response.f)) return;
     this.complete(chunk, response.r);

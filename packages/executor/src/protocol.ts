@@ -19,6 +19,8 @@ export interface RunRequest {
   a: number;
   /** Input index of the last item sent. */
   b: number;
+  /** Measure the chunk's CPU time (`c` of the response). */
+  u?: boolean;
 }
 
 /** Load the task and check its export, nothing else. */
@@ -52,6 +54,10 @@ export interface RunResponse {
   f: Array<number | SerializedError> | null;
   /** Set instead of the rest when the task could not be loaded in this worker. */
   l?: LoadFailure;
+  /** CPU time of the chunk, milliseconds, when the request asked (`u`). */
+  c?: number;
+  /** Milliseconds spent loading the task module in this worker before the chunk: only on the chunk that loaded it. */
+  m?: number;
 }
 
 export type LoadFailureCode =
@@ -66,8 +72,8 @@ export interface LoadFailure {
   cause?: SerializedError;
 }
 
-/** Answer to a {@link CheckRequest}: null when the task loads. */
-export type CheckResponse = LoadFailure | null;
+/** Answer to a {@link CheckRequest}: the milliseconds loading took when the task loads. */
+export type CheckResponse = LoadFailure | number;
 
 /** Property a crashing worker puts on its error when results could not be sent back. */
 export const RESULT_CLONE_KEY = "amorsizeResultClone";

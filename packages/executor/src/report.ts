@@ -8,6 +8,8 @@ export interface ReportShape {
   workers: number;
   chunkSize: number | null;
   adaptive: boolean;
+  /** The run measured its chunks' CPU time (`measureCpu`, in workers). */
+  measuredCpu?: boolean;
 }
 
 function toReported(error: unknown): ReportedError | null {
@@ -33,6 +35,10 @@ export class RunTally {
   readonly errors: RunError[] = [];
   readonly durations = new DurationRecorder();
   busyMs = 0;
+  /** CPU time of the chunks, when the run measured it (`measureCpu`), milliseconds. */
+  cpuMs = 0;
+  /** Each load of the task module in a worker seen by this run, milliseconds. */
+  readonly loads: number[] = [];
   aborted = false;
   /** The error that ended the run, when it is not one of `errors`. */
   fatal: unknown = undefined;
@@ -49,6 +55,11 @@ export class RunTally {
     if (items > this.sizeMax) this.sizeMax = items;
     this.sizeSum += items;
     this.sizeCount++;
+  }
+
+  /** A worker loaded the task module for this run, taking `ms`. */
+  taskLoaded(ms: number): void {
+    this.loads.push(ms);
   }
 
   elapsedMs(): number {
@@ -105,6 +116,15 @@ export class RunTally {
     if (this.sizeCount > 0) {
       report.chunkSizes = { min: this.sizeMin, max: this.sizeMax, mean: this.sizeSum / this.sizeCount };
     }
+    if (this.loads.length > 0) {
+      const total = this.loads.reduce((a, b) => a + b, 0);
+      report.taskLoads = {
+        count: this.loads.length,
+        meanMs: total / this.loads.length,
+        maxMs: Math.max(...this.loads),
+      };
+    }
+    if (shape.measuredCpu === true) report.cpuMs = this.cpuMs;
     return report;
   }
 }

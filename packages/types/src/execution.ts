@@ -52,6 +52,20 @@ export const ExecutionReportSchema = z.object({
       mean: z.number().finite().positive(),
     })
     .optional(),
+  /**
+   * The task module's loads in workers that this run waited for (a fresh worker imports it
+   * before its first chunk), measured in the worker, milliseconds. Absent when none was
+   * measured (the calling thread, or workers that had it loaded already).
+   */
+  taskLoads: z
+    .object({
+      count: z.number().int().positive(),
+      meanMs: z.number().finite().nonnegative(),
+      maxMs: z.number().finite().nonnegative(),
+    })
+    .optional(),
+  /** CPU time of the chunks in their workers, milliseconds, when the run asked for it (`measureCpu`). */
+  cpuMs: z.number().finite().nonnegative().optional(),
 });
 export type ExecutionReport = z.infer<typeof ExecutionReportSchema>;
 
@@ -125,6 +139,13 @@ export const RunOptionsSchema = z
      * in `succeeded`.
      */
     precomputed: z.instanceof(Map).optional(),
+    /**
+     * Measure the CPU time of each chunk in its worker (`report.cpuMs`). Where Node has
+     * `process.threadCpuUsage` (22.19+, 23.9+) it is the worker's own; before, the process's,
+     * which is the worker's only while the other threads are idle: with one worker and a
+     * calling thread that waits, as the optimizer's guarded sampling runs. Default false.
+     */
+    measureCpu: z.boolean().optional(),
   })
   .strict();
 export type RunOptions = z.input<typeof RunOptionsSchema>;
