@@ -5,6 +5,7 @@ export { messageOf };
 /** Stable codes of the errors this package throws. */
 export type ExecutorErrorCode =
   | "AMORSIZE_ITEM_FAILED"
+  | "AMORSIZE_ITEM_UNSETTLED"
   | "AMORSIZE_WORKER_CRASHED"
   | "AMORSIZE_TASK_NOT_FOUND"
   | "AMORSIZE_TASK_LOAD_FAILED"
@@ -38,6 +39,28 @@ export class ItemError extends ExecutorError {
 
   constructor(index: number, cause: unknown) {
     super(`Item ${index} failed: ${messageOf(cause)}`, { cause });
+    this.index = index;
+    this.range = [index, index];
+  }
+}
+
+/**
+ * The task returned a promise for this item that can never settle: the thread it ran in
+ * had nothing left that could settle it (no timer, no I/O, no other handle), so waiting
+ * would hang the run or let the process exit without it. Detected in the calling thread
+ * when Node is about to exit (`beforeExit`), and in a worker when only its own message
+ * ports are left.
+ */
+export class ItemUnsettledError extends ExecutorError {
+  readonly code = "AMORSIZE_ITEM_UNSETTLED" as const;
+  override readonly name = "ItemUnsettledError";
+  readonly index: number;
+  readonly range: IndexRange;
+
+  constructor(index: number, where: "worker" | "calling thread") {
+    super(
+      `Item ${index} returned a promise that never settled: nothing was left in its ${where} that could settle it (no timer, I/O or other handle)`,
+    );
     this.index = index;
     this.range = [index, index];
   }
@@ -169,4 +192,4 @@ export class ExecutorClosedError extends ExecutorError {
 }
 
 /** A failure recorded under `onError: "collect"`: one item, or a whole chunk (`index` null). */
-export type RunError = ItemError | CloneError | WorkerCrashedError | ChunkTimeoutError;
+export type RunError = ItemError | ItemUnsettledError | CloneError | WorkerCrashedError | ChunkTimeoutError;

@@ -9,6 +9,7 @@ export {
   type ExecutorErrorCode,
   type IndexRange,
   ItemError,
+  ItemUnsettledError,
   type RunError,
   TaskLoadError,
   type TaskLoadErrorCode,

@@ -17,6 +17,7 @@ import {
   ExecutorClosedError,
   type IndexRange,
   ItemError,
+  ItemUnsettledError,
   messageOf,
   type RunError,
   WorkerCrashedError,
@@ -34,6 +35,7 @@ import {
   type RunResponse,
   rebuildError,
   type SerializedError,
+  UNSETTLED_NAME,
 } from "./protocol.js";
 import type { ReportShape } from "./report.js";
 import { bytesPerValue } from "./size.js";
@@ -510,7 +512,11 @@ export class ParallelRun extends RunLifecycle {
   private itemFailures(chunk: Chunk, failures: Array<number | SerializedError>): boolean {
     for (let p = 0; p < failures.length; p += 2) {
       const index = indexAt(chunk, failures[p] as number);
-      const error = new ItemError(index, rebuildError(failures[p + 1] as SerializedError));
+      const failure = failures[p + 1] as SerializedError;
+      const error =
+        failure.error && failure.name === UNSETTLED_NAME
+          ? new ItemUnsettledError(index, "worker")
+          : new ItemError(index, rebuildError(failure));
       if (!this.recordError(error, chunk, [index])) return false;
     }
     return true;

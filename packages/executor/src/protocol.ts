@@ -75,6 +75,9 @@ export interface LoadFailure {
 /** Answer to a {@link CheckRequest}: the milliseconds loading took when the task loads. */
 export type CheckResponse = LoadFailure | number;
 
+/** Name a failure carries from a worker when its item's promise could never settle. */
+export const UNSETTLED_NAME = "ItemUnsettledError";
+
 /** Property a crashing worker puts on its error when results could not be sent back. */
 export const RESULT_CLONE_KEY = "amorsizeResultClone";
 /** Property of the error a worker dies with after the task called `process.exit()`. */

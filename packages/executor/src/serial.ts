@@ -1,4 +1,4 @@
-import { ItemError } from "./errors.js";
+import { ItemError, ItemUnsettledError } from "./errors.js";
 import type { Input } from "./input.js";
 import { RUNNING, RunLifecycle } from "./lifecycle.js";
 import type { TaskFunction } from "./load.js";
@@ -111,6 +111,17 @@ export class SerialRun extends RunLifecycle {
   private readonly slotFree = new Wakeup();
   /** A stream's loop waits here while its consumer is {@link STREAM_HIGH_WATER} results behind. */
   private readonly drain = new Wakeup();
+  /** Items whose promises are awaited, each with what fails it as never settling. */
+  private readonly awaiting = new Map<number, () => void>();
+  /**
+   * Node is about to exit with nothing left to run: every promise still awaited can never
+   * settle. Failing them lets the run end (and report them) instead of the process ending
+   * with the run's promise pending, silently, with exit code 0.
+   */
+  private readonly onBeforeExit = () => {
+    for (const fail of [...this.awaiting.values()]) fail();
+  };
+  private watchingExit = false;
 
   constructor(
     private readonly task: ResolvedTask,
@@ -131,6 +142,8 @@ export class SerialRun extends RunLifecycle {
       await this.loop();
     } catch (error) {
       this.stop(error);
+    } finally {
+      if (this.watchingExit) process.off("beforeExit", this.onBeforeExit);
     }
     if (this.state === RUNNING && this.opts.onProgress !== undefined) this.progress();
     const wallMs = this.tally.elapsedMs();
@@ -281,6 +294,10 @@ export class SerialRun extends RunLifecycle {
   private async pending(index: number): Promise<void> {
     const promise = sliceStop!;
     sliceStop = null;
+    if (!this.watchingExit) {
+      this.watchingExit = true;
+      process.on("beforeExit", this.onBeforeExit);
+    }
     if (this.concurrency === 1) {
       await this.settleOne(index, promise);
       return;
@@ -311,27 +328,38 @@ export class SerialRun extends RunLifecycle {
   private async settleOne(index: number, pending: PromiseLike<unknown>): Promise<void> {
     let value: unknown;
     try {
-      value = await this.race(pending);
+      value = await this.race(
+        new Promise((resolve, reject) => {
+          this.awaiting.set(index, () => reject(new ItemUnsettledError(index, "calling thread")));
+          pending.then(resolve, reject);
+        }),
+      );
     } catch (error) {
       this.itemFailed(index, error);
       return;
+    } finally {
+      this.awaiting.delete(index);
     }
     if (this.state === RUNNING) this.emit(index, value);
   }
 
   private startAsync(index: number, pending: PromiseLike<unknown>): void {
     this.active++;
+    let settled = false;
+    const settle = (handle: () => void) => {
+      if (settled) return;
+      settled = true;
+      this.awaiting.delete(index);
+      this.active--;
+      if (this.state === RUNNING) handle();
+      this.slotFree.wake();
+    };
+    this.awaiting.set(index, () =>
+      settle(() => this.itemFailed(index, new ItemUnsettledError(index, "calling thread"))),
+    );
     pending.then(
-      (value) => {
-        this.active--;
-        if (this.state === RUNNING) this.emit(index, value);
-        this.slotFree.wake();
-      },
-      (error: unknown) => {
-        this.active--;
-        if (this.state === RUNNING) this.itemFailed(index, error);
-        this.slotFree.wake();
-      },
+      (value) => settle(() => this.emit(index, value)),
+      (error: unknown) => settle(() => this.itemFailed(index, error)),
     );
   }
 
@@ -368,7 +396,7 @@ export class SerialRun extends RunLifecycle {
   // ---------------------------------------------------------------- results and failures
 
   private itemFailed(index: number, cause: unknown): void {
-    const error = new ItemError(index, cause);
+    const error = cause instanceof ItemUnsettledError ? cause : new ItemError(index, cause);
     this.tally.errors.push(error);
     this.tally.failed++;
     if (!this.opts.collect) {

@@ -17,6 +17,7 @@ import {
   type RunResponse,
   type SerializedError,
   serializeError,
+  UNSETTLED_NAME,
   type WorkerRequest,
 } from "./protocol.js";
 import { collectTransferables } from "./transfer.js";
@@ -163,6 +164,65 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
+/** Resources alive before any task code ran here: tinypool's own message ports. */
+let baselinePorts = -1;
+
+function countPorts(resources: readonly string[]): number {
+  let ports = 0;
+  for (const kind of resources) if (kind === "MessagePort") ports++;
+  return ports;
+}
+
+/**
+ * Whether nothing left in this worker could settle a promise: no timer, I/O, child or
+ * other handle, and no message port beyond tinypool's own. Unreferenced handles do not
+ * count, as they would not keep a process alive either.
+ */
+function nothingLeft(): boolean {
+  const resources = process.getActiveResourcesInfo();
+  return resources.length === countPorts(resources) && countPorts(resources) <= baselinePorts;
+}
+
+/** How often a chunk waiting on a promise checks that something could still settle it, ms. */
+const UNSETTLED_CHECK_MS = 250;
+
+/** Rejects the promise the running chunk waits on; null while it waits on none. */
+let giveUp: ((error: Error) => void) | null = null;
+let idleChecks = 0;
+/** Checks, while a chunk waits on promises, that something could still settle them. */
+let watchdog: NodeJS.Timeout | null = null;
+
+function checkWaiting(): void {
+  idleChecks = giveUp !== null && nothingLeft() ? idleChecks + 1 : 0;
+  // One check would do; two leave room for a handle between two phases of the loop.
+  if (idleChecks < 2 || giveUp === null) return;
+  idleChecks = 0;
+  const error = new Error("the promise can never settle: nothing is left in the worker that could settle it");
+  error.name = UNSETTLED_NAME;
+  giveUp(error);
+}
+
+/** `value`, awaited: a promise is given up on once nothing is left that could settle it. */
+function awaited(value: unknown): unknown {
+  if (!isThenable(value)) return value;
+  if (watchdog === null) {
+    watchdog = setInterval(checkWaiting, UNSETTLED_CHECK_MS);
+    watchdog.unref();
+  }
+  return new Promise((resolve, reject) => {
+    giveUp = reject;
+    value.then(resolve, reject);
+  }).finally(() => {
+    giveUp = null;
+  });
+}
+
+function stopWatchdog(): void {
+  if (watchdog !== null) clearInterval(watchdog);
+  watchdog = null;
+  giveUp = null;
+}
+
 async function finishAsync(
   fn: TaskFunction,
   request: RunRequest,
@@ -175,7 +235,7 @@ async function finishAsync(
   const items = request.x;
   for (let i = index; i < items.length; i++) {
     try {
-      out.push(i === index ? await pending : await fn(items[i]));
+      out.push(await awaited(i === index ? pending : fn(items[i])));
     } catch (error) {
       if (dying) return NEVER;
       if (failures === null) failures = [];
@@ -183,6 +243,7 @@ async function finishAsync(
       out.push(undefined);
     }
   }
+  stopWatchdog();
   return finish(request, out, failures, start);
 }
 
@@ -280,6 +341,7 @@ function run(request: RunRequest): unknown {
 
 /** Tinypool handler: runs one chunk, or checks that a task loads. */
 export function runChunk(request: WorkerRequest): unknown {
+  if (baselinePorts < 0) baselinePorts = countPorts(process.getActiveResourcesInfo());
   lastResponse = null;
   loadMs = -1;
   if (request.k === 1) return check(request);
