@@ -96,6 +96,7 @@ export const MODEL_CONSTANTS = {
  * - `CHUNK_TIMEOUT_BOUND`: `constraints.chunkTimeoutMs` made the plan use smaller chunks
  *   (or no pool) than the model would otherwise.
  * - `NO_ITEMS`: the input is empty.
+ * - `MODULE_LOAD`: each new worker imports the task module first; the start-up includes it.
  */
 export const REASON_CODES = [
   "COMPUTE_BOUND",
@@ -111,6 +112,7 @@ export const REASON_CODES = [
   "FIXED_BY_CONSTRAINT",
   "NO_ITEMS",
   "CHUNK_TIMEOUT_BOUND",
+  "MODULE_LOAD",
 ] as const;
 /** A stable reason code; see {@link REASON_CODES}. */
 export type ReasonCode = (typeof REASON_CODES)[number];

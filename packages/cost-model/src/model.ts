@@ -196,10 +196,13 @@ function evaluateSteady(p: ModelParams, workers: number, chunkSize: number): Eva
  * A pool of k workers has its last worker answering after fixed + perWorker x k, but
  * the executor sends the first chunk as soon as the first worker is ready: worker i
  * starts computing at fixed + perWorker x i. With chunks dealt out as workers ask, the
- * lost capacity is the workers' mean start, fixed + perWorker x (k + 1) / 2.
+ * lost capacity is the workers' mean start, fixed + perWorker x (k + 1) / 2. Each worker
+ * then imports the task module before its first item: the workers import side by side,
+ * one round per core's worth of them.
  */
-function poolStartupMs(p: ModelParams, workers: number): number {
-  return p.startupFixedMs + (p.startupPerWorkerMs * (workers + 1)) / 2;
+export function poolStartupMs(p: ModelParams, workers: number): number {
+  const loads = p.moduleLoadMs * Math.ceil(workers / Math.max(1, p.capacity));
+  return p.startupFixedMs + (p.startupPerWorkerMs * (workers + 1)) / 2 + loads;
 }
 
 /** An empty input still starts the pool it was asked to predict. */

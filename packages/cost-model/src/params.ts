@@ -42,6 +42,8 @@ export interface ModelParams {
   chunkOverheadMs: number;
   startupFixedMs: number;
   startupPerWorkerMs: number;
+  /** A fresh worker's import of the task module, ms (0 when unknown). */
+  moduleLoadMs: number;
   /** Usable cores (integer). */
   usableCores: number;
   /** Cores' worth of CPU time: usable cores, or a smaller fractional CPU quota. */
@@ -118,6 +120,7 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     chunkOverheadMs: Math.max(0, latencyUs - throughputUs) / 1000,
     startupFixedMs: spawnCost.workerStart.fixedMs.value,
     startupPerWorkerMs: spawnCost.workerStart.perWorkerMs.value,
+    moduleLoadMs: workload.moduleLoadMs ?? 0,
     usableCores,
     capacity,
     quotaCpus,

@@ -28,6 +28,26 @@ function issues(run: () => unknown): readonly string[] {
   throw new Error("expected a validation error");
 }
 
+describe("planExecution(): a task module that is slow to import", () => {
+  it("charges its load to every plan that starts workers, says so, and a load can make a plan serial", () => {
+    // 200 items of 1 ms on 2 cores: parallel without a load; with 130 ms per fresh worker
+    // the start-up eats the gain (100 ms of items per core against 200 ms serial).
+    const free = parallel(planExecution(unitInput({ workload: { totalItems: 200, itemMs: 1 } })));
+    expect(codes(free)).not.toContain("MODULE_LOAD");
+    const loaded = planExecution(unitInput({ workload: { totalItems: 200, itemMs: 1, moduleLoadMs: 130 } }));
+    expect(loaded.mode).toBe("serial");
+    expect(codes(loaded)).toEqual(["TOO_LITTLE_WORK", "MODULE_LOAD"]);
+    const big = parallel(
+      planExecution(unitInput({ workload: { totalItems: 2000, itemMs: 1, moduleLoadMs: 130 } })),
+    );
+    expect(big.predicted.breakdown.startupMs).toBeGreaterThanOrEqual(130);
+    const note = big.reasons.find((r) => r.code === "MODULE_LOAD")!;
+    expect(note.message).toBe(
+      "Each new worker imports the task module before its first item: 130 ms measured; start-up includes 130 ms for it (2 workers importing side by side).",
+    );
+  });
+});
+
 describe("planExecution(): the decision", () => {
   it("an empty input is serial with NO_ITEMS", () => {
     const plan = planExecution(unitInput({ workload: { totalItems: 0 } }));

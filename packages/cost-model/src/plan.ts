@@ -269,6 +269,7 @@ function explainSerial(
   }
   if (p.ioBound && !p.async) ioReason(ctx);
   if (n === null) streamReason(ctx, best);
+  moduleLoadReason(ctx, best.workers);
   fixedReasons(ctx);
 }
 
@@ -326,6 +327,22 @@ function streamReason(ctx: Context, e: Evaluation | null): void {
       `(${formatMs(p.startupFixedMs + p.startupPerWorkerMs * e.workers)}) is not included.`,
   );
 }
+
+/** A task module that takes time to import: every worker started pays it, and the start-up includes it. */
+function moduleLoadReason(ctx: Context, workers: number): void {
+  const { p } = ctx;
+  if (p.moduleLoadMs < MODULE_LOAD_NOTE_MS) return;
+  const rounds = Math.ceil(workers / Math.max(1, p.capacity));
+  reason(
+    ctx,
+    "MODULE_LOAD",
+    `Each new worker imports the task module before its first item: ${formatMs(p.moduleLoadMs)} measured; ` +
+      `start-up includes ${formatMs(p.moduleLoadMs * rounds)} for it (${plural(workers, "worker")} importing side by side).`,
+  );
+}
+
+/** Module loads shorter than this are not worth a line of their own, ms. */
+const MODULE_LOAD_NOTE_MS = 5;
 
 function fixedReasons(ctx: Context): void {
   const { constraints } = ctx;
@@ -419,6 +436,7 @@ function explainParallel(
   }
   if (capped !== null) reason(ctx, "MEMORY_CAPPED", memoryMessage(ctx, workers, c, capped));
   quotaReason(ctx);
+  moduleLoadReason(ctx, workers);
   fixedReasons(ctx);
 }
 

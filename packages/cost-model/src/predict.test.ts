@@ -258,3 +258,19 @@ describe("predict(): validation", () => {
     );
   });
 });
+
+describe("predict(): a task module that takes time to import in each fresh worker", () => {
+  const run = (moduleLoadMs: number | undefined, workers: number) =>
+    predict(unitInput({ workload: { totalItems: 100, itemMs: 1, moduleLoadMs } }), {
+      workers,
+      chunkSize: 10,
+    });
+
+  it("adds the load to the start-up once per round of workers importing side by side", () => {
+    // 2 usable cores: 2 workers import at once (one round), 3 need two rounds.
+    expect(run(130, 2).breakdown.startupMs).toBeCloseTo(10 + (2 * 3) / 2 + 130, 12);
+    expect(run(130, 3).breakdown.startupMs).toBeCloseTo(10 + (2 * 4) / 2 + 2 * 130, 12);
+    expect(run(undefined, 2).breakdown.startupMs).toBeCloseTo(10 + (2 * 3) / 2, 12);
+    expect(run(130, 2).wallMs - run(undefined, 2).wallMs).toBeCloseTo(130, 9);
+  });
+});

@@ -156,6 +156,7 @@ export interface WorkloadOptions {
   memoryBytesPerItem?: number;
   async?: boolean;
   sampled?: number;
+  moduleLoadMs?: number;
 }
 
 export function workload(options: WorkloadOptions = {}): WorkloadSample {
@@ -175,6 +176,7 @@ export function workload(options: WorkloadOptions = {}): WorkloadSample {
     sampleWallMs: itemMs * 8,
     async: options.async ?? false,
     source: "measured",
+    ...(options.moduleLoadMs === undefined ? {} : { moduleLoadMs: options.moduleLoadMs }),
   };
 }
 

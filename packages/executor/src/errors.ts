@@ -56,6 +56,8 @@ export class ItemUnsettledError extends ExecutorError {
   override readonly name = "ItemUnsettledError";
   readonly index: number;
   readonly range: IndexRange;
+  /** The thread the item ran in. */
+  readonly where: "worker" | "calling thread";
 
   constructor(index: number, where: "worker" | "calling thread") {
     super(
@@ -63,6 +65,7 @@ export class ItemUnsettledError extends ExecutorError {
     );
     this.index = index;
     this.range = [index, index];
+    this.where = where;
   }
 }
 

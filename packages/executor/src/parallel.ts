@@ -409,6 +409,7 @@ export class ParallelRun extends RunLifecycle {
     this.measured(chunk, response.d);
     if (response.m !== undefined) this.tally.taskLoaded(response.m);
     if (response.c !== undefined) this.tally.cpuMs += response.c;
+    if (response.p === true) this.tally.awaited = true;
     this.sizer?.recordBytes("results", bytesPerValue(response.r));
     if (response.f !== null && !this.itemFailures(chunk, response.f)) return;
     this.complete(chunk, response.r);

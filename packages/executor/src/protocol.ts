@@ -58,6 +58,8 @@ export interface RunResponse {
   c?: number;
   /** Milliseconds spent loading the task module in this worker before the chunk: only on the chunk that loaded it. */
   m?: number;
+  /** Set when items of the chunk returned promises (awaited one after another). */
+  p?: true;
 }
 
 export type LoadFailureCode =

@@ -37,6 +37,8 @@ export class RunTally {
   busyMs = 0;
   /** CPU time of the chunks, when the run measured it (`measureCpu`), milliseconds. */
   cpuMs = 0;
+  /** Items returned promises in a worker. */
+  awaited = false;
   /** Each load of the task module in a worker seen by this run, milliseconds. */
   readonly loads: number[] = [];
   aborted = false;
@@ -125,6 +127,7 @@ export class RunTally {
       };
     }
     if (shape.measuredCpu === true) report.cpuMs = this.cpuMs;
+    if (this.awaited) report.awaited = true;
     return report;
   }
 }

@@ -135,6 +135,8 @@ function cpuNowMs(): number {
   return (user + system) / 1000;
 }
 
+/** Whether items of the chunk running returned promises. */
+let wentAsync = false;
 /** CPU time at the start of the chunk running, when its request asked for it (`u`). */
 let cpuStart = -1;
 /** Milliseconds the chunk running waited for its task module to load in this worker; -1 when loaded already. */
@@ -145,6 +147,7 @@ function finish(request: RunRequest, out: unknown[], failures: RunResponse["f"],
   runningOut = null;
   const response: RunResponse = { r: out, d: performance.now() - start, f: failures };
   if (cpuStart >= 0) response.c = cpuNowMs() - cpuStart;
+  if (wentAsync) response.p = true;
   if (loadMs >= 0) response.m = loadMs;
   lastResponse = response;
   if (request.t && tinypool !== null) {
@@ -233,6 +236,7 @@ async function finishAsync(
   pending: PromiseLike<unknown>,
 ): Promise<unknown> {
   const items = request.x;
+  wentAsync = true;
   for (let i = index; i < items.length; i++) {
     try {
       out.push(await awaited(i === index ? pending : fn(items[i])));
@@ -344,6 +348,7 @@ export function runChunk(request: WorkerRequest): unknown {
   if (baselinePorts < 0) baselinePorts = countPorts(process.getActiveResourcesInfo());
   lastResponse = null;
   loadMs = -1;
+  wentAsync = false;
   if (request.k === 1) return check(request);
   return origin.run(request, run, request);
 }

@@ -33,6 +33,9 @@ const OPTIONS = {
   repeat: { type: "string" },
   refresh: { type: "boolean" },
   budget: { type: "string" },
+  "chunk-timeout": { type: "string" },
+  "max-memory-mb": { type: "string" },
+  isolate: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -44,6 +47,8 @@ const FLAGS: Record<string, string> = {
   minSpeedup: "--min-speedup",
   chunkSize: "--chunk-size",
   onError: "--on-error",
+  chunkTimeoutMs: "--chunk-timeout",
+  resourceLimits: "--max-memory-mb",
 };
 
 /** Parses the command line. A value option given twice is a mistake: which one was meant? */
@@ -149,6 +154,11 @@ export function optimizerOptions(values: Values): ExecuteOptions {
       throw new UsageError(`--on-error: expected "throw" or "collect", got "${onError}"`);
     options.onError = onError;
   }
+  const chunkTimeoutMs = positiveInt(values["chunk-timeout"], "--chunk-timeout");
+  if (chunkTimeoutMs !== undefined) options.chunkTimeoutMs = chunkTimeoutMs;
+  const maxMemoryMb = positiveInt(values["max-memory-mb"], "--max-memory-mb");
+  if (maxMemoryMb !== undefined) options.resourceLimits = { maxOldGenerationSizeMb: maxMemoryMb };
+  if (values.isolate) options.isolate = true;
   const checked = ExecuteOptionsSchema.safeParse(options);
   if (!checked.success) {
     const [first] = formatZodError(checked.error, "", options);

@@ -47,6 +47,10 @@ Options:
   --max-workers N    use at most N workers
   --min-speedup X    run in parallel only if at least X times faster (default 1.2)
   --chunk-size N     fix the items per task
+  --chunk-timeout MS fail a chunk (and a sampled item) that runs longer than MS; implies --isolate
+  --max-memory-mb MB heap limit of each worker (an item past it fails as that item); implies --isolate
+  --isolate          never run the task in this process: sampled items and a serial plan
+                     run in a worker, so an item that exits or aborts fails as that item
   --no-cache         neither read nor write the plan cache
   --json             machine-readable output
   -h, --help         this help`;
@@ -90,7 +94,9 @@ Example:
   amorsize optimize ./hash.js#sha256 --data items.json`,
   explain: `Usage: amorsize explain <module#export> (--data FILE | --stdin | --range N) [options]
 
-Like optimize, then explains the decision term by term.
+Like optimize, then explains the decision term by term. Sampled items run in a worker; one
+still running at the sampling budget + 800 ms is cut off and taken as at least that slow,
+so the answer always comes.
 
 ${COMMON_HELP}
 
@@ -100,7 +106,8 @@ Example:
 
 Decides and runs. Each result is printed as one JSON line, in input order, as soon as it
 and those before it are done, to standard output or to --out FILE; the report and any
-cache warnings go to standard error at the end (--json: as JSON).
+cache warnings go to standard error at the end (--json: as JSON). Sampled items always run
+in a worker, so one that exits, aborts or runs out of memory fails as that item.
   --on-error MODE    throw (default): stop at the first failure (the results before it
                      are printed); collect: finish the rest, a failed item's line is null
   --out FILE         write to a new file beside FILE and rename it over FILE once the run

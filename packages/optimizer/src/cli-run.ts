@@ -58,6 +58,9 @@ function progressBar(stderr: CliIo["stderr"]): ((p: Progress) => void) | undefin
 export async function commandRun(positionals: string[], values: Values, io: CliIo): Promise<number> {
   const task = taskArgument(positionals, "run");
   const options = optimizerOptions(values);
+  // Sampled items run in a worker: one that exits, aborts or runs out of memory fails as
+  // that item (under --on-error collect) instead of ending this process.
+  options.sample = { ...options.sample, isolate: true };
   // Listening before the temporary file exists, so that no signal finds it unguarded.
   const stopSignals = values.out === undefined ? undefined : abortOnSignals(options);
   let file: OutFile | undefined;

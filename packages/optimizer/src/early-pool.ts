@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { createExecutor, type Executor } from "@amorsize/executor";
-import type { Plan } from "@amorsize/types";
+import type { Plan, ResourceLimits } from "@amorsize/types";
 import { type EarlyStart, earlyPoolWorkers } from "./decide.js";
 import type { Machine } from "./prepare.js";
 
@@ -14,9 +14,12 @@ export class EarlyPool {
   #startedAt = 0;
   readonly #create: typeof createExecutor;
 
-  /** `create` makes the pool (tests watch it). */
-  constructor(create: typeof createExecutor = createExecutor) {
+  readonly #limits: ResourceLimits | undefined;
+
+  /** `create` makes the pool (tests watch it); its workers get the caller's `resourceLimits`. */
+  constructor(create: typeof createExecutor = createExecutor, resourceLimits?: ResourceLimits) {
     this.#create = create;
+    this.#limits = resourceLimits;
   }
 
   /** Called with the first sampled item's time: starts the pool when the model wants one. */
@@ -30,7 +33,11 @@ export class EarlyPool {
       return;
     }
     if (workers === 0) return;
-    this.#executor = this.#create({ mode: "parallel", workers });
+    this.#executor = this.#create({
+      mode: "parallel",
+      workers,
+      ...(this.#limits === undefined ? {} : { resourceLimits: this.#limits }),
+    });
     this.#startedAt = performance.now();
   }
 

@@ -19,7 +19,7 @@ import { EarlyPool } from "./early-pool.js";
 import { DataError } from "./errors.js";
 import { guardedInput, MAX_COLLECTED_ITEMS } from "./guard.js";
 import { basisOf, type OptimizeBasis, type OptimizerOverhead } from "./optimize.js";
-import { type Prepared, prepare } from "./prepare.js";
+import { isolated, type Prepared, prepare } from "./prepare.js";
 import {
   backendPrediction,
   backendReport,
@@ -55,15 +55,23 @@ export function taskOf(task: ResolvedTask): { module: string; export: string } {
   return { module: task.href, export: task.exportName };
 }
 
-/** The executor for a plan: the calling thread for serial and concurrent plans, a pool for parallel. */
-export function executorFor(plan: Plan): Executor {
+/**
+ * The executor for a plan: the calling thread for serial and concurrent plans, a pool for
+ * parallel. Under isolation (`isolate`, `chunkTimeoutMs` or `resourceLimits`) a serial plan
+ * runs in one worker, where the task cannot take the calling thread with it; a concurrent
+ * plan (an I/O-bound async task, whose items wait rather than compute) stays here.
+ */
+export function executorFor(plan: Plan, options: ExecuteOptions = {}): Executor {
+  const limits = options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits };
   switch (plan.mode) {
     case "serial":
-      return createExecutor({ mode: "serial" });
+      return isolated(options)
+        ? createExecutor({ mode: "parallel", workers: 1, ...limits })
+        : createExecutor({ mode: "serial" });
     case "concurrent":
       return createExecutor({ mode: "serial", concurrency: plan.concurrency });
     case "parallel":
-      return createExecutor({ mode: "parallel", workers: plan.workers });
+      return createExecutor({ mode: "parallel", workers: plan.workers, ...limits });
   }
 }
 
@@ -90,6 +98,11 @@ export function runOptionsFor(
     run.chunkSize = plan.adaptive ? "auto" : plan.chunkSize;
     run.maxInFlight = plan.maxInFlight;
     const window = plan.adaptive ? adaptiveWindowMs(options.chunkTimeoutMs) : null;
+    if (window !== null) run.targetChunkMs = window;
+  } else if (plan.mode === "serial" && isolated(options)) {
+    // One worker, adaptive chunks: short enough to keep inside the time-out and to lose little to a crash.
+    run.chunkSize = "auto";
+    const window = adaptiveWindowMs(options.chunkTimeoutMs);
     if (window !== null) run.targetChunkMs = window;
   }
   // The whole input's length: the plan may cover only the items sampling left.
@@ -176,7 +189,7 @@ export async function execute<R = unknown>(
   options.signal?.throwIfAborted();
   const backend = parsed.backend as RunBackend | undefined;
   // A backend runs elsewhere: no local workers to start early.
-  const early = backend ? undefined : new EarlyPool();
+  const early = backend ? undefined : new EarlyPool(createExecutor, parsed.resourceLimits);
   const decision = await decide(task, data, parsed, start, early ? { early } : {});
   const { plan } = decision;
   // The backend decides for itself: a cluster can beat even a serial local plan (one core here).
@@ -189,7 +202,12 @@ export async function execute<R = unknown>(
       : undefined;
   if (backend && chosen?.use) return runOnBackend<R>(decision, parsed, backend, chosen, start);
   const input = guardedInput(decision.prepared.data, { limit: parsed.maxItems ?? MAX_COLLECTED_ITEMS });
-  const run = await runHere<R>(decision, input, parsed, (await early?.take(plan)) ?? executorFor(plan));
+  const run = await runHere<R>(
+    decision,
+    input,
+    parsed,
+    (await early?.take(plan)) ?? executorFor(plan, parsed),
+  );
   const times = { start, ...run.times };
   return resultOf(decision, run, planCheck(plan.predicted, decision.wholeSerialMs, times), times, {
     ...(backend && chosen ? { backend: { kind: backend.kind, decision: chosen } } : {}),

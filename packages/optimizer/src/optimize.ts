@@ -57,7 +57,7 @@ export async function optimize(
 ): Promise<OptimizeResult> {
   const t0 = performance.now();
   const parsed = parseInput(OptimizeOptionsSchema, options, "options");
-  const prepared = await prepare(task, data, parsed);
+  const prepared = await prepare(task, data, parsed, { bounded: true });
   const t1 = performance.now();
   const { hardware, spawnCost, workload, constraints } = prepared;
   const plan = planExecution({ hardware, spawnCost, workload, constraints });

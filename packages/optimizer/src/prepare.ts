@@ -13,7 +13,8 @@ import {
   type TaskRefInput,
   type WorkloadSample,
 } from "@amorsize/types";
-import { emptyWorkload, sampleTask, type TaskData } from "./sample.js";
+import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type TaskData } from "./sample.js";
+import type { SampleGuard } from "./sampling/guarded.js";
 import { cachedOrSampled, type MeasuredWorkload } from "./workload.js";
 
 /** The machine and the caller's limits, as the cost model takes them. */
@@ -37,6 +38,51 @@ export interface PrepareHooks {
   onFirstTiming?: (itemMs: number, machine: Machine, totalItems: number | null) => void;
   /** Keep what was read of a source that failed while sampled (see `SampleTaskOptions`). */
   deferSourceError?: boolean;
+  /**
+   * The decision must come in bounded time (optimize, explain, compare): sampled items run
+   * in a worker unless `sample.isolate` is false, and a block still running at `budgetMs` +
+   * {@link DECISION_SLACK_MS} is cut off and taken as at least that slow.
+   */
+  bounded?: boolean;
+}
+
+/** How far past the sampling budget a bounded decision waits for a sampled item, ms. */
+export const DECISION_SLACK_MS = 800;
+
+/** Whether the caller asked for protection from the task: then it never runs in the calling thread. */
+export function isolated(options: OptimizeOptions): boolean {
+  return (
+    options.isolate === true || options.chunkTimeoutMs !== undefined || options.resourceLimits !== undefined
+  );
+}
+
+/** How sampling is guarded: in a worker (with the caller's limits and, for a bounded decision, a time bound), or not at all. */
+export function sampleGuard(options: OptimizeOptions, bounded: boolean): SampleGuard | undefined {
+  const wanted = options.sample?.isolate ?? (bounded || isolated(options));
+  if (!wanted) return undefined;
+  const budgetMs = options.sample?.budgetMs ?? SAMPLE_DEFAULTS.budgetMs;
+  return {
+    ...(options.chunkTimeoutMs === undefined ? {} : { chunkTimeoutMs: options.chunkTimeoutMs }),
+    ...(options.resourceLimits === undefined ? {} : { resourceLimits: options.resourceLimits }),
+    ...(bounded ? { boundMs: budgetMs + DECISION_SLACK_MS } : {}),
+  };
+}
+
+/**
+ * Each task module's first import in this process, milliseconds, by URL: what a fresh
+ * worker pays too. Measured once: a second import is a cache hit and says nothing.
+ */
+const firstImports = new Map<string, number>();
+
+/** Imports the task here (a task that cannot load fails now) and returns its first import's time. */
+async function loadHere(task: ResolvedTask): Promise<number> {
+  const known = firstImports.get(task.href);
+  const t0 = performance.now();
+  await importTask(task);
+  if (known !== undefined) return known;
+  const ms = performance.now() - t0;
+  firstImports.set(task.href, ms);
+  return ms;
 }
 
 /** The hooks sampling is run with: the caller's, and the plan cache's check of its figures. */
@@ -74,7 +120,7 @@ export async function prepare(
 ): Promise<Prepared> {
   const t0 = performance.now();
   const resolved = resolveTask(task);
-  await importTask(resolved);
+  const importMs = await loadHere(resolved);
   const hardware = await probeHardware(options.hardware);
   const t1 = performance.now();
   const dir = options.cacheDir ?? defaultCacheDir();
@@ -92,7 +138,11 @@ export async function prepare(
           data,
           total,
           options.cache === false ? null : { dir, machineKey: spawnCost.machineKey },
-          (confirms) => sample(resolved, data, options, machine, total, { ...hooks, confirms }),
+          async (confirms) =>
+            withModuleLoad(
+              await sample(resolved, data, options, machine, total, { ...hooks, confirms }),
+              importMs,
+            ),
         );
   const t3 = performance.now();
   return {
@@ -119,7 +169,9 @@ function sample(
 ) {
   const { onFirstTiming, signal, deferSourceError, confirms } = hooks;
   const { maxWorkers } = machine.constraints;
+  const guard = sampleGuard(options, hooks.bounded === true);
   return sampleTask(task, data, {
+    ...(guard ? { guard } : {}),
     ...options.sample,
     onError: hooks.onError ?? "throw",
     parallelism: Math.min(machine.hardware.cores.usable.value, maxWorkers ?? Number.POSITIVE_INFINITY),
@@ -129,4 +181,15 @@ function sample(
     ...(options.totalItems === undefined ? {} : { totalItems: options.totalItems }),
     ...(onFirstTiming ? { onFirstTiming: (itemMs: number) => onFirstTiming(itemMs, machine, total) } : {}),
   });
+}
+
+/**
+ * The sample with the module's load in a fresh worker: measured there by guarded sampling,
+ * else the module's first import in this thread (the same work), when it was measured.
+ */
+function withModuleLoad(result: SampleResult, importMs: number): SampleResult {
+  const moduleLoadMs = result.moduleLoadMs ?? importMs;
+  // An empty input's figures stand for nothing to run.
+  if (result.workload.source !== "measured") return result;
+  return { ...result, workload: { ...result.workload, moduleLoadMs } };
 }

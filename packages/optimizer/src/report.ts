@@ -1,6 +1,6 @@
 // Report assembly, as pure functions of plain data: what execute() and stream() return
 // beside the results.
-import { ItemError } from "@amorsize/executor";
+import { ExecutorError, ItemError } from "@amorsize/executor";
 import type {
   BackendDecision,
   BackendReport,
@@ -149,17 +149,28 @@ export function mergeSampled(
   run: { report: ExecutionReport; errors: readonly Error[] },
   sampled: SampledItems,
 ): { report: ExecutionReport; errors: Error[] } {
-  const failed = [...sampled.failures].map(([index, cause]) => new ItemError(index, cause));
+  // Sampled in this thread, a failure is what the task threw: the item ran on its own, in
+  // no chunk. Sampled in a worker, it is the executor's error already (a crash, a
+  // time-out), with its block's range, one per range it covers.
+  const own = [...new Set(sampled.failures.values())].filter(
+    (e): e is ExecutorError => e instanceof ExecutorError,
+  );
+  const thrown = [...sampled.failures]
+    .filter(([, cause]) => !(cause instanceof ExecutorError))
+    .map(([index, cause]) => new ItemError(index, cause));
+  const failed = [...own, ...thrown];
   const errors = [...run.errors, ...failed].sort((a, b) => firstIndex(a) - firstIndex(b));
+  const sampledErrors = [
+    ...own.map(reportedError),
+    ...thrown.map((e) => ({ ...reportedError(e), range: null })),
+  ];
   const report: ExecutionReport = {
     ...run.report,
     succeeded: run.report.succeeded + sampled.precomputed.size,
-    failed: run.report.failed + failed.length,
+    failed: run.report.failed + sampled.failures.size,
     precomputed: 0,
-    // A sampled item ran on its own, in no chunk.
-    errors: [...run.report.errors, ...failed.map((e) => ({ ...reportedError(e), range: null }))].sort(
-      (a, b) => firstIndex(a) - firstIndex(b),
-    ),
+    // A sampled item that threw ran on its own, in no chunk.
+    errors: [...run.report.errors, ...sampledErrors].sort((a, b) => firstIndex(a) - firstIndex(b)),
   };
   return { report, errors };
 }

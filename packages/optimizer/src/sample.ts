@@ -6,6 +6,7 @@ import {
   type TaskRefInput,
   type WorkloadSample,
 } from "@amorsize/types";
+import { type CutOff, GuardedSampleSession, type SampleGuard } from "./sampling/guarded.js";
 import { ranIndices } from "./sampling/order.js";
 import { summarise } from "./sampling/records.js";
 import { SampleSession } from "./sampling/session.js";
@@ -37,6 +38,10 @@ export interface SampleResult {
   data: TaskData;
   /** With `confirms`: what it answered after the first unit (true: sampling stopped there). */
   confirmed?: boolean;
+  /** Guarded sampling: a block cut off at the time bound (its items taken as at least that slow). */
+  cutOff?: CutOff;
+  /** Guarded sampling: the task module's load in a fresh worker, milliseconds. */
+  moduleLoadMs?: number;
 }
 
 export interface SampleTaskOptions extends SampleTaskPlainOptions {
@@ -56,6 +61,12 @@ export interface SampleTaskOptions extends SampleTaskPlainOptions {
    * that confirms them costs one item, and one that contradicts them lets sampling go on.
    */
   confirms?: (first: WorkloadSample) => boolean;
+  /**
+   * Run the sampled items in a worker under these guards instead of in this thread: an
+   * item that exits, aborts, loops, never settles or runs out of memory then fails as that
+   * item (or, past `boundMs`, is taken as at least that slow) instead of ending the caller.
+   */
+  guard?: SampleGuard;
 }
 
 /**
@@ -68,7 +79,7 @@ export async function sampleTask(
   data: TaskData,
   options: SampleTaskOptions = {},
 ): Promise<SampleResult> {
-  const { signal, onFirstTiming, deferSourceError = false, confirms, ...plainOptions } = options;
+  const { signal, onFirstTiming, deferSourceError = false, confirms, guard, ...plainOptions } = options;
   signal?.throwIfAborted();
   const {
     onError = "throw",
@@ -76,11 +87,17 @@ export async function sampleTask(
     parallelism = 1,
     ...sampleOptions
   } = parseInput(SampleTaskOptionsSchema, plainOptions, "options");
-  const fn = await importTask("href" in task ? task : resolveTask(task));
+  const resolved = "href" in task ? task : resolveTask(task);
+  const fn = await importTask(resolved);
   assertTaskData(data);
   const random = isRandomAccess(data);
   const limits = resolveLimits(sampleOptions, random ? data.length : (totalItems ?? null), parallelism);
-  const session = new SampleSession(fn, { limits, onError, signal, onFirstTiming, confirms });
+  const sessionOptions = { limits, onError, signal, onFirstTiming, confirms };
+  const guarded = guard ?? (sampleOptions.isolate === true ? {} : undefined);
+  const session =
+    guarded === undefined
+      ? new SampleSession(fn, sessionOptions)
+      : new GuardedSampleSession(resolved, sessionOptions, guarded);
   let read: { data: TaskData; length: number | null };
   try {
     if (random) {
@@ -92,7 +109,7 @@ export async function sampleTask(
       read = sampled;
     }
   } finally {
-    session.close();
+    await session.close();
   }
   const ran = ranIndices(session.ranges, session.precomputed);
   return {
@@ -102,5 +119,13 @@ export async function sampleTask(
     data: read.data,
     // An input that ended after its first unit was not asked yet.
     ...(confirms === undefined ? {} : { confirmed: session.confirm() === true }),
+    ...(session instanceof GuardedSampleSession ? guardedFigures(session) : {}),
+  };
+}
+
+function guardedFigures(session: GuardedSampleSession): Pick<SampleResult, "cutOff" | "moduleLoadMs"> {
+  return {
+    ...(session.cutOff === null ? {} : { cutOff: session.cutOff }),
+    ...(session.moduleLoadMs === null ? {} : { moduleLoadMs: session.moduleLoadMs }),
   };
 }

@@ -171,7 +171,7 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
     this.state.plan = plan;
     this.state.optimized = decision.basis;
     this.prepared = prepared;
-    this.executor = executorFor(plan);
+    this.executor = executorFor(plan, this.options);
     const runOptions = runOptionsFor(plan, this.options, prepared, prepared.workload.totalItems);
     const input = guardedInput(prepared.data, { fence: this.fence });
     this.results = this.executor.stream(taskOf(prepared.task), input, runOptions);

@@ -96,7 +96,16 @@ async function sampled(
   key: string | null,
   warnings: Warning[],
 ): Promise<MeasuredWorkload> {
-  if (cache && key !== null && result.workload.sampled > 0) {
+  if (result.cutOff !== undefined) {
+    const { first, length, ms } = result.cutOff;
+    const which = length === 1 ? `item ${first}` : `items ${first}..${first + length - 1}`;
+    warnings.push({
+      code: "SAMPLE_CUT_OFF",
+      message:
+        `Sampling stopped waiting for ${which} after ${Math.round(ms)} ms: the plan takes ${length === 1 ? "it" : "them"} ` +
+        `as at least that slow (a lower bound), and the figures are not cached.`,
+    });
+  } else if (cache && key !== null && result.workload.sampled > 0) {
     const error = await writePlanCache(cache.dir, key, cache.machineKey, result.workload);
     if (error !== null) {
       warnings.push({

@@ -66,6 +66,8 @@ export const ExecutionReportSchema = z.object({
     .optional(),
   /** CPU time of the chunks in their workers, milliseconds, when the run asked for it (`measureCpu`). */
   cpuMs: z.number().finite().nonnegative().optional(),
+  /** Present (true) when the task returned promises in a worker: an async task. */
+  awaited: z.literal(true).optional(),
 });
 export type ExecutionReport = z.infer<typeof ExecutionReportSchema>;
 
@@ -87,6 +89,7 @@ export const ResourceLimitsSchema = z
     stackSizeMb: z.number().positive().optional(),
   })
   .strict();
+export type ResourceLimits = z.infer<typeof ResourceLimitsSchema>;
 
 /** Options of `createExecutor()`. */
 export const ExecutorOptionsSchema = z

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { RunBackend } from "./backend.js";
-import { RunOptionsSchema } from "./execution.js";
+import { ResourceLimitsSchema, RunOptionsSchema } from "./execution.js";
 import { ProbeOptionsSchema } from "./hardware.js";
 import { PlanConstraintsSchema, PlanSchema } from "./plan.js";
 import { MachineKeySchema, SpawnCostOptionsSchema } from "./spawn-cost.js";
@@ -15,6 +15,14 @@ export const SampleOptionsSchema = z
     maxItems: z.number().int().positive().optional(),
     /** Stop sampling once this much time was spent (after `minItems`, or after the first slow item), milliseconds. Default 60. */
     budgetMs: z.number().positive().optional(),
+    /**
+     * Run the sampled items in a worker, not in the calling thread, so that one that exits,
+     * aborts, loops past `chunkTimeoutMs`, never settles or runs out of memory fails as that
+     * item. Default: true in `optimize()` (whose sampling is also cut off at `budgetMs` + 800 ms,
+     * see its docs) and when `isolate`, `chunkTimeoutMs` or `resourceLimits` is set; false
+     * otherwise (sampling in the calling thread costs no worker start-up).
+     */
+    isolate: z.boolean().optional(),
   })
   .strict();
 export type SampleOptions = z.input<typeof SampleOptionsSchema>;
@@ -48,6 +56,19 @@ export const OptimizeOptionsSchema = PlanConstraintsSchema.extend({
   cacheDir: z.string().min(1).optional(),
   hardware: ProbeOptionsSchema.optional(),
   spawnCost: SpawnCostOptionsSchema.omit({ hardware: true, cacheDir: true }).optional(),
+  /**
+   * Heap limits of every worker that runs the task, sampling's included (Node's
+   * `resourceLimits`): an item past them fails as that item (`AMORSIZE_WORKER_CRASHED`)
+   * instead of aborting the process. Implies `isolate`.
+   */
+  resourceLimits: ResourceLimitsSchema.optional(),
+  /**
+   * Never run the task in the calling thread: sampled items run in a worker, and a serial
+   * plan runs in one worker. An item that exits, aborts, loops past `chunkTimeoutMs`,
+   * never settles or runs out of memory then fails as that item, with every other result
+   * kept. Implied by `chunkTimeoutMs` and `resourceLimits`. Default false.
+   */
+  isolate: z.boolean().optional(),
 }).strict();
 export type OptimizeOptions = z.input<typeof OptimizeOptionsSchema>;
 

@@ -32,6 +32,13 @@ export const WorkloadSampleSchema = z.object({
   sampleWallMs: z.number().finite().nonnegative(),
   /** Whether the task returned promises. */
   async: z.boolean(),
+  /**
+   * Time a fresh worker takes to import the task module (and its libraries) before its
+   * first item, milliseconds: measured in the sampling worker, or as the module's first
+   * import in the calling thread. Every worker a plan starts pays it. Absent when unknown
+   * (the module was imported already and sampling ran in the calling thread).
+   */
+  moduleLoadMs: z.number().finite().nonnegative().optional(),
   /** How the figures were obtained: `measured` by `sampleTask()`, or `given` by the caller. */
   source: z.enum(["measured", "given"]),
 });

@@ -45,7 +45,7 @@ function runStretch(
 }
 
 /** Structured-clone size of an item or a result, or a CloneError naming the item. */
-function clonedBytes(what: "item" | "result", index: number, value: unknown): number {
+export function clonedBytes(what: "item" | "result", index: number, value: unknown): number {
   try {
     return serializedBytes(value);
   } catch (error) {
@@ -122,6 +122,22 @@ export class SampleSession implements BlockSink {
     this.clock.close();
   }
 
+  /**
+   * A result's structured-clone size; -1 when it cannot be cloned under "collect": the item
+   * then fails with the CloneError a run in workers would give it (its result is dropped),
+   * as it would at an index sampling did not run. Under "throw" the CloneError rejects.
+   */
+  protected resultBytes(index: number, result: unknown): number {
+    try {
+      return clonedBytes("result", index, result);
+    } catch (error) {
+      if (this.options.onError === "throw") throw error;
+      this.precomputed.delete(index);
+      this.failures.set(index, error);
+      return -1;
+    }
+  }
+
   /** Runs a block of consecutive items, timing the block as a whole. */
   private async runBlock({ first, items }: Block): Promise<void> {
     // Serialising every item of a block of tiny items would cost more than running them:
@@ -153,8 +169,15 @@ export class SampleSession implements BlockSink {
       const k = sized[s]!;
       const index = first + k;
       const ok = results[k] !== FAILED;
-      const outBytes = ok ? clonedBytes("result", index, results[k]) : 0;
-      const item = { index, item: items[k], result: results[k], ok, inBytes: inBytes[s]!, outBytes };
+      const outBytes = ok ? this.resultBytes(index, results[k]) : 0;
+      const item = {
+        index,
+        item: items[k],
+        result: results[k],
+        ok: ok && outBytes >= 0,
+        inBytes: inBytes[s]!,
+        outBytes: Math.max(0, outBytes),
+      };
       this.records.push(itemRecord(item, figures, isAsync, weight));
     }
   }
@@ -225,8 +248,15 @@ export class SampleSession implements BlockSink {
       const { index, result, ok } = settled[k]!;
       this.unitTimes.push(figures[k]!.ownMs);
       if (ok) this.precomputed.set(index, result);
-      const outBytes = ok ? clonedBytes("result", index, result) : 0;
-      const item = { index, item: items[k], result, ok, inBytes: inBytes[k]!, outBytes };
+      const outBytes = ok ? this.resultBytes(index, result) : 0;
+      const item = {
+        index,
+        item: items[k],
+        result,
+        ok: ok && outBytes >= 0,
+        inBytes: inBytes[k]!,
+        outBytes: Math.max(0, outBytes),
+      };
       this.records.push(itemRecord(item, figures[k]!, true, 1));
     }
   }

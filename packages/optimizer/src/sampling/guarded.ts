@@ -1,0 +1,224 @@
+// Sampling in a worker thread: where a sampled item that exits, aborts, loops, never
+// settles or runs out of memory fails as that item (or is cut off at a time bound) instead
+// of taking the calling thread with it. Each block is one chunk of a one-worker executor
+// run, so the executor's isolation (crashed chunks re-run in parts, time-outs, clone
+// checks, unsettled promises) applies to sampled items as it does to the run's.
+import { performance } from "node:perf_hooks";
+import {
+  ChunkTimeoutError,
+  createExecutor,
+  type Executor,
+  type MapResult,
+  type ResolvedTask,
+  type RunError,
+} from "@amorsize/executor";
+import type { ResourceLimits } from "@amorsize/types";
+import type { ItemFigures } from "./clock-math.js";
+import { type BlockRange, nextBlockSize, sizedPositions } from "./order.js";
+import { itemRecord, type SampleRecord, summarise } from "./records.js";
+import { clonedBytes, type SessionOptions } from "./session.js";
+import { shiftError } from "./shift.js";
+import type { Block, BlockSink } from "./source.js";
+import { stopReason } from "./stop.js";
+
+/** What guards sampled items: the caller's protection, and the decision's time bound. */
+export interface SampleGuard {
+  /** The caller's `chunkTimeoutMs`: a sampled item past it fails as it would in the run. */
+  chunkTimeoutMs?: number | undefined;
+  /** Heap limits of the sampling worker (the caller's `resourceLimits`). */
+  resourceLimits?: ResourceLimits | undefined;
+  /**
+   * Time after which a block is cut off (milliseconds from the start of sampling): its
+   * items are not failed but taken as at least that slow, and sampling stops there. Set
+   * for decisions that must answer in bounded time (optimize, explain, compare).
+   */
+  boundMs?: number | undefined;
+}
+
+/** A block cut off at the decision's time bound: its first index, length, and the time it had. */
+export interface CutOff {
+  first: number;
+  length: number;
+  ms: number;
+}
+
+/** Blocks run shorter than this are not cut off: the bound leaves room for the pool to answer. */
+const MIN_BLOCK_MS = 20;
+
+/** Per-item figures of a block that a worker ran, from the run's report. */
+export function workerItemFigures(busyMs: number, cpuMs: number | undefined, length: number): ItemFigures {
+  const wallMs = busyMs / length;
+  // Without a CPU figure the item is taken as computing, as the calling thread's clocks
+  // would say of a loop: the planner's default.
+  const cpu = cpuMs === undefined ? wallMs : Math.min(wallMs, cpuMs / length);
+  return { wallMs, cpuMs: cpu, ownMs: wallMs, idleMs: Math.max(0, wallMs - cpu), heapGrowth: 0 };
+}
+
+/** One sampling in a worker: the items it ran, what they gave, and what was measured of them. */
+export class GuardedSampleSession implements BlockSink {
+  readonly records: SampleRecord[] = [];
+  readonly precomputed = new Map<number, unknown>();
+  readonly failures = new Map<number, unknown>();
+  readonly ranges: BlockRange[] = [];
+  readonly unitTimes: number[] = [];
+  units = 0;
+  confirmed: boolean | undefined = undefined;
+  /** Set when a block was cut off at the time bound. */
+  cutOff: CutOff | null = null;
+  /** The task module's load in the sampling worker, milliseconds; null until measured. */
+  moduleLoadMs: number | null = null;
+  private executor: Executor | null = null;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly task: ResolvedTask,
+    private readonly options: SessionOptions,
+    private readonly guard: SampleGuard,
+  ) {}
+
+  elapsedMs(): number {
+    return performance.now() - this.started;
+  }
+
+  confirm(): boolean | undefined {
+    const { confirms } = this.options;
+    if (confirms !== undefined && this.units > 0 && this.confirmed === undefined) {
+      this.confirmed = confirms(summarise(this.records, [], null, this.elapsedMs()));
+    }
+    return this.confirmed;
+  }
+
+  shouldStop(): boolean {
+    if (this.cutOff !== null) return true;
+    if (this.confirm() === true) return true;
+    const progress = { units: this.units, elapsedMs: this.elapsedMs(), unitTimes: this.unitTimes };
+    return stopReason(progress, this.options.limits) !== null;
+  }
+
+  /**
+   * Blocks at most double the items run so far: a block sized from fast first items could
+   * otherwise hold a run of slow ones (fib(30..39) after fib(0)). Items are awaited one at
+   * a time in the worker, so an async task is sized like a synchronous one.
+   */
+  blockSize(): number {
+    return Math.min(
+      nextBlockSize(false, this.records),
+      Math.max(
+        1,
+        this.ranges.reduce((a, r) => a + r.length, 0),
+      ),
+    );
+  }
+
+  async run(block: Block): Promise<void> {
+    this.options.signal?.throwIfAborted();
+    this.ranges.push({ first: block.first, length: block.items.length });
+    const sized = sizedPositions(block.items.length);
+    const inBytes = sized.map((k) => clonedBytes("item", block.first + k, block.items[k]));
+    const timeoutMs = this.blockTimeoutMs();
+    const outcome = await this.pool().map(
+      { module: this.task.href, export: this.task.exportName },
+      block.items,
+      {
+        chunkSize: block.items.length,
+        onError: "collect",
+        measureCpu: true,
+        ...(timeoutMs === undefined ? {} : { chunkTimeoutMs: timeoutMs }),
+        ...(this.options.signal ? { signal: this.options.signal } : {}),
+      },
+    );
+    if (outcome.report.taskLoads !== undefined && this.moduleLoadMs === null) {
+      this.moduleLoadMs = outcome.report.taskLoads.maxMs;
+    }
+    const timedOut = outcome.errors.find((e): e is ChunkTimeoutError => e instanceof ChunkTimeoutError);
+    if (timedOut !== undefined && this.isCutOff(timedOut, block.items.length)) {
+      this.cutOff = { first: block.first, length: block.items.length, ms: timedOut.timeoutMs };
+      this.recordCutOff(block, timedOut.timeoutMs);
+      return;
+    }
+    this.keep(block, outcome, sized, inBytes);
+  }
+
+  async close(): Promise<void> {
+    await this.executor?.close();
+  }
+
+  private pool(): Executor {
+    this.executor ??= createExecutor({
+      workers: 1,
+      ...(this.guard.resourceLimits ? { resourceLimits: this.guard.resourceLimits } : {}),
+    });
+    return this.executor;
+  }
+
+  /**
+   * The chunk time-out of the next block: the caller's, or what is left of the time bound
+   * (at least MIN_BLOCK_MS), whichever is shorter; none without either.
+   */
+  private blockTimeoutMs(): number | undefined {
+    const { chunkTimeoutMs, boundMs } = this.guard;
+    const left =
+      boundMs === undefined ? undefined : Math.max(MIN_BLOCK_MS, Math.ceil(boundMs - this.elapsedMs()));
+    if (left === undefined) return chunkTimeoutMs;
+    return chunkTimeoutMs === undefined ? left : Math.min(chunkTimeoutMs, left);
+  }
+
+  /**
+   * A time-out is the bound's (the block is cut off) when the caller set none, or set a
+   * longer one; a multi-item block past the caller's own is cut off too: its items are
+   * left to the run, which times them out one chunk at a time, and not failed together.
+   */
+  private isCutOff(error: ChunkTimeoutError, length: number): boolean {
+    const own = this.guard.chunkTimeoutMs;
+    return own === undefined || error.timeoutMs < own || length > 1;
+  }
+
+  /** A cut-off block is at least as slow as the time it had: a lower bound, and no result. */
+  private recordCutOff(block: Block, ms: number): void {
+    const length = block.items.length;
+    const figures = workerItemFigures(ms, undefined, length);
+    this.units++;
+    this.unitTimes.push(figures.ownMs);
+    const item = {
+      index: block.first,
+      item: block.items[0],
+      result: undefined,
+      ok: false,
+      inBytes: 0,
+      outBytes: 0,
+    };
+    this.records.push(itemRecord(item, figures, false, length));
+  }
+
+  /** Keeps a block's results, failures and figures. */
+  private keep(block: Block, outcome: MapResult<unknown>, sized: number[], inBytes: number[]): void {
+    const failed = new Set<number>();
+    for (const raw of outcome.errors) {
+      const error = shiftError(raw as RunError, block.first);
+      const [a, b] = error.range;
+      if (this.options.onError === "throw") throw error;
+      for (let index = a; index <= b; index++) {
+        failed.add(index);
+        this.failures.set(index, error);
+      }
+    }
+    const { results, report } = outcome;
+    const length = block.items.length;
+    const figures = workerItemFigures(report.busyMs, report.cpuMs, length);
+    this.units++;
+    if (this.units === 1) this.options.onFirstTiming?.(figures.wallMs);
+    this.unitTimes.push(figures.ownMs);
+    for (let k = 0; k < length; k++) {
+      if (!failed.has(block.first + k)) this.precomputed.set(block.first + k, results[k]);
+    }
+    const weight = length / sized.length;
+    for (let s = 0; s < sized.length; s++) {
+      const k = sized[s]!;
+      const index = block.first + k;
+      const ok = !failed.has(index);
+      const outBytes = ok ? clonedBytes("result", index, results[k]) : 0;
+      const item = { index, item: block.items[k], result: results[k], ok, inBytes: inBytes[s]!, outBytes };
+      this.records.push(itemRecord(item, figures, report.awaited === true, weight));
+    }
+  }
+}

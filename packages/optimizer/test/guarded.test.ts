@@ -1,0 +1,96 @@
+// Sampling where the protection holds: with isolate, chunkTimeoutMs or resourceLimits, a
+// sampled item that exits, aborts, loops, never settles, runs out of memory or returns
+// what cannot be cloned fails as that item, with every other result kept. In the calling
+// thread, the exit or the abort would end this test process.
+import { type ExecuteOptions, ExecutionReportSchema } from "@amorsize/types";
+import { describe, expect, it } from "@jest/globals";
+import { execute, optimize } from "../src/index.js";
+import { spreadIndices } from "../src/sample.js";
+import { TEST_CACHE_DIR } from "./cache-dir.js";
+
+const fixture = new URL("./fixtures/misbehaves.mjs", import.meta.url).pathname;
+const task = (name: string) => ({ module: fixture, export: name });
+const items = Array.from({ length: 8 }, (_, i) => i);
+const base: ExecuteOptions = { cacheDir: TEST_CACHE_DIR, cache: false, onError: "collect" };
+
+/** How long past its time-out a misbehaving item may take to become an error (the bound). */
+const SLACK_MS = 10_000;
+
+describe("guarded sampling", () => {
+  it("samples item 4 first among 8 items: the fixtures misbehave there", () => {
+    expect(spreadIndices(8).next().value).toBe(4);
+  });
+
+  it.each<[string, ExecuteOptions, string, number]>([
+    ["exitsAtFour", { isolate: true }, "AMORSIZE_WORKER_CRASHED", 0],
+    ["abortsAtFour", { isolate: true }, "AMORSIZE_ITEM_FAILED", 0],
+    ["loopsAtFour", { chunkTimeoutMs: 1000 }, "AMORSIZE_CHUNK_TIMEOUT", 1000],
+    ["neverSettlesAtFour", { isolate: true }, "AMORSIZE_ITEM_UNSETTLED", 0],
+    [
+      "runsOutOfMemoryAtFour",
+      { resourceLimits: { maxOldGenerationSizeMb: 32 } },
+      "AMORSIZE_WORKER_CRASHED",
+      0,
+    ],
+    ["uncloneableAtFour", { isolate: true }, "AMORSIZE_RESULT_NOT_CLONEABLE", 0],
+  ])("%s: the item fails with its code, every other result is kept", async (name, guard, code, timeoutMs) => {
+    const started = performance.now();
+    const { results, errors, report } = await execute<number>(task(name), items, { ...base, ...guard });
+    expect(performance.now() - started).toBeLessThan(timeoutMs + SLACK_MS);
+    expect(results).toEqual([0, 2, 4, 6, undefined, 10, 12, 14]);
+    expect(errors).toHaveLength(1);
+    // Every one names item 4 by its range; a time-out is a chunk's, so its index is null.
+    expect(errors[0]).toMatchObject({ code, range: [4, 4] });
+    expect(ExecutionReportSchema.parse(report)).toMatchObject({ failed: 1, succeeded: 7, items: 8 });
+    expect(report.errors).toEqual([expect.objectContaining({ code, range: [4, 4] })]);
+  });
+
+  it("in the calling thread, an uncloneable result at a sampled index is that item's error under collect", async () => {
+    const { results, errors } = await execute<number>(task("uncloneableAtFour"), items, base);
+    expect(results[4]).toBeUndefined();
+    expect(errors).toEqual([expect.objectContaining({ code: "AMORSIZE_RESULT_NOT_CLONEABLE", index: 4 })]);
+    expect(results.filter((r) => r !== undefined)).toEqual([0, 2, 4, 6, 10, 12, 14]);
+  });
+
+  it("under throw, the sampled item's failure rejects the call with its code and index", async () => {
+    await expect(
+      execute(task("exitsAtFour"), items, { ...base, onError: "throw", isolate: true }),
+    ).rejects.toMatchObject({
+      code: "AMORSIZE_WORKER_CRASHED",
+      index: 4,
+    });
+  });
+});
+
+describe("bounded decisions", () => {
+  it("optimize() answers with a plan and a warning when a sampled item never returns", async () => {
+    const started = performance.now();
+    const result = await optimize(task("neverReturnsAtFour"), items, {
+      cacheDir: TEST_CACHE_DIR,
+      cache: false,
+      sample: { budgetMs: 50 },
+    });
+    // The bound is the budget + 800 ms; the rest of the slack is for a busy machine.
+    expect(performance.now() - started).toBeLessThan(50 + 800 + SLACK_MS);
+    expect(result.plan.mode).toMatch(/serial|parallel|concurrent/);
+    expect(result.warnings).toEqual([
+      expect.objectContaining({
+        code: "SAMPLE_CUT_OFF",
+        message: expect.stringContaining("Sampling stopped waiting for item 4 after "),
+      }),
+    ]);
+    // The cut-off item is a lower bound of at least the time it had.
+    expect(result.workload.itemTimeMs.max).toBeGreaterThanOrEqual(result.workload.itemTimeMs.mean);
+    expect(result.workload.itemTimeMs.max).toBeGreaterThan(50);
+  });
+
+  it("optimize() in the calling thread when asked (sample.isolate: false) still plans a quick task", async () => {
+    const result = await optimize(task("uncloneableAtFour"), [1, 2, 3], {
+      cacheDir: TEST_CACHE_DIR,
+      cache: false,
+      sample: { isolate: false },
+    });
+    expect(result.workload.sampled).toBe(3);
+    expect(result.workload.moduleLoadMs).toBeGreaterThanOrEqual(0);
+  });
+});
