@@ -22,6 +22,34 @@ const wrongResults = (results: Map<number, unknown>, expected: (index: number) =
 /** Where `values` first differ from 0, 1, 2, ...: -1 when they do not. */
 const firstOutOfRange = (values: readonly unknown[]) => values.findIndex((x, i) => x !== i);
 
+describe("sampleTask: bounded blocks and async tasks", () => {
+  it("stops a block sized from a fast item once it runs past the budget, with a clock check between items", async () => {
+    // Item 100 (sampled first) is instant; the block sized from it (items 50..99) holds
+    // ~20 ms items, 1 s in all. Clock checks at positions 1, 2, 4 stop it after a few.
+    const data = Array.from({ length: 200 }, (_, i) => (i === 100 ? 0 : i));
+    const { workload, precomputed } = await sampleTask(task("slowButZero"), data, {
+      budgetMs: 20,
+      minItems: 3,
+    });
+    expect(precomputed.has(100)).toBe(true);
+    expect(precomputed.size).toBeLessThanOrEqual(6);
+    expect(workload.itemTimeMs.max).toBeGreaterThan(1);
+  });
+
+  it("samples a CPU-bound async task one item at a time: it computes, it does not wait", async () => {
+    // Run 32 at once, each item's time would span all of their work, and its CPU share
+    // read 1/32: the plan would be "concurrent". The budget is one a busy machine cannot spend.
+    const data = Array.from({ length: 64 }, (_, i) => i);
+    const { workload } = await sampleTask(task("computesAsync"), data, {
+      minItems: 6,
+      maxItems: 6,
+      budgetMs: 10_000,
+    });
+    expect(workload.async).toBe(true);
+    expect(workload.cpuToWall).toBeGreaterThan(0.5);
+  });
+});
+
 describe("sampleTask", () => {
   it("samples items spread over an array and keeps their results", async () => {
     // minItems = maxItems: only the item count ends sampling.

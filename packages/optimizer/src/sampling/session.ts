@@ -9,9 +9,13 @@ import { blockItemFigures, concurrentItemFigures } from "./clock-math.js";
 import { type BlockRange, nextBlockSize, sizedPositions } from "./order.js";
 import { itemRecord, type SampleRecord, summarise } from "./records.js";
 import type { Block, BlockSink } from "./source.js";
+import { cpuToWall } from "./stats.js";
 import { type SampleLimits, stopReason } from "./stop.js";
 
 const FAILED = Symbol("failed");
+
+/** An async task whose sampled items spend less than this share of their time computing waits (I/O-bound). */
+const WAITING_CPU_SHARE = 0.5;
 
 /** Where a try-free stretch of items stands: written by runStretch, read by its caller. */
 interface Stretch {
@@ -19,7 +23,18 @@ interface Stretch {
   at: number;
   /** Set when a stretch stopped at an item that returned a promise (at `at`). */
   stop: PromiseLike<unknown> | null;
+  /** `performance.now()` past which the block stops early (checked at positions 1, 2, 4, 8, ...). */
+  deadline: number;
+  /** Set when the block stopped at its deadline: the items before `at` ran. */
+  cut: boolean;
 }
+
+/**
+ * A block runs past its deadline by at most what its items since the last check took:
+ * checks at positions 1, 2, 4, 8, ... cost a few clock reads per block, and bound the
+ * overrun to the block's own time so far (fib(30..39) sized from fib(0) stops after fib(33)).
+ */
+const CUT_MIN_MS = 2;
 
 /**
  * Runs the items of a block from position `from` into `results`; stops early at a promise.
@@ -34,6 +49,10 @@ function runStretch(
 ): number {
   for (let k = from; k < items.length; k++) {
     stretch.at = k;
+    if (k > 0 && (k & (k - 1)) === 0 && performance.now() > stretch.deadline) {
+      stretch.cut = true;
+      return k;
+    }
     const value = fn(items[k]);
     if (value !== null && typeof (value as PromiseLike<unknown>)?.then === "function") {
       stretch.stop = value as PromiseLike<unknown>;
@@ -81,7 +100,7 @@ export class SampleSession implements BlockSink {
   /** Set once an item returned a promise: later items are sampled several at a time. */
   private asyncTask = false;
   private readonly clock = new ThreadClock();
-  private readonly stretch: Stretch = { at: 0, stop: null };
+  private readonly stretch: Stretch = { at: 0, stop: null, deadline: 0, cut: false };
   private readonly started = performance.now();
 
   constructor(
@@ -110,12 +129,22 @@ export class SampleSession implements BlockSink {
   }
 
   blockSize(): number {
-    return nextBlockSize(this.asyncTask, this.records);
+    return nextBlockSize(this.asyncTask && this.waits(), this.records);
   }
 
   run(block: Block): Promise<void> {
     this.ranges.push({ first: block.first, length: block.items.length });
-    return this.asyncTask ? this.runConcurrent(block) : this.runBlock(block);
+    return this.asyncTask && this.waits() ? this.runConcurrent(block) : this.runBlock(block);
+  }
+
+  /**
+   * Whether the async task's items wait more than they compute: then they are sampled
+   * several at once (awaiting each in turn would cost its whole wait). A CPU-bound async
+   * task (a minifier with a promise API) is sampled one item at a time like a synchronous
+   * one: run together, each item's time would include the others' work.
+   */
+  private waits(): boolean {
+    return this.records.length > 0 && cpuToWall(this.records) < WAITING_CPU_SHARE;
   }
 
   close(): void {
@@ -139,17 +168,28 @@ export class SampleSession implements BlockSink {
   }
 
   /** Runs a block of consecutive items, timing the block as a whole. */
-  private async runBlock({ first, items }: Block): Promise<void> {
+  private async runBlock(block: Block): Promise<void> {
+    const { first } = block;
     // Serialising every item of a block of tiny items would cost more than running them:
     // sizes come from a few items spread over the block (the executor checks the rest).
-    const sized = sizedPositions(items.length);
-    const inBytes = sized.map((k) => clonedBytes("item", first + k, items[k]));
+    // Checked before the items run, so an item that cannot be sent is reported as such.
+    let sized = sizedPositions(block.items.length);
+    let inBytes = sized.map((k) => clonedBytes("item", first + k, block.items[k]));
     const heapBefore = heapUsed();
     const outer0 = performance.now();
     const before = this.clock.read();
     const t0 = performance.now();
-    const { results, isAsync } = await this.runItems(first, items);
+    const budgetLeft = this.options.limits.budgetMs - this.elapsedMs();
+    this.stretch.deadline = t0 + Math.max(CUT_MIN_MS, budgetLeft);
+    const { results, isAsync, ran } = await this.runItems(first, block.items);
     const wallMs = performance.now() - t0;
+    // A block cut at its deadline is the items that ran.
+    const items = ran < block.items.length ? block.items.slice(0, ran) : block.items;
+    if (ran < block.items.length) {
+      this.ranges[this.ranges.length - 1] = { first, length: ran };
+      sized = sizedPositions(ran);
+      inBytes = sized.map((k) => clonedBytes("item", first + k, items[k]));
+    }
     const after = this.clock.read();
     const outerMs = performance.now() - outer0;
     const figures = blockItemFigures(
@@ -191,16 +231,18 @@ export class SampleSession implements BlockSink {
   private async runItems(
     first: number,
     items: readonly unknown[],
-  ): Promise<{ results: unknown[]; isAsync: boolean }> {
+  ): Promise<{ results: unknown[]; isAsync: boolean; ran: number }> {
     const { fn, stretch } = this;
     const results: unknown[] = [];
     let isAsync = false;
+    stretch.cut = false;
     // Checked once per block: a check per item would weigh on items of a few nanoseconds.
     this.options.signal?.throwIfAborted();
     let k = 0;
     while (k < items.length) {
       try {
         k = runStretch(fn, items, results, k, stretch);
+        if (stretch.cut) return { results, isAsync, ran: k };
         if (stretch.stop !== null) {
           const pending = stretch.stop;
           stretch.stop = null;
@@ -217,7 +259,7 @@ export class SampleSession implements BlockSink {
         k = at + 1;
       }
     }
-    return { results, isAsync };
+    return { results, isAsync, ran: items.length };
   }
 
   /**
