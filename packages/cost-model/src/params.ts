@@ -67,6 +67,33 @@ function oneWayCloneMs(input: ParsedPlanInput, kind: PayloadKind, bytes: number)
   return (0.5 * (cost.perItemUs.value + (bytes * cost.perByteNs.value) / 1000)) / 1000;
 }
 
+/**
+ * Clone costs per item: the calling thread's for an item out and its result back, and a
+ * worker's own (reading the item, writing the result). From the spawn-cost profile's
+ * per-kind figures and the values' sizes; where sampling timed the real values
+ * (`workload.cloneMs`), each thread's cost is at least what they took: an object graph
+ * (a parser's AST) costs many times what a flat array of its size does.
+ */
+export function cloneCosts(input: ParsedPlanInput): {
+  inCloneMs: number;
+  outCloneMs: number;
+  workerClonePerItemMs: number;
+} {
+  const { workload } = input;
+  const inEstimate = oneWayCloneMs(input, workload.inputKind, workload.inputBytes.mean);
+  const outEstimate = oneWayCloneMs(input, workload.outputKind, workload.outputBytes.mean);
+  const workerEstimate = MODEL_CONSTANTS.workerCloneShare * (inEstimate + outEstimate);
+  const measured = workload.cloneMs;
+  if (measured === undefined) {
+    return { inCloneMs: inEstimate, outCloneMs: outEstimate, workerClonePerItemMs: workerEstimate };
+  }
+  return {
+    inCloneMs: Math.max(inEstimate, measured.itemSerialize),
+    outCloneMs: Math.max(outEstimate, measured.resultDeserialize),
+    workerClonePerItemMs: Math.max(workerEstimate, measured.itemDeserialize + measured.resultSerialize),
+  };
+}
+
 /** Derives the model's parameters from a validated input. */
 export function deriveParams(input: ParsedPlanInput): ModelParams {
   const { hardware, spawnCost, workload } = input;
@@ -77,10 +104,8 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
   // resolution), not waiting; modelling it as 10% waiting would let extra workers
   // "overlap" time that is really computing. Only I/O-bound items get a wait share.
   const cpuShare = ioBound ? cpuToWall : 1;
-  const inCloneMs = oneWayCloneMs(input, workload.inputKind, workload.inputBytes.mean);
-  const outCloneMs = oneWayCloneMs(input, workload.outputKind, workload.outputBytes.mean);
+  const { inCloneMs, outCloneMs, workerClonePerItemMs } = cloneCosts(input);
   const mainPerItemMs = inCloneMs + outCloneMs;
-  const workerClonePerItemMs = MODEL_CONSTANTS.workerCloneShare * mainPerItemMs;
   const itemMs = workload.itemTimeMs.mean;
   const usableCores = hardware.cores.usable.value;
   const quotaCpus = hardware.cores.quota.cpus;

@@ -48,6 +48,25 @@ describe("planExecution(): a task module that is slow to import", () => {
   });
 });
 
+describe("planExecution(): the clone costs sampling measured", () => {
+  it("prices an object graph by what reading it back took, not by its size", () => {
+    // 2,000 items of 1 ms returning ~600 KB object graphs that take 3 ms to read back on the
+    // calling thread: by size alone (an "object" kind's per-byte cost) parallel pays off.
+    const graph = { totalItems: 2000, itemMs: 1, outputBytes: 600, outputKind: "object" as const };
+    const bySize = planExecution(unitInput({ workload: graph }));
+    expect(bySize.mode).toBe("parallel");
+    const cloneMs = {
+      itemSerialize: 0.001,
+      itemDeserialize: 0.001,
+      resultSerialize: 2,
+      resultDeserialize: 3,
+    };
+    const measured = planExecution(unitInput({ workload: { ...graph, cloneMs } }));
+    expect(measured.mode).toBe("serial");
+    expect(codes(measured)).toContain("CLONE_BOUND");
+  });
+});
+
 describe("planExecution(): the decision", () => {
   it("an empty input is serial with NO_ITEMS", () => {
     const plan = planExecution(unitInput({ workload: { totalItems: 0 } }));

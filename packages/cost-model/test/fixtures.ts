@@ -157,6 +157,7 @@ export interface WorkloadOptions {
   async?: boolean;
   sampled?: number;
   moduleLoadMs?: number;
+  cloneMs?: WorkloadSample["cloneMs"];
 }
 
 export function workload(options: WorkloadOptions = {}): WorkloadSample {
@@ -177,6 +178,7 @@ export function workload(options: WorkloadOptions = {}): WorkloadSample {
     async: options.async ?? false,
     source: "measured",
     ...(options.moduleLoadMs === undefined ? {} : { moduleLoadMs: options.moduleLoadMs }),
+    ...(options.cloneMs === undefined ? {} : { cloneMs: options.cloneMs }),
   };
 }
 

@@ -9,7 +9,7 @@ import {
 import { type CutOff, GuardedSampleSession, type SampleGuard } from "./sampling/guarded.js";
 import { ranIndices } from "./sampling/order.js";
 import { summarise } from "./sampling/records.js";
-import { SampleSession } from "./sampling/session.js";
+import { type CloneMeters, SampleSession } from "./sampling/session.js";
 import {
   assertTaskData,
   isRandomAccess,
@@ -112,8 +112,9 @@ export async function sampleTask(
     await session.close();
   }
   const ran = ranIndices(session.ranges, session.precomputed);
+  const workload = summarise(session.records, ran, read.length ?? totalItems ?? null, session.elapsedMs());
   return {
-    workload: summarise(session.records, ran, read.length ?? totalItems ?? null, session.elapsedMs()),
+    workload: withCloneCosts(workload, session.clone),
     precomputed: session.precomputed,
     failures: session.failures,
     data: read.data,
@@ -127,5 +128,21 @@ function guardedFigures(session: GuardedSampleSession): Pick<SampleResult, "cutO
   return {
     ...(session.cutOff === null ? {} : { cutOff: session.cutOff }),
     ...(session.moduleLoadMs === null ? {} : { moduleLoadMs: session.moduleLoadMs }),
+  };
+}
+
+/** The workload with what cloning its sampled items and results cost, when any was measured. */
+function withCloneCosts(workload: WorkloadSample, clone: CloneMeters): WorkloadSample {
+  const item = clone.item.means();
+  const result = clone.result.means();
+  if (item === null || result === null || workload.source !== "measured") return workload;
+  return {
+    ...workload,
+    cloneMs: {
+      itemSerialize: item.serializeMs,
+      itemDeserialize: item.deserializeMs,
+      resultSerialize: result.serializeMs,
+      resultDeserialize: result.deserializeMs,
+    },
   };
 }

@@ -36,6 +36,22 @@ describe("sampleTask: bounded blocks and async tasks", () => {
     expect(workload.itemTimeMs.max).toBeGreaterThan(1);
   });
 
+  it("times cloning the real values both ways: an object graph's result costs more to read back than its number item", async () => {
+    const { workload } = await sampleTask(task("buildsGraph"), [20_000, 20_000, 20_000], {
+      minItems: 3,
+      maxItems: 3,
+    });
+    const clone = workload.cloneMs!;
+    expect(Object.keys(clone).sort()).toEqual([
+      "itemDeserialize",
+      "itemSerialize",
+      "resultDeserialize",
+      "resultSerialize",
+    ]);
+    expect(clone.resultDeserialize).toBeGreaterThan(clone.itemDeserialize);
+    expect(clone.resultSerialize).toBeGreaterThan(clone.itemSerialize);
+  });
+
   it("samples a CPU-bound async task one item at a time: it computes, it does not wait", async () => {
     // Run 32 at once, each item's time would span all of their work, and its CPU share
     // read 1/32: the plan would be "concurrent". The budget is one a busy machine cannot spend.

@@ -39,6 +39,22 @@ export const WorkloadSampleSchema = z.object({
    * (the module was imported already and sampling ran in the calling thread).
    */
   moduleLoadMs: z.number().finite().nonnegative().optional(),
+  /**
+   * Structured clone of the sampled values, per item, milliseconds, measured on the
+   * sampling thread with `v8.serialize` and `v8.deserialize`: the calling thread pays
+   * `itemSerialize` (sending an item) and `resultDeserialize` (taking its result), a
+   * worker `itemDeserialize` and `resultSerialize`. Object graphs cost far more per byte
+   * than flat arrays or strings, so the model prices the real values, not their size.
+   * Absent when not measured.
+   */
+  cloneMs: z
+    .object({
+      itemSerialize: z.number().finite().nonnegative(),
+      itemDeserialize: z.number().finite().nonnegative(),
+      resultSerialize: z.number().finite().nonnegative(),
+      resultDeserialize: z.number().finite().nonnegative(),
+    })
+    .optional(),
   /** How the figures were obtained: `measured` by `sampleTask()`, or `given` by the caller. */
   source: z.enum(["measured", "given"]),
 });

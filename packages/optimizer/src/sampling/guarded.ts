@@ -13,10 +13,11 @@ import {
   type RunError,
 } from "@amorsize/executor";
 import type { ResourceLimits } from "@amorsize/types";
+import { CloneMeter } from "../payload.js";
 import type { ItemFigures } from "./clock-math.js";
 import { type BlockRange, nextBlockSize, sizedPositions } from "./order.js";
 import { itemRecord, type SampleRecord, summarise } from "./records.js";
-import { clonedBytes, type SessionOptions } from "./session.js";
+import { type CloneMeters, clonedBytes, type SessionOptions } from "./session.js";
 import { shiftError } from "./shift.js";
 import type { Block, BlockSink } from "./source.js";
 import { stopReason } from "./stop.js";
@@ -61,6 +62,7 @@ export class GuardedSampleSession implements BlockSink {
   readonly failures = new Map<number, unknown>();
   readonly ranges: BlockRange[] = [];
   readonly unitTimes: number[] = [];
+  readonly clone: CloneMeters = { item: new CloneMeter(), result: new CloneMeter() };
   units = 0;
   confirmed: boolean | undefined = undefined;
   /** Set when a block was cut off at the time bound. */
@@ -114,7 +116,7 @@ export class GuardedSampleSession implements BlockSink {
     this.options.signal?.throwIfAborted();
     this.ranges.push({ first: block.first, length: block.items.length });
     const sized = sizedPositions(block.items.length);
-    const inBytes = sized.map((k) => clonedBytes("item", block.first + k, block.items[k]));
+    const inBytes = sized.map((k) => clonedBytes("item", block.first + k, block.items[k], this.clone));
     const timeoutMs = this.blockTimeoutMs();
     const outcome = await this.pool().map(
       { module: this.task.href, export: this.task.exportName },
@@ -216,7 +218,7 @@ export class GuardedSampleSession implements BlockSink {
       const k = sized[s]!;
       const index = block.first + k;
       const ok = !failed.has(index);
-      const outBytes = ok ? clonedBytes("result", index, results[k]) : 0;
+      const outBytes = ok ? clonedBytes("result", index, results[k], this.clone) : 0;
       const item = { index, item: block.items[k], result: results[k], ok, inBytes: inBytes[s]!, outBytes };
       this.records.push(itemRecord(item, figures, report.awaited === true, weight));
     }

@@ -3,7 +3,7 @@
 import { performance } from "node:perf_hooks";
 import { CloneError, ItemError } from "@amorsize/executor";
 import { messageOf, type WorkloadSample } from "@amorsize/types";
-import { serializedBytes } from "../payload.js";
+import { CloneMeter, serializedBytes } from "../payload.js";
 import { heapUsed, ThreadClock } from "./clock.js";
 import { blockItemFigures, concurrentItemFigures } from "./clock-math.js";
 import { type BlockRange, nextBlockSize, sizedPositions } from "./order.js";
@@ -63,10 +63,24 @@ function runStretch(
   return items.length;
 }
 
-/** Structured-clone size of an item or a result, or a CloneError naming the item. */
-export function clonedBytes(what: "item" | "result", index: number, value: unknown): number {
+/** Clone costs of sampled items and results, measured as they are sized. */
+export interface CloneMeters {
+  item: CloneMeter;
+  result: CloneMeter;
+}
+
+/**
+ * Structured-clone size of an item or a result, or a CloneError naming the item. With
+ * `meters`, the value is also read back and both directions timed.
+ */
+export function clonedBytes(
+  what: "item" | "result",
+  index: number,
+  value: unknown,
+  meters?: CloneMeters,
+): number {
   try {
-    return serializedBytes(value);
+    return meters === undefined ? serializedBytes(value) : meters[what].measure(value);
   } catch (error) {
     const code = what === "item" ? "AMORSIZE_ITEM_NOT_CLONEABLE" : "AMORSIZE_RESULT_NOT_CLONEABLE";
     throw new CloneError(code, index, [index, index], messageOf(error), error);
@@ -94,6 +108,8 @@ export class SampleSession implements BlockSink {
   readonly ranges: BlockRange[] = [];
   /** Per-item own time of each timed unit (an item, or a block's mean): queueing left out. */
   readonly unitTimes: number[] = [];
+  /** What cloning the sampled items and results costs, measured as they are sized. */
+  readonly clone: CloneMeters = { item: new CloneMeter(), result: new CloneMeter() };
   units = 0;
   /** What `confirms` answered after the first unit; undefined before, or without it. */
   confirmed: boolean | undefined = undefined;
@@ -158,7 +174,7 @@ export class SampleSession implements BlockSink {
    */
   protected resultBytes(index: number, result: unknown): number {
     try {
-      return clonedBytes("result", index, result);
+      return clonedBytes("result", index, result, this.clone);
     } catch (error) {
       if (this.options.onError === "throw") throw error;
       this.precomputed.delete(index);
@@ -174,7 +190,7 @@ export class SampleSession implements BlockSink {
     // sizes come from a few items spread over the block (the executor checks the rest).
     // Checked before the items run, so an item that cannot be sent is reported as such.
     let sized = sizedPositions(block.items.length);
-    let inBytes = sized.map((k) => clonedBytes("item", first + k, block.items[k]));
+    let inBytes = sized.map((k) => clonedBytes("item", first + k, block.items[k], this.clone));
     const heapBefore = heapUsed();
     const outer0 = performance.now();
     const before = this.clock.read();
@@ -268,7 +284,7 @@ export class SampleSession implements BlockSink {
    * its call to its settling.
    */
   private async runConcurrent({ first, items }: Block): Promise<void> {
-    const inBytes = items.map((item, k) => clonedBytes("item", first + k, item));
+    const inBytes = items.map((item, k) => clonedBytes("item", first + k, item, this.clone));
     this.options.signal?.throwIfAborted();
     const heapBefore = heapUsed();
     const outer0 = performance.now();
