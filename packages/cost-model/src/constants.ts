@@ -97,6 +97,7 @@ export const MODEL_CONSTANTS = {
  *   (or no pool) than the model would otherwise.
  * - `NO_ITEMS`: the input is empty.
  * - `MODULE_LOAD`: each new worker imports the task module first; the start-up includes it.
+ * - `UNCERTAIN_SAMPLE`: the sample may be far off (spread, heavy tail, trend): chunks adapt during the run.
  */
 export const REASON_CODES = [
   "COMPUTE_BOUND",
@@ -113,6 +114,7 @@ export const REASON_CODES = [
   "NO_ITEMS",
   "CHUNK_TIMEOUT_BOUND",
   "MODULE_LOAD",
+  "UNCERTAIN_SAMPLE",
 ] as const;
 /** A stable reason code; see {@link REASON_CODES}. */
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -44,6 +44,8 @@ export interface ModelParams {
   startupPerWorkerMs: number;
   /** A fresh worker's import of the task module, ms (0 when unknown). */
   moduleLoadMs: number;
+  /** How far the sample may be off; null when it does not say. */
+  spread: { relativeError: number; maxOverMean: number; trend: number } | null;
   /** Usable cores (integer). */
   usableCores: number;
   /** Cores' worth of CPU time: usable cores, or a smaller fractional CPU quota. */
@@ -146,6 +148,7 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     startupFixedMs: spawnCost.workerStart.fixedMs.value,
     startupPerWorkerMs: spawnCost.workerStart.perWorkerMs.value,
     moduleLoadMs: workload.moduleLoadMs ?? 0,
+    spread: workload.spread ?? null,
     usableCores,
     capacity,
     quotaCpus,

@@ -67,6 +67,39 @@ describe("planExecution(): the clone costs sampling measured", () => {
   });
 });
 
+describe("planExecution(): a sample that may be off", () => {
+  const base = { totalItems: 2000, itemMs: 1, cv: 1 };
+  it("adapts chunks during the run, from the planned size, when the sample shows a heavy tail, a wide error or a trend", () => {
+    const plain = parallel(planExecution(unitInput({ workload: base })));
+    expect(plain.adaptive).toBe(false);
+    expect(codes(plain)).not.toContain("UNCERTAIN_SAMPLE");
+    const tail = parallel(
+      planExecution(
+        unitInput({ workload: { ...base, spread: { relativeError: 0.1, maxOverMean: 12, trend: 0 } } }),
+      ),
+    );
+    expect(tail.adaptive).toBe(true);
+    expect(tail.chunkSize).toBe(plain.chunkSize);
+    expect(tail.reasons.find((r) => r.code === "UNCERTAIN_SAMPLE")!.message).toBe(
+      `The sample may be off: the slowest sampled item took 12.00x the mean. Chunks start at ${tail.chunkSize} and adapt to the times the workers measure during the run.`,
+    );
+    const all = parallel(
+      planExecution(
+        unitInput({ workload: { ...base, spread: { relativeError: 0.4, maxOverMean: 2, trend: -1.5 } } }),
+      ),
+    );
+    expect(all.reasons.find((r) => r.code === "UNCERTAIN_SAMPLE")!.message).toContain(
+      "the mean item time is known to ±40.0%; item times fall along the input (1.50x the mean from first to last)",
+    );
+    const within = parallel(
+      planExecution(
+        unitInput({ workload: { ...base, spread: { relativeError: 0.25, maxOverMean: 5, trend: 1 } } }),
+      ),
+    );
+    expect(within.adaptive).toBe(false);
+  });
+});
+
 describe("planExecution(): the decision", () => {
   it("an empty input is serial with NO_ITEMS", () => {
     const plan = planExecution(unitInput({ workload: { totalItems: 0 } }));

@@ -328,6 +328,45 @@ function streamReason(ctx: Context, e: Evaluation | null): void {
   );
 }
 
+/**
+ * Whether the sample may be far off: its mean known to worse than ±25%, an item over 5
+ * times the mean (a heavy tail that a few samples can miss), or item times that change by
+ * more than the mean along the input. Then chunks adapt during the run (starting at the
+ * planned size) to the chunk times the workers measure, rather than stay as planned.
+ */
+export function uncertainSample(p: ModelParams): boolean {
+  const s = p.spread;
+  if (s === null) return false;
+  return (
+    s.relativeError > UNCERTAIN.relativeError ||
+    s.maxOverMean > UNCERTAIN.maxOverMean ||
+    Math.abs(s.trend) > UNCERTAIN.trend
+  );
+}
+
+/** Where {@link uncertainSample} draws the line. */
+export const UNCERTAIN = { relativeError: 0.25, maxOverMean: 5, trend: 1 } as const;
+
+function uncertainReason(ctx: Context, chunkSize: number): void {
+  const { p } = ctx;
+  if (p.n === null || !uncertainSample(p)) return;
+  const s = p.spread!;
+  const what: string[] = [];
+  if (s.relativeError > UNCERTAIN.relativeError)
+    what.push(`the mean item time is known to ±${formatPercent(s.relativeError)}`);
+  if (s.maxOverMean > UNCERTAIN.maxOverMean)
+    what.push(`the slowest sampled item took ${formatFactor(s.maxOverMean)} the mean`);
+  if (Math.abs(s.trend) > UNCERTAIN.trend)
+    what.push(
+      `item times ${s.trend > 0 ? "grow" : "fall"} along the input (${formatFactor(Math.abs(s.trend))} the mean from first to last)`,
+    );
+  reason(
+    ctx,
+    "UNCERTAIN_SAMPLE",
+    `The sample may be off: ${what.join("; ")}. Chunks start at ${chunkSize} and adapt to the times the workers measure during the run.`,
+  );
+}
+
 /** A task module that takes time to import: every worker started pays it, and the start-up includes it. */
 function moduleLoadReason(ctx: Context, workers: number): void {
   const { p } = ctx;
@@ -437,6 +476,7 @@ function explainParallel(
   if (capped !== null) reason(ctx, "MEMORY_CAPPED", memoryMessage(ctx, workers, c, capped));
   quotaReason(ctx);
   moduleLoadReason(ctx, workers);
+  uncertainReason(ctx, c);
   fixedReasons(ctx);
 }
 
@@ -596,7 +636,7 @@ function finish(ctx: Context, e: Evaluation, alts: Alternative[]): Plan {
       workers: e.workers,
       chunkSize: e.chunkSize!,
       maxInFlight: MODEL_CONSTANTS.inFlightPerWorker * e.workers,
-      adaptive: ctx.p.n === null,
+      adaptive: ctx.p.n === null || uncertainSample(ctx.p),
       ...common,
     };
   }

@@ -158,6 +158,7 @@ export interface WorkloadOptions {
   sampled?: number;
   moduleLoadMs?: number;
   cloneMs?: WorkloadSample["cloneMs"];
+  spread?: WorkloadSample["spread"];
 }
 
 export function workload(options: WorkloadOptions = {}): WorkloadSample {
@@ -179,6 +180,7 @@ export function workload(options: WorkloadOptions = {}): WorkloadSample {
     source: "measured",
     ...(options.moduleLoadMs === undefined ? {} : { moduleLoadMs: options.moduleLoadMs }),
     ...(options.cloneMs === undefined ? {} : { cloneMs: options.cloneMs }),
+    ...(options.spread === undefined ? {} : { spread: options.spread }),
   };
 }
 

@@ -107,4 +107,13 @@ describe("ChunkSizer", () => {
     expect(sizer.perItemMs).toBeNull();
     expect(sizer.size).toBe(1);
   });
+
+  it("starts at `initial` when given (within the cap) and adapts from there", () => {
+    const sizer = new ChunkSizer({ workers: 2, targetMs: [10, 100], total: 1000, initial: 64 });
+    expect(sizer.next(null)).toBe(64);
+    // 64 items of 5 ms: 320 ms, past the window's top: cut to the size that takes 2 x low.
+    sizer.record(64, 320);
+    expect(sizer.size).toBe(4);
+    expect(new ChunkSizer({ workers: 2, targetMs: [10, 100], total: 100, initial: 5000 }).size).toBe(50);
+  });
 });

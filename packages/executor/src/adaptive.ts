@@ -10,6 +10,8 @@ export interface ChunkSizerOptions {
   maxItems?: number;
   /** Most bytes of items and results in a chunk; {@link MAX_CHUNK_BYTES} by default. */
   maxBytes?: number;
+  /** Size of the first chunks, before any is measured (default 1). */
+  initial?: number;
 }
 
 /** Largest chunk the sizer asks for by default, in items, whatever the measurements say. */
@@ -30,7 +32,7 @@ function smoothedBytes(old: number | null, sample: number): number {
 
 /**
  * Chooses chunk sizes at run time from measured chunk durations, after joblib's
- * `batch_size="auto"`: start at one item; keep a smoothed time per item
+ * `batch_size="auto"`: start at one item (or at `initial`, a plan's size); keep a smoothed time per item
  * (`0.8 * old + 0.2 * new`); while the current size would run shorter than `low`,
  * double it; when it would run longer than `high`, cut it to the size that takes
  * `2 * low`. Smoothing is done per item rather than per chunk (joblib's) because
@@ -68,6 +70,7 @@ export class ChunkSizer {
         ? maxItems
         : Math.max(1, Math.min(maxItems, Math.ceil(options.total / options.workers)));
     this.maxBytes = options.maxBytes ?? MAX_CHUNK_BYTES;
+    this.current = Math.max(1, Math.min(this.cap, options.initial ?? 1));
   }
 
   /** The size the measurements call for, before the end-of-input rule. */

@@ -28,6 +28,7 @@ export interface ResolvedRunOptions {
   readonly targetChunkMs: readonly [number, number];
   readonly totalItems: number | undefined;
   readonly measureCpu: boolean;
+  readonly firstChunkSize: number | undefined;
   /** Undefined when absent or empty, so the hot path tests one value. */
   readonly precomputed: ReadonlyMap<number, unknown> | undefined;
 }
@@ -48,6 +49,7 @@ export function resolveRunOptions(options: RunOptions | undefined, workers: numb
     targetChunkMs: parsed.targetChunkMs ?? RUN_DEFAULTS.targetChunkMs,
     totalItems: parsed.totalItems,
     measureCpu: parsed.measureCpu ?? false,
+    firstChunkSize: parsed.firstChunkSize,
     precomputed: precomputed !== undefined && precomputed.size > 0 ? precomputed : undefined,
   };
 }

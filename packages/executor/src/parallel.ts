@@ -121,7 +121,12 @@ export class ParallelRun extends RunLifecycle {
     super(opts, input, delivery, false);
     setMaxListeners(0, this.controller.signal);
     if (opts.chunkSize === "auto") {
-      this.sizer = new ChunkSizer({ workers: ctx.workers, targetMs: opts.targetChunkMs, total: this.total });
+      this.sizer = new ChunkSizer({
+        workers: ctx.workers,
+        targetMs: opts.targetChunkMs,
+        total: this.total,
+        ...(opts.firstChunkSize === undefined ? {} : { initial: opts.firstChunkSize }),
+      });
       this.fixedSize = 0;
     } else {
       this.sizer = null;

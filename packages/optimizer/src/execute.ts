@@ -96,6 +96,8 @@ export function runOptionsFor(
   const run: RunOptions = { precomputed: precomputedOf(sampled) };
   if (plan.mode === "parallel") {
     run.chunkSize = plan.adaptive ? "auto" : plan.chunkSize;
+    // A known input's adaptive run starts at the planned size, and corrects it as it goes.
+    if (plan.adaptive && plan.totalItems !== null) run.firstChunkSize = plan.chunkSize;
     run.maxInFlight = plan.maxInFlight;
     const window = plan.adaptive ? adaptiveWindowMs(options.chunkTimeoutMs) : null;
     if (window !== null) run.targetChunkMs = window;

@@ -8,7 +8,7 @@ import {
 } from "@amorsize/types";
 import { type CutOff, GuardedSampleSession, type SampleGuard } from "./sampling/guarded.js";
 import { ranIndices } from "./sampling/order.js";
-import { summarise } from "./sampling/records.js";
+import { type SampleRecord, summarise } from "./sampling/records.js";
 import { type CloneMeters, SampleSession } from "./sampling/session.js";
 import {
   assertTaskData,
@@ -17,6 +17,7 @@ import {
   sampleIterable,
   type TaskData,
 } from "./sampling/source.js";
+import { sampleSpread } from "./sampling/stats.js";
 import { resolveLimits } from "./sampling/stop.js";
 
 export { spreadIndices } from "./sampling/order.js";
@@ -114,7 +115,7 @@ export async function sampleTask(
   const ran = ranIndices(session.ranges, session.precomputed);
   const workload = summarise(session.records, ran, read.length ?? totalItems ?? null, session.elapsedMs());
   return {
-    workload: withCloneCosts(workload, session.clone),
+    workload: withSpread(withCloneCosts(workload, session.clone), session.records, session.unitTimes),
     precomputed: session.precomputed,
     failures: session.failures,
     data: read.data,
@@ -145,4 +146,15 @@ function withCloneCosts(workload: WorkloadSample, clone: CloneMeters): WorkloadS
       resultDeserialize: result.deserializeMs,
     },
   };
+}
+
+/** The workload with how far its figures may be off (the cold first calls left out, as in its times). */
+function withSpread(
+  workload: WorkloadSample,
+  records: readonly SampleRecord[],
+  unitTimes: readonly number[],
+): WorkloadSample {
+  if (workload.source !== "measured") return workload;
+  const timed = records.length >= 4 ? records.slice(Math.ceil(records.length / 4)) : records;
+  return { ...workload, spread: sampleSpread(timed, unitTimes) };
 }

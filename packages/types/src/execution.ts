@@ -149,6 +149,12 @@ export const RunOptionsSchema = z
      * calling thread that waits, as the optimizer's guarded sampling runs. Default false.
      */
     measureCpu: z.boolean().optional(),
+    /**
+     * With `chunkSize: "auto"`: the size of the first chunks, before any chunk time is
+     * measured (default 1, doubling from there). A plan that knows the items' time starts at
+     * its chunk size, and the run corrects it from the times the workers measure.
+     */
+    firstChunkSize: z.number().int().positive().optional(),
   })
   .strict();
 export type RunOptions = z.input<typeof RunOptionsSchema>;

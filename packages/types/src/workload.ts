@@ -18,6 +18,19 @@ export const WorkloadSampleSchema = z.object({
     /** Coefficient of variation (stdev / mean); 0 for uniform items. */
     cv: z.number().finite().nonnegative(),
   }),
+  /**
+   * How far the figures may be off: the mean item time's relative standard error, the
+   * slowest sampled item over the mean (a heavy tail), and the trend of item time along the
+   * input (the fitted change from the first sampled index to the last, over the mean).
+   * Absent for figures given by the caller.
+   */
+  spread: z
+    .object({
+      relativeError: z.number().finite().nonnegative(),
+      maxOverMean: z.number().finite().nonnegative(),
+      trend: z.number().finite(),
+    })
+    .optional(),
   /** CPU time over wall time while running items: near 1 computes, near 0 waits. */
   cpuToWall: z.number().finite().nonnegative(),
   /** Structured-clone serialised size of an item, bytes. */

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "@jest/globals";
-import { cpuToWall, itemTimeFigures, quantile, type TimedFigures, unitMean, weightedMean } from "./stats.js";
+import {
+  cpuToWall,
+  itemTimeFigures,
+  quantile,
+  sampleSpread,
+  type TimedFigures,
+  unitMean,
+  weightedMean,
+} from "./stats.js";
 
 const timed = (r: Partial<TimedFigures>): TimedFigures => ({
   wallMs: 0,
@@ -94,5 +102,25 @@ describe("cpuToWall", () => {
     expect(cpuToWall([timed({ wallMs: 1, ownMs: 1, cpuMs: 2 })])).toBe(1);
     expect(cpuToWall([timed({})])).toBe(1);
     expect(cpuToWall([])).toBe(1);
+  });
+});
+
+describe("sampleSpread", () => {
+  it("gives the mean's relative error, the largest item over the mean and the trend along the input", () => {
+    const records = [0, 1, 2, 3].map((index, k) => ({ index, ownMs: [1, 1, 1, 5][k]!, weight: 1 }));
+    const spread = sampleSpread(records, [1, 1, 1, 5]);
+    expect(spread.maxOverMean).toBeCloseTo(2.5, 12);
+    // Slope 1.2 ms per index over a span of 3 indices, over the mean of 2 ms.
+    expect(spread.trend).toBeCloseTo(1.8, 12);
+    // Units after the first: 1, 1, 5: mean 7/3, standard error sqrt(48/9 / 3).
+    expect(spread.relativeError).toBeCloseTo(Math.sqrt(48 / 9 / 3) / (7 / 3), 12);
+  });
+
+  it("is flat for uniform items, falls for a falling trend, and is all zeros without two records", () => {
+    const uniform = [0, 5, 9].map((index) => ({ index, ownMs: 2, weight: 3 }));
+    expect(sampleSpread(uniform, [2, 2, 2])).toEqual({ relativeError: 0, maxOverMean: 1, trend: 0 });
+    const falling = [0, 10].map((index, k) => ({ index, ownMs: [3, 1][k]!, weight: 1 }));
+    expect(sampleSpread(falling, [3, 1]).trend).toBeCloseTo(-1, 12);
+    expect(sampleSpread([], [])).toEqual({ relativeError: 0, maxOverMean: 0, trend: 0 });
   });
 });

@@ -89,3 +89,33 @@ export function cpuToWall(timed: readonly TimedFigures[]): number {
   const ranOrWaited = Math.max(totalOwn, totalCpu + totalIdle, 1e-9);
   return totalWall > 0 ? Math.min(totalCpu / ranOrWaited, 1) : 1;
 }
+
+/** A timed record's place in the input and its own time. */
+export interface Placed extends Weighted {
+  index: number;
+  ownMs: number;
+}
+
+/**
+ * How far the sample's figures may be off: the mean's relative standard error (its units'
+ * spread over their count), the largest item against the mean (a heavy tail), and the trend
+ * along the input (the least-squares line of item time on index, from the first sampled
+ * index to the last, over the mean: +1 when the last items take twice the mean more than
+ * the first). Pure; 0s for fewer than two records.
+ */
+export function sampleSpread(
+  records: readonly Placed[],
+  unitTimes: readonly number[],
+): { relativeError: number; maxOverMean: number; trend: number } {
+  const mean = weightedMean(records, (m) => m.ownMs);
+  if (records.length < 2 || !(mean > 0))
+    return { relativeError: 0, maxOverMean: records.length > 0 ? 1 : 0, trend: 0 };
+  const { relativeError } = unitMean(unitTimes);
+  const maxOverMean = Math.max(...records.map((m) => m.ownMs)) / mean;
+  const meanIndex = weightedMean(records, (m) => m.index);
+  const sxx = weightedMean(records, (m) => (m.index - meanIndex) ** 2);
+  const sxy = weightedMean(records, (m) => (m.index - meanIndex) * (m.ownMs - mean));
+  const span = Math.max(...records.map((m) => m.index)) - Math.min(...records.map((m) => m.index));
+  const trend = sxx > 0 ? ((sxy / sxx) * span) / mean : 0;
+  return { relativeError: Number.isFinite(relativeError) ? relativeError : 1, maxOverMean, trend };
+}
