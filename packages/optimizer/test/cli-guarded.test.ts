@@ -1,0 +1,52 @@
+// `amorsize run` samples in a worker, so a sampled item that exits or runs out of memory
+// fails as that item; --chunk-timeout and --max-memory-mb set the guards; and the command
+// never exits 0 while items are unsettled.
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "@jest/globals";
+import { TEST_CACHE_DIR } from "./cache-dir.js";
+import { amorsize, cli, expectOneLineError } from "./cli-helpers.js";
+
+const misbehaves = fileURLToPath(new URL("./fixtures/misbehaves.mjs", import.meta.url));
+const base = ["--range", "8", "--on-error", "collect", "--no-cache"];
+
+describe("amorsize run with a task that misbehaves at the first sampled item", () => {
+  it.each<[string, string[], string]>([
+    ["exitsAtFour", [], "AMORSIZE_WORKER_CRASHED"],
+    ["loopsAtFour", ["--chunk-timeout", "1000"], "AMORSIZE_CHUNK_TIMEOUT"],
+    ["runsOutOfMemoryAtFour", ["--max-memory-mb", "32"], "AMORSIZE_WORKER_CRASHED"],
+    ["neverSettlesAtFour", [], "AMORSIZE_ITEM_UNSETTLED"],
+  ])("%s: its line is null, the others are printed, exit 1 with its code", async (name, flags, code) => {
+    const run = await amorsize(["run", `${misbehaves}#${name}`, ...base, ...flags]);
+    expect(run.code).toBe(1);
+    expect(run.stdout.trimEnd().split("\n")).toEqual(["0", "2", "4", "6", "null", "10", "12", "14"]);
+    expect(run.stderr).toContain(`  ${code}: `);
+  });
+
+  it("takes --chunk-timeout and --max-memory-mb as positive integers", async () => {
+    expectOneLineError(
+      await amorsize(["run", `${misbehaves}#exitsAtFour`, ...base, "--chunk-timeout", "0"]),
+      2,
+      /--chunk-timeout: expected a positive integer, got "0"/,
+    );
+    expectOneLineError(
+      await amorsize(["run", `${misbehaves}#exitsAtFour`, ...base, "--max-memory-mb", "lots"]),
+      2,
+      /--max-memory-mb: expected a positive integer, got "lots"/,
+    );
+  });
+});
+
+describe("amorsize run with items that never settle", () => {
+  it("fails naming them, with the other results printed, instead of exiting 0 with nothing", () => {
+    const child = spawnSync(process.execPath, [cli, "run", `${misbehaves}#neverSettlesOnOdd`, ...base], {
+      encoding: "utf8",
+      env: { ...process.env, AMORSIZE_CACHE_DIR: TEST_CACHE_DIR },
+      timeout: 60_000,
+    });
+    expect(child.status).toBe(1);
+    expect(child.stdout.trimEnd().split("\n")).toEqual(["0", "null", "2", "null", "4", "null", "6", "null"]);
+    const unsettled = child.stderr.split("\n").filter((line) => line.includes("AMORSIZE_ITEM_UNSETTLED"));
+    expect(unsettled.map((line) => /Item (\d+) /.exec(line)?.[1])).toEqual(["1", "3", "5", "7"]);
+  });
+});
