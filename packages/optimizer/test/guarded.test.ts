@@ -4,7 +4,7 @@
 // thread, the exit or the abort would end this test process.
 import { type ExecuteOptions, ExecutionReportSchema } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { execute, optimize } from "../src/index.js";
+import { execute, optimize, sampleTask } from "../src/index.js";
 import { spreadIndices } from "../src/sample.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 
@@ -59,6 +59,24 @@ describe("guarded sampling", () => {
       code: "AMORSIZE_WORKER_CRASHED",
       index: 4,
     });
+  });
+});
+
+describe("sampling in a worker: what it measures", () => {
+  it("measures the module's load in the fresh worker and does not charge it to the sampling budget", async () => {
+    const slow = {
+      module: new URL("./fixtures/slow-import.mjs", import.meta.url).pathname,
+      export: "double",
+    };
+    const { workload, moduleLoadMs } = await sampleTask(slow, items, {
+      isolate: true,
+      budgetMs: 60,
+      minItems: 3,
+    });
+    // The module's top level waits 150 ms; timers fire no earlier than asked.
+    expect(moduleLoadMs).toBeGreaterThanOrEqual(149);
+    // Charged to the 60 ms budget, that wait would leave one item sampled.
+    expect(workload.sampled).toBeGreaterThanOrEqual(3);
   });
 });
 

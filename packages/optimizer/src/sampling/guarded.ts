@@ -71,6 +71,12 @@ export class GuardedSampleSession implements BlockSink {
   moduleLoadMs: number | null = null;
   private executor: Executor | null = null;
   private readonly started = performance.now();
+  /**
+   * The first block's wait for the worker to start and import the task: not sampling, so
+   * not charged to its budget (a 130 ms import would leave one item sampled). The time
+   * bound counts it: the answer must come.
+   */
+  private startupMs = 0;
 
   constructor(
     private readonly task: ResolvedTask,
@@ -78,8 +84,9 @@ export class GuardedSampleSession implements BlockSink {
     private readonly guard: SampleGuard,
   ) {}
 
+  /** Time spent sampling, the worker's start-up left out, milliseconds. */
   elapsedMs(): number {
-    return performance.now() - this.started;
+    return performance.now() - this.started - this.startupMs;
   }
 
   confirm(): boolean | undefined {
@@ -118,6 +125,8 @@ export class GuardedSampleSession implements BlockSink {
     const sized = sizedPositions(block.items.length);
     const inBytes = sized.map((k) => clonedBytes("item", block.first + k, block.items[k], this.clone));
     const timeoutMs = this.blockTimeoutMs();
+    const first = this.executor === null;
+    const t0 = performance.now();
     const outcome = await this.pool().map(
       { module: this.task.href, export: this.task.exportName },
       block.items,
@@ -129,6 +138,7 @@ export class GuardedSampleSession implements BlockSink {
         ...(this.options.signal ? { signal: this.options.signal } : {}),
       },
     );
+    if (first) this.startupMs = Math.max(0, performance.now() - t0 - outcome.report.busyMs);
     if (outcome.report.taskLoads !== undefined && this.moduleLoadMs === null) {
       this.moduleLoadMs = outcome.report.taskLoads.maxMs;
     }
@@ -159,8 +169,9 @@ export class GuardedSampleSession implements BlockSink {
    */
   private blockTimeoutMs(): number | undefined {
     const { chunkTimeoutMs, boundMs } = this.guard;
-    const left =
-      boundMs === undefined ? undefined : Math.max(MIN_BLOCK_MS, Math.ceil(boundMs - this.elapsedMs()));
+    // The bound counts from the start, the worker's start-up included: the answer must come.
+    const sinceStart = performance.now() - this.started;
+    const left = boundMs === undefined ? undefined : Math.max(MIN_BLOCK_MS, Math.ceil(boundMs - sinceStart));
     if (left === undefined) return chunkTimeoutMs;
     return chunkTimeoutMs === undefined ? left : Math.min(chunkTimeoutMs, left);
   }
