@@ -15,8 +15,9 @@ import { parseTaskSpec } from "./task.js";
 
 /** Where the CLI reads and writes: the process's streams, or a test's. */
 export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  /** `columns`: a terminal's width, for the progress line. */
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stdin: AsyncIterable<Buffer | string>;
 }
 

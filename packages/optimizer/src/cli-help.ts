@@ -68,7 +68,8 @@ Example:
 
 Decides and runs. Each result is printed as one JSON line, in input order, as soon as it
 and those before it are done, to standard output or to --out FILE; the report and any
-cache warnings go to standard error at the end (--json: as JSON).
+cache warnings go to standard error at the end (--json: as JSON). When standard error is
+a terminal and the results go elsewhere, a progress line is drawn there while it runs.
   --on-error MODE    throw (default): stop at the first failure (the results before it
                      are printed); collect: finish the rest, a failed item's line is null
   --out FILE         write to a new file beside FILE and rename it over FILE once the run
