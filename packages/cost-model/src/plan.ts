@@ -6,7 +6,7 @@ import {
   PlanInputSchema,
   parseInput,
 } from "@amorsize/types";
-import { MODEL_CONSTANTS, type ReasonCode, type WarningCode } from "./constants.js";
+import { ALTERNATIVE_NOTES, MODEL_CONSTANTS, type ReasonCode, type WarningCode } from "./constants.js";
 import { ConflictingConstraintsError } from "./errors.js";
 import { formatBytes, formatFactor, formatMs, formatNumber, formatPercent, plural } from "./format.js";
 import { type Evaluation, evaluateConcurrent, evaluateParallel, evaluateSerial } from "./model.js";
@@ -539,8 +539,8 @@ function alternatives(ctx: Context, chosen: Evaluation, bestParallel: Evaluation
     const over = parallel && !fitsInMemory(p, e.workers, e.chunkSize ?? 1);
     const late = parallel && (e.chunkSize ?? 1) > timeoutChunkLimit(p, e.workers);
     const notes = [
-      over ? ", exceeds the memory budget" : "",
-      late ? ", chunks too long for the time-out" : "",
+      over ? `, ${ALTERNATIVE_NOTES.overMemory}` : "",
+      late ? `, ${ALTERNATIVE_NOTES.tooLongForTimeout}` : "",
     ];
     out.push(toAlternative(e, `${label}${notes.join("")}`));
   };
