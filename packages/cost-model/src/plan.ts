@@ -243,11 +243,14 @@ function explainSerial(
   }
   if (capped !== null)
     reason(ctx, "MEMORY_CAPPED", memoryMessage(ctx, best.workers, best.chunkSize ?? 1, capped));
-  const shortBy = p.minSpeedup - best.speedup;
+  const pace =
+    best.speedup >= 1
+      ? `${formatFactor(best.speedup)} faster`
+      : `${formatFactor(1 / Math.max(best.speedup, 1e-9))} slower`;
   const bestText =
     `the best parallel plan (${plural(best.workers, "worker")}, chunks of ${best.chunkSize}) is predicted at ` +
-    `${formatMs(best.wallMs)} against ${formatMs(serial.wallMs)} for a plain loop: ${formatFactor(best.speedup)}, ` +
-    `short of the ${formatFactor(p.minSpeedup)} minimum by ${formatFactor(shortBy)}`;
+    `${formatMs(best.wallMs)} against ${formatMs(serial.wallMs)} for a plain loop, ${pace}, ` +
+    `where running in parallel must be at least ${formatFactor(p.minSpeedup)} faster (minSpeedup)`;
   const cloneBound = p.mainPerItemMs * p.minSpeedup >= p.itemMs || best.bound === "main";
   if (p.itemMs === 0) {
     reason(ctx, "TOO_LITTLE_WORK", `Items take no measurable time; ${bestText}.`);
@@ -550,10 +553,7 @@ function alternatives(ctx: Context, chosen: Evaluation, bestParallel: Evaluation
   if (cores <= Math.max(...ctx.workerRange))
     add(bestWith(ctx, cores), `best with ${plural(cores, "worker")} (usable cores)`);
   if (p.n !== null && ctx.constraints.chunkSize === undefined) {
-    add(
-      evaluateParallel(p, cores, Math.ceil(p.n / (4 * cores))),
-      "Pool.map default (usable cores, chunks of n / (4 x workers))",
-    );
+    add(evaluateParallel(p, cores, Math.ceil(p.n / (4 * cores))), "four chunks per worker (usable cores)");
     add(evaluateParallel(p, cores, 1), "one task per item (usable cores)");
   }
   return out.sort((a, b) => a.wallMs - b.wallMs);

@@ -92,7 +92,7 @@ Example:
   amorsize run ./fib.js#fib --range 5000 --out results.jsonl`,
   compare: `Usage: amorsize compare <module#export> (--data FILE | --stdin | --range N) [--repeat N] [options]
 
-Runs the plan against serial, one task per item, Pool.map's default chunking and nearby
+Runs the plan against serial, one task per item, four chunks per worker and nearby
 alternatives on this machine, and prints predicted and measured times side by side.
   --repeat N         runs of each strategy; the median is shown (default 1)
 

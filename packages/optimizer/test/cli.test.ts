@@ -77,7 +77,7 @@ describe("amorsize CLI with --json", () => {
     expect(run.code).toBe(0);
     const { rows } = CompareReportSchema.parse(JSON.parse(run.stdout));
     expect(rows.map((r: { strategy: string }) => r.strategy)).toEqual(
-      expect.arrayContaining(["serial", "one task per item", "Pool.map default"]),
+      expect.arrayContaining(["serial", "one task per item", "four chunks per worker"]),
     );
     for (const row of rows) expect(row.measuredMs).toBeGreaterThan(0);
   });
