@@ -198,8 +198,7 @@ describe("readCache never trusts a bad file", () => {
   });
 
   it("ignores JSON that does not match the schema, naming the first bad path", async () => {
-    const profile = measuredProfileFixture(key) as Record<string, unknown>;
-    delete profile.dispatch;
+    const { dispatch: _dropped, ...profile } = measuredProfileFixture(key);
     writeFileSync(file, JSON.stringify({ key, profile }));
     expect(await ignoredWith(SpawnCostWarningCode.cacheInvalid)).toContain(
       "does not match the schema (profile.dispatch: ",
