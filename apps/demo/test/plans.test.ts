@@ -3,7 +3,7 @@
 // machine (fixtures/reference-machine.ts). What a live run decides depends on the machine and its load: that is the
 // demo's and the benchmark's figure, not a test's.
 import { serialize } from "node:v8";
-import { planExecution } from "@amorsize/cost-model";
+import { explain, planExecution } from "@amorsize/cost-model";
 import {
   type PayloadKind,
   type Plan,
@@ -160,6 +160,22 @@ describe("the demo's workloads on the 2-core reference machine (pure planner)", 
     const p = plan("large payloads");
     expect(p.mode).toBe("serial");
     expect(codes(p)).toEqual(["CLONE_BOUND"]);
+  });
+
+  it("says what it prints in Node's terms and plain words, for a reader who never used Python", () => {
+    for (const w of workloads) {
+      const text = explain(plan(w.name));
+      expect(text).not.toMatch(/Pool\.map|joblib|minimum by/);
+      // A speed below the loop's is said as "N times slower", not as a fraction of a speedup.
+      expect(text).not.toMatch(/\b0\.\d+x, /);
+    }
+    const payloads = plan("large payloads");
+    expect(payloads.reasons[0]!.message).toMatch(
+      /for a plain loop, \d+\.\d\dx slower, where running in parallel must be at least 1\.20x faster \(minSpeedup\)\.$/,
+    );
+    expect(explain(plan("tiny items"))).toMatch(
+      /^ {2}- four chunks per worker \(usable cores\): 2 workers, /m,
+    );
   });
 
   it("forced to 2 workers x 7 per chunk: heavy items run that way, tiny items and payloads stay serial", () => {

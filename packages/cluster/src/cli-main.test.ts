@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "@jest/globals";
 import { main } from "./cli-main.js";
 
@@ -13,6 +14,21 @@ describe("main of @amorsize/cluster/cli", () => {
     const { code, out, err } = await run(["--help"]);
     expect([code, err]).toEqual([0, []]);
     expect(out[0]).toMatch(/^Usage: amorsize-worker --redis redis:\/\/host:port \[options\]/);
+  });
+
+  it("prints the usage on stderr for a bare command and exits 2", async () => {
+    const { code, out, err } = await run([]);
+    expect([code, out]).toEqual([2, []]);
+    expect(err[0]).toMatch(/^Usage: amorsize-worker --redis/);
+    expect(err[0]).toContain("Exit codes: 0 stopped by SIGTERM or SIGINT");
+  });
+
+  it("prints the package's version for --version, and the usage for help", async () => {
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    expect(await run(["--version"])).toEqual({ code: 0, out: [version], err: [] });
+    expect(await run(["help"])).toEqual(await run(["--help"]));
   });
 
   it("resolves with 2 and says why for a bad command line", async () => {

@@ -1,6 +1,6 @@
 // `@amorsize/cluster/cli`: the `amorsize-worker` command as a function, for `amorsize worker`.
 import { messageOf } from "@amorsize/types";
-import { parseWorkerArgs, WORKER_USAGE } from "./cli-args.js";
+import { packageVersion, parseWorkerArgs, WORKER_USAGE } from "./cli-args.js";
 import { ClusterUsageError } from "./errors.js";
 import { startWorkerHost, type WorkerHost } from "./host.js";
 
@@ -18,15 +18,21 @@ const STDIO: CommandOutput = {
 /**
  * Runs `amorsize-worker` with `argv` (the arguments after the command name) until
  * SIGTERM/SIGINT (graceful: chunks in flight finish) or until Redis is lost, and resolves
- * with the exit code: 0 after a signal or `--help`, 2 for a bad command line, 1 when the
- * host could not start or lost Redis. Failures are written to `io.err`; it never rejects.
+ * with the exit code: 0 after a signal, `--help` or `--version`, 2 for a bad or empty
+ * command line (the usage goes to `io.err`), 1 when the host could not start or lost
+ * Redis. Failures are written to `io.err`; it never rejects.
  */
 export async function main(argv: readonly string[], io: CommandOutput = STDIO): Promise<number> {
+  if (argv.length === 0) {
+    // A bare command is a mistake: the help goes where mistakes go.
+    io.err(WORKER_USAGE);
+    return 2;
+  }
   let host: WorkerHost;
   try {
     const parsed = parseWorkerArgs(argv);
-    if (parsed === "help") {
-      io.out(WORKER_USAGE);
+    if (parsed === "help" || parsed === "version") {
+      io.out(parsed === "help" ? WORKER_USAGE : packageVersion());
       return 0;
     }
     host = await startWorkerHost(parsed);

@@ -122,6 +122,23 @@ describe("parseWorkerArgs", () => {
       "AMORSIZE_CLUSTER_USAGE",
       '--concurrency: Expected a positive integer, got "two"',
     ]);
-    expect(messageOf(["--redis", "redis://h", "--bogus"])?.[0]).toBe("AMORSIZE_CLUSTER_USAGE");
+    expect(messageOf(["--redis", "redis://h", "--bogus"])).toEqual([
+      "AMORSIZE_CLUSTER_USAGE",
+      "unknown option --bogus (see --help)",
+    ]);
+    expect(messageOf(["--redis", "redis://h", "--concurency", "2"])).toEqual([
+      "AMORSIZE_CLUSTER_USAGE",
+      "unknown option --concurency (did you mean --concurrency?)",
+    ]);
+    expect(messageOf(["--redis", "redis://h", "serve"])).toEqual([
+      "AMORSIZE_CLUSTER_USAGE",
+      'unexpected argument "serve"',
+    ]);
+  });
+
+  it("reads help and --version", () => {
+    expect(parseWorkerArgs(["help"])).toBe("help");
+    expect(parseWorkerArgs(["--version"])).toBe("version");
+    expect(() => parseWorkerArgs(["help", "redis"])).toThrow('unexpected argument "redis"');
   });
 });

@@ -116,6 +116,15 @@ export const REASON_CODES = [
   "MODULE_LOAD",
   "UNCERTAIN_SAMPLE",
 ] as const;
+/**
+ * What an alternative's label adds when the alternative breaks one of the caller's limits;
+ * `explain()` gives it as the reason a faster alternative was not taken.
+ */
+export const ALTERNATIVE_NOTES = {
+  overMemory: "exceeds the memory budget",
+  tooLongForTimeout: "chunks too long for the time-out",
+} as const;
+
 /** A stable reason code; see {@link REASON_CODES}. */
 export type ReasonCode = (typeof REASON_CODES)[number];
 

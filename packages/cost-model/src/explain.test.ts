@@ -1,6 +1,6 @@
 import type { Plan } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { unitInput } from "../test/fixtures.js";
+import { input, unitInput } from "../test/fixtures.js";
 import { AmorsizeValidationError, explain, planExecution } from "./index.js";
 
 const handMade: Plan = {
@@ -120,7 +120,7 @@ describe("explain()", () => {
     expect(stream).toContain("per 1000 items of a stream of unknown length, in steady state.");
   });
 
-  it("a plan that beat a faster alternative on other grounds says so", () => {
+  it("a plan that beat a faster alternative names the reasons it gives, when no other cause is known", () => {
     const text = explain({
       ...handMade,
       alternatives: [
@@ -128,8 +128,75 @@ describe("explain()", () => {
       ],
     });
     expect(text.split("\n").at(-1)).toBe(
-      "Best alternative: too big: 8 workers, chunks of 1, predicted 528 ms faster, but ruled out by the reasons above.",
+      "Best alternative: too big: 8 workers, chunks of 1, predicted 528 ms faster, but ruled out by COMPUTE_BOUND above.",
     );
+  });
+
+  describe("says why the planner took a plan over a faster alternative", () => {
+    const lastLine = (plan: Plan) => explain(plan).split("\n").at(-1);
+
+    it("a tie: within 1% of the fastest, larger chunks win", () => {
+      // The example: the reasons above say nothing about chunks of 1.
+      const plan = planExecution(unitInput({ workload: { totalItems: 100, itemMs: 9, cv: 0.5 } }));
+      expect(plan).toMatchObject({ mode: "parallel", workers: 2, chunkSize: 3 });
+      expect(plan.reasons.map((r) => r.code)).toEqual(["COMPUTE_BOUND"]);
+      const fastest = plan.alternatives[0]!;
+      expect(fastest.wallMs).toBeLessThan(plan.predicted.wallMs);
+      expect(plan.predicted.wallMs).toBeLessThanOrEqual(fastest.wallMs * 1.01);
+      expect(lastLine(plan)).toBe(
+        "Best alternative: one task per item (usable cores): 2 workers, chunks of 1, predicted 3.11 ms faster, " +
+          "within 1% of the chosen plan, a tie: larger chunks are preferred then, as they cost less when the figures are off.",
+      );
+    });
+
+    it("a tie: within 1% of the fastest, fewer workers win", () => {
+      const plan = planExecution(
+        input({
+          hardware: { usableCores: 8 },
+          costs: { usableCores: 8 },
+          workload: { totalItems: 1000, itemMs: 0.2, cv: 0.5 },
+        }),
+      );
+      expect(plan).toMatchObject({ mode: "parallel", workers: 7, chunkSize: 24 });
+      expect(lastLine(plan)).toMatch(
+        /^Best alternative: .*: 8 workers, chunks of 32, predicted 233 us faster, within 1% of the chosen plan, a tie: fewer workers are preferred then, leaving cores to the rest of the machine\.$/,
+      );
+    });
+
+    it("a serial plan: the faster parallel plan falls short of minSpeedup", () => {
+      const plan = planExecution(input({ workload: { totalItems: 100, itemMs: 1 } }));
+      expect(plan.mode).toBe("serial");
+      expect(lastLine(plan)).toBe(
+        "Best alternative: best parallel: 2 workers, chunks of 25, predicted 11.6 ms faster, " +
+          "but 1.13x a plain loop is less than the minimum speedup asked for (minSpeedup).",
+      );
+    });
+
+    it("the memory budget, the chunk time-out and fixed constraints", () => {
+      const memory = planExecution(
+        unitInput({
+          hardware: { usableCores: 8 },
+          costs: { usableCores: 8 },
+          workload: { totalItems: 100, itemMs: 1, memoryBytesPerItem: 2 * 1024 ** 2 },
+          constraints: { memoryBudgetBytes: 60 * 1024 ** 2 },
+        }),
+      );
+      expect(lastLine(memory)).toMatch(
+        /, exceeds the memory budget: 8 workers, chunks of 1, predicted 7\.57 ms faster, but it exceeds the memory budget\.$/,
+      );
+      const timeout = planExecution(
+        unitInput({ workload: { totalItems: 400, itemMs: 0.2 }, constraints: { chunkTimeoutMs: 20 } }),
+      );
+      expect(lastLine(timeout)).toMatch(
+        /, chunks too long for the time-out: 2 workers, chunks of 50, predicted 171 us faster, but its chunks would run too long for the chunk time-out\.$/,
+      );
+      const fixed = planExecution(
+        unitInput({ workload: { totalItems: 100, itemMs: 1 }, constraints: { workers: 1 } }),
+      );
+      expect(lastLine(fixed)).toMatch(
+        /: 2 workers, chunks of 13, predicted 33\.9 ms faster, but the constraints fix the worker count \(FIXED_BY_CONSTRAINT above\)\.$/,
+      );
+    });
   });
 
   it("validates the plan", () => {

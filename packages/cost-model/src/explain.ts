@@ -1,4 +1,5 @@
-import { type CostBreakdown, type Plan, PlanSchema, parseInput } from "@amorsize/types";
+import { type Alternative, type CostBreakdown, type Plan, PlanSchema, parseInput } from "@amorsize/types";
+import { ALTERNATIVE_NOTES, MODEL_CONSTANTS } from "./constants.js";
 import { formatFactor, formatMs, formatPercent, plural } from "./format.js";
 
 type Term = Exclude<keyof CostBreakdown, "totalMs">;
@@ -95,6 +96,36 @@ function breakdownLines(plan: Plan): string[] {
 }
 
 /**
+ * Why `alt`, predicted faster than the plan, was not taken: a limit it breaks, the
+ * constraints, the tie-break among near-equal plans, or the minimum speedup; the codes of
+ * the plan's reasons when none of these is it.
+ */
+function whyNotTaken(plan: Plan, alt: Alternative): string {
+  const label = alt.label ?? "";
+  if (label.includes(ALTERNATIVE_NOTES.overMemory)) return "but it exceeds the memory budget";
+  if (label.includes(ALTERNATIVE_NOTES.tooLongForTimeout))
+    return "but its chunks would run too long for the chunk time-out";
+  const codes = plan.reasons.map((r) => r.code);
+  const fixed = plan.reasons.find((r) => r.code === "FIXED_BY_CONSTRAINT")?.message ?? "";
+  const [workers, chunkSize] = plan.mode === "parallel" ? [plan.workers, plan.chunkSize] : [0, null];
+  if (fixed.includes("constraints.workers") && alt.workers !== workers)
+    return "but the constraints fix the worker count (FIXED_BY_CONSTRAINT above)";
+  if (fixed.includes("constraints.chunkSize") && alt.chunkSize !== chunkSize)
+    return "but the constraints fix the chunk size (FIXED_BY_CONSTRAINT above)";
+  const tie = plan.predicted.wallMs <= alt.wallMs * (1 + MODEL_CONSTANTS.tieMargin);
+  if (tie && plan.mode === "parallel" && alt.mode === "parallel") {
+    const within = `within ${MODEL_CONSTANTS.tieMargin * 100}% of the chosen plan, a tie`;
+    if (alt.workers > plan.workers)
+      return `${within}: fewer workers are preferred then, leaving cores to the rest of the machine`;
+    if (alt.workers === plan.workers && (alt.chunkSize ?? 0) < plan.chunkSize)
+      return `${within}: larger chunks are preferred then, as they cost less when the figures are off`;
+  }
+  if (plan.mode === "serial" && (codes.includes("TOO_LITTLE_WORK") || codes.includes("CLONE_BOUND")))
+    return `but ${formatFactor(alt.speedup)} a plain loop is less than the minimum speedup asked for (minSpeedup)`;
+  return codes.length > 0 ? `but ruled out by ${codes.join(", ")} above` : "but not taken";
+}
+
+/**
  * Renders a plan as text a person can follow: the decision, the predicted and serial
  * times, each term of the breakdown with what it means, the reasons and warnings
  * with their codes, and the alternatives weighed, with how much the best of them
@@ -143,7 +174,7 @@ export function explain(plan: Plan): string {
   if (best !== undefined) {
     const lost = best.wallMs - p.wallMs;
     let verdict: string;
-    if (lost < 0) verdict = `predicted ${formatMs(-lost)} faster, but ruled out by the reasons above`;
+    if (lost < 0) verdict = `predicted ${formatMs(-lost)} faster, ${whyNotTaken(checked, best)}`;
     else if (p.wallMs === 0) verdict = `lost by ${formatMs(lost)}`;
     else if (lost >= p.wallMs)
       verdict = `lost by ${formatMs(lost)} (${formatFactor(best.wallMs / p.wallMs)} as long)`;

@@ -130,8 +130,10 @@ describe("planExecution(): the decision", () => {
     expect(best.mode).toBe("parallel");
     const [tooLittle] = plan.reasons;
     expect(tooLittle!.code).toBe("TOO_LITTLE_WORK");
+    // The pace in plain words, slower as "N times as long", never a speedup below 1 or a difference of factors.
+    expect(best.speedup).toBeLessThan(1);
     expect(tooLittle!.message).toContain(
-      `${best.speedup.toFixed(2)}x, short of the 1.20x minimum by ${(1.2 - best.speedup).toFixed(2)}x`,
+      `for a plain loop, ${(1 / best.speedup).toFixed(2)}x slower, where running in parallel must be at least 1.20x faster (minSpeedup)`,
     );
     expect(tooLittle!.message).toContain(`start-up alone costs`);
   });
@@ -144,7 +146,9 @@ describe("planExecution(): the decision", () => {
       unitInput({ workload: { totalItems: 1000, itemMs: 1 }, constraints: { minSpeedup: 2 } }),
     );
     expect(strict.mode).toBe("serial");
-    expect(strict.reasons[0]!.message).toContain("short of the 2.00x minimum");
+    expect(strict.reasons[0]!.message).toContain(
+      `${base.predicted.speedup.toFixed(2)}x faster, where running in parallel must be at least 2.00x faster (minSpeedup)`,
+    );
   });
 
   it("the chosen plan matches predict() for its configuration", () => {
@@ -280,7 +284,7 @@ describe("planExecution(): the search", () => {
     const plan = parallel(planExecution(unitInput({ workload: { totalItems: 1000, itemMs: 1 } })));
     const walls = plan.alternatives.map((a) => a.wallMs);
     expect(walls).toEqual([...walls].sort((a, b) => a - b));
-    // The Pool.map default is the chosen configuration here, so it is not listed again.
+    // Four chunks per worker is the chosen configuration here, so it is not listed again.
     expect([plan.workers, plan.chunkSize]).toEqual([2, 125]);
     expect(plan.alternatives.map((a) => a.label)).toEqual([
       "one task per item (usable cores)",

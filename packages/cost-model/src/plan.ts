@@ -6,7 +6,7 @@ import {
   PlanInputSchema,
   parseInput,
 } from "@amorsize/types";
-import { MODEL_CONSTANTS, type ReasonCode, type WarningCode } from "./constants.js";
+import { ALTERNATIVE_NOTES, MODEL_CONSTANTS, type ReasonCode, type WarningCode } from "./constants.js";
 import { ConflictingConstraintsError } from "./errors.js";
 import { formatBytes, formatFactor, formatMs, formatNumber, formatPercent, plural } from "./format.js";
 import { type Evaluation, evaluateConcurrent, evaluateParallel, evaluateSerial } from "./model.js";
@@ -243,11 +243,14 @@ function explainSerial(
   }
   if (capped !== null)
     reason(ctx, "MEMORY_CAPPED", memoryMessage(ctx, best.workers, best.chunkSize ?? 1, capped));
-  const shortBy = p.minSpeedup - best.speedup;
+  const pace =
+    best.speedup >= 1
+      ? `${formatFactor(best.speedup)} faster`
+      : `${formatFactor(1 / Math.max(best.speedup, 1e-9))} slower`;
   const bestText =
     `the best parallel plan (${plural(best.workers, "worker")}, chunks of ${best.chunkSize}) is predicted at ` +
-    `${formatMs(best.wallMs)} against ${formatMs(serial.wallMs)} for a plain loop: ${formatFactor(best.speedup)}, ` +
-    `short of the ${formatFactor(p.minSpeedup)} minimum by ${formatFactor(shortBy)}`;
+    `${formatMs(best.wallMs)} against ${formatMs(serial.wallMs)} for a plain loop, ${pace}, ` +
+    `where running in parallel must be at least ${formatFactor(p.minSpeedup)} faster (minSpeedup)`;
   const cloneBound = p.mainPerItemMs * p.minSpeedup >= p.itemMs || best.bound === "main";
   if (p.itemMs === 0) {
     reason(ctx, "TOO_LITTLE_WORK", `Items take no measurable time; ${bestText}.`);
@@ -597,8 +600,8 @@ function alternatives(ctx: Context, chosen: Evaluation, bestParallel: Evaluation
     const over = parallel && !fitsInMemory(p, e.workers, e.chunkSize ?? 1);
     const late = parallel && (e.chunkSize ?? 1) > timeoutChunkLimit(p, e.workers);
     const notes = [
-      over ? ", exceeds the memory budget" : "",
-      late ? ", chunks too long for the time-out" : "",
+      over ? `, ${ALTERNATIVE_NOTES.overMemory}` : "",
+      late ? `, ${ALTERNATIVE_NOTES.tooLongForTimeout}` : "",
     ];
     out.push(toAlternative(e, `${label}${notes.join("")}`));
   };
@@ -608,10 +611,7 @@ function alternatives(ctx: Context, chosen: Evaluation, bestParallel: Evaluation
   if (cores <= Math.max(...ctx.workerRange))
     add(bestWith(ctx, cores), `best with ${plural(cores, "worker")} (usable cores)`);
   if (p.n !== null && ctx.constraints.chunkSize === undefined) {
-    add(
-      evaluateParallel(p, cores, Math.ceil(p.n / (4 * cores))),
-      "Pool.map default (usable cores, chunks of n / (4 x workers))",
-    );
+    add(evaluateParallel(p, cores, Math.ceil(p.n / (4 * cores))), "four chunks per worker (usable cores)");
     add(evaluateParallel(p, cores, 1), "one task per item (usable cores)");
   }
   return out.sort((a, b) => a.wallMs - b.wallMs);

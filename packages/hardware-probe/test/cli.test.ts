@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HardwareProfileSchema } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
@@ -21,7 +22,7 @@ function runCommand(...args: string[]): Promise<{ code: number; stdout: string; 
  * `runCli` in this process, its output kept as strings. The flags are tested this way:
  * a child Node costs about a second on a busy machine, and `cli.ts` only passes
  * `process.argv`, the real streams and the exit code through, which the two tests of
- * the built command cover (--json for stdout and 0, --bogus for stderr and 1).
+ * the built command cover (--json for stdout and 0, --bogus for stderr and 2).
  */
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
@@ -45,13 +46,13 @@ describe("the amorsize-probe command", () => {
     expect(profile.cores.usable.value).toBeGreaterThanOrEqual(1);
   });
 
-  it("an unknown flag exits 1 with one line on stderr", async () => {
+  it("an unknown flag exits 2 with one line on stderr", async () => {
     const { code, stdout, stderr } = await runCommand("--bogus");
-    expect(code).toBe(1);
-    expect(stdout).toBe("");
-    expect(stderr.endsWith("\n")).toBe(true);
-    expect(stderr.trimEnd().split("\n")).toHaveLength(1);
-    expect(stderr).toMatch(/^amorsize-probe: Unknown option '--bogus'.* \(see --help\)\n$/);
+    expect({ code, stdout, stderr }).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "amorsize-probe: unknown option --bogus (see --help)\n",
+    });
   });
 });
 
@@ -101,10 +102,36 @@ describe("amorsize-probe's flags", () => {
     expect(stdout).toContain("--json");
   });
 
-  it("a missing --root value exits 1 with one line", async () => {
+  it("a usage mistake exits 2 with one line: a missing value, an argument, a mistyped flag", async () => {
     const { code, stderr } = await run("--root");
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stderr).toMatch(/^amorsize-probe: Option '--root <value>' argument missing \(see --help\)\n$/);
+    expect(await run("cores")).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: 'amorsize-probe: unexpected argument "cores" (see --help)\n',
+    });
+    expect(await run("help", "json")).toMatchObject({ code: 2, stdout: "" });
+    expect(await run("--jsn")).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: "amorsize-probe: unknown option --jsn (did you mean --json?)\n",
+    });
+    expect((await run("--sample-lod")).stderr).toBe(
+      "amorsize-probe: unknown option --sample-lod (did you mean --sample-load?)\n",
+    );
+  });
+
+  it("help prints the usage as --help does; --version the package's version", async () => {
+    const help = await run("help");
+    expect(help).toEqual(await run("--help"));
+    expect(help.stdout).toContain(
+      "Exit codes: 0 done, 1 a failure the probe cannot recover from, 2 a usage mistake",
+    );
+    const { version } = JSON.parse(readFileSync(join(distDir, "..", "package.json"), "utf8")) as {
+      version: string;
+    };
+    expect(await run("--version")).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
   });
 
   it("a failure the probe cannot recover from exits 1 with one line", async () => {

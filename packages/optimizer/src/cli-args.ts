@@ -8,14 +8,16 @@ import {
   messageOf,
   type TaskRefInput,
 } from "@amorsize/types";
+import { closestName } from "./cli-help.js";
 import { parseDataText, readAllText, readDataFile } from "./data.js";
 import { UsageError } from "./errors.js";
 import { parseTaskSpec } from "./task.js";
 
 /** Where the CLI reads and writes: the process's streams, or a test's. */
 export interface CliIo {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  /** `columns`: a terminal's width, for the progress line. */
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stdin: AsyncIterable<Buffer | string>;
 }
 
@@ -23,6 +25,7 @@ const OPTIONS = {
   data: { type: "string" },
   stdin: { type: "boolean" },
   range: { type: "string" },
+  workers: { type: "string" },
   "max-workers": { type: "string" },
   "min-speedup": { type: "string" },
   "chunk-size": { type: "string" },
@@ -37,12 +40,14 @@ const OPTIONS = {
   "max-memory-mb": { type: "string" },
   isolate: { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
 } as const;
 
 export type Values = ReturnType<typeof parseCli>["values"];
 
 /** The flags of the optimizer's options, for errors that name what the user typed. */
 const FLAGS: Record<string, string> = {
+  workers: "--workers",
   maxWorkers: "--max-workers",
   minSpeedup: "--min-speedup",
   chunkSize: "--chunk-size",
@@ -57,7 +62,16 @@ export function parseCli(argv: string[]) {
   try {
     parsed = parse(argv);
   } catch (error) {
-    throw new UsageError(messageOf(error).replace(/\. To specify a positional argument.*$/s, ""));
+    const unknown = unknownOption(argv);
+    if (unknown === undefined)
+      throw new UsageError(messageOf(error).replace(/\. To specify a positional argument.*$/s, ""));
+    const guess = closestName(
+      unknown,
+      Object.keys(OPTIONS).map((name) => `--${name}`),
+    );
+    throw new UsageError(
+      `unknown option ${unknown} (${guess ? `did you mean ${guess}?` : "see amorsize --help"})`,
+    );
   }
   const seen = new Set<string>();
   for (const token of parsed.tokens) {
@@ -70,6 +84,19 @@ export function parseCli(argv: string[]) {
 
 function parse(argv: string[]) {
   return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true, tokens: true });
+}
+
+/** The first option on the command line that is not one of amorsize's, as typed (`--jsn`). */
+function unknownOption(argv: string[]): string | undefined {
+  const { tokens } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  const token = tokens.find((t) => t.kind === "option" && !Object.hasOwn(OPTIONS, t.name));
+  return token?.kind === "option" ? token.rawName : undefined;
 }
 
 export function positiveInt(value: string | undefined, flag: string): number | undefined {
@@ -137,8 +164,12 @@ export function taskArgument(positionals: string[], command: string): TaskRefInp
 /** The optimizer's options from the flags, checked against its schema; a bad value names its flag. */
 export function optimizerOptions(values: Values): ExecuteOptions {
   const options: ExecuteOptions = {};
+  const workers = positiveInt(values.workers, "--workers");
+  if (workers !== undefined) options.workers = workers;
   const maxWorkers = positiveInt(values["max-workers"], "--max-workers");
   if (maxWorkers !== undefined) options.maxWorkers = maxWorkers;
+  if (workers !== undefined && maxWorkers !== undefined && workers > maxWorkers)
+    throw new UsageError(`--workers ${workers} exceeds --max-workers ${maxWorkers}`);
   const minSpeedup = positiveNumber(values["min-speedup"], "--min-speedup");
   if (minSpeedup !== undefined) {
     if (minSpeedup < 1)

@@ -7,10 +7,10 @@ import {
   type ExecuteOptions,
   type ExecutionReport,
   ExecutionReportSchema,
-  type Progress,
   type Warning,
 } from "@amorsize/types";
 import { type CliIo, optimizerOptions, readInput, taskArgument, type Values } from "./cli-args.js";
+import { ProgressDisplay } from "./cli-progress.js";
 import { wholeSerialMs } from "./decide.js";
 import { AmorsizeOptimizerError } from "./errors.js";
 import type { OptimizeBasis } from "./optimize.js";
@@ -36,18 +36,13 @@ export function cacheWarnings(basis: Pick<OptimizeBasis, "warnings" | "spawnCost
   });
 }
 
-/** A one-line progress bar on a terminal; nothing when standard error is not one. */
-function progressBar(stderr: CliIo["stderr"]): ((p: Progress) => void) | undefined {
-  if (!stderr.isTTY) return undefined;
-  return (p) => {
-    const width = 30;
-    const fraction = p.total ? Math.min(1, p.done / p.total) : 0;
-    const bar = "#".repeat(Math.round(fraction * width)).padEnd(width, ".");
-    const eta = p.etaMs !== undefined ? ` eta ${(p.etaMs / 1000).toFixed(1)}s` : "";
-    stderr.write(
-      `\r[${bar}] ${p.done}${p.total ? `/${p.total}` : ""}${p.failed ? ` (${p.failed} failed)` : ""}${eta}   `,
-    );
-  };
+/**
+ * A progress line on standard error when it is a terminal and the results do not go to
+ * that terminal too (their lines would run into it): --out, or standard output redirected.
+ */
+function progressDisplay(io: CliIo, toFile: boolean): ProgressDisplay | undefined {
+  if (!io.stderr.isTTY || (!toFile && io.stdout.isTTY)) return undefined;
+  return new ProgressDisplay(io.stderr);
 }
 
 /**
@@ -69,8 +64,8 @@ export async function commandRun(positionals: string[], values: Values, io: CliI
     options.signal?.throwIfAborted();
     const items = await readInput(values, io);
     options.signal?.throwIfAborted();
-    const onProgress = progressBar(io.stderr);
-    if (onProgress) options.onProgress = onProgress;
+    const progress = progressDisplay(io, file !== undefined);
+    if (progress) options.onProgress = progress.update;
     const start = performance.now();
     const results = stream(task, items, options);
     const out = file
@@ -80,8 +75,8 @@ export async function commandRun(positionals: string[], values: Values, io: CliI
     try {
       unprintable = await printResults(results, items.length, new LineWriter(out.stream, out.where));
     } finally {
-      // End the progress line, so a failure message starts on a line of its own.
-      if (onProgress) io.stderr.write("\n");
+      // Erased, so that the summary or a failure message starts on a clean line.
+      progress?.clear();
     }
     await file?.commit();
     const run = { results, unprintable, start, end: performance.now() };

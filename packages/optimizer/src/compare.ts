@@ -13,7 +13,7 @@ export interface Strategy {
 
 /**
  * The strategies compared: serial, the plan, one task per item on every logical core,
- * Pool.map's default chunking, and (for a parallel plan) its neighbours.
+ * four chunks per worker on the usable cores, and (for a parallel plan) its neighbours.
  */
 export function compareStrategies(
   plan: Plan,
@@ -31,7 +31,9 @@ export function compareStrategies(
   if (plan.mode === "parallel") strategies.push(pool("amorsize plan", plan.workers, plan.chunkSize));
   else strategies.push({ name: `amorsize plan (${plan.mode})`, kind: "plan", workers: 0, chunkSize: null });
   strategies.push(pool("one task per item", logicalCores, 1));
-  strategies.push(pool("Pool.map default", usableCores, Math.max(1, Math.ceil(items / (4 * usableCores)))));
+  strategies.push(
+    pool("four chunks per worker", usableCores, Math.max(1, Math.ceil(items / (4 * usableCores)))),
+  );
   if (plan.mode !== "parallel") return strategies;
   if (plan.chunkSize > 1)
     strategies.push(pool("plan, chunk / 4", plan.workers, Math.max(1, Math.floor(plan.chunkSize / 4))));

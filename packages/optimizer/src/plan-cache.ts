@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ResolvedTask } from "@amorsize/executor";
 import { type MachineKey, messageOf, type PlanCacheEntry, PlanCacheEntrySchema } from "@amorsize/types";
+import writeFileAtomic from "write-file-atomic";
 
 /** Power-of-two size bucket: 1000 and 1023 items share a plan, 1000 and 5000 do not. */
 export function sizeBucket(totalItems: number | null): string {
@@ -74,8 +75,9 @@ export async function readPlanCache(
 }
 
 /**
- * Writes a cache entry atomically (temporary file + rename), so a reader or a second
- * writer never sees half a file. Returns an error message instead of throwing.
+ * Writes a cache entry atomically (write-file-atomic: a temporary file synced to disk, then
+ * renamed), so a reader, a second writer or a crash never leaves half a file. Returns an
+ * error message instead of throwing.
  */
 export async function writePlanCache(
   dir: string,
@@ -84,7 +86,6 @@ export async function writePlanCache(
   workload: PlanCacheEntry["workload"],
 ): Promise<string | null> {
   const target = entryPath(dir, key);
-  const temporary = `${target}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   const entry: PlanCacheEntry = {
     version: 1,
     key,
@@ -94,11 +95,9 @@ export async function writePlanCache(
   };
   try {
     await mkdir(join(dir, "plans"), { recursive: true });
-    await writeFile(temporary, `${JSON.stringify(entry)}\n`);
-    await rename(temporary, target);
+    await writeFileAtomic(target, `${JSON.stringify(entry)}\n`);
     return null;
   } catch (error) {
-    await rm(temporary, { force: true }).catch(() => {});
     return messageOf(error);
   }
 }

@@ -77,7 +77,7 @@ describe("amorsize CLI with --json", () => {
     expect(run.code).toBe(0);
     const { rows } = CompareReportSchema.parse(JSON.parse(run.stdout));
     expect(rows.map((r: { strategy: string }) => r.strategy)).toEqual(
-      expect.arrayContaining(["serial", "one task per item", "Pool.map default"]),
+      expect.arrayContaining(["serial", "one task per item", "four chunks per worker"]),
     );
     for (const row of rows) expect(row.measuredMs).toBeGreaterThan(0);
   });
@@ -90,7 +90,7 @@ describe("amorsize CLI with --json", () => {
     }
     const main = await amorsize([]);
     expect(main.code).toBe(2);
-    expect(main.stdout).toContain("Commands:");
+    expect(main.stderr).toContain("Commands:");
   });
 });
 
@@ -175,7 +175,11 @@ describe("amorsize CLI on bad input", () => {
 
   it("an unknown command, flag, extra argument or missing input", async () => {
     expectOneLineError(await amorsize(["frobnicate"]), 2, /^amorsize: unknown command "frobnicate"/);
-    expectOneLineError(await amorsize(["probe", "--bogus"]), 2, /^amorsize: Unknown option '--bogus'/);
+    expectOneLineError(
+      await amorsize(["probe", "--bogus"]),
+      2,
+      /^amorsize: unknown option --bogus \(see amorsize --help\)$/,
+    );
     expectOneLineError(
       await amorsize(["run", fixture]),
       2,

@@ -9,13 +9,13 @@ const parallel = planExecution(input) as Extract<Plan, { mode: "parallel" }>;
 const serial = planExecution({ ...machine(4), workload: workload(10, 0.001) });
 
 describe("compareStrategies", () => {
-  it("sets a parallel plan beside serial, one task per item, Pool.map's default and the plan's neighbours", () => {
+  it("sets a parallel plan beside serial, one task per item, four chunks per worker and the plan's neighbours", () => {
     expect(parallel).toMatchObject({ mode: "parallel", workers: 4, chunkSize: 50 });
     expect(compareStrategies(parallel, 1000, 4, 8)).toEqual([
       { name: "serial", kind: "serial", workers: 0, chunkSize: null },
       { name: "amorsize plan", kind: "pool", workers: 4, chunkSize: 50 },
       { name: "one task per item", kind: "pool", workers: 8, chunkSize: 1 },
-      { name: "Pool.map default", kind: "pool", workers: 4, chunkSize: 63 },
+      { name: "four chunks per worker", kind: "pool", workers: 4, chunkSize: 63 },
       { name: "plan, chunk / 4", kind: "pool", workers: 4, chunkSize: 12 },
       { name: "plan, chunk x 4", kind: "pool", workers: 4, chunkSize: 200 },
     ]);
@@ -34,7 +34,7 @@ describe("compareStrategies", () => {
       ["serial", "serial"],
       ["amorsize plan (serial)", "plan"],
       ["one task per item", "pool"],
-      ["Pool.map default", "pool"],
+      ["four chunks per worker", "pool"],
     ]);
   });
 });
@@ -73,7 +73,7 @@ describe("compareRows", () => {
         speedup: 2,
       },
       {
-        strategy: "Pool.map default",
+        strategy: "four chunks per worker",
         workers: 4,
         chunkSize: 1,
         predictedMs: 20,

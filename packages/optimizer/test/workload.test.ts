@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import fs, { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveTask } from "@amorsize/executor";
 import type { WorkloadSample } from "@amorsize/types";
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { moduleHash, planCacheKey, sizeBucket, writePlanCache } from "../src/plan-cache.js";
 import type { SampleResult } from "../src/sample.js";
 import { cachedOrSampled, type PlanCacheUse } from "../src/workload.js";
@@ -192,5 +192,34 @@ describe("the plan cache's key", () => {
   it("names the task, its content and the bucket", () => {
     const task = resolveTask({ module: "/x/task.mjs", export: "f" });
     expect(planCacheKey(task, "abc", 100)).toBe("file:///x/task.mjs#f@abc/2^7");
+  });
+});
+
+describe("writePlanCache", () => {
+  it("syncs the entry to disk before renaming it into place, and leaves no temporary file", async () => {
+    const folder = mkdtempSync(join(dir, "plans-"));
+    const { machineKey } = cacheIn(folder);
+    const realFsync = fs.fsync;
+    const calls: string[] = [];
+    const fsync = jest.spyOn(fs, "fsync").mockImplementation(((
+      fd: number,
+      done: (e: Error | null) => void,
+    ) => {
+      calls.push("fsync");
+      realFsync(fd, done);
+    }) as typeof fs.fsync);
+    try {
+      expect(await writePlanCache(folder, "file:///t.mjs#f@abc/2^4", machineKey, workload(10, 2))).toBeNull();
+    } finally {
+      fsync.mockRestore();
+    }
+    expect(calls).toEqual(["fsync"]);
+    const [entry, ...others] = readdirSync(join(folder, "plans"));
+    expect(others).toEqual([]);
+    expect(JSON.parse(readFileSync(join(folder, "plans", entry!), "utf8"))).toMatchObject({
+      version: 1,
+      key: "file:///t.mjs#f@abc/2^4",
+      machineKey,
+    });
   });
 });

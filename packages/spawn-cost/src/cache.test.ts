@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import fs, { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { SpawnCostProfileSchema } from "@amorsize/types";
-import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
 import { measuredProfileFixture } from "../test/profile-fixture.js";
 import {
   asCachedProfile,
@@ -15,6 +15,9 @@ import {
 } from "./cache.js";
 import { SpawnCostCacheError, SpawnCostWarningCode } from "./errors.js";
 import { machineKeyFor } from "./machine-key.js";
+
+const realFsync = fs.fsync;
+const realRename = fs.rename;
 
 const DAY = 24 * 60 * 60 * 1000;
 const TTL = 7 * DAY;
@@ -32,18 +35,60 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Sets (or, for undefined, removes) variables of `process.env` in place, where env-paths reads them. */
+function setVars(vars: Record<string, string | undefined>): void {
+  for (const [name, value] of Object.entries(vars)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+}
+
+/** Runs `body` with `process.platform` and some variables of `process.env` set for the while. */
+function withSystem(platform: NodeJS.Platform, vars: Record<string, string | undefined>, body: () => void) {
+  const saved = {
+    platform: process.platform,
+    vars: Object.fromEntries(Object.keys(vars).map((n) => [n, process.env[n]])),
+  };
+  Object.defineProperty(process, "platform", { value: platform });
+  setVars(vars);
+  try {
+    body();
+  } finally {
+    Object.defineProperty(process, "platform", { value: saved.platform });
+    setVars(saved.vars);
+  }
+}
+
 describe("defaultCacheDir", () => {
   it("prefers $AMORSIZE_CACHE_DIR, then $XDG_CACHE_HOME/amorsize, then ~/.cache/amorsize", () => {
-    expect(defaultCacheDir({ AMORSIZE_CACHE_DIR: "/a/b", XDG_CACHE_HOME: "/x" })).toBe("/a/b");
-    expect(defaultCacheDir({ XDG_CACHE_HOME: "/x/cache" })).toBe("/x/cache/amorsize");
-    expect(defaultCacheDir({})).toBe(path.join(os.homedir(), ".cache", "amorsize"));
+    withSystem("linux", { XDG_CACHE_HOME: "/x/cache" }, () => {
+      expect(defaultCacheDir({ AMORSIZE_CACHE_DIR: "/a/b" })).toBe("/a/b");
+      expect(defaultCacheDir({})).toBe("/x/cache/amorsize");
+    });
+    withSystem("linux", { XDG_CACHE_HOME: undefined }, () => {
+      expect(defaultCacheDir({})).toBe(path.join(os.homedir(), ".cache", "amorsize"));
+    });
+  });
+
+  it("is the system's own cache folder on macOS and Windows", () => {
+    withSystem("darwin", { XDG_CACHE_HOME: "/x/cache" }, () => {
+      expect(defaultCacheDir({})).toBe(path.join(os.homedir(), "Library", "Caches", "amorsize"));
+      expect(defaultCacheDir({ AMORSIZE_CACHE_DIR: "/a/b" })).toBe("/a/b");
+    });
+    withSystem("win32", { LOCALAPPDATA: "/users/ann/AppData/Local" }, () => {
+      expect(defaultCacheDir({})).toBe(path.join("/users/ann/AppData/Local", "amorsize", "Cache"));
+    });
   });
 
   it("treats empty variables as unset and ignores a relative $XDG_CACHE_HOME", () => {
-    expect(defaultCacheDir({ AMORSIZE_CACHE_DIR: "", XDG_CACHE_HOME: "/x" })).toBe("/x/amorsize");
-    expect(defaultCacheDir({ XDG_CACHE_HOME: "relative/cache" })).toBe(
-      path.join(os.homedir(), ".cache", "amorsize"),
-    );
+    withSystem("linux", { XDG_CACHE_HOME: "/x" }, () => {
+      expect(defaultCacheDir({ AMORSIZE_CACHE_DIR: "" })).toBe("/x/amorsize");
+    });
+    for (const xdg of ["relative/cache", ""]) {
+      withSystem("linux", { XDG_CACHE_HOME: xdg }, () => {
+        expect(defaultCacheDir({})).toBe(path.join(os.homedir(), ".cache", "amorsize"));
+      });
+    }
   });
 
   it("resolves a relative $AMORSIZE_CACHE_DIR against the working directory", () => {
@@ -105,6 +150,42 @@ describe("writeCache and readCache", () => {
     });
   });
 
+  it("syncs the file to disk before renaming it into place", async () => {
+    const calls: string[] = [];
+    const fsync = jest.spyOn(fs, "fsync").mockImplementation(((
+      fd: number,
+      done: (e: Error | null) => void,
+    ) => {
+      calls.push("fsync");
+      return realFsync(fd, done);
+    }) as typeof fs.fsync);
+    const rename = jest.spyOn(fs, "rename").mockImplementation(((
+      from: string,
+      to: string,
+      done: (e: Error | null) => void,
+    ) => {
+      calls.push(`rename to ${path.basename(to)}`);
+      return realRename(from, to, done);
+    }) as typeof fs.rename);
+    try {
+      await writeCache(file, key, measuredProfileFixture(key));
+    } finally {
+      fsync.mockRestore();
+      rename.mockRestore();
+    }
+    expect(calls).toEqual(["fsync", "rename to spawn-cost-v1.json"]);
+    expect(readdirSync(dir)).toEqual(["spawn-cost-v1.json"]);
+  });
+
+  it("keeps one whole file when writers race", async () => {
+    const profiles = Array.from({ length: 8 }, (_, i) =>
+      measuredProfileFixture(key, new Date(Date.UTC(2026, 10, 1 + i)).toISOString()),
+    );
+    await Promise.all(profiles.map((p) => writeCache(file, key, p)));
+    expect(profiles).toContainEqual(JSON.parse(readFileSync(file, "utf8")).profile);
+    expect(readdirSync(dir)).toEqual(["spawn-cost-v1.json"]);
+  });
+
   it("throws SpawnCostCacheError when the folder cannot be created", async () => {
     // Tests run as root, where permission bits do not stop a write: a folder under a file cannot exist at all.
     const blocker = path.join(dir, "a-file");
@@ -144,8 +225,7 @@ describe("readCache never trusts a bad file", () => {
   });
 
   it("ignores JSON that does not match the schema, naming the first bad path", async () => {
-    const profile = measuredProfileFixture(key) as Record<string, unknown>;
-    delete profile.dispatch;
+    const { dispatch: _dropped, ...profile } = measuredProfileFixture(key);
     writeFileSync(file, JSON.stringify({ key, profile }));
     expect(await ignoredWith(SpawnCostWarningCode.cacheInvalid)).toContain(
       "does not match the schema (profile.dispatch: ",

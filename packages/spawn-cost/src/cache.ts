@@ -1,6 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { mkdir, rename, unlink, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -12,6 +11,8 @@ import {
   SpawnCostProfileSchema,
   type Warning,
 } from "@amorsize/types";
+import envPaths from "env-paths";
+import writeFileAtomic from "write-file-atomic";
 import { implausibleFigure } from "./cache-bounds.js";
 import { SpawnCostCacheError, SpawnCostWarningCode } from "./errors.js";
 import { machineKeyDifferences, sameMachineKey } from "./machine-key.js";
@@ -72,16 +73,19 @@ function firstIssue(label: string, issues: readonly { path: PropertyKey[]; messa
 }
 
 /**
- * The default cache folder: `$AMORSIZE_CACHE_DIR`, else `$XDG_CACHE_HOME/amorsize`,
- * else `~/.cache/amorsize`. Empty variables count as unset, and a relative
+ * The default cache folder: `$AMORSIZE_CACHE_DIR` (read from `env`; relative to the
+ * working directory), else this system's cache folder for `amorsize` as env-paths knows it:
+ * `$XDG_CACHE_HOME/amorsize` or `~/.cache/amorsize` on Linux and the BSDs,
+ * `~/Library/Caches/amorsize` on macOS, `%LOCALAPPDATA%\amorsize\Cache` on Windows (these
+ * variables are read from `process.env`). Empty variables count as unset, and a relative
  * `XDG_CACHE_HOME` is ignored, as the XDG base directory specification asks.
  */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const own = env.AMORSIZE_CACHE_DIR;
   if (own) return path.resolve(own);
-  const xdg = env.XDG_CACHE_HOME;
-  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, "amorsize");
-  return path.join(os.homedir(), ".cache", "amorsize");
+  const { cache } = envPaths("amorsize", { suffix: "" });
+  // env-paths takes a relative $XDG_CACHE_HOME as it is.
+  return path.isAbsolute(cache) ? cache : path.join(os.homedir(), ".cache", "amorsize");
 }
 
 /** The cache file inside `cacheDir`. */
@@ -183,20 +187,17 @@ export async function readCache(
 }
 
 /**
- * Writes the cache file atomically: the JSON goes to `<file>.<pid>.<random>.tmp`
- * in the same folder, then is renamed over `file`, so a reader (or a second
- * writer) sees the old file or the new one, never a part. Creates the folder.
- * Throws `SpawnCostCacheError` (problem `unwritable`) when it cannot.
+ * Writes the cache file atomically (write-file-atomic: a temporary file beside it, synced
+ * to disk, then renamed over it), so a reader, a second writer or a crash leaves the old
+ * file or the new one, never a part. Creates the folder. Throws `SpawnCostCacheError`
+ * (problem `unwritable`) when it cannot.
  */
 export async function writeCache(file: string, key: MachineKey, profile: SpawnCostProfile): Promise<void> {
   const contents: SpawnCostCacheFile = { key, profile };
-  const temp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   try {
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(temp, `${JSON.stringify(contents, null, 2)}\n`, { flag: "wx", mode: 0o644 });
-    await rename(temp, file);
+    await writeFileAtomic(file, `${JSON.stringify(contents, null, 2)}\n`, { mode: 0o644 });
   } catch (error) {
-    await unlink(temp).catch(() => {});
     throw new SpawnCostCacheError(
       "unwritable",
       file,

@@ -1,19 +1,21 @@
 import { z } from "zod";
 import { DurationStatsSchema, functionSchema } from "./common.js";
+import type { Named } from "./documented.js";
 
-/** One failed item or chunk in a report. */
-export const ReportedErrorSchema = z.object({
+const reportedErrorShape = {
   /** Index of the failing item in the input; null when a whole chunk failed (a crashed worker). */
   index: z.number().int().nonnegative().nullable(),
   /** Input index range [first, last] of the chunk the error belongs to. */
   range: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]).nullable(),
   code: z.string().min(1),
   message: z.string(),
-});
-export type ReportedError = z.infer<typeof ReportedErrorSchema>;
+};
+/** The schema of {@link ReportedError}. */
+export const ReportedErrorSchema: z.ZodObject<typeof reportedErrorShape> = z.object(reportedErrorShape);
+/** One failed item or chunk in a report. */
+export interface ReportedError extends z.infer<typeof ReportedErrorSchema>, Named {}
 
-/** What really happened in a run. */
-export const ExecutionReportSchema = z.object({
+const executionReportShape = {
   /** `cluster` when a run backend (e.g. `@amorsize/cluster`) ran it instead of this machine. */
   mode: z.enum(["serial", "concurrent", "parallel", "cluster"]),
   workers: z.number().int().nonnegative(),
@@ -68,93 +70,103 @@ export const ExecutionReportSchema = z.object({
   cpuMs: z.number().finite().nonnegative().optional(),
   /** Present (true) when the task returned promises in a worker: an async task. */
   awaited: z.literal(true).optional(),
-});
-export type ExecutionReport = z.infer<typeof ExecutionReportSchema>;
+};
+/** The schema of {@link ExecutionReport}. */
+export const ExecutionReportSchema: z.ZodObject<typeof executionReportShape> = z.object(executionReportShape);
+/** What really happened in a run. */
+export interface ExecutionReport extends z.infer<typeof ExecutionReportSchema>, Named {}
 
-export const ProgressSchema = z.object({
+const progressShape = {
   done: z.number().int().nonnegative(),
   total: z.number().int().nonnegative().optional(),
   failed: z.number().int().nonnegative(),
   elapsedMs: z.number().nonnegative(),
   etaMs: z.number().nonnegative().optional(),
-});
-export type Progress = z.infer<typeof ProgressSchema>;
+};
+/** The schema of {@link Progress}. */
+export const ProgressSchema: z.ZodObject<typeof progressShape> = z.object(progressShape);
+export interface Progress extends z.infer<typeof ProgressSchema>, Named {}
 
+const resourceLimitsShape = {
+  maxOldGenerationSizeMb: z.number().positive().optional(),
+  maxYoungGenerationSizeMb: z.number().positive().optional(),
+  codeRangeSizeMb: z.number().positive().optional(),
+  stackSizeMb: z.number().positive().optional(),
+};
 /** Worker heap limits, as Node's `resourceLimits`. */
-export const ResourceLimitsSchema = z
-  .object({
-    maxOldGenerationSizeMb: z.number().positive().optional(),
-    maxYoungGenerationSizeMb: z.number().positive().optional(),
-    codeRangeSizeMb: z.number().positive().optional(),
-    stackSizeMb: z.number().positive().optional(),
-  })
+export const ResourceLimitsSchema: z.ZodObject<typeof resourceLimitsShape, z.core.$strict> = z
+  .object(resourceLimitsShape)
   .strict();
 export type ResourceLimits = z.infer<typeof ResourceLimitsSchema>;
 
+const executorOptionsShape = {
+  /** `parallel` holds a pool of worker threads; `serial` runs in the calling thread. Default `parallel`. */
+  mode: z.enum(["parallel", "serial"]).optional(),
+  /** Worker threads in the pool (parallel mode). Required for parallel mode. */
+  workers: z.number().int().positive().max(1024).optional(),
+  /** Items awaiting at once in serial mode (for I/O-bound async tasks). Default 1. */
+  concurrency: z.number().int().positive().max(100_000).optional(),
+  /** Heap limits of each worker. */
+  resourceLimits: ResourceLimitsSchema.optional(),
+};
+/** The schema of {@link ExecutorOptions}. */
+export const ExecutorOptionsSchema: z.ZodObject<typeof executorOptionsShape, z.core.$strict> = z
+  .object(executorOptionsShape)
+  .strict();
 /** Options of `createExecutor()`. */
-export const ExecutorOptionsSchema = z
-  .object({
-    /** `parallel` holds a pool of worker threads; `serial` runs in the calling thread. Default `parallel`. */
-    mode: z.enum(["parallel", "serial"]).optional(),
-    /** Worker threads in the pool (parallel mode). Required for parallel mode. */
-    workers: z.number().int().positive().max(1024).optional(),
-    /** Items awaiting at once in serial mode (for I/O-bound async tasks). Default 1. */
-    concurrency: z.number().int().positive().max(100_000).optional(),
-    /** Heap limits of each worker. */
-    resourceLimits: ResourceLimitsSchema.optional(),
-  })
-  .strict();
-export type ExecutorOptions = z.input<typeof ExecutorOptionsSchema>;
+export interface ExecutorOptions extends z.input<typeof ExecutorOptionsSchema>, Named {}
 
-/** Options of `map()` and `stream()`. */
-export const RunOptionsSchema = z
-  .object({
-    /** Items per task, or `"auto"` to adapt during the run. Default `"auto"`. */
-    chunkSize: z.union([z.number().int().positive(), z.literal("auto")]).optional(),
-    /** Yield results in input order (default) or as they complete. */
-    ordered: z.boolean().optional(),
-    /** Chunks in flight at once. Default 2 per worker. */
-    maxInFlight: z.number().int().positive().optional(),
-    /** `throw` (default): stop at the first failure. `collect`: finish every other item and report failures. */
-    onError: z.enum(["throw", "collect"]).optional(),
-    signal: z.instanceof(AbortSignal).optional(),
-    /** Fail a chunk that runs longer than this, milliseconds. */
-    chunkTimeoutMs: z.number().int().positive().optional(),
-    onProgress:
-      functionSchema<(progress: z.infer<typeof ProgressSchema>) => void>("a progress callback").optional(),
-    /** `auto` moves ArrayBuffers and typed arrays instead of copying them. Default `none`. */
-    transfer: z.enum(["auto", "none"]).optional(),
-    /**
-     * Target chunk duration window [low, high] for adaptive chunking, milliseconds.
-     * Default [10, 100]: chunk sizes grow while chunks run shorter than `low`,
-     * shrink when they run longer than `high`, and aim at `2 x low`.
-     */
-    targetChunkMs: z
-      .tuple([z.number().positive(), z.number().positive()])
-      .refine(([low, high]) => low <= high, "Expected [low, high] with low <= high")
-      .optional(),
-    /** Number of items when the source's length is not known up front (helps adaptive chunking and ETA). */
-    totalItems: z.number().int().nonnegative().optional(),
-    /**
-     * Results already computed for some input indices (for example by sampling the task in
-     * the calling thread). Those items are still read from the input but are not run again:
-     * their results are placed at their index and counted in the report's `precomputed`, not
-     * in `succeeded`.
-     */
-    precomputed: z.instanceof(Map).optional(),
-    /**
-     * Measure the CPU time of each chunk in its worker (`report.cpuMs`). Where Node has
-     * `process.threadCpuUsage` (22.19+, 23.9+) it is the worker's own; before, the process's,
-     * which is the worker's only while the other threads are idle: with one worker and a
-     * calling thread that waits, as the optimizer's guarded sampling runs. Default false.
-     */
-    measureCpu: z.boolean().optional(),
-    /**
-     * With `chunkSize: "auto"`: the size of the first chunks, before any chunk time is
-     * measured (default 1, doubling from there). A plan that knows the items' time starts at
-     * its chunk size, and the run corrects it from the times the workers measure.
-     */
-    firstChunkSize: z.number().int().positive().optional(),
-  })
+const runOptionsShape = {
+  /** Items per task, or `"auto"` to adapt during the run. Default `"auto"`. */
+  chunkSize: z.union([z.number().int().positive(), z.literal("auto")]).optional(),
+  /** Yield results in input order (default) or as they complete. */
+  ordered: z.boolean().optional(),
+  /** Chunks in flight at once. Default 2 per worker. */
+  maxInFlight: z.number().int().positive().optional(),
+  /** `throw` (default): stop at the first failure. `collect`: finish every other item and report failures. */
+  onError: z.enum(["throw", "collect"]).optional(),
+  signal: z.instanceof(AbortSignal).optional(),
+  /** Fail a chunk that runs longer than this, milliseconds. */
+  chunkTimeoutMs: z.number().int().positive().optional(),
+  onProgress:
+    functionSchema<(progress: z.infer<typeof ProgressSchema>) => void>("a progress callback").optional(),
+  /** `auto` moves ArrayBuffers and typed arrays instead of copying them. Default `none`. */
+  transfer: z.enum(["auto", "none"]).optional(),
+  /**
+   * Target chunk duration window [low, high] for adaptive chunking, milliseconds.
+   * Default [10, 100]: chunk sizes grow while chunks run shorter than `low`,
+   * shrink when they run longer than `high`, and aim at `2 x low`.
+   */
+  targetChunkMs: z
+    .tuple([z.number().positive(), z.number().positive()])
+    .refine(([low, high]) => low <= high, "Expected [low, high] with low <= high")
+    .optional(),
+  /** Number of items when the source's length is not known up front (helps adaptive chunking and ETA). */
+  totalItems: z.number().int().nonnegative().optional(),
+  /**
+   * Results already computed for some input indices (for example by sampling the task in
+   * the calling thread). Those items are still read from the input but are not run again:
+   * their results are placed at their index and counted in the report's `precomputed`, not
+   * in `succeeded`.
+   */
+  precomputed: z.instanceof(Map).optional(),
+  /**
+   * Measure the CPU time of each chunk in its worker (`report.cpuMs`). Where Node has
+   * `process.threadCpuUsage` (22.19+, 23.9+) it is the worker's own; before, the process's,
+   * which is the worker's only while the other threads are idle: with one worker and a
+   * calling thread that waits, as the optimizer's guarded sampling runs. Default false.
+   */
+  measureCpu: z.boolean().optional(),
+  /**
+   * With `chunkSize: "auto"`: the size of the first chunks, before any chunk time is
+   * measured (default 1, doubling from there). A plan that knows the items' time starts at
+   * its chunk size, and the run corrects it from the times the workers measure.
+   */
+  firstChunkSize: z.number().int().positive().optional(),
+};
+/** The schema of {@link RunOptions}. */
+export const RunOptionsSchema: z.ZodObject<typeof runOptionsShape, z.core.$strict> = z
+  .object(runOptionsShape)
   .strict();
-export type RunOptions = z.input<typeof RunOptionsSchema>;
+/** Options of `map()` and `stream()`. */
+export interface RunOptions extends z.input<typeof RunOptionsSchema>, Named {}

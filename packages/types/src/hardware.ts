@@ -6,19 +6,22 @@ import {
   TimestampSchema,
   WarningSchema,
 } from "./common.js";
+import type { Named } from "./documented.js";
 
-/** The CPU time the process may use, from cgroups. `cpus` is null when there is no quota. */
-export const CpuQuotaSchema = z.object({
+const cpuQuotaShape = {
   /** Quota as a number of CPUs (150000/100000 gives 1.5); null when unlimited. */
   cpus: z.number().finite().positive().nullable(),
   /** `cgroup v2 cpu.max`, `cgroup v1 cpu.cfs_quota_us`, `none`, ... */
   source: z.string().min(1),
   /** The cgroup folder whose limit is the tightest, relative to the cgroup mount. */
   cgroupPath: z.string().nullable(),
-});
-export type CpuQuota = z.infer<typeof CpuQuotaSchema>;
+};
+/** The schema of {@link CpuQuota}. */
+export const CpuQuotaSchema: z.ZodObject<typeof cpuQuotaShape> = z.object(cpuQuotaShape);
+/** The CPU time the process may use, from cgroups. `cpus` is null when there is no quota. */
+export interface CpuQuota extends z.infer<typeof CpuQuotaSchema>, Named {}
 
-export const CoresSchema = z.object({
+const coresShape = {
   /** Logical processors the OS reports (`os.cpus().length`). */
   logical: SourcedCountSchema,
   /** Processors this process may run on (CPU affinity; `os.availableParallelism()`). */
@@ -39,10 +42,12 @@ export const CoresSchema = z.object({
     source: z.string().min(1),
     rule: z.string().min(1),
   }),
-});
-export type Cores = z.infer<typeof CoresSchema>;
+};
+/** The schema of {@link Cores}. */
+export const CoresSchema: z.ZodObject<typeof coresShape> = z.object(coresShape);
+export interface Cores extends z.infer<typeof CoresSchema>, Named {}
 
-export const MemorySchema = z.object({
+const memoryShape = {
   /** Physical memory in bytes. */
   total: SourcedNumberSchema,
   /** Memory the OS could give now (`MemAvailable`, else `os.freemem()`). */
@@ -57,33 +62,38 @@ export const MemorySchema = z.object({
   constrained: SourcedNumberSchema,
   /** The tightest of the above, less current usage where the limit is a cgroup's. */
   usable: z.object({ value: z.number().finite().nonnegative(), source: z.string().min(1) }),
-});
-export type Memory = z.infer<typeof MemorySchema>;
+};
+/** The schema of {@link Memory}. */
+export const MemorySchema: z.ZodObject<typeof memoryShape> = z.object(memoryShape);
+export interface Memory extends z.infer<typeof MemorySchema>, Named {}
 
-export const LoadSchema = z.object({
+const loadShape = {
   /** `os.loadavg()`: 1, 5 and 15 minute load averages (zeros on Windows). */
   loadavg: z.tuple([z.number().nonnegative(), z.number().nonnegative(), z.number().nonnegative()]),
   /** Fraction of CPU time busy over a short sample (0..1); null unless `sampleLoad` was set. */
   busyFraction: z.object({ value: z.number().min(0).max(1).nullable(), source: z.string().min(1) }),
-});
-export type Load = z.infer<typeof LoadSchema>;
+};
+/** The schema of {@link Load}. */
+export const LoadSchema: z.ZodObject<typeof loadShape> = z.object(loadShape);
+export interface Load extends z.infer<typeof LoadSchema>, Named {}
 
-export const RuntimeSchema = z.object({
+const runtimeShape = {
   node: z.string().min(1),
   v8: z.string().min(1),
   libuv: z.string().min(1),
-});
+};
+export const RuntimeSchema: z.ZodObject<typeof runtimeShape> = z.object(runtimeShape);
 
-export const ContainerSchema = z.object({
+const containerShape = {
   detected: z.boolean(),
   /** Evidence: `/.dockerenv`, `/proc/self/cgroup`, `/proc/self/mountinfo`, `none`. */
   source: z.string().min(1),
   /** `docker`, `lxc`, `kubernetes`, `heroku`, ... when known. */
   kind: z.string().nullable(),
-});
+};
+export const ContainerSchema: z.ZodObject<typeof containerShape> = z.object(containerShape);
 
-/** What this machine can give to this process. Produced by `probeHardware()`. */
-export const HardwareProfileSchema = z.object({
+const hardwareProfileShape = {
   schemaVersion: z.literal(1),
   probedAt: TimestampSchema,
   /** How long the probe took, in milliseconds. */
@@ -97,8 +107,11 @@ export const HardwareProfileSchema = z.object({
   memory: MemorySchema,
   load: LoadSchema,
   warnings: z.array(WarningSchema),
-});
-export type HardwareProfile = z.infer<typeof HardwareProfileSchema>;
+};
+/** The schema of {@link HardwareProfile}. */
+export const HardwareProfileSchema: z.ZodObject<typeof hardwareProfileShape> = z.object(hardwareProfileShape);
+/** What this machine can give to this process. Produced by `probeHardware()`. */
+export interface HardwareProfile extends z.infer<typeof HardwareProfileSchema>, Named {}
 
 /** Result of a command run by the probe (`lscpu -p`, `sysctl`, PowerShell). */
 export interface CommandResult {
@@ -114,36 +127,39 @@ export type CommandRunner = (
   timeoutMs: number,
 ) => Promise<CommandResult>;
 
-/** Options of `probeHardware()`. */
-export const ProbeOptionsSchema = z
-  .object({
-    /** Folder standing for `/` when reading `/proc` and `/sys` (tests use a fixture tree). Default `/`. */
-    root: z.string().min(1).optional(),
-    /** Re-read the machine instead of returning the once-per-process result. */
-    refresh: z.boolean().optional(),
-    /** Sample the CPU-busy fraction for about a second (os-utils `cpuUsage`). Default false. */
-    sampleLoad: z.boolean().optional(),
-    /** Time-out for each external command, in milliseconds. Default 2000. */
-    commandTimeoutMs: z.number().int().positive().optional(),
-    /** Replaces the command runner (tests). */
-    runCommand: functionSchema<CommandRunner>("a command runner").optional(),
-    /** Replaces facts read from `node:os` and `process` (tests). */
-    runtimeFacts: z
-      .object({
-        platform: z.string().optional(),
-        arch: z.string().optional(),
-        logicalCpus: z.number().int().positive().optional(),
-        cpuModel: z.string().nullable().optional(),
-        availableParallelism: z.number().int().positive().optional(),
-        totalMemory: z.number().nonnegative().optional(),
-        freeMemory: z.number().nonnegative().optional(),
-        constrainedMemory: z.number().nonnegative().optional(),
-        loadavg: z.tuple([z.number(), z.number(), z.number()]).optional(),
-        /** Environment variables read for container hints (`KUBERNETES_SERVICE_HOST`). Default `process.env`. */
-        env: z.record(z.string(), z.string()).optional(),
-      })
-      .strict()
-      .optional(),
-  })
+const runtimeFactsShape = {
+  platform: z.string().optional(),
+  arch: z.string().optional(),
+  logicalCpus: z.number().int().positive().optional(),
+  cpuModel: z.string().nullable().optional(),
+  availableParallelism: z.number().int().positive().optional(),
+  totalMemory: z.number().nonnegative().optional(),
+  freeMemory: z.number().nonnegative().optional(),
+  constrainedMemory: z.number().nonnegative().optional(),
+  loadavg: z.tuple([z.number(), z.number(), z.number()]).optional(),
+  /** Environment variables read for container hints (`KUBERNETES_SERVICE_HOST`). Default `process.env`. */
+  env: z.record(z.string(), z.string()).optional(),
+};
+const RuntimeFactsSchema: z.ZodObject<typeof runtimeFactsShape, z.core.$strict> = z
+  .object(runtimeFactsShape)
   .strict();
-export type ProbeOptions = z.input<typeof ProbeOptionsSchema>;
+const probeOptionsShape = {
+  /** Folder standing for `/` when reading `/proc` and `/sys` (tests use a fixture tree). Default `/`. */
+  root: z.string().min(1).optional(),
+  /** Re-read the machine instead of returning the once-per-process result. */
+  refresh: z.boolean().optional(),
+  /** Sample the CPU-busy fraction for about a second (os-utils `cpuUsage`). Default false. */
+  sampleLoad: z.boolean().optional(),
+  /** Time-out for each external command, in milliseconds. Default 2000. */
+  commandTimeoutMs: z.number().int().positive().optional(),
+  /** Replaces the command runner (tests). */
+  runCommand: functionSchema<CommandRunner>("a command runner").optional(),
+  /** Replaces facts read from `node:os` and `process` (tests). */
+  runtimeFacts: RuntimeFactsSchema.optional(),
+};
+/** The schema of {@link ProbeOptions}. */
+export const ProbeOptionsSchema: z.ZodObject<typeof probeOptionsShape, z.core.$strict> = z
+  .object(probeOptionsShape)
+  .strict();
+/** Options of `probeHardware()`. */
+export interface ProbeOptions extends z.input<typeof ProbeOptionsSchema>, Named {}

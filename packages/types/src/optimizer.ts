@@ -1,37 +1,37 @@
 import { z } from "zod";
 import type { RunBackend } from "./backend.js";
-import { ResourceLimitsSchema, RunOptionsSchema } from "./execution.js";
-import { ProbeOptionsSchema } from "./hardware.js";
-import { PlanConstraintsSchema, PlanSchema } from "./plan.js";
-import { MachineKeySchema, SpawnCostOptionsSchema } from "./spawn-cost.js";
-import { WorkloadSampleSchema } from "./workload.js";
+import type { Named } from "./documented.js";
+import { type ResourceLimits, ResourceLimitsSchema, type RunOptions, RunOptionsSchema } from "./execution.js";
+import { type ProbeOptions, ProbeOptionsSchema } from "./hardware.js";
+import { type PlanConstraints, PlanConstraintsSchema, PlanSchema } from "./plan.js";
+import { MachineKeySchema, type SpawnCostOptions, SpawnCostOptionsSchema } from "./spawn-cost.js";
+import { type WorkloadSample, WorkloadSampleSchema } from "./workload.js";
 
-/** Options of `sampleTask()`. */
-export const SampleOptionsSchema = z
-  .object({
-    /** Fewest timing units to run (an item, or a block of consecutive fast items timed together). Default 3. */
-    minItems: z.number().int().positive().optional(),
-    /** Most timing units to run (an item, or a block of consecutive items under 50 us each). Default 32. */
-    maxItems: z.number().int().positive().optional(),
-    /** Stop sampling once this much time was spent (after `minItems`, or after the first slow item), milliseconds. Default 60. */
-    budgetMs: z.number().positive().optional(),
-    /**
-     * Run the sampled items in a worker, not in the calling thread, so that one that exits,
-     * aborts, loops past `chunkTimeoutMs`, never settles or runs out of memory fails as that
-     * item. Default: true in `optimize()` (whose sampling is also cut off at `budgetMs` + 800 ms,
-     * see its docs) and when `isolate`, `chunkTimeoutMs` or `resourceLimits` is set; false
-     * otherwise (sampling in the calling thread costs no worker start-up).
-     */
-    isolate: z.boolean().optional(),
-  })
+const sampleOptionsShape = {
+  /** Fewest timing units to run (an item, or a block of consecutive fast items timed together). Default 3. */
+  minItems: z.number().int().positive().optional(),
+  /** Most timing units to run (an item, or a block of consecutive items under 50 us each). Default 32. */
+  maxItems: z.number().int().positive().optional(),
+  /** Stop sampling once this much time was spent (after `minItems`, or after the first slow item), milliseconds. Default 60. */
+  budgetMs: z.number().positive().optional(),
+  /**
+   * Run the sampled items in a worker, not in the calling thread, so that one that exits,
+   * aborts, loops past `chunkTimeoutMs`, never settles or runs out of memory fails as that
+   * item. Default: true in `optimize()` (whose sampling is also cut off at `budgetMs` + 800 ms,
+   * see its docs) and when `isolate`, `chunkTimeoutMs` or `resourceLimits` is set; false
+   * otherwise (sampling in the calling thread costs no worker start-up).
+   */
+  isolate: z.boolean().optional(),
+};
+/** The schema of {@link SampleOptions}. */
+export const SampleOptionsSchema: z.ZodObject<typeof sampleOptionsShape, z.core.$strict> = z
+  .object(sampleOptionsShape)
   .strict();
-export type SampleOptions = z.input<typeof SampleOptionsSchema>;
+/** Options of `sampleTask()`. */
+export interface SampleOptions extends z.input<typeof SampleOptionsSchema>, Named {}
 
-/**
- * The plain-data options of `sampleTask()` beyond `SampleOptions` (its callback and
- * signal are checked where they are used).
- */
-export const SampleTaskOptionsSchema = SampleOptionsSchema.extend({
+const sampleTaskOptionsShape = {
+  ...SampleOptionsSchema.shape,
   /** `throw` (default): an item that throws while sampled rejects the call. `collect`: record it and go on. */
   onError: z.enum(["throw", "collect"]).optional(),
   /** Item count when `data` is an iterable whose length is known to the caller. */
@@ -42,11 +42,19 @@ export const SampleTaskOptionsSchema = SampleOptionsSchema.extend({
    * while the run is spread over the cores.
    */
   parallelism: z.number().min(1).finite().optional(),
-}).strict();
-export type SampleTaskPlainOptions = z.input<typeof SampleTaskOptionsSchema>;
+};
+/** The schema of {@link SampleTaskPlainOptions}. */
+export const SampleTaskOptionsSchema: z.ZodObject<typeof sampleTaskOptionsShape, z.core.$strict> = z
+  .object(sampleTaskOptionsShape)
+  .strict();
+/**
+ * The plain-data options of `sampleTask()` beyond `SampleOptions` (its callback and
+ * signal are checked where they are used).
+ */
+export interface SampleTaskPlainOptions extends z.input<typeof SampleTaskOptionsSchema>, Named {}
 
-/** Options of `optimize()`. */
-export const OptimizeOptionsSchema = PlanConstraintsSchema.extend({
+const optimizeOptionsShape = {
+  ...PlanConstraintsSchema.shape,
   sample: SampleOptionsSchema.optional(),
   /** Item count when `data` is an iterable whose length the caller knows. */
   totalItems: z.number().int().nonnegative().optional(),
@@ -69,8 +77,18 @@ export const OptimizeOptionsSchema = PlanConstraintsSchema.extend({
    * kept. Implied by `chunkTimeoutMs` and `resourceLimits`. Default false.
    */
   isolate: z.boolean().optional(),
-}).strict();
-export type OptimizeOptions = z.input<typeof OptimizeOptionsSchema>;
+};
+/** The schema of {@link OptimizeOptions}. */
+export const OptimizeOptionsSchema: z.ZodObject<typeof optimizeOptionsShape, z.core.$strict> = z
+  .object(optimizeOptionsShape)
+  .strict();
+/** Options of `optimize()`. */
+// Members from other modules are named here: their TSDoc does not survive in an expanded type.
+export interface OptimizeOptions extends PlanConstraints, z.input<typeof OptimizeOptionsSchema>, Named {
+  hardware?: ProbeOptions | undefined;
+  spawnCost?: Omit<SpawnCostOptions, "hardware" | "cacheDir"> | undefined;
+  resourceLimits?: ResourceLimits | undefined;
+}
 
 /**
  * Somewhere other than this machine's worker threads that can run a plan: an object
@@ -89,11 +107,8 @@ export const RunBackendSchema = z.custom<RunBackend>(
   },
 );
 
-/**
- * Options of `execute()` and the optimizer's `stream()`. `chunkTimeoutMs` comes with the
- * plan constraints: the plan is made to hold it, and the run enforces it.
- */
-export const ExecuteOptionsSchema = OptimizeOptionsSchema.extend({
+const executeOptionsShape = {
+  ...OptimizeOptionsSchema.shape,
   ...RunOptionsSchema.pick({
     ordered: true,
     onError: true,
@@ -115,49 +130,71 @@ export const ExecuteOptionsSchema = OptimizeOptionsSchema.extend({
     .positive()
     .max(2 ** 26)
     .optional(),
-}).strict();
-export type ExecuteOptions = z.input<typeof ExecuteOptionsSchema>;
+};
+/** The schema of {@link ExecuteOptions}. */
+export const ExecuteOptionsSchema: z.ZodObject<typeof executeOptionsShape, z.core.$strict> = z
+  .object(executeOptionsShape)
+  .strict();
+/**
+ * Options of `execute()` and the optimizer's `stream()`. `chunkTimeoutMs` comes with the
+ * plan constraints: the plan is made to hold it, and the run enforces it.
+ */
+// Members from other modules are named here: their TSDoc does not survive in an expanded type.
+export interface ExecuteOptions
+  extends OptimizeOptions,
+    Pick<RunOptions, "ordered" | "onError" | "signal" | "onProgress" | "transfer">,
+    z.input<typeof ExecuteOptionsSchema>,
+    Named {}
 
+const planCacheEntryShape = {
+  version: z.literal(1),
+  key: z.string().min(1),
+  machineKey: MachineKeySchema,
+  createdAt: z.iso.datetime(),
+  workload: WorkloadSampleSchema,
+};
+/** The schema of {@link PlanCacheEntry}. */
+export const PlanCacheEntrySchema: z.ZodObject<typeof planCacheEntryShape> = z.object(planCacheEntryShape);
 /**
  * An entry of the optimizer's plan cache: the per-item figures of a task, keyed by the
  * task (module URL, export, the module file's content hash) and the input size bucket,
  * valid while the machine key matches. The plan is recomputed from it for the exact item
  * count (planning is pure and cheap), so sampling is what the cache saves.
  */
-export const PlanCacheEntrySchema = z.object({
-  version: z.literal(1),
-  key: z.string().min(1),
-  machineKey: MachineKeySchema,
-  createdAt: z.iso.datetime(),
-  workload: WorkloadSampleSchema,
-});
-export type PlanCacheEntry = z.infer<typeof PlanCacheEntrySchema>;
+// Members from other modules are named here: their TSDoc does not survive in an expanded type.
+export interface PlanCacheEntry extends z.infer<typeof PlanCacheEntrySchema>, Named {
+  workload: WorkloadSample;
+}
 
+const compareRowShape = {
+  strategy: z.string().min(1),
+  /** Worker threads; 0 for a run in the calling thread. */
+  workers: z.number().int().nonnegative(),
+  /** Items per task; null for a run in the calling thread. */
+  chunkSize: z.number().int().positive().nullable(),
+  /** The cost model's predicted wall time (estimated from the sample and the spawn cost), milliseconds. */
+  predictedMs: z.number().finite().nonnegative(),
+  /** Median measured wall time over the repetitions, pool start-up included, milliseconds. */
+  measuredMs: z.number().finite().nonnegative(),
+  /** The serial strategy's measured median over this one's. */
+  speedup: z.number().finite().nonnegative(),
+};
+/** The schema of {@link CompareRow}. */
+export const CompareRowSchema: z.ZodObject<typeof compareRowShape, z.core.$strict> = z
+  .object(compareRowShape)
+  .strict();
 /** One strategy of `amorsize compare`: the model's prediction and the measured median. */
-export const CompareRowSchema = z
-  .object({
-    strategy: z.string().min(1),
-    /** Worker threads; 0 for a run in the calling thread. */
-    workers: z.number().int().nonnegative(),
-    /** Items per task; null for a run in the calling thread. */
-    chunkSize: z.number().int().positive().nullable(),
-    /** The cost model's predicted wall time (estimated from the sample and the spawn cost), milliseconds. */
-    predictedMs: z.number().finite().nonnegative(),
-    /** Median measured wall time over the repetitions, pool start-up included, milliseconds. */
-    measuredMs: z.number().finite().nonnegative(),
-    /** The serial strategy's measured median over this one's. */
-    speedup: z.number().finite().nonnegative(),
-  })
-  .strict();
-export type CompareRow = z.infer<typeof CompareRowSchema>;
+export interface CompareRow extends z.infer<typeof CompareRowSchema>, Named {}
 
-/** What `amorsize compare --json` prints. */
-export const CompareReportSchema = z
-  .object({
-    plan: PlanSchema,
-    items: z.number().int().nonnegative(),
-    repeat: z.number().int().positive(),
-    rows: z.array(CompareRowSchema).min(1),
-  })
+const compareReportShape = {
+  plan: PlanSchema,
+  items: z.number().int().nonnegative(),
+  repeat: z.number().int().positive(),
+  rows: z.array(CompareRowSchema).min(1),
+};
+/** The schema of {@link CompareReport}. */
+export const CompareReportSchema: z.ZodObject<typeof compareReportShape, z.core.$strict> = z
+  .object(compareReportShape)
   .strict();
-export type CompareReport = z.infer<typeof CompareReportSchema>;
+/** What `amorsize compare --json` prints. */
+export interface CompareReport extends z.infer<typeof CompareReportSchema>, Named {}

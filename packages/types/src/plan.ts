@@ -1,17 +1,11 @@
 import { z } from "zod";
 import { ReasonSchema, WarningSchema } from "./common.js";
-import { HardwareProfileSchema } from "./hardware.js";
-import { SpawnCostProfileSchema } from "./spawn-cost.js";
-import { WorkloadSampleSchema } from "./workload.js";
+import type { Named } from "./documented.js";
+import { type HardwareProfile, HardwareProfileSchema } from "./hardware.js";
+import { type SpawnCostProfile, SpawnCostProfileSchema } from "./spawn-cost.js";
+import { type WorkloadSample, WorkloadSampleSchema } from "./workload.js";
 
-/**
- * The predicted wall time of a run, term by term, milliseconds. Terms that do not
- * apply to a mode are 0. `totalMs` is the predicted wall time; it is not the plain
- * sum of the terms, since main-thread work overlaps worker computation. The cost
- * model's plans satisfy `totalMs = startupMs + max(computeMs + chunkOverheadMs +
- * dispatchWaitMs, mainThreadMs) + oversubscriptionMs + pipelineFillMs + imbalanceMs`.
- */
-export const CostBreakdownSchema = z.object({
+const costBreakdownShape = {
   /** Worker start-up: fixed + per worker. */
   startupMs: z.number().finite().nonnegative(),
   /** Main thread's serial work: cloning inputs out and results back, dispatching each chunk. */
@@ -38,10 +32,19 @@ export const CostBreakdownSchema = z.object({
   dispatchWaitMs: z.number().finite().nonnegative().optional(),
   /** Predicted wall time. */
   totalMs: z.number().finite().nonnegative(),
-});
-export type CostBreakdown = z.infer<typeof CostBreakdownSchema>;
+};
+/** The schema of {@link CostBreakdown}. */
+export const CostBreakdownSchema: z.ZodObject<typeof costBreakdownShape> = z.object(costBreakdownShape);
+/**
+ * The predicted wall time of a run, term by term, milliseconds. Terms that do not
+ * apply to a mode are 0. `totalMs` is the predicted wall time; it is not the plain
+ * sum of the terms, since main-thread work overlaps worker computation. The cost
+ * model's plans satisfy `totalMs = startupMs + max(computeMs + chunkOverheadMs +
+ * dispatchWaitMs, mainThreadMs) + oversubscriptionMs + pipelineFillMs + imbalanceMs`.
+ */
+export interface CostBreakdown extends z.infer<typeof CostBreakdownSchema>, Named {}
 
-export const PredictionSchema = z.object({
+const predictionShape = {
   /** Predicted wall time of this plan, milliseconds. */
   wallMs: z.number().finite().nonnegative(),
   /** Predicted wall time of a plain loop in the calling thread, milliseconds. */
@@ -55,20 +58,24 @@ export const PredictionSchema = z.object({
    * terms left out. Absent from older predictions.
    */
   items: z.number().int().nonnegative().optional(),
-});
-export type Prediction = z.infer<typeof PredictionSchema>;
+};
+/** The schema of {@link Prediction}. */
+export const PredictionSchema: z.ZodObject<typeof predictionShape> = z.object(predictionShape);
+export interface Prediction extends z.infer<typeof PredictionSchema>, Named {}
 
-/** The best configuration of another mode that the model weighed and did not take. */
-export const AlternativeSchema = z.object({
+const alternativeShape = {
   mode: z.enum(["serial", "concurrent", "parallel"]),
   workers: z.number().int().nonnegative(),
   chunkSize: z.number().int().positive().nullable(),
   wallMs: z.number().finite().nonnegative(),
   speedup: z.number().finite().nonnegative(),
-  /** What this alternative is, for people: `best serial`, `Pool.map default`, ... */
+  /** What this alternative is, for people: `serial loop`, `four chunks per worker (usable cores)`, ... */
   label: z.string().min(1).optional(),
-});
-export type Alternative = z.infer<typeof AlternativeSchema>;
+};
+/** The schema of {@link Alternative}. */
+export const AlternativeSchema: z.ZodObject<typeof alternativeShape> = z.object(alternativeShape);
+/** The best configuration of another mode that the model weighed and did not take. */
+export interface Alternative extends z.infer<typeof AlternativeSchema>, Named {}
 
 const PlanCommon = {
   /** Items the plan is for; null when unknown (a stream). */
@@ -83,16 +90,17 @@ const PlanCommon = {
   alternatives: z.array(AlternativeSchema),
 };
 
-/** Run in the calling thread, one item after another. */
-export const SerialPlanSchema = z.object({ mode: z.literal("serial"), ...PlanCommon });
-/** Run in the calling thread with several items awaiting at once (I/O-bound tasks). */
-export const ConcurrentPlanSchema = z.object({
+const serialPlanShape = { mode: z.literal("serial"), ...PlanCommon };
+/** The schema of {@link SerialPlan}. */
+export const SerialPlanSchema: z.ZodObject<typeof serialPlanShape> = z.object(serialPlanShape);
+const concurrentPlanShape = {
   mode: z.literal("concurrent"),
   concurrency: z.number().int().positive(),
   ...PlanCommon,
-});
-/** Run on a pool of worker threads, chunked. */
-export const ParallelPlanSchema = z.object({
+};
+/** The schema of {@link ConcurrentPlan}. */
+export const ConcurrentPlanSchema: z.ZodObject<typeof concurrentPlanShape> = z.object(concurrentPlanShape);
+const parallelPlanShape = {
   mode: z.literal("parallel"),
   workers: z.number().int().positive(),
   /** Items per task sent to a worker. */
@@ -102,7 +110,9 @@ export const ParallelPlanSchema = z.object({
   /** True when chunk sizes should adapt at run time (unknown item count or uncertain item times). */
   adaptive: z.boolean(),
   ...PlanCommon,
-});
+};
+/** The schema of {@link ParallelPlan}. */
+export const ParallelPlanSchema: z.ZodObject<typeof parallelPlanShape> = z.object(parallelPlanShape);
 
 /** What to do: a discriminated union on `mode`. */
 export const PlanSchema = z.discriminatedUnion("mode", [
@@ -110,51 +120,66 @@ export const PlanSchema = z.discriminatedUnion("mode", [
   ConcurrentPlanSchema,
   ParallelPlanSchema,
 ]);
-export type Plan = z.infer<typeof PlanSchema>;
-export type SerialPlan = z.infer<typeof SerialPlanSchema>;
-export type ConcurrentPlan = z.infer<typeof ConcurrentPlanSchema>;
-export type ParallelPlan = z.infer<typeof ParallelPlanSchema>;
+/** What to do: a discriminated union on `mode` (the schema's type, as named interfaces). */
+export type Plan = SerialPlan | ConcurrentPlan | ParallelPlan;
+/** Run in the calling thread, one item after another. */
+export interface SerialPlan extends z.infer<typeof SerialPlanSchema>, Named {}
+/** Run in the calling thread with several items awaiting at once (I/O-bound tasks). */
+export interface ConcurrentPlan extends z.infer<typeof ConcurrentPlanSchema>, Named {}
+/** Run on a pool of worker threads, chunked. */
+export interface ParallelPlan extends z.infer<typeof ParallelPlanSchema>, Named {}
 export type PlanMode = Plan["mode"];
 
+const planConstraintsShape = {
+  /** Most workers to use. Default: twice the usable cores (the search looks past them). */
+  maxWorkers: z.number().int().positive().max(1024).optional(),
+  /** Memory the run may use, bytes. Default: the hardware profile's usable memory. */
+  memoryBudgetBytes: z.number().positive().optional(),
+  /** Parallel must be at least this much faster than serial. Default 1.2. */
+  minSpeedup: z.number().finite().min(1).optional(),
+  /** Fix the chunk size instead of searching for it. */
+  chunkSize: z.number().int().positive().optional(),
+  /** Fix the worker count instead of searching for it. */
+  workers: z.number().int().positive().max(1024).optional(),
+  /**
+   * The run fails a chunk that runs longer than this, milliseconds: the plan only uses
+   * chunks predicted (with their items' spread and the workers' sharing of cores) to
+   * take at most half of it, and warns when even one item is predicted to exceed it.
+   */
+  chunkTimeoutMs: z.number().int().positive().optional(),
+};
+/** The schema of {@link PlanConstraints}. */
+export const PlanConstraintsSchema: z.ZodObject<typeof planConstraintsShape, z.core.$strict> = z
+  .object(planConstraintsShape)
+  .strict();
 /** Limits the caller puts on a plan. */
-export const PlanConstraintsSchema = z
-  .object({
-    /** Most workers to use. Default: twice the usable cores (the search looks past them). */
-    maxWorkers: z.number().int().positive().max(1024).optional(),
-    /** Memory the run may use, bytes. Default: the hardware profile's usable memory. */
-    memoryBudgetBytes: z.number().positive().optional(),
-    /** Parallel must be at least this much faster than serial. Default 1.2. */
-    minSpeedup: z.number().finite().min(1).optional(),
-    /** Fix the chunk size instead of searching for it. */
-    chunkSize: z.number().int().positive().optional(),
-    /** Fix the worker count instead of searching for it. */
-    workers: z.number().int().positive().max(1024).optional(),
-    /**
-     * The run fails a chunk that runs longer than this, milliseconds: the plan only uses
-     * chunks predicted (with their items' spread and the workers' sharing of cores) to
-     * take at most half of it, and warns when even one item is predicted to exceed it.
-     */
-    chunkTimeoutMs: z.number().int().positive().optional(),
-  })
-  .strict();
-export type PlanConstraints = z.input<typeof PlanConstraintsSchema>;
+export interface PlanConstraints extends z.input<typeof PlanConstraintsSchema>, Named {}
 
+const planInputShape = {
+  hardware: HardwareProfileSchema,
+  spawnCost: SpawnCostProfileSchema,
+  workload: WorkloadSampleSchema,
+  constraints: PlanConstraintsSchema.optional(),
+};
+/** The schema of {@link PlanInput}. */
+export const PlanInputSchema: z.ZodObject<typeof planInputShape, z.core.$strict> = z
+  .object(planInputShape)
+  .strict();
 /** Everything `planExecution()` decides from: plain data, no I/O. */
-export const PlanInputSchema = z
-  .object({
-    hardware: HardwareProfileSchema,
-    spawnCost: SpawnCostProfileSchema,
-    workload: WorkloadSampleSchema,
-    constraints: PlanConstraintsSchema.optional(),
-  })
-  .strict();
-export type PlanInput = z.input<typeof PlanInputSchema>;
+// Members from other modules are named here: their TSDoc does not survive in an expanded type.
+export interface PlanInput extends z.input<typeof PlanInputSchema>, Named {
+  hardware: HardwareProfile;
+  spawnCost: SpawnCostProfile;
+  workload: WorkloadSample;
+}
 
-/** One configuration for `predict()`. */
-export const PredictConfigSchema = z
-  .object({
-    workers: z.number().int().positive().max(1024),
-    chunkSize: z.number().int().positive(),
-  })
+const predictConfigShape = {
+  workers: z.number().int().positive().max(1024),
+  chunkSize: z.number().int().positive(),
+};
+/** The schema of {@link PredictConfig}. */
+export const PredictConfigSchema: z.ZodObject<typeof predictConfigShape, z.core.$strict> = z
+  .object(predictConfigShape)
   .strict();
-export type PredictConfig = z.infer<typeof PredictConfigSchema>;
+/** One configuration for `predict()`. */
+export interface PredictConfig extends z.infer<typeof PredictConfigSchema>, Named {}

@@ -1,7 +1,22 @@
 import { z } from "zod";
-import { MeasuredFigureSchema, PayloadKindSchema, TimestampSchema, WarningSchema } from "./common.js";
-import { HardwareProfileSchema } from "./hardware.js";
+import {
+  type MeasuredFigure,
+  MeasuredFigureSchema,
+  PayloadKindSchema,
+  TimestampSchema,
+  WarningSchema,
+} from "./common.js";
+import type { Named } from "./documented.js";
+import { type HardwareProfile, HardwareProfileSchema } from "./hardware.js";
 
+const cloneCostShape = {
+  /** Fixed cost per item, microseconds (round trip, both directions). */
+  perItemUs: MeasuredFigureSchema,
+  /** Cost per byte of structured-clone serialised size, nanoseconds (round trip). */
+  perByteNs: MeasuredFigureSchema,
+};
+/** The schema of {@link CloneCost}. */
+export const CloneCostSchema: z.ZodObject<typeof cloneCostShape> = z.object(cloneCostShape);
 /**
  * Cost of moving one item of a payload kind to a worker and its result back:
  * `perItemUs + perByteNs * bytes / 1000` microseconds for an item of `bytes`
@@ -10,16 +25,13 @@ import { HardwareProfileSchema } from "./hardware.js";
  * chunk and an equally sized result of the same kind sent back). A cost model
  * charges half of it per direction.
  */
-export const CloneCostSchema = z.object({
-  /** Fixed cost per item, microseconds (round trip, both directions). */
-  perItemUs: MeasuredFigureSchema,
-  /** Cost per byte of structured-clone serialised size, nanoseconds (round trip). */
-  perByteNs: MeasuredFigureSchema,
-});
-export type CloneCost = z.infer<typeof CloneCostSchema>;
+// Members from other modules are named here: their TSDoc does not survive in an expanded type.
+export interface CloneCost extends z.infer<typeof CloneCostSchema>, Named {
+  perItemUs: MeasuredFigure;
+  perByteNs: MeasuredFigure;
+}
 
-/** What the figures are valid for: a cached profile is reused only when every field matches. */
-export const MachineKeySchema = z.object({
+const machineKeyShape = {
   cpuModel: z.string().nullable(),
   logicalCores: z.number().int().positive(),
   usableCores: z.number().int().positive(),
@@ -28,11 +40,40 @@ export const MachineKeySchema = z.object({
   arch: z.string().min(1),
   node: z.string().min(1),
   tinypool: z.string().min(1),
-});
-export type MachineKey = z.infer<typeof MachineKeySchema>;
+};
+/** The schema of {@link MachineKey}. */
+export const MachineKeySchema: z.ZodObject<typeof machineKeyShape> = z.object(machineKeyShape);
+/** What the figures are valid for: a cached profile is reused only when every field matches. */
+export interface MachineKey extends z.infer<typeof MachineKeySchema>, Named {}
 
-/** What parallelism costs on this machine. Produced by `measureSpawnCost()`. */
-export const SpawnCostProfileSchema = z.object({
+const workerStartShape = {
+  /**
+   * Pool creation to the workers answering, fixed part, milliseconds. A pool of k
+   * workers is up and has answered after `fixedMs + perWorkerMs * k`.
+   */
+  fixedMs: MeasuredFigureSchema,
+  /** Each worker started alongside, milliseconds. */
+  perWorkerMs: MeasuredFigureSchema,
+};
+const WorkerStartSchema: z.ZodObject<typeof workerStartShape> = z.object(workerStartShape);
+/** What starting a pool costs: `fixedMs + perWorkerMs * k` for k workers. */
+export interface WorkerStartCost extends z.infer<typeof WorkerStartSchema>, Named {
+  fixedMs: MeasuredFigure;
+  perWorkerMs: MeasuredFigure;
+}
+const dispatchShape = {
+  /** One empty task at a time through the pool: submit to resolve, microseconds. */
+  latencyUs: MeasuredFigureSchema,
+  /** Empty tasks with many in flight: main-thread cost per task, microseconds. */
+  throughputUs: MeasuredFigureSchema,
+};
+const DispatchSchema: z.ZodObject<typeof dispatchShape> = z.object(dispatchShape);
+/** What sending a task through the pool costs. */
+export interface DispatchCost extends z.infer<typeof DispatchSchema>, Named {
+  latencyUs: MeasuredFigure;
+  throughputUs: MeasuredFigure;
+}
+const spawnCostProfileShape = {
   schemaVersion: z.literal(1),
   /** When the figures were measured (kept when read back from the cache). */
   measuredAt: TimestampSchema,
@@ -49,48 +90,48 @@ export const SpawnCostProfileSchema = z.object({
   source: z.enum(["measured", "cached", "estimated"]),
   cachePath: z.string().nullable(),
   machineKey: MachineKeySchema,
-  workerStart: z.object({
-    /**
-     * Pool creation to the workers answering, fixed part, milliseconds. A pool of k
-     * workers is up and has answered after `fixedMs + perWorkerMs * k`.
-     */
-    fixedMs: MeasuredFigureSchema,
-    /** Each worker started alongside, milliseconds. */
-    perWorkerMs: MeasuredFigureSchema,
-  }),
-  dispatch: z.object({
-    /** One empty task at a time through the pool: submit to resolve, microseconds. */
-    latencyUs: MeasuredFigureSchema,
-    /** Empty tasks with many in flight: main-thread cost per task, microseconds. */
-    throughputUs: MeasuredFigureSchema,
-  }),
+  workerStart: WorkerStartSchema,
+  dispatch: DispatchSchema,
   /** Structured-clone cost for each payload kind. */
   clone: z.record(PayloadKindSchema, CloneCostSchema),
   warnings: z.array(WarningSchema),
-});
-export type SpawnCostProfile = z.infer<typeof SpawnCostProfileSchema>;
+};
+/** The schema of {@link SpawnCostProfile}. */
+export const SpawnCostProfileSchema: z.ZodObject<typeof spawnCostProfileShape> =
+  z.object(spawnCostProfileShape);
+/** What parallelism costs on this machine. Produced by `measureSpawnCost()`. */
+// Members from other modules are named here: their TSDoc does not survive in an expanded type.
+export interface SpawnCostProfile extends z.infer<typeof SpawnCostProfileSchema>, Named {
+  workerStart: WorkerStartCost;
+  dispatch: DispatchCost;
+}
 
-/** Options of `measureSpawnCost()`. */
-export const SpawnCostOptionsSchema = z
-  .object({
-    /** Time budget for a cold measurement, milliseconds. Default 600. */
-    budgetMs: z.number().int().positive().max(600_000).optional(),
-    /** Read and write the on-disk cache. Default true. */
-    cache: z.boolean().optional(),
-    /** Ignore a cached profile and measure again (the cache is still written). */
-    refresh: z.boolean().optional(),
-    /** Cache folder; default `$AMORSIZE_CACHE_DIR`, `$XDG_CACHE_HOME/amorsize`, `~/.cache/amorsize`. */
-    cacheDir: z.string().min(1).optional(),
-    /** How long a cached profile stays valid, milliseconds. Default 7 days. */
-    ttlMs: z.number().int().positive().optional(),
-    /** Largest pool size to time for start-up; default usable cores + 1 (at least 3). */
-    maxWorkers: z.number().int().positive().max(256).optional(),
-    /**
-     * A hardware profile to key the cache with (the optimizer passes `probeHardware()`'s).
-     * When absent, the key is built from `node:os`: CPU model, `os.cpus().length`,
-     * `os.availableParallelism()`, and no CPU quota.
-     */
-    hardware: HardwareProfileSchema.optional(),
-  })
+const spawnCostOptionsShape = {
+  /** Time budget for a cold measurement, milliseconds. Default 600. */
+  budgetMs: z.number().int().positive().max(600_000).optional(),
+  /** Read and write the on-disk cache. Default true. */
+  cache: z.boolean().optional(),
+  /** Ignore a cached profile and measure again (the cache is still written). */
+  refresh: z.boolean().optional(),
+  /** Cache folder; default `$AMORSIZE_CACHE_DIR`, else the system's cache folder (`~/.cache/amorsize` on Linux, `~/Library/Caches/amorsize` on macOS, `%LOCALAPPDATA%\amorsize\Cache` on Windows). */
+  cacheDir: z.string().min(1).optional(),
+  /** How long a cached profile stays valid, milliseconds. Default 7 days. */
+  ttlMs: z.number().int().positive().optional(),
+  /** Largest pool size to time for start-up; default usable cores + 1 (at least 3). */
+  maxWorkers: z.number().int().positive().max(256).optional(),
+  /**
+   * A hardware profile to key the cache with (the optimizer passes `probeHardware()`'s).
+   * When absent, the key is built from `node:os`: CPU model, `os.cpus().length`,
+   * `os.availableParallelism()`, and no CPU quota.
+   */
+  hardware: HardwareProfileSchema.optional(),
+};
+/** The schema of {@link SpawnCostOptions}. */
+export const SpawnCostOptionsSchema: z.ZodObject<typeof spawnCostOptionsShape, z.core.$strict> = z
+  .object(spawnCostOptionsShape)
   .strict();
-export type SpawnCostOptions = z.input<typeof SpawnCostOptionsSchema>;
+/** Options of `measureSpawnCost()`. */
+// Members from other modules are named here: their TSDoc does not survive in an expanded type.
+export interface SpawnCostOptions extends z.input<typeof SpawnCostOptionsSchema>, Named {
+  hardware?: HardwareProfile | undefined;
+}

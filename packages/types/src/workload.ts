@@ -1,8 +1,17 @@
 import { z } from "zod";
 import { PayloadKindSchema } from "./common.js";
+import type { Named } from "./documented.js";
 
-/** Per-item figures of a task, from running it on a few items in the main thread. */
-export const WorkloadSampleSchema = z.object({
+const itemTimeShape = {
+  mean: z.number().finite().nonnegative(),
+  median: z.number().finite().nonnegative(),
+  p90: z.number().finite().nonnegative(),
+  max: z.number().finite().nonnegative(),
+  /** Coefficient of variation (stdev / mean); 0 for uniform items. */
+  cv: z.number().finite().nonnegative(),
+};
+const ItemTimeSchema: z.ZodObject<typeof itemTimeShape> = z.object(itemTimeShape);
+const workloadSampleShape = {
   /** How many items were run. */
   sampled: z.number().int().nonnegative(),
   /** Index of each sampled item in the input. */
@@ -10,14 +19,7 @@ export const WorkloadSampleSchema = z.object({
   /** Items in the whole input; null when unknown (a stream). */
   totalItems: z.number().int().nonnegative().nullable(),
   /** Wall time per item, milliseconds. */
-  itemTimeMs: z.object({
-    mean: z.number().finite().nonnegative(),
-    median: z.number().finite().nonnegative(),
-    p90: z.number().finite().nonnegative(),
-    max: z.number().finite().nonnegative(),
-    /** Coefficient of variation (stdev / mean); 0 for uniform items. */
-    cv: z.number().finite().nonnegative(),
-  }),
+  itemTimeMs: ItemTimeSchema,
   /**
    * How far the figures may be off: the mean item time's relative standard error, the
    * slowest sampled item over the mean (a heavy tail), and the trend of item time along the
@@ -70,5 +72,8 @@ export const WorkloadSampleSchema = z.object({
     .optional(),
   /** How the figures were obtained: `measured` by `sampleTask()`, or `given` by the caller. */
   source: z.enum(["measured", "given"]),
-});
-export type WorkloadSample = z.infer<typeof WorkloadSampleSchema>;
+};
+/** The schema of {@link WorkloadSample}. */
+export const WorkloadSampleSchema: z.ZodObject<typeof workloadSampleShape> = z.object(workloadSampleShape);
+/** Per-item figures of a task, from running it on a few items in the main thread. */
+export interface WorkloadSample extends z.infer<typeof WorkloadSampleSchema>, Named {}
