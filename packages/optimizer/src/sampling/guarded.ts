@@ -13,14 +13,13 @@ import {
   type RunError,
 } from "@amorsize/executor";
 import type { ResourceLimits } from "@amorsize/types";
-import { CloneMeter } from "../payload.js";
 import type { ItemFigures } from "./clock-math.js";
-import { type BlockRange, nextBlockSize, sizedPositions } from "./order.js";
-import { itemRecord, type SampleRecord, summarise } from "./records.js";
-import { type CloneMeters, clonedBytes, type SessionOptions } from "./session.js";
+import { nextBlockSize, sizedPositions } from "./order.js";
+import { itemRecord } from "./records.js";
+import { clonedBytes } from "./session.js";
 import { shiftError } from "./shift.js";
-import type { Block, BlockSink } from "./source.js";
-import { stopReason } from "./stop.js";
+import type { Block } from "./source.js";
+import { SamplingState, type SessionOptions } from "./state.js";
 
 /** What guards sampled items: the caller's protection, and the decision's time bound. */
 export interface SampleGuard {
@@ -56,21 +55,12 @@ export function workerItemFigures(busyMs: number, cpuMs: number | undefined, len
 }
 
 /** One sampling in a worker: the items it ran, what they gave, and what was measured of them. */
-export class GuardedSampleSession implements BlockSink {
-  readonly records: SampleRecord[] = [];
-  readonly precomputed = new Map<number, unknown>();
-  readonly failures = new Map<number, unknown>();
-  readonly ranges: BlockRange[] = [];
-  readonly unitTimes: number[] = [];
-  readonly clone: CloneMeters = { item: new CloneMeter(), result: new CloneMeter() };
-  units = 0;
-  confirmed: boolean | undefined = undefined;
+export class GuardedSampleSession extends SamplingState {
   /** Set when a block was cut off at the time bound. */
   cutOff: CutOff | null = null;
   /** The task module's load in the sampling worker, milliseconds; null until measured. */
   moduleLoadMs: number | null = null;
   private executor: Executor | null = null;
-  private readonly started = performance.now();
   /**
    * The first block's wait for the worker to start and import the task: not sampling, so
    * not charged to its budget (a 130 ms import would leave one item sampled). The time
@@ -80,28 +70,19 @@ export class GuardedSampleSession implements BlockSink {
 
   constructor(
     private readonly task: ResolvedTask,
-    private readonly options: SessionOptions,
+    options: SessionOptions,
     private readonly guard: SampleGuard,
-  ) {}
+  ) {
+    super(options);
+  }
 
   /** Time spent sampling, the worker's start-up left out, milliseconds. */
-  elapsedMs(): number {
+  override elapsedMs(): number {
     return performance.now() - this.started - this.startupMs;
   }
 
-  confirm(): boolean | undefined {
-    const { confirms } = this.options;
-    if (confirms !== undefined && this.units > 0 && this.confirmed === undefined) {
-      this.confirmed = confirms(summarise(this.records, [], null, this.elapsedMs()));
-    }
-    return this.confirmed;
-  }
-
-  shouldStop(): boolean {
-    if (this.cutOff !== null) return true;
-    if (this.confirm() === true) return true;
-    const progress = { units: this.units, elapsedMs: this.elapsedMs(), unitTimes: this.unitTimes };
-    return stopReason(progress, this.options.limits) !== null;
+  override shouldStop(): boolean {
+    return this.cutOff !== null || super.shouldStop();
   }
 
   /**
@@ -109,7 +90,7 @@ export class GuardedSampleSession implements BlockSink {
    * otherwise hold a run of slow ones (fib(30..39) after fib(0)). Items are awaited one at
    * a time in the worker, so an async task is sized like a synchronous one.
    */
-  blockSize(): number {
+  override blockSize(): number {
     return Math.min(
       nextBlockSize(false, this.records),
       Math.max(
@@ -119,7 +100,7 @@ export class GuardedSampleSession implements BlockSink {
     );
   }
 
-  async run(block: Block): Promise<void> {
+  override async run(block: Block): Promise<void> {
     this.options.signal?.throwIfAborted();
     this.ranges.push({ first: block.first, length: block.items.length });
     const sized = sizedPositions(block.items.length);
@@ -151,7 +132,7 @@ export class GuardedSampleSession implements BlockSink {
     this.keep(block, outcome, sized, inBytes);
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     await this.executor?.close();
   }
 

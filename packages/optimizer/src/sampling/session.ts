@@ -2,15 +2,15 @@
 // reads. The arithmetic is in clock-math.ts, the records in records.ts.
 import { performance } from "node:perf_hooks";
 import { CloneError, ItemError } from "@amorsize/executor";
-import { messageOf, type WorkloadSample } from "@amorsize/types";
-import { CloneMeter, serializedBytes } from "../payload.js";
+import { messageOf } from "@amorsize/types";
+import { type CloneMeter, serializedBytes } from "../payload.js";
 import { heapUsed, ThreadClock } from "./clock.js";
 import { blockItemFigures, concurrentItemFigures } from "./clock-math.js";
-import { type BlockRange, nextBlockSize, sizedPositions } from "./order.js";
-import { itemRecord, type SampleRecord, summarise } from "./records.js";
-import type { Block, BlockSink } from "./source.js";
+import { nextBlockSize, sizedPositions } from "./order.js";
+import { itemRecord, type SampleRecord } from "./records.js";
+import type { Block } from "./source.js";
+import { SamplingState, type SessionOptions } from "./state.js";
 import { cpuToWall } from "./stats.js";
-import { type SampleLimits, stopReason } from "./stop.js";
 
 const FAILED = Symbol("failed");
 
@@ -103,68 +103,25 @@ export function clonedBytes(
   }
 }
 
-export interface SessionOptions {
-  limits: SampleLimits;
-  onError: "throw" | "collect";
-  signal?: AbortSignal | undefined;
-  /** Called once, with the mean item time of the first timed unit, milliseconds. */
-  onFirstTiming?: ((itemMs: number) => void) | undefined;
-  /** Asked once, after the first timed unit, with its figures: true stops sampling there. */
-  confirms?: ((first: WorkloadSample) => boolean) | undefined;
-}
-
-/** One sampling: the items it ran, what they gave, and what was measured of them. */
-export class SampleSession implements BlockSink {
-  readonly records: SampleRecord[] = [];
-  /** Results of the sampled items by input index. */
-  readonly precomputed = new Map<number, unknown>();
-  /** Items that threw (under `onError: "collect"`), by input index. */
-  readonly failures = new Map<number, unknown>();
-  /** Every block run. */
-  readonly ranges: BlockRange[] = [];
-  /** Per-item own time of each timed unit (an item, or a block's mean): queueing left out. */
-  readonly unitTimes: number[] = [];
-  /** What cloning the sampled items and results costs, measured as they are sized. */
-  readonly clone: CloneMeters = { item: new CloneMeter(), result: new CloneMeter() };
-  units = 0;
-  /** What `confirms` answered after the first unit; undefined before, or without it. */
-  confirmed: boolean | undefined = undefined;
+/** One sampling in this thread: the items it ran, what they gave, and what was measured of them. */
+export class SampleSession extends SamplingState {
   /** Set once an item returned a promise: later items are sampled several at a time. */
   private asyncTask = false;
   private readonly clock = new ThreadClock();
   private readonly stretch: Stretch = { at: 0, stop: null, deadline: 0, cut: false };
-  private readonly started = performance.now();
 
   constructor(
     private readonly fn: (item: unknown) => unknown,
-    private readonly options: SessionOptions,
-  ) {}
-
-  /** Milliseconds since the session started. */
-  elapsedMs(): number {
-    return performance.now() - this.started;
+    options: SessionOptions,
+  ) {
+    super(options);
   }
 
-  /** Asks `confirms` once, as soon as a unit ran; its answer, or undefined before or without it. */
-  confirm(): boolean | undefined {
-    const { confirms } = this.options;
-    if (confirms !== undefined && this.units > 0 && this.confirmed === undefined) {
-      this.confirmed = confirms(summarise(this.records, [], null, this.elapsedMs()));
-    }
-    return this.confirmed;
-  }
-
-  shouldStop(): boolean {
-    if (this.confirm() === true) return true;
-    const progress = { units: this.units, elapsedMs: this.elapsedMs(), unitTimes: this.unitTimes };
-    return stopReason(progress, this.options.limits) !== null;
-  }
-
-  blockSize(): number {
+  override blockSize(): number {
     return nextBlockSize(this.asyncTask && this.waits(), this.records);
   }
 
-  run(block: Block): Promise<void> {
+  override run(block: Block): Promise<void> {
     this.ranges.push({ first: block.first, length: block.items.length });
     return this.asyncTask && this.waits() ? this.runConcurrent(block) : this.runBlock(block);
   }
@@ -184,7 +141,7 @@ export class SampleSession implements BlockSink {
     );
   }
 
-  close(): void {
+  override close(): void {
     this.clock.close();
   }
 
@@ -356,3 +313,5 @@ export class SampleSession implements BlockSink {
     }
   }
 }
+
+export type { SessionOptions } from "./state.js";

@@ -1,0 +1,64 @@
+// What every sampling session keeps and how it decides to stop, wherever its items run.
+import { performance } from "node:perf_hooks";
+import type { WorkloadSample } from "@amorsize/types";
+import { CloneMeter } from "../payload.js";
+import type { BlockRange } from "./order.js";
+import { type SampleRecord, summarise } from "./records.js";
+import type { CloneMeters } from "./session.js";
+import type { Block, BlockSink } from "./source.js";
+import { type SampleLimits, stopReason } from "./stop.js";
+
+export interface SessionOptions {
+  limits: SampleLimits;
+  onError: "throw" | "collect";
+  signal?: AbortSignal | undefined;
+  /** Called once, with the mean item time of the first timed unit, milliseconds. */
+  onFirstTiming?: ((itemMs: number) => void) | undefined;
+  /** Asked once, after the first timed unit, with its figures: true stops sampling there. */
+  confirms?: ((first: WorkloadSample) => boolean) | undefined;
+}
+
+/** One sampling: the items it ran, what they gave, and what was measured of them. */
+export abstract class SamplingState implements BlockSink {
+  readonly records: SampleRecord[] = [];
+  /** Results of the sampled items by input index. */
+  readonly precomputed = new Map<number, unknown>();
+  /** Items that failed (under `onError: "collect"`), by input index. */
+  readonly failures = new Map<number, unknown>();
+  /** Every block run. */
+  readonly ranges: BlockRange[] = [];
+  /** Per-item own time of each timed unit (an item, or a block's mean): queueing left out. */
+  readonly unitTimes: number[] = [];
+  /** What cloning the sampled items and results costs, measured as they are sized. */
+  readonly clone: CloneMeters = { item: new CloneMeter(), result: new CloneMeter() };
+  units = 0;
+  /** What `confirms` answered after the first unit; undefined before, or without it. */
+  confirmed: boolean | undefined = undefined;
+  protected readonly started = performance.now();
+
+  constructor(protected readonly options: SessionOptions) {}
+
+  abstract blockSize(): number;
+  abstract run(block: Block): Promise<void>;
+  abstract close(): void | Promise<void>;
+
+  /** Milliseconds spent sampling. */
+  elapsedMs(): number {
+    return performance.now() - this.started;
+  }
+
+  /** Asks `confirms` once, as soon as a unit ran; its answer, or undefined before or without it. */
+  confirm(): boolean | undefined {
+    const { confirms } = this.options;
+    if (confirms !== undefined && this.units > 0 && this.confirmed === undefined) {
+      this.confirmed = confirms(summarise(this.records, [], null, this.elapsedMs()));
+    }
+    return this.confirmed;
+  }
+
+  shouldStop(): boolean {
+    if (this.confirm() === true) return true;
+    const progress = { units: this.units, elapsedMs: this.elapsedMs(), unitTimes: this.unitTimes };
+    return stopReason(progress, this.options.limits) !== null;
+  }
+}
