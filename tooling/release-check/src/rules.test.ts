@@ -85,7 +85,7 @@ describe("manifestProblems", () => {
     homepage: "https://github.com/amorsize/amorsize/tree/main/packages/demo-lib#readme",
     bugs: { url: "https://github.com/amorsize/amorsize/issues" },
     engines: { node: ">=20.19" },
-    scripts: { build: "rm -rf dist && tsc", prepack: "npm run build" },
+    scripts: { build: "rm -rf dist && tsc", prepack: "node ../../tooling/config/prepack.mjs" },
     dependencies: { "@amorsize/types": "^0.2.0", zod: "^4.1.0" },
     devDependencies: { "@amorsize/config": "*" },
   };
@@ -113,7 +113,7 @@ describe("manifestProblems", () => {
       'engines.node should be ">=20.19" like the root\'s',
       'type should be "module"',
       "license is missing",
-      'scripts.prepack should be "npm run build"',
+      'scripts.prepack should be "node ../../tooling/config/prepack.mjs"',
       'scripts.build should start with "rm -rf dist && " (a pack must not ship removed modules)',
     ]);
   });

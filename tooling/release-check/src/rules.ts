@@ -15,6 +15,8 @@ const TEST_FILE = /(^|\/)(test|tests|__tests__|fixtures)\/|\.(test|spec)\.[cm]?[
 // What tsc emits for one source module: code, declarations and their maps.
 const EMITTED = /\.(?:js|d\.ts)(?:\.map)?$/;
 const EXECUTABLE = 0o111;
+/** Makes dist/ what a clean build gives without touching files that are already right. */
+export const PREPACK = "node ../../tooling/config/prepack.mjs";
 
 /** Problems with the file list of a tarball; empty when it is fine. */
 export function fileProblems(
@@ -97,8 +99,7 @@ export function manifestProblems(
     problems.push(`engines.node should be "${nodeRange}" like the root's`);
   if (manifest.type !== "module") problems.push('type should be "module"');
   if (!manifest.license) problems.push("license is missing");
-  if (manifest.scripts?.prepack !== "npm run build")
-    problems.push('scripts.prepack should be "npm run build"');
+  if (manifest.scripts?.prepack !== PREPACK) problems.push(`scripts.prepack should be "${PREPACK}"`);
   if (!manifest.scripts?.build?.startsWith("rm -rf dist && ")) {
     problems.push('scripts.build should start with "rm -rf dist && " (a pack must not ship removed modules)');
   }

@@ -5,7 +5,9 @@ import {
   mkdtempSync,
   readdirSync,
   rmSync,
+  statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -53,8 +55,8 @@ describe.each(published.map((pkg) => [pkg.manifest.name, pkg] as const))("the ta
 });
 
 describe("npm pack of a package", () => {
-  it("builds from a clean dist/ first (prepack), so a removed module does not ship", () => {
-    // A copy of the smallest package in the repository's layout, so the real build runs
+  it("ships what a clean build gives (prepack): a removed module is gone, files already right stay untouched", () => {
+    // A copy of the smallest package in the repository's layout, so the real prepack runs
     // without touching the dist/ that other packages' tests load.
     const copy = join(scratch, "repo");
     const types = join(copy, "packages", "types");
@@ -66,8 +68,10 @@ describe("npm pack of a package", () => {
       filter: (source) => !source.includes("node_modules") && !source.includes(".turbo"),
     });
     symlinkSync(join(repoRoot, "node_modules"), join(copy, "node_modules"));
-    mkdirSync(join(types, "dist"), { recursive: true });
     writeFileSync(join(types, "dist", "removed-module.js"), "export const stale = true;\n");
+    const entry = join(types, "dist", "index.js");
+    utimesSync(entry, new Date(2000, 0, 1), new Date(2000, 0, 1));
+    const before = statSync(entry);
 
     const [result] = JSON.parse(npm(["pack", "--dry-run", "--json"], types)) as [
       { files: { path: string }[] },
@@ -75,5 +79,8 @@ describe("npm pack of a package", () => {
     const paths = result.files.map((file) => file.path);
     expect(paths).toContain("dist/index.js");
     expect(paths).not.toContain("dist/removed-module.js");
+    expect(existsSync(join(types, "dist", "removed-module.js"))).toBe(false);
+    // Rewriting an identical file would pull it from under a process loading it.
+    expect([statSync(entry).ino, statSync(entry).mtimeMs]).toEqual([before.ino, before.mtimeMs]);
   });
 });

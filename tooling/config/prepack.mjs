@@ -1,0 +1,78 @@
+// The `prepack` of every published package: makes dist/ exactly what a clean build gives.
+//
+// The package's own `build` script (which starts with `rm -rf dist`) runs on a copy of the
+// package in a scratch mirror of the repository's layout; then dist/ is brought in line
+// with that output file by file: changed and new files are written, files the clean build
+// does not produce (modules whose source is gone) are deleted, identical files are not
+// touched. A pack therefore never ships stale modules, and packing while other processes
+// load the same dist/ (tests that pack a package during `npm test`) does not pull files
+// from under them.
+import { execFileSync } from "node:child_process";
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const configDir = dirname(fileURLToPath(import.meta.url));
+const repoRoot = join(configDir, "..", "..");
+const packageDir = process.cwd();
+const packageName = basename(packageDir);
+const SKIPPED = new Set(["dist", "node_modules", ".turbo"]);
+
+/** Every file below `dir`, as paths relative to it. */
+function filesBelow(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((path) =>
+    statSync(join(dir, path)).isFile(),
+  );
+}
+
+function cleanBuild(mirror) {
+  const copy = join(mirror, "packages", packageName);
+  mkdirSync(join(mirror, "tooling"), { recursive: true });
+  cpSync(join(repoRoot, "tsconfig.base.json"), join(mirror, "tsconfig.base.json"));
+  cpSync(configDir, join(mirror, "tooling", "config"), { recursive: true });
+  cpSync(packageDir, copy, { recursive: true, filter: (source) => !SKIPPED.has(basename(source)) });
+  symlinkSync(join(repoRoot, "node_modules"), join(mirror, "node_modules"));
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: copy, stdio: ["ignore", "inherit", "inherit"] });
+  return join(copy, "dist");
+}
+
+function syncInto(built, target) {
+  const wanted = new Set(filesBelow(built));
+  for (const path of wanted) {
+    const from = join(built, path);
+    const to = join(target, path);
+    const mode = statSync(from).mode & 0o777;
+    if (!existsSync(to) || !readFileSync(from).equals(readFileSync(to))) {
+      mkdirSync(dirname(to), { recursive: true });
+      copyFileSync(from, to);
+    }
+    if ((statSync(to).mode & 0o777) !== mode) chmodSync(to, mode);
+  }
+  for (const path of filesBelow(target)) {
+    if (!wanted.has(path)) {
+      rmSync(join(target, path));
+      console.error(`prepack: removed ${relative(packageDir, join(target, path))} (not in a clean build)`);
+    }
+  }
+}
+
+const mirror = mkdtempSync(join(tmpdir(), `amorsize-prepack-${packageName}-`));
+try {
+  syncInto(cleanBuild(mirror), join(packageDir, "dist"));
+} finally {
+  rmSync(mirror, { recursive: true, force: true });
+}
