@@ -1,3 +1,4 @@
+import { staleOutputs } from "../../config/dist-sources.mjs";
 import { INSTALLED_FIELDS, type Manifest, REPOSITORY } from "./workspace.js";
 
 /** What a tarball check needs to know about the package's folder. */
@@ -12,8 +13,6 @@ export interface PackageFolder {
 
 const TOP_LEVEL = new Set(["package.json", "README.md", "LICENSE", "CHANGELOG.md"]);
 const TEST_FILE = /(^|\/)(test|tests|__tests__|fixtures)\/|\.(test|spec)\.[cm]?[jt]s(\.map)?$/;
-// What tsc emits for one source module: code, declarations and their maps.
-const EMITTED = /\.(?:js|d\.ts)(?:\.map)?$/;
 const EXECUTABLE = 0o111;
 /** Makes dist/ what a clean build gives without touching files that are already right. */
 export const PREPACK = "node ../../tooling/config/prepack.mjs";
@@ -39,13 +38,17 @@ export function fileProblems(
     if (!file) problems.push(`bin ${name}: ${normalise(target)} is missing`);
     else if ((file.mode & EXECUTABLE) === 0) problems.push(`bin ${name}: ${file.path} is not executable`);
   }
+  const stale = new Set(
+    staleOutputs(
+      [...paths].filter((path) => path.startsWith("dist/")),
+      folder.sources,
+    ),
+  );
   for (const path of paths) {
     if (TEST_FILE.test(path)) problems.push(`${path} is a test file`);
     else if (!path.startsWith("dist/") && !TOP_LEVEL.has(path))
       problems.push(`${path} should not be published`);
-    else if (path.startsWith("dist/") && !fromSource(path, folder.sources)) {
-      problems.push(`${path} has no source in src/ (a stale build output)`);
-    }
+    else if (stale.has(path)) problems.push(`${path} has no source in src/ (a stale build output)`);
   }
   return problems;
 }
@@ -59,21 +62,6 @@ export function exportTargets(exports: unknown): string[] {
 
 function normalise(path: string): string {
   return path.replace(/^\.\//, "");
-}
-
-/**
- * Whether a dist file comes from a source of today: `dist/a/b.js` (and its `.d.ts` and
- * maps) from `src/a/b.ts`; a copied asset such as a JSON file from a file of the same name
- * anywhere under src/.
- */
-function fromSource(path: string, sources: readonly string[]): boolean {
-  const inDist = path.slice("dist/".length);
-  if (EMITTED.test(inDist)) {
-    const stem = inDist.replace(EMITTED, "");
-    return ["ts", "mts", "tsx", "js", "mjs"].some((ext) => sources.includes(`src/${stem}.${ext}`));
-  }
-  const name = inDist.slice(inDist.lastIndexOf("/") + 1);
-  return sources.some((source) => source === `src/${inDist}` || source.endsWith(`/${name}`));
 }
 
 /**
