@@ -21,4 +21,13 @@ describe("resolveTask", () => {
       "data:text/javascript,export default 1",
     );
   });
+
+  it("rejects a URL string that does not parse with a validation error naming the field", () => {
+    expect(() => resolveTask({ module: "file://[bad" })).toThrow(
+      expect.objectContaining({
+        code: "AMORSIZE_INVALID_INPUT",
+        issues: ['task.module: Expected a valid URL, got "file://[bad"'],
+      }),
+    );
+  });
 });

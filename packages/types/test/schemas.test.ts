@@ -173,6 +173,13 @@ describe("malformed inputs are rejected with a message naming the path", () => {
     ]);
   });
 
+  it("a module string with a scheme that is not a valid URL", () => {
+    expect(issuesOf(TaskRefSchema, { module: "file://[bad" }, "task")).toEqual([
+      'task.module: Expected a valid URL, got "file://[bad"',
+    ]);
+    expect(TaskRefSchema.safeParse({ module: "C:\\tasks\\fib.mjs" }).success).toBe(true);
+  });
+
   it("a bad timestamp", () => {
     const bad = { ...clone(workloadExample) };
     const hw = { ...clone(hardwareExample), probedAt: "yesterday" };
