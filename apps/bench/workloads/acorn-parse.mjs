@@ -15,7 +15,7 @@ export const workload = {
   export: "parseModule",
   fineGrained: false,
   meanItemUs: 2_800,
-  count: { full: 340, quick: 8 },
+  count: { full: 420, quick: 8 },
   quickScale: 1,
   generate(count, { seed }) {
     const random = prng(seed);

@@ -33,7 +33,7 @@ export const workload = {
   export: "deflateBuffer",
   fineGrained: false,
   meanItemUs: 40_000,
-  count: { full: 26, quick: 2 },
+  count: { full: 30, quick: 2 },
   quickScale: 0.5,
   generate(count, { seed, scale = 1 }) {
     const random = prng(seed);

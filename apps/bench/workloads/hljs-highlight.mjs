@@ -31,7 +31,7 @@ export const workload = {
   export: "highlightSnippet",
   fineGrained: false,
   meanItemUs: 4_000,
-  count: { full: 250, quick: 8 },
+  count: { full: 300, quick: 8 },
   quickScale: 1,
   generate(count, { seed }) {
     const random = prng(seed);

@@ -16,7 +16,7 @@ export const workload = {
   export: "hashRecord",
   fineGrained: true,
   meanItemUs: 20,
-  count: { full: 40_000, quick: 1_000 },
+  count: { full: 50_000, quick: 1_000 },
   quickScale: 1,
   generate(count, { seed }) {
     const random = prng(seed);

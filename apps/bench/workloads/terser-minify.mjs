@@ -19,7 +19,7 @@ export const workload = {
   export: "minifyModule",
   fineGrained: false,
   meanItemUs: 20_000,
-  count: { full: 50, quick: 3 },
+  count: { full: 56, quick: 3 },
   quickScale: 1,
   generate(count, { seed }) {
     const random = prng(seed);
