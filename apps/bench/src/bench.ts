@@ -4,7 +4,15 @@ import { messageOf } from "@amorsize/types";
 import { measureItersPerUs } from "../workloads/_lib.mjs";
 import type { AmorsizeApi, ExecuteResult } from "./amorsize.js";
 import { checksum } from "./checksum.js";
-import { bestConfigs, runSweep, type SweepConfig, sweepConfigs } from "./oracle.js";
+import { measureModuleLoad } from "./module-load.js";
+import {
+  bestConfigs,
+  type OracleChoice,
+  pickOracle,
+  runSweep,
+  type SweepConfig,
+  sweepConfigs,
+} from "./oracle.js";
 import type {
   AmorsizeFigures,
   BenchResults,
@@ -36,6 +44,8 @@ export interface BenchPlan {
   sweepGridFactor: number;
   sweepCutoff: number;
   oracleCandidates: number;
+  /** Fresh workers that import each task module to time its load. */
+  moduleLoadSamples: number;
   seed: number;
 }
 
@@ -48,6 +58,7 @@ export const BENCH_PLANS: Record<"full" | "quick", BenchPlan> = {
     sweepGridFactor: 2,
     sweepCutoff: 3,
     oracleCandidates: 3,
+    moduleLoadSamples: 3,
     seed: 20261128,
   },
   quick: {
@@ -57,6 +68,7 @@ export const BENCH_PLANS: Record<"full" | "quick", BenchPlan> = {
     sweepGridFactor: 4,
     sweepCutoff: 2,
     oracleCandidates: 1,
+    moduleLoadSamples: 1,
     seed: 20261128,
   },
 };
@@ -72,8 +84,8 @@ export const FAIRNESS =
   " profile are warm (measured once before the first workload), as they are for any process after its first" +
   " run. Naive pool: tinypool defaults, one `run()` per item, all submitted at once. Pool.map default:" +
   " availableParallelism() workers, chunk ceil(n / (4 x workers)), on @amorsize/executor. joblib auto:" +
-  ' batch_size="auto" re-implemented on tinypool with availableParallelism() threads. Oracle: the same' +
-  " executor as Pool.map, best configuration of an exhaustive sweep.";
+  ' batch_size="auto" re-implemented on tinypool with availableParallelism() threads. Oracle: the fastest of' +
+  " the serial loop and the best configurations of an exhaustive sweep run on the same executor as Pool.map.";
 
 export interface BenchOptions {
   plan: BenchPlan;
@@ -123,10 +135,6 @@ function describePlan(e: ExecuteResult): string {
   return `${p.workers} worker${p.workers === 1 ? "" : "s"} x ${p.chunkSize} per chunk${p.adaptive ? ", adaptive" : ""}`;
 }
 
-function pick(c: SweepConfig): SweepConfig {
-  return { workers: c.workers, chunkSize: c.chunkSize };
-}
-
 function nullable(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
@@ -157,7 +165,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   const missing = missingCells(results);
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     mode: plan.mode,
     startedAt: startedAt.toISOString(),
     durationMs: performance.now() - t0,
@@ -223,7 +231,18 @@ async function benchWorkload(workload: Workload, ctx: WorkloadContext): Promise<
     }
     return outcome.ms;
   };
-  log(`${d.name}: ${items.length} items, serial ~${reference.ms.toFixed(0)} ms; sweeping`);
+  // Warm now, unlike the reference run: the bound the sweep cuts hopeless configurations against.
+  const warmSerialMs = verify(await runSerial(workload, items), "serial");
+  const moduleLoadMs = await measureModuleLoad(workload.moduleUrl, plan.moduleLoadSamples).catch(
+    (error: unknown) => {
+      log(`${d.name}: module load not measured: ${message(error)}`);
+      return null;
+    },
+  );
+  log(
+    `${d.name}: ${items.length} items, serial ~${warmSerialMs.toFixed(0)} ms (cold ${reference.ms.toFixed(0)} ms),` +
+      ` module import in a fresh worker ${moduleLoadMs?.toFixed(0) ?? "n/a"} ms; sweeping`,
+  );
 
   const sweep = await runSweep(
     sweepConfigs(items.length, 2 * ctx.usableCores, plan.sweepGridFactor),
@@ -238,6 +257,7 @@ async function benchWorkload(workload: Workload, ctx: WorkloadContext): Promise<
       return verify(outcome, describeConfig(config));
     },
     plan.sweepCutoff,
+    warmSerialMs,
   );
   const candidates = bestConfigs(sweep, plan.oracleCandidates);
   log(
@@ -246,7 +266,7 @@ async function benchWorkload(workload: Workload, ctx: WorkloadContext): Promise<
 
   const nJobs = availableParallelism();
   const poolMap = { workers: nJobs, chunkSize: poolMapChunkSize(items.length, nJobs) };
-  const executions: ExecuteResult[] = [];
+  const runs: AmorsizeRun[] = [];
   let joblibTrace: JoblibTrace | null = null;
   const entry = (strategy: StrategyName, label: string, run: () => Promise<RunOutcome>): Entry => ({
     strategy,
@@ -275,22 +295,29 @@ async function benchWorkload(workload: Workload, ctx: WorkloadContext): Promise<
         const outcome = await withTimeout(e.run(), timeoutMs, `${e.strategy} (${e.label})`);
         e.samples.push(verify(outcome, e.strategy));
         // Only a verified run's account of itself counts.
-        if ("execution" in outcome) executions.push((outcome as { execution: ExecuteResult }).execution);
+        if ("execution" in outcome) {
+          runs.push({ execution: (outcome as { execution: ExecuteResult }).execution, ms: outcome.ms });
+        }
       } catch (error) {
         e.errors.push(message(error));
       }
     }
   }
 
+  const serialEntry = entries[0]!;
   const oracleEntries = entries.filter((e) => e.strategy === "oracle");
-  const bestOracle = oracleEntries
-    .filter((e) => e.samples.length > 0)
-    .sort((a, b) => median(a.samples) - median(b.samples))[0];
+  // Serial first: on a tie the oracle is the plain loop.
+  const bestOracle = pickOracle([serialEntry, ...oracleEntries]);
+  const oracleChoice: OracleChoice | null =
+    bestOracle === undefined
+      ? null
+      : bestOracle === serialEntry
+        ? { mode: "serial" }
+        : { mode: "parallel", ...configOf(candidates[oracleEntries.indexOf(bestOracle)]!) };
   const byStrategy = (s: StrategyName): Entry | undefined =>
     s === "oracle" ? bestOracle : entries.find((e) => e.strategy === s);
 
   const oracleMs = bestOracle ? median(bestOracle.samples) : Number.NaN;
-  const serialEntry = entries[0]!;
   const serialMs = median(serialEntry.samples);
   const strategies = {} as Record<StrategyName, StrategyResult>;
   for (const s of STRATEGIES) {
@@ -304,7 +331,7 @@ async function benchWorkload(workload: Workload, ctx: WorkloadContext): Promise<
       madMs: nullable(medianAbsoluteDeviation(samples)),
       ratioToOracle: m === null ? null : nullable(m / oracleMs),
       ratioToSerial: m === null ? null : nullable(m / serialMs),
-      config: e?.label ?? (s === "oracle" ? "no configuration completed" : "n/a"),
+      config: oracleLabel(s, e, serialEntry),
       errors: s === "oracle" ? oracleEntries.flatMap((x) => x.errors) : (e?.errors ?? []),
     };
   }
@@ -321,9 +348,9 @@ async function benchWorkload(workload: Workload, ctx: WorkloadContext): Promise<
     targetItemUs: d.meanItemUs * (quick ? d.quickScale : 1),
     serialItemUs: Number.isFinite(serialMs) ? (serialMs * 1000) / items.length : null,
     strategies,
-    amorsize: amorsizeFigures(executions, serialMs, amorsizeMs),
+    amorsize: amorsizeFigures(runs, serialMs, amorsizeMs),
     oracle: {
-      best: bestOracle ? pick(candidates[oracleEntries.indexOf(bestOracle)]!) : null,
+      best: oracleChoice,
       candidates: candidates.map((c, i) => ({
         workers: c.workers,
         chunkSize: c.chunkSize,
@@ -334,15 +361,34 @@ async function benchWorkload(workload: Workload, ctx: WorkloadContext): Promise<
       sweep,
     },
     joblib: joblibTrace,
+    moduleLoadMs,
   };
+}
+
+function configOf(c: SweepConfig): SweepConfig {
+  return { workers: c.workers, chunkSize: c.chunkSize };
+}
+
+/** The configuration a strategy ran with; the oracle's names serial when the plain loop won. */
+function oracleLabel(s: StrategyName, e: Entry | undefined, serial: Entry): string {
+  if (s !== "oracle") return e?.label ?? "n/a";
+  if (e === undefined) return "no configuration completed";
+  return e === serial ? "serial" : e.label;
+}
+
+/** One verified `execute()` call: what it said about itself and the wall time the bench measured. */
+export interface AmorsizeRun {
+  execution: ExecuteResult;
+  ms: number;
 }
 
 /** Medians of what `execute()` said about itself, against the measured times. */
 export function amorsizeFigures(
-  executions: readonly ExecuteResult[],
+  runs: readonly AmorsizeRun[],
   serialMs: number,
   amorsizeMs: number | null,
 ): AmorsizeFigures {
+  const executions = runs.map((r) => r.execution);
   const counts = new Map<string, number>();
   for (const e of executions) {
     const p = describePlan(e);
@@ -353,6 +399,7 @@ export function amorsizeFigures(
   const measuredSpeedup = amorsizeMs !== null && amorsizeMs > 0 ? nullable(serialMs / amorsizeMs) : null;
   const runMs = med((e) => e.report.wallMs);
   const optimizerMs = med((e) => e.overheadMs.sample + e.overheadMs.plan);
+  const decidingMs = med((e) => e.overheadMs.total);
   const overheadMs =
     executions.length === 0
       ? null
@@ -361,7 +408,7 @@ export function amorsizeFigures(
           spawnCost: med((e) => e.overheadMs.spawnCost)!,
           sample: med((e) => e.overheadMs.sample)!,
           plan: med((e) => e.overheadMs.plan)!,
-          total: med((e) => e.overheadMs.total)!,
+          total: decidingMs!,
         };
   return {
     plans: [...counts].map(([plan, repetitions]) => ({ plan, repetitions })),
@@ -373,6 +420,7 @@ export function amorsizeFigures(
       predictedSpeedup !== null && measuredSpeedup !== null
         ? nullable(relativeError(predictedSpeedup, measuredSpeedup))
         : null,
+    timeError: nullable(median(runs.map((r) => relativeError(r.execution.check.endToEnd.predictedMs, r.ms)))),
     runPredictionError: nullable(
       median(
         executions
@@ -384,5 +432,7 @@ export function amorsizeFigures(
     optimizerMs,
     optimizerShare:
       optimizerMs !== null && amorsizeMs !== null && amorsizeMs > 0 ? optimizerMs / amorsizeMs : null,
+    decidingMs,
+    decidingShareOfSerial: decidingMs !== null && serialMs > 0 ? nullable(decidingMs / serialMs) : null,
   };
 }

@@ -55,16 +55,19 @@ export type ConfigRunner = (config: SweepConfig, signal: AbortSignal) => Promise
  * Runs the sweep. A configuration whose run takes longer than `cutoff` x the
  * best median so far cannot be the best one, so it is aborted and recorded as
  * cut: the sweep still considers every configuration without paying for the
- * hopeless ones in full.
+ * hopeless ones in full. `serialMs`, the plain loop's time, is the first "best
+ * so far": serial is one of the oracle's candidates, so a configuration
+ * `cutoff` times slower than it cannot be the oracle either.
  */
 export async function runSweep(
   configs: readonly SweepConfig[],
   repetitions: number,
   run: ConfigRunner,
   cutoff = 3,
+  serialMs = Number.POSITIVE_INFINITY,
 ): Promise<SweepPoint[]> {
   const points: SweepPoint[] = [];
-  let best = Number.POSITIVE_INFINITY;
+  let best = serialMs;
   for (const config of configs) {
     const times: number[] = [];
     let note: string | undefined;
@@ -87,4 +90,29 @@ export async function runSweep(
     points.push({ ...config, ms, ...(note === undefined ? {} : { note }) });
   }
   return points;
+}
+
+/** What the oracle picked: the serial loop, or one configuration of the sweep. */
+export type OracleChoice = { mode: "serial" } | ({ mode: "parallel" } & SweepConfig);
+
+/**
+ * The oracle: the candidate with the lowest median time, among those that
+ * completed at least once. Serial is one of the candidates: where a plain loop
+ * beats every parallel configuration, not parallelising is the best decision,
+ * and amorsize is judged against that. A tie goes to the earlier candidate, so
+ * list serial first: the simpler answer.
+ */
+export function pickOracle<T extends { samples: readonly number[] }>(
+  candidates: readonly T[],
+): T | undefined {
+  let best: T | undefined;
+  let bestMs = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const ms = median(c.samples);
+    if (c.samples.length > 0 && ms < bestMs) {
+      best = c;
+      bestMs = ms;
+    }
+  }
+  return best;
 }

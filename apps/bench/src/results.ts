@@ -1,4 +1,4 @@
-import type { SweepPoint } from "./oracle.js";
+import type { OracleChoice, SweepPoint } from "./oracle.js";
 import type { StrategyName } from "./strategies.js";
 
 /** One strategy on one workload. Times in milliseconds; null where nothing was measured. */
@@ -32,6 +32,11 @@ export interface AmorsizeFigures {
   measuredRunSpeedup: number | null;
   /** |predicted - measured| / measured speedup. */
   predictionError: number | null;
+  /**
+   * The time the whole call was predicted to take once deciding was done, against the time it took:
+   * |predicted - measured| / measured per repetition, median over repetitions.
+   */
+  timeError: number | null;
   /** The run alone: |predicted - measured| / measured wall time of the executor's run (median). */
   runPredictionError: number | null;
   overheadMs: { probe: number; spawnCost: number; sample: number; plan: number; total: number } | null;
@@ -39,12 +44,16 @@ export interface AmorsizeFigures {
   optimizerMs: number | null;
   /** optimizerMs / amorsize's median wall time. */
   optimizerShare: number | null;
+  /** The time spent deciding (probe, spawn-cost profile, sampling, planning: `overheadMs.total`), median. */
+  decidingMs: number | null;
+  /** decidingMs / serial's median wall time. */
+  decidingShareOfSerial: number | null;
 }
 
 export interface OracleFigures {
-  /** The best configuration (fastest median among the candidates). */
-  best: { workers: number; chunkSize: number } | null;
-  /** The sweep's fastest configurations, re-measured alongside the other strategies. */
+  /** The fastest median among the candidates: serial, or one of the sweep's configurations. */
+  best: OracleChoice | null;
+  /** The sweep's fastest configurations, re-measured alongside the other strategies (serial is a candidate too). */
   candidates: { workers: number; chunkSize: number; sweepMs: number; medianMs: number | null }[];
   sweepRepetitions: number;
   sweep: SweepPoint[];
@@ -63,6 +72,8 @@ export interface WorkloadResult {
   amorsize: AmorsizeFigures;
   oracle: OracleFigures;
   joblib: { batches: number; finalBatchSize: number; largestBatch: number } | null;
+  /** Milliseconds a fresh worker thread takes to import the task module (median of a few workers). */
+  moduleLoadMs: number | null;
 }
 
 /** A target from the issue, with the figure measured against it. */
@@ -101,7 +112,7 @@ export interface BenchSettings {
 }
 
 export interface BenchResults {
-  schemaVersion: 1;
+  schemaVersion: 2;
   mode: "full" | "quick";
   startedAt: string;
   durationMs: number;

@@ -2,30 +2,48 @@ import type { TargetCheck, WorkloadResult } from "./results.js";
 import { median } from "./stats.js";
 import { STRATEGIES } from "./strategies.js";
 
-/** The issue's targets, as numbers. They are reported, never asserted. */
+/**
+ * The targets of issue 13 (and issue 8's fine-grained one), as numbers. They are
+ * reported, never asserted: a miss is a finding about the model or the executor.
+ */
 export const TARGETS = {
+  /** amorsize / oracle on every workload, and on the median workload. */
   oracleEach: 1.1,
   oracleMedian: 1.05,
+  /** amorsize / serial on every workload. */
   vsSerial: 1.05,
+  /** naive pool / amorsize on each fine-grained workload (issue 8). */
   vsNaiveFineGrained: 5,
-  predictionError: 0.2,
-  overheadShare: 0.05,
-  overheadMinRunMs: 1_000,
+  /** |predicted - measured| / measured wall time of the whole call: median and worst over workloads. */
+  timeErrorMedian: 0.15,
+  timeErrorWorst: 0.5,
+  /** Time spent deciding / serial time, on jobs whose plain loop takes longer than `longJobMs`. */
+  decidingShare: 0.05,
+  longJobMs: 1_000,
+  /** Time spent deciding, on jobs whose plain loop takes at most `shortJobMs`. */
+  decidingShortMs: 5,
+  shortJobMs: 100,
 } as const;
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const times = (x: number) => `${x.toFixed(2)}x`;
+const millis = (x: number) => `${x.toFixed(2)} ms`;
 
 function ms(w: WorkloadResult, s: keyof WorkloadResult["strategies"]): number | null {
   return w.strategies[s].medianMs;
+}
+
+interface Figure {
+  name: string;
+  value: number;
 }
 
 /** Pairs (workload, value) where the value could be computed. */
 function figures(
   workloads: readonly WorkloadResult[],
   value: (w: WorkloadResult) => number | null,
-): { name: string; value: number }[] {
-  const out: { name: string; value: number }[] = [];
+): Figure[] {
+  const out: Figure[] = [];
   for (const w of workloads) {
     const v = value(w);
     if (v !== null && Number.isFinite(v)) out.push({ name: w.name, value: v });
@@ -37,102 +55,122 @@ function ratio(a: number | null, b: number | null): number | null {
   return a !== null && b !== null && b > 0 ? a / b : null;
 }
 
+/**
+ * A target every workload must meet: `value <= limit` ("at most"), or
+ * `value >= limit` ("at least"). The figure names the worst workload.
+ */
+function eachWithin(
+  id: string,
+  target: string,
+  figs: readonly Figure[],
+  bound: {
+    limit: number;
+    kind: "at most" | "at least";
+    format: (x: number) => string;
+    /** How the figure names the worst workload ("worst", "least"), and what follows its value. */
+    worst: string;
+    unit?: string;
+  },
+  none = "not measured",
+): TargetCheck {
+  const ok = (x: number) => (bound.kind === "at most" ? x <= bound.limit : x >= bound.limit);
+  const worse = (a: Figure, b: Figure) => (bound.kind === "at most" ? b.value > a.value : b.value < a.value);
+  const worst = figs.reduce<Figure | null>((a, b) => (a === null || worse(a, b) ? b : a), null);
+  return {
+    id,
+    target,
+    figure: worst ? `${bound.worst} ${bound.format(worst.value)}${bound.unit ?? ""} (${worst.name})` : none,
+    hit: worst ? figs.every((f) => ok(f.value)) : null,
+    details: figs.map((f) => `${f.name}: ${bound.format(f.value)}${ok(f.value) ? "" : " (miss)"}`),
+  };
+}
+
+/** A target on the median over workloads. */
+function medianWithin(
+  id: string,
+  target: string,
+  figs: readonly Figure[],
+  limit: number,
+  format: (x: number) => string,
+): TargetCheck {
+  const m = median(figs.map((f) => f.value));
+  return {
+    id,
+    target,
+    figure: figs.length ? `median ${format(m)}` : "not measured",
+    hit: figs.length ? m <= limit : null,
+    details: [],
+  };
+}
+
 /** Judges the measured workloads against each target. */
 export function checkTargets(workloads: readonly WorkloadResult[]): TargetCheck[] {
-  const checks: TargetCheck[] = [];
-
+  const T = TARGETS;
   const vsOracle = figures(workloads, (w) => ratio(ms(w, "amorsize"), ms(w, "oracle")));
-  const worstOracle = vsOracle.reduce<{ name: string; value: number } | null>(
-    (a, b) => (a === null || b.value > a.value ? b : a),
-    null,
-  );
-  checks.push({
-    id: "oracle-each",
-    target: `amorsize within ${pct(TARGETS.oracleEach - 1)} of the oracle on every workload`,
-    figure: worstOracle
-      ? `worst ${times(worstOracle.value)} the oracle (${worstOracle.name})`
-      : "not measured",
-    hit: worstOracle ? vsOracle.every((f) => f.value <= TARGETS.oracleEach) : null,
-    details: vsOracle.map(
-      (f) => `${f.name}: ${times(f.value)}${f.value <= TARGETS.oracleEach ? "" : " (miss)"}`,
-    ),
-  });
-
-  const medianOracle = median(vsOracle.map((f) => f.value));
-  checks.push({
-    id: "oracle-median",
-    target: `amorsize within ${pct(TARGETS.oracleMedian - 1)} of the oracle on the median workload`,
-    figure: vsOracle.length ? `median ${times(medianOracle)} the oracle` : "not measured",
-    hit: vsOracle.length ? medianOracle <= TARGETS.oracleMedian : null,
-    details: [],
-  });
-
   const vsSerial = figures(workloads, (w) => ratio(ms(w, "amorsize"), ms(w, "serial")));
-  const worstSerial = vsSerial.reduce<{ name: string; value: number } | null>(
-    (a, b) => (a === null || b.value > a.value ? b : a),
-    null,
-  );
-  checks.push({
-    id: "no-negative-scaling",
-    target: `amorsize never more than ${pct(TARGETS.vsSerial - 1)} slower than serial`,
-    figure: worstSerial
-      ? `worst ${times(worstSerial.value)} serial's time (${worstSerial.name})`
-      : "not measured",
-    hit: worstSerial ? vsSerial.every((f) => f.value <= TARGETS.vsSerial) : null,
-    details: vsSerial.map(
-      (f) => `${f.name}: ${times(f.value)}${f.value <= TARGETS.vsSerial ? "" : " (miss)"}`,
-    ),
-  });
-
   const vsNaive = figures(
     workloads.filter((w) => w.fineGrained),
     (w) => ratio(ms(w, "naive-pool"), ms(w, "amorsize")),
   );
-  const worstNaive = vsNaive.reduce<{ name: string; value: number } | null>(
-    (a, b) => (a === null || b.value < a.value ? b : a),
-    null,
-  );
-  checks.push({
-    id: "fine-grained-vs-naive",
-    target: `amorsize at least ${TARGETS.vsNaiveFineGrained}x faster than the naive pool on each fine-grained workload`,
-    figure: worstNaive
-      ? `least ${times(worstNaive.value)} faster (${worstNaive.name})`
-      : "no fine-grained workload measured",
-    hit: worstNaive ? vsNaive.every((f) => f.value >= TARGETS.vsNaiveFineGrained) : null,
-    details: vsNaive.map(
-      (f) => `${f.name}: ${times(f.value)}${f.value >= TARGETS.vsNaiveFineGrained ? "" : " (miss)"}`,
+  const timeErrors = figures(workloads, (w) => w.amorsize.timeError);
+  const serial = (w: WorkloadResult) => ms(w, "serial");
+  const long = workloads.filter((w) => (serial(w) ?? 0) > T.longJobMs);
+  const short = workloads.filter((w) => serial(w) !== null && serial(w)! <= T.shortJobMs);
+  return [
+    eachWithin(
+      "oracle-each",
+      `amorsize within ${pct(T.oracleEach - 1)} of the oracle (the best of serial and the sweep) on every workload`,
+      vsOracle,
+      { limit: T.oracleEach, kind: "at most", format: times, worst: "worst", unit: " the oracle" },
     ),
-  });
-
-  const errors = figures(workloads, (w) => w.amorsize.predictionError);
-  const medianError = median(errors.map((f) => f.value));
-  checks.push({
-    id: "prediction",
-    target: `predicted speedup within ${pct(TARGETS.predictionError)} of the measured one (median over workloads)`,
-    figure: errors.length ? `median error ${pct(medianError)}` : "not measured",
-    hit: errors.length ? medianError <= TARGETS.predictionError : null,
-    details: errors.map((f) => `${f.name}: ${pct(f.value)}`),
-  });
-
-  const long = workloads.filter((w) => (ms(w, "amorsize") ?? 0) > TARGETS.overheadMinRunMs);
-  const shares = figures(long, (w) => w.amorsize.optimizerShare);
-  const worstShare = shares.reduce<{ name: string; value: number } | null>(
-    (a, b) => (a === null || b.value > a.value ? b : a),
-    null,
-  );
-  checks.push({
-    id: "overhead",
-    target: `sampling + planning under ${pct(TARGETS.overheadShare)} of the wall time on runs longer than ${TARGETS.overheadMinRunMs / 1000} s`,
-    figure: worstShare
-      ? `worst ${pct(worstShare.value)} (${worstShare.name})`
-      : `no amorsize run took longer than ${TARGETS.overheadMinRunMs / 1000} s`,
-    hit: worstShare ? shares.every((f) => f.value < TARGETS.overheadShare) : null,
-    details: shares.map(
-      (f) => `${f.name}: ${pct(f.value)}${f.value < TARGETS.overheadShare ? "" : " (miss)"}`,
+    medianWithin(
+      "oracle-median",
+      `amorsize within ${pct(T.oracleMedian - 1)} of the oracle on the median workload`,
+      vsOracle,
+      T.oracleMedian,
+      (x) => `${times(x)} the oracle`,
     ),
-  });
-
-  return checks;
+    eachWithin(
+      "no-negative-scaling",
+      `amorsize never more than ${pct(T.vsSerial - 1)} slower than serial`,
+      vsSerial,
+      { limit: T.vsSerial, kind: "at most", format: times, worst: "worst", unit: " serial's time" },
+    ),
+    eachWithin(
+      "prediction-worst",
+      `predicted against measured wall time (end to end) off by at most ${pct(T.timeErrorWorst)} on every workload`,
+      timeErrors,
+      { limit: T.timeErrorWorst, kind: "at most", format: pct, worst: "worst" },
+    ),
+    medianWithin(
+      "prediction-median",
+      `predicted against measured wall time off by at most ${pct(T.timeErrorMedian)} on the median workload`,
+      timeErrors,
+      T.timeErrorMedian,
+      pct,
+    ),
+    eachWithin(
+      "deciding-long",
+      `time spent deciding at most ${pct(T.decidingShare)} of the serial time on jobs over ${T.longJobMs / 1000} s`,
+      figures(long, (w) => w.amorsize.decidingShareOfSerial),
+      { limit: T.decidingShare, kind: "at most", format: pct, worst: "worst" },
+      `no job's serial loop took longer than ${T.longJobMs / 1000} s`,
+    ),
+    eachWithin(
+      "deciding-short",
+      `time spent deciding at most ${T.decidingShortMs} ms on jobs a plain loop finishes within ${T.shortJobMs} ms`,
+      figures(short, (w) => w.amorsize.decidingMs),
+      { limit: T.decidingShortMs, kind: "at most", format: millis, worst: "worst" },
+      `no job's serial loop finished within ${T.shortJobMs} ms`,
+    ),
+    eachWithin(
+      "fine-grained-vs-naive",
+      `amorsize at least ${T.vsNaiveFineGrained}x faster than the naive pool on each fine-grained workload (issue 8)`,
+      vsNaive,
+      { limit: T.vsNaiveFineGrained, kind: "at least", format: times, worst: "least", unit: " faster" },
+      "no fine-grained workload measured",
+    ),
+  ];
 }
 
 /** "workload/strategy" for every pair without a median: an incomplete benchmark. */
@@ -146,6 +184,7 @@ export function missingCells(workloads: readonly WorkloadResult[]): string[] {
     // The per-workload amorsize line is part of the output too.
     if (w.amorsize.predictedSpeedup === null) missing.push(`${w.name}/amorsize.predictedSpeedup`);
     if (w.amorsize.optimizerMs === null) missing.push(`${w.name}/amorsize.optimizerMs`);
+    if (w.amorsize.timeError === null) missing.push(`${w.name}/amorsize.timeError`);
   }
   return missing;
 }

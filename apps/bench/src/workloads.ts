@@ -48,6 +48,12 @@ export const WORKLOAD_NAMES = [
   "payload-typed",
   "growing",
   "io-bound",
+  "terser-minify",
+  "acorn-parse",
+  "fflate-deflate",
+  "marked-render",
+  "hljs-highlight",
+  "sha256-records",
 ] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 

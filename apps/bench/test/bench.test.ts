@@ -37,14 +37,31 @@ describe("runBench with a stand-in for the Amorsize packages", () => {
       ]);
       expect(w.amorsize.predictedSpeedup).toBe(2);
       expect(w.amorsize.optimizerMs).toBe(2.5);
+      // The stand-in predicts 14 ms end to end and spends 4 ms deciding; one repetition.
+      const [measured] = w.strategies.amorsize.samplesMs;
+      expect(w.amorsize.timeError).toBeCloseTo(Math.abs(14 - measured!) / measured!, 10);
+      expect(w.amorsize.decidingMs).toBe(4);
+      expect(w.amorsize.decidingShareOfSerial).toBeCloseTo(4 / w.strategies.serial.medianMs!, 10);
+      expect(w.moduleLoadMs).toBeGreaterThan(0);
+      // The oracle is the fastest of serial and the sweep's best, and says which it is.
+      const best = w.oracle.best!;
+      const serialWon = best.mode === "serial";
+      expect(w.strategies.oracle.config).toBe(
+        serialWon
+          ? "serial"
+          : `${best.workers} worker${best.workers === 1 ? "" : "s"} x ${best.chunkSize} per chunk`,
+      );
+      expect(w.strategies.oracle.medianMs).toBeLessThanOrEqual(w.strategies.serial.medianMs!);
     }
     expect(results.targets.map((t) => t.id)).toEqual([
       "oracle-each",
       "oracle-median",
       "no-negative-scaling",
+      "prediction-worst",
+      "prediction-median",
+      "deciding-long",
+      "deciding-short",
       "fine-grained-vs-naive",
-      "prediction",
-      "overhead",
     ]);
     expect(api.calls.slice(0, 2)).toEqual(["probeHardware", "measureSpawnCost"]);
     expect(lines[0]).toMatch(/^bench: quick run, 2 usable cores/);
@@ -71,13 +88,16 @@ describe("runBench with a stand-in for the Amorsize packages", () => {
       errors: ["amorsize returned wrong results"],
     });
     expect(w.oracle.sweep.every((p) => p.ms === null && /wrong results/.test(p.note ?? ""))).toBe(true);
+    // Every parallel configuration failed: the oracle is the plain loop, a candidate like any other.
+    expect(w.oracle.best).toEqual({ mode: "serial" });
+    expect(w.strategies.oracle).toMatchObject({ config: "serial", medianMs: w.strategies.serial.medianMs });
     expect(results.complete).toBe(false);
     expect(results.missing).toEqual([
       "io-bound/pool-map",
       "io-bound/amorsize",
-      "io-bound/oracle",
       "io-bound/amorsize.predictedSpeedup",
       "io-bound/amorsize.optimizerMs",
+      "io-bound/amorsize.timeError",
     ]);
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "@jest/globals";
-import { bestConfigs, chunkGrid, runSweep, type SweepConfig, sweepConfigs } from "../src/oracle.js";
+import {
+  bestConfigs,
+  chunkGrid,
+  pickOracle,
+  runSweep,
+  type SweepConfig,
+  sweepConfigs,
+} from "../src/oracle.js";
 import { poolMapChunkSize } from "../src/strategies.js";
 
 describe("the oracle's sweep", () => {
@@ -74,10 +81,54 @@ describe("the oracle's sweep", () => {
     expect(seen).toEqual(["1x8", "1x8", "1x8", "2x4", "2x4", "2x4", "2x2", "1x1"]);
   });
 
+  it("cuts against serial's time from the start: a configuration cutoff x slower than serial cannot win", async () => {
+    const seen: string[] = [];
+    const run = (c: SweepConfig, signal: AbortSignal) => {
+      seen.push(`${c.workers}x${c.chunkSize}`);
+      if (c.workers === 2) return Promise.resolve(15);
+      // Never finishes: only a cut-off at 2 x serial's 10 ms can end it.
+      return new Promise<number>((_, reject) =>
+        signal.addEventListener("abort", () => reject(new Error("aborted"))),
+      );
+    };
+    const configs = [
+      { workers: 1, chunkSize: 8 },
+      { workers: 2, chunkSize: 4 },
+    ];
+    expect(await runSweep(configs, 1, run, 2, 10)).toEqual([
+      { workers: 1, chunkSize: 8, ms: null, note: "cut: slower than 2x the best so far" },
+      { workers: 2, chunkSize: 4, ms: 15 },
+    ]);
+    expect(seen).toEqual(["1x8", "2x4"]);
+  });
+
   it("Pool.map's chunk size is ceil(n / (4 x workers))", () => {
     expect(poolMapChunkSize(100_000, 2)).toBe(12_500);
     expect(poolMapChunkSize(401, 2)).toBe(51);
     expect(poolMapChunkSize(3, 2)).toBe(1);
     expect(poolMapChunkSize(0, 2)).toBe(1);
+  });
+});
+
+describe("the oracle", () => {
+  const serial = { label: "serial", samples: [12, 10, 11] };
+  const fast = { label: "2 x 64", samples: [30, 9, 8] };
+  const slow = { label: "1 x 1", samples: [50, 40, 45] };
+
+  it("picks serial when the plain loop beats every parallel configuration", () => {
+    expect(pickOracle([serial, slow, { label: "2 x 8", samples: [20, 19, 21] }])).toBe(serial);
+  });
+
+  it("picks the parallel configuration with the lowest median when one beats serial", () => {
+    // Medians: serial 11, fast 9 (its 30 ms outlier does not count), slow 45.
+    expect(pickOracle([serial, slow, fast])).toBe(fast);
+  });
+
+  it("leaves out candidates that never completed, and gives a tie to the first (serial)", () => {
+    const failed = { label: "failed", samples: [] };
+    expect(pickOracle([failed, slow])).toBe(slow);
+    expect(pickOracle([serial, { label: "tie", samples: [11] }])).toBe(serial);
+    expect(pickOracle([failed])).toBeUndefined();
+    expect(pickOracle([])).toBeUndefined();
   });
 });
