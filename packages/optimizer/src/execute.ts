@@ -19,7 +19,7 @@ import { EarlyPool } from "./early-pool.js";
 import { DataError } from "./errors.js";
 import { guardedInput, MAX_COLLECTED_ITEMS } from "./guard.js";
 import { basisOf, type OptimizeBasis, type OptimizerOverhead } from "./optimize.js";
-import { isolated, type Prepared, prepare } from "./prepare.js";
+import { isolated, type Prepared, type PrepareHooks, prepare } from "./prepare.js";
 import {
   backendPrediction,
   backendReport,
@@ -141,6 +141,19 @@ export interface Decision {
 }
 
 /**
+ * What a long-lived session (`createAmorsize()`) lends one call; the top-level functions
+ * run without one. Each part is optional: what is missing is done as a lone call does it.
+ */
+export interface Hosted {
+  /** The session's machine figures and learned workloads (see `PrepareHooks`). */
+  prepare?: Pick<PrepareHooks, "machine" | "known">;
+  /** The plan input as the session plans it: warm workers charge no start-up. */
+  planInput?: (input: PlanInput, prepared: Prepared) => PlanInput;
+  /** The session's pool for `plan`, lent (never closed by the call); undefined: a fresh executor. */
+  executor?: (plan: Plan, options: ExecuteOptions) => Executor | undefined;
+}
+
+/**
  * Gathers what the decision rests on and plans once, for the items sampling left. With
  * `run.early`, a pool may start while sampling; the plan credits its paid start-up. The
  * pool is closed if deciding fails. With `run.deferSourceError`, a source that fails while
@@ -151,12 +164,13 @@ export async function decide(
   data: TaskData,
   options: ExecuteOptions,
   start: number,
-  run: { early?: EarlyPool; deferSourceError?: boolean } = {},
+  run: { early?: EarlyPool; deferSourceError?: boolean; hosted?: Hosted } = {},
 ): Promise<Decision> {
   const { onError, signal } = options;
-  const { early, deferSourceError } = run;
+  const { early, deferSourceError, hosted } = run;
   try {
     const prepared = await prepare(task, data, options, {
+      ...hosted?.prepare,
       ...(onError ? { onError } : {}),
       ...(signal ? { signal } : {}),
       ...(early ? { onFirstTiming: early.consider.bind(early) } : {}),
@@ -165,7 +179,8 @@ export async function decide(
     signal?.throwIfAborted();
     const t0 = performance.now();
     const { hardware, spawnCost, workload, constraints, precomputed, failures } = prepared;
-    const input: PlanInput = { hardware, spawnCost, workload, constraints };
+    const base: PlanInput = { hardware, spawnCost, workload, constraints };
+    const input = hosted?.planInput?.(base, prepared) ?? base;
     const plan = planRun(input, precomputed.size + failures.size, early?.started());
     const t1 = performance.now();
     const basis = basisOf(prepared, { plan: t1 - t0, total: t1 - start });
@@ -189,10 +204,21 @@ export async function execute<R = unknown>(
   const start = performance.now();
   const parsed = parseInput(ExecuteOptionsSchema, options, "options");
   options.signal?.throwIfAborted();
+  return executeHosted<R>(task, data, parsed, start);
+}
+
+/** execute() once its options are parsed, in a session when `hosted` is given. */
+export async function executeHosted<R>(
+  task: TaskRefInput,
+  data: TaskData,
+  parsed: ExecuteOptions,
+  start: number,
+  hosted?: Hosted,
+): Promise<ExecuteResult<R>> {
   const backend = parsed.backend as RunBackend | undefined;
-  // A backend runs elsewhere: no local workers to start early.
-  const early = backend ? undefined : new EarlyPool(createExecutor, parsed.resourceLimits);
-  const decision = await decide(task, data, parsed, start, early ? { early } : {});
+  // A backend runs elsewhere, and a session's pool is started already: no workers to start early.
+  const early = backend || hosted ? undefined : new EarlyPool(createExecutor, parsed.resourceLimits);
+  const decision = await decide(task, data, parsed, start, early ? { early } : hosted ? { hosted } : {});
   const { plan } = decision;
   // The backend decides for itself: a cluster can beat even a serial local plan (one core here).
   const chosen =
@@ -204,12 +230,9 @@ export async function execute<R = unknown>(
       : undefined;
   if (backend && chosen?.use) return runOnBackend<R>(decision, parsed, backend, chosen, start);
   const input = guardedInput(decision.prepared.data, { limit: parsed.maxItems ?? MAX_COLLECTED_ITEMS });
-  const run = await runHere<R>(
-    decision,
-    input,
-    parsed,
-    (await early?.take(plan)) ?? executorFor(plan, parsed),
-  );
+  const lent = hosted?.executor?.(plan, parsed);
+  const executor = lent ?? (await early?.take(plan)) ?? executorFor(plan, parsed);
+  const run = await runHere<R>(decision, input, parsed, executor, lent !== undefined);
   const times = { start, ...run.times };
   return resultOf(decision, run, planCheck(plan.predicted, decision.wholeSerialMs, times), times, {
     ...(backend && chosen ? { backend: { kind: backend.kind, decision: chosen } } : {}),
@@ -229,6 +252,7 @@ async function runHere<R>(
   data: TaskData,
   options: ExecuteOptions,
   executor: Executor,
+  lent = false,
 ): Promise<RunOutcome<R>> {
   const { prepared, plan } = decision;
   const runOptions = runOptionsFor(plan, options, prepared, prepared.workload.totalItems);
@@ -237,7 +261,7 @@ async function runHere<R>(
   try {
     outcome = await executor.map<R>(taskOf(prepared.task), data, runOptions);
   } finally {
-    await executor.close();
+    if (!lent) await executor.close();
   }
   return { ...outcome, times: { runStart, runEnd: performance.now() } };
 }

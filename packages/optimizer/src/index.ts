@@ -1,4 +1,5 @@
-export type { BackendDecision, RunBackend } from "@amorsize/types";
+export { ExecutorClosedError } from "@amorsize/executor";
+export type { BackendDecision, RunBackend, SessionOptions } from "@amorsize/types";
 export {
   ChunkTimeoutError,
   CloneError,
@@ -16,4 +17,14 @@ export { formatTable, planSummary } from "./format.js";
 export { type OptimizeBasis, type OptimizeResult, type OptimizerOverhead, optimize } from "./optimize.js";
 export type { PlanCheck } from "./report.js";
 export { type SampleResult, type SampleTaskOptions, sampleTask, type TaskData } from "./sample.js";
+export {
+  type Amorsize,
+  createAmorsize,
+  SESSION_DEFAULTS,
+  type SessionCall,
+  type SessionExecuteResult,
+  type SessionRun,
+  type SessionStats,
+  type SessionTaskStats,
+} from "./session.js";
 export { type OptimizedStream, type StreamResult, stream } from "./stream.js";

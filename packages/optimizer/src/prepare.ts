@@ -44,6 +44,10 @@ export interface PrepareHooks {
    * {@link DECISION_SLACK_MS} is cut off and taken as at least that slow.
    */
   bounded?: boolean;
+  /** A session's machine figures, measured once: nothing is probed or read per call. */
+  machine?: Pick<Machine, "hardware" | "spawnCost">;
+  /** A session's figures for this task and input when it has learned them: then nothing is sampled. */
+  known?: (task: ResolvedTask, data: TaskData, totalItems: number | null) => MeasuredWorkload | null;
 }
 
 /** How far past the sampling budget a bounded decision waits for a sampled item, ms. */
@@ -121,19 +125,22 @@ export async function prepare(
   const t0 = performance.now();
   const resolved = resolveTask(task);
   const importMs = await loadHere(resolved);
-  const hardware = await probeHardware(options.hardware);
+  const hardware = hooks.machine?.hardware ?? (await probeHardware(options.hardware));
   const t1 = performance.now();
   const dir = options.cacheDir ?? defaultCacheDir();
   // `cache` is the plan cache's switch; the spawn-cost cache has its own (`spawnCost.cache`),
   // so a cold plan still rests on the machine's cached costs.
-  const spawnCost = await measureSpawnCost({ ...options.spawnCost, hardware, cacheDir: dir });
+  const spawnCost =
+    hooks.machine?.spawnCost ?? (await measureSpawnCost({ ...options.spawnCost, hardware, cacheDir: dir }));
   const t2 = performance.now();
   const machine: Machine = { hardware, spawnCost, constraints: constraintsOf(options) };
   const total = knownLength(data, options.totalItems);
+  const learned = total === 0 ? null : (hooks.known?.(resolved, data, total) ?? null);
   const measured =
     total === 0
       ? emptyInput(data)
-      : await cachedOrSampled(
+      : (learned ??
+        (await cachedOrSampled(
           resolved,
           data,
           total,
@@ -143,7 +150,7 @@ export async function prepare(
               await sample(resolved, data, options, machine, total, { ...hooks, confirms }),
               importMs,
             ),
-        );
+        )));
   const t3 = performance.now();
   return {
     ...measured,

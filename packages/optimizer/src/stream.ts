@@ -10,7 +10,7 @@ import {
   type TaskRefInput,
 } from "@amorsize/types";
 import { ExecutorStateError } from "./errors.js";
-import { type Decision, decide, executorFor, runOptionsFor, taskOf } from "./execute.js";
+import { type Decision, decide, executorFor, type Hosted, runOptionsFor, taskOf } from "./execute.js";
 import { guardedInput, type SourceFence } from "./guard.js";
 import type { OptimizeBasis } from "./optimize.js";
 import { mergeSampled } from "./report.js";
@@ -54,7 +54,16 @@ export function stream<R = unknown>(
   source: TaskData,
   options: ExecuteOptions = {},
 ): OptimizedStream<R> {
-  const parsed = parseInput(ExecuteOptionsSchema, options, "options");
+  return hostedStream<R>(task, source, parseInput(ExecuteOptionsSchema, options, "options"));
+}
+
+/** stream() once its options are parsed, in a session when `hosted` is given. */
+export function hostedStream<R>(
+  task: TaskRefInput,
+  source: TaskData,
+  parsed: ExecuteOptions,
+  hosted?: HostedStream,
+): OptimizedStream<R> {
   if (parsed.backend !== undefined) {
     throw new AmorsizeValidationError([
       "options.backend: stream() runs on this machine; use execute() with a backend",
@@ -87,10 +96,18 @@ export function stream<R = unknown>(
     },
     [Symbol.asyncIterator]() {
       if (run !== undefined) throw new ExecutorStateError("An optimized stream can be iterated only once");
-      run = new StreamRun<R>(task, source, parsed, state);
+      run = new StreamRun<R>(task, source, parsed, state, hosted);
       return run;
     },
   };
+}
+
+/** A session's part in a stream: what it lends (see `Hosted`), and what it is told once the stream has ended. */
+export interface HostedStream extends Hosted {
+  /** Awaited before the stream decides (on its first `next()`): the session fills in its part and names the task's version to run. */
+  ready?: () => Promise<TaskRefInput>;
+  /** Called once, when the stream ends, with its decision (none if it failed before) and report (none if it failed before it ran). */
+  ended?: (decision: Decision | null, report: ExecutionReport | undefined) => void;
 }
 
 /** What an optimized stream learns as it goes, for its getters. */
@@ -113,6 +130,9 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
   private results: ResultStream<unknown> | null = null;
   private executor: Executor | null = null;
   private prepared: Decision["prepared"] | null = null;
+  private decision: Decision | null = null;
+  /** The session's pool runs this stream: it is not closed at the end. */
+  private lent = false;
   /** The source's failure waits here while the executor runs and delivers every item before it. */
   private readonly fence: SourceFence = { failure: null };
   private finished: Promise<void> | null = null;
@@ -122,6 +142,7 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
     private readonly source: TaskData,
     private readonly options: ExecuteOptions,
     private readonly state: StreamState,
+    private readonly hosted?: HostedStream,
   ) {}
 
   async next(): Promise<IteratorResult<StreamResult<R>, undefined>> {
@@ -164,14 +185,19 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
   }
 
   private async start(): Promise<void> {
-    const decision = await decide(this.task, this.source, this.options, performance.now(), {
+    const task = (await this.hosted?.ready?.()) ?? this.task;
+    const decision = await decide(task, this.source, this.options, performance.now(), {
       deferSourceError: true,
+      ...(this.hosted ? { hosted: this.hosted } : {}),
     });
     const { prepared, plan } = decision;
     this.state.plan = plan;
     this.state.optimized = decision.basis;
     this.prepared = prepared;
-    this.executor = executorFor(plan, this.options);
+    this.decision = decision;
+    const lent = this.hosted?.executor?.(plan, this.options);
+    this.lent = lent !== undefined;
+    this.executor = lent ?? executorFor(plan, this.options);
     const runOptions = runOptionsFor(plan, this.options, prepared, prepared.workload.totalItems);
     const input = guardedInput(prepared.data, { fence: this.fence });
     this.results = this.executor.stream(taskOf(prepared.task), input, runOptions);
@@ -192,7 +218,8 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
           // No report when the run failed before it started; the failure is what the caller sees.
         }
       }
-      await this.executor?.close();
+      if (!this.lent) await this.executor?.close();
+      this.hosted?.ended?.(this.decision, this.state.report);
     })();
     return this.finished;
   }

@@ -7,6 +7,7 @@ export * from "./hardware.js";
 export * from "./json-schema.js";
 export * from "./optimizer.js";
 export * from "./plan.js";
+export * from "./session.js";
 export * from "./spawn-cost.js";
 export * from "./task.js";
 export * from "./validate.js";

@@ -1,0 +1,163 @@
+// What a session learns about each task from its runs, bounded and least recently used first out.
+import type { ExecutionReport, WorkloadSample } from "@amorsize/types";
+import { payloadKind, serializedBytes } from "./payload.js";
+import type { TaskData } from "./sample.js";
+import type { MeasuredWorkload } from "./workload.js";
+
+/** One task's profile: its figures as the next plan takes them, and how the model fared with them. */
+export interface TaskProfile {
+  /** The task's key (`href#export`) with its module's content hash. */
+  readonly key: string;
+  /** The figures the next plan rests on: the sample, its item time blended with what runs measured. */
+  workload: WorkloadSample;
+  /** Items in the input that was sampled: inputs within 4x of it are planned from the profile. */
+  readonly sampledItems: number;
+  /** Runs that measured the item time (and blended it in). */
+  runs: number;
+  /** Calls planned from the profile, without sampling. */
+  learnedCalls: number;
+  /** The last call's prediction error: measured wall time over predicted, minus 1. */
+  lastError: number | null;
+  /** Mean of the absolute prediction errors of the calls so far. */
+  meanAbsError: number | null;
+  errors: number;
+}
+
+/** What a run measured: its mode, its workers' busy time and the items they ran. */
+export interface RunFigures {
+  mode: ExecutionReport["mode"];
+  busyMs: number;
+  ran: number;
+}
+
+/** How much of a run's measured item time the profile takes in: the weight of the newest run. */
+export const BLEND = 0.5;
+/** Inputs this many times larger or smaller than the sampled one are sampled again. */
+export const ITEM_COUNT_RATIO = 4;
+/** A first item this many times larger or smaller than the sampled mean is sampled again. */
+export const ITEM_BYTES_RATIO = 2;
+/** Below this serialised size, bytes, items count as alike whatever their sizes (a number, a short string). */
+const SMALL_ITEM_BYTES = 64;
+
+/** The profiles of a session: at most `capacity`, the least recently used dropped first. */
+export class TaskProfiles {
+  // A Map iterates in insertion order: deleting and re-inserting on use keeps the oldest first.
+  readonly #profiles = new Map<string, TaskProfile>();
+
+  constructor(readonly capacity: number) {}
+
+  get size(): number {
+    return this.#profiles.size;
+  }
+
+  all(): TaskProfile[] {
+    return [...this.#profiles.values()];
+  }
+
+  get(key: string): TaskProfile | undefined {
+    const profile = this.#profiles.get(key);
+    if (profile !== undefined) {
+      this.#profiles.delete(key);
+      this.#profiles.set(key, profile);
+    }
+    return profile;
+  }
+
+  /**
+   * The learned figures for this input when the profile holds and the input looks like the
+   * sampled one: an array or typed array (the first item is read without consuming
+   * anything), the same item kind, a count within 4x and a first item within 2x of the
+   * sampled mean size. Null means: sample.
+   */
+  known(key: string, data: TaskData, totalItems: number | null): MeasuredWorkload | null {
+    const profile = this.#profiles.get(key);
+    if (profile === undefined || totalItems === null || !looksAlike(profile, data, totalItems)) return null;
+    this.get(key);
+    const workload = { ...profile.workload, totalItems, sampleWallMs: 0 };
+    const none = { precomputed: new Map(), failures: new Map(), warnings: [] };
+    return { workload, workloadSource: "cached", data, ...none };
+  }
+
+  /** After a sampled call: a fresh profile from its figures (the previous one, if any, is replaced). */
+  sampled(key: string, workload: WorkloadSample): TaskProfile | null {
+    if (workload.source !== "measured" || workload.totalItems === null || workload.sampled === 0) return null;
+    const profile: TaskProfile = {
+      key,
+      // The indices belong to the sampled input, not to later ones, and are most of a sample's size.
+      workload: { ...workload, indices: [] },
+      sampledItems: workload.totalItems,
+      runs: 0,
+      learnedCalls: 0,
+      lastError: null,
+      meanAbsError: null,
+      errors: 0,
+    };
+    this.#profiles.delete(key);
+    this.#profiles.set(key, profile);
+    while (this.#profiles.size > this.capacity) {
+      const oldest = this.#profiles.keys().next().value as string;
+      this.#profiles.delete(oldest);
+    }
+    return profile;
+  }
+
+  /**
+   * After a run: the item time its workers measured (busy time over the items they ran,
+   * sampled ones left out) blended in, and the model's error recorded.
+   */
+  learn(profile: TaskProfile, run: RunFigures, predictionError: number | null): void {
+    if (predictionError !== null && Number.isFinite(predictionError)) {
+      profile.lastError = predictionError;
+      const total = (profile.meanAbsError ?? 0) * profile.errors + Math.abs(predictionError);
+      profile.errors++;
+      profile.meanAbsError = total / profile.errors;
+    }
+    const { ran, busyMs, mode } = run;
+    if (ran === 0 || busyMs <= 0 || mode === "cluster") return;
+    const measured = busyMs / ran;
+    const before = profile.workload.itemTimeMs;
+    if (before.mean <= 0) return;
+    const mean = (1 - BLEND) * before.mean + BLEND * measured;
+    const scale = mean / before.mean;
+    profile.workload = {
+      ...profile.workload,
+      itemTimeMs: {
+        ...before,
+        mean,
+        median: before.median * scale,
+        p90: before.p90 * scale,
+        max: before.max * scale,
+      },
+    };
+    profile.runs++;
+  }
+}
+
+function looksAlike(profile: TaskProfile, data: TaskData, totalItems: number): boolean {
+  const ratio = totalItems / Math.max(1, profile.sampledItems);
+  if (ratio > ITEM_COUNT_RATIO || ratio < 1 / ITEM_COUNT_RATIO) return false;
+  const first = firstItem(data);
+  if (first === NOT_READ) return false;
+  if (payloadKind(first.value) !== profile.workload.inputKind) return false;
+  let bytes: number;
+  try {
+    bytes = serializedBytes(first.value);
+  } catch {
+    return false;
+  }
+  const mean = profile.workload.inputBytes.mean;
+  if (bytes <= SMALL_ITEM_BYTES && mean <= SMALL_ITEM_BYTES) return true;
+  return bytes <= mean * ITEM_BYTES_RATIO && bytes * ITEM_BYTES_RATIO >= mean;
+}
+
+const NOT_READ = Symbol("not read");
+
+/** The first item of an array or typed array; an iterable is not read (that would consume it). */
+function firstItem(data: TaskData): { value: unknown } | typeof NOT_READ {
+  if (Array.isArray(data)) return data.length > 0 ? { value: data[0] } : NOT_READ;
+  if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
+    const array = data as unknown as ArrayLike<unknown>;
+    return array.length > 0 ? { value: array[0] } : NOT_READ;
+  }
+  return NOT_READ;
+}

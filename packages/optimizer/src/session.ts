@@ -1,0 +1,436 @@
+// createAmorsize(): one pool and what was learned of each task, kept across calls.
+import { performance } from "node:perf_hooks";
+import { planExecution } from "@amorsize/cost-model";
+import { ExecutorClosedError, resolveTask } from "@amorsize/executor";
+import { probeHardware } from "@amorsize/hardware-probe";
+import { defaultCacheDir, measureSpawnCost } from "@amorsize/spawn-cost";
+import {
+  type ExecuteOptions,
+  ExecuteOptionsSchema,
+  type ExecutionReport,
+  type OptimizeOptions,
+  OptimizeOptionsSchema,
+  type Plan,
+  type PlanInput,
+  parseInput,
+  type SessionOptions,
+  SessionOptionsSchema,
+  type SpawnCostProfile,
+  type TaskRefInput,
+} from "@amorsize/types";
+import { type ExecuteResult, executeHosted, type Hosted, taskOf } from "./execute.js";
+import { ModuleVersions, type TaskVersion } from "./module-version.js";
+import { basisOf, type OptimizeResult } from "./optimize.js";
+import { type Machine, prepare } from "./prepare.js";
+import { type RunFigures, TaskProfiles } from "./profiles.js";
+import type { TaskData } from "./sample.js";
+import { type HostedStream, hostedStream, type OptimizedStream } from "./stream.js";
+import { WarmPool } from "./warm-pool.js";
+
+/** How a session call was planned, and how far its prediction was off. */
+export interface SessionCall {
+  /** `learned`: planned from the task's profile, nothing sampled; `sampled`: measured now (or read from the plan cache). */
+  profile: "learned" | "sampled";
+  /** Measured run wall time over the predicted one, minus 1 (0.1: 10% slower than predicted); null when not measurable. */
+  predictionError: number | null;
+}
+
+/** `execute()`'s result, with how the session planned the call. */
+export interface SessionExecuteResult<R> extends ExecuteResult<R> {
+  session: SessionCall;
+}
+
+/** What `onRun` is told after each run (an `execute()`, or a stream that ended). */
+export interface SessionRun extends SessionCall {
+  /** The task: `module#export`. */
+  task: string;
+  kind: "execute" | "stream";
+  mode: Plan["mode"];
+  workers: number;
+  items: number;
+  /** Measured and predicted wall time of the run (without deciding), milliseconds. */
+  wallMs: number;
+  predictedWallMs: number;
+  /** Time workers (or the calling thread) spent running items, milliseconds. */
+  busyMs: number;
+}
+
+/** One task's profile, as `stats()` shows it. */
+export interface SessionTaskStats {
+  task: string;
+  /** Mean item time the next plan takes, milliseconds. */
+  itemMs: number;
+  /** Runs whose measured item time was blended in. */
+  runs: number;
+  /** Calls planned from the profile without sampling. */
+  learnedCalls: number;
+  lastPredictionError: number | null;
+  meanAbsPredictionError: number | null;
+}
+
+/** A snapshot of a session, for a metrics system. */
+export interface SessionStats {
+  /** Calls started (`execute`, `stream`, `optimize`), ended, and in flight now. */
+  calls: number;
+  inFlight: number;
+  /** Items run by ended runs, and the time spent running them, milliseconds. */
+  items: number;
+  busyMs: number;
+  /** Workers up now (0 when the pool is closed for idleness or never started), and the pool's size. */
+  warmWorkers: number;
+  poolSize: number;
+  /** Pools started, and closed for idleness. */
+  poolStarts: number;
+  idleCloses: number;
+  /** Task profiles, least recently used first, and how many fit. */
+  profiles: SessionTaskStats[];
+  maxProfiles: number;
+}
+
+/** A long-lived optimizer: the top-level functions, sharing one warm pool and learning from each run. */
+export interface Amorsize extends AsyncDisposable {
+  execute<R = unknown>(
+    task: TaskRefInput,
+    data: TaskData,
+    options?: ExecuteOptions,
+  ): Promise<SessionExecuteResult<R>>;
+  stream<R = unknown>(task: TaskRefInput, source: TaskData, options?: ExecuteOptions): OptimizedStream<R>;
+  optimize(task: TaskRefInput, data: TaskData, options?: OptimizeOptions): Promise<OptimizeResult>;
+  stats(): SessionStats;
+  /** True once `close()` was called. */
+  readonly closed: boolean;
+  /** Stops every call in flight (each rejects with `ExecutorClosedError`) and ends the workers. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Session defaults. */
+export const SESSION_DEFAULTS = { idleMs: 5_000, maxProfiles: 64 } as const;
+
+/**
+ * Creates a session: `execute`, `stream` and `optimize` as the top-level functions, with
+ * one pool of worker threads (at most the usable cores) shared by every call, started when
+ * a plan first wants it and closed after `idleMs` without calls; warm workers cost a plan
+ * no start-up. Each task's figures are kept (`maxProfiles`, least recently used first
+ * out) and refined by every run, so a call like an earlier one samples nothing.
+ */
+export function createAmorsize(options: SessionOptions = {}): Amorsize {
+  return new AmorsizeSession(parseInput(SessionOptionsSchema, options, "options"));
+}
+
+/** One call's tie to the session: the pool held open, the session's stop signal joined to the caller's. */
+interface CallScope {
+  options: ExecuteOptions;
+  /** The pool this call holds open, once there is one. */
+  pool: WarmPool | null;
+  end(): void;
+}
+
+/** What the session knows for one call: the machine, the pool, and the task's version. */
+interface CallContext {
+  machine: SessionMachine;
+  version: TaskVersion;
+  /** Set when the call was planned from the profile. */
+  learned: boolean;
+}
+
+interface SessionMachine extends Pick<Machine, "hardware" | "spawnCost"> {
+  pool: WarmPool;
+}
+
+class AmorsizeSession implements Amorsize {
+  readonly #options: SessionOptions;
+  readonly #profiles: TaskProfiles;
+  readonly #versions: ModuleVersions;
+  readonly #stop = new AbortController();
+  #machine: Promise<SessionMachine> | null = null;
+  #pool: WarmPool | null = null;
+  #closing: Promise<void> | null = null;
+  #calls = 0;
+  #inFlight = 0;
+  #items = 0;
+  #busyMs = 0;
+
+  constructor(options: SessionOptions) {
+    this.#options = options;
+    const maxProfiles = options.maxProfiles ?? SESSION_DEFAULTS.maxProfiles;
+    this.#profiles = new TaskProfiles(maxProfiles);
+    this.#versions = new ModuleVersions(maxProfiles * 4);
+  }
+
+  get closed(): boolean {
+    return this.#closing !== null;
+  }
+
+  async execute<R>(task: TaskRefInput, data: TaskData, options: ExecuteOptions = {}) {
+    const start = performance.now();
+    const scope = this.#enter(parseInput(ExecuteOptionsSchema, options, "options"));
+    try {
+      const context = await this.#context(task, scope);
+      const hosted = this.#hosted(context);
+      const result = await executeHosted<R>(taskOf(context.version.task), data, scope.options, start, hosted);
+      const session = this.#learn(context, result.optimized.workload, result.plan, result.report, "execute");
+      return { ...result, session };
+    } catch (error) {
+      throw this.#closedOr(error);
+    } finally {
+      scope.end();
+    }
+  }
+
+  stream<R>(task: TaskRefInput, source: TaskData, options: ExecuteOptions = {}): OptimizedStream<R> {
+    const parsed = parseInput(ExecuteOptionsSchema, options, "options");
+    let scope: CallScope | null = null;
+    let context: CallContext | null = null;
+    // The stream decides on its first next(): the session enters then, and leaves when it ends.
+    const hosted: HostedStream = {
+      ready: async () => {
+        scope = this.#enter(parsed);
+        // The stream's run reads its options when it decides, after this: the session's stop joins the caller's signal.
+        if (scope.options.signal !== undefined) parsed.signal = scope.options.signal;
+        context = await this.#context(task, scope);
+        Object.assign(hosted, this.#hosted(context));
+        return taskOf(context.version.task);
+      },
+      ended: (decision, report) => {
+        if (context !== null && decision !== null && report !== undefined) {
+          this.#learn(context, decision.basis.workload, decision.plan, report, "stream");
+        }
+        scope?.end();
+      },
+    };
+    if (this.closed) throw new ExecutorClosedError();
+    return hostedStream<R>(task, source, parsed, hosted);
+  }
+
+  async optimize(task: TaskRefInput, data: TaskData, options: OptimizeOptions = {}): Promise<OptimizeResult> {
+    const t0 = performance.now();
+    const parsed = parseInput(OptimizeOptionsSchema, options, "options");
+    const scope = this.#enter(parsed);
+    try {
+      const context = await this.#context(task, scope);
+      const hosted = this.#hosted(context);
+      const prepared = await prepare(taskOf(context.version.task), data, parsed, {
+        ...hosted.prepare,
+        bounded: true,
+      });
+      const t1 = performance.now();
+      const { hardware, spawnCost, workload, constraints } = prepared;
+      const input = hosted.planInput!({ hardware, spawnCost, workload, constraints }, prepared);
+      const plan = planExecution(input);
+      const t2 = performance.now();
+      const { data: rejoined, precomputed, failures } = prepared;
+      const basis = basisOf(prepared, { plan: t2 - t1, total: t2 - t0 });
+      return { plan, data: rejoined, precomputed, failures, ...basis };
+    } catch (error) {
+      throw this.#closedOr(error);
+    } finally {
+      scope.end();
+    }
+  }
+
+  stats(): SessionStats {
+    const pool = this.#pool;
+    return {
+      calls: this.#calls,
+      inFlight: this.#inFlight,
+      items: this.#items,
+      busyMs: this.#busyMs,
+      warmWorkers: pool?.workers ?? 0,
+      poolSize: pool?.size ?? 0,
+      poolStarts: pool?.starts ?? 0,
+      idleCloses: pool?.idleCloses ?? 0,
+      profiles: this.#profiles.all().map((p) => ({
+        task: p.key,
+        itemMs: p.workload.itemTimeMs.mean,
+        runs: p.runs,
+        learnedCalls: p.learnedCalls,
+        lastPredictionError: p.lastError,
+        meanAbsPredictionError: p.meanAbsError,
+      })),
+      maxProfiles: this.#profiles.capacity,
+    };
+  }
+
+  close(): Promise<void> {
+    if (this.#closing === null) {
+      this.#stop.abort(new ExecutorClosedError(new Error("The session was closed during this call")));
+      this.#closing = (async () => {
+        // A call still deciding may start the pool once: closing waits for the machine first.
+        await this.#machine?.catch(() => undefined);
+        await this.#pool?.close();
+      })();
+    }
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** A call begins: it holds the pool open, and the session's close stops it as the caller's signal does. */
+  #enter<O extends OptimizeOptions & { signal?: AbortSignal }>(options: O): CallScope & { options: O } {
+    if (this.closed) throw new ExecutorClosedError();
+    options.signal?.throwIfAborted();
+    this.#calls++;
+    this.#inFlight++;
+    this.#pool?.enter();
+    const signal =
+      options.signal === undefined ? this.#stop.signal : AbortSignal.any([this.#stop.signal, options.signal]);
+    let ended = false;
+    const scope = {
+      options: { ...options, signal },
+      pool: this.#pool,
+      end: () => {
+        if (ended) return;
+        ended = true;
+        this.#inFlight--;
+        scope.pool?.leave();
+      },
+    };
+    return scope;
+  }
+
+  /** The machine (probed once), the pool, and the task's version on disk. */
+  async #context(task: TaskRefInput, scope: CallScope): Promise<CallContext> {
+    this.#machine ??= this.#measureMachine();
+    const machine = await this.#machine;
+    // The first calls began before the pool was made: they hold it open from here.
+    if (scope.pool === null) {
+      scope.pool = machine.pool;
+      scope.pool.enter();
+    }
+    if (this.closed) throw new ExecutorClosedError();
+    return { machine, version: this.#versions.of(resolveTask(task)), learned: false };
+  }
+
+  async #measureMachine(): Promise<SessionMachine> {
+    const { hardware: probe, spawnCost: costOptions, cacheDir, maxWorkers, idleMs } = this.#options;
+    const hardware = await probeHardware(probe);
+    const dir = cacheDir ?? defaultCacheDir();
+    const spawnCost = await measureSpawnCost({ ...costOptions, hardware, cacheDir: dir });
+    const size = Math.min(hardware.cores.usable.value, maxWorkers ?? Number.POSITIVE_INFINITY);
+    const pool = new WarmPool(size, idleMs ?? SESSION_DEFAULTS.idleMs);
+    this.#pool = pool;
+    return { hardware, spawnCost, pool };
+  }
+
+  /** What the session lends a call: its machine figures, the task's profile, and its warm pool. */
+  #hosted(context: CallContext): Required<Hosted> {
+    const { machine, version } = context;
+    const { pool } = machine;
+    return {
+      prepare: {
+        machine: { hardware: machine.hardware, spawnCost: machine.spawnCost },
+        known: (_task, data, total) => {
+          const known = this.#profiles.known(version.profileKey, data, total);
+          context.learned = known !== null;
+          return known;
+        },
+      },
+      planInput: (input) => warmInput(input, pool, version.task.href),
+      executor: (plan, options) =>
+        plan.mode === "parallel" &&
+        plan.workers <= pool.size &&
+        options.resourceLimits === undefined &&
+        !this.closed
+          ? pool.lend(version.task.href)
+          : undefined,
+    };
+  }
+
+  /** After a run: the profile made or refined, the session's totals, and `onRun` told. */
+  #learn(
+    context: CallContext,
+    workload: OptimizeResult["workload"],
+    plan: Plan,
+    report: ExecutionReport,
+    kind: SessionRun["kind"],
+  ): SessionCall {
+    const key = context.version.profileKey;
+    const predictedWallMs = plan.predicted.wallMs;
+    const error = predictedWallMs > 0 && !report.aborted ? report.wallMs / predictedWallMs - 1 : null;
+    const predictionError = error !== null && Number.isFinite(error) ? error : null;
+    const profile = context.learned ? this.#profiles.get(key) : this.#profiles.sampled(key, workload);
+    // The plan covers the items sampling left; the report counts the sampled ones as succeeded too.
+    const ran = Math.min(report.succeeded, plan.totalItems ?? report.succeeded);
+    const figures: RunFigures = { mode: report.mode, busyMs: report.busyMs, ran };
+    if (profile !== undefined && profile !== null) {
+      if (context.learned) profile.learnedCalls++;
+      this.#profiles.learn(profile, figures, predictionError);
+    }
+    this.#items += report.items;
+    this.#busyMs += report.busyMs;
+    const call: SessionCall = { profile: context.learned ? "learned" : "sampled", predictionError };
+    this.#tell({
+      ...call,
+      task: context.version.task.key,
+      kind,
+      mode: plan.mode,
+      workers: report.workers,
+      items: report.items,
+      wallMs: report.wallMs,
+      predictedWallMs,
+      busyMs: report.busyMs,
+    });
+    return call;
+  }
+
+  #tell(run: SessionRun): void {
+    try {
+      (this.#options.onRun as ((run: SessionRun) => void) | undefined)?.(run);
+    } catch {
+      // A metrics hook that fails must not fail the call whose results it was told.
+    }
+  }
+
+  /** A call stopped by close() rejects with `ExecutorClosedError`, whatever stage it was in. */
+  #closedOr(error: unknown): unknown {
+    if (!this.closed || error instanceof ExecutorClosedError) return error;
+    return new ExecutorClosedError(error);
+  }
+}
+
+/**
+ * The plan input on the session's pool: no more workers than it has, and, once it is up,
+ * no start-up, nor module load for a task its workers have imported. Planning with a
+ * zero-cost start-up profile rather than with constraints keeps the model's own search
+ * (serial, or how many workers and what chunks) for the warm case too.
+ */
+function warmInput(input: PlanInput, pool: WarmPool, href: string): PlanInput {
+  const constraints = { ...input.constraints };
+  if (constraints.workers === undefined) {
+    constraints.maxWorkers = Math.min(constraints.maxWorkers ?? pool.size, pool.size);
+  }
+  if (!pool.warm) {
+    const cold = { ...input, constraints };
+    prewarm(cold, pool);
+    return cold;
+  }
+  const workload = pool.hasLoaded(href) ? { ...input.workload, moduleLoadMs: 0 } : input.workload;
+  return { ...input, spawnCost: warmStart(input.spawnCost), workload, constraints };
+}
+
+/**
+ * A cold pool costs the call that starts it; the calls after it have it for free. When
+ * the task would run in parallel on warm workers and not on a cold pool, the pool starts
+ * now, beside this call's own plan, so that the next call finds it warm.
+ */
+function prewarm(cold: PlanInput, pool: WarmPool): void {
+  if (cold.workload.totalItems === 0) return;
+  try {
+    const plan = planExecution(cold);
+    if (plan.mode === "parallel") return;
+    const warm = planExecution({ ...cold, spawnCost: warmStart(cold.spawnCost) });
+    if (warm.mode === "parallel" && warm.predicted.wallMs < plan.predicted.wallMs) pool.prewarm();
+  } catch {
+    // Constraints the model rejects start nothing; the call's own plan reports them.
+  }
+}
+
+function warmStart(spawnCost: SpawnCostProfile): SpawnCostProfile {
+  const { fixedMs, perWorkerMs } = spawnCost.workerStart;
+  return {
+    ...spawnCost,
+    workerStart: { fixedMs: { ...fixedMs, value: 0 }, perWorkerMs: { ...perWorkerMs, value: 0 } },
+  };
+}

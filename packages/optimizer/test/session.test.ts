@@ -1,0 +1,247 @@
+// createAmorsize(): a session's pool, its learning, and its calls in flight together. Which
+// plan a call takes depends on the machine: calls that must use the pool run 300 items of
+// about 2 ms (0.6 s of work) on two workers, which no sane plan runs serially. Nothing here
+// asserts a speed.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { AmorsizeValidationError, type ExecuteOptions } from "@amorsize/types";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import {
+  type Amorsize,
+  createAmorsize,
+  ExecutorClosedError,
+  type SessionRun,
+  WorkerCrashedError,
+} from "../src/index.js";
+import { TEST_CACHE_DIR } from "./cache-dir.js";
+
+const fixtures = new URL("./fixtures/", import.meta.url);
+const tasks = new URL("tasks.mjs", fixtures).pathname;
+const task = (name: string) => ({ module: tasks, export: name });
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+/** Calls here: the tests' spawn-cost cache, no plan cache. */
+const base: ExecuteOptions = { cacheDir: TEST_CACHE_DIR, cache: false };
+/** A call that runs on the session's pool (with enough work, see above). */
+const onPool: ExecuteOptions = { ...base, workers: 2 };
+const heavy = range(300);
+const threads = () => readdirSync("/proc/self/task").length;
+const ports = () => process.getActiveResourcesInfo().filter((name) => name === "MessagePort").length;
+
+async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+let dir: string;
+let session: Amorsize | undefined;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "amorsize-session-test-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await session?.close();
+  session = undefined;
+});
+
+describe("createAmorsize", () => {
+  it("rejects bad options, naming each", () => {
+    expect(() => createAmorsize({ idleMs: -1 })).toThrow(AmorsizeValidationError);
+    expect(() => createAmorsize({ maxProfiles: 0, idleMs: 1.5 })).toThrow(
+      /options\.idleMs: .*expected int.*\n.*options\.maxProfiles: Too small/,
+    );
+  });
+
+  it("lets the process exit while idle, with its workers up", () => {
+    const script = join(dir, "idle.mjs");
+    const entry = pathToFileURL(new URL("../dist/index.js", import.meta.url).pathname).href;
+    writeFileSync(
+      script,
+      `import { createAmorsize } from ${JSON.stringify(entry)};
+const session = createAmorsize({ idleMs: 600000, cacheDir: ${JSON.stringify(TEST_CACHE_DIR)} });
+const run = await session.execute(${JSON.stringify(task("twoMs"))}, Array.from({ length: 300 }, (_, i) => i), { cache: false, workers: 2 });
+console.log(JSON.stringify({ results: run.results.length, warm: session.stats().warmWorkers }));
+`,
+    );
+    const child = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 60_000 });
+    expect(child.stderr).toBe("");
+    expect(child.signal).toBeNull();
+    expect(child.status).toBe(0);
+    expect(JSON.parse(child.stdout)).toEqual({ results: 300, warm: 2 });
+  });
+
+  it("shares one pool among calls in flight together, each getting its own results in order", async () => {
+    session = createAmorsize({ idleMs: 60_000 });
+    const inputs = [
+      heavy,
+      heavy.slice().reverse(),
+      heavy.map((x) => (x * 7) % 300),
+      heavy.map((x) => (x + 7) % 300),
+    ];
+    const runs = await Promise.all(
+      inputs.map((input) => session!.execute<number>(task("twoMs"), input, { ...onPool, chunkSize: 7 })),
+    );
+    // Each item's result differs, so an item's result in another slot shows.
+    const expected = await session.execute<number>(task("twoMs"), heavy, { ...base, workers: 1 });
+    inputs.forEach((input, i) => {
+      expect(runs[i]!.results).toEqual(input.map((x) => expected.results[x]));
+    });
+    for (const run of runs) expect(run.report).toMatchObject({ mode: "parallel", workers: 2 });
+    expect(session.stats()).toMatchObject({ calls: 5, inFlight: 0, poolStarts: 1, warmWorkers: 2 });
+  });
+
+  it("stops one call on its own abort, and the others run on", async () => {
+    session = createAmorsize({ idleMs: 60_000 });
+    const controller = new AbortController();
+    const reason = new Error("stop this one");
+    const stopped = session.execute(task("twoMs"), range(400), {
+      ...onPool,
+      chunkSize: 2,
+      signal: controller.signal,
+      onProgress: () => controller.abort(reason),
+    });
+    const others = [heavy, heavy].map((input) =>
+      session!.execute<number>(task("twoMs"), input, { ...onPool, chunkSize: 5 }),
+    );
+    await expect(stopped).rejects.toBe(reason);
+    const [a, b] = await Promise.all(others);
+    expect(a!.errors).toEqual([]);
+    expect(b!.results).toEqual(a!.results);
+    expect(a!.results).toHaveLength(300);
+  });
+
+  it("replaces a crashed worker, and the next call runs on the same pool", async () => {
+    session = createAmorsize({ idleMs: 60_000 });
+    const module = join(dir, "exits.mjs");
+    writeFileSync(
+      module,
+      `import { twoMs } from ${JSON.stringify(pathToFileURL(tasks).href)};
+export default (x) => (x === 250 ? process.exit(7) : twoMs(x));\n`,
+    );
+    // Sampled in a worker too: the exit must not end the test's process.
+    const crashed = await session.execute({ module }, heavy, {
+      ...onPool,
+      isolate: true,
+      onError: "collect",
+    });
+    expect(crashed.errors.map((e) => e instanceof WorkerCrashedError)).toEqual([true]);
+    const next = await session.execute<number>(task("twoMs"), heavy, onPool);
+    expect(next.results).toHaveLength(300);
+    expect(session.stats()).toMatchObject({ poolStarts: 1, warmWorkers: 2 });
+  });
+
+  it("rejects a call in flight with ExecutorClosedError on close(), and leaves no thread behind", async () => {
+    const before = { threads: threads(), ports: ports() };
+    session = createAmorsize({ idleMs: 60_000 });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const call = session.execute(task("twoMs"), range(2000), {
+      ...onPool,
+      chunkSize: 2,
+      onProgress: () => started(),
+    });
+    const rejected = expect(call).rejects.toBeInstanceOf(ExecutorClosedError);
+    await running;
+    await session.close();
+    await rejected;
+    await expect(session.execute(task("square"), [1], base)).rejects.toBeInstanceOf(ExecutorClosedError);
+    await session.close();
+    expect(session.closed).toBe(true);
+    await until(() => threads() <= before.threads, "the workers' threads have exited");
+    expect(ports()).toBeLessThanOrEqual(before.ports);
+  });
+
+  it("closes an idle pool after idleMs, and starts it again for the next call", async () => {
+    session = createAmorsize({ idleMs: 0 });
+    await session.execute(task("twoMs"), heavy, onPool);
+    await until(() => session!.stats().warmWorkers === 0, "the idle pool is closed");
+    const again = await session.execute<number>(task("twoMs"), heavy, onPool);
+    expect(again.results).toHaveLength(300);
+    expect(session.stats()).toMatchObject({ poolStarts: 2, idleCloses: 1 });
+  });
+});
+
+describe("a session's learning", () => {
+  it("plans a second call of the same task from its profile, sampling nothing", async () => {
+    const runs: SessionRun[] = [];
+    session = createAmorsize({ onRun: (run: SessionRun) => runs.push(run) });
+    const first = await session.execute<number>(task("fixedWork"), range(200), base);
+    const second = await session.execute<number>(task("fixedWork"), range(300), base);
+    expect(first.session.profile).toBe("sampled");
+    expect(first.optimized.workload.indices.length).toBeGreaterThan(0);
+    expect(second.session.profile).toBe("learned");
+    expect(second.optimized.workload.indices).toEqual([]);
+    expect(second.plan.reasons.map((r) => r.code)).not.toContain("SAMPLED_ITEMS_DONE");
+    expect(second.results).toEqual(first.results.concat(second.results.slice(200)));
+    expect(typeof second.session.predictionError).toBe("number");
+    expect(runs.map((r) => [r.kind, r.profile])).toEqual([
+      ["execute", "sampled"],
+      ["execute", "learned"],
+    ]);
+    const [profile] = session.stats().profiles;
+    expect(profile).toMatchObject({ runs: 2, learnedCalls: 1, lastPredictionError: expect.any(Number) });
+  });
+
+  it("samples again when the input looks different: ten times the items, or items of another kind", async () => {
+    session = createAmorsize();
+    await session.execute(task("square"), range(100), base);
+    const more = await session.execute(task("square"), range(1000), base);
+    const strings = await session.execute(
+      task("first"),
+      range(100).map((x) => [x, x]),
+      base,
+    );
+    expect(more.session.profile).toBe("sampled");
+    expect(strings.session.profile).toBe("sampled");
+  });
+
+  // Jest's module registry keys modules by path, so a version's URL query means nothing to it:
+  // items run in workers only here (isolate), which import as Node does. Outside Jest the
+  // calling thread imports the new version the same way.
+  it("reloads a task module edited on disk between two calls, on warm workers", async () => {
+    session = createAmorsize({ idleMs: 60_000 });
+    const module = join(dir, "edited.mjs");
+    const source = (add: number) =>
+      `import { twoMs } from ${JSON.stringify(pathToFileURL(tasks).href)};
+export default (x) => (twoMs(x), x + ${add});\n`;
+    const options = { ...onPool, isolate: true };
+    writeFileSync(module, source(1));
+    const one = await session.execute<number>({ module }, heavy, options);
+    writeFileSync(module, source(1000));
+    const two = await session.execute<number>({ module }, heavy, options);
+    expect(one.results).toEqual(heavy.map((x) => x + 1));
+    expect(two.results).toEqual(heavy.map((x) => x + 1000));
+    expect(two.session.profile).toBe("sampled");
+    expect(session.stats()).toMatchObject({ poolStarts: 1 });
+  });
+
+  it("streams on the session's pool and learns from the stream", async () => {
+    session = createAmorsize({ idleMs: 60_000 });
+    const first = await session.execute<number>(task("twoMs"), heavy, onPool);
+    const stream = session.stream<number>(task("twoMs"), heavy, onPool);
+    const seen: number[] = [];
+    for await (const { value } of stream) seen.push(value);
+    expect(seen).toEqual(first.results);
+    expect(stream.optimized?.workload.indices).toEqual([]);
+    expect(stream.report()).toMatchObject({ mode: "parallel" });
+    expect(session.stats()).toMatchObject({ calls: 2, inFlight: 0, items: 600, poolStarts: 1 });
+  });
+
+  it("works with await using", async () => {
+    let kept: Amorsize;
+    {
+      await using scoped = createAmorsize();
+      kept = scoped;
+      const plan = await scoped.optimize(task("square"), range(50), base);
+      expect(plan.plan.mode).toBeDefined();
+    }
+    expect(kept.closed).toBe(true);
+  });
+});
