@@ -25,14 +25,15 @@ const firstOutOfRange = (values: readonly unknown[]) => values.findIndex((x, i) 
 describe("sampleTask: bounded blocks and async tasks", () => {
   it("stops a block sized from a fast item once it runs past the budget, with a clock check between items", async () => {
     // Item 100 (sampled first) is instant; the block sized from it (items 50..99) holds
-    // ~20 ms items, 1 s in all. Clock checks at positions 1, 2, 4 stop it after a few.
+    // ~20 ms items, 1 s in all. Clock checks at positions 1, 2, 4, 8 stop it after a few.
+    // The budget is one a busy machine does not spend on the first, instant item.
     const data = Array.from({ length: 200 }, (_, i) => (i === 100 ? 0 : i));
     const { workload, precomputed } = await sampleTask(task("slowButZero"), data, {
-      budgetMs: 20,
+      budgetMs: 100,
       minItems: 3,
     });
     expect(precomputed.has(100)).toBe(true);
-    expect(precomputed.size).toBeLessThanOrEqual(6);
+    expect(precomputed.size).toBeLessThanOrEqual(12);
     expect(workload.itemTimeMs.max).toBeGreaterThan(1);
   });
 

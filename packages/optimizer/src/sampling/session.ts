@@ -21,7 +21,7 @@ const FAILED = Symbol("failed");
  * a CPU share under one half says so too (CPU readings lag by up to a scheduler tick, and
  * the loop's idle time is not always accounted by the time it is read).
  */
-const WAITING_IDLE_SHARE = 0.2;
+const WAITING_IDLE_SHARE = 0.1;
 
 function idleShare(records: readonly SampleRecord[]): number {
   let idle = 0;
@@ -135,10 +135,11 @@ export class SampleSession extends SamplingState {
   private waits(): boolean {
     const { records } = this;
     if (records.length === 0) return false;
-    // The first call runs cold (compiling), so its CPU share says little; its idle time does.
-    return (
-      idleShare(records) > WAITING_IDLE_SHARE || (records.length > 1 && cpuToWall(records.slice(1)) < 0.5)
-    );
+    // Only items seen to compute (their loop never idle, their CPU time at least half their
+    // own time, queueing for a core left out) are sampled alone again; anything else is
+    // taken to wait, as a busy machine can blur either reading.
+    const computes = idleShare(records) < WAITING_IDLE_SHARE && cpuToWall(records) >= 0.5;
+    return !computes;
   }
 
   override close(): void {
