@@ -23,6 +23,18 @@ const FAILED = Symbol("failed");
  */
 const WAITING_IDLE_SHARE = 0.1;
 
+/**
+ * Whether an async task's sampled items wait (then they are sampled several at once). Only
+ * items seen to compute (their loop never idle, their CPU time at least half their own
+ * time, queueing for a core left out) are sampled alone again; anything else is taken to
+ * wait, as a busy machine can blur either reading. Pure.
+ */
+export function asyncItemsWait(records: readonly SampleRecord[]): boolean {
+  if (records.length === 0) return false;
+  const computes = idleShare(records) < WAITING_IDLE_SHARE && cpuToWall(records) >= 0.5;
+  return !computes;
+}
+
 function idleShare(records: readonly SampleRecord[]): number {
   let idle = 0;
   let wall = 0;
@@ -133,13 +145,7 @@ export class SampleSession extends SamplingState {
    * one: run together, each item's time would include the others' work.
    */
   private waits(): boolean {
-    const { records } = this;
-    if (records.length === 0) return false;
-    // Only items seen to compute (their loop never idle, their CPU time at least half their
-    // own time, queueing for a core left out) are sampled alone again; anything else is
-    // taken to wait, as a busy machine can blur either reading.
-    const computes = idleShare(records) < WAITING_IDLE_SHARE && cpuToWall(records) >= 0.5;
-    return !computes;
+    return asyncItemsWait(this.records);
   }
 
   override close(): void {
