@@ -19,16 +19,18 @@ const record = (wallMs: number, cpuMs: number, idleMs: number, ownMs = wallMs): 
 
 describe("asyncItemsWait", () => {
   it("samples alone again only items seen to compute", () => {
-    // A minifier with a promise API: 2 ms of CPU, never idle.
-    expect(asyncItemsWait([record(2, 2, 0)])).toBe(false);
-    // The same on a busy machine: 13 ms of wall, 9 of them queued for a core.
-    expect(asyncItemsWait([record(13, 3.9, 0, 4)])).toBe(false);
+    // A minifier with a promise API: 20 ms of CPU per item, never idle.
+    expect(asyncItemsWait([record(20, 20, 0)])).toBe(false);
+    // The same on a busy machine: 40 ms of wall, 20 of them queued for a core.
+    expect(asyncItemsWait([record(40, 19, 0, 20)])).toBe(false);
     // A timer wait: the loop idle for most of it.
     expect(asyncItemsWait([record(20, 0.4, 19.5)])).toBe(true);
-    // Idle not accounted, but little CPU for its time: waiting too.
-    expect(asyncItemsWait([record(20, 1, 0)])).toBe(true);
+    // Idle not accounted, and the CPU reading a tick ahead: half its time, not computing.
+    expect(asyncItemsWait([record(20, 10, 0)])).toBe(true);
     // Computing but idle a fifth of the time: taken to wait.
-    expect(asyncItemsWait([record(10, 8, 2)])).toBe(true);
+    expect(asyncItemsWait([record(20, 16, 4)])).toBe(true);
+    // Too short to tell from a CPU reading that may run a tick ahead.
+    expect(asyncItemsWait([record(2, 2, 0)])).toBe(true);
     expect(asyncItemsWait([])).toBe(false);
   });
 });

@@ -5,7 +5,7 @@ import { CloneError, ItemError } from "@amorsize/executor";
 import { messageOf } from "@amorsize/types";
 import { type CloneMeter, serializedBytes } from "../payload.js";
 import { heapUsed, ThreadClock } from "./clock.js";
-import { blockItemFigures, concurrentItemFigures } from "./clock-math.js";
+import { blockItemFigures, concurrentItemFigures, SCHEDSTAT_STALENESS_MS } from "./clock-math.js";
 import { nextBlockSize, sizedPositions } from "./order.js";
 import { itemRecord, type SampleRecord } from "./records.js";
 import type { Block } from "./source.js";
@@ -25,13 +25,18 @@ const WAITING_IDLE_SHARE = 0.1;
 
 /**
  * Whether an async task's sampled items wait (then they are sampled several at once). Only
- * items seen to compute (their loop never idle, their CPU time at least half their own
- * time, queueing for a core left out) are sampled alone again; anything else is taken to
+ * items seen to compute (at least 10 ms each, their loop never idle, their CPU time at
+ * least 0.8 of their own time, queueing for a core left out) are sampled alone again; anything else is taken to
  * wait, as a busy machine can blur either reading. Pure.
  */
 export function asyncItemsWait(records: readonly SampleRecord[]): boolean {
   if (records.length === 0) return false;
-  const computes = idleShare(records) < WAITING_IDLE_SHARE && cpuToWall(records) >= 0.5;
+  const ownMs =
+    records.reduce((a, m) => a + m.ownMs * m.weight, 0) / records.reduce((a, m) => a + m.weight, 0);
+  // A CPU reading may run up to a scheduler tick ahead (SCHEDSTAT_STALENESS_MS): an item
+  // shorter than that cannot be told computing, and is taken to wait.
+  const computes =
+    ownMs >= SCHEDSTAT_STALENESS_MS && idleShare(records) < WAITING_IDLE_SHARE && cpuToWall(records) >= 0.8;
   return !computes;
 }
 
