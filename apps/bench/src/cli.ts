@@ -2,12 +2,17 @@ import { parseArgs } from "node:util";
 import { WORKLOAD_NAMES } from "./workloads.js";
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--only name1,name2] [--repetitions N]
+       npm run bench -- --service [--quick]
 
   --quick            reduced run (fewer items, 2 repetitions, coarse sweep) for CI;
                      writes results/results.quick.{md,json,svg}
   --only names       run only these workloads (comma-separated); a full run with
                      --only writes results/results.partial.{md,json,svg}
   --repetitions N    repetitions per strategy (default 5, quick 2)
+  --service          the service scenario instead: many successive calls in one process
+                     (createAmorsize() session vs a warm hand-written tinypool, a plain
+                     loop and execute() per call; memory over 100 task modules); writes
+                     results/service(.quick).{md,json}
   --help             this text
 
 Workloads: ${WORKLOAD_NAMES.join(", ")}`;
@@ -17,6 +22,7 @@ export interface CliOptions {
   only: string[] | undefined;
   repetitions: number | undefined;
   help: boolean;
+  service: boolean;
 }
 
 /** Parses the command line; throws with a readable message on anything it does not know. */
@@ -28,6 +34,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
       only: { type: "string" },
       repetitions: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
+      service: { type: "boolean", default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -51,7 +58,16 @@ export function parseCli(argv: readonly string[]): CliOptions {
       throw new Error(`--repetitions must be a positive integer, got ${JSON.stringify(values.repetitions)}`);
     }
   }
-  return { quick: values.quick ?? false, only, repetitions, help: values.help ?? false };
+  if (values.service && (only !== undefined || repetitions !== undefined)) {
+    throw new Error("--service takes only --quick (its calls and repetitions are fixed by the scenario)");
+  }
+  return {
+    quick: values.quick ?? false,
+    only,
+    repetitions,
+    help: values.help ?? false,
+    service: values.service ?? false,
+  };
 }
 
 /** Base name of the output files: results, results.quick or results.partial (a full run of a subset). */

@@ -5,6 +5,7 @@ import { amorsize } from "./amorsize.js";
 import { BENCH_PLANS, runBench } from "./bench.js";
 import { outputBaseName, parseCli, USAGE } from "./cli.js";
 import { renderMarkdown } from "./markdown.js";
+import { serviceMain } from "./service-main.js";
 import { renderSvg } from "./svg.js";
 
 const RESULTS_DIR = new URL("../results/", import.meta.url);
@@ -26,6 +27,7 @@ async function main(): Promise<number> {
     await print(process.stdout, `${USAGE}\n`);
     return 0;
   }
+  if (cli.service) return serviceMain(cli.quick, (line) => process.stderr.write(`${line}\n`));
   const base = BENCH_PLANS[cli.quick ? "quick" : "full"];
   const plan = cli.repetitions === undefined ? base : { ...base, repetitions: cli.repetitions };
   const results = await runBench({

@@ -3,7 +3,13 @@ import { outputBaseName, parseCli } from "../src/cli.js";
 
 describe("command line", () => {
   it("defaults to a full run of every workload", () => {
-    expect(parseCli([])).toEqual({ quick: false, only: undefined, repetitions: undefined, help: false });
+    expect(parseCli([])).toEqual({
+      quick: false,
+      only: undefined,
+      repetitions: undefined,
+      help: false,
+      service: false,
+    });
   });
 
   it("reads --quick, --only and --repetitions", () => {
@@ -12,8 +18,16 @@ describe("command line", () => {
       only: ["trivial", "io-bound"],
       repetitions: 3,
       help: false,
+      service: false,
     });
     expect(parseCli(["--only=light"]).only).toEqual(["light"]);
+  });
+
+  it("reads --service, alone or with --quick, and nothing it would ignore", () => {
+    expect(parseCli(["--service"])).toMatchObject({ service: true, quick: false });
+    expect(parseCli(["--service", "--quick"])).toMatchObject({ service: true, quick: true });
+    expect(() => parseCli(["--service", "--only", "light"])).toThrow("--service takes only --quick");
+    expect(() => parseCli(["--service", "--repetitions", "2"])).toThrow("--service takes only --quick");
   });
 
   it("refuses what it does not know, saying why", () => {

@@ -131,6 +131,12 @@ export function adaptiveWindowMs(chunkTimeoutMs: number | undefined): [number, n
 /** The bottom of the executor's default adaptive window, milliseconds. */
 const ADAPTIVE_LOW_MS = 10;
 
+/** A plan for the items that run, and the model's serial estimate for every item. */
+export interface Planned {
+  plan: Plan;
+  wholeSerialMs: number;
+}
+
 /** The one decision of a run: what it rests on, and the plan for the items that run. */
 export interface Decision {
   prepared: Prepared;
@@ -146,9 +152,15 @@ export interface Decision {
  */
 export interface Hosted {
   /** The session's machine figures and learned workloads (see `PrepareHooks`). */
-  prepare?: Pick<PrepareHooks, "machine" | "known">;
+  prepare?: Pick<PrepareHooks, "machine" | "known" | "onFirstTiming">;
   /** The plan input as the session plans it: warm workers charge no start-up. */
   planInput?: (input: PlanInput, prepared: Prepared) => PlanInput;
+  /**
+   * The call's plan, when the session has one for these figures (a learned task, the same
+   * item count, constraints and pool state): planning again would give the same plan.
+   * Called with the input as `planInput` made it; undefined: plan now.
+   */
+  plan?: (base: PlanInput, prepared: Prepared, done: number, plan: () => Planned) => Planned;
   /** The session's pool for `plan`, lent (never closed by the call); undefined: a fresh executor. */
   executor?: (plan: Plan, options: ExecuteOptions) => Executor | undefined;
 }
@@ -180,11 +192,15 @@ export async function decide(
     const t0 = performance.now();
     const { hardware, spawnCost, workload, constraints, precomputed, failures } = prepared;
     const base: PlanInput = { hardware, spawnCost, workload, constraints };
-    const input = hosted?.planInput?.(base, prepared) ?? base;
-    const plan = planRun(input, precomputed.size + failures.size, early?.started());
+    const done = precomputed.size + failures.size;
+    const planNow = (): Planned => {
+      const input = hosted?.planInput?.(base, prepared) ?? base;
+      return { plan: planRun(input, done, early?.started()), wholeSerialMs: wholeSerialMs(input) };
+    };
+    const { plan, wholeSerialMs: serialMs } = hosted?.plan?.(base, prepared, done, planNow) ?? planNow();
     const t1 = performance.now();
     const basis = basisOf(prepared, { plan: t1 - t0, total: t1 - start });
-    return { prepared, plan, basis, wholeSerialMs: wholeSerialMs(input) };
+    return { prepared, plan, basis, wholeSerialMs: serialMs };
   } catch (error) {
     await early?.close();
     throw error;

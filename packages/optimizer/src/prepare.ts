@@ -77,12 +77,18 @@ export function sampleGuard(options: OptimizeOptions, bounded: boolean): SampleG
  * worker pays too. Measured once: a second import is a cache hit and says nothing.
  */
 const firstImports = new Map<string, number>();
+/** Tasks (`href#export`) whose module and export were found here. */
+const checkedTasks = new Set<string>();
 
 /** Imports the task here (a task that cannot load fails now) and returns its first import's time. */
 async function loadHere(task: ResolvedTask): Promise<number> {
   const known = firstImports.get(task.href);
+  // A module imported once stays imported, and an export found once stays there: checking
+  // again cannot fail (and costs a fine-grained call of a session more than its items do).
+  if (known !== undefined && checkedTasks.has(task.key)) return known;
   const t0 = performance.now();
   await importTask(task);
+  checkedTasks.add(task.key);
   if (known !== undefined) return known;
   const ms = performance.now() - t0;
   firstImports.set(task.href, ms);
@@ -127,11 +133,12 @@ export async function prepare(
   const importMs = await loadHere(resolved);
   const hardware = hooks.machine?.hardware ?? (await probeHardware(options.hardware));
   const t1 = performance.now();
-  const dir = options.cacheDir ?? defaultCacheDir();
+  // Read only when a cache is used: a session's learned call needs none.
+  const dir = () => options.cacheDir ?? defaultCacheDir();
   // `cache` is the plan cache's switch; the spawn-cost cache has its own (`spawnCost.cache`),
   // so a cold plan still rests on the machine's cached costs.
   const spawnCost =
-    hooks.machine?.spawnCost ?? (await measureSpawnCost({ ...options.spawnCost, hardware, cacheDir: dir }));
+    hooks.machine?.spawnCost ?? (await measureSpawnCost({ ...options.spawnCost, hardware, cacheDir: dir() }));
   const t2 = performance.now();
   const machine: Machine = { hardware, spawnCost, constraints: constraintsOf(options) };
   const total = knownLength(data, options.totalItems);
@@ -144,7 +151,7 @@ export async function prepare(
           resolved,
           data,
           total,
-          options.cache === false ? null : { dir, machineKey: spawnCost.machineKey },
+          options.cache === false ? null : { dir: dir(), machineKey: spawnCost.machineKey },
           async (confirms) =>
             withModuleLoad(
               await sample(resolved, data, options, machine, total, { ...hooks, confirms }),

@@ -18,9 +18,11 @@ import {
   type SpawnCostProfile,
   type TaskRefInput,
 } from "@amorsize/types";
-import { type ExecuteResult, executeHosted, type Hosted, taskOf } from "./execute.js";
+import { earlyPoolWorkers } from "./decide.js";
+import { type ExecuteResult, executeHosted, type Hosted, type Planned, taskOf } from "./execute.js";
 import { ModuleVersions, type TaskVersion } from "./module-version.js";
 import { basisOf, type OptimizeResult } from "./optimize.js";
+import { PlanMemo, planKey } from "./plan-memo.js";
 import { type Machine, prepare } from "./prepare.js";
 import { type RunFigures, TaskProfiles } from "./profiles.js";
 import type { TaskData } from "./sample.js";
@@ -111,7 +113,10 @@ export const SESSION_DEFAULTS = { idleMs: 5_000, maxProfiles: 64 } as const;
  * one pool of worker threads (at most the usable cores) shared by every call, started when
  * a plan first wants it and closed after `idleMs` without calls; warm workers cost a plan
  * no start-up. Each task's figures are kept (`maxProfiles`, least recently used first
- * out) and refined by every run, so a call like an earlier one samples nothing.
+ * out) and refined by every run, so a call like an earlier one samples nothing. The
+ * machine is probed (and its spawn cost read from the cache, or measured) in the background
+ * from creation on; the pool starts during the first call that wants workers, while it is
+ * still sampling.
  */
 export function createAmorsize(options: SessionOptions = {}): Amorsize {
   return new AmorsizeSession(parseInput(SessionOptionsSchema, options, "options"));
@@ -141,6 +146,8 @@ class AmorsizeSession implements Amorsize {
   readonly #options: SessionOptions;
   readonly #profiles: TaskProfiles;
   readonly #versions: ModuleVersions;
+  /** Recent plans of learned calls, reused while the task's figures hold; `prewarm`: planning it started the pool. */
+  readonly #plans: PlanMemo<{ planned: Planned; prewarm: boolean }>;
   readonly #stop = new AbortController();
   #machine: Promise<SessionMachine> | null = null;
   #pool: WarmPool | null = null;
@@ -155,6 +162,12 @@ class AmorsizeSession implements Amorsize {
     const maxProfiles = options.maxProfiles ?? SESSION_DEFAULTS.maxProfiles;
     this.#profiles = new TaskProfiles(maxProfiles);
     this.#versions = new ModuleVersions(maxProfiles * 4);
+    this.#plans = new PlanMemo(maxProfiles * 4);
+    // The machine's figures are read now, in the background (the probe, and the spawn-cost
+    // cache or its measurement): the first call finds them ready. A failure is the first
+    // call's to report.
+    this.#machine = this.#measureMachine();
+    this.#machine.catch(() => undefined);
   }
 
   get closed(): boolean {
@@ -326,8 +339,22 @@ class AmorsizeSession implements Amorsize {
           context.learned = known !== null;
           return known;
         },
+        // A cold pool starts while sampling goes on when the first item says the job would
+        // use warm workers (as execute()'s early pool does for a cold one): the plan then
+        // finds it warm, and this call uses it as the later ones will.
+        onFirstTiming: (itemMs, machine, total) => {
+          if (pool.warm || this.closed) return;
+          try {
+            // Judged on warm workers: the session keeps the pool for the calls after this one.
+            const warm = { ...machine, spawnCost: warmStart(machine.spawnCost) };
+            if (earlyPoolWorkers(itemMs, total, warm) > 0) pool.prewarm();
+          } catch {
+            // Constraints the model rejects start nothing; the call's own plan reports them.
+          }
+        },
       },
       planInput: (input) => warmInput(input, pool, version.task.href),
+      plan: (base, _prepared, done, planNow) => this.#planOnce(context, base, done, planNow),
       executor: (plan, options) =>
         plan.mode === "parallel" &&
         plan.workers <= pool.size &&
@@ -336,6 +363,36 @@ class AmorsizeSession implements Amorsize {
           ? pool.lend(version.task.href)
           : undefined,
     };
+  }
+
+  /**
+   * A learned call's plan: the one made for the same shape (item count, constraints, pool
+   * state) while the task's item time has moved less than PLAN_REUSE_DRIFT since, else a
+   * new one. A sampled call always plans.
+   */
+  #planOnce(context: CallContext, base: PlanInput, done: number, planNow: () => Planned): Planned {
+    if (!context.learned) return planNow();
+    const { pool } = context.machine;
+    const href = context.version.task.href;
+    const key = planKey({
+      profileKey: context.version.profileKey,
+      totalItems: base.workload.totalItems,
+      done,
+      warm: pool.warm,
+      loaded: pool.hasLoaded(href),
+      constraints: base.constraints,
+    });
+    const itemMs = base.workload.itemTimeMs.mean;
+    const reused = this.#plans.get(key, itemMs);
+    if (reused !== undefined) {
+      // The pool closed for idleness since: it starts again, as planning would have started it.
+      if (reused.prewarm && !pool.warm) pool.prewarm();
+      return reused.planned;
+    }
+    const wasWarm = pool.warm;
+    const planned = planNow();
+    this.#plans.set(key, itemMs, { planned, prewarm: !wasWarm && pool.warm });
+    return planned;
   }
 
   /** After a run: the profile made or refined, the session's totals, and `onRun` told. */
@@ -350,6 +407,7 @@ class AmorsizeSession implements Amorsize {
     const predictedWallMs = plan.predicted.wallMs;
     const error = predictedWallMs > 0 && !report.aborted ? report.wallMs / predictedWallMs - 1 : null;
     const predictionError = error !== null && Number.isFinite(error) ? error : null;
+    if (!context.learned) this.#plans.forget(key);
     const profile = context.learned ? this.#profiles.get(key) : this.#profiles.sampled(key, workload);
     // The plan covers the items sampling left; the report counts the sampled ones as succeeded too.
     const ran = Math.min(report.succeeded, plan.totalItems ?? report.succeeded);

@@ -1,0 +1,72 @@
+import { describe, expect, it } from "@jest/globals";
+import { perTask, renderService, type ServiceResults, serviceTargets, strategyTime } from "../src/service.js";
+
+const time = (totalMs: number) => ({ totalMs, firstCallMs: totalMs / 10, medianCallMs: totalMs / 10 });
+
+/** Fixed figures: the targets and the report are pure functions of them. */
+function results(overrides: Partial<ServiceResults> = {}): ServiceResults {
+  return {
+    cores: 2,
+    itersPerUs: 100,
+    plan: {
+      manyMedium: { calls: 30, items: 200, itemUs: 1000 },
+      manyTiny: { calls: 200, items: 10, itemUs: 50 },
+      alternatingPairs: 30,
+      memory: { calls: 10_000, modules: 100, items: 4 },
+      repetitions: 3,
+    },
+    manyMedium: { loop: time(6000), tinypool: time(3100), session: time(3200), execute: time(6100) },
+    manyTiny: { loop: time(100), session: time(109), execute: time(400) },
+    alternating: {
+      loop: { a: 6000, b: 15 },
+      tinypool: { a: 3100, b: 20 },
+      session: { a: 3300, b: 16 },
+    },
+    memory: {
+      calls: 10_000,
+      modules: 100,
+      heapAfterFirstPassBytes: 20 * 2 ** 20,
+      heapAtEndBytes: 21 * 2 ** 20,
+      growthBytes: 2 ** 20,
+      profiles: 64,
+      maxProfiles: 64,
+      wallMs: 5000,
+    },
+    sessionStats: { medium: null, tiny: null, alternating: null },
+    ...overrides,
+  };
+}
+
+describe("service scenario figures", () => {
+  it("sums a strategy's calls, its first call apart", () => {
+    expect(strategyTime([50, 10, 12, 11])).toEqual({ totalMs: 83, firstCallMs: 50, medianCallMs: 11 });
+    expect(perTask([5, 1, 7, 2])).toEqual({ a: 12, b: 3 });
+  });
+
+  it("judges each target on the measured ratio, against the best fixed choice per task", () => {
+    const targets = serviceTargets(results());
+    expect(targets.map((t) => [t.name, Number(t.ratio.toFixed(3)), t.met])).toEqual([
+      ["medium calls: session / warm tinypool", 1.032, true],
+      ["medium calls: loop / session", 1.875, true],
+      ["tiny calls: session / loop", 1.09, true],
+      // The best fixed choice for the medium task is the pool (3100), for the fine one the loop (15).
+      ["alternating, medium task: session / best fixed", 1.065, true],
+      ["alternating, fine task: session / best fixed", 1.067, true],
+    ]);
+    const slow = serviceTargets(
+      results({ manyTiny: { loop: time(100), session: time(200), execute: time(400) } }),
+    );
+    expect(slow.find((t) => t.name.startsWith("tiny"))).toMatchObject({ ratio: 2, met: false });
+  });
+
+  it("leaves out the speedup target on one core, where no pool can give it", () => {
+    expect(serviceTargets(results({ cores: 1 })).some((t) => t.name.includes("loop / session"))).toBe(false);
+  });
+
+  it("reports every figure and every target", () => {
+    const text = renderService(results());
+    expect(text).toContain("| createAmorsize() session | 3200 ms | 320 ms | 320 ms |");
+    expect(text).toContain("profiles held 64 of at most 64");
+    expect(text).toContain("| tiny calls: session / loop | 1.090 | <= 1.1 | yes |");
+  });
+});
