@@ -10,6 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { probeHardware } from "@amorsize/hardware-probe";
 import { createAmorsize, execute } from "@amorsize/optimizer";
 import { Tinypool } from "tinypool";
@@ -228,7 +230,9 @@ export async function runService(plan: ServicePlan, log: (line: string) => void)
     log(`service: ${cores} usable cores, hash loop ${itersPerUs.toFixed(0)} iterations/us`);
     const sessions: Session[] = [];
     const newSession = () => {
-      const s = createAmorsize();
+      // AMORSIZE_SERVICE_TRACE=1 logs each session run (mode, workers, wall and predicted times).
+      const trace = process.env.AMORSIZE_SERVICE_TRACE === "1";
+      const s = createAmorsize(trace ? { onRun: (run) => log(`service: ${JSON.stringify(run)}`) } : {});
       sessions.push(s);
       return sessionRunner(s);
     };
@@ -319,16 +323,24 @@ export interface MemoryFigures {
   heapAtEndBytes: number;
   /** Growth from the end of the first pass to the end, bytes. */
   growthBytes: number;
+  /** The process's resident set at the end (the session's workers, if any, included), bytes. */
+  rssAtEndBytes: number;
   /** Profiles the session held at the end, and its bound. */
   profiles: number;
   maxProfiles: number;
   wallMs: number;
 }
 
-async function settledHeap(): Promise<number> {
-  // Let finished calls' promises and timers go before reading the heap; collect when allowed.
+/** A full garbage collection on demand (the flag set at run time, the function taken from a fresh context). */
+function collector(): () => void {
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+}
+
+async function settledHeap(gc: () => void): Promise<number> {
+  // Let finished calls' promises and timers go, then collect: what is left is what is kept.
   await new Promise((resolve) => setImmediate(resolve));
-  (globalThis as { gc?: () => void }).gc?.();
+  gc();
   return process.memoryUsage().heapUsed;
 }
 
@@ -346,14 +358,16 @@ async function measureMemory(shape: ServicePlan["memory"], itersPerUs: number): 
       tasks.push({ module: pathToFileURL(file).href, export: "task" });
     }
     const items = numericItems(shape.items, iterationsFor(1, itersPerUs));
+    const gc = collector();
     const t0 = performance.now();
     let heapAfterFirstPass = 0;
     for (let c = 0; c < shape.calls; c++) {
       await session.execute(tasks[c % shape.modules]!, items);
-      if (c === shape.modules * 2 - 1) heapAfterFirstPass = await settledHeap();
+      if (c === shape.modules * 2 - 1) heapAfterFirstPass = await settledHeap(gc);
     }
     const wallMs = performance.now() - t0;
-    const heapAtEnd = await settledHeap();
+    const heapAtEnd = await settledHeap(gc);
+    const rssAtEnd = process.memoryUsage().rss;
     const stats = session.stats();
     return {
       calls: shape.calls,
@@ -361,6 +375,7 @@ async function measureMemory(shape: ServicePlan["memory"], itersPerUs: number): 
       heapAfterFirstPassBytes: heapAfterFirstPass,
       heapAtEndBytes: heapAtEnd,
       growthBytes: heapAtEnd - heapAfterFirstPass,
+      rssAtEndBytes: rssAtEnd,
       profiles: stats.profiles.length,
       maxProfiles: stats.maxProfiles,
       wallMs,
@@ -452,7 +467,7 @@ export function renderService(r: ServiceResults): string {
     "",
     `## Memory: ${mem.calls} calls over ${mem.modules} task modules`,
     "",
-    `Heap after two passes over the modules ${mib(mem.heapAfterFirstPassBytes)}, at the end ${mib(mem.heapAtEndBytes)} (growth ${mib(mem.growthBytes)}); profiles held ${mem.profiles} of at most ${mem.maxProfiles}; ${ms(mem.wallMs)} in all.`,
+    `Heap after two passes over the modules ${mib(mem.heapAfterFirstPassBytes)}, at the end ${mib(mem.heapAtEndBytes)} (growth ${mib(mem.growthBytes)}, after a full collection each time); resident set at the end ${mib(mem.rssAtEndBytes)}; profiles held ${mem.profiles} of at most ${mem.maxProfiles}; ${ms(mem.wallMs)} in all.`,
     "",
     "## Targets",
     "",

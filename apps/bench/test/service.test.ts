@@ -28,6 +28,7 @@ function results(overrides: Partial<ServiceResults> = {}): ServiceResults {
       heapAfterFirstPassBytes: 20 * 2 ** 20,
       heapAtEndBytes: 21 * 2 ** 20,
       growthBytes: 2 ** 20,
+      rssAtEndBytes: 120 * 2 ** 20,
       profiles: 64,
       maxProfiles: 64,
       wallMs: 5000,
