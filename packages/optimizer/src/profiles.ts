@@ -54,6 +54,11 @@ export class TaskProfiles {
     return [...this.#profiles.values()];
   }
 
+  /** The profile, without marking it used. */
+  peek(key: string): TaskProfile | undefined {
+    return this.#profiles.get(key);
+  }
+
   get(key: string): TaskProfile | undefined {
     const profile = this.#profiles.get(key);
     if (profile !== undefined) {
@@ -73,7 +78,8 @@ export class TaskProfiles {
     const profile = this.#profiles.get(key);
     if (profile === undefined || totalItems === null || !looksAlike(profile, data, totalItems)) return null;
     this.get(key);
-    const workload = { ...profile.workload, totalItems, sampleWallMs: 0 };
+    // This input had nothing sampled: no indices of its own (the profile keeps the sample's).
+    const workload = { ...profile.workload, totalItems, sampleWallMs: 0, indices: [] };
     const none = { precomputed: new Map(), failures: new Map(), warnings: [] };
     return { workload, workloadSource: "cached", data, ...none };
   }
@@ -83,8 +89,8 @@ export class TaskProfiles {
     if (workload.source !== "measured" || workload.totalItems === null || workload.sampled === 0) return null;
     const profile: TaskProfile = {
       key,
-      // The indices belong to the sampled input, not to later ones, and are most of a sample's size.
-      workload: { ...workload, indices: [] },
+      // The sample as taken, its indices included (a plan-cache entry checks them against its count).
+      workload,
       sampledItems: workload.totalItems,
       runs: 0,
       learnedCalls: 0,

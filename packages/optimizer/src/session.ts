@@ -22,6 +22,7 @@ import { earlyPoolWorkers } from "./decide.js";
 import { type ExecuteResult, executeHosted, type Hosted, type Planned, taskOf } from "./execute.js";
 import { ModuleVersions, type TaskVersion } from "./module-version.js";
 import { basisOf, type OptimizeResult } from "./optimize.js";
+import { sizeBucket, writePlanCache } from "./plan-cache.js";
 import { PlanMemo, planKey } from "./plan-memo.js";
 import { type Machine, prepare } from "./prepare.js";
 import { type RunFigures, TaskProfiles } from "./profiles.js";
@@ -84,6 +85,9 @@ export interface SessionStats {
   /** Pools started, and closed for idleness. */
   poolStarts: number;
   idleCloses: number;
+  /** Profiles written to the plan cache, and the last write's error (null when none failed). */
+  profileSaves: number;
+  lastProfileSaveError: string | null;
   /** Task profiles, least recently used first, and how many fit. */
   profiles: SessionTaskStats[];
   maxProfiles: number;
@@ -105,8 +109,8 @@ export interface Amorsize extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Session defaults. */
-export const SESSION_DEFAULTS = { idleMs: 5_000, maxProfiles: 64 } as const;
+/** Session defaults; `saveEvery`: a profile is saved to the plan cache after this many runs refined it. */
+export const SESSION_DEFAULTS = { idleMs: 5_000, maxProfiles: 64, saveEvery: 8 } as const;
 
 /**
  * Creates a session: `execute`, `stream` and `optimize` as the top-level functions, with
@@ -152,6 +156,12 @@ class AmorsizeSession implements Amorsize {
   #machine: Promise<SessionMachine> | null = null;
   #pool: WarmPool | null = null;
   #closing: Promise<void> | null = null;
+  /** Profiles to save to the plan cache: their plan-cache keys, and the runs they had when last saved. */
+  readonly #saved = new Map<string, { cacheKey: string; runs: number }>();
+  /** Plan-cache writes under way (close() waits for them), and how the writes went. */
+  readonly #writes = new Set<Promise<void>>();
+  #profileSaves = 0;
+  #profileSaveError: string | null = null;
   #calls = 0;
   #inFlight = 0;
   #items = 0;
@@ -252,6 +262,8 @@ class AmorsizeSession implements Amorsize {
       poolSize: pool?.size ?? 0,
       poolStarts: pool?.starts ?? 0,
       idleCloses: pool?.idleCloses ?? 0,
+      profileSaves: this.#profileSaves,
+      lastProfileSaveError: this.#profileSaveError,
       profiles: this.#profiles.all().map((p) => ({
         task: p.key,
         itemMs: p.workload.itemTimeMs.mean,
@@ -269,8 +281,10 @@ class AmorsizeSession implements Amorsize {
       this.#stop.abort(new ExecutorClosedError(new Error("The session was closed during this call")));
       this.#closing = (async () => {
         // A call still deciding may start the pool once: closing waits for the machine first.
-        await this.#machine?.catch(() => undefined);
+        const machine = await this.#machine?.catch(() => undefined);
         await this.#pool?.close();
+        if (machine !== undefined) this.#saveProfiles(machine, 1);
+        await Promise.all(this.#writes);
       })();
     }
     return this.#closing;
@@ -415,6 +429,11 @@ class AmorsizeSession implements Amorsize {
     if (profile !== undefined && profile !== null) {
       if (context.learned) profile.learnedCalls++;
       this.#profiles.learn(profile, figures, predictionError);
+      const { hash } = context.version;
+      if (hash !== null && !this.#saved.has(key)) {
+        this.#saved.set(key, { cacheKey: `${key}/${sizeBucket(profile.sampledItems)}`, runs: 0 });
+      }
+      this.#saveProfiles(context.machine, SESSION_DEFAULTS.saveEvery);
     }
     this.#items += report.items;
     this.#busyMs += report.busyMs;
@@ -431,6 +450,33 @@ class AmorsizeSession implements Amorsize {
       busyMs: report.busyMs,
     });
     return call;
+  }
+
+  /**
+   * Writes to the plan cache each profile that runs refined at least `every` times since it
+   * was last written (atomically; a failed write is counted, never thrown). Profiles the
+   * session dropped are not written.
+   */
+  #saveProfiles(machine: SessionMachine, every: number): void {
+    if (this.#options.saveProfiles === false) return;
+    const dir = this.#options.cacheDir ?? defaultCacheDir();
+    for (const [key, saved] of this.#saved) {
+      const profile = this.#profiles.peek(key);
+      if (profile === undefined) {
+        this.#saved.delete(key);
+        continue;
+      }
+      if (profile.runs - saved.runs < every) continue;
+      saved.runs = profile.runs;
+      const write = writePlanCache(dir, saved.cacheKey, machine.spawnCost.machineKey, profile.workload).then(
+        (error) => {
+          if (error === null) this.#profileSaves++;
+          else this.#profileSaveError = error;
+        },
+      );
+      this.#writes.add(write);
+      void write.finally(() => this.#writes.delete(write));
+    }
   }
 
   #tell(run: SessionRun): void {

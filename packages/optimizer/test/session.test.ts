@@ -189,6 +189,31 @@ describe("a session's learning", () => {
     expect(profile).toMatchObject({ runs: 2, learnedCalls: 1, lastPredictionError: expect.any(Number) });
   });
 
+  it("saves what its runs taught it to the plan cache, where a new session's first call finds it", async () => {
+    // A module of its own, so that no other test's cache entry can answer for it.
+    const module = join(dir, "saved-profile.mjs");
+    writeFileSync(
+      module,
+      `export { fixedWork as default } from ${JSON.stringify(pathToFileURL(tasks).href)};\n`,
+    );
+    // The calls neither read nor write the plan cache themselves (cache: false): what the
+    // second session finds is what the first one saved.
+    session = createAmorsize({ cacheDir: TEST_CACHE_DIR });
+    await session.execute({ module }, range(200), base);
+    await session.execute({ module }, range(200), base);
+    const [learned] = session.stats().profiles;
+    expect(learned).toMatchObject({ runs: 2 });
+    await session.close();
+    expect(session.stats()).toMatchObject({ profileSaves: 1, lastProfileSaveError: null });
+
+    session = createAmorsize({ cacheDir: TEST_CACHE_DIR, saveProfiles: false });
+    const next = await session.execute({ module }, range(200), { cacheDir: TEST_CACHE_DIR });
+    expect(next.optimized.workloadSource).toBe("cached");
+    expect(next.optimized.workload.itemTimeMs.mean).toBeCloseTo(learned!.itemMs, 9);
+    await session.close();
+    expect(session.stats().profileSaves).toBe(0);
+  });
+
   it("samples again when the input looks different: ten times the items, or items of another kind", async () => {
     session = createAmorsize();
     await session.execute(task("square"), range(100), base);

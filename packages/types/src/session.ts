@@ -24,6 +24,13 @@ const sessionOptionsShape = {
   maxProfiles: z.number().int().positive().max(4096).optional(),
   /** Cache folder of the spawn-cost profile and of the plan cache; calls may still set their own. */
   cacheDir: z.string().min(1).optional(),
+  /**
+   * Save what runs taught the session about each task (its profile's figures) to the plan
+   * cache in `cacheDir`, where the next session's or `execute()`'s first call of the task
+   * finds them: after every 8th run that refined a profile, and when the session closes.
+   * Default true; false writes nothing (calls still read the cache unless `cache: false`).
+   */
+  saveProfiles: z.boolean().optional(),
   /** How to probe the machine, once for the session. */
   hardware: ProbeOptionsSchema.optional(),
   /** How to read or measure the spawn cost, once for the session. */
