@@ -1,5 +1,6 @@
 import { ItemError } from "@amorsize/executor";
 import { describe, expect, it } from "@jest/globals";
+import { encodeAll } from "./codec.js";
 import { ChunkFailedError } from "./errors.js";
 import type { ChunkJobResult } from "./protocol.js";
 import { RunTally } from "./tally.js";
@@ -13,7 +14,7 @@ const chunks = [
 const precomputed = new Map<number, unknown>([[2, 4]]);
 
 function answer(results: unknown[], extra: Partial<ChunkJobResult> = {}): ChunkJobResult {
-  return { host: "h:1", results, errors: [], ms: 10, ...extra };
+  return { host: "h:1", payload: encodeAll(results), errors: [], ms: 10, ...extra };
 }
 
 describe("RunTally", () => {
