@@ -270,7 +270,8 @@ suite("a cluster run does what a local run does", () => {
           }
         }
         expect(got).toEqual(Array.from({ length: 30 }, (_, x) => ({ index: x, value: x })));
-        expect(widest).toBeLessThanOrEqual(maxInFlight * chunkSize);
+        // Reached (the first chunks are all read before any answer can come) and never passed.
+        expect(widest).toBe(maxInFlight * chunkSize);
         expect(jobsSeen).toBeLessThanOrEqual(maxInFlight);
         expect(stream.report()).toMatchObject({ items: 30, succeeded: 30, chunks: 15, missing: 0 });
         expect(await runKeys("stream", stream.runId)).toEqual([]);
