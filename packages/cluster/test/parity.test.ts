@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { CloneError } from "@amorsize/executor";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Redis } from "ioredis";
-import { cluster, executeOnCluster, NoWorkerHostsError } from "../src/index.js";
+import { ChunkFailedError, cluster, executeOnCluster, NoWorkerHostsError } from "../src/index.js";
 import { type Child, killAll, redisServerPath, startHost, startRedis } from "./helpers.js";
 
 const binary = redisServerPath();
@@ -191,6 +191,31 @@ suite("a cluster run does what a local run does", () => {
       await until(async () => (await client.llen("bull:orphans:active")) === 0, "no chunk active");
       const lateRuns = ran(log).filter((entry) => entry.pid === late.process.pid);
       expect({ lateRuns, total: ran(log).length }).toEqual({ lateRuns: [], total: before });
+    });
+  });
+
+  describe("a caller blocked past callerTimeoutMs", () => {
+    it("fails the chunks hosts skipped meanwhile as ChunkFailedError instead of waiting for them", async () => {
+      // 3 s of work per host: chunks are left when the key expires, however late the first answer is read.
+      const log = join(scratch, "blocked.log");
+      const items = Array.from({ length: 60 }, (_, x) => ({ x, ms: 100, log }));
+      let blocked = false;
+      const error = await executeOnCluster(logged, items, {
+        connection: redis.url,
+        chunkSize: 1,
+        callerTimeoutMs: 300,
+        onProgress: () => {
+          if (blocked) return;
+          blocked = true;
+          // A blocked event loop: the run key cannot be refreshed, and expires.
+          const end = Date.now() + 1500;
+          while (Date.now() < end) {
+            // busy
+          }
+        },
+      }).catch((e) => e);
+      expect(error).toBeInstanceOf(ChunkFailedError);
+      expect(error.message).toMatch(/a host skipped it: the run's key had expired/);
     });
   });
 
