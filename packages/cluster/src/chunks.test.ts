@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { chunkJobs, chunkRange, defaultChunkSize, layChunks } from "./chunks.js";
+import { decodeChunkItems, encodeAll } from "./codec.js";
 import { chunkJobId, parseChunkJobId } from "./protocol.js";
 
 describe("defaultChunkSize", () => {
@@ -39,22 +40,52 @@ describe("chunkRange", () => {
 });
 
 describe("chunkJobs", () => {
-  it("makes one job per chunk of the batch, carrying its items and the run's id", () => {
+  it("makes one job per chunk of the batch, carrying its items encoded and the run's id", () => {
     const run = { runId: "r", module: "file:///task.mjs", exportName: "square" };
     const input = [10, 11, 12, 13, 14, 15, 16];
-    const jobs = chunkJobs(run, input, [[0, 2], [3, 5], [6]], 1, 5);
-    expect(jobs).toEqual([
+    const laid = chunkJobs(run, input, [[0, 2], [3, 5], [6]], 1, 5);
+    const opts = (jobId: string) => ({
+      jobId,
+      attempts: 1,
+      removeOnComplete: { age: 86_400 },
+      removeOnFail: { age: 86_400 },
+    });
+    const data = (chunk: number, payload: string) => ({
+      runId: "r",
+      chunk,
+      module: "file:///task.mjs",
+      export: "square",
+      codec: "v8+base64",
+      payload,
+    });
+    expect(laid).toEqual([
       {
-        name: "amorsize-chunk",
-        data: { runId: "r", chunk: 1, module: "file:///task.mjs", export: "square", items: [13, 15] },
-        opts: { jobId: "r-1", attempts: 1, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 86_400 } },
+        chunk: 1,
+        kept: [0, 1],
+        refused: [],
+        job: { name: "amorsize-chunk", data: data(1, encodeAll([13, 15])), opts: opts("r-1") },
       },
       {
-        name: "amorsize-chunk",
-        data: { runId: "r", chunk: 2, module: "file:///task.mjs", export: "square", items: [16] },
-        opts: { jobId: "r-2", attempts: 1, removeOnComplete: { age: 86_400 }, removeOnFail: { age: 86_400 } },
+        chunk: 2,
+        kept: [0],
+        refused: [],
+        job: { name: "amorsize-chunk", data: data(2, encodeAll([16])), opts: opts("r-2") },
       },
     ]);
+    expect(decodeChunkItems(laid[0]?.job?.data ?? {})).toEqual([13, 15]);
+  });
+
+  it("leaves out the items that cannot travel, by position, and makes no job when none can", () => {
+    const run = { runId: "r", module: "file:///task.mjs", exportName: "square" };
+    const fn = () => 1;
+    const [some, none] = chunkJobs(run, [1n, fn, undefined, Symbol("s")], [[0, 1, 2], [3]], 0, 2);
+    expect(some?.kept).toEqual([0, 2]);
+    expect(some?.refused.map((r) => [r.position, r.reason])).toEqual([
+      [1, `${String(fn)} could not be cloned.`],
+    ]);
+    expect(decodeChunkItems(some?.job?.data ?? {})).toEqual([1n, undefined]);
+    expect(none).toMatchObject({ chunk: 1, job: null, kept: [] });
+    expect(none?.refused.map((r) => r.position)).toEqual([0]);
   });
 });
 

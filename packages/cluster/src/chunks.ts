@@ -1,4 +1,5 @@
 import type { IndexRange } from "@amorsize/executor";
+import { CODEC, encodeEach, type Refused } from "./codec.js";
 import { CLUSTER_DEFAULTS } from "./options.js";
 import { CHUNK_JOB, type ChunkJobData, chunkJobId } from "./protocol.js";
 
@@ -61,6 +62,37 @@ export interface ChunkJob {
 /** Seconds a job may outlive its run: only jobs the run could not remove itself (Redis lost) get that old. */
 const ORPHAN_JOB_AGE_S = 86_400;
 
+/** One chunk made ready to send: its job (null when none of its items can travel), and which of its items it carries. */
+export interface LaidJob {
+  readonly chunk: number;
+  readonly job: ChunkJob | null;
+  /** Positions in the chunk of the items the job carries, in order. */
+  readonly kept: readonly number[];
+  /** Items that cannot travel (a function, a symbol...), by position in the chunk. */
+  readonly refused: readonly Refused[];
+}
+
+/** The job of one chunk, its items encoded; the items that cannot travel are left out. */
+export function chunkJob(
+  run: { runId: string; module: string; exportName: string },
+  chunk: number,
+  items: readonly unknown[],
+): LaidJob {
+  const { payload, kept, refused } = encodeEach(items);
+  if (kept.length === 0) return { chunk, job: null, kept, refused };
+  const job: ChunkJob = {
+    name: CHUNK_JOB,
+    data: { runId: run.runId, chunk, module: run.module, export: run.exportName, codec: CODEC, payload },
+    opts: {
+      jobId: chunkJobId(run.runId, chunk),
+      attempts: 1,
+      removeOnComplete: { age: ORPHAN_JOB_AGE_S },
+      removeOnFail: { age: ORPHAN_JOB_AGE_S },
+    },
+  };
+  return { chunk, job, kept, refused };
+}
+
 /** The jobs of chunks `first..first+count-1` of a run, each carrying its items. */
 export function chunkJobs(
   run: { runId: string; module: string; exportName: string },
@@ -68,24 +100,12 @@ export function chunkJobs(
   chunks: ChunkIndices,
   first: number,
   count: number,
-): ChunkJob[] {
-  return chunks.slice(first, first + count).map((indices, offset) => {
-    const chunk = first + offset;
-    return {
-      name: CHUNK_JOB,
-      data: {
-        runId: run.runId,
-        chunk,
-        module: run.module,
-        export: run.exportName,
-        items: indices.map((index) => input[index]),
-      },
-      opts: {
-        jobId: chunkJobId(run.runId, chunk),
-        attempts: 1,
-        removeOnComplete: { age: ORPHAN_JOB_AGE_S },
-        removeOnFail: { age: ORPHAN_JOB_AGE_S },
-      },
-    };
-  });
+): LaidJob[] {
+  return chunks.slice(first, first + count).map((indices, offset) =>
+    chunkJob(
+      run,
+      first + offset,
+      indices.map((index) => input[index]),
+    ),
+  );
 }

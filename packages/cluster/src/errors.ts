@@ -1,4 +1,4 @@
-import { type IndexRange, ItemError } from "@amorsize/executor";
+import { CloneError, type IndexRange, ItemError, type RunError } from "@amorsize/executor";
 import { AmorsizeError, messageOf } from "@amorsize/types";
 import type { ClusterReport } from "./report.js";
 
@@ -9,7 +9,8 @@ export type ClusterErrorCode =
   | "AMORSIZE_CHUNK_FAILED"
   | "AMORSIZE_CLUSTER_CLOSED"
   | "AMORSIZE_CLUSTER_USAGE"
-  | "AMORSIZE_NO_WORKER_HOSTS";
+  | "AMORSIZE_NO_WORKER_HOSTS"
+  | "AMORSIZE_RUN_ABORTED";
 
 /** Base of every error of this package: a stable `code`, and the `report` of the run it ended. */
 export abstract class ClusterError extends AmorsizeError {
@@ -101,6 +102,19 @@ export class NoWorkerHostsError extends ClusterError {
   }
 }
 
+/**
+ * The run's `signal` was aborted: the run stopped, its jobs not yet taken were removed, and
+ * hosts skip its remaining chunks. Its `name` is `"AbortError"`, as for `fetch()` and
+ * `AbortSignal`, and `cause` is `signal.reason`.
+ */
+export class RunAbortedError extends ClusterError {
+  readonly code = "AMORSIZE_RUN_ABORTED" as const;
+  override readonly name = "AbortError";
+  constructor(reason: unknown) {
+    super(`The cluster run was aborted${because(reason)}`, { cause: reason });
+  }
+}
+
 /** An error as it travels through Redis: plain data. */
 export interface RemoteError {
   readonly name: string;
@@ -119,7 +133,35 @@ export function rebuildRemoteError(remote: RemoteError): Error & { code?: string
   return error;
 }
 
-/** The executor's `ItemError` for an item that threw on a worker host. */
-export function remoteItemError(index: number, remote: RemoteError): ItemError {
+/** The executor's `ItemError` for an item that threw on a worker host, or its `CloneError` for a value that could not travel. */
+export function remoteItemError(index: number, remote: RemoteError): ItemError | CloneError {
+  if (remote.name === "CloneError" && isCloneCode(remote.code)) {
+    return new CloneError(remote.code, index, [index, index], remote.message);
+  }
   return new ItemError(index, rebuildRemoteError(remote));
+}
+
+function isCloneCode(
+  code: string | undefined,
+): code is "AMORSIZE_ITEM_NOT_CLONEABLE" | "AMORSIZE_RESULT_NOT_CLONEABLE" {
+  return code === "AMORSIZE_ITEM_NOT_CLONEABLE" || code === "AMORSIZE_RESULT_NOT_CLONEABLE";
+}
+
+/**
+ * An item's failure on a worker host as plain data: the task's own error (name, message,
+ * code), or the executor's `CloneError` (its code and reason) for a value that could not travel.
+ */
+export function remoteErrorOf(error: RunError): RemoteError {
+  if (error instanceof CloneError) return { name: "CloneError", message: error.reason, code: error.code };
+  const cause = error.cause as { name?: unknown; code?: unknown } | undefined;
+  return {
+    name: typeof cause?.name === "string" ? cause.name : "Error",
+    message: messageOf(error.cause ?? error),
+    ...(typeof cause?.code === "string" ? { code: cause.code } : {}),
+  };
+}
+
+/** A value of a chunk that could not be encoded on a host: reported as the item's `AMORSIZE_RESULT_NOT_CLONEABLE`. */
+export function resultNotCloneable(reason: string): RemoteError {
+  return { name: "CloneError", message: reason, code: "AMORSIZE_RESULT_NOT_CLONEABLE" };
 }

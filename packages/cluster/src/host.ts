@@ -1,19 +1,21 @@
 import { hostname } from "node:os";
 import { createExecutor, type Executor } from "@amorsize/executor";
 import { probeHardware } from "@amorsize/hardware-probe";
-import { messageOf, parseInput } from "@amorsize/types";
+import { parseInput } from "@amorsize/types";
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import { decodeChunkItems, encodeAll, encodeResults } from "./codec.js";
 import { closeRedis, connectRedis, type LiveRedis } from "./connection.js";
+import { remoteErrorOf, resultNotCloneable } from "./errors.js";
 import { CLUSTER_DEFAULTS, type WorkerHostOptions, WorkerHostOptionsSchema } from "./options.js";
 import {
   CHUNK_JOB,
   type ChunkJobData,
   type ChunkJobResult,
-  cancelKey,
   hostKey,
   PROBE_JOB,
   type ProbeJobData,
+  runIsLive,
 } from "./protocol.js";
 
 /** How often a host refreshes its registration key, milliseconds (the key lives three times as long). */
@@ -126,30 +128,27 @@ async function runChunk(
   data: ChunkJobData,
 ): Promise<ChunkJobResult> {
   const started = performance.now();
-  if ((await client.exists(cancelKey(host.prefix, host.queueName, data.runId))) === 1) {
-    return { host: host.id, cancelled: true, results: [], errors: [], ms: 0 };
+  if (!(await runIsLive(client, host.prefix, host.queueName, data.runId))) {
+    return { host: host.id, cancelled: true, payload: encodeAll([]), errors: [], ms: 0 };
   }
+  const items = decodeChunkItems(data);
   // The whole job is one executor chunk: one worker thread runs it, so `concurrency`
   // jobs keep `concurrency` threads busy.
-  const { results, errors } = await executor.map({ module: data.module, export: data.export }, data.items, {
-    chunkSize: Math.max(1, data.items.length),
+  const { results, errors } = await executor.map({ module: data.module, export: data.export }, items, {
+    chunkSize: Math.max(1, items.length),
     onError: "collect",
   });
   const itemErrors: ChunkJobResult["errors"][number][] = [];
   for (const error of errors) {
     // A failure of the whole chunk (the task did not load, a worker died) fails the job.
     if (error.index === null) throw error;
-    const cause = error.cause as { name?: unknown; code?: unknown } | undefined;
-    itemErrors.push({
-      position: error.index,
-      name: typeof cause?.name === "string" ? cause.name : "Error",
-      message: messageOf(error.cause ?? error),
-      ...(typeof cause?.code === "string" ? { code: cause.code } : {}),
-    });
+    itemErrors.push({ position: error.index, ...remoteErrorOf(error) });
   }
+  const { payload, refused } = encodeResults(results);
+  for (const { position, reason } of refused) itemErrors.push({ position, ...resultNotCloneable(reason) });
   return {
     host: host.id,
-    results: results.map((value) => (value === undefined ? null : value)),
+    payload,
     errors: itemErrors,
     ms: performance.now() - started,
   };

@@ -1,6 +1,6 @@
 // The documented API. The `amorsize-worker` command's `main` is `@amorsize/cluster/cli`.
 // An item's failure is the executor's `ItemError` (one class: `instanceof` works for both).
-export { type IndexRange, ItemError } from "@amorsize/executor";
+export { CloneError, type IndexRange, ItemError, type StreamItem } from "@amorsize/executor";
 export {
   ChunkFailedError,
   ClusterClosedError,
@@ -10,6 +10,7 @@ export {
   NoWorkerHostsError,
   RedisLostError,
   RedisUnreachableError,
+  RunAbortedError,
 } from "./errors.js";
 export { startWorkerHost, type WorkerHost } from "./host.js";
 export {
@@ -25,6 +26,8 @@ export {
   ClusterOptionsSchema,
   type ClusterRunOptions,
   ClusterRunOptionsSchema,
+  type ClusterStreamOptions,
+  ClusterStreamOptionsSchema,
   type Connection,
   ConnectionSchema,
   type WorkerHostOptions,
@@ -43,3 +46,4 @@ export {
 } from "./plan.js";
 export type { ClusterMapResult, ClusterReport, ClusterRunError } from "./report.js";
 export { type ClusterBackend, cluster, executeOnCluster } from "./run.js";
+export type { ClusterStream } from "./stream.js";

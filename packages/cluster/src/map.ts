@@ -1,43 +1,55 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { type ResolvedTask, resolveTask } from "@amorsize/executor";
+import type { Progress } from "@amorsize/types";
 import { parseInput, type TaskRefInput } from "@amorsize/types";
 import { type ChunkIndices, chunkJobs, defaultChunkSize, JOBS_PER_BATCH, layChunks } from "./chunks.js";
+import type { Refused } from "./codec.js";
 import type { QueueLink } from "./connection.js";
-import { RedisLostError } from "./errors.js";
+import { RedisLostError, RunAbortedError } from "./errors.js";
+import { RunKeeper, requireHosts, SKIPPED_REASON } from "./liveness.js";
 import {
   CLUSTER_DEFAULTS,
   type ClusterRunOptions,
   ClusterRunOptionsSchema,
   type ClusterSettings,
 } from "./options.js";
-import { type ChunkJobResult, cancelKey, chunkJobId } from "./protocol.js";
+import { type ChunkJobResult, chunkJobId } from "./protocol.js";
 import { type ClusterMapResult, clusterReport, type Settle, settleRun } from "./report.js";
 import type { ClusterSession, RunListener } from "./session.js";
 import { RunTally, type TallyStep } from "./tally.js";
 
 /** Chunks looked up at once when the event stream has been silent for `pollIntervalMs`. */
 const POLL_BATCH = 256;
-/** A cancelled run's mark outlives any chunk a host could still pick up, milliseconds. */
-const CANCEL_MARK_MS = 3_600_000;
 
 /** One run in flight: its tally, fed by the queue's events and by polling, and how it ended. */
 class ActiveRun implements RunListener {
   readonly runId = randomUUID();
   readonly startedAt = performance.now();
   lastEventAt = this.startedAt;
-  private end!: (outcome: Settle) => void;
+  /** True once the run has an outcome: nothing more is sent, and skipped chunks are expected. */
+  ended = false;
+  private resolve!: (outcome: Settle) => void;
   /** Resolves once, with the first outcome: later answers still update the tally. */
   readonly settled = new Promise<Settle>((resolve) => {
-    this.end = resolve;
+    this.resolve = resolve;
   });
 
-  constructor(readonly tally: RunTally) {
+  constructor(
+    readonly tally: RunTally,
+    private readonly onProgress?: (progress: Progress) => void,
+  ) {
     if (tally.pending === 0) this.end({ kind: "done" });
   }
 
+  sent(chunk: number, kept: readonly number[], refused: readonly Refused[]): void {
+    this.step(this.tally.sent(chunk, kept, refused));
+  }
+
   completed(chunk: number, value: ChunkJobResult): void {
-    this.step(this.tally.completed(chunk, value));
+    // Skipped while the run still wanted it: its key expired under a caller that was blocked.
+    if (value.cancelled && !this.ended) this.failed(chunk, SKIPPED_REASON);
+    else this.step(this.tally.completed(chunk, value));
   }
 
   failed(chunk: number, reason: string): void {
@@ -48,15 +60,33 @@ class ActiveRun implements RunListener {
     this.end({ kind: "failed", error });
   }
 
+  private end(outcome: Settle): void {
+    this.ended = true;
+    this.resolve(outcome);
+  }
+
   private step(step: TallyStep): void {
     if (step.kind === "ignored") return;
     this.lastEventAt = performance.now();
+    if (this.onProgress && !this.ended) {
+      try {
+        this.onProgress(this.tally.progress(performance.now() - this.startedAt));
+      } catch (error) {
+        this.end({ kind: "failed", error: error as Error });
+        return;
+      }
+    }
     if (step.kind === "done") this.end({ kind: "done" });
     else if (step.kind === "stop") this.end({ kind: "failed", error: step.error });
   }
 }
 
-/** Runs `task` over `items` on the session's queue: `map()` of a `cluster()` backend. */
+/**
+ * Runs `task` over `items` on the session's queue: `map()` of a `cluster()` backend.
+ *
+ * @throws {RunAbortedError} `signal` was aborted already.
+ * @throws {NoWorkerHostsError} no worker host serves the queue; nothing was sent.
+ */
 export async function mapOnCluster<R>(
   session: ClusterSession,
   settings: ClusterSettings,
@@ -66,23 +96,30 @@ export async function mapOnCluster<R>(
 ): Promise<ClusterMapResult<R>> {
   const resolved = resolveTask(task);
   const options = parseInput(ClusterRunOptionsSchema, runOptions, "options");
+  const { signal } = options;
+  if (signal?.aborted) throw new RunAbortedError(signal.reason);
   const input = Array.from(items);
   const precomputed = (options.precomputed ?? new Map()) as Map<number, unknown>;
   const chunkSize = options.chunkSize ?? defaultChunkSize(input.length);
   const collect = (options.onError ?? CLUSTER_DEFAULTS.onError) === "collect";
   const link = await session.link();
+  await requireHosts(link.commands, settings.prefix, settings.queueName);
   const { chunks, precomputed: known } = layChunks(input.length, chunkSize, precomputed);
-  const run = new ActiveRun(new RunTally(chunks, input.length, precomputed, collect));
+  const run = new ActiveRun(new RunTally(chunks, input.length, precomputed, collect), options.onProgress);
+  const keeper = new RunKeeper(link.commands, { ...settings, runId: run.runId }, settings.callerTimeoutMs);
+  await keeper.start();
   session.join(run.runId, run);
+  const onAbort = () => run.abort(new RunAbortedError(signal?.reason));
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) onAbort();
   const outcome = await untilSettled(link, run, settings.pollIntervalMs, () =>
-    addJobs(link, run.runId, resolved, input, chunks),
-  );
+    addJobs(link, run, resolved, input, chunks),
+  ).finally(() => signal?.removeEventListener("abort", onAbort));
   const lost = outcome.kind === "failed" && outcome.error instanceof RedisLostError;
   if (!lost && session.connected) {
-    const stopped = outcome.kind === "failed" || run.tally.pending > 0;
-    // Best effort: the jobs' age limits remove whatever is left.
-    await removeJobs(link, run, settings, stopped).catch(() => {});
-  }
+    // Best effort: the run key's expiry and the jobs' age limits remove whatever is left.
+    await removeJobs(link, run, settings, keeper).catch(() => {});
+  } else keeper.drop();
   session.leave(run.runId);
   const { runId, tally } = run;
   const report = clusterReport(
@@ -93,6 +130,7 @@ export async function mapOnCluster<R>(
       states: tally.states,
       precomputed: known,
       failed: tally.itemErrors.length,
+      succeeded: tally.succeeded,
       busyMs: tally.busyMs,
       hosts: tally.hosts,
     },
@@ -121,16 +159,20 @@ async function untilSettled(
   }
 }
 
+/** Adds the jobs batch by batch, items encoded; stops adding once the run has ended. */
 async function addJobs(
   link: QueueLink,
-  runId: string,
+  run: ActiveRun,
   task: ResolvedTask,
   input: readonly unknown[],
   chunks: ChunkIndices,
 ): Promise<void> {
-  const run = { runId, module: task.href, exportName: task.exportName };
-  for (let first = 0; first < chunks.length; first += JOBS_PER_BATCH) {
-    await link.queue.addBulk(chunkJobs(run, input, chunks, first, JOBS_PER_BATCH));
+  const names = { runId: run.runId, module: task.href, exportName: task.exportName };
+  for (let first = 0; first < chunks.length && !run.ended; first += JOBS_PER_BATCH) {
+    const laid = chunkJobs(names, input, chunks, first, JOBS_PER_BATCH);
+    for (const { chunk, kept, refused } of laid) run.sent(chunk, kept, refused);
+    if (run.ended) return;
+    await link.queue.addBulk(laid.flatMap(({ job }) => (job ? [job] : [])));
   }
 }
 
@@ -149,18 +191,18 @@ async function poll(link: QueueLink, run: ActiveRun, pollIntervalMs: number): Pr
 }
 
 /**
- * Removes the run's jobs. A stopped run is marked cancelled first, so hosts skip the chunks
- * they have not started; chunks still locked by a host cannot be removed, so it waits for
- * them to end, within `cleanupTimeoutMs`, and removes again.
+ * Removes the run's jobs. Its run key goes first, so hosts skip the chunks they have not
+ * started (a stopped run's); chunks still locked by a host cannot be removed, so it waits
+ * for them to end, within `cleanupTimeoutMs`, and removes again.
  */
 async function removeJobs(
   link: QueueLink,
   run: ActiveRun,
   settings: ClusterSettings,
-  stopped: boolean,
+  keeper: RunKeeper,
 ): Promise<void> {
-  const { prefix, queueName, cleanupTimeoutMs, pollIntervalMs } = settings;
-  if (stopped) await link.commands.set(cancelKey(prefix, queueName, run.runId), "1", "PX", CANCEL_MARK_MS);
+  const { cleanupTimeoutMs, pollIntervalMs } = settings;
+  await keeper.end();
   const all = run.tally.chunks.map((_, chunk) => chunk);
   const removeAll = () =>
     Promise.all(all.map(async (chunk) => (await link.queue.remove(chunkJobId(run.runId, chunk))) > 0));

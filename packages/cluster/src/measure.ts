@@ -116,7 +116,7 @@ export async function measureClusterCost(options: ClusterCostOptions): Promise<C
 }
 
 /** The worker hosts registered on the queue now. */
-async function liveHosts(client: Redis, prefix: string, queueName: string): Promise<LiveHost[]> {
+export async function liveHosts(client: Redis, prefix: string, queueName: string): Promise<LiveHost[]> {
   const pattern = hostKeyPattern(prefix, queueName);
   const keys = await client.keys(pattern);
   const values = await Promise.all(keys.map((key) => client.get(key)));

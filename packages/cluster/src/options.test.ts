@@ -39,6 +39,33 @@ describe("option validation", () => {
     ]);
   });
 
+  it("names bad signal, progress, caller-timeout and stream options", async () => {
+    expect(issuesOf(() => cluster({ connection: "redis://h", callerTimeoutMs: 10 }))).toEqual([
+      "options.callerTimeoutMs: Too small: expected number to be >=300, got 10",
+    ]);
+    const backend = cluster({ connection: "redis://127.0.0.1:1" });
+    expect(
+      await asyncIssuesOf(() =>
+        backend.map({ module: "/x.mjs" }, [1], { signal: {} as never, onProgress: 1 as never }),
+      ),
+    ).toEqual([
+      "options.signal: Invalid input: expected AbortSignal, received object, got {}",
+      "options.onProgress: Expected a progress callback (a function), got 1",
+    ]);
+    expect(
+      issuesOf(() =>
+        backend.stream({ module: "/x.mjs" }, [1], { maxInFlight: 0, precomputed: new Map() } as never),
+      ),
+    ).toEqual([
+      "options.maxInFlight: Too small: expected number to be >0, got 0",
+      'options: Unknown option "precomputed"',
+    ]);
+    expect(issuesOf(() => backend.stream({ module: "/x.mjs" }, new Set([1])))).toEqual([
+      "options.chunkSize: required when items is not an array (its length is not known)",
+    ]);
+    await backend.close();
+  });
+
   it("checks run options before connecting", async () => {
     const backend = cluster({ connection: "redis://127.0.0.1:1" });
     expect(

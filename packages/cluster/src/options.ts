@@ -1,4 +1,4 @@
-import { parseInput } from "@amorsize/types";
+import { functionSchema, type Progress, parseInput } from "@amorsize/types";
 import { z } from "zod";
 
 /** Where Redis is: a `redis://` / `rediss://` URL, or host and port. */
@@ -43,6 +43,14 @@ export const ClusterOptionsSchema = z
      * so their jobs can be removed, milliseconds. Default 10000.
      */
     cleanupTimeoutMs: z.number().int().nonnegative().max(600_000).optional(),
+    /**
+     * A run's caller keeps a key alive in Redis while the run lasts, with this expiry,
+     * refreshed every third of it; a host skips the chunks of a run whose key is gone, so a
+     * caller killed mid-run leaves nothing that runs later. Milliseconds, default 30000. A
+     * caller whose event loop is blocked for longer has its remaining chunks skipped (they
+     * fail as `ChunkFailedError`).
+     */
+    callerTimeoutMs: z.number().int().min(300).max(3_600_000).optional(),
   })
   .strict();
 export type ClusterOptions = z.input<typeof ClusterOptionsSchema>;
@@ -56,9 +64,26 @@ export const ClusterRunOptionsSchema = z
     onError: z.enum(["throw", "collect"]).optional(),
     /** Results already known for some input indices: those items are not sent. */
     precomputed: z.instanceof(Map).optional(),
+    /** Cancels the run: jobs not yet taken are removed, hosts skip its other chunks, and it rejects with `RunAbortedError`. */
+    signal: z.instanceof(AbortSignal).optional(),
+    /** Called after each chunk with items done (of `total`) and failed; a throw ends the run with that error. */
+    onProgress: functionSchema<(progress: Progress) => void>("a progress callback").optional(),
   })
   .strict();
 export type ClusterRunOptions = z.input<typeof ClusterRunOptionsSchema>;
+
+/** Options of `stream()`. */
+export const ClusterStreamOptionsSchema = ClusterRunOptionsSchema.omit({ precomputed: true })
+  .extend({
+    /**
+     * Chunks between reading and yielding at most: queued, running on a host, or answered and
+     * waiting for the consumer. Memory holds at most `maxInFlight x chunkSize` items and their
+     * results. Default twice the live hosts' worker threads.
+     */
+    maxInFlight: z.number().int().positive().max(1_000_000).optional(),
+  })
+  .strict();
+export type ClusterStreamOptions = z.input<typeof ClusterStreamOptionsSchema>;
 
 /** Options of `startWorkerHost()`. */
 export const WorkerHostOptionsSchema = z
@@ -84,6 +109,7 @@ export const CLUSTER_DEFAULTS = {
   lostAfterMs: 3000,
   pollIntervalMs: 2000,
   cleanupTimeoutMs: 10_000,
+  callerTimeoutMs: 30_000,
   chunksPerRun: 64,
   onError: "throw",
   lockDurationMs: 30_000,
@@ -100,6 +126,7 @@ export interface ClusterSettings {
   readonly lostAfterMs: number;
   readonly pollIntervalMs: number;
   readonly cleanupTimeoutMs: number;
+  readonly callerTimeoutMs: number;
 }
 
 /**
@@ -117,5 +144,6 @@ export function resolveClusterOptions(options: ClusterOptions): ClusterSettings 
     lostAfterMs: parsed.lostAfterMs ?? CLUSTER_DEFAULTS.lostAfterMs,
     pollIntervalMs: parsed.pollIntervalMs ?? CLUSTER_DEFAULTS.pollIntervalMs,
     cleanupTimeoutMs: parsed.cleanupTimeoutMs ?? CLUSTER_DEFAULTS.cleanupTimeoutMs,
+    callerTimeoutMs: parsed.callerTimeoutMs ?? CLUSTER_DEFAULTS.callerTimeoutMs,
   };
 }

@@ -1,3 +1,5 @@
+import type { Redis } from "ioredis";
+import type { CODEC } from "./codec.js";
 import type { RemoteError } from "./errors.js";
 
 /** Name of every chunk job of a run; hosts and producers recognise runs by it. */
@@ -5,24 +7,27 @@ export const CHUNK_JOB = "amorsize-chunk";
 /** Name of the measurement jobs of `measureClusterCost()`: answered in the host's main thread. */
 export const PROBE_JOB = "amorsize-probe";
 
-/** A chunk as it travels through Redis (JSON). */
+/** A chunk as it travels through Redis (JSON, its items encoded by `codec.ts`). */
 export interface ChunkJobData {
   readonly runId: string;
   readonly chunk: number;
   /** Task module URL, as the hosts import it. */
   readonly module: string;
   readonly export: string;
-  readonly items: unknown[];
+  readonly codec: typeof CODEC;
+  /** The chunk's items (those that could travel), `encodeAll()`'s base64. */
+  readonly payload: string;
 }
 
-/** What a host returns for a chunk (JSON). */
+/** What a host returns for a chunk (JSON, its results encoded by `codec.ts`). */
 export interface ChunkJobResult {
   /** `hostname:pid` of the host that ran it. */
   readonly host: string;
-  /** True when the host skipped the chunk because its run had already been cancelled. */
+  /** True when the host skipped the chunk: its run was cancelled, or its caller is gone. */
   readonly cancelled?: boolean;
-  /** Results by position in the chunk; `null` where an item failed. */
-  readonly results: unknown[];
+  /** Results by position in the payload sent, `encodeAll()`'s base64; `undefined` where an item failed. */
+  readonly payload: string;
+  /** Items that failed, by position in the payload sent (a result that cannot travel: `AMORSIZE_RESULT_NOT_CLONEABLE`). */
   readonly errors: ReadonlyArray<{ readonly position: number } & RemoteError>;
   /** Wall time of the chunk on the host, milliseconds. */
   readonly ms: number;
@@ -46,9 +51,23 @@ export function parseChunkJobId(jobId: string): { runId: string; chunk: number }
   return match ? { runId: match[1] as string, chunk: Number(match[2]) } : null;
 }
 
-/** Redis key that marks a run cancelled, so hosts skip its remaining chunks. */
-export function cancelKey(prefix: string, queueName: string, runId: string): string {
-  return `${prefix}:${queueName}:amorsize:cancelled:${runId}`;
+/**
+ * Redis key that says a run is live: its caller sets it before adding jobs and refreshes it
+ * with an expiry (`callerTimeoutMs`), and deletes it when the run ends or is cancelled. A
+ * host skips the chunks of a run without it, so a killed caller's jobs never run later.
+ */
+export function runKey(prefix: string, queueName: string, runId: string): string {
+  return `${prefix}:${queueName}:amorsize:run:${runId}`;
+}
+
+/** Whether a host should run the chunks of `runId`: its caller is alive and has not cancelled it. */
+export async function runIsLive(
+  client: Redis,
+  prefix: string,
+  queueName: string,
+  runId: string,
+): Promise<boolean> {
+  return (await client.exists(runKey(prefix, queueName, runId))) === 1;
 }
 
 /** Redis key a live worker host refreshes, holding its concurrency. */

@@ -1,11 +1,11 @@
-import type { ItemError } from "@amorsize/executor";
+import type { CloneError, ItemError } from "@amorsize/executor";
 import type { BackendMapResult, BackendReport } from "@amorsize/types";
 import type { ChunkIndices } from "./chunks.js";
 import { type ChunkFailedError, RedisLostError } from "./errors.js";
-import type { ChunkState, RunTally } from "./tally.js";
+import type { ChunkState, ClusterItemError, RunTally } from "./tally.js";
 
-/** A failure in a cluster run's `errors`. */
-export type ClusterRunError = ItemError | ChunkFailedError | RedisLostError;
+/** A failure in a cluster run's `errors`: an item's (the task threw, or a value could not travel), a chunk's, or the connection's. */
+export type ClusterRunError = ItemError | CloneError | ChunkFailedError | RedisLostError;
 
 /** Result of a cluster run. */
 export interface ClusterMapResult<R> extends BackendMapResult {
@@ -40,8 +40,10 @@ export interface RunFacts {
   readonly states: readonly ChunkState[];
   /** Items placed from `precomputed`, not sent. */
   readonly precomputed: number;
-  /** Items whose task threw (every one of them is in a completed chunk). */
+  /** Items that failed: the task threw, or the item or its result could not travel. */
   readonly failed: number;
+  /** Items that ran and returned; by default, the items of completed chunks less `failed`. */
+  readonly succeeded?: number;
   readonly busyMs: number;
   readonly hosts: Iterable<string>;
 }
@@ -55,7 +57,7 @@ export function clusterReport(
   facts.chunks.forEach((indices, chunk) => {
     if (facts.states[chunk] === "completed") returned += indices.length;
   });
-  const succeeded = returned - facts.failed;
+  const succeeded = facts.succeeded ?? returned - facts.failed;
   return {
     runId: run.runId,
     queueName: run.queueName,
@@ -92,9 +94,9 @@ export function completedIndices(
 
 /** A run's failures in input order (item and chunk failures cover disjoint ranges). */
 export function runErrors(
-  itemErrors: readonly ItemError[],
+  itemErrors: readonly ClusterItemError[],
   chunkErrors: readonly ChunkFailedError[],
-): Array<ItemError | ChunkFailedError> {
+): Array<ClusterItemError | ChunkFailedError> {
   return [...itemErrors, ...chunkErrors].sort((a, b) => a.range[0] - b.range[0]);
 }
 
@@ -114,7 +116,7 @@ export function settleRun<R>(
     const { error } = outcome;
     if (error instanceof RedisLostError) {
       error.results = tally.results;
-      const failed = tally.itemErrors.map((e) => e.index);
+      const failed = tally.itemErrors.map((e) => e.range[0]);
       error.completed = completedIndices(report.items, tally.chunks, tally.states, failed, run.precomputed);
     }
     if (!(error instanceof RedisLostError && run.collect)) {

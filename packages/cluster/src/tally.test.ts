@@ -1,5 +1,6 @@
 import { ItemError } from "@amorsize/executor";
 import { describe, expect, it } from "@jest/globals";
+import { encodeAll } from "./codec.js";
 import { ChunkFailedError } from "./errors.js";
 import type { ChunkJobResult } from "./protocol.js";
 import { RunTally } from "./tally.js";
@@ -13,7 +14,7 @@ const chunks = [
 const precomputed = new Map<number, unknown>([[2, 4]]);
 
 function answer(results: unknown[], extra: Partial<ChunkJobResult> = {}): ChunkJobResult {
-  return { host: "h:1", results, errors: [], ms: 10, ...extra };
+  return { host: "h:1", payload: encodeAll(results), errors: [], ms: 10, ...extra };
 }
 
 describe("RunTally", () => {
@@ -94,5 +95,46 @@ describe("RunTally", () => {
     tally.completed(1, answer([1]));
     expect(tally.outstanding(2)).toEqual([0, 2]);
     expect(tally.outstanding(10)).toEqual([0, 2, 3]);
+  });
+
+  it("fails the items that cannot travel as CloneError at their input index, and maps the rest back", () => {
+    const tally = new RunTally(chunks, 7, precomputed, true);
+    const refused = [{ position: 0, reason: "() => 1 could not be cloned.", cause: null }];
+    expect(tally.sent(1, [1], refused)).toEqual({ kind: "progress" });
+    expect(tally.itemErrors.map((e) => [e.code, e.index, e.message])).toEqual([
+      ["AMORSIZE_ITEM_NOT_CLONEABLE", 3, "Item 3 cannot be sent to a worker: () => 1 could not be cloned."],
+    ]);
+    // The job carried only item 4: its one result is item 4's.
+    expect(tally.completed(1, answer([16]))).toEqual({ kind: "progress" });
+    expect(tally.results.slice(3, 5)).toEqual([undefined, 16]);
+    expect([tally.succeeded, tally.failedItems]).toEqual([1, 1]);
+    // A chunk none of whose items can travel ends at once.
+    expect(tally.sent(2, [], [refused[0]!, { ...refused[0]!, position: 1 }])).toEqual({ kind: "progress" });
+    expect(tally.states).toEqual(["pending", "completed", "completed"]);
+    expect(tally.sent(0, [0, 1], [])).toEqual({ kind: "ignored" });
+    const stop = new RunTally(chunks, 7, precomputed, false).sent(0, [1], refused);
+    expect(stop).toMatchObject({ kind: "stop", error: { code: "AMORSIZE_ITEM_NOT_CLONEABLE", index: 0 } });
+  });
+
+  it("reports a result that could not travel as the item's CloneError", () => {
+    const tally = new RunTally(chunks, 7, precomputed, true);
+    const clone = {
+      position: 1,
+      name: "CloneError",
+      message: "x could not be cloned.",
+      code: "AMORSIZE_RESULT_NOT_CLONEABLE",
+    };
+    tally.completed(0, answer([0, undefined], { errors: [clone] }));
+    expect(tally.itemErrors.map((e) => [e.name, e.code, e.index])).toEqual([
+      ["CloneError", "AMORSIZE_RESULT_NOT_CLONEABLE", 1],
+    ]);
+  });
+
+  it("counts progress: precomputed items done from the start, failed chunks' items as failed", () => {
+    const tally = new RunTally(chunks, 7, precomputed, true);
+    expect(tally.progress(0)).toEqual({ done: 1, total: 7, failed: 0, elapsedMs: 0, etaMs: 0 });
+    tally.completed(0, answer([0, 1]));
+    tally.failed(1, "module not found");
+    expect(tally.progress(50)).toEqual({ done: 5, total: 7, failed: 2, elapsedMs: 50, etaMs: 20 });
   });
 });

@@ -1,0 +1,64 @@
+import type { Redis } from "ioredis";
+import { NoWorkerHostsError } from "./errors.js";
+import { liveHosts } from "./measure.js";
+import { runKey } from "./protocol.js";
+
+/** Why a live run's chunk was skipped by a host: its run key had expired. */
+export const SKIPPED_REASON =
+  "a host skipped it: the run's key had expired (its caller was not heard from for callerTimeoutMs)";
+
+/**
+ * The worker threads of the hosts serving the queue now.
+ * @throws {NoWorkerHostsError} none is: a run would wait for ever, so it fails before sending anything.
+ */
+export async function requireHosts(client: Redis, prefix: string, queueName: string): Promise<number> {
+  const hosts = await liveHosts(client, prefix, queueName);
+  if (hosts.length === 0) throw new NoWorkerHostsError(queueName);
+  return hosts.reduce((sum, host) => sum + host.concurrency, 0);
+}
+
+/**
+ * The key that keeps a run live for the hosts (`runKey`): set before the run's first job,
+ * refreshed every third of `ttlMs` while the caller lives, deleted when the run ends or
+ * stops. A caller that dies stops refreshing it, so it expires within `ttlMs` and the hosts
+ * skip whatever of the run is left.
+ */
+export class RunKeeper {
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly key: string;
+
+  constructor(
+    private readonly client: Redis,
+    where: { prefix: string; queueName: string; runId: string },
+    private readonly ttlMs: number,
+  ) {
+    this.key = runKey(where.prefix, where.queueName, where.runId);
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(
+      () => {
+        this.refresh().catch(() => {});
+      },
+      Math.max(100, Math.floor(this.ttlMs / 3)),
+    );
+    // The run's own connection keeps the process alive while it lasts; this timer must not.
+    this.timer.unref();
+  }
+
+  /** Stops refreshing; the key expires by itself (the connection is gone). */
+  drop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Stops refreshing and deletes the key: hosts skip every chunk of the run not started yet. */
+  async end(): Promise<void> {
+    this.drop();
+    await this.client.del(this.key);
+  }
+
+  private async refresh(): Promise<void> {
+    await this.client.set(this.key, "1", "PX", this.ttlMs);
+  }
+}
