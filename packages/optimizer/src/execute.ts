@@ -3,6 +3,7 @@ import { MODEL_CONSTANTS } from "@amorsize/cost-model";
 import { createExecutor, type Executor, type MapResult, type ResolvedTask } from "@amorsize/executor";
 import {
   type BackendDecision,
+  type BackendMapOptions,
   type ExecuteOptions,
   ExecuteOptionsSchema,
   type ExecutionReport,
@@ -299,6 +300,8 @@ async function runOnBackend<R>(
   const outcome = await backend.map(taskOf(prepared.task), data, {
     chunkSize: chosen.chunkSize,
     ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress as BackendMapOptions["onProgress"] } : {}),
     precomputed: precomputedOf(prepared),
   });
   const times = { start, runStart, runEnd: performance.now() };

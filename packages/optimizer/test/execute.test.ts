@@ -503,8 +503,14 @@ describe("the plan cache's figures are checked", () => {
 describe("execute with a run backend", () => {
   /** An in-process stand-in for a backend such as @amorsize/cluster's, recording what it was asked. */
   function fakeBackend(use: boolean) {
-    const calls: { chunkSize: number; precomputed: number[]; items: number; localItems: number | null }[] =
-      [];
+    const calls: {
+      chunkSize: number;
+      precomputed: number[];
+      items: number;
+      localItems: number | null;
+      signal?: AbortSignal | undefined;
+      onProgress?: BackendMapOptions["onProgress"];
+    }[] = [];
     let localItems: number | null = null;
     const backend = {
       kind: "fake",
@@ -531,6 +537,8 @@ describe("execute with a run backend", () => {
           precomputed: [...precomputed.keys()],
           items: all.length,
           localItems,
+          signal: options.signal,
+          onProgress: options.onProgress,
         });
         const results = all.map((x, i) => (precomputed.has(i) ? precomputed.get(i) : fn(x)));
         const report = {
@@ -568,6 +576,15 @@ describe("execute with a run backend", () => {
     // The backend was asked about what runs: the items sampling left.
     expect(calls[0]?.localItems).toBe(40 - sampled.length);
     expect(result.check.predictedWallMs).toBe(12);
+  });
+
+  it("hands the backend the caller's signal and progress callback", async () => {
+    const { backend, calls } = fakeBackend(true);
+    const controller = new AbortController();
+    const onProgress = () => {};
+    await execute(task("square"), range(40), { ...base, backend, signal: controller.signal, onProgress });
+    expect(calls[0]?.signal).toBe(controller.signal);
+    expect(calls[0]?.onProgress).toBe(onProgress);
   });
 
   it("keeps the local plan when the backend declines", async () => {

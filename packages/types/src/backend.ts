@@ -1,4 +1,5 @@
 import type { Reason } from "./common.js";
+import type { Progress } from "./execution.js";
 import type { Plan } from "./plan.js";
 import type { WorkloadSample } from "./workload.js";
 
@@ -19,6 +20,10 @@ export interface BackendMapOptions {
   onError?: "throw" | "collect";
   /** Results already computed (by sampling), by input index: placed, not sent. */
   precomputed?: Map<number, unknown>;
+  /** Stops the run: chunks not yet taken are withdrawn, and the call rejects. */
+  signal?: AbortSignal;
+  /** Called as chunks complete, as the local executor calls it. */
+  onProgress?: (progress: Progress) => void;
 }
 
 /**
