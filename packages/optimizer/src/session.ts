@@ -109,8 +109,12 @@ export interface Amorsize extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** Session defaults; `saveEvery`: a profile is saved to the plan cache after this many runs refined it. */
-export const SESSION_DEFAULTS = { idleMs: 5_000, maxProfiles: 64, saveEvery: 8 } as const;
+/**
+ * Session defaults. `saveAfterMs`: a profile that runs refined is saved to the plan cache
+ * at most this often (a write is a file synced to disk: per call, it would cost a
+ * fine-grained call more than its items), and on close.
+ */
+export const SESSION_DEFAULTS = { idleMs: 5_000, maxProfiles: 64, saveAfterMs: 30_000 } as const;
 
 /**
  * Creates a session: `execute`, `stream` and `optimize` as the top-level functions, with
@@ -156,8 +160,8 @@ class AmorsizeSession implements Amorsize {
   #machine: Promise<SessionMachine> | null = null;
   #pool: WarmPool | null = null;
   #closing: Promise<void> | null = null;
-  /** Profiles to save to the plan cache: their plan-cache keys, and the runs they had when last saved. */
-  readonly #saved = new Map<string, { cacheKey: string; runs: number }>();
+  /** Profiles to save to the plan cache: their plan-cache keys, the runs they had when last saved, and when. */
+  readonly #saved = new Map<string, { cacheKey: string; runs: number; at: number }>();
   /** Plan-cache writes under way (close() waits for them), and how the writes went. */
   readonly #writes = new Set<Promise<void>>();
   #profileSaves = 0;
@@ -283,7 +287,7 @@ class AmorsizeSession implements Amorsize {
         // A call still deciding may start the pool once: closing waits for the machine first.
         const machine = await this.#machine?.catch(() => undefined);
         await this.#pool?.close();
-        if (machine !== undefined) this.#saveProfiles(machine, 1);
+        if (machine !== undefined) this.#saveProfiles(machine, 0);
         await Promise.all(this.#writes);
       })();
     }
@@ -431,9 +435,9 @@ class AmorsizeSession implements Amorsize {
       this.#profiles.learn(profile, figures, predictionError);
       const { hash } = context.version;
       if (hash !== null && !this.#saved.has(key)) {
-        this.#saved.set(key, { cacheKey: `${key}/${sizeBucket(profile.sampledItems)}`, runs: 0 });
+        this.#saved.set(key, { cacheKey: `${key}/${sizeBucket(profile.sampledItems)}`, runs: 0, at: 0 });
       }
-      this.#saveProfiles(context.machine, SESSION_DEFAULTS.saveEvery);
+      this.#saveProfiles(context.machine, SESSION_DEFAULTS.saveAfterMs);
     }
     this.#items += report.items;
     this.#busyMs += report.busyMs;
@@ -453,21 +457,24 @@ class AmorsizeSession implements Amorsize {
   }
 
   /**
-   * Writes to the plan cache each profile that runs refined at least `every` times since it
-   * was last written (atomically; a failed write is counted, never thrown). Profiles the
-   * session dropped are not written.
+   * Writes to the plan cache each profile that runs refined since it was last written, if
+   * that was at least `afterMs` ago (atomically; a failed write is counted, never thrown).
+   * Profiles the session dropped are not written.
    */
-  #saveProfiles(machine: SessionMachine, every: number): void {
+  #saveProfiles(machine: SessionMachine, afterMs: number): void {
     if (this.#options.saveProfiles === false) return;
-    const dir = this.#options.cacheDir ?? defaultCacheDir();
+    const now = performance.now();
+    let dir: string | undefined;
     for (const [key, saved] of this.#saved) {
       const profile = this.#profiles.peek(key);
       if (profile === undefined) {
         this.#saved.delete(key);
         continue;
       }
-      if (profile.runs - saved.runs < every) continue;
+      if (profile.runs === saved.runs || (saved.at > 0 && now - saved.at < afterMs)) continue;
       saved.runs = profile.runs;
+      saved.at = now;
+      dir ??= this.#options.cacheDir ?? defaultCacheDir();
       const write = writePlanCache(dir, saved.cacheKey, machine.spawnCost.machineKey, profile.workload).then(
         (error) => {
           if (error === null) this.#profileSaves++;

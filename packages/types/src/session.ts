@@ -27,7 +27,8 @@ const sessionOptionsShape = {
   /**
    * Save what runs taught the session about each task (its profile's figures) to the plan
    * cache in `cacheDir`, where the next session's or `execute()`'s first call of the task
-   * finds them: after every 8th run that refined a profile, and when the session closes.
+   * finds them: after the first run that refined a profile, then at most every 30 s, and
+   * when the session closes.
    * Default true; false writes nothing (calls still read the cache unless `cache: false`).
    */
   saveProfiles: z.boolean().optional(),
