@@ -176,6 +176,6 @@ describe("stream()", () => {
     expect(growth).toBeLessThan(64 * 1024 * 1024);
     // The child does ~7 s of CPU work (4.8 s wall alone on 2 cores). In the monorepo's test
     // run beside a busy process per core, its three threads got about a sixth of a core
-    // each and it passed Jest's 30 s default: the bound here is for a hang, not a speed.
+    // each and ran past Jest's 30 s default: the bound here is for a hang, not a speed.
   }, 180_000);
 });
