@@ -1,5 +1,11 @@
 import { describe, expect, it } from "@jest/globals";
-import { computeUsableCores, quotaToCores, resolveLogicalAndAffinity, USABLE_CORES_RULE } from "./cores.js";
+import {
+  ALLOWED_CPUS_SOURCE,
+  computeUsableCores,
+  quotaToCores,
+  resolveLogicalAndAffinity,
+  USABLE_CORES_RULE,
+} from "./cores.js";
 import { WarningList } from "./warnings.js";
 
 describe("quotaToCores", () => {
@@ -66,6 +72,23 @@ describe("resolveLogicalAndAffinity", () => {
       affinity: { value: 6, source: "os.availableParallelism()" },
     });
     expect(codes(warnings)).toEqual([]);
+  });
+
+  it("takes the CPUs /proc/self/status allows over os.availableParallelism(), which Node 24 bounds by a v2 quota", () => {
+    const warnings = new WarningList();
+    // A 2-CPU affinity under a cgroup v2 quota of 1.5 CPUs: Node 24's libuv says 1.
+    expect(resolveLogicalAndAffinity({ logicalCpus: 4, availableParallelism: 1 }, null, warnings, 2)).toEqual(
+      {
+        logical: { value: 4, source: "os.cpus()" },
+        affinity: { value: 2, source: ALLOWED_CPUS_SOURCE },
+      },
+    );
+    expect(codes(warnings)).toEqual([]);
+    // An unreadable or empty list leaves os.availableParallelism() in charge.
+    expect(
+      resolveLogicalAndAffinity({ logicalCpus: 4, availableParallelism: 3 }, null, new WarningList(), null)
+        .affinity,
+    ).toEqual({ value: 3, source: "os.availableParallelism()" });
   });
 
   it("counts /proc/cpuinfo entries when os.cpus() lists nothing", () => {

@@ -262,15 +262,22 @@ export async function probeTopology(
   };
 }
 
+/** Where the affinity read from `/proc/self/status` is said to come from. */
+export const ALLOWED_CPUS_SOURCE = "/proc/self/status Cpus_allowed_list";
+
 /**
  * Logical CPUs (`os.cpus()`, else `/proc/cpuinfo` processor entries, else the
- * affinity, else 1) and the affinity (`os.availableParallelism()`, else the
- * logical count), each fallback with a warning.
+ * affinity, else 1) and the affinity (the CPUs `/proc/self/status` allows on Linux, else
+ * `os.availableParallelism()`, else the logical count), each fallback with a warning.
+ * On Node 24 and later `os.availableParallelism()` is also bounded by a cgroup v2 CPU
+ * quota rounded down; the status file keeps the affinity apart from the quota, which the
+ * probe reads itself, so every Node version gives the same figures.
  */
 export function resolveLogicalAndAffinity(
   facts: Pick<RuntimeFacts, "logicalCpus" | "availableParallelism">,
   cpuinfo: CpuinfoSummary | null,
   warnings: WarningList,
+  allowedCpus: number | null = null,
 ): { logical: SourcedCount; affinity: SourcedCount } {
   let logical: SourcedCount;
   if (facts.logicalCpus !== null) {
@@ -290,7 +297,9 @@ export function resolveLogicalAndAffinity(
     );
   }
   let affinity: SourcedCount;
-  if (facts.availableParallelism !== null) {
+  if (allowedCpus !== null && allowedCpus > 0) {
+    affinity = { value: allowedCpus, source: ALLOWED_CPUS_SOURCE };
+  } else if (facts.availableParallelism !== null) {
     affinity = { value: facts.availableParallelism, source: "os.availableParallelism()" };
   } else {
     affinity = { value: logical.value, source: "fallback" };

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "@jest/globals";
 import {
+  parseAllowedCpus,
   parseByteCount,
   parseCgroupMemoryLimit,
   parseCgroupV1CpuQuota,
@@ -244,5 +245,26 @@ describe("cgroup values", () => {
   it("reads byte counts", () => {
     expect(parseByteCount("268435456\n")).toBe(268435456);
     expect(parseByteCount("a lot")).toBeNull();
+  });
+});
+
+describe("parseAllowedCpus", () => {
+  const status = (list: string) =>
+    `Name:\tnode\nCpus_allowed:\tff\nCpus_allowed_list:\t${list}\nVoluntary_ctxt_switches:\t9\n`;
+
+  it("counts single CPUs and ranges", () => {
+    expect(parseAllowedCpus(status("0-1"))).toBe(2);
+    expect(parseAllowedCpus(status("0"))).toBe(1);
+    expect(parseAllowedCpus(status("0-3,8-11"))).toBe(8);
+    expect(parseAllowedCpus(status("2,4,6-7"))).toBe(4);
+  });
+
+  it("gives null for a missing or malformed list, never a guess", () => {
+    expect(parseAllowedCpus("Name:\tnode\n")).toBeNull();
+    expect(parseAllowedCpus(status(""))).toBeNull();
+    expect(parseAllowedCpus(status("0-"))).toBeNull();
+    expect(parseAllowedCpus(status("3-1"))).toBeNull();
+    expect(parseAllowedCpus(status("0-3,2"))).toBeNull();
+    expect(parseAllowedCpus(status("a-b"))).toBeNull();
   });
 });

@@ -317,3 +317,27 @@ export function parseCgroupMemoryLimit(text: string): { bytes: number | null } |
 export function parseByteCount(text: string): number | null {
   return toInteger(text.trim());
 }
+
+/**
+ * CPUs the process may run on, from `/proc/self/status`: its `Cpus_allowed_list` line
+ * (`0-3,8-11` is 8 CPUs). This is the scheduler's affinity mask itself, which
+ * `os.availableParallelism()` gave until libuv 1.52 began to bound it by a cgroup v2 CPU
+ * quota (rounded down): the quota is read on its own, from the cgroup files. Null when the
+ * line is missing or not a list of ascending CPU numbers and ranges.
+ */
+export function parseAllowedCpus(status: string): number | null {
+  const line = /^Cpus_allowed_list:[ \t]*(\S*)[ \t]*$/m.exec(status);
+  if (line === null) return null;
+  let count = 0;
+  let last = -1;
+  for (const part of line[1]!.split(",")) {
+    const range = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(part);
+    if (range === null) return null;
+    const from = Number(range[1]);
+    const to = range[2] === undefined ? from : Number(range[2]);
+    if (from <= last || to < from) return null;
+    count += to - from + 1;
+    last = to;
+  }
+  return count;
+}

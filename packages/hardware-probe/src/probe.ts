@@ -15,7 +15,7 @@ import { resolveRuntimeFacts } from "./facts.js";
 import { createProbeIo, defaultCommandRunner, type ProbeIo } from "./io.js";
 import { sampleBusyFraction } from "./load.js";
 import { buildMemory } from "./memory.js";
-import { parseCpuinfo } from "./parse.js";
+import { parseAllowedCpus, parseCpuinfo } from "./parse.js";
 import { assembleProfile, checkedProfile, resolveCpuModel } from "./profile.js";
 import { WarningList } from "./warnings.js";
 
@@ -100,6 +100,8 @@ interface ProcFiles {
   cgroup: string | null;
   mountinfo: string | null;
   meminfo: string | null;
+  /** The process's status: its CPU affinity (`Cpus_allowed_list`). */
+  status: string | null;
   dockerenv: boolean;
   containerenv: boolean;
 }
@@ -109,20 +111,22 @@ const NO_PROC_FILES: ProcFiles = {
   cgroup: null,
   mountinfo: null,
   meminfo: null,
+  status: null,
   dockerenv: false,
   containerenv: false,
 };
 
 async function readProcFiles(io: ProbeIo): Promise<ProcFiles> {
-  const [cpuinfo, cgroup, mountinfo, meminfo, dockerenv, containerenv] = await Promise.all([
+  const [cpuinfo, cgroup, mountinfo, meminfo, status, dockerenv, containerenv] = await Promise.all([
     io.readText("/proc/cpuinfo", "table"),
     io.readText("/proc/self/cgroup", "table"),
     io.readText("/proc/self/mountinfo", "table"),
     io.readText("/proc/meminfo", "table"),
+    io.readText("/proc/self/status", "table"),
     io.exists("/.dockerenv"),
     io.exists("/run/.containerenv"),
   ]);
-  return { cpuinfo, cgroup, mountinfo, meminfo, dockerenv, containerenv };
+  return { cpuinfo, cgroup, mountinfo, meminfo, status, dockerenv, containerenv };
 }
 
 /**
@@ -146,7 +150,8 @@ async function runProbe(options: ParsedOptions, root: string): Promise<HardwareP
   const files = linux ? await readProcFiles(io) : NO_PROC_FILES;
   const cpuinfo = files.cpuinfo === null ? null : parseCpuinfo(files.cpuinfo);
 
-  const { logical, affinity } = resolveLogicalAndAffinity(facts, cpuinfo, warnings);
+  const allowed = files.status === null ? null : parseAllowedCpus(files.status);
+  const { logical, affinity } = resolveLogicalAndAffinity(facts, cpuinfo, warnings, allowed);
   const topology = await probeTopology(io, facts.platform, cpuinfo, logical.value ?? 1, warnings);
   const cgroup = linux
     ? await readCgroupLimits(io, files.cgroup, files.mountinfo, warnings)

@@ -1,8 +1,18 @@
 import { HardwareProfileSchema } from "@amorsize/types";
-import { describe, expect, it } from "@jest/globals";
-import { USABLE_CORES_RULE } from "../src/cores.js";
+import { afterAll, describe, expect, it } from "@jest/globals";
+import { ALLOWED_CPUS_SOURCE, USABLE_CORES_RULE } from "../src/cores.js";
 import { type CommandRunner, type ProbeOptions, probeHardware } from "../src/index.js";
-import { facts, failingRunner, fixtureRoot, lscpuRunner, warningCodes } from "./helpers.js";
+import {
+  facts,
+  failingRunner,
+  fixtureRoot,
+  lscpuRunner,
+  removeTempRoots,
+  tempRoot,
+  warningCodes,
+} from "./helpers.js";
+
+afterAll(removeTempRoots);
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -163,6 +173,23 @@ describe("cgroup v2", () => {
     });
     expect(p.container).toEqual({ detected: false, source: "none", kind: null });
     expect(p.warnings).toEqual([]);
+  });
+
+  it("takes the affinity from /proc/self/status, not from a Node that bounds it by the quota", async () => {
+    // Node 24 and 26 (libuv 1.52) give os.availableParallelism() = 1 under a 1.5-CPU v2 quota;
+    // the status file says the 4 CPUs the process may run on, and the quota is read apart.
+    const root = tempRoot("v2-quota", { "/proc/self/status": "Name:\tnode\nCpus_allowed_list:\t0-3\n" });
+    const p = await probeHardware({
+      root,
+      runtimeFacts: { ...facts, availableParallelism: 1 },
+      runCommand: failingRunner(),
+      refresh: true,
+    });
+    expect(p.cores.affinity).toEqual({ value: 4, source: ALLOWED_CPUS_SOURCE });
+    expect(p.cores.usable).toEqual({ value: 2, source: "cpu quota", rule: USABLE_CORES_RULE });
+    // The same machine seen by Node 20 (the affinity itself from libuv) plans the same.
+    const node20 = await probeFixture("v2-quota", { availableParallelism: 4 });
+    expect(node20.cores.usable).toEqual(p.cores.usable);
   });
 
   it('cpu.max "max 100000" and memory.max "max" are no limit', async () => {

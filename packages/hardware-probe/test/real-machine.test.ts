@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import { HardwareProfileSchema } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
+import { ALLOWED_CPUS_SOURCE } from "../src/cores.js";
 import { probeHardware } from "../src/index.js";
 import { parseLscpu } from "../src/parse.js";
 
@@ -17,6 +18,19 @@ function lscpuCores(): number | null {
     return parseLscpu(
       execFileSync("lscpu", ["-p"], { encoding: "utf8", env: { ...process.env, LC_ALL: "C" } }),
     ).physicalCores;
+  } catch {
+    return null;
+  }
+}
+
+/** The CPUs this process may run on, as coreutils' nproc reads them (sched_getaffinity); null without nproc. */
+function nprocAffinity(): number | null {
+  const env = { ...process.env };
+  // nproc would honour these over the affinity.
+  delete env.OMP_NUM_THREADS;
+  delete env.OMP_THREAD_LIMIT;
+  try {
+    return Number(execFileSync("nproc", { encoding: "utf8", env }).trim());
   } catch {
     return null;
   }
@@ -47,16 +61,19 @@ describe("a real probe of this machine", () => {
     expect(profile.durationMs).toBeGreaterThan(0);
   });
 
-  it("agrees with os.cpus(), os.availableParallelism() and lscpu", async () => {
+  it("agrees with os.cpus(), nproc (the affinity) and lscpu", async () => {
     const profile = await probeHardware();
     expect(profile.cores.logical).toEqual({ value: os.cpus().length, source: "os.cpus()" });
-    expect(profile.cores.affinity).toEqual({
-      value: os.availableParallelism(),
-      source: "os.availableParallelism()",
-    });
+    const allowed = linux ? nprocAffinity() : null;
+    // On Linux the affinity is read from /proc/self/status; nproc asks the scheduler itself.
+    expect(profile.cores.affinity).toEqual(
+      allowed === null
+        ? { value: os.availableParallelism(), source: "os.availableParallelism()" }
+        : { value: allowed, source: ALLOWED_CPUS_SOURCE },
+    );
     const cores = linux ? lscpuCores() : null;
     if (cores !== null) expect(profile.cores.physical.value).toBe(cores);
-    expect(profile.cores.usable.value).toBeLessThanOrEqual(os.availableParallelism());
+    expect(profile.cores.usable.value).toBeLessThanOrEqual(profile.cores.affinity.value ?? Number.NaN);
   });
 });
 
@@ -74,7 +91,7 @@ describeReference("on the reference machine (2-core cgroup v1 Linux VM)", () => 
   it("reports 2 logical, 2 physical and 2 usable cores, no CPU quota and no memory limit", async () => {
     const profile = await probeHardware({ refresh: true });
     expect(profile.cores.logical).toEqual({ value: 2, source: "os.cpus()" });
-    expect(profile.cores.affinity).toEqual({ value: 2, source: "os.availableParallelism()" });
+    expect(profile.cores.affinity).toEqual({ value: 2, source: ALLOWED_CPUS_SOURCE });
     expect(profile.cores.physical).toEqual({ value: 2, source: "/proc/cpuinfo" });
     expect(profile.cores.packages).toEqual({ value: 1, source: "/proc/cpuinfo" });
     expect(profile.cores.quota).toEqual({
