@@ -21,6 +21,8 @@ export interface ChunkJobResult {
   readonly host: string;
   /** True when the host skipped the chunk because its run had already been cancelled. */
   readonly cancelled?: boolean;
+  /** Set when the host refused to run the chunk (not allowed, unsigned, too large): every item fails with it. */
+  readonly refused?: RemoteError;
   /** Results by position in the chunk; `null` where an item failed. */
   readonly results: unknown[];
   readonly errors: ReadonlyArray<{ readonly position: number } & RemoteError>;

@@ -1,6 +1,6 @@
 import type { ItemError } from "@amorsize/executor";
 import { type ChunkIndices, chunkRange } from "./chunks.js";
-import { ChunkFailedError, remoteItemError } from "./errors.js";
+import { ChunkFailedError, type RemoteError, remoteItemError } from "./errors.js";
 import type { ChunkJobResult } from "./protocol.js";
 
 /** How a chunk of a run stands: not yet answered, returned by a host, or failed on the hosts. */
@@ -59,7 +59,11 @@ export class RunTally {
     this.busyMs += value.ms;
     const indices = this.chunks[chunk] as readonly number[];
     const failedAt = new Set<number>();
-    const errors = value.errors.map((error) => {
+    // A refused chunk (not allowed, unsigned, too large) fails each of its items with the refusal.
+    const remote = value.refused
+      ? indices.map((_, position) => ({ position, ...(value.refused as RemoteError) }))
+      : value.errors;
+    const errors = remote.map((error) => {
       failedAt.add(error.position);
       return remoteItemError(indices[error.position] as number, error);
     });
