@@ -71,14 +71,7 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
   const parsed = parseInput(WorkerHostOptionsSchema, options, "options");
   const queueName = parsed.queueName ?? CLUSTER_DEFAULTS.queueName;
   const prefix = parsed.prefix ?? CLUSTER_DEFAULTS.prefix;
-  const admission: Admission = {
-    allow: resolveAllowList(parsed.allow),
-    secret: resolveSecret(parsed),
-    limits: {
-      maxJobBytes: parsed.maxJobBytes ?? CLUSTER_DEFAULTS.maxJobBytes,
-      maxJobItems: parsed.maxJobItems ?? CLUSTER_DEFAULTS.maxJobItems,
-    },
-  };
+  const admission = admissionOf(parsed);
   const concurrency = parsed.concurrency ?? (await probeHardware()).cores.usable.value;
   const connectOptions = {
     connectTimeoutMs: parsed.connectTimeoutMs ?? CLUSTER_DEFAULTS.connectTimeoutMs,
@@ -159,6 +152,22 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
         await closeRedis(bull.client);
       })();
       return closing;
+    },
+  };
+}
+
+/**
+ * What the host admits, from its options: checked before it connects.
+ *
+ * @throws {AmorsizeValidationError} an allowed path that does not exist, or a bad secret.
+ */
+function admissionOf(options: WorkerHostOptions): Admission {
+  return {
+    allow: resolveAllowList(options.allow),
+    secret: resolveSecret(options),
+    limits: {
+      maxJobBytes: options.maxJobBytes ?? CLUSTER_DEFAULTS.maxJobBytes,
+      maxJobItems: options.maxJobItems ?? CLUSTER_DEFAULTS.maxJobItems,
     },
   };
 }

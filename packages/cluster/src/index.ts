@@ -7,9 +7,13 @@ export {
   ClusterError,
   type ClusterErrorCode,
   ClusterUsageError,
+  type JobRefusalCode,
+  JobSignatureError,
+  JobTooLargeError,
   NoWorkerHostsError,
   RedisLostError,
   RedisUnreachableError,
+  TaskNotAllowedError,
 } from "./errors.js";
 export { startWorkerHost, type WorkerHost } from "./host.js";
 export {
@@ -27,6 +31,7 @@ export {
   ClusterRunOptionsSchema,
   type Connection,
   ConnectionSchema,
+  RedisTlsSchema,
   type WorkerHostOptions,
   WorkerHostOptionsSchema,
 } from "./options.js";
