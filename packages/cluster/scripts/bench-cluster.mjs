@@ -51,7 +51,14 @@ async function main() {
     /Ready to accept/,
   );
   await Promise.all(
-    [0, 1].map(() => start(process.execPath, [CLI, "--redis", url, "--concurrency", "1"], /ready on queue/)),
+    // The hosts run the bench task and nothing else.
+    [0, 1].map(() =>
+      start(
+        process.execPath,
+        [CLI, "--redis", url, "--allow", task.module, "--concurrency", "1"],
+        /ready on queue/,
+      ),
+    ),
   );
 
   const profile = await measureClusterCost({ connection: url, samples: quick ? 5 : 30 });

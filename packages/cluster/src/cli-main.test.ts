@@ -13,13 +13,13 @@ describe("main of @amorsize/cluster/cli", () => {
   it("prints the usage for --help and exits 0", async () => {
     const { code, out, err } = await run(["--help"]);
     expect([code, err]).toEqual([0, []]);
-    expect(out[0]).toMatch(/^Usage: amorsize-worker --redis redis:\/\/host:port \[options\]/);
+    expect(out[0]).toMatch(/^Usage: amorsize-worker --redis redis:\/\/host:port --allow <path> \[options\]/);
   });
 
   it("prints the usage on stderr for a bare command and exits 2", async () => {
     const { code, out, err } = await run([]);
     expect([code, out]).toEqual([2, []]);
-    expect(err[0]).toMatch(/^Usage: amorsize-worker --redis/);
+    expect(err[0]).toMatch(/^Usage: amorsize-worker --redis redis:\/\/host:port --allow <path>/);
     expect(err[0]).toContain("Exit codes: 0 stopped by SIGTERM or SIGINT");
   });
 
@@ -36,13 +36,26 @@ describe("main of @amorsize/cluster/cli", () => {
       code: 2,
       out: [],
       err: [
-        "amorsize-worker: --redis: Required (for example --redis redis://127.0.0.1:6379) [AMORSIZE_CLUSTER_USAGE]",
+        "amorsize-worker: --redis: Required (for example --redis redis://127.0.0.1:6379, or AMORSIZE_REDIS_URL in the environment) [AMORSIZE_CLUSTER_USAGE]",
       ],
     });
   });
 
+  it("resolves with 2 for a host that would run anything, or show its password to ps", async () => {
+    expect(await run(["--redis", "redis://127.0.0.1:1"])).toEqual({
+      code: 2,
+      out: [],
+      err: [
+        "amorsize-worker: --allow: Required: the folders (or files) of the task modules this host may run, for example --allow /srv/app/tasks [AMORSIZE_CLUSTER_USAGE]",
+      ],
+    });
+    expect((await run(["--redis", "redis://:hunter2@127.0.0.1:1", "--allow", "."])).err).toEqual([
+      "amorsize-worker: --redis: the URL holds a password, which ps shows to every user of this machine: put it in --redis-password-file or AMORSIZE_REDIS_PASSWORD [AMORSIZE_CLUSTER_USAGE]",
+    ]);
+  });
+
   it("resolves with 1 when Redis cannot be reached", async () => {
-    const { code, err } = await run(["--redis", "redis://127.0.0.1:1", "--concurrency", "1"]);
+    const { code, err } = await run(["--redis", "redis://127.0.0.1:1", "--allow", ".", "--concurrency", "1"]);
     expect(code).toBe(1);
     expect(err).toEqual([
       expect.stringMatching(

@@ -20,9 +20,14 @@ const STDIO: CommandOutput = {
  * SIGTERM/SIGINT (graceful: chunks in flight finish) or until Redis is lost, and resolves
  * with the exit code: 0 after a signal, `--help` or `--version`, 2 for a bad or empty
  * command line (the usage goes to `io.err`), 1 when the host could not start or lost
- * Redis. Failures are written to `io.err`; it never rejects.
+ * Redis (also during a graceful stop: it then stops at once). Failures are written to
+ * `io.err`; it never rejects. `env` supplies `AMORSIZE_REDIS_URL` and `AMORSIZE_REDIS_PASSWORD`.
  */
-export async function main(argv: readonly string[], io: CommandOutput = STDIO): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: CommandOutput = STDIO,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   if (argv.length === 0) {
     // A bare command is a mistake: the help goes where mistakes go.
     io.err(WORKER_USAGE);
@@ -30,7 +35,7 @@ export async function main(argv: readonly string[], io: CommandOutput = STDIO): 
   }
   let host: WorkerHost;
   try {
-    const parsed = parseWorkerArgs(argv);
+    const parsed = parseWorkerArgs(argv, env);
     if (parsed === "help" || parsed === "version") {
       io.out(parsed === "help" ? WORKER_USAGE : packageVersion());
       return 0;
@@ -48,7 +53,11 @@ export async function main(argv: readonly string[], io: CommandOutput = STDIO): 
 function serve(host: WorkerHost, io: CommandOutput): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
+    let lost = false;
+    let finished = false;
     const finish = (code: number) => {
+      if (finished) return;
+      finished = true;
       process.off("SIGTERM", onTerm);
       process.off("SIGINT", onInt);
       resolve(code);
@@ -60,8 +69,9 @@ function serve(host: WorkerHost, io: CommandOutput): Promise<number> {
       }
       stopping = true;
       io.out(`amorsize-worker: ${signal}, finishing chunks in flight`);
+      // A close that Redis's loss cut short (see below) exits 1.
       host.close().then(
-        () => finish(0),
+        () => finish(lost ? 1 : 0),
         () => finish(1),
       );
     };
@@ -69,18 +79,20 @@ function serve(host: WorkerHost, io: CommandOutput): Promise<number> {
     const onInt = () => stop("SIGINT");
     process.on("SIGTERM", onTerm);
     process.on("SIGINT", onInt);
+    // Lost also while stopping: the chunks in flight can no longer report, so waiting for them is pointless.
     void host.lost.then((cause) => {
-      if (stopping) return;
+      lost = true;
       stopping = true;
       io.err(
         `amorsize-worker: lost the connection to Redis at ${host.address}${cause ? `: ${messageOf(cause)}` : ""}`,
       );
-      // A close can hang on a server that is gone; the host is of no use either way.
+      // The close drops the chunks in flight; the timer is a last resort should it still hang.
       void Promise.race([host.close(), new Promise((r) => setTimeout(r, 1000))]).then(() => finish(1));
     });
+    const trust = `task modules under ${host.allowed.join(", ")}, ${host.signed ? "signed jobs only" : "unsigned jobs too"}`;
     // Only now: a supervisor may signal as soon as it reads this line.
     io.out(
-      `amorsize-worker: ${host.id} ready on queue "${host.queueName}" at ${host.address} with ${host.concurrency} worker thread(s)`,
+      `amorsize-worker: ${host.id} ready on queue "${host.queueName}" at ${host.address} with ${host.concurrency} worker thread(s); runs ${trust}`,
     );
   });
 }

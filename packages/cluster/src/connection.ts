@@ -2,6 +2,7 @@ import { Queue, QueueEvents } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import { RedisUnreachableError } from "./errors.js";
 import type { Connection } from "./options.js";
+import { SigningQueue } from "./signing.js";
 
 /** How often a dropped connection is retried, milliseconds. */
 const RECONNECT_EVERY_MS = 250;
@@ -17,11 +18,11 @@ export interface LiveRedis {
 
 /** `host:port` of a connection, never its password. */
 export function addressOf(connection: Connection): string {
-  if (typeof connection === "string") {
-    const url = new URL(connection);
-    return `${url.hostname}:${url.port || "6379"}`;
-  }
-  return `${connection.host ?? "127.0.0.1"}:${connection.port ?? 6379}`;
+  const parts = typeof connection === "string" ? { url: connection } : connection;
+  const url = parts.url === undefined ? undefined : new URL(parts.url);
+  const host = url?.hostname || parts.host || "127.0.0.1";
+  const port = url?.port || parts.port || 6379;
+  return `${host}:${port}`;
 }
 
 /** An ioredis client, not connected yet. */
@@ -39,9 +40,27 @@ function newClient(
     disconnectTimeout: 200,
     retryStrategy,
   };
-  return typeof connection === "string"
-    ? new Redis(connection, options)
-    : new Redis({ ...connection, ...options });
+  if (typeof connection === "string") return new Redis(connection, options);
+  const { url, tls, ...parts } = connection;
+  // ioredis takes TLS options as `tls`; `true` means its defaults (the system's CAs).
+  const tlsOptions = tls === true ? { tls: {} } : tls ? { tls } : {};
+  // With a URL, ioredis takes what the URL says and fills in the rest from the object.
+  return url === undefined
+    ? new Redis({ ...parts, ...tlsOptions, ...options })
+    : new Redis(url, { ...parts, ...tlsOptions, ...options });
+}
+
+/**
+ * Makes the client's commands wait for ever, instead of failing at once, after it has
+ * given up on Redis (status `end`). BullMQ retries a command that failed for a lost
+ * connection with no delay while its worker is closing: against an ended client that
+ * loop never yields, holds a core at 100% and starves the timers and signal handlers
+ * (issue 16). A command that waits instead lets the process go on to stop.
+ */
+export function holdCommandsOnceEnded(client: Redis): void {
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((...args: Parameters<Redis["sendCommand"]>) =>
+    client.status === "end" ? new Promise<never>(() => {}) : send(...args)) as Redis["sendCommand"];
 }
 
 /**
@@ -115,7 +134,7 @@ export interface QueueLink {
 export async function openQueueLink(
   connection: Connection,
   queue: { queueName: string; prefix: string },
-  options: { connectTimeoutMs: number; lostAfterMs: number },
+  options: { connectTimeoutMs: number; lostAfterMs: number; secret?: Uint8Array | undefined },
 ): Promise<QueueLink> {
   const { queueName, prefix } = queue;
   const live = await connectRedis(connection, options);
@@ -130,7 +149,10 @@ export async function openQueueLink(
     await closeRedis(client);
     throw error;
   }
-  const bull = new Queue(queueName, { connection: client, prefix });
+  // With a secret, every chunk job leaves signed, however the run adds it.
+  const bull = options.secret
+    ? new SigningQueue(queueName, { connection: client, prefix }, options.secret)
+    : new Queue(queueName, { connection: client, prefix });
   // Failures surface through the commands that fail, and a loss through `lost`.
   bull.on("error", () => {});
   // QueueEvents reads on a duplicate, with the same options, of the client it is given, and

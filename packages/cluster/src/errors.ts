@@ -10,7 +10,15 @@ export type ClusterErrorCode =
   | "AMORSIZE_CLUSTER_CLOSED"
   | "AMORSIZE_CLUSTER_USAGE"
   | "AMORSIZE_NO_WORKER_HOSTS"
-  | "AMORSIZE_RUN_ABORTED";
+  | "AMORSIZE_RUN_ABORTED"
+  | JobRefusalCode;
+
+/** Codes of a chunk a worker host refused to run; each item of the chunk fails with it. */
+export type JobRefusalCode =
+  | "AMORSIZE_CLUSTER_TASK_NOT_ALLOWED"
+  | "AMORSIZE_CLUSTER_JOB_UNSIGNED"
+  | "AMORSIZE_CLUSTER_BAD_SIGNATURE"
+  | "AMORSIZE_CLUSTER_JOB_TOO_LARGE";
 
 /** Base of every error of this package: a stable `code`, and the `report` of the run it ended. */
 export abstract class ClusterError extends AmorsizeError {
@@ -112,6 +120,62 @@ export class RunAbortedError extends ClusterError {
   override readonly name = "AbortError";
   constructor(reason: unknown) {
     super(`The cluster run was aborted${because(reason)}`, { cause: reason });
+  }
+}
+
+/**
+ * A worker host refused a chunk's task module: it is not a file under the folders (or one
+ * of the files) the host was started with (`--allow`), after resolving symbolic links, or
+ * it is a `node:`, `data:`, `http(s):` or other non-file module. Nothing of it was imported.
+ */
+export class TaskNotAllowedError extends ClusterError {
+  readonly code = "AMORSIZE_CLUSTER_TASK_NOT_ALLOWED" as const;
+  override readonly name = "TaskNotAllowedError";
+  /** The module as the job named it. */
+  readonly module: string;
+
+  constructor(module: string, reason: string) {
+    super(`Task module ${JSON.stringify(module)} is not allowed on this worker host: ${reason}`);
+    this.module = module;
+  }
+}
+
+/**
+ * A worker host that holds a secret (`--secret-file`) refused a chunk job that was not
+ * signed with it: `unsigned` (`AMORSIZE_CLUSTER_JOB_UNSIGNED`), or its signature does not
+ * match the job (`AMORSIZE_CLUSTER_BAD_SIGNATURE`: altered, or signed with another secret).
+ */
+export class JobSignatureError extends ClusterError {
+  readonly code: "AMORSIZE_CLUSTER_JOB_UNSIGNED" | "AMORSIZE_CLUSTER_BAD_SIGNATURE";
+  override readonly name = "JobSignatureError";
+
+  constructor(problem: "unsigned" | "mismatch") {
+    super(
+      problem === "unsigned"
+        ? "The chunk job carries no signature, and this worker host runs signed jobs only (--secret-file): give the caller the same secret"
+        : "The chunk job's signature does not match it: the job was altered, or signed with another secret than this worker host's",
+    );
+    this.code = problem === "unsigned" ? "AMORSIZE_CLUSTER_JOB_UNSIGNED" : "AMORSIZE_CLUSTER_BAD_SIGNATURE";
+  }
+}
+
+/** A worker host refused a chunk job over its `--max-job-bytes` or `--max-job-items`. */
+export class JobTooLargeError extends ClusterError {
+  readonly code = "AMORSIZE_CLUSTER_JOB_TOO_LARGE" as const;
+  override readonly name = "JobTooLargeError";
+  readonly limit: "bytes" | "items";
+  /** The job's size, in `limit` units. */
+  readonly size: number;
+  readonly max: number;
+
+  constructor(limit: "bytes" | "items", size: number, max: number) {
+    const flag = limit === "bytes" ? "--max-job-bytes" : "--max-job-items";
+    super(
+      `The chunk job holds ${size} ${limit === "bytes" ? "bytes of data" : "items"}, over this worker host's limit of ${max} (${flag}): use a smaller chunkSize`,
+    );
+    this.limit = limit;
+    this.size = size;
+    this.max = max;
   }
 }
 

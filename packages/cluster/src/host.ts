@@ -4,10 +4,16 @@ import { probeHardware } from "@amorsize/hardware-probe";
 import { parseInput } from "@amorsize/types";
 import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import { type Admission, admitChunk } from "./admission.js";
 import { decodeChunkItems, encodeAll, encodeResults } from "./codec.js";
-import { closeRedis, connectRedis, type LiveRedis } from "./connection.js";
-import { remoteErrorOf, resultNotCloneable } from "./errors.js";
-import { CLUSTER_DEFAULTS, type WorkerHostOptions, WorkerHostOptionsSchema } from "./options.js";
+import { closeRedis, connectRedis, holdCommandsOnceEnded, type LiveRedis } from "./connection.js";
+import { JobTooLargeError, remoteErrorOf, resultNotCloneable } from "./errors.js";
+import {
+  CLUSTER_DEFAULTS,
+  resolveSecret,
+  type WorkerHostOptions,
+  WorkerHostOptionsSchema,
+} from "./options.js";
 import {
   CHUNK_JOB,
   type ChunkJobData,
@@ -15,8 +21,9 @@ import {
   hostKey,
   PROBE_JOB,
   type ProbeJobData,
-  runIsLive,
+  runKey,
 } from "./protocol.js";
+import { resolveAllowList } from "./trust.js";
 
 /** How often a host refreshes its registration key, milliseconds (the key lives three times as long). */
 const HEARTBEAT_MS = 2000;
@@ -30,12 +37,24 @@ export interface WorkerHost {
   readonly concurrency: number;
   /** Redis `host:port`. */
   readonly address: string;
+  /** Real paths of the folders and files whose task modules this host runs. */
+  readonly allowed: readonly string[];
+  /** True when this host runs only jobs signed with its secret. */
+  readonly signed: boolean;
+  /** Its limits of one chunk job. */
+  readonly maxJobBytes: number;
+  readonly maxJobItems: number;
   /**
    * Stops taking chunks, waits for the chunks in flight to finish and report, then stops
-   * the worker threads and disconnects.
+   * the worker threads and disconnects. Once Redis is lost (before or during the close) it
+   * waits for nothing: the chunks in flight are dropped (their locks expire and other hosts
+   * run them) and it resolves as soon as the worker threads are stopped.
    */
   close(): Promise<void>;
-  /** Settles when the connection to Redis has been lost for good. */
+  /**
+   * Resolves, with the last connection error, when the connection to Redis has been lost
+   * for good (down for `lostAfterMs`); never after a `close()` that finished with Redis there.
+   */
   readonly lost: Promise<unknown>;
 }
 
@@ -53,31 +72,35 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
   const parsed = parseInput(WorkerHostOptionsSchema, options, "options");
   const queueName = parsed.queueName ?? CLUSTER_DEFAULTS.queueName;
   const prefix = parsed.prefix ?? CLUSTER_DEFAULTS.prefix;
+  const admission = admissionOf(parsed);
   const concurrency = parsed.concurrency ?? (await probeHardware()).cores.usable.value;
   const connectOptions = {
     connectTimeoutMs: parsed.connectTimeoutMs ?? CLUSTER_DEFAULTS.connectTimeoutMs,
     lostAfterMs: parsed.lostAfterMs ?? CLUSTER_DEFAULTS.lostAfterMs,
   };
   const commands = await connectRedis(parsed.connection, connectOptions);
-  let blocking: LiveRedis;
+  let bull: LiveRedis;
   try {
-    blocking = await connectRedis(parsed.connection, connectOptions);
+    bull = await connectRedis(parsed.connection, connectOptions);
   } catch (error) {
     await closeRedis(commands.client);
     throw error;
   }
+  // BullMQ's own commands (a chunk's result, its lock) go through this one.
+  holdCommandsOnceEnded(bull.client);
   const id = `${hostname()}:${process.pid}`;
   const executor: Executor = createExecutor({ workers: concurrency });
+  const chunkHost: ChunkHost = { id, prefix, queueName, admission };
 
   const worker = new Worker(
     queueName,
     async (job: Job) => {
-      if (job.name === PROBE_JOB) return (job.data as ProbeJobData).payload;
+      if (job.name === PROBE_JOB) return probe(job.data as ProbeJobData, admission.limits.maxJobBytes);
       if (job.name !== CHUNK_JOB) throw new Error(`Unknown job ${job.name}: not an Amorsize chunk`);
-      return runChunk(executor, commands.client, { id, prefix, queueName }, job.data as ChunkJobData);
+      return runChunk(executor, commands.client, chunkHost, job);
     },
     {
-      connection: blocking.client,
+      connection: bull.client,
       prefix,
       concurrency,
       lockDuration: parsed.lockDurationMs ?? CLUSTER_DEFAULTS.lockDurationMs,
@@ -90,51 +113,121 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
   worker.on("error", () => {});
 
   const key = hostKey(prefix, queueName, id);
-  const register = () =>
-    commands.client.set(key, JSON.stringify({ concurrency }), "PX", HEARTBEAT_MS * 3).catch(() => {});
+  const { maxJobBytes, maxJobItems } = admission.limits;
+  // Callers may read a host's limits here to size their chunks.
+  const registration = JSON.stringify({ concurrency, maxJobBytes, maxJobItems });
+  const register = () => commands.client.set(key, registration, "PX", HEARTBEAT_MS * 3).catch(() => {});
   await register();
   const heartbeat = setInterval(register, HEARTBEAT_MS);
   heartbeat.unref();
   void worker.run().catch(() => {});
   await worker.waitUntilReady();
 
+  let closedOnPurpose = false;
+  // A connection ended by close() is not lost.
+  const lost = new Promise<unknown>((resolve) => {
+    void Promise.race([commands.lost, bull.lost]).then((cause) => {
+      if (!closedOnPurpose) resolve(cause);
+    });
+  });
   let closing: Promise<void> | undefined;
-  const lost = Promise.race([commands.lost, blocking.lost]);
   return {
     id,
     queueName,
     concurrency,
     address: commands.address,
+    allowed: [...admission.allow.folders, ...admission.allow.files],
+    signed: admission.secret !== undefined,
+    maxJobBytes,
+    maxJobItems,
     lost,
     close() {
       closing ??= (async () => {
         clearInterval(heartbeat);
-        await worker.close().catch(() => {});
-        await commands.client.del(key).catch(() => {});
+        // Without Redis the chunks in flight can never report: stop waiting for them.
+        const gone = await Promise.race([worker.close().then(() => false), lost.then(() => true)]);
+        if (!gone) await commands.client.del(key).catch(() => {});
+        closedOnPurpose = !gone;
         await executor.close();
         await closeRedis(commands.client);
-        await closeRedis(blocking.client);
+        await closeRedis(bull.client);
       })();
       return closing;
     },
   };
 }
 
-/** Runs one chunk job on one of the host's worker threads; item failures go back as plain data. */
+/**
+ * What the host admits, from its options: checked before it connects.
+ *
+ * @throws {AmorsizeValidationError} an allowed path that does not exist, or a bad secret.
+ */
+function admissionOf(options: WorkerHostOptions): Admission {
+  return {
+    allow: resolveAllowList(options.allow),
+    secret: resolveSecret(options),
+    limits: {
+      maxJobBytes: options.maxJobBytes ?? CLUSTER_DEFAULTS.maxJobBytes,
+      maxJobItems: options.maxJobItems ?? CLUSTER_DEFAULTS.maxJobItems,
+    },
+  };
+}
+
+/** A measurement job: its payload goes back as it came, within the host's byte limit. */
+function probe(data: ProbeJobData, maxJobBytes: number): string {
+  const bytes = Buffer.byteLength(data.payload);
+  if (bytes > maxJobBytes) throw new JobTooLargeError("bytes", bytes, maxJobBytes);
+  return data.payload;
+}
+
+/** What `runChunk` needs of its host. */
+interface ChunkHost {
+  readonly id: string;
+  readonly prefix: string;
+  readonly queueName: string;
+  readonly admission: Admission;
+}
+
+/**
+ * Runs one chunk job on one of the host's worker threads, once admitted (see
+ * `admitChunk`); item failures, and a refusal, go back as plain data.
+ */
 async function runChunk(
   executor: Executor,
   client: Redis,
-  host: { id: string; prefix: string; queueName: string },
-  data: ChunkJobData,
+  host: ChunkHost,
+  job: Job,
 ): Promise<ChunkJobResult> {
   const started = performance.now();
-  if (!(await runIsLive(client, host.prefix, host.queueName, data.runId))) {
+  const data = job.data as ChunkJobData;
+  // One round trip: whether the run is live (its caller there, not cancelled), and the job's size as stored.
+  const [live, stored] = ((await client
+    .pipeline()
+    .exists(runKey(host.prefix, host.queueName, String(data?.runId)))
+    .hstrlen(`${host.prefix}:${host.queueName}:${job.id}`, "data")
+    .exec()) ?? []) as [Error | null, number][];
+  if (live?.[1] !== 1) {
     return { host: host.id, cancelled: true, payload: encodeAll([]), errors: [], ms: 0 };
   }
+  const refuse = (error: unknown): ChunkJobResult => {
+    const { name, message, code } = error as { name: string; message: string; code: string };
+    const ms = performance.now() - started;
+    return { host: host.id, refused: { name, message, code }, payload: encodeAll([]), errors: [], ms };
+  };
+  let module: string;
+  try {
+    module = await admitChunk(host.admission, job, stored?.[1] ?? 0);
+  } catch (error) {
+    return refuse(error);
+  }
+  // Decoding is bounded by the byte limit admitted above (a payload it cannot read fails
+  // the job); the item count is known once decoded.
   const items = decodeChunkItems(data);
+  const { maxJobItems } = host.admission.limits;
+  if (items.length > maxJobItems) return refuse(new JobTooLargeError("items", items.length, maxJobItems));
   // The whole job is one executor chunk: one worker thread runs it, so `concurrency`
   // jobs keep `concurrency` threads busy.
-  const { results, errors } = await executor.map({ module: data.module, export: data.export }, items, {
+  const { results, errors } = await executor.map({ module, export: data.export }, items, {
     chunkSize: Math.max(1, items.length),
     onError: "collect",
   });

@@ -7,10 +7,14 @@ export {
   ClusterError,
   type ClusterErrorCode,
   ClusterUsageError,
+  type JobRefusalCode,
+  JobSignatureError,
+  JobTooLargeError,
   NoWorkerHostsError,
   RedisLostError,
   RedisUnreachableError,
   RunAbortedError,
+  TaskNotAllowedError,
 } from "./errors.js";
 export { startWorkerHost, type WorkerHost } from "./host.js";
 export {
@@ -30,6 +34,7 @@ export {
   ClusterStreamOptionsSchema,
   type Connection,
   ConnectionSchema,
+  RedisTlsSchema,
   type WorkerHostOptions,
   WorkerHostOptionsSchema,
 } from "./options.js";

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { AmorsizeValidationError } from "@amorsize/types";
-import { describe, expect, it } from "@jest/globals";
+import { afterAll, describe, expect, it } from "@jest/globals";
 import { parseWorkerArgs } from "./cli-args.js";
 import { cluster, executeOnCluster, measureClusterCost, startWorkerHost } from "./index.js";
 
@@ -88,21 +91,144 @@ describe("option validation", () => {
   });
 
   it("checks worker host and measurement options", async () => {
-    expect(await asyncIssuesOf(() => startWorkerHost({ connection: "redis://h", concurrency: 0 }))).toEqual([
-      "options.concurrency: Too small: expected number to be >0, got 0",
+    expect(
+      await asyncIssuesOf(() => startWorkerHost({ connection: "redis://h", allow: ["."], concurrency: 0 })),
+    ).toEqual(["options.concurrency: Too small: expected number to be >0, got 0"]);
+    // No default that allows everything.
+    expect(await asyncIssuesOf(() => startWorkerHost({ connection: "redis://h" } as never))).toEqual([
+      "options.allow: Invalid input: expected array, received undefined",
     ]);
+    expect(await asyncIssuesOf(() => startWorkerHost({ connection: "redis://h", allow: [] }))).toEqual([
+      "options.allow: Too small: expected array to have >=1 items, got []",
+    ]);
+    expect(
+      await asyncIssuesOf(() =>
+        startWorkerHost({ connection: "redis://h", allow: [".", "/no/such/folder"] }),
+      ),
+    ).toEqual(['options.allow[1]: "/no/such/folder" cannot be read (ENOENT)']);
     expect(await asyncIssuesOf(() => measureClusterCost({ connection: "redis://h", samples: 2 }))).toEqual([
       "options.samples: Too small: expected number to be >=3, got 2",
     ]);
   });
 });
 
+describe("secrets", () => {
+  const folder = mkdtempSync(join(tmpdir(), "amorsize-secret-"));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it("are at least 16 bytes, given once, from a file whose whitespace does not count", () => {
+    expect(issuesOf(() => cluster({ connection: "redis://h", secret: "short" }))).toEqual([
+      "options.secret: Expected at least 16 bytes, got 5",
+    ]);
+    const short = join(folder, "short.key");
+    writeFileSync(short, "  0123456789\n");
+    expect(issuesOf(() => cluster({ connection: "redis://h", secretFile: short }))).toEqual([
+      `options.secretFile: ${short} holds 10 byte(s) of secret; at least 16 are needed (openssl rand -hex 32 > file)`,
+    ]);
+    expect(
+      issuesOf(() => cluster({ connection: "redis://h", secret: "0123456789abcdef", secretFile: short })),
+    ).toEqual(["options: Give secret or secretFile, not both"]);
+  });
+});
+
 describe("parseWorkerArgs", () => {
+  const folder = mkdtempSync(join(tmpdir(), "amorsize-worker-args-"));
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    writeFileSync(join(folder, name), text);
+    return join(folder, name);
+  };
+
+  it("reads the trust, limit and Redis secret flags, and the environment", () => {
+    const key = file("amorsize.key", "0123456789abcdef0123456789abcdef\n");
+    const pass = file("redis.pass", "pa ss\n");
+    const ca = file("ca.pem", "-----BEGIN CERTIFICATE-----\n");
+    expect(
+      parseWorkerArgs(
+        [
+          "--allow",
+          folder,
+          "--allow",
+          key,
+          "--secret-file",
+          key,
+          "--max-job-bytes",
+          "1000",
+          "--max-job-items",
+          "10",
+          "--redis",
+          "rediss://10.0.0.5:6380",
+          "--redis-password-file",
+          pass,
+          "--redis-tls-ca-file",
+          ca,
+        ],
+        {},
+      ),
+    ).toEqual({
+      connection: {
+        url: "rediss://10.0.0.5:6380",
+        password: "pa ss",
+        tls: { ca: "-----BEGIN CERTIFICATE-----\n" },
+      },
+      allow: [folder, key],
+      secret: new Uint8Array(Buffer.from("0123456789abcdef0123456789abcdef")),
+      maxJobBytes: 1000,
+      maxJobItems: 10,
+    });
+    // From the environment, where ps does not look; a relative --allow is made absolute.
+    expect(
+      parseWorkerArgs(["--allow", "."], {
+        AMORSIZE_REDIS_URL: "redis://user:pw@10.0.0.5:6379",
+        AMORSIZE_REDIS_PASSWORD: "pw2",
+      }),
+    ).toEqual({
+      connection: { url: "redis://user:pw@10.0.0.5:6379", password: "pw2" },
+      allow: [resolve(".")],
+    });
+    expect(
+      parseWorkerArgs(["--redis", "redis://h", "--allow", "."], { AMORSIZE_REDIS_URL: "redis://x" }),
+    ).toEqual({
+      connection: "redis://h",
+      allow: [resolve(".")],
+    });
+  });
+
+  it("refuses a missing --allow path, an unreadable file and a short secret", () => {
+    const usage = (argv: string[]) => {
+      try {
+        parseWorkerArgs(["--redis", "redis://h", ...argv], {});
+      } catch (error) {
+        return [(error as { code: string }).code, (error as Error).message];
+      }
+      return null;
+    };
+    expect(usage(["--allow", "/no/such/tasks"])).toEqual([
+      "AMORSIZE_CLUSTER_USAGE",
+      '--allow: "/no/such/tasks" does not exist',
+    ]);
+    expect(usage(["--allow", ".", "--redis-password-file", "/no/such/file"])).toEqual([
+      "AMORSIZE_CLUSTER_USAGE",
+      '--redis-password-file: cannot read "/no/such/file" (ENOENT)',
+    ]);
+    const short = file("short.key", "abc\n");
+    expect(usage(["--allow", ".", "--secret-file", short])).toEqual([
+      "AMORSIZE_CLUSTER_USAGE",
+      `--secret-file: ${short} holds 3 byte(s) of secret; at least 16 are needed (openssl rand -hex 32 > file)`,
+    ]);
+    expect(usage(["--allow", ".", "--max-job-items", "0"])).toEqual([
+      "AMORSIZE_CLUSTER_USAGE",
+      '--max-job-items: Expected a positive integer, got "0"',
+    ]);
+  });
+
   it("reads every flag", () => {
     expect(
       parseWorkerArgs([
         "--redis",
         "redis://10.0.0.5:6379",
+        "--allow",
+        "/",
         "--concurrency",
         "8",
         "--queue",
@@ -118,6 +244,7 @@ describe("parseWorkerArgs", () => {
       ]),
     ).toEqual({
       connection: "redis://10.0.0.5:6379",
+      allow: ["/"],
       concurrency: 8,
       queueName: "q",
       prefix: "p",
@@ -131,7 +258,7 @@ describe("parseWorkerArgs", () => {
   it("rejects a bad command line with a usage error", () => {
     const messageOf = (argv: string[]) => {
       try {
-        parseWorkerArgs(argv);
+        parseWorkerArgs(argv, {});
       } catch (error) {
         return [(error as { code: string }).code, (error as Error).message];
       }
@@ -139,7 +266,7 @@ describe("parseWorkerArgs", () => {
     };
     expect(messageOf([])).toEqual([
       "AMORSIZE_CLUSTER_USAGE",
-      "--redis: Required (for example --redis redis://127.0.0.1:6379)",
+      "--redis: Required (for example --redis redis://127.0.0.1:6379, or AMORSIZE_REDIS_URL in the environment)",
     ]);
     expect(messageOf(["--redis", "localhost"])).toEqual([
       "AMORSIZE_CLUSTER_USAGE",

@@ -1,19 +1,56 @@
-import { functionSchema, type Progress, parseInput } from "@amorsize/types";
+import {
+  AmorsizeValidationError,
+  functionSchema,
+  messageOf,
+  type Progress,
+  parseInput,
+} from "@amorsize/types";
 import { z } from "zod";
+import { MIN_SECRET_BYTES, readSecretFile } from "./secret.js";
 
-/** Where Redis is: a `redis://` / `rediss://` URL, or host and port. */
-export const ConnectionSchema = z.union([
-  z.string().regex(/^rediss?:\/\/.+/, "Expected a redis:// or rediss:// URL"),
+const redisUrl = z.string().regex(/^rediss?:\/\/.+/, "Expected a redis:// or rediss:// URL");
+
+/** TLS to Redis: `true` for the system's CAs, or PEM texts of a private CA and a client certificate. */
+export const RedisTlsSchema = z.union([
+  z.boolean(),
   z
     .object({
+      /** PEM of the CA that signed the server's certificate (default: the system's CAs). */
+      ca: z.string().min(1).optional(),
+      /** PEM of a client certificate, for servers that ask for one. */
+      cert: z.string().min(1).optional(),
+      /** PEM of the client certificate's key. */
+      key: z.string().min(1).optional(),
+      /** Name the server's certificate must carry (default: the host). */
+      servername: z.string().min(1).optional(),
+    })
+    .strict(),
+]);
+
+/**
+ * Where Redis is: a `redis://` / `rediss://` URL, or its parts. In the object form, `url`
+ * gives what it holds and the other fields fill in the rest, so a password can come from
+ * elsewhere than the URL (`{ url, password: process.env.AMORSIZE_REDIS_PASSWORD }`).
+ */
+export const ConnectionSchema = z.union([
+  redisUrl,
+  z
+    .object({
+      url: redisUrl.optional(),
       host: z.string().min(1).optional(),
       port: z.number().int().min(1).max(65_535).optional(),
       username: z.string().optional(),
       password: z.string().optional(),
       db: z.number().int().nonnegative().optional(),
+      /** TLS (a `rediss://` URL turns it on with the system's CAs). */
+      tls: RedisTlsSchema.optional(),
     })
     .strict(),
 ]);
+
+/** A shared secret for signing chunk jobs: text or bytes (its length is checked without echoing it). */
+const secretSchema = z.union([z.string(), z.instanceof(Uint8Array)]);
+const secretFileSchema = z.union([z.string().min(1), z.instanceof(URL)]);
 export type Connection = z.input<typeof ConnectionSchema>;
 
 const common = {
@@ -51,6 +88,13 @@ export const ClusterOptionsSchema = z
      * fail as `ChunkFailedError`).
      */
     callerTimeoutMs: z.number().int().min(300).max(3_600_000).optional(),
+    /**
+     * Sign every chunk job with this secret (HMAC-SHA256), for hosts started with
+     * `--secret-file` holding the same one. Not with `secretFile`.
+     */
+    secret: secretSchema.optional(),
+    /** Read the signing secret from this file, as `amorsize-worker --secret-file` does. Not with `secret`. */
+    secretFile: secretFileSchema.optional(),
   })
   .strict();
 export type ClusterOptions = z.input<typeof ClusterOptionsSchema>;
@@ -97,6 +141,20 @@ export const WorkerHostOptionsSchema = z
     stalledIntervalMs: z.number().int().positive().optional(),
     /** Times one chunk may be recovered from a dead host before it fails. Default 2. */
     maxStalledCount: z.number().int().nonnegative().max(1000).optional(),
+    /**
+     * Folders (any file below them) and files whose task modules this host runs, compared by
+     * real path. Required: no default runs everything. `node:`, `data:` and `http(s):`
+     * modules are never run.
+     */
+    allow: z.array(z.string().min(1)).min(1),
+    /** Run only chunk jobs signed with this secret (`secret` of `cluster()`). Not with `secretFile`. */
+    secret: secretSchema.optional(),
+    /** Read the secret from this file (whitespace around it ignored). Not with `secret`. */
+    secretFile: secretFileSchema.optional(),
+    /** Refuse a chunk job whose data is larger than this, bytes. Default 16 MiB. */
+    maxJobBytes: z.number().int().positive().optional(),
+    /** Refuse a chunk job of more items than this. Default 100,000. */
+    maxJobItems: z.number().int().positive().optional(),
   })
   .strict();
 export type WorkerHostOptions = z.input<typeof WorkerHostOptionsSchema>;
@@ -115,6 +173,12 @@ export const CLUSTER_DEFAULTS = {
   lockDurationMs: 30_000,
   stalledIntervalMs: 30_000,
   maxStalledCount: 2,
+  // A chunk should take ~100 round trips (~200 ms), and items under ~2 us are best kept
+  // local: 100,000 items of 2 us is that chunk. 16 MiB at the measured ~13 ns per byte is
+  // ~220 ms of transfer alone. A chunk takes a few times its bytes of a host's memory (JSON,
+  // parsed items, the copy sent to a worker thread): a few GiB for a 16-thread host.
+  maxJobBytes: 16 * 1024 * 1024,
+  maxJobItems: 100_000,
 } as const;
 
 /** `cluster()`'s options with the defaults filled in. */
@@ -127,6 +191,8 @@ export interface ClusterSettings {
   readonly pollIntervalMs: number;
   readonly cleanupTimeoutMs: number;
   readonly callerTimeoutMs: number;
+  /** Chunk jobs are signed with this, when set. */
+  readonly secret: Uint8Array | undefined;
 }
 
 /**
@@ -145,5 +211,37 @@ export function resolveClusterOptions(options: ClusterOptions): ClusterSettings 
     pollIntervalMs: parsed.pollIntervalMs ?? CLUSTER_DEFAULTS.pollIntervalMs,
     cleanupTimeoutMs: parsed.cleanupTimeoutMs ?? CLUSTER_DEFAULTS.cleanupTimeoutMs,
     callerTimeoutMs: parsed.callerTimeoutMs ?? CLUSTER_DEFAULTS.callerTimeoutMs,
+    secret: resolveSecret(parsed),
   };
+}
+
+/**
+ * The secret of `secret` or `secretFile`, as bytes, or undefined for neither.
+ *
+ * @throws {AmorsizeValidationError} both given, or the file cannot be read or is too short.
+ */
+export function resolveSecret(options: {
+  secret?: string | Uint8Array | undefined;
+  secretFile?: string | URL | undefined;
+}): Uint8Array | undefined {
+  const { secret, secretFile } = options;
+  if (secret !== undefined && secretFile !== undefined) {
+    throw new AmorsizeValidationError(["options: Give secret or secretFile, not both"]);
+  }
+  if (secret !== undefined) {
+    const bytes = typeof secret === "string" ? new Uint8Array(Buffer.from(secret)) : secret;
+    // The secret's length only: an error message must not carry the secret.
+    if (bytes.length < MIN_SECRET_BYTES) {
+      throw new AmorsizeValidationError([
+        `options.secret: Expected at least ${MIN_SECRET_BYTES} bytes, got ${bytes.length}`,
+      ]);
+    }
+    return bytes;
+  }
+  if (secretFile === undefined) return undefined;
+  try {
+    return readSecretFile(secretFile);
+  } catch (error) {
+    throw new AmorsizeValidationError([`options.secretFile: ${messageOf(error)}`], { cause: error });
+  }
 }

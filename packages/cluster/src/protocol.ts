@@ -25,6 +25,8 @@ export interface ChunkJobResult {
   readonly host: string;
   /** True when the host skipped the chunk: its run was cancelled, or its caller is gone. */
   readonly cancelled?: boolean;
+  /** Set when the host refused to run the chunk (not allowed, unsigned, too large): every item fails with it. */
+  readonly refused?: RemoteError;
   /** Results by position in the payload sent, `encodeAll()`'s base64; `undefined` where an item failed. */
   readonly payload: string;
   /** Items that failed, by position in the payload sent (a result that cannot travel: `AMORSIZE_RESULT_NOT_CLONEABLE`). */

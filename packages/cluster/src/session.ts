@@ -61,8 +61,12 @@ export class ClusterSession {
   }
 
   private async open(): Promise<QueueLink> {
-    const { connection, queueName, prefix, connectTimeoutMs, lostAfterMs } = this.settings;
-    const link = await openQueueLink(connection, { queueName, prefix }, { connectTimeoutMs, lostAfterMs });
+    const { connection, queueName, prefix, connectTimeoutMs, lostAfterMs, secret } = this.settings;
+    const link = await openQueueLink(
+      connection,
+      { queueName, prefix },
+      { connectTimeoutMs, lostAfterMs, secret },
+    );
     link.events.on("completed", ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
       const id = parseChunkJobId(jobId);
       if (id) this.runs.get(id.runId)?.completed(id.chunk, returnvalue as ChunkJobResult);

@@ -2,7 +2,7 @@ import { CloneError, type ItemError } from "@amorsize/executor";
 import type { Progress } from "@amorsize/types";
 import { type ChunkIndices, chunkRange } from "./chunks.js";
 import { decodeAll, type Refused } from "./codec.js";
-import { ChunkFailedError, remoteItemError } from "./errors.js";
+import { ChunkFailedError, type RemoteError, remoteItemError } from "./errors.js";
 import type { ChunkJobResult } from "./protocol.js";
 
 /** An item's failure in a cluster run: the task threw on it, or it or its result could not travel. */
@@ -116,7 +116,11 @@ export class RunTally {
     // Positions in the payload sent, as input indices.
     const indices = kept ? kept.map((position) => all[position] as number) : all;
     const failedAt = new Set<number>();
-    const errors = value.errors.map((error) => {
+    // A refused chunk (not allowed, unsigned, too large) fails each of its items with the refusal.
+    const remote = value.refused
+      ? indices.map((_, position) => ({ position, ...(value.refused as RemoteError) }))
+      : value.errors;
+    const errors = remote.map((error) => {
       failedAt.add(error.position);
       return remoteItemError(indices[error.position] as number, error);
     });

@@ -17,6 +17,7 @@ import {
 } from "../src/index.js";
 import {
   type Child,
+  FIXTURES,
   freePort,
   killAll,
   redisServerPath,
@@ -171,7 +172,8 @@ suite("cluster backend on a real Redis", () => {
   });
 
   it("fails a chunk whose task module the hosts cannot load", async () => {
-    const missing = { module: join(scratch, "nope.mjs"), export: "square" };
+    // In the folder the hosts allow, so they try to import it.
+    const missing = { module: join(FIXTURES, "nope.mjs"), export: "square" };
     const error = await executeOnCluster(missing, [1, 2, 3], { connection: redis.url, chunkSize: 3 }).catch(
       (e) => e,
     );

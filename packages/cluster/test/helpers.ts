@@ -15,6 +15,8 @@ export function redisServerPath(): string | null {
 
 export const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 export const TASK = fileURLToPath(new URL("./fixtures/tasks.mjs", import.meta.url));
+/** The folder of the task fixtures: what every test host is started to allow (`--allow`). */
+export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
 
 const children = new Set<ChildProcess>();
 
@@ -76,12 +78,16 @@ function track(child: ChildProcess, readyLine: RegExp, what: string): Promise<Ch
   });
 }
 
-/** A redis-server of its own on a free loopback port, without persistence. */
-export async function startRedis(binary: string): Promise<Child & { port: number; url: string }> {
+/** A redis-server of its own on a free loopback port, without persistence; `password` sets `requirepass`. */
+export async function startRedis(
+  binary: string,
+  password?: string,
+): Promise<Child & { port: number; url: string }> {
   const port = await freePort();
+  const auth = password === undefined ? [] : ["--requirepass", password];
   const child = spawn(
     binary,
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...auth],
     {
       stdio: ["ignore", "pipe", "pipe"],
     },
@@ -90,10 +96,19 @@ export async function startRedis(binary: string): Promise<Child & { port: number
   return { ...ready, port, url: `redis://127.0.0.1:${port}` };
 }
 
-/** An `amorsize-worker` process; resolves once it says it is ready. */
-export function startHost(url: string, args: string[] = []): Promise<Child> {
-  const child = spawn(process.execPath, [CLI, "--redis", url, ...args], {
+/**
+ * An `amorsize-worker` process; resolves once it says it is ready. It runs the task fixtures
+ * only (`--allow FIXTURES`) unless `args` names what it allows.
+ */
+export function startHost(
+  url: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Child> {
+  const allow = args.includes("--allow") ? [] : ["--allow", FIXTURES];
+  const child = spawn(process.execPath, [CLI, "--redis", url, ...allow, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
+    env,
   });
   return track(child, /ready on queue/, "amorsize-worker");
 }

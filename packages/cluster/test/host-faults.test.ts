@@ -1,0 +1,94 @@
+// A worker host that loses Redis mid-chunk stops by itself, and SIGTERM and SIGINT stop it
+// too, whatever state its chunk and its connection are in (issue 16, item 3).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { executeOnCluster } from "../src/index.js";
+import { type Child, killAll, redisServerPath, startHost, startRedis, TASK, waitForFile } from "./helpers.js";
+
+const binary = redisServerPath();
+if (!binary) console.warn("NOTICE: redis-server not found: the worker host fault tests are skipped");
+const suite = binary ? describe : describe.skip;
+const task = { module: TASK, export: "square" };
+
+/**
+ * The README's bound: a host exits within `lostAfterMs` (3 s by default) and about a second
+ * of Redis going away. A liveness limit, 2.5 times that, so a busy machine does not fail it.
+ */
+const STOP_BOUND_MS = 10_000;
+
+type TestRedis = Awaited<ReturnType<typeof startRedis>>;
+
+/** A Redis of its own with one single-thread host on it, for a test that kills that Redis. */
+async function doomed(): Promise<{ redis: TestRedis; host: Child }> {
+  const redis = await startRedis(binary as string);
+  const host = await startHost(redis.url, ["--concurrency", "1"]);
+  return { redis, host };
+}
+
+/** The host's exit code or signal, or "still running" after `ms`. */
+async function exitWithin(child: Child, ms: number): Promise<number | string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`still running after ${ms} ms`), ms);
+  });
+  try {
+    return await Promise.race([child.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+suite("a worker host when Redis goes away mid-chunk", () => {
+  let scratch: string;
+  let hosts: { redis: TestRedis; host: Child }[];
+
+  beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), "amorsize-host-faults-"));
+    hosts = await Promise.all([doomed(), doomed(), doomed()]);
+  });
+
+  afterAll(async () => {
+    await killAll();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  /** Starts a one-item run whose item holds the host's thread for `holdMs`; resolves once it runs. */
+  async function holdChunk(at: { redis: TestRedis }, name: string, holdMs: number): Promise<void> {
+    const marker = join(scratch, `${name}.pid`);
+    const run = executeOnCluster(task, [{ x: 2, marker, holdMs }], {
+      connection: at.redis.url,
+      lostAfterMs: 300,
+    });
+    run.catch(() => {});
+    await waitForFile(marker);
+  }
+
+  it("exits 1 on its own when its chunk ends while Redis is gone", async () => {
+    const { redis, host } = hosts[0] as (typeof hosts)[number];
+    // The chunk ends ~1.5 s after Redis dies, while the host is still trying to reconnect.
+    await holdChunk({ redis }, "lost", 1500);
+    redis.process.kill("SIGKILL");
+    expect(await exitWithin(host, STOP_BOUND_MS)).toBe(1);
+    expect(host.output()).toContain(`lost the connection to Redis at 127.0.0.1:${redis.port}`);
+  });
+
+  it("stops on SIGTERM while Redis is gone and a long chunk runs", async () => {
+    const { redis, host } = hosts[1] as (typeof hosts)[number];
+    await holdChunk({ redis }, "term", 60_000);
+    redis.process.kill("SIGKILL");
+    host.process.kill("SIGTERM");
+    const code = await exitWithin(host, STOP_BOUND_MS);
+    expect(code).toBe(1);
+    expect(host.output()).toContain("SIGTERM, finishing chunks in flight");
+  });
+
+  it("stops on SIGINT while Redis is gone and its chunk ends meanwhile", async () => {
+    const { redis, host } = hosts[2] as (typeof hosts)[number];
+    await holdChunk({ redis }, "int", 1500);
+    redis.process.kill("SIGKILL");
+    host.process.kill("SIGINT");
+    expect(await exitWithin(host, STOP_BOUND_MS)).toBe(1);
+  });
+});
