@@ -1,8 +1,7 @@
 import { connect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { cluster, measureClusterCost } from "../src/index.js";
-import { RUN_COMMANDS } from "../src/plan.js";
+import { cluster, measureClusterCost, RUN_COMMANDS } from "../src/index.js";
 import { killAll, redisServerPath, startHost, startRedis, TASK } from "./helpers.js";
 import { type DelayProxy, startDelayProxy } from "./proxy.mjs";
 
