@@ -36,9 +36,11 @@ describe("costFigures", () => {
       // 1 MB payload: 3 ms over the 2 ms round trip spread over 2 MB -> 1.5 ns per byte.
       full: [5, 6, 4, 1],
       perJob: [0.5, 0.75, 0.625],
+      command: [0.25, 0.5, 0.375],
       payloadBytes: 1_000_000,
     });
     expect(figures.roundTrip).toEqual({ value: 2, samples: 3, spread: 0.5 });
+    expect(figures.command).toEqual({ value: 0.375, samples: 3, spread: 0.125 });
     expect(figures.perChunk).toEqual({ value: 0.625, samples: 3, spread: 0.125 });
     // Per payload: 1.5, 2, 1 and (faster than the round trip) 0 ns; median 1.25, deviations 0.25, 0.75, 0.25, 1.25.
     expect(figures.perByte).toEqual({ value: 1.25, samples: 4, spread: 0.5 });

@@ -19,6 +19,8 @@ export interface CostSamples {
   readonly full: readonly number[];
   /** Wall time per job of batches of empty jobs in flight together. */
   readonly perJob: readonly number[];
+  /** Round trips of one plain command (PING) from the caller. */
+  readonly command: readonly number[];
   readonly payloadBytes: number;
 }
 
@@ -56,18 +58,19 @@ export function hostsFromKeys(
 }
 
 /**
- * The three cost figures from the timings: the round trip is the median empty one; the
- * per-byte cost is each payload round trip's excess over it, spread over the payload
- * crossing Redis twice (out and echoed back), in nanoseconds, never below zero.
+ * The cost figures from the timings: the round trip is the median empty one; the per-byte
+ * cost is each payload round trip's excess over it, spread over the payload crossing Redis
+ * twice (out and echoed back), in nanoseconds, never below zero; the command the median PING.
  */
 export function costFigures(samples: CostSamples): {
   roundTrip: ClusterFigure;
   perChunk: ClusterFigure;
   perByte: ClusterFigure;
+  command: ClusterFigure;
 } {
   const roundTrip = figure(samples.empty);
   const perByte = figure(
     samples.full.map((ms) => Math.max(0, ((ms - roundTrip.value) * 1e6) / (2 * samples.payloadBytes))),
   );
-  return { roundTrip, perChunk: figure(samples.perJob), perByte };
+  return { roundTrip, perChunk: figure(samples.perJob), perByte, command: figure(samples.command) };
 }

@@ -39,6 +39,7 @@ export {
   WorkerHostOptionsSchema,
 } from "./options.js";
 export {
+  BASE64_RATIO,
   CLUSTER_REASON_CODES,
   type ClusterCostFigures,
   ClusterCostFiguresSchema,
@@ -46,8 +47,10 @@ export {
   type ClusterPlanInput,
   ClusterPlanInputSchema,
   type ClusterReasonCode,
+  commandRoundTrips,
   planCluster,
   predictClusterWallMs,
+  RUN_COMMANDS,
 } from "./plan.js";
 export type { ClusterMapResult, ClusterReport, ClusterRunError } from "./report.js";
 export { type ClusterBackend, cluster, executeOnCluster } from "./run.js";

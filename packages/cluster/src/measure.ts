@@ -52,8 +52,16 @@ export interface ClusterCostProfile {
   readonly perChunk: ClusterFigure;
   /** Extra round-trip time per byte of payload (counted going out and coming back), nanoseconds. */
   readonly perByte: ClusterFigure;
-  /** The three figures as `planCluster()` takes them. */
-  readonly figures: { roundTripMs: number; perChunkMs: number; perByteNs: number; totalWorkers: number };
+  /** One plain command (PING) from here to Redis and back, milliseconds. */
+  readonly command: ClusterFigure;
+  /** The figures as `planCluster()` takes them. */
+  readonly figures: {
+    roundTripMs: number;
+    perChunkMs: number;
+    perByteNs: number;
+    totalWorkers: number;
+    commandMs: number;
+  };
 }
 
 /** Empty round trips run first and thrown away: the first jobs pay for warming Redis's scripts and the hosts. */
@@ -63,9 +71,10 @@ const PER_JOB_BATCHES = 3;
 
 /**
  * Measures the cluster's costs against the live queue, with at least one worker host
- * running: the round trip of an empty job through Redis and a host, the per-job cost with
- * many in flight, and the per-byte cost (a payload sent and echoed back by a host, its
- * main thread answering without a worker thread). Probe jobs are removed afterwards.
+ * running: a plain command's round trip to Redis (PING), the round trip of an empty job
+ * through Redis and a host, the per-job cost with many in flight, and the per-byte cost (a
+ * payload sent and echoed back by a host, its main thread answering without a worker
+ * thread). Probe jobs are removed afterwards.
  *
  * @throws {AmorsizeValidationError} a bad option.
  * @throws {RedisUnreachableError} Redis cannot be reached.
@@ -90,7 +99,7 @@ export async function measureClusterCost(options: ClusterCostOptions): Promise<C
     const hosts = await liveHosts(link.commands, prefix, queueName);
     if (hosts.length === 0) throw new NoWorkerHostsError(queueName);
     const samples = await probe.sample(parsed.samples ?? 20, parsed.payloadBytes ?? 262_144);
-    const { roundTrip, perChunk, perByte } = costFigures(samples);
+    const { roundTrip, perChunk, perByte, command } = costFigures(samples);
     const totalWorkers = hosts.reduce((sum, h) => sum + h.concurrency, 0);
     return {
       measuredAt: new Date().toISOString(),
@@ -102,11 +111,13 @@ export async function measureClusterCost(options: ClusterCostOptions): Promise<C
       roundTrip,
       perChunk,
       perByte,
+      command,
       figures: {
         roundTripMs: roundTrip.value,
         perChunkMs: perChunk.value,
         perByteNs: perByte.value,
         totalWorkers,
+        commandMs: command.value,
       },
     };
   } finally {
@@ -142,9 +153,11 @@ class Prober {
     this.lost.catch(() => {});
   }
 
-  /** Times the empty round trips, the payload round trips and the batches, in that order. */
+  /** Times the commands, the empty round trips, the payload round trips and the batches, in that order. */
   async sample(samples: number, payloadBytes: number): Promise<CostSamples> {
     for (let i = 0; i < WARM_UP_JOBS; i++) await this.send([""]);
+    const command: number[] = [];
+    for (let i = 0; i < samples; i++) command.push(await this.ping());
     const empty: number[] = [];
     for (let i = 0; i < samples; i++) empty.push(await this.send([""]));
     const big = "x".repeat(payloadBytes);
@@ -153,7 +166,14 @@ class Prober {
     const perJob: number[] = [];
     const batch = new Array<string>(samples * 4).fill("");
     for (let i = 0; i < PER_JOB_BATCHES; i++) perJob.push((await this.send(batch)) / batch.length);
-    return { empty, full, perJob, payloadBytes };
+    return { empty, full, perJob, command, payloadBytes };
+  }
+
+  /** Milliseconds of one PING on the queue's connection, as a run's own commands go. */
+  private async ping(): Promise<number> {
+    const t0 = performance.now();
+    await Promise.race([this.link.commands.ping(), this.lost]);
+    return performance.now() - t0;
   }
 
   /** Adds one job per payload and resolves with the milliseconds until the last has completed. */

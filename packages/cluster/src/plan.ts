@@ -8,12 +8,39 @@ export const ClusterCostFiguresSchema = z.object({
   roundTripMs: z.number().finite().nonnegative(),
   /** Empty jobs with many in flight over every host: wall time per job, milliseconds. */
   perChunkMs: z.number().finite().nonnegative(),
-  /** Cost per byte of item or result data moved through Redis, nanoseconds. */
+  /** Cost per byte of a job's payload as it crosses Redis (text, out and back), nanoseconds. */
   perByteNs: z.number().finite().nonnegative(),
   /** Worker threads over every live host. */
   totalWorkers: z.number().int().positive(),
+  /**
+   * One Redis command from the caller and its answer (a PING), milliseconds. Default: a
+   * third of `roundTripMs` (a job's round trip is one such command's path for the caller
+   * and two for the host).
+   */
+  commandMs: z.number().finite().nonnegative().optional(),
 });
 export type ClusterCostFigures = z.infer<typeof ClusterCostFiguresSchema>;
+
+/**
+ * Commands a `map()` run sends one after another besides its jobs: before the first job,
+ * the hosts' keys and their registrations, then its run key; after the last answer, the
+ * run key's deletion and its jobs' removal (twice).
+ */
+export const RUN_COMMANDS = 6;
+
+/** Bytes a job carries per byte of V8-serialised values: base64 puts 3 bytes in 4 characters. */
+export const BASE64_RATIO = 4 / 3;
+
+/**
+ * A Redis command's round trip from the caller and from a host. A job's round trip
+ * (`roundTripMs`) goes caller to Redis, Redis to a host, the host's fetch of the job (a
+ * command) and its answer, Redis to the caller: one command's path for the caller and two
+ * for the host, so the host's is what is left of it after the caller's, halved.
+ */
+export function commandRoundTrips(figures: ClusterCostFigures): { callerMs: number; hostMs: number } {
+  const callerMs = figures.commandMs ?? figures.roundTripMs / 3;
+  return { callerMs, hostMs: Math.max(0, (figures.roundTripMs - callerMs) / 2) };
+}
 
 /** Input of `planCluster()`. */
 export const ClusterPlanInputSchema = z
@@ -24,7 +51,7 @@ export const ClusterPlanInputSchema = z
         items: z.number().int().nonnegative(),
         /** Mean time of one item on one worker thread, milliseconds. */
         itemMs: z.number().finite().nonnegative(),
-        /** Mean JSON size of an item plus its result, bytes. */
+        /** Mean V8-serialised (structured clone) size of an item plus its result, bytes. */
         bytesPerItem: z.number().finite().nonnegative(),
       })
       .strict(),
@@ -56,17 +83,21 @@ export interface ClusterPlan {
     readonly localWallMs: number;
     /** localWallMs / clusterWallMs. */
     readonly speedupOverLocal: number;
-    /** Share of a chunk's time spent on its round trip through Redis, 0..1. */
+    /** Share of the predicted cluster time spent on round trips through Redis rather than items, 0..1. */
     readonly roundTripShare: number;
   };
   readonly reasons: ReadonlyArray<{ readonly code: ClusterReasonCode; readonly message: string }>;
 }
 
 /**
- * Predicted wall time of a cluster run with `workers` worker threads and chunks of
- * `chunkSize`: chunks run in waves of `workers`, each costing its items, its bytes and
- * one round trip through Redis; the producer side adds `perChunkMs` per chunk (the queue's
- * throughput limit). Wall time is the slower side.
+ * Predicted wall time of a `map()` run with `workers` worker threads and chunks of
+ * `chunkSize`, in the terms of {@link commandRoundTrips}: the run's own commands
+ * ({@link RUN_COMMANDS} caller round trips); each worker's first chunk costs a job's round
+ * trip plus the host's check that the run is live (a host command), and the second worker
+ * starts a host command after the first (hosts take jobs one at a time); every later chunk
+ * of a worker costs two host commands (finishing one job fetches the next, then the
+ * check). A chunk's items cost their time and their bytes, base64 in the job. The producer
+ * side adds `perChunkMs` per chunk (the queue's throughput); wall time is the slower side.
  */
 export function predictClusterWallMs(
   figures: ClusterCostFigures,
@@ -75,11 +106,19 @@ export function predictClusterWallMs(
   chunkSize: number,
 ): number {
   const chunks = Math.ceil(workload.items / chunkSize);
-  const chunkMs =
-    chunkSize * (workload.itemMs + (workload.bytesPerItem * figures.perByteNs) / 1e6) + figures.roundTripMs;
-  const workerSide = Math.ceil(chunks / workers) * chunkMs;
+  if (chunks === 0) return 0;
+  const { callerMs, hostMs } = commandRoundTrips(figures);
+  const waves = Math.ceil(chunks / workers);
+  const chunkWorkMs = chunkSize * itemCostMs(figures, workload);
+  const firstMs = figures.roundTripMs + hostMs + (Math.min(workers, chunks) > 1 ? hostMs : 0);
+  const workerSide = firstMs + waves * chunkWorkMs + (waves - 1) * 2 * hostMs;
   const producerSide = chunks * figures.perChunkMs;
-  return Math.max(workerSide, producerSide);
+  return RUN_COMMANDS * callerMs + Math.max(workerSide, producerSide);
+}
+
+/** One item's time on a host plus its bytes' way through Redis, milliseconds. */
+function itemCostMs(figures: ClusterCostFigures, workload: { itemMs: number; bytesPerItem: number }): number {
+  return workload.itemMs + (workload.bytesPerItem * BASE64_RATIO * figures.perByteNs) / 1e6;
 }
 
 /**
@@ -114,8 +153,10 @@ export function planCluster(input: ClusterPlanInput): ClusterPlan {
     }
   }
   const chunks = Math.ceil(n / best.chunkSize);
-  const chunkMs = best.chunkSize * (workload.itemMs + (workload.bytesPerItem * cluster.perByteNs) / 1e6);
-  const roundTripShare = cluster.roundTripMs / (chunkMs + cluster.roundTripMs || 1);
+  const waves = Math.ceil(chunks / best.workers);
+  const workMs = waves * best.chunkSize * itemCostMs(cluster, workload);
+  const roundTripShare = best.wallMs > 0 ? Math.max(0, 1 - workMs / best.wallMs) : 0;
+  const { hostMs } = commandRoundTrips(cluster);
   const faster = best.wallMs < localWallMs;
   const speedupOverLocal = best.wallMs > 0 ? localWallMs / best.wallMs : 1;
   const ms = (v: number) => `${v < 10 ? v.toFixed(2) : v.toFixed(0)} ms`;
@@ -131,7 +172,7 @@ export function planCluster(input: ClusterPlanInput): ClusterPlan {
         },
     {
       code: "ROUND_TRIP_SHARE",
-      message: `Chunks of ${best.chunkSize} items spend ${(roundTripShare * 100).toFixed(1)}% of their time on the ${ms(cluster.roundTripMs)} round trip through Redis.`,
+      message: `Chunks of ${best.chunkSize} items: ${(roundTripShare * 100).toFixed(1)}% of the predicted time goes on round trips through Redis (${ms(cluster.roundTripMs)} a job, ${ms(2 * hostMs)} per later chunk of a worker).`,
     },
   ];
   return {
@@ -180,7 +221,7 @@ export function decideOnCluster(
     workload: {
       items: localPlan.totalItems ?? workload.totalItems ?? 0,
       itemMs: workload.itemTimeMs.mean,
-      // Structured-clone sizes stand in for JSON sizes: close for numbers, strings and plain data.
+      // Structured-clone sizes are what the codec serialises (V8's format).
       bytesPerItem: workload.inputBytes.mean + workload.outputBytes.mean,
     },
     localWallMs: localPlan.predicted.wallMs,

@@ -233,11 +233,13 @@ suite("cluster backend on a real Redis", () => {
     expect(profile.roundTrip.samples).toBe(5);
     expect(profile.perChunk.samples).toBe(3);
     expect(profile.roundTrip.value).toBeGreaterThan(0);
+    expect(profile.command.samples).toBe(5);
     expect(profile.figures).toEqual({
       roundTripMs: profile.roundTrip.value,
       perChunkMs: profile.perChunk.value,
       perByteNs: profile.perByte.value,
       totalWorkers: 2,
+      commandMs: profile.command.value,
     });
     // Probe jobs are removed afterwards.
     expect(await client.keys("bull:amorsize:*-*-*-*-*-*")).toEqual([]);

@@ -1,0 +1,25 @@
+/** A running latency proxy (see proxy.mjs). */
+export interface DelayProxy {
+  /** The loopback port it listens on. */
+  readonly port: number;
+  /** Milliseconds each chunk waits, in each direction. */
+  readonly delayMs: number;
+  /** `redis://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** Connections open now. */
+  readonly connections: number;
+  /** Connections accepted since it started. */
+  readonly accepted: number;
+  /** Stops listening, drops every connection and timer; resolves once every socket has closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a proxy on a free loopback port that forwards every connection to
+ * `upstreamHost:upstreamPort`, each chunk delayed `delayMs` in each direction, in order.
+ */
+export function startDelayProxy(options: {
+  upstreamHost?: string;
+  upstreamPort: number;
+  delayMs: number;
+}): Promise<DelayProxy>;
