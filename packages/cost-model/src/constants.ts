@@ -98,6 +98,8 @@ export const MODEL_CONSTANTS = {
  * - `NO_ITEMS`: the input is empty.
  * - `MODULE_LOAD`: each new worker imports the task module first; the start-up includes it.
  * - `UNCERTAIN_SAMPLE`: the sample may be far off (spread, heavy tail, trend): chunks adapt during the run.
+ * - `HELPER_THREADS`: the task keeps V8's helper threads (garbage collection, compiling)
+ *   busy too, so each worker needs more than one core and fewer fit the machine.
  */
 export const REASON_CODES = [
   "COMPUTE_BOUND",
@@ -115,6 +117,7 @@ export const REASON_CODES = [
   "CHUNK_TIMEOUT_BOUND",
   "MODULE_LOAD",
   "UNCERTAIN_SAMPLE",
+  "HELPER_THREADS",
 ] as const;
 /**
  * What an alternative's label adds when the alternative breaks one of the caller's limits;

@@ -105,8 +105,9 @@ function steadyTerms(p: ModelParams, items: number, chunks: number, active: numb
   // worker waits while the main thread takes its results and clones its next chunk.
   const dispatchWaitMs = mainThreadMs / active;
   const workerSideMs = computeMs + chunkOverheadMs + dispatchWaitMs;
-  // The main thread needs a core too: all CPU work cannot finish faster than on every core.
-  const cpuMs = (items * p.cpuItemMs + mainThreadMs) / p.capacity;
+  // The main thread needs a core too: all CPU work cannot finish faster than on every core,
+  // and the work the items give V8's helper threads (garbage collection, compiling) counts.
+  const cpuMs = (items * p.cpuItemMs * (1 + p.helperShare) + mainThreadMs) / p.capacity;
   const switchMs =
     active > p.capacity
       ? (MODEL_CONSTANTS.oversubscriptionPenalty * (active - p.capacity) * ((items * p.cpuItemMs) / cores)) /

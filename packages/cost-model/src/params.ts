@@ -36,6 +36,8 @@ export interface ModelParams {
   wallItemMs: number;
   /** The part of it that needs a core, ms. */
   cpuItemMs: number;
+  /** Other threads' CPU (V8's GC and compiler helpers) per ms of an item's own CPU: each busy thread keeps 1 + this many cores busy. */
+  helperShare: number;
   /** Main-thread cost of dispatching one chunk (pool bookkeeping, postMessage), ms. */
   dispatchMs: number;
   /** Per-chunk time on the worker's side: message hops and the task envelope, ms. */
@@ -141,6 +143,7 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     workerClonePerItemMs,
     wallItemMs: itemMs + workerClonePerItemMs,
     cpuItemMs: itemMs * cpuShare + workerClonePerItemMs,
+    helperShare: workload.helperCpuShare ?? 0,
     dispatchMs: throughputUs / 1000,
     // An empty task's round trip one at a time is the main thread's dispatch plus the
     // hops and the worker's envelope; the latter part is what a worker loses per chunk.

@@ -48,6 +48,31 @@ describe("planExecution(): a task module that is slow to import", () => {
   });
 });
 
+describe("planExecution(): work the task gives V8's helper threads", () => {
+  it("charges each worker 1 + the helper share of a core, says so, and a share can make a plan serial", () => {
+    // Terser's minify as measured here: 56 items of 22.7 ms on 2 cores, its helper threads
+    // busy 0.74 ms per ms of its own. Without the share, two workers look 1.8x faster.
+    const terser = { totalItems: 56, itemMs: 22.7 };
+    const blind = parallel(planExecution(unitInput({ workload: terser })));
+    expect(codes(blind)).not.toContain("HELPER_THREADS");
+    const seen = planExecution(unitInput({ workload: { ...terser, helperCpuShare: 0.74 } }));
+    expect(seen.mode).toBe("serial");
+    expect(codes(seen)).toEqual(["TOO_LITTLE_WORK", "HELPER_THREADS"]);
+    expect(seen.reasons[1]?.message).toBe(
+      "While the sampled items ran, V8's helper threads (garbage collection, compiling) used 0.74 ms of CPU per ms of the task's own: each thread running it keeps 1.74 cores busy, so 2 workers need 3.5 of the 2 cores.",
+    );
+    // The same share on 8 cores leaves room for 4 such workers: parallel, the line kept.
+    const wide = parallel(
+      planExecution(unitInput({ hardware: { usableCores: 8 }, workload: { ...terser, helperCpuShare: 0.74 } })),
+    );
+    expect(codes(wide)).toContain("HELPER_THREADS");
+    // A share too small to matter changes nothing and says nothing.
+    const small = parallel(planExecution(unitInput({ workload: { ...terser, helperCpuShare: 0.05 } })));
+    expect(small.workers).toBe(blind.workers);
+    expect(codes(small)).not.toContain("HELPER_THREADS");
+  });
+});
+
 describe("planExecution(): the clone costs sampling measured", () => {
   it("prices an object graph by what reading it back took, not by its size", () => {
     // 2,000 items of 1 ms returning ~600 KB object graphs that take 3 ms to read back on the

@@ -273,6 +273,7 @@ function explainSerial(
   if (p.ioBound && !p.async) ioReason(ctx);
   if (n === null) streamReason(ctx, best);
   moduleLoadReason(ctx, best.workers);
+  helperReason(ctx, best.workers);
   fixedReasons(ctx);
 }
 
@@ -383,6 +384,25 @@ function moduleLoadReason(ctx: Context, workers: number): void {
   );
 }
 
+/**
+ * A task that keeps V8's helper threads busy: each thread running it needs 1 + share
+ * cores, which the plan charged (said when the share is worth a line).
+ */
+function helperReason(ctx: Context, workers: number): void {
+  const { p } = ctx;
+  if (p.helperShare < HELPER_NOTE_SHARE || p.n === 0) return;
+  const cores = 1 + p.helperShare;
+  reason(
+    ctx,
+    "HELPER_THREADS",
+    `While the sampled items ran, V8's helper threads (garbage collection, compiling) used ${formatNumber(p.helperShare, 2)} ms of CPU per ms of the task's own: ` +
+      `each thread running it keeps ${formatNumber(cores, 2)} cores busy, so ${plural(workers, "worker")} need ${formatNumber(workers * cores, 1)} of the ${formatNumber(p.capacity, 1)} cores.`,
+  );
+}
+
+/** Helper-thread shares under this are not worth a line of their own. */
+const HELPER_NOTE_SHARE = 0.2;
+
 /** Module loads shorter than this are not worth a line of their own, ms. */
 const MODULE_LOAD_NOTE_MS = 5;
 
@@ -479,6 +499,7 @@ function explainParallel(
   if (capped !== null) reason(ctx, "MEMORY_CAPPED", memoryMessage(ctx, workers, c, capped));
   quotaReason(ctx);
   moduleLoadReason(ctx, workers);
+  helperReason(ctx, workers);
   uncertainReason(ctx, c);
   fixedReasons(ctx);
 }

@@ -159,6 +159,7 @@ export interface WorkloadOptions {
   moduleLoadMs?: number;
   cloneMs?: WorkloadSample["cloneMs"];
   spread?: WorkloadSample["spread"];
+  helperCpuShare?: number;
 }
 
 export function workload(options: WorkloadOptions = {}): WorkloadSample {
@@ -181,6 +182,7 @@ export function workload(options: WorkloadOptions = {}): WorkloadSample {
     ...(options.moduleLoadMs === undefined ? {} : { moduleLoadMs: options.moduleLoadMs }),
     ...(options.cloneMs === undefined ? {} : { cloneMs: options.cloneMs }),
     ...(options.spread === undefined ? {} : { spread: options.spread }),
+    ...(options.helperCpuShare === undefined ? {} : { helperCpuShare: options.helperCpuShare }),
   };
 }
 

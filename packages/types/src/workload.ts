@@ -70,6 +70,16 @@ const workloadSampleShape = {
       resultDeserialize: z.number().finite().nonnegative(),
     })
     .optional(),
+  /**
+   * CPU time the process's other threads spent while the sampled items ran, per
+   * millisecond of the items' own CPU time: V8's garbage-collector and compiler helper
+   * threads work for every thread that allocates (0.74 measured for terser's `minify`,
+   * 0.27 for marked, ~0 for arithmetic). Each worker then keeps 1 + this many cores busy,
+   * so on a small machine two workers can be slower than one thread. Measured in the
+   * calling thread on Linux (the first quarter of the sample, where the compiler works
+   * hardest, left out); absent when unknown.
+   */
+  helperCpuShare: z.number().finite().nonnegative().optional(),
   /** How the figures were obtained: `measured` by `sampleTask()`, or `given` by the caller. */
   source: z.enum(["measured", "given"]),
 };

@@ -4,6 +4,7 @@ import {
   type ClockReading,
   concurrentItemFigures,
   cpuBetween,
+  othersBetween,
   ownTime,
   parseSchedstat,
   type UnitWindow,
@@ -66,7 +67,14 @@ describe("blockItemFigures", () => {
       4,
     );
     // Own time: 10 ms window less 4 ms queued = 6 ms, a quarter each.
-    expect(figures).toEqual({ wallMs: 2, cpuMs: 2, ownMs: 1.5, idleMs: 0, heapGrowth: 1024 });
+    expect(figures).toEqual({
+      wallMs: 2,
+      cpuMs: 2,
+      ownMs: 1.5,
+      idleMs: 0,
+      heapGrowth: 1024,
+      otherCpuMs: null,
+    });
   });
 
   it("leaves the time spent queued for a core out of item times", () => {
@@ -88,7 +96,14 @@ describe("blockItemFigures", () => {
       20,
       1,
     );
-    expect(figures).toEqual({ wallMs: 20, cpuMs: 1, ownMs: 20, idleMs: 19, heapGrowth: 4096 });
+    expect(figures).toEqual({
+      wallMs: 20,
+      cpuMs: 1,
+      ownMs: 20,
+      idleMs: 19,
+      heapGrowth: 4096,
+      otherCpuMs: null,
+    });
   });
 });
 
@@ -128,6 +143,23 @@ describe("concurrentItemFigures", () => {
     expect(concurrentItemFigures(odd, [10])).toEqual([
       { wallMs: 10, cpuMs: 0, ownMs: 0, idleMs: 10, heapGrowth: 0 },
     ]);
+  });
+});
+
+describe("othersBetween", () => {
+  const others = (othersCpuMs: number | null | undefined): ClockReading =>
+    reading(othersCpuMs === undefined ? {} : { othersCpuMs });
+
+  it("is the other threads' runtime between two readings, shared out", () => {
+    expect(othersBetween(others(10), others(16))).toBe(6);
+    expect(othersBetween(others(10), others(16), 0.5)).toBe(3);
+    // A thread that exited keeps its last runtime: the sum never falls; if it did, 0.
+    expect(othersBetween(others(16), others(10))).toBe(0);
+  });
+
+  it("is null when either reading has no figure", () => {
+    expect(othersBetween(others(null), others(16))).toBeNull();
+    expect(othersBetween(others(10), others(undefined))).toBeNull();
   });
 });
 

@@ -8,6 +8,12 @@ export interface ClockReading {
   /** The event loop's active and idle (waiting for I/O or timers) time so far; 0 before it starts. */
   loopActiveMs: number;
   loopIdleMs: number;
+  /**
+   * Runtime so far of the process's other threads that existed when sampling began (V8's
+   * garbage-collector and compiler helpers among them; not the workers started since), on
+   * Linux; null elsewhere.
+   */
+  othersCpuMs?: number | null;
 }
 
 /**
@@ -67,6 +73,8 @@ export interface ItemFigures {
   /** Time the event loop waited in its poll (for timers or I/O): waiting, never computing. */
   idleMs: number;
   heapGrowth: number;
+  /** CPU time the process's other threads (see `ClockReading.othersCpuMs`) spent meanwhile; null when unknown. */
+  otherCpuMs?: number | null;
 }
 
 /** Readings around a timed unit: the clocks before and after, and the window around them. */
@@ -93,7 +101,14 @@ export function blockItemFigures(window: UnitWindow, wallMs: number, length: num
     ownMs: ownMs * share,
     idleMs: Math.max(0, after.loopIdleMs - before.loopIdleMs) * share,
     heapGrowth: window.heapGrowth * share,
+    otherCpuMs: othersBetween(before, after, share),
   };
+}
+
+/** The other threads' CPU time between two readings, times `share`; null when either reading lacks it. */
+export function othersBetween(before: ClockReading, after: ClockReading, share = 1): number | null {
+  if (before.othersCpuMs == null || after.othersCpuMs == null) return null;
+  return Math.max(0, after.othersCpuMs - before.othersCpuMs) * share;
 }
 
 /**

@@ -1,5 +1,5 @@
 // The clocks read around each timed unit: thin I/O, the arithmetic is in clock-math.ts.
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { getHeapStatistics } from "node:v8";
 import { type ClockReading, parseSchedstat } from "./clock-math.js";
@@ -26,6 +26,8 @@ export const heapUsed = (): number => getHeapStatistics().used_heap_size;
 export class ThreadClock {
   private fd: number | null = null;
   private readonly buffer = Buffer.alloc(128);
+  /** The schedstat files of the process's other threads when the clock was made; null when unreadable. */
+  private others: number[] | null;
 
   /** `schedstatPath`: the thread's schedstat file (another path only in tests). */
   constructor(schedstatPath = "/proc/thread-self/schedstat") {
@@ -34,6 +36,7 @@ export class ThreadClock {
     } catch {
       this.fd = null;
     }
+    this.others = this.fd === null ? null : openOtherThreads();
   }
 
   read(): ClockReading {
@@ -53,6 +56,7 @@ export class ThreadClock {
             queuedMs: thread.queuedMs,
             loopActiveMs,
             loopIdleMs,
+            othersCpuMs: this.readOthers(),
           };
         }
       } catch {
@@ -66,5 +70,60 @@ export class ThreadClock {
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+    for (const fd of this.others ?? []) closeSync(fd);
+    this.others = null;
   }
+
+  /** Sum of the other threads' runtimes; a thread that has exited since counts what it ran last. */
+  private readOthers(): number | null {
+    if (this.others === null) return null;
+    let total = 0;
+    for (let k = 0; k < this.others.length; k++) {
+      const fd = this.others[k]!;
+      if (fd < 0) continue;
+      try {
+        const length = readSync(fd, this.buffer, 0, this.buffer.length, 0);
+        const run = parseSchedstat(this.buffer.toString("latin1", 0, length))?.runMs;
+        if (run === undefined) return null;
+        total += run;
+        this.lastRun[k] = run;
+      } catch {
+        // The thread ended: its runtime stays what it was.
+        closeSync(fd);
+        this.others[k] = -1;
+        total += this.lastRun[k] ?? 0;
+      }
+    }
+    return total;
+  }
+
+  private readonly lastRun: number[] = [];
+}
+
+/**
+ * Opens the schedstat file of every other thread of this process (Linux): V8's helper
+ * threads, the thread pool, workers that were running before. Null when /proc cannot say.
+ */
+function openOtherThreads(): number[] | null {
+  let own: string;
+  try {
+    own = readlinkSync("/proc/thread-self").split("/").pop() ?? "";
+  } catch {
+    return null;
+  }
+  const fds: number[] = [];
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      if (tid === own) continue;
+      try {
+        fds.push(openSync(`/proc/self/task/${tid}/schedstat`, "r"));
+      } catch {
+        // Gone already.
+      }
+    }
+  } catch {
+    for (const fd of fds) closeSync(fd);
+    return null;
+  }
+  return fds;
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "@jest/globals";
 import type { ItemFigures } from "./clock-math.js";
-import { emptyWorkload, itemRecord, type SampleRecord, summarise } from "./records.js";
+import {
+  emptyWorkload,
+  HELPER_MIN_UNIT_MS,
+  helperShareOf,
+  itemRecord,
+  type SampleRecord,
+  summarise,
+} from "./records.js";
 
 const figures: ItemFigures = { wallMs: 2, cpuMs: 1.5, ownMs: 1.75, idleMs: 0, heapGrowth: 64 };
 
@@ -140,5 +147,29 @@ describe("summarise", () => {
   it("gives the empty workload when nothing was read", () => {
     expect(summarise([], [], 0, 3)).toEqual(emptyWorkload(3));
     expect(emptyWorkload()).toMatchObject({ sampled: 0, totalItems: 0, sampleWallMs: 0, source: "given" });
+  });
+});
+
+describe("helperShareOf", () => {
+  it("takes the least share any long enough unit showed", () => {
+    // 20 ms units: helpers busy 15, 9 and 30 ms beside them (the 30 ms one caught a compile).
+    const records = [15, 9, 30].map((otherCpuMs) => record({ cpuMs: 20, otherCpuMs }));
+    expect(helperShareOf(records)).toEqual({ helperCpuShare: 0.45 });
+  });
+
+  it("says nothing from units too short to tell, or with nothing measured", () => {
+    const short = record({ cpuMs: HELPER_MIN_UNIT_MS / 4, weight: 2, otherCpuMs: 5 });
+    expect(helperShareOf([short])).toEqual({});
+    expect(helperShareOf([record({ cpuMs: 20 }), record({ cpuMs: 20, otherCpuMs: null })])).toEqual({});
+    // A block's sized record stands for its share of the block: weight counts.
+    expect(helperShareOf([record({ cpuMs: 1, weight: 4, otherCpuMs: 0.5 })])).toEqual({
+      helperCpuShare: 0.5,
+    });
+  });
+
+  it("reaches the workload summary", () => {
+    const records = [1, 2, 3, 4].map((k) => record({ index: k, cpuMs: 10, otherCpuMs: 3 }));
+    expect(summarise(records, [1, 2, 3, 4], 100, 40).helperCpuShare).toBeCloseTo(0.3, 12);
+    expect("helperCpuShare" in summarise([record({ cpuMs: 10 })], [0], 100, 10)).toBe(false);
   });
 });

@@ -103,6 +103,26 @@ export function summarise(
     memoryBytesPerItem: memory,
     sampleWallMs,
     async: records.some((m) => m.async),
+    ...helperShareOf(timed),
     source: "measured",
   };
+}
+
+/** A timed unit shorter than this, CPU ms, says nothing of the helper threads (one compile job is as long). */
+export const HELPER_MIN_UNIT_MS = 2;
+
+/**
+ * The other threads' CPU time per millisecond of the items' own CPU time: the least any
+ * unit of at least HELPER_MIN_UNIT_MS showed (none: absent). The least, because what else
+ * the process's helper threads do meanwhile comes and goes (compiling the sampler's own
+ * code, sweeping an earlier job's garbage) while the work the task gives them does not.
+ * Pure.
+ */
+export function helperShareOf(timed: readonly SampleRecord[]): { helperCpuShare?: number } {
+  let least = Number.POSITIVE_INFINITY;
+  for (const m of timed) {
+    if (m.otherCpuMs == null || m.cpuMs * m.weight < HELPER_MIN_UNIT_MS) continue;
+    least = Math.min(least, m.otherCpuMs / m.cpuMs);
+  }
+  return Number.isFinite(least) ? { helperCpuShare: least } : {};
 }
