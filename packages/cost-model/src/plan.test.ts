@@ -63,7 +63,9 @@ describe("planExecution(): work the task gives V8's helper threads", () => {
     );
     // The same share on 8 cores leaves room for 4 such workers: parallel, the line kept.
     const wide = parallel(
-      planExecution(unitInput({ hardware: { usableCores: 8 }, workload: { ...terser, helperCpuShare: 0.74 } })),
+      planExecution(
+        unitInput({ hardware: { usableCores: 8 }, workload: { ...terser, helperCpuShare: 0.74 } }),
+      ),
     );
     expect(codes(wide)).toContain("HELPER_THREADS");
     // A share too small to matter changes nothing and says nothing.
