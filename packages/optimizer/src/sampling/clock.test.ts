@@ -27,15 +27,18 @@ describe("ThreadClock", () => {
   });
 
   const linux = process.platform === "linux" && existsSync("/proc/thread-self/schedstat");
-  (linux ? it : it.skip)("on Linux, sums the other threads' runtimes, which never fall, and closes their files", () => {
-    const clock = new ThreadClock();
-    const first = clock.read().othersCpuMs;
-    const second = clock.read().othersCpuMs;
-    clock.close();
-    expect(typeof first).toBe("number");
-    expect(second).toBeGreaterThanOrEqual(first as number);
-    expect(clock.read().othersCpuMs ?? null).toBeNull();
-  });
+  (linux ? it : it.skip)(
+    "on Linux, sums the other threads' runtimes, which never fall, and closes their files",
+    () => {
+      const clock = new ThreadClock();
+      const first = clock.read().othersCpuMs;
+      const second = clock.read().othersCpuMs;
+      clock.close();
+      expect(typeof first).toBe("number");
+      expect(second).toBeGreaterThanOrEqual(first as number);
+      expect(clock.read().othersCpuMs ?? null).toBeNull();
+    },
+  );
 
   it("falls back to the process figure without a schedstat file", () => {
     const clock = new ThreadClock(join(dir, "missing"));
