@@ -4,8 +4,16 @@ import { decodeChunkItems, encodeAll } from "./codec.js";
 import { chunkJobId, parseChunkJobId } from "./protocol.js";
 
 describe("defaultChunkSize", () => {
+  it("stays within the most items the live hosts take in one job", () => {
+    // 10 M items: ceil(n / 64) is 156,250, over the hosts' default limit of 100,000.
+    expect(defaultChunkSize(10_000_000)).toBe(156_250);
+    expect(defaultChunkSize(10_000_000, 100_000)).toBe(100_000);
+    expect(defaultChunkSize(1000, 100_000)).toBe(16);
+    expect(defaultChunkSize(1000, null)).toBe(16);
+  });
+
   it("splits a run into at most 64 jobs of at least one item", () => {
-    expect([0, 1, 64, 65, 1000].map(defaultChunkSize)).toEqual([1, 1, 1, 2, 16]);
+    expect([0, 1, 64, 65, 1000].map((n) => defaultChunkSize(n))).toEqual([1, 1, 1, 2, 16]);
   });
 });
 

@@ -9,9 +9,14 @@ export type ChunkIndices = readonly (readonly number[])[];
 /** Jobs added to the queue in one `addBulk` call: one Redis round trip each, bounded in size. */
 export const JOBS_PER_BATCH = 500;
 
-/** Items per job when the run does not say: `ceil(n / 64)`, at least 1. */
-export function defaultChunkSize(items: number): number {
-  return Math.max(1, Math.ceil(items / CLUSTER_DEFAULTS.chunksPerRun));
+/**
+ * Items per job when the run does not say: `ceil(n / 64)`, at least 1, and no more than
+ * the live hosts take in one job (`maxJobItems`, the least any states), which they would
+ * refuse.
+ */
+export function defaultChunkSize(items: number, maxJobItems: number | null = null): number {
+  const size = Math.max(1, Math.ceil(items / CLUSTER_DEFAULTS.chunksPerRun));
+  return maxJobItems === null ? size : Math.min(size, maxJobItems);
 }
 
 /**

@@ -27,6 +27,19 @@ describe("hostsFromKeys", () => {
       { id: "b:20", concurrency: 4 },
     ]);
   });
+
+  it("reads the job item limit a host states, and ignores one that is not a positive integer", () => {
+    const pattern = "bull:q:amorsize:host:*";
+    expect(
+      hostsFromKeys(pattern, [
+        ["bull:q:amorsize:host:a:1", '{"concurrency":2,"maxJobBytes":16777216,"maxJobItems":100000}'],
+        ["bull:q:amorsize:host:b:2", '{"concurrency":2,"maxJobItems":"lots"}'],
+      ]),
+    ).toEqual([
+      { id: "a:1", concurrency: 2, maxJobItems: 100_000 },
+      { id: "b:2", concurrency: 2 },
+    ]);
+  });
 });
 
 describe("costFigures", () => {

@@ -9,6 +9,8 @@ export interface ClusterFigure {
 export interface LiveHost {
   readonly id: string;
   readonly concurrency: number;
+  /** The most items it takes in one job (`--max-job-items`), when it says. */
+  readonly maxJobItems?: number;
 }
 
 /** The timings of one measurement, milliseconds: the raw material of the figures. */
@@ -52,8 +54,15 @@ export function hostsFromKeys(
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .flatMap(([key, value]) => {
       if (!value) return [];
-      const { concurrency } = JSON.parse(value) as { concurrency: number };
-      return [{ id: key.slice(at), concurrency }];
+      const { concurrency, maxJobItems } = JSON.parse(value) as {
+        concurrency: number;
+        maxJobItems?: unknown;
+      };
+      const limit =
+        Number.isInteger(maxJobItems) && (maxJobItems as number) > 0
+          ? { maxJobItems: maxJobItems as number }
+          : {};
+      return [{ id: key.slice(at), concurrency, ...limit }];
     });
 }
 

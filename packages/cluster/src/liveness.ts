@@ -8,13 +8,22 @@ export const SKIPPED_REASON =
   "a host skipped it: the run's key had expired (its caller was not heard from for callerTimeoutMs)";
 
 /**
- * The worker threads of the hosts serving the queue now.
+ * The worker threads of the hosts serving the queue now, and the most items every one of
+ * them takes in a job (null when none says).
  * @throws {NoWorkerHostsError} none is: a run would wait for ever, so it fails before sending anything.
  */
-export async function requireHosts(client: Redis, prefix: string, queueName: string): Promise<number> {
+export async function requireHosts(
+  client: Redis,
+  prefix: string,
+  queueName: string,
+): Promise<{ threads: number; maxJobItems: number | null }> {
   const hosts = await liveHosts(client, prefix, queueName);
   if (hosts.length === 0) throw new NoWorkerHostsError(queueName);
-  return hosts.reduce((sum, host) => sum + host.concurrency, 0);
+  const limits = hosts.flatMap((host) => (host.maxJobItems === undefined ? [] : [host.maxJobItems]));
+  return {
+    threads: hosts.reduce((sum, host) => sum + host.concurrency, 0),
+    maxJobItems: limits.length === 0 ? null : Math.min(...limits),
+  };
 }
 
 /**

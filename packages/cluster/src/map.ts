@@ -100,10 +100,10 @@ export async function mapOnCluster<R>(
   if (signal?.aborted) throw new RunAbortedError(signal.reason);
   const input = Array.from(items);
   const precomputed = (options.precomputed ?? new Map()) as Map<number, unknown>;
-  const chunkSize = options.chunkSize ?? defaultChunkSize(input.length);
   const collect = (options.onError ?? CLUSTER_DEFAULTS.onError) === "collect";
   const link = await session.link();
-  await requireHosts(link.commands, settings.prefix, settings.queueName);
+  const { maxJobItems } = await requireHosts(link.commands, settings.prefix, settings.queueName);
+  const chunkSize = options.chunkSize ?? defaultChunkSize(input.length, maxJobItems);
   const { chunks, precomputed: known } = layChunks(input.length, chunkSize, precomputed);
   const run = new ActiveRun(new RunTally(chunks, input.length, precomputed, collect), options.onProgress);
   const keeper = new RunKeeper(link.commands, { ...settings, runId: run.runId }, settings.callerTimeoutMs);

@@ -71,7 +71,7 @@ export class StreamRun<R> implements ClusterStream<R>, RunListener {
   readonly runId = randomUUID();
   private readonly task: ResolvedTask;
   private readonly options: ReturnType<typeof ClusterStreamOptionsSchema.parse>;
-  private readonly chunkSize: number;
+  private chunkSize: number;
   private readonly total: number | undefined;
   private readonly collect: boolean;
   private readonly source: Source;
@@ -238,7 +238,11 @@ export class StreamRun<R> implements ClusterStream<R>, RunListener {
     const link = await this.session.link();
     this.link = link;
     const { prefix, queueName, callerTimeoutMs, pollIntervalMs } = this.settings;
-    const threads = await requireHosts(link.commands, prefix, queueName);
+    const { threads, maxJobItems } = await requireHosts(link.commands, prefix, queueName);
+    // A chunk size chosen here, not by the caller, stays within what every live host takes.
+    if (this.options.chunkSize === undefined && maxJobItems !== null) {
+      this.chunkSize = Math.min(this.chunkSize, maxJobItems);
+    }
     this.maxInFlight = this.options.maxInFlight ?? Math.max(2, 2 * threads);
     this.keeper = new RunKeeper(link.commands, { prefix, queueName, runId: this.runId }, callerTimeoutMs);
     await this.keeper.start();

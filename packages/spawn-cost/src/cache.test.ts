@@ -322,9 +322,13 @@ describe("readCache never trusts a bad file", () => {
     await writeCache(file, key, { ...measuredProfileFixture(key, at), loadPerCore: 0.2 });
     expect((await readCache(file, key, TTL, nowMs, 1.5)).status).toBe("ignored");
     expect((await readCache(file, key, TTL, nowMs, 0.9)).status).toBe("hit");
-    // Caches written before the load was recorded are still read.
-    await writeCache(file, key, measuredProfileFixture(key, at));
-    expect((await readCache(file, key, TTL, nowMs, 3)).status).toBe("hit");
+    // A cache written before the load was recorded cannot be placed in a band: measured again.
+    const { loadPerCore: _recorded, ...unrecorded } = measuredProfileFixture(key, at);
+    await writeCache(file, key, unrecorded);
+    const legacy = await readCache(file, key, TTL, nowMs, 3);
+    expect(legacy.status === "ignored" && legacy.warning.message).toContain(
+      "measured before the load was recorded with the figures",
+    );
   });
 
   it("ignores a profile that is not a measured one", async () => {

@@ -179,7 +179,13 @@ export async function readCache(
   if (age < -FUTURE_SLACK_MS) {
     return ignored("expired", file, `dated ${profile.measuredAt}, in the future`);
   }
-  if (profile.loadPerCore !== undefined && loadChanged(profile.loadPerCore, loadNow)) {
+  if (profile.loadPerCore === undefined) {
+    // Written before the load was recorded: it may have been measured on a busy machine
+    // (a stale one made the bench's light workload serial at 85 ms per worker start), and
+    // nothing tells which. Measured once again, with the load.
+    return ignored("load", file, "measured before the load was recorded with the figures");
+  }
+  if (loadChanged(profile.loadPerCore, loadNow)) {
     const then = profile.loadPerCore.toFixed(2);
     return ignored("load", file, `measured at a load of ${then} per core, ${loadNow.toFixed(2)} now`);
   }
