@@ -76,6 +76,25 @@ describe("planExecution(): work the task gives V8's helper threads", () => {
 });
 
 describe("planExecution(): the clone costs sampling measured", () => {
+  it("prices numbers, strings and arrays by the spawn-cost profile, whatever one value's clone read", () => {
+    // 20,000 numbers of 10 us: a single number's serialize read 5 us each way, nearly all of
+    // it the call's own cost; in a chunk a number costs the profile's per-item figure.
+    const light = { totalItems: 20_000, itemMs: 0.01 };
+    const noisy = {
+      ...light,
+      cloneMs: {
+        itemSerialize: 0.005,
+        itemDeserialize: 0.003,
+        resultSerialize: 0.006,
+        resultDeserialize: 0.003,
+      },
+    };
+    const plain = planExecution(unitInput({ workload: light }));
+    const measured = planExecution(unitInput({ workload: noisy }));
+    expect(measured.mode).toBe(plain.mode);
+    expect(measured.predicted.wallMs).toBe(plain.predicted.wallMs);
+  });
+
   it("prices an object graph by what reading it back took, not by its size", () => {
     // 2,000 items of 1 ms returning ~600 KB object graphs that take 3 ms to read back on the
     // calling thread: by size alone (an "object" kind's per-byte cost) parallel pays off.

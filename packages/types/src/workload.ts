@@ -59,8 +59,10 @@ const workloadSampleShape = {
    * sampling thread with `v8.serialize` and `v8.deserialize`: the calling thread pays
    * `itemSerialize` (sending an item) and `resultDeserialize` (taking its result), a
    * worker `itemDeserialize` and `resultSerialize`. Object graphs cost far more per byte
-   * than flat arrays or strings, so the model prices the real values, not their size.
-   * Absent when not measured.
+   * than flat arrays or strings, so the model prices graphs (`inputKind`/`outputKind`
+   * `"object"`) by these times, not by their size; numbers, strings and arrays are priced
+   * by the spawn-cost profile's chunk measurements, as one small value's time is mostly the
+   * call's own. Absent when not measured.
    */
   cloneMs: z
     .object({
