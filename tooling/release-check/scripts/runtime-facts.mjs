@@ -90,7 +90,7 @@ function describe(profile) {
   const { cores, memory } = profile;
   const constrained = memory.constrained.value === null ? "none" : `${memory.constrained.value / MiB} MiB`;
   return [
-    `availableParallelism ${cores.affinity.value}`,
+    `affinity ${cores.affinity.value} (${cores.affinity.source})`,
     `quota ${cores.quota.cpus ?? "none"}`,
     `usable ${cores.usable.value} (${cores.usable.source})`,
     `constrainedMemory ${constrained}`,
