@@ -474,7 +474,9 @@ describe("the plan cache's figures are checked", () => {
       module,
       "const imul = Math.imul;\nexport default (x) => { let h = x; for (let i = 0; i < 1_800_000; i++) h = (imul(h, 31) + i) | 0; return h; };\n",
     );
-    const options = { ...base, cache: true };
+    // A budget a busy machine cannot spend: optimize() cuts its sampling off at the budget
+    // plus 800 ms, which a loaded run reached (SAMPLE_CUT_OFF beside the warning checked).
+    const options = { ...base, cache: true, sample: { budgetMs: 10_000 } };
     expect((await optimize({ module }, range(20), options)).workloadSource).toBe("sampled");
     const { entry, write } = entryOf(module);
     write({
