@@ -190,7 +190,14 @@ function planParallelOrSerial(ctx: Context): Plan {
       }
     }
   }
-  const best = result.best;
+  // A tie may go to fewer workers or larger chunks, but never across minSpeedup: when the
+  // tie-broken pick falls short and the fastest plan meets it, the fastest is taken.
+  const best =
+    result.best !== null &&
+    result.best.speedup < p.minSpeedup &&
+    (result.fastest?.speedup ?? 0) >= p.minSpeedup
+      ? result.fastest
+      : result.best;
   const parallel = best !== null && best.speedup >= p.minSpeedup ? best : null;
   if (parallel === null) {
     explainSerial(ctx, serial, best, capped);
