@@ -200,14 +200,14 @@ describe("planExecution(): the decision", () => {
   it("a tie never crosses minSpeedup: when larger chunks within 1% fall short of it, the fastest plan is taken", () => {
     // Found by the property tests: 122 items of 8.67 ms on a 1.24-CPU quota. One item per task
     // is 1.201x faster than the loop; chunks of 12 are within 1% of it but 1.193x, under the bar.
-    const clone = {
+    const clone: Record<string, [number, number]> = {
       number: [0.1, 0],
       "plain-array": [0.65, 3.75],
       object: [0.65, 5],
       string: [0.25, 0.7],
       "typed-array": [1, 0.7],
       "typed-array-transfer": [1.5, 0],
-    } as const;
+    };
     const i = input({
       costs: { fixedMs: 1, perWorkerMs: 0.1, throughputUs: 5, latencyUs: 5, clone },
       workload: { totalItems: 122, itemMs: 8.672112646995702, cv: 0, cpuToWall: 0.5 },
