@@ -17,6 +17,7 @@ export {
 } from "./errors.js";
 export { createExecutor, type Executor, type RunInput } from "./executor.js";
 export type { TaskFunction } from "./load.js";
+export { mapNow } from "./now.js";
 export { RUN_DEFAULTS } from "./options.js";
 export type { ResultStream } from "./stream.js";
 export { importTask, type ResolvedTask, resolveTask } from "./task.js";

@@ -13,7 +13,8 @@ export const SLICE_MS = 10;
 export const STREAM_HIGH_WATER = 1024;
 const MAX_STRIDE = 1 << 16;
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+/** True for a promise or any object with a `then` method. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null &&
     (typeof value === "object" || typeof value === "function") &&

@@ -12,6 +12,7 @@ describe("an item whose promise can never settle", () => {
     ["serial", "calling thread"],
     ["concurrent", "calling thread"],
     ["parallel", "worker"],
+    ["now", "calling thread"],
   ])("fails as AMORSIZE_ITEM_UNSETTLED in a %s run, with every other result kept", async (mode, where) => {
     const run = await runArgs(mode, "neverOnThrees");
     expect(run.code).toBe(0);
@@ -23,10 +24,13 @@ describe("an item whose promise can never settle", () => {
     ]);
   });
 
-  it.each(["serial", "parallel"])("is waited for while a timer could still settle it (%s)", async (mode) => {
-    const run = await runArgs(mode, "stillWaiting");
-    expect(JSON.parse(run.stdout)).toEqual({ results: [2, 4, 6, 8, 10, 12, 14], errors: [] });
-  });
+  it.each(["serial", "parallel", "now"])(
+    "is waited for while a timer could still settle it (%s)",
+    async (mode) => {
+      const run = await runArgs(mode, "stillWaiting");
+      expect(JSON.parse(run.stdout)).toEqual({ results: [2, 4, 6, 8, 10, 12, 14], errors: [] });
+    },
+  );
 });
 
 function runArgs(mode: string, exportName: string) {

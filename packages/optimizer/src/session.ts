@@ -1,7 +1,7 @@
 // createAmorsize(): one pool and what was learned of each task, kept across calls.
 import { performance } from "node:perf_hooks";
 import { planExecution } from "@amorsize/cost-model";
-import { ExecutorClosedError, resolveTask } from "@amorsize/executor";
+import { ExecutorClosedError } from "@amorsize/executor";
 import { probeHardware } from "@amorsize/hardware-probe";
 import { defaultCacheDir, measureSpawnCost } from "@amorsize/spawn-cost";
 import {
@@ -24,10 +24,12 @@ import { ModuleVersions, type TaskVersion } from "./module-version.js";
 import { basisOf, type OptimizeResult } from "./optimize.js";
 import { sizeBucket, writePlanCache } from "./plan-cache.js";
 import { PlanMemo, planKey } from "./plan-memo.js";
-import { type Machine, prepare } from "./prepare.js";
+import { constraintsOf, type Machine, prepare } from "./prepare.js";
 import { type RunFigures, TaskProfiles } from "./profiles.js";
+import { type QuickCall, quickInput, runQuick, runsAtOnce } from "./quick.js";
 import type { TaskData } from "./sample.js";
 import { type HostedStream, hostedStream, type OptimizedStream } from "./stream.js";
+import { ResolvedTasks } from "./task-refs.js";
 import { WarmPool } from "./warm-pool.js";
 
 /** How a session call was planned, and how far its prediction was off. */
@@ -75,6 +77,12 @@ export interface SessionTaskStats {
 export interface SessionStats {
   /** Calls started (`execute`, `stream`, `optimize`), ended, and in flight now. */
   calls: number;
+  /**
+   * `execute()` calls run at once: a learned task whose plan for this shape was made before,
+   * serial and short (at most 10 ms predicted), runs in the calling thread without deciding
+   * again or setting up a serial run (`mapNow()` of `@amorsize/executor`).
+   */
+  quickCalls: number;
   inFlight: number;
   /** Items run by ended runs, and the time spent running them, milliseconds. */
   items: number;
@@ -154,6 +162,7 @@ class AmorsizeSession implements Amorsize {
   readonly #options: SessionOptions;
   readonly #profiles: TaskProfiles;
   readonly #versions: ModuleVersions;
+  readonly #tasks: ResolvedTasks;
   /** Recent plans of learned calls, reused while the task's figures hold; `prewarm`: planning it started the pool. */
   readonly #plans: PlanMemo<{ planned: Planned; prewarm: boolean }>;
   readonly #stop = new AbortController();
@@ -167,6 +176,7 @@ class AmorsizeSession implements Amorsize {
   #profileSaves = 0;
   #profileSaveError: string | null = null;
   #calls = 0;
+  #quickCalls = 0;
   #inFlight = 0;
   #items = 0;
   #busyMs = 0;
@@ -176,6 +186,7 @@ class AmorsizeSession implements Amorsize {
     const maxProfiles = options.maxProfiles ?? SESSION_DEFAULTS.maxProfiles;
     this.#profiles = new TaskProfiles(maxProfiles);
     this.#versions = new ModuleVersions(maxProfiles * 4);
+    this.#tasks = new ResolvedTasks(maxProfiles * 4);
     this.#plans = new PlanMemo(maxProfiles * 4);
     // The machine's figures are read now, in the background (the probe, and the spawn-cost
     // cache or its measurement): the first call finds them ready. A failure is the first
@@ -190,11 +201,20 @@ class AmorsizeSession implements Amorsize {
 
   async execute<R>(task: TaskRefInput, data: TaskData, options: ExecuteOptions = {}) {
     const start = performance.now();
-    const scope = this.#enter(parseInput(ExecuteOptionsSchema, options, "options"));
+    const scope = this.#enter(parseOptions(options));
     try {
       const context = await this.#context(task, scope);
-      const hosted = this.#hosted(context);
-      const result = await executeHosted<R>(taskOf(context.version.task), data, scope.options, start, hosted);
+      const quick = quickInput(data, scope.options) ? this.#quick(context, data, scope.options) : null;
+      const result =
+        quick !== null
+          ? await runQuick<R>(quick, data as readonly unknown[], scope.options, start)
+          : await executeHosted<R>(
+              taskOf(context.version.task),
+              data,
+              scope.options,
+              start,
+              this.#hosted(context),
+            );
       const session = this.#learn(context, result.optimized.workload, result.plan, result.report, "execute");
       return { ...result, session };
     } catch (error) {
@@ -259,6 +279,7 @@ class AmorsizeSession implements Amorsize {
     const pool = this.#pool;
     return {
       calls: this.#calls,
+      quickCalls: this.#quickCalls,
       inFlight: this.#inFlight,
       items: this.#items,
       busyMs: this.#busyMs,
@@ -331,7 +352,34 @@ class AmorsizeSession implements Amorsize {
       scope.pool.enter();
     }
     if (this.closed) throw new ExecutorClosedError();
-    return { machine, version: this.#versions.of(resolveTask(task)), learned: false };
+    return { machine, version: this.#versions.of(this.#tasks.of(task)), learned: false };
+  }
+
+  /**
+   * A learned call that runs at once (see `runsAtOnce`): the profile holds for this input,
+   * and the plan made for its shape since the item time last moved is serial and short.
+   * Null: decide and run as any call does.
+   */
+  #quick(context: CallContext, data: readonly unknown[], options: ExecuteOptions): QuickCall | null {
+    const { machine, version } = context;
+    const known = this.#profiles.known(version.profileKey, data, data.length);
+    if (known === null) return null;
+    const key = planKey({
+      profileKey: version.profileKey,
+      totalItems: data.length,
+      done: 0,
+      warm: machine.pool.warm,
+      loaded: machine.pool.hasLoaded(version.task.href),
+      constraints: constraintsOf(options),
+    });
+    const memo = this.#plans.get(key, known.workload.itemTimeMs.mean);
+    // A plan whose making started the pool, now closed for idleness, is planned again.
+    if (memo === undefined || !runsAtOnce(memo.planned.plan) || (memo.prewarm && !machine.pool.warm))
+      return null;
+    context.learned = true;
+    this.#quickCalls++;
+    const { hardware, spawnCost } = machine;
+    return { task: version.task, hardware, spawnCost, workload: known.workload, planned: memo.planned };
   }
 
   async #measureMachine(): Promise<SessionMachine> {
@@ -544,4 +592,19 @@ function warmStart(spawnCost: SpawnCostProfile): SpawnCostProfile {
     ...spawnCost,
     workerStart: { fixedMs: { ...fixedMs, value: 0 }, perWorkerMs: { ...perWorkerMs, value: 0 } },
   };
+}
+
+/**
+ * execute()'s options, validated. No options at all (`{}`, the default) are valid as they
+ * are: every option is optional and none has a default the schema fills in.
+ */
+function parseOptions(options: ExecuteOptions): ExecuteOptions {
+  if (isEmptyObject(options)) return {};
+  return parseInput(ExecuteOptionsSchema, options, "options");
+}
+
+function isEmptyObject(value: unknown): boolean {
+  if (value === null || typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype)
+    return false;
+  return Reflect.ownKeys(value).length === 0;
 }

@@ -13,6 +13,7 @@ import {
   type Amorsize,
   createAmorsize,
   ExecutorClosedError,
+  ItemError,
   type SessionRun,
   WorkerCrashedError,
 } from "../src/index.js";
@@ -187,6 +188,47 @@ describe("a session's learning", () => {
     ]);
     const [profile] = session.stats().profiles;
     expect(profile).toMatchObject({ runs: 2, learnedCalls: 1, lastPredictionError: expect.any(Number) });
+  });
+
+  it("runs a learned task's short serial calls at once, with the results and errors a full run gives", async () => {
+    // Items of next to no work: every plan is serial, and predicted far within a time slice.
+    session = createAmorsize();
+    const items = range(7);
+    const bad = [1, 2, 3, 7, 4, 5, 6];
+    const quickCalls = () => session!.stats().quickCalls;
+    // Whether a call runs at once depends on how far the measured item time moved since
+    // its plan was made (PLAN_REUSE_DRIFT): calls go on until one does, as most will.
+    for (let k = 0; k < 200 && quickCalls() === 0; k++) {
+      expect((await session.execute<number>(task("failsOnSeven"), items)).results).toEqual(items);
+    }
+    expect(quickCalls()).toBeGreaterThan(0);
+    let collected = 0;
+    for (let k = 0; k < 200 && collected === 0; k++) {
+      const before = quickCalls();
+      const run = await session.execute<number>(task("failsOnSeven"), bad, { onError: "collect" });
+      expect(run.results).toEqual([1, 2, 3, undefined, 4, 5, 6]);
+      expect(run.errors.map((e) => [(e as ItemError).index, e.message])).toEqual([
+        [3, "Item 3 failed: seven is not allowed"],
+      ]);
+      expect(run.report).toMatchObject({ mode: "serial", items: 7, succeeded: 6, failed: 1 });
+      if (quickCalls() > before) {
+        collected++;
+        expect(run.session.profile).toBe("learned");
+        expect(run.optimized.workloadSource).toBe("cached");
+        expect(run.plan.mode).toBe("serial");
+      }
+    }
+    expect(collected).toBe(1);
+    let thrown = 0;
+    for (let k = 0; k < 200 && thrown === 0; k++) {
+      const before = quickCalls();
+      const error = await session.execute(task("failsOnSeven"), bad).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ItemError);
+      expect((error as ItemError).message).toBe("Item 3 failed: seven is not allowed");
+      if (quickCalls() > before) thrown++;
+    }
+    expect(thrown).toBe(1);
+    expect(session.stats()).toMatchObject({ inFlight: 0 });
   });
 
   it("saves what its runs taught it to the plan cache, where a new session's first call finds it", async () => {

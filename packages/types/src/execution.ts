@@ -170,3 +170,16 @@ export const RunOptionsSchema: z.ZodObject<typeof runOptionsShape, z.core.$stric
   .strict();
 /** Options of `map()` and `stream()`. */
 export interface RunOptions extends z.input<typeof RunOptionsSchema>, Named {}
+
+const mapNowOptionsShape = {
+  /** `throw` (default): reject at the first failure. `collect`: run every other item and report failures. */
+  onError: z.enum(["throw", "collect"]).optional(),
+  /** Stops the run between items, and while an item's promise is awaited. */
+  signal: z.instanceof(AbortSignal).optional(),
+};
+/** The schema of {@link MapNowOptions}. */
+export const MapNowOptionsSchema: z.ZodObject<typeof mapNowOptionsShape, z.core.$strict> = z
+  .object(mapNowOptionsShape)
+  .strict();
+/** Options of the executor's `mapNow()`: a short array run at once in the calling thread. */
+export interface MapNowOptions extends z.input<typeof MapNowOptionsSchema>, Named {}

@@ -1,0 +1,132 @@
+// A short serial map: the items of an array run at once in the calling thread.
+import {
+  AmorsizeValidationError,
+  type MapNowOptions,
+  MapNowOptionsSchema,
+  parseInput,
+} from "@amorsize/types";
+import type { MapResult } from "./delivery.js";
+import { ExecutorError, ItemError, ItemUnsettledError, type RunError } from "./errors.js";
+import { RunTally } from "./report.js";
+import { isThenable } from "./serial.js";
+import { importTask, type ResolvedTask } from "./task.js";
+
+const SHAPE = { mode: "serial", workers: 0, chunkSize: null, adaptive: false } as const;
+
+/** How a short run ended early: an item's error under `throw`, or the signal's reason. */
+interface Stop {
+  error: unknown;
+  aborted: boolean;
+}
+
+/**
+ * Runs every item of `items` in the calling thread, one after another, and resolves with
+ * the same results, errors and report as a serial executor's `map()`. It skips what makes
+ * a serial run safe to leave running for long (time slices that give the event loop a
+ * turn, progress, streaming, precomputed items), and with it that run's set-up: for
+ * arrays whose items together take less than a time slice, where the set-up would cost
+ * more than the items (ten items of 50 us). An item that returns a promise is awaited
+ * before the next one starts; one that can never settle fails as `ItemUnsettledError`.
+ * `task` comes from `resolveTask()`, which validated it.
+ */
+export async function mapNow<R>(
+  task: ResolvedTask,
+  items: readonly unknown[],
+  options?: MapNowOptions,
+): Promise<MapResult<R>> {
+  const parsed = options === undefined ? {} : parseInput(MapNowOptionsSchema, options, "options");
+  if (!Array.isArray(items)) {
+    throw new AmorsizeValidationError([`items: mapNow() takes an array, got ${kindOf(items)}`]);
+  }
+  const { signal } = parsed;
+  signal?.throwIfAborted();
+  const collect = parsed.onError === "collect";
+  const fn = await importTask(task);
+  const tally = new RunTally();
+  const results = new Array<R>(items.length);
+  let idleMs = 0;
+  let stop: Stop | null = signal?.aborted ? { error: signal.reason, aborted: true } : null;
+  for (let i = 0; stop === null && i < items.length; i++) {
+    tally.items++;
+    let value: unknown;
+    try {
+      value = fn(items[i]);
+      if (isThenable(value)) {
+        const t0 = performance.now();
+        try {
+          value = await settled(value, i, signal);
+        } finally {
+          idleMs += performance.now() - t0;
+        }
+      }
+    } catch (cause) {
+      if (cause === ABORTED) {
+        stop = { error: signal!.reason, aborted: true };
+        break;
+      }
+      const error = cause instanceof ItemUnsettledError ? cause : new ItemError(i, cause);
+      tally.errors.push(error);
+      tally.failed++;
+      if (!collect) stop = { error, aborted: false };
+      continue;
+    }
+    results[i] = value as R;
+    tally.succeeded++;
+    if (signal?.aborted) stop = { error: signal.reason, aborted: true };
+  }
+  const wallMs = tally.elapsedMs();
+  tally.busyMs = Math.max(0, wallMs - idleMs);
+  tally.aborted = stop?.aborted ?? false;
+  const report = tally.report(SHAPE, wallMs);
+  if (stop !== null) {
+    if (stop.error instanceof ExecutorError) stop.error.report = report;
+    throw stop.error;
+  }
+  return { results, errors: collect ? tally.sortedErrors() : ([] as RunError[]), report };
+}
+
+/** Thrown by {@link settled} when the signal fires while an item is awaited. */
+const ABORTED: unique symbol = Symbol("aborted");
+
+/**
+ * The value `promise` settles with. Rejects with ABORTED when `signal` fires first, and
+ * with `ItemUnsettledError` when Node is about to exit with nothing left to settle it.
+ */
+function settled(
+  promise: PromiseLike<unknown>,
+  index: number,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      process.off("beforeExit", unsettled);
+      signal?.removeEventListener("abort", aborted);
+    };
+    const unsettled = () => {
+      done();
+      reject(new ItemUnsettledError(index, "calling thread"));
+    };
+    const aborted = () => {
+      done();
+      reject(ABORTED);
+    };
+    process.on("beforeExit", unsettled);
+    signal?.addEventListener("abort", aborted, { once: true });
+    promise.then(
+      (value) => {
+        done();
+        resolve(value);
+      },
+      (error: unknown) => {
+        done();
+        reject(error);
+      },
+    );
+  });
+}
+
+function kindOf(value: unknown): string {
+  if (value === null || typeof value !== "object") return `${typeof value} ${String(value)}`;
+  const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === "string" && name !== "Object" ? `a ${name}` : "an object";
+}
