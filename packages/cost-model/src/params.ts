@@ -1,8 +1,38 @@
-import type { PayloadKind, PlanInputSchema } from "@amorsize/types";
+import {
+  HardwareProfileSchema,
+  isParsedFrozen,
+  type PayloadKind,
+  PlanInputSchema,
+  parseInput,
+  SpawnCostProfileSchema,
+} from "@amorsize/types";
 import { MODEL_CONSTANTS } from "./constants.js";
 
 /** A validated `PlanInput`, defaults not yet applied. */
 export type ParsedPlanInput = ReturnType<typeof PlanInputSchema.parse>;
+
+/** The input's own figures, validated when its machine profiles were validated and frozen once already. */
+const RestOfInputSchema = PlanInputSchema.pick({ workload: true, constraints: true });
+
+/**
+ * Validates a plan input (`input`, as errors name it). Hardware and spawn-cost profiles
+ * that `parseFrozen()` of `@amorsize/types` returned are taken as they are (they were
+ * validated and cannot have changed): a session plans many calls on one machine's
+ * figures, and validating them again took most of each plan's time.
+ */
+export function parsePlanInput(input: unknown): ParsedPlanInput {
+  if (input !== null && typeof input === "object" && !Array.isArray(input)) {
+    const { hardware, spawnCost, ...rest } = input as Record<string, unknown>;
+    if (
+      isParsedFrozen(HardwareProfileSchema, hardware) &&
+      isParsedFrozen(SpawnCostProfileSchema, spawnCost)
+    ) {
+      const parsed = parseInput(RestOfInputSchema, rest, "input");
+      return { ...parsed, hardware, spawnCost } as ParsedPlanInput;
+    }
+  }
+  return parseInput(PlanInputSchema, input, "input");
+}
 
 /**
  * Everything the model reads from its input, in milliseconds and bytes. Deriving it

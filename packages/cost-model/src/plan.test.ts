@@ -1,4 +1,10 @@
-import type { Plan, PlanInput } from "@amorsize/types";
+import {
+  HardwareProfileSchema,
+  type Plan,
+  type PlanInput,
+  parseFrozen,
+  SpawnCostProfileSchema,
+} from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
 import { fig, input, unitInput } from "../test/fixtures.js";
 import {
@@ -681,41 +687,65 @@ describe("planExecution(): context", () => {
   });
 });
 
+/** An input whose machine profiles were validated and frozen once, as a session keeps them. */
+function frozenProfiles(i: PlanInput): PlanInput {
+  return {
+    ...i,
+    hardware: parseFrozen(HardwareProfileSchema, i.hardware, "hardware"),
+    spawnCost: parseFrozen(SpawnCostProfileSchema, i.spawnCost, "spawnCost"),
+  };
+}
+
+describe("planExecution(): profiles validated and frozen once", () => {
+  it("plans and predicts as from the same figures unfrozen", () => {
+    const i = unitInput({ workload: { totalItems: 1000, itemMs: 1, cv: 0.3 } });
+    const frozen = frozenProfiles(structuredClone(i));
+    expect(planExecution(frozen)).toEqual(planExecution(i));
+    expect(predict(frozen, { workers: 2, chunkSize: 10 })).toEqual(predict(i, { workers: 2, chunkSize: 10 }));
+  });
+});
+
+const BAD_INPUTS: [string, (i: PlanInput) => unknown, string[]][] = [
+  [
+    "a missing hardware profile",
+    (i) => ({ ...i, hardware: undefined }),
+    ["input.hardware: Invalid input: expected object, received undefined, got undefined"],
+  ],
+  [
+    "a negative item time",
+    (i) => ({ ...i, workload: { ...i.workload, itemTimeMs: { ...i.workload.itemTimeMs, mean: -1 } } }),
+    ["input.workload.itemTimeMs.mean: Too small: expected number to be >=0, got -1"],
+  ],
+  [
+    "an unknown constraint",
+    (i) => ({ ...i, constraints: { maxworkers: 2 } }),
+    ['input.constraints: Unknown option "maxworkers"'],
+  ],
+  [
+    "a minimum speedup below 1",
+    (i) => ({ ...i, constraints: { minSpeedup: 0.5 } }),
+    ["input.constraints.minSpeedup: Too small: expected number to be >=1, got 0.5"],
+  ],
+  [
+    "zero workers",
+    (i) => ({ ...i, constraints: { workers: 0 } }),
+    ["input.constraints.workers: Too small: expected number to be >0, got 0"],
+  ],
+  [
+    "a fractional chunk size",
+    (i) => ({ ...i, constraints: { chunkSize: 2.5 } }),
+    ["input.constraints.chunkSize: Invalid input: expected int, received number, got 2.5"],
+  ],
+  ["an unknown field at the top", (i) => ({ ...i, plan: {} }), ['input: Unknown option "plan"']],
+];
+
 describe("planExecution(): validation", () => {
-  it.each<[string, (i: PlanInput) => unknown, string[]]>([
-    [
-      "a missing hardware profile",
-      (i) => ({ ...i, hardware: undefined }),
-      ["input.hardware: Invalid input: expected object, received undefined, got undefined"],
-    ],
-    [
-      "a negative item time",
-      (i) => ({ ...i, workload: { ...i.workload, itemTimeMs: { ...i.workload.itemTimeMs, mean: -1 } } }),
-      ["input.workload.itemTimeMs.mean: Too small: expected number to be >=0, got -1"],
-    ],
-    [
-      "an unknown constraint",
-      (i) => ({ ...i, constraints: { maxworkers: 2 } }),
-      ['input.constraints: Unknown option "maxworkers"'],
-    ],
-    [
-      "a minimum speedup below 1",
-      (i) => ({ ...i, constraints: { minSpeedup: 0.5 } }),
-      ["input.constraints.minSpeedup: Too small: expected number to be >=1, got 0.5"],
-    ],
-    [
-      "zero workers",
-      (i) => ({ ...i, constraints: { workers: 0 } }),
-      ["input.constraints.workers: Too small: expected number to be >0, got 0"],
-    ],
-    [
-      "a fractional chunk size",
-      (i) => ({ ...i, constraints: { chunkSize: 2.5 } }),
-      ["input.constraints.chunkSize: Invalid input: expected int, received number, got 2.5"],
-    ],
-    ["an unknown field at the top", (i) => ({ ...i, plan: {} }), ['input: Unknown option "plan"']],
-  ])("rejects %s", (_name, mutate, expected) => {
+  it.each(BAD_INPUTS)("rejects %s", (_name, mutate, expected) => {
     expect(issues(() => planExecution(mutate(unitInput()) as PlanInput))).toEqual(expected);
+  });
+
+  it.each(BAD_INPUTS)("rejects %s, the machine profiles frozen once", (_name, mutate, expected) => {
+    expect(issues(() => planExecution(mutate(frozenProfiles(unitInput())) as PlanInput))).toEqual(expected);
   });
 
   it("rejects a value that is not an object", () => {

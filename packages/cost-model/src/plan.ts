@@ -1,11 +1,4 @@
-import {
-  type Alternative,
-  type CodedMessage,
-  type Plan,
-  type PlanInput,
-  PlanInputSchema,
-  parseInput,
-} from "@amorsize/types";
+import type { Alternative, CodedMessage, Plan, PlanInput } from "@amorsize/types";
 import { ALTERNATIVE_NOTES, MODEL_CONSTANTS, type ReasonCode, type WarningCode } from "./constants.js";
 import { ConflictingConstraintsError } from "./errors.js";
 import { formatBytes, formatFactor, formatMs, formatNumber, formatPercent, plural } from "./format.js";
@@ -15,6 +8,7 @@ import {
   fitsInMemory,
   type ModelParams,
   type ParsedPlanInput,
+  parsePlanInput,
   workerMemoryBytes,
 } from "./params.js";
 import { toPrediction } from "./predict.js";
@@ -50,7 +44,7 @@ const warn = (ctx: Context, code: WarningCode, message: string) => ctx.warnings.
  * @throws {ConflictingConstraintsError} `constraints.workers` exceeds `constraints.maxWorkers`.
  */
 export function planExecution(input: PlanInput): Plan {
-  const parsed = parseInput(PlanInputSchema, input, "input");
+  const parsed = parsePlanInput(input);
   const constraints = parsed.constraints ?? {};
   if (
     constraints.workers !== undefined &&

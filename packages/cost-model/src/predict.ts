@@ -1,13 +1,12 @@
 import {
   type PlanInput,
-  PlanInputSchema,
   type PredictConfig,
   PredictConfigSchema,
   type Prediction,
   parseInput,
 } from "@amorsize/types";
 import { type Evaluation, evaluateParallel } from "./model.js";
-import { deriveParams } from "./params.js";
+import { deriveParams, parsePlanInput } from "./params.js";
 
 /** The public shape of an evaluation. */
 export function toPrediction(e: Evaluation): Prediction {
@@ -32,7 +31,7 @@ export function toPrediction(e: Evaluation): Prediction {
  * @throws {AmorsizeValidationError} `input.*` or `config.*` fails its schema.
  */
 export function predict(input: PlanInput, config: PredictConfig): Prediction {
-  const parsed = parseInput(PlanInputSchema, input, "input");
+  const parsed = parsePlanInput(input);
   const { workers, chunkSize } = parseInput(PredictConfigSchema, config, "config");
   return toPrediction(evaluateParallel(deriveParams(parsed), workers, chunkSize));
 }

@@ -261,6 +261,18 @@ describe("properties of planExecution() and predict()", () => {
     );
   });
 
+  it("a serial plan stays serial when the items get cheaper (a session reuses it so)", () => {
+    fc.assert(
+      fc.property(inputArb, fc.double({ min: 0.01, max: 1, noNaN: true }), (o, factor) => {
+        if (planOf(o).mode !== "serial") return;
+        const cheaper = { ...o, workload: { ...o.workload!, itemMs: o.workload!.itemMs! * factor } };
+        expect(planExecution(input(cheaper)).mode).toBe("serial");
+      }),
+      // The first 40 of the shared inputs: each serial one is planned a second time.
+      { ...SHARED_PLAN_RUNS, numRuns: 40 },
+    );
+  });
+
   it("the chosen plan is never predicted slower than any alternative it lists that fits the constraints", () => {
     fc.assert(
       fc.property(inputArb, (o) => {

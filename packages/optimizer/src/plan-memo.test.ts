@@ -1,5 +1,6 @@
+import type { Plan } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { PLAN_REUSE_DRIFT, PlanMemo, type PlanShape, planKey } from "./plan-memo.js";
+import { PLAN_REUSE_DRIFT, PlanMemo, type PlanShape, planKey, scaleSerial } from "./plan-memo.js";
 
 const shape: PlanShape = {
   profileKey: "file:///t.mjs#f@abc",
@@ -59,5 +60,56 @@ describe("PlanMemo", () => {
     memo.forget(shape.profileKey);
     expect(memo.size).toBe(1);
     expect(memo.get(planKey({ ...shape, profileKey: "file:///u.mjs#f@abc" }), 1)).toBe(3);
+  });
+});
+
+describe("PlanMemo: plans that hold for cheaper items", () => {
+  it("gives a serial plan back for any cheaper item, and within the drift above", () => {
+    const memo = new PlanMemo<string>(4);
+    memo.set("serial", 1, "plan", true);
+    expect(memo.entry("serial", 0.01)).toEqual({ itemMs: 1, value: "plan", cheaper: true });
+    expect(memo.get("serial", 1 - PLAN_REUSE_DRIFT * 2)).toBe("plan");
+    expect(memo.get("serial", 1 + PLAN_REUSE_DRIFT * 0.9)).toBe("plan");
+    expect(memo.get("serial", 1 + PLAN_REUSE_DRIFT * 1.1)).toBeUndefined();
+    expect(memo.get("serial", 1)).toBeUndefined();
+  });
+
+  it("does not for other plans", () => {
+    const memo = new PlanMemo<string>(4);
+    memo.set("parallel", 1, "plan");
+    expect(memo.get("parallel", 1 - PLAN_REUSE_DRIFT * 1.1)).toBeUndefined();
+  });
+});
+
+describe("scaleSerial", () => {
+  const serial = {
+    mode: "serial",
+    predicted: {
+      wallMs: 0.5,
+      serialMs: 0.5,
+      speedup: 1,
+      items: 10,
+      breakdown: { startupMs: 0, mainThreadMs: 0, computeMs: 0.5, oversubscriptionMs: 0, totalMs: 0.5 },
+    },
+  } as unknown as Plan;
+
+  it("scales a serial plan's predicted times and the whole input's serial time with the item time", () => {
+    const scaled = scaleSerial({ plan: serial, wholeSerialMs: 0.5 }, 0.8);
+    expect(scaled.wholeSerialMs).toBeCloseTo(0.4, 12);
+    expect(scaled.plan.predicted).toEqual({
+      wallMs: 0.4,
+      serialMs: 0.4,
+      speedup: 1,
+      items: 10,
+      breakdown: { startupMs: 0, mainThreadMs: 0, computeMs: 0.4, oversubscriptionMs: 0, totalMs: 0.4 },
+    });
+    expect(serial.predicted.wallMs).toBe(0.5);
+  });
+
+  it("leaves other plans, and a ratio of 1, as they are", () => {
+    const planned = { plan: { ...serial, mode: "parallel" } as Plan, wholeSerialMs: 0.5 };
+    expect(scaleSerial(planned, 0.8)).toBe(planned);
+    const same = { plan: serial, wholeSerialMs: 0.5 };
+    expect(scaleSerial(same, 1)).toBe(same);
   });
 });

@@ -1,4 +1,5 @@
 // A session's recent plans, reused while a learned task's figures stay where they were.
+import type { Plan } from "@amorsize/types";
 
 /**
  * A learned task's plan is reused while its item time is within this share of the time it
@@ -10,6 +11,19 @@
  * changes the choice only where the choices are predicted within that much of each other.
  */
 export const PLAN_REUSE_DRIFT = 0.2;
+
+/** How a remembered plan may be reused. */
+export interface MemoEntry<T> {
+  /** The item time the plan was made with, milliseconds. */
+  itemMs: number;
+  value: T;
+  /**
+   * The plan holds for any cheaper item too: a serial plan (parallel gains only less when
+   * items cost less, since start-up, dispatch and clones cost the same: the cost model's
+   * property tests check it), whose predicted times scale with the item time.
+   */
+  cheaper: boolean;
+}
 
 /** What a plan of a learned call was made from, besides the task's figures. */
 export interface PlanShape {
@@ -33,7 +47,7 @@ export function planKey(shape: PlanShape): string {
 
 /** Plans by shape, at most `capacity` (least recently used dropped first). Pure bookkeeping. */
 export class PlanMemo<T> {
-  readonly #entries = new Map<string, { itemMs: number; value: T }>();
+  readonly #entries = new Map<string, MemoEntry<T>>();
 
   constructor(readonly capacity: number) {}
 
@@ -43,17 +57,27 @@ export class PlanMemo<T> {
 
   /** The value planned for `key` when `itemMs` is within PLAN_REUSE_DRIFT of what it was planned with. */
   get(key: string, itemMs: number): T | undefined {
+    return this.entry(key, itemMs)?.value;
+  }
+
+  /**
+   * The entry for `key` when `itemMs` is within PLAN_REUSE_DRIFT of what its plan was made
+   * with, or below it for a plan that holds for cheaper items. An entry past that is dropped.
+   */
+  entry(key: string, itemMs: number): MemoEntry<T> | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     this.#entries.delete(key);
-    if (!(Math.abs(itemMs / entry.itemMs - 1) <= PLAN_REUSE_DRIFT)) return undefined;
+    const ratio = itemMs / entry.itemMs;
+    if (!(ratio <= 1 + PLAN_REUSE_DRIFT && (ratio >= 1 - PLAN_REUSE_DRIFT || (entry.cheaper && ratio >= 0))))
+      return undefined;
     this.#entries.set(key, entry);
-    return entry.value;
+    return entry;
   }
 
-  set(key: string, itemMs: number, value: T): void {
+  set(key: string, itemMs: number, value: T, cheaper = false): void {
     this.#entries.delete(key);
-    this.#entries.set(key, { itemMs, value });
+    this.#entries.set(key, { itemMs, value, cheaper });
     while (this.#entries.size > this.capacity)
       this.#entries.delete(this.#entries.keys().next().value as string);
   }
@@ -63,4 +87,34 @@ export class PlanMemo<T> {
     const prefix = `${profileKey}|`;
     for (const key of [...this.#entries.keys()]) if (key.startsWith(prefix)) this.#entries.delete(key);
   }
+}
+
+/**
+ * A serial plan made for items of one time, for items `ratio` times that: its predicted
+ * times scale with the item time (a loop's time is the items' time), and so does the
+ * estimate of the whole input's serial time. What the plan says of its alternatives
+ * (their figures, and the reasons quoting them) stays as planned.
+ */
+export function scaleSerial<P extends { plan: Plan; wholeSerialMs: number }>(planned: P, ratio: number): P {
+  const { plan } = planned;
+  if (plan.mode !== "serial" || ratio === 1) return planned;
+  const { predicted } = plan;
+  const breakdown = {
+    ...predicted.breakdown,
+    computeMs: predicted.breakdown.computeMs * ratio,
+    totalMs: predicted.breakdown.totalMs * ratio,
+  };
+  return {
+    ...planned,
+    plan: {
+      ...plan,
+      predicted: {
+        ...predicted,
+        wallMs: predicted.wallMs * ratio,
+        serialMs: predicted.serialMs * ratio,
+        breakdown,
+      },
+    },
+    wholeSerialMs: planned.wholeSerialMs * ratio,
+  };
 }

@@ -8,14 +8,18 @@ import {
   type ExecuteOptions,
   ExecuteOptionsSchema,
   type ExecutionReport,
+  type HardwareProfile,
+  HardwareProfileSchema,
   type OptimizeOptions,
   OptimizeOptionsSchema,
   type Plan,
   type PlanInput,
+  parseFrozen,
   parseInput,
   type SessionOptions,
   SessionOptionsSchema,
   type SpawnCostProfile,
+  SpawnCostProfileSchema,
   type TaskRefInput,
 } from "@amorsize/types";
 import { earlyPoolWorkers } from "./decide.js";
@@ -23,7 +27,7 @@ import { type ExecuteResult, executeHosted, type Hosted, type Planned, taskOf } 
 import { ModuleVersions, type TaskVersion } from "./module-version.js";
 import { basisOf, type OptimizeResult } from "./optimize.js";
 import { sizeBucket, writePlanCache } from "./plan-cache.js";
-import { PlanMemo, planKey } from "./plan-memo.js";
+import { PlanMemo, planKey, scaleSerial } from "./plan-memo.js";
 import { constraintsOf, type Machine, prepare } from "./prepare.js";
 import { type RunFigures, TaskProfiles } from "./profiles.js";
 import { type QuickCall, quickInput, runQuick, runsAtOnce } from "./quick.js";
@@ -156,6 +160,8 @@ interface CallContext {
 
 interface SessionMachine extends Pick<Machine, "hardware" | "spawnCost"> {
   pool: WarmPool;
+  /** The same figures validated and frozen once (`parseFrozen`), as every plan takes them: with a cold pool, and a warm one. */
+  frozen: { hardware: HardwareProfile; cold: SpawnCostProfile; warm: SpawnCostProfile };
 }
 
 class AmorsizeSession implements Amorsize {
@@ -372,14 +378,16 @@ class AmorsizeSession implements Amorsize {
       loaded: machine.pool.hasLoaded(version.task.href),
       constraints: constraintsOf(options),
     });
-    const memo = this.#plans.get(key, known.workload.itemTimeMs.mean);
+    const itemMs = known.workload.itemTimeMs.mean;
+    const memo = this.#plans.entry(key, itemMs);
+    if (memo === undefined) return null;
+    const planned = scaleSerial(memo.value.planned, itemMs / memo.itemMs);
     // A plan whose making started the pool, now closed for idleness, is planned again.
-    if (memo === undefined || !runsAtOnce(memo.planned.plan) || (memo.prewarm && !machine.pool.warm))
-      return null;
+    if (!runsAtOnce(planned.plan) || (memo.value.prewarm && !machine.pool.warm)) return null;
     context.learned = true;
     this.#quickCalls++;
     const { hardware, spawnCost } = machine;
-    return { task: version.task, hardware, spawnCost, workload: known.workload, planned: memo.planned };
+    return { task: version.task, hardware, spawnCost, workload: known.workload, planned };
   }
 
   async #measureMachine(): Promise<SessionMachine> {
@@ -390,7 +398,12 @@ class AmorsizeSession implements Amorsize {
     const size = Math.min(hardware.cores.usable.value, maxWorkers ?? Number.POSITIVE_INFINITY);
     const pool = new WarmPool(size, idleMs ?? SESSION_DEFAULTS.idleMs);
     this.#pool = pool;
-    return { hardware, spawnCost, pool };
+    const frozen = {
+      hardware: parseFrozen(HardwareProfileSchema, hardware, "hardware"),
+      cold: parseFrozen(SpawnCostProfileSchema, spawnCost, "spawnCost"),
+      warm: parseFrozen(SpawnCostProfileSchema, warmStart(spawnCost), "spawnCost"),
+    };
+    return { hardware, spawnCost, pool, frozen };
   }
 
   /** What the session lends a call: its machine figures, the task's profile, and its warm pool. */
@@ -419,7 +432,7 @@ class AmorsizeSession implements Amorsize {
           }
         },
       },
-      planInput: (input) => warmInput(input, pool, version.task.href),
+      planInput: (input) => warmInput(input, machine, version.task.href),
       plan: (base, _prepared, done, planNow) => this.#planOnce(context, base, done, planNow),
       executor: (plan, options) =>
         plan.mode === "parallel" &&
@@ -449,15 +462,15 @@ class AmorsizeSession implements Amorsize {
       constraints: base.constraints,
     });
     const itemMs = base.workload.itemTimeMs.mean;
-    const reused = this.#plans.get(key, itemMs);
+    const reused = this.#plans.entry(key, itemMs);
     if (reused !== undefined) {
       // The pool closed for idleness since: it starts again, as planning would have started it.
-      if (reused.prewarm && !pool.warm) pool.prewarm();
-      return reused.planned;
+      if (reused.value.prewarm && !pool.warm) pool.prewarm();
+      return scaleSerial(reused.value.planned, itemMs / reused.itemMs);
     }
     const wasWarm = pool.warm;
     const planned = planNow();
-    this.#plans.set(key, itemMs, { planned, prewarm: !wasWarm && pool.warm });
+    this.#plans.set(key, itemMs, { planned, prewarm: !wasWarm && pool.warm }, planned.plan.mode === "serial");
     return planned;
   }
 
@@ -555,18 +568,19 @@ class AmorsizeSession implements Amorsize {
  * zero-cost start-up profile rather than with constraints keeps the model's own search
  * (serial, or how many workers and what chunks) for the warm case too.
  */
-function warmInput(input: PlanInput, pool: WarmPool, href: string): PlanInput {
+function warmInput(input: PlanInput, machine: SessionMachine, href: string): PlanInput {
+  const { pool, frozen } = machine;
   const constraints = { ...input.constraints };
   if (constraints.workers === undefined) {
     constraints.maxWorkers = Math.min(constraints.maxWorkers ?? pool.size, pool.size);
   }
   if (!pool.warm) {
-    const cold = { ...input, constraints };
-    prewarm(cold, pool);
+    const cold = { ...input, hardware: frozen.hardware, spawnCost: frozen.cold, constraints };
+    prewarm(cold, frozen.warm, pool);
     return cold;
   }
   const workload = pool.hasLoaded(href) ? { ...input.workload, moduleLoadMs: 0 } : input.workload;
-  return { ...input, spawnCost: warmStart(input.spawnCost), workload, constraints };
+  return { ...input, hardware: frozen.hardware, spawnCost: frozen.warm, workload, constraints };
 }
 
 /**
@@ -574,12 +588,12 @@ function warmInput(input: PlanInput, pool: WarmPool, href: string): PlanInput {
  * the task would run in parallel on warm workers and not on a cold pool, the pool starts
  * now, beside this call's own plan, so that the next call finds it warm.
  */
-function prewarm(cold: PlanInput, pool: WarmPool): void {
+function prewarm(cold: PlanInput, warmCost: SpawnCostProfile, pool: WarmPool): void {
   if (cold.workload.totalItems === 0) return;
   try {
     const plan = planExecution(cold);
     if (plan.mode === "parallel") return;
-    const warm = planExecution({ ...cold, spawnCost: warmStart(cold.spawnCost) });
+    const warm = planExecution({ ...cold, spawnCost: warmCost });
     if (warm.mode === "parallel" && warm.predicted.wallMs < plan.predicted.wallMs) pool.prewarm();
   } catch {
     // Constraints the model rejects start nothing; the call's own plan reports them.

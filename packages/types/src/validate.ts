@@ -74,7 +74,56 @@ export class AmorsizeValidationError extends AmorsizeError {
  * (`"options"`, `"task"`, ...).
  */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, label: string): z.output<S> {
+  if (isParsedFrozen(schema, input)) return input as z.output<S>;
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw new AmorsizeValidationError(formatZodError(result.error, label, input), { cause: result.error });
+}
+
+/** Values {@link parseFrozen} returned, each with the schema that validated it. */
+const frozenValues = new WeakMap<object, z.ZodType>();
+
+/**
+ * Validates `input` as {@link parseInput} does, deep-freezes the parsed value and keeps
+ * note of it: `parseInput` with the same schema then returns that value as it is, without
+ * walking it again, since it cannot have changed. For figures a long-lived caller hands
+ * the model on every call (a session's hardware and spawn-cost profiles: validating each
+ * again took most of a plan's time). A value that cannot be frozen (a typed array inside)
+ * is returned validated, and not noted.
+ */
+export function parseFrozen<S extends z.ZodType>(schema: S, input: unknown, label: string): z.output<S> {
+  const value = parseInput(schema, input, label);
+  if (value !== null && typeof value === "object" && deepFreeze(value)) frozenValues.set(value, schema);
+  return value;
+}
+
+/** Whether `value` is one {@link parseFrozen} returned for `schema`. */
+export function isParsedFrozen(schema: z.ZodType, value: unknown): boolean {
+  return value !== null && typeof value === "object" && frozenValues.get(value) === schema;
+}
+
+/** Freezes `value` all the way down when it holds only plain objects, arrays and primitives; false otherwise (nothing frozen). */
+function deepFreeze(value: object): boolean {
+  if (!plainAllTheWay(value)) return false;
+  freezeAll(value);
+  return true;
+}
+
+function plainAllTheWay(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return false;
+  for (const key of Reflect.ownKeys(value)) {
+    const child = (value as Record<PropertyKey, unknown>)[key];
+    if (typeof child === "function") return false;
+    if (child !== null && typeof child === "object" && !plainAllTheWay(child)) return false;
+  }
+  return true;
+}
+
+function freezeAll(value: object): void {
+  for (const key of Reflect.ownKeys(value)) {
+    const child = (value as Record<PropertyKey, unknown>)[key];
+    if (child !== null && typeof child === "object") freezeAll(child);
+  }
+  Object.freeze(value);
 }

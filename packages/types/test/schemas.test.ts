@@ -1,15 +1,17 @@
 import { describe, expect, it } from "@jest/globals";
-import type { z } from "zod";
+import { z } from "zod";
 import {
   AmorsizeValidationError,
   ExecuteOptionsSchema,
   ExecutionReportSchema,
   ExecutorOptionsSchema,
   HardwareProfileSchema,
+  isParsedFrozen,
   OptimizeOptionsSchema,
   PlanConstraintsSchema,
   PlanSchema,
   ProbeOptionsSchema,
+  parseFrozen,
   parseInput,
   RunOptionsSchema,
   SampleOptionsSchema,
@@ -212,5 +214,36 @@ describe("malformed inputs are rejected with a message naming the path", () => {
       );
       expect(e.cause).toBeDefined();
     }
+  });
+});
+
+describe("parseFrozen()", () => {
+  it("validates, freezes all the way down, and parseInput() then returns the value as it is", () => {
+    const parsed = parseFrozen(HardwareProfileSchema, structuredClone(hardwareExample), "hardware");
+    expect(parsed).toEqual(HardwareProfileSchema.parse(hardwareExample));
+    expect(isParsedFrozen(HardwareProfileSchema, parsed)).toBe(true);
+    expect(Object.isFrozen(parsed)).toBe(true);
+    expect(Object.isFrozen(parsed.cores)).toBe(true);
+    expect(Object.isFrozen(parsed.cores.usable)).toBe(true);
+    expect(() => {
+      (parsed.cores.usable as { value: number }).value = -1;
+    }).toThrow(TypeError);
+    expect(parseInput(HardwareProfileSchema, parsed, "hardware")).toBe(parsed);
+    // Noted for its own schema only.
+    expect(isParsedFrozen(SpawnCostProfileSchema, parsed)).toBe(false);
+  });
+
+  it("rejects a bad value as parseInput() does, and notes nothing", () => {
+    const bad = { ...structuredClone(hardwareExample), cores: "many" };
+    expect(() => parseFrozen(HardwareProfileSchema, bad, "hardware")).toThrow(AmorsizeValidationError);
+    expect(isParsedFrozen(HardwareProfileSchema, bad)).toBe(false);
+  });
+
+  it("leaves a value holding something other than plain data unfrozen and unnoted", () => {
+    const schema = z.object({ bytes: z.instanceof(Uint8Array), n: z.object({ k: z.number() }) });
+    const parsed = parseFrozen(schema, { bytes: new Uint8Array(2), n: { k: 1 } }, "value");
+    expect(isParsedFrozen(schema, parsed)).toBe(false);
+    expect(Object.isFrozen(parsed)).toBe(false);
+    expect(Object.isFrozen(parsed.n)).toBe(false);
   });
 });
