@@ -8,7 +8,7 @@ import {
 import type { MapResult } from "./delivery.js";
 import { ExecutorError, ItemError, ItemUnsettledError, type RunError } from "./errors.js";
 import { RunTally } from "./report.js";
-import { isThenable } from "./serial.js";
+import { arraySlice, sliceFailedAt, takeSliceStop } from "./serial.js";
 import { importTask, type ResolvedTask } from "./task.js";
 
 const SHAPE = { mode: "serial", workers: 0, chunkSize: null, adaptive: false } as const;
@@ -46,34 +46,44 @@ export async function mapNow<R>(
   const results = new Array<R>(items.length);
   let idleMs = 0;
   let stop: Stop | null = signal?.aborted ? { error: signal.reason, aborted: true } : null;
-  for (let i = 0; stop === null && i < items.length; i++) {
-    tally.items++;
-    let value: unknown;
+  let i = 0;
+  const failed = (index: number, cause: unknown) => {
+    const error = cause instanceof ItemUnsettledError ? cause : new ItemError(index, cause);
+    tally.errors.push(error);
+    tally.failed++;
+    if (!collect) stop = { error, aborted: false };
+  };
+  while (stop === null && i < items.length) {
+    // Stretches of items run in a loop with no try/catch around the task (see arraySlice).
+    let reached: number;
     try {
-      value = fn(items[i]);
-      if (isThenable(value)) {
-        const t0 = performance.now();
-        try {
-          value = await settled(value, i, signal);
-        } finally {
-          idleMs += performance.now() - t0;
-        }
-      }
+      reached = arraySlice(fn, items, results, i, items.length);
     } catch (cause) {
-      if (cause === ABORTED) {
-        stop = { error: signal!.reason, aborted: true };
-        break;
-      }
-      const error = cause instanceof ItemUnsettledError ? cause : new ItemError(i, cause);
-      tally.errors.push(error);
-      tally.failed++;
-      if (!collect) stop = { error, aborted: false };
+      const at = sliceFailedAt();
+      tally.succeeded += at - i;
+      failed(at, cause);
+      i = at + 1;
       continue;
     }
-    results[i] = value as R;
-    tally.succeeded++;
-    if (signal?.aborted) stop = { error: signal.reason, aborted: true };
+    tally.succeeded += reached - i;
+    i = reached;
+    const pending = takeSliceStop();
+    if (pending === null) break;
+    // Item `reached` returned a promise: awaited before the next item starts.
+    i = reached + 1;
+    const t0 = performance.now();
+    try {
+      results[reached] = (await settled(pending, reached, signal)) as R;
+      tally.succeeded++;
+    } catch (cause) {
+      if (cause === ABORTED) stop = { error: signal!.reason, aborted: true };
+      else failed(reached, cause);
+    } finally {
+      idleMs += performance.now() - t0;
+    }
+    if (stop === null && signal?.aborted) stop = { error: signal.reason, aborted: true };
   }
+  tally.items = i;
   const wallMs = tally.elapsedMs();
   tally.busyMs = Math.max(0, wallMs - idleMs);
   tally.aborted = stop?.aborted ?? false;

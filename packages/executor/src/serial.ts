@@ -31,11 +31,23 @@ let sliceAt = 0;
 /** Set when a sync iterator ended inside a stretch. */
 let sliceDone = false;
 
+/** The index of the item a stretch was running when it threw. */
+export function sliceFailedAt(): number {
+  return sliceAt;
+}
+
+/** The promise the last stretch stopped at, if any; cleared. */
+export function takeSliceStop(): PromiseLike<unknown> | null {
+  const stop = sliceStop;
+  sliceStop = null;
+  return stop;
+}
+
 /**
  * Runs `array[i..end)` into `out[i..end)`; returns where it stopped (a promise stops it
  * early, in `sliceStop`).
  */
-function arraySlice(
+export function arraySlice(
   fn: TaskFunction,
   array: readonly unknown[],
   out: unknown[],
