@@ -54,8 +54,10 @@ describe("sampleTask: bounded blocks and async tasks", () => {
   });
 
   it("samples a CPU-bound async task one item at a time and keeps every result", async () => {
-    // Whether it reads as computing is the pure rule asyncItemsWait (tested with fixed
-    // figures in src/sampling/session.test.ts); on a busy machine the live reading varies.
+    // Its promises settle before the event loop turns, so nothing can have waited: it is
+    // sampled alone whatever the clocks read (the rule is asyncItemsWait, tested with fixed
+    // figures in src/sampling/session.test.ts). Sampled together, index 32 alone would be
+    // followed by indices 16 to 31 at once: 17 items, not 6.
     const data = Array.from({ length: 64 }, (_, i) => i);
     const { workload, precomputed } = await sampleTask(task("computesAsync"), data, {
       minItems: 6,
@@ -63,6 +65,7 @@ describe("sampleTask: bounded blocks and async tasks", () => {
       budgetMs: 10_000,
     });
     expect(workload.async).toBe(true);
+    expect(workload.sampled).toBe(6);
     expect(wrongResults(precomputed, (i) => i + 1)).toEqual([]);
   });
 });

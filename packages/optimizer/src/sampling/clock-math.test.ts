@@ -7,6 +7,7 @@ import {
   othersBetween,
   ownTime,
   parseSchedstat,
+  threadCpuBetween,
   type UnitWindow,
 } from "./clock-math.js";
 
@@ -70,6 +71,7 @@ describe("blockItemFigures", () => {
     expect(figures).toEqual({
       wallMs: 2,
       cpuMs: 2,
+      threadCpuMs: 2,
       ownMs: 1.5,
       idleMs: 0,
       heapGrowth: 1024,
@@ -99,6 +101,7 @@ describe("blockItemFigures", () => {
     expect(figures).toEqual({
       wallMs: 20,
       cpuMs: 1,
+      threadCpuMs: null,
       ownMs: 20,
       idleMs: 19,
       heapGrowth: 4096,
@@ -119,17 +122,17 @@ describe("concurrentItemFigures", () => {
 
   it("scales each item's latency by the window's busy and idle shares, and shares CPU and heap evenly", () => {
     expect(concurrentItemFigures(window, [20, 16, 12, 8])).toEqual([
-      { wallMs: 20, cpuMs: 0.5, ownMs: 15, idleMs: 15, heapGrowth: 2000 },
-      { wallMs: 16, cpuMs: 0.5, ownMs: 12, idleMs: 12, heapGrowth: 2000 },
-      { wallMs: 12, cpuMs: 0.5, ownMs: 9, idleMs: 9, heapGrowth: 2000 },
-      { wallMs: 8, cpuMs: 0.5, ownMs: 6, idleMs: 6, heapGrowth: 2000 },
+      { wallMs: 20, cpuMs: 0.5, threadCpuMs: 0.25, ownMs: 15, idleMs: 15, heapGrowth: 2000 },
+      { wallMs: 16, cpuMs: 0.5, threadCpuMs: 0.25, ownMs: 12, idleMs: 12, heapGrowth: 2000 },
+      { wallMs: 12, cpuMs: 0.5, threadCpuMs: 0.25, ownMs: 9, idleMs: 9, heapGrowth: 2000 },
+      { wallMs: 8, cpuMs: 0.5, threadCpuMs: 0.25, ownMs: 6, idleMs: 6, heapGrowth: 2000 },
     ]);
   });
 
   it("takes an empty window as all busy, none idle", () => {
     const empty: UnitWindow = { before: reading({}), after: reading({}), outerMs: 0, heapGrowth: 0 };
     expect(concurrentItemFigures(empty, [0])).toEqual([
-      { wallMs: 0, cpuMs: 0, ownMs: 0, idleMs: 0, heapGrowth: 0 },
+      { wallMs: 0, cpuMs: 0, threadCpuMs: null, ownMs: 0, idleMs: 0, heapGrowth: 0 },
     ]);
   });
 
@@ -141,7 +144,7 @@ describe("concurrentItemFigures", () => {
       heapGrowth: 0,
     };
     expect(concurrentItemFigures(odd, [10])).toEqual([
-      { wallMs: 10, cpuMs: 0, ownMs: 0, idleMs: 10, heapGrowth: 0 },
+      { wallMs: 10, cpuMs: 0, threadCpuMs: null, ownMs: 0, idleMs: 10, heapGrowth: 0 },
     ]);
   });
 });
@@ -192,5 +195,20 @@ describe("cpuBetween", () => {
     const before = reading({ processCpuMs: 5, threadCpuMs: 100 });
     const after = reading({ processCpuMs: 5, threadCpuMs: 80 });
     expect(cpuBetween(before, after)).toBe(0);
+  });
+});
+
+describe("threadCpuBetween", () => {
+  it("is the thread's own runtime between two readings, without the staleness slack", () => {
+    // 40 ms of process CPU (other threads busy), 2.5 ms of this thread's runtime: 2.5, where cpuBetween allows 12.5.
+    const before = reading({ processCpuMs: 0, threadCpuMs: 100 });
+    const after = reading({ processCpuMs: 40, threadCpuMs: 102.5 });
+    expect(threadCpuBetween(before, after)).toBe(2.5);
+    expect(cpuBetween(before, after)).toBe(12.5);
+  });
+
+  it("is null without the thread's runtime, and never negative", () => {
+    expect(threadCpuBetween(reading({ processCpuMs: 1 }), reading({ processCpuMs: 5 }))).toBeNull();
+    expect(threadCpuBetween(reading({ threadCpuMs: 100 }), reading({ threadCpuMs: 99 }))).toBe(0);
   });
 });

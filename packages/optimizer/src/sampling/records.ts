@@ -14,6 +14,11 @@ export interface SampleRecord extends ItemFigures, TimedFigures {
   async: boolean;
   /** How many items this record stands for (a sized item of a block stands for its share). */
   weight: number;
+  /**
+   * Whether the event loop turned while the item's unit had promises pending (see
+   * LoopProbe): false when they all settled through microtasks; absent where not watched.
+   */
+  loopTurned?: boolean;
 }
 
 /** One sampled item, its structured-clone sizes, and whether it gave a result (`ok`) or threw. */
@@ -37,6 +42,7 @@ export function itemRecord(
   figures: ItemFigures,
   async: boolean,
   weight: number,
+  loopTurned?: boolean,
 ): SampleRecord {
   return {
     index: sized.index,
@@ -47,6 +53,7 @@ export function itemRecord(
     outKind: sized.ok ? payloadKind(sized.result) : payloadKind(sized.item),
     async,
     weight,
+    ...(loopTurned === undefined ? {} : { loopTurned }),
   };
 }
 

@@ -6,37 +6,54 @@ import { messageOf } from "@amorsize/types";
 import { type CloneMeter, serializedBytes } from "../payload.js";
 import { heapUsed, ThreadClock } from "./clock.js";
 import { blockItemFigures, concurrentItemFigures, SCHEDSTAT_STALENESS_MS } from "./clock-math.js";
+import { LoopProbe } from "./loop-probe.js";
 import { nextBlockSize, sizedPositions } from "./order.js";
 import { itemRecord, type SampleRecord } from "./records.js";
 import type { Block } from "./source.js";
 import { SamplingState, type SessionOptions } from "./state.js";
-import { cpuToWall } from "./stats.js";
+import { cpuToWall, weightedMean } from "./stats.js";
 
 const FAILED = Symbol("failed");
 
 /**
  * An async task whose sampled items spent more than this share of their time with the
  * event loop waiting in its poll (for timers or I/O) waits: it is I/O-bound. A CPU-bound
- * async task never leaves the loop idle (its awaits are microtasks). After the first item,
- * a CPU share under one half says so too (CPU readings lag by up to a scheduler tick, and
- * the loop's idle time is not always accounted by the time it is read).
+ * async task never leaves the loop idle (its awaits are microtasks). The loop's idle time
+ * is not seen when something else kept the thread off its loop past a timer, so a CPU
+ * share under COMPUTING_SHARE says so too.
  */
 const WAITING_IDLE_SHARE = 0.1;
+/** Share of their own time that items must be seen computing to be sampled alone again. */
+const COMPUTING_SHARE = 0.8;
+/**
+ * Items shorter than this (mean own time, ms) cannot be told computing from a CPU reading
+ * taken fresh (off by ~0.05 ms, see threadCpuBetween), and are taken to wait. Without a
+ * fresh reading the bound is a scheduler tick (SCHEDSTAT_STALENESS_MS).
+ */
+const FRESH_MIN_MS = 1;
 
 /**
- * Whether an async task's sampled items wait (then they are sampled several at once). Only
- * items seen to compute (at least 10 ms each, their loop never idle, their CPU time at
- * least 0.8 of their own time, queueing for a core left out) are sampled alone again; anything else is taken to
- * wait, as a busy machine can blur either reading. Pure.
+ * Whether an async task's sampled items wait (then they are sampled several at once). Items
+ * whose promises all settled before the event loop turned waited for nothing (a timer or
+ * I/O needs the loop to poll): they compute, whatever the clocks read, and are sampled
+ * alone again. Otherwise only items seen to compute are: at least FRESH_MIN_MS each (a
+ * scheduler tick where the thread's own CPU time is not read fresh), their loop idle under
+ * a tenth of their time, and their CPU time at least COMPUTING_SHARE of their own time
+ * (queueing for a core left out; the thread's fresh CPU time where every record has it,
+ * else the reading that allows a tick). Anything else is taken to wait. Pure.
  */
 export function asyncItemsWait(records: readonly SampleRecord[]): boolean {
   if (records.length === 0) return false;
-  const ownMs =
-    records.reduce((a, m) => a + m.ownMs * m.weight, 0) / records.reduce((a, m) => a + m.weight, 0);
-  // A CPU reading may run up to a scheduler tick ahead (SCHEDSTAT_STALENESS_MS): an item
-  // shorter than that cannot be told computing, and is taken to wait.
-  const computes =
-    ownMs >= SCHEDSTAT_STALENESS_MS && idleShare(records) < WAITING_IDLE_SHARE && cpuToWall(records) >= 0.8;
+  if (records.every((m) => m.loopTurned === false)) return false;
+  const ownMs = weightedMean(records, (m) => m.ownMs);
+  // A fresh reading is the thread's own: no tick's slack lifts a wait's CPU share, and a
+  // short item's CPU time reads what it was (a 9.8 ms minify read 9.7 ms).
+  const fresh = records.every((m) => m.threadCpuMs != null);
+  const cpuShare = fresh
+    ? cpuToWall(records.map((m) => ({ ...m, cpuMs: m.threadCpuMs ?? 0 })))
+    : cpuToWall(records);
+  const minMs = fresh ? FRESH_MIN_MS : SCHEDSTAT_STALENESS_MS;
+  const computes = ownMs >= minMs && idleShare(records) < WAITING_IDLE_SHARE && cpuShare >= COMPUTING_SHARE;
   return !computes;
 }
 
@@ -125,6 +142,7 @@ export class SampleSession extends SamplingState {
   /** Set once an item returned a promise: later items are sampled several at a time. */
   private asyncTask = false;
   private readonly clock = new ThreadClock();
+  private readonly probe = new LoopProbe();
   private readonly stretch: Stretch = { at: 0, stop: null, deadline: 0, cut: false };
 
   constructor(
@@ -181,6 +199,8 @@ export class SampleSession extends SamplingState {
     // Checked before the items run, so an item that cannot be sent is reported as such.
     let sized = sizedPositions(block.items.length);
     let inBytes = sized.map((k) => clonedBytes("item", first + k, block.items[k], this.clone));
+    // Watched from the block's first promise on (runItems); left from a block that threw: dropped.
+    this.probe.take();
     const heapBefore = heapUsed();
     const outer0 = performance.now();
     const before = this.clock.read();
@@ -189,6 +209,7 @@ export class SampleSession extends SamplingState {
     this.stretch.deadline = t0 + Math.max(CUT_MIN_MS, budgetLeft);
     const { results, isAsync, ran } = await this.runItems(first, block.items);
     const wallMs = performance.now() - t0;
+    const loopTurned = this.probe.take();
     // A block cut at its deadline is the items that ran.
     const items = ran < block.items.length ? block.items.slice(0, ran) : block.items;
     if (ran < block.items.length) {
@@ -224,7 +245,7 @@ export class SampleSession extends SamplingState {
         inBytes: inBytes[s]!,
         outBytes: Math.max(0, outBytes),
       };
-      this.records.push(itemRecord(item, figures, isAsync, weight));
+      this.records.push(itemRecord(item, figures, isAsync, weight, loopTurned));
     }
   }
 
@@ -253,6 +274,7 @@ export class SampleSession extends SamplingState {
           const pending = stretch.stop;
           stretch.stop = null;
           isAsync = true;
+          this.probe.watch();
           results[k] = await pending;
           k++;
         }
@@ -276,10 +298,13 @@ export class SampleSession extends SamplingState {
   private async runConcurrent({ first, items }: Block): Promise<void> {
     const inBytes = items.map((item, k) => clonedBytes("item", first + k, item, this.clone));
     this.options.signal?.throwIfAborted();
+    this.probe.take();
+    this.probe.watch();
     const heapBefore = heapUsed();
     const outer0 = performance.now();
     const before = this.clock.read();
     const settled = await Promise.all(items.map((item, k) => this.settle(first + k, item)));
+    const loopTurned = this.probe.take();
     const after = this.clock.read();
     const window = {
       before,
@@ -305,7 +330,7 @@ export class SampleSession extends SamplingState {
         inBytes: inBytes[k]!,
         outBytes: Math.max(0, outBytes),
       };
-      this.records.push(itemRecord(item, figures[k]!, true, 1));
+      this.records.push(itemRecord(item, figures[k]!, true, 1, loopTurned));
     }
   }
 
