@@ -2,54 +2,21 @@
 // Compares the cluster backend on this one machine (loopback Redis, 2 worker hosts) with
 // the local executor on the same workload. Starts its own redis-server and hosts, and
 // stops them on the way out. Usage: node scripts/bench-cluster.mjs [--quick]
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createExecutor } from "@amorsize/executor";
 import { cluster, measureClusterCost, planCluster, predictClusterWallMs } from "../dist/index.js";
+import { freePort, start, startRedis, stopAll } from "./processes.mjs";
 
 const quick = process.argv.includes("--quick");
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const task = { module: fileURLToPath(new URL("./bench-task.mjs", import.meta.url)), export: "hash" };
-const children = [];
-const stopAll = () => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-};
-process.on("exit", stopAll);
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-
-function start(command, args, readyLine) {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const onData = (chunk) => {
-      out += chunk;
-      if (readyLine.test(out)) resolve(child);
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`${command} exited (${code}):\n${out}`)));
-  });
-}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function main() {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  await start(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    /Ready to accept/,
-  );
+  await startRedis(port);
   await Promise.all(
     // The hosts run the bench task and nothing else.
     [0, 1].map(() =>

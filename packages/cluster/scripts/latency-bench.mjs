@@ -9,13 +9,12 @@
 // hosts of one thread per latency, and stops them on the way out. Run after
 // `npx turbo run build --filter=@amorsize/cluster...`:
 //   node scripts/latency-bench.mjs [--quick] [--latencies 1,5,20] [--reps 3]
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { serialize } from "node:v8";
 import { createExecutor } from "@amorsize/executor";
 import { cluster, measureClusterCost, planCluster, predictClusterWallMs } from "../dist/index.js";
 import { startDelayProxy } from "../test/proxy.mjs";
+import { freePort, start, startRedis, stopAll } from "./processes.mjs";
 
 const argv = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -42,34 +41,6 @@ const task = {
 };
 const tasks = await import(task.module);
 const runItem = tasks[task.export];
-const children = [];
-const stopAll = () => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-};
-process.on("exit", stopAll);
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-
-function start(command, args, readyLine) {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = "";
-    const onData = (chunk) => {
-      out += chunk;
-      if (readyLine.test(out)) resolve(child);
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`${command} exited (${code}):\n${out}`)));
-  });
-}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -215,11 +186,7 @@ function printTable(results) {
 
 async function main() {
   const port = await freePort();
-  await start(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    /Ready to accept/,
-  );
+  await startRedis(port);
   const workloads = WORKLOADS.map(makeWorkload);
   const executor = createExecutor({ workers: 2 });
   const results = [];
