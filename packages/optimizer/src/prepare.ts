@@ -149,7 +149,6 @@ export async function prepare(
       : (learned ??
         (await cachedOrSampled(
           resolved,
-          data,
           total,
           options.cache === false ? null : { dir: dir(), machineKey: spawnCost.machineKey },
           async (confirms) =>

@@ -37,7 +37,6 @@ export type Sampler = (confirms?: (first: WorkloadSample) => boolean) => Promise
  */
 export async function cachedOrSampled(
   task: ResolvedTask,
-  data: TaskData,
   totalItems: number | null,
   cache: PlanCacheUse | null,
   sample: Sampler,

@@ -47,7 +47,7 @@ describe("cachedOrSampled", () => {
     const task = resolveTask({ module });
     const cache = cacheIn(mkdtempSync(join(dir, "plans-")));
     const first = sampler(100, 2);
-    const sampled = await cachedOrSampled(task, [1], 100, cache, first.sample);
+    const sampled = await cachedOrSampled(task, 100, cache, first.sample);
     expect(first.calls.count).toBe(1);
     expect(sampled).toMatchObject({ workloadSource: "sampled", data: ["rejoined"], warnings: [] });
     expect(sampled.precomputed).toEqual(new Map([[0, "zero"]]));
@@ -55,7 +55,7 @@ describe("cachedOrSampled", () => {
     // A hit runs one unit to check the figures (3 ms against the cached 2 ms: confirmed),
     // keeps its result and its re-joined data, and plans on the cached figures.
     const again = sampler(100, 3);
-    const cached = await cachedOrSampled(task, [1], 120, cache, again.sample);
+    const cached = await cachedOrSampled(task, 120, cache, again.sample);
     expect(again.calls).toEqual({ count: 1, confirmed: [true] });
     expect(cached.workloadSource).toBe("cached");
     expect(cached.workload).toEqual({ ...sampled.workload, totalItems: 120 });
@@ -64,27 +64,23 @@ describe("cachedOrSampled", () => {
     expect(cached.warnings).toEqual([]);
 
     // Another size bucket, another machine, or a changed module: sampled again.
-    expect((await cachedOrSampled(task, [1], 1000, cache, sampler(1000).sample)).workloadSource).toBe(
-      "sampled",
-    );
+    expect((await cachedOrSampled(task, 1000, cache, sampler(1000).sample)).workloadSource).toBe("sampled");
     const elsewhere = { ...cache, machineKey: spawnCost(8).machineKey };
-    const stale = await cachedOrSampled(task, [1], 100, elsewhere, sampler(100).sample);
+    const stale = await cachedOrSampled(task, 100, elsewhere, sampler(100).sample);
     expect(stale.workloadSource).toBe("sampled");
     expect(stale.warnings.map((w) => w.code)).toEqual(["PLAN_CACHE_IGNORED"]);
     writeFileSync(module, "export default (x) => x + 2;\n");
-    expect((await cachedOrSampled(task, [1], 100, cache, sampler(100).sample)).workloadSource).toBe(
-      "sampled",
-    );
+    expect((await cachedOrSampled(task, 100, cache, sampler(100).sample)).workloadSource).toBe("sampled");
   });
 
   it("samples again, with a warning, over a corrupt cache file", async () => {
     writeFileSync(module, "export default (x) => x * 3;\n");
     const task = resolveTask({ module });
     const folder = mkdtempSync(join(dir, "plans-"));
-    await cachedOrSampled(task, [1], 10, cacheIn(folder), sampler(10).sample);
+    await cachedOrSampled(task, 10, cacheIn(folder), sampler(10).sample);
     for (const file of readdirSync(join(folder, "plans")))
       writeFileSync(join(folder, "plans", file), "{ not json");
-    const corrupt = await cachedOrSampled(task, [1], 10, cacheIn(folder), sampler(10).sample);
+    const corrupt = await cachedOrSampled(task, 10, cacheIn(folder), sampler(10).sample);
     expect(corrupt.workloadSource).toBe("sampled");
     expect(corrupt.warnings).toEqual([
       {
@@ -93,7 +89,7 @@ describe("cachedOrSampled", () => {
       },
     ]);
     // The sample replaced the corrupt entry.
-    expect((await cachedOrSampled(task, [1], 10, cacheIn(folder), sampler(10).sample)).workloadSource).toBe(
+    expect((await cachedOrSampled(task, 10, cacheIn(folder), sampler(10).sample)).workloadSource).toBe(
       "cached",
     );
   });
@@ -102,12 +98,12 @@ describe("cachedOrSampled", () => {
     writeFileSync(module, "export default (x) => x * 5;\n");
     const task = resolveTask({ module });
     const cache = cacheIn(mkdtempSync(join(dir, "plans-")));
-    await cachedOrSampled(task, [1], 10, cache, sampler(10, 2).sample);
+    await cachedOrSampled(task, 10, cache, sampler(10, 2).sample);
     // The cache says the items wait; the first one computes 2 ms at CPU-to-wall 1.
     const key = planCacheKey(task, (await moduleHash(task))!, 10);
     await writePlanCache(cache.dir, key, cache.machineKey, { ...workload(10, 2), cpuToWall: 0.02 });
     const computes = sampler(10, 2);
-    const contradicted = await cachedOrSampled(task, [1], 10, cache, computes.sample);
+    const contradicted = await cachedOrSampled(task, 10, cache, computes.sample);
     expect(computes.calls).toEqual({ count: 1, confirmed: [false] });
     expect(contradicted).toMatchObject({ workloadSource: "sampled", data: ["rejoined"] });
     expect(contradicted.warnings).toEqual([
@@ -118,13 +114,11 @@ describe("cachedOrSampled", () => {
       },
     ]);
     // The fresh sample replaced the entry.
-    expect((await cachedOrSampled(task, [1], 10, cache, sampler(10, 2).sample)).workloadSource).toBe(
-      "cached",
-    );
+    expect((await cachedOrSampled(task, 10, cache, sampler(10, 2).sample)).workloadSource).toBe("cached");
     const absurd = { ...workload(10, 2), itemTimeMs: { mean: 1e300, median: 2, p90: 2, max: 2, cv: 0 } };
     await writePlanCache(cache.dir, key, cache.machineKey, absurd);
     const plausible = sampler(10, 2);
-    const ignored = await cachedOrSampled(task, [1], 10, cache, plausible.sample);
+    const ignored = await cachedOrSampled(task, 10, cache, plausible.sample);
     expect(plausible.calls).toEqual({ count: 1, confirmed: [] });
     expect(ignored.warnings).toEqual([
       {
@@ -140,8 +134,8 @@ describe("cachedOrSampled", () => {
     const task = resolveTask({ module });
     const folder = mkdtempSync(join(dir, "plans-"));
     const off = sampler(10);
-    await cachedOrSampled(task, [1], 10, null, off.sample);
-    await cachedOrSampled(task, [1], 10, null, off.sample);
+    await cachedOrSampled(task, 10, null, off.sample);
+    await cachedOrSampled(task, 10, null, off.sample);
     expect(off.calls.count).toBe(2);
     const empty = async (): Promise<SampleResult> => ({
       workload: { ...workload(0, 0), sampled: 0, indices: [] },
@@ -149,7 +143,7 @@ describe("cachedOrSampled", () => {
       failures: new Map(),
       data: [],
     });
-    await cachedOrSampled(task, [], null, cacheIn(folder), empty);
+    await cachedOrSampled(task, null, cacheIn(folder), empty);
     expect(readdirSync(folder)).toEqual([]);
   });
 
@@ -158,7 +152,7 @@ describe("cachedOrSampled", () => {
     const task = resolveTask({ module });
     const notAFolder = join(dir, "file-not-folder");
     writeFileSync(notAFolder, "");
-    const result = await cachedOrSampled(task, [1], 10, cacheIn(notAFolder), sampler(10).sample);
+    const result = await cachedOrSampled(task, 10, cacheIn(notAFolder), sampler(10).sample);
     expect(result.workloadSource).toBe("sampled");
     expect(result.warnings.map((w) => w.code)).toEqual(["PLAN_CACHE_UNWRITABLE"]);
   });
@@ -167,8 +161,8 @@ describe("cachedOrSampled", () => {
     const task = resolveTask({ module: "data:text/javascript,export default (x) => x" });
     const folder = mkdtempSync(join(dir, "plans-"));
     const notFile = sampler(10);
-    await cachedOrSampled(task, [1], 10, cacheIn(folder), notFile.sample);
-    await cachedOrSampled(task, [1], 10, cacheIn(folder), notFile.sample);
+    await cachedOrSampled(task, 10, cacheIn(folder), notFile.sample);
+    await cachedOrSampled(task, 10, cacheIn(folder), notFile.sample);
     expect(notFile.calls.count).toBe(2);
   });
 });
