@@ -323,6 +323,8 @@ export interface MemoryFigures {
   heapAtEndBytes: number;
   /** Growth from the end of the first pass to the end, bytes. */
   growthBytes: number;
+  /** Heap used after every tenth of the calls, bytes: flat once warm when the session's memory is bounded. */
+  heapByCalls: Array<{ calls: number; bytes: number }>;
   /** The process's resident set at the end (the session's workers, if any, included), bytes. */
   rssAtEndBytes: number;
   /** Profiles the session held at the end, and its bound. */
@@ -361,9 +363,12 @@ async function measureMemory(shape: ServicePlan["memory"], itersPerUs: number): 
     const gc = collector();
     const t0 = performance.now();
     let heapAfterFirstPass = 0;
+    const heapByCalls: MemoryFigures["heapByCalls"] = [];
+    const every = Math.max(1, Math.round(shape.calls / 10));
     for (let c = 0; c < shape.calls; c++) {
       await session.execute(tasks[c % shape.modules]!, items);
       if (c === shape.modules * 2 - 1) heapAfterFirstPass = await settledHeap(gc);
+      if ((c + 1) % every === 0) heapByCalls.push({ calls: c + 1, bytes: await settledHeap(gc) });
     }
     const wallMs = performance.now() - t0;
     const heapAtEnd = await settledHeap(gc);
@@ -375,6 +380,7 @@ async function measureMemory(shape: ServicePlan["memory"], itersPerUs: number): 
       heapAfterFirstPassBytes: heapAfterFirstPass,
       heapAtEndBytes: heapAtEnd,
       growthBytes: heapAtEnd - heapAfterFirstPass,
+      heapByCalls,
       rssAtEndBytes: rssAtEnd,
       profiles: stats.profiles.length,
       maxProfiles: stats.maxProfiles,
@@ -468,6 +474,8 @@ export function renderService(r: ServiceResults): string {
     `## Memory: ${mem.calls} calls over ${mem.modules} task modules`,
     "",
     `Heap after two passes over the modules ${mib(mem.heapAfterFirstPassBytes)}, at the end ${mib(mem.heapAtEndBytes)} (growth ${mib(mem.growthBytes)}, after a full collection each time); resident set at the end ${mib(mem.rssAtEndBytes)}; profiles held ${mem.profiles} of at most ${mem.maxProfiles}; ${ms(mem.wallMs)} in all.`,
+    "",
+    `Heap after a full collection, by calls: ${mem.heapByCalls.map((h) => `${h.calls}: ${mib(h.bytes)}`).join(", ")}.`,
     "",
     "## Targets",
     "",

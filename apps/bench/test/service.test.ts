@@ -28,6 +28,10 @@ function results(overrides: Partial<ServiceResults> = {}): ServiceResults {
       heapAfterFirstPassBytes: 20 * 2 ** 20,
       heapAtEndBytes: 21 * 2 ** 20,
       growthBytes: 2 ** 20,
+      heapByCalls: [
+        { calls: 5_000, bytes: 20.5 * 2 ** 20 },
+        { calls: 10_000, bytes: 21 * 2 ** 20 },
+      ],
       rssAtEndBytes: 120 * 2 ** 20,
       profiles: 64,
       maxProfiles: 64,
@@ -68,6 +72,7 @@ describe("service scenario figures", () => {
     const text = renderService(results());
     expect(text).toContain("| createAmorsize() session | 3200 ms | 320 ms | 320 ms |");
     expect(text).toContain("profiles held 64 of at most 64");
+    expect(text).toContain("Heap after a full collection, by calls: 5000: 20.5 MiB, 10000: 21.0 MiB.");
     expect(text).toContain("| tiny calls: session / loop | 1.090 | <= 1.1 | yes |");
   });
 });

@@ -22,6 +22,7 @@ import {
   SpawnCostProfileSchema,
   type TaskRefInput,
 } from "@amorsize/types";
+import { joinSignals } from "./call-signal.js";
 import { earlyPoolWorkers } from "./decide.js";
 import { type ExecuteResult, executeHosted, type Hosted, type Planned, taskOf } from "./execute.js";
 import { ModuleVersions, type TaskVersion } from "./module-version.js";
@@ -332,8 +333,8 @@ class AmorsizeSession implements Amorsize {
     this.#calls++;
     this.#inFlight++;
     this.#pool?.enter();
-    const signal =
-      options.signal === undefined ? this.#stop.signal : AbortSignal.any([this.#stop.signal, options.signal]);
+    const joined = options.signal === undefined ? null : joinSignals(this.#stop.signal, options.signal);
+    const signal = joined?.signal ?? this.#stop.signal;
     let ended = false;
     const scope = {
       options: { ...options, signal },
@@ -342,6 +343,7 @@ class AmorsizeSession implements Amorsize {
         if (ended) return;
         ended = true;
         this.#inFlight--;
+        joined?.release();
         scope.pool?.leave();
       },
     };
@@ -533,6 +535,9 @@ class AmorsizeSession implements Amorsize {
         continue;
       }
       if (profile.runs === saved.runs || (saved.at > 0 && now - saved.at < afterMs)) continue;
+      // One write in flight between calls (close writes the rest): a caller that never waits
+      // for I/O lets none finish, and churning profiles would start one per call (issue 15).
+      if (afterMs > 0 && this.#writes.size > 0) continue;
       saved.runs = profile.runs;
       saved.at = now;
       dir ??= this.#options.cacheDir ?? defaultCacheDir();

@@ -3,6 +3,7 @@
 // about 2 ms (0.6 s of work) on two workers, which no sane plan runs serially. Nothing here
 // asserts a speed.
 import { spawnSync } from "node:child_process";
+import { getEventListeners } from "node:events";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -114,6 +115,23 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
     expect(a!.errors).toEqual([]);
     expect(b!.results).toEqual(a!.results);
     expect(a!.results).toHaveLength(300);
+  });
+
+  it("leaves nothing on a long-lived signal its calls were given, once they end", async () => {
+    // A server passes its shutdown signal to every call. AbortSignal.any() links each call's
+    // signal to it for good (nodejs/node#55351: an entry per call in the source's
+    // kDependantSignals, pruned at best when a collection finds the call's signal gone).
+    const { signal } = new AbortController();
+    const linked = () =>
+      Object.getOwnPropertySymbols(signal)
+        .filter((symbol) => symbol.description === "kDependantSignals")
+        .reduce((n, symbol) => n + (signal as unknown as Record<symbol, Set<unknown>>)[symbol]!.size, 0);
+    session = createAmorsize();
+    for (let c = 0; c < 20; c++) await session.execute(task("square"), range(4), { ...base, signal });
+    expect({ linked: linked(), listeners: getEventListeners(signal, "abort").length }).toEqual({
+      linked: 0,
+      listeners: 0,
+    });
   });
 
   it("replaces a crashed worker, and the next call runs on the same pool", async () => {
@@ -255,6 +273,29 @@ describe("a session's learning", () => {
     expect(next.optimized.workload.itemTimeMs.mean).toBeCloseTo(learned!.itemMs, 9);
     await session.close();
     expect(session.stats().profileSaves).toBe(0);
+  });
+
+  it("keeps at most one profile write in flight while its profiles churn, however long its caller keeps I/O waiting", async () => {
+    // Three modules over two profiles: every call samples, and every new profile is due a
+    // save. Calls one after another that never wait for I/O (all in memory, in this thread)
+    // let no write finish: each write started stays in flight, its file request pending.
+    const modules = [0, 1, 2].map((m) => {
+      const module = join(dir, `churn-${m}.mjs`);
+      writeFileSync(
+        module,
+        `export { square as default } from ${JSON.stringify(pathToFileURL(tasks).href)};\n// ${m}\n`,
+      );
+      return module;
+    });
+    const fileRequests = () =>
+      process.getActiveResourcesInfo().filter((name) => name.startsWith("FSReq")).length;
+    session = createAmorsize({ cacheDir: TEST_CACHE_DIR, maxProfiles: 2 });
+    for (const module of modules) await session.execute({ module }, range(4), base);
+    await until(() => fileRequests() === 0, "the first calls' writes are done");
+    for (let c = 0; c < 30; c++) await session.execute({ module: modules[c % 3]! }, range(4), base);
+    expect(fileRequests()).toBeLessThanOrEqual(1);
+    await session.close();
+    expect(session.stats()).toMatchObject({ lastProfileSaveError: null });
   });
 
   it("samples again when the input looks different: ten times the items, or items of another kind", async () => {
