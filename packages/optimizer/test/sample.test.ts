@@ -115,6 +115,27 @@ describe("sampleTask", () => {
     expect(wrongResults(precomputed, (i) => i * i)).toEqual([]);
   });
 
+  it("times a lone item by its own call, not the session's steps around it", async () => {
+    // The session checks the signal before each unit: here the check sleeps 20 ms, as the
+    // session's own steps (entering and resuming a unit: 20-90 us) stretch on a busy machine,
+    // and the thread comes back to a cold core. Counted in, every unit of 1 us items would
+    // read as slow; after the sleep a lone one still read 0.05-0.09 ms: a block tells.
+    const signal = new AbortController().signal;
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
+    signal.throwIfAborted = () => void Atomics.wait(sleeper, 0, 0, 20);
+    const seen: number[] = [];
+    const data = Array.from({ length: 100_000 }, (_, i) => i);
+    const { workload } = await sampleTask(task("square"), data, {
+      minItems: 8,
+      maxItems: 8,
+      budgetMs: 10_000,
+      signal,
+      onFirstTiming: (itemMs) => seen.push(itemMs),
+    });
+    expect(seen[0]).toBeLessThan(20);
+    expect(workload.sampled).toBeGreaterThan(8);
+  });
+
   it("re-joins a generator sampled in blocks", async () => {
     function* numbers() {
       for (let i = 0; i < 20_000; i++) yield i;

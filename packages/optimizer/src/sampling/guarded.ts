@@ -92,7 +92,11 @@ export class GuardedSampleSession extends SamplingState {
    */
   override blockSize(): number {
     return Math.min(
-      nextBlockSize(false, this.records),
+      nextBlockSize(
+        false,
+        this.records,
+        this.ranges.some((r) => r.length > 1),
+      ),
       Math.max(
         1,
         this.ranges.reduce((a, r) => a + r.length, 0),

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import {
   blockLimit,
   CONCURRENT_SAMPLES,
+  LONE_NOISE_MS,
   MAX_BLOCK,
   nextBlockSize,
   ranIndices,
@@ -34,24 +35,44 @@ describe("nextBlockSize", () => {
   const records = (...wallMs: number[]) => wallMs.map((w) => ({ wallMs: w }));
 
   it("runs one item until items are known to be fast", () => {
-    expect(nextBlockSize(false, [])).toBe(1);
-    expect(nextBlockSize(false, records(0.1))).toBe(1);
-    expect(nextBlockSize(false, records(0.001, 0.05))).toBe(1);
+    expect(nextBlockSize(false, [], false)).toBe(1);
+    expect(nextBlockSize(false, records(0.1), false)).toBe(1);
+    expect(nextBlockSize(false, records(0.001, 0.05), true)).toBe(1);
+    expect(nextBlockSize(false, records(0.001, LONE_NOISE_MS), false)).toBe(1);
   });
 
   it("times fast items in blocks of about half a millisecond, leaving out the cold first item", () => {
     // 2^-10 ms an item: 512 items make 0.5 ms.
-    expect(nextBlockSize(false, records(1, 2 ** -10))).toBe(512);
-    expect(nextBlockSize(false, records(1, 2 ** -10, 2 ** -10, 2 ** -10))).toBe(512);
-    expect(nextBlockSize(false, records(0.04, 0.02))).toBe(25);
+    expect(nextBlockSize(false, records(1, 2 ** -10), false)).toBe(512);
+    expect(nextBlockSize(false, records(1, 2 ** -10, 2 ** -10, 2 ** -10), true)).toBe(512);
+    expect(nextBlockSize(false, records(0.04, 0.02), false)).toBe(25);
+  });
+
+  it("tries one block when lone items read within the sampler's own noise, until a block was timed", () => {
+    // A 1 us item read 0.05-0.09 ms alone on a busy machine: a block of 9 tells.
+    expect(nextBlockSize(false, records(0.3, 0.06), false)).toBe(9);
+    expect(nextBlockSize(false, records(0.3, 0.06, 0.07), false)).toBe(9);
+    // Once a block was timed, its figures decide: 0.06 ms items are slow.
+    expect(nextBlockSize(false, records(0.3, 0.06), true)).toBe(1);
+    // A block of 1 us items read 0.0077 ms an item beside two lone readings: fast.
+    expect(nextBlockSize(false, records(0.3, 0.06, 0.0077, 0.0077, 0.0077), true)).toBe(65);
+  });
+
+  it("takes the typical reading, not one inflated by a preemption", () => {
+    // A lone unit preempted for 3 ms: the mean (1.5 ms) would keep 2 us items alone.
+    expect(nextBlockSize(false, records(0.3, 3, 0.002), true)).toBe(250);
+    expect(nextBlockSize(false, records(0.3, 3, 0.002, 0.002), true)).toBe(250);
+    expect(nextBlockSize(false, records(0.3, 3, 0.002, 2.5), true)).toBe(1);
+    // Slow items stay alone whatever one fast reading says.
+    expect(nextBlockSize(false, records(0.3, 0.001, 20, 20), true)).toBe(1);
   });
 
   it("caps blocks of the fastest items", () => {
-    expect(nextBlockSize(false, records(1, 1e-7))).toBe(MAX_BLOCK);
+    expect(nextBlockSize(false, records(1, 1e-7), false)).toBe(MAX_BLOCK);
   });
 
   it("runs an async task's items several at a time", () => {
-    expect(nextBlockSize(true, records(20, 20))).toBe(CONCURRENT_SAMPLES);
+    expect(nextBlockSize(true, records(20, 20), false)).toBe(CONCURRENT_SAMPLES);
   });
 });
 

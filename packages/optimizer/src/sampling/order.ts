@@ -44,19 +44,43 @@ export function* spreadIndices(n: number): Generator<number> {
 }
 
 /**
+ * Under this (ms) a lone item's reading cannot tell a fast item from the sampler's own
+ * noise: timing one 1 us item (x * x) read 0.05-0.09 ms on a busy machine, the first code
+ * run after the thread was off its core running slow (cold caches). Such items get one
+ * block sized as if they were fast, whose per-item figure tells.
+ */
+export const LONE_NOISE_MS = 0.15;
+
+/**
  * How many consecutive items to time together next. A single call of a function that
  * takes a microsecond is dwarfed by the timer itself, so fast items are timed in blocks
  * of about BLOCK_TARGET_MS; an async task's items are run CONCURRENT_SAMPLES at a time.
  * `records` are the per-item wall times sampled so far (the first left out once there
- * are others: it ran cold).
+ * are others: it ran cold); `blockTimed`, whether a unit of several items was timed yet.
+ *
+ * The typical reading decides, not the mean: noise only adds to a reading (a lone unit
+ * preempted for 3 ms would keep 2 us items alone for dozens of units), so the lower median
+ * is taken. Items that read between FAST_ITEM_MS and LONE_NOISE_MS, timed alone only,
+ * get one block sized from that reading (at most BLOCK_TARGET_MS of work, if the reading
+ * was their own); after that, they run alone.
  */
-export function nextBlockSize(asyncTask: boolean, records: readonly { wallMs: number }[]): number {
+export function nextBlockSize(
+  asyncTask: boolean,
+  records: readonly { wallMs: number }[],
+  blockTimed: boolean,
+): number {
   if (asyncTask) return CONCURRENT_SAMPLES;
-  const timed = records.length > 1 ? records.slice(1) : records;
-  if (timed.length === 0) return 1;
-  const mean = timed.reduce((a, m) => a + m.wallMs, 0) / timed.length;
-  if (mean >= FAST_ITEM_MS) return 1;
-  return Math.min(MAX_BLOCK, Math.max(1, Math.ceil(BLOCK_TARGET_MS / Math.max(mean, 1e-5))));
+  if (records.length === 0) return 1;
+  const itemMs = lowerMedian((records.length > 1 ? records.slice(1) : records).map((m) => m.wallMs));
+  const probe = !blockTimed && records.length > 1 && itemMs < LONE_NOISE_MS;
+  if (itemMs >= FAST_ITEM_MS && !probe) return 1;
+  return Math.min(MAX_BLOCK, Math.max(1, Math.ceil(BLOCK_TARGET_MS / Math.max(itemMs, 1e-5))));
+}
+
+/** The lower median of `values` (not empty): the smaller middle one of an even count. */
+function lowerMedian(values: number[]): number {
+  const sorted = values.sort((a, b) => a - b);
+  return sorted[(sorted.length - 1) >> 1]!;
 }
 
 /**

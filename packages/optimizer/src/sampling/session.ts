@@ -153,7 +153,8 @@ export class SampleSession extends SamplingState {
   }
 
   override blockSize(): number {
-    return nextBlockSize(this.asyncTask && this.waits(), this.records);
+    const blockTimed = this.ranges.some((r) => r.length > 1);
+    return nextBlockSize(this.asyncTask && this.waits(), this.records, blockTimed);
   }
 
   override run(block: Block): Promise<void> {
@@ -204,11 +205,9 @@ export class SampleSession extends SamplingState {
     const heapBefore = heapUsed();
     const outer0 = performance.now();
     const before = this.clock.read();
-    const t0 = performance.now();
     const budgetLeft = this.options.limits.budgetMs - this.elapsedMs();
-    this.stretch.deadline = t0 + Math.max(CUT_MIN_MS, budgetLeft);
-    const { results, isAsync, ran } = await this.runItems(first, block.items);
-    const wallMs = performance.now() - t0;
+    this.stretch.deadline = performance.now() + Math.max(CUT_MIN_MS, budgetLeft);
+    const { results, isAsync, ran, wallMs } = await this.runItems(first, block.items);
     const loopTurned = this.probe.take();
     // A block cut at its deadline is the items that ran.
     const items = ran < block.items.length ? block.items.slice(0, ran) : block.items;
@@ -254,11 +253,16 @@ export class SampleSession extends SamplingState {
    * executor's workers run them: V8 runs a function inlined into a loop inside a try
    * block measurably slower (10-15% on a 1 us item here), which would make sampled items
    * look slower than the run's.
+   *
+   * `wallMs` is the block's time from its first item's call to its last item's end. The
+   * session's own steps around it are left out: entering this async function and resuming
+   * after its await took 20-90 us on a busy machine where the item (x * x) took 1 us, and
+   * counted in, a lone item read slower than FAST_ITEM_MS (50 us) and blocks never formed.
    */
   private async runItems(
     first: number,
     items: readonly unknown[],
-  ): Promise<{ results: unknown[]; isAsync: boolean; ran: number }> {
+  ): Promise<{ results: unknown[]; isAsync: boolean; ran: number; wallMs: number }> {
     const { fn, stretch } = this;
     const results: unknown[] = [];
     let isAsync = false;
@@ -266,10 +270,11 @@ export class SampleSession extends SamplingState {
     // Checked once per block: a check per item would weigh on items of a few nanoseconds.
     this.options.signal?.throwIfAborted();
     let k = 0;
+    const t0 = performance.now();
     while (k < items.length) {
       try {
         k = runStretch(fn, items, results, k, stretch);
-        if (stretch.cut) return { results, isAsync, ran: k };
+        if (stretch.cut) return { results, isAsync, ran: k, wallMs: performance.now() - t0 };
         if (stretch.stop !== null) {
           const pending = stretch.stop;
           stretch.stop = null;
@@ -287,7 +292,7 @@ export class SampleSession extends SamplingState {
         k = at + 1;
       }
     }
-    return { results, isAsync, ran: items.length };
+    return { results, isAsync, ran: items.length, wallMs: performance.now() - t0 };
   }
 
   /**
