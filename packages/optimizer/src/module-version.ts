@@ -14,6 +14,8 @@ export interface TaskVersion {
 }
 
 interface Seen {
+  /** The module's file path (its URL read once). */
+  path: string;
   mtimeMs: number;
   ctimeMs: number;
   size: number;
@@ -59,13 +61,13 @@ export class ModuleVersions {
   #hash(href: string): string | null {
     if (!href.startsWith("file:")) return null;
     try {
-      const path = fileURLToPath(href);
-      const { mtimeMs, ctimeMs, size } = statSync(path);
       const seen = this.#seen.get(href);
+      const path = seen?.path ?? fileURLToPath(href);
+      const { mtimeMs, ctimeMs, size } = statSync(path);
       if (seen && seen.mtimeMs === mtimeMs && seen.ctimeMs === ctimeMs && seen.size === size)
         return seen.hash;
       const hash = createHash("sha256").update(readFileSync(path)).digest("hex");
-      this.#remember(href, { mtimeMs, ctimeMs, size, hash });
+      this.#remember(href, { path, mtimeMs, ctimeMs, size, hash });
       return hash;
     } catch {
       return null;

@@ -170,7 +170,8 @@ function looksAlike(profile: TaskProfile, data: TaskData, totalItems: number): b
   if (payloadKind(first.value) !== profile.workload.inputKind) return false;
   let bytes: number;
   try {
-    bytes = serializedBytes(first.value);
+    // A number, boolean, null or undefined serialises to at most 11 bytes: no need to ask.
+    bytes = isSmallPrimitive(first.value) ? 0 : serializedBytes(first.value);
   } catch {
     return false;
   }
@@ -180,6 +181,10 @@ function looksAlike(profile: TaskProfile, data: TaskData, totalItems: number): b
 }
 
 const NOT_READ = Symbol("not read");
+
+function isSmallPrimitive(value: unknown): boolean {
+  return value === null || value === undefined || typeof value === "number" || typeof value === "boolean";
+}
 
 /** The first item of an array or typed array; an iterable is not read (that would consume it). */
 function firstItem(data: TaskData): { value: unknown } | typeof NOT_READ {
