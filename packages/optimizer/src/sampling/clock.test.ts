@@ -72,6 +72,16 @@ describe("ThreadClock", () => {
   });
 });
 
+describe("ThreadClock.close()", () => {
+  it("closes what is open and skips the slots of threads that ended while it read them", () => {
+    const clock = new ThreadClock();
+    // A helper thread that exited mid-sampling leaves its slot at -1 (closed as it was read).
+    const slots = (clock as unknown as { others: number[] | null }).others;
+    slots?.push(-1);
+    expect(() => clock.close()).not.toThrow();
+  });
+});
+
 describe("heapUsed", () => {
   it("gives V8's used heap in bytes", () => {
     expect(heapUsed()).toBeGreaterThan(0);

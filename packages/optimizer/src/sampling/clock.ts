@@ -70,7 +70,8 @@ export class ThreadClock {
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
-    for (const fd of this.others ?? []) closeSync(fd);
+    // A thread that ended was closed as it was read (its slot is -1).
+    for (const fd of this.others ?? []) if (fd >= 0) closeSync(fd);
     this.others = null;
   }
 
