@@ -34,7 +34,12 @@ export async function mapNow<R>(
   items: readonly unknown[],
   options?: MapNowOptions,
 ): Promise<MapResult<R>> {
-  const parsed = options === undefined ? {} : parseInput(MapNowOptionsSchema, options, "options");
+  const parsed =
+    options === undefined
+      ? {}
+      : validAtAGlance(options)
+        ? options
+        : parseInput(MapNowOptionsSchema, options, "options");
   if (!Array.isArray(items)) {
     throw new AmorsizeValidationError([`items: mapNow() takes an array, got ${kindOf(items)}`]);
   }
@@ -93,6 +98,27 @@ export async function mapNow<R>(
     throw stop.error;
   }
   return { results, errors: collect ? tally.sortedErrors() : ([] as RunError[]), report };
+}
+
+/**
+ * Whether `options` is valid as it stands: a plain object holding at most `onError`
+ * (`throw` or `collect`) and `signal` (an AbortSignal). A short call pays for its options'
+ * validation as much as for its items (about 20 us through the schema, against 0.5 ms for
+ * ten 50 us items); anything else goes through {@link MapNowOptionsSchema}, which accepts
+ * these same values and says what is wrong with the others.
+ */
+export function validAtAGlance(options: unknown): options is MapNowOptions {
+  if (options === null || typeof options !== "object" || Object.getPrototypeOf(options) !== Object.prototype)
+    return false;
+  for (const key of Reflect.ownKeys(options)) {
+    const value = (options as Record<PropertyKey, unknown>)[key];
+    const valid =
+      key === "onError"
+        ? value === undefined || value === "throw" || value === "collect"
+        : key === "signal" && (value === undefined || value instanceof AbortSignal);
+    if (!valid) return false;
+  }
+  return true;
 }
 
 /** Thrown by {@link settled} when the signal fires while an item is awaited. */

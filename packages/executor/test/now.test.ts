@@ -1,8 +1,14 @@
 // mapNow(): a short array run at once in the calling thread, with the results, errors and
 // report a serial executor's map() gives for the same items.
-import { AmorsizeValidationError, type ExecutionReport, ExecutionReportSchema } from "@amorsize/types";
+import {
+  AmorsizeValidationError,
+  type ExecutionReport,
+  ExecutionReportSchema,
+  MapNowOptionsSchema,
+} from "@amorsize/types";
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { ItemError, mapNow, resolveTask, TaskLoadError } from "../src/index.js";
+import { validAtAGlance } from "../src/now.js";
 import { closeAll, osThreads, range, task, track } from "./helpers.js";
 
 afterEach(closeAll);
@@ -105,5 +111,27 @@ describe("mapNow()", () => {
     const bad = await mapNow(resolved, [1], { onError: "ignore" } as never).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(AmorsizeValidationError);
     expect((bad as AmorsizeValidationError).issues.join("\n")).toMatch(/^options\.onError: /);
+  });
+
+  it("takes at a glance only options the schema accepts as they are", () => {
+    const signal = new AbortController().signal;
+    const cases: Array<[unknown, boolean]> = [
+      [{}, true],
+      [{ onError: "collect" }, true],
+      [{ onError: "throw", signal }, true],
+      [{ onError: undefined, signal: undefined }, true],
+      [{ onError: "ignore" }, false],
+      [{ signal: {} }, false],
+      [{ other: undefined }, false],
+      [{ [Symbol("x")]: 1 }, false],
+      [Object.create({ onError: "collect" }), false],
+      [null, false],
+      ["collect", false],
+    ];
+    for (const [options, glance] of cases) {
+      expect(validAtAGlance(options)).toBe(glance);
+      // Taken at a glance means valid as it stands: the schema accepts it and changes nothing.
+      if (glance) expect(MapNowOptionsSchema.parse(options)).toEqual(options);
+    }
   });
 });

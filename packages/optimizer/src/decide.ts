@@ -45,8 +45,9 @@ export function earlyPoolWorkers(
 export function planRun(input: PlanInput, done: number, early?: EarlyStart): Plan {
   const total = input.workload.totalItems;
   const remaining = total === null ? null : Math.max(0, total - done);
-  const rest: PlanInput = { ...input, workload: { ...input.workload, totalItems: remaining } };
-  let plan = planExecution(rest);
+  const rest: PlanInput =
+    remaining === total ? input : { ...input, workload: { ...input.workload, totalItems: remaining } };
+  let plan = planOf(rest);
   if (early && input.constraints?.workers === undefined && !usesPool(plan, early.workers)) {
     plan = cheaperWithEarlyPool(rest, plan, early);
   }
@@ -56,6 +57,24 @@ export function planRun(input: PlanInput, done: number, early?: EarlyStart): Pla
     message: `${done} of ${total} items ran while sampling; this plan covers the ${remaining} that remain.`,
   };
   return { ...plan, reasons: [note, ...plan.reasons] };
+}
+
+/** Plans made for input objects this process still holds: the same object planned twice is planned once. */
+const planned = new WeakMap<PlanInput, Plan>();
+
+/**
+ * `planExecution(input)`, remembered for this input object: the model is pure, and a
+ * session's call plans its input to decide whether to start the pool, then again to run
+ * (each 0.4-3 ms for ten items, more than the items of a short call). The caller must not
+ * change `input` afterwards; the plans built here are made from fresh inputs each call.
+ */
+export function planOf(input: PlanInput): Plan {
+  let plan = planned.get(input);
+  if (plan === undefined) {
+    plan = planExecution(input);
+    planned.set(input, plan);
+  }
+  return plan;
 }
 
 function usesPool(plan: Plan, workers: number): boolean {

@@ -100,10 +100,12 @@ interface SampleHooks extends PrepareHooks {
   confirms?: ((first: WorkloadSample) => boolean) | undefined;
 }
 
+const CONSTRAINT_KEYS = Object.keys(PlanConstraintsSchema.shape) as (keyof PlanConstraints)[];
+
 /** The caller's plan constraints, as the model takes them. */
 export function constraintsOf(options: OptimizeOptions): PlanConstraints {
   const constraints: PlanConstraints = {};
-  for (const key of Object.keys(PlanConstraintsSchema.shape) as (keyof PlanConstraints)[]) {
+  for (const key of CONSTRAINT_KEYS) {
     if (options[key] !== undefined) (constraints as Record<string, unknown>)[key] = options[key];
   }
   return constraints;

@@ -23,7 +23,7 @@ import {
   type TaskRefInput,
 } from "@amorsize/types";
 import { joinSignals } from "./call-signal.js";
-import { earlyPoolWorkers } from "./decide.js";
+import { earlyPoolWorkers, planOf } from "./decide.js";
 import { type ExecuteResult, executeHosted, type Hosted, type Planned, taskOf } from "./execute.js";
 import { ModuleVersions, type TaskVersion } from "./module-version.js";
 import { basisOf, type OptimizeResult } from "./optimize.js";
@@ -223,7 +223,8 @@ class AmorsizeSession implements Amorsize {
               this.#hosted(context),
             );
       const session = this.#learn(context, result.optimized.workload, result.plan, result.report, "execute");
-      return { ...result, session };
+      // The result is this call's own object: completed in place rather than copied.
+      return Object.assign(result, { session });
     } catch (error) {
       throw this.#closedOr(error);
     } finally {
@@ -505,17 +506,20 @@ class AmorsizeSession implements Amorsize {
     this.#items += report.items;
     this.#busyMs += report.busyMs;
     const call: SessionCall = { profile: context.learned ? "learned" : "sampled", predictionError };
-    this.#tell({
-      ...call,
-      task: context.version.task.key,
-      kind,
-      mode: plan.mode,
-      workers: report.workers,
-      items: report.items,
-      wallMs: report.wallMs,
-      predictedWallMs,
-      busyMs: report.busyMs,
-    });
+    // Told only when someone listens: building the record costs a short call microseconds.
+    if (this.#options.onRun !== undefined) {
+      this.#tell({
+        ...call,
+        task: context.version.task.key,
+        kind,
+        mode: plan.mode,
+        workers: report.workers,
+        items: report.items,
+        wallMs: report.wallMs,
+        predictedWallMs,
+        busyMs: report.busyMs,
+      });
+    }
     return call;
   }
 
@@ -596,7 +600,7 @@ function warmInput(input: PlanInput, machine: SessionMachine, href: string): Pla
 function prewarm(cold: PlanInput, warmCost: SpawnCostProfile, pool: WarmPool): void {
   if (cold.workload.totalItems === 0) return;
   try {
-    const plan = planExecution(cold);
+    const plan = planOf(cold);
     if (plan.mode === "parallel") return;
     const warm = planExecution({ ...cold, spawnCost: warmCost });
     if (warm.mode === "parallel" && warm.predicted.wallMs < plan.predicted.wallMs) pool.prewarm();

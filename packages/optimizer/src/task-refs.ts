@@ -38,5 +38,6 @@ function keyOf(task: unknown): string | null {
   if (name !== undefined && typeof name !== "string") return null;
   const where = typeof module === "string" ? module : module instanceof URL ? module.href : null;
   if (where === null) return null;
-  return JSON.stringify([process.cwd(), where, name ?? null]);
+  // NUL cannot occur in a path or a URL: the three parts cannot run into each other.
+  return `${process.cwd()}\0${where}\0${name === undefined ? "" : `#${name}`}`;
 }

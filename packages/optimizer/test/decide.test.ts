@@ -1,7 +1,7 @@
 import { planExecution } from "@amorsize/cost-model";
 import { PlanSchema } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { EARLY_POOL, earlyPoolWorkers, planRun, wholeSerialMs } from "../src/decide.js";
+import { EARLY_POOL, earlyPoolWorkers, planOf, planRun, wholeSerialMs } from "../src/decide.js";
 import { constraintsOf } from "../src/prepare.js";
 import { machine, workload } from "./profiles.js";
 
@@ -25,6 +25,19 @@ describe("planRun: the plan for what actually runs", () => {
 
   it("is the model's plan for every item when sampling ran none of them", () => {
     expect(planRun(threeSlow, 0)).toEqual(planExecution(threeSlow));
+  });
+
+  it("plans an input object once: the same object planned again is the plan made before", () => {
+    const input = { ...threeSlow };
+    const first = planOf(input);
+    expect(first).toEqual(planExecution(threeSlow));
+    expect(planOf(input)).toBe(first);
+    // planRun of the whole input plans that same object (a session plans it first to decide on its pool).
+    expect(planRun(input, 0)).toBe(first);
+    // Another object with the same content is planned afresh, to the same plan.
+    const again = planOf({ ...threeSlow });
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
   });
 
   it("runs nothing when sampling ran every item", () => {
