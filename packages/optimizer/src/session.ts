@@ -435,7 +435,8 @@ class AmorsizeSession implements Amorsize {
           }
         },
       },
-      planInput: (input) => warmInput(input, machine, version.task.href),
+      planInput: (input, prepared) =>
+        warmInput(input, machine, version.task.href, prepared.precomputed.size + prepared.failures.size),
       plan: (base, _prepared, done, planNow) => this.#planOnce(context, base, done, planNow),
       executor: (plan, options) =>
         plan.mode === "parallel" &&
@@ -577,7 +578,7 @@ class AmorsizeSession implements Amorsize {
  * zero-cost start-up profile rather than with constraints keeps the model's own search
  * (serial, or how many workers and what chunks) for the warm case too.
  */
-function warmInput(input: PlanInput, machine: SessionMachine, href: string): PlanInput {
+function warmInput(input: PlanInput, machine: SessionMachine, href: string, done = 0): PlanInput {
   const { pool, frozen } = machine;
   const constraints = { ...input.constraints };
   if (constraints.workers === undefined) {
@@ -585,7 +586,10 @@ function warmInput(input: PlanInput, machine: SessionMachine, href: string): Pla
   }
   if (!pool.warm) {
     const cold = { ...input, hardware: frozen.hardware, spawnCost: frozen.cold, constraints };
-    prewarm(cold, frozen.warm, pool);
+    // Sampling ran every item: nothing runs now, and the next call, planned from what it
+    // learned, decides on the pool itself (two plans less for a short first call).
+    const total = input.workload.totalItems;
+    if (total === null || done < total) prewarm(cold, frozen.warm, pool);
     return cold;
   }
   const workload = pool.hasLoaded(href) ? { ...input.workload, moduleLoadMs: 0 } : input.workload;
