@@ -33,6 +33,10 @@ describe("ThreadClock", () => {
       const clock = new ThreadClock();
       const first = clock.read().othersCpuMs;
       const second = clock.read().othersCpuMs;
+      // Asked not to, it reads this thread's figures only.
+      const own = clock.read(false);
+      expect(own.othersCpuMs).toBeNull();
+      expect(typeof own.threadCpuMs).toBe("number");
       clock.close();
       expect(typeof first).toBe("number");
       expect(second).toBeGreaterThanOrEqual(first as number);

@@ -39,7 +39,8 @@ export class ThreadClock {
     this.others = this.fd === null ? null : openOtherThreads();
   }
 
-  read(): ClockReading {
+  /** `others`: read the other threads' runtimes too (a schedstat read per thread); else `othersCpuMs` is null. */
+  read(others = true): ClockReading {
     const usage = process.cpuUsage();
     const processCpuMs = (usage.user + usage.system) / 1000;
     const loop = performance.eventLoopUtilization();
@@ -56,7 +57,7 @@ export class ThreadClock {
             queuedMs: thread.queuedMs,
             loopActiveMs,
             loopIdleMs,
-            othersCpuMs: this.readOthers(),
+            othersCpuMs: others ? this.readOthers() : null,
           };
         }
       } catch {

@@ -5,6 +5,7 @@ import {
   HELPER_MIN_UNIT_MS,
   helperShareOf,
   itemRecord,
+  readsOtherThreads,
   type SampleRecord,
   summarise,
 } from "./records.js";
@@ -147,6 +148,17 @@ describe("summarise", () => {
   it("gives the empty workload when nothing was read", () => {
     expect(summarise([], [], 0, 3)).toEqual(emptyWorkload(3));
     expect(emptyWorkload()).toMatchObject({ sampled: 0, totalItems: 0, sampleWallMs: 0, source: "given" });
+  });
+});
+
+describe("readsOtherThreads", () => {
+  it("reads them for the first block, and for blocks expected to last half the helper unit or more", () => {
+    expect(readsOtherThreads(null, 1)).toBe(true);
+    // 1 ms items: any block. 1 us items: 999 of them make 0.999 ms, short of 1 ms.
+    expect(readsOtherThreads(1, 1)).toBe(true);
+    expect(readsOtherThreads(0.001, 999)).toBe(false);
+    expect(readsOtherThreads(0.001, 1000)).toBe(true);
+    expect(readsOtherThreads(0.05, 10)).toBe(false);
   });
 });
 

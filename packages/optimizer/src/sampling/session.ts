@@ -8,7 +8,7 @@ import { heapUsed, ThreadClock } from "./clock.js";
 import { blockItemFigures, concurrentItemFigures, SCHEDSTAT_STALENESS_MS } from "./clock-math.js";
 import { LoopProbe } from "./loop-probe.js";
 import { nextBlockSize, sizedPositions } from "./order.js";
-import { itemRecord, type SampleRecord } from "./records.js";
+import { itemRecord, readsOtherThreads, type SampleRecord } from "./records.js";
 import type { Block } from "./source.js";
 import { SamplingState, type SessionOptions } from "./state.js";
 import { cpuToWall, weightedMean } from "./stats.js";
@@ -144,6 +144,8 @@ export class SampleSession extends SamplingState {
   private readonly clock = new ThreadClock();
   private readonly probe = new LoopProbe();
   private readonly stretch: Stretch = { at: 0, stop: null, deadline: 0, cut: false };
+  /** The item time the last block measured, ms; null before any. */
+  private lastItemMs: number | null = null;
 
   constructor(
     private readonly fn: (item: unknown) => unknown,
@@ -204,7 +206,8 @@ export class SampleSession extends SamplingState {
     this.probe.take();
     const heapBefore = heapUsed();
     const outer0 = performance.now();
-    const before = this.clock.read();
+    const others = readsOtherThreads(this.lastItemMs, block.items.length);
+    const before = this.clock.read(others);
     const budgetLeft = this.options.limits.budgetMs - this.elapsedMs();
     this.stretch.deadline = performance.now() + Math.max(CUT_MIN_MS, budgetLeft);
     const { results, isAsync, ran, wallMs } = await this.runItems(first, block.items);
@@ -216,8 +219,9 @@ export class SampleSession extends SamplingState {
       sized = sizedPositions(ran);
       inBytes = sized.map((k) => clonedBytes("item", first + k, items[k]));
     }
-    const after = this.clock.read();
+    const after = this.clock.read(others);
     const outerMs = performance.now() - outer0;
+    if (items.length > 0) this.lastItemMs = wallMs / items.length;
     const figures = blockItemFigures(
       { before, after, outerMs, heapGrowth: heapUsed() - heapBefore },
       wallMs,
