@@ -1,6 +1,15 @@
 // execute()'s decisions, as pure functions of plain data: every figure comes from the cost model.
 import { planExecution, predict } from "@amorsize/cost-model";
-import type { Plan, PlanInput, WorkloadSample } from "@amorsize/types";
+import {
+  type HardwareProfile,
+  HardwareProfileSchema,
+  type Plan,
+  type PlanInput,
+  parseFrozen,
+  type SpawnCostProfile,
+  SpawnCostProfileSchema,
+  type WorkloadSample,
+} from "@amorsize/types";
 import { emptyWorkload } from "./sample.js";
 
 /** A first sampled item at least this slow, in a job at least this long, starts workers early. */
@@ -91,4 +100,29 @@ function cheaperWithEarlyPool(input: PlanInput, plan: Plan, early: EarlyStart): 
 /** The model's serial estimate for every item of the input, sampled ones included. */
 export function wholeSerialMs(input: PlanInput): number {
   return predict(input, { workers: 1, chunkSize: 1 }).serialMs;
+}
+
+/** Frozen validated copies of machine figures, by the object they were made from. */
+const frozenHardware = new WeakMap<HardwareProfile, HardwareProfile>();
+const frozenSpawnCost = new WeakMap<SpawnCostProfile, SpawnCostProfile>();
+
+/**
+ * `input` with its hardware and spawn-cost profiles validated and frozen once per object
+ * (`parseFrozen`): the model then takes them as they are. A call plans and predicts
+ * several times over the same machine figures, and validating them each time had cost
+ * more than the model (2-4 ms of a trivial job's deciding). The profiles are the
+ * optimizer's own objects, never changed once measured; the caller's copies stay unfrozen.
+ */
+export function withFrozenMachine(input: PlanInput): PlanInput {
+  let hardware = frozenHardware.get(input.hardware);
+  if (hardware === undefined) {
+    hardware = parseFrozen(HardwareProfileSchema, input.hardware, "input.hardware");
+    frozenHardware.set(input.hardware, hardware);
+  }
+  let spawnCost = frozenSpawnCost.get(input.spawnCost);
+  if (spawnCost === undefined) {
+    spawnCost = parseFrozen(SpawnCostProfileSchema, input.spawnCost, "input.spawnCost");
+    frozenSpawnCost.set(input.spawnCost, spawnCost);
+  }
+  return { ...input, hardware, spawnCost };
 }

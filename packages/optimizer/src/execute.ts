@@ -15,7 +15,7 @@ import {
   type RunOptions,
   type TaskRefInput,
 } from "@amorsize/types";
-import { planRun, wholeSerialMs } from "./decide.js";
+import { planRun, wholeSerialMs, withFrozenMachine } from "./decide.js";
 import { EarlyPool } from "./early-pool.js";
 import { DataError } from "./errors.js";
 import { guardedInput, MAX_COLLECTED_ITEMS } from "./guard.js";
@@ -192,7 +192,7 @@ export async function decide(
     signal?.throwIfAborted();
     const t0 = performance.now();
     const { hardware, spawnCost, workload, constraints, precomputed, failures } = prepared;
-    const base: PlanInput = { hardware, spawnCost, workload, constraints };
+    const base = withFrozenMachine({ hardware, spawnCost, workload, constraints });
     const done = precomputed.size + failures.size;
     const planNow = (): Planned => {
       const input = hosted?.planInput?.(base, prepared) ?? base;

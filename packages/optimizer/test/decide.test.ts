@@ -1,7 +1,14 @@
 import { planExecution } from "@amorsize/cost-model";
-import { PlanSchema } from "@amorsize/types";
+import { AmorsizeValidationError, PlanSchema } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { EARLY_POOL, earlyPoolWorkers, planOf, planRun, wholeSerialMs } from "../src/decide.js";
+import {
+  EARLY_POOL,
+  earlyPoolWorkers,
+  planOf,
+  planRun,
+  wholeSerialMs,
+  withFrozenMachine,
+} from "../src/decide.js";
 import { constraintsOf } from "../src/prepare.js";
 import { machine, workload } from "./profiles.js";
 
@@ -109,5 +116,36 @@ describe("wholeSerialMs", () => {
   it("is the model's serial estimate for every item, sampled ones included", () => {
     expect(wholeSerialMs(threeSlow)).toBe(900);
     expect(wholeSerialMs({ ...machine(2), workload: workload(0, 5) })).toBe(0);
+  });
+});
+
+describe("withFrozenMachine", () => {
+  it("validates and freezes each machine profile once, leaving the caller's objects as they were", () => {
+    const input = { ...machine(4), workload: workload(10, 1) };
+    const once = withFrozenMachine(input);
+    expect(Object.isFrozen(once.hardware)).toBe(true);
+    expect(Object.isFrozen(once.spawnCost)).toBe(true);
+    expect(Object.isFrozen(input.hardware)).toBe(false);
+    expect(once.hardware).toEqual(input.hardware);
+    expect(once.workload).toBe(input.workload);
+    // The same objects again: the same frozen copies, validated once.
+    const twice = withFrozenMachine({ ...input });
+    expect(twice.hardware).toBe(once.hardware);
+    expect(twice.spawnCost).toBe(once.spawnCost);
+    expect(planExecution(twice)).toEqual(planExecution(input));
+  });
+
+  it("rejects an invalid profile as the model would, naming it", () => {
+    const input = { ...machine(4), workload: workload(10, 1) };
+    const bad = { ...input, hardware: { ...input.hardware, cores: null } } as never;
+    const error = (() => {
+      try {
+        withFrozenMachine(bad);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(AmorsizeValidationError);
+    expect((error as AmorsizeValidationError).issues.join("\n")).toMatch(/^input\.hardware\.cores/m);
   });
 });
