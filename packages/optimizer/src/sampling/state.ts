@@ -35,6 +35,8 @@ export abstract class SamplingState implements BlockSink {
   /** What `confirms` answered after the first unit; undefined before, or without it. */
   confirmed: boolean | undefined = undefined;
   protected readonly started = performance.now();
+  /** Time spent when the first unit ended (as first seen by shouldStop), ms. */
+  private firstUnitMs: number | undefined = undefined;
 
   constructor(protected readonly options: SessionOptions) {}
 
@@ -58,7 +60,14 @@ export abstract class SamplingState implements BlockSink {
 
   shouldStop(): boolean {
     if (this.confirm() === true) return true;
-    const progress = { units: this.units, elapsedMs: this.elapsedMs(), unitTimes: this.unitTimes };
+    const elapsedMs = this.elapsedMs();
+    if (this.units > 0) this.firstUnitMs ??= elapsedMs;
+    const progress = {
+      units: this.units,
+      elapsedMs,
+      unitTimes: this.unitTimes,
+      firstUnitMs: this.firstUnitMs,
+    };
     return stopReason(progress, this.options.limits) !== null;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { resolveLimits, SAMPLE_DEFAULTS, type SampleLimits, stopReason } from "./stop.js";
+import { coldStartMs, resolveLimits, SAMPLE_DEFAULTS, type SampleLimits, stopReason } from "./stop.js";
 
 const limits = (l: Partial<SampleLimits> = {}): SampleLimits => ({
   ...SAMPLE_DEFAULTS,
@@ -52,6 +52,46 @@ describe("stopReason", () => {
   it("stops after minItems once the budget is spent", () => {
     expect(stopReason({ units: 3, elapsedMs: 60, unitTimes: [1, 2, 3] }, limits())).toBe("budget");
     expect(stopReason({ units: 3, elapsedMs: 59, unitTimes: [1, 2, 3] }, limits())).toBeNull();
+  });
+
+  describe("a cold first unit", () => {
+    // A renderer's first item in a fresh process: 58 ms, sampling at 62 ms when it ended.
+    const renderer = limits({ expectedTotal: 2500, parallelism: 2 });
+    const first = { units: 1, elapsedMs: 62, unitTimes: [58], firstUnitMs: 62 };
+
+    it("does not count against the limits when the job as it prices it leaves room for another budget", () => {
+      // 3% of 2500 x 58 ms over 2 cores is 2175 ms: room for 62 + 60 ms.
+      expect(coldStartMs(first, renderer)).toBe(62);
+      expect(stopReason(first, renderer)).toBeNull();
+      // Without that room (2175 ms of allowance for 2120 + 60), the first unit decides, as before.
+      const longFirst = { ...first, elapsedMs: 2120, firstUnitMs: 2120 };
+      expect(coldStartMs(longFirst, limits({ expectedTotal: 2500, parallelism: 2 }))).toBe(0);
+      expect(stopReason(longFirst, renderer)).toBe("slow-items");
+    });
+
+    it("leaves the limits as they were for a few slow items, an unknown count, or a first unit within the budget", () => {
+      // Three items of 300 ms: 3% of 900 ms over 2 cores is 13.5 ms.
+      const heavy = { units: 1, elapsedMs: 301, unitTimes: [300], firstUnitMs: 301 };
+      expect(coldStartMs(heavy, limits({ expectedTotal: 3, parallelism: 2 }))).toBe(0);
+      expect(stopReason(heavy, limits({ expectedTotal: 3, parallelism: 2 }))).toBe("slow-items");
+      expect(coldStartMs(first, limits())).toBe(0);
+      expect(coldStartMs({ ...first, firstUnitMs: 59 }, renderer)).toBe(0);
+      expect(coldStartMs({ ...first, firstUnitMs: undefined }, renderer)).toBe(0);
+    });
+
+    it("starts the budget and the job's share from its end", () => {
+      // Four warm units of 1 ms after it: the budget holds 61 ms past the first unit...
+      const later = (elapsedMs: number) => ({
+        units: 5,
+        elapsedMs,
+        unitTimes: [58, 1, 1, 1, 1],
+        firstUnitMs: 62,
+      });
+      expect(stopReason(later(62 + 61), limits({ expectedTotal: 25_000, parallelism: 2 }))).toBe("budget");
+      // ...and the job's share, 3% of 2500 x 1 ms over 2 cores (37.5 ms), counts from there too.
+      expect(stopReason(later(62 + 37), renderer)).toBeNull();
+      expect(stopReason(later(62 + 38), renderer)).toBe("job-share");
+    });
   });
 
   describe("the share of the job", () => {
