@@ -35,11 +35,7 @@ export async function mapNow<R>(
   options?: MapNowOptions,
 ): Promise<MapResult<R>> {
   const parsed =
-    options === undefined
-      ? {}
-      : validAtAGlance(options)
-        ? options
-        : parseInput(MapNowOptionsSchema, options, "options");
+    options === undefined ? {} : (atAGlance(options) ?? parseInput(MapNowOptionsSchema, options, "options"));
   if (!Array.isArray(items)) {
     throw new AmorsizeValidationError([`items: mapNow() takes an array, got ${kindOf(items)}`]);
   }
@@ -101,24 +97,24 @@ export async function mapNow<R>(
 }
 
 /**
- * Whether `options` is valid as it stands: a plain object holding at most `onError`
- * (`throw` or `collect`) and `signal` (an AbortSignal). A short call pays for its options'
- * validation as much as for its items (about 20 us through the schema, against 0.5 ms for
- * ten 50 us items); anything else goes through {@link MapNowOptionsSchema}, which accepts
- * these same values and says what is wrong with the others.
+ * `options` as the schema would give them, when they are valid at a glance: a plain object
+ * with no own keys but `onError` (`throw` or `collect`) and `signal` (an AbortSignal). A
+ * short call pays for its options' validation as much as for its items (about 20 us
+ * through the schema, against 0.5 ms for ten 50 us items). Each value is read once, as
+ * the schema reads it, and copied. Null: anything else, which goes through
+ * {@link MapNowOptionsSchema} to be accepted or told what is wrong.
  */
-export function validAtAGlance(options: unknown): options is MapNowOptions {
+export function atAGlance(options: unknown): MapNowOptions | null {
   if (options === null || typeof options !== "object" || Object.getPrototypeOf(options) !== Object.prototype)
-    return false;
-  for (const key of Reflect.ownKeys(options)) {
-    const value = (options as Record<PropertyKey, unknown>)[key];
-    const valid =
-      key === "onError"
-        ? value === undefined || value === "throw" || value === "collect"
-        : key === "signal" && (value === undefined || value instanceof AbortSignal);
-    if (!valid) return false;
-  }
-  return true;
+    return null;
+  for (const key of Reflect.ownKeys(options)) if (key !== "onError" && key !== "signal") return null;
+  const { onError, signal } = options as Record<string, unknown>;
+  if (onError !== undefined && onError !== "throw" && onError !== "collect") return null;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) return null;
+  return {
+    ...(onError === undefined ? {} : { onError }),
+    ...(signal === undefined ? {} : { signal }),
+  };
 }
 
 /** Thrown by {@link settled} when the signal fires while an item is awaited. */

@@ -8,7 +8,7 @@ import {
 } from "@amorsize/types";
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { ItemError, mapNow, resolveTask, TaskLoadError } from "../src/index.js";
-import { validAtAGlance } from "../src/now.js";
+import { atAGlance } from "../src/now.js";
 import { closeAll, osThreads, range, task, track } from "./helpers.js";
 
 afterEach(closeAll);
@@ -113,7 +113,7 @@ describe("mapNow()", () => {
     expect((bad as AmorsizeValidationError).issues.join("\n")).toMatch(/^options\.onError: /);
   });
 
-  it("takes at a glance only options the schema accepts as they are", () => {
+  it("takes at a glance only options the schema accepts, as the schema gives them", () => {
     const signal = new AbortController().signal;
     const cases: Array<[unknown, boolean]> = [
       [{}, true],
@@ -129,9 +129,29 @@ describe("mapNow()", () => {
       ["collect", false],
     ];
     for (const [options, glance] of cases) {
-      expect(validAtAGlance(options)).toBe(glance);
-      // Taken at a glance means valid as it stands: the schema accepts it and changes nothing.
-      if (glance) expect(MapNowOptionsSchema.parse(options)).toEqual(options);
+      const taken = atAGlance(options);
+      expect(taken !== null).toBe(glance);
+      // Taken at a glance means valid, and what the schema would give.
+      if (taken !== null) expect(taken).toEqual(MapNowOptionsSchema.parse(options));
     }
+    // An unknown key is refused before its value is read: a getter there is the schema's to meet.
+    const getter = Object.defineProperty({}, "other", {
+      enumerable: true,
+      get() {
+        throw new Error("read");
+      },
+    });
+    expect(atAGlance(getter)).toBeNull();
+    // Each value is read once: the copy keeps what was checked.
+    let reads = 0;
+    const counted = Object.defineProperty({}, "onError", {
+      enumerable: true,
+      get() {
+        reads++;
+        return reads === 1 ? "collect" : "ignore";
+      },
+    });
+    expect(atAGlance(counted)).toEqual({ onError: "collect" });
+    expect(reads).toBe(1);
   });
 });

@@ -60,6 +60,15 @@ describe("ResolvedTasks", () => {
     expect(() => tasks.of({ module: module.href, export: "" })).toThrow(/task\.export/);
   });
 
+  it("keys references so that no two different ones meet, whatever characters they hold", () => {
+    const tasks = new ResolvedTasks(4);
+    const a = tasks.of({ module: "/x/a.mjs", export: "b\0#c" });
+    const b = tasks.of({ module: "/x/a.mjs\0#b", export: "c" });
+    expect(b).not.toBe(a);
+    expect(b.exportName).toBe("c");
+    expect(a.exportName).toBe("b\0#c");
+  });
+
   it("keeps at most its capacity, oldest out first", () => {
     const tasks = new ResolvedTasks(2);
     const first = tasks.of({ module: module.href, export: "a" });

@@ -271,7 +271,7 @@ class AmorsizeSession implements Amorsize {
       const t1 = performance.now();
       const { hardware, spawnCost, workload, constraints } = prepared;
       const input = hosted.planInput!({ hardware, spawnCost, workload, constraints }, prepared);
-      const plan = planExecution(input);
+      const plan = planOf(input);
       const t2 = performance.now();
       const { data: rejoined, precomputed, failures } = prepared;
       const basis = basisOf(prepared, { plan: t2 - t1, total: t2 - t0 });

@@ -38,6 +38,8 @@ function keyOf(task: unknown): string | null {
   if (name !== undefined && typeof name !== "string") return null;
   const where = typeof module === "string" ? module : module instanceof URL ? module.href : null;
   if (where === null) return null;
-  // NUL cannot occur in a path or a URL: the three parts cannot run into each other.
-  return `${process.cwd()}\0${where}\0${name === undefined ? "" : `#${name}`}`;
+  // Each part with its length first: no two references run into the same key.
+  const cwd = process.cwd();
+  const exported = name === undefined ? "-" : `+${name}`;
+  return `${cwd.length}:${cwd}${where.length}:${where}${exported}`;
 }

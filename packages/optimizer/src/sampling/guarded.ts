@@ -82,7 +82,10 @@ export class GuardedSampleSession extends SamplingState {
   }
 
   override shouldStop(): boolean {
-    return this.cutOff !== null || super.shouldStop();
+    // The bound holds whatever the stop rules allow (a cold first unit's allowance among them).
+    const { boundMs } = this.guard;
+    const pastBound = boundMs !== undefined && performance.now() - this.started >= boundMs;
+    return this.cutOff !== null || pastBound || super.shouldStop();
   }
 
   /**

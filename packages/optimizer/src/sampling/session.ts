@@ -208,7 +208,7 @@ export class SampleSession extends SamplingState {
     const outer0 = performance.now();
     const others = readsOtherThreads(this.lastItemMs, block.items.length);
     const before = this.clock.read(others);
-    const budgetLeft = this.options.limits.budgetMs - this.elapsedMs();
+    const budgetLeft = this.budgetLeftMs();
     this.stretch.deadline = performance.now() + Math.max(CUT_MIN_MS, budgetLeft);
     const { results, isAsync, ran, wallMs } = await this.runItems(first, block.items);
     const loopTurned = this.probe.take();

@@ -6,7 +6,7 @@ import type { BlockRange } from "./order.js";
 import { type SampleRecord, summarise } from "./records.js";
 import type { CloneMeters } from "./session.js";
 import type { Block, BlockSink } from "./source.js";
-import { type SampleLimits, stopReason } from "./stop.js";
+import { coldStartMs, type SampleLimits, type SampleProgress, stopReason } from "./stop.js";
 
 export interface SessionOptions {
   limits: SampleLimits;
@@ -60,14 +60,18 @@ export abstract class SamplingState implements BlockSink {
 
   shouldStop(): boolean {
     if (this.confirm() === true) return true;
+    return stopReason(this.progress(), this.options.limits) !== null;
+  }
+
+  /** Budget left, ms, as the stop rules count it (a cold first unit's allowance left out). */
+  budgetLeftMs(): number {
+    const progress = this.progress();
+    return this.options.limits.budgetMs - (progress.elapsedMs - coldStartMs(progress, this.options.limits));
+  }
+
+  private progress(): SampleProgress {
     const elapsedMs = this.elapsedMs();
     if (this.units > 0) this.firstUnitMs ??= elapsedMs;
-    const progress = {
-      units: this.units,
-      elapsedMs,
-      unitTimes: this.unitTimes,
-      firstUnitMs: this.firstUnitMs,
-    };
-    return stopReason(progress, this.options.limits) !== null;
+    return { units: this.units, elapsedMs, unitTimes: this.unitTimes, firstUnitMs: this.firstUnitMs };
   }
 }

@@ -60,10 +60,10 @@ describe("stopReason", () => {
     const first = { units: 1, elapsedMs: 62, unitTimes: [58], firstUnitMs: 62 };
 
     it("does not count against the limits when the job as it prices it leaves room for another budget", () => {
-      // 3% of 2500 x 58 ms over 2 cores is 2175 ms: room for 62 + 60 ms.
+      // 3% of 2500 x 58 ms over 2 cores is 2175 ms: room for 62 ms and another item as slow.
       expect(coldStartMs(first, renderer)).toBe(62);
       expect(stopReason(first, renderer)).toBeNull();
-      // Without that room (2175 ms of allowance for 2120 + 60), the first unit decides, as before.
+      // Without that room (2175 ms of allowance for 2120 + another 2120), the first unit decides, as before.
       const longFirst = { ...first, elapsedMs: 2120, firstUnitMs: 2120 };
       expect(coldStartMs(longFirst, limits({ expectedTotal: 2500, parallelism: 2 }))).toBe(0);
       expect(stopReason(longFirst, renderer)).toBe("slow-items");
@@ -77,6 +77,10 @@ describe("stopReason", () => {
       expect(coldStartMs(first, limits())).toBe(0);
       expect(coldStartMs({ ...first, firstUnitMs: 59 }, renderer)).toBe(0);
       expect(coldStartMs({ ...first, firstUnitMs: undefined }, renderer)).toBe(0);
+      // 600 items of 1 s on 16 cores: 1125 ms of allowance holds 1060 + 60 ms of budget, but
+      // the next item cannot be cut short: it needs room for another 1060.
+      const slow = { units: 1, elapsedMs: 1060, unitTimes: [1000], firstUnitMs: 1060 };
+      expect(coldStartMs(slow, limits({ expectedTotal: 600, parallelism: 16 }))).toBe(0);
     });
 
     it("starts the budget and the job's share from its end", () => {

@@ -53,7 +53,7 @@ export interface SampleProgress {
 /**
  * Time that does not count against sampling's limits: a first unit that ran past the
  * budget, when the job, priced at that unit's item time, is long enough that sampling on
- * for another budget stays within SAMPLE_SHARE of it; else 0.
+ * for another budget, or another item as slow, stays within SAMPLE_SHARE of it; else 0.
  *
  * A task's first call in a thread runs cold: V8 compiles it as it goes, and a library
  * builds its tables on first use. In a fresh process a Markdown renderer's first item took
@@ -70,7 +70,8 @@ export function coldStartMs(progress: SampleProgress, limits: SampleLimits): num
   if (units < 1 || firstUnitMs === undefined || firstItemMs === undefined) return 0;
   if (limits.expectedTotal === null || firstUnitMs < limits.budgetMs) return 0;
   const allowanceMs = (SAMPLE_SHARE * limits.expectedTotal * firstItemMs) / limits.parallelism;
-  return firstUnitMs + limits.budgetMs <= allowanceMs ? firstUnitMs : 0;
+  // The next item cannot be cut short in the calling thread: room for one as slow as the first.
+  return firstUnitMs + Math.max(limits.budgetMs, firstUnitMs) <= allowanceMs ? firstUnitMs : 0;
 }
 
 export type StopReason = "max-items" | "slow-items" | "budget" | "job-share" | "precise";
