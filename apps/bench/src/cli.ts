@@ -3,6 +3,7 @@ import { WORKLOAD_NAMES } from "./workloads.js";
 
 export const USAGE = `Usage: npm run bench -- [--quick] [--only name1,name2] [--repetitions N]
        npm run bench -- --service [--quick]
+       npm run bench -- --cold [--quick]
 
   --quick            reduced run (fewer items, 2 repetitions, coarse sweep) for CI;
                      writes results/results.quick.{md,json,svg}
@@ -13,6 +14,9 @@ export const USAGE = `Usage: npm run bench -- [--quick] [--only name1,name2] [--
                      (createAmorsize() session vs a warm hand-written tinypool, a plain
                      loop and execute() per call; memory over 100 task modules); writes
                      results/service(.quick).{md,json}
+  --cold             the cold scenario instead: a plain loop and execute() each in a fresh
+                     process that has never run the task (library workloads and medium);
+                     writes results/cold(.quick).{md,json}
   --help             this text
 
 Workloads: ${WORKLOAD_NAMES.join(", ")}`;
@@ -23,6 +27,7 @@ export interface CliOptions {
   repetitions: number | undefined;
   help: boolean;
   service: boolean;
+  cold: boolean;
 }
 
 /** Parses the command line; throws with a readable message on anything it does not know. */
@@ -35,6 +40,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
       repetitions: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
       service: { type: "boolean", default: false },
+      cold: { type: "boolean", default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -61,12 +67,16 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (values.service && (only !== undefined || repetitions !== undefined)) {
     throw new Error("--service takes only --quick (its calls and repetitions are fixed by the scenario)");
   }
+  if (values.cold && (values.service || only !== undefined || repetitions !== undefined)) {
+    throw new Error("--cold takes only --quick (its workloads and repetitions are fixed by the scenario)");
+  }
   return {
     quick: values.quick ?? false,
     only,
     repetitions,
     help: values.help ?? false,
     service: values.service ?? false,
+    cold: values.cold ?? false,
   };
 }
 

@@ -4,6 +4,7 @@ import { messageOf } from "@amorsize/types";
 import { amorsize } from "./amorsize.js";
 import { BENCH_PLANS, runBench } from "./bench.js";
 import { outputBaseName, parseCli, USAGE } from "./cli.js";
+import { coldMain } from "./cold-main.js";
 import { renderMarkdown } from "./markdown.js";
 import { serviceMain } from "./service-main.js";
 import { renderSvg } from "./svg.js";
@@ -28,6 +29,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (cli.service) return serviceMain(cli.quick, (line) => process.stderr.write(`${line}\n`));
+  if (cli.cold) return coldMain(cli.quick, (line) => process.stderr.write(`${line}\n`));
   const base = BENCH_PLANS[cli.quick ? "quick" : "full"];
   const plan = cli.repetitions === undefined ? base : { ...base, repetitions: cli.repetitions };
   const results = await runBench({

@@ -9,6 +9,7 @@ describe("command line", () => {
       repetitions: undefined,
       help: false,
       service: false,
+      cold: false,
     });
   });
 
@@ -19,6 +20,7 @@ describe("command line", () => {
       repetitions: 3,
       help: false,
       service: false,
+      cold: false,
     });
     expect(parseCli(["--only=light"]).only).toEqual(["light"]);
   });
@@ -28,6 +30,13 @@ describe("command line", () => {
     expect(parseCli(["--service", "--quick"])).toMatchObject({ service: true, quick: true });
     expect(() => parseCli(["--service", "--only", "light"])).toThrow("--service takes only --quick");
     expect(() => parseCli(["--service", "--repetitions", "2"])).toThrow("--service takes only --quick");
+  });
+
+  it("reads --cold, alone or with --quick, and nothing it would ignore", () => {
+    expect(parseCli(["--cold"])).toMatchObject({ cold: true, quick: false, service: false });
+    expect(parseCli(["--cold", "--quick"])).toMatchObject({ cold: true, quick: true });
+    expect(() => parseCli(["--cold", "--service"])).toThrow("--cold takes only --quick");
+    expect(() => parseCli(["--cold", "--only", "light"])).toThrow("--cold takes only --quick");
   });
 
   it("refuses what it does not know, saying why", () => {
