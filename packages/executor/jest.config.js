@@ -1,3 +1,4 @@
-import { createJestConfig } from "@amorsize/config/jest";
+import { createJestConfig, longSuiteWorkers } from "@amorsize/config/jest";
 
-export default createJestConfig(import.meta.url);
+// One of the longest suites of `npm test`: at least two workers (see longSuiteWorkers).
+export default createJestConfig(import.meta.url, { maxWorkers: longSuiteWorkers });
