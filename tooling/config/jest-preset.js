@@ -1,19 +1,8 @@
 // Shared Jest configuration. Packages call createJestConfig(import.meta.url)
 // from their own jest.config.js so that <rootDir> is the package folder.
-import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 
 const cacheDirectory = fileURLToPath(new URL("../../node_modules/.cache/jest", import.meta.url));
-
-/**
- * `maxWorkers` of the longest suites of `npm test` (optimizer, cluster, executor: 40-70 s of
- * CPU each, more of wall: their tests start pools and processes and wait on them). Turbo
- * starts its ready tasks in no set order, and a long suite started last ran alone at the end
- * on one core: Jest's default, one worker less than the cores, is one worker on two cores.
- * With two, such a suite uses both cores once alone; beside other suites its workers share
- * the cores as any processes do.
- */
-export const longSuiteWorkers = Math.max(2, availableParallelism() - 1);
 
 /**
  * @param {string} packageConfigUrl import.meta.url of the package's jest.config.js
