@@ -1,12 +1,10 @@
 // `npm run bench -- --cold [--quick]` lands here: the cold scenario, written to
 // results/cold(.quick).{md,json}.
-import { mkdir, writeFile } from "node:fs/promises";
 import { measureItersPerUs } from "../workloads/_lib.mjs";
 import { BENCH_PLANS } from "./bench.js";
 import { COLD_PLANS, renderCold, runCold } from "./cold.js";
+import { writeScenario } from "./service-main.js";
 import { loadWorkloads } from "./workloads.js";
-
-const RESULTS_DIR = new URL("../results/", import.meta.url);
 
 /** Runs the scenario and writes its report; the exit code says whether it ran. */
 export async function coldMain(quick: boolean, log: (line: string) => void): Promise<number> {
@@ -20,11 +18,6 @@ export async function coldMain(quick: boolean, log: (line: string) => void): Pro
     { itersPerUs: measureItersPerUs(), seed: BENCH_PLANS.full.seed, countOf: (name) => counts.get(name)! },
     log,
   );
-  const name = quick ? "cold.quick" : "cold";
-  await mkdir(RESULTS_DIR, { recursive: true });
-  const markdown = renderCold(results);
-  await writeFile(new URL(`${name}.md`, RESULTS_DIR), markdown);
-  await writeFile(new URL(`${name}.json`, RESULTS_DIR), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(markdown);
+  await writeScenario(quick ? "cold.quick" : "cold", renderCold(results), results);
   return 0;
 }

@@ -107,22 +107,31 @@ const frozenHardware = new WeakMap<HardwareProfile, HardwareProfile>();
 const frozenSpawnCost = new WeakMap<SpawnCostProfile, SpawnCostProfile>();
 
 /**
- * `input` with its hardware and spawn-cost profiles validated and frozen once per object
+ * The hardware and spawn-cost profiles validated and frozen once per object
  * (`parseFrozen`): the model then takes them as they are. A call plans and predicts
  * several times over the same machine figures, and validating them each time had cost
- * more than the model (2-4 ms of a trivial job's deciding). The profiles are the
- * optimizer's own objects, never changed once measured; the caller's copies stay unfrozen.
+ * more than the model (2-4 ms of a trivial job's deciding); a session freezes its
+ * machine's once for all its calls. The profiles are the optimizer's own objects, never
+ * changed once measured; the caller's copies stay unfrozen.
  */
+export function frozenMachine(
+  hardware: HardwareProfile,
+  spawnCost: SpawnCostProfile,
+): { hardware: HardwareProfile; spawnCost: SpawnCostProfile } {
+  let frozenHw = frozenHardware.get(hardware);
+  if (frozenHw === undefined) {
+    frozenHw = parseFrozen(HardwareProfileSchema, hardware, "input.hardware");
+    frozenHardware.set(hardware, frozenHw);
+  }
+  let frozenSc = frozenSpawnCost.get(spawnCost);
+  if (frozenSc === undefined) {
+    frozenSc = parseFrozen(SpawnCostProfileSchema, spawnCost, "input.spawnCost");
+    frozenSpawnCost.set(spawnCost, frozenSc);
+  }
+  return { hardware: frozenHw, spawnCost: frozenSc };
+}
+
+/** `input` with its machine profiles as {@link frozenMachine} gives them. */
 export function withFrozenMachine(input: PlanInput): PlanInput {
-  let hardware = frozenHardware.get(input.hardware);
-  if (hardware === undefined) {
-    hardware = parseFrozen(HardwareProfileSchema, input.hardware, "input.hardware");
-    frozenHardware.set(input.hardware, hardware);
-  }
-  let spawnCost = frozenSpawnCost.get(input.spawnCost);
-  if (spawnCost === undefined) {
-    spawnCost = parseFrozen(SpawnCostProfileSchema, input.spawnCost, "input.spawnCost");
-    frozenSpawnCost.set(input.spawnCost, spawnCost);
-  }
-  return { ...input, hardware, spawnCost };
+  return { ...input, ...frozenMachine(input.hardware, input.spawnCost) };
 }

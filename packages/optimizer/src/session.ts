@@ -9,7 +9,6 @@ import {
   ExecuteOptionsSchema,
   type ExecutionReport,
   type HardwareProfile,
-  HardwareProfileSchema,
   type OptimizeOptions,
   OptimizeOptionsSchema,
   type Plan,
@@ -23,7 +22,7 @@ import {
   type TaskRefInput,
 } from "@amorsize/types";
 import { joinSignals } from "./call-signal.js";
-import { earlyPoolWorkers, planOf } from "./decide.js";
+import { earlyPoolWorkers, frozenMachine, planOf } from "./decide.js";
 import { type ExecuteResult, executeHosted, type Hosted, type Planned, taskOf } from "./execute.js";
 import { ModuleVersions, type TaskVersion } from "./module-version.js";
 import { basisOf, type OptimizeResult } from "./optimize.js";
@@ -401,9 +400,11 @@ class AmorsizeSession implements Amorsize {
     const size = Math.min(hardware.cores.usable.value, maxWorkers ?? Number.POSITIVE_INFINITY);
     const pool = new WarmPool(size, idleMs ?? SESSION_DEFAULTS.idleMs);
     this.#pool = pool;
+    // The same frozen copies execute()'s decide() takes for these objects: validated once.
+    const machineFrozen = frozenMachine(hardware, spawnCost);
     const frozen = {
-      hardware: parseFrozen(HardwareProfileSchema, hardware, "hardware"),
-      cold: parseFrozen(SpawnCostProfileSchema, spawnCost, "spawnCost"),
+      hardware: machineFrozen.hardware,
+      cold: machineFrozen.spawnCost,
       warm: parseFrozen(SpawnCostProfileSchema, warmStart(spawnCost), "spawnCost"),
     };
     return { hardware, spawnCost, pool, frozen };

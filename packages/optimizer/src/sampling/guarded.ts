@@ -81,10 +81,15 @@ export class GuardedSampleSession extends SamplingState {
     return performance.now() - this.started - this.startupMs;
   }
 
+  /** Time since sampling began, the worker's start-up included: the time bound counts from there (the answer must come). */
+  private sinceStartMs(): number {
+    return performance.now() - this.started;
+  }
+
   override shouldStop(): boolean {
     // The bound holds whatever the stop rules allow (a cold first unit's allowance among them).
     const { boundMs } = this.guard;
-    const pastBound = boundMs !== undefined && performance.now() - this.started >= boundMs;
+    const pastBound = boundMs !== undefined && this.sinceStartMs() >= boundMs;
     return this.cutOff !== null || pastBound || super.shouldStop();
   }
 
@@ -157,8 +162,7 @@ export class GuardedSampleSession extends SamplingState {
    */
   private blockTimeoutMs(): number | undefined {
     const { chunkTimeoutMs, boundMs } = this.guard;
-    // The bound counts from the start, the worker's start-up included: the answer must come.
-    const sinceStart = performance.now() - this.started;
+    const sinceStart = this.sinceStartMs();
     const left = boundMs === undefined ? undefined : Math.max(MIN_BLOCK_MS, Math.ceil(boundMs - sinceStart));
     if (left === undefined) return chunkTimeoutMs;
     return chunkTimeoutMs === undefined ? left : Math.min(chunkTimeoutMs, left);
