@@ -46,7 +46,7 @@ export interface AmorsizeApi {
   execute(
     task: TaskRefInput,
     data: readonly unknown[],
-    options?: { cache?: boolean; spawnCost?: { cache?: boolean } },
+    options?: { cache?: boolean; spawnCost?: { cache?: boolean }; warmup?: { cache?: boolean } },
   ): Promise<ExecuteResult>;
   probeHardware(): Promise<HardwareProfile>;
   measureSpawnCost(): Promise<unknown>;

@@ -1,5 +1,8 @@
+import { rmSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { defaultCacheDir } from "@amorsize/spawn-cost";
 import { messageOf } from "@amorsize/types";
 import { measureItersPerUs } from "../workloads/_lib.mjs";
 import type { AmorsizeApi, ExecuteResult } from "./amorsize.js";
@@ -82,7 +85,9 @@ export const FAIRNESS =
   " the main thread (awaiting only tasks that return promises), the task module already imported. Amorsize" +
   " runs `execute()` end to end with the plan cache cold (`cache: false`); its hardware probe and spawn-cost" +
   " profile are warm (measured once before the first workload), as they are for any process after its first" +
-  " run. Naive pool: tinypool defaults, one `run()` per item, all submitted at once. Pool.map default:" +
+  " run. A fresh worker's warm-up (per task module) is measured by a workload's first repetition where its" +
+  " plan would start workers, and read from the module-cost cache after (emptied when the bench starts)." +
+  " Naive pool: tinypool defaults, one `run()` per item, all submitted at once. Pool.map default:" +
   " availableParallelism() workers, chunk ceil(n / (4 x workers)), on @amorsize/executor. joblib auto:" +
   ' batch_size="auto" re-implemented on tinypool with availableParallelism() threads. Oracle: the fastest of' +
   " the serial loop and the best configurations of an exhaustive sweep run on the same executor as Pool.map.";
@@ -150,6 +155,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const usableCores = hardware.cores.usable.value;
   const spawnStart = performance.now();
   await api.measureSpawnCost();
+  // Each run measures the workloads' warm-ups again: none is carried over from an earlier run.
+  rmSync(join(defaultCacheDir(), "modules"), { recursive: true, force: true });
   const spawnCostMs = performance.now() - spawnStart;
   const itersPerUs = options.itersPerUs ?? measureItersPerUs();
   log(

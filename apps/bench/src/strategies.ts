@@ -164,8 +164,10 @@ export async function runJoblib(
 /**
  * `execute()` end to end: probe (cached per process), spawn cost (cached on disk),
  * sampling, planning, run. `cache: false` alone would also bypass the spawn-cost
- * cache (the optimizer passes it down), so the spawn-cost cache is asked for
- * explicitly: only the plan cache is meant to be cold.
+ * cache (the optimizer passes it down) and the module-cost cache (a fresh worker's
+ * warm-up per module version), so both are asked for explicitly: only the plan cache is
+ * meant to be cold. The first repetition of a workload measures its warm-up (when its
+ * plan would start workers); the others read it, as a user's second run would.
  */
 export async function runAmorsize(
   api: AmorsizeApi,
@@ -176,7 +178,7 @@ export async function runAmorsize(
   const execution = await api.execute(
     { module: workload.modulePath, export: workload.descriptor.export },
     items,
-    { cache: false, spawnCost: { cache: true } },
+    { cache: false, spawnCost: { cache: true }, warmup: { cache: true } },
   );
   return { ms: performance.now() - start, results: execution.results, execution };
 }

@@ -72,6 +72,22 @@ export const MODEL_CONSTANTS = {
    * chunk in a thousand runs longer.
    */
   chunkTimeoutSds: 3,
+  /**
+   * How a fresh worker's warm-up grows with the items it runs: its measured excess over
+   * the first k items (`WorkloadSample.warmup`) grows by this many times itself for each
+   * doubling of the items after k. V8 keeps compiling as new items reach new code: in
+   * fresh workers, the excess of a minifier, a parser, a Markdown renderer and a
+   * highlighter grew by 0.6-1.7 times their first 1-4 items' excess per doubling, over
+   * 56-2,500 items (measured on the reference machine; a judgement, not a fit to one task).
+   */
+  warmupGrowthPerDoubling: 1,
+  /**
+   * A fresh worker's warm-up when the workers take every core, over its time with idle
+   * cores beside it (as the probe measures it): V8 compiles on background threads, which
+   * then take the workers' cores. Measured 1.6-2.7x for the same four libraries with two
+   * workers on two cores against one; between the two, the share of the other cores taken.
+   */
+  warmupContention: 2,
   /** Warn when the results of the whole input would take this share of the memory budget. */
   resultsMemoryWarnShare: 0.5,
   /** Warn when the CPU was at least this busy when the hardware was probed. */
@@ -97,6 +113,8 @@ export const MODEL_CONSTANTS = {
  *   (or no pool) than the model would otherwise.
  * - `NO_ITEMS`: the input is empty.
  * - `MODULE_LOAD`: each new worker imports the task module first; the start-up includes it.
+ * - `WORKER_WARMUP`: a fresh worker runs the task's first items slowly (V8 compiles the
+ *   library again in each worker); the start-up includes each worker's warm-up.
  * - `UNCERTAIN_SAMPLE`: the sample may be far off (spread, heavy tail, trend): chunks adapt during the run.
  * - `HELPER_THREADS`: the task keeps V8's helper threads (garbage collection, compiling)
  *   busy too, so each worker needs more than one core and fewer fit the machine.
@@ -116,6 +134,7 @@ export const REASON_CODES = [
   "NO_ITEMS",
   "CHUNK_TIMEOUT_BOUND",
   "MODULE_LOAD",
+  "WORKER_WARMUP",
   "UNCERTAIN_SAMPLE",
   "HELPER_THREADS",
 ] as const;

@@ -206,6 +206,23 @@ export function poolStartupMs(p: ModelParams, workers: number): number {
   return p.startupFixedMs + (p.startupPerWorkerMs * (workers + 1)) / 2 + loads;
 }
 
+/**
+ * Each fresh worker's warm-up over its share of the items, ms: the measured excess over
+ * the first k items, prorated below k and growing with the log of the items past it (V8
+ * meets new code as it goes), and longer when the workers leave V8's background compilers
+ * no idle core. The workers warm up side by side.
+ */
+export function workerWarmupMs(p: ModelParams, itemsPerWorker: number, workers: number): number {
+  if (p.warmupExcessMs <= 0 || itemsPerWorker <= 0 || workers <= 0) return 0;
+  const k = p.warmupItems;
+  const grown =
+    itemsPerWorker <= k
+      ? (p.warmupExcessMs * itemsPerWorker) / k
+      : p.warmupExcessMs * (1 + MODEL_CONSTANTS.warmupGrowthPerDoubling * Math.log2(itemsPerWorker / k));
+  const othersTaken = p.capacity <= 1 || workers >= p.capacity ? 1 : (workers - 1) / (p.capacity - 1);
+  return grown * (1 + (MODEL_CONSTANTS.warmupContention - 1) * othersTaken);
+}
+
 /** An empty input still starts the pool it was asked to predict. */
 function evaluateEmptyRun(p: ModelParams, workers: number, chunkSize: number): Evaluation {
   const startupMs = poolStartupMs(p, workers);
@@ -280,7 +297,7 @@ function evaluateRun(p: ModelParams, n: number, workers: number, requestedChunk:
   const workerPathMs = t.workerSideMs + rampMs + tailMs;
   const mainPathMs = t.mainThreadMs + drainMs;
   const path = criticalPath(t, workerPathMs, mainPathMs, rampMs);
-  const startupMs = poolStartupMs(p, workers);
+  const startupMs = poolStartupMs(p, workers) + workerWarmupMs(p, n / active, active);
   return parallelEvaluation(p, t, {
     workers,
     chunkSize: c,

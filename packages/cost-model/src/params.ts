@@ -76,6 +76,9 @@ export interface ModelParams {
   startupPerWorkerMs: number;
   /** A fresh worker's import of the task module, ms (0 when unknown). */
   moduleLoadMs: number;
+  /** A fresh worker's excess time over its first `warmupItems` items, ms (0 when unknown). */
+  warmupExcessMs: number;
+  warmupItems: number;
   /** How far the sample may be off; null when it does not say. */
   spread: { relativeError: number; maxOverMean: number; trend: number } | null;
   /** Usable cores (integer). */
@@ -192,6 +195,8 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     startupFixedMs: spawnCost.workerStart.fixedMs.value,
     startupPerWorkerMs: spawnCost.workerStart.perWorkerMs.value,
     moduleLoadMs: workload.moduleLoadMs ?? 0,
+    warmupExcessMs: workload.warmup?.excessMs ?? 0,
+    warmupItems: workload.warmup?.items ?? 1,
     spread: workload.spread ?? null,
     usableCores,
     capacity,

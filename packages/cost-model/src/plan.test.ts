@@ -54,6 +54,55 @@ describe("planExecution(): a task module that is slow to import", () => {
   });
 });
 
+describe("planExecution(): a task whose first items run slowly in a fresh worker", () => {
+  // terser's minify as measured here: 56 items of 24 ms on 2 cores; a fresh worker ran
+  // its first 3 sampled items 350 ms slower than the warm calling thread.
+  const terser = { totalItems: 56, itemMs: 24 };
+  const warmup = { excessMs: 350, items: 3, source: "probe" as const };
+
+  it("charges every worker started its warm-up, says so, and the warm-up can make a plan serial", () => {
+    const blind = parallel(planExecution(unitInput({ workload: terser })));
+    expect(codes(blind)).not.toContain("WORKER_WARMUP");
+    const seen = planExecution(unitInput({ workload: { ...terser, warmup } }));
+    expect(seen.mode).toBe("serial");
+    expect(codes(seen)).toEqual(["TOO_LITTLE_WORK", "WORKER_WARMUP"]);
+    // The best pool it beat, 4 workers of 14 items: 350 x (1 + log2(14 / 3)) = 1128 ms each,
+    // doubled with every core taken.
+    expect(seen.reasons[1]?.message).toBe(
+      "A fresh worker ran the first 3 sampled items 350 ms slower than this thread (V8 compiles the task's code again in each worker); over 14 items each, 4 workers side by side lose about 2256 ms each to it.",
+    );
+  });
+
+  it("leaves a plan parallel where the job outweighs the warm-up, with the warm-up in its start-up", () => {
+    const big = parallel(planExecution(unitInput({ workload: { totalItems: 5000, itemMs: 24, warmup } })));
+    const free = parallel(planExecution(unitInput({ workload: { totalItems: 5000, itemMs: 24 } })));
+    expect(codes(big)).toContain("WORKER_WARMUP");
+    expect(big.predicted.breakdown.startupMs - free.predicted.breakdown.startupMs).toBeGreaterThan(2 * 350);
+  });
+
+  it("charges less where idle cores are left to V8's background compilers", () => {
+    // On 8 cores, one worker's warm-up is what the probe measured; eight take every core.
+    const p = (workers: number) =>
+      predict(
+        unitInput({
+          hardware: { usableCores: 8 },
+          workload: { totalItems: 3 * workers, itemMs: 24, warmup },
+        }),
+        { workers, chunkSize: 3 },
+      ).breakdown.startupMs -
+      predict(
+        unitInput({ hardware: { usableCores: 8 }, workload: { totalItems: 3 * workers, itemMs: 24 } }),
+        {
+          workers,
+          chunkSize: 3,
+        },
+      ).breakdown.startupMs;
+    expect(p(1)).toBeCloseTo(350, 6);
+    expect(p(8)).toBeCloseTo(700, 6);
+    expect(p(4)).toBeCloseTo(350 * (1 + 3 / 7), 6);
+  });
+});
+
 describe("planExecution(): work the task gives V8's helper threads", () => {
   it("charges each worker 1 + the helper share of a core, says so, and a share can make a plan serial", () => {
     // Terser's minify as measured here: 56 items of 22.7 ms on 2 cores, its helper threads

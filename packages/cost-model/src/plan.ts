@@ -2,7 +2,13 @@ import type { Alternative, CodedMessage, Plan, PlanInput } from "@amorsize/types
 import { ALTERNATIVE_NOTES, MODEL_CONSTANTS, type ReasonCode, type WarningCode } from "./constants.js";
 import { ConflictingConstraintsError } from "./errors.js";
 import { formatBytes, formatFactor, formatMs, formatNumber, formatPercent, plural } from "./format.js";
-import { type Evaluation, evaluateConcurrent, evaluateParallel, evaluateSerial } from "./model.js";
+import {
+  type Evaluation,
+  evaluateConcurrent,
+  evaluateParallel,
+  evaluateSerial,
+  workerWarmupMs,
+} from "./model.js";
 import {
   deriveParams,
   fitsInMemory,
@@ -274,6 +280,7 @@ function explainSerial(
   if (p.ioBound && !p.async) ioReason(ctx);
   if (n === null) streamReason(ctx, best);
   moduleLoadReason(ctx, best.workers);
+  warmupReason(ctx, best.workers);
   helperReason(ctx, best.workers);
   fixedReasons(ctx);
 }
@@ -382,6 +389,21 @@ function moduleLoadReason(ctx: Context, workers: number): void {
     "MODULE_LOAD",
     `Each new worker imports the task module before its first item: ${formatMs(p.moduleLoadMs)} measured; ` +
       `start-up includes ${formatMs(p.moduleLoadMs * rounds)} for it (${plural(workers, "worker")} importing side by side).`,
+  );
+}
+
+/** A task whose first items run slowly in a fresh worker: every worker started pays its warm-up. */
+function warmupReason(ctx: Context, workers: number): void {
+  const { p } = ctx;
+  if (p.n === null || p.n === 0 || workers === 0) return;
+  const active = Math.min(workers, p.n);
+  const ms = workerWarmupMs(p, p.n / active, active);
+  if (ms < MODULE_LOAD_NOTE_MS) return;
+  reason(
+    ctx,
+    "WORKER_WARMUP",
+    `A fresh worker ran the first ${plural(p.warmupItems, "sampled item")} ${formatMs(p.warmupExcessMs)} slower than this thread (V8 compiles the task's code again in each worker); ` +
+      `over ${plural(Math.ceil(p.n / active), "item")} each, ${plural(active, "worker")} side by side lose about ${formatMs(ms)} each to it.`,
   );
 }
 
@@ -500,6 +522,7 @@ function explainParallel(
   if (capped !== null) reason(ctx, "MEMORY_CAPPED", memoryMessage(ctx, workers, c, capped));
   quotaReason(ctx);
   moduleLoadReason(ctx, workers);
+  warmupReason(ctx, workers);
   helperReason(ctx, workers);
   uncertainReason(ctx, c);
   fixedReasons(ctx);

@@ -160,6 +160,7 @@ export interface WorkloadOptions {
   cloneMs?: WorkloadSample["cloneMs"];
   spread?: WorkloadSample["spread"];
   helperCpuShare?: number;
+  warmup?: WorkloadSample["warmup"];
 }
 
 export function workload(options: WorkloadOptions = {}): WorkloadSample {
@@ -183,6 +184,7 @@ export function workload(options: WorkloadOptions = {}): WorkloadSample {
     ...(options.cloneMs === undefined ? {} : { cloneMs: options.cloneMs }),
     ...(options.spread === undefined ? {} : { spread: options.spread }),
     ...(options.helperCpuShare === undefined ? {} : { helperCpuShare: options.helperCpuShare }),
+    ...(options.warmup === undefined ? {} : { warmup: options.warmup }),
   };
 }
 

@@ -41,6 +41,11 @@ export class EarlyPool {
     this.#startedAt = performance.now();
   }
 
+  /** The pool, while it is this one's: its workers are fresh until the run or a probe uses them. */
+  current(): Executor | undefined {
+    return this.#executor;
+  }
+
   /** The pool's size and how long ago it started, for planning to credit; undefined when none started. */
   started(): EarlyStart | undefined {
     if (!this.#executor) return undefined;

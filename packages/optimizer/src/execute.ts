@@ -186,7 +186,7 @@ export async function decide(
       ...hosted?.prepare,
       ...(onError ? { onError } : {}),
       ...(signal ? { signal } : {}),
-      ...(early ? { onFirstTiming: early.consider.bind(early) } : {}),
+      ...(early ? { onFirstTiming: early.consider.bind(early), probePool: early.current.bind(early) } : {}),
       ...(deferSourceError ? { deferSourceError } : {}),
     });
     signal?.throwIfAborted();

@@ -40,9 +40,26 @@ export function formatPlan(plan: Plan, workload: WorkloadSample, overhead?: Opti
     `  payload          ${workload.inputBytes.mean.toFixed(0)} B in (${workload.inputKind}), ${workload.outputBytes.mean.toFixed(0)} B out (${workload.outputKind})`,
     `  predicted        ${formatMs(plan.predicted.wallMs)} vs ${formatMs(plan.predicted.serialMs)} serial (${plan.predicted.speedup.toFixed(2)}x)`,
   ];
+  const fresh = freshWorkerLine(workload);
+  if (fresh !== null) lines.push(`  fresh worker     ${fresh}`);
   if (overhead)
     lines.push(`  optimizing took  ${formatMs(overhead.total)} (sampling ${formatMs(overhead.sample)})`);
   for (const r of plan.reasons) lines.push(`  why  ${r.code}: ${r.message}`);
   for (const w of plan.warnings) lines.push(`  warn ${w.code}: ${w.message}`);
   return lines.join("\n");
+}
+
+/** What a fresh worker pays before its items run at full speed, and where each figure came from. */
+function freshWorkerLine(workload: WorkloadSample): string | null {
+  const parts: string[] = [];
+  if (workload.moduleLoadMs !== undefined)
+    parts.push(`imports the task in ${formatMs(workload.moduleLoadMs)}`);
+  const { warmup } = workload;
+  if (warmup !== undefined) {
+    const where = warmup.source === "probe" ? "measured now" : "cached";
+    parts.push(
+      `runs its first ${warmup.items} item${warmup.items > 1 ? "s" : ""} ${formatMs(warmup.excessMs)} slower than this thread (${where})`,
+    );
+  }
+  return parts.length === 0 ? null : parts.join("; ");
 }

@@ -38,7 +38,7 @@ function entryPath(dir: string, key: string): string {
   return join(dir, "plans", `${createHash("sha256").update(key).digest("hex").slice(0, 32)}.json`);
 }
 
-function sameMachine(a: MachineKey, b: MachineKey): boolean {
+export function sameMachine(a: MachineKey, b: MachineKey): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 

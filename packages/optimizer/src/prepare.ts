@@ -1,7 +1,7 @@
 // What every decision rests on, gathered once: the task (checked), the machine, what
 // parallelism costs here, and the task's per-item figures.
 import { performance } from "node:perf_hooks";
-import { importTask, type ResolvedTask, resolveTask } from "@amorsize/executor";
+import { type Executor, importTask, type ResolvedTask, resolveTask } from "@amorsize/executor";
 import { probeHardware } from "@amorsize/hardware-probe";
 import { defaultCacheDir, measureSpawnCost } from "@amorsize/spawn-cost";
 import {
@@ -13,8 +13,12 @@ import {
   type TaskRefInput,
   type WorkloadSample,
 } from "@amorsize/types";
+import { withFrozenMachine } from "./decide.js";
+import { moduleHash } from "./plan-cache.js";
 import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type TaskData } from "./sample.js";
 import type { SampleGuard } from "./sampling/guarded.js";
+import { isRandomAccess } from "./sampling/source.js";
+import { probeBudgetMs, probeWarmup, readWarmup, writeWarmup } from "./warmup.js";
 import { cachedOrSampled, type MeasuredWorkload } from "./workload.js";
 
 /** The machine and the caller's limits, as the cost model takes them. */
@@ -46,6 +50,8 @@ export interface PrepareHooks {
   bounded?: boolean;
   /** A session's machine figures, measured once: nothing is probed or read per call. */
   machine?: Pick<Machine, "hardware" | "spawnCost">;
+  /** A pool of fresh workers started while sampling, if any: a warm-up probe runs there (see `withWarmup`). */
+  probePool?: () => Executor | undefined;
   /** A session's figures for this task and input when it has learned them: then nothing is sampled. */
   known?: (task: ResolvedTask, data: TaskData, totalItems: number | null) => MeasuredWorkload | null;
 }
@@ -159,12 +165,61 @@ export async function prepare(
               importMs,
             ),
         )));
+  const warmed =
+    total === 0 || learned !== null
+      ? measured
+      : await withWarmup(
+          measured,
+          resolved,
+          options,
+          machine,
+          { dir: dir(), machineKey: spawnCost.machineKey },
+          hooks.probePool,
+        );
   const t3 = performance.now();
   return {
-    ...measured,
+    ...warmed,
     ...machine,
     task: resolved,
     overheadMs: { probe: t1 - t0, spawnCost: t2 - t1, sample: t3 - t2 },
+  };
+}
+
+/**
+ * The workload with a fresh worker's warm-up (see `WorkloadSample.warmup`): read from the
+ * module-cost cache, or measured by a probe when the plan would start workers and parallel
+ * saves enough to pay for one (and written to the cache). Sampled figures only: a guarded
+ * sample ran in a fresh worker already, and a stream's items cannot be run again.
+ */
+async function withWarmup(
+  measured: MeasuredWorkload,
+  task: ResolvedTask,
+  options: OptimizeOptions,
+  machine: Machine,
+  cache: { dir: string; machineKey: SpawnCostProfile["machineKey"] },
+  pool: PrepareHooks["probePool"],
+): Promise<MeasuredWorkload> {
+  const { workload, data, timedItems } = measured;
+  if (workload.source !== "measured") return measured;
+  const useCache = options.warmup?.cache ?? options.cache !== false;
+  const hash = useCache ? await moduleHash(task) : null;
+  const key = hash === null ? null : `${task.key}@${hash}`;
+  const cached = key === null ? null : readWarmup(cache.dir, key, cache.machineKey);
+  if (cached !== null) return { ...measured, workload: { ...workload, warmup: cached } };
+  if (options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length) return measured;
+  const budgetMs = probeBudgetMs(withFrozenMachine({ ...machine, workload }));
+  if (budgetMs === null) return measured;
+  const items = timedItems.map(({ index, ms }) => ({ item: data[index], ms }));
+  const probed = await probeWarmup(task, items, budgetMs, pool?.());
+  if (probed === null) return measured;
+  const { warmup } = probed;
+  const problem = key === null ? null : await writeWarmup(cache.dir, key, cache.machineKey, warmup);
+  // The probe's worker imported the module fresh: a truer load than this thread's, which may have had it already.
+  const moduleLoadMs = Math.max(workload.moduleLoadMs ?? 0, probed.moduleLoadMs ?? 0);
+  return {
+    ...measured,
+    workload: { ...workload, warmup, ...(moduleLoadMs > 0 ? { moduleLoadMs } : {}) },
+    warnings: problem === null ? measured.warnings : [...measured.warnings, problem],
   };
 }
 

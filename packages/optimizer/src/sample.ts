@@ -43,6 +43,12 @@ export interface SampleResult {
   cutOff?: CutOff;
   /** Guarded sampling: the task module's load in a fresh worker, milliseconds. */
   moduleLoadMs?: number;
+  /**
+   * Sampled items timed alone in the calling thread that gave a result, in the order they
+   * ran, with their wall time, milliseconds (blocks of fast items and guarded sampling
+   * give none): what a fresh worker's warm-up is measured against.
+   */
+  timedItems?: { index: number; ms: number }[];
 }
 
 export interface SampleTaskOptions extends SampleTaskPlainOptions {
@@ -121,8 +127,18 @@ export async function sampleTask(
     data: read.data,
     // An input that ended after its first unit was not asked yet.
     ...(confirms === undefined ? {} : { confirmed: session.confirm() === true }),
-    ...(session instanceof GuardedSampleSession ? guardedFigures(session) : {}),
+    ...(session instanceof GuardedSampleSession
+      ? guardedFigures(session)
+      : { timedItems: timedItems(session) }),
   };
+}
+
+/** Items the calling thread timed alone and that gave a result (see `SampleResult.timedItems`). */
+function timedItems(session: SampleSession): { index: number; ms: number }[] {
+  const alone = new Set(session.ranges.filter((r) => r.length === 1).map((r) => r.first));
+  return session.records
+    .filter((r) => alone.has(r.index) && r.weight === 1 && !session.failures.has(r.index))
+    .map((r) => ({ index: r.index, ms: r.ownMs }));
 }
 
 function guardedFigures(session: GuardedSampleSession): Pick<SampleResult, "cutOff" | "moduleLoadMs"> {

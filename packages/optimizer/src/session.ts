@@ -20,6 +20,7 @@ import {
   type SpawnCostProfile,
   SpawnCostProfileSchema,
   type TaskRefInput,
+  type WorkloadSample,
 } from "@amorsize/types";
 import { joinSignals } from "./call-signal.js";
 import { earlyPoolWorkers, frozenMachine, planOf } from "./decide.js";
@@ -593,8 +594,14 @@ function warmInput(input: PlanInput, machine: SessionMachine, href: string, done
     if (total === null || done < total) prewarm(cold, frozen.warm, pool);
     return cold;
   }
-  const workload = pool.hasLoaded(href) ? { ...input.workload, moduleLoadMs: 0 } : input.workload;
+  // Warm workers have the module imported and its code compiled: no load, no warm-up.
+  const workload = pool.hasLoaded(href) ? warmWorkload(input.workload) : input.workload;
   return { ...input, hardware: frozen.hardware, spawnCost: frozen.warm, workload, constraints };
+}
+
+function warmWorkload(workload: WorkloadSample): WorkloadSample {
+  const { warmup: _, ...rest } = workload;
+  return { ...rest, moduleLoadMs: 0 };
 }
 
 /**

@@ -17,6 +17,8 @@ export interface MeasuredWorkload {
   failures: Map<number, unknown>;
   /** Problems with the plan cache, which never stop the optimizer. */
   warnings: Warning[];
+  /** Sampled items timed alone in the calling thread (see `SampleResult.timedItems`). */
+  timedItems?: { index: number; ms: number }[];
 }
 
 /** Where the plan cache is, and the machine its entries must come from. */
@@ -58,9 +60,17 @@ export async function cachedOrSampled(
     });
     return sampled(probed, cache, key, warnings);
   }
-  const { data: rejoined, precomputed, failures } = probed;
+  const { data: rejoined, precomputed, failures, timedItems } = probed;
   const workload = { ...cached, totalItems };
-  return { workload, workloadSource: "cached", data: rejoined, precomputed, failures, warnings };
+  return {
+    workload,
+    workloadSource: "cached",
+    data: rejoined,
+    precomputed,
+    failures,
+    warnings,
+    ...(timedItems === undefined ? {} : { timedItems }),
+  };
 }
 
 /** The cached workload under `key` when it can be trusted; a warning says why not, except for a plain miss. */
@@ -113,6 +123,14 @@ async function sampled(
       });
     }
   }
-  const { workload, data, precomputed, failures } = result;
-  return { workload, workloadSource: "sampled", data, precomputed, failures, warnings };
+  const { workload, data, precomputed, failures, timedItems } = result;
+  return {
+    workload,
+    workloadSource: "sampled",
+    data,
+    precomputed,
+    failures,
+    warnings,
+    ...(timedItems === undefined ? {} : { timedItems }),
+  };
 }

@@ -62,6 +62,14 @@ const optimizeOptionsShape = {
   cache: z.boolean().optional(),
   /** Cache folder (plans and spawn cost). */
   cacheDir: z.string().min(1).optional(),
+  /**
+   * A fresh worker's warm-up (see `WorkloadSample.warmup`). `probe` (default true): when a
+   * plan would start workers and the task module's warm-up is not known, run up to 4 of
+   * the sampled items again in a throwaway worker to measure it (so those items run twice;
+   * set false for a task that must run once per item). `cache` (default: `cache`): read and
+   * write the measured figure in the cache folder, per module version and machine.
+   */
+  warmup: z.object({ probe: z.boolean().optional(), cache: z.boolean().optional() }).strict().optional(),
   hardware: ProbeOptionsSchema.optional(),
   spawnCost: SpawnCostOptionsSchema.omit({ hardware: true, cacheDir: true }).optional(),
   /**
@@ -165,6 +173,24 @@ export const PlanCacheEntrySchema: z.ZodObject<typeof planCacheEntryShape> = z.o
 export interface PlanCacheEntry extends z.infer<typeof PlanCacheEntrySchema>, Named {
   workload: WorkloadSample;
 }
+
+const moduleCostEntryShape = {
+  version: z.literal(1),
+  /** The task module's URL, export and content hash. */
+  key: z.string().min(1),
+  machineKey: MachineKeySchema,
+  createdAt: z.iso.datetime(),
+  /** What a fresh worker's first items cost beyond warm ones (see `WorkloadSample.warmup`). */
+  warmup: z.object({ excessMs: z.number().finite().nonnegative(), items: z.number().int().positive() }),
+};
+/** The schema of {@link ModuleCostEntry}. */
+export const ModuleCostEntrySchema: z.ZodObject<typeof moduleCostEntryShape> = z.object(moduleCostEntryShape);
+/**
+ * An entry of the optimizer's module-cost cache: what a task module costs a fresh worker
+ * beyond its items, per module version (content hash) and machine. Unlike a plan cache
+ * entry it does not depend on the input.
+ */
+export interface ModuleCostEntry extends z.infer<typeof ModuleCostEntrySchema>, Named {}
 
 const compareRowShape = {
   strategy: z.string().min(1),

@@ -55,6 +55,23 @@ const workloadSampleShape = {
    */
   moduleLoadMs: z.number().finite().nonnegative().optional(),
   /**
+   * A fresh worker's warm-up: how much longer the first `items` sampled items took in a
+   * fresh worker than in the calling thread, milliseconds (`excessMs`). V8 runs a
+   * library's code slowly until it has compiled it, and a worker compiles it again: a
+   * minifier's items ran 3-6x their warm time in a fresh worker, a highlighter's 2-5x.
+   * The model stretches it over each worker's share of the items and charges it for every
+   * worker a plan starts (none for warm workers). `source`: `probe` when measured for this
+   * call, `cached` when read from the module-cost cache (the same module version and
+   * machine). Absent when not measured (the plan was not parallel, or the probe was off).
+   */
+  warmup: z
+    .object({
+      excessMs: z.number().finite().nonnegative(),
+      items: z.number().int().positive(),
+      source: z.enum(["probe", "cached"]),
+    })
+    .optional(),
+  /**
    * Structured clone of the sampled values, per item, milliseconds, measured on the
    * sampling thread with `v8.serialize` and `v8.deserialize`: the calling thread pays
    * `itemSerialize` (sending an item) and `resultDeserialize` (taking its result), a

@@ -1,0 +1,51 @@
+// The warm-up figure end to end: read from the module-cost cache into the workload the plan
+// rests on, shown in the plan's text, and kept out when the caller turns it off.
+import { resolveTask } from "@amorsize/executor";
+import { measureSpawnCost } from "@amorsize/spawn-cost";
+import { AmorsizeValidationError } from "@amorsize/types";
+import { describe, expect, it } from "@jest/globals";
+import { formatPlan } from "../src/format.js";
+import { execute } from "../src/index.js";
+import { moduleHash } from "../src/plan-cache.js";
+import { writeWarmup } from "../src/warmup.js";
+import { TEST_CACHE_DIR } from "./cache-dir.js";
+
+const fixture = new URL("./fixtures/cold-first-call.mjs", import.meta.url).pathname;
+const task = { module: fixture, export: "coldFirst" };
+const items = Array.from({ length: 12 }, (_, i) => i);
+
+describe("execute(): a fresh worker's warm-up from the module-cost cache", () => {
+  it("rests the plan on the cached figure, says it was cached, and shows it", async () => {
+    const resolved = resolveTask(task);
+    const hash = await moduleHash(resolved);
+    const { machineKey } = await measureSpawnCost({ cacheDir: TEST_CACHE_DIR });
+    const warmup = { excessMs: 123, items: 2, source: "probe" as const };
+    expect(await writeWarmup(TEST_CACHE_DIR, `${resolved.key}@${hash}`, machineKey, warmup)).toBeNull();
+
+    const result = await execute<number>(task, items, {
+      cacheDir: TEST_CACHE_DIR,
+      cache: false,
+      warmup: { cache: true },
+    });
+    expect(result.results).toEqual(items.map((x) => x * 2));
+    expect(result.optimized.workload.warmup).toEqual({ excessMs: 123, items: 2, source: "cached" });
+    expect(formatPlan(result.plan, result.optimized.workload)).toContain(
+      "runs its first 2 items 123 ms slower than this thread (cached)",
+    );
+
+    // Off: neither read nor measured.
+    const off = await execute<number>(task, items, {
+      cacheDir: TEST_CACHE_DIR,
+      cache: false,
+      warmup: { cache: false, probe: false },
+    });
+    expect(off.results).toEqual(items.map((x) => x * 2));
+    expect(off.optimized.workload.warmup).toBeUndefined();
+  });
+
+  it("rejects a warm-up option of the wrong type, naming it", async () => {
+    const bad = execute(task, items, { warmup: { probe: "yes" as unknown as boolean } });
+    await expect(bad).rejects.toBeInstanceOf(AmorsizeValidationError);
+    await expect(bad).rejects.toThrow("options.warmup.probe");
+  });
+});
