@@ -209,8 +209,8 @@ export function poolStartupMs(p: ModelParams, workers: number): number {
 /**
  * Each fresh worker's warm-up over its share of the items, ms: the measured excess over
  * the first k items, prorated below k and growing with the log of the items past it (V8
- * meets new code as it goes), and longer when the workers leave V8's background compilers
- * no idle core. The workers warm up side by side.
+ * meets new code as it goes) unless the probe saw the worker catch up, and longer when the
+ * workers leave V8's background compilers no idle core. The workers warm up side by side.
  */
 export function workerWarmupMs(p: ModelParams, itemsPerWorker: number, workers: number): number {
   if (p.warmupExcessMs <= 0 || itemsPerWorker <= 0 || workers <= 0) return 0;
@@ -218,7 +218,9 @@ export function workerWarmupMs(p: ModelParams, itemsPerWorker: number, workers: 
   const grown =
     itemsPerWorker <= k
       ? (p.warmupExcessMs * itemsPerWorker) / k
-      : p.warmupExcessMs * (1 + MODEL_CONSTANTS.warmupGrowthPerDoubling * Math.log2(itemsPerWorker / k));
+      : p.warmupSettled
+        ? p.warmupExcessMs
+        : p.warmupExcessMs * (1 + MODEL_CONSTANTS.warmupGrowthPerDoubling * Math.log2(itemsPerWorker / k));
   const othersTaken = p.capacity <= 1 || workers >= p.capacity ? 1 : (workers - 1) / (p.capacity - 1);
   return grown * (1 + (MODEL_CONSTANTS.warmupContention - 1) * othersTaken);
 }

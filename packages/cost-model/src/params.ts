@@ -79,6 +79,8 @@ export interface ModelParams {
   /** A fresh worker's excess time over its first `warmupItems` items, ms (0 when unknown). */
   warmupExcessMs: number;
   warmupItems: number;
+  /** The probe's last item ran as fast as a warm one: the excess is charged once, not stretched. */
+  warmupSettled: boolean;
   /** How far the sample may be off; null when it does not say. */
   spread: { relativeError: number; maxOverMean: number; trend: number } | null;
   /** Usable cores (integer). */
@@ -197,6 +199,7 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     moduleLoadMs: workload.moduleLoadMs ?? 0,
     warmupExcessMs: workload.warmup?.excessMs ?? 0,
     warmupItems: workload.warmup?.items ?? 1,
+    warmupSettled: workload.warmup?.settled ?? false,
     spread: workload.spread ?? null,
     usableCores,
     capacity,

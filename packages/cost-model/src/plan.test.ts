@@ -58,7 +58,7 @@ describe("planExecution(): a task whose first items run slowly in a fresh worker
   // terser's minify as measured here: 56 items of 24 ms on 2 cores; a fresh worker ran
   // its first 3 sampled items 350 ms slower than the warm calling thread.
   const terser = { totalItems: 56, itemMs: 24 };
-  const warmup = { excessMs: 350, items: 3, source: "probe" as const };
+  const warmup = { excessMs: 350, items: 3, settled: false, source: "probe" as const };
 
   it("charges every worker started its warm-up, says so, and the warm-up can make a plan serial", () => {
     const blind = parallel(planExecution(unitInput({ workload: terser })));
@@ -69,7 +69,7 @@ describe("planExecution(): a task whose first items run slowly in a fresh worker
     // The best pool it beat, 4 workers of 14 items: 350 x (1 + log2(14 / 3)) = 1128 ms each,
     // doubled with every core taken.
     expect(seen.reasons[1]?.message).toBe(
-      "A fresh worker ran the first 3 sampled items 350 ms slower than this thread (V8 compiles the task's code again in each worker); over 14 items each, 4 workers side by side lose about 2256 ms each to it.",
+      "A fresh worker ran its first 3 items 350 ms slower than warm ones (V8 compiles the task's code again in each worker); over 14 items each, 4 workers side by side lose about 2256 ms each to it.",
     );
   });
 
@@ -78,6 +78,24 @@ describe("planExecution(): a task whose first items run slowly in a fresh worker
     const free = parallel(planExecution(unitInput({ workload: { totalItems: 5000, itemMs: 24 } })));
     expect(codes(big)).toContain("WORKER_WARMUP");
     expect(big.predicted.breakdown.startupMs - free.predicted.breakdown.startupMs).toBeGreaterThan(2 * 350);
+  });
+
+  it("charges a settled warm-up once, not stretched over the worker's items", () => {
+    // fflate's deflate: 30 items of 47 ms; a fresh worker's first item took 56 ms more, its second as long as here.
+    const deflate = { totalItems: 30, itemMs: 47 };
+    const settled = { excessMs: 56, items: 2, settled: true, source: "probe" as const };
+    const plan = parallel(planExecution(unitInput({ workload: { ...deflate, warmup: settled } })));
+    expect(plan.workers).toBe(2);
+    // Each of 2 workers pays 56 ms, doubled with both cores taken; stretched over 15 items
+    // it would be 56 x (1 + log2(7.5)) x 2 = 438 ms.
+    expect(plan.reasons.find((r) => r.code === "WORKER_WARMUP")?.message).toContain("lose about 112 ms each");
+    const startup = (warmup: typeof settled) =>
+      predict(unitInput({ workload: { ...deflate, warmup } }), { workers: 2, chunkSize: 15 }).breakdown
+        .startupMs;
+    expect(startup({ ...settled, settled: false }) - startup(settled)).toBeCloseTo(
+      56 * (1 + Math.log2(7.5)) * 2 - 112,
+      6,
+    );
   });
 
   it("charges less where idle cores are left to V8's background compilers", () => {

@@ -402,7 +402,7 @@ function warmupReason(ctx: Context, workers: number): void {
   reason(
     ctx,
     "WORKER_WARMUP",
-    `A fresh worker ran the first ${plural(p.warmupItems, "sampled item")} ${formatMs(p.warmupExcessMs)} slower than this thread (V8 compiles the task's code again in each worker); ` +
+    `A fresh worker ran its first ${plural(p.warmupItems, "item")} ${formatMs(p.warmupExcessMs)} slower than warm ones (V8 compiles the task's code again in each worker); ` +
       `over ${plural(Math.ceil(p.n / active), "item")} each, ${plural(active, "worker")} side by side lose about ${formatMs(ms)} each to it.`,
   );
 }

@@ -58,7 +58,7 @@ function freshWorkerLine(workload: WorkloadSample): string | null {
   if (warmup !== undefined) {
     const where = warmup.source === "probe" ? "measured now" : "cached";
     parts.push(
-      `runs its first ${warmup.items} item${warmup.items > 1 ? "s" : ""} ${formatMs(warmup.excessMs)} slower than this thread (${where})`,
+      `runs its first ${warmup.items} item${warmup.items > 1 ? "s" : ""} ${formatMs(warmup.excessMs)} slower than warm ones (${where})`,
     );
   }
   return parts.length === 0 ? null : parts.join("; ");

@@ -17,8 +17,9 @@ import { withFrozenMachine } from "./decide.js";
 import { moduleHash } from "./plan-cache.js";
 import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type TaskData } from "./sample.js";
 import type { SampleGuard } from "./sampling/guarded.js";
+import { clonedBytes } from "./sampling/session.js";
 import { isRandomAccess } from "./sampling/source.js";
-import { probeBudgetMs, probeWarmup, readWarmup, writeWarmup } from "./warmup.js";
+import { probeBudgetMs, probeIndices, probeWarmup, readWarmup, writeWarmup } from "./warmup.js";
 import { cachedOrSampled, type MeasuredWorkload } from "./workload.js";
 
 /** The machine and the caller's limits, as the cost model takes them. */
@@ -168,14 +169,11 @@ export async function prepare(
   const warmed =
     total === 0 || learned !== null
       ? measured
-      : await withWarmup(
-          measured,
-          resolved,
-          options,
-          machine,
-          { dir: dir(), machineKey: spawnCost.machineKey },
-          hooks.probePool,
-        );
+      : await withWarmup(measured, resolved, options, machine, {
+          cache: { dir: dir(), machineKey: spawnCost.machineKey },
+          pool: hooks.probePool,
+          onError: hooks.onError ?? "throw",
+        });
   const t3 = performance.now();
   return {
     ...warmed,
@@ -188,18 +186,23 @@ export async function prepare(
 /**
  * The workload with a fresh worker's warm-up (see `WorkloadSample.warmup`): read from the
  * module-cost cache, or measured by a probe when the plan would start workers and parallel
- * saves enough to pay for one (and written to the cache). Sampled figures only: a guarded
- * sample ran in a fresh worker already, and a stream's items cannot be run again.
+ * saves enough to pay for one (and written to the cache). The probe runs items sampling
+ * left, once: their results join the sampled ones. Sampled figures only: a guarded sample
+ * ran in a fresh worker already, and a stream's items cannot be picked.
  */
 async function withWarmup(
   measured: MeasuredWorkload,
   task: ResolvedTask,
   options: OptimizeOptions,
   machine: Machine,
-  cache: { dir: string; machineKey: SpawnCostProfile["machineKey"] },
-  pool: PrepareHooks["probePool"],
+  how: {
+    cache: { dir: string; machineKey: SpawnCostProfile["machineKey"] };
+    pool: PrepareHooks["probePool"];
+    onError: "throw" | "collect";
+  },
 ): Promise<MeasuredWorkload> {
-  const { workload, data, timedItems } = measured;
+  const { cache, pool, onError } = how;
+  const { workload, data, timedItems, precomputed, failures } = measured;
   if (workload.source !== "measured") return measured;
   const useCache = options.warmup?.cache ?? options.cache !== false;
   const hash = useCache ? await moduleHash(task) : null;
@@ -209,15 +212,28 @@ async function withWarmup(
   if (options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length) return measured;
   const budgetMs = probeBudgetMs(withFrozenMachine({ ...machine, workload }));
   if (budgetMs === null) return measured;
-  const items = timedItems.map(({ index, ms }) => ({ item: data[index], ms }));
-  const probed = await probeWarmup(task, items, budgetMs, pool?.());
-  if (probed === null) return measured;
+  const done = (i: number) => precomputed.has(i) || failures.has(i);
+  const items = probeIndices(timedItems, done, data.length).map((index) => {
+    const item = data[index];
+    return { index, item, bytes: clonedBytes("item", index, item) };
+  });
+  const probed = await probeWarmup(task, items, timedItems, {
+    budgetMs,
+    onError,
+    pool: pool?.(),
+  });
+  const ran = {
+    precomputed: new Map([...precomputed, ...probed.results]),
+    failures: new Map([...failures, ...probed.failures]),
+  };
   const { warmup } = probed;
+  if (warmup === null) return { ...measured, ...ran };
   const problem = key === null ? null : await writeWarmup(cache.dir, key, cache.machineKey, warmup);
   // The probe's worker imported the module fresh: a truer load than this thread's, which may have had it already.
   const moduleLoadMs = Math.max(workload.moduleLoadMs ?? 0, probed.moduleLoadMs ?? 0);
   return {
     ...measured,
+    ...ran,
     workload: { ...workload, warmup, ...(moduleLoadMs > 0 ? { moduleLoadMs } : {}) },
     warnings: problem === null ? measured.warnings : [...measured.warnings, problem],
   };

@@ -19,6 +19,7 @@ import {
 } from "./sampling/source.js";
 import { sampleSpread } from "./sampling/stats.js";
 import { resolveLimits } from "./sampling/stop.js";
+import type { TimedItem } from "./warmup.js";
 
 export { spreadIndices } from "./sampling/order.js";
 export { emptyWorkload } from "./sampling/records.js";
@@ -45,10 +46,10 @@ export interface SampleResult {
   moduleLoadMs?: number;
   /**
    * Sampled items timed alone in the calling thread that gave a result, in the order they
-   * ran, with their wall time, milliseconds (blocks of fast items and guarded sampling
+   * ran, with their own time, milliseconds, and their input's cloned size (blocks of fast items and guarded sampling
    * give none): what a fresh worker's warm-up is measured against.
    */
-  timedItems?: { index: number; ms: number }[];
+  timedItems?: TimedItem[];
 }
 
 export interface SampleTaskOptions extends SampleTaskPlainOptions {
@@ -134,11 +135,11 @@ export async function sampleTask(
 }
 
 /** Items the calling thread timed alone and that gave a result (see `SampleResult.timedItems`). */
-function timedItems(session: SampleSession): { index: number; ms: number }[] {
+function timedItems(session: SampleSession): TimedItem[] {
   const alone = new Set(session.ranges.filter((r) => r.length === 1).map((r) => r.first));
   return session.records
     .filter((r) => alone.has(r.index) && r.weight === 1 && !session.failures.has(r.index))
-    .map((r) => ({ index: r.index, ms: r.ownMs }));
+    .map((r) => ({ index: r.index, ms: r.ownMs, bytes: r.inBytes }));
 }
 
 function guardedFigures(session: GuardedSampleSession): Pick<SampleResult, "cutOff" | "moduleLoadMs"> {

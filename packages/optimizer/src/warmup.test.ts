@@ -1,17 +1,18 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolveTask } from "@amorsize/executor";
+import { ItemError, resolveTask } from "@amorsize/executor";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import { machine, spawnCost, workload } from "../test/profiles.js";
 import { withFrozenMachine } from "./decide.js";
 import {
-  PROBE_MAX_ITEMS,
+  expectation,
   PROBE_SAVING_SHARE,
   probeBudgetMs,
+  probeIndices,
   probeWarmup,
   readWarmup,
-  warmupExcessMs,
+  warmupOf,
   writeWarmup,
 } from "./warmup.js";
 
@@ -26,12 +27,55 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("warmupExcessMs()", () => {
-  it("sums what the fresh worker took beyond the calling thread, never below zero", () => {
-    expect(warmupExcessMs([60, 3, 2], [1, 1, 1])).toBe(62);
-    // A slower item here and a faster one there even out; a faster worker owes nothing.
-    expect(warmupExcessMs([2, 1], [1, 2])).toBe(0);
-    expect(warmupExcessMs([1, 1], [5, 5])).toBe(0);
+describe("expectation(): what an item should take warm, from the sampled items", () => {
+  it("follows input size when the sampled sizes differ, with the spread around that rule", () => {
+    const { ms, spread } = expectation([
+      { index: 0, ms: 10, bytes: 1000 },
+      { index: 5, ms: 40, bytes: 4000 },
+    ]);
+    expect(ms(2000)).toBeCloseTo(20, 9);
+    expect(spread).toBeCloseTo(0, 9);
+  });
+
+  it("takes the mean when every sampled input has the same size", () => {
+    const { ms, spread } = expectation([
+      { index: 0, ms: 1, bytes: 9 },
+      { index: 1, ms: 3, bytes: 9 },
+    ]);
+    expect(ms(9)).toBe(2);
+    expect(ms(90)).toBe(2);
+    // Ratios to the mean: -0.5 and +0.5.
+    expect(spread).toBeCloseTo(Math.SQRT1_2, 9);
+    expect(expectation([{ index: 3, ms: 5, bytes: 9 }]).spread).toBe(0);
+  });
+});
+
+describe("warmupOf(): the warm-up fresh-worker times show", () => {
+  it("sums the excess over the expected times, less two spreads of them, never below zero", () => {
+    expect(warmupOf([60, 3, 2], [1, 1, 1], 0)).toEqual({ excessMs: 62, items: 3, settled: false });
+    // Items merely larger than the rule says are no warm-up: 0.5 spread on 10 ms items.
+    expect(warmupOf([15, 12], [10, 10], 0.5).excessMs).toBe(0);
+    expect(warmupOf([1, 1], [5, 5], 0).excessMs).toBe(0);
+  });
+
+  it("is settled when the last item (after the first) ran within 10% of its expectation", () => {
+    // A compressor: its hot loop compiled within the first item.
+    expect(warmupOf([110, 52, 48], [47, 47, 47], 0).settled).toBe(true);
+    // A parser: still slower on its third item.
+    expect(warmupOf([150, 94, 80], [24, 24, 24], 0).settled).toBe(false);
+    // One item says nothing about what follows; a fine item gets 0.05 ms of slack.
+    expect(warmupOf([60], [60], 0).settled).toBe(false);
+    expect(warmupOf([3, 0.26], [0.2, 0.2], 0).settled).toBe(true);
+  });
+});
+
+describe("probeIndices(): the items a probe runs", () => {
+  it("takes the next item not yet run after each sampled one, at most four", () => {
+    const timed = [0, 10, 11, 30, 40, 50].map((index) => ({ index, ms: 1, bytes: 9 }));
+    const done = (i: number) => [0, 1, 10, 11, 12, 30, 40, 50].includes(i);
+    expect(probeIndices(timed, done, 100)).toEqual([2, 13, 14, 31]);
+    // Nothing past the end.
+    expect(probeIndices([{ index: 9, ms: 1, bytes: 9 }], () => false, 10)).toEqual([]);
   });
 });
 
@@ -54,45 +98,77 @@ describe("probeBudgetMs(): whether a warm-up probe is worth it, on fixed profile
 });
 
 describe("probeWarmup(): a fresh worker against the calling thread", () => {
-  it("measures a slow first call in a fresh worker as the warm-up, and the worker's import", async () => {
+  const timed = [{ index: 0, ms: 1, bytes: 9 }];
+  const items = [1, 2, 3, 4].map((index) => ({ index, item: index, bytes: 9 }));
+
+  it("measures a slow first call in a fresh worker as the warm-up, keeping each item's result", async () => {
     const task = resolveTask({ module: fixture, export: "coldFirst" });
-    const items = [1, 2, 3, 4, 5, 6].map((item) => ({ item, ms: 1 }));
-    const probed = await probeWarmup(task, items, 10_000);
-    expect(probed).not.toBeNull();
-    // Every item ran (the budget is far), at most PROBE_MAX_ITEMS of them.
-    expect(probed!.warmup.items).toBe(PROBE_MAX_ITEMS);
-    expect(probed!.warmup.source).toBe("probe");
-    // The first call spins 60 ms against the 1 ms the calling thread was said to take.
-    expect(probed!.warmup.excessMs).toBeGreaterThanOrEqual(59);
-    expect(probed!.moduleLoadMs).not.toBeNull();
+    const probed = await probeWarmup(task, items, timed, { budgetMs: 10_000, onError: "throw" });
+    // Every item ran once (the budget is far), its result kept for the run.
+    expect([...probed.results]).toEqual([
+      [1, 2],
+      [2, 4],
+      [3, 6],
+      [4, 8],
+    ]);
+    expect(probed.warmup?.items).toBe(4);
+    expect(probed.warmup?.source).toBe("probe");
+    // The first call spins 60 ms against the 1 ms the calling thread took.
+    expect(probed.warmup?.excessMs).toBeGreaterThanOrEqual(59);
+    expect(probed.moduleLoadMs).not.toBeNull();
   });
 
-  it("stops once its items spent the budget, after one item at least", async () => {
+  it("stops once its items lost the budget to the warm-up, after one item at least", async () => {
     const task = resolveTask({ module: fixture, export: "coldFirst" });
-    const probed = await probeWarmup(
-      task,
-      [1, 2, 3].map((item) => ({ item, ms: 1 })),
-      5,
-    );
-    expect(probed!.warmup.items).toBe(1);
+    // The first item loses 59 ms or more: past a 5 ms budget, and within a 100 ms one,
+    // whose wait cap (300 ms) the next items' 1 ms each do not reach.
+    const probed = await probeWarmup(task, items, timed, { budgetMs: 5, onError: "throw" });
+    expect(probed.warmup?.items).toBe(1);
+    expect([...probed.results.keys()]).toEqual([1]);
+    const wider = await probeWarmup(task, items, timed, { budgetMs: 100, onError: "throw" });
+    expect(wider.warmup?.items).toBe(4);
   });
 
-  it("ends at an item that fails and measures nothing from it, leaving the task's errors to the run", async () => {
+  it("stops once its items took the wait cap in all, whatever they lost", async () => {
+    const task = resolveTask({ module: fixture, export: "coldFirst" });
+    // Said to take 60 ms warm, the first item loses nothing, and fills a 20 ms budget's 60 ms cap.
+    const slow = [{ index: 0, ms: 60, bytes: 9 }];
+    const probed = await probeWarmup(task, items, slow, { budgetMs: 20, onError: "throw" });
+    expect(probed.warmup?.items).toBe(1);
+  });
+
+  it("ends at an item that fails: its error by input index, collected or thrown", async () => {
     const task = resolveTask({ module: fixture, export: "failsAlways" });
-    await expect(probeWarmup(task, [{ item: 1, ms: 1 }], 1000)).resolves.toBeNull();
+    const collected = await probeWarmup(task, items.slice(1), timed, { budgetMs: 1000, onError: "collect" });
+    expect(collected.warmup).toBeNull();
+    expect(collected.results.size).toBe(0);
+    const failure = collected.failures.get(2) as ItemError;
+    expect(failure).toBeInstanceOf(ItemError);
+    expect(failure.index).toBe(2);
+    await expect(
+      probeWarmup(task, items.slice(2), timed, { budgetMs: 1000, onError: "throw" }),
+    ).rejects.toMatchObject({
+      code: "AMORSIZE_ITEM_FAILED",
+      index: 3,
+    });
   });
 });
 
 describe("the module-cost cache", () => {
   const key = "file:///tasks/a.mjs#f@abc";
-  const warmup = { excessMs: 350, items: 3, source: "probe" as const };
+  const warmup = { excessMs: 350, items: 3, settled: false, source: "probe" as const };
   const machineKey = spawnCost(2).machineKey;
 
   it("gives back what was written, as cached, for the same module version and machine only", async () => {
     const dir = tempDir();
     expect(readWarmup(dir, key, machineKey)).toBeNull();
     expect(await writeWarmup(dir, key, machineKey, warmup)).toBeNull();
-    expect(readWarmup(dir, key, machineKey)).toEqual({ excessMs: 350, items: 3, source: "cached" });
+    expect(readWarmup(dir, key, machineKey)).toEqual({
+      excessMs: 350,
+      items: 3,
+      settled: false,
+      source: "cached",
+    });
     expect(readWarmup(dir, `${key}0`, machineKey)).toBeNull();
     expect(readWarmup(dir, key, { ...machineKey, usableCores: 4 })).toBeNull();
   });

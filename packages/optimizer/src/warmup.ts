@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { createExecutor, type Executor, type ResolvedTask } from "@amorsize/executor";
+import { createExecutor, type Executor, type ResolvedTask, type RunError } from "@amorsize/executor";
 import {
   type MachineKey,
   type ModuleCostEntry,
@@ -19,6 +19,7 @@ import {
 import writeFileAtomic from "write-file-atomic";
 import { planOf, wholeSerialMs } from "./decide.js";
 import { sameMachine } from "./plan-cache.js";
+import { shiftError } from "./sampling/shift.js";
 
 /** A fresh worker's measured warm-up, as `WorkloadSample.warmup` holds it. */
 export type Warmup = NonNullable<WorkloadSample["warmup"]>;
@@ -27,17 +28,87 @@ export type Warmup = NonNullable<WorkloadSample["warmup"]>;
 export const PROBE_MAX_ITEMS = 4;
 /** A probe is worth its cost only where parallel is predicted to save at least this much, ms. */
 export const PROBE_MIN_SAVING_MS = 100;
-/** Share of the predicted saving the probe's items may take (its worker's start and import come on top). */
+/**
+ * Share of the predicted saving that the probe's items may lose to the warm-up (their
+ * excess over their warm time; the worker's start and import come on top).
+ */
 export const PROBE_SAVING_SHARE = 0.3;
+/** The probe's items, excess and all, take at most this many times that share. */
+export const PROBE_WAIT_SHARES = 3;
+
+/** A sampled item as the calling thread timed it: its wall time and its input's cloned size. */
+export interface TimedItem {
+  index: number;
+  ms: number;
+  bytes: number;
+}
 
 /**
- * What a fresh worker's first items cost beyond the same items in the calling thread,
- * milliseconds: never negative (a worker that ran them faster has no warm-up to charge).
+ * What an item should take in a warm thread, from the sampled items timed alone: in
+ * proportion to its input's size when the sampled sizes differ (a parser's time follows
+ * its source's length), else their mean; with the sampled items' relative spread around
+ * that rule (0 for fewer than two).
  */
-export function warmupExcessMs(coldMs: readonly number[], warmMs: readonly number[]): number {
+export function expectation(timed: readonly TimedItem[]): { ms: (bytes: number) => number; spread: number } {
+  const n = timed.length;
+  const totalMs = timed.reduce((a, t) => a + t.ms, 0);
+  const totalBytes = timed.reduce((a, t) => a + t.bytes, 0);
+  const sizes = timed.map((t) => t.bytes);
+  const bySize = totalBytes > 0 && Math.min(...sizes) > 0 && Math.max(...sizes) > 1.05 * Math.min(...sizes);
+  const ms = bySize ? (bytes: number) => (totalMs / totalBytes) * bytes : () => totalMs / Math.max(1, n);
+  if (n < 2) return { ms, spread: 0 };
+  const ratios = timed.map((t) => t.ms / Math.max(Number.MIN_VALUE, ms(t.bytes)) - 1);
+  const mean = ratios.reduce((a, r) => a + r, 0) / n;
+  const spread = Math.sqrt(ratios.reduce((a, r) => a + (r - mean) ** 2, 0) / (n - 1));
+  return { ms, spread };
+}
+
+/**
+ * The warm-up that fresh-worker times (`coldMs`) show against what the same items should
+ * take warm (`expectedMs`), given the relative spread of that expectation: the excess
+ * less two standard deviations of the expectation (so items that are merely larger than
+ * the rule says are not taken for a warm-up), never negative. `settled` when the last
+ * item (after the first) ran within 10% of its expectation (or two spreads, or 0.05 ms).
+ */
+export function warmupOf(
+  coldMs: readonly number[],
+  expectedMs: readonly number[],
+  spread: number,
+): Pick<Warmup, "excessMs" | "items" | "settled"> {
   let excess = 0;
-  for (let i = 0; i < coldMs.length; i++) excess += (coldMs[i] ?? 0) - (warmMs[i] ?? 0);
-  return Math.max(0, excess);
+  let squares = 0;
+  for (let i = 0; i < coldMs.length; i++) {
+    excess += (coldMs[i] ?? 0) - (expectedMs[i] ?? 0);
+    squares += (expectedMs[i] ?? 0) ** 2;
+  }
+  const last = coldMs.length - 1;
+  const settled =
+    last >= 1 &&
+    (coldMs[last] ?? 0) <= (expectedMs[last] ?? 0) * (1 + Math.max(SETTLED_SHARE, 2 * spread)) + 0.05;
+  return { excessMs: Math.max(0, excess - 2 * spread * Math.sqrt(squares)), items: coldMs.length, settled };
+}
+
+/** A last item within this share of its expected time (or 0.05 ms) shows a worker warmed up. */
+export const SETTLED_SHARE = 0.1;
+
+/**
+ * Items for a probe: for each sampled item, the next one after it that has not run (one
+ * each, in the sample's order, at most PROBE_MAX_ITEMS), spread over the input as the
+ * sample is.
+ */
+export function probeIndices(
+  timed: readonly TimedItem[],
+  done: (index: number) => boolean,
+  total: number,
+): number[] {
+  const chosen = new Set<number>();
+  for (const { index } of timed) {
+    let next = index + 1;
+    while (next < total && (done(next) || chosen.has(next))) next++;
+    if (next < total) chosen.add(next);
+    if (chosen.size === PROBE_MAX_ITEMS) break;
+  }
+  return [...chosen];
 }
 
 /**
@@ -51,52 +122,64 @@ export function probeBudgetMs(input: PlanInput): number | null {
   return saving < PROBE_MIN_SAVING_MS ? null : PROBE_SAVING_SHARE * saving;
 }
 
-/** What a probe measured: the warm-up, and the module's import where the probe's worker reported one. */
+/** What a probe did: the warm-up (null when no item gave a time), the worker's import, and the items it ran. */
 export interface ProbeResult {
-  warmup: Warmup;
+  warmup: Warmup | null;
   moduleLoadMs: number | null;
+  /** Results of the items the probe ran, by input index: kept, so no item runs twice. */
+  results: Map<number, unknown>;
+  /** Items that failed in the probe (under `onError: "collect"`), by input index. */
+  failures: Map<number, unknown>;
 }
 
 /**
- * Runs `items` (sampled items, with their time in the calling thread) one at a time in a
- * fresh worker until `budgetMs` of item time is spent (at least one item, at most
- * PROBE_MAX_ITEMS), and returns the warm-up it measured; null when no item gave a time.
- * The worker is `pool`'s when given (a pool started while sampling, not closed here),
- * else a one-worker pool's. Items are run again: a failure or a time-out (the budget, at
- * least 1 s, bounds each item) ends the probe and loses nothing, as their results are
- * not used.
+ * Runs not-yet-run items one at a time in a fresh worker until they lost `budgetMs` to the
+ * warm-up or took PROBE_WAIT_SHARES times that in all (at least one item), and measures the warm-up against what `timed` says they
+ * should take warm. The items run once: their results are kept for the run. A failing
+ * item ends the probe; under `onError: "throw"` its error (by input index) rejects, as it
+ * would in sampling. The worker is `pool`'s when given (a pool started while sampling, not
+ * closed here), else a one-worker pool's.
  */
 export async function probeWarmup(
   task: ResolvedTask,
-  items: readonly { item: unknown; ms: number }[],
-  budgetMs: number,
-  pool?: Executor,
-): Promise<ProbeResult | null> {
+  items: readonly { index: number; item: unknown; bytes: number }[],
+  timed: readonly TimedItem[],
+  options: { budgetMs: number; onError: "throw" | "collect"; pool?: Executor | undefined },
+): Promise<ProbeResult> {
+  const { budgetMs, onError, pool } = options;
+  const expected = expectation(timed);
   const executor = pool ?? createExecutor({ workers: 1 });
+  const result: ProbeResult = { warmup: null, moduleLoadMs: null, results: new Map(), failures: new Map() };
   const cold: number[] = [];
   const warm: number[] = [];
-  let moduleLoadMs: number | null = null;
   try {
-    for (const { item, ms } of items.slice(0, PROBE_MAX_ITEMS)) {
+    for (const { index, item, bytes } of items) {
       const outcome = await executor.map({ module: task.href, export: task.exportName }, [item], {
         chunkSize: 1,
         onError: "collect",
-        chunkTimeoutMs: Math.ceil(Math.max(1000, budgetMs)),
       });
-      if (outcome.errors.length > 0) break;
-      moduleLoadMs ??= outcome.report.taskLoads?.maxMs ?? null;
+      const [error] = outcome.errors;
+      if (error !== undefined) {
+        const shifted = shiftError(error as RunError, index);
+        if (onError === "throw") throw shifted;
+        result.failures.set(index, shifted);
+        break;
+      }
+      result.results.set(index, outcome.results[0]);
+      result.moduleLoadMs ??= outcome.report.taskLoads?.maxMs ?? null;
       cold.push(outcome.report.busyMs);
-      warm.push(ms);
-      if (cold.reduce((a, b) => a + b, 0) >= budgetMs) break;
+      warm.push(expected.ms(bytes));
+      // The items' own time is work done; what the probe wastes is their excess, and it
+      // holds up the decision for their whole time.
+      const coldMs = cold.reduce((a, b) => a + b, 0);
+      const excessMs = coldMs - warm.reduce((a, b) => a + b, 0);
+      if (excessMs >= budgetMs || coldMs >= PROBE_WAIT_SHARES * budgetMs) break;
     }
   } finally {
     if (pool === undefined) await executor.close();
   }
-  if (cold.length === 0) return null;
-  return {
-    warmup: { excessMs: warmupExcessMs(cold, warm), items: cold.length, source: "probe" },
-    moduleLoadMs,
-  };
+  if (cold.length > 0) result.warmup = { ...warmupOf(cold, warm, expected.spread), source: "probe" };
+  return result;
 }
 
 function entryPath(dir: string, key: string): string {
@@ -129,7 +212,7 @@ export async function writeWarmup(
     key,
     machineKey,
     createdAt: new Date().toISOString(),
-    warmup: { excessMs: warmup.excessMs, items: warmup.items },
+    warmup: { excessMs: warmup.excessMs, items: warmup.items, settled: warmup.settled },
   };
   try {
     await mkdir(join(dir, "modules"), { recursive: true });

@@ -3,6 +3,7 @@ import type { MachineKey, Warning, WorkloadSample } from "@amorsize/types";
 import { moduleHash, planCacheKey, readPlanCache, writePlanCache } from "./plan-cache.js";
 import { contradiction, implausibleWorkload } from "./plan-cache-check.js";
 import type { SampleResult, TaskData } from "./sample.js";
+import type { TimedItem } from "./warmup.js";
 
 /** The per-item figures a plan rests on, and what measuring them left behind. */
 export interface MeasuredWorkload {
@@ -18,7 +19,7 @@ export interface MeasuredWorkload {
   /** Problems with the plan cache, which never stop the optimizer. */
   warnings: Warning[];
   /** Sampled items timed alone in the calling thread (see `SampleResult.timedItems`). */
-  timedItems?: { index: number; ms: number }[];
+  timedItems?: TimedItem[];
 }
 
 /** Where the plan cache is, and the machine its entries must come from. */

@@ -19,7 +19,7 @@ describe("execute(): a fresh worker's warm-up from the module-cost cache", () =>
     const resolved = resolveTask(task);
     const hash = await moduleHash(resolved);
     const { machineKey } = await measureSpawnCost({ cacheDir: TEST_CACHE_DIR });
-    const warmup = { excessMs: 123, items: 2, source: "probe" as const };
+    const warmup = { excessMs: 123, items: 2, settled: false, source: "probe" as const };
     expect(await writeWarmup(TEST_CACHE_DIR, `${resolved.key}@${hash}`, machineKey, warmup)).toBeNull();
 
     const result = await execute<number>(task, items, {
@@ -28,9 +28,14 @@ describe("execute(): a fresh worker's warm-up from the module-cost cache", () =>
       warmup: { cache: true },
     });
     expect(result.results).toEqual(items.map((x) => x * 2));
-    expect(result.optimized.workload.warmup).toEqual({ excessMs: 123, items: 2, source: "cached" });
+    expect(result.optimized.workload.warmup).toEqual({
+      excessMs: 123,
+      items: 2,
+      settled: false,
+      source: "cached",
+    });
     expect(formatPlan(result.plan, result.optimized.workload)).toContain(
-      "runs its first 2 items 123 ms slower than this thread (cached)",
+      "runs its first 2 items 123 ms slower than warm ones (cached)",
     );
 
     // Off: neither read nor measured.

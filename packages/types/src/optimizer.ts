@@ -64,10 +64,10 @@ const optimizeOptionsShape = {
   cacheDir: z.string().min(1).optional(),
   /**
    * A fresh worker's warm-up (see `WorkloadSample.warmup`). `probe` (default true): when a
-   * plan would start workers and the task module's warm-up is not known, run up to 4 of
-   * the sampled items again in a throwaway worker to measure it (so those items run twice;
-   * set false for a task that must run once per item). `cache` (default: `cache`): read and
-   * write the measured figure in the cache folder, per module version and machine.
+   * plan would start workers and the task module's warm-up is not known, run up to 4 items
+   * that sampling left in a fresh worker to measure it (once each: their results are kept).
+   * `cache` (default: `cache`): read and write the measured figure in the cache folder, per
+   * module version and machine.
    */
   warmup: z.object({ probe: z.boolean().optional(), cache: z.boolean().optional() }).strict().optional(),
   hardware: ProbeOptionsSchema.optional(),
@@ -181,7 +181,11 @@ const moduleCostEntryShape = {
   machineKey: MachineKeySchema,
   createdAt: z.iso.datetime(),
   /** What a fresh worker's first items cost beyond warm ones (see `WorkloadSample.warmup`). */
-  warmup: z.object({ excessMs: z.number().finite().nonnegative(), items: z.number().int().positive() }),
+  warmup: z.object({
+    excessMs: z.number().finite().nonnegative(),
+    items: z.number().int().positive(),
+    settled: z.boolean(),
+  }),
 };
 /** The schema of {@link ModuleCostEntry}. */
 export const ModuleCostEntrySchema: z.ZodObject<typeof moduleCostEntryShape> = z.object(moduleCostEntryShape);

@@ -55,19 +55,23 @@ const workloadSampleShape = {
    */
   moduleLoadMs: z.number().finite().nonnegative().optional(),
   /**
-   * A fresh worker's warm-up: how much longer the first `items` sampled items took in a
-   * fresh worker than in the calling thread, milliseconds (`excessMs`). V8 runs a
+   * A fresh worker's warm-up: how much longer its first `items` items took than the
+   * sampled items say they should take warm, milliseconds (`excessMs`). V8 runs a
    * library's code slowly until it has compiled it, and a worker compiles it again: a
    * minifier's items ran 3-6x their warm time in a fresh worker, a highlighter's 2-5x.
    * The model stretches it over each worker's share of the items and charges it for every
-   * worker a plan starts (none for warm workers). `source`: `probe` when measured for this
-   * call, `cached` when read from the module-cost cache (the same module version and
-   * machine). Absent when not measured (the plan was not parallel, or the probe was off).
+   * worker a plan starts (none for warm workers). `settled`: the last of those items ran
+   * about as fast as expected (within 10%), so the worker had warmed up and
+   * the excess is charged once, not stretched (a compressor's hot loop is compiled within
+   * its first item; a parser's many functions are not). `source`: `probe` when measured
+   * for this call, `cached` when read from the module-cost cache (the same module version
+   * and machine). Absent when not measured (the plan was not parallel, or the probe was off).
    */
   warmup: z
     .object({
       excessMs: z.number().finite().nonnegative(),
       items: z.number().int().positive(),
+      settled: z.boolean(),
       source: z.enum(["probe", "cached"]),
     })
     .optional(),
