@@ -173,6 +173,7 @@ export async function prepare(
           cache: { dir: dir(), machineKey: spawnCost.machineKey },
           pool: hooks.probePool,
           onError: hooks.onError ?? "throw",
+          signal: hooks.signal,
         });
   const t3 = performance.now();
   return {
@@ -199,9 +200,10 @@ async function withWarmup(
     cache: { dir: string; machineKey: SpawnCostProfile["machineKey"] };
     pool: PrepareHooks["probePool"];
     onError: "throw" | "collect";
+    signal: AbortSignal | undefined;
   },
 ): Promise<MeasuredWorkload> {
-  const { cache, pool, onError } = how;
+  const { cache, pool, onError, signal } = how;
   const { workload, data, timedItems, precomputed, failures } = measured;
   if (workload.source !== "measured") return measured;
   const useCache = options.warmup?.cache ?? options.cache !== false;
@@ -221,6 +223,7 @@ async function withWarmup(
     budgetMs,
     onError,
     pool: pool?.(),
+    signal,
   });
   const ran = {
     precomputed: new Map([...precomputed, ...probed.results]),

@@ -154,6 +154,21 @@ describe("probeWarmup(): a fresh worker against the calling thread", () => {
   });
 });
 
+describe("probeWarmup(): stopped by the caller", () => {
+  it("rejects with the signal's reason, keeping nothing half-run", async () => {
+    const task = resolveTask({ module: fixture, export: "coldFirst" });
+    const controller = new AbortController();
+    const reason = new Error("stop");
+    controller.abort(reason);
+    const probe = probeWarmup(task, [{ index: 1, item: 1, bytes: 9 }], [{ index: 0, ms: 1, bytes: 9 }], {
+      budgetMs: 1000,
+      onError: "collect",
+      signal: controller.signal,
+    });
+    await expect(probe).rejects.toBe(reason);
+  });
+});
+
 describe("the module-cost cache", () => {
   const key = "file:///tasks/a.mjs#f@abc";
   const warmup = { excessMs: 350, items: 3, settled: false, source: "probe" as const };

@@ -137,16 +137,21 @@ export interface ProbeResult {
  * warm-up or took PROBE_WAIT_SHARES times that in all (at least one item), and measures the warm-up against what `timed` says they
  * should take warm. The items run once: their results are kept for the run. A failing
  * item ends the probe; under `onError: "throw"` its error (by input index) rejects, as it
- * would in sampling. The worker is `pool`'s when given (a pool started while sampling, not
+ * would in sampling; `signal` stops it as it stops sampling. The worker is `pool`'s when given (a pool started while sampling, not
  * closed here), else a one-worker pool's.
  */
 export async function probeWarmup(
   task: ResolvedTask,
   items: readonly { index: number; item: unknown; bytes: number }[],
   timed: readonly TimedItem[],
-  options: { budgetMs: number; onError: "throw" | "collect"; pool?: Executor | undefined },
+  options: {
+    budgetMs: number;
+    onError: "throw" | "collect";
+    pool?: Executor | undefined;
+    signal?: AbortSignal | undefined;
+  },
 ): Promise<ProbeResult> {
-  const { budgetMs, onError, pool } = options;
+  const { budgetMs, onError, pool, signal } = options;
   const expected = expectation(timed);
   const executor = pool ?? createExecutor({ workers: 1 });
   const result: ProbeResult = { warmup: null, moduleLoadMs: null, results: new Map(), failures: new Map() };
@@ -157,6 +162,7 @@ export async function probeWarmup(
       const outcome = await executor.map({ module: task.href, export: task.exportName }, [item], {
         chunkSize: 1,
         onError: "collect",
+        ...(signal === undefined ? {} : { signal }),
       });
       const [error] = outcome.errors;
       if (error !== undefined) {

@@ -38,8 +38,10 @@ describe("execute", () => {
     const calls = readFileSync(log, "utf8").trim().split("\n").map(Number);
     expect(calls.sort((a, b) => a - b)).toEqual(range(100));
     expect(ExecutionReportSchema.parse(report)).toMatchObject({ items: 100, succeeded: 100, precomputed: 0 });
-    // The plan covers what sampling left.
-    expect(PlanSchema.parse(plan).totalItems).toBe(100 - optimized.workload.sampled);
+    // The plan covers what sampling and the warm-up probe (when one ran) left.
+    const { sampled, warmup } = optimized.workload;
+    const probed = warmup?.source === "probe" ? warmup.items : 0;
+    expect(PlanSchema.parse(plan).totalItems).toBe(100 - sampled - probed);
     expect(plan.reasons[0]?.code).toBe("SAMPLED_ITEMS_DONE");
   });
 

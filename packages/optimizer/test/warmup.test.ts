@@ -1,5 +1,8 @@
 // The warm-up figure end to end: read from the module-cost cache into the workload the plan
 // rests on, shown in the plan's text, and kept out when the caller turns it off.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { resolveTask } from "@amorsize/executor";
 import { measureSpawnCost } from "@amorsize/spawn-cost";
 import { AmorsizeValidationError } from "@amorsize/types";
@@ -7,12 +10,46 @@ import { describe, expect, it } from "@jest/globals";
 import { formatPlan } from "../src/format.js";
 import { execute } from "../src/index.js";
 import { moduleHash } from "../src/plan-cache.js";
+import { prepare } from "../src/prepare.js";
 import { writeWarmup } from "../src/warmup.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
+import { hardware, spawnCost } from "./profiles.js";
 
 const fixture = new URL("./fixtures/cold-first-call.mjs", import.meta.url).pathname;
 const task = { module: fixture, export: "coldFirst" };
 const items = Array.from({ length: 12 }, (_, i) => i);
+
+describe("prepare(): the warm-up probe on a machine where the plan starts workers", () => {
+  it("runs items sampling left once each, their results kept beside the sampled ones", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "amorsize-probe-"));
+    try {
+      const log = join(dir, "calls.log");
+      writeFileSync(log, "");
+      // 200 items of 5 ms on a fixed 8-core machine: parallel saves far more than a probe needs.
+      const items = Array.from({ length: 200 }, (_, x) => ({ x, log }));
+      const prepared = await prepare(
+        { module: fixture, export: "loggedSpin" },
+        items,
+        { cacheDir: dir, cache: false },
+        {
+          machine: { hardware: hardware(8), spawnCost: spawnCost(8) },
+        },
+      );
+      const { warmup, sampled } = prepared.workload;
+      expect(warmup?.source).toBe("probe");
+      const calls = readFileSync(log, "utf8").trim().split("\n").map(Number);
+      // Each item that ran, ran once, and its result is kept for the run.
+      expect(new Set(calls).size).toBe(calls.length);
+      expect(calls.length).toBe(sampled + warmup!.items);
+      expect([...prepared.precomputed.keys()].sort((a, b) => a - b)).toEqual(
+        [...calls].sort((a, b) => a - b),
+      );
+      for (const [index, result] of prepared.precomputed) expect(result).toBe(index + 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("execute(): a fresh worker's warm-up from the module-cost cache", () => {
   it("rests the plan on the cached figure, says it was cached, and shows it", async () => {
