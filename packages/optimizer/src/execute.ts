@@ -153,7 +153,7 @@ export interface Decision {
  */
 export interface Hosted {
   /** The session's machine figures and learned workloads (see `PrepareHooks`). */
-  prepare?: Pick<PrepareHooks, "machine" | "known" | "onFirstTiming">;
+  prepare?: Pick<PrepareHooks, "machine" | "known" | "onFirstTiming" | "warmupProbe">;
   /** The plan input as the session plans it: warm workers charge no start-up. */
   planInput?: (input: PlanInput, prepared: Prepared) => PlanInput;
   /**

@@ -51,6 +51,8 @@ export interface PrepareHooks {
   bounded?: boolean;
   /** A session's machine figures, measured once: nothing is probed or read per call. */
   machine?: Pick<Machine, "hardware" | "spawnCost">;
+  /** false: measure no warm-up (a session, whose workers stay warm); a cached figure is still read. */
+  warmupProbe?: boolean;
   /** A pool of fresh workers started while sampling, if any: a warm-up probe runs there (see `withWarmup`). */
   probePool?: () => Executor | undefined;
   /** A session's figures for this task and input when it has learned them: then nothing is sampled. */
@@ -174,6 +176,7 @@ export async function prepare(
           pool: hooks.probePool,
           onError: hooks.onError ?? "throw",
           signal: hooks.signal,
+          probe: hooks.warmupProbe !== false,
         });
   const t3 = performance.now();
   return {
@@ -201,9 +204,10 @@ async function withWarmup(
     pool: PrepareHooks["probePool"];
     onError: "throw" | "collect";
     signal: AbortSignal | undefined;
+    probe: boolean;
   },
 ): Promise<MeasuredWorkload> {
-  const { cache, pool, onError, signal } = how;
+  const { cache, pool, onError, signal, probe } = how;
   const { workload, data, timedItems, precomputed, failures } = measured;
   if (workload.source !== "measured") return measured;
   const useCache = options.warmup?.cache ?? options.cache !== false;
@@ -211,7 +215,8 @@ async function withWarmup(
   const key = hash === null ? null : `${task.key}@${hash}`;
   const cached = key === null ? null : readWarmup(cache.dir, key, cache.machineKey);
   if (cached !== null) return { ...measured, workload: { ...workload, warmup: cached } };
-  if (options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length) return measured;
+  if (!probe || options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length)
+    return measured;
   const budgetMs = probeBudgetMs(withFrozenMachine({ ...machine, workload }));
   if (budgetMs === null) return measured;
   const done = (i: number) => precomputed.has(i) || failures.has(i);

@@ -418,6 +418,9 @@ class AmorsizeSession implements Amorsize {
     return {
       prepare: {
         machine: { hardware: machine.hardware, spawnCost: machine.spawnCost },
+        // The session's workers stay warm: a warm-up is paid once per worker in its life,
+        // and calls in flight together would each start a probe worker.
+        warmupProbe: false,
         known: (_task, data, total) => {
           const known = this.#profiles.known(version.profileKey, data, total);
           context.learned = known !== null;
