@@ -131,10 +131,19 @@ describe("probeWarmup(): a fresh worker against the calling thread", () => {
 
   it("stops once its items took the wait cap in all, whatever they lost", async () => {
     const task = resolveTask({ module: fixture, export: "coldFirst" });
-    // Said to take 60 ms warm, the first item loses nothing, and fills a 20 ms budget's 60 ms cap.
+    // Said to take 60 ms warm, the first item loses nothing, and fills a 21 ms budget's 63 ms cap.
     const slow = [{ index: 0, ms: 60, bytes: 9 }];
-    const probed = await probeWarmup(task, items, slow, { budgetMs: 20, onError: "throw" });
+    const probed = await probeWarmup(task, items, slow, { budgetMs: 21, onError: "throw" });
     expect(probed.warmup?.items).toBe(1);
+  });
+
+  it("starts no item expected to outlast the wait left, the first one included", async () => {
+    const task = resolveTask({ module: fixture, export: "coldFirst" });
+    // Items said to take 300 ms against a 270 ms cap: nothing runs, nothing is measured.
+    const heavy = [{ index: 0, ms: 300, bytes: 9 }];
+    const probed = await probeWarmup(task, items, heavy, { budgetMs: 90, onError: "throw" });
+    expect(probed.warmup).toBeNull();
+    expect(probed.results.size).toBe(0);
   });
 
   it("ends at an item that fails: its error by input index, collected or thrown", async () => {

@@ -134,7 +134,8 @@ export interface ProbeResult {
 
 /**
  * Runs not-yet-run items one at a time in a fresh worker until they lost `budgetMs` to the
- * warm-up or took PROBE_WAIT_SHARES times that in all (at least one item), and measures the warm-up against what `timed` says they
+ * warm-up or took PROBE_WAIT_SHARES times that in all (an item expected to take longer
+ * than the wait left is not started, the first one included), and measures the warm-up against what `timed` says they
  * should take warm. The items run once: their results are kept for the run. A failing
  * item ends the probe; under `onError: "throw"` its error (by input index) rejects, as it
  * would in sampling; `signal` stops it as it stops sampling. The worker is `pool`'s when given (a pool started while sampling, not
@@ -159,6 +160,10 @@ export async function probeWarmup(
   const warm: number[] = [];
   try {
     for (const { index, item, bytes } of items) {
+      // An item expected to outlast the wait left is not started: three items of 300 ms
+      // would otherwise wait out one in the probe, alone, instead of side by side.
+      const waitedMs = cold.reduce((a, b) => a + b, 0);
+      if (expected.ms(bytes) > PROBE_WAIT_SHARES * budgetMs - waitedMs) break;
       const outcome = await executor.map({ module: task.href, export: task.exportName }, [item], {
         chunkSize: 1,
         onError: "collect",
