@@ -24,13 +24,14 @@ export interface EarlyStart {
 /**
  * How many workers to start while sampling goes on, from the first sampled item's time:
  * the model's plan for the items left, taking that item as typical and the task as
- * computing. 0 when the job looks too small to be worth it, or the plan is not a pool of
+ * computing, with the module's warm-up when it is known (cached). 0 when the job looks too small to be worth it, or the plan is not a pool of
  * two workers or more.
  */
 export function earlyPoolWorkers(
   itemMs: number,
   totalItems: number | null,
   machine: Omit<PlanInput, "workload">,
+  warmup: WorkloadSample["warmup"] | null = null,
 ): number {
   if (totalItems === null || itemMs < EARLY_POOL.itemMs || itemMs * totalItems < EARLY_POOL.jobMs) return 0;
   const time = { mean: itemMs, median: itemMs, p90: itemMs, max: itemMs, cv: 0 };
@@ -40,6 +41,7 @@ export function earlyPoolWorkers(
     totalItems: totalItems - 1,
     itemTimeMs: time,
     source: "measured",
+    ...(warmup === null ? {} : { warmup }),
   };
   const plan = planExecution({ ...machine, workload: provisional });
   return plan.mode === "parallel" && plan.workers >= 2 ? plan.workers : 0;

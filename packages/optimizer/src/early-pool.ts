@@ -3,6 +3,7 @@ import { createExecutor, type Executor } from "@amorsize/executor";
 import type { Plan, ResourceLimits } from "@amorsize/types";
 import { type EarlyStart, earlyPoolWorkers } from "./decide.js";
 import type { Machine } from "./prepare.js";
+import type { Warmup } from "./warmup.js";
 
 /**
  * Workers take tens of milliseconds to start. When the first sampled item already shows
@@ -22,12 +23,15 @@ export class EarlyPool {
     this.#limits = resourceLimits;
   }
 
-  /** Called with the first sampled item's time: starts the pool when the model wants one. */
-  consider(itemMs: number, machine: Machine, totalItems: number | null): void {
+  /**
+   * Called with the first sampled item's time (and the module's cached warm-up, when
+   * known): starts the pool when the model wants one.
+   */
+  consider(itemMs: number, machine: Machine, totalItems: number | null, warmup: Warmup | null = null): void {
     if (this.#executor) return;
     let workers: number;
     try {
-      workers = earlyPoolWorkers(itemMs, totalItems, machine);
+      workers = earlyPoolWorkers(itemMs, totalItems, machine, warmup);
     } catch {
       // Constraints the model rejects start nothing here; the plan itself reports them.
       return;

@@ -19,7 +19,7 @@ import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type Tas
 import type { SampleGuard } from "./sampling/guarded.js";
 import { clonedBytes } from "./sampling/session.js";
 import { isRandomAccess } from "./sampling/source.js";
-import { probeBudgetMs, probeIndices, probeWarmup, readWarmup, writeWarmup } from "./warmup.js";
+import { probeBudgetMs, probeIndices, probeWarmup, readWarmup, type Warmup, writeWarmup } from "./warmup.js";
 import { cachedOrSampled, type MeasuredWorkload } from "./workload.js";
 
 /** The machine and the caller's limits, as the cost model takes them. */
@@ -40,7 +40,12 @@ export interface PrepareHooks {
   onError?: "throw" | "collect";
   signal?: AbortSignal;
   /** Told the first sampled item's time, with the machine and the item count, while sampling goes on. */
-  onFirstTiming?: (itemMs: number, machine: Machine, totalItems: number | null) => void;
+  onFirstTiming?: (
+    itemMs: number,
+    machine: Machine,
+    totalItems: number | null,
+    warmup: Warmup | null,
+  ) => void;
   /** Keep what was read of a source that failed while sampled (see `SampleTaskOptions`). */
   deferSourceError?: boolean;
   /**
@@ -154,6 +159,11 @@ export async function prepare(
   const machine: Machine = { hardware, spawnCost, constraints: constraintsOf(options) };
   const total = knownLength(data, options.totalItems);
   const learned = total === 0 ? null : (hooks.known?.(resolved, data, total) ?? null);
+  // The module's cached warm-up is read before sampling: a pool started early must pay it too.
+  const cachedWarmup =
+    total === 0 || learned !== null
+      ? null
+      : await cachedWarmupOf(resolved, options, dir, spawnCost.machineKey);
   const measured =
     total === 0
       ? emptyInput(data)
@@ -164,7 +174,17 @@ export async function prepare(
           options.cache === false ? null : { dir: dir(), machineKey: spawnCost.machineKey },
           async (confirms) =>
             withModuleLoad(
-              await sample(resolved, data, options, machine, total, { ...hooks, confirms }),
+              await sample(
+                resolved,
+                data,
+                options,
+                { ...machine, warmup: cachedWarmup?.warmup ?? null },
+                total,
+                {
+                  ...hooks,
+                  confirms,
+                },
+              ),
               importMs,
             ),
         )));
@@ -172,7 +192,7 @@ export async function prepare(
     total === 0 || learned !== null
       ? measured
       : await withWarmup(measured, resolved, options, machine, {
-          cache: { dir: dir(), machineKey: spawnCost.machineKey },
+          cache: { dir: dir(), machineKey: spawnCost.machineKey, read: cachedWarmup },
           pool: hooks.probePool,
           onError: hooks.onError ?? "throw",
           signal: hooks.signal,
@@ -185,6 +205,25 @@ export async function prepare(
     task: resolved,
     overheadMs: { probe: t1 - t0, spawnCost: t2 - t1, sample: t3 - t2 },
   };
+}
+
+/** The module-cost cache's key for the task (null when not cached), and its warm-up there. */
+interface CachedWarmup {
+  key: string | null;
+  warmup: Warmup | null;
+}
+
+async function cachedWarmupOf(
+  task: ResolvedTask,
+  options: OptimizeOptions,
+  dir: () => string,
+  machineKey: SpawnCostProfile["machineKey"],
+): Promise<CachedWarmup> {
+  const useCache = options.warmup?.cache ?? options.cache !== false;
+  const hash = useCache ? await moduleHash(task) : null;
+  if (hash === null) return { key: null, warmup: null };
+  const key = `${task.key}@${hash}`;
+  return { key, warmup: readWarmup(dir(), key, machineKey) };
 }
 
 /**
@@ -200,7 +239,7 @@ async function withWarmup(
   options: OptimizeOptions,
   machine: Machine,
   how: {
-    cache: { dir: string; machineKey: SpawnCostProfile["machineKey"] };
+    cache: { dir: string; machineKey: SpawnCostProfile["machineKey"]; read: CachedWarmup | null };
     pool: PrepareHooks["probePool"];
     onError: "throw" | "collect";
     signal: AbortSignal | undefined;
@@ -210,10 +249,8 @@ async function withWarmup(
   const { cache, pool, onError, signal, probe } = how;
   const { workload, data, timedItems, precomputed, failures } = measured;
   if (workload.source !== "measured") return measured;
-  const useCache = options.warmup?.cache ?? options.cache !== false;
-  const hash = useCache ? await moduleHash(task) : null;
-  const key = hash === null ? null : `${task.key}@${hash}`;
-  const cached = key === null ? null : readWarmup(cache.dir, key, cache.machineKey);
+  const key = cache.read?.key ?? null;
+  const cached = cache.read?.warmup ?? null;
   if (cached !== null) return { ...measured, workload: { ...workload, warmup: cached } };
   if (!probe || options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length)
     return measured;
@@ -257,7 +294,7 @@ function sample(
   task: ResolvedTask,
   data: TaskData,
   options: OptimizeOptions,
-  machine: Machine,
+  machine: Machine & { warmup: Warmup | null },
   total: number | null,
   hooks: SampleHooks,
 ) {
@@ -273,7 +310,9 @@ function sample(
     ...(deferSourceError ? { deferSourceError } : {}),
     ...(confirms ? { confirms } : {}),
     ...(options.totalItems === undefined ? {} : { totalItems: options.totalItems }),
-    ...(onFirstTiming ? { onFirstTiming: (itemMs: number) => onFirstTiming(itemMs, machine, total) } : {}),
+    ...(onFirstTiming
+      ? { onFirstTiming: (itemMs: number) => onFirstTiming(itemMs, machine, total, machine.warmup) }
+      : {}),
   });
 }
 
