@@ -174,17 +174,11 @@ export async function prepare(
           options.cache === false ? null : { dir: dir(), machineKey: spawnCost.machineKey },
           async (confirms) =>
             withModuleLoad(
-              await sample(
-                resolved,
-                data,
-                options,
-                { ...machine, warmup: cachedWarmup?.warmup ?? null },
-                total,
-                {
-                  ...hooks,
-                  confirms,
-                },
-              ),
+              await sample(resolved, data, options, machine, total, {
+                ...hooks,
+                confirms,
+                warmup: cachedWarmup?.warmup ?? null,
+              }),
               importMs,
             ),
         )));
@@ -294,9 +288,9 @@ function sample(
   task: ResolvedTask,
   data: TaskData,
   options: OptimizeOptions,
-  machine: Machine & { warmup: Warmup | null },
+  machine: Machine,
   total: number | null,
-  hooks: SampleHooks,
+  hooks: SampleHooks & { warmup: Warmup | null },
 ) {
   const { onFirstTiming, signal, deferSourceError, confirms } = hooks;
   const { maxWorkers } = machine.constraints;
@@ -311,7 +305,7 @@ function sample(
     ...(confirms ? { confirms } : {}),
     ...(options.totalItems === undefined ? {} : { totalItems: options.totalItems }),
     ...(onFirstTiming
-      ? { onFirstTiming: (itemMs: number) => onFirstTiming(itemMs, machine, total, machine.warmup) }
+      ? { onFirstTiming: (itemMs: number) => onFirstTiming(itemMs, machine, total, hooks.warmup) }
       : {}),
   });
 }

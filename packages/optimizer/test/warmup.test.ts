@@ -7,11 +7,12 @@ import { resolveTask } from "@amorsize/executor";
 import { measureSpawnCost } from "@amorsize/spawn-cost";
 import { AmorsizeValidationError } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
+import { earlyPoolWorkers } from "../src/decide.js";
 import { formatPlan } from "../src/format.js";
 import { execute } from "../src/index.js";
 import { moduleHash } from "../src/plan-cache.js";
-import { prepare } from "../src/prepare.js";
-import { writeWarmup } from "../src/warmup.js";
+import { type Machine, prepare } from "../src/prepare.js";
+import { type Warmup, writeWarmup } from "../src/warmup.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { hardware, spawnCost } from "./profiles.js";
 
@@ -83,6 +84,24 @@ describe("execute(): a fresh worker's warm-up from the module-cost cache", () =>
     });
     expect(off.results).toEqual(items.map((x) => x * 2));
     expect(off.optimized.workload.warmup).toBeUndefined();
+  });
+
+  it("gives the cached figure to the pool started while sampling, beside a machine the model takes", async () => {
+    const seen: { machine: Machine; warmup: unknown }[] = [];
+    await prepare(
+      task,
+      items,
+      { cacheDir: TEST_CACHE_DIR, cache: false, warmup: { cache: true } },
+      {
+        onFirstTiming: (_itemMs, machine, _total, warmup) => seen.push({ machine, warmup }),
+      },
+    );
+    expect(seen).toHaveLength(1);
+    const [{ machine, warmup }] = seen as [{ machine: Machine; warmup: Warmup }];
+    expect(warmup).toEqual({ excessMs: 123, items: 2, settled: false, source: "cached" });
+    expect(Object.keys(machine).sort()).toEqual(["constraints", "hardware", "spawnCost"]);
+    // The early pool's rule plans with both: a machine carrying more is rejected by the model.
+    expect(() => earlyPoolWorkers(5, 1000, machine, warmup)).not.toThrow();
   });
 
   it("rejects a warm-up option of the wrong type, naming it", async () => {
