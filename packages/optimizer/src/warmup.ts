@@ -1,7 +1,7 @@
 // A fresh worker's warm-up: V8 runs a library's code slowly until it has compiled it, and
 // every worker compiles it again. Measured once per module version and machine by running
-// a few sampled items again in a throwaway worker, against their time in the calling
-// thread; cached beside the plans.
+// a few items that sampling left in a fresh worker (once each: their results are kept),
+// against what the sampled items say they should take warm; cached beside the plans.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -24,7 +24,7 @@ import { shiftError } from "./sampling/shift.js";
 /** A fresh worker's measured warm-up, as `WorkloadSample.warmup` holds it. */
 export type Warmup = NonNullable<WorkloadSample["warmup"]>;
 
-/** Most sampled items a probe runs again. */
+/** Most items a probe runs. */
 export const PROBE_MAX_ITEMS = 4;
 /** A probe is worth its cost only where parallel is predicted to save at least this much, ms. */
 export const PROBE_MIN_SAVING_MS = 100;
