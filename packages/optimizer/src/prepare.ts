@@ -251,9 +251,15 @@ async function withWarmup(
   const budgetMs = probeBudgetMs(withFrozenMachine({ ...machine, workload }));
   if (budgetMs === null) return measured;
   const done = (i: number) => precomputed.has(i) || failures.has(i);
-  const items = probeIndices(timedItems, done, data.length).map((index) => {
+  // An item that cannot be cloned is left to the run, which fails it as that item (or
+  // collects it): the probe must not reject the call for an item sampling never ran.
+  const items = probeIndices(timedItems, done, data.length).flatMap((index) => {
     const item = data[index];
-    return { index, item, bytes: clonedBytes("item", index, item) };
+    try {
+      return [{ index, item, bytes: clonedBytes("item", index, item) }];
+    } catch {
+      return [];
+    }
   });
   const probed = await probeWarmup(task, items, timedItems, {
     budgetMs,
