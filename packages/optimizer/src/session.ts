@@ -143,6 +143,18 @@ export function createAmorsize(options: SessionOptions = {}): Amorsize {
   return new AmorsizeSession(parseInput(SessionOptionsSchema, options, "options"));
 }
 
+/**
+ * A session on fixed machine figures instead of probed and measured ones: tests decide
+ * what the machine is, so that what a call plans does not depend on the machine they run
+ * on. Not in the package's exports.
+ */
+export function createAmorsizeOn(
+  machine: Pick<Machine, "hardware" | "spawnCost">,
+  options: SessionOptions = {},
+): Amorsize {
+  return new AmorsizeSession(parseInput(SessionOptionsSchema, options, "options"), machine);
+}
+
 /** One call's tie to the session: the pool held open, the session's stop signal joined to the caller's. */
 interface CallScope {
   options: ExecuteOptions;
@@ -167,6 +179,8 @@ interface SessionMachine extends Pick<Machine, "hardware" | "spawnCost"> {
 
 class AmorsizeSession implements Amorsize {
   readonly #options: SessionOptions;
+  /** Machine figures given instead of probed and measured (tests). */
+  readonly #fixedMachine: Pick<Machine, "hardware" | "spawnCost"> | undefined;
   readonly #profiles: TaskProfiles;
   readonly #versions: ModuleVersions;
   readonly #tasks: ResolvedTasks;
@@ -188,8 +202,9 @@ class AmorsizeSession implements Amorsize {
   #items = 0;
   #busyMs = 0;
 
-  constructor(options: SessionOptions) {
+  constructor(options: SessionOptions, fixedMachine?: Pick<Machine, "hardware" | "spawnCost">) {
     this.#options = options;
+    this.#fixedMachine = fixedMachine;
     const maxProfiles = options.maxProfiles ?? SESSION_DEFAULTS.maxProfiles;
     this.#profiles = new TaskProfiles(maxProfiles);
     this.#versions = new ModuleVersions(maxProfiles * 4);
@@ -395,9 +410,10 @@ class AmorsizeSession implements Amorsize {
 
   async #measureMachine(): Promise<SessionMachine> {
     const { hardware: probe, spawnCost: costOptions, cacheDir, maxWorkers, idleMs } = this.#options;
-    const hardware = await probeHardware(probe);
-    const dir = cacheDir ?? defaultCacheDir();
-    const spawnCost = await measureSpawnCost({ ...costOptions, hardware, cacheDir: dir });
+    const hardware = this.#fixedMachine?.hardware ?? (await probeHardware(probe));
+    const spawnCost =
+      this.#fixedMachine?.spawnCost ??
+      (await measureSpawnCost({ ...costOptions, hardware, cacheDir: cacheDir ?? defaultCacheDir() }));
     const size = Math.min(hardware.cores.usable.value, maxWorkers ?? Number.POSITIVE_INFINITY);
     const pool = new WarmPool(size, idleMs ?? SESSION_DEFAULTS.idleMs);
     this.#pool = pool;

@@ -187,14 +187,17 @@ describe("sampleTask", () => {
     expect(wrongResults(precomputed, (i) => i)).toEqual([]);
   });
 
-  it("samples an async task several items at a time, keeping every result", async () => {
+  it("samples a waiting async task, keeping every result", async () => {
+    // Whether its items are run several at once is a live decision (asyncItemsWait on the
+    // readings of the first one): a test asserted it and failed under load. The rule is
+    // tested on fixed readings, and the session's use of its answer with the answer fixed
+    // (both in src/sampling/session.test.ts); the live outcome is the benchmark's io-bound
+    // workload.
     const data = Array.from({ length: 20 }, (_, i) => i);
-    const { workload, precomputed } = await sampleTask(task("tracksConcurrency"), data, {
+    const { workload, precomputed } = await sampleTask(task("waitsFortyMs"), data, {
       maxItems: 20,
       budgetMs: 5000,
     });
-    const fixtureModule = (await import(fixture)) as { concurrencySeen(): number };
-    expect(fixtureModule.concurrencySeen()).toBeGreaterThan(1);
     expect(workload.async).toBe(true);
     expect(workload.sampled).toBe(precomputed.size);
     expect(wrongResults(precomputed, (i) => i)).toEqual([]);

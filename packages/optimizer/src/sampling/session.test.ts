@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@jest/globals";
 import type { SampleRecord } from "./records.js";
-import { asyncItemsWait } from "./session.js";
+import { asyncItemsWait, SampleSession } from "./session.js";
+import { sampleArray } from "./source.js";
+import { resolveLimits } from "./stop.js";
 
 /** What a record may add to its clock figures: the thread's fresh CPU time, and whether the loop turned. */
 type Extra = Partial<Pick<SampleRecord, "threadCpuMs" | "loopTurned">>;
@@ -106,5 +108,57 @@ describe("asyncItemsWait", () => {
     expect(asyncItemsWait([record(10.6, 10.8, 0, 9.8, { threadCpuMs: null, loopTurned: false })])).toBe(
       false,
     );
+  });
+});
+
+/**
+ * A session whose items are taken to wait, or not, whatever the clocks read: what the session
+ * does with the answer, apart from the live readings (tested above on fixed ones).
+ */
+class FixedAnswer extends SampleSession {
+  constructor(
+    fn: (item: unknown) => unknown,
+    private readonly answer: boolean,
+  ) {
+    super(fn, { limits: resolveLimits({ minItems: 12, maxItems: 12, budgetMs: 60_000 }, 12, 1), onError: "throw" });
+  }
+  protected override waits(): boolean {
+    return this.answer;
+  }
+}
+
+/** An async task that only waits, and the most of its items that were in flight at once. */
+function waitingTask() {
+  let inFlight = 0;
+  let most = 0;
+  const fn = async (item: unknown) => {
+    inFlight++;
+    most = Math.max(most, inFlight);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    inFlight--;
+    return item;
+  };
+  return { fn, most: () => most };
+}
+
+describe("SampleSession: an async task's items, run by what asyncItemsWait answers", () => {
+  it.each([
+    [true, "several at once"],
+    [false, "one at a time"],
+  ])("items that wait (%s) are sampled %s, every result kept in its place", async (answer) => {
+    const task = waitingTask();
+    const session = new FixedAnswer(task.fn, answer);
+    try {
+      await sampleArray(
+        Array.from({ length: 12 }, (_, i) => i * 10),
+        session,
+      );
+    } finally {
+      session.close();
+    }
+    expect(task.most() > 1).toBe(answer);
+    expect(session.records.every((r) => r.async)).toBe(true);
+    expect(session.precomputed.size).toBe(12);
+    for (const [index, result] of session.precomputed) expect(result).toBe(index * 10);
   });
 });
