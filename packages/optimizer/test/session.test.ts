@@ -1,14 +1,17 @@
-// createAmorsize(): a session's pool, its learning, and its calls in flight together. Which
-// plan a call takes depends on the machine: calls that must use the pool run 300 items of
-// about 2 ms (0.6 s of work) on two workers, which no sane plan runs serially. Nothing here
-// asserts a speed.
+// createAmorsize(): a session's pool, its learning, and its calls in flight together. Calls
+// that must use the pool run in a session on a fixed machine (`fixedSession`: 2 cores, cheap
+// workers) with parallel taken at any gain (`onPool`): 300 items of about 2 ms, 0.6 s of
+// work, on two workers. Only the task is measured live, so such a call goes serial only if
+// its sampled items' helper threads read busier than the items themselves, a misreading
+// these tests should catch. On the machine as probed, a busy machine once made one of them
+// serial. Nothing here asserts a speed.
 import { spawnSync } from "node:child_process";
 import { getEventListeners } from "node:events";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { AmorsizeValidationError, type ExecuteOptions } from "@amorsize/types";
+import { AmorsizeValidationError, type ExecuteOptions, type SessionOptions } from "@amorsize/types";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import {
   type Amorsize,
@@ -29,7 +32,10 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 /** Calls here: the tests' spawn-cost cache, no plan cache. */
 const base: ExecuteOptions = { cacheDir: TEST_CACHE_DIR, cache: false };
 /** A call that runs on the session's pool (with enough work, see above). */
-const onPool: ExecuteOptions = { ...base, workers: 2 };
+const onPool: ExecuteOptions = { ...base, workers: 2, minSpeedup: 1 };
+/** A session on a fixed 2-core machine with cheap workers (see the header), saving no profile. */
+const fixedSession = (options: SessionOptions = {}) =>
+  createAmorsizeOn({ hardware: hardware(2), spawnCost: spawnCost(2) }, { saveProfiles: false, ...options });
 const heavy = range(300);
 const threads = () => readdirSync("/proc/self/task").length;
 const ports = () => process.getActiveResourcesInfo().filter((name) => name === "MessagePort").length;
@@ -63,12 +69,14 @@ describe("createAmorsize", () => {
 
   it("lets the process exit while idle, with its workers up", () => {
     const script = join(dir, "idle.mjs");
-    const entry = pathToFileURL(new URL("../dist/index.js", import.meta.url).pathname).href;
+    // The built session, on the fixed machine (see fixedSession).
+    const entry = pathToFileURL(new URL("../dist/session.js", import.meta.url).pathname).href;
+    const machine = { hardware: hardware(2), spawnCost: spawnCost(2) };
     writeFileSync(
       script,
-      `import { createAmorsize } from ${JSON.stringify(entry)};
-const session = createAmorsize({ idleMs: 600000, cacheDir: ${JSON.stringify(TEST_CACHE_DIR)} });
-const run = await session.execute(${JSON.stringify(task("twoMs"))}, Array.from({ length: 300 }, (_, i) => i), { cache: false, workers: 2 });
+      `import { createAmorsizeOn } from ${JSON.stringify(entry)};
+const session = createAmorsizeOn(${JSON.stringify(machine)}, { idleMs: 600000, saveProfiles: false });
+const run = await session.execute(${JSON.stringify(task("twoMs"))}, Array.from({ length: 300 }, (_, i) => i), ${JSON.stringify(onPool)});
 console.log(JSON.stringify({ results: run.results.length, warm: session.stats().warmWorkers }));
 `,
     );
@@ -80,14 +88,7 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
   });
 
   it("shares one pool among calls in flight together, each getting its own results in order", async () => {
-    // On a fixed 2-core machine with cheap workers, and parallel taken at any gain: only the
-    // task is measured live. Its 0.6 s of work then goes serial only if the sampled items'
-    // helper threads read busier than the items themselves (a misreading this should catch).
-    // On the machine as probed, a busy one once made this a serial plan.
-    session = createAmorsizeOn(
-      { hardware: hardware(2), spawnCost: spawnCost(2) },
-      { idleMs: 60_000, saveProfiles: false },
-    );
+    session = fixedSession({ idleMs: 60_000 });
     const inputs = [
       heavy,
       heavy.slice().reverse(),
@@ -95,9 +96,7 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
       heavy.map((x) => (x + 7) % 300),
     ];
     const runs = await Promise.all(
-      inputs.map((input) =>
-        session!.execute<number>(task("twoMs"), input, { ...onPool, chunkSize: 7, minSpeedup: 1 }),
-      ),
+      inputs.map((input) => session!.execute<number>(task("twoMs"), input, { ...onPool, chunkSize: 7 })),
     );
     // Each item's result differs, so an item's result in another slot shows.
     const expected = await session.execute<number>(task("twoMs"), heavy, { ...base, workers: 1 });
@@ -109,7 +108,7 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
   });
 
   it("stops one call on its own abort, and the others run on", async () => {
-    session = createAmorsize({ idleMs: 60_000 });
+    session = fixedSession({ idleMs: 60_000 });
     const controller = new AbortController();
     const reason = new Error("stop this one");
     const stopped = session.execute(task("twoMs"), range(400), {
@@ -146,7 +145,7 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
   });
 
   it("replaces a crashed worker, and the next call runs on the same pool", async () => {
-    session = createAmorsize({ idleMs: 60_000 });
+    session = fixedSession({ idleMs: 60_000 });
     const module = join(dir, "exits.mjs");
     writeFileSync(
       module,
@@ -167,7 +166,7 @@ export default (x) => (x === 250 ? process.exit(7) : twoMs(x));\n`,
 
   it("rejects a call in flight with ExecutorClosedError on close(), and leaves no thread behind", async () => {
     const before = { threads: threads(), ports: ports() };
-    session = createAmorsize({ idleMs: 60_000 });
+    session = fixedSession({ idleMs: 60_000 });
     let started!: () => void;
     const running = new Promise<void>((resolve) => {
       started = resolve;
@@ -189,7 +188,7 @@ export default (x) => (x === 250 ? process.exit(7) : twoMs(x));\n`,
   });
 
   it("closes an idle pool after idleMs, and starts it again for the next call", async () => {
-    session = createAmorsize({ idleMs: 0 });
+    session = fixedSession({ idleMs: 0 });
     await session.execute(task("twoMs"), heavy, onPool);
     await until(() => session!.stats().warmWorkers === 0, "the idle pool is closed");
     const again = await session.execute<number>(task("twoMs"), heavy, onPool);
@@ -326,7 +325,7 @@ describe("a session's learning", () => {
   // items run in workers only here (isolate), which import as Node does. Outside Jest the
   // calling thread imports the new version the same way.
   it("reloads a task module edited on disk between two calls, on warm workers", async () => {
-    session = createAmorsize({ idleMs: 60_000 });
+    session = fixedSession({ idleMs: 60_000 });
     const module = join(dir, "edited.mjs");
     const source = (add: number) =>
       `import { twoMs } from ${JSON.stringify(pathToFileURL(tasks).href)};
@@ -343,7 +342,7 @@ export default (x) => (twoMs(x), x + ${add});\n`;
   });
 
   it("streams on the session's pool and learns from the stream", async () => {
-    session = createAmorsize({ idleMs: 60_000 });
+    session = fixedSession({ idleMs: 60_000 });
     const first = await session.execute<number>(task("twoMs"), heavy, onPool);
     const stream = session.stream<number>(task("twoMs"), heavy, onPool);
     const seen: number[] = [];

@@ -120,7 +120,10 @@ class FixedAnswer extends SampleSession {
     fn: (item: unknown) => unknown,
     private readonly answer: boolean,
   ) {
-    super(fn, { limits: resolveLimits({ minItems: 12, maxItems: 12, budgetMs: 60_000 }, 12, 1), onError: "throw" });
+    super(fn, {
+      limits: resolveLimits({ minItems: 12, maxItems: 12, budgetMs: 60_000 }, 12, 1),
+      onError: "throw",
+    });
   }
   protected override waits(): boolean {
     return this.answer;
