@@ -116,6 +116,10 @@ export function probeIndices(
  * the plan does not start workers, or parallel saves too little over serial to pay for one.
  */
 export function probeBudgetMs(input: PlanInput): number | null {
+  const { totalItems, itemTimeMs } = input.workload;
+  // Parallel saves less than the whole serial time: a job shorter than the least saving
+  // worth a probe needs no model run (two of them, half a millisecond per call warm).
+  if (totalItems === null || totalItems * itemTimeMs.mean < PROBE_MIN_SAVING_MS) return null;
   const plan = planOf(input);
   if (plan.mode !== "parallel" || input.workload.totalItems === null) return null;
   const saving = wholeSerialMs(input) - plan.predicted.wallMs;

@@ -127,6 +127,23 @@ describe("writeCache and readCache", () => {
     expect(await readCache(file, key, TTL)).toEqual({ status: "hit", profile });
   });
 
+  it("reads the same file again as equal copies of its profile, and a changed file anew", async () => {
+    const profile = measuredProfileFixture(key, new Date().toISOString(), file);
+    await writeCache(file, key, profile);
+    const first = await readCache(file, key, TTL);
+    if (first.status !== "hit") throw new Error(`expected a hit, got ${first.status}`);
+    // A caller that changes what it was given changes its own copy only.
+    first.profile.workerStart.fixedMs.value = 12345;
+    first.profile.warnings.push({ code: "X", message: "added by the caller" });
+    expect(await readCache(file, key, TTL)).toEqual({ status: "hit", profile });
+    // A file whose text changed is parsed and checked again: here it no longer matches.
+    writeFileSync(file, JSON.stringify({ key, profile: { ...profile, dispatch: null } }));
+    expect((await readCache(file, key, TTL)).status).toBe("ignored");
+    const other = { ...profile, measuredAt: new Date(Date.now() - 1000).toISOString() };
+    await writeCache(file, key, other);
+    expect(await readCache(file, key, TTL)).toEqual({ status: "hit", profile: other });
+  });
+
   it("creates the folder and leaves no temporary file behind", async () => {
     const nested = cacheFilePath(path.join(dir, "a", "b"));
     await writeCache(nested, key, measuredProfileFixture(key));
