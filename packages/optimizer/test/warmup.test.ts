@@ -6,12 +6,12 @@ import { join } from "node:path";
 import { resolveTask } from "@amorsize/executor";
 import { measureSpawnCost } from "@amorsize/spawn-cost";
 import { AmorsizeValidationError } from "@amorsize/types";
-import { describe, expect, it } from "@jest/globals";
+import { beforeAll, describe, expect, it } from "@jest/globals";
 import { earlyPoolWorkers } from "../src/decide.js";
 import { formatPlan } from "../src/format.js";
 import { execute } from "../src/index.js";
 import { moduleHash } from "../src/plan-cache.js";
-import { type Machine, prepare } from "../src/prepare.js";
+import { LOADING_IMPORT_MS, type Machine, prepare, samplesCold } from "../src/prepare.js";
 import { type Warmup, writeWarmup } from "../src/warmup.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { hardware, spawnCost } from "./profiles.js";
@@ -20,21 +20,28 @@ const fixture = new URL("./fixtures/cold-first-call.mjs", import.meta.url).pathn
 const task = { module: fixture, export: "coldFirst" };
 const items = Array.from({ length: 12 }, (_, i) => i);
 
+/** 200 items of 5 ms that log their `x` to `log`: on a fixed 8-core machine, parallel saves far more than a probe needs. */
+function loggedItems(log: string) {
+  writeFileSync(log, "");
+  return Array.from({ length: 200 }, (_, x) => ({ x, log }));
+}
+const onEightCores = { machine: { hardware: hardware(8), spawnCost: spawnCost(8) } };
+
 describe("prepare(): the warm-up probe on a machine where the plan starts workers", () => {
+  beforeAll(async () => {
+    // The fixture's module imported here first: the calls below do not sample it cold.
+    await prepare({ module: fixture, export: "coldFirst" }, [], { cache: false }, onEightCores);
+  });
+
   it("runs items sampling left once each, their results kept beside the sampled ones", async () => {
     const dir = mkdtempSync(join(tmpdir(), "amorsize-probe-"));
     try {
       const log = join(dir, "calls.log");
-      writeFileSync(log, "");
-      // 200 items of 5 ms on a fixed 8-core machine: parallel saves far more than a probe needs.
-      const items = Array.from({ length: 200 }, (_, x) => ({ x, log }));
       const prepared = await prepare(
         { module: fixture, export: "loggedSpin" },
-        items,
+        loggedItems(log),
         { cacheDir: dir, cache: false },
-        {
-          machine: { hardware: hardware(8), spawnCost: spawnCost(8) },
-        },
+        onEightCores,
       );
       const { warmup, sampled } = prepared.workload;
       expect(warmup?.source).toBe("probe");
@@ -46,6 +53,40 @@ describe("prepare(): the warm-up probe on a machine where the plan starts worker
         [...calls].sort((a, b) => a - b),
       );
       for (const [index, result] of prepared.precomputed) expect(result).toBe(index + 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("prepare(): no warm-up probe against a cold sample", () => {
+  it("samples cold when this call imported the module and loaded code (pure)", () => {
+    expect(samplesCold({ importMs: LOADING_IMPORT_MS, fresh: true })).toBe(true);
+    expect(samplesCold({ importMs: LOADING_IMPORT_MS - 0.1, fresh: true })).toBe(false);
+    expect(samplesCold({ importMs: 500, fresh: false })).toBe(false);
+  });
+
+  it("does not probe on the call that imported the module, and probes on the next", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "amorsize-cold-"));
+    try {
+      // A module that takes at least 20 ms to load, as a library does: its first import is
+      // this test's, whatever the machine's load.
+      const module = join(dir, "loads-slowly.mjs");
+      writeFileSync(
+        module,
+        `import { appendFileSync } from "node:fs";
+const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
+spin(20);
+export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); return x + 1; }
+`,
+      );
+      const task = { module, export: "work" };
+      const options = { cacheDir: dir, cache: false };
+      const first = await prepare(task, loggedItems(join(dir, "first.log")), options, onEightCores);
+      expect(first.workload.warmup).toBeUndefined();
+      expect(first.workload.moduleLoadMs).toBeGreaterThanOrEqual(20);
+      const second = await prepare(task, loggedItems(join(dir, "second.log")), options, onEightCores);
+      expect(second.workload.warmup?.source).toBe("probe");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
