@@ -56,7 +56,11 @@ function freshWorkerLine(workload: WorkloadSample): string | null {
     parts.push(`imports the task in ${formatMs(workload.moduleLoadMs)}`);
   const { warmup } = workload;
   if (warmup !== undefined) {
-    const where = warmup.source === "probe" ? "measured now" : "cached";
+    const where = {
+      probe: "measured now",
+      cached: "cached",
+      sampled: "measured in this thread's cold start",
+    }[warmup.source];
     parts.push(
       `runs its first ${warmup.items} item${warmup.items > 1 ? "s" : ""} ${formatMs(warmup.excessMs)} slower than warm ones (${where})`,
     );

@@ -13,6 +13,7 @@ import {
   type TaskRefInput,
   type WorkloadSample,
 } from "@amorsize/types";
+import { coldReading } from "./cold-sample.js";
 import { withFrozenMachine } from "./decide.js";
 import { moduleHash } from "./plan-cache.js";
 import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type TaskData } from "./sample.js";
@@ -168,6 +169,8 @@ export async function prepare(
   const t0 = performance.now();
   const resolved = resolveTask(task);
   const load = await loadHere(resolved);
+  // Guarded sampling runs in a fresh worker, which the probe's comparison needs no help with.
+  const cold = samplesCold(load) && sampleGuard(options, hooks.bounded === true) === undefined;
   const hardware = hooks.machine?.hardware ?? (await probeHardware(options.hardware));
   const t1 = performance.now();
   // Read only when a cache is used: a session's learned call needs none.
@@ -193,15 +196,18 @@ export async function prepare(
           resolved,
           total,
           options.cache === false ? null : { dir: dir(), machineKey: spawnCost.machineKey },
-          async (confirms) =>
-            withModuleLoad(
+          async (confirms) => {
+            const sampled = withModuleLoad(
               await sample(resolved, data, options, machine, total, {
                 ...hooks,
                 confirms,
                 warmup: cachedWarmup?.warmup ?? null,
+                cold,
               }),
               load.importMs,
-            ),
+            );
+            return cold ? withColdReading(sampled) : sampled;
+          },
         )));
   const warmed =
     total === 0 || learned !== null
@@ -266,7 +272,9 @@ async function withWarmup(
   if (workload.source !== "measured") return measured;
   const key = cache.read?.key ?? null;
   const cached = cache.read?.warmup ?? null;
+  // A figure measured by a probe against a warm thread is truer than a cold sample's own.
   if (cached !== null) return { ...measured, workload: { ...workload, warmup: cached } };
+  if (workload.warmup !== undefined) return measured;
   if (!probe || options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length)
     return measured;
   const budgetMs = probeBudgetMs(withFrozenMachine({ ...machine, workload }));
@@ -305,6 +313,32 @@ async function withWarmup(
   };
 }
 
+/**
+ * A cold sample's figures as the task runs once warm (see `coldReading`): its item times
+ * scaled to the warm reference, and the warm-up this thread paid, which each fresh worker
+ * pays too (`source: "sampled"`). Unchanged when the items do not show a warm-up.
+ */
+function withColdReading(result: SampleResult): SampleResult {
+  const reading = result.timedItems === undefined ? null : coldReading(result.timedItems);
+  if (reading === null || result.workload.source !== "measured") return result;
+  const { itemTimeMs } = result.workload;
+  const scaled = (ms: number) => ms * reading.scale;
+  return {
+    ...result,
+    workload: {
+      ...result.workload,
+      itemTimeMs: {
+        ...itemTimeMs,
+        mean: scaled(itemTimeMs.mean),
+        median: scaled(itemTimeMs.median),
+        p90: scaled(itemTimeMs.p90),
+        max: scaled(itemTimeMs.max),
+      },
+      warmup: { ...reading.warmup, source: "sampled" },
+    },
+  };
+}
+
 /** Nothing to run: no sampling, no pool. */
 function emptyInput(data: TaskData): MeasuredWorkload {
   const none = { precomputed: new Map(), failures: new Map(), warnings: [] };
@@ -317,9 +351,12 @@ function sample(
   options: OptimizeOptions,
   machine: Machine,
   total: number | null,
-  hooks: SampleHooks & { warmup: Warmup | null },
+  hooks: SampleHooks & { warmup: Warmup | null; cold: boolean },
 ) {
-  const { onFirstTiming, signal, deferSourceError, confirms } = hooks;
+  const { signal, deferSourceError, confirms, cold } = hooks;
+  // A cold first item is no measure of the job: workers are not started on it (they would
+  // also take a core from the sampling of the items that tell).
+  const onFirstTiming = cold ? undefined : hooks.onFirstTiming;
   const { maxWorkers } = machine.constraints;
   const guard = sampleGuard(options, hooks.bounded === true);
   return sampleTask(task, data, {
@@ -328,6 +365,7 @@ function sample(
     onError: hooks.onError ?? "throw",
     parallelism: Math.min(machine.hardware.cores.usable.value, maxWorkers ?? Number.POSITIVE_INFINITY),
     ...(signal ? { signal } : {}),
+    ...(cold ? { cold } : {}),
     ...(deferSourceError ? { deferSourceError } : {}),
     ...(confirms ? { confirms } : {}),
     ...(options.totalItems === undefined ? {} : { totalItems: options.totalItems }),

@@ -6,6 +6,7 @@ import {
   type TaskRefInput,
   type WorkloadSample,
 } from "@amorsize/types";
+import { coldLimits } from "./cold-sample.js";
 import { type CutOff, GuardedSampleSession, type SampleGuard } from "./sampling/guarded.js";
 import { ranIndices } from "./sampling/order.js";
 import { type SampleRecord, summarise } from "./sampling/records.js";
@@ -75,6 +76,11 @@ export interface SampleTaskOptions extends SampleTaskPlainOptions {
    * item (or, past `boundMs`, is taken as at least that slow) instead of ending the caller.
    */
   guard?: SampleGuard;
+  /**
+   * This thread has not run the task before (see `samplesCold`): sample with the larger
+   * cold limits where the caller set none (see `coldLimits`).
+   */
+  cold?: boolean;
 }
 
 /**
@@ -87,7 +93,15 @@ export async function sampleTask(
   data: TaskData,
   options: SampleTaskOptions = {},
 ): Promise<SampleResult> {
-  const { signal, onFirstTiming, deferSourceError = false, confirms, guard, ...plainOptions } = options;
+  const {
+    signal,
+    onFirstTiming,
+    deferSourceError = false,
+    confirms,
+    guard,
+    cold = false,
+    ...plainOptions
+  } = options;
   signal?.throwIfAborted();
   const {
     onError = "throw",
@@ -99,7 +113,8 @@ export async function sampleTask(
   const fn = await importTask(resolved);
   assertTaskData(data);
   const random = isRandomAccess(data);
-  const limits = resolveLimits(sampleOptions, random ? data.length : (totalItems ?? null), parallelism);
+  const warmLimits = resolveLimits(sampleOptions, random ? data.length : (totalItems ?? null), parallelism);
+  const limits = cold ? coldLimits(warmLimits, sampleOptions) : warmLimits;
   const sessionOptions = { limits, onError, signal, onFirstTiming, confirms };
   const guarded = guard ?? (sampleOptions.isolate === true ? {} : undefined);
   const session =

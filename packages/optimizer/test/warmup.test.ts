@@ -3,10 +3,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { planExecution } from "@amorsize/cost-model";
 import { resolveTask } from "@amorsize/executor";
 import { measureSpawnCost } from "@amorsize/spawn-cost";
 import { AmorsizeValidationError } from "@amorsize/types";
 import { beforeAll, describe, expect, it } from "@jest/globals";
+import { COLD_MIN_ITEMS } from "../src/cold-sample.js";
 import { earlyPoolWorkers } from "../src/decide.js";
 import { formatPlan } from "../src/format.js";
 import { execute } from "../src/index.js";
@@ -87,6 +89,41 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
       expect(first.workload.moduleLoadMs).toBeGreaterThanOrEqual(20);
       const second = await prepare(task, loggedItems(join(dir, "second.log")), options, onEightCores);
       expect(second.workload.warmup?.source).toBe("probe");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("prepare(): a cold sample read as the task runs warm", () => {
+  it("samples longer, scales the item times to the later items', and takes the warm-up from the earlier ones", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "amorsize-cold-"));
+    try {
+      // Loads for 20 ms; its k-th call in a thread takes 24/k ms, at least 1 ms: V8's
+      // compiling as it goes, in miniature.
+      const module = join(dir, "warms-up.mjs");
+      writeFileSync(
+        module,
+        `const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
+spin(20);
+let calls = 0;
+export function warming(x) { calls++; spin(Math.max(1, 24 / calls)); return x + 1; }
+`,
+      );
+      const items = Array.from({ length: 300 }, (_, x) => x);
+      const onTwoCores = { machine: { hardware: hardware(2), spawnCost: spawnCost(2) } };
+      const prepared = await prepare({ module, export: "warming" }, items, { cache: false }, onTwoCores);
+      const { workload } = prepared;
+      expect(workload.warmup).toMatchObject({ source: "sampled", excessMs: expect.any(Number) });
+      expect(workload.warmup!.excessMs).toBeGreaterThan(0);
+      // More than the 3 items a warm thread's budget would stop at.
+      expect(workload.sampled).toBeGreaterThanOrEqual(COLD_MIN_ITEMS);
+      // The first item took at least 24 ms: the items' time is read well under half of that.
+      expect(workload.itemTimeMs.mean).toBeLessThan(12);
+      for (const [index, result] of prepared.precomputed) expect(result).toBe(index + 1);
+      const { hardware: hw, spawnCost: sc, constraints } = prepared;
+      const plan = planExecution({ hardware: hw, spawnCost: sc, workload, constraints });
+      expect(formatPlan(plan, workload)).toContain("measured in this thread's cold start");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -65,14 +65,17 @@ const workloadSampleShape = {
    * the excess is charged once, not stretched (a compressor's hot loop is compiled within
    * its first item; a parser's many functions are not). `source`: `probe` when measured
    * for this call, `cached` when read from the module-cost cache (the same module version
-   * and machine). Absent when not measured (the plan was not parallel, or the probe was off).
+   * and machine), `sampled` when read from this call's own sample, taken in a thread that
+   * had not run the task (its later items are the warm reference, and the item times are
+   * those of the task warm). Absent when not measured (the plan was not parallel, or the
+   * probe was off).
    */
   warmup: z
     .object({
       excessMs: z.number().finite().nonnegative(),
       items: z.number().int().positive(),
       settled: z.boolean(),
-      source: z.enum(["probe", "cached"]),
+      source: z.enum(["probe", "cached", "sampled"]),
     })
     .optional(),
   /**

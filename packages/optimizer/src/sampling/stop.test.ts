@@ -1,10 +1,18 @@
 import { describe, expect, it } from "@jest/globals";
-import { coldStartMs, resolveLimits, SAMPLE_DEFAULTS, type SampleLimits, stopReason } from "./stop.js";
+import {
+  coldStartMs,
+  resolveLimits,
+  SAMPLE_DEFAULTS,
+  SAMPLE_SHARE,
+  type SampleLimits,
+  stopReason,
+} from "./stop.js";
 
 const limits = (l: Partial<SampleLimits> = {}): SampleLimits => ({
   ...SAMPLE_DEFAULTS,
   expectedTotal: null,
   parallelism: 1,
+  share: SAMPLE_SHARE,
   ...l,
 });
 
@@ -16,6 +24,7 @@ describe("resolveLimits", () => {
       budgetMs: 60,
       expectedTotal: 100,
       parallelism: 4,
+      share: SAMPLE_SHARE,
     });
   });
 
@@ -113,6 +122,12 @@ describe("stopReason", () => {
 
     it("does not apply when the item count is unknown", () => {
       expect(stopReason(progress(5000), limits({ budgetMs: 10_000 }))).toBeNull();
+    });
+
+    it("is the limits' own share: a cold thread's (15%) lets it sample five times as long", () => {
+      const cold = (parallelism: number) => ({ ...job(parallelism), share: 0.15 });
+      expect(stopReason(progress(599), cold(1))).toBeNull();
+      expect(stopReason(progress(601), cold(1))).toBe("job-share");
     });
   });
 

@@ -22,6 +22,8 @@ export interface SampleLimits {
   expectedTotal: number | null;
   /** Cores the run may use. */
   parallelism: number;
+  /** Most of the job's time (see SAMPLE_SHARE) sampling may take: SAMPLE_SHARE, larger in a cold thread (see cold-sample.ts). */
+  share: number;
 }
 
 /** The limits from the caller's options: defaults filled, `minItems` at most `maxItems`. */
@@ -38,6 +40,7 @@ export function resolveLimits(
     budgetMs: options.budgetMs ?? SAMPLE_DEFAULTS.budgetMs,
     expectedTotal,
     parallelism,
+    share: SAMPLE_SHARE,
   };
 }
 
@@ -53,7 +56,7 @@ export interface SampleProgress {
 /**
  * Time that does not count against sampling's limits: a first unit that ran past the
  * budget, when the job, priced at that unit's item time, is long enough that sampling on
- * for another budget, or another item as slow, stays within SAMPLE_SHARE of it; else 0.
+ * for another budget, or another item as slow, stays within its share (`limits.share`) of it; else 0.
  *
  * A task's first call in a thread runs cold: V8 compiles it as it goes, and a library
  * builds its tables on first use. In a fresh process a Markdown renderer's first item took
@@ -69,7 +72,7 @@ export function coldStartMs(progress: SampleProgress, limits: SampleLimits): num
   const firstItemMs = unitTimes[0];
   if (units < 1 || firstUnitMs === undefined || firstItemMs === undefined) return 0;
   if (limits.expectedTotal === null || firstUnitMs < limits.budgetMs) return 0;
-  const allowanceMs = (SAMPLE_SHARE * limits.expectedTotal * firstItemMs) / limits.parallelism;
+  const allowanceMs = (limits.share * limits.expectedTotal * firstItemMs) / limits.parallelism;
   // The next item cannot be cut short in the calling thread: room for one as slow as the first.
   return firstUnitMs + Math.max(limits.budgetMs, firstUnitMs) <= allowanceMs ? firstUnitMs : 0;
 }
@@ -94,7 +97,7 @@ export function stopReason(progress: SampleProgress, limits: SampleLimits): Stop
   // job's time on the cores it may use, when the item count is known.
   if (
     limits.expectedTotal !== null &&
-    elapsedMs >= (SAMPLE_SHARE * limits.expectedTotal * meanItemMs) / limits.parallelism
+    elapsedMs >= (limits.share * limits.expectedTotal * meanItemMs) / limits.parallelism
   ) {
     return "job-share";
   }

@@ -1,0 +1,94 @@
+// A sample taken in a thread that had not run the task before (see samplesCold in
+// prepare.ts): what it says once V8 has compiled the task, and what compiling it cost.
+// Pure functions of plain data.
+import { quantile } from "./sampling/stats.js";
+import type { SampleLimits } from "./sampling/stop.js";
+import type { TimedItem, Warmup } from "./warmup.js";
+
+/**
+ * Sampling's limits in a cold thread. Its items run slower and slower less as V8 compiles
+ * the task: in a fresh process a parser's first item took 16 ms, its 40th 0.9 ms, and it
+ * averaged 0.75 ms once warm. A few cold items priced the job at 3.8 s where it took 0.68 s,
+ * and the plan went parallel, on fresh workers that are as cold (2.7x a plain loop's time).
+ * The sampled items are the job's own (their results are kept), so sampling longer costs a
+ * serial plan nothing, and a parallel one what the extra items take beyond their share: a
+ * larger share of the job, budget and item count, and at least COLD_MIN_ITEMS items, so that
+ * the later ones show how fast the task runs warm. The caller's own limits stand.
+ */
+export const COLD_LIMITS = { budgetMs: 250, maxItems: 128, share: 0.15 } as const;
+/** Fewest items a cold reading rests on: a third of them make its warm reference. */
+export const COLD_MIN_ITEMS = 6;
+/** The sampled items must have taken at least this share more than warm for a warm-up to be read. */
+export const COLD_EXCESS_SHARE = 0.2;
+/** The middle third within this share of the warm reference: the thread had warmed up. */
+export const COLD_SETTLED_SHARE = 0.2;
+
+/** The sampling limits for a cold thread: the larger cold ones where the caller set none. */
+export function coldLimits(
+  limits: SampleLimits,
+  set: { minItems?: number | undefined; maxItems?: number | undefined; budgetMs?: number | undefined },
+): SampleLimits {
+  const maxItems = set.maxItems ?? Math.max(limits.maxItems, COLD_LIMITS.maxItems);
+  return {
+    ...limits,
+    maxItems,
+    minItems: Math.min(set.minItems ?? Math.max(limits.minItems, COLD_MIN_ITEMS), maxItems),
+    budgetMs: set.budgetMs ?? Math.max(limits.budgetMs, COLD_LIMITS.budgetMs),
+    share: COLD_LIMITS.share,
+  };
+}
+
+/** What a cold sample says: the factor from its times to warm ones, and the warm-up it paid. */
+export interface ColdReading {
+  /** Warm time over sampled time, both over the sampled items (below 1). */
+  scale: number;
+  /** The warm-up this thread paid, as a fresh worker will: over the items before the warm third. */
+  warmup: Omit<Warmup, "source">;
+}
+
+/**
+ * Reads a cold sample from its items timed alone, in the order they ran: the last third,
+ * by its median time per input byte (per item when the sizes are alike), is the warm
+ * reference; the items before it took `excessMs` more than that reference says. Null with
+ * fewer than COLD_MIN_ITEMS items, or when the items took less than COLD_EXCESS_SHARE more
+ * than warm (nothing to correct). `settled`: the middle third ran within COLD_SETTLED_SHARE
+ * of the reference.
+ */
+export function coldReading(timed: readonly TimedItem[]): ColdReading | null {
+  const n = timed.length;
+  if (n < COLD_MIN_ITEMS) return null;
+  const sizes = timed.map((t) => t.bytes);
+  const bySize = Math.min(...sizes) > 0 && Math.max(...sizes) > 1.5 * Math.min(...sizes);
+  const size = (t: TimedItem) => (bySize ? t.bytes : 1);
+  const rate = (t: TimedItem) => t.ms / size(t);
+  const warmFrom = Math.floor((2 * n) / 3);
+  const middleFrom = Math.floor(n / 3);
+  const warmRate = median(timed.slice(warmFrom).map(rate));
+  let sampledMs = 0;
+  let warmMs = 0;
+  let excessMs = 0;
+  for (let i = 0; i < n; i++) {
+    const t = timed[i]!;
+    const expected = warmRate * size(t);
+    sampledMs += t.ms;
+    warmMs += expected;
+    if (i < warmFrom) excessMs += t.ms - expected;
+  }
+  if (sampledMs <= 0 || sampledMs - warmMs < COLD_EXCESS_SHARE * warmMs) return null;
+  const middleRate = median(timed.slice(middleFrom, warmFrom).map(rate));
+  return {
+    scale: warmMs / sampledMs,
+    warmup: {
+      excessMs: Math.max(0, excessMs),
+      items: warmFrom,
+      settled: middleRate <= warmRate * (1 + COLD_SETTLED_SHARE),
+    },
+  };
+}
+
+function median(values: readonly number[]): number {
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
+}
