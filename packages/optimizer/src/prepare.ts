@@ -169,8 +169,8 @@ export async function prepare(
   const t0 = performance.now();
   const resolved = resolveTask(task);
   const load = await loadHere(resolved);
-  // Guarded sampling runs in a fresh worker, which the probe's comparison needs no help with.
-  const cold = samplesCold(load) && sampleGuard(options, hooks.bounded === true) === undefined;
+  // Guarded sampling runs in a fresh worker: cold whatever this thread ran before.
+  const cold = samplesCold(load) || sampleGuard(options, hooks.bounded === true) !== undefined;
   const hardware = hooks.machine?.hardware ?? (await probeHardware(options.hardware));
   const t1 = performance.now();
   // Read only when a cache is used: a session's learned call needs none.
@@ -217,7 +217,7 @@ export async function prepare(
           pool: hooks.probePool,
           onError: hooks.onError ?? "throw",
           signal: hooks.signal,
-          probe: hooks.warmupProbe !== false && !samplesCold(load),
+          probe: hooks.warmupProbe !== false && !cold,
         });
   const t3 = performance.now();
   return {
