@@ -162,7 +162,7 @@ export function renderCold(results: ColdResults): string {
   const lines = [
     "# Cold runs: a fresh process per run",
     "",
-    `Median of ${results.repetitions} run(s) per strategy, each in a fresh Node process that has not run the task before; loop and amorsize alternate. amorsize's time includes importing the optimizer (the call alone beside it). Sampled item time is what amorsize's sample said an item costs; the loop's is its wall time per item.`,
+    `Median of ${results.repetitions} run(s) per strategy, each in a fresh Node process that has neither imported nor run the task before (its items are generated in a worker thread); loop and amorsize alternate. Both times include importing the task module; amorsize's also includes importing the optimizer (the call alone beside it). Sampled item time is what amorsize's sample said an item costs; the loop's is its wall time per item.`,
     "",
     "| workload | items | plain loop | amorsize | amorsize / loop | execute() alone | plans | predicted | deciding | sampled | sampled item | loop item |",
     "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
