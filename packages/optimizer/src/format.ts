@@ -59,7 +59,7 @@ function freshWorkerLine(workload: WorkloadSample): string | null {
     const where = {
       probe: "measured now",
       cached: "cached",
-      sampled: "read from the sample's cold start",
+      sampled: "measured in this thread's cold start",
     }[warmup.source];
     parts.push(
       `runs its first ${warmup.items} item${warmup.items > 1 ? "s" : ""} ${formatMs(warmup.excessMs)} slower than warm ones (${where})`,

@@ -46,10 +46,9 @@ export interface SampleResult {
   /** Guarded sampling: the task module's load in a fresh worker, milliseconds. */
   moduleLoadMs?: number;
   /**
-   * Sampled items timed alone that gave a result, in the order they ran (in the calling
-   * thread, or in the guarded sample's worker), with their own time, milliseconds, and their
-   * input's cloned size (blocks of fast items give none): what a fresh worker's warm-up is
-   * measured against, and what a cold sample is read from.
+   * Sampled items timed alone in the calling thread that gave a result, in the order they
+   * ran, with their own time, milliseconds, and their input's cloned size (blocks of fast items and guarded sampling
+   * give none): what a fresh worker's warm-up is measured against.
    */
   timedItems?: TimedItem[];
 }
@@ -144,13 +143,14 @@ export async function sampleTask(
     data: read.data,
     // An input that ended after its first unit was not asked yet.
     ...(confirms === undefined ? {} : { confirmed: session.confirm() === true }),
-    ...(session instanceof GuardedSampleSession ? guardedFigures(session) : {}),
-    timedItems: timedItems(session),
+    ...(session instanceof GuardedSampleSession
+      ? guardedFigures(session)
+      : { timedItems: timedItems(session) }),
   };
 }
 
-/** Items timed alone that gave a result (see `SampleResult.timedItems`). */
-function timedItems(session: SampleSession | GuardedSampleSession): TimedItem[] {
+/** Items the calling thread timed alone and that gave a result (see `SampleResult.timedItems`). */
+function timedItems(session: SampleSession): TimedItem[] {
   const alone = new Set(session.ranges.filter((r) => r.length === 1).map((r) => r.first));
   return session.records
     .filter((r) => alone.has(r.index) && r.weight === 1 && !session.failures.has(r.index))

@@ -117,16 +117,12 @@ describe("execute under chunkTimeoutMs", () => {
     // of 16 (160 ms). With it, a chunk's slow end stays within 60 ms: 5 items. Whether a
     // chunk then beats a 120 ms wall-clock time-out depends on the machine's load (a CI run
     // with a busy process per core saw one 10 ms item miss it), so the test asserts the
-    // plan and the run's bookkeeping, not the clock. Three sampled items (the time-out's
-    // guarded sample would take at least six, as a fresh worker's items are read for their
-    // warm-up): so few leave the mean uncertain, for which the model prefers larger chunks,
-    // and the bound is what keeps them small. With six even items, chunks of 2 are best anyway.
+    // plan and the run's bookkeeping, not the clock.
     const { errors, plan, report } = await execute<number>(task("blocksTenMs"), range(100), {
       ...base,
       workers: 2,
       chunkTimeoutMs: 120,
       onError: "collect",
-      sample: { maxItems: 3 },
     });
     expect(report.items).toBe(100);
     expect(report.succeeded + report.failed).toBe(100);

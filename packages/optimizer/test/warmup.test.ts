@@ -123,17 +123,7 @@ export function warming(x) { calls++; spin(Math.max(1, 24 / calls)); return x + 
       for (const [index, result] of prepared.precomputed) expect(result).toBe(index + 1);
       const { hardware: hw, spawnCost: sc, constraints } = prepared;
       const plan = planExecution({ hardware: hw, spawnCost: sc, workload, constraints });
-      expect(formatPlan(plan, workload)).toContain("read from the sample's cold start");
-      // Sampled in a fresh worker (guarded), the task is cold there, whatever this thread ran.
-      const guarded = await prepare(
-        { module, export: "warming" },
-        items,
-        { cache: false, sample: { isolate: true } },
-        onTwoCores,
-      );
-      expect(guarded.workload.warmup).toMatchObject({ source: "sampled" });
-      expect(guarded.workload.sampled).toBeGreaterThanOrEqual(COLD_MIN_ITEMS);
-      expect(guarded.workload.itemTimeMs.mean).toBeLessThan(12);
+      expect(formatPlan(plan, workload)).toContain("measured in this thread's cold start");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
