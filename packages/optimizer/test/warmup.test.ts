@@ -85,7 +85,9 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
       const task = { module, export: "work" };
       const options = { cacheDir: dir, cache: false };
       const first = await prepare(task, loggedItems(join(dir, "first.log")), options, onEightCores);
-      expect(first.workload.warmup).toBeUndefined();
+      // No probe; the sample's own reading of its cold start may give a figure (its items'
+      // first calls run cold too: on a busy machine one read 10.7 ms over 4 items).
+      expect(first.workload.warmup?.source).not.toBe("probe");
       expect(first.workload.moduleLoadMs).toBeGreaterThanOrEqual(20);
       const second = await prepare(task, loggedItems(join(dir, "second.log")), options, onEightCores);
       expect(second.workload.warmup?.source).toBe("probe");
