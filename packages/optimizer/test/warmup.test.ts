@@ -61,6 +61,35 @@ describe("prepare(): the warm-up probe on a machine where the plan starts worker
   });
 });
 
+describe("prepare(): a probe candidate that cannot be cloned", () => {
+  beforeAll(async () => {
+    await prepare({ module: fixture, export: "coldFirst" }, [], { cache: false }, onEightCores);
+  });
+
+  it("is left to the run, which fails or collects it as that item, and the probe takes the others", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "amorsize-probe-"));
+    try {
+      const items: Record<string, unknown>[] = loggedItems(join(dir, "calls.log"));
+      // Sampling starts at the middle (index 100): the probe's first candidate is the item
+      // after it, which holds a function here. It runs in this thread, but cannot go to a worker.
+      items[101] = { ...items[101], callback: () => {} };
+      const prepared = await prepare(
+        { module: fixture, export: "loggedSpin" },
+        items,
+        { cacheDir: dir, cache: false },
+        onEightCores,
+      );
+      expect(prepared.workload.indices).toContain(100);
+      expect(prepared.workload.warmup?.source).toBe("probe");
+      expect(prepared.precomputed.has(101)).toBe(false);
+      expect(prepared.failures.has(101)).toBe(false);
+      expect(prepared.precomputed.size).toBe(prepared.workload.sampled + prepared.workload.warmup!.items);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("prepare(): no warm-up probe against a cold sample", () => {
   it("samples cold when this call imported the module and loaded code (pure)", () => {
     expect(samplesCold({ importMs: LOADING_IMPORT_MS, fresh: true })).toBe(true);
