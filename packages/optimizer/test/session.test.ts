@@ -50,8 +50,18 @@ async function until(condition: () => boolean, what: string, ms = 10_000): Promi
 
 let dir: string;
 let session: Amorsize | undefined;
-beforeAll(() => {
+/**
+ * Runs the fixture's `twoMs` in this thread until V8 has compiled it. A session's first call
+ * of a task whose code this thread never ran reads its sample as cold (see `samplesCold`),
+ * and that reading, live, could turn a call that must use the pool serial.
+ */
+const WARM_FIXTURE = `const { twoMs } = await import(${JSON.stringify(pathToFileURL(tasks).href)});
+for (let i = 0; i < 50; i++) twoMs(i);`;
+
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "amorsize-session-test-"));
+  const { twoMs } = (await import(tasks)) as { twoMs(x: number): number };
+  for (let i = 0; i < 50; i++) twoMs(i);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(async () => {
@@ -75,6 +85,7 @@ describe("createAmorsize", () => {
     writeFileSync(
       script,
       `import { createAmorsizeOn } from ${JSON.stringify(entry)};
+${WARM_FIXTURE}
 const session = createAmorsizeOn(${JSON.stringify(machine)}, { idleMs: 600000, saveProfiles: false });
 const run = await session.execute(${JSON.stringify(task("twoMs"))}, Array.from({ length: 300 }, (_, i) => i), ${JSON.stringify(onPool)});
 console.log(JSON.stringify({ results: run.results.length, warm: session.stats().warmWorkers }));
