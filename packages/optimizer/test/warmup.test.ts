@@ -29,12 +29,12 @@ function loggedItems(log: string) {
 }
 const onEightCores = { machine: { hardware: hardware(8), spawnCost: spawnCost(8) } };
 
-describe("prepare(): the warm-up probe on a machine where the plan starts workers", () => {
-  beforeAll(async () => {
-    // The fixture's module imported here first: the calls below do not sample it cold.
-    await prepare({ module: fixture, export: "coldFirst" }, [], { cache: false }, onEightCores);
-  });
+beforeAll(async () => {
+  // The fixture's module imported here first: the probe tests' calls do not sample it cold.
+  await prepare({ module: fixture, export: "coldFirst" }, [], { cache: false }, onEightCores);
+});
 
+describe("prepare(): the warm-up probe on a machine where the plan starts workers", () => {
   it("runs items sampling left once each, their results kept beside the sampled ones", async () => {
     const dir = mkdtempSync(join(tmpdir(), "amorsize-probe-"));
     try {
@@ -62,10 +62,6 @@ describe("prepare(): the warm-up probe on a machine where the plan starts worker
 });
 
 describe("prepare(): a probe candidate that cannot be cloned", () => {
-  beforeAll(async () => {
-    await prepare({ module: fixture, export: "coldFirst" }, [], { cache: false }, onEightCores);
-  });
-
   it("is left to the run, which fails or collects it as that item, and the probe takes the others", async () => {
     const dir = mkdtempSync(join(tmpdir(), "amorsize-probe-"));
     try {
