@@ -172,7 +172,8 @@ export async function prepare(
   // Guarded sampling runs in a fresh worker and times its items by the wall clock: on a busy
   // machine preempted early items read as a warm-up there (a 0.6 s job read as 0.2 s with a
   // warm-up, and planned serial), where this thread's own time leaves the waits for a core out.
-  const cold = samplesCold(load) && sampleGuard(options, hooks.bounded === true) === undefined;
+  const coldThread = samplesCold(load);
+  const cold = coldThread && sampleGuard(options, hooks.bounded === true) === undefined;
   const hardware = hooks.machine?.hardware ?? (await probeHardware(options.hardware));
   const t1 = performance.now();
   // Read only when a cache is used: a session's learned call needs none.
@@ -219,7 +220,7 @@ export async function prepare(
           pool: hooks.probePool,
           onError: hooks.onError ?? "throw",
           signal: hooks.signal,
-          probe: hooks.warmupProbe !== false && !samplesCold(load),
+          probe: hooks.warmupProbe !== false && !coldThread,
         });
   const t3 = performance.now();
   return {

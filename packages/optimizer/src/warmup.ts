@@ -121,7 +121,7 @@ export function probeBudgetMs(input: PlanInput): number | null {
   // worth a probe needs no model run (two of them, half a millisecond per call warm).
   if (totalItems === null || totalItems * itemTimeMs.mean < PROBE_MIN_SAVING_MS) return null;
   const plan = planOf(input);
-  if (plan.mode !== "parallel" || input.workload.totalItems === null) return null;
+  if (plan.mode !== "parallel") return null;
   const saving = wholeSerialMs(input) - plan.predicted.wallMs;
   return saving < PROBE_MIN_SAVING_MS ? null : PROBE_SAVING_SHARE * saving;
 }
@@ -162,12 +162,13 @@ export async function probeWarmup(
   const result: ProbeResult = { warmup: null, moduleLoadMs: null, results: new Map(), failures: new Map() };
   const cold: number[] = [];
   const warm: number[] = [];
+  let coldMs = 0;
+  let warmMs = 0;
   try {
     for (const { index, item, bytes } of items) {
       // An item expected to outlast the wait left is not started: three items of 300 ms
       // would otherwise wait out one in the probe, alone, instead of side by side.
-      const waitedMs = cold.reduce((a, b) => a + b, 0);
-      if (expected.ms(bytes) > PROBE_WAIT_SHARES * budgetMs - waitedMs) break;
+      if (expected.ms(bytes) > PROBE_WAIT_SHARES * budgetMs - coldMs) break;
       const outcome = await executor.map({ module: task.href, export: task.exportName }, [item], {
         chunkSize: 1,
         onError: "collect",
@@ -184,11 +185,11 @@ export async function probeWarmup(
       result.moduleLoadMs ??= outcome.report.taskLoads?.maxMs ?? null;
       cold.push(outcome.report.busyMs);
       warm.push(expected.ms(bytes));
+      coldMs += outcome.report.busyMs;
+      warmMs += expected.ms(bytes);
       // The items' own time is work done; what the probe wastes is their excess, and it
       // holds up the decision for their whole time.
-      const coldMs = cold.reduce((a, b) => a + b, 0);
-      const excessMs = coldMs - warm.reduce((a, b) => a + b, 0);
-      if (excessMs >= budgetMs || coldMs >= PROBE_WAIT_SHARES * budgetMs) break;
+      if (coldMs - warmMs >= budgetMs || coldMs >= PROBE_WAIT_SHARES * budgetMs) break;
     }
   } finally {
     if (pool === undefined) await executor.close();
