@@ -184,6 +184,25 @@ describe("planExecution(): the clone costs sampling measured", () => {
     expect(measured.mode).toBe("serial");
     expect(codes(measured)).toContain("CLONE_BOUND");
   });
+
+  it("prices objects that are mostly text by what sending them took, below what their size says", () => {
+    // Records of ~700 bytes, mostly strings: an "object" kind's per-byte cost prices them far
+    // above what a chunk of them costs to send (timed together: under 1 us each way).
+    const records = { totalItems: 50_000, itemMs: 0.01, inputBytes: 700, inputKind: "object" as const };
+    const config = { workers: 2, chunkSize: 1000 };
+    const bySize = predict(unitInput({ workload: records }), config);
+    const cloneMs = {
+      itemSerialize: 0.0006,
+      itemDeserialize: 0.0006,
+      resultSerialize: 0.0001,
+      resultDeserialize: 0.0001,
+    };
+    const measured = predict(unitInput({ workload: { ...records, cloneMs } }), config);
+    // The unit costs price an object at 4 us + 20 ns a byte a round trip: 9 us out for each
+    // record by size, against the 0.6 us it took (its number result back: 1 us either way).
+    expect(bySize.breakdown.mainThreadMs).toBeGreaterThan(5 * measured.breakdown.mainThreadMs);
+    expect(measured.wallMs).toBeLessThan(bySize.wallMs);
+  });
 });
 
 describe("planExecution(): a sample that may be off", () => {

@@ -18,8 +18,10 @@ import {
 import { planRun, wholeSerialMs, withFrozenMachine } from "./decide.js";
 import { EarlyPool } from "./early-pool.js";
 import { DataError } from "./errors.js";
+import { formatMs } from "./format.js";
 import { guardedInput, MAX_COLLECTED_ITEMS } from "./guard.js";
 import { basisOf, type OptimizeBasis, type OptimizerOverhead } from "./optimize.js";
+import { scaleSerial } from "./plan-memo.js";
 import { isolated, type Prepared, type PrepareHooks, prepare } from "./prepare.js";
 import {
   backendPrediction,
@@ -31,6 +33,7 @@ import {
   type SampledItems,
 } from "./report.js";
 import type { TaskData } from "./sample.js";
+import { restInput, runStretch, type Stretch, stretchLength, stretchReading } from "./serial-check.js";
 
 export interface ExecuteResult<R> {
   /** Results in input order; under `onError: "collect"` a failed item's slot is `undefined`. */
@@ -246,14 +249,78 @@ export async function executeHosted<R>(
         })
       : undefined;
   if (backend && chosen?.use) return runOnBackend<R>(decision, parsed, backend, chosen, start);
-  const input = guardedInput(decision.prepared.data, { limit: parsed.maxItems ?? MAX_COLLECTED_ITEMS });
-  const lent = hosted?.executor?.(plan, parsed);
-  const executor = lent ?? (await early?.take(plan)) ?? executorFor(plan, parsed);
-  const run = await runHere<R>(decision, input, parsed, executor, lent !== undefined);
-  const times = { start, ...run.times };
-  return resultOf(decision, run, planCheck(plan.predicted, decision.wholeSerialMs, times), times, {
+  const { decision: checked, stretch } = await checkSerial(decision, parsed, hosted, early);
+  const input = guardedInput(checked.prepared.data, { limit: parsed.maxItems ?? MAX_COLLECTED_ITEMS });
+  const lent = hosted?.executor?.(checked.plan, parsed);
+  const executor = lent ?? (await early?.take(checked.plan)) ?? executorFor(checked.plan, parsed);
+  const run = await runHere<R>(checked, input, parsed, executor, lent !== undefined);
+  const times = { start, ...run.times, ...(stretch ? { runStart: stretch.startedAt } : {}) };
+  const predicted = stretch ? withStretch(checked.plan, stretch) : checked.plan.predicted;
+  return resultOf(checked, run, planCheck(predicted, checked.wholeSerialMs, times), times, {
     ...(backend && chosen ? { backend: { kind: backend.kind, decision: chosen } } : {}),
   });
+}
+
+/**
+ * A long serial plan run first on a stretch of its leading items (see serial-check.ts).
+ * Their results join the sampled ones, and the rest is planned again: from the stretch's
+ * item time when it ran {@link SERIAL_CHECK}'s `slower` times the sample or more (the
+ * rest may then run on workers), else serially still, its prediction at the stretch's rate.
+ */
+async function checkSerial(
+  decision: Decision,
+  options: ExecuteOptions,
+  hosted: Hosted | undefined,
+  early: EarlyPool | undefined,
+): Promise<{ decision: Decision; stretch: Stretch | null }> {
+  const { prepared, plan } = decision;
+  const { data, workload, hardware, constraints } = prepared;
+  const itemMs = workload.itemTimeMs.mean;
+  const length = Array.isArray(data)
+    ? stretchLength(plan, workload, hardware.cores.usable.value, constraints, options)
+    : 0;
+  if (length === 0 || !Array.isArray(data)) return { decision, stretch: null };
+  const stretch = await runStretch(taskOf(prepared.task), data, length, prepared, options);
+  const folded: Prepared = { ...prepared, ...stretch.sampled };
+  const done = folded.precomputed.size + folded.failures.size;
+  const rest = Math.max(0, (workload.totalItems ?? done) - done);
+  const reading = stretchReading(stretch.busyMs, stretch.ran, itemMs);
+  const scale = reading?.scale ?? 1;
+  if (reading === null || !reading.replan) {
+    // Serial still: the plan's figures for the items left, at the stretch's rate.
+    const kept = scaleSerial(decision, (scale * rest) / Math.max(1, plan.totalItems ?? rest));
+    const restPlan = { ...kept.plan, totalItems: rest, predicted: { ...kept.plan.predicted, items: rest } };
+    return { decision: { ...decision, prepared: folded, plan: restPlan }, stretch };
+  }
+  const base = restInput(
+    withFrozenMachine({ hardware, spawnCost: prepared.spawnCost, workload, constraints }),
+    scale,
+  );
+  const input = hosted?.planInput?.(base, folded) ?? base;
+  const replanned = planRun(input, done, early?.started());
+  const note = {
+    code: "SERIAL_CHECKED",
+    message: `The first ${length} items, run serially as a check, took ${scale.toFixed(2)}x the sampled time (${formatMs(stretch.busyMs / stretch.ran)} an item against ${formatMs(itemMs)}): the ${rest} items left were planned again at that rate.`,
+  };
+  return {
+    decision: {
+      ...decision,
+      prepared: folded,
+      plan: { ...replanned, reasons: [note, ...replanned.reasons] },
+      wholeSerialMs: wholeSerialMs(input),
+    },
+    stretch,
+  };
+}
+
+/** The prediction the run is checked against: the stretch as it ran, then the plan for the rest. */
+function withStretch(
+  plan: Plan,
+  stretch: Stretch,
+): Pick<Plan["predicted"], "wallMs" | "serialMs" | "speedup"> {
+  const wallMs = stretch.wallMs + plan.predicted.wallMs;
+  const serialMs = stretch.wallMs + plan.predicted.serialMs;
+  return { wallMs, serialMs, speedup: wallMs > 0 ? serialMs / wallMs : 0 };
 }
 
 interface RunOutcome<R> {

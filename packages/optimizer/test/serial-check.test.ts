@@ -1,0 +1,42 @@
+// A long serial plan runs a stretch of its leading items first (src/serial-check.ts): the
+// rest runs on a plan made again, and nothing of the stretch is lost or run twice. The
+// rule is tested on fixed figures in src/serial-check.test.ts; here, the run on a fixed
+// machine (2 cores), its plan kept serial by the caller's minSpeedup.
+import { ItemError } from "@amorsize/executor";
+import { afterAll, describe, expect, it } from "@jest/globals";
+import { createAmorsizeOn } from "../src/session.js";
+import { hardware, spawnCost } from "./profiles.js";
+
+const task = {
+  module: new URL("./fixtures/tasks.mjs", import.meta.url).href,
+  export: "tenthMsFailsOnSevens",
+};
+const N = 6000;
+const data = Array.from({ length: N }, (_, i) => i);
+const session = createAmorsizeOn({ hardware: hardware(2), spawnCost: spawnCost(2) }, { saveProfiles: false });
+
+afterAll(async () => {
+  await session.close();
+});
+
+describe("a long serial plan checked on its leading items", () => {
+  it("keeps every result and every failure, in the stretch and after it, at its input index", async () => {
+    const result = await session.execute<number>(task, data, { onError: "collect", minSpeedup: 1000 });
+    const failing = data.filter((x) => x % 100 === 7);
+    expect(result.errors.map((e) => (e as ItemError).index)).toEqual(failing);
+    expect(result.errors.every((e) => e instanceof ItemError)).toBe(true);
+    expect(data.filter((x) => x % 100 !== 7 && result.results[x] !== x + 1)).toEqual([]);
+    expect(result.report.succeeded).toBe(N - failing.length);
+    expect(result.report.failed).toBe(failing.length);
+    // The plan covers what the sample and the stretch left: well under what sampling left.
+    const afterSampling = N - result.optimized.workload.sampled;
+    expect(result.plan.mode).toBe("serial");
+    expect(result.plan.totalItems).toBeLessThan(afterSampling - 100);
+  });
+
+  it("rejects with the first failing item's error under onError: throw", async () => {
+    const run = session.execute(task, data, { minSpeedup: 1000 });
+    await expect(run).rejects.toBeInstanceOf(ItemError);
+    await expect(run).rejects.toMatchObject({ index: 7 });
+  });
+});
