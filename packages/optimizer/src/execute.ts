@@ -40,7 +40,10 @@ export interface ExecuteResult<R> {
   results: R[];
   /** Failed items (under `onError: "collect"`), by index. Each has `code` and `index`. */
   errors: Error[];
-  /** The plan that ran: for the items sampling left (reason `SAMPLED_ITEMS_DONE`). */
+  /**
+   * The plan that ran: for the items sampling left (reason `SAMPLED_ITEMS_DONE`), and a
+   * long serial plan's checked stretch left (reason `SERIAL_CHECKED` when planned again).
+   */
   plan: Plan;
   report: ExecutionReport;
   check: PlanCheck;
@@ -249,7 +252,13 @@ export async function executeHosted<R>(
         })
       : undefined;
   if (backend && chosen?.use) return runOnBackend<R>(decision, parsed, backend, chosen, start);
-  const { decision: checked, stretch } = await checkSerial(decision, parsed, hosted, early);
+  const { decision: checked, stretch } = await checkSerial(decision, parsed, hosted, early).catch(
+    async (error: unknown) => {
+      // A stretch item failed (under throw) or the caller aborted: no pool started while sampling is left open.
+      await early?.close();
+      throw error;
+    },
+  );
   const input = guardedInput(checked.prepared.data, { limit: parsed.maxItems ?? MAX_COLLECTED_ITEMS });
   const lent = hosted?.executor?.(checked.plan, parsed);
   const executor = lent ?? (await early?.take(checked.plan)) ?? executorFor(checked.plan, parsed);
@@ -289,7 +298,12 @@ async function checkSerial(
   if (reading === null || !reading.replan) {
     // Serial still: the plan's figures for the items left, at the stretch's rate.
     const kept = scaleSerial(decision, (scale * rest) / Math.max(1, plan.totalItems ?? rest));
-    const restPlan = { ...kept.plan, totalItems: rest, predicted: { ...kept.plan.predicted, items: rest } };
+    const { predicted } = kept.plan;
+    const restPlan = {
+      ...kept.plan,
+      totalItems: rest,
+      predicted: predicted.items === undefined ? predicted : { ...predicted, items: rest },
+    };
     return { decision: { ...decision, prepared: folded, plan: restPlan }, stretch };
   }
   const base = restInput(

@@ -37,7 +37,6 @@ const SMALL_BATCH_ROUNDS = 3;
  * 1.5 times what it took.
  */
 export class CloneMeter {
-  count = 0;
   readonly #values: unknown[] = [];
   #bytes = 0;
 
@@ -48,7 +47,6 @@ export class CloneMeter {
    */
   measure(value: unknown): number {
     const bytes = serialize(value).byteLength;
-    this.count++;
     const room = this.#values.length < BATCH_VALUES && this.#bytes + bytes <= BATCH_BYTES;
     // The first value is kept whatever its size: a large one is its own batch.
     if (room || this.#values.length === 0) {

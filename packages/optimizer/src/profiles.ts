@@ -2,7 +2,7 @@
 import type { ExecutionReport, WorkloadSample } from "@amorsize/types";
 import { payloadKind, serializedBytes } from "./payload.js";
 import type { TaskData } from "./sample.js";
-import type { MeasuredWorkload } from "./workload.js";
+import { type MeasuredWorkload, scaledItemTimes } from "./workload.js";
 
 /** One task's profile: its figures as the next plan takes them, and how the model fared with them. */
 export interface TaskProfile {
@@ -134,18 +134,10 @@ export class TaskProfiles {
     if (ran === 0 || busyMs <= 0 || mode === "cluster") return;
     const before = profile.workload.itemTimeMs;
     if (before.mean <= 0) return;
-    const scale = blendScale(before.mean, busyMs / ran, ran * before.mean);
-    const mean = before.mean * scale;
-    profile.workload = {
-      ...profile.workload,
-      itemTimeMs: {
-        ...before,
-        mean,
-        median: before.median * scale,
-        p90: before.p90 * scale,
-        max: before.max * scale,
-      },
-    };
+    profile.workload = scaledItemTimes(
+      profile.workload,
+      blendScale(before.mean, busyMs / ran, ran * before.mean),
+    );
     profile.runs++;
   }
 }

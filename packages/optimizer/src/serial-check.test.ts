@@ -1,6 +1,7 @@
 import type { Plan, WorkloadSample } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { SERIAL_CHECK, scaledItemTimes, stretchLength, stretchReading } from "./serial-check.js";
+import { SERIAL_CHECK, stretchLength, stretchReading } from "./serial-check.js";
+import { scaledItemTimes } from "./workload.js";
 
 const alike = (mean: number) => ({
   itemTimeMs: { mean, median: mean, p90: mean, max: mean, cv: 0.1 },

@@ -9,6 +9,7 @@ import { createExecutor, ExecutorError, type MapResult } from "@amorsize/executo
 import type { ExecuteOptions, Plan, PlanConstraints, PlanInput, WorkloadSample } from "@amorsize/types";
 import { isolated } from "./prepare.js";
 import type { SampledItems } from "./report.js";
+import { scaledItemTimes } from "./workload.js";
 
 /** The rule's figures. */
 export const SERIAL_CHECK = {
@@ -55,21 +56,6 @@ export function stretchLength(
   const targetMs = Math.max(SERIAL_CHECK.minMs, SERIAL_CHECK.share * plan.predicted.wallMs);
   const most = Math.max(1, Math.floor(SERIAL_CHECK.maxShare * totalItems));
   return Math.min(most, Math.max(1, Math.ceil(targetMs / itemMs)));
-}
-
-/** The workload with its item times scaled by `scale` (the mean, median, p90 and largest alike). */
-export function scaledItemTimes(workload: WorkloadSample, scale: number): WorkloadSample {
-  const t = workload.itemTimeMs;
-  return {
-    ...workload,
-    itemTimeMs: {
-      ...t,
-      mean: t.mean * scale,
-      median: t.median * scale,
-      p90: t.p90 * scale,
-      max: t.max * scale,
-    },
-  };
 }
 
 /**

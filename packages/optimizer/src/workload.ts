@@ -135,3 +135,18 @@ async function sampled(
     ...(timedItems === undefined ? {} : { timedItems }),
   };
 }
+
+/** The workload with its item times scaled by `scale` (the mean, median, p90 and largest alike). */
+export function scaledItemTimes(workload: WorkloadSample, scale: number): WorkloadSample {
+  const t = workload.itemTimeMs;
+  return {
+    ...workload,
+    itemTimeMs: {
+      ...t,
+      mean: t.mean * scale,
+      median: t.median * scale,
+      p90: t.p90 * scale,
+      max: t.max * scale,
+    },
+  };
+}

@@ -34,10 +34,19 @@ beforeAll(async () => {
   await prepare({ module: fixture, export: "coldFirst" }, [], { cache: false }, onEightCores);
 });
 
+/** Runs `body` with a fresh temporary folder, removed afterwards whatever happens. */
+async function inTempDir(prefix: string, body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    await body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("prepare(): the warm-up probe on a machine where the plan starts workers", () => {
   it("runs items sampling left once each, their results kept beside the sampled ones", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "amorsize-probe-"));
-    try {
+    await inTempDir("amorsize-probe-", async (dir) => {
       const log = join(dir, "calls.log");
       const prepared = await prepare(
         { module: fixture, export: "loggedSpin" },
@@ -55,16 +64,13 @@ describe("prepare(): the warm-up probe on a machine where the plan starts worker
         [...calls].sort((a, b) => a - b),
       );
       for (const [index, result] of prepared.precomputed) expect(result).toBe(index + 1);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe("prepare(): a probe candidate that cannot be cloned", () => {
   it("is left to the run, which fails or collects it as that item, and the probe takes the others", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "amorsize-probe-"));
-    try {
+    await inTempDir("amorsize-probe-", async (dir) => {
       const items: Record<string, unknown>[] = loggedItems(join(dir, "calls.log"));
       // Sampling starts at the middle (index 100): the probe's first candidate is the item
       // after it, which holds a function here. It runs in this thread, but cannot go to a worker.
@@ -80,9 +86,7 @@ describe("prepare(): a probe candidate that cannot be cloned", () => {
       expect(prepared.precomputed.has(101)).toBe(false);
       expect(prepared.failures.has(101)).toBe(false);
       expect(prepared.precomputed.size).toBe(prepared.workload.sampled + prepared.workload.warmup!.items);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -94,8 +98,7 @@ describe("prepare(): no warm-up probe against a cold sample", () => {
   });
 
   it("does not probe on the call that imported the module, and probes on the next", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "amorsize-cold-"));
-    try {
+    await inTempDir("amorsize-cold-", async (dir) => {
       // A module that takes at least 20 ms to load, as a library does: its first import is
       // this test's, whatever the machine's load.
       const module = join(dir, "loads-slowly.mjs");
@@ -116,16 +119,13 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
       expect(first.workload.moduleLoadMs).toBeGreaterThanOrEqual(20);
       const second = await prepare(task, loggedItems(join(dir, "second.log")), options, onEightCores);
       expect(second.workload.warmup?.source).toBe("probe");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe("prepare(): a cold sample read as the task runs warm", () => {
   it("samples longer, scales the item times to the later items', and takes the warm-up from the earlier ones", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "amorsize-cold-"));
-    try {
+    await inTempDir("amorsize-cold-", async (dir) => {
       // Loads for 20 ms; its k-th call in a thread takes 24/k ms, at least 1 ms: V8's
       // compiling as it goes, in miniature.
       const module = join(dir, "warms-up.mjs");
@@ -151,9 +151,7 @@ export function warming(x) { calls++; spin(Math.max(1, 24 / calls)); return x + 
       const { hardware: hw, spawnCost: sc, constraints } = prepared;
       const plan = planExecution({ hardware: hw, spawnCost: sc, workload, constraints });
       expect(formatPlan(plan, workload)).toContain("measured in this thread's cold start");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
