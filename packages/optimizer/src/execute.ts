@@ -293,7 +293,7 @@ async function checkSerial(
   const folded: Prepared = { ...prepared, ...stretch.sampled };
   const done = folded.precomputed.size + folded.failures.size;
   const rest = Math.max(0, (workload.totalItems ?? done) - done);
-  const reading = stretchReading(stretch.busyMs, stretch.ran, itemMs);
+  const reading = stretchReading(stretch.wallMs, stretch.ran, itemMs);
   const scale = reading?.scale ?? 1;
   if (reading === null || !reading.replan) {
     // Serial still: the plan's figures for the items left, at the stretch's rate.
@@ -314,7 +314,7 @@ async function checkSerial(
   const replanned = planRun(input, done, early?.started());
   const note = {
     code: "SERIAL_CHECKED",
-    message: `The first ${length} items, run serially as a check, took ${scale.toFixed(2)}x the sampled time (${formatMs(stretch.busyMs / stretch.ran)} an item against ${formatMs(itemMs)}): the ${rest} items left were planned again at that rate.`,
+    message: `The first ${length} items, run serially as a check, took ${scale.toFixed(2)}x the sampled time (${formatMs(stretch.wallMs / stretch.ran)} an item against ${formatMs(itemMs)}): the ${rest} items left were planned again at that rate.`,
   };
   return {
     decision: {

@@ -16,8 +16,11 @@ describe("stretchLength: how many leading items a serial plan runs first", () =>
     expect(stretchLength(serial(1000, 10_000), alike(0.1), 2, {}, {})).toBe(1000);
     // 250 ms: a tenth is 25 ms, the floor: 250 items.
     expect(stretchLength(serial(250, 2500), alike(0.1), 2, {}, {})).toBe(250);
-    // 10 s of 1 s items: 1 s is one item.
-    expect(stretchLength(serial(10_000, 10), alike(1000), 2, {}, {})).toBe(1);
+    // 10 s of 50 ms items: 1 s is 20 items, raised to the 32 a reading needs.
+    expect(stretchLength(serial(10_000, 200), alike(50), 2, {}, {})).toBe(SERIAL_CHECK.minItems);
+    // 56 items: a quarter is 14, too few to read.
+    expect(stretchLength(serial(400, 56), alike(6), 2, {}, {})).toBe(0);
+    expect(stretchLength(serial(400, 128), alike(3), 2, {}, {})).toBe(32);
     // 1,000 items of 1 ms predicted at 8 s (a slow machine): 800 items, cut to a quarter.
     expect(stretchLength(serial(8000, 1000), alike(1), 2, {}, {})).toBe(250);
   });
