@@ -20,7 +20,14 @@ import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type Tas
 import type { SampleGuard } from "./sampling/guarded.js";
 import { clonedBytes } from "./sampling/session.js";
 import { isRandomAccess } from "./sampling/source.js";
-import { probeBudgetMs, probeIndices, probeWarmup, readWarmup, type Warmup, writeWarmup } from "./warmup.js";
+import {
+  probeBudgetMs,
+  probeIndices,
+  probeWarmup,
+  readModuleCost,
+  type Warmup,
+  writeWarmup,
+} from "./warmup.js";
 import { cachedOrSampled, type MeasuredWorkload } from "./workload.js";
 
 /** The machine and the caller's limits, as the cost model takes them. */
@@ -235,6 +242,8 @@ export async function prepare(
 interface CachedWarmup {
   key: string | null;
   warmup: Warmup | null;
+  /** A fresh worker's import, as the probe that measured the warm-up saw it; null when not cached. */
+  moduleLoadMs: number | null;
 }
 
 async function cachedWarmupOf(
@@ -245,9 +254,10 @@ async function cachedWarmupOf(
 ): Promise<CachedWarmup> {
   const useCache = options.warmup?.cache ?? options.cache !== false;
   const hash = useCache ? await moduleHash(task) : null;
-  if (hash === null) return { key: null, warmup: null };
+  if (hash === null) return { key: null, warmup: null, moduleLoadMs: null };
   const key = `${task.key}@${hash}`;
-  return { key, warmup: readWarmup(dir(), key, machineKey) };
+  const entry = readModuleCost(dir(), key, machineKey);
+  return { key, warmup: entry?.warmup ?? null, moduleLoadMs: entry?.moduleLoadMs ?? null };
 }
 
 /**
@@ -275,8 +285,15 @@ async function withWarmup(
   if (workload.source !== "measured") return measured;
   const key = cache.read?.key ?? null;
   const cached = cache.read?.warmup ?? null;
-  // A figure measured by a probe against a warm thread is truer than a cold sample's own.
-  if (cached !== null) return { ...measured, workload: { ...workload, warmup: cached } };
+  // A figure measured by a probe against a warm thread is truer than a cold sample's own;
+  // so is the import its fresh worker paid, where this thread had the module already.
+  if (cached !== null) {
+    const moduleLoadMs = Math.max(workload.moduleLoadMs ?? 0, cache.read?.moduleLoadMs ?? 0);
+    return {
+      ...measured,
+      workload: { ...workload, warmup: cached, ...(moduleLoadMs > 0 ? { moduleLoadMs } : {}) },
+    };
+  }
   if (workload.warmup !== undefined) return measured;
   if (!probe || options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length)
     return measured;
@@ -305,7 +322,8 @@ async function withWarmup(
   };
   const { warmup } = probed;
   if (warmup === null) return { ...measured, ...ran };
-  const problem = key === null ? null : await writeWarmup(cache.dir, key, cache.machineKey, warmup);
+  const problem =
+    key === null ? null : await writeWarmup(cache.dir, key, cache.machineKey, warmup, probed.moduleLoadMs);
   // The probe's worker imported the module fresh: a truer load than this thread's, which may have had it already.
   const moduleLoadMs = Math.max(workload.moduleLoadMs ?? 0, probed.moduleLoadMs ?? 0);
   return {

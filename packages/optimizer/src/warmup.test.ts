@@ -11,6 +11,7 @@ import {
   probeBudgetMs,
   probeIndices,
   probeWarmup,
+  readModuleCost,
   readWarmup,
   warmupOf,
   writeWarmup,
@@ -195,6 +196,17 @@ describe("the module-cost cache", () => {
     });
     expect(readWarmup(dir, `${key}0`, machineKey)).toBeNull();
     expect(readWarmup(dir, key, { ...machineKey, usableCores: 4 })).toBeNull();
+  });
+
+  it("keeps a fresh worker's import beside the warm-up when given one; an entry without it reads as none", async () => {
+    const dir = tempDir();
+    await writeWarmup(dir, key, machineKey, warmup, 39.5);
+    expect(readModuleCost(dir, key, machineKey)).toEqual({
+      warmup: { excessMs: 350, items: 3, settled: false, source: "cached" },
+      moduleLoadMs: 39.5,
+    });
+    await writeWarmup(dir, key, machineKey, warmup);
+    expect(readModuleCost(dir, key, machineKey)?.moduleLoadMs).toBeNull();
   });
 
   it("reads a corrupt entry as a miss, and says why a write failed instead of throwing", async () => {

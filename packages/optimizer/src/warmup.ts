@@ -204,6 +204,15 @@ function entryPath(dir: string, key: string): string {
 
 /** The cached warm-up of a module version on this machine; null for a miss or anything unreadable. */
 export function readWarmup(dir: string, key: string, machineKey: MachineKey): Warmup | null {
+  return readModuleCost(dir, key, machineKey)?.warmup ?? null;
+}
+
+/** The module-cost cache's entry for `key`: the warm-up, and a fresh worker's import when the entry has it. */
+export function readModuleCost(
+  dir: string,
+  key: string,
+  machineKey: MachineKey,
+): { warmup: Warmup; moduleLoadMs: number | null } | null {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(entryPath(dir, key), "utf8"));
@@ -213,7 +222,10 @@ export function readWarmup(dir: string, key: string, machineKey: MachineKey): Wa
   const parsed = ModuleCostEntrySchema.safeParse(json);
   if (!parsed.success || parsed.data.key !== key || !sameMachine(parsed.data.machineKey, machineKey))
     return null;
-  return { ...parsed.data.warmup, source: "cached" };
+  return {
+    warmup: { ...parsed.data.warmup, source: "cached" },
+    moduleLoadMs: parsed.data.moduleLoadMs ?? null,
+  };
 }
 
 /** Writes a measured warm-up atomically (see `writePlanCache`); a warning when it cannot. */
@@ -222,6 +234,7 @@ export async function writeWarmup(
   key: string,
   machineKey: MachineKey,
   warmup: Warmup,
+  moduleLoadMs: number | null = null,
 ): Promise<Warning | null> {
   const entry: ModuleCostEntry = {
     version: 1,
@@ -229,6 +242,7 @@ export async function writeWarmup(
     machineKey,
     createdAt: new Date().toISOString(),
     warmup: { excessMs: warmup.excessMs, items: warmup.items, settled: warmup.settled },
+    ...(moduleLoadMs === null ? {} : { moduleLoadMs }),
   };
   try {
     await mkdir(join(dir, "modules"), { recursive: true });

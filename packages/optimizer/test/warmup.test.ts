@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { planExecution } from "@amorsize/cost-model";
 import { resolveTask } from "@amorsize/executor";
 import { measureSpawnCost } from "@amorsize/spawn-cost";
@@ -119,6 +120,31 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
       expect(first.workload.moduleLoadMs).toBeGreaterThanOrEqual(20);
       const second = await prepare(task, loggedItems(join(dir, "second.log")), options, onEightCores);
       expect(second.workload.warmup?.source).toBe("probe");
+    });
+  });
+
+  it("keeps the probe's fresh-worker import with the cached warm-up: this thread's, of a module it has, says nothing of it", async () => {
+    await inTempDir("amorsize-cold-", async (dir) => {
+      const module = join(dir, "loads-slowly-too.mjs");
+      writeFileSync(
+        module,
+        `import { appendFileSync } from "node:fs";
+const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
+spin(20);
+export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); return x + 1; }
+`,
+      );
+      const task = { module, export: "work" };
+      // The caller imported the module first, as a program that also calls the task does:
+      // this thread finds it loaded, in about a millisecond.
+      await import(pathToFileURL(module).href);
+      // The plan cache off (every call samples), the module-cost cache on.
+      const options = { cacheDir: dir, cache: false, warmup: { cache: true } };
+      const probed = await prepare(task, loggedItems(join(dir, "first.log")), options, onEightCores);
+      expect(probed.workload.warmup?.source).toBe("probe");
+      const cached = await prepare(task, loggedItems(join(dir, "second.log")), options, onEightCores);
+      expect(cached.workload.warmup?.source).toBe("cached");
+      expect(cached.workload.moduleLoadMs).toBeGreaterThanOrEqual(20);
     });
   });
 });
