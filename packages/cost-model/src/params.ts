@@ -5,6 +5,7 @@ import {
   PlanInputSchema,
   parseInput,
   SpawnCostProfileSchema,
+  WorkloadSampleSchema,
 } from "@amorsize/types";
 import { MODEL_CONSTANTS } from "./constants.js";
 
@@ -13,12 +14,15 @@ export type ParsedPlanInput = ReturnType<typeof PlanInputSchema.parse>;
 
 /** The input's own figures, validated when its machine profiles were validated and frozen once already. */
 const RestOfInputSchema = PlanInputSchema.pick({ workload: true, constraints: true });
+/** The constraints alone, when the workload was validated and frozen once too. */
+const ConstraintsSchema = PlanInputSchema.pick({ constraints: true });
 
 /**
  * Validates a plan input (`input`, as errors name it). Hardware and spawn-cost profiles
  * that `parseFrozen()` of `@amorsize/types` returned are taken as they are (they were
  * validated and cannot have changed): a session plans many calls on one machine's
- * figures, and validating them again took most of each plan's time.
+ * figures, and validating them again took most of each plan's time. So is such a
+ * workload beside them: a call plans and predicts several times on one sample.
  */
 export function parsePlanInput(input: unknown): ParsedPlanInput {
   if (input !== null && typeof input === "object" && !Array.isArray(input)) {
@@ -27,6 +31,11 @@ export function parsePlanInput(input: unknown): ParsedPlanInput {
       isParsedFrozen(HardwareProfileSchema, hardware) &&
       isParsedFrozen(SpawnCostProfileSchema, spawnCost)
     ) {
+      const { workload, ...others } = rest;
+      if (isParsedFrozen(WorkloadSampleSchema, workload)) {
+        const parsed = parseInput(ConstraintsSchema, others, "input");
+        return { ...parsed, hardware, spawnCost, workload } as ParsedPlanInput;
+      }
       const parsed = parseInput(RestOfInputSchema, rest, "input");
       return { ...parsed, hardware, spawnCost } as ParsedPlanInput;
     }

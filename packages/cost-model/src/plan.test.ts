@@ -4,6 +4,7 @@ import {
   type PlanInput,
   parseFrozen,
   SpawnCostProfileSchema,
+  WorkloadSampleSchema,
 } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
 import { fig, input, unitInput } from "../test/fixtures.js";
@@ -782,12 +783,20 @@ function frozenProfiles(i: PlanInput): PlanInput {
   };
 }
 
+/** {@link frozenProfiles}, and the workload validated and frozen once too. */
+function frozenAll(i: PlanInput): PlanInput {
+  return { ...frozenProfiles(i), workload: parseFrozen(WorkloadSampleSchema, i.workload, "workload") };
+}
+
 describe("planExecution(): profiles validated and frozen once", () => {
   it("plans and predicts as from the same figures unfrozen", () => {
     const i = unitInput({ workload: { totalItems: 1000, itemMs: 1, cv: 0.3 } });
     const frozen = frozenProfiles(structuredClone(i));
     expect(planExecution(frozen)).toEqual(planExecution(i));
     expect(predict(frozen, { workers: 2, chunkSize: 10 })).toEqual(predict(i, { workers: 2, chunkSize: 10 }));
+    const all = frozenAll(structuredClone(i));
+    expect(planExecution(all)).toEqual(planExecution(i));
+    expect(predict(all, { workers: 2, chunkSize: 10 })).toEqual(predict(i, { workers: 2, chunkSize: 10 }));
   });
 });
 
@@ -832,6 +841,10 @@ describe("planExecution(): validation", () => {
 
   it.each(BAD_INPUTS)("rejects %s, the machine profiles frozen once", (_name, mutate, expected) => {
     expect(issues(() => planExecution(mutate(frozenProfiles(unitInput())) as PlanInput))).toEqual(expected);
+  });
+
+  it.each(BAD_INPUTS)("rejects %s, the profiles and the workload frozen once", (_name, mutate, expected) => {
+    expect(issues(() => planExecution(mutate(frozenAll(unitInput())) as PlanInput))).toEqual(expected);
   });
 
   it("rejects a value that is not an object", () => {

@@ -1,14 +1,18 @@
 // execute()'s decisions, as pure functions of plain data: every figure comes from the cost model.
+import { isDeepStrictEqual } from "node:util";
 import { planExecution, predict } from "@amorsize/cost-model";
 import {
   type HardwareProfile,
   HardwareProfileSchema,
+  isParsedFrozen,
   type Plan,
   type PlanInput,
   parseFrozen,
   type SpawnCostProfile,
   SpawnCostProfileSchema,
   type WorkloadSample,
+  WorkloadSampleSchema,
+  withFrozenFields,
 } from "@amorsize/types";
 import { emptyWorkload } from "./sample.js";
 
@@ -57,7 +61,7 @@ export function planRun(input: PlanInput, done: number, early?: EarlyStart): Pla
   const total = input.workload.totalItems;
   const remaining = total === null ? null : Math.max(0, total - done);
   const rest: PlanInput =
-    remaining === total ? input : { ...input, workload: { ...input.workload, totalItems: remaining } };
+    remaining === total ? input : { ...input, workload: withTotal(input.workload, remaining) };
   let plan = planOf(rest);
   if (early && input.constraints?.workers === undefined && !usesPool(plan, early.workers)) {
     plan = cheaperWithEarlyPool(rest, plan, early);
@@ -68,6 +72,13 @@ export function planRun(input: PlanInput, done: number, early?: EarlyStart): Pla
     message: `${done} of ${total} items ran while sampling; this plan covers the ${remaining} that remain.`,
   };
   return { ...plan, reasons: [note, ...plan.reasons] };
+}
+
+/** `workload` for `totalItems` items; a validated frozen one stays so (see `withFrozenMachine`). */
+function withTotal(workload: WorkloadSample, totalItems: number | null): WorkloadSample {
+  return isParsedFrozen(WorkloadSampleSchema, workload)
+    ? withFrozenFields(WorkloadSampleSchema, workload, { totalItems }, "input.workload")
+    : { ...workload, totalItems };
 }
 
 /** Plans made for input objects this process still holds: the same object planned twice is planned once. */
@@ -107,33 +118,68 @@ export function wholeSerialMs(input: PlanInput): number {
 /** Frozen validated copies of machine figures, by the object they were made from. */
 const frozenHardware = new WeakMap<HardwareProfile, HardwareProfile>();
 const frozenSpawnCost = new WeakMap<SpawnCostProfile, SpawnCostProfile>();
+/** The copies validated last: a fresh object equal to one of them takes it without validating again. */
+let lastHardware: HardwareProfile | null = null;
+let lastSpawnCost: SpawnCostProfile | null = null;
 
 /**
  * The hardware and spawn-cost profiles validated and frozen once per object
  * (`parseFrozen`): the model then takes them as they are. A call plans and predicts
  * several times over the same machine figures, and validating them each time had cost
  * more than the model (2-4 ms of a trivial job's deciding); a session freezes its
- * machine's once for all its calls. The profiles are the optimizer's own objects, never
- * changed once measured; the caller's copies stay unfrozen.
+ * machine's once for all its calls. Each execute() reads the machine afresh (a new object
+ * with the same figures while the machine and its caches are unchanged): one equal to the
+ * copy validated last takes that copy for planning (comparing costs ~15 us where
+ * validating cost a trivial job 170 us a call). The profiles are the optimizer's own objects, never changed
+ * once measured; the caller's copies stay unfrozen.
  */
 export function frozenMachine(
   hardware: HardwareProfile,
   spawnCost: SpawnCostProfile,
 ): { hardware: HardwareProfile; spawnCost: SpawnCostProfile } {
-  let frozenHw = frozenHardware.get(hardware);
-  if (frozenHw === undefined) {
-    frozenHw = parseFrozen(HardwareProfileSchema, hardware, "input.hardware");
-    frozenHardware.set(hardware, frozenHw);
-  }
+  const frozenHw = frozenHardwareOf(hardware);
   let frozenSc = frozenSpawnCost.get(spawnCost);
   if (frozenSc === undefined) {
-    frozenSc = parseFrozen(SpawnCostProfileSchema, spawnCost, "input.spawnCost");
+    // durationMs (how long this call took to read the profile) plays no part in a plan.
+    const figures =
+      lastSpawnCost === null ? spawnCost : { ...spawnCost, durationMs: lastSpawnCost.durationMs };
+    frozenSc =
+      sameAs(lastSpawnCost, figures) ?? parseFrozen(SpawnCostProfileSchema, spawnCost, "input.spawnCost");
     frozenSpawnCost.set(spawnCost, frozenSc);
+    lastSpawnCost = frozenSc;
   }
   return { hardware: frozenHw, spawnCost: frozenSc };
 }
 
-/** `input` with its machine profiles as {@link frozenMachine} gives them. */
+/** The hardware profile as {@link frozenMachine} gives it. */
+export function frozenHardwareOf(hardware: HardwareProfile): HardwareProfile {
+  let frozen = frozenHardware.get(hardware);
+  if (frozen === undefined) {
+    frozen = sameAs(lastHardware, hardware) ?? parseFrozen(HardwareProfileSchema, hardware, "input.hardware");
+    frozenHardware.set(hardware, frozen);
+    lastHardware = frozen;
+  }
+  return frozen;
+}
+
+/** `validated` when `value` holds exactly its figures (what validating `value` would give), else null. */
+function sameAs<T>(validated: T | null, value: T): T | null {
+  return validated !== null && isDeepStrictEqual(value, validated) ? validated : null;
+}
+
+/** Frozen validated copies of workload samples, by the object they were made from. */
+const frozenWorkloads = new WeakMap<WorkloadSample, WorkloadSample>();
+
+/**
+ * `input` with its machine profiles as {@link frozenMachine} gives them, and its workload
+ * validated and frozen once: a call plans and predicts on it several times, and the model
+ * validated it each time (~70 us each for a fine-grained job).
+ */
 export function withFrozenMachine(input: PlanInput): PlanInput {
-  return { ...input, ...frozenMachine(input.hardware, input.spawnCost) };
+  let workload = frozenWorkloads.get(input.workload);
+  if (workload === undefined) {
+    workload = parseFrozen(WorkloadSampleSchema, input.workload, "input.workload");
+    frozenWorkloads.set(input.workload, workload);
+  }
+  return { ...input, ...frozenMachine(input.hardware, input.spawnCost), workload };
 }

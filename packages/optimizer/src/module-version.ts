@@ -1,8 +1,7 @@
 // Which version of a task module a session runs: a module edited on disk is imported afresh.
-import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ResolvedTask } from "@amorsize/executor";
+import { fileHash } from "./file-hash.js";
 
 /** A task as a session runs it: the URL its version is imported from, and the key its profile is kept under. */
 export interface TaskVersion {
@@ -13,18 +12,9 @@ export interface TaskVersion {
   hash: string | null;
 }
 
-interface Seen {
-  /** The module's file path (its URL read once). */
-  path: string;
-  mtimeMs: number;
-  ctimeMs: number;
-  size: number;
-  hash: string;
-}
-
 /**
- * Content hashes of task modules, read again only when the file's size or times change
- * (a `stat` costs microseconds, a hash of a large module more). A module imported once
+ * The versions of task modules the session ran (their hashes: see `fileHash`, read again
+ * only when the file changed on disk). A module imported once
  * stays in a thread's module map for good, keyed by URL: when its content differs from
  * the first version the session ran, the session imports it under its URL with a
  * `?amorsize-version=<hash>` query, which the module loader treats as another module, in
@@ -32,7 +22,8 @@ interface Seen {
  * meant to outlive many edits is closed and made again.
  */
 export class ModuleVersions {
-  readonly #seen = new Map<string, Seen>();
+  /** Module paths, by URL (a URL is read once). */
+  readonly #paths = new Map<string, string>();
   /**
    * The hash each module URL had the first time it ran: that version has the plain URL.
    * Never dropped: forgetting it would take a later version for the first and run the
@@ -40,7 +31,7 @@ export class ModuleVersions {
    */
   readonly #first = new Map<string, string>();
 
-  /** `capacity`: file states remembered, oldest dropped first (a dropped one is hashed again). */
+  /** `capacity`: module paths remembered, oldest dropped first (a dropped one is worked out again). */
   constructor(private readonly capacity: number) {}
 
   of(task: ResolvedTask): TaskVersion {
@@ -61,22 +52,15 @@ export class ModuleVersions {
   #hash(href: string): string | null {
     if (!href.startsWith("file:")) return null;
     try {
-      const seen = this.#seen.get(href);
-      const path = seen?.path ?? fileURLToPath(href);
-      const { mtimeMs, ctimeMs, size } = statSync(path);
-      if (seen && seen.mtimeMs === mtimeMs && seen.ctimeMs === ctimeMs && seen.size === size)
-        return seen.hash;
-      const hash = createHash("sha256").update(readFileSync(path)).digest("hex");
-      this.#remember(href, { path, mtimeMs, ctimeMs, size, hash });
-      return hash;
+      let path = this.#paths.get(href);
+      if (path === undefined) {
+        path = fileURLToPath(href);
+        this.#paths.set(href, path);
+        if (this.#paths.size > this.capacity) this.#paths.delete(this.#paths.keys().next().value as string);
+      }
+      return fileHash(path);
     } catch {
       return null;
     }
-  }
-
-  #remember(key: string, value: Seen): void {
-    this.#seen.delete(key);
-    this.#seen.set(key, value);
-    if (this.#seen.size > this.capacity) this.#seen.delete(this.#seen.keys().next().value as string);
   }
 }

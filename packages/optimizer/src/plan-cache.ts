@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ResolvedTask } from "@amorsize/executor";
 import { type MachineKey, messageOf, type PlanCacheEntry, PlanCacheEntrySchema } from "@amorsize/types";
 import writeFileAtomic from "write-file-atomic";
+import { fileHash } from "./file-hash.js";
+import { readJsonFile } from "./json-file.js";
 
 /** Power-of-two size bucket: 1000 and 1023 items share a plan, 1000 and 5000 do not. */
 export function sizeBucket(totalItems: number | null): string {
@@ -14,17 +15,11 @@ export function sizeBucket(totalItems: number | null): string {
   return `2^${Math.ceil(Math.log2(totalItems))}`;
 }
 
-/**
- * Content hash of the task module; null when the module is not a readable file. Files
- * here are read synchronously: a small file costs tens of microseconds that way, while
- * fs/promises readFile takes four thread-pool round trips (0.4-5 ms measured) per call,
- * and every optimize() with the cache on reads two.
- */
+/** Content hash of the task module (see `fileHash`); null when the module is not a readable file. */
 export async function moduleHash(task: ResolvedTask): Promise<string | null> {
   if (!task.href.startsWith("file:")) return null;
   try {
-    const content = readFileSync(fileURLToPath(task.href));
-    return createHash("sha256").update(content).digest("hex");
+    return fileHash(fileURLToPath(task.href));
   } catch {
     return null;
   }
@@ -60,26 +55,18 @@ export async function readPlanCache(
   key: string,
   machineKey: MachineKey,
 ): Promise<PlanCacheRead> {
-  let text: string;
-  try {
-    text = readFileSync(entryPath(dir, key), "utf8");
-  } catch {
-    return { status: "miss", detail: "no cached plan" };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
+  const read = readJsonFile(entryPath(dir, key), PlanCacheEntrySchema);
+  if (read.status === "missing") return { status: "miss", detail: "no cached plan" };
+  if (read.status === "notJson")
     return { status: "corrupt", detail: "the cached plan file is not valid JSON" };
-  }
-  const parsed = PlanCacheEntrySchema.safeParse(json);
-  if (!parsed.success) return { status: "corrupt", detail: "the cached plan file does not match its schema" };
-  if (parsed.data.key !== key)
-    return { status: "foreign", detail: "the cached plan belongs to another task" };
-  if (!sameMachine(parsed.data.machineKey, machineKey)) {
+  if (read.status === "invalid")
+    return { status: "corrupt", detail: "the cached plan file does not match its schema" };
+  const entry = read.value;
+  if (entry.key !== key) return { status: "foreign", detail: "the cached plan belongs to another task" };
+  if (!sameMachine(entry.machineKey, machineKey)) {
     return { status: "stale", detail: "the cached plan was made on another machine or runtime" };
   }
-  return { status: "hit", entry: parsed.data };
+  return { status: "hit", entry: entry };
 }
 
 /**

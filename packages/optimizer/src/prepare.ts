@@ -14,7 +14,7 @@ import {
   type WorkloadSample,
 } from "@amorsize/types";
 import { coldReading } from "./cold-sample.js";
-import { withFrozenMachine } from "./decide.js";
+import { frozenHardwareOf, withFrozenMachine } from "./decide.js";
 import { moduleHash } from "./plan-cache.js";
 import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type TaskData } from "./sample.js";
 import type { SampleGuard } from "./sampling/guarded.js";
@@ -188,7 +188,8 @@ export async function prepare(
   // `cache` is the plan cache's switch; the spawn-cost cache has its own (`spawnCost.cache`),
   // so a cold plan still rests on the machine's cached costs.
   const spawnCost =
-    hooks.machine?.spawnCost ?? (await measureSpawnCost({ ...options.spawnCost, hardware, cacheDir: dir() }));
+    hooks.machine?.spawnCost ??
+    (await measureSpawnCost({ ...options.spawnCost, hardware: frozenHardwareOf(hardware), cacheDir: dir() }));
   const t2 = performance.now();
   const machine: Machine = { hardware, spawnCost, constraints: constraintsOf(options) };
   const total = knownLength(data, options.totalItems);

@@ -3,7 +3,6 @@
 // a few items that sampling left in a fresh worker (once each: their results are kept),
 // against what the sampled items say they should take warm; cached beside the plans.
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createExecutor, type Executor, type ResolvedTask, type RunError } from "@amorsize/executor";
@@ -18,6 +17,7 @@ import {
 } from "@amorsize/types";
 import writeFileAtomic from "write-file-atomic";
 import { planOf, wholeSerialMs } from "./decide.js";
+import { readJsonFile } from "./json-file.js";
 import { sameMachine } from "./plan-cache.js";
 import { shiftError } from "./sampling/shift.js";
 
@@ -213,19 +213,11 @@ export function readModuleCost(
   key: string,
   machineKey: MachineKey,
 ): { warmup: Warmup; moduleLoadMs: number | null } | null {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(entryPath(dir, key), "utf8"));
-  } catch {
-    return null;
-  }
-  const parsed = ModuleCostEntrySchema.safeParse(json);
-  if (!parsed.success || parsed.data.key !== key || !sameMachine(parsed.data.machineKey, machineKey))
-    return null;
-  return {
-    warmup: { ...parsed.data.warmup, source: "cached" },
-    moduleLoadMs: parsed.data.moduleLoadMs ?? null,
-  };
+  const read = readJsonFile(entryPath(dir, key), ModuleCostEntrySchema);
+  if (read.status !== "ok") return null;
+  const entry = read.value;
+  if (entry.key !== key || !sameMachine(entry.machineKey, machineKey)) return null;
+  return { warmup: { ...entry.warmup, source: "cached" }, moduleLoadMs: entry.moduleLoadMs ?? null };
 }
 
 /** Writes a measured warm-up atomically (see `writePlanCache`); a warning when it cannot. */

@@ -127,12 +127,40 @@ describe("withFrozenMachine", () => {
     expect(Object.isFrozen(once.spawnCost)).toBe(true);
     expect(Object.isFrozen(input.hardware)).toBe(false);
     expect(once.hardware).toEqual(input.hardware);
-    expect(once.workload).toBe(input.workload);
+    expect(once.workload).toEqual(input.workload);
+    expect(Object.isFrozen(once.workload)).toBe(true);
+    expect(Object.isFrozen(input.workload)).toBe(false);
     // The same objects again: the same frozen copies, validated once.
     const twice = withFrozenMachine({ ...input });
     expect(twice.hardware).toBe(once.hardware);
     expect(twice.spawnCost).toBe(once.spawnCost);
+    expect(twice.workload).toBe(once.workload);
     expect(planExecution(twice)).toEqual(planExecution(input));
+  });
+
+  it("gives fresh objects holding the same figures the copies validated last, and validates changed ones", () => {
+    const first = withFrozenMachine({ ...machine(4), workload: workload(10, 1) });
+    // What each execute() reads afresh: equal figures, and the time the read took.
+    const again = machine(4);
+    again.spawnCost.durationMs = first.spawnCost.durationMs + 3;
+    const second = withFrozenMachine({ ...again, workload: workload(10, 1) });
+    expect(second.hardware).toBe(first.hardware);
+    expect(second.spawnCost).toBe(first.spawnCost);
+    // A changed figure is a new profile, validated: a bad one is rejected.
+    const changed = machine(4);
+    changed.spawnCost.workerStart.fixedMs.value += 1;
+    const third = withFrozenMachine({ ...changed, workload: workload(10, 1) });
+    expect(third.spawnCost).not.toBe(first.spawnCost);
+    expect(third.spawnCost.workerStart.fixedMs.value).toBe(changed.spawnCost.workerStart.fixedMs.value);
+    const bad = machine(4);
+    (bad.hardware.cores.usable as { value: number }).value = -1;
+    expect(() => withFrozenMachine({ ...bad, workload: workload(10, 1) })).toThrow(AmorsizeValidationError);
+  });
+
+  it("keeps a workload it froze frozen when planRun plans the items sampling left", () => {
+    const frozen = withFrozenMachine(threeSlow);
+    const rest = planRun(frozen, 1);
+    expect(rest).toEqual(planRun(threeSlow, 1));
   });
 
   it("rejects an invalid profile as the model would, naming it", () => {

@@ -80,6 +80,20 @@ describe("defaultCacheDir", () => {
     });
   });
 
+  it("follows the process's variables when they change between calls", () => {
+    withSystem("linux", { XDG_CACHE_HOME: "/x/cache", AMORSIZE_CACHE_DIR: undefined }, () => {
+      expect(defaultCacheDir()).toBe("/x/cache/amorsize");
+      expect(defaultCacheDir()).toBe("/x/cache/amorsize");
+      process.env.XDG_CACHE_HOME = "/y/cache";
+      expect(defaultCacheDir()).toBe("/y/cache/amorsize");
+      process.env.AMORSIZE_CACHE_DIR = "/a/b";
+      expect(defaultCacheDir()).toBe("/a/b");
+    });
+    withSystem("darwin", { XDG_CACHE_HOME: "/y/cache", AMORSIZE_CACHE_DIR: undefined }, () => {
+      expect(defaultCacheDir()).toBe(path.join(os.homedir(), "Library", "Caches", "amorsize"));
+    });
+  });
+
   it("treats empty variables as unset and ignores a relative $XDG_CACHE_HOME", () => {
     withSystem("linux", { XDG_CACHE_HOME: "/x" }, () => {
       expect(defaultCacheDir({ AMORSIZE_CACHE_DIR: "" })).toBe("/x/amorsize");

@@ -109,9 +109,23 @@ function firstIssue(label: string, issues: readonly { path: PropertyKey[]; messa
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const own = env.AMORSIZE_CACHE_DIR;
   if (own) return path.resolve(own);
+  // env-paths works out every XDG folder from the environment, ~50 us, and every plan
+  // asks: the answer is kept while the variables the cache folder rests on are unchanged.
+  const from = env === process.env ? cacheDirVariables(env) : null;
+  if (from !== null && lastDefault?.from === from) return lastDefault.dir;
   const { cache } = envPaths("amorsize", { suffix: "" });
   // env-paths takes a relative $XDG_CACHE_HOME as it is.
-  return path.isAbsolute(cache) ? cache : path.join(os.homedir(), ".cache", "amorsize");
+  const dir = path.isAbsolute(cache) ? cache : path.join(os.homedir(), ".cache", "amorsize");
+  if (from !== null) lastDefault = { from, dir };
+  return dir;
+}
+
+/** The process's default cache folder, and the variables it was worked out from. */
+let lastDefault: { from: string; dir: string } | null = null;
+
+/** The system and the variables its cache folder is worked out from (see defaultCacheDir), as one string. */
+function cacheDirVariables(env: NodeJS.ProcessEnv): string {
+  return [process.platform, env.XDG_CACHE_HOME, env.HOME, env.USERPROFILE, env.LOCALAPPDATA].join("\0");
 }
 
 /** The cache file inside `cacheDir`. */

@@ -1,4 +1,6 @@
 import {
+  HardwareProfileSchema,
+  isParsedFrozen,
   type MachineKey,
   messageOf,
   parseInput,
@@ -44,6 +46,25 @@ export interface ResolvedSpawnCostOptions {
   machineKey: MachineKey;
 }
 
+/** The options without a hardware profile: one that `parseFrozen()` returned is taken as it is. */
+const OptionsBesideHardwareSchema = SpawnCostOptionsSchema.omit({ hardware: true });
+
+/**
+ * `options` validated. A hardware profile that `parseFrozen()` of `@amorsize/types`
+ * returned is taken as it is (it was validated and cannot have changed): validating it
+ * again cost each optimizer call ~80 us.
+ */
+function parseOptions(options: SpawnCostOptions | undefined): SpawnCostOptions {
+  if (options === undefined) return parseInput(SpawnCostOptionsSchema, {}, "options");
+  if (options !== null && typeof options === "object" && !Array.isArray(options)) {
+    const { hardware, ...rest } = options;
+    if (isParsedFrozen(HardwareProfileSchema, hardware)) {
+      return { ...parseInput(OptionsBesideHardwareSchema, rest, "options"), hardware };
+    }
+  }
+  return parseInput(SpawnCostOptionsSchema, options, "options");
+}
+
 /**
  * Validates `options` (throwing `AmorsizeValidationError` with one
  * `options.<path>: message` line per problem) and fills in the defaults.
@@ -52,7 +73,7 @@ export function resolveSpawnCostOptions(
   options?: SpawnCostOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): ResolvedSpawnCostOptions {
-  const parsed = parseInput(SpawnCostOptionsSchema, options === undefined ? {} : options, "options");
+  const parsed = parseOptions(options);
   const machineKey = machineKeyFor(parsed.hardware);
   return {
     budgetMs: parsed.budgetMs ?? SPAWN_COST_DEFAULTS.budgetMs,

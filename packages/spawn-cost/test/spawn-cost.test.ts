@@ -6,6 +6,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   AmorsizeValidationError,
+  HardwareProfileSchema,
+  parseFrozen,
   type SpawnCostOptions,
   type SpawnCostProfile,
   SpawnCostProfileSchema,
@@ -388,6 +390,25 @@ describe("options", () => {
     const error = await measureSpawnCost(options as never).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AmorsizeValidationError);
     expect(error).toMatchObject({ code: "AMORSIZE_INVALID_INPUT", message });
+  });
+
+  it("takes a hardware profile validated and frozen once as it is, and still checks the other options", () => {
+    const hardware = parseFrozen(HardwareProfileSchema, hardwareFixture(6, null), "hardware");
+    expect(resolveSpawnCostOptions({ hardware, cacheDir: "/c" })).toMatchObject({
+      maxWorkers: 7,
+      cacheDir: "/c",
+    });
+    expect(() => resolveSpawnCostOptions({ hardware, budgetMs: -1 })).toThrow(
+      "options.budgetMs: Too small: expected number to be >0, got -1",
+    );
+    expect(() => resolveSpawnCostOptions({ hardware, budget: 600 } as never)).toThrow(
+      'options: Unknown option "budget"',
+    );
+    // A profile not frozen by parseFrozen is validated whole, however it was made.
+    const broken = { ...hardwareFixture(6, null), probedAt: 5 };
+    expect(() => resolveSpawnCostOptions({ hardware: broken } as never)).toThrow(
+      "options.hardware.probedAt: ",
+    );
   });
 
   it("fills in the defaults, maxWorkers from the usable cores", () => {

@@ -19,6 +19,7 @@ import {
   SpawnCostProfileSchema,
   TaskRefSchema,
   WorkloadSampleSchema,
+  withFrozenFields,
 } from "../src/index.js";
 import {
   hardwareExample,
@@ -245,5 +246,41 @@ describe("parseFrozen()", () => {
     expect(isParsedFrozen(schema, parsed)).toBe(false);
     expect(Object.isFrozen(parsed)).toBe(false);
     expect(Object.isFrozen(parsed.n)).toBe(false);
+  });
+});
+
+describe("withFrozenFields()", () => {
+  const frozen = () => parseFrozen(WorkloadSampleSchema, structuredClone(workloadExample), "workload");
+
+  it("replaces the patched fields, validated, and the copy is frozen and noted as parseFrozen's are", () => {
+    const base = frozen();
+    const patched = withFrozenFields(WorkloadSampleSchema, base, { totalItems: 7, sampled: 3 }, "workload");
+    expect(patched).toEqual({ ...WorkloadSampleSchema.parse(workloadExample), totalItems: 7, sampled: 3 });
+    expect(isParsedFrozen(WorkloadSampleSchema, patched)).toBe(true);
+    expect(Object.isFrozen(patched)).toBe(true);
+    expect(parseInput(WorkloadSampleSchema, patched, "workload")).toBe(patched);
+    // The original is untouched.
+    expect(base.totalItems).toBe(workloadExample.totalItems);
+    const nested = withFrozenFields(
+      WorkloadSampleSchema,
+      base,
+      { inputBytes: { mean: 2, max: 3 } },
+      "workload",
+    );
+    expect(Object.isFrozen(nested.inputBytes)).toBe(true);
+  });
+
+  it("rejects a bad field naming it, and a value parseFrozen() did not return", () => {
+    const base = frozen();
+    expect(() => withFrozenFields(WorkloadSampleSchema, base, { totalItems: -1 }, "workload")).toThrow(
+      "workload.totalItems: Too small: expected number to be >=0, got -1",
+    );
+    expect(() => withFrozenFields(WorkloadSampleSchema, base, { sideways: 1 } as never, "workload")).toThrow(
+      "workload.sideways: not a field of this schema",
+    );
+    const plain = WorkloadSampleSchema.parse(workloadExample);
+    expect(() => withFrozenFields(WorkloadSampleSchema, plain, { totalItems: 1 }, "workload")).toThrow(
+      "workload: not a value parseFrozen() returned for this schema",
+    );
   });
 });
