@@ -1,6 +1,6 @@
 // createAmorsize(): a session's pool, its learning, and its calls in flight together. Calls
 // that must use the pool run in a session on a fixed machine (`fixedSession`: 2 cores, cheap
-// workers) with parallel taken at any gain (`onPool`): 300 items of about 2 ms, 0.6 s of
+// workers) with parallel taken at any gain (`onPool`): 150 items of about 2 ms, 0.3 s of
 // work, on two workers. Only the task is measured live, so such a call goes serial only if
 // its sampled items' helper threads read busier than the items themselves, a misreading
 // these tests should catch. On the machine as probed, a busy machine once made one of them
@@ -36,7 +36,8 @@ const onPool: ExecuteOptions = { ...base, workers: 2, minSpeedup: 1 };
 /** A session on a fixed 2-core machine with cheap workers (see the header), saving no profile. */
 const fixedSession = (options: SessionOptions = {}) =>
   createAmorsizeOn({ hardware: hardware(2), spawnCost: spawnCost(2) }, { saveProfiles: false, ...options });
-const heavy = range(300);
+/** Items of ~2 ms for calls that must use the pool (see the header). */
+const heavy = range(150);
 const threads = () => readdirSync("/proc/self/task").length;
 const ports = () => process.getActiveResourcesInfo().filter((name) => name === "MessagePort").length;
 
@@ -87,7 +88,7 @@ describe("createAmorsize", () => {
       `import { createAmorsizeOn } from ${JSON.stringify(entry)};
 ${WARM_FIXTURE}
 const session = createAmorsizeOn(${JSON.stringify(machine)}, { idleMs: 600000, saveProfiles: false });
-const run = await session.execute(${JSON.stringify(task("twoMs"))}, Array.from({ length: 300 }, (_, i) => i), ${JSON.stringify(onPool)});
+const run = await session.execute(${JSON.stringify(task("twoMs"))}, Array.from({ length: ${heavy.length} }, (_, i) => i), ${JSON.stringify(onPool)});
 console.log(JSON.stringify({ results: run.results.length, warm: session.stats().warmWorkers }));
 `,
     );
@@ -95,7 +96,7 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
     expect(child.stderr).toBe("");
     expect(child.signal).toBeNull();
     expect(child.status).toBe(0);
-    expect(JSON.parse(child.stdout)).toEqual({ results: 300, warm: 2 });
+    expect(JSON.parse(child.stdout)).toEqual({ results: heavy.length, warm: 2 });
   });
 
   it("shares one pool among calls in flight together, each getting its own results in order", async () => {
@@ -103,8 +104,8 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
     const inputs = [
       heavy,
       heavy.slice().reverse(),
-      heavy.map((x) => (x * 7) % 300),
-      heavy.map((x) => (x + 7) % 300),
+      heavy.map((x) => (x * 7) % heavy.length),
+      heavy.map((x) => (x + 7) % heavy.length),
     ];
     const runs = await Promise.all(
       inputs.map((input) => session!.execute<number>(task("twoMs"), input, { ...onPool, chunkSize: 7 })),
@@ -135,7 +136,7 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
     const [a, b] = await Promise.all(others);
     expect(a!.errors).toEqual([]);
     expect(b!.results).toEqual(a!.results);
-    expect(a!.results).toHaveLength(300);
+    expect(a!.results).toHaveLength(heavy.length);
   });
 
   it("leaves nothing on a long-lived signal its calls were given, once they end", async () => {
@@ -161,7 +162,7 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
     writeFileSync(
       module,
       `import { twoMs } from ${JSON.stringify(pathToFileURL(tasks).href)};
-export default (x) => (x === 250 ? process.exit(7) : twoMs(x));\n`,
+export default (x) => (x === 125 ? process.exit(7) : twoMs(x));\n`,
     );
     // Sampled in a worker too: the exit must not end the test's process.
     const crashed = await session.execute({ module }, heavy, {
@@ -171,7 +172,7 @@ export default (x) => (x === 250 ? process.exit(7) : twoMs(x));\n`,
     });
     expect(crashed.errors.map((e) => e instanceof WorkerCrashedError)).toEqual([true]);
     const next = await session.execute<number>(task("twoMs"), heavy, onPool);
-    expect(next.results).toHaveLength(300);
+    expect(next.results).toHaveLength(heavy.length);
     expect(session.stats()).toMatchObject({ poolStarts: 1, warmWorkers: 2 });
   });
 
@@ -203,7 +204,7 @@ export default (x) => (x === 250 ? process.exit(7) : twoMs(x));\n`,
     await session.execute(task("twoMs"), heavy, onPool);
     await until(() => session!.stats().warmWorkers === 0, "the idle pool is closed");
     const again = await session.execute<number>(task("twoMs"), heavy, onPool);
-    expect(again.results).toHaveLength(300);
+    expect(again.results).toHaveLength(heavy.length);
     expect(session.stats()).toMatchObject({ poolStarts: 2, idleCloses: 1 });
   });
 });
@@ -361,7 +362,7 @@ export default (x) => (twoMs(x), x + ${add});\n`;
     expect(seen).toEqual(first.results);
     expect(stream.optimized?.workload.indices).toEqual([]);
     expect(stream.report()).toMatchObject({ mode: "parallel" });
-    expect(session.stats()).toMatchObject({ calls: 2, inFlight: 0, items: 600, poolStarts: 1 });
+    expect(session.stats()).toMatchObject({ calls: 2, inFlight: 0, items: 2 * heavy.length, poolStarts: 1 });
   });
 
   it("works with await using", async () => {
