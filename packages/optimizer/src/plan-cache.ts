@@ -66,7 +66,7 @@ export async function readPlanCache(
   if (!sameMachine(entry.machineKey, machineKey)) {
     return { status: "stale", detail: "the cached plan was made on another machine or runtime" };
   }
-  return { status: "hit", entry: entry };
+  return { status: "hit", entry };
 }
 
 /**
