@@ -48,7 +48,7 @@ suite("cluster backend on a real Redis", () => {
   let redis: TestRedis;
   let client: Redis;
   let scratch: string;
-  let killedPair: Child[];
+  let defaultHosts: Child[];
   let lostCollect: { redis: TestRedis; host: Child };
   let lostThrow: { redis: TestRedis; host: Child };
 
@@ -60,12 +60,10 @@ suite("cluster backend on a real Redis", () => {
     client = new Redis(redis.url);
     const onQueue = (queue: string, args: string[] = []) =>
       startHost(redis.url, ["--queue", queue, "--concurrency", "1", ...args]);
-    [[lostCollect, lostThrow], killedPair] = await Promise.all([
+    [[lostCollect, lostThrow], defaultHosts] = await Promise.all([
       doomed,
-      Promise.all([onQueue("killed", fastLocks), onQueue("killed", fastLocks)]),
-      // The two hosts of the default queue.
-      onQueue("amorsize", fastLocks),
-      onQueue("amorsize", fastLocks),
+      // The two hosts of the default queue, with short locks for the test that kills one.
+      Promise.all([onQueue("amorsize", fastLocks), onQueue("amorsize", fastLocks)]),
     ]);
   });
 
@@ -79,8 +77,9 @@ suite("cluster backend on a real Redis", () => {
     const items = Array.from({ length: 120 }, (_, i) => i);
     const backend = cluster({ connection: redis.url });
     try {
-      // 5 ms per item makes each chunk outlast a job hand-over, so both one-thread hosts take chunks.
-      const input = items.map((x) => ({ x, ms: 5 }));
+      // 5 ms per item (asleep: it takes time, not CPU) makes each chunk outlast a job hand-over,
+      // so both one-thread hosts take chunks.
+      const input = items.map((x) => ({ x, sleepMs: 5 }));
       const { results, errors, report } = await backend.map<number>(task, input, { chunkSize: 10 });
       expect(results).toEqual(squares(items));
       expect(errors).toEqual([]);
@@ -164,7 +163,7 @@ suite("cluster backend on a real Redis", () => {
     expect(thrown).toMatchObject({ index: 1, range: [1, 1], cause: { name: "RangeError" } });
 
     // Under throw, the first failure ends the run; the other chunks are skipped or removed.
-    const many = [-1, ...Array.from({ length: 59 }, (_, i) => ({ x: i, ms: 5 }))];
+    const many = [-1, ...Array.from({ length: 59 }, (_, i) => ({ x: i, sleepMs: 5 }))];
     const first = await executeOnCluster(task, many, { connection: redis.url, chunkSize: 3 }).catch((e) => e);
     expect(first).toMatchObject({ code: "AMORSIZE_ITEM_FAILED", index: 0 });
     expect(first.report).toMatchObject({ chunks: 20, failed: 1 });
@@ -193,37 +192,6 @@ suite("cluster backend on a real Redis", () => {
     ]);
     expect(collected.results).toEqual([undefined, undefined, undefined]);
     expect(collected.report).toMatchObject({ succeeded: 0, failed: 0, missing: 3 });
-  });
-
-  it("retries a killed host's chunk on the other host, every result once; that host stops gracefully on SIGTERM", async () => {
-    const queue = "killed";
-    const pair = killedPair;
-    const marker = join(scratch, "killed.pid");
-    const items = Array.from({ length: 40 }, (_, i) => i);
-    const input: unknown[] = items.map((x) => ({ x, ms: 2 }));
-    // Item 13 tells the test which host runs it, then holds that host busy long enough to be killed mid-chunk.
-    input[13] = { x: 13, marker, holdMs: 1500 };
-    const run = executeOnCluster<number>(task, input, {
-      connection: redis.url,
-      queueName: queue,
-      chunkSize: 4,
-    });
-    const pid = Number(await waitForFile(marker));
-    const victim = pair.find((h) => h.process.pid === pid);
-    expect(victim).toBeDefined();
-    victim?.process.kill("SIGKILL");
-    const { results, errors, report } = await run;
-    expect(results).toEqual(squares(items));
-    expect(errors).toEqual([]);
-    expect(report).toMatchObject({ succeeded: 40, missing: 0, chunks: 10 });
-    const survivor = pair.find((h) => h !== victim) as Child;
-    expect(report.hosts).toContain(`${hostname()}:${survivor.process.pid}`);
-    expect(await victim?.exited).toBe("SIGKILL");
-    survivor.process.kill("SIGTERM");
-    expect({ code: await survivor.exited, output: survivor.output() }).toEqual({
-      code: 0,
-      output: expect.stringContaining("SIGTERM, finishing chunks in flight"),
-    });
   });
 
   it("measures the round trip, per-job and per-byte costs against the live queue", async () => {
@@ -256,6 +224,36 @@ suite("cluster backend on a real Redis", () => {
     expect(error.message).toBe(
       'No worker host is serving queue "empty": start amorsize-worker on at least one host first',
     );
+  });
+
+  it("retries a killed host's chunk on the other host, every result once; that host stops gracefully on SIGTERM", async () => {
+    // Last of the tests on the default queue: it kills one of its two hosts and stops the other.
+    const pair = defaultHosts;
+    const marker = join(scratch, "killed.pid");
+    const items = Array.from({ length: 40 }, (_, i) => i);
+    const input: unknown[] = items.map((x) => ({ x, sleepMs: 2 }));
+    // Item 13 tells the test which host runs it, then holds that host busy long enough to be killed mid-chunk.
+    input[13] = { x: 13, marker, holdMs: 1500 };
+    const run = executeOnCluster<number>(task, input, {
+      connection: redis.url,
+      chunkSize: 4,
+    });
+    const pid = Number(await waitForFile(marker));
+    const victim = pair.find((h) => h.process.pid === pid);
+    expect(victim).toBeDefined();
+    victim?.process.kill("SIGKILL");
+    const { results, errors, report } = await run;
+    expect(results).toEqual(squares(items));
+    expect(errors).toEqual([]);
+    expect(report).toMatchObject({ succeeded: 40, missing: 0, chunks: 10 });
+    const survivor = pair.find((h) => h !== victim) as Child;
+    expect(report.hosts).toContain(`${hostname()}:${survivor.process.pid}`);
+    expect(await victim?.exited).toBe("SIGKILL");
+    survivor.process.kill("SIGTERM");
+    expect({ code: await survivor.exited, output: survivor.output() }).toEqual({
+      code: 0,
+      output: expect.stringContaining("SIGTERM, finishing chunks in flight"),
+    });
   });
 
   describe("Redis faults", () => {
