@@ -65,7 +65,9 @@ suite("a worker host when Redis goes away mid-chunk", () => {
     await waitForFile(marker);
   }
 
-  it("exits 1 on its own when its chunk ends while Redis is gone", async () => {
+  // Each test has a Redis and a host of its own and waits seconds for the host to give Redis
+  // up: they run side by side.
+  it.concurrent("exits 1 on its own when its chunk ends while Redis is gone", async () => {
     const { redis, host } = hosts[0] as (typeof hosts)[number];
     // The chunk ends ~1.5 s after Redis dies, while the host is still trying to reconnect.
     await holdChunk({ redis }, "lost", 1500);
@@ -74,7 +76,7 @@ suite("a worker host when Redis goes away mid-chunk", () => {
     expect(host.output()).toContain(`lost the connection to Redis at 127.0.0.1:${redis.port}`);
   });
 
-  it("stops on SIGTERM while Redis is gone and a long chunk runs", async () => {
+  it.concurrent("stops on SIGTERM while Redis is gone and a long chunk runs", async () => {
     const { redis, host } = hosts[1] as (typeof hosts)[number];
     await holdChunk({ redis }, "term", 60_000);
     redis.process.kill("SIGKILL");
@@ -84,7 +86,7 @@ suite("a worker host when Redis goes away mid-chunk", () => {
     expect(host.output()).toContain("SIGTERM, finishing chunks in flight");
   });
 
-  it("stops on SIGINT while Redis is gone and its chunk ends meanwhile", async () => {
+  it.concurrent("stops on SIGINT while Redis is gone and its chunk ends meanwhile", async () => {
     const { redis, host } = hosts[2] as (typeof hosts)[number];
     await holdChunk({ redis }, "int", 1500);
     redis.process.kill("SIGKILL");
