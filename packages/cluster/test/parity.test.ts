@@ -152,10 +152,15 @@ suite("a cluster run does what a local run does", () => {
   describe("caller faults", () => {
     it("fails fast with NoWorkerHostsError when no host serves the queue, leaving no job", async () => {
       const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([
         executeOnCluster(echo, [1, 2, 3], { connection: redis.url, queueName: "nobody" }).catch((e) => e),
-        new Promise((resolve) => setTimeout(() => resolve("still waiting after 10 s"), 10_000)),
+        new Promise((resolve) => {
+          timer = setTimeout(() => resolve("still waiting after 10 s"), 10_000);
+        }),
       ]);
+      // A timer left running would hold Jest open for the rest of its 10 s.
+      clearTimeout(timer);
       expect(outcome).toBeInstanceOf(NoWorkerHostsError);
       expect((outcome as NoWorkerHostsError).code).toBe("AMORSIZE_NO_WORKER_HOSTS");
       expect(Date.now() - started).toBeLessThan(10_000);
@@ -165,7 +170,7 @@ suite("a cluster run does what a local run does", () => {
 
     it("leaves nothing that a host started later runs when its caller is killed mid-run", async () => {
       const log = join(scratch, "orphans.log");
-      const items = Array.from({ length: 12 }, (_, x) => ({ x, ms: 300, log }));
+      const items = Array.from({ length: 12 }, (_, x) => ({ x, sleepMs: 300, log }));
       // The caller is a process of its own, killed without a chance to clean up.
       const script = `
         import { executeOnCluster } from ${JSON.stringify(DIST)};
@@ -198,7 +203,7 @@ suite("a cluster run does what a local run does", () => {
     it("fails the chunks hosts skipped meanwhile as ChunkFailedError instead of waiting for them", async () => {
       // 3 s of work per host: chunks are left when the key expires, however late the first answer is read.
       const log = join(scratch, "blocked.log");
-      const items = Array.from({ length: 60 }, (_, x) => ({ x, ms: 100, log }));
+      const items = Array.from({ length: 60 }, (_, x) => ({ x, sleepMs: 100, log }));
       let blocked = false;
       const error = await executeOnCluster(logged, items, {
         connection: redis.url,
@@ -207,11 +212,8 @@ suite("a cluster run does what a local run does", () => {
         onProgress: () => {
           if (blocked) return;
           blocked = true;
-          // A blocked event loop: the run key cannot be refreshed, and expires.
-          const end = Date.now() + 1500;
-          while (Date.now() < end) {
-            // busy
-          }
+          // A blocked event loop (asleep, not spinning): the run key cannot be refreshed, and expires.
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
         },
       }).catch((e) => e);
       expect(error).toBeInstanceOf(ChunkFailedError);
@@ -236,7 +238,7 @@ suite("a cluster run does what a local run does", () => {
 
     it("cancels a run on abort: rejects with an AbortError, hosts skip its remaining chunks, no job is left", async () => {
       const log = join(scratch, "aborted.log");
-      const items = Array.from({ length: 20 }, (_, x) => ({ x, ms: 100, log }));
+      const items = Array.from({ length: 20 }, (_, x) => ({ x, sleepMs: 100, log }));
       const controller = new AbortController();
       const error = await executeOnCluster(logged, items, {
         connection: redis.url,
