@@ -31,6 +31,7 @@ Options:
   --lock-duration <ms>       job lock; a silent host's chunks move on after it (default: 30000)
   --stalled-interval <ms>    how often to look for dead hosts' chunks (default: 30000)
   --max-stalled <n>          recoveries of one chunk before it fails (default: 2)
+  --lost-after <ms>          exit 1 once Redis has been gone this long (default: 3000)
   -h, --help                 show this help (also: amorsize-worker help)
   --version                  show the version of amorsize-worker
 
@@ -54,6 +55,7 @@ const OPTIONS = {
   "lock-duration": { type: "string" },
   "stalled-interval": { type: "string" },
   "max-stalled": { type: "string" },
+  "lost-after": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -184,6 +186,7 @@ export function parseWorkerArgs(
     lockDurationMs: positiveInt("--lock-duration", values["lock-duration"]),
     stalledIntervalMs: positiveInt("--stalled-interval", values["stalled-interval"]),
     maxStalledCount: positiveInt("--max-stalled", values["max-stalled"]),
+    lostAfterMs: positiveInt("--lost-after", values["lost-after"]),
     maxJobBytes: positiveInt("--max-job-bytes", values["max-job-bytes"]),
     maxJobItems: positiveInt("--max-job-items", values["max-job-items"]),
   };

@@ -220,6 +220,10 @@ describe("parseWorkerArgs", () => {
       "AMORSIZE_CLUSTER_USAGE",
       '--max-job-items: Expected a positive integer, got "0"',
     ]);
+    expect(usage(["--allow", ".", "--lost-after", "0"])).toEqual([
+      "AMORSIZE_CLUSTER_USAGE",
+      '--lost-after: Expected a positive integer, got "0"',
+    ]);
   });
 
   it("reads every flag", () => {
@@ -241,6 +245,8 @@ describe("parseWorkerArgs", () => {
         "2000",
         "--max-stalled",
         "0",
+        "--lost-after",
+        "10000",
       ]),
     ).toEqual({
       connection: "redis://10.0.0.5:6379",
@@ -251,6 +257,7 @@ describe("parseWorkerArgs", () => {
       lockDurationMs: 5000,
       stalledIntervalMs: 2000,
       maxStalledCount: 0,
+      lostAfterMs: 10000,
     });
     expect(parseWorkerArgs(["-h"])).toBe("help");
   });

@@ -17,13 +17,15 @@ const task = { module: TASK, export: "square" };
  * of Redis going away. A liveness limit, 2.5 times that, so a busy machine does not fail it.
  */
 const STOP_BOUND_MS = 10_000;
+/** The hosts' `--lost-after`, half the default: each test waits it out. */
+const LOST_AFTER_MS = 1500;
 
 type TestRedis = Awaited<ReturnType<typeof startRedis>>;
 
 /** A Redis of its own with one single-thread host on it, for a test that kills that Redis. */
 async function doomed(): Promise<{ redis: TestRedis; host: Child }> {
   const redis = await startRedis(binary as string);
-  const host = await startHost(redis.url, ["--concurrency", "1"]);
+  const host = await startHost(redis.url, ["--concurrency", "1", "--lost-after", String(LOST_AFTER_MS)]);
   return { redis, host };
 }
 
@@ -69,8 +71,8 @@ suite("a worker host when Redis goes away mid-chunk", () => {
   // up: they run side by side.
   it.concurrent("exits 1 on its own when its chunk ends while Redis is gone", async () => {
     const { redis, host } = hosts[0] as (typeof hosts)[number];
-    // The chunk ends ~1.5 s after Redis dies, while the host is still trying to reconnect.
-    await holdChunk({ redis }, "lost", 1500);
+    // The chunk ends about half way through the host's attempts to reconnect.
+    await holdChunk({ redis }, "lost", LOST_AFTER_MS / 2);
     redis.process.kill("SIGKILL");
     expect(await exitWithin(host, STOP_BOUND_MS)).toBe(1);
     expect(host.output()).toContain(`lost the connection to Redis at 127.0.0.1:${redis.port}`);
@@ -88,7 +90,7 @@ suite("a worker host when Redis goes away mid-chunk", () => {
 
   it.concurrent("stops on SIGINT while Redis is gone and its chunk ends meanwhile", async () => {
     const { redis, host } = hosts[2] as (typeof hosts)[number];
-    await holdChunk({ redis }, "int", 1500);
+    await holdChunk({ redis }, "int", LOST_AFTER_MS / 2);
     redis.process.kill("SIGKILL");
     host.process.kill("SIGINT");
     expect(await exitWithin(host, STOP_BOUND_MS)).toBe(1);
