@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { messageOf } from "@amorsize/types";
 import { closestMatch } from "leven";
 import { ClusterUsageError } from "./errors.js";
-import type { Connection, WorkerHostOptions } from "./options.js";
+import { type Connection, type WorkerHostOptions, WorkerHostOptionsSchema } from "./options.js";
 import { readSecretFile } from "./secret.js";
 
 /** Help text of `amorsize-worker` (also `amorsize worker`). */
@@ -86,6 +86,31 @@ function positiveInt(name: string, text: string | undefined): number | undefined
   const value = Number(text);
   if (!Number.isInteger(value) || value < 0 || (value === 0 && name !== "--max-stalled")) {
     throw new ClusterUsageError(`${name}: Expected a positive integer, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+type NumberOption =
+  | "concurrency"
+  | "lockDurationMs"
+  | "stalledIntervalMs"
+  | "maxStalledCount"
+  | "lostAfterMs"
+  | "maxJobBytes"
+  | "maxJobItems";
+
+/**
+ * A number flag's value, checked as a whole number and against its option's bounds in
+ * {@link WorkerHostOptionsSchema}: `--concurrency 5000` is a usage mistake that names the
+ * flag (exit 2), not a failure to start that names the option.
+ */
+function numberFlag(name: string, text: string | undefined, option: NumberOption): number | undefined {
+  const value = positiveInt(name, text);
+  if (value === undefined) return undefined;
+  const checked = WorkerHostOptionsSchema.shape[option].safeParse(value);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new ClusterUsageError(`${name}: ${issue?.message ?? "out of range"}, got ${JSON.stringify(text)}`);
   }
   return value;
 }
@@ -182,13 +207,13 @@ export function parseWorkerArgs(
   if (values.version) return "version";
   const connection = connectionOf(values, env);
   const numbers = {
-    concurrency: positiveInt("--concurrency", values.concurrency),
-    lockDurationMs: positiveInt("--lock-duration", values["lock-duration"]),
-    stalledIntervalMs: positiveInt("--stalled-interval", values["stalled-interval"]),
-    maxStalledCount: positiveInt("--max-stalled", values["max-stalled"]),
-    lostAfterMs: positiveInt("--lost-after", values["lost-after"]),
-    maxJobBytes: positiveInt("--max-job-bytes", values["max-job-bytes"]),
-    maxJobItems: positiveInt("--max-job-items", values["max-job-items"]),
+    concurrency: numberFlag("--concurrency", values.concurrency, "concurrency"),
+    lockDurationMs: numberFlag("--lock-duration", values["lock-duration"], "lockDurationMs"),
+    stalledIntervalMs: numberFlag("--stalled-interval", values["stalled-interval"], "stalledIntervalMs"),
+    maxStalledCount: numberFlag("--max-stalled", values["max-stalled"], "maxStalledCount"),
+    lostAfterMs: numberFlag("--lost-after", values["lost-after"], "lostAfterMs"),
+    maxJobBytes: numberFlag("--max-job-bytes", values["max-job-bytes"], "maxJobBytes"),
+    maxJobItems: numberFlag("--max-job-items", values["max-job-items"], "maxJobItems"),
   };
   // Files last: a mistyped number is named before a file is read.
   const options: WorkerHostOptions = { connection, ...trustOf(values) };

@@ -224,6 +224,19 @@ describe("parseWorkerArgs", () => {
       "AMORSIZE_CLUSTER_USAGE",
       '--lost-after: Expected a positive integer, got "0"',
     ]);
+    // Past an option's bound: a usage mistake naming the flag, not a host that fails to start.
+    expect(usage(["--allow", ".", "--concurrency", "5000"])).toEqual([
+      "AMORSIZE_CLUSTER_USAGE",
+      '--concurrency: Too big: expected number to be <=1024, got "5000"',
+    ]);
+    expect(usage(["--allow", ".", "--lost-after", "4000000"])).toEqual([
+      "AMORSIZE_CLUSTER_USAGE",
+      '--lost-after: Too big: expected number to be <=3600000, got "4000000"',
+    ]);
+    expect(usage(["--allow", ".", "--max-stalled", "1001"])).toEqual([
+      "AMORSIZE_CLUSTER_USAGE",
+      '--max-stalled: Too big: expected number to be <=1000, got "1001"',
+    ]);
   });
 
   it("reads every flag", () => {
