@@ -38,6 +38,22 @@ export const MODEL_CONSTANTS = {
   maxConcurrency: 256,
   /** Most worker threads searched for a synchronous task that waits (threads overlap waiting). */
   maxWaitingWorkers: 64,
+  /**
+   * A chunk whose object graphs (items or results of the "object" kind, as serialised) pass
+   * this many bytes costs more than its clone costs say: the main thread builds one large
+   * message and takes back one, and a receiving thread holds the whole graph at once, past
+   * what its young generation keeps.
+   */
+  largeMessageBytes: 1 << 20,
+  /**
+   * ...each byte past `largeMessageBytes` costs this much more, nanoseconds, on the main
+   * thread (serial: one worker or two lost the same). An estimate from the bench's sweep of
+   * SHA-256 over records of ~730 serialised bytes (2 cores, 2026-12-03): on one worker
+   * 50,000 records took 653 ms in chunks of 1,024 (0.7 MB) and 692, 771, 771, 796 and 888 ms
+   * in chunks of 2,048 to 50,000 (1.5-36 MB): 3.6-6.6 ns per byte past 1 MiB. Typed arrays
+   * (their bytes outside the heap) showed no such step below 6 MB, so only graphs pay it.
+   */
+  largeMessageNsPerByte: 4.5,
   /** Plans within this fraction of the fastest count as ties: fewer workers win, then larger chunks. */
   tieMargin: 0.01,
   /** Default of `constraints.minSpeedup`. */

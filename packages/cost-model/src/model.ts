@@ -94,10 +94,13 @@ export function evaluateParallel(p: ModelParams, workers: number, chunkSize: num
   return p.n === null ? evaluateSteady(p, workers, chunkSize) : evaluateRun(p, p.n, workers, chunkSize);
 }
 
-/** Terms shared by a whole run and a stream's steady state. */
-function steadyTerms(p: ModelParams, items: number, chunks: number, active: number) {
+/**
+ * Terms shared by a whole run and a stream's steady state. `messageMs`: what the chunks'
+ * large messages of object graphs add on the main thread (see {@link largeMessageMs}).
+ */
+function steadyTerms(p: ModelParams, items: number, chunks: number, active: number, messageMs: number) {
   const cores = Math.min(active, p.capacity);
-  const mainThreadMs = items * p.mainPerItemMs + chunks * p.dispatchMs;
+  const mainThreadMs = items * p.mainPerItemMs + chunks * p.dispatchMs + messageMs;
   // Items run one after another in each worker; only their CPU part competes for cores.
   const computeMs = Math.max((items * p.wallItemMs) / active, (items * p.cpuItemMs) / cores);
   const chunkOverheadMs = (chunks * p.chunkOverheadMs) / active;
@@ -179,7 +182,7 @@ function evaluateSteady(p: ModelParams, workers: number, chunkSize: number): Eva
   const items = MODEL_CONSTANTS.streamBasisItems;
   // A long stream: every worker is busy and chunks are fractional on average.
   const chunks = items / chunkSize;
-  const t = steadyTerms(p, items, chunks, workers);
+  const t = steadyTerms(p, items, chunks, workers, chunks * largeMessageMs(p, chunkSize));
   return parallelEvaluation(p, t, {
     workers,
     chunkSize,
@@ -244,8 +247,19 @@ function evaluateEmptyRun(p: ModelParams, workers: number, chunkSize: number): E
   };
 }
 
-// Main-thread service of a chunk of k items: clone out and dispatch, clone the results back.
-const sendMs = (p: ModelParams, k: number) => k * p.inCloneMs + p.dispatchMs;
+/**
+ * What a chunk of k items costs the main thread beyond its clone costs when its object
+ * graphs make a large message, ms: each serialised byte past MODEL_CONSTANTS'
+ * `largeMessageBytes` at `largeMessageNsPerByte`. Zero for numbers, strings and arrays.
+ */
+export function largeMessageMs(p: ModelParams, k: number): number {
+  const excess = k * p.graphBytesPerItem - MODEL_CONSTANTS.largeMessageBytes;
+  return excess > 0 ? (excess * MODEL_CONSTANTS.largeMessageNsPerByte) / 1e6 : 0;
+}
+
+// Main-thread service of a chunk of k items: clone out and dispatch (a large message's
+// cost with it), clone the results back.
+const sendMs = (p: ModelParams, k: number) => k * p.inCloneMs + p.dispatchMs + largeMessageMs(p, k);
 const receiveMs = (p: ModelParams, k: number) => k * p.outCloneMs;
 // A chunk on its worker's timeline: computing and the envelope; its whole cycle adds the
 // main thread's service, which the worker waits for.
@@ -279,7 +293,8 @@ function evaluateRun(p: ModelParams, n: number, workers: number, requestedChunk:
   const chunks = Math.ceil(n / c);
   const lastChunk = n - (chunks - 1) * c;
   const active = Math.min(workers, chunks);
-  const t = steadyTerms(p, n, chunks, active);
+  const messageMs = (chunks - 1) * largeMessageMs(p, c) + largeMessageMs(p, lastChunk);
+  const t = steadyTerms(p, n, chunks, active, messageMs);
 
   // Pipeline fill: the first chunks go out one after another, so worker i starts
   // (i-1) sends late; dynamic dispatch spreads that over the workers.

@@ -104,6 +104,8 @@ export interface ModelParams {
   memoryPerItemBytes: number;
   inputBytes: number;
   outputBytes: number;
+  /** Serialised bytes per item of the payloads that are object graphs (items, results or both). */
+  graphBytesPerItem: number;
   minSpeedup: number;
   /** The run's `chunkTimeoutMs`, or null when chunks have no time-out. */
   chunkTimeoutMs: number | null;
@@ -219,6 +221,9 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     memoryPerItemBytes: workload.memoryBytesPerItem,
     inputBytes: workload.inputBytes.mean,
     outputBytes: workload.outputBytes.mean,
+    graphBytesPerItem:
+      (workload.inputKind === "object" ? workload.inputBytes.mean : 0) +
+      (workload.outputKind === "object" ? workload.outputBytes.mean : 0),
     minSpeedup: constraints.minSpeedup ?? MODEL_CONSTANTS.defaultMinSpeedup,
     chunkTimeoutMs: constraints.chunkTimeoutMs ?? null,
   };

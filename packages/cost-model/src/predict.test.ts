@@ -274,3 +274,33 @@ describe("predict(): a task module that takes time to import in each fresh worke
     expect(run(130, 2).wallMs - run(undefined, 2).wallMs).toBeCloseTo(130, 9);
   });
 });
+
+describe("predict(): chunks of object graphs past one ordinary message", () => {
+  // 50,000 records of 730 serialised bytes, hashed in 13 us each, a 66-byte string back.
+  const records = (inputKind: "object" | "string") =>
+    unitInput({
+      workload: {
+        totalItems: 50_000,
+        itemMs: 0.013,
+        inputBytes: 730,
+        inputKind,
+        outputBytes: 66,
+        outputKind: "string",
+      },
+    });
+  const mainMs = (kind: "object" | "string", chunkSize: number) =>
+    predict(records(kind), { workers: 1, chunkSize }).breakdown.mainThreadMs;
+
+  it("charges each byte of a chunk's graphs past 1 MiB on the main thread, at 4.5 ns", () => {
+    // Chunks of 16,384: three of 11,960,320 bytes (10,911,744 past 1 MiB) and one of 848 items
+    // under it; chunks of 1,024 (747,520 bytes) pay nothing. 45 chunks fewer save 45 dispatches of 40 us.
+    const excessMs = (3 * (16_384 * 730 - 1_048_576) * 4.5) / 1e6;
+    expect(mainMs("object", 16_384) - mainMs("object", 1024)).toBeCloseTo(excessMs - 45 * 0.04, 9);
+    expect(MODEL_CONSTANTS.largeMessageBytes).toBe(1_048_576);
+    expect(MODEL_CONSTANTS.largeMessageNsPerByte).toBe(4.5);
+  });
+
+  it("charges nothing for strings, numbers and arrays, whatever the chunk's size", () => {
+    expect(mainMs("string", 16_384) - mainMs("string", 1024)).toBeCloseTo(-45 * 0.04, 9);
+  });
+});
