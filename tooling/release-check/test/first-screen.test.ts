@@ -11,7 +11,7 @@ import {
   outputProblems,
   type ScreenBlock,
 } from "../src/first-screen.js";
-import { packAll } from "../src/pack.js";
+import { packedTarballs } from "../src/pack.js";
 import {
   type Background,
   createProject,
@@ -66,11 +66,9 @@ function writeScreen(screen: Screen, redisUrl: string): void {
 }
 
 beforeAll(async () => {
-  const tarballs = join(scratch, "tarballs");
-  mkdirSync(tarballs);
   createProject(
     project,
-    packAll(published, tarballs).map((packed) => packed.tarball),
+    packedTarballs(published).map((packed) => packed.tarball),
   );
   let redisUrl = CLUSTER_REDIS;
   if (redisServer && screens.some(needsRedis)) {

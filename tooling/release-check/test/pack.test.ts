@@ -13,7 +13,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { npm, type Packed, packAll } from "../src/pack.js";
+import { npm, type Packed, packedTarballs } from "../src/pack.js";
 import { fileProblems, manifestProblems } from "../src/rules.js";
 import { publishedPackages, readManifest, repoRoot } from "../src/workspace.js";
 
@@ -24,7 +24,7 @@ const scratch = mkdtempSync(join(tmpdir(), "amorsize-pack-"));
 let packs: Map<string, Packed>;
 
 beforeAll(() => {
-  packs = new Map(packAll(published, scratch).map((packed) => [packed.name, packed]));
+  packs = new Map(packedTarballs(published).map((packed) => [packed.name, packed]));
 });
 
 afterAll(() => {
