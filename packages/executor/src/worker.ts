@@ -281,47 +281,6 @@ function runFrom(fn: TaskFunction, items: unknown[], out: unknown[], i: number):
  */
 const runFromApart = new Proxy(runFrom, {});
 
-/**
- * {@link runFrom} again, for tasks whose items are slow, called with the task behind a
- * Proxy so that TurboFan never inlines the task into this loop. A task inlined here gains
- * nothing when its items take microseconds and more, and its own hot loop was compiled
- * ~4% slower in the caller than alone: a 1 ms integer loop took 91.3 ms per 100 items after
- * tier-up against 87.6 ms when kept apart (side by side in one worker). A separate copy
- * keeps each call site's feedback to one kind of callee.
- */
-function runSlowFrom(fn: TaskFunction, items: unknown[], out: unknown[], i: number): number {
-  const n = items.length;
-  for (; i < n; i++) {
-    const value = fn(items[i]);
-    if (isThenable(value)) {
-      stoppedAt = value;
-      return i;
-    }
-    out.push(value);
-  }
-  return n;
-}
-
-const runSlowFromApart = new Proxy(runSlowFrom, {});
-
-/**
- * Per item, at or above which a task is called apart (see {@link runSlowFrom}), ms. Below
- * it the Proxy's call costs show: ~4% of a 1 us item, nothing measurable at 20 us.
- */
-const SLOW_ITEM_MS = 0.02;
-
-/** Each task's Proxy, for tasks whose last synchronous chunk ran items of SLOW_ITEM_MS or more. */
-const slowTasks = new WeakMap<TaskFunction, TaskFunction>();
-
-/** Notes from a synchronous chunk's time whether `fn`'s items are slow. */
-function noteItemTime(fn: TaskFunction, items: number, durationMs: number): void {
-  if (items === 0) return;
-  const slow = durationMs / items >= SLOW_ITEM_MS;
-  if (slow === slowTasks.has(fn)) return;
-  if (slow) slowTasks.set(fn, new Proxy(fn, {}));
-  else slowTasks.delete(fn);
-}
-
 function runItems(fn: TaskFunction, request: RunRequest): unknown {
   const items = request.x;
   const n = items.length;
@@ -330,12 +289,11 @@ function runItems(fn: TaskFunction, request: RunRequest): unknown {
   runningOut = out;
   let failures: Array<number | SerializedError> | null = null;
   cpuStart = request.u === true ? cpuNowMs() : -1;
-  const apart = slowTasks.get(fn);
   const start = performance.now();
   let i = 0;
   while (i < n) {
     try {
-      i = apart === undefined ? runFromApart(fn, items, out, i) : runSlowFromApart(apart, items, out, i);
+      i = runFromApart(fn, items, out, i);
     } catch (error) {
       if (dying) return NEVER;
       // Every item before the failing one pushed its result.
@@ -352,7 +310,6 @@ function runItems(fn: TaskFunction, request: RunRequest): unknown {
       return finishAsync(fn, request, out, failures, start, i, pending);
     }
   }
-  noteItemTime(fn, n, performance.now() - start);
   return finish(request, out, failures, start);
 }
 

@@ -75,24 +75,6 @@ describe("an item that throws", () => {
     }
   });
 
-  it("runs a task of slow items the same way once the worker calls it apart: results, failures and promises at their indices", async () => {
-    // One worker: after its first synchronous chunk of ~30 us items it calls the task apart.
-    const executor = shared({ workers: 1 });
-    const items = range(60);
-    for (let run = 0; run < 2; run++) {
-      const { results, errors, report } = await executor.map(task("tasks.mjs", "slowMixed"), items, {
-        chunkSize: 10,
-        onError: "collect",
-      });
-      const failing = items.filter((x) => x !== 0 && x % 7 === 0);
-      expect(results).toEqual(items.map((x) => (failing.includes(x) ? undefined : x * 3)));
-      expect(errors.map((e) => [e.index, (e.cause as Error).message])).toEqual(
-        failing.map((x) => [x, `bad item ${x}`]),
-      );
-      expect(report).toMatchObject({ succeeded: 60 - failing.length, failed: failing.length });
-    }
-  });
-
   it("keeps a thrown value that is not an Error as the cause", async () => {
     const executor = shared({ workers: 1 });
     const { errors } = await executor.map(task("tasks.mjs", "throwString"), range(3), { onError: "collect" });
