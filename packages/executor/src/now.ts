@@ -4,6 +4,7 @@ import {
   type MapNowOptions,
   MapNowOptionsSchema,
   parseInput,
+  type TaskRefInput,
 } from "@amorsize/types";
 import type { MapResult } from "./delivery.js";
 import { ExecutorError, ItemError, ItemUnsettledError, type RunError } from "./errors.js";
@@ -27,10 +28,11 @@ interface Stop {
  * arrays whose items together take less than a time slice, where the set-up would cost
  * more than the items (ten items of 50 us). An item that returns a promise is awaited
  * before the next one starts; one that can never settle fails as `ItemUnsettledError`.
- * `task` comes from `resolveTask()`, which validated it.
+ * `task` comes from `resolveTask()`, which validated it; a task reference is resolved (and
+ * validated) here.
  */
 export async function mapNow<R>(
-  task: ResolvedTask,
+  task: ResolvedTask | TaskRefInput,
   items: readonly unknown[],
   options?: MapNowOptions,
 ): Promise<MapResult<R>> {

@@ -37,10 +37,31 @@ export function resolveTask(task: TaskRefInput): ResolvedTask {
  * one loader of the project: workers use {@link loadTask}, the calling thread this, with
  * the same codes and messages.
  */
-export async function importTask(task: ResolvedTask): Promise<TaskFunction> {
-  const loaded = await loadTask(task.href, task.exportName);
+export async function importTask(task: ResolvedTask | TaskRefInput): Promise<TaskFunction> {
+  const resolved = resolvedOf(task);
+  const loaded = await loadTask(resolved.href, resolved.exportName);
   if (typeof loaded === "function") return loaded;
-  throw taskLoadError(task, loaded);
+  throw taskLoadError(resolved, loaded);
+}
+
+/**
+ * `task` as a {@link ResolvedTask}: one from {@link resolveTask} as it is (the hot path's
+ * check is three `typeof`s), a task reference resolved now, so `{ module, export }` passed
+ * where a resolved task is documented works, and anything else is the same validation
+ * error resolveTask() gives, naming the field.
+ */
+export function resolvedOf(task: ResolvedTask | TaskRefInput): ResolvedTask {
+  const t = task as Partial<ResolvedTask> | null;
+  if (
+    t !== null &&
+    typeof t === "object" &&
+    typeof t.href === "string" &&
+    typeof t.exportName === "string" &&
+    typeof t.key === "string"
+  ) {
+    return t as ResolvedTask;
+  }
+  return resolveTask(task as TaskRefInput);
 }
 
 /** Builds the error for a task that does not load. */

@@ -7,7 +7,7 @@ import {
   MapNowOptionsSchema,
 } from "@amorsize/types";
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { ItemError, mapNow, resolveTask, TaskLoadError } from "../src/index.js";
+import { ItemError, importTask, mapNow, resolveTask, TaskLoadError } from "../src/index.js";
 import { atAGlance } from "../src/now.js";
 import { closeAll, osThreads, range, task, track } from "./helpers.js";
 
@@ -111,6 +111,16 @@ describe("mapNow()", () => {
     const bad = await mapNow(resolved, [1], { onError: "ignore" } as never).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(AmorsizeValidationError);
     expect((bad as AmorsizeValidationError).issues.join("\n")).toMatch(/^options\.onError: /);
+  });
+
+  it("takes a task reference where a resolved task is documented, and names a bad one's field", async () => {
+    // A careless caller passes { module, export } as execute() takes it: it was a TypeError from deep in the loader.
+    const plain = await mapNow<number>(task("tasks.mjs", "square"), [2, 3]);
+    expect(plain.results).toEqual([4, 9]);
+    const bad = await mapNow({ export: "square" } as never, [1]).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(AmorsizeValidationError);
+    expect((bad as AmorsizeValidationError).issues.join("\n")).toMatch(/^task\.module: /);
+    await expect(importTask(null as never)).rejects.toBeInstanceOf(AmorsizeValidationError);
   });
 
   it("takes at a glance only options the schema accepts, as the schema gives them", () => {
