@@ -26,16 +26,27 @@ export interface EarlyStart {
 }
 
 /**
+ * What the module-cost cache holds for a task module: a fresh worker's warm-up and its
+ * import of the module. Either may be unknown.
+ */
+export interface ModuleCosts {
+  warmup?: WorkloadSample["warmup"] | null;
+  moduleLoadMs?: number | null;
+}
+
+/**
  * How many workers to start while sampling goes on, from the first sampled item's time:
  * the model's plan for the items left, taking that item as typical and the task as
- * computing, with the module's warm-up when it is known (cached). 0 when the job looks too small to be worth it, or the plan is not a pool of
- * two workers or more.
+ * computing, with the module's cached warm-up and import when known: a minifier's
+ * workers, started on its first item, imported it beside the serial run they then lost to
+ * (they take the cores that run needs). 0 when the job looks too small to be worth it, or
+ * the plan is not a pool of two workers or more.
  */
 export function earlyPoolWorkers(
   itemMs: number,
   totalItems: number | null,
   machine: Omit<PlanInput, "workload">,
-  warmup: WorkloadSample["warmup"] | null = null,
+  cached: ModuleCosts | null = null,
 ): number {
   if (totalItems === null || itemMs < EARLY_POOL.itemMs || itemMs * totalItems < EARLY_POOL.jobMs) return 0;
   const time = { mean: itemMs, median: itemMs, p90: itemMs, max: itemMs, cv: 0 };
@@ -45,7 +56,8 @@ export function earlyPoolWorkers(
     totalItems: totalItems - 1,
     itemTimeMs: time,
     source: "measured",
-    ...(warmup === null ? {} : { warmup }),
+    ...(cached?.warmup ? { warmup: cached.warmup } : {}),
+    ...(cached?.moduleLoadMs ? { moduleLoadMs: cached.moduleLoadMs } : {}),
   };
   const plan = planExecution({ ...machine, workload: provisional });
   return plan.mode === "parallel" && plan.workers >= 2 ? plan.workers : 0;

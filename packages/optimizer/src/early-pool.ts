@@ -1,9 +1,8 @@
 import { performance } from "node:perf_hooks";
 import { createExecutor, type Executor } from "@amorsize/executor";
 import type { Plan, ResourceLimits } from "@amorsize/types";
-import { type EarlyStart, earlyPoolWorkers } from "./decide.js";
+import { type EarlyStart, earlyPoolWorkers, type ModuleCosts } from "./decide.js";
 import type { Machine } from "./prepare.js";
-import type { Warmup } from "./warmup.js";
 
 /**
  * Workers take tens of milliseconds to start. When the first sampled item already shows
@@ -24,14 +23,19 @@ export class EarlyPool {
   }
 
   /**
-   * Called with the first sampled item's time (and the module's cached warm-up, when
-   * known): starts the pool when the model wants one.
+   * Called with the first sampled item's time (and the module's cached warm-up and import,
+   * when known): starts the pool when the model wants one.
    */
-  consider(itemMs: number, machine: Machine, totalItems: number | null, warmup: Warmup | null = null): void {
+  consider(
+    itemMs: number,
+    machine: Machine,
+    totalItems: number | null,
+    cached: ModuleCosts | null = null,
+  ): void {
     if (this.#executor) return;
     let workers: number;
     try {
-      workers = earlyPoolWorkers(itemMs, totalItems, machine, warmup);
+      workers = earlyPoolWorkers(itemMs, totalItems, machine, cached);
     } catch {
       // Constraints the model rejects start nothing here; the plan itself reports them.
       return;

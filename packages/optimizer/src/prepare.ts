@@ -14,7 +14,7 @@ import {
   type WorkloadSample,
 } from "@amorsize/types";
 import { coldReading } from "./cold-sample.js";
-import { frozenHardwareOf, withFrozenMachine } from "./decide.js";
+import { frozenHardwareOf, type ModuleCosts, withFrozenMachine } from "./decide.js";
 import { moduleHash } from "./plan-cache.js";
 import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type TaskData } from "./sample.js";
 import type { SampleGuard } from "./sampling/guarded.js";
@@ -52,7 +52,7 @@ export interface PrepareHooks {
     itemMs: number,
     machine: Machine,
     totalItems: number | null,
-    warmup: Warmup | null,
+    cached: ModuleCosts | null,
   ) => void;
   /** Keep what was read of a source that failed while sampled (see `SampleTaskOptions`). */
   deferSourceError?: boolean;
@@ -212,7 +212,7 @@ export async function prepare(
               await sample(resolved, data, options, machine, total, {
                 ...hooks,
                 confirms,
-                warmup: cachedWarmup?.warmup ?? null,
+                cached: cachedWarmup,
                 cold,
               }),
               load.importMs,
@@ -373,7 +373,7 @@ function sample(
   options: OptimizeOptions,
   machine: Machine,
   total: number | null,
-  hooks: SampleHooks & { warmup: Warmup | null; cold: boolean },
+  hooks: SampleHooks & { cached: ModuleCosts | null; cold: boolean },
 ) {
   const { signal, deferSourceError, confirms, cold } = hooks;
   // A cold first item is no measure of the job: workers are not started on it (they would
@@ -392,7 +392,7 @@ function sample(
     ...(confirms ? { confirms } : {}),
     ...(options.totalItems === undefined ? {} : { totalItems: options.totalItems }),
     ...(onFirstTiming
-      ? { onFirstTiming: (itemMs: number) => onFirstTiming(itemMs, machine, total, hooks.warmup) }
+      ? { onFirstTiming: (itemMs: number) => onFirstTiming(itemMs, machine, total, hooks.cached) }
       : {}),
   });
 }

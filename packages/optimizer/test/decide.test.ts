@@ -86,6 +86,15 @@ describe("earlyPoolWorkers: the pool started from the first sampled item", () =>
     expect(earlyPoolWorkers(2, 150, machine(2))).toBe(2);
   });
 
+  it("counts the module's cached import and warm-up: a pool they would make slower is not started", () => {
+    // 150 items of 2 ms (300 ms serial) on 2 cores: a pool of 2 as such; with each worker's
+    // import of the module at 400 ms (cached), or 1 s of warm-up, none.
+    expect(earlyPoolWorkers(2, 150, machine(2), {})).toBe(2);
+    expect(earlyPoolWorkers(2, 150, machine(2), { moduleLoadMs: 400 })).toBe(0);
+    const warmup = { excessMs: 1000, items: 4, settled: true, source: "cached" as const };
+    expect(earlyPoolWorkers(2, 150, machine(2), { warmup, moduleLoadMs: null })).toBe(0);
+  });
+
   it("starts nothing for a small job, fast items, a stream or a one-worker limit", () => {
     expect(EARLY_POOL).toEqual({ itemMs: 1, jobMs: 200 });
     expect(earlyPoolWorkers(5, 30, machine(4))).toBe(0);

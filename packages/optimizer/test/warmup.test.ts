@@ -10,12 +10,12 @@ import { measureSpawnCost } from "@amorsize/spawn-cost";
 import { AmorsizeValidationError } from "@amorsize/types";
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import { COLD_MIN_ITEMS } from "../src/cold-sample.js";
-import { earlyPoolWorkers } from "../src/decide.js";
+import { earlyPoolWorkers, type ModuleCosts } from "../src/decide.js";
 import { formatPlan } from "../src/format.js";
 import { execute } from "../src/index.js";
 import { moduleHash } from "../src/plan-cache.js";
 import { LOADING_IMPORT_MS, type Machine, prepare, samplesCold } from "../src/prepare.js";
-import { type Warmup, writeWarmup } from "../src/warmup.js";
+import { writeWarmup } from "../src/warmup.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { hardware, spawnCost } from "./profiles.js";
 
@@ -215,22 +215,26 @@ describe("execute(): a fresh worker's warm-up from the module-cost cache", () =>
     expect(off.optimized.workload.warmup).toBeUndefined();
   });
 
-  it("gives the cached figure to the pool started while sampling, beside a machine the model takes", async () => {
-    const seen: { machine: Machine; warmup: unknown }[] = [];
+  it("gives the cached figures to the pool started while sampling, beside a machine the model takes", async () => {
+    const seen: { machine: Machine; cached: unknown }[] = [];
     await prepare(
       task,
       items,
       { cacheDir: TEST_CACHE_DIR, cache: false, warmup: { cache: true } },
       {
-        onFirstTiming: (_itemMs, machine, _total, warmup) => seen.push({ machine, warmup }),
+        onFirstTiming: (_itemMs, machine, _total, cached) => seen.push({ machine, cached }),
       },
     );
     expect(seen).toHaveLength(1);
-    const [{ machine, warmup }] = seen as [{ machine: Machine; warmup: Warmup }];
-    expect(warmup).toEqual({ excessMs: 123, items: 2, settled: false, source: "cached" });
+    const [{ machine, cached }] = seen as [{ machine: Machine; cached: ModuleCosts }];
+    // The entry was written with a warm-up and no import time.
+    expect(cached).toMatchObject({
+      warmup: { excessMs: 123, items: 2, settled: false, source: "cached" },
+      moduleLoadMs: null,
+    });
     expect(Object.keys(machine).sort()).toEqual(["constraints", "hardware", "spawnCost"]);
     // The early pool's rule plans with both: a machine carrying more is rejected by the model.
-    expect(() => earlyPoolWorkers(5, 1000, machine, warmup)).not.toThrow();
+    expect(() => earlyPoolWorkers(5, 1000, machine, cached)).not.toThrow();
   });
 
   it("rejects a warm-up option of the wrong type, naming it", async () => {
