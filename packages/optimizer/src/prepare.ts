@@ -298,7 +298,8 @@ async function withWarmup(
   if (workload.warmup !== undefined) return measured;
   if (!probe || options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length)
     return measured;
-  const budgetMs = probeBudgetMs(withFrozenMachine({ ...machine, workload }));
+  const early = pool?.();
+  const budgetMs = probeBudgetMs(withFrozenMachine({ ...machine, workload }), early !== undefined);
   if (budgetMs === null) return measured;
   const done = (i: number) => precomputed.has(i) || failures.has(i);
   // An item that cannot be cloned is left to the run, which fails it as that item (or
@@ -314,7 +315,7 @@ async function withWarmup(
   const probed = await probeWarmup(task, items, timedItems, {
     budgetMs,
     onError,
-    pool: pool?.(),
+    pool: early,
     signal,
   });
   const ran = {

@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { ItemError, resolveTask } from "@amorsize/executor";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import { machine, spawnCost, workload } from "../test/profiles.js";
-import { withFrozenMachine } from "./decide.js";
+import { planOf, wholeSerialMs, withFrozenMachine } from "./decide.js";
 import {
   expectation,
+  PROBE_MIN_SAVING_MS,
   PROBE_SAVING_SHARE,
   probeBudgetMs,
   probeIndices,
@@ -95,6 +96,17 @@ describe("probeBudgetMs(): whether a warm-up probe is worth it, on fixed profile
     expect(budget! / PROBE_SAVING_SHARE).toBeLessThan(2600);
     // 200 ms of work saves under the 100 ms a probe needs to be worth its worker.
     expect(probeBudgetMs(withFrozenMachine({ ...machine(2), workload: workload(40, 5) }))).toBeNull();
+  });
+
+  it("gives a smaller saving its share when a pool started while sampling has fresh workers for the probe", () => {
+    const small = withFrozenMachine({ ...machine(2), workload: workload(40, 5) });
+    const pooled = probeBudgetMs(small, true);
+    const saving = wholeSerialMs(small) - planOf(small).predicted.wallMs;
+    expect(saving).toBeGreaterThan(0);
+    expect(saving).toBeLessThan(PROBE_MIN_SAVING_MS);
+    expect(pooled).toBeCloseTo(PROBE_SAVING_SHARE * saving, 9);
+    // Still nothing for a serial plan, pool or not.
+    expect(probeBudgetMs(withFrozenMachine({ ...machine(2), workload: workload(20, 1) }), true)).toBeNull();
   });
 });
 
