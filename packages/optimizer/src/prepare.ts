@@ -25,7 +25,6 @@ import {
   probeIndices,
   probeWarmup,
   readModuleCost,
-  type Warmup,
   writeWarmup,
 } from "./warmup.js";
 import { cachedOrSampled, type MeasuredWorkload } from "./workload.js";
@@ -239,12 +238,12 @@ export async function prepare(
   };
 }
 
-/** The module-cost cache's key for the task (null when not cached), and its warm-up there. */
-interface CachedWarmup {
+/**
+ * The module-cost cache's key for the task (null when not cached), and what it holds there
+ * (`moduleLoadMs`: a fresh worker's import, as the probe that measured the warm-up saw it).
+ */
+interface CachedWarmup extends Required<ModuleCosts> {
   key: string | null;
-  warmup: Warmup | null;
-  /** A fresh worker's import, as the probe that measured the warm-up saw it; null when not cached. */
-  moduleLoadMs: number | null;
 }
 
 async function cachedWarmupOf(
