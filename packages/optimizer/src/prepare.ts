@@ -20,13 +20,7 @@ import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type Tas
 import type { SampleGuard } from "./sampling/guarded.js";
 import { clonedBytes } from "./sampling/session.js";
 import { isRandomAccess } from "./sampling/source.js";
-import {
-  probeBudgetMs,
-  probeIndices,
-  probeWarmup,
-  readModuleCost,
-  writeWarmup,
-} from "./warmup.js";
+import { probeBudgetMs, probeIndices, probeWarmup, readModuleCost, writeWarmup } from "./warmup.js";
 import { cachedOrSampled, type MeasuredWorkload } from "./workload.js";
 
 /** The machine and the caller's limits, as the cost model takes them. */
