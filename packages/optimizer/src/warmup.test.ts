@@ -79,6 +79,15 @@ describe("probeIndices(): the items a probe runs", () => {
     // Nothing past the end.
     expect(probeIndices([{ index: 9, ms: 1, bytes: 9 }], () => false, 10)).toEqual([]);
   });
+
+  it("takes the next ones after those when the sample was short, round after round", () => {
+    // A compressor's two sampled items: a probe of two could not see its workers settle.
+    const timed = [15, 7].map((index) => ({ index, ms: 20, bytes: 9 }));
+    const done = (i: number) => i === 7 || i === 15 || i === 17;
+    expect(probeIndices(timed, done, 30)).toEqual([16, 8, 18, 9]);
+    // Up to the end of the input and no further.
+    expect(probeIndices([{ index: 27, ms: 1, bytes: 9 }], () => false, 30)).toEqual([28, 29]);
+  });
 });
 
 describe("probeBudgetMs(): whether a warm-up probe is worth it, on fixed profiles", () => {

@@ -93,8 +93,10 @@ export const SETTLED_SHARE = 0.1;
 
 /**
  * Items for a probe: for each sampled item, the next one after it that has not run (one
- * each, in the sample's order, at most PROBE_MAX_ITEMS), spread over the input as the
- * sample is.
+ * each, in the sample's order), spread over the input as the sample is; then the next
+ * after those, round after round, until PROBE_MAX_ITEMS. Two sampled items of a
+ * compressor gave a probe of two, both slower than warm in a fresh worker; the third and
+ * fourth ran as fast as warm, which only a longer probe can see (`Warmup.settled`).
  */
 export function probeIndices(
   timed: readonly TimedItem[],
@@ -102,11 +104,19 @@ export function probeIndices(
   total: number,
 ): number[] {
   const chosen = new Set<number>();
-  for (const { index } of timed) {
-    let next = index + 1;
-    while (next < total && (done(next) || chosen.has(next))) next++;
-    if (next < total) chosen.add(next);
-    if (chosen.size === PROBE_MAX_ITEMS) break;
+  const skip = (i: number) => done(i) || chosen.has(i);
+  let cursors = timed.map((t) => t.index);
+  while (chosen.size < PROBE_MAX_ITEMS && cursors.length > 0) {
+    const next: number[] = [];
+    for (const at of cursors) {
+      let index = at + 1;
+      while (index < total && skip(index)) index++;
+      if (index >= total) continue;
+      chosen.add(index);
+      next.push(index);
+      if (chosen.size === PROBE_MAX_ITEMS) break;
+    }
+    cursors = next;
   }
   return [...chosen];
 }
