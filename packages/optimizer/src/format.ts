@@ -40,6 +40,11 @@ export function formatPlan(plan: Plan, workload: WorkloadSample, overhead?: Opti
     `  payload          ${workload.inputBytes.mean.toFixed(0)} B in (${workload.inputKind}), ${workload.outputBytes.mean.toFixed(0)} B out (${workload.outputKind})`,
     `  predicted        ${formatMs(plan.predicted.wallMs)} vs ${formatMs(plan.predicted.serialMs)} serial (${plan.predicted.speedup.toFixed(2)}x)`,
   ];
+  const { sizeScale } = workload;
+  if (sizeScale !== undefined)
+    lines.push(
+      `  item sizes       times scaled x${sizeScale.factor.toFixed(2)} to the input's mean size (${sizeScale.inputMeanSize.toFixed(0)} against ${sizeScale.sampledMeanSize.toFixed(0)} sampled): they follow size`,
+    );
   const fresh = freshWorkerLine(workload);
   if (fresh !== null) lines.push(`  fresh worker     ${fresh}`);
   if (overhead)

@@ -9,8 +9,9 @@ import {
 import { coldLimits } from "./cold-sample.js";
 import { type CutOff, GuardedSampleSession, type SampleGuard } from "./sampling/guarded.js";
 import { ranIndices } from "./sampling/order.js";
-import { type SampleRecord, summarise } from "./sampling/records.js";
+import { type SampleRecord, summarise, timedRecords } from "./sampling/records.js";
 import { type CloneMeters, SampleSession } from "./sampling/session.js";
+import { inputSizes, plainSize, sizeScaling, withSizeScale } from "./sampling/size-scale.js";
 import {
   assertTaskData,
   isRandomAccess,
@@ -136,8 +137,9 @@ export async function sampleTask(
   }
   const ran = ranIndices(session.ranges, session.precomputed);
   const workload = summarise(session.records, ran, read.length ?? totalItems ?? null, session.elapsedMs());
+  const measured = withSpread(withCloneCosts(workload, session.clone), session.records, session.unitTimes);
   return {
-    workload: withSpread(withCloneCosts(workload, session.clone), session.records, session.unitTimes),
+    workload: random ? scaledToSizes(measured, session.records, data) : measured,
     precomputed: session.precomputed,
     failures: session.failures,
     data: read.data,
@@ -188,6 +190,22 @@ export function withCloneCosts(workload: WorkloadSample, clone: CloneMeters): Wo
   };
 }
 
+/**
+ * The workload with its item times scaled to the whole input's sizes, where they cost
+ * nothing to read and the sampled times follow them (see `sizeScaling`).
+ */
+function scaledToSizes(
+  workload: WorkloadSample,
+  records: readonly SampleRecord[],
+  data: ArrayLike<unknown>,
+): WorkloadSample {
+  if (workload.source !== "measured") return workload;
+  const input = inputSizes(data);
+  if (input === null) return workload;
+  const scale = sizeScaling(timedRecords(records), (index) => plainSize(data[index]) ?? 0, input);
+  return withSizeScale(workload, scale, input);
+}
+
 /** The workload with how far its figures may be off (the cold first calls left out, as in its times). */
 function withSpread(
   workload: WorkloadSample,
@@ -195,6 +213,5 @@ function withSpread(
   unitTimes: readonly number[],
 ): WorkloadSample {
   if (workload.source !== "measured") return workload;
-  const timed = records.length >= 4 ? records.slice(Math.ceil(records.length / 4)) : records;
-  return { ...workload, spread: sampleSpread(timed, unitTimes) };
+  return { ...workload, spread: sampleSpread(timedRecords(records), unitTimes) };
 }

@@ -1,8 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { planExecution } from "@amorsize/cost-model";
 import { describe, expect, it } from "@jest/globals";
+import { formatPlan } from "../src/format.js";
 import { CloneError, ItemError, sampleTask, TaskLoadError } from "../src/index.js";
+import { hardware, spawnCost } from "./profiles.js";
 
 const fixture = new URL("./fixtures/tasks.mjs", import.meta.url).pathname;
 const task = (name: string) => ({ module: fixture, export: name });
@@ -422,5 +425,39 @@ describe("sampleTask", () => {
     await expect(sampleTask(task("square"), 42 as never)).rejects.toThrow(
       "data: Expected an array, an iterable or an async iterable, got number",
     );
+  });
+});
+
+describe("sampleTask: item times scaled to the input's sizes", () => {
+  // Lengths 2,000-20,000 characters, the long ones rarer: 2-20 ms blocked per item.
+  const texts = Array.from({ length: 40 }, (_, i) => "x".repeat(2000 + ((i * 7919) % 40) ** 2 * 11));
+  const meanLength = texts.reduce((a, t) => a + t.length, 0) / texts.length;
+
+  it("scales the sampled times to the input's mean size when time follows size", async () => {
+    const { workload } = await sampleTask(task("blocksByLength"), texts, { minItems: 6, maxItems: 6 });
+    const scale = workload.sizeScale;
+    expect(scale).toBeDefined();
+    expect(scale!.inputMeanSize).toBeCloseTo(meanLength, 6);
+    expect(scale!.factor * scale!.sampledMeanSize).toBeCloseTo(meanLength, 6);
+    const sampled = workload.indices.map((i) => texts[i]!.length);
+    expect(scale!.sampledMeanSize).toBeGreaterThanOrEqual(Math.min(...sampled));
+    expect(scale!.sampledMeanSize).toBeLessThanOrEqual(Math.max(...sampled));
+    // `explain` says so.
+    const plan = planExecution({ hardware: hardware(2), spawnCost: spawnCost(2), workload });
+    expect(formatPlan(plan, workload)).toContain(
+      `times scaled x${scale!.factor.toFixed(2)} to the input's mean size`,
+    );
+  });
+
+  it("keeps the sampled times where they do not follow the sizes", async () => {
+    const { workload } = await sampleTask(task("blocksTenMs"), texts, { minItems: 6, maxItems: 6 });
+    expect(workload.sampled).toBe(6);
+    expect(workload.sizeScale).toBeUndefined();
+  });
+
+  it("keeps them for items without a plain size", async () => {
+    const records = texts.map((text) => ({ text }));
+    const { workload } = await sampleTask(task("blocksByLength"), records, { minItems: 6, maxItems: 6 });
+    expect(workload.sizeScale).toBeUndefined();
   });
 });

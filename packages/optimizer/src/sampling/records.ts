@@ -77,6 +77,16 @@ export function emptyWorkload(sampleWallMs = 0): WorkloadSample {
 }
 
 /**
+ * The records the time figures rest on. The first calls run while V8 still interprets and
+ * then compiles the function, which can make them several times slower than the rest;
+ * workers warm up once each, not once per item, so with enough samples (4) the first
+ * quarter is left out.
+ */
+export function timedRecords<T>(records: readonly T[]): readonly T[] {
+  return records.length >= 4 ? records.slice(Math.ceil(records.length / 4)) : records;
+}
+
+/**
  * The workload the records describe. `ran` are the input indices that gave a result, in
  * input order; `totalItems` the input's length when known. No records: an empty input.
  */
@@ -87,10 +97,7 @@ export function summarise(
   sampleWallMs: number,
 ): WorkloadSample {
   if (records.length === 0) return emptyWorkload(sampleWallMs);
-  // The first calls run while V8 still interprets and then compiles the function, which
-  // can make them several times slower than the rest; workers warm up once each, not
-  // once per item, so with enough samples the first quarter is left out of the time figures.
-  const timed = records.length >= 4 ? records.slice(Math.ceil(records.length / 4)) : records;
+  const timed = timedRecords(records);
   const growth = records.map((m) => Math.max(0, m.heapGrowth)).sort((a, b) => a - b);
   const inMean = weightedMean(records, (m) => m.inBytes);
   const outMean = weightedMean(records, (m) => m.outBytes);
