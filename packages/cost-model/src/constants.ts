@@ -1,4 +1,4 @@
-import { RUN_CONSTANTS } from "@amorsize/types";
+import { type PayloadKind, RUN_CONSTANTS } from "@amorsize/types";
 
 /**
  * The assumptions of the model that are not measured on the machine, in one place
@@ -54,6 +54,20 @@ export const MODEL_CONSTANTS = {
    * (their bytes outside the heap) showed no such step below 6 MB, so only graphs pay it.
    */
   largeMessageNsPerByte: 4.5,
+  /**
+   * Main-thread cost of keeping a call's results until it returns, nanoseconds per
+   * serialised byte of a result, by kind. V8 copies every young object that survives a
+   * collection (within the young generation, then on promotion), so a run that keeps its
+   * results pays for copying them: in a plain loop, and in the calling thread that reads
+   * them back from workers alike. Measured on the reference machine (2 cores, 2026-12-04)
+   * as a loop keeping every result against one dropping each: arrays of 12,800 doubles
+   * (115 KB serialised) 0.44-0.55 ns/B (+54-68 us a result); acorn's syntax trees of 4-16 KB
+   * modules (127 KB serialised) 1.17 ns/B (+149 us a result, 18% of the loop); a synthetic
+   * 1,000-node graph 2.4-2.5. Strings are not charged: from nothing for a 64-character
+   * digest to 4.6 ns/B for HTML built by concatenation (every piece kept), their cost is not
+   * in their size. Binary values keep their bytes outside the heap; numbers cost nothing.
+   */
+  retainNsPerByte: { "plain-array": 0.5, object: 1.2 } as Readonly<Partial<Record<PayloadKind, number>>>,
   /** Plans within this fraction of the fastest count as ties: fewer workers win, then larger chunks. */
   tieMargin: 0.01,
   /** Default of `constraints.minSpeedup`. */

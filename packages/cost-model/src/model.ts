@@ -41,7 +41,7 @@ const ZERO: CostBreakdown = {
 /** The prediction of a plain loop in the calling thread. */
 export function evaluateSerial(p: ModelParams): Evaluation {
   const items = p.n ?? MODEL_CONSTANTS.streamBasisItems;
-  const serialMs = items * p.itemMs;
+  const serialMs = items * (p.itemMs + p.retainMs);
   return {
     mode: "serial",
     workers: 0,
@@ -65,10 +65,10 @@ export function evaluateSerial(p: ModelParams): Evaluation {
  */
 export function evaluateConcurrent(p: ModelParams, concurrency: number): Evaluation {
   const items = p.n ?? MODEL_CONSTANTS.streamBasisItems;
-  const serialMs = items * p.itemMs;
+  const serialMs = items * (p.itemMs + p.retainMs);
   const rounds = p.n === null ? items / concurrency : Math.ceil(items / concurrency);
   const computeMs = rounds * p.itemMs;
-  const mainThreadMs = items * p.itemMs * p.cpuToWall;
+  const mainThreadMs = items * (p.itemMs * p.cpuToWall + p.retainMs);
   const wallMs = Math.max(computeMs, mainThreadMs);
   return {
     mode: "concurrent",
@@ -100,7 +100,7 @@ export function evaluateParallel(p: ModelParams, workers: number, chunkSize: num
  */
 function steadyTerms(p: ModelParams, items: number, chunks: number, active: number, messageMs: number) {
   const cores = Math.min(active, p.capacity);
-  const mainThreadMs = items * p.mainPerItemMs + chunks * p.dispatchMs + messageMs;
+  const mainThreadMs = items * (p.mainPerItemMs + p.retainMs) + chunks * p.dispatchMs + messageMs;
   // Items run one after another in each worker; only their CPU part competes for cores.
   const computeMs = Math.max((items * p.wallItemMs) / active, (items * p.cpuItemMs) / cores);
   const chunkOverheadMs = (chunks * p.chunkOverheadMs) / active;
@@ -151,7 +151,7 @@ interface ParallelRun {
 /** Assembles a parallel evaluation; a whole run and a stream's steady state share it. */
 function parallelEvaluation(p: ModelParams, t: SteadyTerms, run: ParallelRun): Evaluation {
   const { wallMs } = run;
-  const serialMs = run.items * p.itemMs;
+  const serialMs = run.items * (p.itemMs + p.retainMs);
   return {
     mode: "parallel",
     workers: run.workers,

@@ -69,6 +69,12 @@ export interface ModelParams {
   outCloneMs: number;
   /** inCloneMs + outCloneMs. */
   mainPerItemMs: number;
+  /**
+   * Main-thread cost of keeping one result until the call returns, ms (see
+   * `MODEL_CONSTANTS.retainNsPerByte`): a plain loop and a parallel run both pay it; 0 for
+   * a stream, whose consumer takes each result.
+   */
+  retainMs: number;
   /** The worker's own share of cloning (deserialise input, serialise result), ms per item. */
   workerClonePerItemMs: number;
   /** An item's time on a worker's timeline: its wall time plus the worker's cloning, ms. */
@@ -198,6 +204,10 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     inCloneMs,
     outCloneMs,
     mainPerItemMs,
+    retainMs:
+      workload.totalItems === null
+        ? 0
+        : (workload.outputBytes.mean * (MODEL_CONSTANTS.retainNsPerByte[workload.outputKind] ?? 0)) / 1e6,
     workerClonePerItemMs,
     wallItemMs: itemMs + workerClonePerItemMs,
     cpuItemMs: itemMs * cpuShare + workerClonePerItemMs,
