@@ -27,7 +27,15 @@ export interface Executor {
 export interface ExecuteResult extends MapResult {
   /** The plan taken; `plan.predicted` holds the predicted wall time and speedup over serial. */
   plan: Plan;
-  overheadMs: { probe: number; spawnCost: number; sample: number; plan: number; total: number };
+  /** `filled`: of `sample`, items the calling thread ran for the run while a warm-up probe ran. */
+  overheadMs: {
+    probe: number;
+    spawnCost: number;
+    sample: number;
+    plan: number;
+    total: number;
+    filled?: number;
+  };
   /** End to end, optimizing included, milliseconds. */
   wallMs: number;
   /**

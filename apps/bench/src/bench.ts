@@ -406,7 +406,8 @@ export function amorsizeFigures(
   const measuredSpeedup = amorsizeMs !== null && amorsizeMs > 0 ? nullable(serialMs / amorsizeMs) : null;
   const runMs = med((e) => e.report.wallMs);
   const optimizerMs = med((e) => e.overheadMs.sample + e.overheadMs.plan);
-  const decidingMs = med((e) => e.overheadMs.total);
+  // Items the calling thread ran while a warm-up probe ran are the run's work, not deciding.
+  const decidingMs = med((e) => e.overheadMs.total - (e.overheadMs.filled ?? 0));
   const overheadMs =
     executions.length === 0
       ? null

@@ -77,7 +77,8 @@ export function renderMarkdown(results: BenchResults): string {
       " Time error: |predicted - measured| / measured per repetition, median over repetitions. Speedups" +
       " are over serial's median: predicted is the model's serial estimate over its predicted time. Run time" +
       " error compares the model's prediction of the run alone with the executor's measured run. Deciding:" +
-      " probe, spawn-cost cache read, sampling and planning (`overheadMs.total`), and its share of serial's time.",
+      " probe, spawn-cost cache read, sampling and planning (`overheadMs.total`, less `overheadMs.filled`: items" +
+      " the calling thread ran for the run while a warm-up probe ran), and its share of serial's time.",
     "",
   );
   lines.push(

@@ -44,7 +44,10 @@ export interface AmorsizeFigures {
   optimizerMs: number | null;
   /** optimizerMs / amorsize's median wall time. */
   optimizerShare: number | null;
-  /** The time spent deciding (probe, spawn-cost profile, sampling, planning: `overheadMs.total`), median. */
+  /**
+   * The time spent deciding (probe, spawn-cost profile, sampling, planning: `overheadMs.total`,
+   * less `overheadMs.filled`, the items run for the run while a warm-up probe ran), median.
+   */
   decidingMs: number | null;
   /** decidingMs / serial's median wall time. */
   decidingShareOfSerial: number | null;

@@ -96,6 +96,8 @@ export interface ModelParams {
   warmupItems: number;
   /** The probe's last item ran as fast as a warm one: the excess is charged once, not stretched. */
   warmupSettled: boolean;
+  /** Threads computing while the warm-up was measured (the probe's worker, and the calling thread when it ran items beside it). */
+  warmupBusyThreads: number;
   /** How far the sample may be off; null when it does not say. */
   spread: { relativeError: number; maxOverMean: number; trend: number } | null;
   /** Usable cores (integer). */
@@ -222,6 +224,7 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     warmupExcessMs: workload.warmup?.excessMs ?? 0,
     warmupItems: workload.warmup?.items ?? 1,
     warmupSettled: workload.warmup?.settled ?? false,
+    warmupBusyThreads: workload.warmup?.busyThreads ?? 1,
     spread: workload.spread ?? null,
     usableCores,
     capacity,

@@ -120,6 +120,23 @@ describe("planExecution(): a task whose first items run slowly in a fresh worker
     expect(p(8)).toBeCloseTo(700, 6);
     expect(p(4)).toBeCloseTo(350 * (1 + 3 / 7), 6);
   });
+
+  it("counts the contention a warm-up was measured under once", () => {
+    // The calling thread ran items beside the probe: two threads computing.
+    const startup = (usableCores: number, workers: number, busyThreads?: number) =>
+      predict(
+        unitInput({
+          hardware: { usableCores },
+          workload: { totalItems: 3 * workers, itemMs: 24, warmup: { ...warmup, busyThreads } },
+        }),
+        { workers, chunkSize: 3 },
+      ).breakdown.startupMs;
+    // On 2 cores two threads take both: as the run's two workers do, so nothing is added.
+    expect(startup(2, 2, 2) - startup(2, 2)).toBeCloseTo(350 - 700, 6);
+    // On 8 cores they took 1 of 7 other cores: eight workers take all 7, 2 / (1 + 1/7) times as much.
+    expect(startup(8, 8, 2) - startup(8, 8)).toBeCloseTo(700 / (1 + 1 / 7) - 700, 6);
+    expect(startup(8, 8, 1) - startup(8, 8)).toBeCloseTo(0, 9);
+  });
 });
 
 describe("planExecution(): work the task gives V8's helper threads", () => {

@@ -62,7 +62,7 @@ function freshWorkerLine(workload: WorkloadSample): string | null {
   const { warmup } = workload;
   if (warmup !== undefined) {
     const where = {
-      probe: "measured now",
+      probe: warmup.busyThreads === 2 ? "measured now, beside this thread running items" : "measured now",
       cached: "cached",
       sampled: "measured in this thread's cold start",
     }[warmup.source];

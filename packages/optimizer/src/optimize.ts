@@ -20,6 +20,12 @@ export interface OptimizerOverhead {
   probe: number;
   spawnCost: number;
   sample: number;
+  /**
+   * Of `sample`, time this thread spent running items of the run while a warm-up probe ran
+   * in a fresh worker (their results are kept: work done, not spent deciding); absent when
+   * it ran none.
+   */
+  filled?: number;
   plan: number;
   total: number;
 }

@@ -17,6 +17,7 @@ import { coldReading } from "./cold-sample.js";
 import { frozenHardwareOf, type ModuleCosts, withFrozenMachine } from "./decide.js";
 import { moduleHash } from "./plan-cache.js";
 import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type TaskData } from "./sample.js";
+import { fillWhile } from "./sampling/fill.js";
 import type { SampleGuard } from "./sampling/guarded.js";
 import { clonedBytes } from "./sampling/session.js";
 import { isRandomAccess } from "./sampling/source.js";
@@ -33,7 +34,7 @@ export interface Machine {
 export interface Prepared extends MeasuredWorkload, Machine {
   task: ResolvedTask;
   /** Milliseconds spent on each step. */
-  overheadMs: { probe: number; spawnCost: number; sample: number };
+  overheadMs: { probe: number; spawnCost: number; sample: number; filled?: number };
 }
 
 /** What execute() and stream() pass beyond the public options. */
@@ -228,7 +229,12 @@ export async function prepare(
     ...warmed,
     ...machine,
     task: resolved,
-    overheadMs: { probe: t1 - t0, spawnCost: t2 - t1, sample: t3 - t2 },
+    overheadMs: {
+      probe: t1 - t0,
+      spawnCost: t2 - t1,
+      sample: t3 - t2,
+      ...(warmed.filledMs === undefined ? {} : { filled: warmed.filledMs }),
+    },
   };
 }
 
@@ -305,17 +311,31 @@ async function withWarmup(
       return [];
     }
   });
-  const probed = await probeWarmup(task, items, timedItems, {
-    budgetMs,
-    onError,
-    pool: early,
-    signal,
-  });
+  const probeStart = performance.now();
+  const probing = probeWarmup(task, items, timedItems, { budgetMs, onError, pool: early, signal });
+  const probedIndices = new Set(items.map((i) => i.index));
+  const filled = fillsWhileProbing(workload, budgetMs)
+    ? await fillWhile(probing, await importTask(task), data, (i) => done(i) || probedIndices.has(i), {
+        onError,
+        signal,
+      }).catch(async (error: unknown) => {
+        // The probe's worker is left idle before the call rejects.
+        await probing.catch(() => undefined);
+        throw error;
+      })
+    : null;
+  const probed = await probing;
+  const probeMs = performance.now() - probeStart;
   const ran = {
-    precomputed: new Map([...precomputed, ...probed.results]),
-    failures: new Map([...failures, ...probed.failures]),
+    precomputed: new Map([...precomputed, ...probed.results, ...(filled?.results ?? [])]),
+    failures: new Map([...failures, ...probed.failures, ...(filled?.failures ?? [])]),
+    ...(filled === null ? {} : { filledMs: filled.workMs }),
   };
-  const { warmup } = probed;
+  // Items run here for most of the probe's time took a core as a run's second worker would.
+  const warmup =
+    probed.warmup !== null && filled !== null && filled.workMs >= probeMs / 2
+      ? { ...probed.warmup, busyThreads: 2 }
+      : probed.warmup;
   if (warmup === null) return { ...measured, ...ran };
   const problem =
     key === null ? null : await writeWarmup(cache.dir, key, cache.machineKey, warmup, probed.moduleLoadMs);
@@ -327,6 +347,15 @@ async function withWarmup(
     workload: { ...workload, warmup, ...(moduleLoadMs > 0 ? { moduleLoadMs } : {}) },
     warnings: problem === null ? measured.warnings : [...measured.warnings, problem],
   };
+}
+
+/**
+ * Whether this thread runs items while a probe holds the decision up (see `fillWhile`):
+ * items computing (not waiting), none sampled longer than the probe's budget, so the probe's
+ * end is seen at most about that late.
+ */
+export function fillsWhileProbing(workload: WorkloadSample, budgetMs: number): boolean {
+  return workload.cpuToWall >= 0.5 && workload.itemTimeMs.max <= budgetMs;
 }
 
 /**

@@ -248,7 +248,12 @@ export async function writeWarmup(
     key,
     machineKey,
     createdAt: new Date().toISOString(),
-    warmup: { excessMs: warmup.excessMs, items: warmup.items, settled: warmup.settled },
+    warmup: {
+      excessMs: warmup.excessMs,
+      items: warmup.items,
+      settled: warmup.settled,
+      ...(warmup.busyThreads === undefined ? {} : { busyThreads: warmup.busyThreads }),
+    },
     ...(moduleLoadMs === null ? {} : { moduleLoadMs }),
   };
   try {

@@ -20,6 +20,8 @@ export interface MeasuredWorkload {
   warnings: Warning[];
   /** Sampled items timed alone in the calling thread (see `SampleResult.timedItems`). */
   timedItems?: TimedItem[];
+  /** Time this thread spent running items while a warm-up probe ran (their results are in `precomputed`), ms. */
+  filledMs?: number;
 }
 
 /** Where the plan cache is, and the machine its entries must come from. */

@@ -185,6 +185,7 @@ const moduleCostEntryShape = {
     excessMs: z.number().finite().nonnegative(),
     items: z.number().int().positive(),
     settled: z.boolean(),
+    busyThreads: z.number().int().positive().optional(),
   }),
   /**
    * A fresh worker's import of the module, milliseconds, as the probe's worker measured it.

@@ -82,14 +82,17 @@ const workloadSampleShape = {
    * for this call, `cached` when read from the module-cost cache (the same module version
    * and machine), `sampled` when read from this call's own sample, taken in a thread that
    * had not run the task (its later items are the warm reference, and the item times are
-   * those of the task warm). Absent when not measured (the plan was not parallel, or the
-   * probe was off).
+   * those of the task warm). `busyThreads`: threads computing while it was measured (2 when
+   * the calling thread ran items beside the probe; absent: 1), which took cores from V8's
+   * background compilers as the workers of a run do. Absent when not measured (the plan was
+   * not parallel, or the probe was off).
    */
   warmup: z
     .object({
       excessMs: z.number().finite().nonnegative(),
       items: z.number().int().positive(),
       settled: z.boolean(),
+      busyThreads: z.number().int().positive().optional(),
       source: z.enum(["probe", "cached", "sampled"]),
     })
     .optional(),
