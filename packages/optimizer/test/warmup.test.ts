@@ -11,6 +11,7 @@ import { AmorsizeValidationError } from "@amorsize/types";
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import { COLD_MIN_ITEMS } from "../src/cold-sample.js";
 import { earlyPoolWorkers, type ModuleCosts } from "../src/decide.js";
+import { executeHosted } from "../src/execute.js";
 import { formatPlan } from "../src/format.js";
 import { execute } from "../src/index.js";
 import { moduleHash } from "../src/plan-cache.js";
@@ -73,6 +74,33 @@ describe("prepare(): the warm-up probe on a machine where the plan starts worker
       // From the start of the input (sampling starts at its middle).
       expect(calls).toContain(0);
       expect(warmup!.busyThreads === undefined || warmup!.busyThreads === 2).toBe(true);
+    });
+  });
+});
+
+describe("execute(): items this thread ran while the probe ran", () => {
+  it("are not run again, and the plan covers only what is left", async () => {
+    await inTempDir("amorsize-probe-", async (dir) => {
+      const log = join(dir, "calls.log");
+      const items = loggedItems(log);
+      // execute() as a host with a fixed 8-core machine gives it: parallel is worth a probe.
+      const hosted = { prepare: { machine: onEightCores.machine } };
+      const result = await executeHosted<number>(
+        { module: fixture, export: "loggedSpin" },
+        items,
+        { cacheDir: dir, cache: false },
+        performance.now(),
+        hosted,
+      );
+      expect(result.results).toEqual(items.map(({ x }) => x + 1));
+      const calls = readFileSync(log, "utf8").trim().split("\n").map(Number);
+      expect([...calls].sort((a, b) => a - b)).toEqual(items.map(({ x }) => x));
+      const { workload } = result.optimized;
+      expect(workload.warmup?.source).toBe("probe");
+      expect(result.overheadMs.filled).toBeGreaterThan(0);
+      // Sampled, probed and filled items ran before the plan: it covers the rest only.
+      const before = 200 - result.plan.totalItems!;
+      expect(before).toBeGreaterThan(workload.sampled + workload.warmup!.items);
     });
   });
 });

@@ -141,8 +141,7 @@ function deepFreeze(value: object): boolean {
 function plainAllTheWay(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
   if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return false;
-  for (const key of Reflect.ownKeys(value)) {
-    const child = (value as Record<PropertyKey, unknown>)[key];
+  for (const child of childrenOf(value)) {
     if (typeof child === "function") return false;
     if (child !== null && typeof child === "object" && !plainAllTheWay(child)) return false;
   }
@@ -150,9 +149,18 @@ function plainAllTheWay(value: object): boolean {
 }
 
 function freezeAll(value: object): void {
-  for (const key of Reflect.ownKeys(value)) {
-    const child = (value as Record<PropertyKey, unknown>)[key];
+  for (const child of childrenOf(value)) {
     if (child !== null && typeof child === "object") freezeAll(child);
   }
   Object.freeze(value);
+}
+
+/**
+ * The values of an object's own keys; an array's elements by index. A parsed array holds
+ * nothing else, and walking one of thousands of numbers by `Reflect.ownKeys` (a string per
+ * index) took most of a fine task's sample validation: 0.3-0.6 ms per 2,000 sampled indices.
+ */
+function childrenOf(value: object): readonly unknown[] {
+  if (Array.isArray(value) && Object.getPrototypeOf(value) === Array.prototype) return value;
+  return Reflect.ownKeys(value).map((key) => (value as Record<PropertyKey, unknown>)[key]);
 }

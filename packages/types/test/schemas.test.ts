@@ -234,6 +234,18 @@ describe("parseFrozen()", () => {
     expect(isParsedFrozen(SpawnCostProfileSchema, parsed)).toBe(false);
   });
 
+  it("freezes arrays and what they hold, and leaves one holding a typed array unfrozen", () => {
+    const schema = z.object({ rows: z.array(z.object({ k: z.number() })), ns: z.array(z.number()) });
+    const parsed = parseFrozen(schema, { rows: [{ k: 1 }, { k: 2 }], ns: [1, 2, 3] }, "value");
+    expect(Object.isFrozen(parsed.rows)).toBe(true);
+    expect(Object.isFrozen(parsed.rows[1])).toBe(true);
+    expect(Object.isFrozen(parsed.ns)).toBe(true);
+    const typed = z.object({ list: z.array(z.unknown()) });
+    const kept = parseFrozen(typed, { list: [1, new Uint8Array(1)] }, "value");
+    expect(isParsedFrozen(typed, kept)).toBe(false);
+    expect(Object.isFrozen(kept.list)).toBe(false);
+  });
+
   it("rejects a bad value as parseInput() does, and notes nothing", () => {
     const bad = { ...structuredClone(hardwareExample), cores: "many" };
     expect(() => parseFrozen(HardwareProfileSchema, bad, "hardware")).toThrow(AmorsizeValidationError);
