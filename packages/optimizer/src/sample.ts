@@ -202,8 +202,8 @@ function scaledToSizes(
   if (workload.source !== "measured") return workload;
   const input = inputSizes(data);
   if (input === null) return workload;
-  const scale = sizeScaling(timedRecords(records), (index) => plainSize(data[index]) ?? 0, input);
-  return withSizeScale(workload, scale, input);
+  const fit = sizeScaling(timedRecords(records), (index) => plainSize(data[index]) ?? 0, input);
+  return withSizeScale(workload, fit, input);
 }
 
 /** The workload with how far its figures may be off (the cold first calls left out, as in its times). */

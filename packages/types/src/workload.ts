@@ -36,10 +36,10 @@ const workloadSampleShape = {
   /**
    * How the item times were scaled from the sampled items' sizes to the whole input's,
    * where sizes cost nothing to read (a string's length, a binary value's byte length) and
-   * the sampled times follow them better than one time fits them all: `factor` is the
-   * input's mean size (`inputMeanSize`) over the sampled items' (`sampledMeanSize`). Three
-   * sampled inputs of a compressor read its mean item time 20% low. Absent when the times
-   * are the sample's own.
+   * the sampled times grow with them: `factor` is what the line of sampled time on size
+   * gives at the input's mean size (`inputMeanSize`) over the sampled mean time (their mean
+   * size: `sampledMeanSize`). Three sampled inputs of a compressor read its mean item time
+   * 13% low. Absent when the times are the sample's own.
    */
   sizeScale: z
     .object({

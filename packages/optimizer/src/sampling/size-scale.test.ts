@@ -30,7 +30,7 @@ describe("inputSizes(): the whole input's sizes", () => {
   });
 });
 
-describe("sizeScaling(): whether item times follow the sizes, and the factor", () => {
+describe("sizeScaling(): whether item times grow with the sizes, and the factor", () => {
   // A compressor's three sampled inputs (KiB) and times (ms); the input's mean is 354 KiB.
   const sizes = new Map([
     [7, 491],
@@ -40,21 +40,40 @@ describe("sizeScaling(): whether item times follow the sizes, and the factor", (
   const sizeOf = (index: number) => sizes.get(index) ?? 0;
   const input = { mean: 354, max: 503, cv: 0.3 };
 
-  it("scales by the input's mean size over the sampled items' when time follows size", () => {
-    const scale = sizeScaling([record(7, 28.2), record(15, 13.6), record(22, 11.6)], sizeOf, input);
-    expect(scale).toEqual({ factor: 354 / 305, sampledMeanSize: 305, inputMeanSize: 354 });
+  it("scales by the line of time on size at the input's mean size, over the sampled mean", () => {
+    const fit = sizeScaling([record(7, 28.2), record(15, 13.6), record(22, 11.6)], sizeOf, input);
+    // Means 305 KiB and 17.8 ms; slope 2,939.2 / 52,616 = 0.05586 ms per KiB, fixed 0.760 ms:
+    // 20.54 ms at 354 KiB.
+    expect(fit?.perSizeMs).toBeCloseTo(0.0558689372, 9);
+    expect(fit?.fixedMs).toBeCloseTo(0.7599741523, 9);
+    expect(fit?.scale.factor).toBeCloseTo(1.1537965125, 9);
+    expect(fit?.scale.sampledMeanSize).toBeCloseTo(305, 9);
+    expect(fit?.scale.inputMeanSize).toBe(354);
+  });
+
+  it("fits through the origin when the fixed part comes out negative", () => {
+    // 491 KiB in 30 ms, 231 in 10: the line would start at -7.8 ms. Means 361 KiB, 20 ms.
+    const fit = sizeScaling([record(7, 30), record(15, 10)], sizeOf, { ...input, mean: 400 });
+    expect(fit?.fixedMs).toBe(0);
+    expect(fit?.perSizeMs).toBeCloseTo(20 / 361, 12);
+    expect(fit?.scale.factor).toBeCloseTo(400 / 361, 12);
   });
 
   it("weighs a block's sized item by the items it stands for", () => {
-    const scale = sizeScaling([record(7, 28, 2), record(15, 13, 1)], sizeOf, input);
-    expect(scale?.sampledMeanSize).toBeCloseTo((2 * 491 + 231) / 3, 10);
+    const fit = sizeScaling([record(7, 28, 2), record(15, 13, 1)], sizeOf, input);
+    expect(fit?.scale.sampledMeanSize).toBeCloseTo((2 * 491 + 231) / 3, 10);
   });
 
-  it("does not scale times that do not follow the sizes", () => {
-    // One time whatever the size: a key looked up, not text processed.
-    expect(sizeScaling([record(7, 5.1), record(15, 5), record(22, 4.9)], sizeOf, input)).toBeNull();
+  it("does not scale times that do not grow with the sizes, or by less than 2%", () => {
     // Larger items faster.
     expect(sizeScaling([record(7, 2), record(15, 9), record(22, 10)], sizeOf, input)).toBeNull();
+    // One time whatever the size, give or take noise: the line is almost flat.
+    expect(sizeScaling([record(7, 5.1), record(15, 5), record(22, 4.9)], sizeOf, input)).toBeNull();
+    // Noise again, for an input of items far larger than the sampled ones: 3.5% of the time
+    // grows with size (under a quarter), which 4x the size would have made a 10% scaling.
+    expect(
+      sizeScaling([record(7, 5.1), record(15, 5), record(22, 4.9)], sizeOf, { ...input, mean: 1220 }),
+    ).toBeNull();
   });
 
   it("does not scale from one item, or from sizes that hardly differ", () => {
@@ -69,26 +88,32 @@ describe("withSizeScale(): the scaled item times", () => {
   const workload = {
     itemTimeMs: { mean: 18, median: 14, p90: 26, max: 28, cv: 0.5 },
   } as WorkloadSample;
-  const scale = { factor: 1.2, sampledMeanSize: 300, inputMeanSize: 360 };
+  // 2 ms fixed and 0.05 ms per unit: 18 ms at the sampled mean of 320, 20 ms at the input's 360.
+  const fit = {
+    scale: { factor: 20 / 18, sampledMeanSize: 320, inputMeanSize: 360 },
+    fixedMs: 2,
+    perSizeMs: 0.05,
+  };
 
-  it("scales mean, median and p90, raises the largest to the input's largest at the sample's rate", () => {
-    const scaled = withSizeScale(workload, scale, { mean: 360, max: 600, cv: 0.8 });
-    expect(scaled.itemTimeMs.mean).toBeCloseTo(21.6, 10);
-    expect(scaled.itemTimeMs.median).toBeCloseTo(16.8, 10);
-    expect(scaled.itemTimeMs.p90).toBeCloseTo(31.2, 10);
-    // 18 ms per 300 units: the largest input, 600, should take 36 ms.
-    expect(scaled.itemTimeMs.max).toBeCloseTo(36, 10);
-    expect(scaled.itemTimeMs.cv).toBe(0.8);
-    expect(scaled.sizeScale).toEqual(scale);
+  it("scales mean, median and p90, raises the largest to the line's at the input's largest", () => {
+    const scaled = withSizeScale(workload, fit, { mean: 360, max: 600, cv: 0.8 });
+    expect(scaled.itemTimeMs.mean).toBeCloseTo(20, 10);
+    expect(scaled.itemTimeMs.median).toBeCloseTo((14 * 20) / 18, 10);
+    expect(scaled.itemTimeMs.p90).toBeCloseTo((26 * 20) / 18, 10);
+    // 2 + 0.05 x 600.
+    expect(scaled.itemTimeMs.max).toBeCloseTo(32, 10);
+    // The sizes' spread in the 18 ms of the 20 that grow with size.
+    expect(scaled.itemTimeMs.cv).toBeCloseTo(0.8 * 0.9, 10);
+    expect(scaled.sizeScale).toEqual(fit.scale);
   });
 
   it("keeps the sample's own largest time and spread where they are larger", () => {
-    const scaled = withSizeScale(workload, scale, { mean: 360, max: 310, cv: 0.1 });
-    expect(scaled.itemTimeMs.max).toBeCloseTo(33.6, 10);
+    const scaled = withSizeScale(workload, fit, { mean: 360, max: 310, cv: 0.1 });
+    expect(scaled.itemTimeMs.max).toBeCloseTo((28 * 20) / 18, 10);
     expect(scaled.itemTimeMs.cv).toBe(0.5);
   });
 
-  it("leaves the workload as it is without a scale", () => {
+  it("leaves the workload as it is without a fit", () => {
     expect(withSizeScale(workload, null, { mean: 1, max: 1, cv: 0 })).toBe(workload);
   });
 });
