@@ -405,7 +405,7 @@ export function amorsizeFigures(
   const predictedSpeedup = med((e) => e.check.endToEnd.predictedSpeedup);
   const measuredSpeedup = amorsizeMs !== null && amorsizeMs > 0 ? nullable(serialMs / amorsizeMs) : null;
   const runMs = med((e) => e.report.wallMs);
-  const optimizerMs = med((e) => e.overheadMs.sample + e.overheadMs.plan);
+  const optimizerMs = med((e) => e.overheadMs.sample - (e.overheadMs.filled ?? 0) + e.overheadMs.plan);
   // Items the calling thread ran while a warm-up probe ran are the run's work, not deciding.
   const decidingMs = med((e) => e.overheadMs.total - (e.overheadMs.filled ?? 0));
   const overheadMs =

@@ -40,7 +40,7 @@ export interface AmorsizeFigures {
   /** The run alone: |predicted - measured| / measured wall time of the executor's run (median). */
   runPredictionError: number | null;
   overheadMs: { probe: number; spawnCost: number; sample: number; plan: number; total: number } | null;
-  /** Sampling + planning, milliseconds. */
+  /** Sampling + planning, milliseconds (less the items run for the run while a warm-up probe ran). */
   optimizerMs: number | null;
   /** optimizerMs / amorsize's median wall time. */
   optimizerShare: number | null;

@@ -116,6 +116,8 @@ export const MODEL_CONSTANTS = {
    * cores beside it (as the probe measures it): V8 compiles on background threads, which
    * then take the workers' cores. Measured 1.6-2.7x for the same four libraries with two
    * workers on two cores against one; between the two, the share of the other cores taken.
+   * A warm-up measured beside other busy threads (`warmup.busyThreads`: the calling thread
+   * running items) holds their share of this already, which the model divides out.
    */
   warmupContention: 2,
   /** Warn when the results of the whole input would take this share of the memory budget. */

@@ -13,9 +13,9 @@ import { MODEL_CONSTANTS } from "./constants.js";
 export type ParsedPlanInput = ReturnType<typeof PlanInputSchema.parse>;
 
 /** The input's own figures, validated when its machine profiles were validated and frozen once already. */
-const RestOfInputSchema = PlanInputSchema.pick({ workload: true, constraints: true });
-/** The constraints alone, when the workload was validated and frozen once too. */
-const ConstraintsSchema = PlanInputSchema.pick({ constraints: true });
+const RestOfInputSchema = PlanInputSchema.pick({ workload: true, constraints: true, resultsKept: true });
+/** The constraints (and whether results are kept) alone, when the workload was validated and frozen once too. */
+const ConstraintsSchema = PlanInputSchema.pick({ constraints: true, resultsKept: true });
 
 /**
  * Validates a plan input (`input`, as errors name it). Hardware and spawn-cost profiles
@@ -71,8 +71,8 @@ export interface ModelParams {
   mainPerItemMs: number;
   /**
    * Main-thread cost of keeping one result until the call returns, ms (see
-   * `MODEL_CONSTANTS.retainNsPerByte`): a plain loop and a parallel run both pay it; 0 for
-   * a stream, whose consumer takes each result.
+   * `MODEL_CONSTANTS.retainNsPerByte`): a plain loop and a parallel run both pay it; 0
+   * where results are not kept (`resultsKept: false`: a stream's consumer takes each one).
    */
   retainMs: number;
   /** The worker's own share of cloning (deserialise input, serialise result), ms per item. */
@@ -207,7 +207,7 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     outCloneMs,
     mainPerItemMs,
     retainMs:
-      workload.totalItems === null
+      input.resultsKept === false
         ? 0
         : (workload.outputBytes.mean * (MODEL_CONSTANTS.retainNsPerByte[workload.outputKind] ?? 0)) / 1e6,
     workerClonePerItemMs,

@@ -454,7 +454,8 @@ function explainParallel(
     reason(
       ctx,
       "CLONE_BOUND",
-      `The main thread's serial work bounds the run: cloning ${formatMs(p.mainPerItemMs)} per item out and back and ` +
+      `The main thread's serial work bounds the run: cloning ${formatMs(p.mainPerItemMs)} per item out and back` +
+        `${p.retainMs > 0 ? `, keeping each result ${formatMs(p.retainMs)},` : ""} and ` +
         `dispatching ${plural(e.chunks, "chunk")} takes ${formatMs(b.mainThreadMs)}, more than the workers need ` +
         `(${formatMs(b.computeMs + b.chunkOverheadMs + (b.dispatchWaitMs ?? 0))}); more workers would only wait on it. ` +
         `Predicted ${formatMs(e.wallMs)}, ${formatFactor(e.speedup)} a plain loop.`,

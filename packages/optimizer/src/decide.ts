@@ -127,6 +127,15 @@ export function wholeSerialMs(input: PlanInput): number {
   return predict(input, { workers: 1, chunkSize: 1 }).serialMs;
 }
 
+/**
+ * The model's serial time per item: the item's own and what keeping its result costs (the
+ * cost model's `r`); the item's own for an input of unknown length.
+ */
+export function serialItemRate(input: PlanInput): number {
+  const total = input.workload.totalItems;
+  return total !== null && total > 0 ? wholeSerialMs(input) / total : input.workload.itemTimeMs.mean;
+}
+
 /** Frozen validated copies of machine figures, by the object they were made from. */
 const frozenHardware = new WeakMap<HardwareProfile, HardwareProfile>();
 const frozenSpawnCost = new WeakMap<SpawnCostProfile, SpawnCostProfile>();

@@ -15,7 +15,7 @@ import {
   type RunOptions,
   type TaskRefInput,
 } from "@amorsize/types";
-import { planRun, wholeSerialMs, withFrozenMachine } from "./decide.js";
+import { planRun, serialItemRate, wholeSerialMs, withFrozenMachine } from "./decide.js";
 import { EarlyPool } from "./early-pool.js";
 import { DataError } from "./errors.js";
 import { formatMs } from "./format.js";
@@ -33,7 +33,14 @@ import {
   type SampledItems,
 } from "./report.js";
 import type { TaskData } from "./sample.js";
-import { restInput, runStretch, type Stretch, stretchLength, stretchReading } from "./serial-check.js";
+import {
+  restInput,
+  runStretch,
+  type Stretch,
+  stretchItemScale,
+  stretchLength,
+  stretchReading,
+} from "./serial-check.js";
 
 export interface ExecuteResult<R> {
   /** Results in input order; under `onError: "collect"` a failed item's slot is `undefined`. */
@@ -177,16 +184,17 @@ export interface Hosted {
  * `run.early`, a pool may start while sampling; the plan credits its paid start-up. The
  * pool is closed if deciding fails. With `run.deferSourceError`, a source that fails while
  * sampled leaves the items read in the prepared data, which then throws its SourceError.
+ * `run.streamed`: the results go to a stream's consumer, not kept by the run.
  */
 export async function decide(
   task: TaskRefInput,
   data: TaskData,
   options: ExecuteOptions,
   start: number,
-  run: { early?: EarlyPool; deferSourceError?: boolean; hosted?: Hosted } = {},
+  run: { early?: EarlyPool; deferSourceError?: boolean; hosted?: Hosted; streamed?: boolean } = {},
 ): Promise<Decision> {
   const { onError, signal } = options;
-  const { early, deferSourceError, hosted } = run;
+  const { early, deferSourceError, hosted, streamed } = run;
   try {
     const prepared = await prepare(task, data, options, {
       ...hosted?.prepare,
@@ -198,7 +206,14 @@ export async function decide(
     signal?.throwIfAborted();
     const t0 = performance.now();
     const { hardware, spawnCost, workload, constraints, precomputed, failures } = prepared;
-    const base = withFrozenMachine({ hardware, spawnCost, workload, constraints });
+    // A stream hands each result to its consumer: it keeps none (see `PlanInput.resultsKept`).
+    const base = withFrozenMachine({
+      hardware,
+      spawnCost,
+      workload,
+      constraints,
+      ...(streamed ? { resultsKept: false } : {}),
+    });
     const done = precomputed.size + failures.size;
     const planNow = (): Planned => {
       const input = hosted?.planInput?.(base, prepared) ?? base;
@@ -293,7 +308,11 @@ async function checkSerial(
   const folded: Prepared = { ...prepared, ...stretch.sampled };
   const done = folded.precomputed.size + folded.failures.size;
   const rest = Math.max(0, (workload.totalItems ?? done) - done);
-  const reading = stretchReading(stretch.wallMs, stretch.ran, itemMs);
+  const frozen = withFrozenMachine({ hardware, spawnCost: prepared.spawnCost, workload, constraints });
+  // The stretch keeps its results as the loop does: it is read against the model's serial
+  // rate, the item's time and what keeping its result costs (the cost model's `r`).
+  const serialItemMs = serialItemRate(frozen);
+  const reading = stretchReading(stretch.wallMs, stretch.ran, serialItemMs);
   const scale = reading?.scale ?? 1;
   if (reading === null || !reading.replan) {
     // Serial still: the plan's figures for the items left, at the stretch's rate.
@@ -306,15 +325,12 @@ async function checkSerial(
     };
     return { decision: { ...decision, prepared: folded, plan: restPlan }, stretch };
   }
-  const base = restInput(
-    withFrozenMachine({ hardware, spawnCost: prepared.spawnCost, workload, constraints }),
-    scale,
-  );
+  const base = restInput(frozen, stretchItemScale(scale, serialItemMs, itemMs));
   const input = hosted?.planInput?.(base, folded) ?? base;
   const replanned = planRun(input, done, early?.started());
   const note = {
     code: "SERIAL_CHECKED",
-    message: `The first ${length} items, run serially as a check, took ${scale.toFixed(2)}x the sampled time (${formatMs(stretch.wallMs / stretch.ran)} an item against ${formatMs(itemMs)}): the ${rest} items left were planned again at that rate.`,
+    message: `The first ${length} items, run serially as a check, took ${scale.toFixed(2)}x the sampled time (${formatMs(stretch.wallMs / stretch.ran)} an item against ${formatMs(serialItemMs)}): the ${rest} items left were planned again at that rate.`,
   };
   return {
     decision: {

@@ -48,7 +48,13 @@ export function formatPlan(plan: Plan, workload: WorkloadSample, overhead?: Opti
   const fresh = freshWorkerLine(workload);
   if (fresh !== null) lines.push(`  fresh worker     ${fresh}`);
   if (overhead)
-    lines.push(`  optimizing took  ${formatMs(overhead.total)} (sampling ${formatMs(overhead.sample)})`);
+    lines.push(
+      `  optimizing took  ${formatMs(overhead.total)} (sampling ${formatMs(overhead.sample)}${
+        overhead.filled === undefined
+          ? ""
+          : `, of which ${formatMs(overhead.filled)} ran items of the run while the probe ran`
+      })`,
+    );
   for (const r of plan.reasons) lines.push(`  why  ${r.code}: ${r.message}`);
   for (const w of plan.warnings) lines.push(`  warn ${w.code}: ${w.message}`);
   return lines.join("\n");
@@ -62,12 +68,13 @@ function freshWorkerLine(workload: WorkloadSample): string | null {
   const { warmup } = workload;
   if (warmup !== undefined) {
     const where = {
-      probe: warmup.busyThreads === 2 ? "measured now, beside this thread running items" : "measured now",
+      probe: "measured now",
       cached: "cached",
       sampled: "measured in this thread's cold start",
     }[warmup.source];
+    const beside = (warmup.busyThreads ?? 1) > 1 ? ", beside the calling thread running items" : "";
     parts.push(
-      `runs its first ${warmup.items} item${warmup.items > 1 ? "s" : ""} ${formatMs(warmup.excessMs)} slower than warm ones (${where})`,
+      `runs its first ${warmup.items} item${warmup.items > 1 ? "s" : ""} ${formatMs(warmup.excessMs)} slower than warm ones (${where}${beside})`,
     );
   }
   return parts.length === 0 ? null : parts.join("; ");

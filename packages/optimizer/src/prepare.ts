@@ -312,18 +312,29 @@ async function withWarmup(
     }
   });
   const probeStart = performance.now();
-  const probing = probeWarmup(task, items, timedItems, { budgetMs, onError, pool: early, signal });
+  const stopProbe = new AbortController();
+  const probeSignal = signal === undefined ? stopProbe.signal : AbortSignal.any([signal, stopProbe.signal]);
+  const probing = probeWarmup(task, items, timedItems, {
+    budgetMs,
+    onError,
+    pool: early,
+    signal: probeSignal,
+  });
   const probedIndices = new Set(items.map((i) => i.index));
-  const filled = fillsWhileProbing(workload, budgetMs)
-    ? await fillWhile(probing, await importTask(task), data, (i) => done(i) || probedIndices.has(i), {
-        onError,
-        signal,
-      }).catch(async (error: unknown) => {
-        // The probe's worker is left idle before the call rejects.
-        await probing.catch(() => undefined);
-        throw error;
-      })
-    : null;
+  // Items the caller asked to run guarded (isolate, a chunk time-out, worker limits) never
+  // run here beyond what sampling ran.
+  const filled =
+    fillsWhileProbing(workload, budgetMs) && !isolated(options)
+      ? await fillWhile(probing, task, data, (i) => done(i) || probedIndices.has(i), {
+          onError,
+          signal,
+        }).catch(async (error: unknown) => {
+          // The probe is stopped, and its worker left idle, before the call rejects.
+          stopProbe.abort(error);
+          await probing.catch(() => undefined);
+          throw error;
+        })
+      : null;
   const probed = await probing;
   const probeMs = performance.now() - probeStart;
   const ran = {

@@ -11,7 +11,7 @@ import { type CutOff, GuardedSampleSession, type SampleGuard } from "./sampling/
 import { ranIndices } from "./sampling/order.js";
 import { type SampleRecord, summarise, timedRecords } from "./sampling/records.js";
 import { type CloneMeters, SampleSession } from "./sampling/session.js";
-import { inputSizes, plainSize, sizeScaling, withSizeScale } from "./sampling/size-scale.js";
+import { inputSizes, plainSize, scaleAt, sizeLine, withSizeScale } from "./sampling/size-scale.js";
 import {
   assertTaskData,
   isRandomAccess,
@@ -199,11 +199,11 @@ function scaledToSizes(
   records: readonly SampleRecord[],
   data: ArrayLike<unknown>,
 ): WorkloadSample {
-  if (workload.source !== "measured") return workload;
-  const input = inputSizes(data);
-  if (input === null) return workload;
-  const fit = sizeScaling(timedRecords(records), (index) => plainSize(data[index]) ?? 0, input);
-  return withSizeScale(workload, fit, input);
+  if (workload.source !== "measured" || data.length === 0 || plainSize(data[0]) === null) return workload;
+  const line = sizeLine(timedRecords(records), (index) => plainSize(data[index]) ?? 0);
+  // The whole input is read only for a line to scale by.
+  const input = line === null ? null : inputSizes(data);
+  return input === null ? workload : withSizeScale(workload, scaleAt(line, input), input);
 }
 
 /** The workload with how far its figures may be off (the cold first calls left out, as in its times). */

@@ -1,6 +1,6 @@
 import type { Plan, WorkloadSample } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { SERIAL_CHECK, stretchLength, stretchReading } from "./serial-check.js";
+import { SERIAL_CHECK, stretchItemScale, stretchLength, stretchReading } from "./serial-check.js";
 import { scaledItemTimes } from "./workload.js";
 
 const alike = (mean: number) => ({
@@ -64,6 +64,18 @@ describe("stretchReading: what the stretch's time says", () => {
     expect(stretchReading(0, 0, 1)).toBeNull();
     expect(stretchReading(0, 10, 1)).toBeNull();
     expect(stretchReading(10, 10, 0)).toBeNull();
+  });
+});
+
+describe("stretchItemScale: the sampled item time a stretch's reading gives", () => {
+  it("leaves the item time as it was when the stretch ran at the model's serial rate, keeping included", () => {
+    // 0.1 ms an item and 0.05 ms to keep its result: the loop's rate is 0.15 ms.
+    expect(stretchItemScale(1, 0.15, 0.1)).toBeCloseTo(1, 12);
+    // 1.2 x 0.15 = 0.18 ms an item, 0.13 of it the item's own.
+    expect(stretchItemScale(1.2, 0.15, 0.1)).toBeCloseTo(1.3, 12);
+    // Nothing kept: the reading is the item's.
+    expect(stretchItemScale(1.2, 0.1, 0.1)).toBeCloseTo(1.2, 12);
+    expect(stretchItemScale(0.1, 0.15, 0.1)).toBe(0);
   });
 });
 

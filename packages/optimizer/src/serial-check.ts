@@ -84,6 +84,16 @@ export function stretchReading(
   return { scale, replan: scale >= SERIAL_CHECK.slower };
 }
 
+/**
+ * The factor on the sampled item time that a stretch read at `scale` times the model's
+ * serial rate (`serialItemMs`: the item's `itemMs` and the cost of keeping its result)
+ * gives: the stretch kept its results as the loop does, and the model adds that cost
+ * again to whatever item time it is given.
+ */
+export function stretchItemScale(scale: number, serialItemMs: number, itemMs: number): number {
+  return Math.max(0, scale * serialItemMs - (serialItemMs - itemMs)) / itemMs;
+}
+
 /** A stretch run, folded into the sampled items: what ran, the time it took, and its reading. */
 export interface Stretch {
   sampled: { precomputed: Map<number, unknown>; failures: Map<number, unknown> };

@@ -484,7 +484,9 @@ class AmorsizeSession implements Amorsize {
       done,
       warm: pool.warm,
       loaded: pool.hasLoaded(href),
-      constraints: base.constraints,
+      // A stream's plan keeps no results (`resultsKept: false`): not an execute() call's.
+      constraints:
+        base.resultsKept === false ? { ...base.constraints, resultsKept: false } : base.constraints,
     });
     const itemMs = base.workload.itemTimeMs.mean;
     const reused = this.#plans.entry(key, itemMs);

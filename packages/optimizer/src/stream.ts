@@ -188,6 +188,7 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
     const task = (await this.hosted?.ready?.()) ?? this.task;
     const decision = await decide(task, this.source, this.options, performance.now(), {
       deferSourceError: true,
+      streamed: true,
       ...(this.hosted ? { hosted: this.hosted } : {}),
     });
     const { prepared, plan } = decision;

@@ -6,6 +6,7 @@ import {
   earlyPoolWorkers,
   planOf,
   planRun,
+  serialItemRate,
   wholeSerialMs,
   withFrozenMachine,
 } from "../src/decide.js";
@@ -125,6 +126,23 @@ describe("wholeSerialMs", () => {
   it("is the model's serial estimate for every item, sampled ones included", () => {
     expect(wholeSerialMs(threeSlow)).toBe(900);
     expect(wholeSerialMs({ ...machine(2), workload: workload(0, 5) })).toBe(0);
+  });
+});
+
+describe("serialItemRate", () => {
+  it("is the item's time and what keeping its result costs, per item", () => {
+    // Results of 100,000 bytes of numbers kept: 0.5 ns a byte, 0.05 ms each.
+    const arrays = { ...workload(400, 0.1), outputBytes: { mean: 100_000, max: 100_000 } };
+    expect(serialItemRate({ ...machine(2), workload: { ...arrays, outputKind: "plain-array" } })).toBeCloseTo(
+      0.15,
+      12,
+    );
+    expect(serialItemRate({ ...machine(2), workload: { ...arrays, outputKind: "typed-array" } })).toBeCloseTo(
+      0.1,
+      12,
+    );
+    // An input of unknown length: the item's own time.
+    expect(serialItemRate({ ...machine(2), workload: workload(null, 0.1) })).toBe(0.1);
   });
 });
 

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { planExecution } from "@amorsize/cost-model";
 import { createExecutor, type Executor } from "@amorsize/executor";
-import type { BackendMapOptions, ExecuteOptions, Plan } from "@amorsize/types";
+import type { BackendMapOptions, ExecuteOptions, Plan, WorkloadSample } from "@amorsize/types";
 import { ExecutionReportSchema, PlanSchema } from "@amorsize/types";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { EarlyPool } from "../src/early-pool.js";
@@ -290,6 +290,21 @@ describe("execute on unusual inputs", () => {
 });
 
 describe("execute on an endless input", () => {
+  it("plans execute()'s results as kept and a stream's as handed on", async () => {
+    const options = { ...base, warmup: { probe: false } };
+    // The model's serial time per item over the sampled item time: what keeping a result adds.
+    const keeping = (plan: Plan, sample: WorkloadSample) =>
+      plan.predicted.serialMs / plan.totalItems! - sample.itemTimeMs.mean;
+    const kept = await execute<number[]>(task("doubles"), range(40), options);
+    const sample = kept.optimized.workload;
+    expect(sample.outputKind).toBe("plain-array");
+    // 0.5 ns a serialised byte of numbers (the cost model's retainNsPerByte).
+    expect(keeping(kept.plan, sample)).toBeCloseTo((sample.outputBytes.mean * 0.5) / 1e6, 9);
+    const streamed = stream<number[]>(task("doubles"), range(40), options);
+    for await (const _ of streamed);
+    expect(keeping(streamed.plan!, streamed.optimized!.workload)).toBeCloseTo(0, 9);
+  });
+
   it("fails cleanly past maxItems, pointing to stream(), with the source and the pool closed", async () => {
     let closed = 0;
     function* endless() {

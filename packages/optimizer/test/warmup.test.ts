@@ -16,9 +16,9 @@ import { formatPlan } from "../src/format.js";
 import { execute } from "../src/index.js";
 import { moduleHash } from "../src/plan-cache.js";
 import { LOADING_IMPORT_MS, type Machine, prepare, samplesCold } from "../src/prepare.js";
-import { writeWarmup } from "../src/warmup.js";
+import { readModuleCost, writeWarmup } from "../src/warmup.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
-import { hardware, spawnCost } from "./profiles.js";
+import { hardware, spawnCost, workload } from "./profiles.js";
 
 const fixture = new URL("./fixtures/cold-first-call.mjs", import.meta.url).pathname;
 const task = { module: fixture, export: "coldFirst" };
@@ -73,7 +73,6 @@ describe("prepare(): the warm-up probe on a machine where the plan starts worker
       expect(prepared.overheadMs.filled).toBeLessThanOrEqual(prepared.overheadMs.sample);
       // From the start of the input (sampling starts at its middle).
       expect(calls).toContain(0);
-      expect(warmup!.busyThreads === undefined || warmup!.busyThreads === 2).toBe(true);
     });
   });
 });
@@ -101,6 +100,36 @@ describe("execute(): items this thread ran while the probe ran", () => {
       // Sampled, probed and filled items ran before the plan: it covers the rest only.
       const before = 200 - result.plan.totalItems!;
       expect(before).toBeGreaterThan(workload.sampled + workload.warmup!.items);
+    });
+  });
+});
+
+describe("formatPlan(): the items run while a probe ran, and a warm-up measured beside them", () => {
+  it("says both", () => {
+    const measured = {
+      ...workload(400, 5),
+      warmup: { excessMs: 40, items: 4, settled: true, busyThreads: 2, source: "probe" as const },
+    };
+    const plan = planExecution({ hardware: hardware(2), spawnCost: spawnCost(2), workload: measured });
+    const overhead = { probe: 0.2, spawnCost: 0.3, sample: 120, filled: 95, plan: 0.5, total: 121 };
+    const text = formatPlan(plan, measured, overhead);
+    expect(text).toContain(
+      "runs its first 4 items 40.0 ms slower than warm ones (measured now, beside the calling thread running items)",
+    );
+    expect(text).toContain("(sampling 120 ms, of which 95.0 ms ran items of the run while the probe ran)");
+  });
+});
+
+describe("the module-cost cache", () => {
+  it("keeps a warm-up measured beside a busy thread as such", async () => {
+    await inTempDir("amorsize-modules-", async (dir) => {
+      const { machineKey } = spawnCost(2);
+      const warmup = { excessMs: 40, items: 4, settled: true, busyThreads: 2, source: "probe" as const };
+      expect(await writeWarmup(dir, "task@hash", machineKey, warmup, 12)).toBeNull();
+      expect(readModuleCost(dir, "task@hash", machineKey)).toEqual({
+        warmup: { ...warmup, source: "cached" },
+        moduleLoadMs: 12,
+      });
     });
   });
 });

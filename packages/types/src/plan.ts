@@ -160,6 +160,12 @@ const planInputShape = {
   spawnCost: SpawnCostProfileSchema,
   workload: WorkloadSampleSchema,
   constraints: PlanConstraintsSchema.optional(),
+  /**
+   * Whether the run keeps every result until it ends, as `execute()` and a loop into an
+   * array do (the default): the calling thread then pays for the collector copying them.
+   * false for a stream, whose consumer takes each result as it comes.
+   */
+  resultsKept: z.boolean().optional(),
 };
 /** The schema of {@link PlanInput}. */
 export const PlanInputSchema: z.ZodObject<typeof planInputShape, z.core.$strict> = z

@@ -1,13 +1,19 @@
 // Items run in the calling thread while it would otherwise wait for a warm-up probe.
 import { performance } from "node:perf_hooks";
-import { ItemError } from "@amorsize/executor";
+import { mapNow, type ResolvedTask, type RunError } from "@amorsize/executor";
 import { clonedBytes } from "./session.js";
+import { shiftError } from "./shift.js";
 
 /**
  * Longest stretch of items between two turns of the event loop, ms: what is waited for
  * (a probe's message) is seen at most this late, or one item late.
  */
 export const FILL_STRETCH_MS = 1;
+
+export interface FillOptions {
+  onError: "throw" | "collect";
+  signal?: AbortSignal | undefined;
+}
 
 /** What the calling thread ran while it waited. */
 export interface Filled {
@@ -24,17 +30,19 @@ export interface Filled {
  * `pending` has not settled: a warm-up probe holds the decision up while a fresh worker
  * imports the task and runs a few items, and the thread would otherwise sit idle (a
  * minifier's probe took 100-130 ms against its 300 ms loop). The items are the run's own
- * work, done once: their results are kept, and a result that cannot be cloned fails its
- * item as in sampling (an item that cannot be is left to the run, as the probe leaves it). A failing item rejects with an ItemError naming its index under
- * `onError: "throw"`; `signal` stops it between stretches. Settles after `pending` does
- * (its outcome is the caller's to read) or when the input is used up.
+ * work, done once, each as `mapNow()` runs it: their results are kept, and a result that
+ * cannot be cloned fails its item as in sampling (an item that cannot be is left to the
+ * run, as the probe leaves it). A failing item (one whose promise can never settle too)
+ * rejects with its error at its input index under `onError: "throw"`; `signal` stops it,
+ * an awaited item included. Settles after `pending` does (its outcome is the caller's to
+ * read) or when the input is used up.
  */
 export async function fillWhile(
   pending: Promise<unknown>,
-  fn: (item: unknown) => unknown,
+  task: ResolvedTask,
   data: ArrayLike<unknown>,
   skip: (index: number) => boolean,
-  options: { onError: "throw" | "collect"; signal?: AbortSignal | undefined },
+  options: FillOptions,
 ): Promise<Filled> {
   const filled: Filled = { results: new Map(), failures: new Map(), workMs: 0 };
   let settled = false;
@@ -58,7 +66,7 @@ export async function fillWhile(
         filled.workMs += performance.now() - t0;
         return filled;
       }
-      await runOne(fn, data, next++, filled, options.onError);
+      await runOne(task, data, next++, filled, options);
     } while (performance.now() - t0 < FILL_STRETCH_MS);
     filled.workMs += performance.now() - t0;
     await turn();
@@ -66,12 +74,16 @@ export async function fillWhile(
   return filled;
 }
 
+/**
+ * Runs item `index` through `mapNow()`, as a serial run would in this thread: a promise is
+ * awaited, one that can never settle fails as `ItemUnsettledError`, an abort rejects.
+ */
 async function runOne(
-  fn: (item: unknown) => unknown,
+  task: ResolvedTask,
   data: ArrayLike<unknown>,
   index: number,
   filled: Filled,
-  onError: "throw" | "collect",
+  options: FillOptions,
 ): Promise<void> {
   const item = data[index];
   try {
@@ -80,32 +92,28 @@ async function runOne(
     // Left to the run, which fails it as that item (or collects it) where it must be sent.
     return;
   }
-  let result: unknown;
-  try {
-    result = fn(item);
-    if (isThenable(result)) result = await result;
-  } catch (error) {
-    if (onError === "throw") throw new ItemError(index, error);
-    filled.failures.set(index, error);
+  const { signal } = options;
+  const outcome = await mapNow(task, [item], {
+    onError: "collect",
+    ...(signal === undefined ? {} : { signal }),
+  });
+  const [error] = outcome.errors;
+  if (error !== undefined) {
+    const shifted = shiftError(error as RunError, index);
+    if (options.onError === "throw") throw shifted;
+    filled.failures.set(index, shifted);
     return;
   }
+  const result = outcome.results[0];
   try {
     // What a worker could not send back fails here too, as it does in sampling.
     clonedBytes("result", index, result);
-  } catch (error) {
-    if (onError === "throw") throw error;
-    filled.failures.set(index, error);
+  } catch (cloneError) {
+    if (options.onError === "throw") throw cloneError;
+    filled.failures.set(index, cloneError);
     return;
   }
   filled.results.set(index, result);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
 }
 
 /** One turn of the event loop: messages from workers are taken in. */

@@ -62,24 +62,24 @@ export interface SizeFit {
   perSizeMs: number;
 }
 
+/** The line of sampled item time on size, and the sampled means it passes through. */
+export interface SizeLine {
+  fixedMs: number;
+  perSizeMs: number;
+  meanMs: number;
+  meanSize: number;
+}
+
 /**
- * Whether the timed records' own times grow with their items' sizes, and if so the factor
- * from the sampled items' mean time to what an item of the input's mean size takes: the
- * weighted least-squares line of time on size (a fixed part and a part per unit of size;
- * through the origin when the fixed part fits negative), at the input's mean size, over the
- * sampled mean. The sampled sizes must differ (by more than 5%), the line must rise with
- * at least MIN_SIZE_SHARE of the time growing with size, and the factor must differ from 1
- * by MIN_SCALE_CHANGE. A compressor's three sampled inputs of
- * 491, 231 and 193 KiB took 28.2, 13.6 and 11.6 ms: 0.76 ms + 0.056 ms per KiB, 20.5 ms at
- * the input's mean of 354 KiB, where the sample's mean read 17.8 (its loop: 20.5-23 ms). A
- * renderer's small documents cost mostly their fixed part, which a ratio of sizes would
- * have scaled too. Null when not.
+ * Whether the timed records' own times grow with their items' sizes: the weighted
+ * least-squares line of time on size (a fixed part and a part per unit of size; through
+ * the origin when the fixed part fits negative), when the sampled sizes differ (by more
+ * than 5%), the line rises, and at least MIN_SIZE_SHARE of the sampled time grows with
+ * size. A renderer's small documents cost mostly their fixed part, which a ratio of sizes
+ * would have scaled too. Null when not. Needs only the sampled items' sizes: the whole
+ * input is read only when a line was found.
  */
-export function sizeScaling(
-  timed: readonly Placed[],
-  sizeOf: (index: number) => number,
-  input: InputSizes,
-): SizeFit | null {
+export function sizeLine(timed: readonly Placed[], sizeOf: (index: number) => number): SizeLine | null {
   if (timed.length < 2) return null;
   const sizes = timed.map((m) => sizeOf(m.index));
   if (Math.min(...sizes) <= 0 || Math.max(...sizes) <= 1.05 * Math.min(...sizes)) return null;
@@ -97,9 +97,31 @@ export function sizeScaling(
     perSizeMs = meanMs / meanSize;
   }
   if ((perSizeMs * meanSize) / meanMs < MIN_SIZE_SHARE) return null;
+  return { fixedMs, perSizeMs, meanMs, meanSize };
+}
+
+/**
+ * The factor from the sampled items' mean time to what the line gives an item of the
+ * input's mean size, when it moves the time by MIN_SCALE_CHANGE or more. A compressor's
+ * three sampled inputs of 491, 231 and 193 KiB took 28.2, 13.6 and 11.6 ms: 0.76 ms +
+ * 0.056 ms per KiB, 20.5 ms at the input's mean of 354 KiB, where the sample's mean read
+ * 17.8 (its loop: 20.5-23 ms). Null when not.
+ */
+export function scaleAt(line: SizeLine | null, input: InputSizes): SizeFit | null {
+  if (line === null) return null;
+  const { fixedMs, perSizeMs, meanMs, meanSize } = line;
   const factor = (fixedMs + perSizeMs * input.mean) / meanMs;
   if (!(Math.abs(factor - 1) >= MIN_SCALE_CHANGE)) return null;
   return { scale: { factor, sampledMeanSize: meanSize, inputMeanSize: input.mean }, fixedMs, perSizeMs };
+}
+
+/** {@link sizeLine} at the input's sizes ({@link scaleAt}). */
+export function sizeScaling(
+  timed: readonly Placed[],
+  sizeOf: (index: number) => number,
+  input: InputSizes,
+): SizeFit | null {
+  return scaleAt(sizeLine(timed, sizeOf), input);
 }
 
 /**
