@@ -3,6 +3,12 @@ import { MODEL_CONSTANTS } from "./constants.js";
 import type { ModelParams } from "./params.js";
 import { type ChunkedRun, endOfRunTailMs } from "./tail.js";
 
+// Math's functions, bound once: the model evaluates thousands of configurations per plan,
+// and under Jest's vm context (the tests) every lookup of a global such as `Math` goes
+// through the context's interceptor (jestjs/jest#5163), which made the property tests
+// spend two thirds of their time finding `Math`.
+const { ceil, log2, max, min } = Math;
+
 /** One evaluated configuration, with the figures the planner reasons about. */
 export interface Evaluation {
   mode: "serial" | "concurrent" | "parallel";
@@ -66,10 +72,10 @@ export function evaluateSerial(p: ModelParams): Evaluation {
 export function evaluateConcurrent(p: ModelParams, concurrency: number): Evaluation {
   const items = p.n ?? MODEL_CONSTANTS.streamBasisItems;
   const serialMs = items * (p.itemMs + p.retainMs);
-  const rounds = p.n === null ? items / concurrency : Math.ceil(items / concurrency);
+  const rounds = p.n === null ? items / concurrency : ceil(items / concurrency);
   const computeMs = rounds * p.itemMs;
   const mainThreadMs = items * (p.itemMs * p.cpuToWall + p.retainMs);
-  const wallMs = Math.max(computeMs, mainThreadMs);
+  const wallMs = max(computeMs, mainThreadMs);
   return {
     mode: "concurrent",
     workers: 0,
@@ -99,10 +105,10 @@ export function evaluateParallel(p: ModelParams, workers: number, chunkSize: num
  * large messages of object graphs add on the main thread (see {@link largeMessageMs}).
  */
 function steadyTerms(p: ModelParams, items: number, chunks: number, active: number, messageMs: number) {
-  const cores = Math.min(active, p.capacity);
+  const cores = min(active, p.capacity);
   const mainThreadMs = items * (p.mainPerItemMs + p.retainMs) + chunks * p.dispatchMs + messageMs;
   // Items run one after another in each worker; only their CPU part competes for cores.
-  const computeMs = Math.max((items * p.wallItemMs) / active, (items * p.cpuItemMs) / cores);
+  const computeMs = max((items * p.wallItemMs) / active, (items * p.cpuItemMs) / cores);
   const chunkOverheadMs = (chunks * p.chunkOverheadMs) / active;
   // tinypool hands a worker its next chunk only when it returns the last one, so a
   // worker waits while the main thread takes its results and clones its next chunk.
@@ -116,7 +122,7 @@ function steadyTerms(p: ModelParams, items: number, chunks: number, active: numb
       ? (MODEL_CONSTANTS.oversubscriptionPenalty * (active - p.capacity) * ((items * p.cpuItemMs) / cores)) /
         p.capacity
       : 0;
-  const steadyMs = Math.max(workerSideMs, mainThreadMs, cpuMs);
+  const steadyMs = max(workerSideMs, mainThreadMs, cpuMs);
   const bound: Evaluation["bound"] =
     steadyMs === workerSideMs ? "workers" : steadyMs === mainThreadMs ? "main" : "cpu";
   return {
@@ -164,7 +170,7 @@ function parallelEvaluation(p: ModelParams, t: SteadyTerms, run: ParallelRun): E
       startupMs: run.startupMs,
       mainThreadMs: t.mainThreadMs,
       computeMs: t.computeMs,
-      oversubscriptionMs: t.switchMs + Math.max(0, t.cpuMs - Math.max(t.workerSideMs, t.mainThreadMs)),
+      oversubscriptionMs: t.switchMs + max(0, t.cpuMs - max(t.workerSideMs, t.mainThreadMs)),
       chunkOverheadMs: t.chunkOverheadMs,
       imbalanceMs: run.imbalanceMs,
       pipelineFillMs: run.pipelineFillMs,
@@ -187,7 +193,7 @@ function evaluateSteady(p: ModelParams, workers: number, chunkSize: number): Eva
     workers,
     chunkSize,
     items,
-    chunks: Math.ceil(chunks),
+    chunks: ceil(chunks),
     activeWorkers: workers,
     startupMs: 0,
     pipelineFillMs: 0,
@@ -205,7 +211,7 @@ function evaluateSteady(p: ModelParams, workers: number, chunkSize: number): Eva
  * one round per core's worth of them.
  */
 export function poolStartupMs(p: ModelParams, workers: number): number {
-  const loads = p.moduleLoadMs * Math.ceil(workers / Math.max(1, p.capacity));
+  const loads = p.moduleLoadMs * ceil(workers / max(1, p.capacity));
   return p.startupFixedMs + (p.startupPerWorkerMs * (workers + 1)) / 2 + loads;
 }
 
@@ -224,7 +230,7 @@ export function workerWarmupMs(p: ModelParams, itemsPerWorker: number, workers: 
       ? (p.warmupExcessMs * itemsPerWorker) / k
       : p.warmupSettled
         ? p.warmupExcessMs
-        : p.warmupExcessMs * (1 + MODEL_CONSTANTS.warmupGrowthPerDoubling * Math.log2(itemsPerWorker / k));
+        : p.warmupExcessMs * (1 + MODEL_CONSTANTS.warmupGrowthPerDoubling * log2(itemsPerWorker / k));
   // Measured with `warmupBusyThreads` threads computing, the excess holds that much contention already.
   const contention = (threads: number) =>
     1 + (MODEL_CONSTANTS.warmupContention - 1) * othersTaken(p.capacity, threads);
@@ -282,12 +288,12 @@ const chunkCycleMs = (p: ModelParams, k: number) => workerChunkMs(p, k) + sendMs
  * pipeline fill (its drain). The cores': nothing, the steady phase already counts them.
  */
 function criticalPath(t: SteadyTerms, workerPathMs: number, mainPathMs: number, rampMs: number) {
-  const criticalMs = Math.max(workerPathMs, mainPathMs, t.cpuMs);
+  const criticalMs = max(workerPathMs, mainPathMs, t.cpuMs);
   const remainderMs = criticalMs - t.steadyMs;
   let pipelineFillMs = 0;
   let imbalanceMs = 0;
   if (workerPathMs >= mainPathMs && workerPathMs >= t.cpuMs) {
-    pipelineFillMs = Math.min(rampMs, remainderMs);
+    pipelineFillMs = min(rampMs, remainderMs);
     imbalanceMs = remainderMs - pipelineFillMs;
   } else if (mainPathMs >= t.cpuMs) {
     pipelineFillMs = remainderMs;
@@ -298,10 +304,10 @@ function criticalPath(t: SteadyTerms, workerPathMs: number, mainPathMs: number, 
 /** A whole run of n items on `workers` workers, chunks of `requestedChunk` (at most n) items. */
 function evaluateRun(p: ModelParams, n: number, workers: number, requestedChunk: number): Evaluation {
   if (n === 0) return evaluateEmptyRun(p, workers, requestedChunk);
-  const c = Math.min(requestedChunk, n);
-  const chunks = Math.ceil(n / c);
+  const c = min(requestedChunk, n);
+  const chunks = ceil(n / c);
   const lastChunk = n - (chunks - 1) * c;
-  const active = Math.min(workers, chunks);
+  const active = min(workers, chunks);
   const messageMs = (chunks - 1) * largeMessageMs(p, c) + largeMessageMs(p, lastChunk);
   const t = steadyTerms(p, n, chunks, active, messageMs);
 
@@ -318,7 +324,7 @@ function evaluateRun(p: ModelParams, n: number, workers: number, requestedChunk:
   const tailMs = endOfRunTailMs(p, chunked, t.cores);
   // Drain: the main thread must wait for the last chunk to compute after sending it;
   // meanwhile it can only take back the other workers' last results.
-  const drainMs = Math.max(0, workerChunkMs(p, lastChunk) - (active - 1) * receiveMs(p, c));
+  const drainMs = max(0, workerChunkMs(p, lastChunk) - (active - 1) * receiveMs(p, c));
 
   const workerPathMs = t.workerSideMs + rampMs + tailMs;
   const mainPathMs = t.mainThreadMs + drainMs;

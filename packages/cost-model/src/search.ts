@@ -3,6 +3,9 @@ import { type Evaluation, evaluateParallel } from "./model.js";
 import { fitsInMemory, type ModelParams } from "./params.js";
 import { timeoutChunkLimit } from "./timeout.js";
 
+// Bound once (see model.ts).
+const { ceil, floor, max, min, round } = Math;
+
 /** The part of the search space the caller left open. */
 export interface SearchSpace {
   /** Worker counts to try (ascending). */
@@ -26,12 +29,12 @@ export interface SearchResult {
 
 /** Default upper bound of the worker search: past the usable cores, for few heavy items. */
 export function defaultMaxWorkers(p: ModelParams): number {
-  const bound = Math.max(2 * p.usableCores, p.usableCores + 2);
+  const bound = max(2 * p.usableCores, p.usableCores + 2);
   if (p.ioBound && !p.async) {
     // A synchronous task that waits frees its core while waiting, so threads beyond
     // the cores overlap the waits: look as far as usable / cpu-to-wall.
-    const waiting = p.cpuToWall > 0 ? Math.ceil(p.usableCores / p.cpuToWall) : Number.POSITIVE_INFINITY;
-    return Math.max(bound, Math.min(MODEL_CONSTANTS.maxWaitingWorkers, waiting));
+    const waiting = p.cpuToWall > 0 ? ceil(p.usableCores / p.cpuToWall) : Number.POSITIVE_INFINITY;
+    return max(bound, min(MODEL_CONSTANTS.maxWaitingWorkers, waiting));
   }
   return bound;
 }
@@ -46,7 +49,7 @@ export function defaultMaxWorkers(p: ModelParams): number {
 export function chunkCandidates(p: ModelParams, n: number, workers: number): number[] {
   const set = new Set<number>();
   const add = (c: number) => {
-    if (Number.isFinite(c)) set.add(Math.min(n, Math.max(1, Math.round(c))));
+    if (Number.isFinite(c)) set.add(min(n, max(1, round(c))));
   };
   for (let c = 1; c <= n; c *= 2) {
     add(c);
@@ -54,10 +57,10 @@ export function chunkCandidates(p: ModelParams, n: number, workers: number): num
   }
   add(n);
   if (p.wallItemMs > 0) for (const target of MODEL_CONSTANTS.targetChunkMs) add(target / p.wallItemMs);
-  add(Math.ceil(n / (4 * workers)));
+  add(ceil(n / (4 * workers)));
   // The largest chunk whose object graphs stay within one message of `largeMessageBytes`.
-  if (p.graphBytesPerItem > 0) add(Math.floor(MODEL_CONSTANTS.largeMessageBytes / p.graphBytesPerItem));
-  for (const k of MODEL_CONSTANTS.chunksPerWorker) add(Math.ceil(n / (k * workers)));
+  if (p.graphBytesPerItem > 0) add(floor(MODEL_CONSTANTS.largeMessageBytes / p.graphBytesPerItem));
+  for (const k of MODEL_CONSTANTS.chunksPerWorker) add(ceil(n / (k * workers)));
   return [...set].filter((c) => c <= n).sort((a, b) => a - b);
 }
 
@@ -69,9 +72,9 @@ export function chunkCandidates(p: ModelParams, n: number, workers: number): num
 export function streamChunkSize(p: ModelParams): number {
   if (p.wallItemMs <= 0) return 1;
   const perChunkMs = p.dispatchMs + p.chunkOverheadMs;
-  const amortised = Math.ceil(perChunkMs / (MODEL_CONSTANTS.streamOverheadShare * p.wallItemMs));
-  const longest = Math.floor(MODEL_CONSTANTS.streamMaxChunkMs / p.wallItemMs);
-  return Math.max(1, Math.min(amortised, longest));
+  const amortised = ceil(perChunkMs / (MODEL_CONSTANTS.streamOverheadShare * p.wallItemMs));
+  const longest = floor(MODEL_CONSTANTS.streamMaxChunkMs / p.wallItemMs);
+  return max(1, min(amortised, longest));
 }
 
 /**
@@ -104,9 +107,9 @@ export function pickWithTies(candidates: readonly Evaluation[]): Evaluation | nu
  * a chunk time-out only sizes up to its limit are searched, the limit itself among them.
  */
 export function searchedChunks(p: ModelParams, fixed: number | undefined, workers: number): number[] {
-  if (fixed !== undefined) return [p.n === null ? fixed : Math.min(fixed, p.n)];
+  if (fixed !== undefined) return [p.n === null ? fixed : min(fixed, p.n)];
   const limit = timeoutChunkLimit(p, workers);
-  if (p.n === null) return [Math.min(streamChunkSize(p), limit)];
+  if (p.n === null) return [min(streamChunkSize(p), limit)];
   const candidates = chunkCandidates(p, p.n, workers);
   if (limit >= p.n) return candidates;
   return [...candidates.filter((c) => c < limit), limit];
@@ -130,7 +133,7 @@ export function searchParallel(p: ModelParams, space: SearchSpace): SearchResult
   return { best: pickWithTies(evaluations), fastest, evaluated: evaluations.length, skippedForMemory };
 }
 
-/** 1..max, ascending. */
-export function range(max: number): number[] {
-  return Array.from({ length: Math.max(0, max) }, (_, i) => i + 1);
+/** 1..n, ascending. */
+export function range(n: number): number[] {
+  return Array.from({ length: max(0, n) }, (_, i) => i + 1);
 }

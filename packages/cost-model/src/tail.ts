@@ -3,6 +3,9 @@
 import { MODEL_CONSTANTS } from "./constants.js";
 import type { ModelParams } from "./params.js";
 
+// Bound once (see model.ts).
+const { floor, log, max, min, PI, sqrt } = Math;
+
 /** Expected maximum of k independent standard normal variables, k = 1..20. */
 const EXPECTED_MAX_NORMAL = [
   0, 0, 0.5642, 0.8463, 1.0294, 1.163, 1.2672, 1.3522, 1.4236, 1.485, 1.5388, 1.5864, 1.6292, 1.668, 1.7034,
@@ -10,8 +13,8 @@ const EXPECTED_MAX_NORMAL = [
 ];
 
 function asymptoticMaxNormal(k: number): number {
-  const a = Math.sqrt(2 * Math.log(k));
-  return a - (Math.log(Math.log(k)) + Math.log(4 * Math.PI)) / (2 * a) + 0.5772156649 / a;
+  const a = sqrt(2 * log(k));
+  return a - (log(log(k)) + log(4 * PI)) / (2 * a) + 0.5772156649 / a;
 }
 
 /**
@@ -21,7 +24,7 @@ function asymptoticMaxNormal(k: number): number {
  */
 export function expectedMaxNormal(k: number): number {
   if (k <= 1) return 0;
-  if (k <= 20) return EXPECTED_MAX_NORMAL[Math.floor(k)]!;
+  if (k <= 20) return EXPECTED_MAX_NORMAL[floor(k)]!;
   return (asymptoticMaxNormal(k) * EXPECTED_MAX_NORMAL[20]!) / asymptoticMaxNormal(20);
 }
 
@@ -52,7 +55,7 @@ export function sharedFinishMs(groups: readonly LoadGroup[], cores: number): num
     }
     if (next === -1) break;
     const g = groups[next]!;
-    time += (g.load - progress) / Math.min(1, cores / active);
+    time += (g.load - progress) / min(1, cores / active);
     progress = g.load;
     active -= g.count;
     done = next;
@@ -70,9 +73,9 @@ export function sharedFinishMs(groups: readonly LoadGroup[], cores: number): num
 export function driftedTailMs(D: number, active: number, cores: number): number {
   if (active <= cores) return (D * (active - 1)) / (2 * active);
   const step = D / active;
-  const m = Math.floor(cores);
+  const m = floor(cores);
   const finish = step * ((active * (active + 1) - m * (m + 1)) / (2 * cores) + m);
-  return Math.max(0, finish - (D * (active + 1)) / 2 / cores);
+  return max(0, finish - (D * (active + 1)) / 2 / cores);
 }
 
 /** A run cut into chunks, as the end-of-run terms see it. */
@@ -109,7 +112,7 @@ export function lockstepLastRoundMs(run: ChunkedRun, rounds: number, cores: numb
           { load: rounds * D + Dlast, count: 1 },
         ];
   const totalLoad = (chunks - 1) * D + Dlast;
-  return Math.max(0, sharedFinishMs(groups, cores) - totalLoad / cores);
+  return max(0, sharedFinishMs(groups, cores) - totalLoad / cores);
 }
 
 /**
@@ -119,18 +122,18 @@ export function lockstepLastRoundMs(run: ChunkedRun, rounds: number, cores: numb
  */
 export function endOfRunTailMs(p: ModelParams, run: ChunkedRun, steadyCores: number): number {
   const { chunkSize: c, active, cycleMs: D } = run;
-  const rounds = Math.floor(run.chunks / active);
+  const rounds = floor(run.chunks / active);
   // A synchronous waiting task does not need a core while it waits.
-  const tailCores = Math.min(active, p.cpuShare < 1 ? p.capacity / p.cpuShare : steadyCores);
+  const tailCores = min(active, p.cpuShare < 1 ? p.capacity / p.cpuShare : steadyCores);
   const lastRoundMs = lockstepLastRoundMs(run, rounds, tailCores);
   // Once chunk times vary, workers drift out of step and the lockstep rounds above no
   // longer hold: when the queue empties the others are a uniform way into their chunks.
   const driftedMs = driftedTailMs(D, active, tailCores);
-  const chunkRelSpread = Math.sqrt((p.cv * p.cv) / c + MODEL_CONSTANTS.workerSpeedCv ** 2);
-  const drift = Math.min(1, chunkRelSpread * Math.sqrt(rounds));
+  const chunkRelSpread = sqrt((p.cv * p.cv) / c + MODEL_CONSTANTS.workerSpeedCv ** 2);
+  const drift = min(1, chunkRelSpread * sqrt(rounds));
   // Random part: the slowest of the workers' last chunks lags by E[max of k normals]
   // standard deviations of a chunk's duration (items' own spread plus worker speed).
-  const chunkSpreadMs = Math.sqrt(c * (p.itemMs * p.cv) ** 2 + (MODEL_CONSTANTS.workerSpeedCv * D) ** 2);
+  const chunkSpreadMs = sqrt(c * (p.itemMs * p.cv) ** 2 + (MODEL_CONSTANTS.workerSpeedCv * D) ** 2);
   const randomTailMs = chunkSpreadMs * expectedMaxNormal(active);
   return (1 - drift) * lastRoundMs + drift * driftedMs + randomTailMs;
 }

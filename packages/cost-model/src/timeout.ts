@@ -3,6 +3,9 @@
 import { MODEL_CONSTANTS } from "./constants.js";
 import type { ModelParams } from "./params.js";
 
+// Bound once (see model.ts).
+const { floor, max, sqrt } = Math;
+
 /**
  * A chunk of `chunkSize` items on one of `workers` workers, at the slow end, ms: its items'
  * mean time plus their spread (`chunkTimeoutSds` standard deviations of the sum, or the
@@ -13,11 +16,11 @@ import type { ModelParams } from "./params.js";
  */
 export function slowChunkMs(p: ModelParams, workers: number, chunkSize: number): number {
   const k = MODEL_CONSTANTS.chunkTimeoutSds;
-  const sharing = Math.max(1, workers / p.capacity);
+  const sharing = max(1, workers / p.capacity);
   const perItemMs = p.cpuItemMs * sharing + (p.wallItemMs - p.cpuItemMs);
   // The spread is in item time; on a shared core it stretches as the items do.
   const stretch = p.wallItemMs > 0 ? perItemMs / p.wallItemMs : sharing;
-  const spreadMs = Math.max(k * Math.sqrt(chunkSize) * p.itemMs * p.cv, p.maxItemMs - p.itemMs);
+  const spreadMs = max(k * sqrt(chunkSize) * p.itemMs * p.cv, p.maxItemMs - p.itemMs);
   const speed = 1 + k * MODEL_CONSTANTS.workerSpeedCv;
   return (chunkSize * perItemMs + stretch * spreadMs) * speed + p.chunkOverheadMs;
 }
@@ -33,7 +36,7 @@ export function largestChunkWithin(p: ModelParams, workers: number, limitMs: num
   let high = most;
   // Invariant: `high` does not fit; `low` fits, or is 1.
   while (high - low > 1) {
-    const mid = Math.floor((low + high) / 2);
+    const mid = floor((low + high) / 2);
     if (slowChunkMs(p, workers, mid) <= limitMs) low = mid;
     else high = mid;
   }
@@ -50,5 +53,5 @@ const STREAM_MOST = 2 ** 30;
 export function timeoutChunkLimit(p: ModelParams, workers: number): number {
   if (p.chunkTimeoutMs === null) return Number.POSITIVE_INFINITY;
   const limitMs = MODEL_CONSTANTS.chunkTimeoutShare * p.chunkTimeoutMs;
-  return largestChunkWithin(p, workers, limitMs, Math.max(1, p.n ?? STREAM_MOST));
+  return largestChunkWithin(p, workers, limitMs, max(1, p.n ?? STREAM_MOST));
 }
