@@ -13,7 +13,7 @@ const base = ["--range", "8", "--on-error", "collect", "--no-cache"];
 describe("amorsize run with a task that misbehaves at the first sampled item", () => {
   it.each<[string, string[], string]>([
     ["exitsAtFour", [], "AMORSIZE_WORKER_CRASHED"],
-    ["loopsAtFour", ["--chunk-timeout", "1000"], "AMORSIZE_CHUNK_TIMEOUT"],
+    ["loopsAtFour", ["--chunk-timeout", "400"], "AMORSIZE_CHUNK_TIMEOUT"],
     ["runsOutOfMemoryAtFour", ["--max-memory-mb", "32"], "AMORSIZE_WORKER_CRASHED"],
     ["neverSettlesAtFour", [], "AMORSIZE_ITEM_UNSETTLED"],
   ])("%s: its line is null, the others are printed, exit 1 with its code", async (name, flags, code) => {

@@ -24,7 +24,7 @@ describe("guarded sampling", () => {
   it.each<[string, ExecuteOptions, string, number]>([
     ["exitsAtFour", { isolate: true }, "AMORSIZE_WORKER_CRASHED", 0],
     ["abortsAtFour", { isolate: true }, "AMORSIZE_ITEM_FAILED", 0],
-    ["loopsAtFour", { chunkTimeoutMs: 1000 }, "AMORSIZE_CHUNK_TIMEOUT", 1000],
+    ["loopsAtFour", { chunkTimeoutMs: 400 }, "AMORSIZE_CHUNK_TIMEOUT", 400],
     ["neverSettlesAtFour", { isolate: true }, "AMORSIZE_ITEM_UNSETTLED", 0],
     [
       "runsOutOfMemoryAtFour",
