@@ -5,6 +5,10 @@
 
 import { inverseNormal, shuffled } from "./_lib.mjs";
 
+// Bound once, as _lib.mjs binds imul: under Jest every `Math.floor` lookup goes through the vm
+// context's global, and the generators draw hundreds of thousands of words in the tests.
+const floor = Math.floor;
+
 const SYLLABLES = [
   "ka",
   "lo",
@@ -48,15 +52,15 @@ const SYLLABLES = [
 
 /** A pronounceable lower-case word of 1 to 4 syllables. */
 export function word(random) {
-  const n = 1 + Math.floor(random() * random() * 4);
+  const n = 1 + floor(random() * random() * 4);
   let w = "";
-  for (let i = 0; i < n; i++) w += SYLLABLES[Math.floor(random() * SYLLABLES.length)];
+  for (let i = 0; i < n; i++) w += SYLLABLES[floor(random() * SYLLABLES.length)];
   return w;
 }
 
 /** camelCase identifier of 1 to 3 words. */
 export function identifier(random) {
-  const n = 1 + Math.floor(random() * 3);
+  const n = 1 + floor(random() * 3);
   let id = word(random);
   for (let i = 1; i < n; i++) {
     const w = word(random);
@@ -74,12 +78,12 @@ function fresh(random, taken, style = (id) => id) {
 }
 
 function pick(random, list) {
-  return list[Math.floor(random() * list.length)];
+  return list[floor(random() * list.length)];
 }
 
 /** A sentence of 4 to 18 words, capitalised, ending with a full stop. */
 export function sentence(random) {
-  const n = 4 + Math.floor(random() * 15);
+  const n = 4 + floor(random() * 15);
   const words = Array.from({ length: n }, () => word(random));
   words[0] = words[0][0].toUpperCase() + words[0].slice(1);
   return `${words.join(" ")}.`;
@@ -95,7 +99,7 @@ function jsExpression(random, names, depth = 0) {
   if (depth > 2 || r < 0.25) {
     const leaf = random();
     if (leaf < 0.35 && names.length > 0) return pick(random, names);
-    if (leaf < 0.6) return String(Math.floor(random() * 1000));
+    if (leaf < 0.6) return String(floor(random() * 1000));
     if (leaf < 0.75) return JSON.stringify(word(random));
     if (leaf < 0.85) return `\`${word(random)}-\${${names.length > 0 ? pick(random, names) : "0"}}\``;
     return pick(random, ["true", "false", "null", "[]", "{}"]);
@@ -119,26 +123,15 @@ function jsStatements(random, names, depth, count, indent, taken) {
     const r = random();
     if (depth < 3 && r < 0.12) {
       lines.push(`${indent}if (${jsExpression(random, names)}) {`);
-      lines.push(
-        ...jsStatements(random, names, depth + 1, 1 + Math.floor(random() * 3), `${indent}  `, taken),
-      );
+      lines.push(...jsStatements(random, names, depth + 1, 1 + floor(random() * 3), `${indent}  `, taken));
       lines.push(`${indent}} else {`);
-      lines.push(
-        ...jsStatements(random, names, depth + 1, 1 + Math.floor(random() * 2), `${indent}  `, taken),
-      );
+      lines.push(...jsStatements(random, names, depth + 1, 1 + floor(random() * 2), `${indent}  `, taken));
       lines.push(`${indent}}`);
     } else if (depth < 3 && r < 0.22) {
       const i2 = `i${depth}`;
       lines.push(`${indent}for (let ${i2} = 0; ${i2} < ${jsExpression(random, names, 1)}; ${i2}++) {`);
       lines.push(
-        ...jsStatements(
-          random,
-          [...names, i2],
-          depth + 1,
-          1 + Math.floor(random() * 3),
-          `${indent}  `,
-          taken,
-        ),
+        ...jsStatements(random, [...names, i2], depth + 1, 1 + floor(random() * 3), `${indent}  `, taken),
       );
       lines.push(`${indent}}`);
     } else if (r < 0.6) {
@@ -158,9 +151,9 @@ function jsStatements(random, names, depth, count, indent, taken) {
 
 function jsFunction(random, exported, taken) {
   const name = fresh(random, taken);
-  const params = Array.from({ length: Math.floor(random() * 4) }, () => fresh(random, taken));
+  const params = Array.from({ length: floor(random() * 4) }, () => fresh(random, taken));
   const names = [...params];
-  const body = jsStatements(random, names, 0, 3 + Math.floor(random() * 8), "  ", taken);
+  const body = jsStatements(random, names, 0, 3 + floor(random() * 8), "  ", taken);
   body.push(`  return ${jsExpression(random, names)};`);
   const head = `${exported ? "export " : ""}function ${name}(${params.join(", ")}) {`;
   return [`/** ${sentence(random)} */`, head, ...body, "}", ""].join("\n");
@@ -169,14 +162,14 @@ function jsFunction(random, exported, taken) {
 function jsClass(random, taken) {
   const name = fresh(random, taken);
   const out = [`export class ${name[0].toUpperCase()}${name.slice(1)} {`];
-  const fields = Array.from({ length: 1 + Math.floor(random() * 3) }, () => fresh(random, taken));
+  const fields = Array.from({ length: 1 + floor(random() * 3) }, () => fresh(random, taken));
   out.push(`  constructor(${fields.join(", ")}) {`);
   for (const f of fields) out.push(`    this.${f} = ${f};`);
   out.push("  }");
-  for (let m = 0; m < 1 + Math.floor(random() * 4); m++) {
+  for (let m = 0; m < 1 + floor(random() * 4); m++) {
     const names = fields.map((f) => `this.${f}`);
     out.push(`  ${identifier(random)}() {`);
-    out.push(...jsStatements(random, names, 1, 2 + Math.floor(random() * 4), "    ", taken));
+    out.push(...jsStatements(random, names, 1, 2 + floor(random() * 4), "    ", taken));
     out.push(`    return ${jsExpression(random, names)};`);
     out.push("  }");
   }
@@ -209,7 +202,7 @@ export function jsModule(random, chars) {
 
 function inline(random) {
   const words = [];
-  const n = 6 + Math.floor(random() * 30);
+  const n = 6 + floor(random() * 30);
   for (let i = 0; i < n; i++) {
     const r = random();
     const w = word(random);
@@ -225,20 +218,20 @@ function inline(random) {
 
 function markdownBlock(random) {
   const r = random();
-  if (r < 0.12) return `${"#".repeat(2 + Math.floor(random() * 3))} ${sentence(random).slice(0, -1)}`;
-  if (r < 0.5) return Array.from({ length: 1 + Math.floor(random() * 4) }, () => inline(random)).join(" ");
+  if (r < 0.12) return `${"#".repeat(2 + floor(random() * 3))} ${sentence(random).slice(0, -1)}`;
+  if (r < 0.5) return Array.from({ length: 1 + floor(random() * 4) }, () => inline(random)).join(" ");
   if (r < 0.66) {
     const ordered = random() < 0.4;
     return Array.from(
-      { length: 2 + Math.floor(random() * 6) },
+      { length: 2 + floor(random() * 6) },
       (_, i) => `${ordered ? `${i + 1}.` : "-"} ${inline(random)}`,
     ).join("\n");
   }
   if (r < 0.78) return ["```js", jsModule(random, 200 + random() * 600).trimEnd(), "```"].join("\n");
   if (r < 0.86) return `> ${inline(random)}\n> ${inline(random)}`;
-  const cols = 2 + Math.floor(random() * 4);
+  const cols = 2 + floor(random() * 4);
   const row = () => `| ${Array.from({ length: cols }, () => word(random)).join(" | ")} |`;
-  const rows = Array.from({ length: 2 + Math.floor(random() * 8) }, row);
+  const rows = Array.from({ length: 2 + floor(random() * 8) }, row);
   return [row(), `|${" --- |".repeat(cols)}`, ...rows].join("\n");
 }
 
@@ -281,28 +274,26 @@ export function cssSheet(random, chars) {
     [
       "color",
       () =>
-        `#${Math.floor(random() * 0xffffff)
+        `#${floor(random() * 0xffffff)
           .toString(16)
           .padStart(6, "0")}`,
     ],
-    ["margin", () => `${Math.floor(random() * 32)}px ${Math.floor(random() * 32)}px`],
+    ["margin", () => `${floor(random() * 32)}px ${floor(random() * 32)}px`],
     ["display", () => pick(random, ["flex", "grid", "block", "inline-block", "none"])],
     ["font-size", () => `${(0.75 + random() * 1.5).toFixed(2)}rem`],
-    ["border", () => `${1 + Math.floor(random() * 3)}px solid rgba(0, 0, 0, ${random().toFixed(2)})`],
-    ["transition", () => `opacity ${Math.floor(random() * 500)}ms ease-in-out`],
+    ["border", () => `${1 + floor(random() * 3)}px solid rgba(0, 0, 0, ${random().toFixed(2)})`],
+    ["transition", () => `opacity ${floor(random() * 500)}ms ease-in-out`],
   ];
   const rules = [];
   let length = 0;
   while (length < chars) {
     const selector = `.${word(random)}-${word(random)}${random() < 0.3 ? `:${pick(random, ["hover", "focus", "first-child"])}` : ""}`;
-    const body = Array.from({ length: 2 + Math.floor(random() * 5) }, () => {
+    const body = Array.from({ length: 2 + floor(random() * 5) }, () => {
       const [name, value] = pick(random, props);
       return `  ${name}: ${value()};`;
     });
     const rule = `${selector} {\n${body.join("\n")}\n}\n`;
-    rules.push(
-      random() < 0.1 ? `@media (max-width: ${400 + Math.floor(random() * 800)}px) {\n${rule}}\n` : rule,
-    );
+    rules.push(random() < 0.1 ? `@media (max-width: ${400 + floor(random() * 800)}px) {\n${rule}}\n` : rule);
     length += rule.length;
   }
   return rules.join("\n");
@@ -314,13 +305,13 @@ export function sqlScript(random, chars) {
   let length = 0;
   while (length < chars) {
     const table = word(random);
-    const cols = Array.from({ length: 2 + Math.floor(random() * 5) }, () => identifier(random));
+    const cols = Array.from({ length: 2 + floor(random() * 5) }, () => identifier(random));
     const r = random();
     const statement =
       r < 0.5
-        ? `SELECT ${cols.join(", ")}\nFROM ${table} t\nJOIN ${word(random)} u ON u.id = t.${cols[0]}\nWHERE t.${cols[1]} > ${Math.floor(random() * 1000)} AND u.name LIKE '${word(random)}%'\nORDER BY ${cols[0]} DESC\nLIMIT ${10 + Math.floor(random() * 90)};`
+        ? `SELECT ${cols.join(", ")}\nFROM ${table} t\nJOIN ${word(random)} u ON u.id = t.${cols[0]}\nWHERE t.${cols[1]} > ${floor(random() * 1000)} AND u.name LIKE '${word(random)}%'\nORDER BY ${cols[0]} DESC\nLIMIT ${10 + floor(random() * 90)};`
         : r < 0.8
-          ? `INSERT INTO ${table} (${cols.join(", ")})\nVALUES (${cols.map(() => (random() < 0.5 ? Math.floor(random() * 1e6) : `'${word(random)}'`)).join(", ")});`
+          ? `INSERT INTO ${table} (${cols.join(", ")})\nVALUES (${cols.map(() => (random() < 0.5 ? floor(random() * 1e6) : `'${word(random)}'`)).join(", ")});`
           : `CREATE TABLE ${table} (\n  id INTEGER PRIMARY KEY,\n${cols.map((c) => `  ${c} ${pick(random, ["TEXT", "INTEGER", "REAL", "TIMESTAMP"])} NOT NULL`).join(",\n")}\n);`;
     statements.push(`-- ${sentence(random)}\n${statement}`);
     length += statement.length;
@@ -330,12 +321,12 @@ export function sqlScript(random, chars) {
 
 /** A JSON-like record of about `chars` characters of serialised content. */
 export function record(random, id, chars) {
-  const tags = Array.from({ length: 1 + Math.floor(random() * 4) }, () => word(random));
+  const tags = Array.from({ length: 1 + floor(random() * 4) }, () => word(random));
   const out = {
     id,
     user: identifier(random),
     email: `${word(random)}@${word(random)}.example`,
-    createdAt: 1_700_000_000_000 + Math.floor(random() * 1e10),
+    createdAt: 1_700_000_000_000 + floor(random() * 1e10),
     score: Math.round(random() * 1e6) / 100,
     tags,
     text: "",
