@@ -110,13 +110,12 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
     const runs = await Promise.all(
       inputs.map((input) => session!.execute<number>(task("twoMs"), input, { ...onPool, chunkSize: 7 })),
     );
-    // Each item's result differs, so an item's result in another slot shows.
-    const expected = await session.execute<number>(task("twoMs"), heavy, { ...base, workers: 1 });
+    // Each item's result differs (twoMs gives x + 1), so an item's result in another slot shows.
     inputs.forEach((input, i) => {
-      expect(runs[i]!.results).toEqual(input.map((x) => expected.results[x]));
+      expect(runs[i]!.results).toEqual(input.map((x) => x + 1));
     });
     for (const run of runs) expect(run.report).toMatchObject({ mode: "parallel", workers: 2 });
-    expect(session.stats()).toMatchObject({ calls: 5, inFlight: 0, poolStarts: 1, warmWorkers: 2 });
+    expect(session.stats()).toMatchObject({ calls: 4, inFlight: 0, poolStarts: 1, warmWorkers: 2 });
   });
 
   it("stops one call on its own abort, and the others run on", async () => {
