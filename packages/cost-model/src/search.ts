@@ -5,6 +5,7 @@ import { timeoutChunkLimit } from "./timeout.js";
 
 // Bound once (see model.ts).
 const { ceil, floor, max, min, round } = Math;
+const { isFinite: finite } = Number;
 
 /** The part of the search space the caller left open. */
 export interface SearchSpace {
@@ -49,7 +50,7 @@ export function defaultMaxWorkers(p: ModelParams): number {
 export function chunkCandidates(p: ModelParams, n: number, workers: number): number[] {
   const set = new Set<number>();
   const add = (c: number) => {
-    if (Number.isFinite(c)) set.add(min(n, max(1, round(c))));
+    if (finite(c)) set.add(min(n, max(1, round(c))));
   };
   for (let c = 1; c <= n; c *= 2) {
     add(c);
