@@ -1,10 +1,10 @@
 // createAmorsize(): a session's pool, its learning, and its calls in flight together. Calls
 // that must use the pool run in a session on a fixed machine (`fixedSession`: 2 cores, cheap
-// workers) with parallel taken at any gain (`onPool`): 150 items of about 2 ms, 0.3 s of
-// work, on two workers. Only the task is measured live, so such a call goes serial only if
-// its sampled items' helper threads read busier than the items themselves, a misreading
-// these tests should catch. On the machine as probed, a busy machine once made one of them
-// serial. Nothing here asserts a speed.
+// workers) with parallel taken at any gain (`onPool`): 150 items that block their thread
+// for 2 ms (`blocksTwoMs`), 0.3 s of waiting that two workers halve whatever the machine's
+// load. Items that computed for 2 ms instead went serial when four calls sampled them side
+// by side on a busy machine (the helper threads' reading); a waiting task's plan does not
+// rest on it. Nothing here asserts a speed.
 import { spawnSync } from "node:child_process";
 import { getEventListeners } from "node:events";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -36,7 +36,7 @@ const onPool: ExecuteOptions = { ...base, workers: 2, minSpeedup: 1 };
 /** A session on a fixed 2-core machine with cheap workers (see the header), saving no profile. */
 const fixedSession = (options: SessionOptions = {}) =>
   createAmorsizeOn({ hardware: hardware(2), spawnCost: spawnCost(2) }, { saveProfiles: false, ...options });
-/** Items of ~2 ms for calls that must use the pool (see the header). */
+/** Items of 2 ms (blocked, see the header) for calls that must use the pool. */
 const heavy = range(150);
 const threads = () => readdirSync("/proc/self/task").length;
 const ports = () => process.getActiveResourcesInfo().filter((name) => name === "MessagePort").length;
@@ -52,17 +52,17 @@ async function until(condition: () => boolean, what: string, ms = 10_000): Promi
 let dir: string;
 let session: Amorsize | undefined;
 /**
- * Runs the fixture's `twoMs` in this thread until V8 has compiled it. A session's first call
+ * Runs the fixture's `blocksTwoMs` in this thread until V8 has compiled it. A session's first call
  * of a task whose code this thread never ran reads its sample as cold (see `samplesCold`),
  * and that reading, live, could turn a call that must use the pool serial.
  */
-const WARM_FIXTURE = `const { twoMs } = await import(${JSON.stringify(pathToFileURL(tasks).href)});
-for (let i = 0; i < 50; i++) twoMs(i);`;
+const WARM_FIXTURE = `const { blocksTwoMs } = await import(${JSON.stringify(pathToFileURL(tasks).href)});
+for (let i = 0; i < 50; i++) blocksTwoMs(i);`;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "amorsize-session-test-"));
-  const { twoMs } = (await import(tasks)) as { twoMs(x: number): number };
-  for (let i = 0; i < 50; i++) twoMs(i);
+  const { blocksTwoMs } = (await import(tasks)) as { blocksTwoMs(x: number): number };
+  for (let i = 0; i < 50; i++) blocksTwoMs(i);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(async () => {
@@ -88,7 +88,7 @@ describe("createAmorsize", () => {
       `import { createAmorsizeOn } from ${JSON.stringify(entry)};
 ${WARM_FIXTURE}
 const session = createAmorsizeOn(${JSON.stringify(machine)}, { idleMs: 600000, saveProfiles: false });
-const run = await session.execute(${JSON.stringify(task("twoMs"))}, Array.from({ length: ${heavy.length} }, (_, i) => i), ${JSON.stringify(onPool)});
+const run = await session.execute(${JSON.stringify(task("blocksTwoMs"))}, Array.from({ length: ${heavy.length} }, (_, i) => i), ${JSON.stringify(onPool)});
 console.log(JSON.stringify({ results: run.results.length, warm: session.stats().warmWorkers }));
 `,
     );
@@ -108,9 +108,11 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
       heavy.map((x) => (x + 7) % heavy.length),
     ];
     const runs = await Promise.all(
-      inputs.map((input) => session!.execute<number>(task("twoMs"), input, { ...onPool, chunkSize: 7 })),
+      inputs.map((input) =>
+        session!.execute<number>(task("blocksTwoMs"), input, { ...onPool, chunkSize: 7 }),
+      ),
     );
-    // Each item's result differs (twoMs gives x + 1), so an item's result in another slot shows.
+    // Each item's result differs (blocksTwoMs gives x + 1), so an item's result in another slot shows.
     inputs.forEach((input, i) => {
       expect(runs[i]!.results).toEqual(input.map((x) => x + 1));
     });
@@ -122,14 +124,14 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
     session = fixedSession({ idleMs: 60_000 });
     const controller = new AbortController();
     const reason = new Error("stop this one");
-    const stopped = session.execute(task("twoMs"), range(400), {
+    const stopped = session.execute(task("blocksTwoMs"), range(400), {
       ...onPool,
       chunkSize: 2,
       signal: controller.signal,
       onProgress: () => controller.abort(reason),
     });
     const others = [heavy, heavy].map((input) =>
-      session!.execute<number>(task("twoMs"), input, { ...onPool, chunkSize: 5 }),
+      session!.execute<number>(task("blocksTwoMs"), input, { ...onPool, chunkSize: 5 }),
     );
     await expect(stopped).rejects.toBe(reason);
     const [a, b] = await Promise.all(others);
@@ -160,8 +162,8 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
     const module = join(dir, "exits.mjs");
     writeFileSync(
       module,
-      `import { twoMs } from ${JSON.stringify(pathToFileURL(tasks).href)};
-export default (x) => (x === 125 ? process.exit(7) : twoMs(x));\n`,
+      `import { blocksTwoMs } from ${JSON.stringify(pathToFileURL(tasks).href)};
+export default (x) => (x === 125 ? process.exit(7) : blocksTwoMs(x));\n`,
     );
     // Sampled in a worker too: the exit must not end the test's process.
     const crashed = await session.execute({ module }, heavy, {
@@ -170,7 +172,7 @@ export default (x) => (x === 125 ? process.exit(7) : twoMs(x));\n`,
       onError: "collect",
     });
     expect(crashed.errors.map((e) => e instanceof WorkerCrashedError)).toEqual([true]);
-    const next = await session.execute<number>(task("twoMs"), heavy, onPool);
+    const next = await session.execute<number>(task("blocksTwoMs"), heavy, onPool);
     expect(next.results).toHaveLength(heavy.length);
     expect(session.stats()).toMatchObject({ poolStarts: 1, warmWorkers: 2 });
   });
@@ -182,7 +184,7 @@ export default (x) => (x === 125 ? process.exit(7) : twoMs(x));\n`,
     const running = new Promise<void>((resolve) => {
       started = resolve;
     });
-    const call = session.execute(task("twoMs"), range(2000), {
+    const call = session.execute(task("blocksTwoMs"), range(2000), {
       ...onPool,
       chunkSize: 2,
       onProgress: () => started(),
@@ -200,9 +202,9 @@ export default (x) => (x === 125 ? process.exit(7) : twoMs(x));\n`,
 
   it("closes an idle pool after idleMs, and starts it again for the next call", async () => {
     session = fixedSession({ idleMs: 0 });
-    await session.execute(task("twoMs"), heavy, onPool);
+    await session.execute(task("blocksTwoMs"), heavy, onPool);
     await until(() => session!.stats().warmWorkers === 0, "the idle pool is closed");
-    const again = await session.execute<number>(task("twoMs"), heavy, onPool);
+    const again = await session.execute<number>(task("blocksTwoMs"), heavy, onPool);
     expect(again.results).toHaveLength(heavy.length);
     expect(session.stats()).toMatchObject({ poolStarts: 2, idleCloses: 1 });
   });
@@ -339,8 +341,8 @@ describe("a session's learning", () => {
     session = fixedSession({ idleMs: 60_000 });
     const module = join(dir, "edited.mjs");
     const source = (add: number) =>
-      `import { twoMs } from ${JSON.stringify(pathToFileURL(tasks).href)};
-export default (x) => (twoMs(x), x + ${add});\n`;
+      `import { blocksTwoMs } from ${JSON.stringify(pathToFileURL(tasks).href)};
+export default (x) => (blocksTwoMs(x), x + ${add});\n`;
     const options = { ...onPool, isolate: true };
     writeFileSync(module, source(1));
     const one = await session.execute<number>({ module }, heavy, options);
@@ -354,8 +356,8 @@ export default (x) => (twoMs(x), x + ${add});\n`;
 
   it("streams on the session's pool and learns from the stream", async () => {
     session = fixedSession({ idleMs: 60_000 });
-    const first = await session.execute<number>(task("twoMs"), heavy, onPool);
-    const stream = session.stream<number>(task("twoMs"), heavy, onPool);
+    const first = await session.execute<number>(task("blocksTwoMs"), heavy, onPool);
+    const stream = session.stream<number>(task("blocksTwoMs"), heavy, onPool);
     const seen: number[] = [];
     for await (const { value } of stream) seen.push(value);
     expect(seen).toEqual(first.results);

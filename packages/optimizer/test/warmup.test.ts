@@ -220,15 +220,23 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
 describe("prepare(): a cold sample read as the task runs warm", () => {
   it("samples longer, scales the item times to the later items', and takes the warm-up from the earlier ones", async () => {
     await inTempDir("amorsize-cold-", async (dir) => {
-      // Loads for 20 ms; its k-th call in a thread takes 24/k ms, at least 1 ms: V8's
-      // compiling as it goes, in miniature.
+      // Loads for 20 ms; its k-th call in a thread computes for 24/k ms, at least 1 ms: V8's
+      // compiling as it goes, in miniature. The calls do a counted amount of work (loop
+      // iterations, timed once at load), not a stretch of wall time: sampling reads an
+      // item's own time, less the time it waited for a core, and a wall-clock spin's own
+      // time shrank by that much on a busy machine, blurring the cold start.
       const module = join(dir, "warms-up.mjs");
       writeFileSync(
         module,
         `const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
+let sink = 0;
+const work = (n) => { for (let i = 0; i < n; i++) sink = (sink + i * 7) | 0; };
+const t0 = performance.now();
+work(2_000_000);
+const perMs = 2_000_000 / Math.max(0.01, performance.now() - t0);
 spin(20);
 let calls = 0;
-export function warming(x) { calls++; spin(Math.max(1, 24 / calls)); return x + 1; }
+export function warming(x) { calls++; work(Math.max(1, 24 / calls) * perMs); return x + 1 + (sink & 0); }
 `,
       );
       const items = Array.from({ length: 300 }, (_, x) => x);
