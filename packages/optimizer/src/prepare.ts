@@ -298,7 +298,10 @@ async function withWarmup(
   if (!probe || options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length)
     return measured;
   const early = pool?.();
-  const budgetMs = probeBudgetMs(withFrozenMachine({ ...machine, workload }), early !== undefined);
+  // Items the caller asked to run guarded (isolate, a chunk time-out, worker limits) never
+  // run here beyond what sampling ran.
+  const fills = (budget: number) => fillsWhileProbing(workload, budget) && !isolated(options);
+  const budgetMs = probeBudgetMs(withFrozenMachine({ ...machine, workload }), early !== undefined, fills);
   if (budgetMs === null) return measured;
   const done = (i: number) => precomputed.has(i) || failures.has(i);
   // An item that cannot be cloned is left to the run, which fails it as that item (or
@@ -321,20 +324,17 @@ async function withWarmup(
     signal: probeSignal,
   });
   const probedIndices = new Set(items.map((i) => i.index));
-  // Items the caller asked to run guarded (isolate, a chunk time-out, worker limits) never
-  // run here beyond what sampling ran.
-  const filled =
-    fillsWhileProbing(workload, budgetMs) && !isolated(options)
-      ? await fillWhile(probing, task, data, (i) => done(i) || probedIndices.has(i), {
-          onError,
-          signal,
-        }).catch(async (error: unknown) => {
-          // The probe is stopped, and its worker left idle, before the call rejects.
-          stopProbe.abort(error);
-          await probing.catch(() => undefined);
-          throw error;
-        })
-      : null;
+  const filled = fills(budgetMs)
+    ? await fillWhile(probing, task, data, (i) => done(i) || probedIndices.has(i), {
+        onError,
+        signal,
+      }).catch(async (error: unknown) => {
+        // The probe is stopped, and its worker left idle, before the call rejects.
+        stopProbe.abort(error);
+        await probing.catch(() => undefined);
+        throw error;
+      })
+    : null;
   const probed = await probing;
   const probeMs = performance.now() - probeStart;
   const ran = {

@@ -117,6 +117,24 @@ describe("probeBudgetMs(): whether a warm-up probe is worth it, on fixed profile
     // Still nothing for a serial plan, pool or not.
     expect(probeBudgetMs(withFrozenMachine({ ...machine(2), workload: workload(20, 1) }), true)).toBeNull();
   });
+
+  it("gives a smaller saving its share when this thread would run items beside the probe", () => {
+    const small = withFrozenMachine({ ...machine(2), workload: workload(40, 5) });
+    const saving = wholeSerialMs(small) - planOf(small).predicted.wallMs;
+    const asked: number[] = [];
+    const fills = (budgetMs: number) => {
+      asked.push(budgetMs);
+      return true;
+    };
+    expect(probeBudgetMs(small, false, fills)).toBeCloseTo(PROBE_SAVING_SHARE * saving, 9);
+    // Asked with the budget the probe would get.
+    expect(asked).toEqual([PROBE_SAVING_SHARE * saving]);
+    expect(probeBudgetMs(small, false, () => false)).toBeNull();
+    // Nothing for a serial plan, or a job under the least saving worth a probe, whoever fills.
+    expect(
+      probeBudgetMs(withFrozenMachine({ ...machine(2), workload: workload(20, 1) }), false, fills),
+    ).toBeNull();
+  });
 });
 
 describe("probeWarmup(): a fresh worker against the calling thread", () => {
