@@ -340,7 +340,9 @@ async function withWarmup(
   const ran = {
     precomputed: new Map([...precomputed, ...probed.results, ...(filled?.results ?? [])]),
     failures: new Map([...failures, ...probed.failures, ...(filled?.failures ?? [])]),
-    ...(filled === null ? {} : { filledMs: filled.workMs }),
+    ...(filled === null || filled.results.size + filled.failures.size === 0
+      ? {}
+      : { filledMs: filled.workMs }),
   };
   // Items run here for most of the probe's time took a core as a run's second worker would.
   const warmup =

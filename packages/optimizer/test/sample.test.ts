@@ -429,13 +429,18 @@ describe("sampleTask", () => {
 });
 
 describe("sampleTask: item times scaled to the input's sizes", () => {
+  // A budget no loaded machine spends on six items: the item count decides (see the header).
   // Every fifth text (where sampling looks: 5, 10, ..., 30) is short, 2,000-5,000 characters;
   // the others 12,000: 2-12 ms blocked per item, the sample's mean far under the input's.
   const texts = Array.from({ length: 40 }, (_, i) => "x".repeat(i % 5 === 0 ? 2000 + i * 100 : 12_000));
   const meanLength = texts.reduce((a, t) => a + t.length, 0) / texts.length;
 
   it("scales the sampled times to the input's mean size when time follows size", async () => {
-    const { workload } = await sampleTask(task("blocksByLength"), texts, { minItems: 6, maxItems: 6 });
+    const { workload } = await sampleTask(task("blocksByLength"), texts, {
+      minItems: 6,
+      maxItems: 6,
+      budgetMs: 10_000,
+    });
     const scale = workload.sizeScale;
     expect(scale).toBeDefined();
     expect(scale!.inputMeanSize).toBeCloseTo(meanLength, 6);
@@ -452,14 +457,22 @@ describe("sampleTask: item times scaled to the input's sizes", () => {
   });
 
   it("keeps the sampled times where they do not follow the sizes", async () => {
-    const { workload } = await sampleTask(task("blocksTenMs"), texts, { minItems: 6, maxItems: 6 });
+    const { workload } = await sampleTask(task("blocksTenMs"), texts, {
+      minItems: 6,
+      maxItems: 6,
+      budgetMs: 10_000,
+    });
     expect(workload.sampled).toBe(6);
     expect(workload.sizeScale).toBeUndefined();
   });
 
   it("keeps them for items without a plain size", async () => {
     const records = texts.map((text) => ({ text }));
-    const { workload } = await sampleTask(task("blocksByLength"), records, { minItems: 6, maxItems: 6 });
+    const { workload } = await sampleTask(task("blocksByLength"), records, {
+      minItems: 6,
+      maxItems: 6,
+      budgetMs: 10_000,
+    });
     expect(workload.sizeScale).toBeUndefined();
   });
 });

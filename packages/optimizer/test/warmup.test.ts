@@ -66,13 +66,16 @@ describe("prepare(): the warm-up probe on a machine where the plan starts worker
         [...calls].sort((a, b) => a - b),
       );
       for (const [index, result] of prepared.precomputed) expect(result).toBe(index + 1);
+      // Items this thread ran while the probe's worker started and ran (a live decision: see
+      // the execute() test below) count among them, from the start of the input (sampling
+      // starts at its middle), and the time they took is part of sampling's.
       const filled = calls.length - sampled - warmup!.items;
-      // A fresh worker takes tens of milliseconds to start: this thread ran 5 ms items meanwhile.
-      expect(filled).toBeGreaterThan(0);
-      expect(prepared.overheadMs.filled).toBeGreaterThan(0);
-      expect(prepared.overheadMs.filled).toBeLessThanOrEqual(prepared.overheadMs.sample);
-      // From the start of the input (sampling starts at its middle).
-      expect(calls).toContain(0);
+      expect(filled).toBeGreaterThanOrEqual(0);
+      expect(prepared.overheadMs.filled !== undefined).toBe(filled > 0);
+      if (filled > 0) {
+        expect(prepared.overheadMs.filled).toBeLessThanOrEqual(prepared.overheadMs.sample);
+        expect(calls).toContain(0);
+      }
     });
   });
 });
@@ -96,10 +99,13 @@ describe("execute(): items this thread ran while the probe ran", () => {
       expect([...calls].sort((a, b) => a - b)).toEqual(items.map(({ x }) => x));
       const { workload } = result.optimized;
       expect(workload.warmup?.source).toBe("probe");
-      expect(result.overheadMs.filled).toBeGreaterThan(0);
-      // Sampled, probed and filled items ran before the plan: it covers the rest only.
+      // Sampled, probed and filled items ran before the plan: it covers the rest only. Whether
+      // this thread ran items beside the probe rests on live readings (the items' CPU share and
+      // largest time against the probe's budget); when it did, it says so, and they count.
       const before = 200 - result.plan.totalItems!;
-      expect(before).toBeGreaterThan(workload.sampled + workload.warmup!.items);
+      const filled = before - workload.sampled - workload.warmup!.items;
+      expect(filled).toBeGreaterThanOrEqual(0);
+      expect(result.overheadMs.filled !== undefined).toBe(filled > 0);
     });
   });
 });
