@@ -158,7 +158,13 @@ describe("prepare(): a probe candidate that cannot be cloned", () => {
       // Nor does this thread run it while the probe goes on.
       expect(prepared.precomputed.has(101)).toBe(false);
       expect(prepared.failures.has(101)).toBe(false);
-      expect(prepared.precomputed.size).toBeGreaterThanOrEqual(
+      // Every item that ran (sampled, probed, or run here beside the probe) ran once and is kept.
+      const calls = readFileSync(join(dir, "calls.log"), "utf8").trim().split("\n").map(Number);
+      expect(new Set(calls).size).toBe(calls.length);
+      expect([...prepared.precomputed.keys()].sort((a, b) => a - b)).toEqual(
+        [...calls].sort((a, b) => a - b),
+      );
+      expect(calls.length).toBeGreaterThanOrEqual(
         prepared.workload.sampled + prepared.workload.warmup!.items,
       );
     });
