@@ -253,7 +253,10 @@ export function warming(x) { calls++; work(Math.max(1, 24 / calls) * perMs); ret
       );
       const items = Array.from({ length: 300 }, (_, x) => x);
       const onTwoCores = { machine: { hardware: hardware(2), spawnCost: spawnCost(2) } };
-      const prepared = await prepare({ module, export: "warming" }, items, { cache: false }, onTwoCores);
+      // A budget no loaded machine spends before the cold items' count: at load 5 on 2 cores,
+      // 4 items took the default 250 ms of wall time and sampling stopped short of 6.
+      const options = { cache: false, sample: { budgetMs: 10_000 } };
+      const prepared = await prepare({ module, export: "warming" }, items, options, onTwoCores);
       const { workload } = prepared;
       expect(workload.warmup).toMatchObject({ source: "sampled", excessMs: expect.any(Number) });
       expect(workload.warmup!.excessMs).toBeGreaterThan(0);
