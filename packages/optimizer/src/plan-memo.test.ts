@@ -22,9 +22,12 @@ describe("planKey", () => {
       planKey({ ...shape, warm: true }),
       planKey({ ...shape, warm: true, loaded: true }),
       planKey({ ...shape, constraints: { maxWorkers: 1 } }),
+      planKey({ ...shape, resultsKept: false }),
     ]);
-    expect(keys.size).toBe(8);
+    expect(keys.size).toBe(9);
     expect(planKey({ ...shape })).toBe(planKey(shape));
+    // Kept unless said otherwise, as the model takes it.
+    expect(planKey({ ...shape, resultsKept: true })).toBe(planKey(shape));
   });
 });
 

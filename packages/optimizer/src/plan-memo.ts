@@ -37,12 +37,15 @@ export interface PlanShape {
   loaded: boolean;
   /** The caller's plan constraints. */
   constraints: unknown;
+  /** false for a stream, whose plan keeps no results (`PlanInput.resultsKept`). */
+  resultsKept?: boolean | undefined;
 }
 
 /** The memo key of a plan's shape: equal keys, equal inputs but for the item time. */
 export function planKey(shape: PlanShape): string {
-  const { profileKey, totalItems, done, warm, loaded, constraints } = shape;
-  return `${profileKey}|${totalItems}|${done}|${warm ? 1 : 0}${loaded ? 1 : 0}|${JSON.stringify(constraints ?? {})}`;
+  const { profileKey, totalItems, done, warm, loaded, constraints, resultsKept } = shape;
+  const kept = resultsKept === false ? 0 : 1;
+  return `${profileKey}|${totalItems}|${done}|${warm ? 1 : 0}${loaded ? 1 : 0}${kept}|${JSON.stringify(constraints ?? {})}`;
 }
 
 /** Plans by shape, at most `capacity` (least recently used dropped first). Pure bookkeeping. */

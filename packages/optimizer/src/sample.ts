@@ -192,7 +192,7 @@ export function withCloneCosts(workload: WorkloadSample, clone: CloneMeters): Wo
 
 /**
  * The workload with its item times scaled to the whole input's sizes, where they cost
- * nothing to read and the sampled times follow them (see `sizeScaling`).
+ * nothing to read and the sampled times grow with them (see `sizeLine` and `scaleAt`).
  */
 function scaledToSizes(
   workload: WorkloadSample,

@@ -484,9 +484,9 @@ class AmorsizeSession implements Amorsize {
       done,
       warm: pool.warm,
       loaded: pool.hasLoaded(href),
-      // A stream's plan keeps no results (`resultsKept: false`): not an execute() call's.
-      constraints:
-        base.resultsKept === false ? { ...base.constraints, resultsKept: false } : base.constraints,
+      constraints: base.constraints,
+      // A stream's plan keeps no results: not an execute() call's.
+      resultsKept: base.resultsKept,
     });
     const itemMs = base.workload.itemTimeMs.mean;
     const reused = this.#plans.entry(key, itemMs);

@@ -1,5 +1,6 @@
 // Items run in the calling thread while it would otherwise wait for a warm-up probe.
 import { performance } from "node:perf_hooks";
+import { setImmediate as turn } from "node:timers/promises";
 import { mapNow, type ResolvedTask, type RunError } from "@amorsize/executor";
 import { clonedBytes } from "./session.js";
 import { shiftError } from "./shift.js";
@@ -114,9 +115,4 @@ async function runOne(
     return;
   }
   filled.results.set(index, result);
-}
-
-/** One turn of the event loop: messages from workers are taken in. */
-function turn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

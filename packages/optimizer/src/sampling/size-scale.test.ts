@@ -1,6 +1,15 @@
 import type { WorkloadSample } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { inputSizes, plainSize, sizeScaling, withSizeScale } from "./size-scale.js";
+import { inputSizes, plainSize, scaleAt, sizeLine, withSizeScale } from "./size-scale.js";
+
+/** The line of the timed records' time on size, at the input's sizes: as sampleTask takes them. */
+const sizeScaling = (
+  ...[timed, sizeOf, input]: [
+    Parameters<typeof sizeLine>[0],
+    Parameters<typeof sizeLine>[1],
+    Parameters<typeof scaleAt>[1],
+  ]
+) => scaleAt(sizeLine(timed, sizeOf), input);
 
 const record = (index: number, ownMs: number, weight = 1) => ({ index, ownMs, weight });
 

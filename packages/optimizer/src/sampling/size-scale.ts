@@ -43,7 +43,7 @@ export function inputSizes(data: ArrayLike<unknown>): InputSizes | null {
   return { mean, max, cv: mean > 0 ? Math.sqrt(variance) / mean : 0 };
 }
 
-/** The scaling `sizeScaling()` found: what WorkloadSample.sizeScale records. */
+/** The scaling `scaleAt()` found: what WorkloadSample.sizeScale records. */
 export type SizeScale = NonNullable<WorkloadSample["sizeScale"]>;
 
 /** A scaling smaller than this share of the sampled time is noise, and none is made. */
@@ -113,15 +113,6 @@ export function scaleAt(line: SizeLine | null, input: InputSizes): SizeFit | nul
   const factor = (fixedMs + perSizeMs * input.mean) / meanMs;
   if (!(Math.abs(factor - 1) >= MIN_SCALE_CHANGE)) return null;
   return { scale: { factor, sampledMeanSize: meanSize, inputMeanSize: input.mean }, fixedMs, perSizeMs };
-}
-
-/** {@link sizeLine} at the input's sizes ({@link scaleAt}). */
-export function sizeScaling(
-  timed: readonly Placed[],
-  sizeOf: (index: number) => number,
-  input: InputSizes,
-): SizeFit | null {
-  return scaleAt(sizeLine(timed, sizeOf), input);
 }
 
 /**
