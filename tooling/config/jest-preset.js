@@ -3,6 +3,9 @@
 import { fileURLToPath } from "node:url";
 
 const cacheDirectory = fileURLToPath(new URL("../../node_modules/.cache/jest", import.meta.url));
+// Amorsize's own caches go to a folder of the run's (see jest-cache-dir.js).
+const globalSetup = fileURLToPath(new URL("./jest-global-setup.js", import.meta.url));
+const globalTeardown = fileURLToPath(new URL("./jest-global-teardown.js", import.meta.url));
 
 /**
  * @param {string} packageConfigUrl import.meta.url of the package's jest.config.js
@@ -15,6 +18,8 @@ export function createJestConfig(packageConfigUrl, overrides = {}) {
     testEnvironment: "node",
     // Keep Jest's transform cache inside the repository, not in /tmp.
     cacheDirectory,
+    globalSetup,
+    globalTeardown,
     extensionsToTreatAsEsm: [".ts"],
     moduleFileExtensions: ["ts", "js", "mjs", "json"],
     transform: {

@@ -1,6 +1,6 @@
 import type { WorkloadSample } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { inputSizes, plainSize, scaleAt, sizeLine, withSizeScale } from "./size-scale.js";
+import { inputSizes, plainSize, scaleAt, sizeLine, t95, withSizeScale } from "./size-scale.js";
 
 /** The line of the timed records' time on size, at the input's sizes: as sampleTask takes them. */
 const sizeScaling = (
@@ -61,32 +61,59 @@ describe("sizeScaling(): whether item times grow with the sizes, and the factor"
   });
 
   it("fits through the origin when the fixed part comes out negative", () => {
-    // 491 KiB in 30 ms, 231 in 10: the line would start at -7.8 ms. Means 361 KiB, 20 ms.
-    const fit = sizeScaling([record(7, 30), record(15, 10)], sizeOf, { ...input, mean: 400 });
+    // 491 KiB in 30 ms, 231 in 10, 193 in 7: the line would start at -7.9 ms. Means 305 KiB, 47/3 ms.
+    const fit = sizeScaling([record(7, 30), record(15, 10), record(22, 7)], sizeOf, { ...input, mean: 400 });
     expect(fit?.fixedMs).toBe(0);
-    expect(fit?.perSizeMs).toBeCloseTo(20 / 361, 12);
-    expect(fit?.scale.factor).toBeCloseTo(400 / 361, 12);
+    expect(fit?.perSizeMs).toBeCloseTo(47 / 3 / 305, 12);
+    expect(fit?.scale.factor).toBeCloseTo(400 / 305, 12);
   });
 
   it("weighs a block's sized item by the items it stands for", () => {
-    const fit = sizeScaling([record(7, 28, 2), record(15, 13, 1)], sizeOf, input);
-    expect(fit?.scale.sampledMeanSize).toBeCloseTo((2 * 491 + 231) / 3, 10);
+    const items = [record(7, 28.2, 2), record(15, 13.67, 1), record(22, 11.55, 1)];
+    const fit = sizeScaling(items, sizeOf, { ...input, mean: 450 });
+    expect(fit?.scale.sampledMeanSize).toBeCloseTo((2 * 491 + 231 + 193) / 4, 10);
+  });
+
+  it("does not scale by a slope that noise could give: Student's t of the correlation under its 95% point", () => {
+    // Six items blocked ~10 ms each, 2,500-5,000 characters, the largest one delayed: the line
+    // is 7.51 ms + 0.83 ms per 1,000 characters, 29% of the time growing with size, which the
+    // input's mean of 10,350 would have made 1.52x. r^2 = 0.36: t = 1.50 with 4 degrees of
+    // freedom, under 2.132.
+    const at = (index: number) => 2000 + 500 * index;
+    const noisy = [10.2, 9.6, 10.9, 10.0, 9.9, 13.1].map((ms, k) => record(k + 1, ms));
+    const big = { mean: 10_350, max: 12_000, cv: 0.3 };
+    expect(sizeScaling(noisy, at, big)).toBeNull();
+    // The same line, each time on it within 0.05 ms: scaled by it (1.52x, give or take the 0.05s).
+    const line = noisy.map((r) =>
+      record(r.index, 7.51 + 0.00083 * at(r.index) + (r.index % 2 ? 0.05 : -0.05)),
+    );
+    expect(sizeScaling(line, at, big)?.scale.factor).toBeCloseTo(
+      (7.51 + 0.00083 * 10_350) / (7.51 + 0.00083 * 3750),
+      1,
+    );
+  });
+
+  it("takes Student's t from its table to 10 degrees of freedom, then from the approximation", () => {
+    expect([1, 2, 4, 10].map(t95)).toEqual([6.314, 2.92, 2.132, 1.812]);
+    expect(t95(20)).toBeCloseTo(1.73, 10);
+    expect(t95(20)).toBeCloseTo(1.725, 2);
   });
 
   it("does not scale times that do not grow with the sizes, or by less than 2%", () => {
     // Larger items faster.
     expect(sizeScaling([record(7, 2), record(15, 9), record(22, 10)], sizeOf, input)).toBeNull();
-    // One time whatever the size, give or take noise: the line is almost flat.
-    expect(sizeScaling([record(7, 5.1), record(15, 5), record(22, 4.9)], sizeOf, input)).toBeNull();
-    // Noise again, for an input of items far larger than the sampled ones: 3.5% of the time
-    // grows with size (under a quarter), which 4x the size would have made a 10% scaling.
-    expect(
-      sizeScaling([record(7, 5.1), record(15, 5), record(22, 4.9)], sizeOf, { ...input, mean: 1220 }),
-    ).toBeNull();
+    // Almost one time whatever the size, on an exact line (its slope significant): 4.5 ms +
+    // 1.2 us per KiB, 7.5% of the time growing with size (under a quarter), which an input of
+    // items 4x the sampled ones would have made a 22% scaling, and 1.1% at the input's mean.
+    const flat = [7, 15, 22].map((i) => record(i, 4.5 + 0.0012 * sizeOf(i)));
+    expect(sizeScaling(flat, sizeOf, input)).toBeNull();
+    expect(sizeScaling(flat, sizeOf, { ...input, mean: 1220 })).toBeNull();
   });
 
-  it("does not scale from one item, or from sizes that hardly differ", () => {
+  it("does not scale from one or two items, or from sizes that hardly differ", () => {
     expect(sizeScaling([record(7, 28)], sizeOf, input)).toBeNull();
+    // Two points always make a line.
+    expect(sizeScaling([record(7, 28.2), record(15, 13.6)], sizeOf, { ...input, mean: 450 })).toBeNull();
     const close = (index: number) => (index === 7 ? 200 : 204);
     expect(sizeScaling([record(7, 10), record(15, 12)], close, input)).toBeNull();
     expect(sizeScaling([record(7, 10), record(15, 12)], () => 0, input)).toBeNull();
