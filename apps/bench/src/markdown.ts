@@ -1,3 +1,4 @@
+import { EVERY_WORKER_COUNT_UP_TO, workerGrid } from "./oracle.js";
 import type { BenchResults, StrategyResult, WorkloadResult } from "./results.js";
 import { STRATEGIES, type StrategyName } from "./strategies.js";
 
@@ -145,7 +146,7 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push("## How this was measured", "");
   lines.push(settings.fairness, "");
   lines.push(
-    `Oracle: workers 1..${settings.sweepMaxWorkers} x chunk sizes on a geometric grid (factor ${settings.sweepGridFactor}),` +
+    `Oracle: workers ${workerCounts(settings.sweepMaxWorkers)} x chunk sizes on a geometric grid (factor ${settings.sweepGridFactor}),` +
       ` ${settings.sweepRepetitions} repetition(s) per configuration, configurations slower than` +
       ` ${settings.sweepCutoff}x the best so far cut off; the ${settings.oracleCandidates} fastest re-measured` +
       " alongside the other strategies, and the oracle is the best of those medians and serial's.",
@@ -164,4 +165,13 @@ function sweepSummary(w: WorkloadResult): string {
   const s = w.oracle.sweep;
   const measured = s.filter((p) => p.ms !== null).length;
   return `${s.length} configs, ${measured} measured, ${s.length - measured} cut`;
+}
+
+/** The sweep's worker counts in words: "1..4", or "1..8, 12, 16, 18, 27, 32". */
+export function workerCounts(maxWorkers: number): string {
+  const grid = workerGrid(maxWorkers);
+  const every = grid.filter((w) => w <= EVERY_WORKER_COUNT_UP_TO);
+  const rest = grid.filter((w) => w > EVERY_WORKER_COUNT_UP_TO);
+  const first = every.length > 1 ? `1..${every.at(-1)}` : `${every[0] ?? 1}`;
+  return [first, ...rest].join(", ");
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { workerCounts } from "../src/markdown.js";
 import {
   bestConfigs,
   chunkGrid,
@@ -6,6 +7,7 @@ import {
   runSweep,
   type SweepConfig,
   sweepConfigs,
+  workerGrid,
 } from "../src/oracle.js";
 import { poolMapChunkSize } from "../src/strategies.js";
 
@@ -31,6 +33,19 @@ describe("the oracle's sweep", () => {
       { workers: 2, chunkSize: 1 },
       { workers: 1, chunkSize: 1 },
     ]);
+  });
+
+  it("worker counts: every one up to 8, then a grid of factor 1.5 with the cores and twice them", () => {
+    expect(workerGrid(1)).toEqual([1]);
+    expect(workerGrid(4)).toEqual([1, 2, 3, 4]);
+    expect(workerGrid(16)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 16]);
+    expect(workerGrid(32)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 18, 27, 32]);
+    expect(workerGrid(20)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 18, 20]);
+    const swept = new Set(sweepConfigs(64, 32, 2).map((c) => c.workers));
+    expect([...swept].sort((a, b) => a - b)).toEqual(workerGrid(32));
+    expect(workerCounts(4)).toBe("1..4");
+    expect(workerCounts(32)).toBe("1..8, 12, 16, 18, 27, 32");
+    expect(workerCounts(1)).toBe("1");
   });
 
   it("best configurations: fastest completed first, cut ones left out", () => {
