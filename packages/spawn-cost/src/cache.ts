@@ -16,6 +16,7 @@ import writeFileAtomic from "write-file-atomic";
 import { implausibleFigure } from "./cache-bounds.js";
 import { SpawnCostCacheError, SpawnCostWarningCode } from "./errors.js";
 import { machineKeyDifferences, sameMachineKey } from "./machine-key.js";
+import { type CpuReading, keptReadings, othersLoadPerCore, ownCores } from "./own-load.js";
 
 /** Name of the cache file inside the cache folder; the version changes when its layout does. */
 export const SPAWN_COST_CACHE_FILE = "spawn-cost-v1.json";
@@ -37,9 +38,19 @@ export function loadChanged(then: number, now: number): boolean {
   );
 }
 
-/** This machine's 1-minute load average per usable core (0 where the OS gives none). */
+/** This process's earlier clock readings (see own-load.ts), oldest first. */
+let readings: CpuReading[] = [];
+
+/**
+ * The load other processes put on this machine, per usable core: the 1-minute load average
+ * (0 where the OS gives none) less this process's own CPU over the last minute or more.
+ */
 export function currentLoadPerCore(usableCores: number): number {
-  return os.loadavg()[0]! / Math.max(1, usableCores);
+  const usage = process.cpuUsage();
+  const now = { wallMs: performance.now(), cpuMs: (usage.user + usage.system) / 1000 };
+  const own = ownCores(readings, now);
+  readings = keptReadings(readings, now);
+  return othersLoadPerCore(os.loadavg()[0]!, own, usableCores);
 }
 
 /** A cached profile dated more than this far in the future is not trusted (clock skew allowance). */
