@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import {
   AmorsizeValidationError,
   type ExecutorOptions,
@@ -193,7 +194,7 @@ class ParallelExecutor implements Executor, PoolContext {
   close(): Promise<void> {
     if (this.closing === null) {
       this.isClosed = true;
-      this.closing = this.pool.destroy().then(afterHandleCloses);
+      this.closing = destroyPool(this.pool).then(afterHandleCloses);
     }
     return this.closing;
   }
@@ -201,6 +202,26 @@ class ParallelExecutor implements Executor, PoolContext {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/**
+ * Destroys `pool` and resolves once every thread it held has exited. tinypool's destroy()
+ * waits for each of its workers' 'exit' events, and one that exited unseen (tinypool keeps
+ * no 'exit' listener: a thread terminated outside it, say) had already sent its only one:
+ * destroy() then never resolves, and close() with it (a bench run here sat idle with no
+ * worker left). So the wait also ends when the threads themselves have exited, which
+ * `terminate()` reports for a thread already gone too. A failure destroy() reports first
+ * still rejects.
+ */
+function destroyPool(pool: Tinypool): Promise<void> {
+  const threads = pool.threads
+    .map((wrapper) => (wrapper as unknown as { thread?: unknown }).thread)
+    .filter((thread): thread is Worker => thread instanceof Worker);
+  const destroyed = pool.destroy();
+  // Settled late (after the threads' exits) or never: nothing waits for it then.
+  destroyed.catch(() => {});
+  const exited = Promise.all(threads.map((thread) => thread.terminate().catch(() => 0))).then(() => {});
+  return Promise.race([destroyed, exited]);
 }
 
 const nextCheckPhase = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

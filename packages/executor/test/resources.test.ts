@@ -33,6 +33,28 @@ describe("nothing is left behind", () => {
     expect(openPorts()).toBe(portsBefore);
   });
 
+  it("close() ends when a worker exited unseen by the pool (tinypool's destroy() alone waits forever)", async () => {
+    const executor = createExecutor({ workers: 2 });
+    await executor.map(task("tasks.mjs", "square"), range(4), { chunkSize: 1 });
+    const pool = (
+      executor as unknown as { pool: { threads: Array<{ thread: { terminate(): Promise<number> } }> } }
+    ).pool;
+    // Terminated outside tinypool: its 'exit' event is gone before destroy() listens for it.
+    await pool.threads[0]!.thread.terminate();
+    const threadsBefore = osThreads();
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      executor.close().then(() => "closed"),
+      new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve("still closing after 10 s"), 10_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    expect(outcome).toBe("closed");
+    // The other worker is gone too.
+    if (threadsBefore !== null) expect(osThreads()).toBeLessThan(threadsBefore);
+  });
+
   it("a process that used an executor exits by itself after close()", async () => {
     const { code, signal, stdout, stderr } = await runFixture("exit-by-itself.mjs");
     expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: "" });
