@@ -1,6 +1,5 @@
 // What every decision rests on, gathered once: the task (checked), the machine, what
 // parallelism costs here, and the task's per-item figures.
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { type Executor, importTask, type ResolvedTask, resolveTask } from "@amorsize/executor";
 import { probeHardware } from "@amorsize/hardware-probe";
@@ -18,7 +17,6 @@ import { coldReading } from "./cold-sample.js";
 import { frozenHardwareOf, type ModuleCosts, withFrozenMachine } from "./decide.js";
 import { moduleHash } from "./plan-cache.js";
 import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type TaskData } from "./sample.js";
-import { parseSchedstat } from "./sampling/clock-math.js";
 import { fillWhile } from "./sampling/fill.js";
 import type { SampleGuard } from "./sampling/guarded.js";
 import { clonedBytes } from "./sampling/session.js";
@@ -100,33 +98,20 @@ const checkedTasks = new Set<string>();
 
 /**
  * Imports the task here (a task that cannot load fails now): its first import's time, and
- * whether that first import was this call's; for this call's, also its time less what the
- * thread spent waiting for a core (`ownMs`, where Linux says: see queuedMs).
+ * whether that first import was this call's.
  */
-async function loadHere(task: ResolvedTask): Promise<{ importMs: number; fresh: boolean; ownMs?: number }> {
+async function loadHere(task: ResolvedTask): Promise<{ importMs: number; fresh: boolean }> {
   const known = firstImports.get(task.href);
   // A module imported once stays imported, and an export found once stays there: checking
   // again cannot fail (and costs a fine-grained call of a session more than its items do).
   if (known !== undefined && checkedTasks.has(task.key)) return { importMs: known, fresh: false };
   const t0 = performance.now();
-  const queued0 = queuedMs();
   await importTask(task);
   checkedTasks.add(task.key);
   if (known !== undefined) return { importMs: known, fresh: false };
   const ms = performance.now() - t0;
-  const queued1 = queuedMs();
   firstImports.set(task.href, ms);
-  const waited = queued0 !== null && queued1 !== null ? Math.max(0, queued1 - queued0) : null;
-  return { importMs: ms, fresh: true, ...(waited === null ? {} : { ownMs: Math.max(0, ms - waited) }) };
-}
-
-/** The time this thread has spent ready to run but waiting for a core, ms (Linux's schedstat); null elsewhere. */
-function queuedMs(): number | null {
-  try {
-    return parseSchedstat(readFileSync("/proc/thread-self/schedstat", "latin1"))?.queuedMs ?? null;
-  } catch {
-    return null;
-  }
+  return { importMs: ms, fresh: true };
 }
 
 /**
@@ -137,16 +122,14 @@ export const LOADING_IMPORT_MS = 5;
 
 /**
  * Whether this thread samples the task cold: this call imported its module first, and the
- * import loaded code: it took LOADING_IMPORT_MS or more of the thread's own time (`ownMs`,
- * the time less what it waited for a core, where known: a module the caller had imported,
- * found in the cache, took 5 ms and more of wall time beside one busy process per core). Then the sampled items ran while V8 was still compiling the task (in a
+ * import loaded code. Then the sampled items ran while V8 was still compiling the task (in a
  * fresh process a parser's sampled items took 8.8 ms against 0.75 ms warm, a highlighter's
  * 8.8 against 1.5), and they are no warm reference for a warm-up probe: a fresh worker's
  * items, as cold, would read as no slower, and that "no warm-up" would be cached for the
  * module, for warm callers to plan on. Pure.
  */
-export function samplesCold(load: { importMs: number; fresh: boolean; ownMs?: number }): boolean {
-  return load.fresh && (load.ownMs ?? load.importMs) >= LOADING_IMPORT_MS;
+export function samplesCold(load: { importMs: number; fresh: boolean }): boolean {
+  return load.fresh && load.importMs >= LOADING_IMPORT_MS;
 }
 
 /** The hooks sampling is run with: the caller's, and the plan cache's check of its figures. */
