@@ -430,9 +430,11 @@ describe("sampleTask", () => {
 
 describe("sampleTask: item times scaled to the input's sizes", () => {
   // A budget no loaded machine spends on six items: the item count decides (see the header).
-  // Every fifth text (where sampling looks: 5, 10, ..., 30) is short, 2,000-5,000 characters;
-  // the others 12,000: 2-12 ms blocked per item, the sample's mean far under the input's.
-  const texts = Array.from({ length: 40 }, (_, i) => "x".repeat(i % 5 === 0 ? 2000 + i * 100 : 12_000));
+  // Every fifth text (where sampling looks: 5, 10, ..., 30) is shorter, 2,000-8,000 characters
+  // (a fourfold spread, so that the line of time on size stands well clear of the timer's
+  // noise: its slope must be significant); the others 12,000: 2-12 ms blocked per item, the
+  // sample's mean far under the input's.
+  const texts = Array.from({ length: 40 }, (_, i) => "x".repeat(i % 5 === 0 ? 800 + i * 240 : 12_000));
   const meanLength = texts.reduce((a, t) => a + t.length, 0) / texts.length;
 
   it("scales the sampled times to the input's mean size when time follows size", async () => {
