@@ -16,7 +16,7 @@ import writeFileAtomic from "write-file-atomic";
 import { implausibleFigure } from "./cache-bounds.js";
 import { SpawnCostCacheError, SpawnCostWarningCode } from "./errors.js";
 import { machineKeyDifferences, sameMachineKey } from "./machine-key.js";
-import { type CpuReading, keptReadings, othersLoadNowPerCore, ownCores, runnableOthers } from "./own-load.js";
+import { type CpuReading, keptReadings, othersLoadPerCore, ownCores } from "./own-load.js";
 
 /** Name of the cache file inside the cache folder; the version changes when its layout does. */
 export const SPAWN_COST_CACHE_FILE = "spawn-cost-v1.json";
@@ -43,24 +43,14 @@ let readings: CpuReading[] = [];
 
 /**
  * The load other processes put on this machine, per usable core: the 1-minute load average
- * (0 where the OS gives none) less this process's own CPU over the last minute or more, and
- * no more than the threads runnable now besides this one (Linux).
+ * (0 where the OS gives none) less this process's own CPU over the last minute or more.
  */
 export function currentLoadPerCore(usableCores: number): number {
   const usage = process.cpuUsage();
   const now = { wallMs: performance.now(), cpuMs: (usage.user + usage.system) / 1000 };
   const own = ownCores(readings, now);
   readings = keptReadings(readings, now);
-  return othersLoadNowPerCore(os.loadavg()[0]!, own, runnableNow(), usableCores);
-}
-
-/** Threads runnable now besides this one, where Linux says (see runnableOthers); null elsewhere. */
-function runnableNow(): number | null {
-  try {
-    return runnableOthers(readFileSync("/proc/loadavg", "utf8"));
-  } catch {
-    return null;
-  }
+  return othersLoadPerCore(os.loadavg()[0]!, own, usableCores);
 }
 
 /** A cached profile dated more than this far in the future is not trusted (clock skew allowance). */

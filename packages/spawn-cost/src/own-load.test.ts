@@ -1,12 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import {
-  keptReadings,
-  OWN_LOAD_WINDOW_MS,
-  othersLoadNowPerCore,
-  othersLoadPerCore,
-  ownCores,
-  runnableOthers,
-} from "./own-load.js";
+import { keptReadings, OWN_LOAD_WINDOW_MS, othersLoadPerCore, ownCores } from "./own-load.js";
 
 describe("ownCores(): this process's CPU, in cores, over the last minute or more", () => {
   it("averages since the process started when no reading is a minute old", () => {
@@ -59,33 +52,5 @@ describe("keptReadings(): what the next window starts from", () => {
       ...earlier,
       { wallMs: 60_000, cpuMs: 5 },
     ]);
-  });
-});
-
-describe("runnableOthers(): threads runnable now besides the reading one", () => {
-  it("reads /proc/loadavg's runnable count, less the reading thread", () => {
-    expect(runnableOthers("0.65 2.23 2.32 1/84 14000\n")).toBe(0);
-    expect(runnableOthers("2.71 2.97 2.54 3/190 2211")).toBe(2);
-    expect(runnableOthers("0.00 0.00 0.00 0/12 1")).toBe(0);
-  });
-
-  it("is null for text that is not that file's", () => {
-    expect(runnableOthers("")).toBeNull();
-    expect(runnableOthers("0.65 2.23 2.32")).toBeNull();
-    expect(runnableOthers("load: high")).toBeNull();
-  });
-});
-
-describe("othersLoadNowPerCore(): the minute's others' load, capped by the threads runnable now", () => {
-  it("takes the smaller of the two, per usable core", () => {
-    // A sweep of 4 workers on 2 cores left a load of 2.7 with 1.9 cores of its own: 0.4 per
-    // core from the average, yet nothing else runs now.
-    expect(othersLoadNowPerCore(2.7, 1.9, 0, 2)).toBe(0);
-    // One busy process per core beside a quiet caller: both say 1 per core.
-    expect(othersLoadNowPerCore(2.1, 0.02, 2, 2)).toBeCloseTo(1, 12);
-    // A process that just started beside a quiet minute: the average says quiet.
-    expect(othersLoadNowPerCore(0.2, 0, 2, 2)).toBeCloseTo(0.1, 12);
-    // Where the system gives no runnable count, the average alone.
-    expect(othersLoadNowPerCore(2.1, 0.02, null, 2)).toBeCloseTo(1.04, 12);
   });
 });

@@ -51,31 +51,3 @@ export function keptReadings(
   });
   return [...earlier.slice(first), now];
 }
-
-/**
- * The threads other than this one that are runnable now, from Linux's /proc/loadavg (its
- * fourth field, "runnable/total"): the caller's thread is running while it reads, so one
- * less. Null when the text is not that file's. An instant's count, where the load average
- * is a minute's: a process that has just run more threads than cores (a sweep of 4 workers
- * on 2 cores read 2.7) left the average high, which its own CPU time does not explain, yet
- * runs one thread now.
- */
-export function runnableOthers(procLoadavg: string): number | null {
-  const match = /^\s*[\d.]+\s+[\d.]+\s+[\d.]+\s+(\d+)\/\d+/.exec(procLoadavg);
-  return match === null ? null : Math.max(0, Number(match[1]) - 1);
-}
-
-/**
- * The load others put on the machine, per usable core: the minute's load average less own
- * cores (see othersLoadPerCore), and no more than the threads runnable now besides this
- * one (see runnableOthers), where the system says how many.
- */
-export function othersLoadNowPerCore(
-  loadAverage: number,
-  own: number,
-  runnableNow: number | null,
-  usableCores: number,
-): number {
-  const average = othersLoadPerCore(loadAverage, own, usableCores);
-  return runnableNow === null ? average : Math.min(average, runnableNow / Math.max(1, usableCores));
-}

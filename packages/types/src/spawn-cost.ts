@@ -81,8 +81,7 @@ const spawnCostProfileShape = {
    * The load other processes put on the machine when the figures were measured, per usable
    * core: the 1-minute load average less the measuring process's own CPU over the last
    * minute or more, in cores (`(os.loadavg()[0] - own) / usableCores`, at least 0; 0 where
-   * the OS gives no load average), and on Linux no more than the threads runnable at that
-   * instant besides the caller's, per core. Start-up figures taken on
+   * the OS gives no load average). Start-up figures taken on
    * a busy machine run 2-4x those of a quiet one, so a cached profile measured under a
    * different load is measured again (see `measureSpawnCost`). Absent in older caches.
    */
