@@ -218,6 +218,11 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
       // The caller imported the module first, as a program that also calls the task does:
       // this thread finds it loaded, in about a millisecond.
       await import(pathToFileURL(module).href);
+      // And a call has found it: what this thread's own import took is then on record, and
+      // the calls below are not the one that imported it, so they are never read as cold
+      // (a first call's import of a module the thread had, found in the cache, took 5 ms of
+      // wall time and more beside busy processes, was read as loading code, and no probe ran).
+      await prepare(task, [], { cache: false }, onEightCores);
       // The plan cache off (every call samples), the module-cost cache on.
       const options = { cacheDir: dir, cache: false, warmup: { cache: true } };
       const probed = await prepare(task, loggedItems(join(dir, "first.log")), options, onEightCores);
