@@ -1,5 +1,14 @@
 import { describe, expect, it } from "@jest/globals";
-import { BLEND, blendScale, MAX_RUN_RATIO, SHORT_RUN_MS } from "./profiles.js";
+import { workload } from "../test/profiles.js";
+import { payloadKind } from "./payload.js";
+import {
+  BLEND,
+  blendScale,
+  MAX_PENDING_RUNS,
+  MAX_RUN_RATIO,
+  SHORT_RUN_MS,
+  TaskProfiles,
+} from "./profiles.js";
 
 describe("blendScale(): how far one run moves a task's item time", () => {
   it("a long run moves it nearly half way to what it measured", () => {
@@ -20,5 +29,59 @@ describe("blendScale(): how far one run moves a task's item time", () => {
     // A preempted run of ten 50 us items that read 1.27 ms an item.
     expect(blendScale(0.05, 1.27, 0.5)).toBeCloseTo(1 + weight * (MAX_RUN_RATIO - 1), 12);
     expect(blendScale(1, 0.01, 50)).toBeCloseTo(1 - BLEND * (50 / 55) * (1 - 1 / MAX_RUN_RATIO), 12);
+  });
+});
+
+describe("TaskProfiles: runs taken in together", () => {
+  // A profile of 50 us items, sampled on 10 items: calls of ten items are planned from it.
+  const learned = () => {
+    const profiles = new TaskProfiles(4);
+    const sample = { ...workload(10, 0.05), inputKind: payloadKind(1) };
+    const profile = profiles.sampled("t", sample)!;
+    return { profiles, profile };
+  };
+  const run = (itemMs: number) => ({ mode: "serial" as const, busyMs: 10 * itemMs, ran: 10 });
+
+  it("moves the item time once the runs add up to a short run's time, toward their median", () => {
+    const { profiles, profile } = learned();
+    const before = profile.workload;
+    // Nine runs of ten items (4.5 ms expected): the figure stays where it was.
+    for (let k = 0; k < 8; k++) profiles.learn(profile, run(0.06), null);
+    profiles.learn(profile, run(1.27), null);
+    expect(profile.workload).toBe(before);
+    expect(profile.runs).toBe(0);
+    // The tenth makes 5 ms: one move toward the median run (0.06; the preempted 1.27 is left
+    // out), weighed as one 5 ms run.
+    profiles.learn(profile, run(0.06), 0.1);
+    const weight = (BLEND * 5) / (5 + SHORT_RUN_MS);
+    expect(weight).toBe(0.25);
+    expect(profile.workload.itemTimeMs.mean).toBeCloseTo(0.05 * (1 + weight * 0.2), 12);
+    expect(profile.runs).toBe(10);
+    expect(profile.pending).toEqual({ itemMs: [], ran: 0 });
+    expect(profile.lastError).toBe(0.1);
+  });
+
+  it("moves it after MAX_PENDING_RUNS runs, however short", () => {
+    const { profiles, profile } = learned();
+    const tiny = { mode: "serial" as const, busyMs: 0.001, ran: 1 };
+    for (let k = 0; k < MAX_PENDING_RUNS - 1; k++) profiles.learn(profile, tiny, null);
+    expect(profile.runs).toBe(0);
+    profiles.learn(profile, tiny, null);
+    expect(profile.runs).toBe(MAX_PENDING_RUNS);
+    // 64 items expected at 3.2 ms: toward 1 us an item, at most to half of the figure.
+    const weight = (BLEND * 3.2) / (3.2 + SHORT_RUN_MS);
+    expect(profile.workload.itemTimeMs.mean).toBeCloseTo(0.05 * (1 - weight / MAX_RUN_RATIO), 12);
+  });
+
+  it("gives the same learned figures while the profile and the count are the same", () => {
+    const { profiles, profile } = learned();
+    const first = profiles.known("t", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 10)!;
+    expect(first.workload).toMatchObject({ totalItems: 10, sampleWallMs: 0, indices: [] });
+    expect(profiles.known("t", [2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 10)!.workload).toBe(first.workload);
+    expect(profiles.known("t", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], 11)!.workload.totalItems).toBe(11);
+    for (let k = 0; k < 10; k++) profiles.learn(profile, run(0.06), null);
+    const after = profiles.known("t", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 10)!.workload;
+    expect(after).not.toBe(first.workload);
+    expect(after.itemTimeMs.mean).toBe(profile.workload.itemTimeMs.mean);
   });
 });

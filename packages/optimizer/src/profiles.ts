@@ -1,5 +1,6 @@
 // What a session learns about each task from its runs, bounded and least recently used first out.
 import type { ExecutionReport, WorkloadSample } from "@amorsize/types";
+import { median } from "./compare.js";
 import { payloadKind, serializedBytes } from "./payload.js";
 import type { TaskData } from "./sample.js";
 import { type MeasuredWorkload, scaledItemTimes } from "./workload.js";
@@ -21,6 +22,10 @@ export interface TaskProfile {
   /** Mean of the absolute prediction errors of the calls so far. */
   meanAbsError: number | null;
   errors: number;
+  /** Runs measured since the item time last moved: each one's item time, and the items they ran. */
+  pending: { itemMs: number[]; ran: number };
+  /** The figures `known()` last gave for this profile, kept while its workload and the count are the same. */
+  learnedFor: { workload: WorkloadSample; totalItems: number; figures: WorkloadSample } | null;
 }
 
 /** What a run measured: its mode, its workers' busy time and the items they ran. */
@@ -42,6 +47,15 @@ export const BLEND = 0.5;
  * one call in three, and each new plan cost more than the call's items.
  */
 export const SHORT_RUN_MS = 5;
+/**
+ * Runs measured together before the item time moves: it moves once their items are
+ * expected to take {@link SHORT_RUN_MS} (or this many runs were measured), toward the
+ * median of their item times, with the weight of one run that long. Ten calls of ten
+ * 50 us items move it once, not ten times: a call's plan, made for the profile's figures,
+ * is then the same for the next calls (its making is not paid again), and one preempted
+ * call among them does not move it (the median leaves it out).
+ */
+export const MAX_PENDING_RUNS = 64;
 /** One run moves the profile's item time at most toward this multiple (or fraction) of it. */
 export const MAX_RUN_RATIO = 2;
 /** Inputs this many times larger or smaller than the sampled one are sampled again. */
@@ -91,7 +105,12 @@ export class TaskProfiles {
     if (profile === undefined || totalItems === null || !looksAlike(profile, data, totalItems)) return null;
     this.get(key);
     // This input had nothing sampled: no indices of its own (the profile keeps the sample's).
-    const workload = { ...profile.workload, totalItems, sampleWallMs: 0, indices: [] };
+    let memo = profile.learnedFor;
+    if (memo === null || memo.workload !== profile.workload || memo.totalItems !== totalItems) {
+      const figures = { ...profile.workload, totalItems, sampleWallMs: 0, indices: [] };
+      memo = profile.learnedFor = { workload: profile.workload, totalItems, figures };
+    }
+    const workload = memo.figures;
     const none = { precomputed: new Map(), failures: new Map(), warnings: [] };
     return { workload, workloadSource: "cached", data, ...none };
   }
@@ -109,6 +128,8 @@ export class TaskProfiles {
       lastError: null,
       meanAbsError: null,
       errors: 0,
+      pending: { itemMs: [], ran: 0 },
+      learnedFor: null,
     };
     this.#profiles.delete(key);
     this.#profiles.set(key, profile);
@@ -121,7 +142,9 @@ export class TaskProfiles {
 
   /**
    * After a run: the item time its workers measured (busy time over the items they ran,
-   * sampled ones left out) blended in, and the model's error recorded.
+   * sampled ones left out) taken in, and the model's error recorded. The profile's item
+   * time moves once the runs taken in since it last moved are long enough together
+   * ({@link MAX_PENDING_RUNS}); `runs` counts the runs it moved for.
    */
   learn(profile: TaskProfile, run: RunFigures, predictionError: number | null): void {
     if (predictionError !== null && Number.isFinite(predictionError)) {
@@ -134,11 +157,15 @@ export class TaskProfiles {
     if (ran === 0 || busyMs <= 0 || mode === "cluster") return;
     const before = profile.workload.itemTimeMs;
     if (before.mean <= 0) return;
-    profile.workload = scaledItemTimes(
-      profile.workload,
-      blendScale(before.mean, busyMs / ran, ran * before.mean),
-    );
-    profile.runs++;
+    const { pending } = profile;
+    pending.itemMs.push(busyMs / ran);
+    pending.ran += ran;
+    const expectedMs = pending.ran * before.mean;
+    if (expectedMs < SHORT_RUN_MS && pending.itemMs.length < MAX_PENDING_RUNS) return;
+    const measuredMs = median(pending.itemMs);
+    profile.workload = scaledItemTimes(profile.workload, blendScale(before.mean, measuredMs, expectedMs));
+    profile.runs += pending.itemMs.length;
+    profile.pending = { itemMs: [], ran: 0 };
   }
 }
 

@@ -69,6 +69,21 @@ describe("ResolvedTasks", () => {
     expect(a.exportName).toBe("b\0#c");
   });
 
+  it("finds a reference passed again by the object, and sees its fields changed since", () => {
+    const tasks = new ResolvedTasks(4);
+    const ref: { module: string; export?: string } = { module: module.href, export: "square" };
+    const a = tasks.of(ref);
+    expect(tasks.of(ref)).toBe(a);
+    ref.export = "cube";
+    expect(tasks.of(ref)).toMatchObject({ exportName: "cube", key: `${module.href}#cube` });
+    ref.module = "/elsewhere/tasks.mjs";
+    expect(tasks.of(ref).href).toBe("file:///elsewhere/tasks.mjs");
+    delete ref.export;
+    expect(tasks.of(ref).exportName).toBe("default");
+    ref.export = "";
+    expect(() => tasks.of(ref)).toThrow(/task\.export/);
+  });
+
   it("keeps at most its capacity, oldest out first", () => {
     const tasks = new ResolvedTasks(2);
     const first = tasks.of({ module: module.href, export: "a" });

@@ -12,6 +12,7 @@ import {
   type OptimizeOptions,
   OptimizeOptionsSchema,
   type Plan,
+  type PlanConstraints,
   type PlanInput,
   parseFrozen,
   parseInput,
@@ -155,6 +156,13 @@ export function createAmorsizeOn(
   return new AmorsizeSession(parseInput(SessionOptionsSchema, options, "options"), machine);
 }
 
+/** A profile to save to the plan cache: its plan-cache key, the runs it had when last saved, and when. */
+interface SavedProfile {
+  cacheKey: string;
+  runs: number;
+  at: number;
+}
+
 /** One call's tie to the session: the pool held open, the session's stop signal joined to the caller's. */
 interface CallScope {
   options: ExecuteOptions;
@@ -191,13 +199,18 @@ class AmorsizeSession implements Amorsize {
   #pool: WarmPool | null = null;
   #closing: Promise<void> | null = null;
   /** Profiles to save to the plan cache: their plan-cache keys, the runs they had when last saved, and when. */
-  readonly #saved = new Map<string, { cacheKey: string; runs: number; at: number }>();
+  readonly #saved = new Map<string, SavedProfile>();
   /** Plan-cache writes under way (close() waits for them), and how the writes went. */
   readonly #writes = new Set<Promise<void>>();
   #profileSaves = 0;
   #profileSaveError: string | null = null;
   #calls = 0;
   #quickCalls = 0;
+  /** The last plan-memo key of each task version's learned calls without constraints (see `#quickKey`). */
+  readonly #quickKeys = new WeakMap<
+    TaskVersion,
+    { totalItems: number; warm: boolean; loaded: boolean; key: string }
+  >();
   #inFlight = 0;
   #items = 0;
   #busyMs = 0;
@@ -388,14 +401,7 @@ class AmorsizeSession implements Amorsize {
     const { machine, version } = context;
     const known = this.#profiles.known(version.profileKey, data, data.length);
     if (known === null) return null;
-    const key = planKey({
-      profileKey: version.profileKey,
-      totalItems: data.length,
-      done: 0,
-      warm: machine.pool.warm,
-      loaded: machine.pool.hasLoaded(version.task.href),
-      constraints: constraintsOf(options),
-    });
+    const key = this.#quickKey(version, data.length, machine.pool, constraintsOf(options));
     const itemMs = known.workload.itemTimeMs.mean;
     const memo = this.#plans.entry(key, itemMs);
     if (memo === undefined) return null;
@@ -406,6 +412,23 @@ class AmorsizeSession implements Amorsize {
     this.#quickCalls++;
     const { hardware, spawnCost } = machine;
     return { task: version.task, hardware, spawnCost, workload: known.workload, planned };
+  }
+
+  /**
+   * The plan-memo key of a learned call: the last one built for this version, when the
+   * count and the pool's state are the same and no constraint is given (the same string,
+   * whose hash the memo's map does not compute again), else built now.
+   */
+  #quickKey(version: TaskVersion, totalItems: number, pool: WarmPool, constraints: PlanConstraints): string {
+    const warm = pool.warm;
+    const loaded = pool.hasLoaded(version.task.href);
+    const plain = isEmptyObject(constraints);
+    const last = this.#quickKeys.get(version);
+    if (plain && last?.totalItems === totalItems && last.warm === warm && last.loaded === loaded)
+      return last.key;
+    const key = planKey({ profileKey: version.profileKey, totalItems, done: 0, warm, loaded, constraints });
+    if (plain) this.#quickKeys.set(version, { totalItems, warm, loaded, key });
+    return key;
   }
 
   async #measureMachine(): Promise<SessionMachine> {
@@ -525,7 +548,7 @@ class AmorsizeSession implements Amorsize {
       if (hash !== null && !this.#saved.has(key)) {
         this.#saved.set(key, { cacheKey: `${key}/${sizeBucket(profile.sampledItems)}`, runs: 0, at: 0 });
       }
-      this.#saveProfiles(context.machine, SESSION_DEFAULTS.saveAfterMs);
+      this.#saveProfiles(context.machine, SESSION_DEFAULTS.saveAfterMs, key);
     }
     this.#items += report.items;
     this.#busyMs += report.busyMs;
@@ -550,34 +573,47 @@ class AmorsizeSession implements Amorsize {
   /**
    * Writes to the plan cache each profile that runs refined since it was last written, if
    * that was at least `afterMs` ago (atomically; a failed write is counted, never thrown).
-   * Profiles the session dropped are not written.
+   * Profiles the session dropped are not written. `only`: that profile alone (after its
+   * run: the others did not change).
    */
-  #saveProfiles(machine: SessionMachine, afterMs: number): void {
+  #saveProfiles(machine: SessionMachine, afterMs: number, only?: string): void {
     if (this.#options.saveProfiles === false) return;
     const now = performance.now();
-    let dir: string | undefined;
-    for (const [key, saved] of this.#saved) {
-      const profile = this.#profiles.peek(key);
-      if (profile === undefined) {
-        this.#saved.delete(key);
-        continue;
-      }
-      if (profile.runs === saved.runs || (saved.at > 0 && now - saved.at < afterMs)) continue;
-      // One write in flight between calls (close writes the rest): a caller that never waits
-      // for I/O lets none finish, and churning profiles would start one per call (issue 15).
-      if (afterMs > 0 && this.#writes.size > 0) continue;
-      saved.runs = profile.runs;
-      saved.at = now;
-      dir ??= this.#options.cacheDir ?? defaultCacheDir();
-      const write = writePlanCache(dir, saved.cacheKey, machine.spawnCost.machineKey, profile.workload).then(
-        (error) => {
-          if (error === null) this.#profileSaves++;
-          else this.#profileSaveError = error;
-        },
-      );
-      this.#writes.add(write);
-      void write.finally(() => this.#writes.delete(write));
+    if (only !== undefined) {
+      const saved = this.#saved.get(only);
+      if (saved !== undefined) this.#saveProfile(only, saved, machine, afterMs, now);
+      return;
     }
+    for (const [key, saved] of this.#saved) this.#saveProfile(key, saved, machine, afterMs, now);
+  }
+
+  #saveProfile(
+    key: string,
+    saved: SavedProfile,
+    machine: SessionMachine,
+    afterMs: number,
+    now: number,
+  ): void {
+    const profile = this.#profiles.peek(key);
+    if (profile === undefined) {
+      this.#saved.delete(key);
+      return;
+    }
+    if (profile.runs === saved.runs || (saved.at > 0 && now - saved.at < afterMs)) return;
+    // One write in flight between calls (close writes the rest): a caller that never waits
+    // for I/O lets none finish, and churning profiles would start one per call (issue 15).
+    if (afterMs > 0 && this.#writes.size > 0) return;
+    saved.runs = profile.runs;
+    saved.at = now;
+    const dir = this.#options.cacheDir ?? defaultCacheDir();
+    const write = writePlanCache(dir, saved.cacheKey, machine.spawnCost.machineKey, profile.workload).then(
+      (error) => {
+        if (error === null) this.#profileSaves++;
+        else this.#profileSaveError = error;
+      },
+    );
+    this.#writes.add(write);
+    void write.finally(() => this.#writes.delete(write));
   }
 
   #tell(run: SessionRun): void {

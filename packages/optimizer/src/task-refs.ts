@@ -11,6 +11,15 @@ import type { TaskRefInput } from "@amorsize/types";
  */
 export class ResolvedTasks {
   readonly #tasks = new Map<string, ResolvedTask>();
+  /**
+   * The reference objects seen, with what they named then: a caller that passes the same
+   * object each call finds it by identity, without building its key (its fields are
+   * compared, since an object can be changed between calls).
+   */
+  readonly #byObject = new WeakMap<
+    object,
+    { module: string; name: unknown; cwd: string; resolved: ResolvedTask }
+  >();
 
   constructor(readonly capacity: number) {}
 
@@ -19,6 +28,21 @@ export class ResolvedTasks {
   }
 
   of(task: TaskRefInput): ResolvedTask {
+    if (task !== null && typeof task === "object") {
+      const seen = this.#byObject.get(task);
+      const { module, export: name } = task as { module?: unknown; export?: unknown };
+      if (seen !== undefined && seen.module === module && seen.name === name && seen.cwd === process.cwd()) {
+        return seen.resolved;
+      }
+    }
+    const resolved = this.#resolve(task);
+    const { module, export: name } = task as { module?: unknown; export?: unknown };
+    if (typeof module === "string")
+      this.#byObject.set(task as object, { module, name, cwd: process.cwd(), resolved });
+    return resolved;
+  }
+
+  #resolve(task: TaskRefInput): ResolvedTask {
     const key = keyOf(task);
     if (key === null) return resolveTask(task);
     let resolved = this.#tasks.get(key);
