@@ -15,6 +15,8 @@ interface Boxed {
 
 // One import per module per thread, whatever the number of runs.
 const modules = new Map<string, Promise<Boxed>>();
+/** The namespaces of the modules whose import has resolved, read without awaiting. */
+const imported = new Map<string, Record<string, unknown>>();
 
 /**
  * A one-line module that imports the task module and re-exports its namespace as `n`.
@@ -32,6 +34,10 @@ function importOnce(href: string): Promise<Boxed> {
   if (pending === undefined) {
     pending = import(wrapperOf(href)) as Promise<Boxed>;
     modules.set(href, pending);
+    pending.then(
+      (boxed) => imported.set(href, boxed.n),
+      () => undefined,
+    );
     // A failed import is not kept, so a module fixed on disk can be tried again.
     pending.catch(() => modules.delete(href));
   }
@@ -79,4 +85,14 @@ export async function loadTask(href: string, exportName: string): Promise<TaskFu
     };
   }
   return value as TaskFunction;
+}
+
+/**
+ * The task function `exportName` of `href` when its import resolved in this thread
+ * already, read at once (a short map's awaits of a loaded module cost it more than its
+ * lookup); undefined when it is not loaded or not a function (`loadTask` says why).
+ */
+export function loadedTask(href: string, exportName: string): TaskFunction | undefined {
+  const value = imported.get(href)?.[exportName];
+  return typeof value === "function" ? (value as TaskFunction) : undefined;
 }

@@ -8,9 +8,10 @@ import {
 } from "@amorsize/types";
 import type { MapResult } from "./delivery.js";
 import { ExecutorError, ItemError, ItemUnsettledError, type RunError } from "./errors.js";
+import { loadedTask } from "./load.js";
 import { RunTally } from "./report.js";
 import { arraySlice, sliceFailedAt, takeSliceStop } from "./serial.js";
-import { importTask, type ResolvedTask } from "./task.js";
+import { importTask, type ResolvedTask, resolvedOf } from "./task.js";
 
 const SHAPE = { mode: "serial", workers: 0, chunkSize: null, adaptive: false } as const;
 
@@ -44,7 +45,8 @@ export async function mapNow<R>(
   const { signal } = parsed;
   signal?.throwIfAborted();
   const collect = parsed.onError === "collect";
-  const fn = await importTask(task);
+  const resolved = resolvedOf(task);
+  const fn = loadedTask(resolved.href, resolved.exportName) ?? (await importTask(resolved));
   const tally = new RunTally();
   const results = new Array<R>(items.length);
   let idleMs = 0;

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
-import { importTask, resolveTask } from "../src/index.js";
+import { importTask, mapNow, resolveTask } from "../src/index.js";
+import { loadedTask } from "../src/load.js";
 import { closeAll, closeShared, shared, task, track, within } from "./helpers.js";
 
 afterEach(closeAll);
@@ -28,5 +29,25 @@ describe("a module that exports a function named then", () => {
     const executor = track({ mode: "serial" });
     const { results } = await within(executor.map(task("thenable.mjs", "then"), [1, 2]), 10_000, "map");
     expect(results).toEqual([3, 6]);
+  });
+});
+
+describe("loadedTask(): a task function read without awaiting", () => {
+  it("is there once its module was imported in this thread, and only for a function export", async () => {
+    const ref = resolveTask(task("thenable.mjs", "other"));
+    // Another URL for the same file: a module this thread has not imported yet.
+    const href = `${ref.href}?loaded-task-test`;
+    expect(loadedTask(href, "other")).toBeUndefined();
+    const fn = await importTask({ ...ref, href, key: `${href}#other` });
+    expect(loadedTask(href, "other")).toBe(fn);
+    expect(loadedTask(href, "missing")).toBeUndefined();
+  });
+
+  it("mapNow() gives a module that failed to import the same error every time, nothing kept", async () => {
+    const ref = resolveTask(task("no-such-module.mjs"));
+    for (let k = 0; k < 2; k++) {
+      await expect(mapNow(ref, [1])).rejects.toMatchObject({ code: "AMORSIZE_TASK_NOT_FOUND" });
+      expect(loadedTask(ref.href, ref.exportName)).toBeUndefined();
+    }
   });
 });
