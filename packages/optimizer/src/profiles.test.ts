@@ -4,6 +4,7 @@ import { payloadKind } from "./payload.js";
 import {
   BLEND,
   blendScale,
+  itemMedian,
   MAX_PENDING_RUNS,
   MAX_RUN_RATIO,
   SHORT_RUN_MS,
@@ -57,7 +58,7 @@ describe("TaskProfiles: runs taken in together", () => {
     expect(weight).toBe(0.25);
     expect(profile.workload.itemTimeMs.mean).toBeCloseTo(0.05 * (1 + weight * 0.2), 12);
     expect(profile.runs).toBe(10);
-    expect(profile.pending).toEqual({ itemMs: [], ran: 0 });
+    expect(profile.pending).toEqual({ runs: [], ran: 0 });
     expect(profile.lastError).toBe(0.1);
   });
 
@@ -71,6 +72,32 @@ describe("TaskProfiles: runs taken in together", () => {
     // 64 items expected at 3.2 ms: toward 1 us an item, at most to half of the figure.
     const weight = (BLEND * 3.2) / (3.2 + SHORT_RUN_MS);
     expect(profile.workload.itemTimeMs.mean).toBeCloseTo(0.05 * (1 - weight / MAX_RUN_RATIO), 12);
+  });
+
+  it("moves it toward the median item over the runs' items: a long run outweighs short ones", () => {
+    expect(
+      itemMedian([
+        { itemMs: 0.06, ran: 10 },
+        { itemMs: 1.27, ran: 10 },
+        { itemMs: 0.05, ran: 10 },
+      ]),
+    ).toBe(0.06);
+    expect(
+      itemMedian([
+        { itemMs: 0.06, ran: 10 },
+        { itemMs: 0.04, ran: 10 },
+        { itemMs: 0.08, ran: 200 },
+      ]),
+    ).toBe(0.08);
+    expect(itemMedian([{ itemMs: 0.5, ran: 1 }])).toBe(0.5);
+    const { profiles, profile } = learned();
+    profiles.learn(profile, run(0.06), null);
+    profiles.learn(profile, run(0.04), null);
+    // 200 items of 80 us: 10 ms expected with the two pending, one move toward 80 us.
+    profiles.learn(profile, { mode: "parallel", busyMs: 16, ran: 200 }, null);
+    const weight = (BLEND * 11) / (11 + SHORT_RUN_MS);
+    expect(profile.workload.itemTimeMs.mean).toBeCloseTo(0.05 * (1 + weight * 0.6), 12);
+    expect(profile.runs).toBe(3);
   });
 
   it("gives the same learned figures while the profile and the count are the same", () => {

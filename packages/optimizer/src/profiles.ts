@@ -1,6 +1,5 @@
 // What a session learns about each task from its runs, bounded and least recently used first out.
 import type { ExecutionReport, WorkloadSample } from "@amorsize/types";
-import { median } from "./compare.js";
 import { payloadKind, serializedBytes } from "./payload.js";
 import type { TaskData } from "./sample.js";
 import { type MeasuredWorkload, scaledItemTimes } from "./workload.js";
@@ -22,10 +21,16 @@ export interface TaskProfile {
   /** Mean of the absolute prediction errors of the calls so far. */
   meanAbsError: number | null;
   errors: number;
-  /** Runs measured since the item time last moved: each one's item time, and the items they ran. */
-  pending: { itemMs: number[]; ran: number };
+  /** Runs measured since the item time last moved: each one's item time and items, and their items in all. */
+  pending: { runs: PendingRun[]; ran: number };
   /** The figures `known()` last gave for this profile, kept while its workload and the count are the same. */
   learnedFor: { workload: WorkloadSample; totalItems: number; figures: WorkloadSample } | null;
+}
+
+/** A run taken in but not yet blended: its measured item time, over how many items. */
+export interface PendingRun {
+  itemMs: number;
+  ran: number;
 }
 
 /** What a run measured: its mode, its workers' busy time and the items they ran. */
@@ -50,10 +55,10 @@ export const SHORT_RUN_MS = 5;
 /**
  * Runs measured together before the item time moves: it moves once their items are
  * expected to take {@link SHORT_RUN_MS} (or this many runs were measured), toward the
- * median of their item times, with the weight of one run that long. Ten calls of ten
- * 50 us items move it once, not ten times: a call's plan, made for the profile's figures,
- * is then the same for the next calls (its making is not paid again), and one preempted
- * call among them does not move it (the median leaves it out).
+ * median item time over their items ({@link itemMedian}), with the weight of one run that
+ * long. Ten calls of ten 50 us items move it once, not ten times: a call's plan, made for
+ * the profile's figures, is then the same for the next calls (its making is not paid
+ * again), and one preempted call among them does not move it (the median leaves it out).
  */
 export const MAX_PENDING_RUNS = 64;
 /** One run moves the profile's item time at most toward this multiple (or fraction) of it. */
@@ -128,7 +133,7 @@ export class TaskProfiles {
       lastError: null,
       meanAbsError: null,
       errors: 0,
-      pending: { itemMs: [], ran: 0 },
+      pending: { runs: [], ran: 0 },
       learnedFor: null,
     };
     this.#profiles.delete(key);
@@ -158,14 +163,14 @@ export class TaskProfiles {
     const before = profile.workload.itemTimeMs;
     if (before.mean <= 0) return;
     const { pending } = profile;
-    pending.itemMs.push(busyMs / ran);
+    pending.runs.push({ itemMs: busyMs / ran, ran });
     pending.ran += ran;
     const expectedMs = pending.ran * before.mean;
-    if (expectedMs < SHORT_RUN_MS && pending.itemMs.length < MAX_PENDING_RUNS) return;
-    const measuredMs = median(pending.itemMs);
+    if (expectedMs < SHORT_RUN_MS && pending.runs.length < MAX_PENDING_RUNS) return;
+    const measuredMs = itemMedian(pending.runs);
     profile.workload = scaledItemTimes(profile.workload, blendScale(before.mean, measuredMs, expectedMs));
-    profile.runs += pending.itemMs.length;
-    profile.pending = { itemMs: [], ran: 0 };
+    profile.runs += pending.runs.length;
+    profile.pending = { runs: [], ran: 0 };
   }
 }
 
@@ -179,6 +184,21 @@ export function blendScale(meanMs: number, measuredMs: number, expectedMs: numbe
   const ratio = Math.min(MAX_RUN_RATIO, Math.max(1 / MAX_RUN_RATIO, measuredMs / meanMs));
   const weight = (BLEND * expectedMs) / (expectedMs + SHORT_RUN_MS);
   return 1 + weight * (ratio - 1);
+}
+
+/**
+ * The median item time over the items of `runs`, each run's items at its own measured
+ * time: one preempted short run among ten is left out, and a long run outweighs short ones.
+ */
+export function itemMedian(runs: readonly PendingRun[]): number {
+  const sorted = [...runs].sort((a, b) => a.itemMs - b.itemMs);
+  const half = sorted.reduce((sum, run) => sum + run.ran, 0) / 2;
+  let seen = 0;
+  for (const run of sorted) {
+    seen += run.ran;
+    if (seen >= half) return run.itemMs;
+  }
+  return sorted[sorted.length - 1]!.itemMs;
 }
 
 function looksAlike(profile: TaskProfile, data: TaskData, totalItems: number): boolean {
