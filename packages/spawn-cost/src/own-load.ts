@@ -25,8 +25,8 @@ export function ownCores(
   now: CpuReading,
   windowMs = OWN_LOAD_WINDOW_MS,
 ): number {
-  let from: CpuReading = { wallMs: 0, cpuMs: 0 };
-  for (const reading of earlier) if (now.wallMs - reading.wallMs >= windowMs) from = reading;
+  const k = windowStart(earlier, now, windowMs);
+  const from: CpuReading = k < 0 ? { wallMs: 0, cpuMs: 0 } : earlier[k]!;
   const wall = now.wallMs - from.wallMs;
   return wall > 0 ? Math.max(0, (now.cpuMs - from.cpuMs) / wall) : 0;
 }
@@ -45,9 +45,14 @@ export function keptReadings(
   now: CpuReading,
   windowMs = OWN_LOAD_WINDOW_MS,
 ): CpuReading[] {
-  let first = 0;
+  return [...earlier.slice(Math.max(0, windowStart(earlier, now, windowMs))), now];
+}
+
+/** The index of the newest reading at least `windowMs` before `now`, or -1 when none is that old. */
+function windowStart(earlier: readonly CpuReading[], now: CpuReading, windowMs: number): number {
+  let start = -1;
   earlier.forEach((reading, k) => {
-    if (now.wallMs - reading.wallMs >= windowMs) first = k;
+    if (now.wallMs - reading.wallMs >= windowMs) start = k;
   });
-  return [...earlier.slice(first), now];
+  return start;
 }
