@@ -122,19 +122,7 @@ export async function sampleTask(
     guarded === undefined
       ? new SampleSession(fn, sessionOptions)
       : new GuardedSampleSession(resolved, sessionOptions, guarded);
-  let read: { data: TaskData; length: number | null };
-  try {
-    if (random) {
-      await sampleArray(data, session);
-      read = { data, length: data.length };
-    } else {
-      const sampled = await sampleIterable(data, signal, session);
-      if (sampled.failure !== null && !deferSourceError) throw sampled.failure;
-      read = sampled;
-    }
-  } finally {
-    await session.close();
-  }
+  const read = await readSample(data, session, signal, deferSourceError);
   const ran = ranIndices(session.ranges, session.precomputed);
   const workload = summarise(session.records, ran, read.length ?? totalItems ?? null, session.elapsedMs());
   const measured = withSpread(withCloneCosts(workload, session.clone), session.records, session.unitTimes);
@@ -149,6 +137,30 @@ export async function sampleTask(
       ? guardedFigures(session)
       : { timedItems: timedItems(session) }),
   };
+}
+
+/**
+ * Runs the session over the input (an array or typed array by index, anything else as it
+ * iterates) and closes it: the input to use after (an iterator re-joined) and its length
+ * when known. A source that failed while read throws here unless the caller defers it.
+ */
+async function readSample(
+  data: TaskData,
+  session: SampleSession | GuardedSampleSession,
+  signal: AbortSignal | undefined,
+  deferSourceError: boolean,
+): Promise<{ data: TaskData; length: number | null }> {
+  try {
+    if (isRandomAccess(data)) {
+      await sampleArray(data, session);
+      return { data, length: data.length };
+    }
+    const sampled = await sampleIterable(data, signal, session);
+    if (sampled.failure !== null && !deferSourceError) throw sampled.failure;
+    return sampled;
+  } finally {
+    await session.close();
+  }
 }
 
 /** Items the calling thread timed alone and that gave a result (see `SampleResult.timedItems`). */
