@@ -553,6 +553,7 @@ class AmorsizeSession implements Amorsize {
       const { hash } = context.version;
       if (hash !== null && !this.#saved.has(key)) {
         this.#saved.set(key, { cacheKey: `${key}/${sizeBucket(profile.sampledItems)}`, runs: 0, at: 0 });
+        this.#forgetDropped();
       }
       this.#saveProfiles(context.machine, SESSION_DEFAULTS.saveAfterMs, key);
     }
@@ -591,6 +592,16 @@ class AmorsizeSession implements Amorsize {
       return;
     }
     for (const [key, saved] of this.#saved) this.#saveProfile(key, saved, machine, afterMs, now);
+  }
+
+  /**
+   * Save records of profiles the session dropped (least recently used out) are let go
+   * once they are twice the profiles kept: the records stay bounded however many tasks
+   * a session meets, at a sweep per `maxProfiles` new tasks.
+   */
+  #forgetDropped(): void {
+    if (this.#saved.size <= 2 * this.#profiles.capacity) return;
+    for (const key of this.#saved.keys()) if (this.#profiles.peek(key) === undefined) this.#saved.delete(key);
   }
 
   #saveProfile(
