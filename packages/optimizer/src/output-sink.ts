@@ -53,6 +53,8 @@ export const FLUSH_CHARS = 64 * 1024;
 export class LineWriter {
   private text = "";
   private idleScheduled = false;
+  /** The wait for the stream to drain, while one is under way. */
+  private draining: Promise<void> | undefined;
   private failure: unknown;
   private readonly onError = (error: unknown) => {
     this.failure ??= error;
@@ -79,10 +81,18 @@ export class LineWriter {
     return undefined;
   }
 
-  /** Writes what is waiting, and waits while the stream is full. */
+  /**
+   * Writes what is waiting, and waits while the stream is full. Callers that wait at once
+   * share one wait for the drain (one set of listeners on the stream, however many wait).
+   */
   async flush(): Promise<void> {
     const text = this.take();
-    if (text !== "" && !this.out.write(text)) await this.settled("drain");
+    if (text !== "" && !this.out.write(text)) {
+      this.draining ??= this.settled("drain").finally(() => {
+        this.draining = undefined;
+      });
+      await this.draining;
+    }
     if (this.failure !== undefined) throw new OutputError(this.where, this.failure);
   }
 

@@ -106,6 +106,27 @@ describe("LineWriter", () => {
     expect(writes.join("")).toBe("0123456789abcdef\nx\n");
   });
 
+  it("waits for one drain however many callers wait on a full stream: one set of listeners", async () => {
+    const { stream, writes, release } = slowStream();
+    const writer = new LineWriter(stream, "out", 4);
+    const listeners = () => ["drain", "error", "close"].map((event) => stream.listenerCount(event));
+    const before = listeners();
+    const waits = Array.from({ length: 20 }, (_, i) => writer.add(`line ${i}`));
+    expect(waits.every((wait) => wait instanceof Promise)).toBe(true);
+    expect(listeners()).toEqual([before[0]! + 1, before[1]! + 1, before[2]! + 1]);
+    let done = false;
+    void Promise.all(waits).then(() => {
+      done = true;
+    });
+    // Each write is held until released: release them one by one until the stream drains.
+    while (!done) {
+      release();
+      await tick();
+    }
+    expect(listeners()).toEqual(before);
+    expect(writes.join("")).toBe(Array.from({ length: 20 }, (_, i) => `line ${i}\n`).join(""));
+  });
+
   it("turns the stream's failure into an OutputError: on the next line, and for a waiting caller", async () => {
     const broken = new Writable({
       write(_chunk, _encoding, done) {
