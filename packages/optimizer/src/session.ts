@@ -24,7 +24,7 @@ import {
   withFrozenFields,
 } from "@amorsize/types";
 import { joinSignals } from "./call-signal.js";
-import { earlyPoolWorkers, frozenMachine, planOf } from "./decide.js";
+import { earlyPoolWorkers, frozenHardwareOf, frozenMachine, planOf } from "./decide.js";
 import { type ExecuteResult, executeHosted, type Hosted, type Planned, taskOf } from "./execute.js";
 import { ModuleVersions, type TaskVersion } from "./module-version.js";
 import { basisOf, type OptimizeResult } from "./optimize.js";
@@ -436,7 +436,12 @@ class AmorsizeSession implements Amorsize {
     const hardware = this.#fixedMachine?.hardware ?? (await probeHardware(probe));
     const spawnCost =
       this.#fixedMachine?.spawnCost ??
-      (await measureSpawnCost({ ...costOptions, hardware, cacheDir: cacheDir ?? defaultCacheDir() }));
+      // The frozen copy, as execute() passes it: spawn cost takes it without validating it again.
+      (await measureSpawnCost({
+        ...costOptions,
+        hardware: frozenHardwareOf(hardware),
+        cacheDir: cacheDir ?? defaultCacheDir(),
+      }));
     const size = Math.min(hardware.cores.usable.value, maxWorkers ?? Number.POSITIVE_INFINITY);
     const pool = new WarmPool(size, idleMs ?? SESSION_DEFAULTS.idleMs);
     this.#pool = pool;
