@@ -111,6 +111,11 @@ export function planOf(input: PlanInput): Plan {
   return plan;
 }
 
+/** The plan {@link planOf} made for this input object, if it made one. */
+export function plannedBefore(input: PlanInput): Plan | undefined {
+  return planned.get(input);
+}
+
 function usesPool(plan: Plan, workers: number): boolean {
   return plan.mode === "parallel" && plan.workers === workers;
 }
@@ -198,6 +203,11 @@ const frozenWorkloads = new WeakMap<WorkloadSample, WorkloadSample>();
  * which items were sampled (`indices`), which the model never reads: a fine task samples
  * thousands, and validating them took a trivial job's call 1-2 ms of its 3 ms deciding.
  */
+/** The planning copy {@link withFrozenMachine} made of this workload, if it made one. */
+export function planningCopyOf(workload: WorkloadSample): WorkloadSample | undefined {
+  return frozenWorkloads.get(workload);
+}
+
 export function withFrozenMachine(input: PlanInput): PlanInput {
   let workload = frozenWorkloads.get(input.workload);
   if (workload === undefined) {

@@ -24,14 +24,22 @@ import {
   withFrozenFields,
 } from "@amorsize/types";
 import { joinSignals } from "./call-signal.js";
-import { earlyPoolWorkers, frozenHardwareOf, frozenMachine, planOf } from "./decide.js";
+import {
+  earlyPoolWorkers,
+  frozenHardwareOf,
+  frozenMachine,
+  plannedBefore,
+  planningCopyOf,
+  planOf,
+  wholeSerialMs,
+} from "./decide.js";
 import { type ExecuteResult, executeHosted, type Hosted, type Planned, taskOf } from "./execute.js";
 import { ModuleVersions, type TaskVersion } from "./module-version.js";
 import { basisOf, type OptimizeResult } from "./optimize.js";
 import { sizeBucket, writePlanCache } from "./plan-cache.js";
 import { PlanMemo, planKey, scaleSerial } from "./plan-memo.js";
 import { constraintsOf, type Machine, prepare } from "./prepare.js";
-import { type RunFigures, TaskProfiles } from "./profiles.js";
+import { type RunFigures, type TaskProfile, TaskProfiles } from "./profiles.js";
 import { type QuickCall, quickInput, runQuick, runsAtOnce } from "./quick.js";
 import type { TaskData } from "./sample.js";
 import { type HostedStream, hostedStream, type OptimizedStream } from "./stream.js";
@@ -177,6 +185,10 @@ interface CallContext {
   version: TaskVersion;
   /** Set when the call was planned from the profile. */
   learned: boolean;
+  /** A sampled call's plan input on the cold pool, for all its items (see `#rememberSampledPlan`). */
+  coldInput?: PlanInput;
+  /** The call's options, validated. */
+  options: OptimizeOptions;
 }
 
 interface SessionMachine extends Pick<Machine, "hardware" | "spawnCost"> {
@@ -389,7 +401,12 @@ class AmorsizeSession implements Amorsize {
       scope.pool.enter();
     }
     if (this.closed) throw new ExecutorClosedError();
-    return { machine, version: this.#versions.of(this.#tasks.of(task)), learned: false };
+    return {
+      machine,
+      version: this.#versions.of(this.#tasks.of(task)),
+      learned: false,
+      options: scope.options,
+    };
   }
 
   /**
@@ -490,8 +507,12 @@ class AmorsizeSession implements Amorsize {
           }
         },
       },
-      planInput: (input, prepared) =>
-        warmInput(input, machine, version.task.href, prepared.precomputed.size + prepared.failures.size),
+      planInput: (input, prepared) => {
+        const done = prepared.precomputed.size + prepared.failures.size;
+        const planning = warmInput(input, machine, version.task.href, done);
+        if (!context.learned && planning.spawnCost === machine.frozen.cold) context.coldInput = planning;
+        return planning;
+      },
       plan: (base, _prepared, done, planNow) => this.#planOnce(context, base, done, planNow),
       executor: (plan, options) =>
         plan.mode === "parallel" &&
@@ -549,6 +570,9 @@ class AmorsizeSession implements Amorsize {
     const predictionError = error !== null && Number.isFinite(error) ? error : null;
     if (!context.learned) this.#plans.forget(key);
     const profile = context.learned ? this.#profiles.get(key) : this.#profiles.sampled(key, workload);
+    if (!context.learned && profile !== null && profile !== undefined && kind === "execute") {
+      this.#rememberSampledPlan(context, profile);
+    }
     // The plan covers the items sampling left; the report counts the sampled ones as succeeded too.
     const ran = Math.min(report.succeeded, plan.totalItems ?? report.succeeded);
     const figures: RunFigures = { mode: report.mode, busyMs: report.busyMs, ran };
@@ -580,6 +604,27 @@ class AmorsizeSession implements Amorsize {
       });
     }
     return call;
+  }
+
+  /**
+   * After a sampled call on a cold pool: the plan its items were planned with as a whole
+   * (to decide whether to start the pool) is the next call's of the same shape, which is
+   * planned from the profile, the same figures but for which items were sampled and how
+   * long sampling took (the model reads neither). Kept for that call when it runs at once:
+   * the second call of a short task then does not plan (1.0-1.4 ms) nor set up a run.
+   */
+  #rememberSampledPlan(context: CallContext, profile: TaskProfile): void {
+    const input = context.coldInput;
+    const { pool } = context.machine;
+    const total = input?.workload.totalItems;
+    if (input === undefined || typeof total !== "number" || pool.warm) return;
+    // The plan input holds exactly the profile's figures (not ones scaled since, by a serial check).
+    if (planningCopyOf(profile.workload) !== input.workload) return;
+    const plan = plannedBefore(input);
+    if (plan === undefined || !runsAtOnce(plan)) return;
+    const key = this.#quickKey(context.version, total, pool, constraintsOf(context.options));
+    const planned = { plan, wholeSerialMs: wholeSerialMs(input) };
+    this.#plans.set(key, profile.workload.itemTimeMs.mean, { planned, prewarm: false }, true);
   }
 
   /**

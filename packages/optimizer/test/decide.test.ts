@@ -205,3 +205,18 @@ describe("withFrozenMachine", () => {
     expect((error as AmorsizeValidationError).issues.join("\n")).toMatch(/^input\.hardware\.cores/m);
   });
 });
+
+describe("what a plan does not read", () => {
+  // A session plans a learned call from its profile: the sample's figures, with no sampled
+  // indices and no sampling time. Its first call's plan for all the items stands for it.
+  it.each([
+    ["ten 50 us items on 2 cores", machine(2), workload(10, 0.05)],
+    ["three 300 ms items on 4 cores", machine(4), { ...workload(3, 300), sampled: 1, indices: [1] }],
+    ["400 items of 2 ms on 8 cores", machine(8), workload(400, 2)],
+  ])("plans %s the same whatever items were sampled and however long sampling took", (_, m, w) => {
+    const sampled = { ...m, workload: { ...w, sampleWallMs: 37.5 } };
+    const learned = { ...m, workload: { ...w, sampleWallMs: 0, indices: [] } };
+    expect(planExecution(learned)).toEqual(planExecution(sampled));
+    expect(wholeSerialMs(learned)).toBe(wholeSerialMs(sampled));
+  });
+});

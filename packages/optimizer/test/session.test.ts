@@ -272,6 +272,21 @@ describe("a session's learning", () => {
     expect(session.stats()).toMatchObject({ inFlight: 0 });
   });
 
+  it("runs the second call of a short task at once, on the plan its first call made for all its items", async () => {
+    session = fixedSession();
+    // Predicted within a time slice (QUICK_MAX_MS), and more than sampling runs.
+    const items = range(300);
+    const first = await session.execute<number>(task("square"), items, base);
+    expect(first.session.profile).toBe("sampled");
+    expect(first.plan.mode).toBe("serial");
+    const second = await session.execute<number>(task("square"), items, base);
+    expect(second.session.profile).toBe("learned");
+    expect(session.stats().quickCalls).toBe(1);
+    expect(second.results).toEqual(first.results);
+    expect(second.plan.reasons.map((r) => r.code)).not.toContain("SAMPLED_ITEMS_DONE");
+    expect(second.plan.totalItems).toBe(items.length);
+  });
+
   it("saves what its runs taught it to the plan cache, where a new session's first call finds it", async () => {
     // A module of its own, so that no other test's cache entry can answer for it.
     const module = join(dir, "saved-profile.mjs");
