@@ -208,6 +208,8 @@ class AmorsizeSession implements Amorsize {
   readonly #plans: PlanMemo<{ planned: Planned; prewarm: boolean }>;
   readonly #stop = new AbortController();
   #machine: Promise<SessionMachine> | null = null;
+  /** What `#machine` resolved with, once it has. */
+  #machineNow: SessionMachine | null = null;
   #pool: WarmPool | null = null;
   #closing: Promise<void> | null = null;
   /** Profiles to save to the plan cache: their plan-cache keys, the runs they had when last saved, and when. */
@@ -250,7 +252,8 @@ class AmorsizeSession implements Amorsize {
     const start = performance.now();
     const scope = this.#enter(parseOptions(options));
     try {
-      const context = await this.#context(task, scope);
+      const known = this.#machineNow;
+      const context = known === null ? await this.#context(task, scope) : this.#contextOn(known, task, scope);
       const quick = quickInput(data, scope.options) ? this.#quick(context, data, scope.options) : null;
       const result =
         quick !== null
@@ -394,7 +397,11 @@ class AmorsizeSession implements Amorsize {
   /** The machine (probed once), the pool, and the task's version on disk. */
   async #context(task: TaskRefInput, scope: CallScope): Promise<CallContext> {
     this.#machine ??= this.#measureMachine();
-    const machine = await this.#machine;
+    return this.#contextOn(await this.#machine, task, scope);
+  }
+
+  /** {@link #context} once the machine is known: at once, without awaiting (a short call's await costs it more than the rest). */
+  #contextOn(machine: SessionMachine, task: TaskRefInput, scope: CallScope): CallContext {
     // The first calls began before the pool was made: they hold it open from here.
     if (scope.pool === null) {
       scope.pool = machine.pool;
@@ -475,7 +482,8 @@ class AmorsizeSession implements Amorsize {
         "spawnCost",
       ),
     };
-    return { hardware, spawnCost, pool, frozen };
+    this.#machineNow = { hardware, spawnCost, pool, frozen };
+    return this.#machineNow;
   }
 
   /** What the session lends a call: its machine figures, the task's profile, and its warm pool. */
@@ -569,7 +577,8 @@ class AmorsizeSession implements Amorsize {
     const error = predictedWallMs > 0 && !report.aborted ? report.wallMs / predictedWallMs - 1 : null;
     const predictionError = error !== null && Number.isFinite(error) ? error : null;
     if (!context.learned) this.#plans.forget(key);
-    const profile = context.learned ? this.#profiles.get(key) : this.#profiles.sampled(key, workload);
+    // A learned call's profile was marked used when its figures were read (`known()`).
+    const profile = context.learned ? this.#profiles.peek(key) : this.#profiles.sampled(key, workload);
     if (!context.learned && profile !== null && profile !== undefined && kind === "execute") {
       this.#rememberSampledPlan(context, profile);
     }
