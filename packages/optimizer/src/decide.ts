@@ -203,11 +203,6 @@ const frozenWorkloads = new WeakMap<WorkloadSample, WorkloadSample>();
  * which items were sampled (`indices`), which the model never reads: a fine task samples
  * thousands, and validating them took a trivial job's call 1-2 ms of its 3 ms deciding.
  */
-/** The planning copy {@link withFrozenMachine} made of this workload, if it made one. */
-export function planningCopyOf(workload: WorkloadSample): WorkloadSample | undefined {
-  return frozenWorkloads.get(workload);
-}
-
 export function withFrozenMachine(input: PlanInput): PlanInput {
   let workload = frozenWorkloads.get(input.workload);
   if (workload === undefined) {
@@ -215,4 +210,9 @@ export function withFrozenMachine(input: PlanInput): PlanInput {
     frozenWorkloads.set(input.workload, workload);
   }
   return { ...input, ...frozenMachine(input.hardware, input.spawnCost), workload };
+}
+
+/** The planning copy {@link withFrozenMachine} made of this workload, if it made one. */
+export function planningCopyOf(workload: WorkloadSample): WorkloadSample | undefined {
+  return frozenWorkloads.get(workload);
 }

@@ -593,7 +593,10 @@ class AmorsizeSession implements Amorsize {
         this.#saved.set(key, { cacheKey: `${key}/${sizeBucket(profile.sampledItems)}`, runs: 0, at: 0 });
         this.#forgetDropped();
       }
-      this.#saveProfiles(context.machine, SESSION_DEFAULTS.saveAfterMs, key);
+      const saved = this.#saved.get(key);
+      if (saved !== undefined) {
+        this.#saveProfile(key, saved, context.machine, SESSION_DEFAULTS.saveAfterMs, performance.now());
+      }
     }
     this.#items += report.items;
     this.#busyMs += report.busyMs;
@@ -639,17 +642,11 @@ class AmorsizeSession implements Amorsize {
   /**
    * Writes to the plan cache each profile that runs refined since it was last written, if
    * that was at least `afterMs` ago (atomically; a failed write is counted, never thrown).
-   * Profiles the session dropped are not written. `only`: that profile alone (after its
-   * run: the others did not change).
+   * Profiles the session dropped are not written. After a run, `#saveProfile` is asked for
+   * that run's profile alone: the others did not change.
    */
-  #saveProfiles(machine: SessionMachine, afterMs: number, only?: string): void {
-    if (this.#options.saveProfiles === false) return;
+  #saveProfiles(machine: SessionMachine, afterMs: number): void {
     const now = performance.now();
-    if (only !== undefined) {
-      const saved = this.#saved.get(only);
-      if (saved !== undefined) this.#saveProfile(only, saved, machine, afterMs, now);
-      return;
-    }
     for (const [key, saved] of this.#saved) this.#saveProfile(key, saved, machine, afterMs, now);
   }
 
@@ -670,6 +667,7 @@ class AmorsizeSession implements Amorsize {
     afterMs: number,
     now: number,
   ): void {
+    if (this.#options.saveProfiles === false) return;
     const profile = this.#profiles.peek(key);
     if (profile === undefined) {
       this.#saved.delete(key);
