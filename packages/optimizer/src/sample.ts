@@ -11,7 +11,7 @@ import { type CutOff, GuardedSampleSession, type SampleGuard } from "./sampling/
 import { ranIndices } from "./sampling/order.js";
 import { type SampleRecord, summarise, timedRecords } from "./sampling/records.js";
 import { type CloneMeters, SampleSession } from "./sampling/session.js";
-import { inputSizes, plainSize, scaleAt, sizeLine, withSizeScale } from "./sampling/size-scale.js";
+import { scaledToSizes } from "./sampling/size-scale.js";
 import {
   assertTaskData,
   isRandomAccess,
@@ -200,22 +200,6 @@ export function withCloneCosts(workload: WorkloadSample, clone: CloneMeters): Wo
       resultDeserialize: result.deserializeMs,
     },
   };
-}
-
-/**
- * The workload with its item times scaled to the whole input's sizes, where they cost
- * nothing to read and the sampled times grow with them (see `sizeLine` and `scaleAt`).
- */
-function scaledToSizes(
-  workload: WorkloadSample,
-  records: readonly SampleRecord[],
-  data: ArrayLike<unknown>,
-): WorkloadSample {
-  if (workload.source !== "measured" || data.length === 0 || plainSize(data[0]) === null) return workload;
-  const line = sizeLine(timedRecords(records), (index) => plainSize(data[index]) ?? 0);
-  // The whole input is read only for a line to scale by.
-  const input = line === null ? null : inputSizes(data);
-  return input === null ? workload : withSizeScale(workload, scaleAt(line, input), input);
 }
 
 /** The workload with how far its figures may be off (the cold first calls left out, as in its times). */

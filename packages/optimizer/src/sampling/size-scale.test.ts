@@ -1,6 +1,6 @@
 import type { WorkloadSample } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { inputSizes, plainSize, scaleAt, sizeLine, t95, withSizeScale } from "./size-scale.js";
+import { inputSizes, plainSize, scaleAt, scaledToSizes, sizeLine, t95, withSizeScale } from "./size-scale.js";
 
 /** The line of the timed records' time on size, at the input's sizes: as sampleTask takes them. */
 const sizeScaling = (
@@ -151,5 +151,51 @@ describe("withSizeScale(): the scaled item times", () => {
 
   it("leaves the workload as it is without a fit", () => {
     expect(withSizeScale(workload, null, { mean: 1, max: 1, cv: 0 })).toBe(workload);
+  });
+});
+
+describe("scaledToSizes(): the sampled workload at the whole input's sizes", () => {
+  // Every fifth text is 800 + 240 i characters, the others 12,000: mean 10,600.
+  const texts = Array.from({ length: 40 }, (_, i) => "x".repeat(i % 5 === 0 ? 800 + i * 240 : 12_000));
+  const measured = {
+    source: "measured",
+    itemTimeMs: { mean: 5.3, median: 5.6, p90: 7.6, max: 8, cv: 0.4 },
+  } as WorkloadSample;
+  // In the order they ran. The first two are the cold quarter, left out as from the item
+  // times: their times (30 ms for 5,600 characters, 0.5 ms for 3,200) follow no line. The
+  // others take 1 ms per 1,000 characters.
+  const ran = [
+    record(20, 30),
+    record(10, 0.5),
+    record(30, 8),
+    record(5, 2),
+    record(25, 6.8),
+    record(15, 4.4),
+  ];
+
+  it("scales by the line through the timed records, at the input's mean size", () => {
+    const scaled = scaledToSizes(measured, ran, texts);
+    // The timed mean: 5,300 characters and 5.3 ms; 10.6 ms at the input's 10,600.
+    expect(scaled.sizeScale?.factor).toBeCloseTo(2, 10);
+    expect(scaled.sizeScale?.sampledMeanSize).toBeCloseTo(5300, 10);
+    expect(scaled.sizeScale?.inputMeanSize).toBe(10_600);
+    expect(scaled.itemTimeMs.mean).toBeCloseTo(10.6, 10);
+    // The sample's largest, doubled, is more than the line's 12 ms at 12,000 characters.
+    expect(scaled.itemTimeMs.max).toBeCloseTo(16, 10);
+  });
+
+  it("leaves times that do not grow with size, figures given and items without a plain size as they are", () => {
+    const flat = ran.map((r) => record(r.index, 5));
+    expect(scaledToSizes(measured, flat, texts)).toBe(measured);
+    const given = { ...measured, source: "given" } as WorkloadSample;
+    expect(scaledToSizes(given, ran, texts)).toBe(given);
+    expect(
+      scaledToSizes(
+        measured,
+        ran,
+        texts.map((text) => ({ text })),
+      ),
+    ).toBe(measured);
+    expect(scaledToSizes(measured, [], [])).toBe(measured);
   });
 });

@@ -1,6 +1,7 @@
 // Item times scaled from the sampled items' sizes to the whole input's, where sizes cost
 // nothing to read and time follows them. Pure functions of plain data.
 import type { WorkloadSample } from "@amorsize/types";
+import { timedRecords } from "./records.js";
 import { type Placed, weightedMean } from "./stats.js";
 
 /**
@@ -161,4 +162,23 @@ export function withSizeScale(
     },
     sizeScale: fit.scale,
   };
+}
+
+/**
+ * The sampled workload with its item times scaled to the whole input's sizes, where they
+ * cost nothing to read and the timed records' times grow with them (see `sizeLine` and
+ * `scaleAt`). `records` are all the sampled records in the order they ran: the cold first
+ * ones are left out (`timedRecords`), as from the item times. Unchanged for given figures,
+ * an empty input or items without a plain size.
+ */
+export function scaledToSizes(
+  workload: WorkloadSample,
+  records: readonly Placed[],
+  data: ArrayLike<unknown>,
+): WorkloadSample {
+  if (workload.source !== "measured" || data.length === 0 || plainSize(data[0]) === null) return workload;
+  const line = sizeLine(timedRecords(records), (index) => plainSize(data[index]) ?? 0);
+  // The whole input is read only for a line to scale by.
+  const input = line === null ? null : inputSizes(data);
+  return input === null ? workload : withSizeScale(workload, scaleAt(line, input), input);
 }
