@@ -1,5 +1,6 @@
 // Shared Jest configuration. Packages call createJestConfig(import.meta.url)
 // from their own jest.config.js so that <rootDir> is the package folder.
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const cacheDirectory = fileURLToPath(new URL("../../node_modules/.cache/jest", import.meta.url));
@@ -8,13 +9,23 @@ const globalSetup = fileURLToPath(new URL("./jest-global-setup.js", import.meta.
 const globalTeardown = fileURLToPath(new URL("./jest-global-teardown.js", import.meta.url));
 
 /**
+ * Each test's time limit, milliseconds. A global setting to Jest: the root configuration,
+ * which runs every package's tests at once, sets it too; a project's is not read there.
+ */
+export const TEST_TIMEOUT_MS = 30_000;
+
+/**
  * @param {string} packageConfigUrl import.meta.url of the package's jest.config.js
  * @param {import("jest").Config} [overrides]
  * @returns {import("jest").Config}
  */
 export function createJestConfig(packageConfigUrl, overrides = {}) {
+  const rootDir = fileURLToPath(new URL(".", packageConfigUrl));
+  const { name } = JSON.parse(readFileSync(new URL("package.json", packageConfigUrl), "utf8"));
   return {
-    rootDir: fileURLToPath(new URL(".", packageConfigUrl)),
+    rootDir,
+    // Names the package on each file's line when the root runs every package's tests at once.
+    displayName: name,
     testEnvironment: "node",
     // Keep Jest's transform cache inside the repository, not in /tmp.
     cacheDirectory,
@@ -36,7 +47,7 @@ export function createJestConfig(packageConfigUrl, overrides = {}) {
     moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
     testMatch: ["<rootDir>/src/**/*.test.ts", "<rootDir>/test/**/*.test.ts"],
     testPathIgnorePatterns: ["/node_modules/", "/dist/"],
-    testTimeout: 30_000,
+    testTimeout: TEST_TIMEOUT_MS,
     ...overrides,
   };
 }

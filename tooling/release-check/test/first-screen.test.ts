@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import {
   expectedOutput,
   firstScreenBlocks,
@@ -23,6 +23,9 @@ import {
   userEnv,
 } from "../src/sandbox.js";
 import { publishedPackages, repoRoot } from "../src/workspace.js";
+
+// Packing, installing and running the first screens takes a while on a busy 2-core machine.
+jest.setTimeout(300_000);
 
 const published = publishedPackages();
 const readmes = ["README.md", ...published.map((pkg) => `${pkg.dir}/README.md`)];

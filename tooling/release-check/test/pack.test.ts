@@ -12,10 +12,13 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { npm, type Packed, packedTarballs } from "../src/pack.js";
 import { fileProblems, manifestProblems } from "../src/rules.js";
 import { publishedPackages, readManifest, repoRoot } from "../src/workspace.js";
+
+// Packing and installing the packages takes a while on a busy 2-core machine.
+jest.setTimeout(300_000);
 
 const published = publishedPackages();
 const siblings = new Map(published.map((pkg) => [pkg.manifest.name, pkg.manifest.version]));
