@@ -5,11 +5,18 @@
  * Deterministic CPU work: an integer hash loop. The caller passes the iteration
  * count, so an item's cost lives in the item itself, not in run-time randomness.
  * The result depends on every iteration, so the loop cannot be optimised away.
+ *
+ * `h` is kept a 32-bit integer (`| 0`), which gives the same results as letting the sum
+ * grow (every operation on it takes it modulo 2^32) at one speed in every thread. Without
+ * it, V8 first compiled the loop for small integers and, once a sum passed 2^31, compiled
+ * it again for doubles, 3.3x slower: a fresh thread ran its first ~4,000 light items at
+ * 3.3 us and the rest at 10.5, so a fresh pool's workers outran the warmed-up calling
+ * thread that the serial loop, the calibration and the sampling ran in.
  */
 export function spin(iterations, seed) {
   let h = seed | 0;
   for (let i = 0; i < iterations; i++) {
-    h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) + i;
+    h = (Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) + i) | 0;
   }
   return h >>> 0;
 }
