@@ -9,8 +9,8 @@ const globalSetup = fileURLToPath(new URL("./jest-global-setup.js", import.meta.
 const globalTeardown = fileURLToPath(new URL("./jest-global-teardown.js", import.meta.url));
 
 /**
- * Each test's time limit, milliseconds. A global setting to Jest: the root configuration,
- * which runs every package's tests at once, sets it too; a project's is not read there.
+ * Each test's time limit, milliseconds. A global setting to Jest: in a run of several
+ * projects a project's own is not read, so files that need longer set it themselves.
  */
 export const TEST_TIMEOUT_MS = 30_000;
 
@@ -24,7 +24,7 @@ export function createJestConfig(packageConfigUrl, overrides = {}) {
   const { name } = JSON.parse(readFileSync(new URL("package.json", packageConfigUrl), "utf8"));
   return {
     rootDir,
-    // Names the package on each file's line when the root runs every package's tests at once.
+    // Names the package on each file's line.
     displayName: name,
     testEnvironment: "node",
     // Keep Jest's transform cache inside the repository, not in /tmp.
