@@ -21,7 +21,15 @@ import { fillWhile } from "./sampling/fill.js";
 import type { SampleGuard } from "./sampling/guarded.js";
 import { clonedBytes } from "./sampling/session.js";
 import { isRandomAccess } from "./sampling/source.js";
-import { probeBudgetMs, probeIndices, probeWarmup, readModuleCost, writeWarmup } from "./warmup.js";
+import {
+  probeBudgetMs,
+  probeIndices,
+  probeWarmup,
+  readModuleCost,
+  slowdownBeside,
+  warmupBeside,
+  writeWarmup,
+} from "./warmup.js";
 import { cachedOrSampled, type MeasuredWorkload } from "./workload.js";
 
 /** The machine and the caller's limits, as the cost model takes them. */
@@ -344,10 +352,15 @@ async function withWarmup(
       ? {}
       : { filledMs: filled.workMs }),
   };
-  // Items run here for most of the probe's time took a core as a run's second worker would.
+  // Items run here for most of the probe's time took a core as a run's second worker would,
+  // and slowed the probe's items as much as the probe slowed them: that is not a warm-up.
   const warmup =
     probed.warmup !== null && filled !== null && filled.workMs >= probeMs / 2
-      ? { ...probed.warmup, busyThreads: 2 }
+      ? {
+          ...probed.warmup,
+          ...warmupBeside(probed.timings, slowdownBeside(filled.timed, timedItems)),
+          busyThreads: 2,
+        }
       : probed.warmup;
   if (warmup === null) return { ...measured, ...ran };
   const problem =

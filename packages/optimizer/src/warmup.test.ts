@@ -14,6 +14,8 @@ import {
   probeWarmup,
   readModuleCost,
   readWarmup,
+  slowdownBeside,
+  warmupBeside,
   warmupOf,
   writeWarmup,
 } from "./warmup.js";
@@ -68,6 +70,52 @@ describe("warmupOf(): the warm-up fresh-worker times show", () => {
     // One item says nothing about what follows; a fine item gets 0.05 ms of slack.
     expect(warmupOf([60], [60], 0).settled).toBe(false);
     expect(warmupOf([3, 0.26], [0.2, 0.2], 0).settled).toBe(true);
+  });
+});
+
+describe("slowdownBeside(): how much slower this thread ran items beside a probe", () => {
+  const timed = [
+    { index: 7, ms: 45, bytes: 500_000 },
+    { index: 15, ms: 22.5, bytes: 250_000 },
+  ];
+
+  it("is the items' time over what the sample expects of them (by input size)", () => {
+    // Expected 9 + 27 ms by size; they took 45.
+    const beside = [
+      { ms: 12, bytes: 100_000 },
+      { ms: 33, bytes: 300_000 },
+    ];
+    expect(slowdownBeside(beside, timed)).toBeCloseTo(45 / 36, 9);
+  });
+
+  it("is 1 for too little work, none, faster items or no sample, and at most 1.5", () => {
+    expect(slowdownBeside([{ ms: 8, bytes: 40_000 }], timed)).toBe(1);
+    expect(slowdownBeside([], timed)).toBe(1);
+    expect(slowdownBeside([{ ms: 5, bytes: 100_000 }], timed)).toBe(1);
+    expect(slowdownBeside([{ ms: 30, bytes: 100_000 }], [])).toBe(1);
+    expect(slowdownBeside([{ ms: 90, bytes: 100_000 }], timed)).toBe(1.5);
+  });
+});
+
+describe("warmupBeside(): a probe's warm-up with the calling thread's slowdown taken out", () => {
+  // A compressor's fresh worker beside items run in the calling thread: every item 20%
+  // slower than warm, and the first two slower still while V8 compiled.
+  const timings = { coldMs: [66, 68, 32, 43.5], expectedMs: [29, 45, 23, 36], spread: 0 };
+
+  it("reads the excess over the slowed expectation and sees the worker settle", () => {
+    expect(warmupOf(timings.coldMs, timings.expectedMs, 0)).toEqual({
+      excessMs: expect.closeTo(76.5, 9),
+      items: 4,
+      settled: false,
+    });
+    const beside = warmupBeside(timings, 1.2);
+    expect(beside.excessMs).toBeCloseTo(66 + 68 + 32 + 43.5 - 1.2 * (29 + 45 + 23 + 36), 9);
+    expect(beside.settled).toBe(true);
+    expect(beside.items).toBe(4);
+  });
+
+  it("is the probe's own reading with no slowdown", () => {
+    expect(warmupBeside(timings, 1)).toEqual(warmupOf(timings.coldMs, timings.expectedMs, 0));
   });
 });
 

@@ -150,9 +150,18 @@ export function probeBudgetMs(
   return saving >= PROBE_MIN_SAVING_MS || pooled || fills(budgetMs) ? budgetMs : null;
 }
 
+/** A probe's item times: the fresh worker's, what each should take warm, and that rule's relative spread. */
+export interface ProbeTimings {
+  coldMs: number[];
+  expectedMs: number[];
+  spread: number;
+}
+
 /** What a probe did: the warm-up (null when no item gave a time), the worker's import, and the items it ran. */
 export interface ProbeResult {
   warmup: Warmup | null;
+  /** The item times the warm-up was read from (see {@link warmupBeside}). */
+  timings: ProbeTimings;
   moduleLoadMs: number | null;
   /** Results of the items the probe ran, by input index: kept, so no item runs twice. */
   results: Map<number, unknown>;
@@ -183,9 +192,16 @@ export async function probeWarmup(
   const { budgetMs, onError, pool, signal } = options;
   const expected = expectation(timed);
   const executor = pool ?? createExecutor({ workers: 1 });
-  const result: ProbeResult = { warmup: null, moduleLoadMs: null, results: new Map(), failures: new Map() };
   const cold: number[] = [];
   const warm: number[] = [];
+  const timings = { coldMs: cold, expectedMs: warm, spread: expected.spread };
+  const result: ProbeResult = {
+    warmup: null,
+    timings,
+    moduleLoadMs: null,
+    results: new Map(),
+    failures: new Map(),
+  };
   let coldMs = 0;
   let warmMs = 0;
   try {
@@ -220,6 +236,47 @@ export async function probeWarmup(
   }
   if (cold.length > 0) result.warmup = { ...warmupOf(cold, warm, expected.spread), source: "probe" };
   return result;
+}
+
+/** The most a probe's expectation is scaled for the calling thread's items run beside it (see {@link slowdownBeside}). */
+export const BESIDE_MAX = 1.5;
+/** The least work, ms (as the sample expects it), the calling thread must have run beside a probe for its slowdown to be read. */
+export const BESIDE_MIN_MS = 5;
+
+/**
+ * How much slower the calling thread ran items while a probe's worker ran beside it than
+ * the sample says they take (1 to {@link BESIDE_MAX}; 1 for less than
+ * {@link BESIDE_MIN_MS} of such work). Two threads computing side by side share a core's
+ * caches and memory bandwidth: beside items run here, a compressor's probe read each item
+ * 10-40% slower than warm, the last one too, and took that for a warm-up that never
+ * settled (180 ms over six items, where the same worker alone showed 77 ms, settled).
+ */
+export function slowdownBeside(
+  beside: readonly { ms: number; bytes: number }[],
+  timed: readonly TimedItem[],
+): number {
+  if (beside.length === 0 || timed.length === 0) return 1;
+  const expected = expectation(timed);
+  let ranMs = 0;
+  let expectedMs = 0;
+  for (const item of beside) {
+    ranMs += item.ms;
+    expectedMs += expected.ms(item.bytes);
+  }
+  if (!(expectedMs >= BESIDE_MIN_MS)) return 1;
+  return Math.min(BESIDE_MAX, Math.max(1, ranMs / expectedMs));
+}
+
+/** A probe's warm-up read against what its items take with the calling thread's slowdown beside it (`slowdown`, at least 1). */
+export function warmupBeside(
+  timings: ProbeTimings,
+  slowdown: number,
+): Pick<Warmup, "excessMs" | "items" | "settled"> {
+  return warmupOf(
+    timings.coldMs,
+    timings.expectedMs.map((ms) => ms * slowdown),
+    timings.spread,
+  );
 }
 
 function entryPath(dir: string, key: string): string {

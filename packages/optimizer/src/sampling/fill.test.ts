@@ -39,6 +39,9 @@ describe("fillWhile(): items run in this thread while it waits", () => {
     ]);
     expect(filled.failures.size).toBe(0);
     expect(filled.workMs).toBeGreaterThan(4);
+    // Each item's own time (1.2 ms at least) and its input's cloned size (a small integer: 4 bytes serialized).
+    expect(filled.timed.map((t) => t.bytes)).toEqual([4, 4, 4, 4]);
+    for (const { ms } of filled.timed) expect(ms).toBeGreaterThanOrEqual(1.1);
   });
 
   it("stops at the end of the input, and on a rejection as on a resolution", async () => {

@@ -24,6 +24,8 @@ export interface Filled {
   failures: Map<number, unknown>;
   /** Time spent running them, ms. */
   workMs: number;
+  /** Each item that gave a result: its wall time here, ms, and its input's cloned size, bytes. */
+  timed: Array<{ ms: number; bytes: number }>;
 }
 
 /**
@@ -45,7 +47,7 @@ export async function fillWhile(
   skip: (index: number) => boolean,
   options: FillOptions,
 ): Promise<Filled> {
-  const filled: Filled = { results: new Map(), failures: new Map(), workMs: 0 };
+  const filled: Filled = { results: new Map(), failures: new Map(), workMs: 0, timed: [] };
   let settled = false;
   pending.then(
     () => {
@@ -87,17 +89,20 @@ async function runOne(
   options: FillOptions,
 ): Promise<void> {
   const item = data[index];
+  let bytes: number;
   try {
-    clonedBytes("item", index, item);
+    bytes = clonedBytes("item", index, item);
   } catch {
     // Left to the run, which fails it as that item (or collects it) where it must be sent.
     return;
   }
   const { signal } = options;
+  const t0 = performance.now();
   const outcome = await mapNow(task, [item], {
     onError: "collect",
     ...(signal === undefined ? {} : { signal }),
   });
+  const ms = performance.now() - t0;
   const [error] = outcome.errors;
   if (error !== undefined) {
     const shifted = shiftError(error as RunError, index);
@@ -115,4 +120,5 @@ async function runOne(
     return;
   }
   filled.results.set(index, result);
+  filled.timed.push({ ms, bytes });
 }
