@@ -6,6 +6,7 @@ import {
   SAMPLE_SHARE,
   type SampleLimits,
   stopReason,
+  UNCERTAIN_SHARE_FACTOR,
 } from "./stop.js";
 
 const limits = (l: Partial<SampleLimits> = {}): SampleLimits => ({
@@ -108,9 +109,9 @@ describe("stopReason", () => {
   });
 
   describe("the share of the job", () => {
-    // 2000 items of 2 ms on average, scattered: 4 s of serial work, and a mean that is
-    // not yet precise; 3% of it is 120 ms on one core, 12 ms spread over ten.
-    const progress = (elapsedMs: number) => ({ units: 5, elapsedMs, unitTimes: [10, 1, 3, 1, 3] });
+    // 2000 items of 2 ms on average: 4 s of serial work, and a mean that is not yet
+    // precise (±10% over four warm units); 3% of it is 120 ms on one core, 12 ms spread over ten.
+    const progress = (elapsedMs: number) => ({ units: 5, elapsedMs, unitTimes: [10, 2, 2.5, 1.5, 2] });
     const job = (parallelism: number) => limits({ budgetMs: 10_000, expectedTotal: 2000, parallelism });
 
     it("keeps sampling a share of the job spread over the cores it may use", () => {
@@ -118,6 +119,23 @@ describe("stopReason", () => {
       expect(stopReason(progress(121), job(1))).toBe("job-share");
       expect(stopReason(progress(11), job(10))).toBeNull();
       expect(stopReason(progress(13), job(10))).toBe("job-share");
+    });
+
+    it("is three times as large while the mean is known to worse than ±25%", () => {
+      // Four warm units of 1 and 3 ms: mean 2 ms, a relative standard error of 29%.
+      const scattered = (elapsedMs: number) => ({ units: 5, elapsedMs, unitTimes: [10, 1, 3, 1, 3] });
+      expect(UNCERTAIN_SHARE_FACTOR).toBe(3);
+      expect(stopReason(scattered(121), job(1))).toBeNull();
+      expect(stopReason(scattered(359), job(1))).toBeNull();
+      expect(stopReason(scattered(361), job(1))).toBe("job-share");
+      // 9% of 4 s over ten cores: 36 ms, within the budget and the item cap, which still hold.
+      expect(stopReason(scattered(35), job(10))).toBeNull();
+      expect(stopReason(scattered(37), job(10))).toBe("job-share");
+      expect(stopReason(scattered(35), { ...job(10), budgetMs: 30 })).toBe("budget");
+      expect(stopReason(scattered(35), { ...job(10), maxItems: 5 })).toBe("max-items");
+      // Just under the line (±23%: 1.2 and 2.8 ms), the share is its own.
+      const under = (elapsedMs: number) => ({ units: 5, elapsedMs, unitTimes: [10, 1.2, 2.8, 1.2, 2.8] });
+      expect(stopReason(under(121), job(1))).toBe("job-share");
     });
 
     it("does not apply when the item count is unknown", () => {
