@@ -26,7 +26,6 @@ import {
   probeIndices,
   probeWarmup,
   readModuleCost,
-  slowdownBeside,
   warmupBeside,
   writeWarmup,
 } from "./warmup.js";
@@ -353,14 +352,10 @@ async function withWarmup(
       : { filledMs: filled.workMs }),
   };
   // Items run here for most of the probe's time took a core as a run's second worker would,
-  // and slowed the probe's items as much as the probe slowed them: that is not a warm-up.
+  // and are the probe's warm reference (see `warmupBeside`).
   const warmup =
     probed.warmup !== null && filled !== null && filled.workMs >= probeMs / 2
-      ? {
-          ...probed.warmup,
-          ...warmupBeside(probed.timings, slowdownBeside(filled.timed, timedItems)),
-          busyThreads: 2,
-        }
+      ? { ...probed.warmup, ...warmupBeside(probed.timings, filled.timed), busyThreads: 2 }
       : probed.warmup;
   if (warmup === null) return { ...measured, ...ran };
   const problem =

@@ -14,7 +14,6 @@ import {
   probeWarmup,
   readModuleCost,
   readWarmup,
-  slowdownBeside,
   warmupBeside,
   warmupOf,
   writeWarmup,
@@ -73,49 +72,53 @@ describe("warmupOf(): the warm-up fresh-worker times show", () => {
   });
 });
 
-describe("slowdownBeside(): how much slower this thread ran items beside a probe", () => {
-  const timed = [
-    { index: 7, ms: 45, bytes: 500_000 },
-    { index: 15, ms: 22.5, bytes: 250_000 },
+describe("warmupBeside(): a probe's warm-up read against items run beside it in this thread", () => {
+  // A compressor's probe: its fresh worker's times and inputs, and what the sample (items
+  // timed alone) said they should take warm: 0.1047 us a byte.
+  const timings = {
+    coldMs: [126.8, 67.1, 61.6, 33],
+    bytes: [515_000, 314_000, 407_000, 251_000],
+    expectedMs: [53.9, 32.9, 42.6, 26.3],
+    spread: 0,
+  };
+  // Items this thread ran meanwhile, warm, beside the worker: 0.12 us a byte, alike.
+  const beside = [
+    { ms: 48, bytes: 400_000 },
+    { ms: 36, bytes: 300_000 },
+    { ms: 60, bytes: 500_000 },
   ];
 
-  it("is the items' time over what the sample expects of them (by input size)", () => {
-    // Expected 9 + 27 ms by size; they took 45.
-    const beside = [
-      { ms: 12, bytes: 100_000 },
-      { ms: 33, bytes: 300_000 },
-    ];
-    expect(slowdownBeside(beside, timed)).toBeCloseTo(45 / 36, 9);
-  });
-
-  it("is 1 for too little work, none, faster items or no sample, and at most 1.5", () => {
-    expect(slowdownBeside([{ ms: 8, bytes: 40_000 }], timed)).toBe(1);
-    expect(slowdownBeside([], timed)).toBe(1);
-    expect(slowdownBeside([{ ms: 5, bytes: 100_000 }], timed)).toBe(1);
-    expect(slowdownBeside([{ ms: 30, bytes: 100_000 }], [])).toBe(1);
-    expect(slowdownBeside([{ ms: 90, bytes: 100_000 }], timed)).toBe(1.5);
-  });
-});
-
-describe("warmupBeside(): a probe's warm-up with the calling thread's slowdown taken out", () => {
-  // A compressor's fresh worker beside items run in the calling thread: every item 20%
-  // slower than warm, and the first two slower still while V8 compiled.
-  const timings = { coldMs: [66, 68, 32, 43.5], expectedMs: [29, 45, 23, 36], spread: 0 };
-
-  it("reads the excess over the slowed expectation and sees the worker settle", () => {
-    expect(warmupOf(timings.coldMs, timings.expectedMs, 0)).toEqual({
-      excessMs: expect.closeTo(76.5, 9),
+  it("takes what the items beside it ran at, by input size, as the warm reference", () => {
+    const warmMs = timings.bytes.map((b) => b * 0.00012);
+    const excess = timings.coldMs.reduce((a, c, i) => a + c - warmMs[i]!, 0);
+    expect(warmupBeside(timings, beside)).toEqual({
+      excessMs: expect.closeTo(excess, 9),
       items: 4,
-      settled: false,
+      settled: true,
     });
-    const beside = warmupBeside(timings, 1.2);
-    expect(beside.excessMs).toBeCloseTo(66 + 68 + 32 + 43.5 - 1.2 * (29 + 45 + 23 + 36), 9);
-    expect(beside.settled).toBe(true);
-    expect(beside.items).toBe(4);
+    // Against the sample's rule, the last item (33 ms against 26.3) reads as a warm-up
+    // still going on, and every item's share of the two threads' contention as warm-up too.
+    const alone = warmupOf(timings.coldMs, timings.expectedMs, 0);
+    expect(alone.settled).toBe(false);
+    expect(alone.excessMs).toBeGreaterThan(excess + 20);
   });
 
-  it("is the probe's own reading with no slowdown", () => {
-    expect(warmupBeside(timings, 1)).toEqual(warmupOf(timings.coldMs, timings.expectedMs, 0));
+  it("takes the spread of the items beside it around their rule", () => {
+    const scattered = [
+      { ms: 30, bytes: 300_000 },
+      { ms: 50, bytes: 300_000 },
+    ];
+    // Same sizes: their mean, 40 ms, and ratios of -0.25 and +0.25 to it.
+    const read = warmupBeside({ ...timings, coldMs: [100, 48], bytes: [300_000, 300_000] }, scattered);
+    const spread = Math.sqrt(2 * 0.25 ** 2);
+    expect(read).toEqual(warmupOf([100, 48], [40, 40], spread));
+    expect(read?.settled).toBe(true);
+  });
+
+  it("is null when this thread ran less than 5 ms beside the probe", () => {
+    expect(warmupBeside(timings, [])).toBeNull();
+    expect(warmupBeside(timings, [{ ms: 4.9, bytes: 40_000 }])).toBeNull();
+    expect(warmupBeside(timings, [{ ms: 5, bytes: 40_000 }])).not.toBeNull();
   });
 });
 

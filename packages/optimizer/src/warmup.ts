@@ -150,9 +150,10 @@ export function probeBudgetMs(
   return saving >= PROBE_MIN_SAVING_MS || pooled || fills(budgetMs) ? budgetMs : null;
 }
 
-/** A probe's item times: the fresh worker's, what each should take warm, and that rule's relative spread. */
+/** A probe's items: the fresh worker's times, their inputs' cloned sizes, what each should take warm by the sample, and that rule's relative spread. */
 export interface ProbeTimings {
   coldMs: number[];
+  bytes: number[];
   expectedMs: number[];
   spread: number;
 }
@@ -194,7 +195,8 @@ export async function probeWarmup(
   const executor = pool ?? createExecutor({ workers: 1 });
   const cold: number[] = [];
   const warm: number[] = [];
-  const timings = { coldMs: cold, expectedMs: warm, spread: expected.spread };
+  const sizes: number[] = [];
+  const timings = { coldMs: cold, bytes: sizes, expectedMs: warm, spread: expected.spread };
   const result: ProbeResult = {
     warmup: null,
     timings,
@@ -224,6 +226,7 @@ export async function probeWarmup(
       result.results.set(index, outcome.results[0]);
       result.moduleLoadMs ??= outcome.report.taskLoads?.maxMs ?? null;
       cold.push(outcome.report.busyMs);
+      sizes.push(bytes);
       warm.push(expected.ms(bytes));
       coldMs += outcome.report.busyMs;
       warmMs += expected.ms(bytes);
@@ -238,44 +241,32 @@ export async function probeWarmup(
   return result;
 }
 
-/** The most a probe's expectation is scaled for the calling thread's items run beside it (see {@link slowdownBeside}). */
-export const BESIDE_MAX = 1.5;
-/** The least work, ms (as the sample expects it), the calling thread must have run beside a probe for its slowdown to be read. */
+/** The least work, ms, the calling thread must have run beside a probe for its items to be the probe's warm reference. */
 export const BESIDE_MIN_MS = 5;
 
 /**
- * How much slower the calling thread ran items while a probe's worker ran beside it than
- * the sample says they take (1 to {@link BESIDE_MAX}; 1 for less than
- * {@link BESIDE_MIN_MS} of such work). Two threads computing side by side share a core's
- * caches and memory bandwidth: beside items run here, a compressor's probe read each item
- * 10-40% slower than warm, the last one too, and took that for a warm-up that never
- * settled (180 ms over six items, where the same worker alone showed 77 ms, settled).
+ * A probe's warm-up read against items the calling thread ran beside it, warm, while the
+ * probe's worker ran (see `fillWhile`): what the probe's items take warm, by input size as
+ * {@link expectation} says, with both threads computing side by side. They are a truer
+ * reference than the sampled items: those ran alone (two threads side by side share caches
+ * and memory bandwidth: a compressor's items ran 10-40% slower beside the probe), and the
+ * first of them often before V8 had compiled the task (a compressor's first sampled item
+ * took 40 ms for 237 KB, its items beside the probe 0.11 us a byte, 27 ms for that size).
+ * Against the sampled items, a compressor's probe read 85-180 ms of warm-up that never
+ * settled (the same worker alone: 77 ms, settled). Null when the calling thread ran less
+ * than {@link BESIDE_MIN_MS} beside the probe: the probe's own reading stands.
  */
-export function slowdownBeside(
-  beside: readonly { ms: number; bytes: number }[],
-  timed: readonly TimedItem[],
-): number {
-  if (beside.length === 0 || timed.length === 0) return 1;
-  const expected = expectation(timed);
-  let ranMs = 0;
-  let expectedMs = 0;
-  for (const item of beside) {
-    ranMs += item.ms;
-    expectedMs += expected.ms(item.bytes);
-  }
-  if (!(expectedMs >= BESIDE_MIN_MS)) return 1;
-  return Math.min(BESIDE_MAX, Math.max(1, ranMs / expectedMs));
-}
-
-/** A probe's warm-up read against what its items take with the calling thread's slowdown beside it (`slowdown`, at least 1). */
 export function warmupBeside(
   timings: ProbeTimings,
-  slowdown: number,
-): Pick<Warmup, "excessMs" | "items" | "settled"> {
+  beside: readonly { ms: number; bytes: number }[],
+): Pick<Warmup, "excessMs" | "items" | "settled"> | null {
+  const ranMs = beside.reduce((a, item) => a + item.ms, 0);
+  if (!(ranMs >= BESIDE_MIN_MS)) return null;
+  const warm = expectation(beside.map((item, index) => ({ index, ms: item.ms, bytes: item.bytes })));
   return warmupOf(
     timings.coldMs,
-    timings.expectedMs.map((ms) => ms * slowdown),
-    timings.spread,
+    timings.bytes.map((bytes) => warm.ms(bytes)),
+    warm.spread,
   );
 }
 
