@@ -146,6 +146,9 @@ describe("stopReason", () => {
       const cold = (parallelism: number) => ({ ...job(parallelism), share: 0.15 });
       expect(stopReason(progress(599), cold(1))).toBeNull();
       expect(stopReason(progress(601), cold(1))).toBe("job-share");
+      // An uncertain mean does not take a cold thread's share past its own (9% is less).
+      const scattered = { units: 5, elapsedMs: 601, unitTimes: [10, 1, 3, 1, 3] };
+      expect(stopReason(scattered, cold(1))).toBe("job-share");
     });
   });
 
