@@ -69,7 +69,7 @@ export function earlyPoolWorkers(
  * want two workers, not three. A pool started while sampling has part of its start-up
  * paid: it is kept when the model, crediting that part, finds it no slower than the plan.
  */
-export function planRun(input: PlanInput, done: number, early?: EarlyStart): Plan {
+export function planRun(input: PlanInput, done: number, early?: EarlyStart, where = "while sampling"): Plan {
   const total = input.workload.totalItems;
   const remaining = total === null ? null : Math.max(0, total - done);
   const rest: PlanInput =
@@ -81,7 +81,7 @@ export function planRun(input: PlanInput, done: number, early?: EarlyStart): Pla
   if (total === null || remaining === null || done === 0) return plan;
   const note = {
     code: "SAMPLED_ITEMS_DONE",
-    message: `${done} of ${total} items ran while sampling; this plan covers the ${remaining} that remain.`,
+    message: `${done} of ${total} items ran ${where}; this plan covers the ${remaining} that remain.`,
   };
   return { ...plan, reasons: [note, ...plan.reasons] };
 }

@@ -327,7 +327,9 @@ async function checkSerial(
   }
   const base = restInput(frozen, stretchItemScale(scale, serialItemMs, itemMs));
   const input = hosted?.planInput?.(base, folded) ?? base;
-  const replanned = planRun(input, done, early?.started());
+  const sampled = prepared.precomputed.size + prepared.failures.size;
+  const where = sampled > 0 ? "while sampling and in the serial check" : "in the serial check";
+  const replanned = planRun(input, done, early?.started(), where);
   const note = {
     code: "SERIAL_CHECKED",
     message: `The first ${length} items, run serially as a check, took ${scale.toFixed(2)}x the sampled time (${formatMs(stretch.wallMs / stretch.ran)} an item against ${formatMs(serialItemMs)}): the ${rest} items left were planned again at that rate.`,

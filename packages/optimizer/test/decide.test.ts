@@ -31,6 +31,13 @@ describe("planRun: the plan for what actually runs", () => {
     expect(PlanSchema.parse(rest)).toBeTruthy();
   });
 
+  it("says where the done items ran when a serial check ran some of them", () => {
+    expect(planRun(threeSlow, 1, undefined, "in the serial check").reasons[0]).toEqual({
+      code: "SAMPLED_ITEMS_DONE",
+      message: "1 of 3 items ran in the serial check; this plan covers the 2 that remain.",
+    });
+  });
+
   it("is the model's plan for every item when sampling ran none of them", () => {
     expect(planRun(threeSlow, 0)).toEqual(planExecution(threeSlow));
   });
