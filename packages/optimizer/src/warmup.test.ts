@@ -75,12 +75,8 @@ describe("warmupOf(): the warm-up fresh-worker times show", () => {
 describe("warmupBeside(): a probe's warm-up read against items run beside it in this thread", () => {
   // A compressor's probe: its fresh worker's times and inputs, and what the sample (items
   // timed alone) said they should take warm: 0.1047 us a byte.
-  const timings = {
-    coldMs: [126.8, 67.1, 61.6, 33],
-    bytes: [515_000, 314_000, 407_000, 251_000],
-    expectedMs: [53.9, 32.9, 42.6, 26.3],
-    spread: 0,
-  };
+  const timings = { coldMs: [126.8, 67.1, 61.6, 33], bytes: [515_000, 314_000, 407_000, 251_000] };
+  const sampleRuleMs = [53.9, 32.9, 42.6, 26.3];
   // Items this thread ran meanwhile, warm, beside the worker: 0.12 us a byte, alike.
   const beside = [
     { ms: 48, bytes: 400_000 },
@@ -98,7 +94,7 @@ describe("warmupBeside(): a probe's warm-up read against items run beside it in 
     });
     // Against the sample's rule, the last item (33 ms against 26.3) reads as a warm-up
     // still going on, and every item's share of the two threads' contention as warm-up too.
-    const alone = warmupOf(timings.coldMs, timings.expectedMs, 0);
+    const alone = warmupOf(timings.coldMs, sampleRuleMs, 0);
     expect(alone.settled).toBe(false);
     expect(alone.excessMs).toBeGreaterThan(excess + 20);
   });

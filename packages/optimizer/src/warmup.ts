@@ -150,12 +150,10 @@ export function probeBudgetMs(
   return saving >= PROBE_MIN_SAVING_MS || pooled || fills(budgetMs) ? budgetMs : null;
 }
 
-/** A probe's items: the fresh worker's times, their inputs' cloned sizes, what each should take warm by the sample, and that rule's relative spread. */
+/** A probe's items: the fresh worker's times and their inputs' cloned sizes. */
 export interface ProbeTimings {
   coldMs: number[];
   bytes: number[];
-  expectedMs: number[];
-  spread: number;
 }
 
 /** What a probe did: the warm-up (null when no item gave a time), the worker's import, and the items it ran. */
@@ -196,7 +194,7 @@ export async function probeWarmup(
   const cold: number[] = [];
   const warm: number[] = [];
   const sizes: number[] = [];
-  const timings = { coldMs: cold, bytes: sizes, expectedMs: warm, spread: expected.spread };
+  const timings = { coldMs: cold, bytes: sizes };
   const result: ProbeResult = {
     warmup: null,
     timings,
