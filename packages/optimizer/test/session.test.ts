@@ -17,6 +17,7 @@ import {
   type Amorsize,
   createAmorsize,
   ExecutorClosedError,
+  execute,
   ItemError,
   type SessionRun,
   WorkerCrashedError,
@@ -63,6 +64,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "amorsize-session-test-"));
   const { blocksTwoMs } = (await import(tasks)) as { blocksTwoMs(x: number): number };
   for (let i = 0; i < 50; i++) blocksTwoMs(i);
+  // The optimizer's first import of a module that takes 5 ms or more reads as loading code,
+  // and the call samples cold (see `samplesCold`): its first items' waits, woken late on a
+  // busy machine, then read as a warm-up that the model grows with each worker's items.
+  // With six busy processes on two cores, four calls in flight together read 8-13 ms of
+  // warm-up over 4 items, priced at 84-130 ms per worker, and planned serial in 6 runs of
+  // 8. A program's earlier calls import the task once; here, one call of two items does.
+  await execute(task("blocksTwoMs"), range(2), base);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(async () => {
