@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { COLD_LIMITS, COLD_MIN_ITEMS, coldLimits, coldReading } from "./cold-sample.js";
+import { COLD_LIMITS, COLD_MIN_CPU_SHARE, COLD_MIN_ITEMS, coldLimits, coldReading } from "./cold-sample.js";
 import { resolveLimits, SAMPLE_SHARE } from "./sampling/stop.js";
 
 /** Items timed alone, in the order they ran, all of one size unless given. */
@@ -36,14 +36,14 @@ describe("coldLimits", () => {
 describe("coldReading", () => {
   it("takes the last third as warm, and the excess of the items before it as the warm-up", () => {
     // 16, 8, 4, 2 ms, then 1 ms: warm reference 1 ms, paid 15 + 7 + 3 + 1 ms over 6 items.
-    const reading = coldReading(timed([16, 8, 4, 2, 1, 1, 1, 1, 1]));
+    const reading = coldReading(timed([16, 8, 4, 2, 1, 1, 1, 1, 1]), 1);
     expect(reading).not.toBeNull();
     expect(reading!.scale).toBeCloseTo(9 / 35, 12);
     expect(reading!.warmup).toEqual({ excessMs: 26, items: 6, settled: true });
   });
 
   it("is not settled while the middle third still runs slower than the warm reference", () => {
-    const reading = coldReading(timed([30, 20, 10, 5, 3, 2, 1, 1, 1]));
+    const reading = coldReading(timed([30, 20, 10, 5, 3, 2, 1, 1, 1]), 1);
     expect(reading!.warmup).toMatchObject({ items: 6, settled: false });
   });
 
@@ -51,15 +51,21 @@ describe("coldReading", () => {
     // Every item costs 0.01 ms a byte once warm; the first two took 5x and 2x that.
     const bytes = [1000, 200, 800, 400, 1000, 200];
     const ms = bytes.map((b, i) => b * 0.01 * (i === 0 ? 5 : i === 1 ? 2 : 1));
-    const reading = coldReading(timed(ms, bytes));
+    const reading = coldReading(timed(ms, bytes), 1);
     expect(reading!.warmup.excessMs).toBeCloseTo(40 + 2, 9);
     expect(reading!.scale).toBeCloseTo(36 / (36 + 42), 9);
   });
 
   it("reads nothing from too few items, or from items that do not slow down at first", () => {
-    expect(coldReading(timed([16, 8, 4, 2, 1]))).toBeNull();
-    expect(coldReading(timed([1.1, 1, 0.9, 1, 1.05, 1, 1, 0.95, 1]))).toBeNull();
+    expect(coldReading(timed([16, 8, 4, 2, 1]), 1)).toBeNull();
+    expect(coldReading(timed([1.1, 1, 0.9, 1, 1.05, 1, 1, 0.95, 1]), 1)).toBeNull();
     // Less than COLD_EXCESS_SHARE (20%) above warm over all the items: nothing to correct.
-    expect(coldReading(timed([2.5, 1, 1, 1, 1, 1, 1, 1, 1]))).toBeNull();
+    expect(coldReading(timed([2.5, 1, 1, 1, 1, 1, 1, 1, 1]), 1)).toBeNull();
+  });
+
+  it("reads nothing from items that mostly wait: their times say when their waits ended", () => {
+    const times = timed([16, 8, 4, 2, 1, 1, 1, 1, 1]);
+    expect(coldReading(times, COLD_MIN_CPU_SHARE)).not.toBeNull();
+    expect(coldReading(times, 0.35)).toBeNull();
   });
 });

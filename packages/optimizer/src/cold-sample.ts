@@ -22,6 +22,14 @@ export const COLD_MIN_ITEMS = 6;
 export const COLD_EXCESS_SHARE = 0.2;
 /** The middle third within this share of the warm reference: the thread had warmed up. */
 export const COLD_SETTLED_SHARE = 0.2;
+/**
+ * Items whose CPU time is less than this share of their wall time mostly wait, and their
+ * wall times say when their waits ended, not what compiling the task cost. With six busy
+ * processes on two cores, items that block 2 ms (CPU-to-wall 0.35) read 8-13 ms of
+ * "warm-up" over their first four: threads woken late from their waits, which the model
+ * then grew to 84-130 ms per worker, and a call that two workers halve planned serial.
+ */
+export const COLD_MIN_CPU_SHARE = 0.5;
 
 /** The sampling limits for a cold thread: the larger cold ones where the caller set none. */
 export function coldLimits(
@@ -47,16 +55,18 @@ export interface ColdReading {
 }
 
 /**
- * Reads a cold sample from its items timed alone, in the order they ran: the last third,
+ * Reads a cold sample from its items timed alone, in the order they ran (`cpuToWall`: the
+ * sample's CPU time over its wall time; items that mostly wait are read as they are, see
+ * COLD_MIN_CPU_SHARE): the last third,
  * by its median time per input byte (per item when the sizes are alike), is the warm
  * reference; the items before it took `excessMs` more than that reference says. Null with
  * fewer than COLD_MIN_ITEMS items, or when the items took less than COLD_EXCESS_SHARE more
  * than warm (nothing to correct). `settled`: the middle third ran within COLD_SETTLED_SHARE
  * of the reference.
  */
-export function coldReading(timed: readonly TimedItem[]): ColdReading | null {
+export function coldReading(timed: readonly TimedItem[], cpuToWall: number): ColdReading | null {
   const n = timed.length;
-  if (n < COLD_MIN_ITEMS) return null;
+  if (n < COLD_MIN_ITEMS || cpuToWall < COLD_MIN_CPU_SHARE) return null;
   const sizes = timed.map((t) => t.bytes);
   const bySize = Math.min(...sizes) > 0 && Math.max(...sizes) > 1.5 * Math.min(...sizes);
   const size = (t: TimedItem) => (bySize ? t.bytes : 1);

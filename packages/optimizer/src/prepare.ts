@@ -385,8 +385,9 @@ export function fillsWhileProbing(workload: WorkloadSample, budgetMs: number): b
  * pays too (`source: "sampled"`). Unchanged when the items do not show a warm-up.
  */
 function withColdReading(result: SampleResult): SampleResult {
-  const reading = result.timedItems === undefined ? null : coldReading(result.timedItems);
-  if (reading === null || result.workload.source !== "measured") return result;
+  if (result.timedItems === undefined || result.workload.source !== "measured") return result;
+  const reading = coldReading(result.timedItems, result.workload.cpuToWall);
+  if (reading === null) return result;
   const { itemTimeMs } = result.workload;
   const scaled = (ms: number) => ms * reading.scale;
   return {
