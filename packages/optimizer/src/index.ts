@@ -19,6 +19,7 @@ export type { PlanCheck } from "./report.js";
 export { type SampleResult, type SampleTaskOptions, sampleTask, type TaskData } from "./sample.js";
 export {
   type Amorsize,
+  type AmorsizeOptions,
   createAmorsize,
   SESSION_DEFAULTS,
   type SessionCall,

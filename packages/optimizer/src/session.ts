@@ -132,6 +132,15 @@ export interface Amorsize extends AsyncDisposable {
 }
 
 /**
+ * Options of `createAmorsize()`: `SessionOptions` (validated by its schema), with `onRun`
+ * typed as what it is told, so that `onRun: (run) => run.mode` type-checks.
+ */
+export interface AmorsizeOptions extends Omit<SessionOptions, "onRun"> {
+  /** Called after every `execute()` and every stream that ended (see {@link SessionRun}). What it throws is ignored. */
+  onRun?: ((run: SessionRun) => void) | undefined;
+}
+
+/**
  * Session defaults. `saveAfterMs`: a profile that runs refined is saved to the plan cache
  * at most this often (a write is a file synced to disk: per call, it would cost a
  * fine-grained call more than its items), and on close.
@@ -148,8 +157,14 @@ export const SESSION_DEFAULTS = { idleMs: 5_000, maxProfiles: 64, saveAfterMs: 3
  * from creation on; the pool starts during the first call that wants workers, while it is
  * still sampling.
  */
-export function createAmorsize(options: SessionOptions = {}): Amorsize {
-  return new AmorsizeSession(parseInput(SessionOptionsSchema, options, "options"));
+export function createAmorsize(options: AmorsizeOptions = {}): Amorsize {
+  return new AmorsizeSession(validOptions(options));
+}
+
+/** The options, validated (the schema checks that `onRun` is a function; its type is the caller's). */
+function validOptions(options: AmorsizeOptions): AmorsizeOptions {
+  const { onRun, ...valid } = parseInput(SessionOptionsSchema, options, "options");
+  return onRun === undefined ? valid : { ...valid, onRun: options.onRun };
 }
 
 /**
@@ -159,9 +174,9 @@ export function createAmorsize(options: SessionOptions = {}): Amorsize {
  */
 export function createAmorsizeOn(
   machine: Pick<Machine, "hardware" | "spawnCost">,
-  options: SessionOptions = {},
+  options: AmorsizeOptions = {},
 ): Amorsize {
-  return new AmorsizeSession(parseInput(SessionOptionsSchema, options, "options"), machine);
+  return new AmorsizeSession(validOptions(options), machine);
 }
 
 /** A profile to save to the plan cache: its plan-cache key, the runs it had when last saved, and when. */
@@ -198,7 +213,7 @@ interface SessionMachine extends Pick<Machine, "hardware" | "spawnCost"> {
 }
 
 class AmorsizeSession implements Amorsize {
-  readonly #options: SessionOptions;
+  readonly #options: AmorsizeOptions;
   /** Machine figures given instead of probed and measured (tests). */
   readonly #fixedMachine: Pick<Machine, "hardware" | "spawnCost"> | undefined;
   readonly #profiles: TaskProfiles;
@@ -229,7 +244,7 @@ class AmorsizeSession implements Amorsize {
   #items = 0;
   #busyMs = 0;
 
-  constructor(options: SessionOptions, fixedMachine?: Pick<Machine, "hardware" | "spawnCost">) {
+  constructor(options: AmorsizeOptions, fixedMachine?: Pick<Machine, "hardware" | "spawnCost">) {
     this.#options = options;
     this.#fixedMachine = fixedMachine;
     const maxProfiles = options.maxProfiles ?? SESSION_DEFAULTS.maxProfiles;
@@ -692,7 +707,7 @@ class AmorsizeSession implements Amorsize {
 
   #tell(run: SessionRun): void {
     try {
-      (this.#options.onRun as ((run: SessionRun) => void) | undefined)?.(run);
+      this.#options.onRun?.(run);
     } catch {
       // A metrics hook that fails must not fail the call whose results it was told.
     }

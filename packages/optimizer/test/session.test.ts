@@ -11,10 +11,11 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { AmorsizeValidationError, type ExecuteOptions, type SessionOptions } from "@amorsize/types";
+import { AmorsizeValidationError, type ExecuteOptions } from "@amorsize/types";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import {
   type Amorsize,
+  type AmorsizeOptions,
   createAmorsize,
   ExecutorClosedError,
   execute,
@@ -35,7 +36,7 @@ const base: ExecuteOptions = { cacheDir: TEST_CACHE_DIR, cache: false };
 /** A call that runs on the session's pool (with enough work, see above). */
 const onPool: ExecuteOptions = { ...base, workers: 2, minSpeedup: 1 };
 /** A session on a fixed 2-core machine with cheap workers (see the header), saving no profile. */
-const fixedSession = (options: SessionOptions = {}) =>
+const fixedSession = (options: AmorsizeOptions = {}) =>
   createAmorsizeOn({ hardware: hardware(2), spawnCost: spawnCost(2) }, { saveProfiles: false, ...options });
 /** Items of 2 ms (blocked, see the header) for calls that must use the pool. */
 const heavy = range(150);
@@ -221,7 +222,8 @@ export default (x) => (x === 125 ? process.exit(7) : blocksTwoMs(x));\n`,
 describe("a session's learning", () => {
   it("plans a second call of the same task from its profile, sampling nothing", async () => {
     const runs: SessionRun[] = [];
-    session = createAmorsize({ onRun: (run: SessionRun) => runs.push(run) });
+    // onRun is told a SessionRun: pushed into SessionRun[] without a cast or an annotation.
+    session = createAmorsize({ onRun: (run) => runs.push(run) });
     // One worker at most: no serial check runs leading items of a serial plan on a busy
     // machine (those would be done items too, though not sampled).
     const serialOnly = { ...base, maxWorkers: 1 };
