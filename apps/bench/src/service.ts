@@ -48,6 +48,8 @@ export interface StrategyTime {
 export interface ServicePlan {
   manyMedium: CallShape;
   manyTiny: CallShape;
+  /** Callers in flight together, each making `calls` successive calls of this shape. */
+  concurrent: CallShape & { callers: number };
   alternatingPairs: number;
   memory: { calls: number; modules: number; items: number };
   repetitions: number;
@@ -57,6 +59,7 @@ export const SERVICE_PLANS: Record<"full" | "quick", ServicePlan> = {
   full: {
     manyMedium: { calls: 30, items: 200, itemUs: 1000 },
     manyTiny: { calls: 200, items: 10, itemUs: 50 },
+    concurrent: { callers: 4, calls: 10, items: 200, itemUs: 1000 },
     alternatingPairs: 30,
     memory: { calls: 10_000, modules: 100, items: 4 },
     repetitions: 3,
@@ -64,6 +67,7 @@ export const SERVICE_PLANS: Record<"full" | "quick", ServicePlan> = {
   quick: {
     manyMedium: { calls: 8, items: 200, itemUs: 1000 },
     manyTiny: { calls: 50, items: 10, itemUs: 50 },
+    concurrent: { callers: 4, calls: 3, items: 200, itemUs: 1000 },
     alternatingPairs: 8,
     memory: { calls: 1_000, modules: 20, items: 4 },
     repetitions: 1,
@@ -129,6 +133,44 @@ async function timeCalls(
   return times;
 }
 
+/**
+ * Starts `callers` callers together, each running the calls in turn from its own async
+ * context and checking each call's results; each caller's finish time from the common
+ * start, milliseconds.
+ */
+async function timeCallers(
+  runner: CallRunner,
+  batches: ReadonlyArray<{ items: readonly unknown[]; which: "a" | "b"; expected: string }>,
+  callers: number,
+): Promise<number[]> {
+  const t0 = performance.now();
+  return Promise.all(
+    Array.from({ length: callers }, async (_, c) => {
+      for (const [k, batch] of batches.entries()) {
+        const results = await runner(batch.items, batch.which);
+        if (checksum(results) !== batch.expected)
+          throw new Error(`caller ${c}, call ${k} (${batch.which}) gave wrong results`);
+      }
+      return performance.now() - t0;
+    }),
+  );
+}
+
+/** Callers in flight together: when the last one finished, and the first. */
+export interface CallersTime {
+  /** The last caller's finish, from the common start, milliseconds. */
+  totalMs: number;
+  /** The first caller's finish, milliseconds. */
+  firstDoneMs: number;
+}
+
+export function callersTime(finishes: readonly number[]): CallersTime {
+  return { totalMs: Math.max(...finishes), firstDoneMs: Math.min(...finishes) };
+}
+
+/** The last caller's finish over the first's. */
+const spread = (t: CallersTime) => t.totalMs / t.firstDoneMs;
+
 /** Sums a strategy's call times. */
 export function strategyTime(times: readonly number[]): StrategyTime {
   return {
@@ -172,6 +214,7 @@ async function compare(
   batches: ReturnType<typeof batchesOf>,
   repetitions: number,
   after: Record<string, () => Promise<void>> = {},
+  time: (runner: CallRunner, batches: ReturnType<typeof batchesOf>) => Promise<number[]> = timeCalls,
 ): Promise<Record<string, number[]>> {
   const names = Object.keys(runners);
   const runs: Record<string, number[][]> = Object.fromEntries(names.map((n) => [n, []]));
@@ -179,7 +222,7 @@ async function compare(
     for (let j = 0; j < names.length; j++) {
       const name = names[(j + r) % names.length]!;
       const runner = await runners[name]!();
-      runs[name]!.push(await timeCalls(runner, batches));
+      runs[name]!.push(await time(runner, batches));
       await after[name]?.();
     }
   }
@@ -201,10 +244,14 @@ export interface ServiceResults {
   plan: ServicePlan;
   manyMedium: Record<"loop" | "tinypool" | "session" | "execute", StrategyTime>;
   manyTiny: Record<"loop" | "session" | "execute", StrategyTime>;
+  concurrent: Record<"loop" | "tinypool" | "session", CallersTime> & {
+    /** The session's runs over every repetition, by mode and workers (`parallel x2`: 2 workers). */
+    sessionRuns: Record<string, number>;
+  };
   alternating: Record<"loop" | "tinypool" | "session", { a: number; b: number }>;
   memory: MemoryFigures;
   /** What each session call was planned from, as its `stats()` told after the scenario. */
-  sessionStats: { medium: unknown; tiny: unknown; alternating: unknown };
+  sessionStats: { medium: unknown; tiny: unknown; concurrent: unknown; alternating: unknown };
 }
 
 /** Runs the service scenario. */
@@ -236,7 +283,12 @@ export async function runService(plan: ServicePlan, log: (line: string) => void)
       sessions.push(s);
       return sessionRunner(s);
     };
-    const stats = { medium: null as unknown, tiny: null as unknown, alternating: null as unknown };
+    const stats = {
+      medium: null as unknown,
+      tiny: null as unknown,
+      concurrent: null as unknown,
+      alternating: null as unknown,
+    };
     const closeLast = (key: keyof typeof stats) => async () => {
       const s = sessions.pop()!;
       stats[key] = s.stats();
@@ -268,6 +320,29 @@ export async function runService(plan: ServicePlan, log: (line: string) => void)
     );
     log(`service: ${plan.manyTiny.calls} calls of ${plan.manyTiny.items} x ~${plan.manyTiny.itemUs} us done`);
 
+    const { callers } = plan.concurrent;
+    // The session's runs over every repetition, by mode and workers.
+    const counts: Record<string, number> = {};
+    const countingSession = () => {
+      const s = createAmorsize({
+        onRun: (run) => {
+          const key = run.mode === "parallel" ? `parallel x${run.workers}` : run.mode;
+          counts[key] = (counts[key] ?? 0) + 1;
+        },
+      });
+      sessions.push(s);
+      return sessionRunner(s);
+    };
+    const together = batchesOf(fixture, plan.concurrent, () => "a");
+    const c = await compare(
+      { loop: () => loopRunner(fns), tinypool: () => poolRunner(pool, cores), session: countingSession },
+      together,
+      plan.repetitions,
+      { session: closeLast("concurrent") },
+      (runner, batches) => timeCallers(runner, batches, callers),
+    );
+    log(`service: ${callers} callers of ${plan.concurrent.calls} calls each, in flight together, done`);
+
     const alternating = alternatingBatches(fixture, plan);
     const alt = await compare(
       { loop: () => loopRunner(fns), tinypool: () => poolRunner(pool, cores), session: newSession },
@@ -293,6 +368,12 @@ export async function runService(plan: ServicePlan, log: (line: string) => void)
         loop: strategyTime(t.loop!),
         session: strategyTime(t.session!),
         execute: strategyTime(t.execute!),
+      },
+      concurrent: {
+        loop: callersTime(c.loop!),
+        tinypool: callersTime(c.tinypool!),
+        session: callersTime(c.session!),
+        sessionRuns: counts,
       },
       alternating: {
         loop: perTask(alt.loop!),
@@ -409,18 +490,42 @@ function target(name: string, ratio: number, bound: number, kind: "max" | "min")
 }
 
 /**
+ * Callers in flight together share the pool fairly when the spread of their finishes (the
+ * last caller's over the first's) is at most this many times the warm tinypool's, which
+ * serves chunks in the order they came (set here: the issue asks that none is starved and
+ * gives no figure). Even that order spreads the finishes: each caller's last call ends in
+ * turn, 1.3x apart with 3 calls each, 1.1x with 10.
+ */
+export const FAIR_SPREAD = 1.1;
+
+/**
  * The targets, from the figures (pure): the session within 5% of a warm hand-written
  * tinypool and 1.7x faster than a loop on medium calls (the speedup bound applies on 2
- * cores or more), within 10% of a loop on tiny calls, and within 10% of the best fixed
- * choice for each task when calls alternate.
+ * cores or more), within 10% of a loop on tiny calls, within 5% of the tinypool with
+ * callers in flight together (the medium calls' bound) and none of them starved (see
+ * FAIR_SPREAD), and within 10% of the best fixed choice for each task when calls alternate.
  */
-export function serviceTargets(r: Pick<ServiceResults, "manyMedium" | "manyTiny" | "alternating" | "cores">) {
-  const { manyMedium: m, manyTiny: t, alternating: a } = r;
+export function serviceTargets(
+  r: Pick<ServiceResults, "manyMedium" | "manyTiny" | "concurrent" | "alternating" | "cores">,
+) {
+  const { manyMedium: m, manyTiny: t, concurrent: c, alternating: a } = r;
   const bestA = Math.min(a.loop.a, a.tinypool.a);
   const bestB = Math.min(a.loop.b, a.tinypool.b);
   const targets = [
     target("medium calls: session / warm tinypool", m.session.totalMs / m.tinypool.totalMs, 1.05, "max"),
     target("tiny calls: session / loop", t.session.totalMs / t.loop.totalMs, 1.1, "max"),
+    target(
+      "calls in flight together: session / warm tinypool",
+      c.session.totalMs / c.tinypool.totalMs,
+      1.05,
+      "max",
+    ),
+    target(
+      "calls in flight together: spread of the callers' finishes, session / warm tinypool",
+      spread(c.session) / spread(c.tinypool),
+      FAIR_SPREAD,
+      "max",
+    ),
     target("alternating, medium task: session / best fixed", a.session.a / bestA, 1.1, "max"),
     target("alternating, fine task: session / best fixed", a.session.b / bestB, 1.1, "max"),
   ];
@@ -439,7 +544,8 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 /** The scenario's report, Markdown. */
 export function renderService(r: ServiceResults): string {
-  const { manyMedium: m, manyTiny: t, alternating: a, memory: mem, plan } = r;
+  const { manyMedium: m, manyTiny: t, concurrent: cc, alternating: a, memory: mem, plan } = r;
+  const c = plan.concurrent;
   const row = (name: string, s: StrategyTime) =>
     `| ${name} | ${ms(s.totalMs)} | ${ms(s.firstCallMs)} | ${ms(s.medianCallMs)} |`;
   const lines = [
@@ -464,6 +570,20 @@ export function renderService(r: ServiceResults): string {
     row("plain loop", t.loop),
     row("createAmorsize() session", t.session),
     row("execute() per call", t.execute),
+    "",
+    `## ${c.callers} callers in flight together, each making ${c.calls} successive calls of ${c.items} items of ~${c.itemUs} us`,
+    "",
+    "Each caller runs its calls in turn from its own async context; all start together. The loop's callers take turns on the calling thread.",
+    "",
+    "| strategy | last caller done | first caller done | last / first |",
+    "|---|---|---|---|",
+    ...(["loop", "tinypool", "session"] as const).map(
+      (k) => `| ${k} | ${ms(cc[k].totalMs)} | ${ms(cc[k].firstDoneMs)} | ${spread(cc[k]).toFixed(3)} |`,
+    ),
+    "",
+    `The session's runs over every repetition: ${Object.entries(cc.sessionRuns)
+      .map(([mode, n]) => `${mode} ${n}`)
+      .join(", ")}.`,
     "",
     `## ${plan.alternatingPairs} pairs of calls alternating between the two shapes (two task modules)`,
     "",

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "@jest/globals";
-import { perTask, renderService, type ServiceResults, serviceTargets, strategyTime } from "../src/service.js";
+import {
+  callersTime,
+  perTask,
+  renderService,
+  type ServiceResults,
+  serviceTargets,
+  strategyTime,
+} from "../src/service.js";
 
 const time = (totalMs: number) => ({ totalMs, firstCallMs: totalMs / 10, medianCallMs: totalMs / 10 });
 
@@ -11,12 +18,19 @@ function results(overrides: Partial<ServiceResults> = {}): ServiceResults {
     plan: {
       manyMedium: { calls: 30, items: 200, itemUs: 1000 },
       manyTiny: { calls: 200, items: 10, itemUs: 50 },
+      concurrent: { callers: 4, calls: 10, items: 200, itemUs: 1000 },
       alternatingPairs: 30,
       memory: { calls: 10_000, modules: 100, items: 4 },
       repetitions: 3,
     },
     manyMedium: { loop: time(6000), tinypool: time(3100), session: time(3200), execute: time(6100) },
     manyTiny: { loop: time(100), session: time(109), execute: time(400) },
+    concurrent: {
+      loop: { totalMs: 8000, firstDoneMs: 7900 },
+      tinypool: { totalMs: 4200, firstDoneMs: 4100 },
+      session: { totalMs: 4300, firstDoneMs: 3300 },
+      sessionRuns: { "parallel x2": 118, serial: 2 },
+    },
     alternating: {
       loop: { a: 6000, b: 15 },
       tinypool: { a: 3100, b: 20 },
@@ -37,7 +51,7 @@ function results(overrides: Partial<ServiceResults> = {}): ServiceResults {
       maxProfiles: 64,
       wallMs: 5000,
     },
-    sessionStats: { medium: null, tiny: null, alternating: null },
+    sessionStats: { medium: null, tiny: null, concurrent: null, alternating: null },
     ...overrides,
   };
 }
@@ -45,6 +59,7 @@ function results(overrides: Partial<ServiceResults> = {}): ServiceResults {
 describe("service scenario figures", () => {
   it("sums a strategy's calls, its first call apart", () => {
     expect(strategyTime([50, 10, 12, 11])).toEqual({ totalMs: 83, firstCallMs: 50, medianCallMs: 11 });
+    expect(callersTime([410, 395, 430, 402])).toEqual({ totalMs: 430, firstDoneMs: 395 });
     expect(perTask([5, 1, 7, 2])).toEqual({ a: 12, b: 3 });
   });
 
@@ -54,6 +69,9 @@ describe("service scenario figures", () => {
       ["medium calls: session / warm tinypool", 1.032, true],
       ["medium calls: loop / session", 1.875, true],
       ["tiny calls: session / loop", 1.09, true],
+      ["calls in flight together: session / warm tinypool", 1.024, true],
+      // The session's callers finished 1.303x apart, the tinypool's 1.024x: one was starved.
+      ["calls in flight together: spread of the callers' finishes, session / warm tinypool", 1.272, false],
       // The best fixed choice for the medium task is the pool (3100), for the fine one the loop (15).
       ["alternating, medium task: session / best fixed", 1.065, true],
       ["alternating, fine task: session / best fixed", 1.067, true],
@@ -74,5 +92,8 @@ describe("service scenario figures", () => {
     expect(text).toContain("profiles held 64 of at most 64");
     expect(text).toContain("Heap after a full collection, by calls: 5000: 20.5 MiB, 10000: 21.0 MiB.");
     expect(text).toContain("| tiny calls: session / loop | 1.090 | <= 1.1 | yes |");
+    expect(text).toContain("## 4 callers in flight together, each making 10 successive calls of 200 items");
+    expect(text).toContain("| session | 4300 ms | 3300 ms | 1.303 |");
+    expect(text).toContain("The session's runs over every repetition: parallel x2 118, serial 2.");
   });
 });
