@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ItemError, resolveTask } from "@amorsize/executor";
@@ -282,6 +283,16 @@ describe("the module-cost cache", () => {
     });
     expect(readWarmup(dir, `${key}0`, machineKey)).toBeNull();
     expect(readWarmup(dir, key, { ...machineKey, usableCores: 4 })).toBeNull();
+  });
+
+  it("reads an entry measured the way of an earlier figures version (MODULE_FIGURES) as a miss", async () => {
+    const dir = tempDir();
+    await writeWarmup(dir, key, machineKey, warmup, 39.5);
+    const [name] = readdirSync(join(dir, "modules"));
+    // The same entry under the unnumbered name of figures 1: read as written, it would hit.
+    const old = createHash("sha256").update(key).digest("hex").slice(0, 32);
+    renameSync(join(dir, "modules", name!), join(dir, "modules", `${old}.json`));
+    expect(readModuleCost(dir, key, machineKey)).toBeNull();
   });
 
   it("keeps a fresh worker's import beside the warm-up when given one; an entry without it reads as none", async () => {

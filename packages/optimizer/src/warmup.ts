@@ -268,8 +268,20 @@ export function warmupBeside(
   );
 }
 
+/**
+ * How the cached warm-ups were measured, part of each entry's file name (as the plan
+ * cache's `FIGURES`): an entry measured another way is a miss, and the next call that
+ * would start workers probes again. 2: items run beside the probe are its warm reference
+ * (`warmupBeside`); before that, the sampled items were, and a sample whose first item ran
+ * cold read fflate's warm-up at 85-180 ms, still growing, where the beside reading gives
+ * 53-63 ms, settled. Entries from 1 (unnumbered names) would keep that misreading for as
+ * long as the module stays unchanged.
+ */
+const MODULE_FIGURES = 2;
+
 function entryPath(dir: string, key: string): string {
-  return join(dir, "modules", `${createHash("sha256").update(key).digest("hex").slice(0, 32)}.json`);
+  const name = createHash("sha256").update(`${MODULE_FIGURES}/${key}`).digest("hex").slice(0, 32);
+  return join(dir, "modules", `${name}.json`);
 }
 
 /** The cached warm-up of a module version on this machine; null for a miss or anything unreadable. */
