@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { probeHardware } from "@amorsize/hardware-probe";
-import { createAmorsize, execute } from "@amorsize/optimizer";
+import { createAmorsize, execute, type SessionRun } from "@amorsize/optimizer";
 import { Tinypool } from "tinypool";
 import { iterationsFor, measureItersPerUs, numericItems } from "../workloads/_lib.mjs";
 import type { BatchMessage } from "./batch-worker.js";
@@ -276,10 +276,16 @@ export async function runService(plan: ServicePlan, log: (line: string) => void)
     for (const which of ["a", "b"] as const) await poolRunner(pool, cores)(warm, which);
     log(`service: ${cores} usable cores, hash loop ${itersPerUs.toFixed(0)} iterations/us`);
     const sessions: Session[] = [];
-    const newSession = () => {
+    /** A session for one repetition, its runs told to `onRun` (and logged with AMORSIZE_SERVICE_TRACE=1). */
+    const newSession = (onRun?: (run: SessionRun) => void) => {
       // AMORSIZE_SERVICE_TRACE=1 logs each session run (mode, workers, wall and predicted times).
       const trace = process.env.AMORSIZE_SERVICE_TRACE === "1";
-      const s = createAmorsize(trace ? { onRun: (run) => log(`service: ${JSON.stringify(run)}`) } : {});
+      // No hook unless asked: a session builds what onRun is told only for a hook.
+      const told = (run: SessionRun) => {
+        if (trace) log(`service: ${JSON.stringify(run)}`);
+        onRun?.(run);
+      };
+      const s = createAmorsize(trace || onRun !== undefined ? { onRun: told } : {});
       sessions.push(s);
       return sessionRunner(s);
     };
@@ -300,7 +306,7 @@ export async function runService(plan: ServicePlan, log: (line: string) => void)
       {
         loop: () => loopRunner(fns),
         tinypool: () => poolRunner(pool, cores),
-        session: newSession,
+        session: () => newSession(),
         execute: executeRunner,
       },
       medium,
@@ -313,7 +319,7 @@ export async function runService(plan: ServicePlan, log: (line: string) => void)
 
     const tiny = batchesOf(fixture, plan.manyTiny, () => "a");
     const t = await compare(
-      { loop: () => loopRunner(fns), session: newSession, execute: executeRunner },
+      { loop: () => loopRunner(fns), session: () => newSession(), execute: executeRunner },
       tiny,
       plan.repetitions,
       { session: closeLast("tiny") },
@@ -323,19 +329,17 @@ export async function runService(plan: ServicePlan, log: (line: string) => void)
     const { callers } = plan.concurrent;
     // The session's runs over every repetition, by mode and workers.
     const counts: Record<string, number> = {};
-    const countingSession = () => {
-      const s = createAmorsize({
-        onRun: (run) => {
-          const key = run.mode === "parallel" ? `parallel x${run.workers}` : run.mode;
-          counts[key] = (counts[key] ?? 0) + 1;
-        },
-      });
-      sessions.push(s);
-      return sessionRunner(s);
+    const countRun = (run: SessionRun) => {
+      const key = run.mode === "parallel" ? `parallel x${run.workers}` : run.mode;
+      counts[key] = (counts[key] ?? 0) + 1;
     };
     const together = batchesOf(fixture, plan.concurrent, () => "a");
     const c = await compare(
-      { loop: () => loopRunner(fns), tinypool: () => poolRunner(pool, cores), session: countingSession },
+      {
+        loop: () => loopRunner(fns),
+        tinypool: () => poolRunner(pool, cores),
+        session: () => newSession(countRun),
+      },
       together,
       plan.repetitions,
       { session: closeLast("concurrent") },
@@ -345,7 +349,7 @@ export async function runService(plan: ServicePlan, log: (line: string) => void)
 
     const alternating = alternatingBatches(fixture, plan);
     const alt = await compare(
-      { loop: () => loopRunner(fns), tinypool: () => poolRunner(pool, cores), session: newSession },
+      { loop: () => loopRunner(fns), tinypool: () => poolRunner(pool, cores), session: () => newSession() },
       alternating,
       plan.repetitions,
       { session: closeLast("alternating") },

@@ -56,7 +56,7 @@ export interface ColdReading {
 
 /**
  * Reads a cold sample from its items timed alone, in the order they ran (`cpuToWall`: the
- * sample's CPU time over its wall time; items that mostly wait are read as they are, see
+ * sample's CPU time over its wall time; items that mostly wait give no reading, see
  * COLD_MIN_CPU_SHARE): the last third,
  * by its median time per input byte (per item when the sizes are alike), is the warm
  * reference; the items before it took `excessMs` more than that reference says. Null with

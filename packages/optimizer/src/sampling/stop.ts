@@ -13,7 +13,8 @@ export const SAMPLE_SHARE = 0.03;
 /**
  * While the sampled mean is known to worse than this relative standard error, sampling may
  * take {@link UNCERTAIN_SHARE_FACTOR} times {@link SAMPLE_SHARE} of the job, or the limits'
- * own share where that is larger (a cold thread's); the budget and the item cap still hold. Sampled items are the run's own work, kept; what a longer sample costs
+ * own share where that is larger (a cold thread's); the budget and the item cap still
+ * hold. Sampled items are the run's own work, kept; what a longer sample costs
  * is running them here rather than spread over the cores. Log-normal items (cv 1.5, 400 of
  * them, mean 3 ms) stopped at the share after 5-6 items: a sample that met a 49 ms item
  * read the mean 2.5 times too high (1.85 s predicted for an 805 ms run), one that met none
