@@ -22,6 +22,7 @@ import { median } from "./stats.js";
 
 const TASK_URL = new URL("../workloads/trivial.mjs", import.meta.url).href;
 const TASK_EXPORT = "multiply";
+const TASK = { module: TASK_URL, export: TASK_EXPORT };
 /** A second module with the same work: a task of another grain that the session profiles apart. */
 const OTHER_URL = new URL("../workloads/light.mjs", import.meta.url).href;
 const OTHER_EXPORT = "hashLight";
@@ -171,6 +172,41 @@ export function callersTime(finishes: readonly number[]): CallersTime {
 /** The last caller's finish over the first's. */
 const spread = (t: CallersTime) => t.totalMs / t.firstDoneMs;
 
+/** A stream on a warm session of a task it learned from one call (see `timeLearnedStream`). */
+export interface LearnedStream {
+  mode: string;
+  workers: number;
+  /** Planned from the profile (nothing sampled). */
+  learned: boolean;
+  wallMs: number;
+}
+
+/**
+ * One call of the items on a fresh session (it samples, and starts the pool), then a
+ * stream of the same items, timed: a learned stream should run on the warm pool as the
+ * call's successors do. Results checked against the loop's.
+ */
+async function timeLearnedStream(
+  batch: { items: readonly unknown[]; expected: string },
+  newSession: () => Session,
+): Promise<LearnedStream> {
+  const session = newSession();
+  try {
+    await session.execute(TASK, batch.items);
+    const t0 = performance.now();
+    const stream = session.stream(TASK, batch.items);
+    const results: unknown[] = [];
+    for await (const { value } of stream) results.push(value);
+    const wallMs = performance.now() - t0;
+    if (checksum(results) !== batch.expected) throw new Error("the learned stream gave wrong results");
+    const report = stream.report();
+    const learned = stream.optimized?.workload.indices.length === 0;
+    return { mode: report.mode, workers: report.workers, learned, wallMs };
+  } finally {
+    await session.close();
+  }
+}
+
 /** Sums a strategy's call times. */
 export function strategyTime(times: readonly number[]): StrategyTime {
   return {
@@ -249,6 +285,8 @@ export interface ServiceResults {
     sessionRuns: Record<string, number>;
   };
   alternating: Record<"loop" | "tinypool" | "session", { a: number; b: number }>;
+  /** A stream of the medium calls' items on a session that ran one such call: how it ran, and its time. */
+  stream: LearnedStream;
   memory: MemoryFigures;
   /** What each session call was planned from, as its `stats()` told after the scenario. */
   sessionStats: { medium: unknown; tiny: unknown; concurrent: unknown; alternating: unknown };
@@ -347,6 +385,9 @@ export async function runService(plan: ServicePlan, log: (line: string) => void)
     );
     log(`service: ${callers} callers of ${plan.concurrent.calls} calls each, in flight together, done`);
 
+    const learnedStream = await timeLearnedStream(medium[0]!, () => createAmorsize());
+    log(`service: a learned stream ran ${learnedStream.mode} in ${learnedStream.wallMs.toFixed(0)} ms`);
+
     const alternating = alternatingBatches(fixture, plan);
     const alt = await compare(
       { loop: () => loopRunner(fns), tinypool: () => poolRunner(pool, cores), session: () => newSession() },
@@ -384,6 +425,7 @@ export async function runService(plan: ServicePlan, log: (line: string) => void)
         tinypool: perTask(alt.tinypool!),
         session: perTask(alt.session!),
       },
+      stream: learnedStream,
       memory,
       sessionStats: stats,
     };
@@ -594,6 +636,10 @@ export function renderService(r: ServiceResults): string {
     "| strategy | medium task total | fine task total |",
     "|---|---|---|",
     ...(["loop", "tinypool", "session"] as const).map((k) => `| ${k} | ${ms(a[k].a)} | ${ms(a[k].b)} |`),
+    "",
+    `## A stream of ${plan.manyMedium.items} items of ~${plan.manyMedium.itemUs} us on a session that ran one such call`,
+    "",
+    `${r.stream.learned ? "Planned from the profile (nothing sampled)" : "Sampled again"}; ran ${r.stream.mode === "parallel" ? `parallel on ${r.stream.workers} workers` : r.stream.mode} in ${ms(r.stream.wallMs)} (the medium calls' median later call: session ${ms(m.session.medianCallMs)}, warm tinypool ${ms(m.tinypool.medianCallMs)}).`,
     "",
     `## Memory: ${mem.calls} calls over ${mem.modules} task modules`,
     "",

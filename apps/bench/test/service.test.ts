@@ -36,6 +36,7 @@ function results(overrides: Partial<ServiceResults> = {}): ServiceResults {
       tinypool: { a: 3100, b: 20 },
       session: { a: 3300, b: 16 },
     },
+    stream: { mode: "parallel", workers: 2, learned: true, wallMs: 104 },
     memory: {
       calls: 10_000,
       modules: 100,
@@ -95,5 +96,8 @@ describe("service scenario figures", () => {
     expect(text).toContain("## 4 callers in flight together, each making 10 successive calls of 200 items");
     expect(text).toContain("| session | 4300 ms | 3300 ms | 1.303 |");
     expect(text).toContain("The session's runs over every repetition: parallel x2 118, serial 2.");
+    expect(text).toContain(
+      "Planned from the profile (nothing sampled); ran parallel on 2 workers in 104 ms (the medium calls' median later call: session 320 ms, warm tinypool 310 ms).",
+    );
   });
 });
