@@ -9,13 +9,13 @@ import { resolveTask } from "@amorsize/executor";
 import { measureSpawnCost } from "@amorsize/spawn-cost";
 import { AmorsizeValidationError } from "@amorsize/types";
 import { beforeAll, describe, expect, it } from "@jest/globals";
-import { COLD_MIN_ITEMS } from "../src/cold-sample.js";
+import { COLD_MIN_CPU_SHARE, COLD_MIN_ITEMS } from "../src/cold-sample.js";
 import { earlyPoolWorkers, type ModuleCosts } from "../src/decide.js";
 import { executeHosted } from "../src/execute.js";
 import { formatPlan } from "../src/format.js";
 import { execute } from "../src/index.js";
 import { moduleHash } from "../src/plan-cache.js";
-import { LOADING_IMPORT_MS, type Machine, prepare, samplesCold } from "../src/prepare.js";
+import { LOADING_IMPORT_MS, type Machine, prepare, sampledWarm, samplesCold } from "../src/prepare.js";
 import { readModuleCost, writeWarmup } from "../src/warmup.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { hardware, spawnCost, workload } from "./profiles.js";
@@ -234,18 +234,18 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
   });
 });
 
-describe("prepare(): a cold sample read as the task runs warm", () => {
-  it("samples longer, scales the item times to the later items', and takes the warm-up from the earlier ones", async () => {
-    await inTempDir("amorsize-cold-", async (dir) => {
-      // Loads for 20 ms; its k-th call in a thread computes for 24/k ms, at least 1 ms: V8's
-      // compiling as it goes, in miniature. The calls do a counted amount of work (loop
-      // iterations, timed once at load), not a stretch of wall time: sampling reads an
-      // item's own time, less the time it waited for a core, and a wall-clock spin's own
-      // time shrank by that much on a busy machine, blurring the cold start.
-      const module = join(dir, "warms-up.mjs");
-      writeFileSync(
-        module,
-        `const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
+/**
+ * Writes a module that loads for 20 ms and whose k-th call in a thread computes for 24/k ms,
+ * at least 1 ms: V8's compiling as it goes, in miniature. The calls do a counted amount of
+ * work (loop iterations, timed once at load), not a stretch of wall time: sampling reads an
+ * item's own time, less the time it waited for a core, and a wall-clock spin's own time
+ * shrank by that much on a busy machine, blurring the cold start. Its path.
+ */
+function warmingModule(dir: string, name: string): string {
+  const module = join(dir, name);
+  writeFileSync(
+    module,
+    `const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
 let sink = 0;
 const work = (n) => { for (let i = 0; i < n; i++) sink = (sink + i * 7) | 0; };
 const t0 = performance.now();
@@ -255,7 +255,14 @@ spin(20);
 let calls = 0;
 export function warming(x) { calls++; work(Math.max(1, 24 / calls) * perMs); return x + 1 + (sink & 0); }
 `,
-      );
+  );
+  return module;
+}
+
+describe("prepare(): a cold sample read as the task runs warm", () => {
+  it("samples longer, scales the item times to the later items', and takes the warm-up from the earlier ones", async () => {
+    await inTempDir("amorsize-cold-", async (dir) => {
+      const module = warmingModule(dir, "warms-up.mjs");
       const items = Array.from({ length: 300 }, (_, x) => x);
       const onTwoCores = { machine: { hardware: hardware(2), spawnCost: spawnCost(2) } };
       // A budget no loaded machine spends before the cold items' count: at load 5 on 2 cores,
@@ -274,6 +281,34 @@ export function warming(x) { calls++; work(Math.max(1, 24 / calls) * perMs); ret
       const plan = planExecution({ hardware: hw, spawnCost: sc, workload, constraints });
       expect(formatPlan(plan, workload)).toContain("measured in this thread's cold start");
     });
+  });
+
+  it("reads a task the caller imported but never ran as cold, and the next call's sample as warm", async () => {
+    await inTempDir("amorsize-cold-", async (dir) => {
+      const module = warmingModule(dir, "imported-unrun.mjs");
+      // The caller imported the module (its 20 ms load is this test's): this thread finds it
+      // loaded in about a millisecond, and the task has never run here.
+      await import(pathToFileURL(module).href);
+      const task = { module, export: "warming" };
+      const onTwoCores = { machine: { hardware: hardware(2), spawnCost: spawnCost(2) } };
+      const options = { cache: false, warmup: { cache: false }, sample: { budgetMs: 10_000 } };
+      const items = Array.from({ length: 300 }, (_, x) => x);
+      const first = await prepare(task, items, options, onTwoCores);
+      expect(first.workload.warmup).toMatchObject({ source: "sampled" });
+      expect(first.workload.sampled).toBeGreaterThanOrEqual(COLD_MIN_ITEMS);
+      // The first item took at least 24 ms: the items' time is read well under half of that.
+      expect(first.workload.itemTimeMs.mean).toBeLessThan(12);
+      // The task has run here now: the next call's items are warm, and read no warm-up of this thread's.
+      const second = await prepare(task, items, options, onTwoCores);
+      expect(second.workload.warmup?.source).not.toBe("sampled");
+    });
+  });
+
+  it("takes a sample of the unrun task as warm only from enough computing items that read no warm-up (pure)", () => {
+    expect(sampledWarm(COLD_MIN_ITEMS, 1, false)).toBe(true);
+    expect(sampledWarm(COLD_MIN_ITEMS - 1, 1, false)).toBe(false);
+    expect(sampledWarm(COLD_MIN_ITEMS, COLD_MIN_CPU_SHARE - 0.01, false)).toBe(false);
+    expect(sampledWarm(COLD_MIN_ITEMS, 1, true)).toBe(false);
   });
 });
 
