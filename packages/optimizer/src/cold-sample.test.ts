@@ -63,6 +63,21 @@ describe("coldReading", () => {
     expect(coldReading(timed([2.5, 1, 1, 1, 1, 1, 1, 1, 1]), 1)).toBeNull();
   });
 
+  it("leaves the figures' time from blocks of items as it ran, and scales the part items timed alone took", () => {
+    // 16, 8, 4, 2 ms, then 1 ms (the ratio 9/35, as above). The figures rest on the last
+    // six of them (2 + 1 + 1 + 1 + 1 + 1 = 7 ms) and on blocks timed after them that took 93 ms.
+    const times = timed([16, 8, 4, 2, 1, 1, 1, 1, 1]).map((t, i) => ({ ...t, inBasis: i >= 3 }));
+    const reading = coldReading(times, 1, 100);
+    expect(reading!.scale).toBeCloseTo((7 * (9 / 35) + 93) / 100, 12);
+    // The warm-up is the items' own, whatever the figures rest on.
+    expect(reading!.warmup).toEqual({ excessMs: 26, items: 6, settled: true });
+    // Figures that rest on the items timed alone only: their ratio, as without the basis.
+    expect(coldReading(times, 1, 7)!.scale).toBeCloseTo(9 / 35, 12);
+    // Figures that rest on blocks only: nothing of the cold items is in them.
+    const blocksOnly = times.map((t) => ({ ...t, inBasis: false }));
+    expect(coldReading(blocksOnly, 1, 93)!.scale).toBe(1);
+  });
+
   it("reads nothing from items that mostly wait: their times say when their waits ended", () => {
     const times = timed([16, 8, 4, 2, 1, 1, 1, 1, 1]);
     expect(coldReading(times, COLD_MIN_CPU_SHARE)).not.toBeNull();

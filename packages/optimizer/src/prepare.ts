@@ -421,7 +421,7 @@ export function fillsWhileProbing(workload: WorkloadSample, budgetMs: number): b
  */
 function withColdReading(result: SampleResult): SampleResult {
   if (result.timedItems === undefined || result.workload.source !== "measured") return result;
-  const reading = coldReading(result.timedItems, result.workload.cpuToWall);
+  const reading = coldReading(result.timedItems, result.workload.cpuToWall, result.basisMs);
   if (reading === null) return result;
   const { itemTimeMs } = result.workload;
   const scaled = (ms: number) => ms * reading.scale;

@@ -52,6 +52,12 @@ export interface SampleResult {
    * give none): what a fresh worker's warm-up is measured against.
    */
   timedItems?: TimedItem[];
+  /**
+   * The own time of the items the time figures rest on (`timedRecords`: the first quarter
+   * of the records left out), milliseconds, summed: blocks of items as well as items timed
+   * alone. With `timedItems` (their `inBasis`), what a cold reading corrects.
+   */
+  basisMs?: number;
 }
 
 export interface SampleTaskOptions extends SampleTaskPlainOptions {
@@ -133,9 +139,7 @@ export async function sampleTask(
     data: read.data,
     // An input that ended after its first unit was not asked yet.
     ...(confirms === undefined ? {} : { confirmed: session.confirm() === true }),
-    ...(session instanceof GuardedSampleSession
-      ? guardedFigures(session)
-      : { timedItems: timedItems(session) }),
+    ...(session instanceof GuardedSampleSession ? guardedFigures(session) : timedFigures(session)),
   };
 }
 
@@ -163,12 +167,19 @@ async function readSample(
   }
 }
 
-/** Items the calling thread timed alone and that gave a result (see `SampleResult.timedItems`). */
-function timedItems(session: SampleSession): TimedItem[] {
+/**
+ * Items the calling thread timed alone and that gave a result, each marked when the time
+ * figures rest on it, and those figures' own time (see `SampleResult.timedItems`, `basisMs`).
+ */
+function timedFigures(session: SampleSession): Pick<SampleResult, "timedItems" | "basisMs"> {
   const alone = new Set(session.ranges.filter((r) => r.length === 1).map((r) => r.first));
-  return session.records
+  const basis = new Set(timedRecords(session.records));
+  let basisMs = 0;
+  for (const r of basis) basisMs += r.ownMs * r.weight;
+  const timedItems = session.records
     .filter((r) => alone.has(r.index) && r.weight === 1 && !session.failures.has(r.index))
-    .map((r) => ({ index: r.index, ms: r.ownMs, bytes: r.inBytes }));
+    .map((r) => ({ index: r.index, ms: r.ownMs, bytes: r.inBytes, inBasis: basis.has(r) }));
+  return { timedItems, basisMs };
 }
 
 function guardedFigures(session: GuardedSampleSession): Pick<SampleResult, "cutOff" | "moduleLoadMs"> {

@@ -41,6 +41,8 @@ export interface TimedItem {
   index: number;
   ms: number;
   bytes: number;
+  /** Whether the sample's time figures rest on this item (see `timedRecords`); absent: not known. */
+  inBasis?: boolean;
 }
 
 /**

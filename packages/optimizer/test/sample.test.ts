@@ -429,6 +429,28 @@ describe("sampleTask", () => {
   });
 });
 
+describe("sampleTask: what a cold reading corrects", () => {
+  it("marks the items timed alone that its figures rest on, and sums the own time of all they rest on", async () => {
+    // Twelve units of a sub-microsecond task: its first items are timed alone, the rest in
+    // blocks; the figures leave the first quarter of the records out (the first items).
+    const result = await sampleTask(
+      task("square"),
+      Array.from({ length: 20_000 }, (_, i) => i),
+      {
+        minItems: 12,
+        maxItems: 12,
+      },
+    );
+    const timed = result.timedItems!;
+    expect(timed.length).toBeGreaterThan(0);
+    expect(timed[0]!.inBasis).toBe(false);
+    const aloneMs = timed.filter((t) => t.inBasis).reduce((a, t) => a + t.ms, 0);
+    // The blocks' time is in the figures' too.
+    expect(result.basisMs).toBeGreaterThan(aloneMs);
+    expect(result.workload.sampled).toBeGreaterThan(timed.length);
+  });
+});
+
 describe("sampleTask: item times scaled to the input's sizes", () => {
   // Whether sampled times follow size is read from a live sample by a pure function
   // (scaledToSizes, tested with fixed records in src/sampling/size-scale.test.ts). Asserted

@@ -32,8 +32,20 @@ function loggedItems(log: string) {
 const onEightCores = { machine: { hardware: hardware(8), spawnCost: spawnCost(8) } };
 
 beforeAll(async () => {
-  // The fixture's module imported here first: the probe tests' calls do not sample it cold.
+  // The fixture's module imported here first, and the probe tests' task run here, as a
+  // program's earlier calls would: their calls do not sample it cold (see `samplesCold` and
+  // `sampledWarm`). A cold sample of it read a warm-up from its first items 2 times in 6,
+  // and, rightly, ran no probe against them.
   await prepare({ module: fixture, export: "coldFirst" }, [], { cache: false }, onEightCores);
+  await inTempDir("amorsize-probe-", async (dir) => {
+    const warm = { cache: false, warmup: { probe: false }, sample: { minItems: 2, maxItems: 2 } };
+    await prepare(
+      { module: fixture, export: "loggedSpin" },
+      loggedItems(join(dir, "warm.log")),
+      warm,
+      onEightCores,
+    );
+  });
 });
 
 /** Runs `body` with a fresh temporary folder, removed afterwards whatever happens. */
@@ -222,7 +234,9 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
       // the calls below are not the one that imported it, so they are never read as cold
       // (a first call's import of a module the thread had, found in the cache, took 5 ms of
       // wall time and more beside busy processes, was read as loading code, and no probe ran).
-      await prepare(task, [], { cache: false }, onEightCores);
+      // It has run the task too (two items, no probe): the calls below sample a warm thread.
+      const warm = { cache: false, warmup: { probe: false }, sample: { minItems: 2, maxItems: 2 } };
+      await prepare(task, loggedItems(join(dir, "warm.log")), warm, onEightCores);
       // The plan cache off (every call samples), the module-cost cache on.
       const options = { cacheDir: dir, cache: false, warmup: { cache: true } };
       const probed = await prepare(task, loggedItems(join(dir, "first.log")), options, onEightCores);
@@ -301,6 +315,30 @@ describe("prepare(): a cold sample read as the task runs warm", () => {
       // The task has run here now: the next call's items are warm, and read no warm-up of this thread's.
       const second = await prepare(task, items, options, onTwoCores);
       expect(second.workload.warmup?.source).not.toBe("sampled");
+    });
+  });
+
+  it("probes on the first call of a task the caller imported, when its sample reads no warm-up", async () => {
+    await inTempDir("amorsize-cold-", async (dir) => {
+      // Items of a counted amount of work (about 5 ms), the same from the first call on.
+      const module = join(dir, "imported-steady.mjs");
+      writeFileSync(
+        module,
+        `let sink = 0;
+const work = (n) => { for (let i = 0; i < n; i++) sink = (sink + i * 7) | 0; };
+for (let k = 0; k < 50; k++) work(20_000);
+const t0 = performance.now();
+work(2_000_000);
+const perMs = 2_000_000 / Math.max(0.01, performance.now() - t0);
+export function steady(x) { work(5 * perMs); return x + 1 + (sink & 0); }
+`,
+      );
+      await import(pathToFileURL(module).href);
+      const options = { cacheDir: dir, cache: false, warmup: { cache: false } };
+      const items = Array.from({ length: 200 }, (_, x) => x);
+      const prepared = await prepare({ module, export: "steady" }, items, options, onEightCores);
+      expect(prepared.workload.sampled).toBeGreaterThanOrEqual(COLD_MIN_ITEMS);
+      expect(prepared.workload.warmup?.source).toBe("probe");
     });
   });
 
