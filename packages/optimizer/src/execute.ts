@@ -166,7 +166,7 @@ export interface Decision {
  */
 export interface Hosted {
   /** The session's machine figures and learned workloads (see `PrepareHooks`). */
-  prepare?: Pick<PrepareHooks, "machine" | "known" | "onFirstTiming" | "warmupProbe">;
+  prepare?: Pick<PrepareHooks, "machine" | "known" | "onFirstTiming" | "warmupProbe" | "savesFigures">;
   /** The plan input as the session plans it: warm workers charge no start-up. */
   planInput?: (input: PlanInput, prepared: Prepared) => PlanInput;
   /**

@@ -36,7 +36,8 @@ export function planCacheKey(task: ResolvedTask, hash: string, totalItems: numbe
  */
 const FIGURES = 2;
 
-function entryPath(dir: string, key: string): string {
+/** The file of the plan cache's entry under `key` in `dir`. */
+export function planCachePath(dir: string, key: string): string {
   const name = createHash("sha256").update(`${FIGURES}/${key}`).digest("hex").slice(0, 32);
   return join(dir, "plans", `${name}.json`);
 }
@@ -55,7 +56,7 @@ export async function readPlanCache(
   key: string,
   machineKey: MachineKey,
 ): Promise<PlanCacheRead> {
-  const read = readJsonFile(entryPath(dir, key), PlanCacheEntrySchema);
+  const read = readJsonFile(planCachePath(dir, key), PlanCacheEntrySchema);
   if (read.status === "missing") return { status: "miss", detail: "no cached plan" };
   if (read.status === "notJson")
     return { status: "corrupt", detail: "the cached plan file is not valid JSON" };
@@ -80,7 +81,7 @@ export async function writePlanCache(
   machineKey: MachineKey,
   workload: PlanCacheEntry["workload"],
 ): Promise<string | null> {
-  const target = entryPath(dir, key);
+  const target = planCachePath(dir, key);
   const entry: PlanCacheEntry = {
     version: 1,
     key,

@@ -511,6 +511,8 @@ class AmorsizeSession implements Amorsize {
         // The session's workers stay warm: a warm-up is paid once per worker in its life,
         // and calls in flight together would each start a probe worker.
         warmupProbe: false,
+        // The session writes the figures it learns (see `#saveProfile`): a first call does not wait for a write.
+        savesFigures: this.#options.saveProfiles !== false,
         known: (_task, data, total) => {
           const known = this.#profiles.known(version.profileKey, data, total);
           context.learned = known !== null;

@@ -24,10 +24,11 @@ export interface MeasuredWorkload {
   filledMs?: number;
 }
 
-/** Where the plan cache is, and the machine its entries must come from. */
+/** Where the plan cache is, the machine its entries must come from, and whether a fresh sample is written there (default true). */
 export interface PlanCacheUse {
   dir: string;
   machineKey: MachineKey;
+  write?: boolean;
 }
 
 /** Sampling, told how to check cached figures against the first unit it runs (see `SampleTaskOptions.confirms`). */
@@ -117,7 +118,7 @@ async function sampled(
         `Sampling stopped waiting for ${which} after ${Math.round(ms)} ms: the plan takes ${length === 1 ? "it" : "them"} ` +
         `as at least that slow (a lower bound), and the figures are not cached.`,
     });
-  } else if (cache && key !== null && result.workload.sampled > 0) {
+  } else if (cache && cache.write !== false && key !== null && result.workload.sampled > 0) {
     const error = await writePlanCache(cache.dir, key, cache.machineKey, result.workload);
     if (error !== null) {
       warnings.push({

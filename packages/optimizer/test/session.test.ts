@@ -7,10 +7,11 @@
 // rest on it. Nothing here asserts a speed.
 import { spawnSync } from "node:child_process";
 import { getEventListeners } from "node:events";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { resolveTask } from "@amorsize/executor";
 import { AmorsizeValidationError, type ExecuteOptions } from "@amorsize/types";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import {
@@ -23,6 +24,7 @@ import {
   type SessionRun,
   WorkerCrashedError,
 } from "../src/index.js";
+import { moduleHash, planCacheKey, planCachePath } from "../src/plan-cache.js";
 import { createAmorsizeOn } from "../src/session.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { hardware, spawnCost } from "./profiles.js";
@@ -325,6 +327,34 @@ describe("a session's learning", () => {
     expect(next.optimized.workload.itemTimeMs.mean).toBeCloseTo(learned!.itemMs, 9);
     await session.close();
     expect(session.stats().profileSaves).toBe(0);
+  });
+
+  it("does not hold a call for its sample's write to the plan cache: the session writes the figures after the run", async () => {
+    const module = join(dir, "saved-after.mjs");
+    writeFileSync(
+      module,
+      `export { fixedWork as default } from ${JSON.stringify(pathToFileURL(tasks).href)};\n`,
+    );
+    const entry = async () => {
+      const resolved = resolveTask({ module });
+      return planCachePath(TEST_CACHE_DIR, planCacheKey(resolved, (await moduleHash(resolved))!, 200));
+    };
+    const path = await entry();
+    const withCache = { cacheDir: TEST_CACHE_DIR };
+    session = createAmorsize(withCache);
+    const first = await session.execute({ module }, range(200), withCache);
+    expect(first.optimized.workloadSource).toBe("sampled");
+    // Returned with the write under way (its file is renamed into place on a later turn of the event loop).
+    expect(existsSync(path)).toBe(false);
+    await session.close();
+    expect(existsSync(path)).toBe(true);
+    expect(session.stats()).toMatchObject({ profileSaves: 1, lastProfileSaveError: null });
+
+    // A session that saves no profile leaves the write to the call, which waits for it.
+    rmSync(path);
+    session = createAmorsize({ ...withCache, saveProfiles: false });
+    await session.execute({ module }, range(200), withCache);
+    expect(existsSync(path)).toBe(true);
   });
 
   it("keeps at most one profile write in flight while its profiles churn, however long its caller keeps I/O waiting", async () => {
