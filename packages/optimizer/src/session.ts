@@ -322,8 +322,10 @@ class AmorsizeSession implements Amorsize {
     try {
       const context = await this.#context(task, scope);
       const hosted = this.#hosted(context);
+      // optimize() runs nothing the session learns from: its fresh sample is written by the call.
       const prepared = await prepare(taskOf(context.version.task), data, parsed, {
         ...hosted.prepare,
+        savesFigures: false,
         bounded: true,
       });
       const t1 = performance.now();
@@ -511,8 +513,11 @@ class AmorsizeSession implements Amorsize {
         // The session's workers stay warm: a warm-up is paid once per worker in its life,
         // and calls in flight together would each start a probe worker.
         warmupProbe: false,
-        // The session writes the figures it learns (see `#saveProfile`): a first call does not wait for a write.
-        savesFigures: this.#options.saveProfiles !== false,
+        // The session writes the figures it learns (see `#saveProfile`), in its own cache
+        // folder: a first call whose cache is that folder does not wait for a write.
+        savesFigures:
+          this.#options.saveProfiles !== false &&
+          (context.options.cacheDir ?? defaultCacheDir()) === (this.#options.cacheDir ?? defaultCacheDir()),
         known: (_task, data, total) => {
           const known = this.#profiles.known(version.profileKey, data, total);
           context.learned = known !== null;

@@ -355,6 +355,21 @@ describe("a session's learning", () => {
     session = createAmorsize({ ...withCache, saveProfiles: false });
     await session.execute({ module }, range(200), withCache);
     expect(existsSync(path)).toBe(true);
+    await session.close();
+
+    // So does a call whose cache is another folder than the one the session saves to.
+    rmSync(path);
+    session = createAmorsize({ cacheDir: join(dir, "session-cache") });
+    await session.execute({ module }, range(200), withCache);
+    expect(existsSync(path)).toBe(true);
+    await session.close();
+
+    // And optimize(), which runs nothing the session learns from.
+    rmSync(path);
+    session = createAmorsize(withCache);
+    const optimized = await session.optimize({ module }, range(200), withCache);
+    expect(optimized.workloadSource).toBe("sampled");
+    expect(existsSync(path)).toBe(true);
   });
 
   it("keeps at most one profile write in flight while its profiles churn, however long its caller keeps I/O waiting", async () => {
