@@ -301,7 +301,9 @@ class AmorsizeSession implements Amorsize {
         // The stream's run reads its options when it decides, after this: the session's stop joins the caller's signal.
         if (scope.options.signal !== undefined) parsed.signal = scope.options.signal;
         context = await this.#context(task, scope);
-        Object.assign(hosted, this.#hosted(context));
+        const own = this.#hosted(context);
+        // A stream of unknown length gives the session no profile to save: its sample is written by the call.
+        Object.assign(hosted, own, { prepare: { ...own.prepare, savesFigures: false } });
         return taskOf(context.version.task);
       },
       ended: (decision, report) => {

@@ -370,6 +370,19 @@ describe("a session's learning", () => {
     const optimized = await session.optimize({ module }, range(200), withCache);
     expect(optimized.workloadSource).toBe("sampled");
     expect(existsSync(path)).toBe(true);
+
+    // And a stream of unknown length, which gives the session no profile to save.
+    const resolved = resolveTask({ module });
+    const streamed = planCachePath(
+      TEST_CACHE_DIR,
+      planCacheKey(resolved, (await moduleHash(resolved))!, null),
+    );
+    rmSync(streamed, { force: true });
+    const source = (function* () {
+      yield* range(200);
+    })();
+    for await (const _ of session.stream({ module }, source, withCache));
+    expect(existsSync(streamed)).toBe(true);
   });
 
   it("keeps at most one profile write in flight while its profiles churn, however long its caller keeps I/O waiting", async () => {
