@@ -161,6 +161,24 @@ export function sampledWarm(timedItems: number, cpuToWall: number, warmupRead: b
   return timedItems >= COLD_MIN_ITEMS && cpuToWall >= COLD_MIN_CPU_SHARE && !warmupRead;
 }
 
+/**
+ * Whether a warm-up probe may run against this call's sample: not against a cold one, whose
+ * items a fresh worker's, as cold, would match (the probe would read no warm-up and cache
+ * it). Cold: this call's import loaded code (`loaded`, see {@link samplesCold}), or the task
+ * had not run in this thread (`unrun`) and its sample did not read warm (`warmHere`, see
+ * {@link sampledWarm}). A guarded sample ran in a worker: the probe's reference is its own.
+ * Pure.
+ */
+export function probesAgainst(sample: {
+  loaded: boolean;
+  unrun: boolean;
+  guarded: boolean;
+  warmHere: boolean;
+}): boolean {
+  const { loaded, unrun, guarded, warmHere } = sample;
+  return !loaded && (!unrun || guarded || warmHere);
+}
+
 /** The hooks sampling is run with: the caller's, and the plan cache's check of its figures. */
 interface SampleHooks extends PrepareHooks {
   confirms?: ((first: WorkloadSample) => boolean) | undefined;
@@ -270,9 +288,8 @@ export async function prepare(
           pool: hooks.probePool,
           onError: hooks.onError ?? "throw",
           signal: hooks.signal,
-          // No probe against a cold sample here: a fresh worker's items, as cold, would read as
-          // no slower (a guarded sample ran in a worker, and the probe's reference is its own).
-          probe: hooks.warmupProbe !== false && !coldThread && (!unrun || guarded || warmHere),
+          probe:
+            hooks.warmupProbe !== false && probesAgainst({ loaded: coldThread, unrun, guarded, warmHere }),
         });
   const t3 = performance.now();
   return {

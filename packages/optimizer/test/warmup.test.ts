@@ -15,7 +15,14 @@ import { executeHosted } from "../src/execute.js";
 import { formatPlan } from "../src/format.js";
 import { execute } from "../src/index.js";
 import { moduleHash } from "../src/plan-cache.js";
-import { LOADING_IMPORT_MS, type Machine, prepare, sampledWarm, samplesCold } from "../src/prepare.js";
+import {
+  LOADING_IMPORT_MS,
+  type Machine,
+  prepare,
+  probesAgainst,
+  sampledWarm,
+  samplesCold,
+} from "../src/prepare.js";
 import { readModuleCost, writeWarmup } from "../src/warmup.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { hardware, spawnCost, workload } from "./profiles.js";
@@ -318,28 +325,16 @@ describe("prepare(): a cold sample read as the task runs warm", () => {
     });
   });
 
-  it("probes on the first call of a task the caller imported, when its sample reads no warm-up", async () => {
-    await inTempDir("amorsize-cold-", async (dir) => {
-      // Items of a counted amount of work (about 5 ms), the same from the first call on.
-      const module = join(dir, "imported-steady.mjs");
-      writeFileSync(
-        module,
-        `let sink = 0;
-const work = (n) => { for (let i = 0; i < n; i++) sink = (sink + i * 7) | 0; };
-for (let k = 0; k < 50; k++) work(20_000);
-const t0 = performance.now();
-work(2_000_000);
-const perMs = 2_000_000 / Math.max(0.01, performance.now() - t0);
-export function steady(x) { work(5 * perMs); return x + 1 + (sink & 0); }
-`,
-      );
-      await import(pathToFileURL(module).href);
-      const options = { cacheDir: dir, cache: false, warmup: { cache: false } };
-      const items = Array.from({ length: 200 }, (_, x) => x);
-      const prepared = await prepare({ module, export: "steady" }, items, options, onEightCores);
-      expect(prepared.workload.sampled).toBeGreaterThanOrEqual(COLD_MIN_ITEMS);
-      expect(prepared.workload.warmup?.source).toBe("probe");
-    });
+  it("probes only against a sample taken warm (pure)", () => {
+    const warm = { loaded: false, unrun: false, guarded: false, warmHere: false };
+    expect(probesAgainst(warm)).toBe(true);
+    // This call's import loaded code: never.
+    expect(probesAgainst({ ...warm, loaded: true })).toBe(false);
+    expect(probesAgainst({ ...warm, loaded: true, warmHere: true })).toBe(false);
+    // The task had not run here: only when its sample read warm, or ran in a worker.
+    expect(probesAgainst({ ...warm, unrun: true })).toBe(false);
+    expect(probesAgainst({ ...warm, unrun: true, warmHere: true })).toBe(true);
+    expect(probesAgainst({ ...warm, unrun: true, guarded: true })).toBe(true);
   });
 
   it("takes a sample of the unrun task as warm only from enough computing items that read no warm-up (pure)", () => {
