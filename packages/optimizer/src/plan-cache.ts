@@ -36,10 +36,19 @@ export function planCacheKey(task: ResolvedTask, hash: string, totalItems: numbe
  */
 const FIGURES = 2;
 
+/**
+ * The file of a cache's entry under `key`: in `folder` of `dir`, named by the hash of `key`
+ * and of how its figures were measured (`figures`), so that entries measured another way
+ * are misses. The plan cache's and the module-cost cache's entries.
+ */
+export function cacheEntryPath(dir: string, folder: string, figures: number, key: string): string {
+  const name = createHash("sha256").update(`${figures}/${key}`).digest("hex").slice(0, 32);
+  return join(dir, folder, `${name}.json`);
+}
+
 /** The file of the plan cache's entry under `key` in `dir`. */
 export function planCachePath(dir: string, key: string): string {
-  const name = createHash("sha256").update(`${FIGURES}/${key}`).digest("hex").slice(0, 32);
-  return join(dir, "plans", `${name}.json`);
+  return cacheEntryPath(dir, "plans", FIGURES, key);
 }
 
 export function sameMachine(a: MachineKey, b: MachineKey): boolean {

@@ -2,7 +2,6 @@
 // every worker compiles it again. Measured once per module version and machine by running
 // a few items that sampling left in a fresh worker (once each: their results are kept),
 // against what the sampled items say they should take warm; cached beside the plans.
-import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createExecutor, type Executor, type ResolvedTask, type RunError } from "@amorsize/executor";
@@ -18,7 +17,7 @@ import {
 import writeFileAtomic from "write-file-atomic";
 import { planOf, wholeSerialMs } from "./decide.js";
 import { readJsonFile } from "./json-file.js";
-import { sameMachine } from "./plan-cache.js";
+import { cacheEntryPath, sameMachine } from "./plan-cache.js";
 import { shiftError } from "./sampling/shift.js";
 
 /** A fresh worker's measured warm-up, as `WorkloadSample.warmup` holds it. */
@@ -282,8 +281,7 @@ export function warmupBeside(
 const MODULE_FIGURES = 2;
 
 function entryPath(dir: string, key: string): string {
-  const name = createHash("sha256").update(`${MODULE_FIGURES}/${key}`).digest("hex").slice(0, 32);
-  return join(dir, "modules", `${name}.json`);
+  return cacheEntryPath(dir, "modules", MODULE_FIGURES, key);
 }
 
 /** The cached warm-up of a module version on this machine; null for a miss or anything unreadable. */
