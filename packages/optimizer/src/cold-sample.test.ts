@@ -1,5 +1,14 @@
 import { describe, expect, it } from "@jest/globals";
-import { COLD_LIMITS, COLD_MIN_CPU_SHARE, COLD_MIN_ITEMS, coldLimits, coldReading } from "./cold-sample.js";
+import {
+  COLD_FIRST_ITEM_Z,
+  COLD_FIRST_THIRD_Z,
+  COLD_LIMITS,
+  COLD_MIN_CPU_SHARE,
+  COLD_MIN_ITEMS,
+  coldLimits,
+  coldReading,
+  slowerAtFirst,
+} from "./cold-sample.js";
 import { resolveLimits, SAMPLE_SHARE } from "./sampling/stop.js";
 
 /** Items timed alone, in the order they ran, all of one size unless given. */
@@ -63,6 +72,31 @@ describe("coldReading", () => {
     expect(coldReading(timed([2.5, 1, 1, 1, 1, 1, 1, 1, 1]), 1)).toBeNull();
   });
 
+  it("reads no warm-up from widely spread items whose sum exceeds their median, but that do not run slower at first", () => {
+    // The demo's heavy-skewed sample (log-normal item times, cv about 1.5) in a thread that
+    // had run the task: no item ran slower for being early.
+    const ms = [
+      3.43, 1.03, 0.6, 2.48, 27.42, 0.74, 11.5, 0.44, 0.74, 13.96, 3.97, 1.24, 3.59, 3.22, 0.39, 8.06, 1.08,
+      1.14, 1.28, 1.79, 3.76, 8.31, 2.36, 14.77, 0.46, 11.97, 1.9, 0.8,
+    ];
+    const warmThird = ms.slice(18).sort((a, b) => a - b);
+    const warmMedian = (warmThird[4]! + warmThird[5]!) / 2;
+    // The premise: their sum stands far above the warm third's median per item.
+    expect(ms.reduce((a, b) => a + b, 0)).toBeGreaterThan(1.5 * ms.length * warmMedian);
+    expect(coldReading(timed(ms), 1)).toBeNull();
+    // The same items after a first item that V8 compiled the task on: a warm-up.
+    expect(coldReading(timed([400, ...ms.slice(1)]), 1)).not.toBeNull();
+  });
+
+  it("reads a warm-up paid on the first item alone", () => {
+    // The first third's median is within the items' spread of the warm third's; its first item is not.
+    const reading = coldReading(timed([20, 1, 1.3, 0.7, 1.2, 0.8, 1, 1.3, 0.7]), 1);
+    expect(reading).not.toBeNull();
+    expect(reading!.warmup.items).toBe(6);
+    // 19 ms over the warm third's median of 1 ms, the other five within its spread (+0.3, -0.3, +0.2, -0.2).
+    expect(reading!.warmup.excessMs).toBeCloseTo(19, 12);
+  });
+
   it("leaves the figures' time from blocks of items as it ran, and scales the part items timed alone took", () => {
     // 16, 8, 4, 2 ms, then 1 ms (the ratio 9/35, as above). The figures rest on the last
     // six of them (2 + 1 + 1 + 1 + 1 + 1 = 7 ms) and on blocks timed after them that took 93 ms.
@@ -82,5 +116,45 @@ describe("coldReading", () => {
     const times = timed([16, 8, 4, 2, 1, 1, 1, 1, 1]);
     expect(coldReading(times, COLD_MIN_CPU_SHARE)).not.toBeNull();
     expect(coldReading(times, 0.35)).toBeNull();
+  });
+});
+
+describe("slowerAtFirst", () => {
+  // Log times: the middle and warm thirds at 0, +0.5 and -0.5 about their median 0, so the
+  // median absolute deviation is 0.5 and the spread 1.4826 * 0.5.
+  const e = Math.exp;
+  const spread = [1, e(0.5), e(-0.5)];
+  const sd = 1.4826 * 0.5;
+  const standardError = 1.2533 * sd * Math.sqrt(1 / 3 + 1 / 3);
+
+  it("reads a first third whose median stands COLD_FIRST_THIRD_Z standard errors above the warm third's", () => {
+    const at = COLD_FIRST_THIRD_Z * standardError;
+    expect(slowerAtFirst([e(at + 0.01), e(at + 0.01), e(at + 0.01)], spread, spread)).toBe(true);
+    expect(slowerAtFirst([e(at - 0.01), e(at - 0.01), e(at - 0.01)], spread, spread)).toBe(false);
+    // Never under COLD_EXCESS_SHARE (20%), however alike the items.
+    expect(slowerAtFirst([1.19, 1.19], [1, 1], [1, 1])).toBe(false);
+    expect(slowerAtFirst([1.21, 1.21], [1, 1], [1, 1])).toBe(true);
+  });
+
+  it("takes the spread from the middle and warm thirds, not from the warm-up in the first", () => {
+    // A minifier's six cold items (ms over input bytes, in the order they ran): its first
+    // third's own spread (the first item 3 times the second) would hide its shift.
+    const rates = [63.83 / 5527, 24.16 / 6457, 22.46 / 4339, 16.89 / 3715, 22.47 / 4592, 24.57 / 7329];
+    expect(slowerAtFirst(rates.slice(0, 2), rates.slice(2, 4), rates.slice(4))).toBe(true);
+    expect(
+      coldReading(timed([63.83, 24.16, 22.46, 16.89, 22.47, 24.57], [5527, 6457, 4339, 3715, 4592, 7329]), 1),
+    ).not.toBeNull();
+  });
+
+  it("reads a first item alone COLD_FIRST_ITEM_Z standard deviations above the warm third's median", () => {
+    const at = COLD_FIRST_ITEM_Z * sd;
+    expect(slowerAtFirst([e(at + 0.01), 1, 1], spread, spread)).toBe(true);
+    expect(slowerAtFirst([e(at - 0.01), 1, 1], spread, spread)).toBe(false);
+  });
+
+  it("reads an item the clock read as 0 ms as the fastest, not as a failure", () => {
+    expect(slowerAtFirst([0, 0], [1, 1], [1, 1])).toBe(false);
+    expect(slowerAtFirst([5, 5], [0.9, 1, 0], [1, 1.1, 1])).toBe(true);
+    expect(slowerAtFirst([0, 0], [0, 0], [0, 0])).toBe(false);
   });
 });

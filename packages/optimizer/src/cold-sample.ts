@@ -20,6 +20,19 @@ export const COLD_LIMITS = { budgetMs: 250, maxItems: 128, share: 0.15 } as cons
 export const COLD_MIN_ITEMS = 6;
 /** The sampled items must have taken at least this share more than warm for a warm-up to be read. */
 export const COLD_EXCESS_SHARE = 0.2;
+/**
+ * How many standard errors the first third's median time (per byte) must stand above the
+ * warm third's for a warm-up to be read (see `slowerAtFirst`). Items whose times spread
+ * widely (a log-normal's) make a sum of them exceed their median: the demo's 400 hashing
+ * items of 2.8 ms on average, sampled in a thread that had run them, read a "warm-up" whose
+ * scale priced them at 1.1-1.3 ms, and the plan predicted half of the run's time; of
+ * simulated samples of 26-42 such items (sigma 1.1) 79-87% read one, against 18-20% with
+ * this rule. The cold starts of the bench's library tasks (a parser, a highlighter, a
+ * minifier, a compressor, a hasher, a Markdown renderer) read as before in fresh processes.
+ */
+export const COLD_FIRST_THIRD_Z = 1;
+/** Or how many standard deviations the first item alone must stand above the warm third's median. */
+export const COLD_FIRST_ITEM_Z = 3;
 /** The middle third within this share of the warm reference: the thread had warmed up. */
 export const COLD_SETTLED_SHARE = 0.2;
 /**
@@ -60,9 +73,10 @@ export interface ColdReading {
  * COLD_MIN_CPU_SHARE): the last third,
  * by its median time per input byte (per item when the sizes are alike), is the warm
  * reference; the items before it took `excessMs` more than that reference says. Null with
- * fewer than COLD_MIN_ITEMS items, or when the items took less than COLD_EXCESS_SHARE more
- * than warm (nothing to correct). `settled`: the middle third ran within COLD_SETTLED_SHARE
- * of the reference.
+ * fewer than COLD_MIN_ITEMS items, when the items took less than COLD_EXCESS_SHARE more
+ * than warm (nothing to correct), or when the first third did not run slower than the warm
+ * third beyond what their spread explains (`slowerAtFirst`). `settled`: the middle third ran
+ * within COLD_SETTLED_SHARE of the reference.
  *
  * `basisMs`: the own time of the items the sample's figures rest on (see
  * `SampleResult.basisMs`), when known. The ratio of warm to sampled time applies to the
@@ -101,6 +115,13 @@ export function coldReading(
     if (t.inBasis === true) aloneBasisMs += t.ms;
   }
   if (sampledMs <= 0 || sampledMs - warmMs < COLD_EXCESS_SHARE * warmMs) return null;
+  const thirds = [
+    timed.slice(0, middleFrom),
+    timed.slice(middleFrom, warmFrom),
+    timed.slice(warmFrom),
+  ] as const;
+  if (!slowerAtFirst(...(thirds.map((third) => third.map(rate)) as [number[], number[], number[]])))
+    return null;
   const middleRate = median(timed.slice(middleFrom, warmFrom).map(rate));
   const ratio = warmMs / sampledMs;
   const blocksMs = basisMs === undefined ? 0 : Math.max(0, basisMs - aloneBasisMs);
@@ -113,6 +134,42 @@ export function coldReading(
       settled: middleRate <= warmRate * (1 + COLD_SETTLED_SHARE),
     },
   };
+}
+
+/**
+ * Whether the first items ran slower than the warm ones beyond chance: the first third's
+ * median log time (per byte) stands above the warm third's by COLD_EXCESS_SHARE and by
+ * COLD_FIRST_THIRD_Z standard errors of that difference. The spread is the middle and warm
+ * thirds' own (the median absolute deviation of each item's log time from its third's
+ * median, as a normal's standard deviation): the first third holds most of a warm-up's
+ * gradient (a minifier's first item 3 times its second), which is not the items' spread.
+ * The standard error of a median is about 1.25 times that of a mean. Or the first item
+ * alone stands COLD_FIRST_ITEM_Z standard deviations above the warm third's median: a
+ * warm-up V8 spent on the task's first call (a Markdown renderer's first item took 30 times
+ * the warm third's time per byte, its next ones hardly more than warm).
+ */
+export function slowerAtFirst(
+  first: readonly number[],
+  middle: readonly number[],
+  warm: readonly number[],
+): boolean {
+  // An item the clock read as 0 ms counts as half the fastest other one, not as minus infinity.
+  const positive = [...first, ...middle, ...warm].filter((x) => x > 0);
+  if (positive.length === 0) return false;
+  const floor = Math.min(...positive) / 2;
+  const logs = [first, middle, warm].map((third) => third.map((x) => Math.log(Math.max(x, floor))));
+  const [mFirst, mMiddle, mWarm] = logs.map(median) as [number, number, number];
+  const deviations = [
+    ...logs[1]!.map((l) => Math.abs(l - mMiddle)),
+    ...logs[2]!.map((l) => Math.abs(l - mWarm)),
+  ];
+  const sd = 1.4826 * median(deviations);
+  const standardError = 1.2533 * sd * Math.sqrt(1 / first.length + 1 / warm.length);
+  const difference = mFirst - mWarm;
+  if (difference > Math.log1p(COLD_EXCESS_SHARE) && difference > COLD_FIRST_THIRD_Z * standardError)
+    return true;
+  const firstOut = logs[0]![0]! - mWarm;
+  return firstOut > Math.log1p(COLD_EXCESS_SHARE) && firstOut > COLD_FIRST_ITEM_Z * sd;
 }
 
 function median(values: readonly number[]): number {
