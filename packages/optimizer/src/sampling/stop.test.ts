@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import {
   coldStartMs,
+  errorBound,
   resolveLimits,
   SAMPLE_DEFAULTS,
   SAMPLE_SHARE,
@@ -133,9 +134,37 @@ describe("stopReason", () => {
       expect(stopReason(scattered(37), job(10))).toBe("job-share");
       expect(stopReason(scattered(35), { ...job(10), budgetMs: 30 })).toBe("budget");
       expect(stopReason(scattered(35), { ...job(10), maxItems: 5 })).toBe("max-items");
-      // Just under the line (±23%: 1.2 and 2.8 ms), the share is its own.
+      // Under the line by its own figure (±23%: 1.2 and 2.8 ms), but not by what four units
+      // may hide (see errorBound): the uncertain share.
       const under = (elapsedMs: number) => ({ units: 5, elapsedMs, unitTimes: [10, 1.2, 2.8, 1.2, 2.8] });
-      expect(stopReason(under(121), job(1))).toBe("job-share");
+      expect(stopReason(under(121), job(1))).toBeNull();
+      expect(stopReason(under(361), job(1))).toBe("job-share");
+      // Under it by both (±14%, bound ±23%: 1.5 and 2.5 ms), the share is its own.
+      const closer = (elapsedMs: number) => ({ units: 5, elapsedMs, unitTimes: [10, 1.5, 2.5, 1.5, 2.5] });
+      expect(stopReason(closer(121), job(1))).toBe("job-share");
+    });
+
+    it("reads the spread of few units at its 75% upper bound (errorBound)", () => {
+      // One degree of freedom (two warm units): sqrt(1 / 0.1015); three: sqrt(3 / 1.2125).
+      expect(errorBound(0.1, 2)).toBeCloseTo(0.1 * Math.sqrt(1 / 0.1015), 12);
+      expect(errorBound(0.1, 4)).toBeCloseTo(0.1 * Math.sqrt(3 / 1.2125), 12);
+      // Past the table, Wilson and Hilferty's approximation: within 0.5% of the exact
+      // quantiles at 11 and 30 degrees of freedom (7.5841, 24.4776).
+      expect(errorBound(0.1, 12) / (0.1 * Math.sqrt(11 / 7.5841))).toBeCloseTo(1, 2);
+      expect(errorBound(0.1, 31) / (0.1 * Math.sqrt(30 / 24.4776))).toBeCloseTo(1, 2);
+      // One unit has no spread to bound: its error stands (infinite).
+      expect(errorBound(Number.POSITIVE_INFINITY, 1)).toBe(Number.POSITIVE_INFINITY);
+      // The demo's heavy-tailed sample after three items, the first left out: two warm units
+      // of 1.0 and 0.6 ms read ±23%, a job share of 3% of 400 x 0.8 ms over 2 cores (4.8 ms)
+      // that 8.8 ms had spent; their bound (±72%) goes on to the uncertain share (14.4 ms).
+      const demo = { units: 3, elapsedMs: 8.8, unitTimes: [1.83, 0.99, 0.62] };
+      const job = limits({ budgetMs: 60, expectedTotal: 400, parallelism: 2 });
+      expect(errorBound(0.23, 2)).toBeGreaterThan(0.7);
+      expect(stopReason(demo, job)).toBeNull();
+      expect(stopReason({ ...demo, elapsedMs: 14.5 }, job)).toBe("job-share");
+      // Uniform items (cv 5%) stay under the line from two warm units on.
+      const uniform = { units: 3, elapsedMs: 8.8, unitTimes: [1.83, 1.0, 1.07] };
+      expect(stopReason(uniform, job)).toBe("job-share");
     });
 
     it("does not apply when the item count is unknown", () => {
