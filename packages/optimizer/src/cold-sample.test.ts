@@ -25,6 +25,7 @@ describe("coldLimits", () => {
       maxItems: COLD_LIMITS.maxItems,
       budgetMs: COLD_LIMITS.budgetMs,
       share: COLD_LIMITS.share,
+      preciseAfterMs: COLD_LIMITS.preciseAfterMs,
     });
   });
 

@@ -13,9 +13,12 @@ import type { TimedItem, Warmup } from "./warmup.js";
  * The sampled items are the job's own (their results are kept), so sampling longer costs a
  * serial plan nothing, and a parallel one what the extra items take beyond their share: a
  * larger share of the job, budget and item count, and at least COLD_MIN_ITEMS items, so that
- * the later ones show how fast the task runs warm. The caller's own limits stand.
+ * the later ones show how fast the task runs warm. A precise mean stops it only after
+ * `preciseAfterMs`: a hasher's first items ran alike, interpreted, at 0.3-0.7 ms (its warm
+ * items take 16 us), and 3 of 6 cold samples in fresh processes stopped at 8 of them, priced
+ * 20-45 times too high. The caller's own limits stand.
  */
-export const COLD_LIMITS = { budgetMs: 250, maxItems: 128, share: 0.15 } as const;
+export const COLD_LIMITS = { budgetMs: 250, maxItems: 128, share: 0.15, preciseAfterMs: 20 } as const;
 /** Fewest items a cold reading rests on: a third of them make its warm reference. */
 export const COLD_MIN_ITEMS = 6;
 /** The sampled items must have taken at least this share more than warm for a warm-up to be read. */
@@ -56,6 +59,7 @@ export function coldLimits(
     minItems: Math.min(set.minItems ?? Math.max(limits.minItems, COLD_MIN_ITEMS), maxItems),
     budgetMs: set.budgetMs ?? Math.max(limits.budgetMs, COLD_LIMITS.budgetMs),
     share: COLD_LIMITS.share,
+    preciseAfterMs: COLD_LIMITS.preciseAfterMs,
   };
 }
 

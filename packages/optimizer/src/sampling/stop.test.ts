@@ -189,4 +189,13 @@ describe("stopReason", () => {
     const scattered = [5, 1, 3, 1, 3, 1, 3, 1, 3];
     expect(stopReason({ units: 9, elapsedMs: 1, unitTimes: scattered }, limits())).toBeNull();
   });
+
+  it("stops on a precise mean only after `preciseAfterMs` where the limits set it (a cold thread's)", () => {
+    // Eight alike items of 0.3 ms: a hasher's first items, interpreted, before V8 compiled it.
+    const alike = { units: 8, unitTimes: [0.5, 0.3, 0.31, 0.3, 0.29, 0.3, 0.3, 0.31] };
+    const cold = limits({ preciseAfterMs: 20 });
+    expect(stopReason({ ...alike, elapsedMs: 19.9 }, cold)).toBeNull();
+    expect(stopReason({ ...alike, elapsedMs: 20 }, cold)).toBe("precise");
+    expect(stopReason({ ...alike, elapsedMs: 2.5 }, limits())).toBe("precise");
+  });
 });

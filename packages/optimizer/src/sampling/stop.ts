@@ -61,6 +61,11 @@ export interface SampleLimits {
   parallelism: number;
   /** Most of the job's time (see SAMPLE_SHARE) sampling may take: SAMPLE_SHARE, larger in a cold thread (see cold-sample.ts). */
   share: number;
+  /**
+   * Time sampling runs before a precise mean may stop it, ms (absent: none). A cold
+   * thread's items can run alike and slow until V8 compiles the task (see cold-sample.ts).
+   */
+  preciseAfterMs?: number | undefined;
 }
 
 /** The limits from the caller's options: defaults filled, `minItems` at most `maxItems`. */
@@ -146,5 +151,6 @@ export function stopReason(progress: SampleProgress, limits: SampleLimits): Stop
     return "job-share";
   }
   // Uniform items: the mean is already known well enough.
-  return units >= PRECISE_UNITS && relativeError < PRECISE_ERROR ? "precise" : null;
+  const precise = units >= PRECISE_UNITS && relativeError < PRECISE_ERROR;
+  return precise && elapsedMs >= (limits.preciseAfterMs ?? 0) ? "precise" : null;
 }
