@@ -19,6 +19,7 @@ import { moduleHash } from "./plan-cache.js";
 import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type TaskData } from "./sample.js";
 import { fillWhile } from "./sampling/fill.js";
 import type { SampleGuard } from "./sampling/guarded.js";
+import { POOL_MIN_ITEM_MS, pooledWorkload } from "./sampling/pool.js";
 import { clonedBytes } from "./sampling/session.js";
 import { isRandomAccess } from "./sampling/source.js";
 import {
@@ -395,6 +396,7 @@ async function withWarmup(
     ? await fillWhile(probing, task, data, (i) => done(i) || probedIndices.has(i), {
         onError,
         signal,
+        ownTimes: workload.itemTimeMs.mean >= POOL_MIN_ITEM_MS,
       }).catch(async (error: unknown) => {
         // The probe is stopped, and its worker left idle, before the call rejects.
         stopProbe.abort(error);
@@ -417,15 +419,27 @@ async function withWarmup(
     probed.warmup !== null && filled !== null && filled.workMs >= probeMs / 2
       ? { ...probed.warmup, ...warmupBeside(probed.timings, filled.timed), busyThreads: 2 }
       : probed.warmup;
-  if (warmup === null) return { ...measured, ...ran };
+  // The items run here beside the probe join the sampled ones' figures where drawn alike.
+  const basis = timedItems.filter((t) => t.inBasis === true);
+  const pooled =
+    filled === null || measured.workloadSource !== "sampled"
+      ? null
+      : pooledWorkload(
+          workload,
+          basis,
+          measured.basisMs,
+          filled.timed.map((t) => ({ index: t.index, ms: t.ownMs })),
+        );
+  const seen = pooled === null ? measured : { ...measured, workload: pooled };
+  if (warmup === null) return { ...seen, ...ran };
   const problem =
     key === null ? null : await writeWarmup(cache.dir, key, cache.machineKey, warmup, probed.moduleLoadMs);
   // The probe's worker imported the module fresh: a truer load than this thread's, which may have had it already.
   const moduleLoadMs = Math.max(workload.moduleLoadMs ?? 0, probed.moduleLoadMs ?? 0);
   return {
-    ...measured,
+    ...seen,
     ...ran,
-    workload: { ...workload, warmup, ...(moduleLoadMs > 0 ? { moduleLoadMs } : {}) },
+    workload: { ...seen.workload, warmup, ...(moduleLoadMs > 0 ? { moduleLoadMs } : {}) },
     warnings: problem === null ? measured.warnings : [...measured.warnings, problem],
   };
 }

@@ -20,6 +20,8 @@ export interface MeasuredWorkload {
   warnings: Warning[];
   /** Sampled items timed alone in the calling thread (see `SampleResult.timedItems`). */
   timedItems?: TimedItem[];
+  /** The own time of the items a fresh sample's figures rest on (see `SampleResult.basisMs`), ms. */
+  basisMs?: number;
   /** Time this thread spent running items while a warm-up probe ran (their results are in `precomputed`), ms. */
   filledMs?: number;
 }
@@ -127,7 +129,7 @@ async function sampled(
       });
     }
   }
-  const { workload, data, precomputed, failures, timedItems } = result;
+  const { workload, data, precomputed, failures, timedItems, basisMs } = result;
   return {
     workload,
     workloadSource: "sampled",
@@ -136,6 +138,7 @@ async function sampled(
     failures,
     warnings,
     ...(timedItems === undefined ? {} : { timedItems }),
+    ...(basisMs === undefined ? {} : { basisMs }),
   };
 }
 

@@ -48,6 +48,14 @@ const workloadSampleShape = {
       inputMeanSize: z.number().finite().positive(),
     })
     .optional(),
+  /**
+   * Items the calling thread ran while a warm-up probe held the decision up (see
+   * `warmup`), timed alone and drawn alike with the sampled ones (their median times
+   * within two standard errors), whose times joined the sampled items' in `itemTimeMs` and
+   * `spread`: how many. Absent when none joined (items under 1 ms, figures scaled by size
+   * or by a cold reading, no probe ran, or items that differ at the input's start).
+   */
+  pooledItems: z.number().int().positive().optional(),
   /** CPU time over wall time while running items: near 1 computes, near 0 waits. */
   cpuToWall: z.number().finite().nonnegative(),
   /** Structured-clone serialised size of an item, bytes. */

@@ -29,14 +29,18 @@ export class ThreadClock {
   /** The schedstat files of the process's other threads when the clock was made; null when unreadable. */
   private others: number[] | null;
 
-  /** `schedstatPath`: the thread's schedstat file (another path only in tests). */
-  constructor(schedstatPath = "/proc/thread-self/schedstat") {
+  /**
+   * `schedstatPath`: the thread's schedstat file (another path only in tests); `others`:
+   * whether it may read the other threads' runtimes (false: `othersCpuMs` is always null,
+   * and their files are not opened).
+   */
+  constructor(schedstatPath = "/proc/thread-self/schedstat", others = true) {
     try {
       this.fd = openSync(schedstatPath, "r");
     } catch {
       this.fd = null;
     }
-    this.others = this.fd === null ? null : openOtherThreads();
+    this.others = this.fd === null || !others ? null : openOtherThreads();
   }
 
   /** `others`: read the other threads' runtimes too (a schedstat read per thread); else `othersCpuMs` is null. */

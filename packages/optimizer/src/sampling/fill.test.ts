@@ -42,6 +42,22 @@ describe("fillWhile(): items run in this thread while it waits", () => {
     // Each item's own time (1.2 ms at least) and its input's cloned size (a small integer: 4 bytes serialized).
     expect(filled.timed.map((t) => t.bytes)).toEqual([4, 4, 4, 4]);
     for (const { ms } of filled.timed) expect(ms).toBeGreaterThanOrEqual(1.1);
+    // Their input indices; without `ownTimes` their own time is their wall time.
+    expect(filled.timed.map((t) => t.index)).toEqual([1, 3, 4, 5]);
+    for (const { ms, ownMs } of filled.timed) expect(ownMs).toBe(ms);
+  });
+
+  it("reads each item's own time from the thread's clock with `ownTimes`: the wall time less any wait for a core", async () => {
+    const { pending } = waiting(2);
+    const filled = await fillWhile(pending, task("hooked"), data, () => false, {
+      onError: "throw",
+      ownTimes: true,
+    });
+    expect(filled.timed.length).toBeGreaterThan(0);
+    for (const { ms, ownMs } of filled.timed) {
+      expect(ownMs).toBeGreaterThanOrEqual(0);
+      expect(ownMs).toBeLessThanOrEqual(ms);
+    }
   });
 
   it("stops at the end of the input, and on a rejection as on a resolution", async () => {

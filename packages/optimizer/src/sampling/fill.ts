@@ -2,6 +2,7 @@
 import { performance } from "node:perf_hooks";
 import { setImmediate as turn } from "node:timers/promises";
 import { mapNow, type ResolvedTask, type RunError } from "@amorsize/executor";
+import { ThreadClock } from "./clock.js";
 import { clonedBytes } from "./session.js";
 import { shiftError } from "./shift.js";
 
@@ -14,6 +15,12 @@ export const FILL_STRETCH_MS = 1;
 export interface FillOptions {
   onError: "throw" | "collect";
   signal?: AbortSignal | undefined;
+  /**
+   * Whether to read each item's own time from the thread's clock (two readings an item,
+   * a few microseconds); else `ownMs` is the wall time. Items too short to join the
+   * sample's figures (see pool.ts) need not pay for it.
+   */
+  ownTimes?: boolean | undefined;
 }
 
 /** What the calling thread ran while it waited. */
@@ -24,8 +31,12 @@ export interface Filled {
   failures: Map<number, unknown>;
   /** Time spent running them, ms. */
   workMs: number;
-  /** Each item that gave a result: its wall time here, ms, and its input's cloned size, bytes. */
-  timed: Array<{ ms: number; bytes: number }>;
+  /**
+   * Each item that gave a result: its input index, its wall time here, ms, its own time
+   * (the wall time less what the thread spent queued for a core, where the clock reads
+   * it), ms, and its input's cloned size, bytes.
+   */
+  timed: Array<{ index: number; ms: number; ownMs: number; bytes: number }>;
 }
 
 /**
@@ -58,23 +69,28 @@ export async function fillWhile(
     },
   );
   let next = 0;
-  // The probe's first message needs a turn of the event loop before anything is known.
-  await turn();
-  while (!settled) {
-    options.signal?.throwIfAborted();
-    const t0 = performance.now();
-    do {
-      while (next < data.length && skip(next)) next++;
-      if (next >= data.length) {
-        filled.workMs += performance.now() - t0;
-        return filled;
-      }
-      await runOne(task, data, next++, filled, options);
-    } while (performance.now() - t0 < FILL_STRETCH_MS);
-    filled.workMs += performance.now() - t0;
+  const clock = options.ownTimes === true ? new ThreadClock(undefined, false) : null;
+  try {
+    // The probe's first message needs a turn of the event loop before anything is known.
     await turn();
+    while (!settled) {
+      options.signal?.throwIfAborted();
+      const t0 = performance.now();
+      do {
+        while (next < data.length && skip(next)) next++;
+        if (next >= data.length) {
+          filled.workMs += performance.now() - t0;
+          return filled;
+        }
+        await runOne(task, data, next++, filled, { ...options, clock });
+      } while (performance.now() - t0 < FILL_STRETCH_MS);
+      filled.workMs += performance.now() - t0;
+      await turn();
+    }
+    return filled;
+  } finally {
+    clock?.close();
   }
-  return filled;
 }
 
 /**
@@ -86,7 +102,7 @@ async function runOne(
   data: ArrayLike<unknown>,
   index: number,
   filled: Filled,
-  options: FillOptions,
+  options: FillOptions & { clock: ThreadClock | null },
 ): Promise<void> {
   const item = data[index];
   let bytes: number;
@@ -96,13 +112,15 @@ async function runOne(
     // Left to the run, which fails it as that item (or collects it) where it must be sent.
     return;
   }
-  const { signal } = options;
+  const { signal, clock } = options;
+  const queuedBefore = clock?.read(false).queuedMs ?? 0;
   const t0 = performance.now();
   const outcome = await mapNow(task, [item], {
     onError: "collect",
     ...(signal === undefined ? {} : { signal }),
   });
   const ms = performance.now() - t0;
+  const ownMs = clock === null ? ms : Math.max(0, ms - (clock.read(false).queuedMs - queuedBefore));
   const [error] = outcome.errors;
   if (error !== undefined) {
     const shifted = shiftError(error as RunError, index);
@@ -120,5 +138,5 @@ async function runOne(
     return;
   }
   filled.results.set(index, result);
-  filled.timed.push({ ms, bytes });
+  filled.timed.push({ index, ms, ownMs, bytes });
 }
