@@ -1,7 +1,7 @@
 // A sample taken in a thread that had not run the task before (see samplesCold in
 // prepare.ts): what it says once V8 has compiled the task, and what compiling it cost.
 // Pure functions of plain data.
-import { quantile } from "./sampling/stats.js";
+import { logTimes, median, medianError, robustSd } from "./sampling/stats.js";
 import type { SampleLimits } from "./sampling/stop.js";
 import type { TimedItem, Warmup } from "./warmup.js";
 
@@ -157,28 +157,14 @@ export function slowerAtFirst(
   middle: readonly number[],
   warm: readonly number[],
 ): boolean {
-  // An item the clock read as 0 ms counts as half the fastest other one, not as minus infinity.
-  const positive = [...first, ...middle, ...warm].filter((x) => x > 0);
-  if (positive.length === 0) return false;
-  const floor = Math.min(...positive) / 2;
-  const logs = [first, middle, warm].map((third) => third.map((x) => Math.log(Math.max(x, floor))));
-  const [mFirst, mMiddle, mWarm] = logs.map(median) as [number, number, number];
-  const deviations = [
-    ...logs[1]!.map((l) => Math.abs(l - mMiddle)),
-    ...logs[2]!.map((l) => Math.abs(l - mWarm)),
-  ];
-  const sd = 1.4826 * median(deviations);
-  const standardError = 1.2533 * sd * Math.sqrt(1 / first.length + 1 / warm.length);
-  const difference = mFirst - mWarm;
-  if (difference > Math.log1p(COLD_EXCESS_SHARE) && difference > COLD_FIRST_THIRD_Z * standardError)
-    return true;
-  const firstOut = logs[0]![0]! - mWarm;
-  return firstOut > Math.log1p(COLD_EXCESS_SHARE) && firstOut > COLD_FIRST_ITEM_Z * sd;
-}
-
-function median(values: readonly number[]): number {
-  return quantile(
-    [...values].sort((a, b) => a - b),
-    0.5,
-  );
+  const logs = logTimes([first, middle, warm]);
+  if (logs === null) return false;
+  const [logFirst, logMiddle, logWarm] = logs as [number[], number[], number[]];
+  const sd = robustSd([logMiddle, logWarm]);
+  const standardError = Math.hypot(medianError(sd, first.length), medianError(sd, warm.length));
+  const least = Math.log1p(COLD_EXCESS_SHARE);
+  const difference = median(logFirst) - median(logWarm);
+  if (difference > least && difference > COLD_FIRST_THIRD_Z * standardError) return true;
+  const firstOut = logFirst[0]! - median(logWarm);
+  return firstOut > least && firstOut > COLD_FIRST_ITEM_Z * sd;
 }

@@ -1,7 +1,7 @@
 // Items the calling thread ran while a warm-up probe held the decision up (see fill.ts),
 // joined to the sampled ones' time figures. Pure functions of plain data.
 import type { WorkloadSample } from "@amorsize/types";
-import { itemTimeFigures, quantile, sampleSpread } from "./stats.js";
+import { itemTimeFigures, logTimes, median, medianError, robustSd, sampleSpread } from "./stats.js";
 
 /** An item timed alone in the calling thread: its place in the input and its own time, ms. */
 export interface PlacedTime {
@@ -68,20 +68,10 @@ export function pooledWorkload(
  * standard error about 1.25 times a mean's).
  */
 export function alike(a: readonly PlacedTime[], b: readonly PlacedTime[]): boolean {
-  const all = [...a, ...b].map((t) => t.ms).filter((ms) => ms > 0);
-  if (all.length === 0) return true;
-  const floor = Math.min(...all) / 2;
-  const logs = [a, b].map((group) => group.map((t) => Math.log(Math.max(t.ms, floor))));
-  const [ma, mb] = logs.map(median) as [number, number];
-  const deviations = [...logs[0]!.map((l) => Math.abs(l - ma)), ...logs[1]!.map((l) => Math.abs(l - mb))];
-  const sd = 1.4826 * median(deviations);
-  const standardError = 1.2533 * sd * Math.sqrt(1 / a.length + 1 / b.length);
-  return Math.abs(ma - mb) <= POOL_MAX_Z * standardError;
-}
-
-function median(values: readonly number[]): number {
-  return quantile(
-    [...values].sort((x, y) => x - y),
-    0.5,
-  );
+  const logs = logTimes([a.map((t) => t.ms), b.map((t) => t.ms)]);
+  if (logs === null) return true;
+  const [logA, logB] = logs as [number[], number[]];
+  const sd = robustSd(logs);
+  const standardError = Math.hypot(medianError(sd, logA.length), medianError(sd, logB.length));
+  return Math.abs(median(logA) - median(logB)) <= POOL_MAX_Z * standardError;
 }

@@ -2,7 +2,11 @@ import { describe, expect, it } from "@jest/globals";
 import {
   cpuToWall,
   itemTimeFigures,
+  logTimes,
+  median,
+  medianError,
   quantile,
+  robustSd,
   sampleSpread,
   type TimedFigures,
   unitMean,
@@ -122,5 +126,33 @@ describe("sampleSpread", () => {
     const falling = [0, 10].map((index, k) => ({ index, ownMs: [3, 1][k]!, weight: 1 }));
     expect(sampleSpread(falling, [3, 1]).trend).toBeCloseTo(-1, 12);
     expect(sampleSpread([], [])).toEqual({ relativeError: 0, maxOverMean: 0, trend: 0 });
+  });
+});
+
+describe("robust figures of groups of times", () => {
+  it("median: the middle value, or the mean of the middle two", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBe(0);
+  });
+
+  it("logTimes: each group's logarithms, a 0 counted as half the least positive time", () => {
+    expect(logTimes([[1, Math.E], [0]])).toEqual([[0, 1], [Math.log(0.5)]]);
+    expect(logTimes([[0], [0, 0]])).toBeNull();
+  });
+
+  it("robustSd: deviations from each group's own median, so a shift between groups adds nothing", () => {
+    // Each group at its median, +0.5 and -0.5: a median absolute deviation of 0.5.
+    expect(
+      robustSd([
+        [0, 0.5, -0.5],
+        [10, 10.5, 9.5],
+      ]),
+    ).toBeCloseTo(1.4826 * 0.5, 12);
+    expect(robustSd([[1, 1], [7]])).toBe(0);
+  });
+
+  it("medianError: 1.2533 standard deviations over the square root of the count", () => {
+    expect(medianError(2, 4)).toBeCloseTo(1.2533, 12);
   });
 });

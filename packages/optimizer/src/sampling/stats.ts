@@ -119,3 +119,41 @@ export function sampleSpread(
   const trend = sxx > 0 ? ((sxy / sxx) * span) / mean : 0;
   return { relativeError: Number.isFinite(relativeError) ? relativeError : 1, maxOverMean, trend };
 }
+
+/** The median of a list (the mean of the middle two for an even count; 0 when empty). */
+export function median(values: readonly number[]): number {
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
+}
+
+/**
+ * The natural logarithms of groups of item times, each group kept apart. A time the clock
+ * read as 0 counts as half the least positive time of all the groups, not as minus
+ * infinity; null when no time is positive.
+ */
+export function logTimes(groups: readonly (readonly number[])[]): number[][] | null {
+  const positive = groups.flat().filter((x) => x > 0);
+  if (positive.length === 0) return null;
+  const floor = Math.min(...positive) / 2;
+  return groups.map((group) => group.map((x) => Math.log(Math.max(x, floor))));
+}
+
+/**
+ * A robust standard deviation of values in groups: the median absolute deviation of each
+ * value from its own group's median, over all the groups, times 1.4826 (a normal's ratio),
+ * so that a shift between groups does not widen it.
+ */
+export function robustSd(groups: readonly (readonly number[])[]): number {
+  const deviations = groups.flatMap((group) => {
+    const centre = median(group);
+    return group.map((x) => Math.abs(x - centre));
+  });
+  return 1.4826 * median(deviations);
+}
+
+/** The standard error of a median of n values of standard deviation `sd` (about 1.25 times a mean's). */
+export function medianError(sd: number, n: number): number {
+  return (1.2533 * sd) / Math.sqrt(n);
+}
