@@ -1,21 +1,16 @@
 import type { WorkloadSample } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
 import { alike, POOL_MAX_Z, POOL_MIN_ITEM_MS, pooledWorkload } from "./pool.js";
+import { emptyWorkload } from "./records.js";
 
+/** A measured workload of `mean` ms items (the rest as an empty input's). */
 const workload = (mean: number, extra: Partial<WorkloadSample> = {}): WorkloadSample => ({
+  ...emptyWorkload(),
   sampled: 4,
   indices: [100, 200, 300, 50],
   totalItems: 400,
   itemTimeMs: { mean, median: mean, p90: mean, max: mean, cv: 0 },
   spread: { relativeError: 0.1, maxOverMean: 1.2, trend: 0.05 },
-  cpuToWall: 1,
-  inputBytes: { mean: 30, max: 30 },
-  outputBytes: { mean: 10, max: 10 },
-  inputKind: "object",
-  outputKind: "number",
-  memoryBytesPerItem: 40,
-  sampleWallMs: 20,
-  async: false,
   source: "measured",
   ...extra,
 });
