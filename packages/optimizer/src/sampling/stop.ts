@@ -37,7 +37,7 @@ const CHI_SQUARE_Q25 = [
  * sample's own, raised to what its items' spread may be (its 75% upper bound) where few
  * units read that spread. Two warm units of heavy-tailed items (1.0 and 0.6 ms, of a
  * log-normal whose mean is 2.8 ms and cv 1.5) read ±23%, and the demo's sample stopped at
- * three items and priced the job at half its time; the bound reads ±71%, and sampling goes
+ * three items and priced the job at half its time; the bound reads ±72%, and sampling goes
  * on at the uncertain share. Uniform items (cv 5%) stay under the line from two units on.
  */
 export function errorBound(relativeError: number, timedUnits: number): number {
