@@ -3,6 +3,7 @@ import type { ItemFigures } from "./clock-math.js";
 import {
   emptyWorkload,
   HELPER_MIN_UNIT_MS,
+  HELPER_MIN_UNITS,
   helperShareOf,
   itemRecord,
   readsOtherThreads,
@@ -174,9 +175,20 @@ describe("helperShareOf", () => {
     expect(helperShareOf([short])).toEqual({});
     expect(helperShareOf([record({ cpuMs: 20 }), record({ cpuMs: 20, otherCpuMs: null })])).toEqual({});
     // A block's sized record stands for its share of the block: weight counts.
-    expect(helperShareOf([record({ cpuMs: 1, weight: 4, otherCpuMs: 0.5 })])).toEqual({
-      helperCpuShare: 0.5,
-    });
+    const sized = record({ cpuMs: 1, weight: 4, otherCpuMs: 0.5 });
+    expect(helperShareOf([sized, sized])).toEqual({ helperCpuShare: 0.5 });
+    expect(helperShareOf([sized, record({ cpuMs: 1, weight: 1, otherCpuMs: 0.1 })])).toEqual({});
+  });
+
+  it("says nothing from a single long enough unit: one unit is no least (HELPER_MIN_UNITS)", () => {
+    // The demo's hasher: one 29 ms item beside short ones, its helpers busy with something else.
+    const one = [record({ cpuMs: 29, otherCpuMs: 9.25 }), record({ cpuMs: 0.9, otherCpuMs: 0 })];
+    expect(HELPER_MIN_UNITS).toBe(2);
+    expect(helperShareOf(one)).toEqual({});
+    expect(helperShareOf([...one, record({ cpuMs: 12, otherCpuMs: 0.6 })]).helperCpuShare).toBeCloseTo(
+      0.05,
+      12,
+    );
   });
 
   it("reaches the workload summary", () => {

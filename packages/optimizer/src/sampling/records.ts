@@ -137,17 +137,30 @@ export function readsOtherThreads(lastItemMs: number | null, length: number): bo
 }
 
 /**
+ * Fewest units of at least HELPER_MIN_UNIT_MS a helper share rests on. One unit is no
+ * "least": the demo's hashing task (no allocation, its items warm) had one such item in its
+ * sample (28 ms, beside items under 1 ms), which ran while the process's helper threads
+ * worked on something else (4.6-9.3 ms of their CPU), and read a share of 0.29-0.47 that
+ * the model charged every worker: 1055-1175 ms predicted for runs of 547-574 ms, against
+ * 594-614 ms predicted where no such unit was sampled.
+ */
+export const HELPER_MIN_UNITS = 2;
+
+/**
  * The other threads' CPU time per millisecond of the items' own CPU time: the least any
- * unit of at least HELPER_MIN_UNIT_MS showed (none: absent). The least, because what else
- * the process's helper threads do meanwhile comes and goes (compiling the sampler's own
- * code, sweeping an earlier job's garbage) while the work the task gives them does not.
+ * unit of at least HELPER_MIN_UNIT_MS showed, over at least HELPER_MIN_UNITS of them (else
+ * absent). The least, because what else the process's helper threads do meanwhile comes and
+ * goes (compiling the sampler's own code, sweeping an earlier job's garbage) while the work
+ * the task gives them does not.
  * Pure.
  */
 export function helperShareOf(timed: readonly SampleRecord[]): { helperCpuShare?: number } {
   let least = Number.POSITIVE_INFINITY;
+  let units = 0;
   for (const m of timed) {
     if (m.otherCpuMs == null || m.cpuMs * m.weight < HELPER_MIN_UNIT_MS) continue;
+    units += 1;
     least = Math.min(least, m.otherCpuMs / m.cpuMs);
   }
-  return Number.isFinite(least) ? { helperCpuShare: least } : {};
+  return units >= HELPER_MIN_UNITS ? { helperCpuShare: least } : {};
 }
