@@ -1,5 +1,8 @@
+import { planExecution } from "@amorsize/cost-model";
 import type { WorkloadSample } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
+import { hardware, spawnCost } from "../../test/profiles.js";
+import { formatPlan } from "../format.js";
 import { alike, POOL_MAX_Z, POOL_MIN_ITEM_MS, pooledWorkload } from "./pool.js";
 import { emptyWorkload } from "./records.js";
 
@@ -42,6 +45,12 @@ describe("pooledWorkload", () => {
     // What was sampled stays as it was.
     expect(pooled!.sampled).toBe(3);
     expect(pooled!.indices).toEqual(sample.indices);
+    // The plan's account of its figures names both.
+    const plan = planExecution({ hardware: hardware(2), spawnCost: spawnCost(2), workload: pooled! });
+    expect(formatPlan(plan, pooled!)).toContain(
+      "(3 sampled, and 6 more run here while a fresh worker was probed)",
+    );
+    expect(formatPlan(plan, sample)).toContain("(3 sampled)");
   });
 
   it("keeps the sample's figures where the items at the input's start differ (items that grow along it)", () => {
