@@ -40,7 +40,7 @@ export interface SampleResult {
    * order. An iterator that sampling read from is re-joined, so nothing is lost or repeated.
    */
   data: TaskData;
-  /** With `confirms`: what it answered after the first unit (true: sampling stopped there). */
+  /** With `confirms`: what it last answered (true: sampling stopped there). */
   confirmed?: boolean;
   /** Guarded sampling: a block cut off at the time bound (its items taken as at least that slow). */
   cutOff?: CutOff;
@@ -72,9 +72,10 @@ export interface SampleTaskOptions extends SampleTaskPlainOptions {
    */
   deferSourceError?: boolean;
   /**
-   * Asked once, after the first timing unit (usually one item), with the figures it gave:
-   * true stops sampling there. The optimizer checks cached figures this way: one item
-   * that confirms them costs one item, and one that contradicts them lets sampling go on.
+   * Asked after the first timing unit (usually one item), with the figures it gave: true
+   * stops sampling there. False is asked about once more, with the next unit's figures
+   * alone (a pause lands in one unit). The optimizer checks cached figures this way: one
+   * item that confirms them costs one item, and two that contradict them let sampling go on.
    */
   confirms?: (first: WorkloadSample) => boolean;
   /**

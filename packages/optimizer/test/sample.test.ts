@@ -375,7 +375,7 @@ describe("sampleTask", () => {
     expect(seen[0]).toBeGreaterThan(0);
   });
 
-  it("asks confirms once, after the first unit, and stops there when it agrees", async () => {
+  it("asks confirms after the first unit, and stops there when it agrees", async () => {
     const data = Array.from({ length: 1000 }, (_, i) => i);
     const options = { minItems: 4, maxItems: 4, budgetMs: 10_000 };
     const asked: number[] = [];
@@ -389,6 +389,21 @@ describe("sampleTask", () => {
     const disagreed = await sampleTask(task("heavy"), data, { ...options, confirms: () => false });
     expect(disagreed.confirmed).toBe(false);
     expect(disagreed.precomputed.size).toBe(4);
+    // A first unit that disagrees is asked about once more, on the second unit alone.
+    const units: number[] = [];
+    const twice = await sampleTask(task("heavy"), data, {
+      ...options,
+      confirms: (figures) => units.push(figures.itemTimeMs.max) === 2,
+    });
+    expect(units).toHaveLength(2);
+    expect(twice.confirmed).toBe(true);
+    expect(twice.precomputed.size).toBe(2);
+    // Asked twice at most: two units that disagree let sampling go on to its limits.
+    let asks = 0;
+    const never = await sampleTask(task("heavy"), data, { ...options, confirms: () => ++asks < 0 });
+    expect(asks).toBe(2);
+    expect(never.confirmed).toBe(false);
+    expect(never.precomputed.size).toBe(4);
     // An input of one item ends after its first unit: still asked.
     expect((await sampleTask(task("heavy"), [7], { ...options, confirms: () => true })).confirmed).toBe(true);
     expect((await sampleTask(task("heavy"), [7], options)).confirmed).toBeUndefined();
