@@ -462,9 +462,11 @@ describe("optimize and the plan cache", () => {
     expect(first).toMatchObject({ workloadSource: "sampled", plan: { totalItems: 100 } });
     expect(first.task).toMatchObject({ exportName: "default", key: `${first.task.href}#default` });
     const second = await optimize({ module }, range(100), options);
-    expect(second.workloadSource).toBe("cached");
-    // One item ran to check the cached figures; its result is kept.
-    expect(second.precomputed.size).toBe(1);
+    // The warnings ride along, shown on a failure: a contradiction says what the checked unit read.
+    expect({ source: second.workloadSource, warnings: second.warnings }).toMatchObject({ source: "cached" });
+    // One item ran to check the cached figures, or two when a pause disturbed the first
+    // (see the plan cache's check); their results are kept.
+    expect([1, 2]).toContain(second.precomputed.size);
     expect((await optimize({ module }, range(100), { ...options, cache: false })).workloadSource).toBe(
       "sampled",
     );
