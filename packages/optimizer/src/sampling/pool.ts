@@ -48,11 +48,11 @@ export function pooledWorkload(
   if (!alike(basis, filled)) return null;
   const pooled = [...basis, ...filled].map((t) => ({ index: t.index, ownMs: t.ms, weight: 1 }));
   const figures = itemTimeFigures(pooled.map((p) => ({ ...p, wallMs: p.ownMs, cpuMs: p.ownMs, idleMs: 0 })));
-  const { maxOverMean, trend: pooledTrend } = sampleSpread(pooled, []);
   const relativeError = figures.cv / Math.sqrt(pooled.length);
+  const maxOverMean = figures.mean > 0 ? figures.max / figures.mean : 1;
   // The trend stays the sample's: the filled items crowd the input's start, where a few
   // long sampled items further on would read as a trend the alike test has just ruled out.
-  const trend = workload.spread?.trend ?? pooledTrend;
+  const trend = workload.spread?.trend ?? sampleSpread(pooled, []).trend;
   return {
     ...workload,
     itemTimeMs: figures,
