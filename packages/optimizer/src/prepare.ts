@@ -328,6 +328,13 @@ async function cachedWarmupOf(
   return { key, warmup: entry?.warmup ?? null, moduleLoadMs: entry?.moduleLoadMs ?? null };
 }
 
+/** Where a warm-up comes from and goes: the module-cost cache (its key and what it held). */
+interface WarmupCache {
+  dir: string;
+  machineKey: SpawnCostProfile["machineKey"];
+  read: CachedWarmup | null;
+}
+
 /**
  * The workload with a fresh worker's warm-up (see `WorkloadSample.warmup`): read from the
  * module-cost cache, or measured by a probe when the plan would start workers and parallel
@@ -341,36 +348,71 @@ async function withWarmup(
   options: OptimizeOptions,
   machine: Machine,
   how: {
-    cache: { dir: string; machineKey: SpawnCostProfile["machineKey"]; read: CachedWarmup | null };
+    cache: WarmupCache;
     pool: PrepareHooks["probePool"];
     onError: "throw" | "collect";
     signal: AbortSignal | undefined;
     probe: boolean;
   },
 ): Promise<MeasuredWorkload> {
-  const { cache, pool, onError, signal, probe } = how;
-  const { workload, data, timedItems, precomputed, failures } = measured;
+  const { workload, data, timedItems } = measured;
   if (workload.source !== "measured") return measured;
-  const key = cache.read?.key ?? null;
-  const cached = cache.read?.warmup ?? null;
-  // A figure measured by a probe against a warm thread is truer than a cold sample's own;
-  // so is the import its fresh worker paid, where this thread had the module already.
-  if (cached !== null) {
-    const moduleLoadMs = Math.max(workload.moduleLoadMs ?? 0, cache.read?.moduleLoadMs ?? 0);
-    return {
-      ...measured,
-      workload: { ...workload, warmup: cached, ...(moduleLoadMs > 0 ? { moduleLoadMs } : {}) },
-    };
-  }
+  const cached = how.cache.read?.warmup ?? null;
+  if (cached !== null) return withCachedWarmup(measured, cached, how.cache.read?.moduleLoadMs ?? null);
   if (workload.warmup !== undefined) return measured;
-  if (!probe || options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length)
+  if (!how.probe || options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length)
     return measured;
-  const early = pool?.();
+  const early = how.pool?.();
   // Items the caller asked to run guarded (isolate, a chunk time-out, worker limits) never
   // run here beyond what sampling ran.
   const fills = (budget: number) => fillsWhileProbing(workload, budget) && !isolated(options);
   const budgetMs = probeBudgetMs(withFrozenMachine({ ...machine, workload }), early !== undefined, fills);
   if (budgetMs === null) return measured;
+  const probe = { budgetMs, fill: fills(budgetMs), pool: early, onError: how.onError, signal: how.signal };
+  return foldProbe(measured, await probeAndFill(measured, data, timedItems, task, probe), how.cache);
+}
+
+/**
+ * The cached warm-up, measured by a probe against a warm thread: truer than a cold sample's
+ * own; so is the import its fresh worker paid, where this thread had the module already.
+ */
+function withCachedWarmup(
+  measured: MeasuredWorkload,
+  warmup: NonNullable<CachedWarmup["warmup"]>,
+  cachedLoadMs: number | null,
+): MeasuredWorkload {
+  const { workload } = measured;
+  const moduleLoadMs = Math.max(workload.moduleLoadMs ?? 0, cachedLoadMs ?? 0);
+  return { ...measured, workload: { ...workload, warmup, ...(moduleLoadMs > 0 ? { moduleLoadMs } : {}) } };
+}
+
+/** What a probe and the items run beside it gave: the probe's reading, the items, and how long it took. */
+interface ProbeRun {
+  probed: Awaited<ReturnType<typeof probeWarmup>>;
+  filled: Awaited<ReturnType<typeof fillWhile>> | null;
+  probeMs: number;
+}
+
+/**
+ * Runs the warm-up probe in a fresh worker (or the early pool's) on items sampling left,
+ * and, where `fill`, items in this thread meanwhile (see `fillWhile`). A failure of the
+ * items here stops the probe, leaving its worker idle, before the call rejects.
+ */
+async function probeAndFill(
+  measured: MeasuredWorkload,
+  data: ArrayLike<unknown>,
+  timedItems: NonNullable<MeasuredWorkload["timedItems"]>,
+  task: ResolvedTask,
+  probe: {
+    budgetMs: number;
+    fill: boolean;
+    pool: Executor | undefined;
+    onError: "throw" | "collect";
+    signal: AbortSignal | undefined;
+  },
+): Promise<ProbeRun> {
+  const { precomputed, failures, workload } = measured;
+  const { onError, signal } = probe;
   const done = (i: number) => precomputed.has(i) || failures.has(i);
   // An item that cannot be cloned is left to the run, which fails it as that item (or
   // collects it): the probe must not reject the call for an item sampling never ran.
@@ -386,26 +428,39 @@ async function withWarmup(
   const stopProbe = new AbortController();
   const probeSignal = signal === undefined ? stopProbe.signal : AbortSignal.any([signal, stopProbe.signal]);
   const probing = probeWarmup(task, items, timedItems, {
-    budgetMs,
+    budgetMs: probe.budgetMs,
     onError,
-    pool: early,
+    pool: probe.pool,
     signal: probeSignal,
   });
   const probedIndices = new Set(items.map((i) => i.index));
-  const filled = fills(budgetMs)
+  const filled = probe.fill
     ? await fillWhile(probing, task, data, (i) => done(i) || probedIndices.has(i), {
         onError,
         signal,
         ownTimes: workload.itemTimeMs.mean >= POOL_MIN_ITEM_MS,
       }).catch(async (error: unknown) => {
-        // The probe is stopped, and its worker left idle, before the call rejects.
         stopProbe.abort(error);
         await probing.catch(() => undefined);
         throw error;
       })
     : null;
   const probed = await probing;
-  const probeMs = performance.now() - probeStart;
+  return { probed, filled, probeMs: performance.now() - probeStart };
+}
+
+/**
+ * The sample with what a probe ran folded in: its items' results and failures, the warm-up
+ * it read (written to the module-cost cache), the items run beside it joined to the
+ * figures where drawn alike (see `pooledWorkload`), and the fresh worker's import.
+ */
+async function foldProbe(
+  measured: MeasuredWorkload,
+  run: ProbeRun,
+  cache: WarmupCache,
+): Promise<MeasuredWorkload> {
+  const { probed, filled, probeMs } = run;
+  const { workload, precomputed, failures } = measured;
   const ran = {
     precomputed: new Map([...precomputed, ...probed.results, ...(filled?.results ?? [])]),
     failures: new Map([...failures, ...probed.failures, ...(filled?.failures ?? [])]),
@@ -420,7 +475,7 @@ async function withWarmup(
       ? { ...probed.warmup, ...warmupBeside(probed.timings, filled.timed), busyThreads: 2 }
       : probed.warmup;
   // The items run here beside the probe join the sampled ones' figures where drawn alike.
-  const basis = timedItems.filter((t) => t.inBasis === true);
+  const basis = (measured.timedItems ?? []).filter((t) => t.inBasis === true);
   const pooled =
     filled === null || measured.workloadSource !== "sampled"
       ? null
@@ -432,6 +487,7 @@ async function withWarmup(
         );
   const seen = pooled === null ? measured : { ...measured, workload: pooled };
   if (warmup === null) return { ...seen, ...ran };
+  const key = cache.read?.key ?? null;
   const problem =
     key === null ? null : await writeWarmup(cache.dir, key, cache.machineKey, warmup, probed.moduleLoadMs);
   // The probe's worker imported the module fresh: a truer load than this thread's, which may have had it already.
