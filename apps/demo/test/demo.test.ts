@@ -96,7 +96,7 @@ describe("the demo on a twentieth of its data", () => {
       'Part 1: the packages, one call each, on "heavy skewed"',
       "1. @amorsize/hardware-probe  probeHardware()  ",
       "2. @amorsize/spawn-cost      measureSpawnCost()  ",
-      "3. @amorsize/optimizer       sampleTask()  ",
+      "3. @amorsize/optimizer       sampleTask(task, items, { cold: true })  ",
       "4. @amorsize/cost-model      planExecution()  ",
       "   | Plan: ",
       "5. @amorsize/executor        createExecutor() + map()",

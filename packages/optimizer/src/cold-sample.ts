@@ -1,6 +1,8 @@
 // A sample taken in a thread that had not run the task before (see samplesCold in
 // prepare.ts): what it says once V8 has compiled the task, and what compiling it cost.
 // Pure functions of plain data.
+
+import type { WorkloadSample } from "@amorsize/types";
 import { logTimes, median, medianError, robustSd } from "./sampling/stats.js";
 import type { SampleLimits } from "./sampling/stop.js";
 import type { TimedItem, Warmup } from "./warmup.js";
@@ -167,4 +169,40 @@ export function slowerAtFirst(
   if (difference > least && difference > COLD_FIRST_THIRD_Z * standardError) return true;
   const firstOut = logFirst[0]! - median(logWarm);
   return firstOut > least && firstOut > COLD_FIRST_ITEM_Z * sd;
+}
+
+/**
+ * A cold sample's figures as the task runs once warm (see {@link coldReading}): its item
+ * times scaled to the warm reference, and the warm-up this thread paid, which each fresh
+ * worker pays too (`source: "sampled"`). Unchanged when the items do not show a warm-up,
+ * or the sample has no items timed alone (blocks only, guarded sampling, an empty input).
+ */
+export function readCold<S extends ColdSample>(sample: S): S {
+  const { timedItems, workload, basisMs } = sample;
+  if (timedItems === undefined || workload.source !== "measured") return sample;
+  const reading = coldReading(timedItems, workload.cpuToWall, basisMs);
+  if (reading === null) return sample;
+  const { itemTimeMs } = workload;
+  const scaled = (ms: number) => ms * reading.scale;
+  return {
+    ...sample,
+    workload: {
+      ...workload,
+      itemTimeMs: {
+        ...itemTimeMs,
+        mean: scaled(itemTimeMs.mean),
+        median: scaled(itemTimeMs.median),
+        p90: scaled(itemTimeMs.p90),
+        max: scaled(itemTimeMs.max),
+      },
+      warmup: { ...reading.warmup, source: "sampled" },
+    },
+  };
+}
+
+/** What {@link readCold} reads: a sample's figures and the items it timed alone. */
+export interface ColdSample {
+  workload: WorkloadSample;
+  timedItems?: TimedItem[] | undefined;
+  basisMs?: number | undefined;
 }

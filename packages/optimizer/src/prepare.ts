@@ -13,7 +13,7 @@ import {
   type TaskRefInput,
   type WorkloadSample,
 } from "@amorsize/types";
-import { COLD_MIN_CPU_SHARE, COLD_MIN_ITEMS, coldReading } from "./cold-sample.js";
+import { COLD_MIN_CPU_SHARE, COLD_MIN_ITEMS } from "./cold-sample.js";
 import { frozenHardwareOf, type ModuleCosts, withFrozenMachine } from "./decide.js";
 import { moduleHash } from "./plan-cache.js";
 import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type TaskData } from "./sample.js";
@@ -271,14 +271,15 @@ export async function prepare(
               load.importMs,
             );
             if (!guarded && sampled.workload.sampled > 0) ranHere.add(resolved.key);
-            if (!cold) return sampled;
-            const read = withColdReading(sampled);
-            warmHere = sampledWarm(
-              sampled.timedItems?.length ?? 0,
-              sampled.workload.cpuToWall,
-              read.workload.warmup !== undefined,
-            );
-            return read;
+            // A cold sample comes read as the task runs warm (see `SampleTaskOptions.cold`).
+            if (cold) {
+              warmHere = sampledWarm(
+                sampled.timedItems?.length ?? 0,
+                sampled.workload.cpuToWall,
+                sampled.workload.warmup !== undefined,
+              );
+            }
+            return sampled;
           },
         )));
   const warmed =
@@ -507,33 +508,6 @@ async function foldProbe(
  */
 export function fillsWhileProbing(workload: WorkloadSample, budgetMs: number): boolean {
   return workload.cpuToWall >= 0.5 && workload.itemTimeMs.max <= budgetMs;
-}
-
-/**
- * A cold sample's figures as the task runs once warm (see `coldReading`): its item times
- * scaled to the warm reference, and the warm-up this thread paid, which each fresh worker
- * pays too (`source: "sampled"`). Unchanged when the items do not show a warm-up.
- */
-function withColdReading(result: SampleResult): SampleResult {
-  if (result.timedItems === undefined || result.workload.source !== "measured") return result;
-  const reading = coldReading(result.timedItems, result.workload.cpuToWall, result.basisMs);
-  if (reading === null) return result;
-  const { itemTimeMs } = result.workload;
-  const scaled = (ms: number) => ms * reading.scale;
-  return {
-    ...result,
-    workload: {
-      ...result.workload,
-      itemTimeMs: {
-        ...itemTimeMs,
-        mean: scaled(itemTimeMs.mean),
-        median: scaled(itemTimeMs.median),
-        p90: scaled(itemTimeMs.p90),
-        max: scaled(itemTimeMs.max),
-      },
-      warmup: { ...reading.warmup, source: "sampled" },
-    },
-  };
 }
 
 /** Nothing to run: no sampling, no pool. */

@@ -500,3 +500,33 @@ describe("sampleTask: item times scaled to the input's sizes", () => {
     expect(workload.sizeScale).toBeUndefined();
   });
 });
+
+describe("sampleTask: a cold sample read as the task runs warm", () => {
+  // Each test imports its own instance of the module (a query of its own): its first call
+  // computes for 60 ms, each later one for 1 ms, as a library's first call does while V8
+  // compiles it.
+  const coldTask = (instance: string) => ({
+    module: `${new URL("./fixtures/cold-first-call.mjs", import.meta.url).href}?${instance}`,
+    export: "coldFirst",
+  });
+  const items = Array.from({ length: 12 }, (_, i) => i);
+  const limits = { minItems: 12, maxItems: 12, budgetMs: 10_000 };
+
+  it("with `cold`, gives what the first items cost beyond the later ones as the warm-up a fresh worker pays", async () => {
+    const { workload, timedItems } = await sampleTask(coldTask("cold-read"), items, {
+      ...limits,
+      cold: true,
+    });
+    expect(workload.warmup).toMatchObject({ source: "sampled" });
+    // The first item's excess over the later ones' time, which are 1 ms each.
+    const first = timedItems![0]!.ms;
+    expect(workload.warmup!.excessMs).toBeGreaterThan(first / 2);
+    expect(workload.itemTimeMs.max).toBeLessThan(first);
+  });
+
+  it("without it, the figures are the sample's as it ran: no warm-up read", async () => {
+    const { workload, timedItems } = await sampleTask(coldTask("raw"), items, limits);
+    expect(timedItems![0]!.ms).toBeGreaterThan(10 * timedItems![timedItems!.length - 1]!.ms);
+    expect(workload.warmup).toBeUndefined();
+  });
+});
