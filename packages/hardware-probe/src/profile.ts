@@ -75,7 +75,8 @@ export function assembleProfile(parts: ProfileParts): HardwareProfile {
  * never the machine's: every figure read from the machine has a fallback.
  */
 export function checkedProfile(profile: HardwareProfile): HardwareProfile {
-  const checked = HardwareProfileSchema.safeParse(profile);
+  // Once per probe: without zod's compiled fast path (see `parseInput` in @amorsize/types).
+  const checked = HardwareProfileSchema.safeParse(profile, { jitless: true });
   if (!checked.success) {
     throw new AmorsizeProbeError(
       `the probe assembled a profile that fails its schema: ${checked.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,

@@ -190,7 +190,7 @@ export function optimizerOptions(values: Values): ExecuteOptions {
   const maxMemoryMb = positiveInt(values["max-memory-mb"], "--max-memory-mb");
   if (maxMemoryMb !== undefined) options.resourceLimits = { maxOldGenerationSizeMb: maxMemoryMb };
   if (values.isolate) options.isolate = true;
-  const checked = ExecuteOptionsSchema.safeParse(options);
+  const checked = ExecuteOptionsSchema.safeParse(options, { jitless: true });
   if (!checked.success) {
     const [first] = formatZodError(checked.error, "", options);
     throw new UsageError(first!.replace(/^(\w+):/, (_whole, key: string) => `${FLAGS[key] ?? key}:`));

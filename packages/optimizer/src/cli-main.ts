@@ -49,7 +49,7 @@ async function commandProbe(values: Values, io: CliIo): Promise<void> {
   const profile = await probeHardware();
   printer(io.stdout)(
     values.json
-      ? JSON.stringify(HardwareProfileSchema.parse(profile), null, 2)
+      ? JSON.stringify(HardwareProfileSchema.parse(profile, { jitless: true }), null, 2)
       : formatHardwareProfile(profile),
   );
 }
@@ -64,7 +64,8 @@ async function commandCalibrate(values: Values, io: CliIo): Promise<void> {
     ...(budgetMs === undefined ? {} : { budgetMs }),
   });
   const print = printer(io.stdout);
-  if (values.json) return print(JSON.stringify(SpawnCostProfileSchema.parse(profile), null, 2));
+  if (values.json)
+    return print(JSON.stringify(SpawnCostProfileSchema.parse(profile, { jitless: true }), null, 2));
   print(
     `Spawn cost (${profile.source}${profile.cachePath ? `, ${profile.cachePath}` : ""}, ${profile.durationMs.toFixed(0)} ms)`,
   );
@@ -100,7 +101,7 @@ async function commandOptimize(
   const print = printer(io.stdout);
   if (values.json) {
     const out = {
-      plan: PlanSchema.parse(result.plan),
+      plan: PlanSchema.parse(result.plan, { jitless: true }),
       workload: result.workload,
       workloadSource: result.workloadSource,
       overheadMs: result.overheadMs,
@@ -143,7 +144,11 @@ async function commandCompare(positionals: string[], values: Values, io: CliIo):
   if (values.json) {
     // The report's schema has no warnings (yet): they are in the text output only.
     return print(
-      JSON.stringify(CompareReportSchema.parse({ plan, items: items.length, repeat, rows }), null, 2),
+      JSON.stringify(
+        CompareReportSchema.parse({ plan, items: items.length, repeat, rows }, { jitless: true }),
+        null,
+        2,
+      ),
     );
   }
   print(`${items.length} items, ${repeat} run(s) each, median wall time (pool start-up included)`);

@@ -181,7 +181,10 @@ interface FinishedRun {
 function summaryOf({ results, unprintable, start, end }: FinishedRun) {
   const plan = results.plan!;
   const basis = results.optimized!;
-  const report: ExecutionReport = withUnprintable(ExecutionReportSchema.parse(results.report()), unprintable);
+  const report: ExecutionReport = withUnprintable(
+    ExecutionReportSchema.parse(results.report(), { jitless: true }),
+    unprintable,
+  );
   const { hardware, spawnCost, workload, overheadMs } = basis;
   const times = { start, runStart: start + overheadMs.total, runEnd: end };
   const check = planCheck(plan.predicted, wholeSerialMs({ hardware, spawnCost, workload }), times);

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 
 /** What a schema needs here: zod's safeParse. */
 interface Schema<T> {
-  safeParse(value: unknown): { success: true; data: T } | { success: false };
+  safeParse(value: unknown, context: { jitless: true }): { success: true; data: T } | { success: false };
 }
 
 export type JsonFileRead<T> =
@@ -42,7 +42,8 @@ export function readJsonFile<T>(path: string, schema: Schema<T>): JsonFileRead<T
   } catch {
     return { status: "notJson" };
   }
-  const parsed = schema.safeParse(json);
+  // Once per file read: without zod's compiled fast path (see `parseInput` in @amorsize/types).
+  const parsed = schema.safeParse(json, { jitless: true });
   if (!parsed.success) return { status: "invalid" };
   validated.delete(path);
   validated.set(path, { text, schema, value: structuredClone(parsed.data) });

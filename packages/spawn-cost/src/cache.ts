@@ -96,9 +96,10 @@ function checkCacheFile(json: unknown): CheckedCacheFile {
     return { ok: false, problem: "expected an object with key and profile" };
   }
   const record = json as Record<string, unknown>;
-  const key = MachineKeySchema.safeParse(record.key);
+  // Once per read: without zod's compiled fast path (see `parseInput` in @amorsize/types).
+  const key = MachineKeySchema.safeParse(record.key, { jitless: true });
   if (!key.success) return { ok: false, problem: firstIssue("key", key.error.issues) };
-  const profile = SpawnCostProfileSchema.safeParse(record.profile);
+  const profile = SpawnCostProfileSchema.safeParse(record.profile, { jitless: true });
   if (!profile.success) return { ok: false, problem: firstIssue("profile", profile.error.issues) };
   return { ok: true, data: { key: key.data, profile: profile.data } };
 }

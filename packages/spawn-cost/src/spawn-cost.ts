@@ -191,7 +191,8 @@ async function measuredProfile(
       clone: outcome.clone,
       warnings: outcome.warnings,
     };
-    const checked = SpawnCostProfileSchema.safeParse(profile);
+    // Once per measurement: without zod's compiled fast path (see `parseInput` in @amorsize/types).
+    const checked = SpawnCostProfileSchema.safeParse(profile, { jitless: true });
     // A bug rather than a measuring problem, but the promise holds: estimates, never a throw.
     return checked.success
       ? profile
