@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { exportTargets, fileProblems, manifestProblems } from "./rules.js";
+import { entryProblems, exportTargets, fileProblems, manifestProblems } from "./rules.js";
 import type { Manifest } from "./workspace.js";
 
 const folder = {
@@ -115,6 +115,38 @@ describe("manifestProblems", () => {
       "license is missing",
       'scripts.prepack should be "node ../../tooling/config/prepack.mjs"',
       'scripts.build should start with "rm -rf dist && " (a pack must not ship removed modules)',
+    ]);
+  });
+});
+
+describe("entryProblems", () => {
+  it("accepts an entry that imports other packages and builtins only", () => {
+    const code = [
+      'import { z } from "zod";',
+      'import { AmorsizeError, messageOf } from "@amorsize/types";',
+      'import { readFileSync } from "node:fs";',
+      'export { createExecutor } from "@amorsize/executor";',
+      'const tinypool = await import("tinypool");',
+      "// a comment naming ./errors.js is no import",
+      "const text = \"import { x } from './x.js'\";",
+    ].join("\n");
+    expect(entryProblems(code)).toEqual([]);
+  });
+
+  it("names each module of its own it imports: static, re-exported, for side effects, dynamic", () => {
+    const code = [
+      'import { run } from "./run.js";',
+      'export * from "./errors.js";',
+      'export { plan as planOf } from "../lib/plan.js";',
+      'import "./polyfill.js";',
+      'const worker = await import("./worker.js");',
+    ].join("\n");
+    expect(entryProblems(code)).toEqual([
+      "dist/index.js imports ./run.js: the entry should hold the package's own modules",
+      "dist/index.js imports ./errors.js: the entry should hold the package's own modules",
+      "dist/index.js imports ../lib/plan.js: the entry should hold the package's own modules",
+      "dist/index.js imports ./polyfill.js: the entry should hold the package's own modules",
+      "dist/index.js imports ./worker.js: the entry should hold the package's own modules",
     ]);
   });
 });

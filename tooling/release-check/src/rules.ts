@@ -53,6 +53,26 @@ export function fileProblems(
   return problems;
 }
 
+/** A static import or re-export's specifier, a side-effect import's, or a dynamic import's of a string. */
+const IMPORT_SPECIFIER =
+  /(?:^|[\n;])\s*(?:import|export)\b[^;"'`]*?\bfrom\s*["']([^"']+)["']|(?:^|[\n;])\s*import\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)/g;
+
+/**
+ * Problems with a package's built entry (`dist/index.js`, the code given): each module of
+ * its own that it imports by a relative path. The build makes the entry one module that
+ * holds them (tooling/config/bundle-entry.mjs), so that importing the package loads one
+ * module of it, not dozens.
+ */
+export function entryProblems(code: string): string[] {
+  const problems: string[] = [];
+  for (const match of code.matchAll(IMPORT_SPECIFIER)) {
+    const specifier = match[1] ?? match[2] ?? match[3] ?? "";
+    if (specifier.startsWith("./") || specifier.startsWith("../"))
+      problems.push(`dist/index.js imports ${specifier}: the entry should hold the package's own modules`);
+  }
+  return problems;
+}
+
 /** Every file path named in an `exports` map, without the leading `./`. */
 export function exportTargets(exports: unknown): string[] {
   if (typeof exports === "string") return exports.includes("*") ? [] : [normalise(exports)];

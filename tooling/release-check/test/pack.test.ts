@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -14,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { npm, type Packed, packedTarballs } from "../src/pack.js";
-import { fileProblems, manifestProblems } from "../src/rules.js";
+import { entryProblems, fileProblems, manifestProblems } from "../src/rules.js";
 import { publishedPackages, readManifest, repoRoot } from "../src/workspace.js";
 
 // Packing and installing the packages takes a while on a busy 2-core machine.
@@ -48,6 +49,13 @@ describe.each(published.map((pkg) => [pkg.manifest.name, pkg] as const))("the ta
       hasLicense: existsSync(join(repoRoot, pkg.dir, "LICENSE")),
     };
     expect(fileProblems(packed.files, packed.manifest, folder)).toEqual([]);
+  });
+
+  it("has an entry that holds the package's own modules (one module to load, see bundle-entry.mjs)", () => {
+    const code = execFileSync("tar", ["xOzf", packs.get(name)!.tarball, "package/dist/index.js"], {
+      encoding: "utf8",
+    });
+    expect(entryProblems(code)).toEqual([]);
   });
 
   it("asks for its siblings with ^ ranges and carries repository, homepage, bugs, engines, prepack", () => {
