@@ -104,6 +104,7 @@ export class GuardedSampleSession extends SamplingState {
         false,
         this.records,
         this.ranges.some((r) => r.length > 1),
+        this.shareSpent(),
       ),
       Math.max(
         1,
@@ -184,6 +185,7 @@ export class GuardedSampleSession extends SamplingState {
     const figures = workerItemFigures(ms, undefined, length);
     this.units++;
     this.unitTimes.push(figures.ownMs);
+    this.unitItems.push(length);
     const item = {
       index: block.first,
       item: block.items[0],
@@ -213,6 +215,7 @@ export class GuardedSampleSession extends SamplingState {
     this.units++;
     if (this.units === 1) this.options.onFirstTiming?.(figures.wallMs);
     this.unitTimes.push(figures.ownMs);
+    this.unitItems.push(length);
     for (let k = 0; k < length; k++) {
       if (!failed.has(block.first + k)) this.precomputed.set(block.first + k, results[k]);
     }

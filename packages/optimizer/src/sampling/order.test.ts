@@ -6,6 +6,7 @@ import {
   MAX_BLOCK,
   nextBlockSize,
   ranIndices,
+  SHARE_SPENT_BLOCK,
   sizedPositions,
   spreadFraction,
   spreadIndices,
@@ -46,6 +47,16 @@ describe("nextBlockSize", () => {
     expect(nextBlockSize(false, records(1, 2 ** -10), false)).toBe(512);
     expect(nextBlockSize(false, records(1, 2 ** -10, 2 ** -10, 2 ** -10), true)).toBe(512);
     expect(nextBlockSize(false, records(0.04, 0.02), false)).toBe(25);
+  });
+
+  it("keeps blocks to SHARE_SPENT_BLOCK items once sampling has spent its share of the job", () => {
+    // Items of 2^-20 ms (about a nanosecond): a block of 4,096, the most, while the share lasts.
+    expect(nextBlockSize(false, records(1, 2 ** -20), true)).toBe(MAX_BLOCK);
+    expect(nextBlockSize(false, records(1, 2 ** -20), true, true)).toBe(SHARE_SPENT_BLOCK);
+    // Smaller blocks, and items timed alone, are as they were.
+    expect(nextBlockSize(false, records(0.04, 0.02), false, true)).toBe(25);
+    expect(nextBlockSize(false, records(0.1), false, true)).toBe(1);
+    expect(nextBlockSize(true, records(0.1), false, true)).toBe(CONCURRENT_SAMPLES);
   });
 
   it("tries one block when lone items read within the sampler's own noise, until a block was timed", () => {

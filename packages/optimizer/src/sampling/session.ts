@@ -156,7 +156,7 @@ export class SampleSession extends SamplingState {
 
   override blockSize(): number {
     const blockTimed = this.ranges.some((r) => r.length > 1);
-    return nextBlockSize(this.asyncTask && this.waits(), this.records, blockTimed);
+    return nextBlockSize(this.asyncTask && this.waits(), this.records, blockTimed, this.shareSpent());
   }
 
   override run(block: Block): Promise<void> {
@@ -232,6 +232,7 @@ export class SampleSession extends SamplingState {
     if (isAsync) this.asyncTask = true;
     if (this.units === 1) this.options.onFirstTiming?.(wallMs / items.length);
     this.unitTimes.push(figures.ownMs);
+    this.unitItems.push(items.length);
     for (let k = 0; k < items.length; k++) {
       if (results[k] !== FAILED) this.precomputed.set(first + k, results[k]);
     }
@@ -330,6 +331,7 @@ export class SampleSession extends SamplingState {
     for (let k = 0; k < settled.length; k++) {
       const { index, result, ok } = settled[k]!;
       this.unitTimes.push(figures[k]!.ownMs);
+      this.unitItems.push(1);
       if (ok) this.precomputed.set(index, result);
       const outBytes = ok ? this.resultBytes(index, result) : 0;
       const item = {

@@ -6,7 +6,7 @@ import type { BlockRange } from "./order.js";
 import { type SampleRecord, summarise } from "./records.js";
 import type { CloneMeters } from "./session.js";
 import type { Block, BlockSink } from "./source.js";
-import { coldStartMs, type SampleLimits, type SampleProgress, stopReason } from "./stop.js";
+import { coldStartMs, jobShareSpent, type SampleLimits, type SampleProgress, stopReason } from "./stop.js";
 
 export interface SessionOptions {
   limits: SampleLimits;
@@ -29,6 +29,8 @@ export abstract class SamplingState implements BlockSink {
   readonly ranges: BlockRange[] = [];
   /** Per-item own time of each timed unit (an item, or a block's mean): queueing left out. */
   readonly unitTimes: number[] = [];
+  /** How many items each of `unitTimes` stands for. */
+  readonly unitItems: number[] = [];
   /** What cloning the sampled items and results costs, measured as they are sized. */
   readonly clone: CloneMeters = { item: new CloneMeter(), result: new CloneMeter() };
   units = 0;
@@ -85,9 +87,15 @@ export abstract class SamplingState implements BlockSink {
     return this.options.limits.budgetMs - (progress.elapsedMs - coldStartMs(progress, this.options.limits));
   }
 
+  /** Whether sampling has spent its share of the job (see `jobShareSpent`). */
+  protected shareSpent(): boolean {
+    return jobShareSpent(this.progress(), this.options.limits);
+  }
+
   private progress(): SampleProgress {
     const elapsedMs = this.elapsedMs();
     if (this.units > 0) this.firstUnitMs ??= elapsedMs;
-    return { units: this.units, elapsedMs, unitTimes: this.unitTimes, firstUnitMs: this.firstUnitMs };
+    const { units, unitTimes, unitItems, firstUnitMs } = this;
+    return { units, elapsedMs, unitTimes, unitItems, firstUnitMs };
   }
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from "@jest/globals";
 import {
   coldStartMs,
   errorBound,
+  itemMean,
+  jobShareSpent,
   resolveLimits,
   SAMPLE_DEFAULTS,
   SAMPLE_SHARE,
@@ -197,5 +199,57 @@ describe("stopReason", () => {
     expect(stopReason({ ...alike, elapsedMs: 19.9 }, cold)).toBeNull();
     expect(stopReason({ ...alike, elapsedMs: 20 }, cold)).toBe("precise");
     expect(stopReason({ ...alike, elapsedMs: 2.5 }, limits())).toBe("precise");
+  });
+});
+
+describe("itemMean", () => {
+  it("counts each unit by its items, leaving out the first unit once there are others", () => {
+    // Per-item times (ms) of a lone cold item, a lone item, and blocks of 83, 1,347 and 1,347.
+    const times = [0.051567, 0.006092, 0.000371, 0.000094, 0.000078];
+    const items = [1, 1, 83, 1347, 1347];
+    const expected = (0.006092 + 0.000371 * 83 + 0.000094 * 1347 + 0.000078 * 1347) / (1 + 83 + 1347 + 1347);
+    expect(itemMean(times, items)).toBeCloseTo(expected, 15);
+    // Without counts each unit is one item: the units' own mean.
+    expect(itemMean(times)).toBeCloseTo((0.006092 + 0.000371 + 0.000094 + 0.000078) / 4, 15);
+    expect(itemMean([2], [5])).toBe(2);
+    expect(itemMean([])).toBe(0);
+  });
+});
+
+describe("jobShareSpent", () => {
+  // A cold sample of 200,000 multiplies (a 3.5 ms job), after five units in 6.44 ms.
+  const cold = limits({
+    minItems: 6,
+    maxItems: 128,
+    budgetMs: 250,
+    expectedTotal: 200_000,
+    parallelism: 2,
+    share: 0.15,
+  });
+  const progress = {
+    units: 5,
+    elapsedMs: 6.44,
+    unitTimes: [0.051567, 0.006092, 0.000371, 0.000094, 0.000078],
+    unitItems: [1, 1, 83, 1347, 1347],
+  };
+
+  it("prices the job by the items the units stand for", () => {
+    // 200,000 items at 0.097 us: 19.3 ms; its share over 2 cores, 1.45 ms, is spent.
+    expect(jobShareSpent(progress, cold)).toBe(true);
+    // Units counted one each priced it at 1.66 us an item (a 332 ms job, a 25 ms share).
+    expect(jobShareSpent({ ...progress, unitItems: undefined }, cold)).toBe(false);
+    // The item count unknown: no share.
+    expect(jobShareSpent(progress, { ...cold, expectedTotal: null })).toBe(false);
+  });
+
+  it("does not stop sampling before minItems units: stopReason waits for the sixth, and stops it there", () => {
+    expect(stopReason(progress, cold)).toBeNull();
+    const sixth = {
+      units: 6,
+      elapsedMs: 6.7,
+      unitTimes: [...progress.unitTimes, 0.000079],
+      unitItems: [...progress.unitItems, 512],
+    };
+    expect(stopReason(sixth, cold)).toBe("job-share");
   });
 });
