@@ -195,7 +195,13 @@ export class SerialRun extends RunLifecycle {
       const index = this.nextIndex;
       const nextPre = this.precomputedFrom(index);
       const step =
-        stretches && index !== nextPre ? this.stretch(index, nextPre) : await this.one(index, nextPre);
+        index !== nextPre
+          ? stretches
+            ? this.stretch(index, nextPre)
+            : await this.one(index, nextPre)
+          : this.array !== null
+            ? this.precomputedRun(index)
+            : await this.one(index, nextPre);
       if (step === DONE) break;
       if (step >= 0) await this.pending(step);
       if (this.delivery.room <= 0) await this.drained();
@@ -262,6 +268,31 @@ export class SerialRun extends RunLifecycle {
     if (to <= from) return;
     this.tally.succeeded += to - from;
     if (direct === null) this.delivery.put({ first: from, values: out, failed: null });
+  }
+
+  /**
+   * Delivers the precomputed results of an array from `index` (precomputed) on while their
+   * indices follow one another, up to the next clock check and the delivery's room (at
+   * least one). Without an await per item: sampling keeps its blocks' results, thousands of
+   * consecutive indices, and awaiting each cost a run of 200,000 tiny items 1.3 ms for 2,000
+   * of them, 5.4 ms for 20,000 (the items themselves: 1.9 ms).
+   */
+  private precomputedRun(index: number): number {
+    const array = this.array!;
+    if (index >= array.length) return DONE;
+    const keys = this.preKeys;
+    const values = this.opts.precomputed!;
+    const end = Math.min(array.length, index + Math.max(1, Math.min(this.countdown, this.delivery.room)));
+    let at = index;
+    while (at < end && keys[this.prePos] === at) {
+      this.delivery.one(at, values.get(at));
+      this.prePos++;
+      at++;
+    }
+    this.tally.precomputed += at - index;
+    this.countdown -= at - index;
+    this.nextIndex = at;
+    return NEXT;
   }
 
   /** Reads and runs one item: a precomputed one, or one from an async iterator. */
