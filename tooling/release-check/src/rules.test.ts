@@ -149,4 +149,10 @@ describe("entryProblems", () => {
       "dist/index.js imports ./worker.js: the entry should hold the package's own modules",
     ]);
   });
+
+  it("names the entry it was given: a bin", () => {
+    expect(
+      entryProblems('#!/usr/bin/env node\nimport { runCli } from "./cli-main.js";', "dist/cli.js"),
+    ).toEqual(["dist/cli.js imports ./cli-main.js: the entry should hold the package's own modules"]);
+  });
 });

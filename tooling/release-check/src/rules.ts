@@ -58,17 +58,17 @@ const IMPORT_SPECIFIER =
   /(?:^|[\n;])\s*(?:import|export)\b[^;"'`]*?\bfrom\s*["']([^"']+)["']|(?:^|[\n;])\s*import\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)/g;
 
 /**
- * Problems with a package's built entry (`dist/index.js`, the code given): each module of
- * its own that it imports by a relative path. The build makes the entry one module that
- * holds them (tooling/config/bundle-entry.mjs), so that importing the package loads one
- * module of it, not dozens.
+ * Problems with a package's built entry (`dist/index.js`, or a bin: `path`, its code given):
+ * each module of its own that it imports by a relative path. The build makes each entry
+ * one module that holds them (tooling/config/bundle-entry.mjs), so that importing the
+ * package, or starting its command, loads one module of it, not dozens.
  */
-export function entryProblems(code: string): string[] {
+export function entryProblems(code: string, path = "dist/index.js"): string[] {
   const problems: string[] = [];
   for (const match of code.matchAll(IMPORT_SPECIFIER)) {
     const specifier = match[1] ?? match[2] ?? match[3] ?? "";
     if (specifier.startsWith("./") || specifier.startsWith("../"))
-      problems.push(`dist/index.js imports ${specifier}: the entry should hold the package's own modules`);
+      problems.push(`${path} imports ${specifier}: the entry should hold the package's own modules`);
   }
   return problems;
 }

@@ -51,11 +51,16 @@ describe.each(published.map((pkg) => [pkg.manifest.name, pkg] as const))("the ta
     expect(fileProblems(packed.files, packed.manifest, folder)).toEqual([]);
   });
 
-  it("has an entry that holds the package's own modules (one module to load, see bundle-entry.mjs)", () => {
-    const code = execFileSync("tar", ["xOzf", packs.get(name)!.tarball, "package/dist/index.js"], {
-      encoding: "utf8",
-    });
-    expect(entryProblems(code)).toEqual([]);
+  it("has entries (dist/index.js and each bin) that hold the package's own modules (see bundle-entry.mjs)", () => {
+    const packed = packs.get(name)!;
+    const bins = Object.values(packed.manifest.bin ?? {}).map((bin) => bin.replace(/^\.\//, ""));
+    const problems = ["dist/index.js", ...bins].flatMap((entry) =>
+      entryProblems(
+        execFileSync("tar", ["xOzf", packed.tarball, `package/${entry}`], { encoding: "utf8" }),
+        entry,
+      ),
+    );
+    expect(problems).toEqual([]);
   });
 
   it("asks for its siblings with ^ ranges and carries repository, homepage, bugs, engines, prepack", () => {
