@@ -2,7 +2,7 @@
 // prepare.ts): what it says once V8 has compiled the task, and what compiling it cost.
 // Pure functions of plain data.
 
-import type { WorkloadSample } from "@amorsize/types";
+import type { SampleResult } from "./sample.js";
 import { logTimes, median, medianError, robustSd } from "./sampling/stats.js";
 import type { SampleLimits } from "./sampling/stop.js";
 import type { TimedItem, Warmup } from "./warmup.js";
@@ -200,9 +200,5 @@ export function readCold<S extends ColdSample>(sample: S): S {
   };
 }
 
-/** What {@link readCold} reads: a sample's figures and the items it timed alone. */
-export interface ColdSample {
-  workload: WorkloadSample;
-  timedItems?: TimedItem[] | undefined;
-  basisMs?: number | undefined;
-}
+/** What {@link readCold} reads of a sample: its figures and the items it timed alone. */
+type ColdSample = Pick<SampleResult, "workload" | "timedItems" | "basisMs">;

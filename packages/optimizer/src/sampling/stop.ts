@@ -136,7 +136,7 @@ export function stopReason(progress: SampleProgress, limits: SampleLimits): Stop
     return slow ? "slow-items" : null;
   }
   if (elapsedMs >= limits.budgetMs) return "budget";
-  if (jobShareSpent(progress, limits)) return "job-share";
+  if (jobShareSpent(progress, limits, elapsedMs)) return "job-share";
   // Uniform items: the mean is already known well enough.
   const { relativeError } = unitMean(progress.unitTimes);
   const precise = units >= PRECISE_UNITS && relativeError < PRECISE_ERROR;
@@ -172,9 +172,13 @@ export function itemMean(unitTimes: readonly number[], unitItems?: readonly numb
  * units this does not stop sampling; it makes the units still owed small (see
  * `nextBlockSize`).
  */
-export function jobShareSpent(progress: SampleProgress, limits: SampleLimits): boolean {
+export function jobShareSpent(
+  progress: SampleProgress,
+  limits: SampleLimits,
+  // Time spent as the limits count it (a cold first unit's allowance left out: see coldStartMs).
+  elapsedMs = progress.elapsedMs - coldStartMs(progress, limits),
+): boolean {
   if (limits.expectedTotal === null) return false;
-  const elapsedMs = progress.elapsedMs - coldStartMs(progress, limits);
   const { relativeError } = unitMean(progress.unitTimes);
   const meanItemMs = itemMean(progress.unitTimes, progress.unitItems);
   const timedUnits =
