@@ -1,6 +1,7 @@
+import { AmorsizeError } from "@amorsize/types";
 import { Queue, QueueEvents } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
-import { RedisUnreachableError } from "./errors.js";
+import { RedisLostError, RedisUnreachableError } from "./errors.js";
 import type { Connection } from "./options.js";
 import { SigningQueue } from "./signing.js";
 
@@ -99,6 +100,37 @@ export async function connectRedis(
   return { client, address, lost };
 }
 
+/**
+ * A command's failure as `RedisLostError` when the client gave up on Redis while it waited
+ * (ioredis fails the commands it held with a bare "Connection is closed."); else as it is.
+ */
+export function lostOr(error: unknown, client: Redis, address: string): unknown {
+  return client.status === "end" && !(error instanceof AmorsizeError)
+    ? new RedisLostError(address, error)
+    : error;
+}
+
+/** Runs the link's commands of `work`; a failure because Redis was lost reads as `RedisLostError`. */
+export async function onLink<T>(link: QueueLink, work: (commands: Redis) => Promise<T>): Promise<T> {
+  try {
+    return await work(link.commands);
+  } catch (error) {
+    throw lostOr(error, link.commands, link.address);
+  }
+}
+
+/**
+ * Resolves once a client we no longer retry for has ended: one waiting to retry ends at
+ * its next try (disconnect() would cancel that try and leave it never ended); any other
+ * is disconnected.
+ */
+function ended(client: Redis): Promise<void> {
+  if (client.status === "end") return Promise.resolve();
+  const end = new Promise<void>((resolve) => client.once("end", () => resolve()));
+  if (client.status !== "reconnecting") client.disconnect();
+  return end;
+}
+
 /** Closes a client politely, or drops it when the server is gone. */
 export async function closeRedis(client: Redis): Promise<void> {
   if (client.status === "ready") {
@@ -146,8 +178,9 @@ export async function openQueueLink(
       string[],
     ][];
   } catch (error) {
+    const failure = lostOr(error, client, live.address);
     await closeRedis(client);
-    throw error;
+    throw failure;
   }
   // With a secret, every chunk job leaves signed, however the run adds it.
   const bull = options.secret
@@ -158,9 +191,20 @@ export async function openQueueLink(
   // QueueEvents reads on a duplicate, with the same options, of the client it is given, and
   // opens and closes it itself. Made from ours, the reader would give up with it when Redis
   // goes away; BullMQ then waits 5 s on a timer that close() cannot cancel, which holds the
-  // process. So it gets a template (never connected) whose copies retry until closed: the
-  // loss is detected on our connection, and closing the link closes the reader.
-  const reader = newClient(connection, options.connectTimeoutMs, () => RECONNECT_EVERY_MS);
+  // process. So it gets a template (never connected) whose copies retry until the link
+  // closes: the loss is detected on our connection. A copy whose first try failed is out
+  // of QueueEvents' reach (its close() returns at once) and retried every 250 ms for ever:
+  // a run that failed at once, its Redis killed 10-20 ms in, kept its process alive. So
+  // the copies stop retrying when the link closes, and the close waits for them to end.
+  let closing = false;
+  const reader = newClient(connection, options.connectTimeoutMs, () => (closing ? null : RECONNECT_EVERY_MS));
+  const readers: Redis[] = [];
+  const duplicate = reader.duplicate.bind(reader);
+  reader.duplicate = ((override?: Partial<RedisOptions>) => {
+    const copy = duplicate(override);
+    readers.push(copy);
+    return copy;
+  }) as Redis["duplicate"];
   const events = new QueueEvents(queueName, {
     connection: reader,
     prefix,
@@ -174,7 +218,14 @@ export async function openQueueLink(
     address: live.address,
     lost: live.lost,
     async close() {
+      closing = true;
+      // BullMQ reports a connection's failed start as an 'error' event, and a closed queue
+      // has no listener left: a start still under way when the close ran (its Redis gone in
+      // the meantime) threw that error out of the process. Each start settles first: ours
+      // within `lostAfterMs`, the reader's at its next retry.
+      await Promise.allSettled([bull.waitUntilReady(), events.waitUntilReady()]);
       await Promise.allSettled([events.close(), bull.close()]);
+      await Promise.all(readers.map(ended));
       await closeRedis(client);
     },
   };

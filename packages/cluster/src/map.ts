@@ -5,7 +5,7 @@ import type { Progress } from "@amorsize/types";
 import { parseInput, type TaskRefInput } from "@amorsize/types";
 import { type ChunkIndices, chunkJobs, defaultChunkSize, JOBS_PER_BATCH, layChunks } from "./chunks.js";
 import type { Refused } from "./codec.js";
-import type { QueueLink } from "./connection.js";
+import { onLink, type QueueLink } from "./connection.js";
 import { RedisLostError, RunAbortedError } from "./errors.js";
 import { RunKeeper, requireHosts, SKIPPED_REASON } from "./liveness.js";
 import {
@@ -102,12 +102,14 @@ export async function mapOnCluster<R>(
   const precomputed = (options.precomputed ?? new Map()) as Map<number, unknown>;
   const collect = (options.onError ?? CLUSTER_DEFAULTS.onError) === "collect";
   const link = await session.link();
-  const { maxJobItems } = await requireHosts(link.commands, settings.prefix, settings.queueName);
+  const { maxJobItems } = await onLink(link, (commands) =>
+    requireHosts(commands, settings.prefix, settings.queueName),
+  );
   const chunkSize = options.chunkSize ?? defaultChunkSize(input.length, maxJobItems);
   const { chunks, precomputed: known } = layChunks(input.length, chunkSize, precomputed);
   const run = new ActiveRun(new RunTally(chunks, input.length, precomputed, collect), options.onProgress);
   const keeper = new RunKeeper(link.commands, { ...settings, runId: run.runId }, settings.callerTimeoutMs);
-  await keeper.start();
+  await onLink(link, () => keeper.start());
   session.join(run.runId, run);
   const onAbort = () => run.abort(new RunAbortedError(signal?.reason));
   signal?.addEventListener("abort", onAbort, { once: true });

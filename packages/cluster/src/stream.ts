@@ -4,7 +4,7 @@ import { type ResolvedTask, resolveTask, type StreamItem } from "@amorsize/execu
 import { AmorsizeValidationError, type Progress, parseInput, type TaskRefInput } from "@amorsize/types";
 import { chunkJob, defaultChunkSize } from "./chunks.js";
 import { decodeAll } from "./codec.js";
-import type { QueueLink } from "./connection.js";
+import { onLink, type QueueLink } from "./connection.js";
 import { ChunkFailedError, RedisLostError, RunAbortedError, remoteItemError } from "./errors.js";
 import { RunKeeper, requireHosts, SKIPPED_REASON } from "./liveness.js";
 import {
@@ -238,14 +238,17 @@ export class StreamRun<R> implements ClusterStream<R>, RunListener {
     const link = await this.session.link();
     this.link = link;
     const { prefix, queueName, callerTimeoutMs, pollIntervalMs } = this.settings;
-    const { threads, maxJobItems } = await requireHosts(link.commands, prefix, queueName);
+    const { threads, maxJobItems } = await onLink(link, (commands) =>
+      requireHosts(commands, prefix, queueName),
+    );
     // A chunk size chosen here, not by the caller, stays within what every live host takes.
     if (this.options.chunkSize === undefined && maxJobItems !== null) {
       this.chunkSize = Math.min(this.chunkSize, maxJobItems);
     }
     this.maxInFlight = this.options.maxInFlight ?? Math.max(2, 2 * threads);
-    this.keeper = new RunKeeper(link.commands, { prefix, queueName, runId: this.runId }, callerTimeoutMs);
-    await this.keeper.start();
+    const keeper = new RunKeeper(link.commands, { prefix, queueName, runId: this.runId }, callerTimeoutMs);
+    this.keeper = keeper;
+    await onLink(link, () => keeper.start());
     this.session.join(this.runId, this);
     signal?.addEventListener("abort", this.onAbort, { once: true });
     if (signal?.aborted) this.onAbort();

@@ -120,4 +120,22 @@ suite("the cluster through a proxy adding latency", () => {
       await backend.close();
     }
   });
+
+  it("closes a backend whose event reader never connected, and nothing of it retries after", async () => {
+    // The backend's own connection goes through; the queue's event reader, which connects
+    // next, is dropped at every try (as when Redis goes away just after the first one). Its
+    // close waited for that reader to be ready, and the reader retried every 250 ms for ever.
+    const own = await startDelayProxy({ upstreamPort: redis.port, delayMs: 0, passFirst: 1 });
+    try {
+      const backend = cluster({ connection: own.url, queueName: "readerless" });
+      await backend.connect();
+      await until(() => own.accepted >= 3);
+      await backend.close();
+      const tries = own.accepted;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(own.accepted).toBe(tries);
+    } finally {
+      await own.close();
+    }
+  });
 });

@@ -16,10 +16,12 @@ export interface DelayProxy {
 
 /**
  * Starts a proxy on a free loopback port that forwards every connection to
- * `upstreamHost:upstreamPort`, each chunk delayed `delayMs` in each direction, in order.
+ * `upstreamHost:upstreamPort`, each chunk delayed `delayMs` in each direction, in order;
+ * with `passFirst`, connections after the first `passFirst` are dropped as they come.
  */
 export function startDelayProxy(options: {
   upstreamHost?: string;
   upstreamPort: number;
   delayMs: number;
+  passFirst?: number;
 }): Promise<DelayProxy>;

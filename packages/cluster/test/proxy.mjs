@@ -70,12 +70,13 @@ class DelayedPipe {
  * Starts a proxy on a free loopback port that forwards every connection to
  * `upstreamHost:upstreamPort`, each chunk delayed `delayMs` in each direction (a round trip
  * through it costs at least `2 x delayMs` more). A side that closes closes the other after
- * the data sent before it; a side that fails drops both at once.
+ * the data sent before it; a side that fails drops both at once. With `passFirst`, only the
+ * first `passFirst` connections go through: every later one is dropped as it is accepted.
  *
- * @param {{ upstreamHost?: string; upstreamPort: number; delayMs: number }} options
+ * @param {{ upstreamHost?: string; upstreamPort: number; delayMs: number; passFirst?: number }} options
  * @returns {Promise<import("./proxy.d.mts").DelayProxy>}
  */
-export async function startDelayProxy({ upstreamHost = "127.0.0.1", upstreamPort, delayMs }) {
+export async function startDelayProxy({ upstreamHost = "127.0.0.1", upstreamPort, delayMs, passFirst }) {
   if (!Number.isFinite(delayMs) || delayMs < 0)
     throw new RangeError(`delayMs: expected >= 0, got ${delayMs}`);
   /** @type {Set<{ client: import("node:net").Socket; upstream: import("node:net").Socket; pipes: DelayedPipe[] }>} */
@@ -86,6 +87,10 @@ export async function startDelayProxy({ upstreamHost = "127.0.0.1", upstreamPort
 
   const server = createServer({ allowHalfOpen: true }, (client) => {
     accepted += 1;
+    if (passFirst !== undefined && accepted > passFirst) {
+      client.destroy();
+      return;
+    }
     const upstream = connect({ host: upstreamHost, port: upstreamPort, allowHalfOpen: true });
     const link = {
       client,
