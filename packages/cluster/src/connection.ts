@@ -69,18 +69,20 @@ export function holdCommandsOnceEnded(client: Redis): void {
  * `connectTimeoutMs`, rejects with `RedisUnreachableError` at once: no retries, so a wrong
  * address fails fast instead of hanging. After that, a dropped connection is retried for
  * `lostAfterMs` and then given up, which settles `lost`: ioredis would otherwise retry
- * forever and every pending command would wait with it.
+ * forever and every pending command would wait with it. Once `stop()` says so, it is given
+ * up at the next try.
  */
 export async function connectRedis(
   connection: Connection,
   options: { connectTimeoutMs: number; lostAfterMs: number },
+  stop: () => boolean = () => false,
 ): Promise<LiveRedis> {
   const address = addressOf(connection);
   let ready = false;
   let lastError: unknown;
   const maxRetries = Math.max(1, Math.ceil(options.lostAfterMs / RECONNECT_EVERY_MS));
   const client = newClient(connection, options.connectTimeoutMs, (times) =>
-    ready && times <= maxRetries ? RECONNECT_EVERY_MS : null,
+    ready && times <= maxRetries && !stop() ? RECONNECT_EVERY_MS : null,
   );
   // Without a listener ioredis prints every connection error to the console.
   client.on("error", (error: unknown) => {
@@ -120,15 +122,15 @@ export async function onLink<T>(link: QueueLink, work: (commands: Redis) => Prom
 }
 
 /**
- * Resolves once a client we no longer retry for has ended: one waiting to retry ends at
- * its next try (disconnect() would cancel that try and leave it never ended); any other
- * is disconnected.
+ * Resolves once `client` has ended, and a turn of the event loop later: by then the
+ * commands its end failed have failed, and what awaited them has run.
  */
-function ended(client: Redis): Promise<void> {
-  if (client.status === "end") return Promise.resolve();
-  const end = new Promise<void>((resolve) => client.once("end", () => resolve()));
-  if (client.status !== "reconnecting") client.disconnect();
-  return end;
+function untilEnded(client: Redis): Promise<void> {
+  const end =
+    client.status === "end"
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => client.once("end", () => resolve()));
+  return end.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
 }
 
 /** Closes a client politely, or drops it when the server is gone. */
@@ -169,7 +171,9 @@ export async function openQueueLink(
   options: { connectTimeoutMs: number; lostAfterMs: number; secret?: Uint8Array | undefined },
 ): Promise<QueueLink> {
   const { queueName, prefix } = queue;
-  const live = await connectRedis(connection, options);
+  /** Set by close(): the link's clients retry no more. */
+  let closing = false;
+  const live = await connectRedis(connection, options, () => closing);
   const client = live.client;
   let newest: [string, string[]][];
   try {
@@ -195,8 +199,7 @@ export async function openQueueLink(
   // closes: the loss is detected on our connection. A copy whose first try failed is out
   // of QueueEvents' reach (its close() returns at once) and retried every 250 ms for ever:
   // a run that failed at once, its Redis killed 10-20 ms in, kept its process alive. So
-  // the copies stop retrying when the link closes, and the close waits for them to end.
-  let closing = false;
+  // the copies stop retrying when the link closes, and the close stops any left.
   const reader = newClient(connection, options.connectTimeoutMs, () => (closing ? null : RECONNECT_EVERY_MS));
   const readers: Redis[] = [];
   const duplicate = reader.duplicate.bind(reader);
@@ -221,11 +224,24 @@ export async function openQueueLink(
       closing = true;
       // BullMQ reports a connection's failed start as an 'error' event, and a closed queue
       // has no listener left: a start still under way when the close ran (its Redis gone in
-      // the meantime) threw that error out of the process. Each start settles first: ours
-      // within `lostAfterMs`, the reader's at its next retry.
-      await Promise.allSettled([bull.waitUntilReady(), events.waitUntilReady()]);
+      // the meantime) threw that error out of the process. So each start settles first, or
+      // its client ends (a client that waits to retry gives up at its next try): the end
+      // fails the commands it held, and a start that awaited one of them fails with it. (A
+      // command in flight when the connection dropped is neither answered nor failed once
+      // the client ends, and a start that awaits it never settles.)
+      await Promise.all([
+        Promise.race([bull.waitUntilReady().catch(() => {}), untilEnded(client)]),
+        Promise.race([events.waitUntilReady().catch(() => {}), Promise.all(readers.map(untilEnded))]),
+      ]);
+      // A reader that lost its connection ends before QueueEvents closes it: it would
+      // disconnect it as it waits to retry, and such a client never ends, nor answers the
+      // QUIT that the close may send next.
+      await Promise.all(readers.filter((copy) => copy.status === "reconnecting").map(untilEnded));
       await Promise.allSettled([events.close(), bull.close()]);
-      await Promise.all(readers.map(ended));
+      // Stops a reader that QueueEvents let go still retrying. (A reader waiting to retry
+      // never reaches `end` once disconnected: it keeps no timer or socket, so nothing is
+      // waited for here.)
+      for (const copy of readers) if (copy.status !== "end") copy.disconnect();
       await closeRedis(client);
     },
   };

@@ -138,4 +138,24 @@ suite("the cluster through a proxy adding latency", () => {
       await own.close();
     }
   });
+
+  it("closes a backend while its Redis is away, and nothing of it retries after", async () => {
+    // Both of the backend's connections (its own and the event reader's) go through; then
+    // they are dropped, and every try to reconnect is dropped too. The reader retried for
+    // ever after the close returned.
+    const own = await startDelayProxy({ upstreamPort: redis.port, delayMs: 0, passFirst: 2 });
+    try {
+      const backend = cluster({ connection: own.url, queueName: "outage" });
+      await backend.connect();
+      await until(() => own.connections === 2);
+      await own.drop();
+      await until(() => own.accepted >= 4);
+      await backend.close();
+      const tries = own.accepted;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(own.accepted).toBe(tries);
+    } finally {
+      await own.close();
+    }
+  });
 });

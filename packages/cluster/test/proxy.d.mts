@@ -10,6 +10,8 @@ export interface DelayProxy {
   readonly connections: number;
   /** Connections accepted since it started. */
   readonly accepted: number;
+  /** Drops every connection open now and keeps listening; resolves once their sockets have closed. */
+  drop(): Promise<void>;
   /** Stops listening, drops every connection and timer; resolves once every socket has closed. */
   close(): Promise<void>;
 }

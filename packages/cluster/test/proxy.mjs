@@ -123,6 +123,14 @@ export async function startDelayProxy({ upstreamHost = "127.0.0.1", upstreamPort
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
 
+  /** Drops every connection open now, both sides at once. */
+  const dropAll = () => {
+    for (const link of links) {
+      for (const pipe of link.pipes) pipe.clear();
+      link.client.destroy();
+      link.upstream.destroy();
+    }
+  };
   /** @type {Promise<void> | undefined} */
   let closed;
   return {
@@ -135,14 +143,14 @@ export async function startDelayProxy({ upstreamHost = "127.0.0.1", upstreamPort
     get accepted() {
       return accepted;
     },
+    async drop() {
+      dropAll();
+      await Promise.all(closing);
+    },
     close() {
       closed ??= (async () => {
         const stopped = new Promise((resolve) => server.close(() => resolve(undefined)));
-        for (const link of links) {
-          for (const pipe of link.pipes) pipe.clear();
-          link.client.destroy();
-          link.upstream.destroy();
-        }
+        dropAll();
         await Promise.all([stopped, ...closing]);
       })();
       return closed;
