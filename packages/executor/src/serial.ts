@@ -195,12 +195,10 @@ export class SerialRun extends RunLifecycle {
       const index = this.nextIndex;
       const nextPre = this.precomputedFrom(index);
       const step =
-        index !== nextPre
-          ? stretches
+        index === nextPre && this.array !== null
+          ? this.precomputedRun(index)
+          : stretches && index !== nextPre
             ? this.stretch(index, nextPre)
-            : await this.one(index, nextPre)
-          : this.array !== null
-            ? this.precomputedRun(index)
             : await this.one(index, nextPre);
       if (step === DONE) break;
       if (step >= 0) await this.pending(step);

@@ -136,9 +136,9 @@ export function stopReason(progress: SampleProgress, limits: SampleLimits): Stop
     return slow ? "slow-items" : null;
   }
   if (elapsedMs >= limits.budgetMs) return "budget";
-  if (jobShareSpent(progress, limits, elapsedMs)) return "job-share";
-  // Uniform items: the mean is already known well enough.
   const { relativeError } = unitMean(progress.unitTimes);
+  if (jobShareSpent(progress, limits, elapsedMs, relativeError)) return "job-share";
+  // Uniform items: the mean is already known well enough.
   const precise = units >= PRECISE_UNITS && relativeError < PRECISE_ERROR;
   return precise && elapsedMs >= (limits.preciseAfterMs ?? 0) ? "precise" : null;
 }
@@ -177,9 +177,10 @@ export function jobShareSpent(
   limits: SampleLimits,
   // Time spent as the limits count it (a cold first unit's allowance left out: see coldStartMs).
   elapsedMs = progress.elapsedMs - coldStartMs(progress, limits),
+  // The units' relative error (see unitMean), when the caller has it.
+  relativeError = unitMean(progress.unitTimes).relativeError,
 ): boolean {
   if (limits.expectedTotal === null) return false;
-  const { relativeError } = unitMean(progress.unitTimes);
   const meanItemMs = itemMean(progress.unitTimes, progress.unitItems);
   const timedUnits =
     progress.unitTimes.length > 1 ? progress.unitTimes.length - 1 : progress.unitTimes.length;
