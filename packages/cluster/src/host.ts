@@ -48,7 +48,8 @@ export interface WorkerHost {
    * Stops taking chunks, waits for the chunks in flight to finish and report, then stops
    * the worker threads and disconnects. Once Redis is lost (before or during the close) it
    * waits for nothing: the chunks in flight are dropped (their locks expire and other hosts
-   * run them) and it resolves as soon as the worker threads are stopped.
+   * run them) and it resolves as soon as the worker threads are stopped; nothing of the host
+   * keeps the process alive after that but BullMQ's wait for a job (about 6 s at most).
    */
   close(): Promise<void>;
   /**
@@ -146,7 +147,8 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
         clearInterval(heartbeat);
         // Without Redis the chunks in flight can never report: stop waiting for them.
         const gone = await Promise.race([worker.close().then(() => false), lost.then(() => true)]);
-        if (!gone) await commands.client.del(key).catch(() => {});
+        if (gone) stopWorkerTimers(worker);
+        else await commands.client.del(key).catch(() => {});
         closedOnPurpose = !gone;
         await executor.close();
         await closeRedis(commands.client);
@@ -155,6 +157,23 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
       return closing;
     },
   };
+}
+
+/**
+ * Stops the timers of a BullMQ worker whose `close()` can no longer finish. Without Redis
+ * its close waits for ever for its main loop, which waits on a command that can never be
+ * answered, and the two timers that only that close clears (the lock renewal, every
+ * `lockDurationMs / 2`, and the stalled-job check, every `stalledIntervalMs`) would keep the
+ * process alive once the host has closed. Both are internals of BullMQ: the cluster's tests
+ * check that a host closed during an outage lets its process exit.
+ */
+function stopWorkerTimers(worker: Worker): void {
+  const internals = worker as unknown as {
+    lockManager?: { close(): Promise<void> };
+    stalledCheckStopper?: () => void;
+  };
+  void internals.lockManager?.close().catch(() => {});
+  internals.stalledCheckStopper?.();
 }
 
 /**

@@ -113,6 +113,17 @@ export function startHost(
   return track(child, /ready on queue/, "amorsize-worker");
 }
 
+/**
+ * A process of its own that starts a worker host through the API (`startWorkerHost()`) on
+ * `url`, allowing the task fixtures, and closes it (then prints "closed") when a line is
+ * written to its stdin; resolves once it says it is ready.
+ */
+export function startApiHost(url: string): Promise<Child> {
+  const script = fileURLToPath(new URL("./fixtures/api-host.mjs", import.meta.url));
+  const child = spawn(process.execPath, [script, url, FIXTURES], { stdio: ["pipe", "pipe", "pipe"] });
+  return track(child, /ready/, "the API's worker host");
+}
+
 /** Resolves with the text of `file` once it exists. */
 export async function waitForFile(file: string, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;

@@ -5,7 +5,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { executeOnCluster } from "../src/index.js";
-import { type Child, killAll, redisServerPath, startHost, startRedis, TASK, waitForFile } from "./helpers.js";
+import {
+  type Child,
+  killAll,
+  redisServerPath,
+  startApiHost,
+  startHost,
+  startRedis,
+  TASK,
+  waitForFile,
+} from "./helpers.js";
 
 const binary = redisServerPath();
 if (!binary) console.warn("NOTICE: redis-server not found: the worker host fault tests are skipped");
@@ -94,5 +103,27 @@ suite("a worker host when Redis goes away mid-chunk", () => {
     redis.process.kill("SIGKILL");
     host.process.kill("SIGINT");
     expect(await exitWithin(host, STOP_BOUND_MS)).toBe(1);
+  });
+});
+
+suite("a worker host of the API closed while Redis is gone", () => {
+  afterAll(killAll);
+
+  // Without Redis, BullMQ's close never finishes and would leave its lock and stalled-job
+  // timers (a minute each in this host) keeping the process alive after close() resolved.
+  it.concurrent.each([
+    ["as Redis goes", 0],
+    ["once the host has lost Redis", 2500],
+  ])("lets its process exit when closed %s", async (_when, afterMs) => {
+    const redis = await startRedis(binary as string);
+    const host = await startApiHost(redis.url);
+    // As an idle host is: its worker waits on Redis for a job.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    redis.process.kill("SIGKILL");
+    await redis.exited;
+    await new Promise((resolve) => setTimeout(resolve, afterMs));
+    host.process.stdin?.write("close\n");
+    expect(await exitWithin(host, STOP_BOUND_MS)).toBe(0);
+    expect(host.output()).toContain("closed");
   });
 });
