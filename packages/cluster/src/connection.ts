@@ -133,15 +133,83 @@ function untilEnded(client: Redis): Promise<void> {
   return end.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
 }
 
-/** Closes a client politely, or drops it when the server is gone. */
-export async function closeRedis(client: Redis): Promise<void> {
-  if (client.status === "ready") {
-    try {
-      await client.quit();
-      return;
-    } catch {
-      // fall through: the server went away while quitting
+/** How long a client's close waits for Redis to answer its QUIT before it drops the connection. */
+const QUIT_ANSWER_MS = 1000;
+
+/**
+ * How long a close waits, once it has dropped the connections of a Redis that stopped
+ * answering, for what waited on them to fail: ioredis's `disconnectTimeout` and a margin.
+ */
+const DROP_SETTLE_MS = 500;
+
+/** Resolves true once `work` has settled, or false after `ms`, whichever comes first. */
+export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The copies that BullMQ makes of `client` (`duplicate()`: a worker's blocking connection,
+ * a queue event reader's), kept in the array returned, so that a close can drop those that
+ * BullMQ could not close.
+ */
+export function keepCopies(client: Redis): Redis[] {
+  const copies: Redis[] = [];
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = ((override?: Partial<RedisOptions>) => {
+    const copy = duplicate(override);
+    copies.push(copy);
+    return copy;
+  }) as Redis["duplicate"];
+  return copies;
+}
+
+/**
+ * Resolves true once a PING sent while `client` was connected has gone unanswered for
+ * `silentMs` with the connection still up: Redis, or the network to it, stopped answering
+ * without dropping the connection (a stopped server, a partition without a reset), which
+ * no retry strategy sees. Pings every `silentMs` until then; resolves false once `stop`
+ * is aborted. A connection that drops is left to the client's own loss rule (`lost`).
+ */
+export async function untilSilent(client: Redis, silentMs: number, stop: AbortSignal): Promise<boolean> {
+  while (!stop.aborted) {
+    if (client.status === "ready") {
+      const answered = await settlesWithin(client.ping(), silentMs);
+      if (!answered && client.status === "ready") return true;
     }
+    await new Promise((resolve) => setTimeout(resolve, silentMs).unref());
+  }
+  return false;
+}
+
+/**
+ * Closes a client politely, or drops it when the server is gone or does not answer the
+ * QUIT within `answerMs`.
+ */
+export async function closeRedis(client: Redis, answerMs = QUIT_ANSWER_MS): Promise<void> {
+  if (client.status === "ready") {
+    let quit = false;
+    // A QUIT that fails (the server went away meanwhile) or goes unanswered falls through.
+    await settlesWithin(
+      client.quit().then(() => {
+        quit = true;
+      }),
+      answerMs,
+    );
+    if (quit) return;
   }
   if (client.status !== "end") client.disconnect();
 }
@@ -201,13 +269,7 @@ export async function openQueueLink(
   // a run that failed at once, its Redis killed 10-20 ms in, kept its process alive. So
   // the copies stop retrying when the link closes, and the close stops any left.
   const reader = newClient(connection, options.connectTimeoutMs, () => (closing ? null : RECONNECT_EVERY_MS));
-  const readers: Redis[] = [];
-  const duplicate = reader.duplicate.bind(reader);
-  reader.duplicate = ((override?: Partial<RedisOptions>) => {
-    const copy = duplicate(override);
-    readers.push(copy);
-    return copy;
-  }) as Redis["duplicate"];
+  const readers = keepCopies(reader);
   const events = new QueueEvents(queueName, {
     connection: reader,
     prefix,
@@ -222,27 +284,39 @@ export async function openQueueLink(
     lost: live.lost,
     async close() {
       closing = true;
-      // BullMQ reports a connection's failed start as an 'error' event, and a closed queue
-      // has no listener left: a start still under way when the close ran (its Redis gone in
-      // the meantime) threw that error out of the process. So each start settles first, or
-      // its client ends (a client that waits to retry gives up at its next try): the end
-      // fails the commands it held, and a start that awaited one of them fails with it. (A
-      // command in flight when the connection dropped is neither answered nor failed once
-      // the client ends, and a start that awaits it never settles.)
-      await Promise.all([
-        Promise.race([bull.waitUntilReady().catch(() => {}), untilEnded(client)]),
-        Promise.race([events.waitUntilReady().catch(() => {}), Promise.all(readers.map(untilEnded))]),
-      ]);
-      // A reader that lost its connection ends before QueueEvents closes it: it would
-      // disconnect it as it waits to retry, and such a client never ends, nor answers the
-      // QUIT that the close may send next.
-      await Promise.all(readers.filter((copy) => copy.status === "reconnecting").map(untilEnded));
-      await Promise.allSettled([events.close(), bull.close()]);
-      // Stops a reader that QueueEvents let go still retrying. (A reader waiting to retry
-      // never reaches `end` once disconnected: it keeps no timer or socket, so nothing is
-      // waited for here.)
-      for (const copy of readers) if (copy.status !== "end") copy.disconnect();
-      await closeRedis(client);
+      const politely = closeLink(client, bull, events, readers);
+      // A Redis that holds the connections but answers nothing (a stopped server, a network
+      // that drops packets without a reset) would hold the close for as long: past the
+      // connect timeout every connection is dropped, which fails what still waits on them.
+      if (await settlesWithin(politely, options.connectTimeoutMs)) return;
+      client.disconnect();
+      for (const copy of readers) copy.disconnect();
+      await settlesWithin(politely, DROP_SETTLE_MS);
     },
   };
+}
+
+/** What `QueueLink.close()` does while Redis answers. */
+async function closeLink(client: Redis, bull: Queue, events: QueueEvents, readers: Redis[]): Promise<void> {
+  // BullMQ reports a connection's failed start as an 'error' event, and a closed queue
+  // has no listener left: a start still under way when the close ran (its Redis gone in
+  // the meantime) threw that error out of the process. So each start settles first, or
+  // its client ends (a client that waits to retry gives up at its next try): the end
+  // fails the commands it held, and a start that awaited one of them fails with it. (A
+  // command in flight when the connection dropped is neither answered nor failed once
+  // the client ends, and a start that awaits it never settles.)
+  await Promise.all([
+    Promise.race([bull.waitUntilReady().catch(() => {}), untilEnded(client)]),
+    Promise.race([events.waitUntilReady().catch(() => {}), Promise.all(readers.map(untilEnded))]),
+  ]);
+  // A reader that lost its connection ends before QueueEvents closes it: it would
+  // disconnect it as it waits to retry, and such a client never ends, nor answers the
+  // QUIT that the close may send next.
+  await Promise.all(readers.filter((copy) => copy.status === "reconnecting").map(untilEnded));
+  await Promise.allSettled([events.close(), bull.close()]);
+  // Stops a reader that QueueEvents let go still retrying. (A reader waiting to retry
+  // never reaches `end` once disconnected: it keeps no timer or socket, so nothing is
+  // waited for here.)
+  for (const copy of readers) if (copy.status !== "end") copy.disconnect();
+  await closeRedis(client);
 }

@@ -6,7 +6,15 @@ import { type Job, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { type Admission, admitChunk } from "./admission.js";
 import { decodeChunkItems, encodeAll, encodeResults } from "./codec.js";
-import { closeRedis, connectRedis, holdCommandsOnceEnded, type LiveRedis } from "./connection.js";
+import {
+  closeRedis,
+  connectRedis,
+  holdCommandsOnceEnded,
+  keepCopies,
+  type LiveRedis,
+  settlesWithin,
+  untilSilent,
+} from "./connection.js";
 import { JobTooLargeError, remoteErrorOf, resultNotCloneable } from "./errors.js";
 import {
   CLUSTER_DEFAULTS,
@@ -46,10 +54,11 @@ export interface WorkerHost {
   readonly maxJobItems: number;
   /**
    * Stops taking chunks, waits for the chunks in flight to finish and report, then stops
-   * the worker threads and disconnects. Once Redis is lost (before or during the close) it
-   * waits for nothing: the chunks in flight are dropped (their locks expire and other hosts
-   * run them) and it resolves as soon as the worker threads are stopped; nothing of the host
-   * keeps the process alive after that but BullMQ's wait for a job (about 6 s at most).
+   * the worker threads and disconnects. Once Redis is lost (before or during the close), or
+   * leaves a PING unanswered for `connectTimeoutMs` with its connection up, it waits for
+   * nothing: the chunks in flight are dropped (their locks expire and other hosts run them)
+   * and it resolves as soon as the worker threads are stopped; nothing of the host keeps the
+   * process alive after that but BullMQ's wait for a job (about 6 s at most).
    */
   close(): Promise<void>;
   /**
@@ -89,6 +98,8 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
   }
   // BullMQ's own commands (a chunk's result, its lock) go through this one.
   holdCommandsOnceEnded(bull.client);
+  // The worker's blocking connection is a copy of it.
+  const copies = keepCopies(bull.client);
   const id = `${hostname()}:${process.pid}`;
   const executor: Executor = createExecutor({ workers: concurrency });
   const chunkHost: ChunkHost = { id, prefix, queueName, admission };
@@ -145,14 +156,23 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
     close() {
       closing ??= (async () => {
         clearInterval(heartbeat);
-        // Without Redis the chunks in flight can never report: stop waiting for them.
-        const gone = await Promise.race([worker.close().then(() => false), lost.then(() => true)]);
+        // Without Redis (lost, or there but silent) the chunks in flight can never report:
+        // stop waiting for them.
+        const watch = new AbortController();
+        const gone = await Promise.race([
+          worker.close().then(() => false),
+          lost.then(() => true),
+          untilSilent(commands.client, connectOptions.connectTimeoutMs, watch.signal),
+        ]);
+        watch.abort();
         if (gone) stopWorkerTimers(worker);
-        else await commands.client.del(key).catch(() => {});
+        else await settlesWithin(commands.client.del(key), connectOptions.connectTimeoutMs);
         closedOnPurpose = !gone;
         await executor.close();
         await closeRedis(commands.client);
         await closeRedis(bull.client);
+        // A blocking connection that BullMQ's close could not close.
+        for (const copy of copies) if (copy.status !== "end") copy.disconnect();
       })();
       return closing;
     },

@@ -5,7 +5,7 @@ import type { Progress } from "@amorsize/types";
 import { parseInput, type TaskRefInput } from "@amorsize/types";
 import { type ChunkIndices, chunkJobs, defaultChunkSize, JOBS_PER_BATCH, layChunks } from "./chunks.js";
 import type { Refused } from "./codec.js";
-import { onLink, type QueueLink } from "./connection.js";
+import { onLink, type QueueLink, settlesWithin } from "./connection.js";
 import { RedisLostError, RunAbortedError } from "./errors.js";
 import { RunKeeper, requireHosts, SKIPPED_REASON } from "./liveness.js";
 import {
@@ -120,7 +120,12 @@ export async function mapOnCluster<R>(
   const lost = outcome.kind === "failed" && outcome.error instanceof RedisLostError;
   if (!lost && session.connected) {
     // Best effort: the run key's expiry and the jobs' age limits remove whatever is left.
-    await removeJobs(link, run, settings, keeper).catch(() => {});
+    // A Redis that does not answer the key's deletion within the connect timeout has
+    // stopped answering (or the network to it has): waiting on it would hold the run for good.
+    const { cleanupTimeoutMs, connectTimeoutMs } = settings;
+    if (await settlesWithin(keeper.end(), connectTimeoutMs)) {
+      await settlesWithin(removeJobs(link, run, settings), cleanupTimeoutMs + connectTimeoutMs);
+    }
   } else keeper.drop();
   session.leave(run.runId);
   const { runId, tally } = run;
@@ -193,18 +198,12 @@ async function poll(link: QueueLink, run: ActiveRun, pollIntervalMs: number): Pr
 }
 
 /**
- * Removes the run's jobs. Its run key goes first, so hosts skip the chunks they have not
- * started (a stopped run's); chunks still locked by a host cannot be removed, so it waits
+ * Removes the run's jobs, once its run key has gone (hosts skip the chunks they have not
+ * started: a stopped run's); chunks still locked by a host cannot be removed, so it waits
  * for them to end, within `cleanupTimeoutMs`, and removes again.
  */
-async function removeJobs(
-  link: QueueLink,
-  run: ActiveRun,
-  settings: ClusterSettings,
-  keeper: RunKeeper,
-): Promise<void> {
+async function removeJobs(link: QueueLink, run: ActiveRun, settings: ClusterSettings): Promise<void> {
   const { cleanupTimeoutMs, pollIntervalMs } = settings;
-  await keeper.end();
   const all = run.tally.chunks.map((_, chunk) => chunk);
   const removeAll = () =>
     Promise.all(all.map(async (chunk) => (await link.queue.remove(chunkJobId(run.runId, chunk))) > 0));

@@ -60,7 +60,10 @@ const common = {
   queueName: z.string().min(1).optional(),
   /** BullMQ key prefix. Default `"bull"`. */
   prefix: z.string().min(1).optional(),
-  /** Give up connecting after this long, milliseconds. Default 2000. */
+  /**
+   * Give up connecting after this long, milliseconds; also how long the end of a run and a
+   * close wait for a Redis that holds its connections but answers nothing. Default 2000.
+   */
   connectTimeoutMs: z.number().int().positive().max(600_000).optional(),
   /** A dropped connection that has not come back after this long is lost, milliseconds. Default 3000. */
   lostAfterMs: z.number().int().positive().max(3_600_000).optional(),

@@ -4,7 +4,7 @@ import { type ResolvedTask, resolveTask, type StreamItem } from "@amorsize/execu
 import { AmorsizeValidationError, type Progress, parseInput, type TaskRefInput } from "@amorsize/types";
 import { chunkJob, defaultChunkSize } from "./chunks.js";
 import { decodeAll } from "./codec.js";
-import { onLink, type QueueLink } from "./connection.js";
+import { onLink, type QueueLink, settlesWithin } from "./connection.js";
 import { ChunkFailedError, RedisLostError, RunAbortedError, remoteItemError } from "./errors.js";
 import { RunKeeper, requireHosts, SKIPPED_REASON } from "./liveness.js";
 import {
@@ -394,13 +394,16 @@ export class StreamRun<R> implements ClusterStream<R>, RunListener {
         (slot) => slot.state === "pending" && slot.kept.length > 0,
       );
       if (this.link && this.keeper && !lost && this.session.connected) {
-        await this.keeper.end().catch(() => {});
-        await removeRunJobs(
-          this.link,
-          this.runId,
-          pending.map((slot) => slot.chunk),
-          this.settings.cleanupTimeoutMs,
-        );
+        const { cleanupTimeoutMs, connectTimeoutMs } = this.settings;
+        const chunks = pending.map((slot) => slot.chunk);
+        // A Redis that does not answer the key's deletion within the connect timeout has
+        // stopped answering (or the network to it has): waiting would hold the run for good.
+        if (await settlesWithin(this.keeper.end(), connectTimeoutMs)) {
+          await settlesWithin(
+            removeRunJobs(this.link, this.runId, chunks, cleanupTimeoutMs),
+            cleanupTimeoutMs + connectTimeoutMs,
+          );
+        }
       } else this.keeper?.drop();
       this.session.leave(this.runId);
       this.final = this.finalReport(lost);

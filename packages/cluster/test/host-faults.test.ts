@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { executeOnCluster } from "../src/index.js";
+import { cluster, executeOnCluster } from "../src/index.js";
 import {
   type Child,
   killAll,
@@ -106,24 +106,86 @@ suite("a worker host when Redis goes away mid-chunk", () => {
   });
 });
 
-suite("a worker host of the API closed while Redis is gone", () => {
+// Each test has a Redis of its own: they run side by side.
+suite("when Redis goes away or stops answering, hosts and runs still end", () => {
   afterAll(killAll);
 
   // Without Redis, BullMQ's close never finishes and would leave its lock and stalled-job
   // timers (a minute each in this host) keeping the process alive after close() resolved.
+  // A stopped Redis holds its connections open and answers nothing, as one behind a
+  // network that drops packets without a reset: no connection is lost, and the close waited
+  // for ever.
   it.concurrent.each([
-    ["as Redis goes", 0],
-    ["once the host has lost Redis", 2500],
-  ])("lets its process exit when closed %s", async (_when, afterMs) => {
+    ["as Redis goes", "SIGKILL", 0],
+    ["once the host has lost Redis", "SIGKILL", 2500],
+    ["while Redis is stopped", "SIGSTOP", 0],
+  ] as const)("a host of the API lets its process exit when closed %s", async (_when, signal, afterMs) => {
     const redis = await startRedis(binary as string);
     const host = await startApiHost(redis.url);
     // As an idle host is: its worker waits on Redis for a job.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    redis.process.kill("SIGKILL");
-    await redis.exited;
+    redis.process.kill(signal);
+    if (signal === "SIGKILL") await redis.exited;
     await new Promise((resolve) => setTimeout(resolve, afterMs));
     host.process.stdin?.write("close\n");
     expect(await exitWithin(host, STOP_BOUND_MS)).toBe(0);
     expect(host.output()).toContain("closed");
   });
+
+  it.concurrent("amorsize-worker stops on SIGTERM while Redis is stopped", async () => {
+    const redis = await startRedis(binary as string);
+    const host = await startHost(redis.url, ["--concurrency", "1"]);
+    redis.process.kill("SIGSTOP");
+    host.process.kill("SIGTERM");
+    // It waited for ever for BullMQ's close, which waited on Redis.
+    expect(await exitWithin(host, STOP_BOUND_MS)).toBe(0);
+  });
+
+  it.concurrent.each(["map", "stream"] as const)(
+    "a %s run aborted while Redis is stopped rejects, and its backend closes",
+    async (kind) => {
+      const redis = await startRedis(binary as string);
+      await startHost(redis.url, ["--concurrency", "1"]);
+      const backend = cluster({ connection: redis.url });
+      const abort = new AbortController();
+      const items = Array.from({ length: 20 }, (_, x) => ({ x, sleepMs: 100 }));
+      const options = { chunkSize: 1, signal: abort.signal };
+      const run =
+        kind === "map"
+          ? backend.map(task, items, options)
+          : (async () => {
+              for await (const _ of backend.stream(task, items, options)) {
+                // drained
+              }
+            })();
+      run.catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      redis.process.kill("SIGSTOP");
+      abort.abort();
+      // Each waited for ever on the answers of a Redis that holds the connection.
+      expect(await settledWithin(run, STOP_BOUND_MS)).toMatchObject({
+        rejected: { code: "AMORSIZE_RUN_ABORTED" },
+      });
+      expect(await settledWithin(backend.close(), STOP_BOUND_MS)).toEqual({ resolved: undefined });
+    },
+  );
 });
+
+/** How `promise` settled, or "still pending" after `ms`. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`still pending after ${ms} ms`), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        (resolved) => ({ resolved }),
+        (rejected: unknown) => ({ rejected }),
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
