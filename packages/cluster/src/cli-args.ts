@@ -31,7 +31,8 @@ Options:
   --lock-duration <ms>       job lock; a silent host's chunks move on after it (default: 30000)
   --stalled-interval <ms>    how often to look for dead hosts' chunks (default: 30000)
   --max-stalled <n>          recoveries of one chunk before it fails (default: 2)
-  --lost-after <ms>          exit 1 once Redis has been gone this long (default: 3000)
+  --lost-after <ms>          exit 1 once Redis has been gone or silent this
+                             long (default: 3000)
   -h, --help                 show this help (also: amorsize-worker help)
   --version                  show the version of amorsize-worker
 

@@ -178,21 +178,39 @@ export function keepCopies(client: Redis): Redis[] {
 }
 
 /**
- * Resolves true once a PING sent while `client` was connected has gone unanswered for
- * `silentMs` with the connection still up: Redis, or the network to it, stopped answering
- * without dropping the connection (a stopped server, a partition without a reset), which
- * no retry strategy sees. Pings every `silentMs` until then; resolves false once `stop`
- * is aborted. A connection that drops is left to the client's own loss rule (`lost`).
+ * Watches `live` for a Redis that stopped answering without dropping the connection (a
+ * stopped server, a network that drops packets without a reset), which no retry strategy
+ * sees: a PING every `silentMs`, and one left unanswered for `silentMs` with the connection
+ * still up counts as the connection lost. `lost` settles with the first of the client's
+ * own loss and such a silence; `stop()` ends the watch (its timer never holds the process).
  */
-export async function untilSilent(client: Redis, silentMs: number, stop: AbortSignal): Promise<boolean> {
-  while (!stop.aborted) {
-    if (client.status === "ready") {
-      const answered = await settlesWithin(client.ping(), silentMs);
-      if (!answered && client.status === "ready") return true;
+export function watchSilence(live: LiveRedis, silentMs: number): { lost: Promise<unknown>; stop(): void } {
+  const { client, address } = live;
+  const watch = new AbortController();
+  const silent = (async () => {
+    while (!watch.signal.aborted) {
+      if (client.status === "ready") {
+        let answered = false;
+        const ping = client.ping().then(
+          () => {
+            answered = true;
+          },
+          () => {
+            answered = true;
+          },
+        );
+        await settlesWithin(ping, silentMs);
+        // A loop that was blocked runs its timers before it reads the socket: read it first.
+        if (!answered) await new Promise((resolve) => setImmediate(resolve));
+        if (!answered && client.status === "ready" && !watch.signal.aborted) {
+          return new Error(`Redis at ${address} answered no PING for ${silentMs} ms with the connection up`);
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, silentMs).unref());
     }
-    await new Promise((resolve) => setTimeout(resolve, silentMs).unref());
-  }
-  return false;
+    return new Promise<never>(() => {});
+  })();
+  return { lost: Promise.race([live.lost, silent]), stop: () => watch.abort() };
 }
 
 /**
@@ -221,7 +239,10 @@ export interface QueueLink {
   /** The queue's connection, for commands of our own. */
   readonly commands: Redis;
   readonly address: string;
-  /** Settles when the connection is lost for good, with the last connection error. */
+  /**
+   * Settles when the connection is lost for good, with the last connection error, or when
+   * Redis has answered nothing for `lostAfterMs` with the connection up (see `watchSilence`).
+   */
   readonly lost: Promise<unknown>;
   /** Closes the queue, the event reader and the connection; never rejects. */
   close(): Promise<void>;
@@ -243,6 +264,7 @@ export async function openQueueLink(
   let closing = false;
   const live = await connectRedis(connection, options, () => closing);
   const client = live.client;
+  const silence = watchSilence(live, options.lostAfterMs);
   let newest: [string, string[]][];
   try {
     newest = (await client.xrevrange(`${prefix}:${queueName}:events`, "+", "-", "COUNT", 1)) as [
@@ -251,6 +273,7 @@ export async function openQueueLink(
     ][];
   } catch (error) {
     const failure = lostOr(error, client, live.address);
+    silence.stop();
     await closeRedis(client);
     throw failure;
   }
@@ -281,9 +304,10 @@ export async function openQueueLink(
     events,
     commands: client,
     address: live.address,
-    lost: live.lost,
+    lost: silence.lost,
     async close() {
       closing = true;
+      silence.stop();
       const politely = closeLink(client, bull, events, readers);
       // A Redis that holds the connections but answers nothing (a stopped server, a network
       // that drops packets without a reset) would hold the close for as long: past the

@@ -13,7 +13,7 @@ import {
   keepCopies,
   type LiveRedis,
   settlesWithin,
-  untilSilent,
+  watchSilence,
 } from "./connection.js";
 import { JobTooLargeError, remoteErrorOf, resultNotCloneable } from "./errors.js";
 import {
@@ -54,8 +54,8 @@ export interface WorkerHost {
   readonly maxJobItems: number;
   /**
    * Stops taking chunks, waits for the chunks in flight to finish and report, then stops
-   * the worker threads and disconnects. Once Redis is lost (before or during the close), or
-   * leaves a PING unanswered for `connectTimeoutMs` with its connection up, it waits for
+   * the worker threads and disconnects. Once Redis is lost (before or during the close: a
+   * connection down, or a PING unanswered with it up, for `lostAfterMs`), it waits for
    * nothing: the chunks in flight are dropped (their locks expire and other hosts run them)
    * and it resolves as soon as the worker threads are stopped; nothing of the host keeps the
    * process alive after that but BullMQ's wait for a job (about 6 s at most).
@@ -63,7 +63,8 @@ export interface WorkerHost {
   close(): Promise<void>;
   /**
    * Resolves, with the last connection error, when the connection to Redis has been lost
-   * for good (down for `lostAfterMs`); never after a `close()` that finished with Redis there.
+   * for good (down, or up with a PING unanswered, for `lostAfterMs`); never after a
+   * `close()` that finished with Redis there.
    */
   readonly lost: Promise<unknown>;
 }
@@ -136,9 +137,11 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
   await worker.waitUntilReady();
 
   let closedOnPurpose = false;
+  // Redis that answers nothing on our own connection is as good as lost.
+  const silence = watchSilence(commands, connectOptions.lostAfterMs);
   // A connection ended by close() is not lost.
   const lost = new Promise<unknown>((resolve) => {
-    void Promise.race([commands.lost, bull.lost]).then((cause) => {
+    void Promise.race([silence.lost, bull.lost]).then((cause) => {
       if (!closedOnPurpose) resolve(cause);
     });
   });
@@ -158,13 +161,8 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
         clearInterval(heartbeat);
         // Without Redis (lost, or there but silent) the chunks in flight can never report:
         // stop waiting for them.
-        const watch = new AbortController();
-        const gone = await Promise.race([
-          worker.close().then(() => false),
-          lost.then(() => true),
-          untilSilent(commands.client, connectOptions.connectTimeoutMs, watch.signal),
-        ]);
-        watch.abort();
+        const gone = await Promise.race([worker.close().then(() => false), lost.then(() => true)]);
+        silence.stop();
         if (gone) stopWorkerTimers(worker);
         else await settlesWithin(commands.client.del(key), connectOptions.connectTimeoutMs);
         closedOnPurpose = !gone;

@@ -65,7 +65,10 @@ const common = {
    * close wait for a Redis that holds its connections but answers nothing. Default 2000.
    */
   connectTimeoutMs: z.number().int().positive().max(600_000).optional(),
-  /** A dropped connection that has not come back after this long is lost, milliseconds. Default 3000. */
+  /**
+   * A dropped connection that has not come back after this long, or a PING unanswered this
+   * long with the connection up, is lost, milliseconds. Default 3000.
+   */
   lostAfterMs: z.number().int().positive().max(3_600_000).optional(),
 };
 

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { cluster, executeOnCluster } from "../src/index.js";
+import { cluster, executeOnCluster, RedisLostError } from "../src/index.js";
 import {
   type Child,
   killAll,
@@ -134,7 +134,7 @@ suite("when Redis goes away or stops answering, hosts and runs still end", () =>
 
   it.concurrent("amorsize-worker stops on SIGTERM while Redis is stopped", async () => {
     const redis = await startRedis(binary as string);
-    const host = await startHost(redis.url, ["--concurrency", "1"]);
+    const host = await startHost(redis.url, ["--concurrency", "1", "--lost-after", String(LOST_AFTER_MS)]);
     redis.process.kill("SIGSTOP");
     host.process.kill("SIGTERM");
     // It waited for ever for BullMQ's close, which waited on Redis.
@@ -169,6 +169,31 @@ suite("when Redis goes away or stops answering, hosts and runs still end", () =>
       expect(await settledWithin(backend.close(), STOP_BOUND_MS)).toEqual({ resolved: undefined });
     },
   );
+
+  it.concurrent("a run whose Redis stops answering rejects with RedisLostError and keeps what arrived", async () => {
+    const redis = await startRedis(binary as string);
+    await startHost(redis.url, ["--concurrency", "1"]);
+    const backend = cluster({ connection: redis.url, lostAfterMs: LOST_AFTER_MS });
+    const items = Array.from({ length: 40 }, (_, x) => ({ x, sleepMs: x < 3 ? 0 : 100 }));
+    let done = 0;
+    const run = backend.map(task, items, {
+      chunkSize: 1,
+      onProgress: (progress) => {
+        done = progress.done;
+      },
+    });
+    run.catch(() => {});
+    while (done < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+    redis.process.kill("SIGSTOP");
+    // It waited for ever: no connection is lost when the server stops answering.
+    const settled = (await settledWithin(run, STOP_BOUND_MS)) as { rejected?: RedisLostError };
+    expect(settled.rejected).toBeInstanceOf(RedisLostError);
+    expect(settled.rejected?.message).toMatch(/answered no PING for 1500 ms with the connection up/);
+    const { completed = [], results = [] } = settled.rejected ?? {};
+    expect(completed.length).toBeGreaterThanOrEqual(3);
+    for (const index of completed) expect(results[index]).toBe(index * index);
+    expect(await settledWithin(backend.close(), STOP_BOUND_MS)).toEqual({ resolved: undefined });
+  });
 });
 
 /** How `promise` settled, or "still pending" after `ms`. */
