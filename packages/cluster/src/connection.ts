@@ -142,11 +142,15 @@ const QUIT_ANSWER_MS = 1000;
  */
 const DROP_SETTLE_MS = 500;
 
-/** Resolves true once `work` has settled, or false after `ms`, whichever comes first. */
-export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+/**
+ * Resolves true once `work` has settled, or false after `ms`, whichever comes first. With
+ * `hold` false its timer does not keep the process alive.
+ */
+export async function settlesWithin(work: Promise<unknown>, ms: number, hold = true): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
+    if (!hold) timer.unref();
   });
   try {
     return await Promise.race([
@@ -199,7 +203,7 @@ export function watchSilence(live: LiveRedis, silentMs: number): { lost: Promise
             answered = true;
           },
         );
-        await settlesWithin(ping, silentMs);
+        await settlesWithin(ping, silentMs, false);
         // A loop that was blocked runs its timers before it reads the socket: read it first.
         if (!answered) await new Promise((resolve) => setImmediate(resolve));
         if (!answered && client.status === "ready" && !watch.signal.aborted) {
