@@ -184,18 +184,23 @@ export function keepCopies(client: Redis): Redis[] {
 /**
  * Watches `live` for a Redis that stopped answering without dropping the connection (a
  * stopped server, a network that drops packets without a reset), which no retry strategy
- * sees: a PING every `silentMs`, and one left unanswered for `silentMs` with the connection
- * still up counts as the connection lost. `lost` settles with the first of the client's
- * own loss and such a silence; `stop()` ends the watch (its timer never holds the process).
+ * sees: a PING every `silentMs` on a connection of its own (on the watched one it would
+ * wait behind the run's own commands: a large batch of jobs on a slow link takes seconds
+ * to send), and one left unanswered for `silentMs` with that connection up counts as the
+ * connection lost. `lost` settles with the first of the client's own loss and such a
+ * silence; `stop()` ends the watch and its connection (its timers never hold the process).
  */
 export function watchSilence(live: LiveRedis, silentMs: number): { lost: Promise<unknown>; stop(): void } {
-  const { client, address } = live;
   const watch = new AbortController();
+  const pinger = live.client.duplicate();
+  // Its failures are the watched client's to report.
+  pinger.on("error", () => {});
+  pinger.connect().catch(() => {});
   const silent = (async () => {
     while (!watch.signal.aborted) {
-      if (client.status === "ready") {
+      if (pinger.status === "ready") {
         let answered = false;
-        const ping = client.ping().then(
+        const ping = pinger.ping().then(
           () => {
             answered = true;
           },
@@ -206,15 +211,23 @@ export function watchSilence(live: LiveRedis, silentMs: number): { lost: Promise
         await settlesWithin(ping, silentMs, false);
         // A loop that was blocked runs its timers before it reads the socket: read it first.
         if (!answered) await new Promise((resolve) => setImmediate(resolve));
-        if (!answered && client.status === "ready" && !watch.signal.aborted) {
-          return new Error(`Redis at ${address} answered no PING for ${silentMs} ms with the connection up`);
+        if (!answered && pinger.status === "ready" && !watch.signal.aborted) {
+          return new Error(
+            `Redis at ${live.address} answered no PING for ${silentMs} ms with the connection up`,
+          );
         }
       }
       await new Promise((resolve) => setTimeout(resolve, silentMs).unref());
     }
     return new Promise<never>(() => {});
   })();
-  return { lost: Promise.race([live.lost, silent]), stop: () => watch.abort() };
+  return {
+    lost: Promise.race([live.lost, silent]),
+    stop: () => {
+      watch.abort();
+      pinger.disconnect();
+    },
+  };
 }
 
 /**
@@ -268,7 +281,6 @@ export async function openQueueLink(
   let closing = false;
   const live = await connectRedis(connection, options, () => closing);
   const client = live.client;
-  const silence = watchSilence(live, options.lostAfterMs);
   let newest: [string, string[]][];
   try {
     newest = (await client.xrevrange(`${prefix}:${queueName}:events`, "+", "-", "COUNT", 1)) as [
@@ -277,10 +289,10 @@ export async function openQueueLink(
     ][];
   } catch (error) {
     const failure = lostOr(error, client, live.address);
-    silence.stop();
     await closeRedis(client);
     throw failure;
   }
+  const silence = watchSilence(live, options.lostAfterMs);
   // With a secret, every chunk job leaves signed, however the run adds it.
   const bull = options.secret
     ? new SigningQueue(queueName, { connection: client, prefix }, options.secret)

@@ -145,20 +145,37 @@ suite("the cluster through a proxy adding latency", () => {
   }
 
   it("closes a backend whose event reader never connected, and nothing of it retries after", async () => {
-    // The backend's own connection goes through; the queue's event reader, which connects
-    // next, is dropped at every try (as when Redis goes away just after the first one). The
-    // reader retried every 250 ms for ever after the close.
-    await closesForGood(1, (own) => until(() => own.accepted >= 3));
+    // The backend's own connection and its silence watch's go through; the queue's event
+    // reader, which connects next, is dropped at every try (as when Redis goes away just
+    // after the first ones). The reader retried every 250 ms for ever after the close.
+    await closesForGood(2, (own) => until(() => own.accepted >= 4));
   });
 
   it("closes a backend while its Redis is away, and nothing of it retries after", async () => {
-    // Both of the backend's connections (its own and the event reader's) go through; then
-    // they are dropped, and every try to reconnect is dropped too. The reader retried for
-    // ever after the close returned.
-    await closesForGood(2, async (own) => {
-      await until(() => own.connections === 2);
+    // The backend's three connections (its own, its silence watch's and the event reader's)
+    // go through; then they are dropped, and every try to reconnect is dropped too. The
+    // reader retried for ever after the close returned.
+    await closesForGood(3, async (own) => {
+      await until(() => own.connections === 3);
       await own.drop();
-      await until(() => own.accepted >= 4);
+      await until(() => own.accepted >= 5);
     });
+  });
+
+  it("runs over a slow link: jobs that take seconds to send are no silence", async () => {
+    // 2 MB/s each way: the run's 8 MB of jobs take 4 s to send on its own connection, where
+    // a PING would wait behind them four times `lostAfterMs` (the run failed with
+    // RedisLostError when the silence watch pinged there).
+    const own = await startDelayProxy({ upstreamPort: redis.port, delayMs: 0, bytesPerSecond: 2_000_000 });
+    const backend = cluster({ connection: own.url, queueName: "latency", lostAfterMs: 1000 });
+    try {
+      const pad = "x".repeat(100_000);
+      const items = Array.from({ length: 80 }, (_, x) => ({ x, pad }));
+      const { results } = await backend.map<number>(task, items, { chunkSize: 10 });
+      expect(results).toEqual(items.map(({ x }) => x * x));
+    } finally {
+      await backend.close();
+      await own.close();
+    }
   });
 });

@@ -19,11 +19,13 @@ export interface DelayProxy {
 /**
  * Starts a proxy on a free loopback port that forwards every connection to
  * `upstreamHost:upstreamPort`, each chunk delayed `delayMs` in each direction, in order;
- * with `passFirst`, connections after the first `passFirst` are dropped as they come.
+ * with `passFirst`, connections after the first `passFirst` are dropped as they come; with
+ * `bytesPerSecond`, each direction of each connection moves at most that many bytes a second.
  */
 export function startDelayProxy(options: {
   upstreamHost?: string;
   upstreamPort: number;
   delayMs: number;
   passFirst?: number;
+  bytesPerSecond?: number;
 }): Promise<DelayProxy>;

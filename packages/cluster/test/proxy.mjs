@@ -17,14 +17,19 @@ class DelayedPipe {
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #timer;
 
+  /** When the last chunk queued is due, for the rate limit. */
+  #lastDue = 0;
+
   /**
    * @param {import("node:net").Socket} from
    * @param {import("node:net").Socket} to
    * @param {number} delayMs
+   * @param {number} [bytesPerSecond] at most this many bytes a second go on, each chunk after the last
    */
-  constructor(from, to, delayMs) {
+  constructor(from, to, delayMs, bytesPerSecond) {
     this.to = to;
     this.delayMs = delayMs;
+    this.bytesPerSecond = bytesPerSecond;
     from.on("data", (chunk) => this.#push(chunk));
     from.on("end", () => this.#push("end"));
     from.on("close", () => this.#push("close"));
@@ -32,7 +37,12 @@ class DelayedPipe {
 
   /** @param {Buffer | "end" | "close"} chunk */
   #push(chunk) {
-    this.#queue.push({ due: performance.now() + this.delayMs, chunk });
+    let due = performance.now() + this.delayMs;
+    if (this.bytesPerSecond !== undefined && typeof chunk !== "string") {
+      due = Math.max(due, this.#lastDue + (chunk.length / this.bytesPerSecond) * 1000);
+      this.#lastDue = due;
+    }
+    this.#queue.push({ due, chunk });
     if (this.#timer === undefined) this.#arm();
   }
 
@@ -72,11 +82,19 @@ class DelayedPipe {
  * through it costs at least `2 x delayMs` more). A side that closes closes the other after
  * the data sent before it; a side that fails drops both at once. With `passFirst`, only the
  * first `passFirst` connections go through: every later one is dropped as it is accepted.
+ * With `bytesPerSecond`, each direction of each connection moves at most that many bytes a
+ * second (a chunk waits for the ones before it to have gone at that rate).
  *
- * @param {{ upstreamHost?: string; upstreamPort: number; delayMs: number; passFirst?: number }} options
+ * @param {{ upstreamHost?: string; upstreamPort: number; delayMs: number; passFirst?: number; bytesPerSecond?: number }} options
  * @returns {Promise<import("./proxy.d.mts").DelayProxy>}
  */
-export async function startDelayProxy({ upstreamHost = "127.0.0.1", upstreamPort, delayMs, passFirst }) {
+export async function startDelayProxy({
+  upstreamHost = "127.0.0.1",
+  upstreamPort,
+  delayMs,
+  passFirst,
+  bytesPerSecond,
+}) {
   if (!Number.isFinite(delayMs) || delayMs < 0)
     throw new RangeError(`delayMs: expected >= 0, got ${delayMs}`);
   /** @type {Set<{ client: import("node:net").Socket; upstream: import("node:net").Socket; pipes: DelayedPipe[] }>} */
@@ -95,7 +113,10 @@ export async function startDelayProxy({ upstreamHost = "127.0.0.1", upstreamPort
     const link = {
       client,
       upstream,
-      pipes: [new DelayedPipe(client, upstream, delayMs), new DelayedPipe(upstream, client, delayMs)],
+      pipes: [
+        new DelayedPipe(client, upstream, delayMs, bytesPerSecond),
+        new DelayedPipe(upstream, client, delayMs, bytesPerSecond),
+      ],
     };
     links.add(link);
     const closed = Promise.all(
