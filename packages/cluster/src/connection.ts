@@ -112,13 +112,23 @@ export function lostOr(error: unknown, client: Redis, address: string): unknown 
     : error;
 }
 
-/** Runs the link's commands of `work`; a failure because Redis was lost reads as `RedisLostError`. */
+/**
+ * Runs the link's commands of `work`; a failure because Redis was lost reads as
+ * `RedisLostError`, as does any failure once the link counts Redis as lost (a silent Redis
+ * whose connection the link dropped: the client has not always ended by then).
+ */
 export async function onLink<T>(link: QueueLink, work: (commands: Redis) => Promise<T>): Promise<T> {
   try {
     return await work(link.commands);
   } catch (error) {
-    throw lostOr(error, link.commands, link.address);
+    throw linkFailure(link, error);
   }
+}
+
+/** A failure of the link's commands, as `onLink` reads it. */
+export function linkFailure(link: QueueLink, error: unknown): unknown {
+  if (link.gone && !(error instanceof AmorsizeError)) return new RedisLostError(link.address, error);
+  return lostOr(error, link.commands, link.address);
 }
 
 /**
@@ -142,15 +152,11 @@ const QUIT_ANSWER_MS = 1000;
  */
 const DROP_SETTLE_MS = 500;
 
-/**
- * Resolves true once `work` has settled, or false after `ms`, whichever comes first. With
- * `hold` false its timer does not keep the process alive.
- */
-export async function settlesWithin(work: Promise<unknown>, ms: number, hold = true): Promise<boolean> {
+/** Resolves true once `work` has settled, or false after `ms`, whichever comes first. */
+export async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
-    if (!hold) timer.unref();
   });
   try {
     return await Promise.race([
@@ -184,40 +190,58 @@ export function keepCopies(client: Redis): Redis[] {
 /**
  * Watches `live` for a Redis that stopped answering without dropping the connection (a
  * stopped server, a network that drops packets without a reset), which no retry strategy
- * sees: a PING every `silentMs` on a connection of its own (on the watched one it would
- * wait behind the run's own commands: a large batch of jobs on a slow link takes seconds
- * to send), and one left unanswered for `silentMs` with that connection up counts as the
- * connection lost. `lost` settles with the first of the client's own loss and such a
- * silence; `stop()` ends the watch and its connection (its timers never hold the process).
+ * sees. A connection of its own (on the watched one a PING would wait behind the run's
+ * own commands: a large batch of jobs on a slow link takes seconds to send) asks Redis one
+ * question at a time, a PING every `silentMs / 2` or, while it is not connected, its
+ * connection; one left unanswered for `silentMs` of this thread's time (a thread blocked
+ * longer cannot have read the answer) while the watched client is connected counts as the
+ * connection lost. `lost` settles with the first of the client's own loss
+ * and such a silence; `stop()` ends the watch and its connection (its timers never hold
+ * the process).
  */
 export function watchSilence(live: LiveRedis, silentMs: number): { lost: Promise<unknown>; stop(): void } {
+  const { client } = live;
+  const tick = silentMs / 2;
   const watch = new AbortController();
-  const pinger = live.client.duplicate();
+  const pinger = client.duplicate();
+  /** Whether a question waits for its answer (at first, the connection being made). */
+  let waiting = true;
+  /** How long it has waited while this thread could have read the answer, ms. */
+  let waited = 0;
+  const answered = () => {
+    waiting = false;
+    waited = 0;
+  };
+  pinger.on("ready", answered);
+  // While the watched client is down its own loss rule counts; once it is back, the
+  // question waiting starts its count again.
+  const back = () => {
+    waited = 0;
+  };
+  client.on("ready", back);
   // Its failures are the watched client's to report.
   pinger.on("error", () => {});
   pinger.connect().catch(() => {});
+  const unanswered = () => waiting && client.status === "ready" && waited >= silentMs;
   const silent = (async () => {
     while (!watch.signal.aborted) {
-      if (pinger.status === "ready") {
-        let answered = false;
-        const ping = pinger.ping().then(
-          () => {
-            answered = true;
-          },
-          () => {
-            answered = true;
-          },
-        );
-        await settlesWithin(ping, silentMs, false);
-        // A loop that was blocked runs its timers before it reads the socket: read it first.
-        if (!answered) await new Promise((resolve) => setImmediate(resolve));
-        if (!answered && pinger.status === "ready" && !watch.signal.aborted) {
-          return new Error(
-            `Redis at ${live.address} answered no PING for ${silentMs} ms with the connection up`,
-          );
-        }
+      if (!waiting && pinger.status === "ready") {
+        waiting = true;
+        pinger.ping().then(answered, answered);
       }
-      await new Promise((resolve) => setTimeout(resolve, silentMs).unref());
+      const before = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, tick).unref());
+      // A late tick (this thread was blocked) counts as one: an answer that came meanwhile
+      // waits unread in the socket.
+      if (waiting) waited += Math.min(performance.now() - before, tick);
+      if (!unanswered()) continue;
+      // Timers run before the socket is read: read it first.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (unanswered() && !watch.signal.aborted) {
+        return new Error(
+          `Redis at ${live.address} answered no PING for ${silentMs} ms with the connection up`,
+        );
+      }
     }
     return new Promise<never>(() => {});
   })();
@@ -225,6 +249,7 @@ export function watchSilence(live: LiveRedis, silentMs: number): { lost: Promise
     lost: Promise.race([live.lost, silent]),
     stop: () => {
       watch.abort();
+      client.off("ready", back);
       pinger.disconnect();
     },
   };
@@ -261,6 +286,8 @@ export interface QueueLink {
    * Redis has answered nothing for `lostAfterMs` with the connection up (see `watchSilence`).
    */
   readonly lost: Promise<unknown>;
+  /** True once `lost` has settled. */
+  readonly gone: boolean;
   /** Closes the queue, the event reader and the connection; never rejects. */
   close(): Promise<void>;
 }
@@ -293,6 +320,11 @@ export async function openQueueLink(
     throw failure;
   }
   const silence = watchSilence(live, options.lostAfterMs);
+  // Set before anything that awaits `lost` runs: it was registered first.
+  let gone = false;
+  void silence.lost.then(() => {
+    gone = true;
+  });
   // With a secret, every chunk job leaves signed, however the run adds it.
   const bull = options.secret
     ? new SigningQueue(queueName, { connection: client, prefix }, options.secret)
@@ -321,6 +353,9 @@ export async function openQueueLink(
     commands: client,
     address: live.address,
     lost: silence.lost,
+    get gone() {
+      return gone;
+    },
     async close() {
       closing = true;
       silence.stop();

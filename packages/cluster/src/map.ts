@@ -5,7 +5,7 @@ import type { Progress } from "@amorsize/types";
 import { parseInput, type TaskRefInput } from "@amorsize/types";
 import { type ChunkIndices, chunkJobs, defaultChunkSize, JOBS_PER_BATCH, layChunks } from "./chunks.js";
 import type { Refused } from "./codec.js";
-import { onLink, type QueueLink, settlesWithin } from "./connection.js";
+import { linkFailure, onLink, type QueueLink, settlesWithin } from "./connection.js";
 import { RedisLostError, RunAbortedError } from "./errors.js";
 import { RunKeeper, requireHosts, SKIPPED_REASON } from "./liveness.js";
 import {
@@ -110,7 +110,7 @@ export async function mapOnCluster<R>(
   const run = new ActiveRun(new RunTally(chunks, input.length, precomputed, collect), options.onProgress);
   const keeper = new RunKeeper(link.commands, { ...settings, runId: run.runId }, settings.callerTimeoutMs);
   await onLink(link, () => keeper.start());
-  session.join(run.runId, run);
+  session.join(run.runId, run, link);
   const onAbort = () => run.abort(new RunAbortedError(signal?.reason));
   signal?.addEventListener("abort", onAbort, { once: true });
   if (signal?.aborted) onAbort();
@@ -159,7 +159,7 @@ async function untilSettled(
     Math.max(50, Math.floor(pollIntervalMs / 2)),
   );
   try {
-    add().catch((error: unknown) => run.abort(error as Error));
+    add().catch((error: unknown) => run.abort(linkFailure(link, error) as Error));
     return await run.settled;
   } finally {
     clearInterval(timer);

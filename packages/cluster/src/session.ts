@@ -41,7 +41,12 @@ export class ClusterSession {
     return this.live !== undefined;
   }
 
-  join(runId: string, run: RunListener): void {
+  /** Adds a run on `link`; one that joins a link already lost ends at once, as the others did. */
+  join(runId: string, run: RunListener, link: QueueLink): void {
+    if (link.gone) {
+      run.abort(new RedisLostError(link.address));
+      return;
+    }
     this.runs.set(runId, run);
   }
 

@@ -4,7 +4,7 @@ import { type ResolvedTask, resolveTask, type StreamItem } from "@amorsize/execu
 import { AmorsizeValidationError, type Progress, parseInput, type TaskRefInput } from "@amorsize/types";
 import { chunkJob, defaultChunkSize } from "./chunks.js";
 import { decodeAll } from "./codec.js";
-import { onLink, type QueueLink, settlesWithin } from "./connection.js";
+import { linkFailure, onLink, type QueueLink, settlesWithin } from "./connection.js";
 import { ChunkFailedError, RedisLostError, RunAbortedError, remoteItemError } from "./errors.js";
 import { RunKeeper, requireHosts, SKIPPED_REASON } from "./liveness.js";
 import {
@@ -249,7 +249,7 @@ export class StreamRun<R> implements ClusterStream<R>, RunListener {
     const keeper = new RunKeeper(link.commands, { prefix, queueName, runId: this.runId }, callerTimeoutMs);
     this.keeper = keeper;
     await onLink(link, () => keeper.start());
-    this.session.join(this.runId, this);
+    this.session.join(this.runId, this, link);
     signal?.addEventListener("abort", this.onAbort, { once: true });
     if (signal?.aborted) this.onAbort();
     this.timer = setInterval(
@@ -265,8 +265,9 @@ export class StreamRun<R> implements ClusterStream<R>, RunListener {
   private pump(): void {
     if (this.pumping || this.failure || this.stopping || !this.link) return;
     this.pumping = true;
-    this.fill(this.link)
-      .catch((error: unknown) => this.fail(error as Error))
+    const link = this.link;
+    this.fill(link)
+      .catch((error: unknown) => this.fail(linkFailure(link, error) as Error))
       .finally(() => {
         this.pumping = false;
         this.wake();

@@ -124,6 +124,23 @@ export function startApiHost(url: string): Promise<Child> {
   return track(child, /ready/, "the API's worker host");
 }
 
+/**
+ * The latency proxy of proxy.mjs in a process of its own (a network goes on while the test's
+ * thread is blocked), forwarding to `upstreamPort` with `delayMs` each way.
+ */
+export async function startProxyProcess(
+  upstreamPort: number,
+  delayMs: number,
+): Promise<Child & { url: string }> {
+  const script = fileURLToPath(new URL("./fixtures/proxy-process.mjs", import.meta.url));
+  const child = spawn(process.execPath, [script, String(upstreamPort), String(delayMs)], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const ready = await track(child, /proxy on \d+/, "the proxy process");
+  const port = /proxy on (\d+)/.exec(ready.output())?.[1];
+  return { ...ready, url: `redis://127.0.0.1:${port}` };
+}
+
 /** Resolves with the text of `file` once it exists. */
 export async function waitForFile(file: string, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;

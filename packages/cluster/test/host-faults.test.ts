@@ -132,6 +132,15 @@ suite("when Redis goes away or stops answering, hosts and runs still end", () =>
     expect(host.output()).toContain("closed");
   });
 
+  it.concurrent("amorsize-worker exits 1 on its own when Redis stops answering", async () => {
+    const redis = await startRedis(binary as string);
+    const host = await startHost(redis.url, ["--concurrency", "1", "--lost-after", String(LOST_AFTER_MS)]);
+    redis.process.kill("SIGSTOP");
+    // It served nothing and waited for ever: no connection is lost when the server stops.
+    expect(await exitWithin(host, STOP_BOUND_MS)).toBe(1);
+    expect(host.output()).toContain(`answered no PING for ${LOST_AFTER_MS} ms with the connection up`);
+  });
+
   it.concurrent("amorsize-worker stops on SIGTERM while Redis is stopped", async () => {
     const redis = await startRedis(binary as string);
     const host = await startHost(redis.url, ["--concurrency", "1", "--lost-after", String(LOST_AFTER_MS)]);

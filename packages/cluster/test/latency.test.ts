@@ -2,7 +2,7 @@ import { connect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { cluster, measureClusterCost, RUN_COMMANDS } from "../src/index.js";
-import { killAll, redisServerPath, startHost, startRedis, TASK } from "./helpers.js";
+import { killAll, redisServerPath, startHost, startProxyProcess, startRedis, TASK } from "./helpers.js";
 import { type DelayProxy, startDelayProxy } from "./proxy.mjs";
 
 const binary = redisServerPath();
@@ -160,6 +160,33 @@ suite("the cluster through a proxy adding latency", () => {
       await own.drop();
       await until(() => own.accepted >= 5);
     });
+  });
+
+  it("does not read its own thread blocked past lostAfterMs as a silent Redis", async () => {
+    // 150 ms each way, in a process of its own: a PING takes longer than the watch's 250 ms
+    // between questions, so one is always on its way when this thread blocks, and its
+    // answer waits in the socket.
+    const own = await startProxyProcess(redis.port, 150);
+    const backend = cluster({ connection: own.url, queueName: "latency", lostAfterMs: 500 });
+    try {
+      const items = Array.from({ length: 6 }, (_, x) => ({ x, sleepMs: 300 }));
+      const run = backend.map<number>(task, items, { chunkSize: 1 });
+      run.catch(() => {});
+      // Three times 1.5 s of this thread's own work while the run waits on its chunks: the
+      // answers to its PINGs arrive meanwhile and are read before any verdict.
+      for (let block = 0; block < 3; block++) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const end = Date.now() + 1500;
+        while (Date.now() < end) {
+          // busy
+        }
+      }
+      expect((await run).results).toEqual(items.map(({ x }) => x * x));
+    } finally {
+      await backend.close();
+      own.process.kill();
+      await own.exited;
+    }
   });
 
   it("runs over a slow link: jobs that take seconds to send are no silence", async () => {
