@@ -163,20 +163,21 @@ suite("the cluster through a proxy adding latency", () => {
   });
 
   it("does not read its own thread blocked past lostAfterMs as a silent Redis", async () => {
-    // 150 ms each way, in a process of its own: a PING takes longer than the watch's 250 ms
-    // between questions, so one is always on its way when this thread blocks, and its
-    // answer waits in the socket.
-    const own = await startProxyProcess(redis.port, 150);
-    const backend = cluster({ connection: own.url, queueName: "latency", lostAfterMs: 500 });
+    // 100 ms each way, in a process of its own: a PING is on its way for 200 ms of each
+    // 500 ms between the watch's questions, and when this thread blocks then, its answer
+    // waits in the socket. (Connecting through it takes a few round trips: a margin of
+    // five to `lostAfterMs` on a busy machine.)
+    const own = await startProxyProcess(redis.port, 100);
+    const backend = cluster({ connection: own.url, queueName: "latency", lostAfterMs: 1000 });
     try {
-      const items = Array.from({ length: 6 }, (_, x) => ({ x, sleepMs: 300 }));
+      const items = Array.from({ length: 6 }, (_, x) => ({ x, sleepMs: 1000 }));
       const run = backend.map<number>(task, items, { chunkSize: 1 });
       run.catch(() => {});
-      // Three times 1.5 s of this thread's own work while the run waits on its chunks: the
+      // Three times 2 s of this thread's own work while the run waits on its chunks: the
       // answers to its PINGs arrive meanwhile and are read before any verdict.
       for (let block = 0; block < 3; block++) {
         await new Promise((resolve) => setTimeout(resolve, 300));
-        const end = Date.now() + 1500;
+        const end = Date.now() + 2000;
         while (Date.now() < end) {
           // busy
         }
