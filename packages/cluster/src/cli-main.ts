@@ -1,6 +1,7 @@
 // `@amorsize/cluster/cli`: the `amorsize-worker` command as a function, for `amorsize worker`.
 import { messageOf } from "@amorsize/types";
 import { packageVersion, parseWorkerArgs, WORKER_USAGE } from "./cli-args.js";
+import { settlesWithin } from "./connection.js";
 import { ClusterUsageError } from "./errors.js";
 import { startWorkerHost, type WorkerHost } from "./host.js";
 
@@ -87,7 +88,7 @@ function serve(host: WorkerHost, io: CommandOutput): Promise<number> {
         `amorsize-worker: lost the connection to Redis at ${host.address}${cause ? `: ${messageOf(cause)}` : ""}`,
       );
       // The close drops the chunks in flight; the timer is a last resort should it still hang.
-      void Promise.race([host.close(), new Promise((r) => setTimeout(r, 1000))]).then(() => finish(1));
+      void settlesWithin(host.close(), 1000).then(() => finish(1));
     });
     const trust = `task modules under ${host.allowed.join(", ")}, ${host.signed ? "signed jobs only" : "unsigned jobs too"}`;
     // Only now: a supervisor may signal as soon as it reads this line.

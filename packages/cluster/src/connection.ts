@@ -143,6 +143,9 @@ function untilEnded(client: Redis): Promise<void> {
   return end.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
 }
 
+/** The silence watch's shortest time between questions, ms. */
+const MIN_TICK_MS = 50;
+
 /** How long a client's close waits for Redis to answer its QUIT before it drops the connection. */
 const QUIT_ANSWER_MS = 1000;
 
@@ -201,7 +204,8 @@ export function keepCopies(client: Redis): Redis[] {
  */
 export function watchSilence(live: LiveRedis, silentMs: number): { lost: Promise<unknown>; stop(): void } {
   const { client } = live;
-  const tick = silentMs / 2;
+  // However small `lostAfterMs`, at most one question every `MIN_TICK_MS`.
+  const tick = Math.max(MIN_TICK_MS, silentMs / 2);
   const watch = new AbortController();
   const pinger = client.duplicate();
   /** Whether a question waits for its answer (at first, the connection being made). */
@@ -257,9 +261,9 @@ export function watchSilence(live: LiveRedis, silentMs: number): { lost: Promise
 
 /**
  * Closes a client politely, or drops it when the server is gone or does not answer the
- * QUIT within `answerMs`.
+ * QUIT within `QUIT_ANSWER_MS`.
  */
-export async function closeRedis(client: Redis, answerMs = QUIT_ANSWER_MS): Promise<void> {
+export async function closeRedis(client: Redis): Promise<void> {
   if (client.status === "ready") {
     let quit = false;
     // A QUIT that fails (the server went away meanwhile) or goes unanswered falls through.
@@ -267,7 +271,7 @@ export async function closeRedis(client: Redis, answerMs = QUIT_ANSWER_MS): Prom
       client.quit().then(() => {
         quit = true;
       }),
-      answerMs,
+      QUIT_ANSWER_MS,
     );
     if (quit) return;
   }

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { settlesWithin } from "./connection.js";
 import { NoWorkerHostsError } from "./errors.js";
 import { liveHosts } from "./measure.js";
 import { runKey } from "./protocol.js";
@@ -69,5 +70,22 @@ export class RunKeeper {
 
   private async refresh(): Promise<void> {
     await this.client.set(this.key, "1", "PX", this.ttlMs);
+  }
+}
+
+/**
+ * Ends a stopped run: deletes its key (hosts skip the chunks they have not started), then
+ * `removeJobs`. Each is bounded: a Redis that does not answer the deletion within
+ * `connectTimeoutMs` has stopped answering (or the network to it has), and waiting on it
+ * would hold the run for good; the removal gets `cleanupTimeoutMs` and `connectTimeoutMs`.
+ */
+export async function endStoppedRun(
+  keeper: RunKeeper,
+  times: { cleanupTimeoutMs: number; connectTimeoutMs: number },
+  removeJobs: () => Promise<void>,
+): Promise<void> {
+  const { cleanupTimeoutMs, connectTimeoutMs } = times;
+  if (await settlesWithin(keeper.end(), connectTimeoutMs)) {
+    await settlesWithin(removeJobs(), cleanupTimeoutMs + connectTimeoutMs);
   }
 }

@@ -5,9 +5,9 @@ import type { Progress } from "@amorsize/types";
 import { parseInput, type TaskRefInput } from "@amorsize/types";
 import { type ChunkIndices, chunkJobs, defaultChunkSize, JOBS_PER_BATCH, layChunks } from "./chunks.js";
 import type { Refused } from "./codec.js";
-import { linkFailure, onLink, type QueueLink, settlesWithin } from "./connection.js";
+import { linkFailure, onLink, type QueueLink } from "./connection.js";
 import { RedisLostError, RunAbortedError } from "./errors.js";
-import { RunKeeper, requireHosts, SKIPPED_REASON } from "./liveness.js";
+import { endStoppedRun, RunKeeper, requireHosts, SKIPPED_REASON } from "./liveness.js";
 import {
   CLUSTER_DEFAULTS,
   type ClusterRunOptions,
@@ -120,12 +120,7 @@ export async function mapOnCluster<R>(
   const lost = outcome.kind === "failed" && outcome.error instanceof RedisLostError;
   if (!lost && session.connected) {
     // Best effort: the run key's expiry and the jobs' age limits remove whatever is left.
-    // A Redis that does not answer the key's deletion within the connect timeout has
-    // stopped answering (or the network to it has): waiting on it would hold the run for good.
-    const { cleanupTimeoutMs, connectTimeoutMs } = settings;
-    if (await settlesWithin(keeper.end(), connectTimeoutMs)) {
-      await settlesWithin(removeJobs(link, run, settings), cleanupTimeoutMs + connectTimeoutMs);
-    }
+    await endStoppedRun(keeper, settings, () => removeJobs(link, run, settings));
   } else keeper.drop();
   session.leave(run.runId);
   const { runId, tally } = run;

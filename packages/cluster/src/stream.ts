@@ -4,9 +4,9 @@ import { type ResolvedTask, resolveTask, type StreamItem } from "@amorsize/execu
 import { AmorsizeValidationError, type Progress, parseInput, type TaskRefInput } from "@amorsize/types";
 import { chunkJob, defaultChunkSize } from "./chunks.js";
 import { decodeAll } from "./codec.js";
-import { linkFailure, onLink, type QueueLink, settlesWithin } from "./connection.js";
+import { linkFailure, onLink, type QueueLink } from "./connection.js";
 import { ChunkFailedError, RedisLostError, RunAbortedError, remoteItemError } from "./errors.js";
-import { RunKeeper, requireHosts, SKIPPED_REASON } from "./liveness.js";
+import { endStoppedRun, RunKeeper, requireHosts, SKIPPED_REASON } from "./liveness.js";
 import {
   CLUSTER_DEFAULTS,
   type ClusterSettings,
@@ -394,18 +394,13 @@ export class StreamRun<R> implements ClusterStream<R>, RunListener {
       const pending = [...this.window.values()].filter(
         (slot) => slot.state === "pending" && slot.kept.length > 0,
       );
-      if (this.link && this.keeper && !lost && this.session.connected) {
-        const { cleanupTimeoutMs, connectTimeoutMs } = this.settings;
+      const { link, keeper, settings } = this;
+      if (link && keeper && !lost && this.session.connected) {
         const chunks = pending.map((slot) => slot.chunk);
-        // A Redis that does not answer the key's deletion within the connect timeout has
-        // stopped answering (or the network to it has): waiting would hold the run for good.
-        if (await settlesWithin(this.keeper.end(), connectTimeoutMs)) {
-          await settlesWithin(
-            removeRunJobs(this.link, this.runId, chunks, cleanupTimeoutMs),
-            cleanupTimeoutMs + connectTimeoutMs,
-          );
-        }
-      } else this.keeper?.drop();
+        await endStoppedRun(keeper, settings, () =>
+          removeRunJobs(link, this.runId, chunks, settings.cleanupTimeoutMs),
+        );
+      } else keeper?.drop();
       this.session.leave(this.runId);
       this.final = this.finalReport(lost);
     })();
