@@ -109,6 +109,8 @@ export const MODEL_CONSTANTS = {
    * fresh workers, the excess of a minifier, a parser, a Markdown renderer and a
    * highlighter grew by 0.6-1.7 times their first 1-4 items' excess per doubling, over
    * 56-2,500 items (measured on the reference machine; a judgement, not a fit to one task).
+   * The assumption where the probe saw no slowing; a probe whose later items lost less
+   * than its first ones gives its own reading (`WorkloadSample.warmup.growth`).
    */
   warmupGrowthPerDoubling: 1,
   /**

@@ -230,7 +230,7 @@ export function workerWarmupMs(p: ModelParams, itemsPerWorker: number, workers: 
       ? (p.warmupExcessMs * itemsPerWorker) / k
       : p.warmupSettled
         ? p.warmupExcessMs
-        : p.warmupExcessMs * (1 + MODEL_CONSTANTS.warmupGrowthPerDoubling * log2(itemsPerWorker / k));
+        : p.warmupExcessMs * (1 + p.warmupGrowth * log2(itemsPerWorker / k));
   // Measured with `warmupBusyThreads` threads computing, the excess holds that much contention already.
   const contention = (threads: number) =>
     1 + (MODEL_CONSTANTS.warmupContention - 1) * othersTaken(p.capacity, threads);

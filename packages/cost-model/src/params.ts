@@ -98,6 +98,12 @@ export interface ModelParams {
   warmupSettled: boolean;
   /** Threads computing while the warm-up was measured (the probe's worker, and the calling thread when it ran items beside it). */
   warmupBusyThreads: number;
+  /**
+   * How much the excess grows per doubling of the items past `warmupItems`, in times itself:
+   * the probe's reading where it saw one (`warmupGrowthMeasured`), else `warmupGrowthPerDoubling`.
+   */
+  warmupGrowth: number;
+  warmupGrowthMeasured: boolean;
   /** How far the sample may be off; null when it does not say. */
   spread: { relativeError: number; maxOverMean: number; trend: number } | null;
   /** Usable cores (integer). */
@@ -225,6 +231,8 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     warmupItems: workload.warmup?.items ?? 1,
     warmupSettled: workload.warmup?.settled ?? false,
     warmupBusyThreads: workload.warmup?.busyThreads ?? 1,
+    warmupGrowth: workload.warmup?.growth ?? MODEL_CONSTANTS.warmupGrowthPerDoubling,
+    warmupGrowthMeasured: workload.warmup?.growth !== undefined,
     spread: workload.spread ?? null,
     usableCores,
     capacity,

@@ -99,6 +99,25 @@ describe("planExecution(): a task whose first items run slowly in a fresh worker
     );
   });
 
+  it("stretches a warm-up by the growth its probe read, says so, and a slowing warm-up can leave a plan parallel", () => {
+    // fflate's deflate as the bench runs it: 30 items of 34 ms on 2 cores; a fresh worker's
+    // first 4 items lost 180 ms, the later two of them 0.25 times what the first two lost.
+    // Read beside the calling thread: two threads computing.
+    const deflate = { totalItems: 30, itemMs: 34 };
+    const assumed = { excessMs: 180, items: 4, settled: false, busyThreads: 2, source: "probe" as const };
+    const read = { ...assumed, growth: 0.25 };
+    const startup = (warmup: typeof assumed) =>
+      predict(unitInput({ workload: { ...deflate, warmup } }), { workers: 2, chunkSize: 1 }).breakdown
+        .startupMs;
+    // 15 items each: 180 x (1 + g x log2(15 / 4)), the contention already in the reading.
+    expect(startup(assumed) - startup(read)).toBeCloseTo(180 * 0.75 * Math.log2(15 / 4), 6);
+    expect(planExecution(unitInput({ workload: { ...deflate, warmup: assumed } })).mode).toBe("serial");
+    const plan = parallel(planExecution(unitInput({ workload: { ...deflate, warmup: read } })));
+    expect(plan.reasons.find((r) => r.code === "WORKER_WARMUP")?.message).toMatch(
+      /lose about \d+ ms each to it \(the probe's later items lost less: the excess grows 0\.25 times itself per doubling of the items\)\.$/,
+    );
+  });
+
   it("charges less where idle cores are left to V8's background compilers", () => {
     // On 8 cores, one worker's warm-up is what the probe measured; eight take every core.
     const p = (workers: number) =>

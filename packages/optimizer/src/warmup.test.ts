@@ -16,6 +16,7 @@ import {
   readModuleCost,
   readWarmup,
   warmupBeside,
+  warmupGrowth,
   warmupOf,
   writeWarmup,
 } from "./warmup.js";
@@ -62,6 +63,28 @@ describe("warmupOf(): the warm-up fresh-worker times show", () => {
     expect(warmupOf([1, 1], [5, 5], 0).excessMs).toBe(0);
   });
 
+  it("reads how the warm-up grows from four items or more whose later half lost less", () => {
+    // A compressor: 30 + 32 ms lost on the first two items, 8 + 6 on the next two: the excess
+    // grew 14 / 62 of itself from two items to four.
+    const compressor = warmupOf([72, 82, 48, 36], [42, 50, 40, 30], 0);
+    expect(compressor).toEqual({ excessMs: 76, items: 4, settled: false, growth: 14 / 62 });
+    // Six items: halves of three, log2(6 / 3) = one doubling.
+    expect(warmupOf([20, 20, 20, 12, 12, 11], [10, 10, 10, 10, 10, 10], 0).growth).toBeCloseTo(5 / 30, 12);
+    // Later items that ran faster than warm ones grow nothing.
+    expect(warmupOf([40, 40, 5, 5], [10, 10, 10, 10], 0).growth).toBe(0);
+  });
+
+  it("says no growth where its items cannot show one", () => {
+    // Three items have no halves to compare.
+    expect(warmupOf([60, 30, 20], [10, 10, 10], 0)).not.toHaveProperty("growth");
+    // A later half that lost as much or more: nothing says the warm-up slows.
+    expect(warmupOf([20, 20, 20, 20], [10, 10, 10, 10], 0)).not.toHaveProperty("growth");
+    expect(warmupOf([12, 12, 30, 30], [10, 10, 10, 10], 0)).not.toHaveProperty("growth");
+    // No first-half excess at all.
+    expect(warmupOf([10, 10, 10, 10], [10, 10, 10, 10], 0)).not.toHaveProperty("growth");
+    expect(warmupGrowth([8, 9, 11, 10], [10, 10, 10, 10])).toBeNull();
+  });
+
   it("is settled when the last item (after the first) ran within 10% of its expectation", () => {
     // A compressor: its hot loop compiled within the first item.
     expect(warmupOf([110, 52, 48], [47, 47, 47], 0).settled).toBe(true);
@@ -87,11 +110,14 @@ describe("warmupBeside(): a probe's warm-up read against items run beside it in 
 
   it("takes what the items beside it ran at, by input size, as the warm reference", () => {
     const warmMs = timings.bytes.map((b) => b * 0.00012);
-    const excess = timings.coldMs.reduce((a, c, i) => a + c - warmMs[i]!, 0);
+    const lost = timings.coldMs.map((c, i) => c - warmMs[i]!);
+    const excess = lost.reduce((a, e) => a + e, 0);
     expect(warmupBeside(timings, beside)).toEqual({
       excessMs: expect.closeTo(excess, 9),
       items: 4,
       settled: true,
+      // The last two items lost 12.8 and 2.9 ms against the first two's 65 and 29.4.
+      growth: expect.closeTo((lost[2]! + lost[3]!) / (lost[0]! + lost[1]!), 9),
     });
     // Against the sample's rule, the last item (33 ms against 26.3) reads as a warm-up
     // still going on, and every item's share of the two threads' contention as warm-up too.
@@ -206,15 +232,21 @@ describe("probeWarmup(): a fresh worker against the calling thread", () => {
     expect(probed.moduleLoadMs).not.toBeNull();
   });
 
-  it("stops once its items lost the budget to the warm-up, after one item at least", async () => {
+  it("runs on past items that lost the budget, within the wait cap, and reads the growth from the later ones", async () => {
     const task = resolveTask({ module: fixture, export: "coldFirst" });
-    // The first item loses 59 ms or more: past a 5 ms budget, and within a 100 ms one,
-    // whose wait cap (300 ms) the next items' 1 ms each do not reach.
-    const probed = await probeWarmup(task, items, timed, { budgetMs: 5, onError: "throw" });
-    expect(probed.warmup?.items).toBe(1);
-    expect([...probed.results.keys()]).toEqual([1]);
-    const wider = await probeWarmup(task, items, timed, { budgetMs: 100, onError: "throw" });
-    expect(wider.warmup?.items).toBe(4);
+    // The first item loses 59 ms or more, past a 25 ms budget; its 60 ms and the next
+    // items' 1 ms each stay under the 75 ms wait cap, so all four run, and the last three,
+    // as fast as warm, show a warm-up that does not grow.
+    const probed = await probeWarmup(task, items, timed, { budgetMs: 25, onError: "throw" });
+    expect(probed.warmup?.items).toBe(4);
+    expect([...probed.results.keys()]).toEqual([1, 2, 3, 4]);
+    expect(probed.warmup?.excessMs).toBeGreaterThanOrEqual(59);
+    expect(probed.warmup?.growth).toBeLessThan(0.1);
+    // A 5 ms budget's 15 ms cap ends the probe at its first item.
+    const narrow = await probeWarmup(task, items, timed, { budgetMs: 5, onError: "throw" });
+    expect(narrow.warmup?.items).toBe(1);
+    expect([...narrow.results.keys()]).toEqual([1]);
+    expect(narrow.warmup).not.toHaveProperty("growth");
   });
 
   it("stops once its items took the wait cap in all, whatever they lost", async () => {
@@ -293,6 +325,22 @@ describe("the module-cost cache", () => {
     const old = createHash("sha256").update(key).digest("hex").slice(0, 32);
     renameSync(join(dir, "modules", name!), join(dir, "modules", `${old}.json`));
     expect(readModuleCost(dir, key, machineKey)).toBeNull();
+    // And under the name of figures 2 (a probe that stopped at a lost budget, no growth read).
+    const two = createHash("sha256").update(`2/${key}`).digest("hex").slice(0, 32);
+    renameSync(join(dir, "modules", `${old}.json`), join(dir, "modules", `${two}.json`));
+    expect(readModuleCost(dir, key, machineKey)).toBeNull();
+  });
+
+  it("keeps the growth the probe read; an entry without one reads as none", async () => {
+    const dir = tempDir();
+    await writeWarmup(dir, key, machineKey, { ...warmup, items: 4, growth: 0.25 });
+    expect(readWarmup(dir, key, machineKey)).toEqual({
+      excessMs: 350,
+      items: 4,
+      settled: false,
+      growth: 0.25,
+      source: "cached",
+    });
   });
 
   it("keeps a fresh worker's import beside the warm-up when given one; an entry without it reads as none", async () => {

@@ -28,11 +28,11 @@ export const PROBE_MAX_ITEMS = 4;
 /** A probe is worth its cost only where parallel is predicted to save at least this much, ms. */
 export const PROBE_MIN_SAVING_MS = 100;
 /**
- * Share of the predicted saving that the probe's items may lose to the warm-up (their
- * excess over their warm time; the worker's start and import come on top).
+ * A probe's budget, as a share of the predicted saving: an excess of this much is what a
+ * probe's measurement is worth (see `probeBudgetMs`).
  */
 export const PROBE_SAVING_SHARE = 0.3;
-/** The probe's items, excess and all, take at most this many times that share. */
+/** The probe's items, excess and all, take at most this many times its budget. */
 export const PROBE_WAIT_SHARES = 3;
 
 /** A sampled item as the calling thread timed it: its wall time and its input's cloned size. */
@@ -70,12 +70,13 @@ export function expectation(timed: readonly TimedItem[]): { ms: (bytes: number) 
  * less two standard deviations of the expectation (so items that are merely larger than
  * the rule says are not taken for a warm-up), never negative. `settled` when the last
  * item (after the first) ran within 10% of its expectation (or two spreads, or 0.05 ms).
+ * `growth` (see {@link warmupGrowth}) when the items show one.
  */
 export function warmupOf(
   coldMs: readonly number[],
   expectedMs: readonly number[],
   spread: number,
-): Pick<Warmup, "excessMs" | "items" | "settled"> {
+): Pick<Warmup, "excessMs" | "items" | "settled" | "growth"> {
   let excess = 0;
   let squares = 0;
   for (let i = 0; i < coldMs.length; i++) {
@@ -86,7 +87,44 @@ export function warmupOf(
   const settled =
     last >= 1 &&
     (coldMs[last] ?? 0) <= (expectedMs[last] ?? 0) * (1 + Math.max(SETTLED_SHARE, 2 * spread)) + 0.05;
-  return { excessMs: Math.max(0, excess - 2 * spread * Math.sqrt(squares)), items: coldMs.length, settled };
+  const growth = warmupGrowth(coldMs, expectedMs);
+  return {
+    excessMs: Math.max(0, excess - 2 * spread * Math.sqrt(squares)),
+    items: coldMs.length,
+    settled,
+    ...(growth === null ? {} : { growth }),
+  };
+}
+
+/** Fewest probe items whose halves say how the warm-up grows. */
+export const GROWTH_MIN_ITEMS = 4;
+
+/**
+ * How much a fresh worker's excess grows per doubling of its items, in times itself, as
+ * its own items show it: the later half's excess over the first half's (one doubling, from
+ * half the items to all of them), when the later half lost less than the first, the sign
+ * of V8 catching up with the task's code. Null with fewer than {@link GROWTH_MIN_ITEMS}
+ * items, or when the later half lost as much or more: then nothing says the warm-up slows,
+ * and the model keeps its assumption (one time itself per doubling, as a parser meeting
+ * new code keeps losing). Four items spread over the input, in fresh workers on the
+ * reference machine (2 cores, 2026-12-06), read a compressor at 0.18-0.24 (0.06-0.22 from
+ * four to eight items), a parser at 0.32-0.50 (0.54-0.60), a highlighter at 0.53-0.77
+ * (0.33-0.61), a minifier at 0.62-0.94 (0.62-0.86), a Markdown renderer at 0.04-0.06
+ * (0.10-0.14): all below the assumed 1, and each near what the next doubling showed.
+ */
+export function warmupGrowth(coldMs: readonly number[], expectedMs: readonly number[]): number | null {
+  const n = coldMs.length;
+  if (n < GROWTH_MIN_ITEMS) return null;
+  const half = Math.floor(n / 2);
+  let first = 0;
+  let later = 0;
+  for (let i = 0; i < n; i++) {
+    const excess = (coldMs[i] ?? 0) - (expectedMs[i] ?? 0);
+    if (i < half) first += excess;
+    else later += excess;
+  }
+  if (!(first > 0) || !(later < first)) return null;
+  return Math.max(0, later / first) / Math.log2(n / half);
 }
 
 /** A last item within this share of its expected time (or 0.05 ms) shows a worker warmed up. */
@@ -170,10 +208,14 @@ export interface ProbeResult {
 }
 
 /**
- * Runs not-yet-run items one at a time in a fresh worker until they lost `budgetMs` to the
- * warm-up or took PROBE_WAIT_SHARES times that in all (an item expected to take longer
- * than the wait left is not started, the first one included), and measures the warm-up against what `timed` says they
- * should take warm. The items run once: their results are kept for the run. A failing
+ * Runs not-yet-run items one at a time in a fresh worker, all of `items` (PROBE_MAX_ITEMS at
+ * most) unless they took PROBE_WAIT_SHARES times `budgetMs` in all (an item expected to take
+ * longer than the wait left is not started, the first one included), and measures the
+ * warm-up against what `timed` says they should take warm. It runs on past items that lost
+ * `budgetMs` to the warm-up: their results are kept, the calling thread runs items beside
+ * it, and only its later items show whether the warm-up slows (`Warmup.growth`): a
+ * compressor stopped after two items that lost 97 ms read as a warm-up still growing, and
+ * its 30 items of 34 ms, 1.57 times faster on two workers, were planned serial. The items run once: their results are kept for the run. A failing
  * item ends the probe; under `onError: "throw"` its error (by input index) rejects, as it
  * would in sampling; `signal` stops it as it stops sampling. The worker is `pool`'s when given (a pool started while sampling, not
  * closed here), else a one-worker pool's.
@@ -204,7 +246,6 @@ export async function probeWarmup(
     failures: new Map(),
   };
   let coldMs = 0;
-  let warmMs = 0;
   try {
     for (const { index, item, bytes } of items) {
       // An item expected to outlast the wait left is not started: three items of 300 ms
@@ -228,10 +269,8 @@ export async function probeWarmup(
       sizes.push(bytes);
       warm.push(expected.ms(bytes));
       coldMs += outcome.report.busyMs;
-      warmMs += expected.ms(bytes);
-      // The items' own time is work done; what the probe wastes is their excess, and it
-      // holds up the decision for their whole time.
-      if (coldMs - warmMs >= budgetMs || coldMs >= PROBE_WAIT_SHARES * budgetMs) break;
+      // The items' own time is work done, but it holds up the decision.
+      if (coldMs >= PROBE_WAIT_SHARES * budgetMs) break;
     }
   } finally {
     if (pool === undefined) await executor.close();
@@ -258,7 +297,7 @@ export const BESIDE_MIN_MS = 5;
 export function warmupBeside(
   timings: ProbeTimings,
   beside: readonly { ms: number; bytes: number }[],
-): Pick<Warmup, "excessMs" | "items" | "settled"> | null {
+): Pick<Warmup, "excessMs" | "items" | "settled" | "growth"> | null {
   const ranMs = beside.reduce((a, item) => a + item.ms, 0);
   if (!(ranMs >= BESIDE_MIN_MS)) return null;
   const warm = expectation(beside.map((item, index) => ({ index, ms: item.ms, bytes: item.bytes })));
@@ -276,9 +315,11 @@ export function warmupBeside(
  * (`warmupBeside`); before that, the sampled items were, and a sample whose first item ran
  * cold read fflate's warm-up at 85-180 ms, still growing, where the beside reading gives
  * 53-63 ms, settled. Entries from 1 (unnumbered names) would keep that misreading for as
- * long as the module stays unchanged.
+ * long as the module stays unchanged. 3: the probe runs on past a lost budget and reads the
+ * warm-up's growth from its later items (`Warmup.growth`); a version-2 entry stopped where
+ * its first items lost the budget and would keep the assumed growth.
  */
-const MODULE_FIGURES = 2;
+const MODULE_FIGURES = 3;
 
 function entryPath(dir: string, key: string): string {
   return cacheEntryPath(dir, "modules", MODULE_FIGURES, key);
@@ -320,6 +361,7 @@ export async function writeWarmup(
       items: warmup.items,
       settled: warmup.settled,
       ...(warmup.busyThreads === undefined ? {} : { busyThreads: warmup.busyThreads }),
+      ...(warmup.growth === undefined ? {} : { growth: warmup.growth }),
     },
     ...(moduleLoadMs === null ? {} : { moduleLoadMs }),
   };

@@ -186,6 +186,7 @@ const moduleCostEntryShape = {
     items: z.number().int().positive(),
     settled: z.boolean(),
     busyThreads: z.number().int().positive().optional(),
+    growth: z.number().finite().nonnegative().optional(),
   }),
   /**
    * A fresh worker's import of the module, milliseconds, as the probe's worker measured it.

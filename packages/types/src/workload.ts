@@ -92,8 +92,11 @@ const workloadSampleShape = {
    * had not run the task (its later items are the warm reference, and the item times are
    * those of the task warm). `busyThreads`: threads computing while it was measured (2 when
    * the calling thread ran items beside the probe; absent: 1), which took cores from V8's
-   * background compilers as the workers of a run do. Absent when not measured (the plan was
-   * not parallel, or the probe was off).
+   * background compilers as the workers of a run do. `growth`: how much the excess grows
+   * per doubling of the items past `items`, in times itself, as the probe's own items showed
+   * it (their later half lost less than their first: V8 was catching up); absent: not seen,
+   * and the model assumes one time itself per doubling (`warmupGrowthPerDoubling`). Absent
+   * when not measured (the plan was not parallel, or the probe was off).
    */
   warmup: z
     .object({
@@ -101,6 +104,7 @@ const workloadSampleShape = {
       items: z.number().int().positive(),
       settled: z.boolean(),
       busyThreads: z.number().int().positive().optional(),
+      growth: z.number().finite().nonnegative().optional(),
       source: z.enum(["probe", "cached", "sampled"]),
     })
     .optional(),
