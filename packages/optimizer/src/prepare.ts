@@ -26,6 +26,7 @@ import {
   probeBudgetMs,
   probeIndices,
   probeWarmup,
+  readBeside,
   readModuleCost,
   warmupBeside,
   writeWarmup,
@@ -470,10 +471,10 @@ async function foldProbe(
       : { filledMs: filled.workMs }),
   };
   // Items run here for most of the probe's time took a core as a run's second worker would,
-  // and are the probe's warm reference (see `warmupBeside`).
+  // and are the probe's warm reference (see `warmupBeside`, `readBeside`).
   const warmup =
     probed.warmup !== null && filled !== null && filled.workMs >= probeMs / 2
-      ? { ...probed.warmup, ...warmupBeside(probed.timings, filled.timed), busyThreads: 2 }
+      ? readBeside(probed.warmup, warmupBeside(probed.timings, filled.timed))
       : probed.warmup;
   // The items run here beside the probe join the sampled ones' figures where drawn alike.
   const basis = (measured.timedItems ?? []).filter((t) => t.inBasis === true);

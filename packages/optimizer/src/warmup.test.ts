@@ -13,6 +13,7 @@ import {
   probeBudgetMs,
   probeIndices,
   probeWarmup,
+  readBeside,
   readModuleCost,
   readWarmup,
   warmupBeside,
@@ -136,6 +137,21 @@ describe("warmupBeside(): a probe's warm-up read against items run beside it in 
     const spread = Math.sqrt(2 * 0.25 ** 2);
     expect(read).toEqual(warmupOf([100, 48], [40, 40], spread));
     expect(read?.settled).toBe(true);
+  });
+
+  it("replaces the probe's own reading whole, growth included, once there is one (readBeside)", () => {
+    const probed = { excessMs: 90, items: 4, settled: false, growth: 0.4, source: "probe" as const };
+    // Beside items that say the later half lost as much as the first: no growth.
+    expect(readBeside(probed, { excessMs: 60, items: 4, settled: false })).toEqual({
+      excessMs: 60,
+      items: 4,
+      settled: false,
+      busyThreads: 2,
+      source: "probe",
+    });
+    expect(readBeside(probed, { excessMs: 60, items: 4, settled: false, growth: 0.1 }).growth).toBe(0.1);
+    // Too little ran beside it to read against: the probe's own reading, two threads computing.
+    expect(readBeside(probed, null)).toEqual({ ...probed, busyThreads: 2 });
   });
 
   it("is null when this thread ran less than 5 ms beside the probe", () => {

@@ -309,6 +309,17 @@ export function warmupBeside(
 }
 
 /**
+ * A probe's warm-up once this thread ran items beside it for most of its time: measured with
+ * two threads computing (`busyThreads: 2`), and read against those items where
+ * {@link warmupBeside} could, that reading replacing the probe's own whole: a growth read
+ * against the sampled items does not belong with an excess read against these.
+ */
+export function readBeside(probed: Warmup, beside: ReturnType<typeof warmupBeside>): Warmup {
+  if (beside === null) return { ...probed, busyThreads: 2 };
+  return { ...beside, busyThreads: 2, source: probed.source };
+}
+
+/**
  * How the cached warm-ups were measured, part of each entry's file name (as the plan
  * cache's `FIGURES`): an entry measured another way is a miss, and the next call that
  * would start workers probes again. 2: items run beside the probe are its warm reference
