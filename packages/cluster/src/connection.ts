@@ -292,6 +292,8 @@ export interface QueueLink {
   readonly lost: Promise<unknown>;
   /** True once `lost` has settled. */
   readonly gone: boolean;
+  /** What `lost` settled with (the last connection error, or the silence); undefined before. */
+  readonly lossCause: unknown;
   /** Closes the queue, the event reader and the connection; never rejects. */
   close(): Promise<void>;
 }
@@ -326,8 +328,10 @@ export async function openQueueLink(
   const silence = watchSilence(live, options.lostAfterMs);
   // Set before anything that awaits `lost` runs: it was registered first.
   let gone = false;
-  void silence.lost.then(() => {
+  let lossCause: unknown;
+  void silence.lost.then((cause) => {
     gone = true;
+    lossCause = cause;
   });
   // With a secret, every chunk job leaves signed, however the run adds it.
   const bull = options.secret
@@ -359,6 +363,9 @@ export async function openQueueLink(
     lost: silence.lost,
     get gone() {
       return gone;
+    },
+    get lossCause() {
+      return lossCause;
     },
     async close() {
       closing = true;

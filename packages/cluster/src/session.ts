@@ -41,10 +41,10 @@ export class ClusterSession {
     return this.live !== undefined;
   }
 
-  /** Adds a run on `link`; one that joins a link already lost ends at once, as the others did. */
-  join(runId: string, run: RunListener, link: QueueLink): void {
+  /** Adds a run on `link`; one that joins a link already lost ends at once, as the others did, with the loss's cause. */
+  join(runId: string, run: RunListener, link: Pick<QueueLink, "gone" | "lossCause" | "address">): void {
     if (link.gone) {
-      run.abort(new RedisLostError(link.address));
+      run.abort(new RedisLostError(link.address, link.lossCause));
       return;
     }
     this.runs.set(runId, run);
