@@ -23,6 +23,8 @@ import { POOL_MIN_ITEM_MS, pooledWorkload } from "./sampling/pool.js";
 import { clonedBytes } from "./sampling/session.js";
 import { isRandomAccess } from "./sampling/source.js";
 import {
+  type ProbeUnit,
+  probeBlock,
   probeBudgetMs,
   probeIndices,
   probeWarmup,
@@ -416,26 +418,22 @@ async function probeAndFill(
   const { precomputed, failures, workload } = measured;
   const { onError, signal } = probe;
   const done = (i: number) => precomputed.has(i) || failures.has(i);
-  // An item that cannot be cloned is left to the run, which fails it as that item (or
-  // collects it): the probe must not reject the call for an item sampling never ran.
-  const items = probeIndices(timedItems, done, data.length).flatMap((index) => {
-    const item = data[index];
-    try {
-      return [{ index, item, bytes: clonedBytes("item", index, item) }];
-    } catch {
-      return [];
-    }
-  });
+  const units = probeUnits(
+    probeIndices(timedItems, done, data.length),
+    data,
+    done,
+    probeBlock(workload.itemTimeMs.mean),
+  );
   const probeStart = performance.now();
   const stopProbe = new AbortController();
   const probeSignal = signal === undefined ? stopProbe.signal : AbortSignal.any([signal, stopProbe.signal]);
-  const probing = probeWarmup(task, items, timedItems, {
+  const probing = probeWarmup(task, units, timedItems, {
     budgetMs: probe.budgetMs,
     onError,
     pool: probe.pool,
     signal: probeSignal,
   });
-  const probedIndices = new Set(items.map((i) => i.index));
+  const probedIndices = new Set(units.flatMap((unit) => unit.items.map((_, k) => unit.index + k)));
   const filled = probe.fill
     ? await fillWhile(probing, task, data, (i) => done(i) || probedIndices.has(i), {
         onError,
@@ -449,6 +447,40 @@ async function probeAndFill(
     : null;
   const probed = await probing;
   return { probed, filled, probeMs: performance.now() - probeStart };
+}
+
+/**
+ * A probe's units: from each of `starts`, up to `block` items not yet run, with no gap
+ * between their indices (an item run already, or another unit's, ends a block). An item
+ * that cannot be cloned is left to the run, which fails it as that item (or collects it):
+ * the probe must not reject the call for an item sampling never ran, so it ends its block,
+ * and a block it would start is not made.
+ */
+export function probeUnits(
+  starts: readonly number[],
+  data: ArrayLike<unknown>,
+  done: (index: number) => boolean,
+  block: number,
+): ProbeUnit[] {
+  const taken = new Set<number>();
+  const units: ProbeUnit[] = [];
+  for (const start of starts) {
+    const items: unknown[] = [];
+    let bytes = 0;
+    for (let index = start; index < data.length && items.length < block; index++) {
+      if (done(index) || taken.has(index)) break;
+      const item = data[index];
+      try {
+        bytes += clonedBytes("item", index, item);
+      } catch {
+        break;
+      }
+      taken.add(index);
+      items.push(item);
+    }
+    if (items.length > 0) units.push({ index: start, items, bytes });
+  }
+  return units;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   expectation,
   PROBE_MIN_SAVING_MS,
   PROBE_SAVING_SHARE,
+  probeBlock,
   probeBudgetMs,
   probeIndices,
   probeWarmup,
@@ -100,7 +101,11 @@ describe("warmupOf(): the warm-up fresh-worker times show", () => {
 describe("warmupBeside(): a probe's warm-up read against items run beside it in this thread", () => {
   // A compressor's probe: its fresh worker's times and inputs, and what the sample (items
   // timed alone) said they should take warm: 0.1047 us a byte.
-  const timings = { coldMs: [126.8, 67.1, 61.6, 33], bytes: [515_000, 314_000, 407_000, 251_000] };
+  const timings = {
+    coldMs: [126.8, 67.1, 61.6, 33],
+    bytes: [515_000, 314_000, 407_000, 251_000],
+    counts: [1, 1, 1, 1],
+  };
   const sampleRuleMs = [53.9, 32.9, 42.6, 26.3];
   // Items this thread ran meanwhile, warm, beside the worker: 0.12 us a byte, alike.
   const beside = [
@@ -133,7 +138,7 @@ describe("warmupBeside(): a probe's warm-up read against items run beside it in 
       { ms: 50, bytes: 300_000 },
     ];
     // Same sizes: their mean, 40 ms, and ratios of -0.25 and +0.25 to it.
-    const read = warmupBeside({ ...timings, coldMs: [100, 48], bytes: [300_000, 300_000] }, scattered);
+    const read = warmupBeside({ coldMs: [100, 48], bytes: [300_000, 300_000], counts: [1, 1] }, scattered);
     const spread = Math.sqrt(2 * 0.25 ** 2);
     expect(read).toEqual(warmupOf([100, 48], [40, 40], spread));
     expect(read?.settled).toBe(true);
@@ -229,7 +234,7 @@ describe("probeBudgetMs(): whether a warm-up probe is worth it, on fixed profile
 
 describe("probeWarmup(): a fresh worker against the calling thread", () => {
   const timed = [{ index: 0, ms: 1, bytes: 9 }];
-  const items = [1, 2, 3, 4].map((index) => ({ index, item: index, bytes: 9 }));
+  const items = [1, 2, 3, 4].map((index) => ({ index, items: [index], bytes: 9 }));
 
   it("measures a slow first call in a fresh worker as the warm-up, keeping each item's result", async () => {
     const task = resolveTask({ module: fixture, export: "coldFirst" });
@@ -299,13 +304,82 @@ describe("probeWarmup(): a fresh worker against the calling thread", () => {
   });
 });
 
+describe("probeWarmup(): blocks of items", () => {
+  const timed = [{ index: 0, ms: 1, bytes: 9 }];
+
+  it("runs each block as one chunk, keeps every item's result by input index, and counts the items", async () => {
+    const task = resolveTask({ module: fixture, export: "coldFirst" });
+    const units = [
+      { index: 10, items: [10, 11, 12], bytes: 27 },
+      { index: 20, items: [20, 21, 22], bytes: 27 },
+    ];
+    const probed = await probeWarmup(task, units, timed, { budgetMs: 10_000, onError: "throw" });
+    expect([...probed.results]).toEqual([
+      [10, 20],
+      [11, 22],
+      [12, 24],
+      [20, 40],
+      [21, 42],
+      [22, 44],
+    ]);
+    expect(probed.timings.counts).toEqual([3, 3]);
+    expect(probed.warmup?.items).toBe(6);
+    // The first block holds the slow first call: 60 ms against the 3 ms three warm items take.
+    expect(probed.warmup?.excessMs).toBeGreaterThanOrEqual(57);
+  });
+
+  it("ends at a block with a failing item: the failure by input index, the block's other results kept", async () => {
+    const task = resolveTask({ module: fixture, export: "failsOn" });
+    const units = [
+      { index: 10, items: [{ x: 10 }, { x: 11, fail: true }, { x: 12 }], bytes: 27 },
+      { index: 20, items: [{ x: 20 }], bytes: 9 },
+    ];
+    const probed = await probeWarmup(task, units, timed, { budgetMs: 10_000, onError: "collect" });
+    expect([...probed.results]).toEqual([
+      [10, 10],
+      [12, 12],
+    ]);
+    expect([...probed.failures.keys()]).toEqual([11]);
+    expect((probed.failures.get(11) as ItemError).index).toBe(11);
+    expect(probed.warmup).toBeNull();
+    await expect(
+      probeWarmup(task, units, timed, { budgetMs: 10_000, onError: "throw" }),
+    ).rejects.toMatchObject({
+      code: "AMORSIZE_ITEM_FAILED",
+      index: 11,
+    });
+  });
+
+  it("is one item where items take 5 ms or more, else a block of about 5 ms, at most 256 items", () => {
+    expect(probeBlock(34)).toBe(1);
+    expect(probeBlock(5)).toBe(1);
+    expect(probeBlock(0.24)).toBe(21);
+    expect(probeBlock(0.001)).toBe(256);
+    expect(probeBlock(0)).toBe(1);
+    expect(probeBlock(Number.NaN)).toBe(1);
+  });
+
+  it("reads blocks beside this thread's items at their count (items alike: by the mean)", () => {
+    const blocks = { coldMs: [30, 12, 11, 10.5], bytes: [90, 90, 90, 90], counts: [10, 10, 10, 10] };
+    // This thread ran items of 1 ms each, all of one size.
+    const beside = Array.from({ length: 8 }, () => ({ ms: 1, bytes: 9 }));
+    expect(warmupBeside(blocks, beside)).toEqual({
+      excessMs: expect.closeTo(23.5, 9),
+      items: 40,
+      settled: true,
+      growth: expect.closeTo(1.5 / 22, 9),
+    });
+    expect(expectation(beside.map((b, index) => ({ index, ...b }))).ms(90, 10)).toBe(10);
+  });
+});
+
 describe("probeWarmup(): stopped by the caller", () => {
   it("rejects with the signal's reason, keeping nothing half-run", async () => {
     const task = resolveTask({ module: fixture, export: "coldFirst" });
     const controller = new AbortController();
     const reason = new Error("stop");
     controller.abort(reason);
-    const probe = probeWarmup(task, [{ index: 1, item: 1, bytes: 9 }], [{ index: 0, ms: 1, bytes: 9 }], {
+    const probe = probeWarmup(task, [{ index: 1, items: [1], bytes: 9 }], [{ index: 0, ms: 1, bytes: 9 }], {
       budgetMs: 1000,
       onError: "collect",
       signal: controller.signal,
@@ -341,10 +415,15 @@ describe("the module-cost cache", () => {
     const old = createHash("sha256").update(key).digest("hex").slice(0, 32);
     renameSync(join(dir, "modules", name!), join(dir, "modules", `${old}.json`));
     expect(readModuleCost(dir, key, machineKey)).toBeNull();
-    // And under the name of figures 2 (a probe that stopped at a lost budget, no growth read).
-    const two = createHash("sha256").update(`2/${key}`).digest("hex").slice(0, 32);
-    renameSync(join(dir, "modules", `${old}.json`), join(dir, "modules", `${two}.json`));
-    expect(readModuleCost(dir, key, machineKey)).toBeNull();
+    // And under the names of figures 2 (a probe that stopped at a lost budget, no growth
+    // read) and 3 (single items only, for a fine task too).
+    let from = `${old}.json`;
+    for (const figures of [2, 3]) {
+      const name = `${createHash("sha256").update(`${figures}/${key}`).digest("hex").slice(0, 32)}.json`;
+      renameSync(join(dir, "modules", from), join(dir, "modules", name));
+      expect(readModuleCost(dir, key, machineKey)).toBeNull();
+      from = name;
+    }
   });
 
   it("keeps the growth the probe read; an entry without one reads as none", async () => {

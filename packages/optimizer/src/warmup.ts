@@ -45,18 +45,23 @@ export interface TimedItem {
 }
 
 /**
- * What an item should take in a warm thread, from the sampled items timed alone: in
- * proportion to its input's size when the sampled sizes differ (a parser's time follows
- * its source's length), else their mean; with the sampled items' relative spread around
- * that rule (0 for fewer than two).
+ * What an item (or `count` items of `bytes` in all) should take in a warm thread, from the
+ * sampled items timed alone: in proportion to the input's size when the sampled sizes differ
+ * (a parser's time follows its source's length), else their mean per item; with the sampled
+ * items' relative spread around that rule (0 for fewer than two).
  */
-export function expectation(timed: readonly TimedItem[]): { ms: (bytes: number) => number; spread: number } {
+export function expectation(timed: readonly TimedItem[]): {
+  ms: (bytes: number, count?: number) => number;
+  spread: number;
+} {
   const n = timed.length;
   const totalMs = timed.reduce((a, t) => a + t.ms, 0);
   const totalBytes = timed.reduce((a, t) => a + t.bytes, 0);
   const sizes = timed.map((t) => t.bytes);
   const bySize = totalBytes > 0 && Math.min(...sizes) > 0 && Math.max(...sizes) > 1.05 * Math.min(...sizes);
-  const ms = bySize ? (bytes: number) => (totalMs / totalBytes) * bytes : () => totalMs / Math.max(1, n);
+  const ms = bySize
+    ? (bytes: number) => (totalMs / totalBytes) * bytes
+    : (_bytes: number, count = 1) => (totalMs / Math.max(1, n)) * count;
   if (n < 2) return { ms, spread: 0 };
   const ratios = timed.map((t) => t.ms / Math.max(Number.MIN_VALUE, ms(t.bytes)) - 1);
   const mean = ratios.reduce((a, r) => a + r, 0) / n;
@@ -70,12 +75,14 @@ export function expectation(timed: readonly TimedItem[]): { ms: (bytes: number) 
  * less two standard deviations of the expectation (so items that are merely larger than
  * the rule says are not taken for a warm-up), never negative. `settled` when the last
  * item (after the first) ran within 10% of its expectation (or two spreads, or 0.05 ms).
- * `growth` (see {@link warmupGrowth}) when the items show one.
+ * `growth` (see {@link warmupGrowth}) when the items show one. The times may be of blocks
+ * of items alike (see {@link probeBlock}): `items` is how many they held in all.
  */
 export function warmupOf(
   coldMs: readonly number[],
   expectedMs: readonly number[],
   spread: number,
+  items: number = coldMs.length,
 ): Pick<Warmup, "excessMs" | "items" | "settled" | "growth"> {
   let excess = 0;
   let squares = 0;
@@ -90,7 +97,7 @@ export function warmupOf(
   const growth = warmupGrowth(coldMs, expectedMs);
   return {
     excessMs: Math.max(0, excess - 2 * spread * Math.sqrt(squares)),
-    items: coldMs.length,
+    items,
     settled,
     ...(growth === null ? {} : { growth }),
   };
@@ -189,10 +196,39 @@ export function probeBudgetMs(
   return saving >= PROBE_MIN_SAVING_MS || pooled || fills(budgetMs) ? budgetMs : null;
 }
 
-/** A probe's items: the fresh worker's times and their inputs' cloned sizes. */
+/** A probe's units: the fresh worker's times, their inputs' cloned sizes and their items' count. */
 export interface ProbeTimings {
   coldMs: number[];
   bytes: number[];
+  counts: number[];
+}
+
+/** What a probe runs at a time: an item, or a block of items with no gap between their indices. */
+export interface ProbeUnit {
+  /** The first item's input index; the others follow it. */
+  index: number;
+  items: readonly unknown[];
+  /** The items' inputs' cloned sizes, in all. */
+  bytes: number;
+}
+
+/** A probe's unit of items that take less than this, ms, is a block of them: about this long. */
+export const PROBE_BLOCK_MS = 5;
+/** Most items in a probe's block. */
+export const PROBE_MAX_BLOCK = 256;
+
+/**
+ * How many items a probe runs at a time, for items of `itemMs`: one where an item takes
+ * {@link PROBE_BLOCK_MS} or more, else a block of about that long. A fine task's warm-up is
+ * spread over hundreds of items that single items cannot show: a Markdown renderer's first
+ * item in a fresh worker lost 13-20 ms and its next three 0.4-1.2 ms each, read as settled
+ * (21-32 ms charged to a worker of 1,250 items), while the next 1,250 items lost 136-213 ms
+ * more; four blocks of 21 items lost 41-62 ms, growing 0.31-0.66 times per doubling, which
+ * stretched over 1,250 items gives 90-226 ms against 95-172 measured after them.
+ */
+export function probeBlock(itemMs: number): number {
+  if (!(itemMs > 0) || itemMs >= PROBE_BLOCK_MS) return 1;
+  return Math.min(PROBE_MAX_BLOCK, Math.ceil(PROBE_BLOCK_MS / itemMs));
 }
 
 /** What a probe did: the warm-up (null when no item gave a time), the worker's import, and the items it ran. */
@@ -222,7 +258,7 @@ export interface ProbeResult {
  */
 export async function probeWarmup(
   task: ResolvedTask,
-  items: readonly { index: number; item: unknown; bytes: number }[],
+  units: readonly ProbeUnit[],
   timed: readonly TimedItem[],
   options: {
     budgetMs: number;
@@ -237,7 +273,8 @@ export async function probeWarmup(
   const cold: number[] = [];
   const warm: number[] = [];
   const sizes: number[] = [];
-  const timings = { coldMs: cold, bytes: sizes };
+  const counts: number[] = [];
+  const timings = { coldMs: cold, bytes: sizes, counts };
   const result: ProbeResult = {
     warmup: null,
     timings,
@@ -247,27 +284,35 @@ export async function probeWarmup(
   };
   let coldMs = 0;
   try {
-    for (const { index, item, bytes } of items) {
-      // An item expected to outlast the wait left is not started: three items of 300 ms
+    for (const { index, items, bytes } of units) {
+      const expectedMs = expected.ms(bytes, items.length);
+      // A unit expected to outlast the wait left is not started: three items of 300 ms
       // would otherwise wait out one in the probe, alone, instead of side by side.
-      if (expected.ms(bytes) > PROBE_WAIT_SHARES * budgetMs - coldMs) break;
-      const outcome = await executor.map({ module: task.href, export: task.exportName }, [item], {
-        chunkSize: 1,
+      if (expectedMs > PROBE_WAIT_SHARES * budgetMs - coldMs) break;
+      const outcome = await executor.map({ module: task.href, export: task.exportName }, items, {
+        chunkSize: items.length,
         onError: "collect",
         ...(signal === undefined ? {} : { signal }),
       });
-      const [error] = outcome.errors;
-      if (error !== undefined) {
-        const shifted = shiftError(error as RunError, index);
-        if (onError === "throw") throw shifted;
-        result.failures.set(index, shifted);
-        break;
+      // A failure is that item's (a crash or a time-out, its chunk's: every item of its range).
+      const failed = new Set<number>();
+      for (const raw of outcome.errors) {
+        const error = shiftError(raw as RunError, index);
+        if (onError === "throw") throw error;
+        for (let at = error.range[0]; at <= error.range[1]; at++) {
+          failed.add(at);
+          result.failures.set(at, error);
+        }
       }
-      result.results.set(index, outcome.results[0]);
+      for (let k = 0; k < items.length; k++) {
+        if (!failed.has(index + k)) result.results.set(index + k, outcome.results[k]);
+      }
+      if (failed.size > 0) break;
       result.moduleLoadMs ??= outcome.report.taskLoads?.maxMs ?? null;
       cold.push(outcome.report.busyMs);
       sizes.push(bytes);
-      warm.push(expected.ms(bytes));
+      counts.push(items.length);
+      warm.push(expectedMs);
       coldMs += outcome.report.busyMs;
       // The items' own time is work done, but it holds up the decision.
       if (coldMs >= PROBE_WAIT_SHARES * budgetMs) break;
@@ -275,7 +320,8 @@ export async function probeWarmup(
   } finally {
     if (pool === undefined) await executor.close();
   }
-  if (cold.length > 0) result.warmup = { ...warmupOf(cold, warm, expected.spread), source: "probe" };
+  const probed = counts.reduce((a, c) => a + c, 0);
+  if (cold.length > 0) result.warmup = { ...warmupOf(cold, warm, expected.spread, probed), source: "probe" };
   return result;
 }
 
@@ -303,8 +349,9 @@ export function warmupBeside(
   const warm = expectation(beside.map((item, index) => ({ index, ms: item.ms, bytes: item.bytes })));
   return warmupOf(
     timings.coldMs,
-    timings.bytes.map((bytes) => warm.ms(bytes)),
+    timings.bytes.map((bytes, i) => warm.ms(bytes, timings.counts[i])),
     warm.spread,
+    timings.counts.reduce((a, c) => a + c, 0),
   );
 }
 
@@ -328,9 +375,11 @@ export function readBeside(probed: Warmup, beside: ReturnType<typeof warmupBesid
  * 53-63 ms, settled. Entries from 1 (unnumbered names) would keep that misreading for as
  * long as the module stays unchanged. 3: the probe runs on past a lost budget and reads the
  * warm-up's growth from its later items (`Warmup.growth`); a version-2 entry stopped where
- * its first items lost the budget and would keep the assumed growth.
+ * its first items lost the budget and would keep the assumed growth. 4: a fine task's probe
+ * runs blocks of items (`probeBlock`); a Markdown renderer's four single items read a
+ * warm-up of 19-24 ms, settled, where four blocks of 21 read 33-96 ms, still growing.
  */
-const MODULE_FIGURES = 3;
+const MODULE_FIGURES = 4;
 
 function entryPath(dir: string, key: string): string {
   return cacheEntryPath(dir, "modules", MODULE_FIGURES, key);

@@ -1,0 +1,40 @@
+import { describe, expect, it } from "@jest/globals";
+import { probeUnits } from "./prepare.js";
+
+describe("probeUnits(): what a warm-up probe runs at a time", () => {
+  const data = Array.from({ length: 20 }, (_, i) => i * 10);
+  const none = () => false;
+
+  it("is one item from each start where the block is 1", () => {
+    expect(probeUnits([3, 9], data, none, 1)).toEqual([
+      { index: 3, items: [30], bytes: expect.any(Number) },
+      { index: 9, items: [90], bytes: expect.any(Number) },
+    ]);
+  });
+
+  it("takes up to a block of items from each start, with no gap, the input's end and another unit's items ending it", () => {
+    const units = probeUnits([3, 5, 18], data, none, 4);
+    expect(units.map((u) => [u.index, u.items])).toEqual([
+      [3, [30, 40, 50, 60]],
+      // 5 and 6 went to the first unit.
+      [18, [180, 190]],
+    ]);
+    // Each unit's bytes are its items' cloned sizes in all.
+    expect(units[0]!.bytes).toBe(4 * probeUnits([3], data, none, 1)[0]!.bytes);
+  });
+
+  it("stops a block at an item run already, and makes none from one", () => {
+    const done = (i: number) => i === 5 || i === 12;
+    expect(probeUnits([3, 12], data, done, 4).map((u) => [u.index, u.items])).toEqual([[3, [30, 40]]]);
+  });
+
+  it("leaves an item that cannot be cloned to the run: it ends its block, and starts none", () => {
+    const withFunction: unknown[] = [...data];
+    withFunction[4] = () => 1;
+    withFunction[10] = () => 2;
+    expect(probeUnits([2, 10, 14], withFunction, none, 4).map((u) => [u.index, u.items])).toEqual([
+      [2, [20, 30]],
+      [14, [140, 150, 160, 170]],
+    ]);
+  });
+});
