@@ -16,16 +16,25 @@ describe("probeUnits(): what a warm-up probe runs at a time", () => {
     const units = probeUnits([3, 5, 18], data, none, 4);
     expect(units.map((u) => [u.index, u.items])).toEqual([
       [3, [30, 40, 50, 60]],
-      // 5 and 6 went to the first unit.
+      // 5 and 6 went to the first unit: the second starts after it.
+      [7, [70, 80, 90, 100]],
       [18, [180, 190]],
     ]);
     // Each unit's bytes are its items' cloned sizes in all.
     expect(units[0]!.bytes).toBe(4 * probeUnits([3], data, none, 1)[0]!.bytes);
   });
 
-  it("stops a block at an item run already, and makes none from one", () => {
+  it("stops a block at an item run already, and moves a start on past one", () => {
     const done = (i: number) => i === 5 || i === 12;
-    expect(probeUnits([3, 12], data, done, 4).map((u) => [u.index, u.items])).toEqual([[3, [30, 40]]]);
+    expect(probeUnits([3, 12], data, done, 4).map((u) => [u.index, u.items])).toEqual([
+      [3, [30, 40]],
+      [13, [130, 140, 150, 160]],
+    ]);
+  });
+
+  it("makes four blocks of the four starts that follow one sampled item", () => {
+    // One sampled item (2): the starts are the next four items.
+    expect(probeUnits([3, 4, 5, 6], data, (i) => i === 2, 3).map((u) => u.index)).toEqual([3, 6, 9, 12]);
   });
 
   it("leaves an item that cannot be cloned to the run: it ends its block, and starts none", () => {

@@ -450,11 +450,12 @@ async function probeAndFill(
 }
 
 /**
- * A probe's units: from each of `starts`, up to `block` items not yet run, with no gap
- * between their indices (an item run already, or another unit's, ends a block). An item
- * that cannot be cloned is left to the run, which fails it as that item (or collects it):
- * the probe must not reject the call for an item sampling never ran, so it ends its block,
- * and a block it would start is not made.
+ * A probe's units: from each of `starts` (moved on past items run already and other units'
+ * items: the starts after one sampled item follow one another), up to `block` items not
+ * yet run, with no gap between their indices (an item run already, or another unit's, ends
+ * a block). An item that cannot be cloned is left to the run, which fails it as that item
+ * (or collects it): the probe must not reject the call for an item sampling never ran, so
+ * it ends its block, and a block it would start is not made.
  */
 export function probeUnits(
   starts: readonly number[],
@@ -467,7 +468,9 @@ export function probeUnits(
   for (const start of starts) {
     const items: unknown[] = [];
     let bytes = 0;
-    for (let index = start; index < data.length && items.length < block; index++) {
+    let first = start;
+    while (first < data.length && (done(first) || taken.has(first))) first++;
+    for (let index = first; index < data.length && items.length < block; index++) {
       if (done(index) || taken.has(index)) break;
       const item = data[index];
       try {
@@ -478,7 +481,7 @@ export function probeUnits(
       taken.add(index);
       items.push(item);
     }
-    if (items.length > 0) units.push({ index: start, items, bytes });
+    if (items.length > 0) units.push({ index: first, items, bytes });
   }
   return units;
 }

@@ -76,6 +76,24 @@ describe("warmupOf(): the warm-up fresh-worker times show", () => {
     expect(warmupOf([40, 40, 5, 5], [10, 10, 10, 10], 0).growth).toBe(0);
   });
 
+  it("reads blocks at their count: their spread over the root of it, the growth per doubling of the items", () => {
+    // Four blocks of 4 items alike, each 40 ms warm, with a 0.5 spread per item: 0.25 per block.
+    const blocks = warmupOf([70, 60, 46, 44], [40, 40, 40, 40], 0.5, [4, 4, 4, 4]);
+    expect(blocks.items).toBe(16);
+    expect(blocks.excessMs).toBeCloseTo(60 - 2 * 0.5 * Math.sqrt((4 * 40 ** 2) / 4), 9);
+    // The last block within 2 x 0.25 of its expectation: settled (within 2 x 0.5 per item too).
+    expect(blocks.settled).toBe(true);
+    expect(warmupOf([70, 60, 46, 61], [40, 40, 40, 40], 0.5, [4, 4, 4, 4]).settled).toBe(false);
+    // Blocks of 1, 1, 2 and 4 items: the first half holds 2 of 8 items, two doublings.
+    expect(warmupGrowth([30, 20, 25, 45], [10, 10, 20, 40], 0, [1, 1, 2, 4])).toBeCloseTo(10 / 30 / 2, 12);
+  });
+
+  it("reads no growth from a first half whose excess is within two spreads of its expectation", () => {
+    // 4 ms over 20 ms expected, with a 0.2 spread: within 2 x 0.2 x sqrt(2 x 10 ** 2) = 5.7 ms.
+    expect(warmupGrowth([12, 12, 10.5, 10.5], [10, 10, 10, 10], 0.2)).toBeNull();
+    expect(warmupGrowth([12, 12, 10.5, 10.5], [10, 10, 10, 10], 0)).toBeCloseTo(0.25, 12);
+  });
+
   it("says no growth where its items cannot show one", () => {
     // Three items have no halves to compare.
     expect(warmupOf([60, 30, 20], [10, 10, 10], 0)).not.toHaveProperty("growth");

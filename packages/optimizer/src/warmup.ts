@@ -4,7 +4,13 @@
 // against what the sampled items say they should take warm; cached beside the plans.
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { createExecutor, type Executor, type ResolvedTask, type RunError } from "@amorsize/executor";
+import {
+  createExecutor,
+  type Executor,
+  type ResolvedTask,
+  type RunError,
+  WorkerCrashedError,
+} from "@amorsize/executor";
 import {
   type MachineKey,
   type ModuleCostEntry,
@@ -23,7 +29,7 @@ import { shiftError } from "./sampling/shift.js";
 /** A fresh worker's measured warm-up, as `WorkloadSample.warmup` holds it. */
 export type Warmup = NonNullable<WorkloadSample["warmup"]>;
 
-/** Most items a probe runs. */
+/** Most units (items, or blocks of them: see `probeBlock`) a probe runs. */
 export const PROBE_MAX_ITEMS = 4;
 /** A probe is worth its cost only where parallel is predicted to save at least this much, ms. */
 export const PROBE_MIN_SAVING_MS = 100;
@@ -76,25 +82,31 @@ export function expectation(timed: readonly TimedItem[]): {
  * the rule says are not taken for a warm-up), never negative. `settled` when the last
  * item (after the first) ran within 10% of its expectation (or two spreads, or 0.05 ms).
  * `growth` (see {@link warmupGrowth}) when the items show one. The times may be of blocks
- * of items alike (see {@link probeBlock}): `items` is how many they held in all.
+ * of items (see {@link probeBlock}), `counts[i]` items in the i-th (1 when absent): a
+ * block's relative spread is its items' over the square root of their count, and `items`
+ * is how many they held in all.
  */
 export function warmupOf(
   coldMs: readonly number[],
   expectedMs: readonly number[],
   spread: number,
-  items: number = coldMs.length,
+  counts?: readonly number[],
 ): Pick<Warmup, "excessMs" | "items" | "settled" | "growth"> {
+  const count = (i: number) => counts?.[i] ?? 1;
   let excess = 0;
   let squares = 0;
+  let items = 0;
   for (let i = 0; i < coldMs.length; i++) {
     excess += (coldMs[i] ?? 0) - (expectedMs[i] ?? 0);
-    squares += (expectedMs[i] ?? 0) ** 2;
+    squares += (expectedMs[i] ?? 0) ** 2 / count(i);
+    items += count(i);
   }
   const last = coldMs.length - 1;
+  const lastSpread = (2 * spread) / Math.sqrt(count(last));
   const settled =
     last >= 1 &&
-    (coldMs[last] ?? 0) <= (expectedMs[last] ?? 0) * (1 + Math.max(SETTLED_SHARE, 2 * spread)) + 0.05;
-  const growth = warmupGrowth(coldMs, expectedMs);
+    (coldMs[last] ?? 0) <= (expectedMs[last] ?? 0) * (1 + Math.max(SETTLED_SHARE, lastSpread)) + 0.05;
+  const growth = warmupGrowth(coldMs, expectedMs, spread, counts);
   return {
     excessMs: Math.max(0, excess - 2 * spread * Math.sqrt(squares)),
     items,
@@ -103,44 +115,60 @@ export function warmupOf(
   };
 }
 
-/** Fewest probe items whose halves say how the warm-up grows. */
-export const GROWTH_MIN_ITEMS = 4;
+/** Fewest probe units (items or blocks) whose halves say how the warm-up grows. */
+export const GROWTH_MIN_UNITS = 4;
 
 /**
  * How much a fresh worker's excess grows per doubling of its items, in times itself, as
- * its own items show it: the later half's excess over the first half's (one doubling, from
- * half the items to all of them), when the later half lost less than the first, the sign
- * of V8 catching up with the task's code. Null with fewer than {@link GROWTH_MIN_ITEMS}
- * items, or when the later half lost as much or more: then nothing says the warm-up slows,
- * and the model keeps its assumption (one time itself per doubling, as a parser meeting
- * new code keeps losing). Four items spread over the input, in fresh workers on the
- * reference machine (2 cores, 2026-12-06), read a compressor at 0.18-0.24 (0.06-0.22 from
- * four to eight items), a parser at 0.32-0.50 (0.54-0.60), a highlighter at 0.53-0.77
- * (0.33-0.61), a minifier at 0.62-0.94 (0.62-0.86), a Markdown renderer at 0.04-0.06
- * (0.10-0.14): all below the assumed 1, and each near what the next doubling showed.
+ * its own units (items, or blocks of `counts[i]` items) show it: from the first half of the
+ * units to all of them, the later half's excess over the first half's, per doubling of the
+ * items (log2 of all the items over the first half's), when the later half lost less than
+ * the first, the sign of V8 catching up with the task's code. Null with fewer than
+ * {@link GROWTH_MIN_UNITS} units, when the first half's excess is within two spreads of its
+ * expectation (nothing to grow from), or when the later half lost as much or more: then
+ * nothing says the warm-up slows, and the model keeps its assumption (one time itself per
+ * doubling, as a parser meeting new code keeps losing). Four items spread over the input,
+ * in fresh workers on the reference machine (2 cores, 2026-12-06), read a compressor at
+ * 0.18-0.24 (0.06-0.22 from four to eight items), a parser at 0.32-0.50 (0.54-0.60), a
+ * highlighter at 0.53-0.77 (0.33-0.61), a minifier at 0.62-0.94 (0.62-0.86): all below the
+ * assumed 1, and each near what the next doubling showed.
  */
-export function warmupGrowth(coldMs: readonly number[], expectedMs: readonly number[]): number | null {
+export function warmupGrowth(
+  coldMs: readonly number[],
+  expectedMs: readonly number[],
+  spread = 0,
+  counts?: readonly number[],
+): number | null {
   const n = coldMs.length;
-  if (n < GROWTH_MIN_ITEMS) return null;
+  if (n < GROWTH_MIN_UNITS) return null;
   const half = Math.floor(n / 2);
   let first = 0;
   let later = 0;
+  let firstItems = 0;
+  let items = 0;
+  let firstSquares = 0;
   for (let i = 0; i < n; i++) {
+    const count = counts?.[i] ?? 1;
     const excess = (coldMs[i] ?? 0) - (expectedMs[i] ?? 0);
-    if (i < half) first += excess;
-    else later += excess;
+    items += count;
+    if (i < half) {
+      first += excess;
+      firstItems += count;
+      firstSquares += (expectedMs[i] ?? 0) ** 2 / count;
+    } else later += excess;
   }
-  if (!(first > 0) || !(later < first)) return null;
-  return Math.max(0, later / first) / Math.log2(n / half);
+  if (!(first > 2 * spread * Math.sqrt(firstSquares)) || !(later < first)) return null;
+  return Math.max(0, later / first) / Math.log2(items / firstItems);
 }
 
 /** A last item within this share of its expected time (or 0.05 ms) shows a worker warmed up. */
 export const SETTLED_SHARE = 0.1;
 
 /**
- * Items for a probe: for each sampled item, the next one after it that has not run (one
- * each, in the sample's order), spread over the input as the sample is; then the next
- * after those, round after round, until PROBE_MAX_ITEMS. Two sampled items of a
+ * Where a probe's units start: for each sampled item, the next one after it that has not
+ * run (one each, in the sample's order), spread over the input as the sample is; then the
+ * next after those, round after round, until PROBE_MAX_ITEMS (a start inside an earlier
+ * block moves on past it: see `probeUnits`). Two sampled items of a
  * compressor gave a probe of two, both slower than warm in a fresh worker; the third and
  * fourth ran as fast as warm, which only a longer probe can see (`Warmup.settled`).
  */
@@ -224,7 +252,8 @@ export const PROBE_MAX_BLOCK = 256;
  * item in a fresh worker lost 13-20 ms and its next three 0.4-1.2 ms each, read as settled
  * (21-32 ms charged to a worker of 1,250 items), while the next 1,250 items lost 136-213 ms
  * more; four blocks of 21 items lost 41-62 ms, growing 0.31-0.66 times per doubling, which
- * stretched over 1,250 items gives 90-226 ms against 95-172 measured after them.
+ * stretched over 1,250 items gives 90-226 ms against 95-172 measured after them (in the
+ * probe, beside the calling thread: 33-96 ms over 73 items, growing 0.56-0.63).
  */
 export function probeBlock(itemMs: number): number {
   if (!(itemMs > 0) || itemMs >= PROBE_BLOCK_MS) return 1;
@@ -244,17 +273,19 @@ export interface ProbeResult {
 }
 
 /**
- * Runs not-yet-run items one at a time in a fresh worker, all of `items` (PROBE_MAX_ITEMS at
- * most) unless they took PROBE_WAIT_SHARES times `budgetMs` in all (an item expected to take
- * longer than the wait left is not started, the first one included), and measures the
- * warm-up against what `timed` says they should take warm. It runs on past items that lost
- * `budgetMs` to the warm-up: their results are kept, the calling thread runs items beside
- * it, and only its later items show whether the warm-up slows (`Warmup.growth`): a
- * compressor stopped after two items that lost 97 ms read as a warm-up still growing, and
- * its 30 items of 34 ms, 1.57 times faster on two workers, were planned serial. The items run once: their results are kept for the run. A failing
- * item ends the probe; under `onError: "throw"` its error (by input index) rejects, as it
- * would in sampling; `signal` stops it as it stops sampling. The worker is `pool`'s when given (a pool started while sampling, not
- * closed here), else a one-worker pool's.
+ * Runs `units` (items, or blocks of consecutive items: see {@link probeBlock}) one unit at a
+ * time in a fresh worker, each as one chunk, all of them (PROBE_MAX_ITEMS at most) unless
+ * they took PROBE_WAIT_SHARES times `budgetMs` in all (a unit expected to take longer than
+ * the wait left is not started, the first one included), and measures the warm-up against
+ * what `timed` says they should take warm. It runs on past units that lost `budgetMs` to
+ * the warm-up: their results are kept, the calling thread runs items beside it, and only
+ * its later units show whether the warm-up slows (`Warmup.growth`): a compressor stopped
+ * after two items that lost 97 ms read as a warm-up still growing, and its 30 items of
+ * 34 ms, 1.57 times faster on two workers, were planned serial. The items run once: their
+ * results are kept for the run. A failing item ends the probe, the other results of its
+ * unit kept; under `onError: "throw"` its error (by input index) rejects, as it would in
+ * sampling; `signal` stops it as it stops sampling. The worker is `pool`'s when given (a
+ * pool started while sampling, not closed here), else a one-worker pool's.
  */
 export async function probeWarmup(
   task: ResolvedTask,
@@ -294,9 +325,17 @@ export async function probeWarmup(
         onError: "collect",
         ...(signal === undefined ? {} : { signal }),
       });
-      // A failure is that item's (a crash or a time-out, its chunk's: every item of its range).
+      // A failure is that item's (a crash or a time-out, its chunk's: every item of its
+      // range). A worker killed by what a chunk left behind once it had returned (`after`:
+      // reported when the worker dies before the map has ended) fails none of its items,
+      // whose results are kept; the probe ends there, and the run meets and reports it.
       const failed = new Set<number>();
+      let crashedAfter = false;
       for (const raw of outcome.errors) {
+        if (raw instanceof WorkerCrashedError && raw.after) {
+          crashedAfter = true;
+          continue;
+        }
         const error = shiftError(raw as RunError, index);
         if (onError === "throw") throw error;
         for (let at = error.range[0]; at <= error.range[1]; at++) {
@@ -307,7 +346,7 @@ export async function probeWarmup(
       for (let k = 0; k < items.length; k++) {
         if (!failed.has(index + k)) result.results.set(index + k, outcome.results[k]);
       }
-      if (failed.size > 0) break;
+      if (failed.size > 0 || crashedAfter) break;
       result.moduleLoadMs ??= outcome.report.taskLoads?.maxMs ?? null;
       cold.push(outcome.report.busyMs);
       sizes.push(bytes);
@@ -320,8 +359,7 @@ export async function probeWarmup(
   } finally {
     if (pool === undefined) await executor.close();
   }
-  const probed = counts.reduce((a, c) => a + c, 0);
-  if (cold.length > 0) result.warmup = { ...warmupOf(cold, warm, expected.spread, probed), source: "probe" };
+  if (cold.length > 0) result.warmup = { ...warmupOf(cold, warm, expected.spread, counts), source: "probe" };
   return result;
 }
 
@@ -351,7 +389,7 @@ export function warmupBeside(
     timings.coldMs,
     timings.bytes.map((bytes, i) => warm.ms(bytes, timings.counts[i])),
     warm.spread,
-    timings.counts.reduce((a, c) => a + c, 0),
+    timings.counts,
   );
 }
 
