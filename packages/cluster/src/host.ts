@@ -63,8 +63,9 @@ export interface WorkerHost {
   close(): Promise<void>;
   /**
    * Resolves, with the last connection error, when the connection to Redis has been lost
-   * for good (down, or up with a PING unanswered, for `lostAfterMs`); never after a
-   * `close()` that finished with Redis there.
+   * for good (down, or up with a PING unanswered, for `lostAfterMs`), or when `close()`
+   * found it answering nothing (its last command unanswered for `connectTimeoutMs`); never
+   * after a `close()` that finished with Redis there.
    */
   readonly lost: Promise<unknown>;
 }
@@ -139,8 +140,10 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
   let closedOnPurpose = false;
   // Redis that answers nothing on our own connection is as good as lost.
   const silence = watchSilence(commands, connectOptions.lostAfterMs);
-  // A connection ended by close() is not lost.
+  // A connection ended by close() is not lost; one that answered nothing during the close is.
+  let lostInClose: (cause: unknown) => void = () => {};
   const lost = new Promise<unknown>((resolve) => {
+    lostInClose = resolve;
     void Promise.race([silence.lost, bull.lost]).then((cause) => {
       if (!closedOnPurpose) resolve(cause);
     });
@@ -163,8 +166,16 @@ export async function startWorkerHost(options: WorkerHostOptions): Promise<Worke
         // stop waiting for them.
         const gone = await Promise.race([worker.close().then(() => false), lost.then(() => true)]);
         silence.stop();
+        const { connectTimeoutMs } = connectOptions;
         if (gone) stopWorkerTimers(worker);
-        else await settlesWithin(commands.client.del(key), connectOptions.connectTimeoutMs);
+        // Whether BullMQ's close beat the silence watch is a race; Redis answering the
+        // close's own command is not: a close it left unanswered ends with Redis lost.
+        else if (!(await settlesWithin(commands.client.del(key), connectTimeoutMs)))
+          lostInClose(
+            new Error(
+              `Redis at ${commands.address} answered nothing to the close for ${connectTimeoutMs} ms`,
+            ),
+          );
         closedOnPurpose = !gone;
         await executor.close();
         await closeRedis(commands.client);
