@@ -414,6 +414,7 @@ export class ParallelRun extends RunLifecycle {
     this.measured(chunk, response.d);
     if (response.m !== undefined) this.tally.taskLoaded(response.m);
     if (response.c !== undefined) this.tally.cpuMs += response.c;
+    if (response.q !== undefined) this.tally.queued(response.q);
     if (response.p === true) this.tally.awaited = true;
     this.sizer?.recordBytes("results", bytesPerValue(response.r));
     if (response.f !== null && !this.itemFailures(chunk, response.f)) return;

@@ -56,6 +56,8 @@ export interface RunResponse {
   l?: LoadFailure;
   /** CPU time of the chunk, milliseconds, when the request asked (`u`). */
   c?: number;
+  /** Time the worker's thread waited for a core during the chunk, milliseconds, when the request asked (`u`) and Linux tells it. */
+  q?: number;
   /** Milliseconds spent loading the task module in this worker before the chunk: only on the chunk that loaded it. */
   m?: number;
   /** Set when items of the chunk returned promises (awaited one after another). */

@@ -37,6 +37,9 @@ export class RunTally {
   busyMs = 0;
   /** CPU time of the chunks, when the run measured it (`measureCpu`), milliseconds. */
   cpuMs = 0;
+  /** Time the chunks' threads waited for a core, when every chunk told it (`measureCpu`, Linux), milliseconds. */
+  private queuedMs = 0;
+  private queuedChunks = 0;
   /** Items returned promises in a worker. */
   awaited = false;
   /** Each load of the task module in a worker seen by this run, milliseconds. */
@@ -57,6 +60,12 @@ export class RunTally {
     if (items > this.sizeMax) this.sizeMax = items;
     this.sizeSum += items;
     this.sizeCount++;
+  }
+
+  /** A chunk's thread waited `ms` for a core while it ran. */
+  queued(ms: number): void {
+    this.queuedMs += ms;
+    this.queuedChunks++;
   }
 
   /** A worker loaded the task module for this run, taking `ms`. */
@@ -127,6 +136,10 @@ export class RunTally {
       };
     }
     if (shape.measuredCpu === true) report.cpuMs = this.cpuMs;
+    // Only a figure for every chunk: a share of them would read as less waiting than there was.
+    if (shape.measuredCpu === true && this.queuedChunks > 0 && this.queuedChunks === this.durations.count) {
+      report.queuedMs = Math.min(this.queuedMs, this.busyMs);
+    }
     if (this.awaited) report.awaited = true;
     return report;
   }

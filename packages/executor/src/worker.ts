@@ -4,6 +4,7 @@
 // It imports nothing that loads @amorsize/types (zod): every worker of every pool would
 // pay for that at start-up, and the executor's start-up cost is what the planner weighs.
 import { AsyncLocalStorage } from "node:async_hooks";
+import { readFileSync } from "node:fs";
 import { loadTask, type TaskFunction } from "./load.js";
 import {
   type CheckRequest,
@@ -135,18 +136,39 @@ function cpuNowMs(): number {
   return (user + system) / 1000;
 }
 
+/**
+ * Time this thread has spent ready to run but queued for a core, milliseconds: the second
+ * figure of /proc/thread-self/schedstat (Linux; brought up to date each time the thread is
+ * given a core, so exact while it runs). -1 where it cannot be read. The file is opened
+ * and closed at each reading: a worker's open descriptor would outlive it in the process.
+ */
+function queuedNowMs(): number {
+  try {
+    const queuedNs = Number(readFileSync("/proc/thread-self/schedstat", "latin1").split(" ")[1]);
+    return Number.isFinite(queuedNs) ? queuedNs / 1e6 : -1;
+  } catch {
+    return -1;
+  }
+}
+
 /** Whether items of the chunk running returned promises. */
 let wentAsync = false;
 /** CPU time at the start of the chunk running, when its request asked for it (`u`). */
 let cpuStart = -1;
+/** Queued time at the start of the chunk running, when its request asked for CPU time (`u`) and it can be read. */
+let queuedStart = -1;
 /** Milliseconds the chunk running waited for its task module to load in this worker; -1 when loaded already. */
 let loadMs = -1;
 
 function finish(request: RunRequest, out: unknown[], failures: RunResponse["f"], start: number): unknown {
   running = null;
   runningOut = null;
+  // Read inside the chunk's time, as the start's is: a wait counted in neither is no error,
+  // a wait counted as queued but not as busy would make the chunk's own time too short.
+  const queuedEnd = queuedStart >= 0 ? queuedNowMs() : -1;
   const response: RunResponse = { r: out, d: performance.now() - start, f: failures };
   if (cpuStart >= 0) response.c = cpuNowMs() - cpuStart;
+  if (queuedStart >= 0 && queuedEnd >= queuedStart) response.q = queuedEnd - queuedStart;
   if (wentAsync) response.p = true;
   if (loadMs >= 0) response.m = loadMs;
   lastResponse = response;
@@ -290,6 +312,7 @@ function runItems(fn: TaskFunction, request: RunRequest): unknown {
   let failures: Array<number | SerializedError> | null = null;
   cpuStart = request.u === true ? cpuNowMs() : -1;
   const start = performance.now();
+  queuedStart = request.u === true ? queuedNowMs() : -1;
   let i = 0;
   while (i < n) {
     try {

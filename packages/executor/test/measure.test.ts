@@ -1,5 +1,6 @@
 // What a run measures in its workers besides chunk times: the task module's loads and,
 // when asked, the chunks' CPU time.
+import { availableParallelism } from "node:os";
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { closeAll, range, task, track } from "./helpers.js";
 
@@ -56,4 +57,29 @@ describe("measureCpu", () => {
     });
     expect(report.cpuMs!).toBeGreaterThan(0);
   });
+
+  const linux = process.platform === "linux";
+
+  it("reports no time waited for a core unless asked", async () => {
+    const executor = track({ workers: 1 });
+    const { report } = await executor.map(task("tasks.mjs", "spinMicros"), [1000, 1000], { chunkSize: 1 });
+    expect(report.queuedMs).toBeUndefined();
+  });
+
+  (linux ? it : it.skip)(
+    "reports, on Linux, the time the workers' threads waited for a core, within their busy time",
+    async () => {
+      // One more worker than cores, each spinning 300 ms at once: the threads must take turns.
+      const workers = availableParallelism() + 1;
+      const executor = track({ workers });
+      const spins = Array.from({ length: workers }, () => 300_000);
+      const { report } = await executor.map(task("tasks.mjs", "spinMicros"), spins, {
+        chunkSize: 1,
+        measureCpu: true,
+      });
+      expect(report.queuedMs).toBeDefined();
+      expect(report.queuedMs!).toBeLessThanOrEqual(report.busyMs);
+      expect(report.queuedMs!).toBeGreaterThan(10);
+    },
+  );
 });

@@ -2,12 +2,13 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ItemError, resolveTask } from "@amorsize/executor";
+import { type Executor, ItemError, resolveTask } from "@amorsize/executor";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import { machine, spawnCost, workload } from "../test/profiles.js";
 import { planOf, wholeSerialMs, withFrozenMachine } from "./decide.js";
 import {
   expectation,
+  ownMs,
   PROBE_MIN_SAVING_MS,
   PROBE_SAVING_SHARE,
   probeBlock,
@@ -271,22 +272,70 @@ describe("probeWarmup(): a fresh worker against the calling thread", () => {
     expect(probed.moduleLoadMs).not.toBeNull();
   });
 
+  /**
+   * A pool whose runs report `reports` in turn (busy and queued times, ms), each item's
+   * result its double, and that keeps the options each run was asked with: the probe's
+   * rules on fixed times, as a worker on a machine of any load would report them.
+   */
+  function reporting(reports: ReadonlyArray<{ busyMs: number; queuedMs?: number }>) {
+    const asked: unknown[] = [];
+    const pool = {
+      map: async (_task: unknown, chunk: readonly number[], options: unknown) => {
+        asked.push(options);
+        return { results: chunk.map((x) => x * 2), errors: [], report: reports[asked.length - 1] };
+      },
+    } as unknown as Executor;
+    return { pool, asked };
+  }
+
   it("runs on past items that lost the budget, within the wait cap, and reads the growth from the later ones", async () => {
     const task = resolveTask({ module: fixture, export: "coldFirst" });
-    // The first item loses 59 ms or more, as much as a 59 ms budget (where the rule before
-    // stopped); its 60 ms and the next items' 1 ms each stay far under the 177 ms wait cap
-    // (a cap of 75 ms was reached on a busy machine), so all four run, and the last three,
-    // as fast as warm, show a warm-up that does not grow.
-    const probed = await probeWarmup(task, items, timed, { budgetMs: 59, onError: "throw" });
+    // The first item loses 60 ms, more than a 59 ms budget (where the rule before stopped);
+    // the four items' 64 ms stay under the 177 ms wait cap, so all four run, and the last
+    // three, as fast as warm, show a warm-up that does not grow. (Fixed times: a real
+    // worker given a third of a core would reach the cap, which counts the wall time the
+    // decision waits.)
+    const { pool } = reporting([{ busyMs: 61 }, { busyMs: 1 }, { busyMs: 1 }, { busyMs: 1 }]);
+    const probed = await probeWarmup(task, items, timed, { budgetMs: 59, onError: "throw", pool });
     expect(probed.warmup?.items).toBe(4);
     expect([...probed.results.keys()]).toEqual([1, 2, 3, 4]);
-    expect(probed.warmup?.excessMs).toBeGreaterThanOrEqual(59);
-    expect(probed.warmup?.growth).toBeLessThan(0.1);
+    expect(probed.warmup?.excessMs).toBeCloseTo(60, 9);
+    expect(probed.warmup?.growth).toBe(0);
     // A 5 ms budget's 15 ms cap ends the probe at its first item.
-    const narrow = await probeWarmup(task, items, timed, { budgetMs: 5, onError: "throw" });
+    const narrow = await probeWarmup(task, items, timed, {
+      budgetMs: 5,
+      onError: "throw",
+      pool: reporting([{ busyMs: 61 }, { busyMs: 1 }]).pool,
+    });
     expect(narrow.warmup?.items).toBe(1);
     expect([...narrow.results.keys()]).toEqual([1]);
     expect(narrow.warmup).not.toHaveProperty("growth");
+  });
+
+  it("reads each item's own time: what its worker waited for a core is no warm-up", async () => {
+    // What a busy machine does to a fresh worker: the first item computes 61 ms, and each
+    // later one runs its 1 ms in 8 ms, 7 of them waiting for a core.
+    const later = { busyMs: 8, queuedMs: 7 };
+    const { pool, asked } = reporting([{ busyMs: 61, queuedMs: 0 }, later, later, later]);
+    const task = resolveTask({ module: fixture, export: "coldFirst" });
+    const probed = await probeWarmup(task, items, timed, { budgetMs: 59, onError: "throw", pool });
+    expect(asked).toEqual(Array(4).fill(expect.objectContaining({ measureCpu: true, chunkSize: 1 })));
+    expect(probed.timings.coldMs).toEqual([61, 1, 1, 1]);
+    expect(probed.warmup?.items).toBe(4);
+    expect(probed.warmup?.excessMs).toBeCloseTo(60, 9);
+    expect(probed.warmup?.growth).toBe(0);
+    expect([...probed.results]).toEqual([
+      [1, 2],
+      [2, 4],
+      [3, 6],
+      [4, 8],
+    ]);
+  });
+
+  it("ownMs: a unit's busy time less its waits for a core, where they were told", () => {
+    expect(ownMs({ busyMs: 8, queuedMs: 7 })).toBe(1);
+    expect(ownMs({ busyMs: 8 })).toBe(8);
+    expect(ownMs({ busyMs: 8, queuedMs: 9 })).toBe(0);
   });
 
   it("stops once its items took the wait cap in all, whatever they lost", async () => {
@@ -435,9 +484,10 @@ describe("the module-cost cache", () => {
     renameSync(join(dir, "modules", name!), join(dir, "modules", `${old}.json`));
     expect(readModuleCost(dir, key, machineKey)).toBeNull();
     // And under the names of figures 2 (a probe that stopped at a lost budget, no growth
-    // read) and 3 (single items only, for a fine task too).
+    // read), 3 (single items only, for a fine task too) and 4 (busy times, waits for a core
+    // included).
     let from = `${old}.json`;
-    for (const figures of [2, 3]) {
+    for (const figures of [2, 3, 4]) {
       const name = `${createHash("sha256").update(`${figures}/${key}`).digest("hex").slice(0, 32)}.json`;
       renameSync(join(dir, "modules", from), join(dir, "modules", name));
       expect(readModuleCost(dir, key, machineKey)).toBeNull();

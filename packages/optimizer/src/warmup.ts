@@ -12,6 +12,7 @@ import {
   WorkerCrashedError,
 } from "@amorsize/executor";
 import {
+  type ExecutionReport,
   type MachineKey,
   type ModuleCostEntry,
   ModuleCostEntrySchema,
@@ -323,6 +324,7 @@ export async function probeWarmup(
       const outcome = await executor.map({ module: task.href, export: task.exportName }, items, {
         chunkSize: items.length,
         onError: "collect",
+        measureCpu: true,
         ...(signal === undefined ? {} : { signal }),
       });
       // A failure is that item's (a crash or a time-out, its chunk's: every item of its
@@ -348,7 +350,9 @@ export async function probeWarmup(
       }
       if (failed.size > 0 || crashedAfter) break;
       result.moduleLoadMs ??= outcome.report.taskLoads?.maxMs ?? null;
-      cold.push(outcome.report.busyMs);
+      // The unit's own time, as the sampled items' is: time the worker waited for a core
+      // on a busy machine is no warm-up (1 ms items read 7 ms each beside busy processes).
+      cold.push(ownMs(outcome.report));
       sizes.push(bytes);
       counts.push(items.length);
       warm.push(expectedMs);
@@ -361,6 +365,15 @@ export async function probeWarmup(
   }
   if (cold.length > 0) result.warmup = { ...warmupOf(cold, warm, expected.spread, counts), source: "probe" };
   return result;
+}
+
+/**
+ * A probe unit's own time in its worker, milliseconds: its busy time less what its thread
+ * waited for a core (`queuedMs`, where Linux tells it), as the calling thread's sampled
+ * items leave their waits out. Pure.
+ */
+export function ownMs(report: Pick<ExecutionReport, "busyMs" | "queuedMs">): number {
+  return Math.max(0, report.busyMs - (report.queuedMs ?? 0));
 }
 
 /** The least work, ms, the calling thread must have run beside a probe for its items to be the probe's warm reference. */
@@ -416,8 +429,10 @@ export function readBeside(probed: Warmup, beside: ReturnType<typeof warmupBesid
  * its first items lost the budget and would keep the assumed growth. 4: a fine task's probe
  * runs blocks of items (`probeBlock`); a Markdown renderer's four single items read a
  * warm-up of 19-24 ms, settled, where four blocks of 21 read 33-96 ms, still growing.
+ * 5: a probe unit's time is its own, its worker's waits for a core left out (`ownMs`);
+ * a version-4 entry probed on a busy machine counted them as warm-up.
  */
-const MODULE_FIGURES = 4;
+const MODULE_FIGURES = 5;
 
 function entryPath(dir: string, key: string): string {
   return cacheEntryPath(dir, "modules", MODULE_FIGURES, key);

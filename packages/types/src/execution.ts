@@ -68,6 +68,13 @@ const executionReportShape = {
     .optional(),
   /** CPU time of the chunks in their workers, milliseconds, when the run asked for it (`measureCpu`). */
   cpuMs: z.number().finite().nonnegative().optional(),
+  /**
+   * Of `busyMs`, the time the chunks' worker threads spent ready to run but waiting for a
+   * core (preempted by other threads or processes), milliseconds: with `measureCpu`, on
+   * Linux (each thread's schedstat), when every chunk told it. `busyMs - queuedMs` is the
+   * chunks' own time, as it would have been on an idle machine.
+   */
+  queuedMs: z.number().finite().nonnegative().optional(),
   /** Present (true) when the task returned promises in a worker: an async task. */
   awaited: z.literal(true).optional(),
 };
@@ -151,7 +158,8 @@ const runOptionsShape = {
    */
   precomputed: z.instanceof(Map).optional(),
   /**
-   * Measure the CPU time of each chunk in its worker (`report.cpuMs`). Where Node has
+   * Measure the CPU time of each chunk in its worker (`report.cpuMs`) and, on Linux, the
+   * time its thread waited for a core (`report.queuedMs`). Where Node has
    * `process.threadCpuUsage` (22.19+, 23.9+) it is the worker's own; before, the process's,
    * which is the worker's only while the other threads are idle: with one worker and a
    * calling thread that waits, as the optimizer's guarded sampling runs. Default false.

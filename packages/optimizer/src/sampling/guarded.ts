@@ -12,7 +12,7 @@ import {
   type ResolvedTask,
   type RunError,
 } from "@amorsize/executor";
-import type { ResourceLimits } from "@amorsize/types";
+import type { ExecutionReport, ResourceLimits } from "@amorsize/types";
 import type { ItemFigures } from "./clock-math.js";
 import { nextBlockSize, sizedPositions } from "./order.js";
 import { itemRecord } from "./records.js";
@@ -45,13 +45,22 @@ export interface CutOff {
 /** Blocks run shorter than this are not cut off: the bound leaves room for the pool to answer. */
 const MIN_BLOCK_MS = 20;
 
-/** Per-item figures of a block that a worker ran, from the run's report. */
-export function workerItemFigures(busyMs: number, cpuMs: number | undefined, length: number): ItemFigures {
-  const wallMs = busyMs / length;
+/**
+ * Per-item figures of a block that a worker ran, from the run's report: its own time is
+ * its busy time less what the worker's thread waited for a core (`queuedMs`, where Linux
+ * tells it), as the calling thread's own clocks leave those waits out, so a preempted
+ * item reads neither slower nor as waiting. Pure.
+ */
+export function workerItemFigures(
+  report: Pick<ExecutionReport, "busyMs" | "cpuMs" | "queuedMs">,
+  length: number,
+): ItemFigures {
+  const wallMs = report.busyMs / length;
+  const ownMs = Math.max(0, wallMs - (report.queuedMs ?? 0) / length);
   // Without a CPU figure the item is taken as computing, as the calling thread's clocks
   // would say of a loop: the planner's default.
-  const cpu = cpuMs === undefined ? wallMs : Math.min(wallMs, cpuMs / length);
-  return { wallMs, cpuMs: cpu, ownMs: wallMs, idleMs: Math.max(0, wallMs - cpu), heapGrowth: 0 };
+  const cpu = report.cpuMs === undefined ? ownMs : Math.min(ownMs, report.cpuMs / length);
+  return { wallMs, cpuMs: cpu, ownMs, idleMs: Math.max(0, ownMs - cpu), heapGrowth: 0 };
 }
 
 /** One sampling in a worker: the items it ran, what they gave, and what was measured of them. */
@@ -182,7 +191,7 @@ export class GuardedSampleSession extends SamplingState {
   /** A cut-off block is at least as slow as the time it had: a lower bound, and no result. */
   private recordCutOff(block: Block, ms: number): void {
     const length = block.items.length;
-    const figures = workerItemFigures(ms, undefined, length);
+    const figures = workerItemFigures({ busyMs: ms }, length);
     this.units++;
     this.unitTimes.push(figures.ownMs);
     this.unitItems.push(length);
@@ -211,7 +220,7 @@ export class GuardedSampleSession extends SamplingState {
     }
     const { results, report } = outcome;
     const length = block.items.length;
-    const figures = workerItemFigures(report.busyMs, report.cpuMs, length);
+    const figures = workerItemFigures(report, length);
     this.units++;
     if (this.units === 1) this.options.onFirstTiming?.(figures.wallMs);
     this.unitTimes.push(figures.ownMs);
