@@ -413,12 +413,17 @@ export class ParallelRun extends RunLifecycle {
     }
     this.measured(chunk, response.d);
     if (response.m !== undefined) this.tally.taskLoaded(response.m);
-    if (response.c !== undefined) this.tally.cpuMs += response.c;
-    if (response.q !== undefined) this.tally.queued(response.q);
+    this.measuredCpu(response);
     if (response.p === true) this.tally.awaited = true;
     this.sizer?.recordBytes("results", bytesPerValue(response.r));
     if (response.f !== null && !this.itemFailures(chunk, response.f)) return;
     this.complete(chunk, response.r);
+  }
+
+  /** A chunk's CPU and queued times, when it measured them. */
+  private measuredCpu(figures: { c?: number; q?: number }): void {
+    if (figures.c !== undefined) this.tally.cpuMs += figures.c;
+    if (figures.q !== undefined) this.tally.queued(figures.q);
   }
 
   private measured(chunk: Chunk, durationMs: number): void {
@@ -579,6 +584,7 @@ export class ParallelRun extends RunLifecycle {
   /** The worker computed the chunk but could not send some results back. */
   private resultsNotCloneable(chunk: Chunk, payload: ResultClonePayload, error: unknown): void {
     this.measured(chunk, payload.d);
+    this.measuredCpu(payload);
     for (let p = 0; p < payload.bad.length; p += 2) {
       const index = indexAt(chunk, payload.bad[p] as number);
       const reason = payload.bad[p + 1] as string;

@@ -113,6 +113,9 @@ export interface ResultClonePayload {
   r: unknown[];
   d: number;
   f: Array<number | SerializedError> | null;
+  /** The chunk's CPU and queued times, as in its response (`RunResponse.c`, `q`). */
+  c?: number;
+  q?: number;
   /** Pairs: position in the chunk, then the clone error's message. */
   bad: Array<number | string>;
 }

@@ -101,6 +101,8 @@ function onUncaught(error: unknown): void {
     }
     if (bad.length > 0) {
       const payload: ResultClonePayload = { r: good, d: response.d, f: response.f, bad };
+      if (response.c !== undefined) payload.c = response.c;
+      if (response.q !== undefined) payload.q = response.q;
       const enriched = new Error("A result could not be sent back to the main thread");
       Object.assign(enriched, { [RESULT_CLONE_KEY]: payload });
       die(enriched);
@@ -157,18 +159,29 @@ let wentAsync = false;
 let cpuStart = -1;
 /** Queued time at the start of the chunk running, when its request asked for CPU time (`u`) and it can be read. */
 let queuedStart = -1;
+/** When the first of those reads began: the queueing is read over a window a little wider than the chunk's. */
+let outerStart = 0;
 /** Milliseconds the chunk running waited for its task module to load in this worker; -1 when loaded already. */
 let loadMs = -1;
 
 function finish(request: RunRequest, out: unknown[], failures: RunResponse["f"], start: number): unknown {
   running = null;
   runningOut = null;
-  // Read inside the chunk's time, as the start's is: a wait counted in neither is no error,
-  // a wait counted as queued but not as busy would make the chunk's own time too short.
-  const queuedEnd = queuedStart >= 0 ? queuedNowMs() : -1;
-  const response: RunResponse = { r: out, d: performance.now() - start, f: failures };
+  const end = performance.now();
+  const response: RunResponse = { r: out, d: end - start, f: failures };
+  if (queuedStart >= 0) {
+    // A thread is most often preempted at a system call, and so in the reads themselves:
+    // the queueing is read over the window that holds them, taken off that window's time,
+    // and what is left is the chunk's own time, never more than its busy time (as the
+    // calling thread's sampled items are read: the optimizer's `ownTime`).
+    const queuedEnd = queuedNowMs();
+    const outerMs = performance.now() - outerStart;
+    if (queuedEnd >= queuedStart) {
+      const own = Math.min(response.d, Math.max(0, outerMs - (queuedEnd - queuedStart)));
+      response.q = response.d - own;
+    }
+  }
   if (cpuStart >= 0) response.c = cpuNowMs() - cpuStart;
-  if (queuedStart >= 0 && queuedEnd >= queuedStart) response.q = queuedEnd - queuedStart;
   if (wentAsync) response.p = true;
   if (loadMs >= 0) response.m = loadMs;
   lastResponse = response;
@@ -311,8 +324,9 @@ function runItems(fn: TaskFunction, request: RunRequest): unknown {
   runningOut = out;
   let failures: Array<number | SerializedError> | null = null;
   cpuStart = request.u === true ? cpuNowMs() : -1;
-  const start = performance.now();
+  outerStart = performance.now();
   queuedStart = request.u === true ? queuedNowMs() : -1;
+  const start = performance.now();
   let i = 0;
   while (i < n) {
     try {

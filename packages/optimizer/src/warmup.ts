@@ -314,13 +314,14 @@ export async function probeWarmup(
     results: new Map(),
     failures: new Map(),
   };
-  let coldMs = 0;
+  /** The wall time the units took in their worker, waits for a core included: what the decision waited. */
+  let waitedMs = 0;
   try {
     for (const { index, items, bytes } of units) {
       const expectedMs = expected.ms(bytes, items.length);
       // A unit expected to outlast the wait left is not started: three items of 300 ms
       // would otherwise wait out one in the probe, alone, instead of side by side.
-      if (expectedMs > PROBE_WAIT_SHARES * budgetMs - coldMs) break;
+      if (expectedMs > PROBE_WAIT_SHARES * budgetMs - waitedMs) break;
       const outcome = await executor.map({ module: task.href, export: task.exportName }, items, {
         chunkSize: items.length,
         onError: "collect",
@@ -356,9 +357,9 @@ export async function probeWarmup(
       sizes.push(bytes);
       counts.push(items.length);
       warm.push(expectedMs);
-      coldMs += outcome.report.busyMs;
-      // The items' own time is work done, but it holds up the decision.
-      if (coldMs >= PROBE_WAIT_SHARES * budgetMs) break;
+      waitedMs += outcome.report.busyMs;
+      // The items' time is work done, but it holds up the decision, waits for a core and all.
+      if (waitedMs >= PROBE_WAIT_SHARES * budgetMs) break;
     }
   } finally {
     if (pool === undefined) await executor.close();

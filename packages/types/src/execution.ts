@@ -72,7 +72,9 @@ const executionReportShape = {
    * Of `busyMs`, the time the chunks' worker threads spent ready to run but waiting for a
    * core (preempted by other threads or processes), milliseconds: with `measureCpu`, on
    * Linux (each thread's schedstat), when every chunk told it. `busyMs - queuedMs` is the
-   * chunks' own time, as it would have been on an idle machine.
+   * chunks' own time: their work and their own waits (I/O, timers), without the turns
+   * they waited behind other threads (what remains of a busy machine's slowing, shared
+   * caches and memory bandwidth, is still in it).
    */
   queuedMs: z.number().finite().nonnegative().optional(),
   /** Present (true) when the task returned promises in a worker: an async task. */
