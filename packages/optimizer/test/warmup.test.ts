@@ -256,28 +256,38 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
 });
 
 /**
- * Writes a module that loads for 20 ms and whose k-th call in a thread computes about
- * 48/k^2 ms, at least 1 ms: V8's compiling as it goes, in miniature. The calls do a counted
- * amount of work (loop iterations, timed once at load), not a stretch of wall time: sampling
- * reads an item's own time, less the time it waited for a core, and a wall-clock spin's own
- * time shrank by that much on a busy machine, blurring the cold start. The count is only
- * roughly a millisecond's: V8 compiles the loop as the timing runs, and under load later
- * than that, so sampled first items took 10 to 88 ms for a planned 24; the tests compare
- * the items with each other, never with the plan. Its path.
+ * Writes a module that loads for 20 ms and whose k-th call in a thread computes 48/k^2 ms,
+ * at least 1 ms: V8's compiling as it goes, in miniature. The calls compute for that much
+ * of their thread's CPU time (its schedstat, on Linux; wall time elsewhere, never past 20
+ * times the time), not a stretch of wall time: sampling reads an item's own time, less the
+ * time it waited for a core, and a wall-clock spin's own time shrank by that much on a
+ * busy machine, blurring the cold start (as a count of loop iterations timed at load did
+ * when the timing itself was preempted). Its path.
  */
 function warmingModule(dir: string, name: string): string {
   const module = join(dir, name);
   writeFileSync(
     module,
-    `const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
-let sink = 0;
-const work = (n) => { for (let i = 0; i < n; i++) sink = (sink + i * 7) | 0; };
-const t0 = performance.now();
-work(2_000_000);
-const perMs = 2_000_000 / Math.max(0.01, performance.now() - t0);
+    `import { readFileSync } from "node:fs";
+const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
+const threadMs = () => {
+  try {
+    process.cpuUsage();
+    return Number(readFileSync("/proc/thread-self/schedstat", "latin1").split(" ")[0]) / 1e6;
+  } catch {
+    return null;
+  }
+};
+const compute = (ms) => {
+  const wall = performance.now();
+  const start = threadMs();
+  while (performance.now() - wall < 20 * ms) {
+    if (start === null ? performance.now() - wall >= ms : (threadMs() ?? Infinity) - start >= ms) break;
+  }
+};
 spin(20);
 let calls = 0;
-export function warming(x) { calls++; work(Math.round(Math.max(1, 48 / calls ** 2) * perMs)); return x + 1 + (sink & 0); }
+export function warming(x) { calls++; compute(Math.max(1, 48 / calls ** 2)); return x + 1; }
 `,
   );
   return module;
