@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { rebuildError, serializeError } from "./protocol.js";
+import { ownSpanMs, rebuildError, serializeError } from "./protocol.js";
 
 describe("serializeError / rebuildError", () => {
   it("keeps name, message, stack and primitive properties of an Error", () => {
@@ -40,5 +40,16 @@ describe("serializeError / rebuildError", () => {
       message: "uncloneable thing",
       value: "uncloneable thing",
     });
+  });
+});
+
+describe("ownSpanMs: a span's own time in a worker", () => {
+  it("takes the waits read around the span off the window that holds the reads, never above the span", () => {
+    // A 10 ms span in a 10.2 ms window that counted 4 ms of waiting: 6.2 ms its own.
+    expect(ownSpanMs(10, 10.2, 4)).toBeCloseTo(6.2, 12);
+    // Waits counted in the reads only: the span keeps its whole time.
+    expect(ownSpanMs(10, 12, 1.5)).toBe(10);
+    // More waiting counted than the window held (a clock's grain): nothing left.
+    expect(ownSpanMs(10, 10.2, 11)).toBe(0);
   });
 });

@@ -195,3 +195,14 @@ export function rebuildError(serialized: SerializedError): unknown {
   if (serialized.props !== undefined) Object.assign(error, serialized.props);
   return error;
 }
+
+/**
+ * A span's own time in a worker, milliseconds: the span (`innerMs`) less the time its thread
+ * waited for a core, read over a window that holds the span and the two queueing reads
+ * around it (`outerMs`: that window's length; `queuedMs`: the waits counted in it), since
+ * a thread is mostly preempted at a system call such as those reads. Never more than the
+ * span, never below 0. Pure.
+ */
+export function ownSpanMs(innerMs: number, outerMs: number, queuedMs: number): number {
+  return Math.min(innerMs, Math.max(0, outerMs - queuedMs));
+}

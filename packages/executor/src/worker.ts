@@ -12,6 +12,7 @@ import {
   CRASH_KEY,
   type CrashTag,
   EXIT_KEY,
+  ownSpanMs,
   RESULT_CLONE_KEY,
   type ResultClonePayload,
   type RunRequest,
@@ -176,10 +177,8 @@ function finish(request: RunRequest, out: unknown[], failures: RunResponse["f"],
     // calling thread's sampled items are read: the optimizer's `ownTime`).
     const queuedEnd = queuedNowMs();
     const outerMs = performance.now() - outerStart;
-    if (queuedEnd >= queuedStart) {
-      const own = Math.min(response.d, Math.max(0, outerMs - (queuedEnd - queuedStart)));
-      response.q = response.d - own;
-    }
+    if (queuedEnd >= queuedStart)
+      response.q = response.d - ownSpanMs(response.d, outerMs, queuedEnd - queuedStart);
   }
   if (cpuStart >= 0) response.c = cpuNowMs() - cpuStart;
   if (wentAsync) response.p = true;
@@ -352,9 +351,17 @@ function runItems(fn: TaskFunction, request: RunRequest): unknown {
 
 async function loadThenRun(request: RunRequest, key: string): Promise<unknown> {
   if (request.t && tinypool === null) tinypool = await import("tinypool");
+  // With `u`, the load's own time, as a chunk's: its waits for a core left out.
+  const outer = performance.now();
+  const queuedBefore = request.u === true ? queuedNowMs() : -1;
   const loadStart = performance.now();
   const loaded = await loadTask(request.h, request.e);
   loadMs = performance.now() - loadStart;
+  if (queuedBefore >= 0) {
+    const queuedAfter = queuedNowMs();
+    const outerMs = performance.now() - outer;
+    if (queuedAfter >= queuedBefore) loadMs = ownSpanMs(loadMs, outerMs, queuedAfter - queuedBefore);
+  }
   if (typeof loaded !== "function") {
     running = null;
     const response: RunResponse = { r: [], d: 0, f: null, l: loaded };

@@ -430,8 +430,9 @@ export function readBeside(probed: Warmup, beside: ReturnType<typeof warmupBesid
  * its first items lost the budget and would keep the assumed growth. 4: a fine task's probe
  * runs blocks of items (`probeBlock`); a Markdown renderer's four single items read a
  * warm-up of 19-24 ms, settled, where four blocks of 21 read 33-96 ms, still growing.
- * 5: a probe unit's time is its own, its worker's waits for a core left out (`ownMs`);
- * a version-4 entry probed on a busy machine counted them as warm-up.
+ * 5: a probe unit's time is its own, its worker's waits for a core left out (`ownMs`), and
+ * so is the module's load in it (`report.taskLoads` of a run with `measureCpu`); a version-4
+ * entry probed on a busy machine counted them as warm-up and as loading.
  */
 const MODULE_FIGURES = 5;
 
