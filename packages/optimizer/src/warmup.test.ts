@@ -346,6 +346,19 @@ describe("probeWarmup(): a fresh worker against the calling thread", () => {
     expect(probed.warmup?.items).toBe(1);
   });
 
+  it("counts toward its wait cap the time the decision waited, waits for a core included", async () => {
+    // Each unit computes 1 ms in 40 ms, 39 of them waiting for a core: its own time is no
+    // warm-up, but the decision waited 40 ms for it. A 30 ms budget's 90 ms cap ends the
+    // probe after the third unit (120 ms waited), not after 90 of own time.
+    const waiting = { busyMs: 40, queuedMs: 39 };
+    const { pool } = reporting([waiting, waiting, waiting, waiting]);
+    const task = resolveTask({ module: fixture, export: "coldFirst" });
+    const probed = await probeWarmup(task, items, timed, { budgetMs: 30, onError: "throw", pool });
+    expect(probed.warmup?.items).toBe(3);
+    expect(probed.timings.coldMs).toEqual([1, 1, 1]);
+    expect(probed.warmup?.excessMs).toBe(0);
+  });
+
   it("starts no item expected to outlast the wait left, the first one included", async () => {
     const task = resolveTask({ module: fixture, export: "coldFirst" });
     // Items said to take 300 ms against a 270 ms cap: nothing runs, nothing is measured.
