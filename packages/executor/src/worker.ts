@@ -154,32 +154,44 @@ function queuedNowMs(): number {
   }
 }
 
+/**
+ * A span's queueing, read from before the span to after it: `ownMs(spanMs)` is the span's
+ * own time, its waits for a core left out (see `ownSpanMs`: a thread is mostly preempted
+ * at a system call, such as these reads, so the window holds them), or null when the
+ * closing read failed. Null where the queueing cannot be read.
+ */
+interface QueueWindow {
+  ownMs(spanMs: number): number | null;
+}
+
+function queueWindow(): QueueWindow | null {
+  const outerStart = performance.now();
+  const queuedStart = queuedNowMs();
+  if (queuedStart < 0) return null;
+  return {
+    ownMs(spanMs) {
+      const queuedEnd = queuedNowMs();
+      const outerMs = performance.now() - outerStart;
+      return queuedEnd >= queuedStart ? ownSpanMs(spanMs, outerMs, queuedEnd - queuedStart) : null;
+    },
+  };
+}
+
 /** Whether items of the chunk running returned promises. */
 let wentAsync = false;
 /** CPU time at the start of the chunk running, when its request asked for it (`u`). */
 let cpuStart = -1;
-/** Queued time at the start of the chunk running, when its request asked for CPU time (`u`) and it can be read. */
-let queuedStart = -1;
-/** When the first of those reads began: the queueing is read over a window a little wider than the chunk's. */
-let outerStart = 0;
+/** The chunk running's queueing, when its request asked for CPU time (`u`) and it can be read. */
+let queued: QueueWindow | null = null;
 /** Milliseconds the chunk running waited for its task module to load in this worker; -1 when loaded already. */
 let loadMs = -1;
 
 function finish(request: RunRequest, out: unknown[], failures: RunResponse["f"], start: number): unknown {
   running = null;
   runningOut = null;
-  const end = performance.now();
-  const response: RunResponse = { r: out, d: end - start, f: failures };
-  if (queuedStart >= 0) {
-    // A thread is most often preempted at a system call, and so in the reads themselves:
-    // the queueing is read over the window that holds them, taken off that window's time,
-    // and what is left is the chunk's own time, never more than its busy time (as the
-    // calling thread's sampled items are read: the optimizer's `ownTime`).
-    const queuedEnd = queuedNowMs();
-    const outerMs = performance.now() - outerStart;
-    if (queuedEnd >= queuedStart)
-      response.q = response.d - ownSpanMs(response.d, outerMs, queuedEnd - queuedStart);
-  }
+  const response: RunResponse = { r: out, d: performance.now() - start, f: failures };
+  const own = queued?.ownMs(response.d) ?? null;
+  if (own !== null) response.q = response.d - own;
   if (cpuStart >= 0) response.c = cpuNowMs() - cpuStart;
   if (wentAsync) response.p = true;
   if (loadMs >= 0) response.m = loadMs;
@@ -323,8 +335,7 @@ function runItems(fn: TaskFunction, request: RunRequest): unknown {
   runningOut = out;
   let failures: Array<number | SerializedError> | null = null;
   cpuStart = request.u === true ? cpuNowMs() : -1;
-  outerStart = performance.now();
-  queuedStart = request.u === true ? queuedNowMs() : -1;
+  queued = request.u === true ? queueWindow() : null;
   const start = performance.now();
   let i = 0;
   while (i < n) {
@@ -352,16 +363,11 @@ function runItems(fn: TaskFunction, request: RunRequest): unknown {
 async function loadThenRun(request: RunRequest, key: string): Promise<unknown> {
   if (request.t && tinypool === null) tinypool = await import("tinypool");
   // With `u`, the load's own time, as a chunk's: its waits for a core left out.
-  const outer = performance.now();
-  const queuedBefore = request.u === true ? queuedNowMs() : -1;
+  const loadQueued = request.u === true ? queueWindow() : null;
   const loadStart = performance.now();
   const loaded = await loadTask(request.h, request.e);
   loadMs = performance.now() - loadStart;
-  if (queuedBefore >= 0) {
-    const queuedAfter = queuedNowMs();
-    const outerMs = performance.now() - outer;
-    if (queuedAfter >= queuedBefore) loadMs = ownSpanMs(loadMs, outerMs, queuedAfter - queuedBefore);
-  }
+  loadMs = loadQueued?.ownMs(loadMs) ?? loadMs;
   if (typeof loaded !== "function") {
     running = null;
     const response: RunResponse = { r: [], d: 0, f: null, l: loaded };

@@ -8,7 +8,6 @@ import { machine, spawnCost, workload } from "../test/profiles.js";
 import { planOf, wholeSerialMs, withFrozenMachine } from "./decide.js";
 import {
   expectation,
-  ownMs,
   PROBE_MIN_SAVING_MS,
   PROBE_SAVING_SHARE,
   probeBlock,
@@ -330,12 +329,6 @@ describe("probeWarmup(): a fresh worker against the calling thread", () => {
       [3, 6],
       [4, 8],
     ]);
-  });
-
-  it("ownMs: a unit's busy time less its waits for a core, where they were told", () => {
-    expect(ownMs({ busyMs: 8, queuedMs: 7 })).toBe(1);
-    expect(ownMs({ busyMs: 8 })).toBe(8);
-    expect(ownMs({ busyMs: 8, queuedMs: 9 })).toBe(0);
   });
 
   it("stops once its items took the wait cap in all, whatever they lost", async () => {

@@ -12,7 +12,6 @@ import {
   WorkerCrashedError,
 } from "@amorsize/executor";
 import {
-  type ExecutionReport,
   type MachineKey,
   type ModuleCostEntry,
   ModuleCostEntrySchema,
@@ -25,6 +24,7 @@ import writeFileAtomic from "write-file-atomic";
 import { planOf, wholeSerialMs } from "./decide.js";
 import { readJsonFile } from "./json-file.js";
 import { cacheEntryPath, sameMachine } from "./plan-cache.js";
+import { ownMs } from "./sampling/clock-math.js";
 import { shiftError } from "./sampling/shift.js";
 
 /** A fresh worker's measured warm-up, as `WorkloadSample.warmup` holds it. */
@@ -366,15 +366,6 @@ export async function probeWarmup(
   }
   if (cold.length > 0) result.warmup = { ...warmupOf(cold, warm, expected.spread, counts), source: "probe" };
   return result;
-}
-
-/**
- * A probe unit's own time in its worker, milliseconds: its busy time less what its thread
- * waited for a core (`queuedMs`, where Linux tells it), as the calling thread's sampled
- * items leave their waits out. Pure.
- */
-export function ownMs(report: Pick<ExecutionReport, "busyMs" | "queuedMs">): number {
-  return Math.max(0, report.busyMs - (report.queuedMs ?? 0));
 }
 
 /** The least work, ms, the calling thread must have run beside a probe for its items to be the probe's warm reference. */

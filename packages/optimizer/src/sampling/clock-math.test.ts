@@ -5,6 +5,7 @@ import {
   concurrentItemFigures,
   cpuBetween,
   othersBetween,
+  ownMs,
   ownTime,
   parseSchedstat,
   threadCpuBetween,
@@ -210,5 +211,13 @@ describe("threadCpuBetween", () => {
   it("is null without the thread's runtime, and never negative", () => {
     expect(threadCpuBetween(reading({ processCpuMs: 1 }), reading({ processCpuMs: 5 }))).toBeNull();
     expect(threadCpuBetween(reading({ threadCpuMs: 100 }), reading({ threadCpuMs: 99 }))).toBe(0);
+  });
+});
+
+describe("ownMs: chunks' busy time in a worker less their waits for a core", () => {
+  it("takes the waits off where they were told, never below 0", () => {
+    expect(ownMs({ busyMs: 8, queuedMs: 7 })).toBe(1);
+    expect(ownMs({ busyMs: 8 })).toBe(8);
+    expect(ownMs({ busyMs: 8, queuedMs: 9 })).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 // Clock arithmetic of sampling: what the readings taken around a timed unit say about
 // the unit's items. Pure functions of plain data; the readings come from clock.ts.
+import type { ExecutionReport } from "@amorsize/types";
 
 export interface ClockReading {
   processCpuMs: number;
@@ -75,6 +76,15 @@ export function threadCpuBetween(before: ClockReading, after: ClockReading): num
  */
 export function ownTime(wallMs: number, outerMs: number, queuedMs: number): number {
   return Math.min(wallMs, Math.max(0, outerMs - queuedMs));
+}
+
+/**
+ * Chunks' own time in a worker, milliseconds: their busy time less what the worker's thread
+ * waited for a core (`queuedMs`, where Linux tells it: see the executor's `measureCpu`), as
+ * {@link ownTime} leaves this thread's waits out. Pure.
+ */
+export function ownMs(report: Pick<ExecutionReport, "busyMs" | "queuedMs">): number {
+  return Math.max(0, report.busyMs - (report.queuedMs ?? 0));
 }
 
 /** What one sampled item cost, in milliseconds (heap growth in bytes). */

@@ -13,7 +13,7 @@ import {
   type RunError,
 } from "@amorsize/executor";
 import type { ExecutionReport, ResourceLimits } from "@amorsize/types";
-import type { ItemFigures } from "./clock-math.js";
+import { type ItemFigures, ownMs } from "./clock-math.js";
 import { nextBlockSize, sizedPositions } from "./order.js";
 import { itemRecord } from "./records.js";
 import { clonedBytes } from "./session.js";
@@ -56,11 +56,11 @@ export function workerItemFigures(
   length: number,
 ): ItemFigures {
   const wallMs = report.busyMs / length;
-  const ownMs = Math.max(0, wallMs - (report.queuedMs ?? 0) / length);
+  const own = ownMs(report) / length;
   // Without a CPU figure the item is taken as computing, as the calling thread's clocks
   // would say of a loop: the planner's default.
-  const cpu = report.cpuMs === undefined ? ownMs : Math.min(ownMs, report.cpuMs / length);
-  return { wallMs, cpuMs: cpu, ownMs, idleMs: Math.max(0, ownMs - cpu), heapGrowth: 0 };
+  const cpu = report.cpuMs === undefined ? own : Math.min(own, report.cpuMs / length);
+  return { wallMs, cpuMs: cpu, ownMs: own, idleMs: Math.max(0, own - cpu), heapGrowth: 0 };
 }
 
 /** One sampling in a worker: the items it ran, what they gave, and what was measured of them. */
