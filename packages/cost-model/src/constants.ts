@@ -152,6 +152,8 @@ export const MODEL_CONSTANTS = {
  * - `UNCERTAIN_SAMPLE`: the sample may be far off (spread, heavy tail, trend): chunks adapt during the run.
  * - `HELPER_THREADS`: the task keeps V8's helper threads (garbage collection, compiling)
  *   busy too, so each worker needs more than one core and fewer fit the machine.
+ * - `CONTENTION`: the task's items ran slower in workers computing at once than alone (a
+ *   session learned it from its runs), and the plan charged that slowdown.
  */
 export const REASON_CODES = [
   "COMPUTE_BOUND",
@@ -171,6 +173,7 @@ export const REASON_CODES = [
   "WORKER_WARMUP",
   "UNCERTAIN_SAMPLE",
   "HELPER_THREADS",
+  "CONTENTION",
 ] as const;
 /**
  * What an alternative's label adds when the alternative breaks one of the caller's limits;

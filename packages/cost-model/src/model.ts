@@ -184,7 +184,8 @@ function parallelEvaluation(p: ModelParams, t: SteadyTerms, run: ParallelRun): E
   };
 }
 
-function evaluateSteady(p: ModelParams, workers: number, chunkSize: number): Evaluation {
+function evaluateSteady(base: ModelParams, workers: number, chunkSize: number): Evaluation {
+  const p = atContention(base, workers);
   const items = MODEL_CONSTANTS.streamBasisItems;
   // A long stream: every worker is busy and chunks are fractional on average.
   const chunks = items / chunkSize;
@@ -236,6 +237,27 @@ export function workerWarmupMs(p: ModelParams, itemsPerWorker: number, workers: 
     1 + (MODEL_CONSTANTS.warmupContention - 1) * othersTaken(p.capacity, threads);
   const measuredUnder = p.warmupBusyThreads > 1 ? contention(p.warmupBusyThreads) : 1;
   return (grown * contention(workers)) / measuredUnder;
+}
+
+/**
+ * How much slower an item runs in each of `active` workers computing at once than the
+ * sample says (`WorkloadSample.contention`): the learned slowdown, in proportion to the
+ * share of the other cores these workers take against the share the workers it was
+ * learned from took (learned from one worker: as learned). 1 when none was learned.
+ */
+export function contentionScale(p: ModelParams, active: number): number {
+  if (p.contentionFactor <= 1) return 1;
+  const learnedUnder = othersTaken(p.capacity, p.contentionThreads);
+  const share = learnedUnder > 0 ? min(1, othersTaken(p.capacity, active) / learnedUnder) : 1;
+  return 1 + (p.contentionFactor - 1) * share;
+}
+
+/** The params with the item's own part of a worker's item time scaled by {@link contentionScale}. */
+export function atContention(p: ModelParams, active: number): ModelParams {
+  const scale = contentionScale(p, active);
+  if (scale === 1) return p;
+  const extraMs = p.itemMs * (scale - 1);
+  return { ...p, wallItemMs: p.wallItemMs + extraMs, cpuItemMs: p.cpuItemMs + extraMs * p.cpuShare };
 }
 
 /** The share of the other cores that `threads` computing threads take (all of them on one core). */
@@ -302,12 +324,13 @@ function criticalPath(t: SteadyTerms, workerPathMs: number, mainPathMs: number, 
 }
 
 /** A whole run of n items on `workers` workers, chunks of `requestedChunk` (at most n) items. */
-function evaluateRun(p: ModelParams, n: number, workers: number, requestedChunk: number): Evaluation {
-  if (n === 0) return evaluateEmptyRun(p, workers, requestedChunk);
+function evaluateRun(base: ModelParams, n: number, workers: number, requestedChunk: number): Evaluation {
+  if (n === 0) return evaluateEmptyRun(base, workers, requestedChunk);
   const c = min(requestedChunk, n);
   const chunks = ceil(n / c);
   const lastChunk = n - (chunks - 1) * c;
   const active = min(workers, chunks);
+  const p = atContention(base, active);
   const messageMs = (chunks - 1) * largeMessageMs(p, c) + largeMessageMs(p, lastChunk);
   const t = steadyTerms(p, n, chunks, active, messageMs);
 

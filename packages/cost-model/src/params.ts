@@ -81,6 +81,10 @@ export interface ModelParams {
   wallItemMs: number;
   /** The part of it that needs a core, ms. */
   cpuItemMs: number;
+  /** Learned slowdown of an item in workers computing at once (`WorkloadSample.contention`); 1 when none. */
+  contentionFactor: number;
+  /** Workers computing at once when it was learned. */
+  contentionThreads: number;
   /** Other threads' CPU (V8's GC and compiler helpers) per ms of an item's own CPU: each busy thread keeps 1 + this many cores busy. */
   helperShare: number;
   /** Main-thread cost of dispatching one chunk (pool bookkeeping, postMessage), ms. */
@@ -220,6 +224,8 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     wallItemMs: itemMs + workerClonePerItemMs,
     cpuItemMs: itemMs * cpuShare + workerClonePerItemMs,
     helperShare: workload.helperCpuShare ?? 0,
+    contentionFactor: workload.contention?.factor ?? 1,
+    contentionThreads: workload.contention?.threads ?? 1,
     dispatchMs: throughputUs / 1000,
     // An empty task's round trip one at a time is the main thread's dispatch plus the
     // hops and the worker's envelope; the latter part is what a worker loses per chunk.

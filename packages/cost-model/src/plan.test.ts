@@ -185,6 +185,58 @@ describe("planExecution(): work the task gives V8's helper threads", () => {
   });
 });
 
+describe("planExecution(): a slowdown learned from workers computing at once", () => {
+  // marked as measured here: 400 documents of 0.5 ms on 2 cores, two workers' items 1.8x
+  // slower than the calling thread's alone. Without it, two workers look ~1.8x faster.
+  const marked = { totalItems: 400, itemMs: 0.5 };
+  const learned = (factor: number, threads: number) => ({
+    ...marked,
+    contention: { factor, threads, runs: 3 },
+  });
+
+  it("charges it, says so, and a slowdown can make a plan serial", () => {
+    const blind = parallel(planExecution(unitInput({ workload: marked })));
+    expect(codes(blind)).not.toContain("CONTENTION");
+    const seen = planExecution(unitInput({ workload: learned(1.8, 2) }));
+    expect(seen.mode).toBe("serial");
+    expect(codes(seen)).toContain("CONTENTION");
+    const note = seen.reasons.find((r) => r.code === "CONTENTION")!;
+    expect(note.message).toBe(
+      "Earlier runs of this task measured its items 1.8 times slower in 2 workers computing at once than alone (threads share cores and caches); 2 workers on 2 cores are charged 1.8 times the sampled item time.",
+    );
+    // A small slowdown keeps the plan and says nothing.
+    const small = parallel(planExecution(unitInput({ workload: learned(1.03, 2) })));
+    expect(small.workers).toBe(blind.workers);
+    expect(codes(small)).not.toContain("CONTENTION");
+  });
+
+  it("scales it by the share of the other cores the plan's workers take against the runs it was learned from", () => {
+    const compute = (cores: number, workers: number, contention?: { factor: number; threads: number }) =>
+      predict(
+        unitInput({
+          hardware: { usableCores: cores },
+          workload: contention === undefined ? marked : learned(contention.factor, contention.threads),
+        }),
+        { workers, chunkSize: 50 },
+      ).breakdown.computeMs;
+    // The item's own 0.5 ms is scaled (not the worker's cloning), over each worker's 400 / k items.
+    const extra = (workers: number, scale: number) => (400 * 0.5 * (scale - 1)) / workers;
+    // Learned with 8 workers on 8 cores: one worker takes none of the other cores, four take 3 of 7.
+    expect(compute(8, 1, { factor: 1.8, threads: 8 })).toBeCloseTo(compute(8, 1), 9);
+    expect(compute(8, 4, { factor: 1.8, threads: 8 })).toBeCloseTo(
+      compute(8, 4) + extra(4, 1 + 0.8 * (3 / 7)),
+      6,
+    );
+    expect(compute(8, 8, { factor: 1.8, threads: 8 })).toBeCloseTo(compute(8, 8) + extra(8, 1.8), 6);
+    // Learned with 4 of 8: eight workers take the whole share it showed, no more.
+    expect(compute(8, 8, { factor: 1.8, threads: 4 })).toBeCloseTo(compute(8, 8) + extra(8, 1.8), 6);
+    expect(compute(8, 2, { factor: 1.8, threads: 4 })).toBeCloseTo(
+      compute(8, 2) + extra(2, 1 + 0.8 * (1 / 3)),
+      6,
+    );
+  });
+});
+
 describe("planExecution(): the clone costs sampling measured", () => {
   it("prices numbers, strings and arrays by the spawn-cost profile, whatever one value's clone read", () => {
     // 20,000 numbers of 10 us: a single number's serialize read 5 us each way, nearly all of

@@ -3,6 +3,7 @@ import { ALTERNATIVE_NOTES, MODEL_CONSTANTS, type ReasonCode, type WarningCode }
 import { ConflictingConstraintsError } from "./errors.js";
 import { formatBytes, formatFactor, formatMs, formatNumber, formatPercent, plural } from "./format.js";
 import {
+  contentionScale,
   type Evaluation,
   evaluateConcurrent,
   evaluateParallel,
@@ -282,6 +283,7 @@ function explainSerial(
   moduleLoadReason(ctx, best.workers);
   warmupReason(ctx, best.workers);
   helperReason(ctx, best.workers);
+  contentionReason(ctx, best.workers);
   fixedReasons(ctx);
 }
 
@@ -426,6 +428,22 @@ function helperReason(ctx: Context, workers: number): void {
   );
 }
 
+/** A learned slowdown of workers computing at once, charged for this plan's (said when worth a line). */
+function contentionReason(ctx: Context, workers: number): void {
+  const { p } = ctx;
+  const scale = contentionScale(p, workers);
+  if (scale < 1 + CONTENTION_NOTE_SHARE || p.n === 0) return;
+  reason(
+    ctx,
+    "CONTENTION",
+    `Earlier runs of this task measured its items ${formatNumber(p.contentionFactor, 2)} times slower in ${plural(p.contentionThreads, "worker")} computing at once than alone (threads share cores and caches); ` +
+      `${plural(workers, "worker")} on ${formatNumber(p.capacity, 1)} cores are charged ${formatNumber(scale, 2)} times the sampled item time.`,
+  );
+}
+
+/** Learned slowdowns under this share are not worth a line of their own. */
+const CONTENTION_NOTE_SHARE = 0.05;
+
 /** Helper-thread shares under this are not worth a line of their own. */
 const HELPER_NOTE_SHARE = 0.2;
 
@@ -528,6 +546,7 @@ function explainParallel(
   moduleLoadReason(ctx, workers);
   warmupReason(ctx, workers);
   helperReason(ctx, workers);
+  contentionReason(ctx, workers);
   uncertainReason(ctx, c);
   fixedReasons(ctx);
 }

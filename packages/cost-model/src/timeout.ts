@@ -1,6 +1,7 @@
 // Chunks under `constraints.chunkTimeoutMs`: how long a chunk may take on a worker at
 // the slow end, and the largest chunk that stays inside the time-out. Pure arithmetic.
 import { MODEL_CONSTANTS } from "./constants.js";
+import { atContention } from "./model.js";
 import type { ModelParams } from "./params.js";
 
 // Bound once (see model.ts).
@@ -12,9 +13,11 @@ const { floor, max, sqrt } = Math;
  * slowest sampled item's excess over the mean, whichever is more), the items' CPU part
  * stretched when the workers outnumber the cores' worth of CPU (they share them), the
  * whole stretched by the workers' own speed variation at the same number of deviations,
- * and the chunk's envelope.
+ * and the chunk's envelope; items as slow as workers computing at once run them (a learned
+ * `contention`).
  */
-export function slowChunkMs(p: ModelParams, workers: number, chunkSize: number): number {
+export function slowChunkMs(base: ModelParams, workers: number, chunkSize: number): number {
+  const p = atContention(base, workers);
   const k = MODEL_CONSTANTS.chunkTimeoutSds;
   const sharing = max(1, workers / p.capacity);
   const perItemMs = p.cpuItemMs * sharing + (p.wallItemMs - p.cpuItemMs);

@@ -161,6 +161,7 @@ export interface WorkloadOptions {
   spread?: WorkloadSample["spread"];
   helperCpuShare?: number;
   warmup?: WorkloadSample["warmup"];
+  contention?: WorkloadSample["contention"];
 }
 
 export function workload(options: WorkloadOptions = {}): WorkloadSample {
@@ -185,6 +186,7 @@ export function workload(options: WorkloadOptions = {}): WorkloadSample {
     ...(options.spread === undefined ? {} : { spread: options.spread }),
     ...(options.helperCpuShare === undefined ? {} : { helperCpuShare: options.helperCpuShare }),
     ...(options.warmup === undefined ? {} : { warmup: options.warmup }),
+    ...(options.contention === undefined ? {} : { contention: options.contention }),
   };
 }
 

@@ -362,6 +362,19 @@ interface RunOutcome<R> {
   times: Omit<CallTimes, "start">;
 }
 
+/**
+ * A session learns from its parallel runs what an item takes in workers computing at once
+ * (`WorkloadSample.contention`): on a busy machine their busy time holds their waits for
+ * a core, which the run tells apart (`measureCpu`) where its chunks are long enough for
+ * the two reads a chunk costs (~45 us here) to be lost in them.
+ */
+export const MEASURE_CPU_MIN_CHUNK_MS = 2;
+
+/** Whether a session's run of `plan` measures its workers' waits for a core (see {@link MEASURE_CPU_MIN_CHUNK_MS}). */
+export function learnsOwnTime(plan: Plan, itemMs: number): boolean {
+  return plan.mode === "parallel" && plan.chunkSize * itemMs >= MEASURE_CPU_MIN_CHUNK_MS;
+}
+
 /** Runs the plan here over `data` (the prepared input, bounded), closing the executor whatever happens. */
 async function runHere<R>(
   decision: Decision,
@@ -372,6 +385,7 @@ async function runHere<R>(
 ): Promise<RunOutcome<R>> {
   const { prepared, plan } = decision;
   const runOptions = runOptionsFor(plan, options, prepared, prepared.workload.totalItems);
+  if (lent && learnsOwnTime(plan, prepared.workload.itemTimeMs.mean)) runOptions.measureCpu = true;
   const runStart = performance.now();
   let outcome: MapResult<R>;
   try {

@@ -23,8 +23,12 @@ describe("planKey", () => {
       planKey({ ...shape, warm: true, loaded: true }),
       planKey({ ...shape, constraints: { maxWorkers: 1 } }),
       planKey({ ...shape, resultsKept: false }),
+      planKey({ ...shape, contention: 1.5 }),
     ]);
-    expect(keys.size).toBe(9);
+    expect(keys.size).toBe(10);
+    // A slowdown learned within the reuse drift of none (or of another) keeps the key.
+    expect(planKey({ ...shape, contention: 1.05 })).toBe(planKey(shape));
+    expect(planKey({ ...shape, contention: 1.5 })).toBe(planKey({ ...shape, contention: 1.45 }));
     expect(planKey({ ...shape })).toBe(planKey(shape));
     // Kept unless said otherwise, as the model takes it.
     expect(planKey({ ...shape, resultsKept: true })).toBe(planKey(shape));

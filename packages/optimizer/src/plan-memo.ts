@@ -39,13 +39,17 @@ export interface PlanShape {
   constraints: unknown;
   /** false for a stream, whose plan keeps no results (`PlanInput.resultsKept`). */
   resultsKept?: boolean | undefined;
+  /** The slowdown of workers computing at once the plan was made with (`WorkloadSample.contention`); absent: none. */
+  contention?: number | undefined;
 }
 
 /** The memo key of a plan's shape: equal keys, equal inputs but for the item time. */
 export function planKey(shape: PlanShape): string {
   const { profileKey, totalItems, done, warm, loaded, constraints, resultsKept } = shape;
   const kept = resultsKept === false ? 0 : 1;
-  return `${profileKey}|${totalItems}|${done}|${warm ? 1 : 0}${loaded ? 1 : 0}${kept}|${JSON.stringify(constraints ?? {})}`;
+  // Slowdowns within PLAN_REUSE_DRIFT of each other share a key, as item times do.
+  const contention = Math.round(Math.log(shape.contention ?? 1) / Math.log(1 + PLAN_REUSE_DRIFT));
+  return `${profileKey}|${totalItems}|${done}|${warm ? 1 : 0}${loaded ? 1 : 0}${kept}|${contention}|${JSON.stringify(constraints ?? {})}`;
 }
 
 /** Plans by shape, at most `capacity` (least recently used dropped first). Pure bookkeeping. */

@@ -7,6 +7,7 @@ import {
   itemMedian,
   MAX_PENDING_RUNS,
   MAX_RUN_RATIO,
+  type RunFigures,
   SHORT_RUN_MS,
   TaskProfiles,
 } from "./profiles.js";
@@ -94,7 +95,7 @@ describe("TaskProfiles: runs taken in together", () => {
     profiles.learn(profile, run(0.06), null);
     profiles.learn(profile, run(0.04), null);
     // 200 items of 80 us: 10 ms expected with the two pending, one move toward 80 us.
-    profiles.learn(profile, { mode: "parallel", busyMs: 16, ran: 200 }, null);
+    profiles.learn(profile, { mode: "serial", busyMs: 16, ran: 200 }, null);
     const weight = (BLEND * 11) / (11 + SHORT_RUN_MS);
     expect(profile.workload.itemTimeMs.mean).toBeCloseTo(0.05 * (1 + weight * 0.6), 12);
     expect(profile.runs).toBe(3);
@@ -110,5 +111,83 @@ describe("TaskProfiles: runs taken in together", () => {
     const after = profiles.known("t", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 10)!.workload;
     expect(after).not.toBe(first.workload);
     expect(after.itemTimeMs.mean).toBe(profile.workload.itemTimeMs.mean);
+  });
+});
+
+describe("TaskProfiles: what items take in workers computing at once", () => {
+  // A profile of 0.5 ms items (a Markdown renderer's), sampled on 400 items.
+  const learned = () => {
+    const profiles = new TaskProfiles(4);
+    const profile = profiles.sampled("t", { ...workload(400, 0.5), inputKind: payloadKind("doc") })!;
+    return { profiles, profile };
+  };
+  const parallel = (itemMs: number, extra: Partial<RunFigures> = {}): RunFigures => ({
+    mode: "parallel",
+    busyMs: 400 * itemMs,
+    ran: 400,
+    workers: 2,
+    freshWorkers: false,
+    ...extra,
+  });
+  // 400 items expected at 200 ms: one long run's weight.
+  const weight = (BLEND * 200) / (200 + SHORT_RUN_MS);
+
+  it("learns the slowdown from warm workers' runs, and leaves the item time (a loop's) where it was", () => {
+    const { profiles, profile } = learned();
+    profiles.learn(profile, parallel(0.9), null);
+    expect(profile.workload.itemTimeMs.mean).toBe(0.5);
+    expect(profile.workload.contention).toEqual({ factor: 1 + weight * 0.8, threads: 2, runs: 1 });
+    expect(profile.runs).toBe(1);
+    // The next run moves it from there, toward what the workers measured.
+    profiles.learn(profile, parallel(0.9), null);
+    const factor = 1 + weight * 0.8;
+    const w2 = (BLEND * 200 * factor) / (200 * factor + SHORT_RUN_MS);
+    expect(profile.workload.contention?.factor).toBeCloseTo(
+      factor * (1 + w2 * (0.9 / (0.5 * factor) - 1)),
+      12,
+    );
+    expect(profile.workload.contention?.runs).toBe(2);
+  });
+
+  it("leaves out the workers' waits for a core, and runs on fresh workers (their warm-up is in them)", () => {
+    const { profiles, profile } = learned();
+    profiles.learn(profile, parallel(0.9, { freshWorkers: true }), null);
+    expect(profile.workload.contention).toBeUndefined();
+    expect(profile.runs).toBe(0);
+    // 0.9 ms an item busy, of which 0.4 waiting for a core: the items took 0.5 ms, as sampled.
+    profiles.learn(profile, parallel(0.9, { queuedMs: 400 * 0.4 }), null);
+    expect(profile.workload.contention).toBeUndefined();
+    expect(profile.workload.itemTimeMs.mean).toBeCloseTo(0.5, 12);
+    expect(profile.runs).toBe(1);
+  });
+
+  it("takes workers faster than the sample as a slow sample: the item time moves down, no slowdown", () => {
+    const { profiles, profile } = learned();
+    profiles.learn(profile, parallel(0.9), null);
+    expect(profile.workload.contention).toBeDefined();
+    // Items far faster in workers than even the sample said: the slowdown goes, the item time falls.
+    for (let k = 0; k < 3; k++) profiles.learn(profile, parallel(0.2), null);
+    expect(profile.workload.contention).toBeUndefined();
+    expect(profile.workload.itemTimeMs.mean).toBeLessThan(0.5);
+  });
+
+  it("keeps the workers' item time when a loop's run moves the item time, and across a new sample", () => {
+    const { profiles, profile } = learned();
+    profiles.learn(profile, parallel(0.9), null);
+    const workerMs = 0.5 * profile.workload.contention!.factor;
+    // A serial run reads items slower than sampled: the item time rises, the slowdown falls with it.
+    profiles.learn(profile, { mode: "serial", busyMs: 400 * 0.6, ran: 400 }, null);
+    expect(profile.workload.itemTimeMs.mean).toBeCloseTo(0.5 * (1 + weight * 0.2), 12);
+    expect(profile.workload.itemTimeMs.mean * profile.workload.contention!.factor).toBeCloseTo(workerMs, 12);
+    // A serial run slower than the workers measured: no slowdown left.
+    for (let k = 0; k < 4; k++)
+      profiles.learn(profile, { mode: "serial", busyMs: 400 * 1.2, ran: 400 }, null);
+    expect(profile.workload.contention).toBeUndefined();
+    // Sampled again (other data): the task's slowdown stays with its profile.
+    const again = learned();
+    again.profiles.learn(again.profile, parallel(0.9), null);
+    const resampled = again.profiles.sampled("t", { ...workload(100, 0.4), inputKind: payloadKind("doc") })!;
+    expect(resampled.workload.contention).toEqual(again.profile.workload.contention);
+    expect(resampled.workload.itemTimeMs.mean).toBe(0.4);
   });
 });

@@ -21,23 +21,32 @@ export interface TaskProfile {
   /** Mean of the absolute prediction errors of the calls so far. */
   meanAbsError: number | null;
   errors: number;
-  /** Runs measured since the item time last moved: each one's item time and items, and their items in all. */
+  /** Runs in the calling thread measured since the item time last moved: each one's item time and items, and their items in all. */
   pending: { runs: PendingRun[]; ran: number };
+  /** Parallel runs on warm workers measured since the workers' item time last moved (`WorkloadSample.contention`). */
+  pendingWorkers: { runs: PendingRun[]; ran: number };
   /** The figures `known()` last gave for this profile, kept while its workload and the count are the same. */
   learnedFor: { workload: WorkloadSample; totalItems: number; figures: WorkloadSample } | null;
 }
 
-/** A run taken in but not yet blended: its measured item time, over how many items. */
+/** A run taken in but not yet blended: its measured item time, over how many items (and on how many workers). */
 export interface PendingRun {
   itemMs: number;
   ran: number;
+  workers?: number;
 }
 
-/** What a run measured: its mode, its workers' busy time and the items they ran. */
+/** What a run measured: its mode, its busy time and the items it ran. */
 export interface RunFigures {
   mode: ExecutionReport["mode"];
   busyMs: number;
+  /** Of `busyMs`, the workers' waits for a core (`report.queuedMs`), where the run measured them. */
+  queuedMs?: number;
   ran: number;
+  /** Workers of a parallel run. */
+  workers?: number;
+  /** The run started workers (`report.taskLoads`): their warm-up is in their time. */
+  freshWorkers?: boolean;
 }
 
 /** How much of a run's measured item time the profile takes in: the weight of the newest run, when it is long. */
@@ -120,13 +129,21 @@ export class TaskProfiles {
     return { workload, workloadSource: "cached", data, ...none };
   }
 
-  /** After a sampled call: a fresh profile from its figures (the previous one, if any, is replaced). */
+  /**
+   * After a sampled call: a fresh profile from its figures (the previous one, if any, is
+   * replaced; the slowdown its parallel runs measured, `contention`, is kept).
+   */
   sampled(key: string, workload: WorkloadSample): TaskProfile | null {
     if (workload.source !== "measured" || workload.totalItems === null || workload.sampled === 0) return null;
+    // What workers computing at once cost the task is the task's and the machine's, not the input's: kept.
+    const learned = this.#profiles.get(key)?.workload.contention;
     const profile: TaskProfile = {
       key,
       // The sample as taken, its indices included (a plan-cache entry checks them against its count).
-      workload,
+      workload:
+        learned === undefined || workload.contention !== undefined
+          ? workload
+          : { ...workload, contention: learned },
       sampledItems: workload.totalItems,
       runs: 0,
       learnedCalls: 0,
@@ -134,6 +151,7 @@ export class TaskProfiles {
       meanAbsError: null,
       errors: 0,
       pending: { runs: [], ran: 0 },
+      pendingWorkers: { runs: [], ran: 0 },
       learnedFor: null,
     };
     this.#profiles.delete(key);
@@ -146,9 +164,15 @@ export class TaskProfiles {
   }
 
   /**
-   * After a run: the item time its workers measured (busy time over the items they ran,
-   * sampled ones left out) taken in, and the model's error recorded. The profile's item
-   * time moves once the runs taken in since it last moved are long enough together
+   * After a run: the item time it measured (busy time, less the workers' waits for a core
+   * where told, over the items it ran, sampled ones left out) taken in, and the model's
+   * error recorded. A run in the calling thread moves the item time; a parallel run on warm
+   * workers moves what an item takes in workers computing at once (`contention`: of the
+   * item time, at least 1; a parallel run that reads items faster than the item time moves
+   * the item time down instead, the sample was slow). A move of either keeps the other
+   * measured figure: the item time moving leaves the workers' item time where the runs put
+   * it. A run on fresh workers is left out of the workers' figure (their warm-up is in it).
+   * Each moves once the runs taken in since it last moved are long enough together
    * ({@link MAX_PENDING_RUNS}); `runs` counts the runs it moved for.
    */
   learn(profile: TaskProfile, run: RunFigures, predictionError: number | null): void {
@@ -158,20 +182,62 @@ export class TaskProfiles {
       profile.errors++;
       profile.meanAbsError = total / profile.errors;
     }
-    const { ran, busyMs, mode } = run;
-    if (ran === 0 || busyMs <= 0 || mode === "cluster") return;
-    const before = profile.workload.itemTimeMs;
-    if (before.mean <= 0) return;
+    const { ran, mode } = run;
+    const ownMs = run.busyMs - Math.min(run.busyMs, run.queuedMs ?? 0);
+    if (ran === 0 || ownMs <= 0 || mode === "cluster") return;
+    const mean = profile.workload.itemTimeMs.mean;
+    if (mean <= 0) return;
+    if (mode === "parallel") {
+      if (run.freshWorkers !== true)
+        learnWorkers(profile, { itemMs: ownMs / ran, ran, workers: run.workers ?? 1 });
+      return;
+    }
     const { pending } = profile;
-    pending.runs.push({ itemMs: busyMs / ran, ran });
+    pending.runs.push({ itemMs: ownMs / ran, ran });
     pending.ran += ran;
-    const expectedMs = pending.ran * before.mean;
+    const expectedMs = pending.ran * mean;
     if (expectedMs < SHORT_RUN_MS && pending.runs.length < MAX_PENDING_RUNS) return;
-    const measuredMs = itemMedian(pending.runs);
-    profile.workload = scaledItemTimes(profile.workload, blendScale(before.mean, measuredMs, expectedMs));
+    const scale = blendScale(mean, itemMedian(pending.runs), expectedMs);
+    const { contention } = profile.workload;
+    profile.workload = scaledItemTimes(profile.workload, scale);
+    if (contention !== undefined) withContention(profile, contention.factor * mean, contention);
     profile.runs += pending.runs.length;
     profile.pending = { runs: [], ran: 0 };
   }
+}
+
+/** A parallel run on warm workers taken in: the workers' item time moved once the runs add up. */
+function learnWorkers(profile: TaskProfile, run: PendingRun): void {
+  const pending = profile.pendingWorkers;
+  pending.runs.push(run);
+  pending.ran += run.ran;
+  const mean = profile.workload.itemTimeMs.mean;
+  const { contention } = profile.workload;
+  const workerMs = mean * (contention?.factor ?? 1);
+  const expectedMs = pending.ran * workerMs;
+  if (expectedMs < SHORT_RUN_MS && pending.runs.length < MAX_PENDING_RUNS) return;
+  const movedMs = workerMs * blendScale(workerMs, itemMedian(pending.runs), expectedMs);
+  const threads = Math.max(...pending.runs.map((r) => r.workers ?? 1));
+  const runs = (contention?.runs ?? 0) + pending.runs.length;
+  if (movedMs < mean) {
+    // The workers ran items faster than the sample said: the sample was slow, not the workers.
+    const { contention: _dropped, ...rest } = scaledItemTimes(profile.workload, movedMs / mean);
+    profile.workload = rest;
+  } else withContention(profile, movedMs, { threads, runs });
+  profile.runs += pending.runs.length;
+  profile.pendingWorkers = { runs: [], ran: 0 };
+}
+
+/** The profile's workers' item time set to `workerMs` (no contention where it is not above the item time). */
+function withContention(
+  profile: TaskProfile,
+  workerMs: number,
+  learned: { threads: number; runs: number },
+): void {
+  const { contention: _old, ...rest } = profile.workload;
+  const factor = workerMs / rest.itemTimeMs.mean;
+  profile.workload =
+    factor > 1 ? { ...rest, contention: { factor, threads: learned.threads, runs: learned.runs } } : rest;
 }
 
 /**

@@ -79,7 +79,12 @@ export interface SessionTaskStats {
   task: string;
   /** Mean item time the next plan takes, milliseconds. */
   itemMs: number;
-  /** Runs whose measured item time was blended in. */
+  /**
+   * How much slower items ran in workers computing at once than `itemMs`, as this
+   * session's parallel runs measured it (`WorkloadSample.contention.factor`); 1: none seen.
+   */
+  workerSlowdown: number;
+  /** Runs whose measured item time (or workers' item time) was blended in. */
   runs: number;
   /** Calls planned from the profile without sampling. */
   learnedCalls: number;
@@ -362,6 +367,7 @@ class AmorsizeSession implements Amorsize {
       profiles: this.#profiles.all().map((p) => ({
         task: p.key,
         itemMs: p.workload.itemTimeMs.mean,
+        workerSlowdown: p.workload.contention?.factor ?? 1,
         runs: p.runs,
         learnedCalls: p.learnedCalls,
         lastPredictionError: p.lastError,
@@ -574,6 +580,7 @@ class AmorsizeSession implements Amorsize {
       constraints: base.constraints,
       // A stream's plan keeps no results: not an execute() call's.
       resultsKept: base.resultsKept,
+      contention: base.workload.contention?.factor,
     });
     const itemMs = base.workload.itemTimeMs.mean;
     const reused = this.#plans.entry(key, itemMs);
@@ -608,7 +615,14 @@ class AmorsizeSession implements Amorsize {
     }
     // The plan covers the items sampling left; the report counts the sampled ones as succeeded too.
     const ran = Math.min(report.succeeded, plan.totalItems ?? report.succeeded);
-    const figures: RunFigures = { mode: report.mode, busyMs: report.busyMs, ran };
+    const figures: RunFigures = {
+      mode: report.mode,
+      busyMs: report.busyMs,
+      ran,
+      workers: report.workers,
+      freshWorkers: report.taskLoads !== undefined,
+      ...(report.queuedMs === undefined ? {} : { queuedMs: report.queuedMs }),
+    };
     if (profile !== undefined && profile !== null) {
       if (context.learned) profile.learnedCalls++;
       this.#profiles.learn(profile, figures, predictionError);

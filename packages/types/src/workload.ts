@@ -136,6 +136,23 @@ const workloadSampleShape = {
    * hardest, left out); absent when unknown.
    */
   helperCpuShare: z.number().finite().nonnegative().optional(),
+  /**
+   * How much slower an item ran in workers than `itemTimeMs` says, with `threads` workers
+   * computing at once: their own time per item (waits for a core left out where Linux
+   * tells them) over the item time, at least 1. Threads on shared cores and caches slow
+   * each other: a Markdown renderer's items ran 1.4-1.8x, a highlighter's 1.2-1.9x slower
+   * beside a second thread on a 2-core machine, a hash loop's 1.02x. Learned by a session
+   * (`createAmorsize()`) from its parallel runs, `runs` of them; the model charges it in
+   * proportion to the other cores a plan's workers take (`threads` on `capacity` cores took
+   * their share). Absent: not learned, and none charged.
+   */
+  contention: z
+    .object({
+      factor: z.number().finite().min(1),
+      threads: z.number().int().positive(),
+      runs: z.number().int().positive(),
+    })
+    .optional(),
   /** How the figures were obtained: `measured` by `sampleTask()`, or `given` by the caller. */
   source: z.enum(["measured", "given"]),
 };
