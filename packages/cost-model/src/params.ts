@@ -85,6 +85,8 @@ export interface ModelParams {
   contentionFactor: number;
   /** Workers computing at once when it was learned. */
   contentionThreads: number;
+  /** Runs it was learned from. */
+  contentionRuns: number;
   /** Other threads' CPU (V8's GC and compiler helpers) per ms of an item's own CPU: each busy thread keeps 1 + this many cores busy. */
   helperShare: number;
   /** Main-thread cost of dispatching one chunk (pool bookkeeping, postMessage), ms. */
@@ -226,6 +228,7 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     helperShare: workload.helperCpuShare ?? 0,
     contentionFactor: workload.contention?.factor ?? 1,
     contentionThreads: workload.contention?.threads ?? 1,
+    contentionRuns: workload.contention?.runs ?? 0,
     dispatchMs: throughputUs / 1000,
     // An empty task's round trip one at a time is the main thread's dispatch plus the
     // hops and the worker's envelope; the latter part is what a worker loses per chunk.

@@ -202,7 +202,7 @@ describe("planExecution(): a slowdown learned from workers computing at once", (
     expect(codes(seen)).toContain("CONTENTION");
     const note = seen.reasons.find((r) => r.code === "CONTENTION")!;
     expect(note.message).toBe(
-      "Earlier runs of this task measured its items 1.8 times slower in 2 workers computing at once than alone (threads share cores and caches); 2 workers on 2 cores are charged 1.8 times the sampled item time.",
+      "3 earlier parallel runs of this task measured its items 1.8 times slower in 2 workers computing at once than alone (threads share cores and caches); 2 workers on 2 cores are charged 1.8 times the sampled item time.",
     );
     // A small slowdown keeps the plan and says nothing.
     const small = parallel(planExecution(unitInput({ workload: learned(1.03, 2) })));

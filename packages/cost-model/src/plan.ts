@@ -436,7 +436,7 @@ function contentionReason(ctx: Context, workers: number): void {
   reason(
     ctx,
     "CONTENTION",
-    `Earlier runs of this task measured its items ${formatNumber(p.contentionFactor, 2)} times slower in ${plural(p.contentionThreads, "worker")} computing at once than alone (threads share cores and caches); ` +
+    `${plural(p.contentionRuns, "earlier parallel run")} of this task measured its items ${formatNumber(p.contentionFactor, 2)} times slower in ${plural(p.contentionThreads, "worker")} computing at once than alone (threads share cores and caches); ` +
       `${plural(workers, "worker")} on ${formatNumber(p.capacity, 1)} cores are charged ${formatNumber(scale, 2)} times the sampled item time.`,
   );
 }
