@@ -36,9 +36,10 @@ export interface PendingRun {
   workers?: number;
 }
 
-/** What a run measured: its mode, its busy time and the items it ran. */
+/** What a run measured: its mode, its wall and busy time and the items it ran. */
 export interface RunFigures {
   mode: ExecutionReport["mode"];
+  wallMs: number;
   busyMs: number;
   /** Of `busyMs`, the workers' waits for a core (`report.queuedMs`), where the run measured them. */
   queuedMs?: number;
@@ -164,16 +165,17 @@ export class TaskProfiles {
   }
 
   /**
-   * After a run: the item time it measured (busy time, less the workers' waits for a core
-   * where told, over the items it ran, sampled ones left out) taken in, and the model's
-   * error recorded. A run in the calling thread moves the item time; a parallel run on warm
+   * After a run: the item time it measured over the items it ran, sampled ones left out
+   * (a loop's wall time; workers' busy time less their waits for a core where told) taken
+   * in, and the model's error recorded. A serial run moves the item time; a parallel run on warm
    * workers moves what an item takes in workers computing at once (`contention`: of the
    * item time, at least 1; a parallel run that reads items faster than the item time moves
    * the item time down instead, the sample was slow). A move of either keeps the other
    * measured figure: the item time moving leaves the workers' item time where the runs put
    * it. A run on fresh workers is left out of the workers' figure (their warm-up is in it).
    * Each moves once the runs taken in since it last moved are long enough together
-   * ({@link MAX_PENDING_RUNS}); `runs` counts the runs it moved for.
+   * ({@link MAX_PENDING_RUNS}); `runs` counts the runs it moved for. A concurrent run (items
+   * overlapping in the calling thread) and a cluster's moves neither.
    */
   learn(profile: TaskProfile, run: RunFigures, predictionError: number | null): void {
     if (predictionError !== null && Number.isFinite(predictionError)) {
@@ -183,17 +185,21 @@ export class TaskProfiles {
       profile.meanAbsError = total / profile.errors;
     }
     const { ran, mode } = run;
-    const ownMs = run.busyMs - Math.min(run.busyMs, run.queuedMs ?? 0);
-    if (ran === 0 || ownMs <= 0 || mode === "cluster") return;
+    // Items overlap in a concurrent run and on a cluster: no one item's time is seen.
+    if (ran === 0 || mode === "cluster" || mode === "concurrent") return;
     const mean = profile.workload.itemTimeMs.mean;
     if (mean <= 0) return;
     if (mode === "parallel") {
-      if (run.freshWorkers !== true)
+      const ownMs = run.busyMs - Math.min(run.busyMs, run.queuedMs ?? 0);
+      if (run.freshWorkers !== true && ownMs > 0)
         learnWorkers(profile, { itemMs: ownMs / ran, ran, workers: run.workers ?? 1 });
       return;
     }
+    // A loop's item time is its wall time, as sampled: an async task's awaits included (the
+    // calling thread counts them idle, where a minifier's promise API does its work).
+    if (!(run.wallMs > 0)) return;
     const { pending } = profile;
-    pending.runs.push({ itemMs: ownMs / ran, ran });
+    pending.runs.push({ itemMs: run.wallMs / ran, ran });
     pending.ran += ran;
     const expectedMs = pending.ran * mean;
     if (expectedMs < SHORT_RUN_MS && pending.runs.length < MAX_PENDING_RUNS) return;

@@ -617,6 +617,7 @@ class AmorsizeSession implements Amorsize {
     const ran = Math.min(report.succeeded, plan.totalItems ?? report.succeeded);
     const figures: RunFigures = {
       mode: report.mode,
+      wallMs: report.wallMs,
       busyMs: report.busyMs,
       ran,
       workers: report.workers,
