@@ -55,6 +55,11 @@ export function formatPlan(plan: Plan, workload: WorkloadSample, overhead?: Opti
     );
   const fresh = freshWorkerLine(workload);
   if (fresh !== null) lines.push(`  fresh worker     ${fresh}`);
+  const { contention } = workload;
+  if (contention !== undefined)
+    lines.push(
+      `  side by side     items ran x${contention.factor.toFixed(2)} slower in ${contention.threads} worker${contention.threads > 1 ? "s" : ""} computing at once (learned from ${contention.runs} parallel run${contention.runs > 1 ? "s" : ""})`,
+    );
   if (overhead)
     lines.push(
       `  optimizing took  ${formatMs(overhead.total)} (sampling ${formatMs(overhead.sample)}${
