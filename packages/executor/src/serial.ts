@@ -351,9 +351,10 @@ export class SerialRun extends RunLifecycle {
   /**
    * Awaits `promise`, or resolves with undefined as soon as the run stops. A single slot
    * rather than Promise.race with a shared "stopped" promise: that would pile up one
-   * reaction per await for the whole run.
+   * reaction per await for the whole run. The wait counts as idle (a consumer, a source, a
+   * free slot) unless `idle` is false (an item's own promise: its time is the item's).
    */
-  private async race<T>(promise: PromiseLike<T>): Promise<T | undefined> {
+  private async race<T>(promise: PromiseLike<T>, idle = true): Promise<T | undefined> {
     if (this.state !== RUNNING) return undefined;
     const start = performance.now();
     try {
@@ -363,18 +364,20 @@ export class SerialRun extends RunLifecycle {
       });
     } finally {
       this.onStop = null;
-      this.idleMs += performance.now() - start;
+      if (idle) this.idleMs += performance.now() - start;
     }
   }
 
   private async settleOne(index: number, pending: PromiseLike<unknown>): Promise<void> {
     let value: unknown;
     try {
+      // Awaiting the item is running it (a minifier with a promise API computes there): busy.
       value = await this.race(
         new Promise((resolve, reject) => {
           this.awaiting.set(index, () => reject(new ItemUnsettledError(index, "calling thread")));
           pending.then(resolve, reject);
         }),
+        false,
       );
     } catch (error) {
       this.itemFailed(index, error);

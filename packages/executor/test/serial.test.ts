@@ -1,6 +1,6 @@
 import { ExecutionReportSchema } from "@amorsize/types";
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { ItemError } from "../src/index.js";
+import { ItemError, mapNow, resolveTask } from "../src/index.js";
 import { closeAll, collect, osThreads, range, task, track } from "./helpers.js";
 
 afterEach(closeAll);
@@ -23,6 +23,19 @@ describe("serial mode", () => {
       chunks: 0,
     });
     expect(report.chunkSizes).toBeUndefined();
+  });
+
+  it("counts the time it awaits an item's own promise as busy: the item runs there", async () => {
+    // Five items of 10 ms whose work all follows their first await (a minifier's promise
+    // API): the calling thread is busy with them the whole run, not idle. Counted idle, the
+    // run's busy time read under a millisecond, and a session learned items of nothing.
+    const executor = track({ mode: "serial" });
+    const { report } = await executor.map(task("tasks.mjs", "spinMicrosAsync"), [1e4, 1e4, 1e4, 1e4, 1e4]);
+    expect(report.busyMs).toBeGreaterThanOrEqual(50);
+    expect(report.busyMs).toBeLessThanOrEqual(report.wallMs);
+    const now = await mapNow(resolveTask(task("tasks.mjs", "spinMicrosAsync")), [1e4, 1e4, 1e4, 1e4, 1e4]);
+    expect(now.report.busyMs).toBeGreaterThanOrEqual(50);
+    expect(now.report.busyMs).toBeLessThanOrEqual(now.report.wallMs);
   });
 
   it("runs async tasks and iterables, with precomputed results", async () => {

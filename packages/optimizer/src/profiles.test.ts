@@ -44,7 +44,6 @@ describe("TaskProfiles: runs taken in together", () => {
   };
   const run = (itemMs: number) => ({
     mode: "serial" as const,
-    wallMs: 10 * itemMs,
     busyMs: 10 * itemMs,
     ran: 10,
   });
@@ -70,7 +69,7 @@ describe("TaskProfiles: runs taken in together", () => {
 
   it("moves it after MAX_PENDING_RUNS runs, however short", () => {
     const { profiles, profile } = learned();
-    const tiny = { mode: "serial" as const, wallMs: 0.001, busyMs: 0.001, ran: 1 };
+    const tiny = { mode: "serial" as const, busyMs: 0.001, ran: 1 };
     for (let k = 0; k < MAX_PENDING_RUNS - 1; k++) profiles.learn(profile, tiny, null);
     expect(profile.runs).toBe(0);
     profiles.learn(profile, tiny, null);
@@ -100,7 +99,7 @@ describe("TaskProfiles: runs taken in together", () => {
     profiles.learn(profile, run(0.06), null);
     profiles.learn(profile, run(0.04), null);
     // 200 items of 80 us: 10 ms expected with the two pending, one move toward 80 us.
-    profiles.learn(profile, { mode: "serial", wallMs: 16, busyMs: 16, ran: 200 }, null);
+    profiles.learn(profile, { mode: "serial", busyMs: 16, ran: 200 }, null);
     const weight = (BLEND * 11) / (11 + SHORT_RUN_MS);
     expect(profile.workload.itemTimeMs.mean).toBeCloseTo(0.05 * (1 + weight * 0.6), 12);
     expect(profile.runs).toBe(3);
@@ -128,7 +127,6 @@ describe("TaskProfiles: what items take in workers computing at once", () => {
   };
   const parallel = (itemMs: number, extra: Partial<RunFigures> = {}): RunFigures => ({
     mode: "parallel",
-    wallMs: 200 * itemMs,
     busyMs: 400 * itemMs,
     ran: 400,
     workers: 2,
@@ -182,12 +180,12 @@ describe("TaskProfiles: what items take in workers computing at once", () => {
     profiles.learn(profile, parallel(0.9), null);
     const workerMs = 0.5 * profile.workload.contention!.factor;
     // A serial run reads items slower than sampled: the item time rises, the slowdown falls with it.
-    profiles.learn(profile, { mode: "serial", wallMs: 400 * 0.6, busyMs: 400 * 0.6, ran: 400 }, null);
+    profiles.learn(profile, { mode: "serial", busyMs: 400 * 0.6, ran: 400 }, null);
     expect(profile.workload.itemTimeMs.mean).toBeCloseTo(0.5 * (1 + weight * 0.2), 12);
     expect(profile.workload.itemTimeMs.mean * profile.workload.contention!.factor).toBeCloseTo(workerMs, 12);
     // A serial run slower than the workers measured: no slowdown left.
     for (let k = 0; k < 4; k++)
-      profiles.learn(profile, { mode: "serial", wallMs: 400 * 1.2, busyMs: 400 * 1.2, ran: 400 }, null);
+      profiles.learn(profile, { mode: "serial", busyMs: 400 * 1.2, ran: 400 }, null);
     expect(profile.workload.contention).toBeUndefined();
     // Sampled again (other data): the task's slowdown stays with its profile.
     const again = learned();
@@ -205,19 +203,9 @@ describe("TaskProfiles: what a run in the calling thread says", () => {
     return { profiles, profile };
   };
 
-  it("reads a loop's item time from its wall time: an async task's awaits are its work", () => {
-    // A minifier with a promise API: 56 items of 10 ms, the calling thread idle while it
-    // awaits them (busy 2 ms in all), the run 560 ms long. The item time stays 10 ms.
-    const { profiles, profile } = learned();
-    for (let k = 0; k < 4; k++)
-      profiles.learn(profile, { mode: "serial", wallMs: 560, busyMs: 2, ran: 56 }, null);
-    expect(profile.workload.itemTimeMs.mean).toBeCloseTo(10, 9);
-    expect(profile.runs).toBe(4);
-  });
-
   it("learns nothing of one item's time from a concurrent run, whose items overlap", () => {
     const { profiles, profile } = learned();
-    profiles.learn(profile, { mode: "concurrent", wallMs: 30, busyMs: 5, ran: 56 }, 0.2);
+    profiles.learn(profile, { mode: "concurrent", busyMs: 5, ran: 56 }, 0.2);
     expect(profile.workload.itemTimeMs.mean).toBe(10);
     expect(profile.runs).toBe(0);
     expect(profile.lastError).toBe(0.2);

@@ -36,10 +36,9 @@ export interface PendingRun {
   workers?: number;
 }
 
-/** What a run measured: its mode, its wall and busy time and the items it ran. */
+/** What a run measured: its mode, its busy time and the items it ran. */
 export interface RunFigures {
   mode: ExecutionReport["mode"];
-  wallMs: number;
   busyMs: number;
   /** Of `busyMs`, the workers' waits for a core (`report.queuedMs`), where the run measured them. */
   queuedMs?: number;
@@ -166,7 +165,7 @@ export class TaskProfiles {
 
   /**
    * After a run: the item time it measured over the items it ran, sampled ones left out
-   * (a loop's wall time; workers' busy time less their waits for a core where told) taken
+   * (busy time; a parallel run's less its workers' waits for a core where told) taken
    * in, and the model's error recorded. A serial run moves the item time; a parallel run on warm
    * workers moves what an item takes in workers computing at once (`contention`: of the
    * item time, at least 1; a parallel run that reads items faster than the item time moves
@@ -195,11 +194,11 @@ export class TaskProfiles {
         learnWorkers(profile, { itemMs: ownMs / ran, ran, workers: run.workers ?? 1 });
       return;
     }
-    // A loop's item time is its wall time, as sampled: an async task's awaits included (the
-    // calling thread counts them idle, where a minifier's promise API does its work).
-    if (!(run.wallMs > 0)) return;
+    // The calling thread's busy time, an item's awaits included (a minifier's promise API
+    // does its work there), without its waits for a stream's consumer or source.
+    if (!(run.busyMs > 0)) return;
     const { pending } = profile;
-    pending.runs.push({ itemMs: run.wallMs / ran, ran });
+    pending.runs.push({ itemMs: run.busyMs / ran, ran });
     pending.ran += ran;
     const expectedMs = pending.ran * mean;
     if (expectedMs < SHORT_RUN_MS && pending.runs.length < MAX_PENDING_RUNS) return;

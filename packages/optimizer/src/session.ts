@@ -243,7 +243,7 @@ class AmorsizeSession implements Amorsize {
   /** The last plan-memo key of each task version's learned calls without constraints (see `#quickKey`). */
   readonly #quickKeys = new WeakMap<
     TaskVersion,
-    { totalItems: number; warm: boolean; loaded: boolean; key: string }
+    { totalItems: number; warm: boolean; loaded: boolean; contention: number | undefined; key: string }
   >();
   #inFlight = 0;
   #items = 0;
@@ -450,7 +450,8 @@ class AmorsizeSession implements Amorsize {
     const { machine, version } = context;
     const known = this.#profiles.known(version.profileKey, data, data.length);
     if (known === null) return null;
-    const key = this.#quickKey(version, data.length, machine.pool, constraintsOf(options));
+    const contention = known.workload.contention?.factor;
+    const key = this.#quickKey(version, data.length, machine.pool, constraintsOf(options), contention);
     const itemMs = known.workload.itemTimeMs.mean;
     const memo = this.#plans.entry(key, itemMs);
     if (memo === undefined) return null;
@@ -468,15 +469,36 @@ class AmorsizeSession implements Amorsize {
    * count and the pool's state are the same and no constraint is given (the same string,
    * whose hash the memo's map does not compute again), else built now.
    */
-  #quickKey(version: TaskVersion, totalItems: number, pool: WarmPool, constraints: PlanConstraints): string {
+  #quickKey(
+    version: TaskVersion,
+    totalItems: number,
+    pool: WarmPool,
+    constraints: PlanConstraints,
+    contention: number | undefined,
+  ): string {
     const warm = pool.warm;
     const loaded = pool.hasLoaded(version.task.href);
     const plain = isEmptyObject(constraints);
     const last = this.#quickKeys.get(version);
-    if (plain && last?.totalItems === totalItems && last.warm === warm && last.loaded === loaded)
+    if (
+      plain &&
+      last?.totalItems === totalItems &&
+      last.warm === warm &&
+      last.loaded === loaded &&
+      last.contention === contention
+    )
       return last.key;
-    const key = planKey({ profileKey: version.profileKey, totalItems, done: 0, warm, loaded, constraints });
-    if (plain) this.#quickKeys.set(version, { totalItems, warm, loaded, key });
+    const shape = {
+      profileKey: version.profileKey,
+      totalItems,
+      done: 0,
+      warm,
+      loaded,
+      constraints,
+      contention,
+    };
+    const key = planKey(shape);
+    if (plain) this.#quickKeys.set(version, { totalItems, warm, loaded, contention, key });
     return key;
   }
 
@@ -617,10 +639,14 @@ class AmorsizeSession implements Amorsize {
     const ran = Math.min(report.succeeded, plan.totalItems ?? report.succeeded);
     const figures: RunFigures = {
       mode: report.mode,
-      wallMs: report.wallMs,
       busyMs: report.busyMs,
       ran,
-      workers: report.workers,
+      // Workers that computed at once: a lent pool may hold more than the plan keeps busy.
+      workers: Math.min(
+        report.workers,
+        report.chunks,
+        plan.mode === "parallel" ? plan.maxInFlight : report.workers,
+      ),
       freshWorkers: report.taskLoads !== undefined,
       ...(report.queuedMs === undefined ? {} : { queuedMs: report.queuedMs }),
     };
@@ -673,7 +699,8 @@ class AmorsizeSession implements Amorsize {
     if (planningCopyOf(profile.workload) !== input.workload) return;
     const plan = plannedBefore(input);
     if (plan === undefined || !runsAtOnce(plan)) return;
-    const key = this.#quickKey(context.version, total, pool, constraintsOf(context.options));
+    const contention = profile.workload.contention?.factor;
+    const key = this.#quickKey(context.version, total, pool, constraintsOf(context.options), contention);
     const planned = { plan, wholeSerialMs: wholeSerialMs(input) };
     this.#plans.set(key, profile.workload.itemTimeMs.mean, { planned, prewarm: false }, true);
   }

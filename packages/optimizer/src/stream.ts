@@ -10,7 +10,15 @@ import {
   type TaskRefInput,
 } from "@amorsize/types";
 import { ExecutorStateError } from "./errors.js";
-import { type Decision, decide, executorFor, type Hosted, runOptionsFor, taskOf } from "./execute.js";
+import {
+  type Decision,
+  decide,
+  executorFor,
+  type Hosted,
+  learnsOwnTime,
+  runOptionsFor,
+  taskOf,
+} from "./execute.js";
 import { guardedInput, type SourceFence } from "./guard.js";
 import type { OptimizeBasis } from "./optimize.js";
 import { mergeSampled } from "./report.js";
@@ -200,6 +208,7 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
     this.lent = lent !== undefined;
     this.executor = lent ?? executorFor(plan, this.options);
     const runOptions = runOptionsFor(plan, this.options, prepared, prepared.workload.totalItems);
+    if (this.lent && learnsOwnTime(plan, prepared.workload.itemTimeMs.mean)) runOptions.measureCpu = true;
     const input = guardedInput(prepared.data, { fence: this.fence });
     this.results = this.executor.stream(taskOf(prepared.task), input, runOptions);
   }

@@ -36,7 +36,12 @@ const executionReportShape = {
   chunks: z.number().int().nonnegative(),
   /** Duration of each chunk inside its worker, milliseconds. */
   chunkMs: DurationStatsSchema,
-  /** Sum of the time workers spent running chunks, milliseconds. */
+  /**
+   * Sum of the time workers spent running chunks, milliseconds. In the calling thread, the
+   * time it spent running items, awaiting an item's own promise included (a serial run's
+   * waits for a consumer, a source or a turn of the event loop left out; in a concurrent
+   * run, overlapping items' awaits too).
+   */
   busyMs: z.number().finite().nonnegative(),
   /** busyMs / (workers x wallMs), 0..1. */
   utilisation: z.number().finite().min(0).max(1),
