@@ -312,11 +312,15 @@ describe("a session's learning", () => {
     );
     // The calls neither read nor write the plan cache themselves (cache: false): what the
     // second session finds is what the first one saved.
-    // The first call's run starts the workers (their warm-up is in its times: not learned from).
+    // Serial runs, each learned from: a live plan could be parallel, and a run that starts
+    // workers teaches nothing (their warm-up is in its times), so the count would vary.
     session = createAmorsize({ cacheDir: TEST_CACHE_DIR });
-    await session.execute({ module }, range(200), base);
-    await session.execute({ module }, range(200), base);
-    await session.execute({ module }, range(200), base);
+    const serial = { ...base, maxWorkers: 1 };
+    const runs = [
+      await session.execute({ module }, range(200), serial),
+      await session.execute({ module }, range(200), serial),
+    ];
+    expect(runs.map((r) => r.plan.mode)).toEqual(["serial", "serial"]);
     const [learned] = session.stats().profiles;
     expect(learned).toMatchObject({ runs: 2 });
     await session.close();
