@@ -56,8 +56,8 @@ export function formatPlan(plan: Plan, workload: WorkloadSample, overhead?: Opti
   const fresh = freshWorkerLine(workload);
   if (fresh !== null) lines.push(`  fresh worker     ${fresh}`);
   const { contention } = workload;
-  // A slowdown under half a percent reads x1.00: nothing to say.
-  if (contention !== undefined && contention.factor >= 1.005)
+  // A slowdown that reads x1.00 says nothing.
+  if (contention !== undefined && contention.factor.toFixed(2) !== "1.00")
     lines.push(
       `  side by side     items ran x${contention.factor.toFixed(2)} slower in ${contention.threads} worker${contention.threads > 1 ? "s" : ""} computing at once (learned from ${contention.runs} parallel run${contention.runs > 1 ? "s" : ""})`,
     );

@@ -47,9 +47,13 @@ export interface PlanShape {
 export function planKey(shape: PlanShape): string {
   const { profileKey, totalItems, done, warm, loaded, constraints, resultsKept } = shape;
   const kept = resultsKept === false ? 0 : 1;
-  // Slowdowns within PLAN_REUSE_DRIFT of each other share a key, as item times do.
-  const contention = Math.round(Math.log(shape.contention ?? 1) / Math.log(1 + PLAN_REUSE_DRIFT));
+  const contention = contentionBucket(shape.contention);
   return `${profileKey}|${totalItems}|${done}|${warm ? 1 : 0}${loaded ? 1 : 0}${kept}|${contention}|${JSON.stringify(constraints ?? {})}`;
+}
+
+/** Slowdowns within PLAN_REUSE_DRIFT of each other share a plan key, as item times do (none: 0). */
+export function contentionBucket(factor: number | undefined): number {
+  return Math.round(Math.log(factor ?? 1) / Math.log(1 + PLAN_REUSE_DRIFT));
 }
 
 /** Plans by shape, at most `capacity` (least recently used dropped first). Pure bookkeeping. */

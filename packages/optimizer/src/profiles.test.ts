@@ -203,6 +203,19 @@ describe("TaskProfiles: what a run in the calling thread says", () => {
     return { profiles, profile };
   };
 
+  it("learns nothing from a serial run whose thread did other work beside its items", () => {
+    // Another call in flight, or a stream's consumer running while an async item is awaited:
+    // the run's busy time holds that work too.
+    const { profiles, profile } = learned();
+    for (let k = 0; k < 4; k++) {
+      profiles.learn(profile, { mode: "serial", busyMs: 56 * 30, ran: 56, sharedThread: true }, null);
+    }
+    expect(profile.workload.itemTimeMs.mean).toBe(10);
+    expect(profile.runs).toBe(0);
+    profiles.learn(profile, { mode: "serial", busyMs: 56 * 12, ran: 56 }, null);
+    expect(profile.workload.itemTimeMs.mean).toBeGreaterThan(10);
+  });
+
   it("learns nothing of one item's time from a concurrent run, whose items overlap", () => {
     const { profiles, profile } = learned();
     profiles.learn(profile, { mode: "concurrent", busyMs: 5, ran: 56 }, 0.2);

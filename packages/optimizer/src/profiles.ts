@@ -47,6 +47,8 @@ export interface RunFigures {
   workers?: number;
   /** The run started workers (`report.taskLoads`): their warm-up is in their time. */
   freshWorkers?: boolean;
+  /** The calling thread ran other work beside a serial run's items: its busy time is no item time. */
+  sharedThread?: boolean;
 }
 
 /** How much of a run's measured item time the profile takes in: the weight of the newest run, when it is long. */
@@ -174,7 +176,8 @@ export class TaskProfiles {
    * it. A run on fresh workers is left out of the workers' figure (their warm-up is in it).
    * Each moves once the runs taken in since it last moved are long enough together
    * ({@link MAX_PENDING_RUNS}); `runs` counts the runs it moved for. A concurrent run (items
-   * overlapping in the calling thread) and a cluster's moves neither.
+   * overlapping in the calling thread), a cluster's, and a serial run whose thread did other
+   * work beside it (`sharedThread`) move neither.
    */
   learn(profile: TaskProfile, run: RunFigures, predictionError: number | null): void {
     if (predictionError !== null && Number.isFinite(predictionError)) {
@@ -196,7 +199,7 @@ export class TaskProfiles {
     }
     // The calling thread's busy time, an item's awaits included (a minifier's promise API
     // does its work there), without its waits for a stream's consumer or source.
-    if (!(run.busyMs > 0)) return;
+    if (!(run.busyMs > 0) || run.sharedThread === true) return;
     const { pending } = profile;
     pending.runs.push({ itemMs: run.busyMs / ran, ran });
     pending.ran += ran;

@@ -73,10 +73,9 @@ export function stretchLength(
 /**
  * What the stretch says: the factor its wall time per item that ran came to over the
  * sampled mean, and whether the rest is planned again (the stretch ran
- * {@link SERIAL_CHECK}'s `slower` times the sample or more). Wall time, not the serial
- * run's busy time: an async task's work runs while the run awaits its promise, which the
- * busy time leaves out (a minifier's stretch read a tenth of its items' time that way).
- * Null: nothing in the stretch ran (all sampled already).
+ * {@link SERIAL_CHECK}'s `slower` times the sample or more). Wall time, as the loop that
+ * follows pays it (its turns of the event loop included). Null: nothing in the stretch ran
+ * (all sampled already).
  */
 export function stretchReading(
   wallMs: number,

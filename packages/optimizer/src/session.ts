@@ -37,7 +37,7 @@ import { type ExecuteResult, executeHosted, type Hosted, type Planned, taskOf } 
 import { ModuleVersions, type TaskVersion } from "./module-version.js";
 import { basisOf, type OptimizeResult } from "./optimize.js";
 import { sizeBucket, writePlanCache } from "./plan-cache.js";
-import { PlanMemo, planKey, scaleSerial } from "./plan-memo.js";
+import { contentionBucket, PlanMemo, planKey, scaleSerial } from "./plan-memo.js";
 import { constraintsOf, type Machine, prepare } from "./prepare.js";
 import { type RunFigures, type TaskProfile, TaskProfiles } from "./profiles.js";
 import { type QuickCall, quickInput, runQuick, runsAtOnce } from "./quick.js";
@@ -196,6 +196,8 @@ interface CallScope {
   options: ExecuteOptions;
   /** The pool this call holds open, once there is one. */
   pool: WarmPool | null;
+  /** The session's calls when this one began (itself counted), and how many were in flight. */
+  began: { calls: number; inFlight: number };
   end(): void;
 }
 
@@ -209,6 +211,8 @@ interface CallContext {
   coldInput?: PlanInput;
   /** The call's options, validated. */
   options: OptimizeOptions;
+  /** See `CallScope.began`. */
+  began: { calls: number; inFlight: number };
 }
 
 interface SessionMachine extends Pick<Machine, "hardware" | "spawnCost"> {
@@ -243,7 +247,7 @@ class AmorsizeSession implements Amorsize {
   /** The last plan-memo key of each task version's learned calls without constraints (see `#quickKey`). */
   readonly #quickKeys = new WeakMap<
     TaskVersion,
-    { totalItems: number; warm: boolean; loaded: boolean; contention: number | undefined; key: string }
+    { totalItems: number; warm: boolean; loaded: boolean; contention: number; key: string }
   >();
   #inFlight = 0;
   #items = 0;
@@ -408,6 +412,7 @@ class AmorsizeSession implements Amorsize {
     const scope = {
       options: { ...options, signal },
       pool: this.#pool,
+      began: { calls: this.#calls, inFlight: this.#inFlight },
       end: () => {
         if (ended) return;
         ended = true;
@@ -438,6 +443,7 @@ class AmorsizeSession implements Amorsize {
       version: this.#versions.of(this.#tasks.of(task)),
       learned: false,
       options: scope.options,
+      began: scope.began,
     };
   }
 
@@ -485,7 +491,7 @@ class AmorsizeSession implements Amorsize {
       last?.totalItems === totalItems &&
       last.warm === warm &&
       last.loaded === loaded &&
-      last.contention === contention
+      last.contention === contentionBucket(contention)
     )
       return last.key;
     const shape = {
@@ -498,7 +504,14 @@ class AmorsizeSession implements Amorsize {
       contention,
     };
     const key = planKey(shape);
-    if (plain) this.#quickKeys.set(version, { totalItems, warm, loaded, contention, key });
+    if (plain)
+      this.#quickKeys.set(version, {
+        totalItems,
+        warm,
+        loaded,
+        contention: contentionBucket(contention),
+        key,
+      });
     return key;
   }
 
@@ -648,6 +661,13 @@ class AmorsizeSession implements Amorsize {
         plan.mode === "parallel" ? plan.maxInFlight : report.workers,
       ),
       freshWorkers: report.taskLoads !== undefined,
+      // The calling thread did other work while this call's items ran: another call of the
+      // session (in flight when it began, or begun since), or a stream's consumer, whose work
+      // runs while an async item's promise is awaited. Its busy time is then no item time.
+      sharedThread:
+        context.began.inFlight > 1 ||
+        this.#calls !== context.began.calls ||
+        (kind === "stream" && workload.async),
       ...(report.queuedMs === undefined ? {} : { queuedMs: report.queuedMs }),
     };
     if (profile !== undefined && profile !== null) {
