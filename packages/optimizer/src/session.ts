@@ -187,6 +187,7 @@ export function createAmorsizeOn(
 /** A profile to save to the plan cache: its plan-cache key, the runs it had when last saved, and when. */
 interface SavedProfile {
   cacheKey: string;
+  /** The profile's `runs` when it was last written; -1: not written yet. */
   runs: number;
   at: number;
 }
@@ -675,7 +676,9 @@ class AmorsizeSession implements Amorsize {
       this.#profiles.learn(profile, figures, predictionError);
       const { hash } = context.version;
       if (hash !== null && !this.#saved.has(key)) {
-        this.#saved.set(key, { cacheKey: `${key}/${sizeBucket(profile.sampledItems)}`, runs: 0, at: 0 });
+        // Never written (-1): the call left its fresh sample's write to the session, which
+        // writes it whether or not the run refined it (a run that started workers does not).
+        this.#saved.set(key, { cacheKey: `${key}/${sizeBucket(profile.sampledItems)}`, runs: -1, at: 0 });
         this.#forgetDropped();
       }
       const saved = this.#saved.get(key);
