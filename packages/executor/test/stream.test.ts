@@ -56,7 +56,13 @@ describe("stream()", () => {
 
   it("readReady() gives nothing once the run failed, so next() throws the failure, and checks max", async () => {
     const executor = shared({ workers: 1 });
-    const stream = executor.stream(task("tasks.mjs", "failOnMultiplesOfFive"), range(12), { chunkSize: 4 });
+    // The second chunk (4..7) fails at item 5, but only once the gate opens: a failure that
+    // came in before the first chunk was read would drop it (a stream stops at a failure
+    // under throw), and results that come in while this thread is busy are all taken in
+    // before it reads any (a worker's messages are handled without a microtask between them).
+    const gate = new Gate();
+    const items = range(12).map((i) => gate.item(i, { block: i === 4, fail: i === 5 }));
+    const stream = executor.stream(task("hang.mjs", "waitAtGate"), items, { chunkSize: 4 });
     const first = await stream.next();
     expect(first.value).toEqual({ index: 0, value: 0 });
     expect(() => stream.readReady(0)).toThrow("readReady(max): must be an integer of at least 1, got 0");
@@ -68,6 +74,7 @@ describe("stream()", () => {
         const ready = stream.readReady();
         rest.push(...ready.map((r) => r.index));
         if (ready.length > 0) continue;
+        gate.open();
         const next = await stream.next();
         if (next.done) break;
         rest.push(next.value.index);
