@@ -336,25 +336,25 @@ describe("a session's learning", () => {
   });
 
   it("writes a call's fresh sample after a run that taught it nothing (the run started the workers)", async () => {
-    const module = join(dir, "saved-unrefined.mjs");
-    writeFileSync(
-      module,
-      `export { fixedWork as default } from ${JSON.stringify(pathToFileURL(tasks).href)};\n`,
+    // A call that must use the pool (see the header), on a fresh pool: a run on fresh
+    // workers (their warm-up in its times) refines no profile, and the sample is written.
+    const resolved = resolveTask(task("blocksTwoMs"));
+    const path = planCachePath(
+      TEST_CACHE_DIR,
+      planCacheKey(resolved, (await moduleHash(resolved))!, heavy.length),
     );
-    const resolved = resolveTask({ module });
-    const path = planCachePath(TEST_CACHE_DIR, planCacheKey(resolved, (await moduleHash(resolved))!, 200));
-    // A fixed machine and two workers asked for: the first run starts the pool, and a run on
-    // fresh workers (their warm-up in its times) refines no profile.
+    rmSync(path, { force: true });
     session = createAmorsizeOn(
       { hardware: hardware(2), spawnCost: spawnCost(2) },
       { cacheDir: TEST_CACHE_DIR },
     );
-    const first = await session.execute({ module }, range(200), onPool);
+    const first = await session.execute(task("blocksTwoMs"), heavy, onPool);
     expect(first.plan.mode).toBe("parallel");
     expect(session.stats().profiles[0]).toMatchObject({ runs: 0 });
     await session.close();
     expect(existsSync(path)).toBe(true);
     expect(session.stats()).toMatchObject({ profileSaves: 1, lastProfileSaveError: null });
+    rmSync(path);
   });
 
   it("does not hold a call for its sample's write to the plan cache: the session writes the figures after the run", async () => {
