@@ -257,6 +257,22 @@ suite("cluster backend on a real Redis", () => {
   });
 
   describe("Redis faults", () => {
+    /**
+     * An `onProgress` that resolves `reached` once `done` items are in: a clock wait before
+     * killing Redis would not say that this thread had read the chunk that completed (a
+     * caller held up past it would find nothing completed).
+     */
+    function progressReaches(done: number) {
+      let reach = () => {};
+      const reached = new Promise<void>((resolve) => {
+        reach = resolve;
+      });
+      return {
+        reached,
+        onProgress: (progress: { done: number }) => (progress.done >= done ? reach() : undefined),
+      };
+    }
+
     it("fails with AMORSIZE_REDIS_UNREACHABLE before any work when Redis is not there", async () => {
       const port = await freePort();
       const backend = cluster({ connection: `redis://127.0.0.1:${port}`, connectTimeoutMs: 500 });
@@ -274,14 +290,17 @@ suite("cluster backend on a real Redis", () => {
       const input: unknown[] = [...items];
       // Chunk 0 completes first (one thread, FIFO); item 4 in chunk 1 signals, then holds the host.
       input[4] = { x: 4, marker, markAfterMs: 300, holdMs: 3000 };
+      const chunk0 = progressReaches(4);
       const run = executeOnCluster<number>(task, input, {
         connection: redis.url,
         queueName: "lost",
         chunkSize: 4,
         onError: "collect",
         lostAfterMs: 300,
+        onProgress: chunk0.onProgress,
       });
-      await waitForFile(marker);
+      // Killed once item 4 holds its host and this thread has taken chunk 0's results in.
+      await Promise.all([waitForFile(marker), chunk0.reached]);
       redis.process.kill("SIGKILL");
       const { results, errors, report } = await run;
       const lost = errors.at(-1) as RedisLostError;
@@ -298,13 +317,15 @@ suite("cluster backend on a real Redis", () => {
       const marker = join(scratch, "lost-throw.pid");
       const input: unknown[] = Array.from({ length: 8 }, (_, i) => i);
       input[4] = { x: 4, marker, markAfterMs: 300, holdMs: 3000 };
+      const chunk0 = progressReaches(4);
       const run = executeOnCluster<number>(task, input, {
         connection: redis.url,
         queueName: "lost-throw",
         chunkSize: 4,
         lostAfterMs: 300,
+        onProgress: chunk0.onProgress,
       });
-      await waitForFile(marker);
+      await Promise.all([waitForFile(marker), chunk0.reached]);
       redis.process.kill("SIGKILL");
       const error = await run.catch((e) => e);
       expect(error).toBeInstanceOf(RedisLostError);
