@@ -45,6 +45,18 @@ describe("guarded sampling", () => {
     expect(report.errors).toEqual([expect.objectContaining({ code, range: [4, 4] })]);
   });
 
+  it("starts the next sampled item's time-out once a fresh worker has imported the task", async () => {
+    // The import takes 600 ms, past the 400 ms time-out. After item 4 timed out, the pool's
+    // replacement worker imported the task inside item 2's time-out, which it then lost.
+    const slowLoops = {
+      module: new URL("./fixtures/slow-import-loops.mjs", import.meta.url).pathname,
+      export: "loopsAtFour",
+    };
+    const { results, errors } = await execute<number>(slowLoops, items, { ...base, chunkTimeoutMs: 400 });
+    expect(results).toEqual([0, 2, 4, 6, undefined, 10, 12, 14]);
+    expect(errors).toEqual([expect.objectContaining({ code: "AMORSIZE_CHUNK_TIMEOUT", range: [4, 4] })]);
+  });
+
   it("in the calling thread, an uncloneable result at a sampled index is that item's error under collect", async () => {
     const { results, errors } = await execute<number>(task("uncloneableAtFour"), items, base);
     expect(results[4]).toBeUndefined();
