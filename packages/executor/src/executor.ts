@@ -65,6 +65,8 @@ class ParallelExecutor implements Executor, PoolContext {
   private isClosed = false;
   private closing: Promise<void> | null = null;
   private readonly checks = new Map<string, Promise<number>>();
+  /** Tasks loaded in every worker (see `ensureTaskEverywhere`). */
+  private readonly everywhere = new Map<string, Promise<number[]>>();
   /** Runs started and not ended, by id, so that a late crash reaches the run that caused it. */
   private readonly runs = new Map<number, ParallelRun>();
   private lastRunId = 0;
@@ -135,7 +137,33 @@ class ParallelExecutor implements Executor, PoolContext {
     const check = this.check(task, 0);
     this.checks.set(task.key, check);
     check.catch(() => this.checks.delete(task.key));
-    return check;
+    // A worker that had the task loaded (-1) made no load.
+    return check.then((ms) => (ms >= 0 ? ms : null));
+  }
+
+  /**
+   * Loads the task in every worker before a run with a chunk time-out dispatches: one check
+   * per worker, sent side by side, so each lands on a worker still busy with none (a check
+   * takes the module's import, which is what makes it worth doing). The loads the checks
+   * made, in milliseconds (a worker that had the task loaded tells none); once per task.
+   * A worker started later (a replacement) imports it in its first chunk, as before.
+   */
+  ensureTaskEverywhere(task: ResolvedTask): Promise<number[]> {
+    const known = this.everywhere.get(task.key);
+    if (known !== undefined) return known.then(() => []);
+    const checks = Promise.all(Array.from({ length: this.workers }, () => this.check(task, 0)));
+    const loads = checks.then((all) => all.filter((ms) => ms >= 0));
+    this.everywhere.set(task.key, loads);
+    if (!this.checks.has(task.key))
+      this.checks.set(
+        task.key,
+        checks.then((all) => Math.max(0, ...all)),
+      );
+    loads.catch(() => {
+      this.everywhere.delete(task.key);
+      this.checks.delete(task.key);
+    });
+    return loads;
   }
 
   private check(task: ResolvedTask, strays: number): Promise<number> {

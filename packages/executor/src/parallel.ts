@@ -52,6 +52,13 @@ export interface PoolContext {
    * took for the first run that asked (null for the others); rejects with a `TaskLoadError`.
    */
   ensureTask(task: ResolvedTask): Promise<number | null>;
+  /**
+   * Resolves once the task is loaded in every worker (a check each, side by side), with
+   * the loads that check made (a worker that had it loaded tells none); rejects as
+   * `ensureTask` does. A run with a chunk time-out asks it: a chunk's clock starts at its
+   * dispatch, and a worker importing the task inside it could lose a trivial chunk.
+   */
+  ensureTaskEverywhere(task: ResolvedTask): Promise<number[]>;
   /** Enrolls a run, so that a crash one of its chunks causes later reaches it: its id. */
   enroll(run: ParallelRun): number;
   /** The run `id` has ended. */
@@ -147,8 +154,12 @@ export class ParallelRun extends RunLifecycle {
       return;
     }
     try {
-      const loadMs = await this.ctx.ensureTask(this.task);
-      if (loadMs !== null) this.tally.taskLoaded(loadMs);
+      if (this.opts.chunkTimeoutMs === undefined) {
+        const loadMs = await this.ctx.ensureTask(this.task);
+        if (loadMs !== null) this.tally.taskLoaded(loadMs);
+      } else {
+        for (const loadMs of await this.ctx.ensureTaskEverywhere(this.task)) this.tally.taskLoaded(loadMs);
+      }
     } catch (error) {
       this.stop(error);
       return;

@@ -378,10 +378,13 @@ async function loadThenRun(request: RunRequest, key: string): Promise<unknown> {
 }
 
 async function check(request: CheckRequest): Promise<CheckResponse> {
+  const key = `${request.e}\0${request.h}`;
+  // Loaded here already (an earlier check or chunk): no load to tell.
+  if (tasks.has(key)) return -1;
   const loadStart = performance.now();
   const loaded = await loadTask(request.h, request.e);
   if (typeof loaded !== "function") return loaded;
-  tasks.set(`${request.e}\0${request.h}`, loaded);
+  tasks.set(key, loaded);
   return performance.now() - loadStart;
 }
 

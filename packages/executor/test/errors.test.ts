@@ -374,6 +374,25 @@ describe("chunk time-out", () => {
     expect(again.results).toEqual([0, 1, 4, 9]);
   });
 
+  it("starts no chunk's clock before every worker has the task loaded", async () => {
+    // The module's import takes 600 ms, past the 400 ms time-out. A run without time-outs
+    // loads it in one worker and lets the others import inside their first chunk; with one,
+    // that import ran on the chunk's clock and a trivial item timed out.
+    const executor = track({ workers: 2 });
+    const { results, errors, report } = await executor.map(task("slow-load-600.mjs", "double"), range(8), {
+      chunkSize: 1,
+      chunkTimeoutMs: 400,
+      onError: "collect",
+    });
+    expect(errors).toEqual([]);
+    expect(results).toEqual(range(8).map((x) => x * 2));
+    // Both workers loaded it, each before any chunk; the next run finds it loaded everywhere.
+    expect(report.taskLoads).toMatchObject({ count: 2 });
+    expect(report.taskLoads!.maxMs).toBeGreaterThanOrEqual(599);
+    const again = await executor.map(task("slow-load-600.mjs", "double"), range(4), { chunkTimeoutMs: 400 });
+    expect(again.report.taskLoads).toBeUndefined();
+  });
+
   it("under throw: rejects with it", async () => {
     const executor = shared({ workers: 1 });
     const error = await rejection(
