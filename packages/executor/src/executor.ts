@@ -154,15 +154,16 @@ class ParallelExecutor implements Executor, PoolContext {
     const checks = Promise.all(Array.from({ length: this.workers }, () => this.check(task, 0)));
     const loads = checks.then((all) => all.filter((ms) => ms >= 0));
     this.everywhere.set(task.key, loads);
-    if (!this.checks.has(task.key))
-      this.checks.set(
-        task.key,
-        checks.then((all) => Math.max(0, ...all)),
-      );
+    // Where no run has checked it yet, these checks stand for `ensureTask`'s too. A failed
+    // load is forgotten (the next run checks again), and only the entries made here.
+    const own = this.checks.has(task.key) ? null : checks.then((all) => Math.max(0, ...all));
+    if (own !== null) this.checks.set(task.key, own);
     loads.catch(() => {
       this.everywhere.delete(task.key);
-      this.checks.delete(task.key);
+      if (own !== null && this.checks.get(task.key) === own) this.checks.delete(task.key);
     });
+    // The caller handles `loads`; the entry for `ensureTask` is read only by later runs.
+    own?.catch(() => {});
     return loads;
   }
 

@@ -255,9 +255,15 @@ describe("a task that cannot be loaded fails once, before any item is sent", () 
       'export "notAFunction" is number, not a function',
     ],
   ])("%s#%s", async (module, exportName, code, detail) => {
-    for (const executor of [shared({ workers: 2 }), track({ mode: "serial" })]) {
+    // A run with a chunk time-out loads the task in every worker first: it fails the same way.
+    const runs = [
+      [shared({ workers: 2 }), {}],
+      [track({ workers: 2 }), { chunkTimeoutMs: 5000 }],
+      [track({ mode: "serial" }), {}],
+    ] as const;
+    for (const [executor, options] of runs) {
       const error = await rejection(
-        executor.map(task(module, exportName), range(10), { onError: "collect" }),
+        executor.map(task(module, exportName), range(10), { onError: "collect", ...options }),
       );
       expect(error).toBeInstanceOf(TaskLoadError);
       const href = `file://${fixture(module)}`;

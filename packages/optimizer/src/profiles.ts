@@ -2,6 +2,7 @@
 import type { ExecutionReport, WorkloadSample } from "@amorsize/types";
 import { payloadKind, serializedBytes } from "./payload.js";
 import type { TaskData } from "./sample.js";
+import { ownMs } from "./sampling/clock-math.js";
 import { type MeasuredWorkload, scaledItemTimes } from "./workload.js";
 
 /** One task's profile: its figures as the next plan takes them, and how the model fared with them. */
@@ -192,9 +193,9 @@ export class TaskProfiles {
     const mean = profile.workload.itemTimeMs.mean;
     if (mean <= 0) return;
     if (mode === "parallel") {
-      const ownMs = run.busyMs - Math.min(run.busyMs, run.queuedMs ?? 0);
-      if (run.freshWorkers !== true && ownMs > 0)
-        learnWorkers(profile, { itemMs: ownMs / ran, ran, workers: run.workers ?? 1 });
+      const own = ownMs(run);
+      if (run.freshWorkers !== true && own > 0)
+        learnWorkers(profile, { itemMs: own / ran, ran, workers: run.workers ?? 1 });
       return;
     }
     // The calling thread's busy time, an item's awaits included (a minifier's promise API

@@ -487,12 +487,13 @@ class AmorsizeSession implements Amorsize {
     const loaded = pool.hasLoaded(version.task.href);
     const plain = isEmptyObject(constraints);
     const last = this.#quickKeys.get(version);
+    const bucket = contentionBucket(contention);
     if (
       plain &&
       last?.totalItems === totalItems &&
       last.warm === warm &&
       last.loaded === loaded &&
-      last.contention === contentionBucket(contention)
+      last.contention === bucket
     )
       return last.key;
     const shape = {
@@ -510,7 +511,7 @@ class AmorsizeSession implements Amorsize {
         totalItems,
         warm,
         loaded,
-        contention: contentionBucket(contention),
+        contention: bucket,
         key,
       });
     return key;
