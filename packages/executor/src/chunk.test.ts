@@ -8,7 +8,9 @@ import {
   newChunk,
   precomputedIn,
   rangeOf,
+  START_WAIT_MS,
 } from "./chunk.js";
+import { stampBegin } from "./protocol.js";
 
 describe("ChunkDraft", () => {
   it("sends the items read and sets precomputed ones aside, with their indices", () => {
@@ -82,6 +84,60 @@ describe("ChunkClock", () => {
     clock.dispatched(a);
     jest.advanceTimersByTime(10);
     expect(a.controller.signal.aborted).toBe(true);
+  });
+
+  it("counts from when the worker began the chunk's items, not from its start or its import", () => {
+    const clock = new ChunkClock(1, 100);
+    const [a] = chunks(1) as [Chunk];
+    const { w, y, o } = clock.cell(a);
+    clock.dispatched(a);
+    // A replacement worker starts and imports the task for 250 ms, then begins the items.
+    jest.advanceTimersByTime(250);
+    expect(a.timedOut).toBe(false);
+    stampBegin(w, y, o);
+    jest.advanceTimersByTime(98);
+    expect(a.timedOut).toBe(false);
+    jest.advanceTimersByTime(3);
+    expect(a.timedOut).toBe(true);
+  });
+
+  it("times out a chunk whose worker never begins it after START_WAIT_MS, or its time-out when longer", () => {
+    const short = new ChunkClock(1, 100);
+    const long = new ChunkClock(1, START_WAIT_MS * 2);
+    const [a, b] = chunks(2) as [Chunk, Chunk];
+    short.cell(a);
+    long.cell(b);
+    short.dispatched(a);
+    long.dispatched(b);
+    jest.advanceTimersByTime(START_WAIT_MS - 1);
+    expect(a.timedOut).toBe(false);
+    jest.advanceTimersByTime(1);
+    expect(a.timedOut).toBe(true);
+    jest.advanceTimersByTime(START_WAIT_MS - 1);
+    expect(b.timedOut).toBe(false);
+    jest.advanceTimersByTime(1);
+    expect(b.timedOut).toBe(true);
+  });
+
+  it("hands each chunk in flight its own cell, cleared, and more cells when they run out", () => {
+    const clock = new ChunkClock(1, 100);
+    const many = chunks(200);
+    const cells = many.map((chunk) => clock.cell(chunk));
+    const buffers = new Map<ArrayBufferLike, number>();
+    const where = ({ w, y }: { w: Int32Array; y: number }) => {
+      if (!buffers.has(w.buffer)) buffers.set(w.buffer, buffers.size);
+      return `${buffers.get(w.buffer)}:${y}`;
+    };
+    const seen = new Set(cells.map(where));
+    expect(seen.size).toBe(200);
+    for (const { w, y } of cells) expect(Atomics.load(w, y)).toBe(0);
+    // A settled chunk's cell is handed out again, cleared.
+    const first = cells[cells.length - 1]!;
+    stampBegin(first.w, first.y, first.o);
+    clock.settled(many[many.length - 1]!);
+    const again = clock.cell(chunks(1)[0]!);
+    expect([again.w, again.y]).toEqual([first.w, first.y]);
+    expect(Atomics.load(again.w, again.y)).toBe(0);
   });
 
   it("forgets a waiting chunk that settles, and starts nothing once stopped", () => {

@@ -1,5 +1,6 @@
 import type { Block } from "./delivery.js";
 import type { IndexRange } from "./errors.js";
+import { absoluteNowMs, readBegin } from "./protocol.js";
 
 /** Items read together and sent to a worker as one tinypool task. */
 export interface Chunk extends Block {
@@ -19,6 +20,10 @@ export interface Chunk extends Block {
   values: unknown[];
   controller: AbortController | null;
   timer: NodeJS.Timeout | undefined;
+  /** When its time-out clock started (`performance.now()`). */
+  clockAt: number;
+  /** Where its worker stamps the start of its items (see `ChunkClock.cell`); null: none. */
+  cell: { cells: Int32Array; slot: number } | null;
   timedOut: boolean;
   /** Times the chunk was sent again after tinypool lost it to a worker it was removing. */
   retries: number;
@@ -49,6 +54,8 @@ export function newChunk(
     values: NO_VALUES,
     controller: null,
     timer: undefined,
+    clockAt: 0,
+    cell: null,
     timedOut: false,
     retries: 0,
     strays: 0,
@@ -119,19 +126,57 @@ export class ChunkDraft {
 }
 
 /**
+ * A chunk whose worker has not begun its items this long after its clock started (nor
+ * within its time-out, when that is longer) times out: a worker that cannot start, or a
+ * task module whose import never ends.
+ */
+export const START_WAIT_MS = 10_000;
+
+/** Cells a clock hands out at first; more are made when chunks in flight outnumber them. */
+const FIRST_CELLS = 64;
+
+/**
  * Starts a chunk's time-out clock when it can really start. Tinypool runs queued tasks
  * in order as workers free up, so a chunk starts when dispatched to an idle worker or
- * when an earlier chunk of the run settles.
+ * when an earlier chunk of the run settles. The time a worker spends before it begins
+ * the chunk's items is not counted either: a replacement worker's start and its import
+ * of the task (a library that imports in 600 ms lost every chunk after a time-out on a
+ * 400 ms clock). Each chunk carries a cell (see {@link cell}) where its worker stamps
+ * the moment it begins; when the clock runs out, a chunk that began later than its clock
+ * started runs on until the time-out after it began, and one not begun is checked again,
+ * up to {@link START_WAIT_MS}.
  */
 export class ChunkClock {
   private running = 0;
   private readonly waiting: Chunk[] = [];
   stopped = false;
+  /** The absolute time the workers' stamps count from. */
+  readonly epochMs = absoluteNowMs();
+  private cells = new Int32Array(new SharedArrayBuffer(4 * FIRST_CELLS));
+  private readonly free: number[] = [];
+  private next = 0;
 
   constructor(
     private readonly slots: number,
     private readonly ms: number,
   ) {}
+
+  /** A cleared cell for `chunk`'s worker to stamp, for its request: `w`, `y` and `o` (see `RunRequest`). */
+  cell(chunk: Chunk): { w: Int32Array; y: number; o: number } {
+    this.release(chunk);
+    let slot = this.free.pop();
+    if (slot === undefined) {
+      if (this.next === this.cells.length) {
+        // Cells still held keep the old buffer; it is not handed out again.
+        this.cells = new Int32Array(new SharedArrayBuffer(this.cells.byteLength * 2));
+        this.next = 0;
+      }
+      slot = this.next++;
+    }
+    Atomics.store(this.cells, slot, 0);
+    chunk.cell = { cells: this.cells, slot };
+    return { w: this.cells, y: slot, o: this.epochMs };
+  }
 
   dispatched(chunk: Chunk): void {
     if (this.running < this.slots) this.start(chunk);
@@ -139,6 +184,7 @@ export class ChunkClock {
   }
 
   settled(chunk: Chunk): void {
+    this.release(chunk);
     if (chunk.timer !== undefined) {
       clearTimeout(chunk.timer);
       chunk.timer = undefined;
@@ -152,12 +198,41 @@ export class ChunkClock {
     }
   }
 
+  private release(chunk: Chunk): void {
+    if (chunk.cell !== null && chunk.cell.cells === this.cells) this.free.push(chunk.cell.slot);
+    chunk.cell = null;
+  }
+
   private start(chunk: Chunk): void {
     this.running++;
-    chunk.timer = setTimeout(() => {
-      chunk.timedOut = true;
-      chunk.controller?.abort();
-    }, this.ms);
+    chunk.clockAt = performance.now();
+    this.arm(chunk, this.ms);
+  }
+
+  private arm(chunk: Chunk, ms: number): void {
+    chunk.timer = setTimeout(() => this.due(chunk), ms);
     chunk.timer.unref();
+  }
+
+  /** When the chunk began its items (`performance.now()` time); its clock's start for a chunk with no cell. */
+  private began(chunk: Chunk): number | null {
+    if (chunk.cell === null) return chunk.clockAt;
+    const at = readBegin(chunk.cell.cells, chunk.cell.slot, this.epochMs);
+    return at === null ? null : at - performance.timeOrigin;
+  }
+
+  private due(chunk: Chunk): void {
+    const now = performance.now();
+    const began = this.began(chunk);
+    const until =
+      began === null
+        ? Math.min(chunk.clockAt + Math.max(this.ms, START_WAIT_MS), now + this.ms)
+        : Math.max(chunk.clockAt, began) + this.ms;
+    if (until - now >= 1) {
+      this.arm(chunk, until - now);
+      return;
+    }
+    chunk.timedOut = true;
+    chunk.controller?.abort();
   }
 }

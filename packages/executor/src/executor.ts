@@ -146,7 +146,8 @@ class ParallelExecutor implements Executor, PoolContext {
    * per worker, sent side by side, so each lands on a worker still busy with none (a check
    * takes the module's import, which is what makes it worth doing). The loads the checks
    * made, in milliseconds (a worker that had the task loaded tells none); once per task.
-   * A worker started later (a replacement) imports it in its first chunk, as before.
+   * A worker started later (a replacement) imports it in its first chunk, whose clock
+   * counts from when its items begin (see `ChunkClock`).
    */
   ensureTaskEverywhere(task: ResolvedTask): Promise<number[]> {
     const known = this.everywhere.get(task.key);

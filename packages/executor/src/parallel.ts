@@ -391,6 +391,12 @@ export class ParallelRun extends RunLifecycle {
       b: last,
     };
     if (this.opts.measureCpu) request.u = true;
+    if (this.clock !== null) {
+      const { w, y, o } = this.clock.cell(chunk);
+      request.w = w;
+      request.y = y;
+      request.o = o;
+    }
     const transferList = this.opts.transfer ? collectTransferables(chunk.items) : null;
     this.ctx.pool.run(request, transferList === null ? { signal } : { signal, transferList }).then(
       (response: RunResponse) => this.settled(chunk, () => this.onResponse(chunk, response)),

@@ -21,6 +21,14 @@ export interface RunRequest {
   b: number;
   /** Measure the chunk's CPU time (`c` of the response). */
   u?: boolean;
+  /**
+   * With a chunk time-out: cells shared with the calling thread, where the worker writes
+   * when it begins the chunk's items (`y`: this chunk's cell; `o`: the epoch the stamp
+   * counts from). See {@link stampBegin}.
+   */
+  w?: Int32Array;
+  y?: number;
+  o?: number;
 }
 
 /** Load the task and check its export, nothing else. */
@@ -205,4 +213,25 @@ export function rebuildError(serialized: SerializedError): unknown {
  */
 export function ownSpanMs(innerMs: number, outerMs: number, queuedMs: number): number {
   return Math.min(innerMs, Math.max(0, outerMs - queuedMs));
+}
+
+/** Now, in milliseconds since the Unix epoch, as every thread of the process reads it alike. */
+export function absoluteNowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * Written by a worker as it begins a chunk's items, its task loaded: the milliseconds since
+ * `epochMs` (an absolute time, see {@link absoluteNowMs}) plus one, whole, so 0 means "not
+ * begun". The calling thread's chunk clock reads it with {@link readBegin}: the start of a
+ * fresh worker and its import of the task are no time of the chunk's.
+ */
+export function stampBegin(cells: Int32Array, slot: number, epochMs: number): void {
+  Atomics.store(cells, slot, Math.max(1, Math.floor(absoluteNowMs() - epochMs) + 1));
+}
+
+/** When the chunk at `slot` began its items, as an absolute time (up to 1 ms early); null: not yet. */
+export function readBegin(cells: Int32Array, slot: number, epochMs: number): number | null {
+  const stamp = Atomics.load(cells, slot);
+  return stamp === 0 ? null : epochMs + stamp - 1;
 }

@@ -19,6 +19,7 @@ import {
   type RunResponse,
   type SerializedError,
   serializeError,
+  stampBegin,
   UNSETTLED_NAME,
   type WorkerRequest,
 } from "./protocol.js";
@@ -334,6 +335,8 @@ function runItems(fn: TaskFunction, request: RunRequest): unknown {
   const out: unknown[] = [];
   runningOut = out;
   let failures: Array<number | SerializedError> | null = null;
+  // The chunk's clock in the calling thread counts from here (see ChunkClock).
+  if (request.w !== undefined) stampBegin(request.w, request.y!, request.o!);
   cpuStart = request.u === true ? cpuNowMs() : -1;
   queued = request.u === true ? queueWindow() : null;
   const start = performance.now();

@@ -399,6 +399,25 @@ describe("chunk time-out", () => {
     expect(again.report.taskLoads).toBeUndefined();
   });
 
+  it("counts a replacement worker's start and import on no chunk's clock", async () => {
+    // Item 4 spins past the 400 ms time-out; its worker is ended, and the replacement
+    // imports the module in 600 ms inside item 5's chunk. That import is not item 5's
+    // time: with it on the clock, item 5 timed out, and so on for every item after it.
+    const executor = track({ workers: 1 });
+    const { results, errors } = await executor.map(
+      task("slow-load-spins.mjs", "doubleSpinOnFour"),
+      range(7),
+      {
+        chunkSize: 1,
+        chunkTimeoutMs: 400,
+        onError: "collect",
+      },
+    );
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: "AMORSIZE_CHUNK_TIMEOUT", range: [4, 4] });
+    expect(results).toEqual([0, 2, 4, 6, undefined, 10, 12]);
+  });
+
   it("under throw: rejects with it", async () => {
     const executor = shared({ workers: 1 });
     const error = await rejection(

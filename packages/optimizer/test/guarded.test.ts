@@ -45,9 +45,10 @@ describe("guarded sampling", () => {
     expect(report.errors).toEqual([expect.objectContaining({ code, range: [4, 4] })]);
   });
 
-  it("starts the next sampled item's time-out once a fresh worker has imported the task", async () => {
+  it("starts the next sampled item's time-out once the replacement worker has imported the task", async () => {
     // The import takes 600 ms, past the 400 ms time-out. After item 4 timed out, the pool's
-    // replacement worker imported the task inside item 2's time-out, which it then lost.
+    // replacement worker imported the task inside item 2's time-out, which it then lost
+    // (the executor's chunk clock now counts from the items' start).
     const slowLoops = {
       module: new URL("./fixtures/slow-import-loops.mjs", import.meta.url).pathname,
       export: "loopsAtFour",

@@ -140,7 +140,7 @@ const runOptionsShape = {
   /** `throw` (default): stop at the first failure. `collect`: finish every other item and report failures. */
   onError: z.enum(["throw", "collect"]).optional(),
   signal: z.instanceof(AbortSignal).optional(),
-  /** Fail a chunk that runs longer than this, milliseconds. */
+  /** Fail a chunk that runs longer than this, milliseconds, from when its worker begins its items. */
   chunkTimeoutMs: z.number().int().positive().optional(),
   onProgress:
     functionSchema<(progress: z.infer<typeof ProgressSchema>) => void>("a progress callback").optional(),

@@ -11,7 +11,6 @@ import {
   type MapResult,
   type ResolvedTask,
   type RunError,
-  WorkerCrashedError,
 } from "@amorsize/executor";
 import type { ExecutionReport, ResourceLimits } from "@amorsize/types";
 import { type ItemFigures, ownMs } from "./clock-math.js";
@@ -142,19 +141,11 @@ export class GuardedSampleSession extends SamplingState {
         ...(this.options.signal ? { signal: this.options.signal } : {}),
       },
     );
-    if (first) this.startupMs += Math.max(0, performance.now() - t0 - outcome.report.busyMs);
+    if (first) this.startupMs = Math.max(0, performance.now() - t0 - outcome.report.busyMs);
     if (outcome.report.taskLoads !== undefined && this.moduleLoadMs === null) {
       this.moduleLoadMs = outcome.report.taskLoads.maxMs;
     }
     const timedOut = outcome.errors.find((e): e is ChunkTimeoutError => e instanceof ChunkTimeoutError);
-    if (timedOut !== undefined || outcome.errors.some((e) => e instanceof WorkerCrashedError)) {
-      // Its worker was ended. The next block starts a fresh executor, whose run has the task
-      // loaded before its chunk's clock starts: on the pool's replacement worker, the start
-      // and the import counted against the next block's time-out (a trivial item timed out
-      // at 400 ms after a looping one, on a busy machine).
-      await this.executor?.close();
-      this.executor = null;
-    }
     if (timedOut !== undefined && this.isCutOff(timedOut, block.items.length)) {
       this.cutOff = { first: block.first, length: block.items.length, ms: timedOut.timeoutMs };
       this.recordCutOff(block, timedOut.timeoutMs);
