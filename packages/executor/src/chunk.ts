@@ -132,6 +132,11 @@ export class ChunkDraft {
  */
 export const START_WAIT_MS = 10_000;
 
+/** How long a chunk with time-out `ms` may wait for its worker to begin it, milliseconds. */
+export function startWaitMs(ms: number): number {
+  return Math.max(ms, START_WAIT_MS);
+}
+
 /** Cells a clock hands out at first; more are made when chunks in flight outnumber them. */
 const FIRST_CELLS = 64;
 
@@ -226,7 +231,7 @@ export class ChunkClock {
     const began = this.began(chunk);
     const until =
       began === null
-        ? Math.min(chunk.clockAt + Math.max(this.ms, START_WAIT_MS), now + this.ms)
+        ? Math.min(chunk.clockAt + startWaitMs(this.ms), now + this.ms)
         : Math.max(chunk.clockAt, began) + this.ms;
     if (until - now >= 1) {
       this.arm(chunk, until - now);

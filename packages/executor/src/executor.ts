@@ -149,10 +149,10 @@ class ParallelExecutor implements Executor, PoolContext {
    * A worker started later (a replacement) imports it in its first chunk, whose clock
    * counts from when its items begin (see `ChunkClock`).
    */
-  ensureTaskEverywhere(task: ResolvedTask): Promise<number[]> {
+  ensureTaskEverywhere(task: ResolvedTask, boundMs: number): Promise<number[]> {
     const known = this.everywhere.get(task.key);
     if (known !== undefined) return known.then(() => []);
-    const checks = Promise.all(Array.from({ length: this.workers }, () => this.check(task, 0)));
+    const checks = Promise.all(Array.from({ length: this.workers }, () => this.check(task, 0, boundMs)));
     const loads = checks.then((all) => all.filter((ms) => ms >= 0));
     this.everywhere.set(task.key, loads);
     // Where no run has checked it yet, these checks stand for `ensureTask`'s too. A failed
@@ -168,20 +168,35 @@ class ParallelExecutor implements Executor, PoolContext {
     return loads;
   }
 
-  private check(task: ResolvedTask, strays: number): Promise<number> {
+  /**
+   * Loads the task in a worker. `boundMs`: a worker that has not loaded it by then is ended
+   * (tinypool replaces it) and the check fails: an import that never ends (a module whose
+   * top level loops) held a run with a chunk time-out for ever.
+   */
+  private check(task: ResolvedTask, strays: number, boundMs?: number): Promise<number> {
     const request: CheckRequest = { k: 1, h: task.href, e: task.exportName };
-    return this.pool.run(request).then(
+    const bound = boundMs === undefined ? undefined : AbortSignal.timeout(boundMs);
+    return this.pool.run(request, bound === undefined ? {} : { signal: bound }).then(
       (answer: CheckResponse) => {
         if (typeof answer !== "number") throw taskLoadError(task, answer);
         return answer;
       },
       (error: unknown) => {
         if (this.isClosed) throw new ExecutorClosedError(error);
+        if (bound?.aborted) {
+          throw new TaskLoadError(
+            "AMORSIZE_TASK_LOAD_FAILED",
+            task.href,
+            task.exportName,
+            `a worker had not loaded it within ${boundMs} ms (a module whose import never ends?); the worker was ended`,
+            error,
+          );
+        }
         // The worker died of what a chunk left behind, not of loading the task: check again.
         const tag = crashTagOf(error);
         if (tag !== null && tag[0] >= 0 && strays < this.workers) {
           this.strayCrash(tag, error);
-          return this.check(task, strays + 1);
+          return this.check(task, strays + 1, boundMs);
         }
         throw new TaskLoadError(
           "AMORSIZE_TASK_LOAD_FAILED",

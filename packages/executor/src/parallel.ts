@@ -10,6 +10,7 @@ import {
   newChunk,
   precomputedIn,
   rangeOf,
+  startWaitMs,
 } from "./chunk.js";
 import {
   ChunkTimeoutError,
@@ -55,10 +56,11 @@ export interface PoolContext {
   /**
    * Resolves once the task is loaded in every worker (a check each, side by side), with
    * the loads that check made (a worker that had it loaded tells none); rejects as
-   * `ensureTask` does. A run with a chunk time-out asks it: a chunk's clock starts at its
-   * dispatch, and a worker importing the task inside it could lose a trivial chunk.
+   * `ensureTask` does, and with a `TaskLoadError` when a worker has not loaded it within
+   * `boundMs` (that worker is ended). A run with a chunk time-out asks it, with the longest
+   * its clock waits for a worker to begin a chunk (see `startWaitMs`).
    */
-  ensureTaskEverywhere(task: ResolvedTask): Promise<number[]>;
+  ensureTaskEverywhere(task: ResolvedTask, boundMs: number): Promise<number[]>;
   /** Enrolls a run, so that a crash one of its chunks causes later reaches it: its id. */
   enroll(run: ParallelRun): number;
   /** The run `id` has ended. */
@@ -158,7 +160,9 @@ export class ParallelRun extends RunLifecycle {
         const loadMs = await this.ctx.ensureTask(this.task);
         if (loadMs !== null) this.tally.taskLoaded(loadMs);
       } else {
-        for (const loadMs of await this.ctx.ensureTaskEverywhere(this.task)) this.tally.taskLoaded(loadMs);
+        const boundMs = startWaitMs(this.opts.chunkTimeoutMs);
+        for (const loadMs of await this.ctx.ensureTaskEverywhere(this.task, boundMs))
+          this.tally.taskLoaded(loadMs);
       }
     } catch (error) {
       this.stop(error);

@@ -8,6 +8,7 @@ import {
   WorkerCrashedError,
 } from "../src/index.js";
 import { MAX_ISOLATED_CRASHES } from "../src/isolate.js";
+import { resolveTask } from "../src/task.js";
 import {
   closeAll,
   closeShared,
@@ -416,6 +417,26 @@ describe("chunk time-out", () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ code: "AMORSIZE_CHUNK_TIMEOUT", range: [4, 4] });
     expect(results).toEqual([0, 2, 4, 6, undefined, 10, 12]);
+  });
+
+  it("ends a worker whose import of the task never ends, with a TaskLoadError, and stays usable", async () => {
+    // A run with a time-out loads the task everywhere first, bounded by how long its clock
+    // waits for a worker to begin a chunk (10 s at least); the bound is shortened here.
+    const executor = track({ workers: 2 });
+    const loads = executor as unknown as {
+      ensureTaskEverywhere(task: unknown, boundMs: number): Promise<number[]>;
+    };
+    const error = await rejection(
+      loads.ensureTaskEverywhere(resolveTask(task("import-never-ends.mjs", "identity")), 300),
+    );
+    expect(error).toBeInstanceOf(TaskLoadError);
+    expect(error).toMatchObject({ code: "AMORSIZE_TASK_LOAD_FAILED", exportName: "identity" });
+    expect(error.message).toContain("had not loaded it within 300 ms");
+    const again = await executor.map(task("tasks.mjs", "square"), range(4), {
+      chunkSize: 1,
+      chunkTimeoutMs: 5_000,
+    });
+    expect(again.results).toEqual([0, 1, 4, 9]);
   });
 
   it("under throw: rejects with it", async () => {
