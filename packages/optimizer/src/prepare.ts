@@ -118,6 +118,9 @@ const checkedTasks = new Set<string>();
  */
 const ranHere = new Set<string>();
 
+/** What a call that does not import the task here reads as its import: none. */
+const NOT_IMPORTED = { importMs: 0, fresh: false } as const;
+
 /**
  * Imports the task here (a task that cannot load fails now): its first import's time, and
  * whether that first import was this call's.
@@ -220,7 +223,12 @@ export async function prepare(
 ): Promise<Prepared> {
   const t0 = performance.now();
   const resolved = resolveTask(task);
-  const load = await loadHere(resolved);
+  const guarded = sampleGuard(options, hooks.bounded === true) !== undefined;
+  // Guarded sampling runs the task in a worker, and so does a guarded run: its module is not
+  // imported here, where a top level that loops, exits or fills the heap takes the caller
+  // with it (an explain of a module whose top level looped never returned, whatever its
+  // time-out). A task that cannot load fails in the worker, with the same TaskLoadError.
+  const load = guarded ? NOT_IMPORTED : await loadHere(resolved);
   // Guarded sampling runs in a fresh worker and times its items by the wall clock: on a busy
   // machine preempted early items read as a warm-up there (a 0.6 s job read as 0.2 s with a
   // warm-up, and planned serial), where this thread's own time leaves the waits for a core out.
@@ -231,7 +239,6 @@ export async function prepare(
   // collection that parallel runs pay: 3 of 6 runs in fresh processes planned serial a job
   // that 2 workers run 1.3x faster than a loop.
   const unrun = !ranHere.has(resolved.key);
-  const guarded = sampleGuard(options, hooks.bounded === true) !== undefined;
   const cold = (coldThread || unrun) && !guarded;
   /** The sample ran here and showed the task warm (see `sampledWarm`). */
   let warmHere = false;

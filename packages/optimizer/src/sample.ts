@@ -123,17 +123,18 @@ export async function sampleTask(
     ...sampleOptions
   } = parseInput(SampleTaskOptionsSchema, plainOptions, "options");
   const resolved = "href" in task ? task : resolveTask(task);
-  const fn = await importTask(resolved);
+  const guarded = guard ?? (sampleOptions.isolate === true ? {} : undefined);
+  // A guarded sample runs the task in a worker only: nothing of it is imported here.
+  const fn = guarded === undefined ? await importTask(resolved) : null;
   assertTaskData(data);
   const random = isRandomAccess(data);
   const warmLimits = resolveLimits(sampleOptions, random ? data.length : (totalItems ?? null), parallelism);
   const limits = cold ? coldLimits(warmLimits, sampleOptions) : warmLimits;
   const sessionOptions = { limits, onError, signal, onFirstTiming, confirms };
-  const guarded = guard ?? (sampleOptions.isolate === true ? {} : undefined);
   const session =
-    guarded === undefined
-      ? new SampleSession(fn, sessionOptions)
-      : new GuardedSampleSession(resolved, sessionOptions, guarded);
+    fn === null
+      ? new GuardedSampleSession(resolved, sessionOptions, guarded!)
+      : new SampleSession(fn, sessionOptions);
   const read = await readSample(data, session, signal, deferSourceError);
   const ran = ranIndices(session.ranges, session.precomputed);
   const workload = summarise(session.records, ran, read.length ?? totalItems ?? null, session.elapsedMs());

@@ -2,6 +2,8 @@
 // sampled item that exits, aborts, loops, never settles, runs out of memory or returns
 // what cannot be cloned fails as that item, with every other result kept. In the calling
 // thread, the exit or the abort would end this test process.
+
+import { threadId } from "node:worker_threads";
 import { type ExecuteOptions, ExecutionReportSchema } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
 import { execute, optimize, sampleTask } from "../src/index.js";
@@ -95,6 +97,28 @@ describe("sampling in a worker: what it measures", () => {
 });
 
 describe("bounded decisions", () => {
+  it("imports a guarded task's module in its workers only, never in the calling thread", async () => {
+    // A top level that loops, exits or fills the heap would take the caller with it: an
+    // explain of a module whose top level looped never returned, whatever its time-out.
+    const callerOnly = {
+      module: new URL("./fixtures/throws-in-caller.mjs", import.meta.url).pathname,
+      export: "double",
+    };
+    process.env.AMORSIZE_TEST_CALLER_THREAD = String(threadId);
+    try {
+      const optimized = await optimize(callerOnly, items, { cacheDir: TEST_CACHE_DIR, cache: false });
+      expect(optimized.workload.sampled).toBeGreaterThan(0);
+      const { results, errors } = await execute<number>(callerOnly, items, {
+        ...base,
+        chunkTimeoutMs: 5_000,
+      });
+      expect(errors).toEqual([]);
+      expect(results).toEqual(items.map((x) => x * 2));
+    } finally {
+      delete process.env.AMORSIZE_TEST_CALLER_THREAD;
+    }
+  });
+
   it("optimize() answers with a plan and a warning when a sampled item never returns", async () => {
     const started = performance.now();
     const result = await optimize(task("neverReturnsAtFour"), items, {
