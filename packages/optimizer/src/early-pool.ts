@@ -41,6 +41,22 @@ export class EarlyPool {
       return;
     }
     if (workers === 0) return;
+    this.#start(workers);
+  }
+
+  /**
+   * The pool for a warm-up probe: this one, started now with `workers` (the plan's) when
+   * sampling started none. The probe's worker is then warm for the run that takes the pool,
+   * instead of being closed with a one-worker pool of the probe's own while the run starts
+   * fresh ones (a hash task's 2-worker run paid two starts, imports and warm-ups after a
+   * probe had paid one).
+   */
+  forProbe(workers: number): Executor | undefined {
+    if (!this.#executor && workers >= 2) this.#start(workers);
+    return this.#executor;
+  }
+
+  #start(workers: number): void {
     this.#executor = this.#create({
       mode: "parallel",
       workers,

@@ -200,7 +200,13 @@ export async function decide(
       ...hosted?.prepare,
       ...(onError ? { onError } : {}),
       ...(signal ? { signal } : {}),
-      ...(early ? { onFirstTiming: early.consider.bind(early), probePool: early.current.bind(early) } : {}),
+      ...(early
+        ? {
+            onFirstTiming: early.consider.bind(early),
+            probePool: early.current.bind(early),
+            startProbePool: early.forProbe.bind(early),
+          }
+        : {}),
       ...(deferSourceError ? { deferSourceError } : {}),
     });
     signal?.throwIfAborted();

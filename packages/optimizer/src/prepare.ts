@@ -14,7 +14,7 @@ import {
   type WorkloadSample,
 } from "@amorsize/types";
 import { COLD_MIN_CPU_SHARE, COLD_MIN_ITEMS } from "./cold-sample.js";
-import { frozenHardwareOf, type ModuleCosts, withFrozenMachine } from "./decide.js";
+import { frozenHardwareOf, type ModuleCosts, planOf, withFrozenMachine } from "./decide.js";
 import { moduleHash } from "./plan-cache.js";
 import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type TaskData } from "./sample.js";
 import { fillWhile } from "./sampling/fill.js";
@@ -73,6 +73,11 @@ export interface PrepareHooks {
   warmupProbe?: boolean;
   /** A pool of fresh workers started while sampling, if any: a warm-up probe runs there (see `withWarmup`). */
   probePool?: () => Executor | undefined;
+  /**
+   * Where sampling started no pool: one of `workers` (the plan's) started for the warm-up
+   * probe, which the run takes when its plan is the same size (see `EarlyPool.forProbe`).
+   */
+  startProbePool?: (workers: number) => Executor | undefined;
   /**
    * A session saves each task's figures to the plan cache itself, after the run and off
    * the call's path (see `createAmorsize`): a fresh sample is not written here. The write
@@ -298,6 +303,7 @@ export async function prepare(
       : await withWarmup(measured, resolved, options, machine, {
           cache: { dir: dir(), machineKey: spawnCost.machineKey, read: cachedWarmup },
           pool: hooks.probePool,
+          startPool: hooks.startProbePool,
           onError: hooks.onError ?? "throw",
           signal: hooks.signal,
           probe:
@@ -361,6 +367,7 @@ async function withWarmup(
   how: {
     cache: WarmupCache;
     pool: PrepareHooks["probePool"];
+    startPool: PrepareHooks["startProbePool"];
     onError: "throw" | "collect";
     signal: AbortSignal | undefined;
     probe: boolean;
@@ -377,9 +384,13 @@ async function withWarmup(
   // Items the caller asked to run guarded (isolate, a chunk time-out, worker limits) never
   // run here beyond what sampling ran.
   const fills = (budget: number) => fillsWhileProbing(workload, budget) && !isolated(options);
-  const budgetMs = probeBudgetMs(withFrozenMachine({ ...machine, workload }), early !== undefined, fills);
+  const input = withFrozenMachine({ ...machine, workload });
+  const budgetMs = probeBudgetMs(input, early !== undefined, fills);
   if (budgetMs === null) return measured;
-  const probe = { budgetMs, fill: fills(budgetMs), pool: early, onError: how.onError, signal: how.signal };
+  // A probe is planned parallel (see probeBudgetMs): its pool is the run's size, kept for it.
+  const planned = planOf(input);
+  const pool = early ?? (planned.mode === "parallel" ? how.startPool?.(planned.workers) : undefined);
+  const probe = { budgetMs, fill: fills(budgetMs), pool, onError: how.onError, signal: how.signal };
   return foldProbe(measured, await probeAndFill(measured, data, timedItems, task, probe), how.cache);
 }
 

@@ -228,6 +228,26 @@ describe("the pool started while sampling", () => {
     expect(again.made[0]?.closed).toBe(true);
   });
 
+  it("starts for a warm-up probe where sampling started none, and the run takes it with the probe's worker", async () => {
+    const { pool, made } = watched();
+    // Fine items start nothing while sampling (under EARLY_POOL's 1 ms).
+    pool.consider(0.02, machine(4), 50_000);
+    expect(made).toEqual([]);
+    expect(pool.forProbe(1)).toBeUndefined();
+    expect(made).toEqual([]);
+    const probed = pool.forProbe(2);
+    expect(made.map((e) => e.workers)).toEqual([2]);
+    expect(probed).toBe(made[0]);
+    // A pool started while sampling is the probe's as it is: no second one.
+    expect(pool.forProbe(4)).toBe(probed);
+    expect(made).toHaveLength(1);
+    expect(pool.started()).toEqual({ workers: 2, startedMsAgo: expect.any(Number) });
+    const taken = await pool.take(twoWorkers);
+    expect(taken).toBe(probed);
+    expect(taken?.closed).toBe(false);
+    await taken?.close();
+  });
+
   it("does not start for work too small to spread, or for constraints the model rejects", async () => {
     const { pool, made } = watched();
     pool.consider(0.5, machine(4), 100);

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { planExecution } from "@amorsize/cost-model";
-import { resolveTask } from "@amorsize/executor";
+import { createExecutor, type Executor, resolveTask } from "@amorsize/executor";
 import { measureSpawnCost } from "@amorsize/spawn-cost";
 import { AmorsizeValidationError } from "@amorsize/types";
 import { beforeAll, describe, expect, it } from "@jest/globals";
@@ -66,6 +66,35 @@ async function inTempDir(prefix: string, body: (dir: string) => Promise<void>): 
 }
 
 describe("prepare(): the warm-up probe on a machine where the plan starts workers", () => {
+  it("runs on a pool of the plan's size where sampling started none, and leaves it open for the run", async () => {
+    await inTempDir("amorsize-probe-", async (dir) => {
+      const asked: number[] = [];
+      let pool: Executor | undefined;
+      const prepared = await prepare(
+        { module: fixture, export: "loggedSpin" },
+        loggedItems(join(dir, "calls.log")),
+        { cacheDir: dir, cache: false },
+        {
+          ...onEightCores,
+          startProbePool: (workers) => {
+            asked.push(workers);
+            pool = createExecutor({ workers });
+            return pool;
+          },
+        },
+      );
+      try {
+        expect(prepared.workload.warmup?.source).toBe("probe");
+        expect(asked).toHaveLength(1);
+        expect(asked[0]).toBeGreaterThanOrEqual(2);
+        expect(pool?.workers).toBe(asked[0]);
+        expect(pool?.closed).toBe(false);
+      } finally {
+        await pool?.close();
+      }
+    });
+  });
+
   it("runs items sampling left once each, their results kept beside the sampled ones", async () => {
     await inTempDir("amorsize-probe-", async (dir) => {
       const log = join(dir, "calls.log");
