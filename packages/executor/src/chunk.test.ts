@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from "@jest/globals";
 import {
   assemble,
+  BeginBound,
   type Chunk,
   ChunkClock,
   ChunkDraft,
@@ -48,6 +49,36 @@ describe("ChunkDraft", () => {
     const results = [10, 20];
     expect(assemble(chunk, results)).toBe(results);
     expect(new ChunkDraft(3, undefined).chunk(3)).toBeNull();
+  });
+});
+
+describe("BeginBound", () => {
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it("does not count the time a check waits for a worker, and aborts ms after the worker began it", () => {
+    const request: { w?: Int32Array; y?: number; o?: number } = {};
+    const bound = new BeginBound(request, 100);
+    jest.advanceTimersByTime(1_000);
+    expect(bound.signal.aborted).toBe(false);
+    stampBegin(request.w!, request.y!, request.o!);
+    jest.advanceTimersByTime(99);
+    expect(bound.signal.aborted).toBe(false);
+    jest.advanceTimersByTime(2);
+    expect([bound.signal.aborted, bound.expired]).toEqual([true, true]);
+  });
+
+  it("stops once cleared", () => {
+    const request: { w?: Int32Array; y?: number; o?: number } = {};
+    const bound = new BeginBound(request, 100);
+    stampBegin(request.w!, request.y!, request.o!);
+    bound.clear();
+    jest.advanceTimersByTime(1_000);
+    expect([bound.signal.aborted, bound.expired]).toEqual([false, false]);
   });
 });
 
@@ -99,6 +130,7 @@ describe("ChunkClock", () => {
     expect(a.timedOut).toBe(false);
     jest.advanceTimersByTime(3);
     expect(a.timedOut).toBe(true);
+    expect(a.notBegun).toBe(false);
   });
 
   it("times out a chunk whose worker never begins it after START_WAIT_MS, or its time-out when longer", () => {
@@ -113,6 +145,7 @@ describe("ChunkClock", () => {
     expect(a.timedOut).toBe(false);
     jest.advanceTimersByTime(1);
     expect(a.timedOut).toBe(true);
+    expect(a.notBegun).toBe(true);
     jest.advanceTimersByTime(START_WAIT_MS - 1);
     expect(b.timedOut).toBe(false);
     jest.advanceTimersByTime(1);
@@ -138,6 +171,18 @@ describe("ChunkClock", () => {
     const again = clock.cell(chunks(1)[0]!);
     expect([again.w, again.y]).toEqual([first.w, first.y]);
     expect(Atomics.load(again.w, again.y)).toBe(0);
+  });
+
+  it("does not hand out again the cell of a chunk that came back unanswered (its worker may still stamp it)", () => {
+    const clock = new ChunkClock(1, 100);
+    const [a, b, c] = chunks(3) as [Chunk, Chunk, Chunk];
+    const lost = clock.cell(a);
+    clock.dispatched(a);
+    clock.settled(a, false);
+    const next = clock.cell(b);
+    expect([next.w, next.y]).not.toEqual([lost.w, lost.y]);
+    clock.settled(b, true);
+    expect([clock.cell(c).y]).toEqual([next.y]);
   });
 
   it("forgets a waiting chunk that settles, and starts nothing once stopped", () => {

@@ -22,9 +22,11 @@ export interface Chunk extends Block {
   timer: NodeJS.Timeout | undefined;
   /** When its time-out clock started (`performance.now()`). */
   clockAt: number;
-  /** Where its worker stamps the start of its items (see `ChunkClock.cell`); null: none. */
-  cell: { cells: Int32Array; slot: number } | null;
+  /** Where its worker stamps the start of its items, counted from `epochMs` (see `ChunkClock.cell`); null: none. */
+  cell: { cells: Int32Array; slot: number; epochMs: number } | null;
   timedOut: boolean;
+  /** Timed out without its worker having begun its items. */
+  notBegun: boolean;
   /** Times the chunk was sent again after tinypool lost it to a worker it was removing. */
   retries: number;
   /** Times the chunk was sent again after its worker died of another chunk's doing. */
@@ -57,6 +59,7 @@ export function newChunk(
     clockAt: 0,
     cell: null,
     timedOut: false,
+    notBegun: false,
     retries: 0,
     strays: 0,
     whole: null,
@@ -155,8 +158,6 @@ export class ChunkClock {
   private running = 0;
   private readonly waiting: Chunk[] = [];
   stopped = false;
-  /** The absolute time the workers' stamps count from. */
-  readonly epochMs = absoluteNowMs();
   private cells = new Int32Array(new SharedArrayBuffer(4 * FIRST_CELLS));
   private readonly free: number[] = [];
   private next = 0;
@@ -166,9 +167,12 @@ export class ChunkClock {
     private readonly ms: number,
   ) {}
 
-  /** A cleared cell for `chunk`'s worker to stamp, for its request: `w`, `y` and `o` (see `RunRequest`). */
+  /**
+   * A cleared cell for `chunk`'s worker to stamp, for its request: `w`, `y` and `o` (see
+   * `RunRequest`), the stamp counted from now (a stamp is 31 bits of milliseconds).
+   */
   cell(chunk: Chunk): { w: Int32Array; y: number; o: number } {
-    this.release(chunk);
+    this.release(chunk, true);
     let slot = this.free.pop();
     if (slot === undefined) {
       if (this.next === this.cells.length) {
@@ -179,8 +183,9 @@ export class ChunkClock {
       slot = this.next++;
     }
     Atomics.store(this.cells, slot, 0);
-    chunk.cell = { cells: this.cells, slot };
-    return { w: this.cells, y: slot, o: this.epochMs };
+    const epochMs = absoluteNowMs();
+    chunk.cell = { cells: this.cells, slot, epochMs };
+    return { w: this.cells, y: slot, o: epochMs };
   }
 
   dispatched(chunk: Chunk): void {
@@ -188,8 +193,12 @@ export class ChunkClock {
     else this.waiting.push(chunk);
   }
 
-  settled(chunk: Chunk): void {
-    this.release(chunk);
+  /**
+   * `chunk` came back: with its results (`answered`), or not (a time-out, a crash, an abort:
+   * its worker may still be ending, and may yet stamp its cell, which is not handed out again).
+   */
+  settled(chunk: Chunk, answered = true): void {
+    this.release(chunk, answered);
     if (chunk.timer !== undefined) {
       clearTimeout(chunk.timer);
       chunk.timer = undefined;
@@ -203,8 +212,8 @@ export class ChunkClock {
     }
   }
 
-  private release(chunk: Chunk): void {
-    if (chunk.cell !== null && chunk.cell.cells === this.cells) this.free.push(chunk.cell.slot);
+  private release(chunk: Chunk, reusable: boolean): void {
+    if (reusable && chunk.cell !== null && chunk.cell.cells === this.cells) this.free.push(chunk.cell.slot);
     chunk.cell = null;
   }
 
@@ -222,7 +231,7 @@ export class ChunkClock {
   /** When the chunk began its items (`performance.now()` time); its clock's start for a chunk with no cell. */
   private began(chunk: Chunk): number | null {
     if (chunk.cell === null) return chunk.clockAt;
-    const at = readBegin(chunk.cell.cells, chunk.cell.slot, this.epochMs);
+    const at = readBegin(chunk.cell.cells, chunk.cell.slot, chunk.cell.epochMs);
     return at === null ? null : at - performance.timeOrigin;
   }
 
@@ -233,11 +242,63 @@ export class ChunkClock {
       began === null
         ? Math.min(chunk.clockAt + startWaitMs(this.ms), now + this.ms)
         : Math.max(chunk.clockAt, began) + this.ms;
-    if (until - now >= 1) {
+    if (until > now) {
       this.arm(chunk, until - now);
       return;
     }
     chunk.timedOut = true;
+    chunk.notBegun = began === null;
     chunk.controller?.abort();
+  }
+}
+
+/**
+ * A load check's bound: `ms` counted from when its worker begins the check (stamped in a
+ * shared cell, as a chunk's begin is), so a check queued behind other runs' chunks waits
+ * without its time counting; then `signal` aborts, and tinypool ends that worker.
+ */
+export class BeginBound {
+  readonly signal: AbortSignal;
+  /** The bound ran out before the check was answered. */
+  expired = false;
+  readonly #controller = new AbortController();
+  readonly #cells = new Int32Array(new SharedArrayBuffer(4));
+  readonly #epochMs = absoluteNowMs();
+  #timer: NodeJS.Timeout;
+
+  /** Bounds the check `request` (its `w`, `y` and `o` are set here) to `ms`. */
+  constructor(
+    request: { w?: Int32Array; y?: number; o?: number },
+    private readonly ms: number,
+  ) {
+    request.w = this.#cells;
+    request.y = 0;
+    request.o = this.#epochMs;
+    this.signal = this.#controller.signal;
+    this.#timer = this.#arm(ms);
+  }
+
+  /** The check was answered, or failed: the bound stops. */
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+
+  #arm(ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => this.#due(), ms);
+    timer.unref();
+    return timer;
+  }
+
+  #due(): void {
+    const began = readBegin(this.#cells, 0, this.#epochMs);
+    const now = absoluteNowMs();
+    // Not begun: still queued for a worker, which is no time of the load's; looked at again.
+    const until = began === null ? now + this.ms : began + this.ms;
+    if (until > now) {
+      this.#timer = this.#arm(until - now);
+      return;
+    }
+    this.expired = true;
+    this.#controller.abort();
   }
 }

@@ -176,11 +176,21 @@ export class ChunkTimeoutError extends ExecutorError {
   readonly index = null;
   readonly range: IndexRange;
   readonly timeoutMs: number;
+  /**
+   * How long the chunk waited for its worker to begin its items, when it never did (a
+   * worker that did not start, an import of the task that did not end); null: it began.
+   */
+  readonly notBegunAfterMs: number | null;
 
-  constructor(range: IndexRange, timeoutMs: number) {
-    super(`Items ${range[0]}..${range[1]} did not finish within ${timeoutMs} ms`);
+  constructor(range: IndexRange, timeoutMs: number, notBegunAfterMs?: number) {
+    super(
+      notBegunAfterMs === undefined
+        ? `Items ${range[0]}..${range[1]} did not finish within ${timeoutMs} ms`
+        : `Items ${range[0]}..${range[1]} were not begun within ${notBegunAfterMs} ms: their worker did not start, or its import of the task did not end`,
+    );
     this.range = range;
     this.timeoutMs = timeoutMs;
+    this.notBegunAfterMs = notBegunAfterMs ?? null;
   }
 }
 

@@ -9,6 +9,7 @@ import {
   type TaskRefInput,
 } from "@amorsize/types";
 import { Tinypool } from "tinypool";
+import { BeginBound } from "./chunk.js";
 import type { MapResult } from "./delivery.js";
 import { ExecutorClosedError, messageOf, TaskLoadError } from "./errors.js";
 import { workerExecArgv } from "./flags.js";
@@ -169,21 +170,24 @@ class ParallelExecutor implements Executor, PoolContext {
   }
 
   /**
-   * Loads the task in a worker. `boundMs`: a worker that has not loaded it by then is ended
-   * (tinypool replaces it) and the check fails: an import that never ends (a module whose
-   * top level loops) held a run with a chunk time-out for ever.
+   * Loads the task in a worker. `boundMs`: a worker that has not loaded it that long after
+   * it began the check (a check waiting for a worker busy with other runs' chunks is not
+   * counted) is ended (tinypool replaces it) and the check fails: an import that never ends
+   * (a module whose top level loops) held a run with a chunk time-out for ever.
    */
   private check(task: ResolvedTask, strays: number, boundMs?: number): Promise<number> {
     const request: CheckRequest = { k: 1, h: task.href, e: task.exportName };
-    const bound = boundMs === undefined ? undefined : AbortSignal.timeout(boundMs);
-    return this.pool.run(request, bound === undefined ? {} : { signal: bound }).then(
+    const bound = boundMs === undefined ? null : new BeginBound(request, boundMs);
+    return this.pool.run(request, bound === null ? {} : { signal: bound.signal }).then(
       (answer: CheckResponse) => {
+        bound?.clear();
         if (typeof answer !== "number") throw taskLoadError(task, answer);
         return answer;
       },
       (error: unknown) => {
+        bound?.clear();
         if (this.isClosed) throw new ExecutorClosedError(error);
-        if (bound?.aborted) {
+        if (bound?.expired) {
           throw new TaskLoadError(
             "AMORSIZE_TASK_LOAD_FAILED",
             task.href,

@@ -20,4 +20,4 @@ export type { TaskFunction } from "./load.js";
 export { mapNow } from "./now.js";
 export { RUN_DEFAULTS } from "./options.js";
 export type { ResultStream } from "./stream.js";
-export { importTask, type ResolvedTask, resolveTask } from "./task.js";
+export { assertTaskModuleExists, importTask, type ResolvedTask, resolveTask } from "./task.js";

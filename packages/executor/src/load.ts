@@ -44,7 +44,13 @@ function importOnce(href: string): Promise<Boxed> {
   return pending;
 }
 
-function moduleIsMissing(href: string): boolean {
+/** Why a task whose module is a file that does not exist cannot load. */
+export const MODULE_MISSING = {
+  code: "AMORSIZE_TASK_NOT_FOUND",
+  detail: "the module does not exist",
+} as const;
+
+export function moduleIsMissing(href: string): boolean {
   if (!href.startsWith("file:")) return false;
   try {
     return !existsSync(fileURLToPath(href));
@@ -62,11 +68,11 @@ export async function loadTask(href: string, exportName: string): Promise<TaskFu
   try {
     namespace = (await importOnce(href)).n;
   } catch (error) {
-    const missing = moduleIsMissing(href);
     const cause = serializeError(error);
+    if (moduleIsMissing(href)) return { ...MODULE_MISSING, cause };
     return {
-      code: missing ? "AMORSIZE_TASK_NOT_FOUND" : "AMORSIZE_TASK_LOAD_FAILED",
-      detail: missing ? "the module does not exist" : `the module threw while loading: ${cause.message}`,
+      code: "AMORSIZE_TASK_LOAD_FAILED",
+      detail: `the module threw while loading: ${cause.message}`,
       cause,
     };
   }

@@ -403,18 +403,18 @@ export class ParallelRun extends RunLifecycle {
     }
     const transferList = this.opts.transfer ? collectTransferables(chunk.items) : null;
     this.ctx.pool.run(request, transferList === null ? { signal } : { signal, transferList }).then(
-      (response: RunResponse) => this.settled(chunk, () => this.onResponse(chunk, response)),
-      (error: unknown) => this.settled(chunk, () => this.onRejected(chunk, error)),
+      (response: RunResponse) => this.settled(chunk, () => this.onResponse(chunk, response), true),
+      (error: unknown) => this.settled(chunk, () => this.onRejected(chunk, error), false),
     );
     this.clock?.dispatched(chunk);
   }
 
   /** A chunk came back: handles it while the run is running, or lets a stopped run settle. */
-  private settled(chunk: Chunk, handle: () => void): void {
+  private settled(chunk: Chunk, handle: () => void, answered: boolean): void {
     this.inFlight--;
     if (this.live !== null) {
       this.live.delete(chunk);
-      this.clock!.settled(chunk);
+      this.clock!.settled(chunk, answered);
     }
     if (this.state !== RUNNING) {
       this.settleIfIdle();
@@ -456,7 +456,9 @@ export class ParallelRun extends RunLifecycle {
 
   private onRejected(chunk: Chunk, error: unknown): void {
     if (chunk.timedOut) {
-      this.chunkFailed(chunk, new ChunkTimeoutError(rangeOf(chunk), this.opts.chunkTimeoutMs!));
+      const timeoutMs = this.opts.chunkTimeoutMs!;
+      const notBegun = chunk.notBegun ? startWaitMs(timeoutMs) : undefined;
+      this.chunkFailed(chunk, new ChunkTimeoutError(rangeOf(chunk), timeoutMs, notBegun));
     } else if (this.ctx.closed) {
       this.stop(new ExecutorClosedError(error));
     } else if (isStrayTermination(error) && chunk.retries < MAX_RETRIES) {

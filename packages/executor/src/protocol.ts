@@ -36,6 +36,10 @@ export interface CheckRequest {
   k: 1;
   h: string;
   e: string;
+  /** A bounded check: where the worker stamps when it begins it, as `RunRequest`'s `w`, `y` and `o`. */
+  w?: Int32Array;
+  y?: number;
+  o?: number;
 }
 
 export type WorkerRequest = RunRequest | CheckRequest;
@@ -221,16 +225,18 @@ export function absoluteNowMs(): number {
 }
 
 /**
- * Written by a worker as it begins a chunk's items, its task loaded: the milliseconds since
- * `epochMs` (an absolute time, see {@link absoluteNowMs}) plus one, whole, so 0 means "not
- * begun". The calling thread's chunk clock reads it with {@link readBegin}: the start of a
- * fresh worker and its import of the task are no time of the chunk's.
+ * Written by a worker as it begins a chunk's items, its task loaded (or a bounded load
+ * check): the milliseconds since `epochMs` (an absolute time, see {@link absoluteNowMs}: the
+ * chunk's dispatch) rounded up, plus one, so 0 means "not begun". The calling thread's
+ * chunk clock reads it with {@link readBegin}: the start of a fresh worker and its import of
+ * the task are no time of the chunk's. Rounded up, a begin is read late, never early: a
+ * chunk gets its whole time-out.
  */
 export function stampBegin(cells: Int32Array, slot: number, epochMs: number): void {
-  Atomics.store(cells, slot, Math.max(1, Math.floor(absoluteNowMs() - epochMs) + 1));
+  Atomics.store(cells, slot, Math.max(1, Math.ceil(absoluteNowMs() - epochMs) + 1));
 }
 
-/** When the chunk at `slot` began its items, as an absolute time (up to 1 ms early); null: not yet. */
+/** When the chunk at `slot` began its items, as an absolute time (up to 1 ms late); null: not yet. */
 export function readBegin(cells: Int32Array, slot: number, epochMs: number): number | null {
   const stamp = Atomics.load(cells, slot);
   return stamp === 0 ? null : epochMs + stamp - 1;

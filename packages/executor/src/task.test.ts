@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "@jest/globals";
-import { resolveTask } from "./task.js";
+import { TaskLoadError } from "./errors.js";
+import { assertTaskModuleExists, resolveTask } from "./task.js";
 
 describe("resolveTask", () => {
   it("resolves a relative path against the working directory and defaults the export", () => {
@@ -29,5 +30,30 @@ describe("resolveTask", () => {
         issues: ['task.module: Expected a valid URL, got "file://[bad"'],
       }),
     );
+  });
+});
+
+describe("assertTaskModuleExists", () => {
+  const here = new URL(import.meta.url);
+
+  it("throws the load's TaskLoadError for a module file that does not exist, importing nothing", () => {
+    const missing = resolveTask({ module: new URL("./no-such-module.mjs", here).href, export: "f" });
+    let thrown: unknown;
+    try {
+      assertTaskModuleExists(missing);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TaskLoadError);
+    expect(thrown).toMatchObject({ code: "AMORSIZE_TASK_NOT_FOUND", module: missing.href, exportName: "f" });
+    expect((thrown as Error).message).toBe(`Cannot load task ${missing.href}#f: the module does not exist`);
+  });
+
+  it("passes a file that exists, and what is no file (a data: URL), without importing them", () => {
+    // This test file exists; importing it here again would run its tests' definitions.
+    expect(() => assertTaskModuleExists({ module: here.href, export: "f" })).not.toThrow();
+    expect(() =>
+      assertTaskModuleExists({ module: "data:text/javascript,export const f = 1", export: "f" }),
+    ).not.toThrow();
   });
 });

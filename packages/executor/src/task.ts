@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseInput, type TaskRefInput, TaskRefSchema } from "@amorsize/types";
 import { TaskLoadError } from "./errors.js";
-import { loadTask, type TaskFunction } from "./load.js";
+import { loadTask, MODULE_MISSING, moduleIsMissing, type TaskFunction } from "./load.js";
 import { type LoadFailure, rebuildError } from "./protocol.js";
 
 /** A validated task: where to import it from and which export to call. */
@@ -42,6 +42,17 @@ export async function importTask(task: ResolvedTask | TaskRefInput): Promise<Tas
   const loaded = await loadTask(resolved.href, resolved.exportName);
   if (typeof loaded === "function") return loaded;
   throw taskLoadError(resolved, loaded);
+}
+
+/**
+ * Throws the {@link TaskLoadError} a load would give (`AMORSIZE_TASK_NOT_FOUND`) when the
+ * task's module is a file that does not exist; imports nothing. For a caller that loads
+ * the task in a worker only, and would otherwise learn of a mistyped path after whatever
+ * it does first (a session's guarded call: the machine's probe, its spawn cost).
+ */
+export function assertTaskModuleExists(task: ResolvedTask | TaskRefInput): void {
+  const resolved = resolvedOf(task);
+  if (moduleIsMissing(resolved.href)) throw taskLoadError(resolved, MODULE_MISSING);
 }
 
 /**

@@ -382,6 +382,8 @@ async function loadThenRun(request: RunRequest, key: string): Promise<unknown> {
 
 async function check(request: CheckRequest): Promise<CheckResponse> {
   const key = `${request.e}\0${request.h}`;
+  // A bounded check's clock in the calling thread counts from here (see `ParallelExecutor.check`).
+  if (request.w !== undefined) stampBegin(request.w, request.y!, request.o!);
   // Loaded here already (an earlier check or chunk): no load to tell.
   if (tasks.has(key)) return -1;
   const loadStart = performance.now();

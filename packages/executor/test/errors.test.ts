@@ -375,6 +375,13 @@ describe("chunk time-out", () => {
     expect(errors[0]).toBeInstanceOf(ChunkTimeoutError);
     expect(errors[0]).toMatchObject({ code: "AMORSIZE_CHUNK_TIMEOUT", range: [3, 5], timeoutMs: 50 });
     expect(errors[0]!.message).toBe("Items 3..5 did not finish within 50 ms");
+    expect(errors[0]).toMatchObject({ notBegunAfterMs: null });
+    // A chunk whose worker never began it says so.
+    expect(new ChunkTimeoutError([3, 5], 50, 10_000)).toMatchObject({
+      notBegunAfterMs: 10_000,
+      message:
+        "Items 3..5 were not begun within 10000 ms: their worker did not start, or its import of the task did not end",
+    });
     expect(report).toMatchObject({ items: 9, succeeded: 0, failed: 3, precomputed: 6, chunks: 0 });
     // The spinning worker was terminated and replaced.
     const again = await executor.map(task("tasks.mjs", "square"), range(4), { chunkSize: 1 });
@@ -437,6 +444,19 @@ describe("chunk time-out", () => {
       chunkTimeoutMs: 5_000,
     });
     expect(again.results).toEqual([0, 1, 4, 9]);
+  });
+
+  it("bounds a load from when a worker begins it, not while it waits behind another run's chunk", async () => {
+    const executor = track({ workers: 1 });
+    const loads = executor as unknown as {
+      ensureTaskEverywhere(task: unknown, boundMs: number): Promise<number[]>;
+    };
+    // The only worker spins for 1 s on another run's item; the check waits behind it.
+    const busy = executor.map(task("tasks.mjs", "spinMicros"), [1_000_000], { chunkSize: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const loaded = await loads.ensureTaskEverywhere(resolveTask(task("single.mjs", "only")), 300);
+    expect(loaded).toHaveLength(1);
+    expect((await busy).results).toEqual([1_000_000]);
   });
 
   it("under throw: rejects with it", async () => {

@@ -1,7 +1,13 @@
 // What every decision rests on, gathered once: the task (checked), the machine, what
 // parallelism costs here, and the task's per-item figures.
 import { performance } from "node:perf_hooks";
-import { type Executor, importTask, type ResolvedTask, resolveTask } from "@amorsize/executor";
+import {
+  assertTaskModuleExists,
+  type Executor,
+  importTask,
+  type ResolvedTask,
+  resolveTask,
+} from "@amorsize/executor";
 import { probeHardware } from "@amorsize/hardware-probe";
 import { defaultCacheDir, measureSpawnCost } from "@amorsize/spawn-cost";
 import {
@@ -217,7 +223,8 @@ export function knownLength(data: TaskData, totalItems: number | undefined): num
 
 /**
  * Checks the task (a task that cannot load fails now, before anything is probed or
- * started), probes the machine, reads or measures the spawn cost, and reads the task's
+ * started; a guarded call's task only for a missing module file, the rest in the worker
+ * that samples it), probes the machine, reads or measures the spawn cost, and reads the task's
  * figures from the plan cache or samples them. `options` are parsed already.
  */
 export async function prepare(
@@ -232,7 +239,9 @@ export async function prepare(
   // Guarded sampling runs the task in a worker, and so does a guarded run: its module is not
   // imported here, where a top level that loops, exits or fills the heap takes the caller
   // with it (an explain of a module whose top level looped never returned, whatever its
-  // time-out). A task that cannot load fails in the worker, with the same TaskLoadError.
+  // time-out). A task that cannot load otherwise fails in the worker, with the same TaskLoadError.
+  // A mistyped path still fails first, before the machine is probed or anything started.
+  if (guarded) assertTaskModuleExists(resolved);
   const load = guarded ? NOT_IMPORTED : await loadHere(resolved);
   // Guarded sampling runs in a fresh worker and times its items by the wall clock: on a busy
   // machine preempted early items read as a warm-up there (a 0.6 s job read as 0.2 s with a

@@ -94,6 +94,24 @@ describe("sampling in a worker: what it measures", () => {
     // trivial items fit in it with room for a busy machine's slow turns between threads.
     expect(workload.sampled).toBeGreaterThanOrEqual(3);
   });
+
+  it("does not charge a replacement worker's start and import to the sampling budget either", async () => {
+    // Item 4, sampled first, loops past the time-out; its worker is ended and the next block's
+    // replacement imports the module for 600 ms. Charged to the 300 ms budget, that import
+    // would end sampling after one more item.
+    const slowLoops = {
+      module: new URL("./fixtures/slow-import-loops.mjs", import.meta.url).pathname,
+      export: "loopsAtFour",
+    };
+    const { workload, failures } = await sampleTask(slowLoops, items, {
+      guard: { chunkTimeoutMs: 400 },
+      onError: "collect",
+      budgetMs: 300,
+      minItems: 3,
+    });
+    expect([...failures.keys()]).toEqual([4]);
+    expect(workload.sampled).toBeGreaterThanOrEqual(3);
+  });
 });
 
 describe("bounded decisions", () => {

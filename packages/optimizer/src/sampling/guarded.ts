@@ -11,6 +11,7 @@ import {
   type MapResult,
   type ResolvedTask,
   type RunError,
+  WorkerCrashedError,
 } from "@amorsize/executor";
 import type { ExecutionReport, ResourceLimits } from "@amorsize/types";
 import { type ItemFigures, ownMs } from "./clock-math.js";
@@ -71,11 +72,13 @@ export class GuardedSampleSession extends SamplingState {
   moduleLoadMs: number | null = null;
   private executor: Executor | null = null;
   /**
-   * The first block's wait for the worker to start and import the task: not sampling, so
-   * not charged to its budget (a 130 ms import would leave one item sampled). The time
-   * bound counts it: the answer must come.
+   * The waits for a worker to start and import the task (the first block's, and a block's
+   * after its worker was ended): not sampling, so not charged to its budget (a 130 ms
+   * import would leave one item sampled). The time bound counts it: the answer must come.
    */
   private startupMs = 0;
+  /** The last block's worker was ended (a time-out, a crash): the next block's starts and imports the task. */
+  private workerEnded = false;
 
   constructor(
     private readonly task: ResolvedTask,
@@ -128,7 +131,7 @@ export class GuardedSampleSession extends SamplingState {
     const sized = sizedPositions(block.items.length);
     const inBytes = sized.map((k) => clonedBytes("item", block.first + k, block.items[k], this.clone));
     const timeoutMs = this.blockTimeoutMs();
-    const first = this.executor === null;
+    const fresh = this.executor === null || this.workerEnded;
     const t0 = performance.now();
     const outcome = await this.pool().map(
       { module: this.task.href, export: this.task.exportName },
@@ -141,7 +144,11 @@ export class GuardedSampleSession extends SamplingState {
         ...(this.options.signal ? { signal: this.options.signal } : {}),
       },
     );
-    if (first) this.startupMs = Math.max(0, performance.now() - t0 - outcome.report.busyMs);
+    // A fresh worker's start and import are no sampling: the first one's, and a replacement's.
+    if (fresh) this.startupMs += Math.max(0, performance.now() - t0 - outcome.report.busyMs);
+    this.workerEnded = outcome.errors.some(
+      (e) => e instanceof ChunkTimeoutError || e instanceof WorkerCrashedError,
+    );
     if (outcome.report.taskLoads !== undefined && this.moduleLoadMs === null) {
       this.moduleLoadMs = outcome.report.taskLoads.maxMs;
     }

@@ -20,7 +20,11 @@ export function shiftError(error: RunError, offset: number): RunError {
   if (error instanceof ItemError) return new ItemError(error.index + offset, error.cause);
   if (error instanceof ItemUnsettledError) return new ItemUnsettledError(error.index + offset, error.where);
   if (error instanceof ChunkTimeoutError)
-    return new ChunkTimeoutError(shiftRange(error.range, offset), error.timeoutMs);
+    return new ChunkTimeoutError(
+      shiftRange(error.range, offset),
+      error.timeoutMs,
+      error.notBegunAfterMs ?? undefined,
+    );
   if (error instanceof CloneError) {
     const index = error.index === null ? null : error.index + offset;
     return new CloneError(error.code, index, shiftRange(error.range, offset), error.reason, error.cause);
