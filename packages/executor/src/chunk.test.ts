@@ -137,10 +137,13 @@ describe("ChunkClock", () => {
     const short = new ChunkClock(1, 100);
     const long = new ChunkClock(1, START_WAIT_MS * 2);
     const [a, b] = chunks(2) as [Chunk, Chunk];
-    short.cell(a);
-    long.cell(b);
+    const cellA = short.cell(a);
+    const cellB = long.cell(b);
     short.dispatched(a);
     long.dispatched(b);
+    // Each worker takes its chunk up at once, and imports the task for ever.
+    stampBegin(cellA.w, cellA.y, cellA.o, false);
+    stampBegin(cellB.w, cellB.y, cellB.o, false);
     jest.advanceTimersByTime(START_WAIT_MS - 1);
     expect(a.timedOut).toBe(false);
     jest.advanceTimersByTime(1);
@@ -150,6 +153,24 @@ describe("ChunkClock", () => {
     expect(b.timedOut).toBe(false);
     jest.advanceTimersByTime(1);
     expect(b.timedOut).toBe(true);
+  });
+
+  it("does not count a chunk's wait for a worker busy with another run's chunk, and bounds it once taken up", () => {
+    const clock = new ChunkClock(1, 100);
+    const [a] = chunks(1) as [Chunk];
+    const { w, y, o } = clock.cell(a);
+    clock.dispatched(a);
+    // Queued in the pool behind another run's long chunk: never taken up for 30 s.
+    jest.advanceTimersByTime(30_000);
+    expect(a.timedOut).toBe(false);
+    // Taken up, then begun 50 ms later: its time-out runs from the begin.
+    stampBegin(w, y, o, false);
+    jest.advanceTimersByTime(50);
+    stampBegin(w, y, o);
+    jest.advanceTimersByTime(98);
+    expect(a.timedOut).toBe(false);
+    jest.advanceTimersByTime(3);
+    expect([a.timedOut, a.notBegun]).toEqual([true, false]);
   });
 
   it("hands each chunk in flight its own cell, cleared, and more cells when they run out", () => {

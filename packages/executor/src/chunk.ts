@@ -1,6 +1,6 @@
 import type { Block } from "./delivery.js";
 import type { IndexRange } from "./errors.js";
-import { absoluteNowMs, readBegin } from "./protocol.js";
+import { absoluteNowMs, beginDeadline, readBegin } from "./protocol.js";
 
 /** Items read together and sent to a worker as one tinypool task. */
 export interface Chunk extends Block {
@@ -129,9 +129,8 @@ export class ChunkDraft {
 }
 
 /**
- * A chunk whose worker has not begun its items this long after its clock started (nor
- * within its time-out, when that is longer) times out: a worker that cannot start, or a
- * task module whose import never ends.
+ * A chunk whose worker took it up and has not begun its items this long after (nor within
+ * its time-out, when that is longer) times out: a task module whose import never ends.
  */
 export const START_WAIT_MS = 10_000;
 
@@ -149,10 +148,12 @@ const FIRST_CELLS = 64;
  * when an earlier chunk of the run settles. The time a worker spends before it begins
  * the chunk's items is not counted either: a replacement worker's start and its import
  * of the task (a library that imports in 600 ms lost every chunk after a time-out on a
- * 400 ms clock). Each chunk carries a cell (see {@link cell}) where its worker stamps
- * the moment it begins; when the clock runs out, a chunk that began later than its clock
- * started runs on until the time-out after it began, and one not begun is checked again,
- * up to {@link START_WAIT_MS}.
+ * 400 ms clock), nor a wait behind another run's chunks on the same pool. Each chunk
+ * carries a cell (see {@link cell}) where its worker stamps when it takes the chunk up and
+ * when it begins the items; when the clock runs out, the rule is `beginDeadline`'s: a chunk
+ * that began later than its clock started runs on until the time-out after it began, one
+ * taken up and not begun waits up to {@link START_WAIT_MS}, and one not taken up is looked
+ * at again.
  */
 export class ChunkClock {
   private running = 0;
@@ -172,7 +173,6 @@ export class ChunkClock {
    * `RunRequest`), the stamp counted from now (a stamp is 31 bits of milliseconds).
    */
   cell(chunk: Chunk): { w: Int32Array; y: number; o: number } {
-    this.release(chunk, true);
     let slot = this.free.pop();
     if (slot === undefined) {
       if (this.next === this.cells.length) {
@@ -228,28 +228,31 @@ export class ChunkClock {
     chunk.timer.unref();
   }
 
-  /** When the chunk began its items (`performance.now()` time); its clock's start for a chunk with no cell. */
-  private began(chunk: Chunk): number | null {
-    if (chunk.cell === null) return chunk.clockAt;
-    const at = readBegin(chunk.cell.cells, chunk.cell.slot, chunk.cell.epochMs);
-    return at === null ? null : at - performance.timeOrigin;
-  }
-
   private due(chunk: Chunk): void {
     const now = performance.now();
-    const began = this.began(chunk);
-    const until =
-      began === null
-        ? Math.min(chunk.clockAt + startWaitMs(this.ms), now + this.ms)
-        : Math.max(chunk.clockAt, began) + this.ms;
+    // A chunk with no cell is taken as begun when its clock started.
+    const read =
+      chunk.cell === null
+        ? { takenAt: chunk.clockAt, beganAt: chunk.clockAt }
+        : inThisThread(readBegin(chunk.cell.cells, chunk.cell.slot, chunk.cell.epochMs));
+    const until = beginDeadline(now, read, chunk.clockAt, this.ms, startWaitMs(this.ms));
     if (until > now) {
       this.arm(chunk, until - now);
       return;
     }
     chunk.timedOut = true;
-    chunk.notBegun = began === null;
+    chunk.notBegun = read.beganAt === null;
     chunk.controller?.abort();
   }
+}
+
+/** Absolute times of a cell's reading as this thread's `performance.now()` reads them. */
+function inThisThread(read: ReturnType<typeof readBegin>): ReturnType<typeof readBegin> {
+  const origin = performance.timeOrigin;
+  return {
+    takenAt: read.takenAt === null ? null : read.takenAt - origin,
+    beganAt: read.beganAt === null ? null : read.beganAt - origin,
+  };
 }
 
 /**
@@ -290,10 +293,9 @@ export class BeginBound {
   }
 
   #due(): void {
-    const began = readBegin(this.#cells, 0, this.#epochMs);
     const now = absoluteNowMs();
     // Not begun: still queued for a worker, which is no time of the load's; looked at again.
-    const until = began === null ? now + this.ms : began + this.ms;
+    const until = beginDeadline(now, readBegin(this.#cells, 0, this.#epochMs), -Infinity, this.ms, Infinity);
     if (until > now) {
       this.#timer = this.#arm(until - now);
       return;

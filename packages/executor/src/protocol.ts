@@ -225,19 +225,48 @@ export function absoluteNowMs(): number {
 }
 
 /**
- * Written by a worker as it begins a chunk's items, its task loaded (or a bounded load
- * check): the milliseconds since `epochMs` (an absolute time, see {@link absoluteNowMs}: the
- * chunk's dispatch) rounded up, plus one, so 0 means "not begun". The calling thread's
- * chunk clock reads it with {@link readBegin}: the start of a fresh worker and its import of
- * the task are no time of the chunk's. Rounded up, a begin is read late, never early: a
- * chunk gets its whole time-out.
+ * Written by a worker in a chunk's cell: as it takes the chunk up (`begun` false: it may
+ * import the task first) and as it begins the chunk's items (`begun` true), each time the
+ * milliseconds since `epochMs` (an absolute time, see {@link absoluteNowMs}: the chunk's
+ * dispatch) rounded up, plus one, negative while only taken up; 0 means "not taken up yet"
+ * (queued for a worker). The calling thread's chunk clock reads it with {@link readBegin}:
+ * a chunk's wait for a worker, a fresh worker's start and its import of the task are no
+ * time of the chunk's. Rounded up, a time is read late, never early: a chunk gets its
+ * whole time-out. A bounded load check is stamped begun as it is taken up.
  */
-export function stampBegin(cells: Int32Array, slot: number, epochMs: number): void {
-  Atomics.store(cells, slot, Math.max(1, Math.ceil(absoluteNowMs() - epochMs) + 1));
+export function stampBegin(cells: Int32Array, slot: number, epochMs: number, begun = true): void {
+  const ms = Math.max(1, Math.ceil(absoluteNowMs() - epochMs) + 1);
+  Atomics.store(cells, slot, begun ? ms : -ms);
 }
 
-/** When the chunk at `slot` began its items, as an absolute time (up to 1 ms late); null: not yet. */
-export function readBegin(cells: Int32Array, slot: number, epochMs: number): number | null {
+/** What a chunk's cell says: when it was taken up and when it began (absolute times, up to 1 ms late), or null. */
+export function readBegin(
+  cells: Int32Array,
+  slot: number,
+  epochMs: number,
+): { takenAt: number | null; beganAt: number | null } {
   const stamp = Atomics.load(cells, slot);
-  return stamp === 0 ? null : epochMs + stamp - 1;
+  if (stamp === 0) return { takenAt: null, beganAt: null };
+  const at = epochMs + Math.abs(stamp) - 1;
+  return stamp > 0 ? { takenAt: at, beganAt: at } : { takenAt: at, beganAt: null };
+}
+
+/**
+ * When a clock bounding `ms` from a begin should look again, or fire when that is not later
+ * than `now` (all in one time base). Begun at `beganAt`: `ms` after the later of it and
+ * `since` (the clock's own start). Taken up at `takenAt` but not begun (a worker starting,
+ * importing the task): at most `startWaitMs` after the later of it and `since`. Not taken
+ * up (queued behind other chunks, of this run or another): not bounded yet, looked at
+ * again `ms` later. Pure.
+ */
+export function beginDeadline(
+  now: number,
+  read: { takenAt: number | null; beganAt: number | null },
+  since: number,
+  ms: number,
+  startWaitMs: number,
+): number {
+  if (read.beganAt !== null) return Math.max(since, read.beganAt) + ms;
+  if (read.takenAt !== null) return Math.min(Math.max(since, read.takenAt) + startWaitMs, now + ms);
+  return now + ms;
 }

@@ -397,7 +397,11 @@ function run(request: RunRequest): unknown {
   running = request;
   const key = `${request.e}\0${request.h}`;
   const fn = tasks.get(key);
-  if (fn === undefined || (request.t && tinypool === null)) return loadThenRun(request, key);
+  if (fn === undefined || (request.t && tinypool === null)) {
+    // Taken up, the task still to import: the chunk's clock bounds that wait apart.
+    if (request.w !== undefined) stampBegin(request.w, request.y!, request.o!, false);
+    return loadThenRun(request, key);
+  }
   return runItems(fn, request);
 }
 

@@ -53,8 +53,10 @@ export function planKey(shape: PlanShape): string {
 
 /** Slowdowns within PLAN_REUSE_DRIFT of each other share a plan key, as item times do (none: 0). */
 export function contentionBucket(factor: number | undefined): number {
-  return Math.round(Math.log(factor ?? 1) / Math.log(1 + PLAN_REUSE_DRIFT));
+  return factor === undefined ? 0 : Math.round(Math.log(factor) / LOG_DRIFT);
 }
+
+const LOG_DRIFT = Math.log(1 + PLAN_REUSE_DRIFT);
 
 /** Plans by shape, at most `capacity` (least recently used dropped first). Pure bookkeeping. */
 export class PlanMemo<T> {

@@ -37,7 +37,7 @@ import { type ExecuteResult, executeHosted, type Hosted, type Planned, taskOf } 
 import { ModuleVersions, type TaskVersion } from "./module-version.js";
 import { basisOf, type OptimizeResult } from "./optimize.js";
 import { sizeBucket, writePlanCache } from "./plan-cache.js";
-import { contentionBucket, PlanMemo, planKey, scaleSerial } from "./plan-memo.js";
+import { PlanMemo, planKey, scaleSerial } from "./plan-memo.js";
 import { constraintsOf, type Machine, prepare } from "./prepare.js";
 import { type RunFigures, type TaskProfile, TaskProfiles } from "./profiles.js";
 import { type QuickCall, quickInput, runQuick, runsAtOnce } from "./quick.js";
@@ -248,7 +248,7 @@ class AmorsizeSession implements Amorsize {
   /** The last plan-memo key of each task version's learned calls without constraints (see `#quickKey`). */
   readonly #quickKeys = new WeakMap<
     TaskVersion,
-    { totalItems: number; warm: boolean; loaded: boolean; contention: number; key: string }
+    { totalItems: number; warm: boolean; loaded: boolean; contention: number | undefined; key: string }
   >();
   #inFlight = 0;
   #items = 0;
@@ -487,13 +487,12 @@ class AmorsizeSession implements Amorsize {
     const loaded = pool.hasLoaded(version.task.href);
     const plain = isEmptyObject(constraints);
     const last = this.#quickKeys.get(version);
-    const bucket = contentionBucket(contention);
     if (
       plain &&
       last?.totalItems === totalItems &&
       last.warm === warm &&
       last.loaded === loaded &&
-      last.contention === bucket
+      last.contention === contention
     )
       return last.key;
     const shape = {
@@ -511,7 +510,7 @@ class AmorsizeSession implements Amorsize {
         totalItems,
         warm,
         loaded,
-        contention: bucket,
+        contention,
         key,
       });
     return key;
