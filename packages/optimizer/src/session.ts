@@ -675,9 +675,11 @@ class AmorsizeSession implements Amorsize {
       if (context.learned) profile.learnedCalls++;
       this.#profiles.learn(profile, figures, predictionError);
       const { hash } = context.version;
-      if (hash !== null && !this.#saved.has(key)) {
+      if (hash !== null && (!context.learned || !this.#saved.has(key))) {
         // Never written (-1): the call left its fresh sample's write to the session, which
         // writes it whether or not the run refined it (a run that started workers does not).
+        // A new sample (an input unlike the profile's: four times the items, say) replaced
+        // the profile, and is written under its own size, as a first one is.
         this.#saved.set(key, { cacheKey: `${key}/${sizeBucket(profile.sampledItems)}`, runs: -1, at: 0 });
         this.#forgetDropped();
       }

@@ -335,6 +335,27 @@ describe("a session's learning", () => {
     expect(session.stats().profileSaves).toBe(0);
   });
 
+  it("writes a new sample of a task it had saved, under the new input's size", async () => {
+    const module = join(dir, "resampled-profile.mjs");
+    writeFileSync(
+      module,
+      `export { square as default } from ${JSON.stringify(pathToFileURL(tasks).href)};\n`,
+    );
+    const resolved = resolveTask({ module });
+    const hash = (await moduleHash(resolved))!;
+    const entries = [100, 1_000].map((n) => planCachePath(TEST_CACHE_DIR, planCacheKey(resolved, hash, n)));
+    for (const path of entries) rmSync(path, { force: true });
+    session = createAmorsize({ cacheDir: TEST_CACHE_DIR });
+    const serial = { ...base, maxWorkers: 1 };
+    await session.execute({ module }, range(100), serial);
+    // Ten times the items: unlike the profile, sampled again, and the profile replaced.
+    const again = await session.execute({ module }, range(1_000), serial);
+    expect(again.optimized.workloadSource).toBe("sampled");
+    await session.close();
+    expect(entries.map((path) => existsSync(path))).toEqual([true, true]);
+    for (const path of entries) rmSync(path, { force: true });
+  });
+
   it("writes a call's fresh sample after a run that taught it nothing (the run started the workers)", async () => {
     // A call that must use the pool (see the header), on a fresh pool: a run on fresh
     // workers (their warm-up in its times) refines no profile, and the sample is written.
