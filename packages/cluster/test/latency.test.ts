@@ -173,14 +173,13 @@ suite("the cluster through a proxy adding latency", () => {
       const items = Array.from({ length: 6 }, (_, x) => ({ x, sleepMs: 1000 }));
       const run = backend.map<number>(task, items, { chunkSize: 1 });
       run.catch(() => {});
-      // Three times 2 s of this thread's own work while the run waits on its chunks: the
-      // answers to its PINGs arrive meanwhile and are read before any verdict.
+      // Three times 2 s of this thread blocked while the run waits on its chunks (as by its
+      // own work, without spending a core on it: Atomics.wait holds the event loop as a busy
+      // loop does): the answers to its PINGs arrive meanwhile and are read before any verdict.
+      const blocker = new Int32Array(new SharedArrayBuffer(4));
       for (let block = 0; block < 3; block++) {
         await new Promise((resolve) => setTimeout(resolve, 300));
-        const end = Date.now() + 2000;
-        while (Date.now() < end) {
-          // busy
-        }
+        Atomics.wait(blocker, 0, 0, 2000);
       }
       expect((await run).results).toEqual(items.map(({ x }) => x * x));
     } finally {
