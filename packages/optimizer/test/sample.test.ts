@@ -5,6 +5,7 @@ import { planExecution } from "@amorsize/cost-model";
 import { describe, expect, it } from "@jest/globals";
 import { formatPlan } from "../src/format.js";
 import { CloneError, ItemError, sampleTask, TaskLoadError } from "../src/index.js";
+import { spreadIndices } from "../src/sampling/order.js";
 import { scaledToSizes } from "../src/sampling/size-scale.js";
 import { quantile } from "../src/sampling/stats.js";
 import { hardware, spawnCost, workload } from "./profiles.js";
@@ -89,10 +90,13 @@ describe("sampleTask", () => {
       data: rejoined,
     } = await sampleTask(task("heavy"), data, { minItems: 8, maxItems: 8, budgetMs: 10_000 });
     expect(workload.sampled).toBe(8);
-    // The first three of the spread order: the middle, then the quartiles.
-    expect(workload.indices).toEqual(expect.arrayContaining([50_000, 25_000, 75_000]));
-    expect(Math.min(...workload.indices)).toBeLessThan(25_000);
-    expect(Math.max(...workload.indices)).toBeGreaterThan(75_000);
+    // The first eight of the spread order: the middle, then one in each half, and so on.
+    expect([...workload.indices].sort((a, b) => a - b)).toEqual(
+      [...spreadIndices(100_000)].slice(0, 8).sort((a, b) => a - b),
+    );
+    expect(workload.indices).toContain(50_000);
+    expect(Math.min(...workload.indices)).toBeLessThan(12_500);
+    expect(Math.max(...workload.indices)).toBeGreaterThan(87_500);
     expect(workload.totalItems).toBe(100_000);
     expect(wrongResults(precomputed, (i) => i * 2)).toEqual([]);
     expect([...precomputed.keys()].sort((a, b) => a - b)).toEqual(workload.indices);

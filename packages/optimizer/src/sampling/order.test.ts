@@ -7,6 +7,7 @@ import {
   nextBlockSize,
   ranIndices,
   SHARE_SPENT_BLOCK,
+  scrambledSpread,
   sizedPositions,
   spreadFraction,
   spreadIndices,
@@ -18,17 +19,56 @@ describe("spreadFraction", () => {
   });
 });
 
-describe("spreadIndices", () => {
-  it("visits every index once, spreading the first ones over the input", () => {
-    expect([...spreadIndices(16)]).toEqual([8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15, 0]);
-    expect([...spreadIndices(10)]).toEqual([5, 2, 7, 1, 6, 3, 8, 0, 4, 9]);
-    expect([...spreadIndices(1)]).toEqual([0]);
-    expect([...spreadIndices(0)]).toEqual([]);
+describe("scrambledSpread", () => {
+  it("keeps the first point at the middle and each point in a cell of its own", () => {
+    expect(scrambledSpread(1, 20)).toBe(0.5);
+    // The first 2^k - 1 points fall in distinct cells of width 2^-k, as van der Corput's do.
+    for (let k = 1; k <= 12; k++) {
+      const cells = new Set(
+        Array.from({ length: 2 ** k - 1 }, (_, j) => Math.floor(scrambledSpread(j + 1, 20) * 2 ** k)),
+      );
+      expect(cells.size).toBe(2 ** k - 1);
+    }
   });
 
-  it("starts a large input at its middle and quartiles", () => {
-    const order = spreadIndices(100_000);
-    expect([order.next().value, order.next().value, order.next().value]).toEqual([50_000, 25_000, 75_000]);
+  it("does not put the points at the cells' starts", () => {
+    const points = Array.from({ length: 15 }, (_, j) => scrambledSpread(j + 1, 20));
+    // Plain van der Corput points are multiples of 1/16 here.
+    expect(points.filter((x) => (x * 16) % 1 !== 0).length).toBeGreaterThan(10);
+  });
+});
+
+describe("spreadIndices", () => {
+  it("visits every index once, the same order for the same length", () => {
+    for (const n of [0, 1, 2, 7, 10, 16, 1000, 4097]) {
+      const order = [...spreadIndices(n)];
+      expect(order).toHaveLength(n);
+      expect(new Set(order).size).toBe(n);
+      expect([...spreadIndices(n)]).toEqual(order);
+    }
+  });
+
+  it("starts at the middle, then spreads each prefix over the input", () => {
+    const order = [...spreadIndices(100_000)];
+    expect(order[0]).toBe(50_000);
+    // The 2nd and 3rd in different halves, the first seven in different eighths.
+    expect(Math.floor(order[1]! / 50_000)).not.toBe(Math.floor(order[2]! / 50_000));
+    expect(new Set(order.slice(0, 7).map((i) => Math.floor(i / 12_500))).size).toBe(7);
+  });
+
+  it("samples an input whose costs repeat with a period at several phases", () => {
+    // Plain van der Corput indices of 1,024 x m items are multiples of 128 x m for the
+    // first seven: one phase of any period of 2 to 16, for every m. Chosen at random, the
+    // seven would all fall in one phase for a length in 64 (period 2) or fewer.
+    for (const period of [2, 4, 8, 16]) {
+      let onePhase = 0;
+      for (let m = 1; m <= 32; m++) {
+        const order = spreadIndices(1024 * m);
+        const first = Array.from({ length: 7 }, () => order.next().value as number);
+        if (new Set(first.map((i) => i % period)).size === 1) onePhase++;
+      }
+      expect(onePhase).toBeLessThanOrEqual(2);
+    }
   });
 });
 

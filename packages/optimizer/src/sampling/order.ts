@@ -25,7 +25,7 @@ export interface BlockRange {
 
 /**
  * The j-th point (j >= 1) of the base-2 van der Corput sequence: 1/2, 1/4, 3/4, 1/8, ...
- * Sampling indices in this order spreads any prefix of the sample over the whole input.
+ * Its binary digits are j's bits in reverse order.
  */
 export function spreadFraction(j: number): number {
   let f = 0;
@@ -37,11 +37,63 @@ export function spreadFraction(j: number): number {
   return f;
 }
 
-/** Input indices to sample from an array of length n, in the order they are run. */
+/**
+ * Whether digit `k` (0-based) of a point whose earlier digits are `prefix` (an integer,
+ * first digit highest) is flipped: a bit of a 32-bit integer mix (xor-shifts and odd
+ * multipliers) of both, fixed and patternless. The path of the first point, 0.1000..., is
+ * never flipped, so the first point stays the exact middle.
+ */
+function flips(k: number, prefix: number, onFirstPath: boolean): number {
+  if (onFirstPath) return 0;
+  let x = (prefix ^ Math.imul(Math.floor(prefix / 2 ** 32), 0x85ebca6b) ^ Math.imul(k + 1, 0x9e3779b1)) >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x & 1;
+}
+
+/**
+ * The j-th point (j >= 1) of the van der Corput sequence, nested-scrambled to `digits`
+ * binary digits: each digit is flipped or not by a fixed function of the digits before it.
+ * Any first 2^k - 1 points still fall in distinct cells of width 2^-k (the scramble
+ * permutes the cells of each level within their parent), but a point sits anywhere in its
+ * cell instead of at the cell's start (see {@link spreadIndices}).
+ */
+export function scrambledSpread(j: number, digits: number): number {
+  let x = 0;
+  let scale = 0.5;
+  let prefix = 0;
+  let onFirstPath = true;
+  let rest = j;
+  for (let k = 0; k < digits; k++) {
+    const digit = rest % 2;
+    rest = Math.floor(rest / 2);
+    x += (digit ^ flips(k, prefix, onFirstPath)) * scale;
+    scale /= 2;
+    onFirstPath = onFirstPath && digit === (k === 0 ? 1 : 0);
+    prefix = prefix * 2 + digit;
+  }
+  return x;
+}
+
+/**
+ * Input indices to sample from an array of length n, in the order they are run: the
+ * middle first, then one index in each half, quarter, eighth, ... the van der Corput
+ * sequence opens, so any prefix of the sample is spread over the whole input. The
+ * sequence is scrambled ({@link scrambledSpread}): its plain points are multiples of
+ * n / 2^k, and an input whose item costs repeat with a period dividing that was sampled at
+ * one phase only (1,024 items cycling through fib(20..27): the indices 128, 256, 512 and
+ * 768 all held fib(20), and the loop was predicted at 135 ms against 659 ms measured; the
+ * same items reversed, 3,128 against 624). Deterministic: the same n, the same order.
+ */
 export function* spreadIndices(n: number): Generator<number> {
+  // Enough digits to tell every index apart: cells narrower than one item.
+  const digits = Math.min(52, Math.ceil(Math.log2(n + 1)) + 1);
   const seen = new Set<number>();
   for (let j = 1; seen.size < n; j++) {
-    const index = Math.min(n - 1, Math.floor(spreadFraction(j) * n));
+    const index = Math.min(n - 1, Math.floor(scrambledSpread(j, digits) * n));
     if (!seen.has(index)) {
       seen.add(index);
       yield index;

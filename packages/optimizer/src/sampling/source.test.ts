@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { SourceError } from "../errors.js";
-import type { BlockRange } from "./order.js";
+import { type BlockRange, spreadIndices } from "./order.js";
 import { assertTaskData, type Block, type BlockSink, sampleArray, sampleIterable } from "./source.js";
 
 /** A sink that runs `runs` blocks of `size` items, recording them. */
@@ -42,12 +42,13 @@ describe("sampleArray", () => {
     const data = Array.from({ length: 16 }, (_, i) => i * 10);
     const s = sink(4, 3);
     await sampleArray(data, s);
-    // Spread order 8, 4, 12, 2: the block at 2 stops at the one at 4.
+    // Spread order 8, 3, 12, 6 (see spreadIndices): the block at 6 stops at the one at 8.
+    expect([...spreadIndices(16)].slice(0, 4)).toEqual([8, 3, 12, 6]);
     expect(s.blocks).toEqual([
       { first: 8, items: [80, 90, 100] },
-      { first: 4, items: [40, 50, 60] },
+      { first: 3, items: [30, 40, 50] },
       { first: 12, items: [120, 130, 140] },
-      { first: 2, items: [20, 30] },
+      { first: 6, items: [60, 70] },
     ]);
   });
 
