@@ -11,7 +11,7 @@ import {
 } from "@amorsize/types";
 import { type CliIo, optimizerOptions, readInput, taskArgument, type Values } from "./cli-args.js";
 import { ProgressDisplay } from "./cli-progress.js";
-import { wholeSerialMs } from "./decide.js";
+import { predictionAtCount } from "./decide.js";
 import { AmorsizeOptimizerError } from "./errors.js";
 import type { OptimizeBasis } from "./optimize.js";
 import { encodeResult, errorsInOrder, ResultNotPrintableError, withUnprintable } from "./output.js";
@@ -187,7 +187,14 @@ function summaryOf({ results, unprintable, start, end }: FinishedRun) {
   );
   const { hardware, spawnCost, workload, overheadMs } = basis;
   const times = { start, runStart: start + overheadMs.total, runEnd: end };
-  const check = planCheck(plan.predicted, wholeSerialMs({ hardware, spawnCost, workload }), times);
+  // A plan made without the item count (--stdin) is checked against the count that ran.
+  const counted = predictionAtCount(
+    { hardware, spawnCost, workload },
+    plan,
+    report.items - report.precomputed,
+    report.items,
+  );
+  const check = planCheck(counted.predicted, counted.wholeSerialMs, times);
   return { plan, report, check, overheadMs, warnings: cacheWarnings(basis) };
 }
 

@@ -15,7 +15,7 @@ import {
   type RunOptions,
   type TaskRefInput,
 } from "@amorsize/types";
-import { planRun, serialItemRate, wholeSerialMs, withFrozenMachine } from "./decide.js";
+import { planRun, predictionAtCount, serialItemRate, wholeSerialMs, withFrozenMachine } from "./decide.js";
 import { EarlyPool } from "./early-pool.js";
 import { DataError } from "./errors.js";
 import { formatMs } from "./format.js";
@@ -149,6 +149,8 @@ const ADAPTIVE_LOW_MS = 10;
 export interface Planned {
   plan: Plan;
   wholeSerialMs: number;
+  /** The input the plan was made from: a plan without the item count is checked against the count that ran (see `predictionAtCount`). */
+  input?: PlanInput;
 }
 
 /** The one decision of a run: what it rests on, and the plan for the items that run. */
@@ -158,6 +160,8 @@ export interface Decision {
   basis: OptimizeBasis;
   /** The model's serial estimate for every item, the sampled ones included. */
   wholeSerialMs: number;
+  /** The input the plan was made from. */
+  input: PlanInput;
 }
 
 /**
@@ -223,12 +227,16 @@ export async function decide(
     const done = precomputed.size + failures.size;
     const planNow = (): Planned => {
       const input = hosted?.planInput?.(base, prepared) ?? base;
-      return { plan: planRun(input, done, early?.started()), wholeSerialMs: wholeSerialMs(input) };
+      return { plan: planRun(input, done, early?.started()), wholeSerialMs: wholeSerialMs(input), input };
     };
-    const { plan, wholeSerialMs: serialMs } = hosted?.plan?.(base, prepared, done, planNow) ?? planNow();
+    const {
+      plan,
+      wholeSerialMs: serialMs,
+      input,
+    } = hosted?.plan?.(base, prepared, done, planNow) ?? planNow();
     const t1 = performance.now();
     const basis = basisOf(prepared, { plan: t1 - t0, total: t1 - start });
-    return { prepared, plan, basis, wholeSerialMs: serialMs };
+    return { prepared, plan, basis, wholeSerialMs: serialMs, input: input ?? base };
   } catch (error) {
     await early?.close();
     throw error;
@@ -285,8 +293,20 @@ export async function executeHosted<R>(
   const executor = lent ?? (await early?.take(checked.plan)) ?? executorFor(checked.plan, parsed);
   const run = await runHere<R>(checked, input, parsed, executor, lent !== undefined);
   const times = { start, ...run.times, ...(stretch ? { runStart: stretch.startedAt } : {}) };
-  const predicted = stretch ? withStretch(checked.plan, stretch) : checked.plan.predicted;
-  return resultOf(checked, run, planCheck(predicted, checked.wholeSerialMs, times), times, {
+  // A plan made without the item count is checked against the count that ran.
+  const counted =
+    checked.plan.totalItems === null
+      ? predictionAtCount(
+          checked.input,
+          checked.plan,
+          run.report.items - run.report.precomputed,
+          run.report.items,
+        )
+      : null;
+  const predicted =
+    counted?.predicted ?? (stretch ? withStretch(checked.plan, stretch) : checked.plan.predicted);
+  const serialMs = counted?.wholeSerialMs ?? checked.wholeSerialMs;
+  return resultOf(checked, run, planCheck(predicted, serialMs, times), times, {
     ...(backend && chosen ? { backend: { kind: backend.kind, decision: chosen } } : {}),
   });
 }

@@ -31,6 +31,7 @@ import {
   plannedBefore,
   planningCopyOf,
   planOf,
+  predictionAtCount,
   wholeSerialMs,
 } from "./decide.js";
 import { type ExecuteResult, executeHosted, type Hosted, type Planned, taskOf } from "./execute.js";
@@ -290,7 +291,13 @@ class AmorsizeSession implements Amorsize {
               start,
               this.#hosted(context),
             );
-      const session = this.#learn(context, result.optimized.workload, result.plan, result.report, "execute");
+      // A plan without the item count is checked against the count that ran (its check says so).
+      const predictedWallMs =
+        result.plan.totalItems === null ? result.check.predictedWallMs : result.plan.predicted.wallMs;
+      const session = this.#learn(context, result.optimized.workload, result.plan, result.report, {
+        kind: "execute",
+        predictedWallMs,
+      });
       // The result is this call's own object: completed in place rather than copied.
       return Object.assign(result, { session });
     } catch (error) {
@@ -318,7 +325,15 @@ class AmorsizeSession implements Amorsize {
       },
       ended: (decision, report) => {
         if (context !== null && decision !== null && report !== undefined) {
-          this.#learn(context, decision.basis.workload, decision.plan, report, "stream");
+          const { predicted } = predictionAtCount(
+            decision.input,
+            decision.plan,
+            report.items - report.precomputed,
+          );
+          this.#learn(context, decision.basis.workload, decision.plan, report, {
+            kind: "stream",
+            predictedWallMs: predicted.wallMs,
+          });
         }
         scope?.end();
       },
@@ -637,10 +652,10 @@ class AmorsizeSession implements Amorsize {
     workload: OptimizeResult["workload"],
     plan: Plan,
     report: ExecutionReport,
-    kind: SessionRun["kind"],
+    run: { kind: SessionRun["kind"]; predictedWallMs: number },
   ): SessionCall {
     const key = context.version.profileKey;
-    const predictedWallMs = plan.predicted.wallMs;
+    const { kind, predictedWallMs } = run;
     const error = predictedWallMs > 0 && !report.aborted ? report.wallMs / predictedWallMs - 1 : null;
     const predictionError = error !== null && Number.isFinite(error) ? error : null;
     if (!context.learned) this.#plans.forget(key);

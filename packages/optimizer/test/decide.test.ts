@@ -1,4 +1,4 @@
-import { planExecution } from "@amorsize/cost-model";
+import { planExecution, predict } from "@amorsize/cost-model";
 import { AmorsizeValidationError, PlanSchema } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
 import {
@@ -6,6 +6,7 @@ import {
   earlyPoolWorkers,
   planOf,
   planRun,
+  predictionAtCount,
   serialItemRate,
   wholeSerialMs,
   withFrozenMachine,
@@ -225,5 +226,39 @@ describe("what a plan does not read", () => {
     const learned = { ...m, workload: { ...w, sampleWallMs: 0, indices: [] } };
     expect(planExecution(learned)).toEqual(planExecution(sampled));
     expect(wholeSerialMs(learned)).toBe(wholeSerialMs(sampled));
+  });
+});
+
+describe("predictionAtCount: a plan made without the item count, checked against the count that ran", () => {
+  it("predicts a parallel stream plan at the count, start-up included, as the model would have", () => {
+    const stream = { ...machine(4), workload: workload(null, 2) };
+    const plan = planExecution(stream);
+    expect(plan).toMatchObject({ mode: "parallel", totalItems: null });
+    if (plan.mode !== "parallel") throw new Error("parallel expected");
+    // The plan's own figures cover the model's steady-state basis, start-up left out.
+    expect(plan.predicted.items).toBe(1000);
+    const at3000 = predictionAtCount(stream, plan, 3000);
+    const known = { ...stream, workload: workload(3000, 2) };
+    expect(at3000.predicted).toEqual(predict(known, { workers: plan.workers, chunkSize: plan.chunkSize }));
+    expect(at3000.predicted.wallMs).toBeGreaterThan(3 * plan.predicted.wallMs);
+    expect(at3000.wholeSerialMs).toBeCloseTo(wholeSerialMs(known), 9);
+    // Sampled items count in the serial estimate, not in the run.
+    expect(predictionAtCount(stream, plan, 2950, 3000).wholeSerialMs).toBeCloseTo(wholeSerialMs(known), 9);
+  });
+
+  it("scales a serial stream plan with the items, and leaves a plan for a known count as it is", () => {
+    const stream = { ...machine(1), workload: workload(null, 2) };
+    const plan = planExecution(stream);
+    expect(plan).toMatchObject({ mode: "serial", totalItems: null });
+    const at = predictionAtCount(stream, plan, 250);
+    expect(at.predicted.wallMs).toBeCloseTo(plan.predicted.wallMs / 4, 9);
+    expect(at.predicted.serialMs).toBeCloseTo(plan.predicted.serialMs / 4, 9);
+    expect(predictionAtCount(stream, plan, 0).predicted.wallMs).toBe(0);
+    const known = { ...machine(4), workload: workload(500, 2) };
+    const knownPlan = planExecution(known);
+    expect(predictionAtCount(known, knownPlan, 123)).toEqual({
+      predicted: knownPlan.predicted,
+      wholeSerialMs: wholeSerialMs(known),
+    });
   });
 });
