@@ -67,6 +67,18 @@ describe("guarded sampling", () => {
     expect(results.filter((r) => r !== undefined)).toEqual([0, 2, 4, 6, 10, 12, 14]);
   });
 
+  it.each<[string, ExecuteOptions]>([
+    ["in the calling thread", {}],
+    ["in a worker (isolate)", { isolate: true }],
+  ])("%s, an uncloneable item at a sampled index is that item's error under collect", async (_, guard) => {
+    // Item 4, sampled first, is a symbol: no worker could be sent it.
+    const data: unknown[] = [...items];
+    data[4] = Symbol("four");
+    const { results, errors } = await execute<number>(task("doubles"), data, { ...base, ...guard });
+    expect(errors).toEqual([expect.objectContaining({ code: "AMORSIZE_ITEM_NOT_CLONEABLE", index: 4 })]);
+    expect(results).toEqual([0, 2, 4, 6, undefined, 10, 12, 14]);
+  });
+
   it("under throw, the sampled item's failure rejects the call with its code and index", async () => {
     await expect(
       execute(task("exitsAtFour"), items, { ...base, onError: "throw", isolate: true }),

@@ -287,6 +287,38 @@ describe("sampleTask", () => {
     expect(result.code).toBe("AMORSIZE_RESULT_NOT_CLONEABLE");
   });
 
+  it("collects an uncloneable item under onError collect, in a block or alone, and samples on", async () => {
+    const collect = { minItems: 5, maxItems: 5, budgetMs: 10_000, onError: "collect" as const };
+    // Index 2 is sampled first (the middle), alone: it fails as a run in workers would fail it.
+    const alone = await sampleTask(task("square"), [1, 2, Symbol("x"), 4, 5], collect);
+    expect([...alone.failures.keys()]).toEqual([2]);
+    const error = alone.failures.get(2) as CloneError;
+    expect(error).toBeInstanceOf(CloneError);
+    expect(error.code).toBe("AMORSIZE_ITEM_NOT_CLONEABLE");
+    expect(error.index).toBe(2);
+    expect(alone.precomputed.has(2)).toBe(false);
+    expect([...alone.precomputed.entries()].sort((a, b) => a[0] - b[0])).toEqual([
+      [0, 1],
+      [1, 4],
+      [3, 16],
+      [4, 25],
+    ]);
+    // Blocks of fast items: the items whose size is read fail as such, and sampling goes on.
+    const symbols = Array.from({ length: 20_000 }, (_, i) => Symbol(String(i)));
+    const blocks = await sampleTask(task("first"), symbols, collect);
+    expect(blocks.failures.size).toBeGreaterThan(1);
+    expect(blocks.failures.has(10_000)).toBe(true);
+    for (const [index, failure] of blocks.failures) {
+      expect(failure).toBeInstanceOf(CloneError);
+      expect((failure as CloneError).index).toBe(index);
+      expect(blocks.precomputed.has(index)).toBe(false);
+    }
+    // Under "throw" the first one rejects, as before.
+    const thrown = await sampleTask(task("first"), symbols, { ...collect, onError: "throw" }).catch((e) => e);
+    expect(thrown).toBeInstanceOf(CloneError);
+    expect(thrown.index).toBe(10_000);
+  });
+
   it("names the module and export that cannot be loaded", async () => {
     const missing = await sampleTask({ module: "/nonexistent/task.mjs" }, [1]).catch((e) => e);
     expect(missing).toBeInstanceOf(TaskLoadError);

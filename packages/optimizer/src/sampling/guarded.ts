@@ -129,7 +129,7 @@ export class GuardedSampleSession extends SamplingState {
     this.options.signal?.throwIfAborted();
     this.ranges.push({ first: block.first, length: block.items.length });
     const sized = sizedPositions(block.items.length);
-    const inBytes = sized.map((k) => clonedBytes("item", block.first + k, block.items[k], this.clone));
+    const inBytes = sized.map((k) => this.itemBytes(block.first + k, block.items[k]));
     const timeoutMs = this.blockTimeoutMs();
     const fresh = this.executor === null || this.workerEnded;
     const t0 = performance.now();
@@ -159,6 +159,20 @@ export class GuardedSampleSession extends SamplingState {
       return;
     }
     this.keep(block, outcome, sized, inBytes);
+  }
+
+  /**
+   * An item's structured-clone size. One that cannot be cloned rejects under "throw"; under
+   * "collect" it reads 0 and is sent with its block, where the executor fails it alone
+   * (`AMORSIZE_ITEM_NOT_CLONEABLE`), as at an index sampling did not run.
+   */
+  private itemBytes(index: number, item: unknown): number {
+    try {
+      return clonedBytes("item", index, item, this.clone);
+    } catch (error) {
+      if (this.options.onError === "throw") throw error;
+      return 0;
+    }
   }
 
   override async close(): Promise<void> {

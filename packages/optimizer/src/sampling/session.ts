@@ -195,14 +195,39 @@ export class SampleSession extends SamplingState {
     }
   }
 
+  /**
+   * An item's structured-clone size; -1 when it cannot be cloned under "collect": the item
+   * then fails with the CloneError a run in workers would give it (see `failUnsendable`),
+   * as it would at an index sampling did not run, and the other items are sampled on.
+   * Under "throw" the CloneError rejects.
+   */
+  private itemBytes(index: number, item: unknown, unsendable: Map<number, unknown>): number {
+    try {
+      return clonedBytes("item", index, item, this.clone);
+    } catch (error) {
+      if (this.options.onError === "throw") throw error;
+      unsendable.set(index, error);
+      return -1;
+    }
+  }
+
+  /** Items that cannot be sent fail as such, whatever they gave here: their results are dropped. */
+  private failUnsendable(unsendable: ReadonlyMap<number, unknown>): void {
+    for (const [index, error] of unsendable) {
+      this.precomputed.delete(index);
+      this.failures.set(index, error);
+    }
+  }
+
   /** Runs a block of consecutive items, timing the block as a whole. */
   private async runBlock(block: Block): Promise<void> {
     const { first } = block;
     // Serialising every item of a block of tiny items would cost more than running them:
     // sizes come from a few items spread over the block (the executor checks the rest).
     // Checked before the items run, so an item that cannot be sent is reported as such.
+    const unsendable = new Map<number, unknown>();
     let sized = sizedPositions(block.items.length);
-    let inBytes = sized.map((k) => clonedBytes("item", first + k, block.items[k], this.clone));
+    let inBytes = sized.map((k) => this.itemBytes(first + k, block.items[k], unsendable));
     // Watched from the block's first promise on (runItems); left from a block that threw: dropped.
     this.probe.take();
     const heapBefore = heapUsed();
@@ -218,7 +243,8 @@ export class SampleSession extends SamplingState {
     if (ran < block.items.length) {
       this.ranges[this.ranges.length - 1] = { first, length: ran };
       sized = sizedPositions(ran);
-      inBytes = sized.map((k) => clonedBytes("item", first + k, items[k]));
+      unsendable.clear();
+      inBytes = sized.map((k) => this.itemBytes(first + k, items[k], unsendable));
     }
     const after = this.clock.read(others);
     const outerMs = performance.now() - outer0;
@@ -236,18 +262,19 @@ export class SampleSession extends SamplingState {
     for (let k = 0; k < items.length; k++) {
       if (results[k] !== FAILED) this.precomputed.set(first + k, results[k]);
     }
+    this.failUnsendable(unsendable);
     const weight = items.length / sized.length;
     for (let s = 0; s < sized.length; s++) {
       const k = sized[s]!;
       const index = first + k;
-      const ok = results[k] !== FAILED;
+      const ok = results[k] !== FAILED && !unsendable.has(index);
       const outBytes = ok ? this.resultBytes(index, results[k]) : 0;
       const item = {
         index,
         item: items[k],
         result: results[k],
         ok: ok && outBytes >= 0,
-        inBytes: inBytes[s]!,
+        inBytes: Math.max(0, inBytes[s]!),
         outBytes: Math.max(0, outBytes),
       };
       this.records.push(itemRecord(item, figures, isAsync, weight, loopTurned));
@@ -307,7 +334,8 @@ export class SampleSession extends SamplingState {
    * its call to its settling.
    */
   private async runConcurrent({ first, items }: Block): Promise<void> {
-    const inBytes = items.map((item, k) => clonedBytes("item", first + k, item, this.clone));
+    const unsendable = new Map<number, unknown>();
+    const inBytes = items.map((item, k) => this.itemBytes(first + k, item, unsendable));
     this.options.signal?.throwIfAborted();
     this.probe.take();
     this.probe.watch();
@@ -329,7 +357,8 @@ export class SampleSession extends SamplingState {
     );
     this.units += items.length;
     for (let k = 0; k < settled.length; k++) {
-      const { index, result, ok } = settled[k]!;
+      const { index, result } = settled[k]!;
+      const ok = settled[k]!.ok && !unsendable.has(index);
       this.unitTimes.push(figures[k]!.ownMs);
       this.unitItems.push(1);
       if (ok) this.precomputed.set(index, result);
@@ -339,11 +368,12 @@ export class SampleSession extends SamplingState {
         item: items[k],
         result,
         ok: ok && outBytes >= 0,
-        inBytes: inBytes[k]!,
+        inBytes: Math.max(0, inBytes[k]!),
         outBytes: Math.max(0, outBytes),
       };
       this.records.push(itemRecord(item, figures[k]!, true, 1, loopTurned));
     }
+    this.failUnsendable(unsendable);
   }
 
   /** Runs one item of a concurrent block, timing it from its call to its settling. */
