@@ -199,8 +199,9 @@ export class ExecutorClosedError extends ExecutorError {
   readonly code = "AMORSIZE_EXECUTOR_CLOSED" as const;
   override readonly name = "ExecutorClosedError";
 
-  constructor(cause?: unknown) {
-    super("The executor is closed", { cause });
+  /** `message`: what was closed, for an owner of an executor (a session) that says so in its own words. */
+  constructor(cause?: unknown, message = "The executor is closed") {
+    super(message, { cause });
   }
 }
 

@@ -47,6 +47,8 @@ import { type HostedStream, hostedStream, type OptimizedStream } from "./stream.
 import { ResolvedTasks } from "./task-refs.js";
 import { WarmPool } from "./warm-pool.js";
 
+/** What a call of a closed session, or one stopped by close(), rejects with (as `ExecutorClosedError`). */
+const SESSION_CLOSED = "The session is closed: close() was called on it (createAmorsize() makes another)";
 /** How a session call was planned, and how far its prediction was off. */
 export interface SessionCall {
   /** `learned`: planned from the task's profile, nothing sampled; `sampled`: measured now (or read from the plan cache). */
@@ -338,7 +340,7 @@ class AmorsizeSession implements Amorsize {
         scope?.end();
       },
     };
-    if (this.closed) throw new ExecutorClosedError();
+    if (this.closed) throw new ExecutorClosedError(undefined, SESSION_CLOSED);
     return hostedStream<R>(task, source, parsed, hosted);
   }
 
@@ -399,7 +401,9 @@ class AmorsizeSession implements Amorsize {
 
   close(): Promise<void> {
     if (this.#closing === null) {
-      this.#stop.abort(new ExecutorClosedError(new Error("The session was closed during this call")));
+      this.#stop.abort(
+        new ExecutorClosedError(new Error("The session was closed during this call"), SESSION_CLOSED),
+      );
       this.#closing = (async () => {
         // A call still deciding may start the pool once: closing waits for the machine first.
         const machine = await this.#machine?.catch(() => undefined);
@@ -417,7 +421,7 @@ class AmorsizeSession implements Amorsize {
 
   /** A call begins: it holds the pool open, and the session's close stops it as the caller's signal does. */
   #enter<O extends OptimizeOptions & { signal?: AbortSignal }>(options: O): CallScope & { options: O } {
-    if (this.closed) throw new ExecutorClosedError();
+    if (this.closed) throw new ExecutorClosedError(undefined, SESSION_CLOSED);
     options.signal?.throwIfAborted();
     this.#calls++;
     this.#inFlight++;
@@ -453,7 +457,7 @@ class AmorsizeSession implements Amorsize {
       scope.pool = machine.pool;
       scope.pool.enter();
     }
-    if (this.closed) throw new ExecutorClosedError();
+    if (this.closed) throw new ExecutorClosedError(undefined, SESSION_CLOSED);
     return {
       machine,
       version: this.#versions.of(this.#tasks.of(task)),
@@ -807,7 +811,7 @@ class AmorsizeSession implements Amorsize {
   /** A call stopped by close() rejects with `ExecutorClosedError`, whatever stage it was in. */
   #closedOr(error: unknown): unknown {
     if (!this.closed || error instanceof ExecutorClosedError) return error;
-    return new ExecutorClosedError(error);
+    return new ExecutorClosedError(error, SESSION_CLOSED);
   }
 }
 

@@ -204,7 +204,10 @@ export default (x) => (x === 125 ? process.exit(7) : blocksTwoMs(x));\n`,
     await running;
     await session.close();
     await rejected;
+    // Each says that the session was closed, not some executor of its own.
+    await expect(call).rejects.toThrow(/^The session is closed: close\(\) was called/);
     await expect(session.execute(task("square"), [1], base)).rejects.toBeInstanceOf(ExecutorClosedError);
+    await expect(session.execute(task("square"), [1], base)).rejects.toThrow(/^The session is closed/);
     await session.close();
     expect(session.closed).toBe(true);
     await until(() => threads() <= before.threads, "the workers' threads have exited");
