@@ -110,7 +110,10 @@ describe("sampling in a worker: what it measures", () => {
   it("does not charge a replacement worker's start and import to the sampling budget either", async () => {
     // Item 4, sampled first, loops past the time-out; its worker is ended and the next block's
     // replacement imports the module for 600 ms. Charged to the 300 ms budget, that import
-    // would end sampling after one more item.
+    // ended sampling after that block (one item sampled, 635-651 ms of sampling time). Left
+    // out, sampling goes on past it: the time-out has spent the budget, so only minItems
+    // (units, the failed one included) keeps it going, and the last unit's size (one or two
+    // items) follows how fast the first ones read.
     const slowLoops = {
       module: new URL("./fixtures/slow-import-loops.mjs", import.meta.url).pathname,
       export: "loopsAtFour",
@@ -122,7 +125,8 @@ describe("sampling in a worker: what it measures", () => {
       minItems: 3,
     });
     expect([...failures.keys()]).toEqual([4]);
-    expect(workload.sampled).toBeGreaterThanOrEqual(3);
+    expect(workload.sampled).toBeGreaterThanOrEqual(2);
+    expect(workload.sampleWallMs).toBeLessThan(300);
   });
 });
 

@@ -30,7 +30,7 @@ const firstOutOfRange = (values: readonly unknown[]) => values.findIndex((x, i) 
 
 describe("sampleTask: bounded blocks and async tasks", () => {
   it("stops a block sized from a fast item once it runs past the budget, with a clock check between items", async () => {
-    // Item 100 (sampled first) is instant; the block sized from it (items 50..99) holds
+    // Item 100 (sampled first) is instant; the block sized from it (items 45..99) holds
     // 60 ms items, 3 s in all. Clock checks at positions 1, 2, 4, 8 stop it at 4 or 8
     // items (240 ms and 480 ms of them against a 300 ms budget). The budget is one a busy
     // machine does not spend on the first, instant item, once the task is imported and the
@@ -38,6 +38,7 @@ describe("sampleTask: bounded blocks and async tasks", () => {
     // ms before that item ended, and sampling stopped before the block it is about.
     await sampleTask(task("slowButZero"), [0, 0, 0], { minItems: 3, maxItems: 3 });
     const data = Array.from({ length: 200 }, (_, i) => (i === 100 ? 0 : i));
+    expect([...spreadIndices(200)].slice(0, 2)).toEqual([100, 45]);
     const { workload, precomputed } = await sampleTask(task("slowButZero"), data, {
       budgetMs: 300,
       minItems: 3,
