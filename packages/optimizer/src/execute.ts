@@ -19,7 +19,7 @@ import { planRun, predictionAtCount, serialItemRate, wholeSerialMs, withFrozenMa
 import { EarlyPool } from "./early-pool.js";
 import { DataError } from "./errors.js";
 import { formatMs } from "./format.js";
-import { guardedInput, MAX_COLLECTED_ITEMS } from "./guard.js";
+import { guardedInput, MAX_COLLECTED_ITEMS, type SourceFence } from "./guard.js";
 import { basisOf, type OptimizeBasis, type OptimizerOverhead } from "./optimize.js";
 import { scaleSerial } from "./plan-memo.js";
 import { isolated, type Prepared, type PrepareHooks, prepare } from "./prepare.js";
@@ -270,7 +270,13 @@ export async function executeHosted<R>(
   const backend = parsed.backend as RunBackend | undefined;
   // A backend runs elsewhere, and a session's pool is started already: no workers to start early.
   const early = backend || hosted ? undefined : new EarlyPool(createExecutor, parsed.resourceLimits);
-  const decision = await decide(task, data, parsed, start, early ? { early } : hosted ? { hosted } : {});
+  // Under collect, a source that fails ends the input there: the items it gave run, and its
+  // SourceError joins the errors (see `collectedSource`).
+  const fence: SourceFence | undefined = parsed.onError === "collect" ? { failure: null } : undefined;
+  const decision = await decide(task, data, parsed, start, {
+    ...(early ? { early } : hosted ? { hosted } : {}),
+    ...(fence ? { deferSourceError: true } : {}),
+  });
   const { plan } = decision;
   // The backend decides for itself: a cluster can beat even a serial local plan (one core here).
   const chosen =
@@ -280,7 +286,9 @@ export async function executeHosted<R>(
           localPlan: plan,
         })
       : undefined;
-  if (backend && chosen?.use) return runOnBackend<R>(decision, parsed, backend, chosen, start);
+  if (backend && chosen?.use) {
+    return collectedSource(await runOnBackend<R>(decision, parsed, backend, chosen, start, fence), fence);
+  }
   const { decision: checked, stretch } = await checkSerial(decision, parsed, hosted, early).catch(
     async (error: unknown) => {
       // A stretch item failed (under throw) or the caller aborted: no pool started while sampling is left open.
@@ -288,7 +296,10 @@ export async function executeHosted<R>(
       throw error;
     },
   );
-  const input = guardedInput(checked.prepared.data, { limit: parsed.maxItems ?? MAX_COLLECTED_ITEMS });
+  const input = guardedInput(checked.prepared.data, {
+    limit: parsed.maxItems ?? MAX_COLLECTED_ITEMS,
+    ...(fence ? { fence } : {}),
+  });
   const lent = hosted?.executor?.(checked.plan, parsed);
   const executor = lent ?? (await early?.take(checked.plan)) ?? executorFor(checked.plan, parsed);
   const run = await runHere<R>(checked, input, parsed, executor, lent !== undefined);
@@ -306,9 +317,22 @@ export async function executeHosted<R>(
   const predicted =
     counted?.predicted ?? (stretch ? withStretch(checked.plan, stretch) : checked.plan.predicted);
   const serialMs = counted?.wholeSerialMs ?? checked.wholeSerialMs;
-  return resultOf(checked, run, planCheck(predicted, serialMs, times), times, {
+  const result = resultOf<R>(checked, run, planCheck(predicted, serialMs, times), times, {
     ...(backend && chosen ? { backend: { kind: backend.kind, decision: chosen } } : {}),
   });
+  return collectedSource(result, fence);
+}
+
+/**
+ * Under `onError: "collect"`, an iterable input whose source failed: the items it gave ran
+ * (their results are kept, one per item read), and its `SourceError`, at the index of the
+ * item it failed to give, is the last of the errors. It rejected the call before, every
+ * result computed lost (a generator that threw at its third item).
+ */
+function collectedSource<R>(result: ExecuteResult<R>, fence: SourceFence | undefined): ExecuteResult<R> {
+  if (fence?.failure == null) return result;
+  result.errors.push(fence.failure);
+  return result;
 }
 
 /**
@@ -428,6 +452,7 @@ async function runOnBackend<R>(
   backend: RunBackend,
   chosen: BackendDecision,
   start: number,
+  fence: SourceFence | undefined,
 ): Promise<ExecuteResult<R>> {
   const { prepared, plan } = decision;
   if (!isSyncIterable(prepared.data)) {
@@ -435,7 +460,7 @@ async function runOnBackend<R>(
   }
   const runStart = performance.now();
   const limit = options.maxItems ?? MAX_COLLECTED_ITEMS;
-  const data = guardedInput(prepared.data, { limit }) as Iterable<unknown>;
+  const data = guardedInput(prepared.data, { limit, ...(fence ? { fence } : {}) }) as Iterable<unknown>;
   const outcome = await backend.map(taskOf(prepared.task), data, {
     chunkSize: chosen.chunkSize,
     ...(options.onError ? { onError: options.onError } : {}),

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { EarlyPool } from "../src/early-pool.js";
 import { adaptiveWindowMs, executeHosted, runOptionsFor } from "../src/execute.js";
 import { execute, InputTooLargeError, ItemError, optimize, SourceError, stream } from "../src/index.js";
+import { spreadIndices } from "../src/sampling/order.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { hardware, machine, spawnCost, workload } from "./profiles.js";
 
@@ -261,14 +262,17 @@ describe("the pool started while sampling", () => {
     const items: unknown[] = range(150);
     expect((await execute<number>(task("twoMs"), items, base)).results).toEqual(range(150).map((x) => x + 1));
     expect(ports()).toBe(before);
-    // The first sampled index of 150 items is 75 (2 ms: workers may start); the second is 37,
-    // sized before it runs. A budget a busy machine cannot spend on item 75 keeps 37 sampled
-    // (minItems 3): left to the run, it would fail in a serial plan as the task throws on it.
-    items[37] = Symbol("not cloneable");
+    // The first sampled index of 150 items is 75 (2 ms: workers may start); the second,
+    // sized before it runs, is the bad one. A budget a busy machine cannot spend on item 75
+    // keeps it sampled (minItems 3): left to the run, it would fail in a serial plan as the
+    // task throws on it.
+    const [first, second] = spreadIndices(150);
+    expect(first).toBe(75);
+    items[second!] = Symbol("not cloneable");
     const sampled = { ...base, sample: { budgetMs: 10_000 } };
     const error = await execute(task("twoMs"), items, sampled).catch((e) => e);
     expect(error.code).toBe("AMORSIZE_ITEM_NOT_CLONEABLE");
-    expect(error.index).toBe(37);
+    expect(error.index).toBe(second);
     expect(ports()).toBe(before);
   });
 });
@@ -301,6 +305,40 @@ describe("execute on unusual inputs", () => {
     const error = await execute(task("square"), failing(), base).catch((e) => e);
     expect(error).toBeInstanceOf(SourceError);
     expect(error).toMatchObject({ code: "AMORSIZE_SOURCE_FAILED", index: 2 });
+  });
+
+  it("under collect, keeps the results of the items a failing source gave, its SourceError last", async () => {
+    function* failsEarly() {
+      yield* [1, 2];
+      throw new Error("source broke");
+    }
+    // While sampled: the two items read are the input.
+    const early = await execute<number>(task("square"), failsEarly(), { ...base, onError: "collect" });
+    expect(early.results).toEqual([1, 4]);
+    expect(early.errors).toHaveLength(1);
+    expect(early.errors[0]).toBeInstanceOf(SourceError);
+    expect(early.errors[0]).toMatchObject({ code: "AMORSIZE_SOURCE_FAILED", index: 2 });
+    expect(early.plan.mode).toBe("serial");
+    // After sampling, in a worker: the run reads to the failure, and keeps every result.
+    function* failsLate() {
+      for (let i = 0; i < 300; i++) yield i;
+      throw new Error("late");
+    }
+    for (const source of [
+      failsLate(),
+      (async function* () {
+        yield* failsLate();
+      })(),
+    ]) {
+      const late = await execute<number>(task("square"), source, {
+        ...base,
+        onError: "collect",
+        isolate: true,
+      });
+      expect(late.results).toEqual(range(300).map((i) => i * i));
+      expect(late.errors).toEqual([expect.objectContaining({ code: "AMORSIZE_SOURCE_FAILED", index: 300 })]);
+      expect(late.report.items).toBe(300);
+    }
   });
 
   it("honours an abort while sampling a source that never yields", async () => {

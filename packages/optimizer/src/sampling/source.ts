@@ -126,7 +126,8 @@ export async function sampleIterable(
   const rest = rejoined(head, failure === null && !done ? iterator : null, failure);
   return {
     data: reader(rest, {}, isAsync),
-    length: done && failure === null ? head.length : null,
+    // A source that failed ended there too: what runs is the items read (its failure after them).
+    length: done ? head.length : null,
     failure,
   };
 }
