@@ -17,6 +17,37 @@ interface Boxed {
 const modules = new Map<string, Promise<Boxed>>();
 /** The namespaces of the modules whose import has resolved, read without awaiting. */
 const imported = new Map<string, Record<string, unknown>>();
+/** Exports found through a module's default export (see {@link exportOf}), by href, then name. */
+const viaDefault = new Map<string, Map<string, unknown>>();
+
+/**
+ * Export `name` of a module, undefined when it has none. Node gives a CommonJS module's
+ * `module.exports` as the default export, and as named exports only the names its static
+ * analysis finds: `module.exports = { dbl: (x) => x * 2 }` has no named export `dbl` ("it
+ * exports default"), which a pool user's CommonJS worker file often writes; it is taken
+ * from the default export then. A function that is a property of the default export (a
+ * CommonJS module's, found or not) is bound to it, as `exports.scale(x)` calls it: a
+ * method that reads `this.factor` returned NaN for every item.
+ */
+function exportOf(href: string, namespace: Record<string, unknown>, name: string): unknown {
+  const known = viaDefault.get(href);
+  if (known?.has(name)) return known.get(name);
+  const own = name in namespace;
+  const holder = namespace.default;
+  const held =
+    name !== "default" &&
+    (typeof holder === "object" || typeof holder === "function") &&
+    holder !== null &&
+    name in holder;
+  if (!held) return own ? namespace[name] : undefined;
+  const value = (holder as Record<string, unknown>)[name];
+  // A named export other than the default's property is the module's own.
+  if (own && namespace[name] !== value) return namespace[name];
+  const found = typeof value === "function" ? value.bind(holder) : value;
+  if (known === undefined) viaDefault.set(href, new Map([[name, found]]));
+  else known.set(name, found);
+  return found;
+}
 
 /**
  * A one-line module that imports the task module and re-exports its namespace as `n`.
@@ -76,14 +107,14 @@ export async function loadTask(href: string, exportName: string): Promise<TaskFu
       cause,
     };
   }
-  if (!(exportName in namespace)) {
+  const value = exportOf(href, namespace, exportName);
+  if (value === undefined && !(exportName in namespace)) {
     const names = Object.keys(namespace);
     return {
       code: "AMORSIZE_EXPORT_NOT_FOUND",
       detail: `the module has no export "${exportName}" (it exports ${names.length > 0 ? names.map((n) => `"${n}"`).join(", ") : "nothing"})`,
     };
   }
-  const value = namespace[exportName];
   if (typeof value !== "function") {
     return {
       code: "AMORSIZE_EXPORT_NOT_FUNCTION",
@@ -99,6 +130,7 @@ export async function loadTask(href: string, exportName: string): Promise<TaskFu
  * lookup); undefined when it is not loaded or not a function (`loadTask` says why).
  */
 export function loadedTask(href: string, exportName: string): TaskFunction | undefined {
-  const value = imported.get(href)?.[exportName];
+  const namespace = imported.get(href);
+  const value = namespace === undefined ? undefined : exportOf(href, namespace, exportName);
   return typeof value === "function" ? (value as TaskFunction) : undefined;
 }

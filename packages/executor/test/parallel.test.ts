@@ -36,6 +36,21 @@ describe("map() on a pool", () => {
     expect(commonJs.results).toEqual(items.map((x) => x * 2));
   });
 
+  it("runs a CommonJS module's functions that Node gives no named export, and its methods bound to it", async () => {
+    const items = range(12);
+    for (const executor of [shared({ workers: 2 }), track({ mode: "serial" })]) {
+      const half = await executor.map(task("cjs-object.cjs", "half"), items, { chunkSize: 3 });
+      expect(half.results).toEqual(items.map((x) => x / 2));
+      // A method reading `this` reads module.exports, as exports.scale(x) would.
+      const scaled = await executor.map(task("cjs-object.cjs", "scale"), items, { chunkSize: 3 });
+      expect(scaled.results).toEqual(items.map((x) => x * 10));
+      const notFunction = await executor.map(task("cjs-object.cjs", "factor"), items).catch((e) => e);
+      expect(notFunction).toMatchObject({ code: "AMORSIZE_EXPORT_NOT_FUNCTION" });
+      const missing = await executor.map(task("cjs-object.cjs", "double"), items).catch((e) => e);
+      expect(missing).toMatchObject({ code: "AMORSIZE_EXPORT_NOT_FOUND" });
+    }
+  });
+
   it("accepts a module as a path relative to the working directory, a file URL string or a URL", async () => {
     const executor = shared({ workers: 1 });
     const path = fixture("tasks.mjs");
