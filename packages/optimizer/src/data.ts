@@ -24,8 +24,13 @@ export function parseJsonLines(text: string, source: string): unknown[] {
   return items;
 }
 
-/** Parses a JSON array, or JSON lines when the text does not start with `[`. */
-export function parseDataText(text: string, source: string, format?: "json" | "jsonl"): unknown[] {
+/**
+ * Parses a JSON array, or JSON lines when the text does not start with `[`. A leading
+ * byte-order mark (what Windows editors and PowerShell's redirection write) is no item:
+ * JSON.parse read a file that began with one as "Unexpected token".
+ */
+export function parseDataText(raw: string, source: string, format?: "json" | "jsonl"): unknown[] {
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   const kind = format ?? (text.trimStart().startsWith("[") ? "json" : "jsonl");
   if (kind === "jsonl") return parseJsonLines(text, source);
   let value: unknown;

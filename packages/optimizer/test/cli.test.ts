@@ -145,6 +145,22 @@ describe("amorsize CLI on bad input", () => {
     expect(run.stdout).toBe("1\n3\n");
   });
 
+  it("a data file or stdin that starts with a byte-order mark, as Windows tools write them", async () => {
+    for (const [name, text] of [
+      ["bom.json", "\uFEFF[1,2,3]"],
+      ["bom.jsonl", "\uFEFF1\n2\n3\n"],
+    ] as const) {
+      const data = join(testDir(), name);
+      writeFileSync(data, text);
+      const run = await amorsize(["run", fixture, "--data", data]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe("2\n4\n6\n");
+    }
+    const piped = await amorsize(["run", `${fixture}#first`, "--stdin"], "\uFEFF[[1],[2]]");
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toBe("1\n2\n");
+  });
+
   it("an invalid JSON line, with its line number", async () => {
     const data = join(testDir(), "bad.jsonl");
     writeFileSync(data, "1\n2\n{oops\n4\n");
