@@ -13,7 +13,7 @@ describe("compareStrategies", () => {
     expect(parallel).toMatchObject({ mode: "parallel", workers: 4, chunkSize: 50 });
     expect(compareStrategies(parallel, 1000, 4, 8)).toEqual([
       { name: "serial", kind: "serial", workers: 0, chunkSize: null },
-      { name: "amorsize plan", kind: "pool", workers: 4, chunkSize: 50 },
+      { name: "amorsize plan", kind: "plan", workers: 4, chunkSize: 50 },
       { name: "one task per item", kind: "pool", workers: 8, chunkSize: 1 },
       { name: "four chunks per worker", kind: "pool", workers: 4, chunkSize: 63 },
       { name: "plan, chunk / 4", kind: "pool", workers: 4, chunkSize: 12 },
@@ -26,6 +26,22 @@ describe("compareStrategies", () => {
       workers: 2,
       chunkSize: 50,
     });
+  });
+
+  it("runs the plan as execute() would, and leaves out a fixed pool that is the same as it", () => {
+    expect(parallel.adaptive).toBe(false);
+    // 800 items: four chunks per worker on 4 cores is the plan's 4 x 50.
+    const names = compareStrategies(parallel, 800, 4, 8).map((s) => s.name);
+    expect(names).toEqual([
+      "serial",
+      "amorsize plan",
+      "one task per item",
+      "plan, chunk / 4",
+      "plan, chunk x 4",
+    ]);
+    // An adaptive plan's chunks change as it runs: the same fixed pool is another strategy.
+    const adaptive = { ...parallel, adaptive: true };
+    expect(compareStrategies(adaptive, 800, 4, 8).map((s) => s.name)).toContain("four chunks per worker");
   });
 
   it("runs a serial plan as it is, with no neighbours", () => {
@@ -44,7 +60,7 @@ describe("predictedMs", () => {
     const [plain, plan, perItem] = compareStrategies(parallel, 1000, 4, 8);
     expect(predictedMs(plain!, parallel, input)).toBe(parallel.predicted.serialMs);
     expect(predictedMs(perItem!, parallel, input)).toBe(predict(input, { workers: 8, chunkSize: 1 }).wallMs);
-    expect(predictedMs(plan!, parallel, input)).toBe(predict(input, { workers: 4, chunkSize: 50 }).wallMs);
+    expect(predictedMs(plan!, parallel, input)).toBe(parallel.predicted.wallMs);
     const [, asIs] = compareStrategies(serial, 10, 4, 4);
     expect(predictedMs(asIs!, serial, input)).toBe(serial.predicted.wallMs);
   });
