@@ -33,14 +33,21 @@ function exportOf(href: string, namespace: Record<string, unknown>, name: string
   const known = viaDefault.get(href);
   if (known?.has(name)) return known.get(name);
   const own = name in namespace;
-  const holder = namespace.default;
-  const held =
-    name !== "default" &&
-    (typeof holder === "object" || typeof holder === "function") &&
-    holder !== null &&
-    name in holder;
-  if (!held) return own ? namespace[name] : undefined;
-  const value = (holder as Record<string, unknown>)[name];
+  let value: unknown;
+  let holder: unknown;
+  try {
+    holder = name === "default" ? undefined : namespace.default;
+    // Own properties only: `toString` is no export of a module whose default is an object.
+    const held =
+      (typeof holder === "object" || typeof holder === "function") &&
+      holder !== null &&
+      Object.hasOwn(holder, name);
+    if (!held) return own ? namespace[name] : undefined;
+    value = (holder as Record<string, unknown>)[name];
+  } catch {
+    // A default export that throws when looked into (a Proxy's trap): the module's own names stand.
+    return own ? namespace[name] : undefined;
+  }
   // A named export other than the default's property is the module's own.
   if (own && namespace[name] !== value) return namespace[name];
   const found = typeof value === "function" ? value.bind(holder) : value;

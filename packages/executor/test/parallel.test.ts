@@ -48,6 +48,9 @@ describe("map() on a pool", () => {
       expect(notFunction).toMatchObject({ code: "AMORSIZE_EXPORT_NOT_FUNCTION" });
       const missing = await executor.map(task("cjs-object.cjs", "double"), items).catch((e) => e);
       expect(missing).toMatchObject({ code: "AMORSIZE_EXPORT_NOT_FOUND" });
+      // Only module.exports' own properties: what every object inherits is no export.
+      const inherited = await executor.map(task("cjs-object.cjs", "toString"), items).catch((e) => e);
+      expect(inherited).toMatchObject({ code: "AMORSIZE_EXPORT_NOT_FOUND" });
     }
   });
 

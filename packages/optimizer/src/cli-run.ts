@@ -187,7 +187,9 @@ function summaryOf({ results, unprintable, start, end }: FinishedRun) {
   );
   const { hardware, spawnCost, workload, overheadMs } = basis;
   const times = { start, runStart: start + overheadMs.total, runEnd: end };
-  // A plan made without the item count (--stdin) is checked against the count that ran.
+  // A plan made without the item count is checked against the count that ran (the CLI's
+  // inputs are read whole today, so its plans know the count: this keeps the check right if
+  // one is streamed).
   const counted = predictionAtCount(
     { hardware, spawnCost, workload },
     plan,

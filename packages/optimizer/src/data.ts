@@ -26,8 +26,9 @@ export function parseJsonLines(text: string, source: string): unknown[] {
 
 /**
  * Parses a JSON array, or JSON lines when the text does not start with `[`. A leading
- * byte-order mark (what Windows editors and PowerShell's redirection write) is no item:
- * JSON.parse read a file that began with one as "Unexpected token".
+ * UTF-8 byte-order mark (Notepad's "UTF-8 with BOM", PowerShell 7's `Out-File -Encoding
+ * utf8BOM`) is no item: JSON.parse read a file that began with one as "Unexpected token".
+ * (UTF-16 text, Windows PowerShell 5.1's `>`, is still read as UTF-8 and fails.)
  */
 export function parseDataText(raw: string, source: string, format?: "json" | "jsonl"): unknown[] {
   const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;

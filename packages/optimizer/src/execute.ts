@@ -45,7 +45,11 @@ import {
 export interface ExecuteResult<R> {
   /** Results in input order; under `onError: "collect"` a failed item's slot is `undefined`. */
   results: R[];
-  /** Failed items (under `onError: "collect"`), by index. Each has `code` and `index`. */
+  /**
+   * Failed items (under `onError: "collect"`), by index. Each has `code` and `index`. An
+   * iterable input whose source failed ends with its `SourceError` (the report counts only
+   * the items read).
+   */
   errors: Error[];
   /**
    * The plan that ran: for the items sampling left (reason `SAMPLED_ITEMS_DONE`), and a

@@ -327,11 +327,11 @@ class AmorsizeSession implements Amorsize {
       },
       ended: (decision, report) => {
         if (context !== null && decision !== null && report !== undefined) {
-          const { predicted } = predictionAtCount(
-            decision.input,
-            decision.plan,
-            report.items - report.precomputed,
-          );
+          // The stream's report counts the items sampling ran among its own (as run, not
+          // precomputed): the plan covers the ones after them.
+          const { precomputed, failures } = decision.prepared;
+          const ran = Math.max(0, report.items - precomputed.size - failures.size);
+          const { predicted } = predictionAtCount(decision.input, decision.plan, ran);
           this.#learn(context, decision.basis.workload, decision.plan, report, {
             kind: "stream",
             predictedWallMs: predicted.wallMs,

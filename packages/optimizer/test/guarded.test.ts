@@ -111,9 +111,10 @@ describe("sampling in a worker: what it measures", () => {
     // Item 4, sampled first, loops past the time-out; its worker is ended and the next block's
     // replacement imports the module for 600 ms. Charged to the 300 ms budget, that import
     // ended sampling after that block (one item sampled, 635-651 ms of sampling time). Left
-    // out, sampling goes on past it: the time-out has spent the budget, so only minItems
-    // (units, the failed one included) keeps it going, and the last unit's size (one or two
-    // items) follows how fast the first ones read.
+    // out, sampling goes on past it, to two or three items (the last block's size follows
+    // how fast the first ones read), and the import is no sampling time: under its 600 ms
+    // whatever else is counted (5-7 ms here; item 4's time-out ran on the first worker,
+    // whose start is left out too).
     const slowLoops = {
       module: new URL("./fixtures/slow-import-loops.mjs", import.meta.url).pathname,
       export: "loopsAtFour",
@@ -126,7 +127,7 @@ describe("sampling in a worker: what it measures", () => {
     });
     expect([...failures.keys()]).toEqual([4]);
     expect(workload.sampled).toBeGreaterThanOrEqual(2);
-    expect(workload.sampleWallMs).toBeLessThan(300);
+    expect(workload.sampleWallMs).toBeLessThan(600);
   });
 });
 

@@ -225,6 +225,29 @@ export default (x) => (x === 125 ? process.exit(7) : blocksTwoMs(x));\n`,
 });
 
 describe("a session's learning", () => {
+  it("checks a plan made without the item count against the items that ran after sampling", async () => {
+    const runs: SessionRun[] = [];
+    session = createAmorsize({ onRun: (run) => runs.push(run) });
+    function* items() {
+      for (let i = 0; i < 150; i++) yield i;
+    }
+    const serialOnly = { ...base, maxWorkers: 1 };
+    const streamed = session.stream<number>(task("fixedWork"), items(), serialOnly);
+    for await (const _ of streamed) {
+      // consumed
+    }
+    const executed = await session.execute<number>(task("fixedWork"), items(), serialOnly);
+    for (const [run, plan, sampled] of [
+      [runs[0]!, streamed.plan!, streamed.optimized!.workload.sampled],
+      [runs[1]!, executed.plan, executed.optimized.workload.sampled],
+    ] as const) {
+      // A serial plan for a stream covers the model's basis; the run did the items after the sampled ones.
+      expect(plan).toMatchObject({ mode: "serial", totalItems: null });
+      const basis = plan.predicted.items!;
+      expect(run.predictedWallMs).toBeCloseTo((plan.predicted.wallMs * (150 - sampled)) / basis, 9);
+    }
+  });
+
   it("plans a second call of the same task from its profile, sampling nothing", async () => {
     const runs: SessionRun[] = [];
     // onRun is told a SessionRun: pushed into SessionRun[] without a cast or an annotation.
