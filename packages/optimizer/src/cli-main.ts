@@ -136,9 +136,15 @@ async function commandCompare(positionals: string[], values: Values, io: CliIo):
   );
   const predicted = strategies.map((s) => predictedMs(s, plan, { hardware, spawnCost, workload }));
   const times: number[][] = strategies.map(() => []);
+  // A serial plan runs as the serial strategy does (the same serial executor): timed once, for both rows.
+  const sameAsSerial = (s: Strategy) => s.kind === "plan" && plan.mode === "serial";
   for (let r = 0; r < repeat; r++) {
-    for (const [i, s] of strategies.entries()) times[i]!.push(await timeStrategy(s, optimized, items));
+    for (const [i, s] of strategies.entries()) {
+      if (!sameAsSerial(s)) times[i]!.push(await timeStrategy(s, optimized, items));
+    }
   }
+  const serialTimes = times[strategies.findIndex((s) => s.kind === "serial")]!;
+  for (const [i, s] of strategies.entries()) if (sameAsSerial(s)) times[i] = serialTimes;
   const rows = compareRows(strategies, predicted, times);
   const print = printer(io.stdout);
   if (values.json) {

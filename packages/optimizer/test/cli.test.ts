@@ -80,6 +80,11 @@ describe("amorsize CLI with --json", () => {
       expect.arrayContaining(["serial", "one task per item", "four chunks per worker"]),
     );
     for (const row of rows) expect(row.measuredMs).toBeGreaterThan(0);
+    // Forty squares plan serial: the plan is the serial loop, timed once for both rows.
+    const { plan } = CompareReportSchema.parse(JSON.parse(run.stdout));
+    expect(plan.mode).toBe("serial");
+    const timeOf = (name: string) => rows.find((r: { strategy: string }) => r.strategy === name)!.measuredMs;
+    expect(timeOf("amorsize plan (serial)")).toBe(timeOf("serial"));
   });
 
   it("--help of each command shows an example", async () => {
