@@ -2,6 +2,7 @@
 // this module, so it stays free of @amorsize/types (see worker.ts); the error a failed
 // load becomes is built in task.ts.
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { type LoadFailure, serializeError } from "./protocol.js";
 
@@ -67,9 +68,31 @@ function wrapperOf(href: string): string {
   return `data:text/javascript,${encodeURIComponent(`import*as n from ${JSON.stringify(href)};export{n}`)}`;
 }
 
+/** This thread's CommonJS module cache (Node's `require.cache`). */
+const commonJsCache = createRequire(import.meta.url).cache;
+
+/**
+ * Before a module is imported under a URL with a query (another version of a file: a
+ * session's `?amorsize-version=` after an edit), the file's entry in the CommonJS cache is
+ * dropped. Node imports a CommonJS file through that cache, by path, whatever the URL's
+ * query: an edited `.cjs` task module gave its first version's exports again, in the calling
+ * thread and in warm workers. Only the file itself loads afresh (as an ES module's
+ * version does: what it requires stays cached), and only when it is in the cache.
+ */
+function forgetCommonJs(href: string): void {
+  if (!href.startsWith("file:") || !href.includes("?")) return;
+  try {
+    const path = fileURLToPath(href);
+    if (path in commonJsCache) delete commonJsCache[path];
+  } catch {
+    // Not a path this thread can name: nothing cached under it.
+  }
+}
+
 function importOnce(href: string): Promise<Boxed> {
   let pending = modules.get(href);
   if (pending === undefined) {
+    forgetCommonJs(href);
     pending = import(wrapperOf(href)) as Promise<Boxed>;
     modules.set(href, pending);
     pending.then(

@@ -516,6 +516,23 @@ export default (x) => (blocksTwoMs(x), x + ${add});\n`;
     expect(session.stats()).toMatchObject({ poolStarts: 1 });
   });
 
+  it("reloads a CommonJS task module edited on disk between two calls, on warm workers", async () => {
+    // Node imports a CommonJS file through its require cache, by path, whatever the URL's query.
+    session = fixedSession({ idleMs: 60_000 });
+    const module = join(dir, "edited.cjs");
+    const source = (add: number) =>
+      `const slot = new Int32Array(new SharedArrayBuffer(4));
+module.exports = { add: (x) => (Atomics.wait(slot, 0, 0, 2), x + ${add}) };\n`;
+    const options = { ...onPool, isolate: true };
+    writeFileSync(module, source(1));
+    const one = await session.execute<number>({ module, export: "add" }, heavy, options);
+    writeFileSync(module, source(1000));
+    const two = await session.execute<number>({ module, export: "add" }, heavy, options);
+    expect(one.results).toEqual(heavy.map((x) => x + 1));
+    expect(two.results).toEqual(heavy.map((x) => x + 1000));
+    expect(session.stats()).toMatchObject({ poolStarts: 1 });
+  });
+
   it("streams on the session's machine and profile, and counts the stream's run", async () => {
     session = fixedSession({ idleMs: 60_000 });
     const first = await session.execute<number>(task("blocksTwoMs"), heavy, onPool);
