@@ -18,8 +18,8 @@ interface Boxed {
 const modules = new Map<string, Promise<Boxed>>();
 /** The namespaces of the modules whose import has resolved, read without awaiting. */
 const imported = new Map<string, Record<string, unknown>>();
-/** Exports found through a module's default export (see {@link exportOf}), by href, then name. */
-const viaDefault = new Map<string, Map<string, unknown>>();
+/** Each module's exports as {@link exportOf} resolved them, by href, then name: a module's namespace never changes. */
+const resolvedExports = new Map<string, Map<string, unknown>>();
 
 /**
  * Export `name` of a module, undefined when it has none. Node gives a CommonJS module's
@@ -31,9 +31,26 @@ const viaDefault = new Map<string, Map<string, unknown>>();
  * method that reads `this.factor` returned NaN for every item.
  */
 function exportOf(href: string, namespace: Record<string, unknown>, name: string): unknown {
-  const known = viaDefault.get(href);
-  if (known?.has(name)) return known.get(name);
+  let known = resolvedExports.get(href);
+  let found = known?.get(name);
+  if (found === undefined) {
+    // Resolved once per module and name (a short serial call reads it on every call).
+    found = resolveExport(namespace, name);
+    if (found === undefined) return undefined;
+    if (known === undefined) resolvedExports.set(href, (known = new Map()));
+    known.set(name, found);
+  }
+  // A named export is read live (a module may assign it later); one from the default is its bound copy.
+  return found === OWN_EXPORT ? namespace[name] : found;
+}
+
+/** What {@link resolveExport} gives for a name the module's namespace has as its own. */
+const OWN_EXPORT = Symbol("own export");
+
+/** {@link exportOf}'s lookup, uncached: OWN_EXPORT, a value from the default export, or undefined. */
+function resolveExport(namespace: Record<string, unknown>, name: string): unknown {
   const own = name in namespace;
+  const ownOrNone = own ? OWN_EXPORT : undefined;
   let value: unknown;
   let holder: unknown;
   try {
@@ -43,18 +60,15 @@ function exportOf(href: string, namespace: Record<string, unknown>, name: string
       (typeof holder === "object" || typeof holder === "function") &&
       holder !== null &&
       Object.hasOwn(holder, name);
-    if (!held) return own ? namespace[name] : undefined;
+    if (!held) return ownOrNone;
     value = (holder as Record<string, unknown>)[name];
   } catch {
     // A default export that throws when looked into (a Proxy's trap): the module's own names stand.
-    return own ? namespace[name] : undefined;
+    return ownOrNone;
   }
   // A named export other than the default's property is the module's own.
-  if (own && namespace[name] !== value) return namespace[name];
-  const found = typeof value === "function" ? value.bind(holder) : value;
-  if (known === undefined) viaDefault.set(href, new Map([[name, found]]));
-  else known.set(name, found);
-  return found;
+  if (own && namespace[name] !== value) return OWN_EXPORT;
+  return typeof value === "function" ? value.bind(holder) : value;
 }
 
 /**
