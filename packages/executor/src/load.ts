@@ -37,7 +37,10 @@ function exportOf(href: string, namespace: Record<string, unknown>, name: string
     // Resolved once per module and name (a short serial call reads it on every call).
     found = resolveExport(namespace, name);
     if (found === undefined) return undefined;
-    if (known === undefined) resolvedExports.set(href, (known = new Map()));
+    if (known === undefined) {
+      known = new Map();
+      resolvedExports.set(href, known);
+    }
     known.set(name, found);
   }
   // A named export is read live (a module may assign it later); one from the default is its bound copy.
