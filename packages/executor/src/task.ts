@@ -1,8 +1,9 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseInput, type TaskRefInput, TaskRefSchema } from "@amorsize/types";
+import { START_WAIT_MS } from "./chunk.js";
 import { TaskLoadError } from "./errors.js";
-import { loadTask, MODULE_MISSING, moduleIsMissing, type TaskFunction } from "./load.js";
+import { loadedTask, loadTask, MODULE_MISSING, moduleIsMissing, type TaskFunction } from "./load.js";
 import { type LoadFailure, rebuildError } from "./protocol.js";
 
 /** A validated task: where to import it from and which export to call. */
@@ -37,11 +38,48 @@ export function resolveTask(task: TaskRefInput): ResolvedTask {
  * one loader of the project: workers use {@link loadTask}, the calling thread this, with
  * the same codes and messages.
  */
-export async function importTask(task: ResolvedTask | TaskRefInput): Promise<TaskFunction> {
+export function importTask(task: ResolvedTask | TaskRefInput): Promise<TaskFunction> {
+  return importTaskWithin(task, START_WAIT_MS);
+}
+
+/**
+ * {@link importTask} waiting at most `boundMs` for the module's import: past it, the call
+ * fails with a TaskLoadError (`AMORSIZE_TASK_LOAD_FAILED`). A module whose top-level await
+ * never settles (a promise nothing resolves, a connection never made) held `execute()` for
+ * ever, or, with nothing else keeping the process alive, ended the process with exit code
+ * 13 and nothing to catch. A worker's load has the same bound (START_WAIT_MS). The import
+ * itself cannot be stopped: a module that was only slow is found loaded by a later call.
+ * A module whose top level loops never yields this thread at all: only a worker can bound
+ * it (`sample.isolate`).
+ */
+export async function importTaskWithin(
+  task: ResolvedTask | TaskRefInput,
+  boundMs: number,
+): Promise<TaskFunction> {
   const resolved = resolvedOf(task);
-  const loaded = await loadTask(resolved.href, resolved.exportName);
-  if (typeof loaded === "function") return loaded;
-  throw taskLoadError(resolved, loaded);
+  const ready = loadedTask(resolved.href, resolved.exportName);
+  if (ready !== undefined) return ready;
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    // Kept referenced: the error must reach the caller even when nothing else keeps the process alive.
+    timer = setTimeout(() => reject(importTimeout(resolved, boundMs)), boundMs);
+  });
+  try {
+    const loaded = await Promise.race([loadTask(resolved.href, resolved.exportName), bound]);
+    if (typeof loaded === "function") return loaded;
+    throw taskLoadError(resolved, loaded);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function importTimeout(task: ResolvedTask, boundMs: number): TaskLoadError {
+  return new TaskLoadError(
+    "AMORSIZE_TASK_LOAD_FAILED",
+    task.href,
+    task.exportName,
+    `its import had not ended within ${boundMs} ms in the calling thread (a top-level await that never settles?)`,
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
 import { importTask, mapNow, resolveTask } from "../src/index.js";
 import { loadedTask } from "../src/load.js";
+import { importTaskWithin } from "../src/task.js";
 import { closeAll, closeShared, shared, task, track, within } from "./helpers.js";
 
 afterEach(closeAll);
@@ -49,5 +50,36 @@ describe("loadedTask(): a task function read without awaiting", () => {
       await expect(mapNow(ref, [1])).rejects.toMatchObject({ code: "AMORSIZE_TASK_NOT_FOUND" });
       expect(loadedTask(ref.href, ref.exportName)).toBeUndefined();
     }
+  });
+});
+
+describe("importTask(): an import that does not end in time", () => {
+  it("fails as a TaskLoadError naming the module and the bound, each call, when its top-level await never settles", async () => {
+    const ref = resolveTask(task("import-never-settles.mjs", "identity"));
+    for (let k = 0; k < 2; k++) {
+      const error = await within(
+        importTaskWithin(ref, 50).catch((e: unknown) => e),
+        10_000,
+        "importTaskWithin",
+      );
+      expect(error).toMatchObject({
+        name: "TaskLoadError",
+        code: "AMORSIZE_TASK_LOAD_FAILED",
+        module: ref.href,
+        exportName: "identity",
+      });
+      expect((error as Error).message).toContain("within 50 ms in the calling thread");
+    }
+    expect(loadedTask(ref.href, ref.exportName)).toBeUndefined();
+  });
+
+  it("a module that was only slow is found loaded by a later call", async () => {
+    const ref = resolveTask(task("slow-load.mjs", "double"));
+    const href = `${ref.href}?bound-test`;
+    const slow = { ...ref, href, key: `${href}#double` };
+    // The module waits 60 ms at its top level: a bound of 1 ms ends the wait first.
+    await expect(importTaskWithin(slow, 1)).rejects.toMatchObject({ code: "AMORSIZE_TASK_LOAD_FAILED" });
+    const fn = await within(importTaskWithin(slow, 10_000), 10_000, "importTaskWithin");
+    expect(fn(21)).toBe(42);
   });
 });
