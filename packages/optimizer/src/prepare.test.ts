@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { probeUnits } from "./prepare.js";
+import { knownLength, probeUnits } from "./prepare.js";
 
 describe("probeUnits(): what a warm-up probe runs at a time", () => {
   const data = Array.from({ length: 20 }, (_, i) => i * 10);
@@ -45,5 +45,19 @@ describe("probeUnits(): what a warm-up probe runs at a time", () => {
       [2, [20, 30]],
       [14, [140, 150, 160, 170]],
     ]);
+  });
+});
+
+describe("knownLength", () => {
+  it("is the length of an array or a typed array, the size of a Set or a Map, else the caller's count", () => {
+    expect(knownLength([1, 2, 3], 10)).toBe(3);
+    expect(knownLength(new Float64Array(4), undefined)).toBe(4);
+    expect(knownLength(new Set(["a", "b"]), undefined)).toBe(2);
+    expect(knownLength(new Map([[1, 2]]), 5)).toBe(1);
+    function* items() {
+      yield 1;
+    }
+    expect(knownLength(items(), undefined)).toBeNull();
+    expect(knownLength(items(), 7)).toBe(7);
   });
 });

@@ -27,7 +27,7 @@ import { fillWhile } from "./sampling/fill.js";
 import type { SampleGuard } from "./sampling/guarded.js";
 import { POOL_MIN_ITEM_MS, pooledWorkload } from "./sampling/pool.js";
 import { clonedBytes } from "./sampling/session.js";
-import { isRandomAccess } from "./sampling/source.js";
+import { isRandomAccess, sizedLength } from "./sampling/source.js";
 import {
   type ProbeUnit,
   probeBlock,
@@ -213,12 +213,12 @@ export function constraintsOf(options: OptimizeOptions): PlanConstraints {
   return constraints;
 }
 
-/** The item count, when the input says it or the caller does; null for a stream. */
+/** The item count, when the input says it (an array, a typed array, a Set or a Map) or the caller does; null for a stream. */
 export function knownLength(data: TaskData, totalItems: number | undefined): number | null {
   if (Array.isArray(data)) return data.length;
   if (ArrayBuffer.isView(data) && !(data instanceof DataView))
     return (data as unknown as ArrayLike<unknown>).length;
-  return totalItems ?? null;
+  return sizedLength(data) ?? totalItems ?? null;
 }
 
 /**
@@ -602,7 +602,7 @@ function sample(
     ...(cold ? { cold } : {}),
     ...(deferSourceError ? { deferSourceError } : {}),
     ...(confirms ? { confirms } : {}),
-    ...(options.totalItems === undefined ? {} : { totalItems: options.totalItems }),
+    ...(total === null ? {} : { totalItems: total }),
     ...(onFirstTiming
       ? { onFirstTiming: (itemMs: number) => onFirstTiming(itemMs, machine, total, hooks.cached) }
       : {}),

@@ -67,7 +67,8 @@ export async function cachedOrSampled(
     return sampled(probed, cache, key, warnings);
   }
   const { data: rejoined, precomputed, failures, timedItems } = probed;
-  const workload = { ...cached, totalItems };
+  // An input whose length was not known ahead may have ended while the cached figures were checked.
+  const workload = { ...cached, totalItems: totalItems ?? probed.workload.totalItems ?? null };
   return {
     workload,
     workloadSource: "cached",

@@ -73,6 +73,21 @@ describe("cachedOrSampled", () => {
     expect((await cachedOrSampled(task, 100, cache, sampler(100).sample)).workloadSource).toBe("sampled");
   });
 
+  it("takes the length an input of unknown length showed while its cached figures were checked", async () => {
+    writeFileSync(module, "export default (x) => x + 3;\n");
+    const task = resolveTask({ module });
+    const cache = cacheIn(mkdtempSync(join(dir, "plans-")));
+    expect((await cachedOrSampled(task, null, cache, sampler(null).sample)).workloadSource).toBe("sampled");
+    // The check's unit read the source to its end: one item in all.
+    const ended = await cachedOrSampled(task, null, cache, sampler(1).sample);
+    expect(ended.workloadSource).toBe("cached");
+    expect(ended.workload.totalItems).toBe(1);
+    // A source that goes on stays of unknown length.
+    const goesOn = await cachedOrSampled(task, null, cache, sampler(null).sample);
+    expect(goesOn.workloadSource).toBe("cached");
+    expect(goesOn.workload.totalItems).toBeNull();
+  });
+
   it("samples again, with a warning, over a corrupt cache file", async () => {
     writeFileSync(module, "export default (x) => x * 3;\n");
     const task = resolveTask({ module });

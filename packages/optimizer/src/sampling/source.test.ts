@@ -1,7 +1,14 @@
 import { describe, expect, it } from "@jest/globals";
 import { SourceError } from "../errors.js";
 import { type BlockRange, spreadIndices } from "./order.js";
-import { assertTaskData, type Block, type BlockSink, sampleArray, sampleIterable } from "./source.js";
+import {
+  assertTaskData,
+  type Block,
+  type BlockSink,
+  sampleArray,
+  sampleIterable,
+  sizedLength,
+} from "./source.js";
 
 /** A sink that runs `runs` blocks of `size` items, recording them. */
 function sink(runs: number, size: number, fail?: Error): BlockSink & { blocks: Block[] } {
@@ -69,7 +76,8 @@ describe("sampleIterable", () => {
       { first: 0, items: [0, 1, 2] },
       { first: 3, items: [3, 4, 5] },
     ]);
-    expect(source.read).toBe(6);
+    // The six sampled, and the next one read ahead (see below).
+    expect(source.read).toBe(7);
     expect(read.length).toBeNull();
     expect([...(read.data as Iterable<number>)]).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
@@ -80,6 +88,37 @@ describe("sampleIterable", () => {
     expect(read.length).toBe(5);
     expect(s.blocks.map((b) => b.items)).toEqual([[0, 1, 2, 3], [4]]);
     expect([...(read.data as Iterable<number>)]).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it("reads the next item of a synchronous source sampling stopped before: one that ended there is known to have", async () => {
+    // Sampling stops after one block of two items: the source had two, or three.
+    const two = counted(2);
+    const ended = await sampleIterable(two, undefined, sink(1, 2));
+    expect(ended.length).toBe(2);
+    expect([...(ended.data as Iterable<number>)]).toEqual([0, 1]);
+    const three = counted(3);
+    const more = await sampleIterable(three, undefined, sink(1, 2));
+    expect(more.length).toBeNull();
+    expect(three.read).toBe(3);
+    // The item read ahead was not run: the run gets it, once.
+    expect(more.failure).toBeNull();
+    expect([...(more.data as Iterable<number>)]).toEqual([0, 1, 2]);
+  });
+
+  it("reads no item ahead of an async source: its next item may be a wait", async () => {
+    let reads = 0;
+    async function* two() {
+      for (let i = 0; i < 2; i++) {
+        reads++;
+        yield i;
+      }
+    }
+    const read = await sampleIterable(two(), undefined, sink(1, 2));
+    expect(reads).toBe(2);
+    expect(read.length).toBeNull();
+    const seen: unknown[] = [];
+    for await (const x of read.data as AsyncIterable<unknown>) seen.push(x);
+    expect(seen).toEqual([0, 1]);
   });
 
   it("re-joins an async generator", async () => {
@@ -149,6 +188,25 @@ describe("sampleIterable", () => {
       "item failed",
     );
     expect(source.closed).toBe(true);
+  });
+});
+
+describe("sizedLength", () => {
+  it("reads the item count of a Set or a Map, and of nothing else", () => {
+    expect(sizedLength(new Set([1, 2, 3]))).toBe(3);
+    expect(sizedLength(new Map([["a", 1]]))).toBe(1);
+    expect(sizedLength(new Set())).toBe(0);
+    expect(sizedLength([1, 2])).toBeNull();
+    expect(sizedLength({ size: 4, *[Symbol.iterator]() {} })).toBeNull();
+    // A Set that iterates its own way gives what its iterator gives, not its size.
+    const doubled = new Set([1, 2]);
+    Object.defineProperty(doubled, Symbol.iterator, {
+      *value() {
+        for (const x of doubled.values()) yield* [x, x];
+      },
+    });
+    expect([...doubled]).toEqual([1, 1, 2, 2]);
+    expect(sizedLength(doubled)).toBeNull();
   });
 });
 
