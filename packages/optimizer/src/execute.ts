@@ -41,6 +41,7 @@ import {
   stretchLength,
   stretchReading,
 } from "./serial-check.js";
+import { unsendablePlan, withUnsendableReason } from "./unsendable.js";
 
 export interface ExecuteResult<R> {
   /** Results in input order; under `onError: "collect"` a failed item's slot is `undefined`. */
@@ -204,7 +205,7 @@ export async function decide(
   const { onError, signal } = options;
   const { early, deferSourceError, hosted, streamed } = run;
   try {
-    const prepared = await prepare(task, data, options, {
+    const gathered = await prepare(task, data, options, {
       ...hosted?.prepare,
       ...(onError ? { onError } : {}),
       ...(signal ? { signal } : {}),
@@ -219,6 +220,11 @@ export async function decide(
     });
     signal?.throwIfAborted();
     const t0 = performance.now();
+    // Sampled items no worker can take: the call stays here, or (when it needs workers) they
+    // fail. Kept here, the decision carries the constraints that say so (a serial check of
+    // the call then plans no workers either).
+    const here = unsendablePlan(gathered, options, gathered.constraints);
+    const prepared = here.kind === "here" ? { ...gathered, constraints: here.constraints } : gathered;
     const { hardware, spawnCost, workload, constraints, precomputed, failures } = prepared;
     // A stream hands each result to its consumer: it keeps none (see `PlanInput.resultsKept`).
     const base = withFrozenMachine({
@@ -229,15 +235,14 @@ export async function decide(
       ...(streamed ? { resultsKept: false } : {}),
     });
     const done = precomputed.size + failures.size;
+    const started = here.kind === "here" ? undefined : early?.started();
     const planNow = (): Planned => {
       const input = hosted?.planInput?.(base, prepared) ?? base;
-      return { plan: planRun(input, done, early?.started()), wholeSerialMs: wholeSerialMs(input), input };
+      return { plan: planRun(input, done, started), wholeSerialMs: wholeSerialMs(input), input };
     };
-    const {
-      plan,
-      wholeSerialMs: serialMs,
-      input,
-    } = hosted?.plan?.(base, prepared, done, planNow) ?? planNow();
+    const planned = hosted?.plan?.(base, prepared, done, planNow) ?? planNow();
+    const { wholeSerialMs: serialMs, input } = planned;
+    const plan = withUnsendableReason(planned.plan, here);
     const t1 = performance.now();
     const basis = basisOf(prepared, { plan: t1 - t0, total: t1 - start });
     return { prepared, plan, basis, wholeSerialMs: serialMs, input: input ?? base };

@@ -14,6 +14,7 @@ import {
 } from "@amorsize/types";
 import { type Prepared, prepare } from "./prepare.js";
 import type { TaskData } from "./sample.js";
+import { unsendablePlan, withUnsendableReason } from "./unsendable.js";
 
 /** Where the optimizer's own time went, milliseconds. */
 export interface OptimizerOverhead {
@@ -65,8 +66,11 @@ export async function optimize(
   const parsed = parseInput(OptimizeOptionsSchema, options, "options");
   const prepared = await prepare(task, data, parsed, { bounded: true });
   const t1 = performance.now();
-  const { hardware, spawnCost, workload, constraints } = prepared;
-  const plan = planExecution({ hardware, spawnCost, workload, constraints });
+  const { hardware, spawnCost, workload } = prepared;
+  // Sampled items no worker can take: the plan stays here, or (when it needs workers) they fail.
+  const here = unsendablePlan(prepared, parsed, prepared.constraints);
+  const constraints = here.kind === "here" ? here.constraints : prepared.constraints;
+  const plan = withUnsendableReason(planExecution({ hardware, spawnCost, workload, constraints }), here);
   const t2 = performance.now();
   const { data: rejoined, precomputed, failures } = prepared;
   return {

@@ -383,7 +383,8 @@ async function withWarmup(
   },
 ): Promise<MeasuredWorkload> {
   const { workload, data, timedItems } = measured;
-  if (workload.source !== "measured") return measured;
+  // Items no worker can be sent keep the call here (see unsendable.ts): no worker to warm.
+  if (workload.source !== "measured" || (measured.unsendable?.size ?? 0) > 0) return measured;
   const cached = how.cache.read?.warmup ?? null;
   if (cached !== null) return withCachedWarmup(measured, cached, how.cache.read?.moduleLoadMs ?? null);
   if (workload.warmup !== undefined) return measured;

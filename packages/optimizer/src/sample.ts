@@ -1,4 +1,4 @@
-import { importTask, type ResolvedTask, resolveTask } from "@amorsize/executor";
+import { type CloneError, importTask, type ResolvedTask, resolveTask } from "@amorsize/executor";
 import {
   parseInput,
   SampleTaskOptionsSchema,
@@ -35,6 +35,13 @@ export interface SampleResult {
   precomputed: Map<number, unknown>;
   /** Items that threw while sampled (only under `onError: "collect"`), by input index. */
   failures: Map<number, unknown>;
+  /**
+   * Sampled items that ran here but cannot be sent to a worker, or whose results a worker
+   * could not send back: their CloneError, by input index (their results are in
+   * `precomputed`). A call that runs in the calling thread keeps them; one that needs
+   * workers fails them (see `unsendableItems`). Absent: none.
+   */
+  unsendable?: ReadonlyMap<number, CloneError>;
   /**
    * The input to use from now on, instead of the original: the same items in the same
    * order. An iterator that sampling read from is re-joined, so nothing is lost or repeated.
@@ -143,6 +150,7 @@ export async function sampleTask(
     workload: random ? scaledToSizes(measured, session.records, data) : measured,
     precomputed: session.precomputed,
     failures: session.failures,
+    ...(session.unsendable.size > 0 ? { unsendable: session.unsendable } : {}),
     data: read.data,
     // An input that ended after its first unit was not asked yet.
     ...(confirms === undefined ? {} : { confirmed: session.confirm() === true }),

@@ -45,6 +45,7 @@ import { type QuickCall, quickInput, runQuick, runsAtOnce } from "./quick.js";
 import type { TaskData } from "./sample.js";
 import { type HostedStream, hostedStream, type OptimizedStream } from "./stream.js";
 import { ResolvedTasks } from "./task-refs.js";
+import { unsendablePlan, withUnsendableReason } from "./unsendable.js";
 import { WarmPool } from "./warm-pool.js";
 
 /** What a call of a closed session, or one stopped by close(), rejects with (as `ExecutorClosedError`). */
@@ -358,9 +359,12 @@ class AmorsizeSession implements Amorsize {
         bounded: true,
       });
       const t1 = performance.now();
-      const { hardware, spawnCost, workload, constraints } = prepared;
+      const { hardware, spawnCost, workload } = prepared;
+      // Sampled items no worker can take: the plan stays here, or (when it needs workers) they fail.
+      const here = unsendablePlan(prepared, parsed, prepared.constraints);
+      const constraints = here.kind === "here" ? here.constraints : prepared.constraints;
       const input = hosted.planInput!({ hardware, spawnCost, workload, constraints }, prepared);
-      const plan = planOf(input);
+      const plan = withUnsendableReason(planOf(input), here);
       const t2 = performance.now();
       const { data: rejoined, precomputed, failures } = prepared;
       const basis = basisOf(prepared, { plan: t2 - t1, total: t2 - t0 });

@@ -1,4 +1,4 @@
-import type { ResolvedTask } from "@amorsize/executor";
+import type { CloneError, ResolvedTask } from "@amorsize/executor";
 import type { MachineKey, Warning, WorkloadSample } from "@amorsize/types";
 import { moduleHash, planCacheKey, readPlanCache, writePlanCache } from "./plan-cache.js";
 import { contradiction, implausibleWorkload } from "./plan-cache-check.js";
@@ -16,6 +16,8 @@ export interface MeasuredWorkload {
   precomputed: Map<number, unknown>;
   /** Items that threw while sampled (`onError: "collect"`), by input index. */
   failures: Map<number, unknown>;
+  /** Sampled items that cannot cross to a worker and back (see `SampleResult.unsendable`). */
+  unsendable?: ReadonlyMap<number, CloneError>;
   /** Problems with the plan cache, which never stop the optimizer. */
   warnings: Warning[];
   /** Sampled items timed alone in the calling thread (see `SampleResult.timedItems`). */
@@ -66,7 +68,7 @@ export async function cachedOrSampled(
     });
     return sampled(probed, cache, key, warnings);
   }
-  const { data: rejoined, precomputed, failures, timedItems } = probed;
+  const { data: rejoined, precomputed, failures, timedItems, unsendable } = probed;
   // An input whose length was not known ahead may have ended while the cached figures were checked.
   const workload = { ...cached, totalItems: totalItems ?? probed.workload.totalItems ?? null };
   return {
@@ -75,6 +77,7 @@ export async function cachedOrSampled(
     data: rejoined,
     precomputed,
     failures,
+    ...(unsendable === undefined ? {} : { unsendable }),
     warnings,
     ...(timedItems === undefined ? {} : { timedItems }),
   };
@@ -130,13 +133,14 @@ async function sampled(
       });
     }
   }
-  const { workload, data, precomputed, failures, timedItems, basisMs } = result;
+  const { workload, data, precomputed, failures, timedItems, basisMs, unsendable } = result;
   return {
     workload,
     workloadSource: "sampled",
     data,
     precomputed,
     failures,
+    ...(unsendable === undefined ? {} : { unsendable }),
     warnings,
     ...(timedItems === undefined ? {} : { timedItems }),
     ...(basisMs === undefined ? {} : { basisMs }),

@@ -262,22 +262,40 @@ describe("the pool started while sampling", () => {
     const items: unknown[] = range(150);
     expect((await execute<number>(task("twoMs"), items, base)).results).toEqual(range(150).map((x) => x + 1));
     expect(ports()).toBe(before);
-    // The first sampled index of 150 items is 75 (2 ms: workers may start); the second,
-    // sized before it runs, is the bad one. A budget a busy machine cannot spend on item 75
-    // keeps it sampled (minItems 3): left to the run, it would fail in a serial plan as the
-    // task throws on it.
+    // The first sampled index of 150 items is 75 (2 ms: workers may start); the second is
+    // the bad one, on which the task throws. A budget a busy machine cannot spend on item
+    // 75 keeps it sampled (minItems 3).
     const [first, second] = spreadIndices(150);
     expect(first).toBe(75);
-    items[second!] = Symbol("not cloneable");
+    items[second!] = Symbol("not a number");
     const sampled = { ...base, sample: { budgetMs: 10_000 } };
     const error = await execute(task("twoMs"), items, sampled).catch((e) => e);
-    expect(error.code).toBe("AMORSIZE_ITEM_NOT_CLONEABLE");
+    expect(error.code).toBe("AMORSIZE_ITEM_FAILED");
     expect(error.index).toBe(second);
     expect(ports()).toBe(before);
   });
 });
 
 describe("execute on unusual inputs", () => {
+  it("runs items no worker can be sent in the calling thread, as a loop does, and says why", async () => {
+    // `first` reads item[0]: a symbol gives undefined. The items cannot be cloned.
+    const symbols = Array.from({ length: 40 }, (_, i) => Symbol(String(i)));
+    for (const onError of ["throw", "collect"] as const) {
+      const result = await execute(task("first"), symbols, { ...base, onError });
+      expect(result.results).toEqual(symbols.map(() => undefined));
+      expect(result.errors).toEqual([]);
+      expect(result.plan.mode).toBe("serial");
+      expect(result.plan.reasons[0]?.code).toBe("ITEMS_NOT_SENDABLE");
+      expect(result.report.workers).toBe(0);
+    }
+    const streamed: unknown[] = [];
+    for await (const { value } of stream(task("first"), symbols, base)) streamed.push(value);
+    expect(streamed).toEqual(symbols.map(() => undefined));
+    // Asked to run in workers, they fail as a run there fails them.
+    const error = await execute(task("first"), symbols, { ...base, isolate: true }).catch((e) => e);
+    expect(error.code).toBe("AMORSIZE_ITEM_NOT_CLONEABLE");
+  });
+
   it("returns an empty result for an empty generator and an empty async generator", async () => {
     function* none() {}
     async function* noneAsync() {}

@@ -60,21 +60,28 @@ describe("guarded sampling", () => {
     expect(errors).toEqual([expect.objectContaining({ code: "AMORSIZE_CHUNK_TIMEOUT", range: [4, 4] })]);
   });
 
-  it("in the calling thread, an uncloneable result at a sampled index is that item's error under collect", async () => {
-    const { results, errors } = await execute<number>(task("uncloneableAtFour"), items, base);
-    expect(results[4]).toBeUndefined();
-    expect(errors).toEqual([expect.objectContaining({ code: "AMORSIZE_RESULT_NOT_CLONEABLE", index: 4 })]);
-    expect(results.filter((r) => r !== undefined)).toEqual([0, 2, 4, 6, 10, 12, 14]);
+  it("in the calling thread, an uncloneable result at a sampled index is kept, as a loop keeps it", async () => {
+    const { results, errors, plan } = await execute<unknown>(task("uncloneableAtFour"), items, base);
+    // No worker was to send it back: the call stays in the calling thread (see unsendable.ts).
+    expect(errors).toEqual([]);
+    expect(typeof results[4]).toBe("function");
+    expect(results.filter((r) => typeof r !== "function")).toEqual([0, 2, 4, 6, 10, 12, 14]);
+    expect(plan.reasons[0]?.code).toBe("ITEMS_NOT_SENDABLE");
   });
 
-  it.each<[string, ExecuteOptions]>([
-    ["in the calling thread", {}],
-    ["in a worker (isolate)", { isolate: true }],
-  ])("%s, an uncloneable item at a sampled index is that item's error under collect", async (_, guard) => {
-    // Item 4, sampled first, is a symbol: no worker could be sent it.
+  it("in the calling thread, an uncloneable item at a sampled index runs there: the task's own error, if any", async () => {
+    // Item 4, sampled first, is a symbol: no worker could be sent it, and `doubles` throws on it.
     const data: unknown[] = [...items];
     data[4] = Symbol("four");
-    const { results, errors } = await execute<number>(task("doubles"), data, { ...base, ...guard });
+    const { results, errors } = await execute<number>(task("doubles"), data, base);
+    expect(errors).toEqual([expect.objectContaining({ code: "AMORSIZE_ITEM_FAILED", index: 4 })]);
+    expect(results).toEqual([0, 2, 4, 6, undefined, 10, 12, 14]);
+  });
+
+  it("in a worker (isolate), an uncloneable item at a sampled index is that item's error under collect", async () => {
+    const data: unknown[] = [...items];
+    data[4] = Symbol("four");
+    const { results, errors } = await execute<number>(task("doubles"), data, { ...base, isolate: true });
     expect(errors).toEqual([expect.objectContaining({ code: "AMORSIZE_ITEM_NOT_CLONEABLE", index: 4 })]);
     expect(results).toEqual([0, 2, 4, 6, undefined, 10, 12, 14]);
   });

@@ -277,47 +277,48 @@ describe("sampleTask", () => {
     expect(thrown.index % 10).toBe(3);
   });
 
-  it("reports an uncloneable item and an uncloneable result before any worker starts", async () => {
-    const item = await sampleTask(task("square"), [1, Symbol("x"), 3], { minItems: 3 }).catch((e) => e);
-    expect(item).toBeInstanceOf(CloneError);
-    expect(item.code).toBe("AMORSIZE_ITEM_NOT_CLONEABLE");
-    expect(item.index).toBe(1);
-    expect(item.message).toMatch(/^Item 1 cannot be sent to a worker: /);
-    const result = await sampleTask(task("returnsFunction"), [1, 2], { minItems: 1 }).catch((e) => e);
-    expect(result).toBeInstanceOf(CloneError);
-    expect(result.code).toBe("AMORSIZE_RESULT_NOT_CLONEABLE");
+  it("keeps the results of items a worker could not be sent, or could not send back, and notes them", async () => {
+    // `first` reads item[0]: a symbol gives undefined, as a loop over the items gives it.
+    for (const onError of ["throw", "collect"] as const) {
+      const items = await sampleTask(task("first"), [Symbol("a"), Symbol("b"), Symbol("c")], {
+        minItems: 3,
+        onError,
+      });
+      expect(items.failures.size).toBe(0);
+      expect([...items.precomputed.entries()].sort((a, b) => a[0] - b[0])).toEqual([
+        [0, undefined],
+        [1, undefined],
+        [2, undefined],
+      ]);
+      expect([...items.unsendable!.keys()].sort()).toEqual([0, 1, 2]);
+      const error = items.unsendable!.get(1)!;
+      expect(error).toBeInstanceOf(CloneError);
+      expect(error).toMatchObject({ code: "AMORSIZE_ITEM_NOT_CLONEABLE", index: 1 });
+      expect(error.message).toMatch(/^Item 1 cannot be sent to a worker: /);
+    }
+    const results = await sampleTask(task("returnsFunction"), [1, 2], { minItems: 2 });
+    expect(results.failures.size).toBe(0);
+    expect([...results.unsendable!.values()].map((e) => e.code)).toEqual([
+      "AMORSIZE_RESULT_NOT_CLONEABLE",
+      "AMORSIZE_RESULT_NOT_CLONEABLE",
+    ]);
+    expect(typeof results.precomputed.get(1)).toBe("function");
+    // Items that clone leave nothing noted.
+    expect((await sampleTask(task("square"), [1, 2, 3])).unsendable).toBeUndefined();
   });
 
-  it("collects an uncloneable item under onError collect, in a block or alone, and samples on", async () => {
-    const collect = { minItems: 5, maxItems: 5, budgetMs: 10_000, onError: "collect" as const };
-    // Index 2 is sampled first (the middle), alone: it fails as a run in workers would fail it.
-    const alone = await sampleTask(task("square"), [1, 2, Symbol("x"), 4, 5], collect);
-    expect([...alone.failures.keys()]).toEqual([2]);
-    const error = alone.failures.get(2) as CloneError;
-    expect(error).toBeInstanceOf(CloneError);
-    expect(error.code).toBe("AMORSIZE_ITEM_NOT_CLONEABLE");
-    expect(error.index).toBe(2);
-    expect(alone.precomputed.has(2)).toBe(false);
-    expect([...alone.precomputed.entries()].sort((a, b) => a[0] - b[0])).toEqual([
-      [0, 1],
-      [1, 4],
-      [3, 16],
-      [4, 25],
-    ]);
-    // Blocks of fast items: the items whose size is read fail as such, and sampling goes on.
+  it("notes the items of blocks of fast items whose size it reads, and keeps every result", async () => {
     const symbols = Array.from({ length: 20_000 }, (_, i) => Symbol(String(i)));
-    const blocks = await sampleTask(task("first"), symbols, collect);
-    expect(blocks.failures.size).toBeGreaterThan(1);
-    expect(blocks.failures.has(10_000)).toBe(true);
-    for (const [index, failure] of blocks.failures) {
-      expect(failure).toBeInstanceOf(CloneError);
-      expect((failure as CloneError).index).toBe(index);
-      expect(blocks.precomputed.has(index)).toBe(false);
+    const blocks = await sampleTask(task("first"), symbols, { minItems: 5, maxItems: 5, budgetMs: 10_000 });
+    expect(blocks.failures.size).toBe(0);
+    expect(blocks.unsendable!.size).toBeGreaterThan(1);
+    expect(blocks.unsendable!.has(10_000)).toBe(true);
+    for (const [index, error] of blocks.unsendable!) {
+      expect(error.index).toBe(index);
+      expect(blocks.precomputed.has(index)).toBe(true);
     }
-    // Under "throw" the first one rejects, as before.
-    const thrown = await sampleTask(task("first"), symbols, { ...collect, onError: "throw" }).catch((e) => e);
-    expect(thrown).toBeInstanceOf(CloneError);
-    expect(thrown.index).toBe(10_000);
+    // Every item a block ran kept its result, noted or not.
+    expect(blocks.precomputed.size).toBeGreaterThan(blocks.unsendable!.size);
   });
 
   it("names the module and export that cannot be loaded", async () => {

@@ -180,42 +180,29 @@ export class SampleSession extends SamplingState {
   }
 
   /**
-   * A result's structured-clone size; -1 when it cannot be cloned under "collect": the item
-   * then fails with the CloneError a run in workers would give it (its result is dropped),
-   * as it would at an index sampling did not run. Under "throw" the CloneError rejects.
+   * A result's structured-clone size, or 0 when it cannot be cloned: the item is noted as
+   * one a worker could not send back (see `SamplingState.unsendable`), its result kept.
    */
   protected resultBytes(index: number, result: unknown): number {
     try {
       return clonedBytes("result", index, result, this.clone);
     } catch (error) {
-      if (this.options.onError === "throw") throw error;
-      this.precomputed.delete(index);
-      this.failures.set(index, error);
-      return -1;
+      this.noteUnsendable(index, error as CloneError);
+      return 0;
     }
   }
 
   /**
-   * An item's structured-clone size; -1 when it cannot be cloned under "collect": the item
-   * then fails with the CloneError a run in workers would give it (see `failUnsendable`),
-   * as it would at an index sampling did not run, and the other items are sampled on.
-   * Under "throw" the CloneError rejects.
+   * An item's structured-clone size, or 0 when it cannot be cloned: the item is noted as
+   * one that cannot be sent to a worker (see `SamplingState.unsendable`), and runs here as
+   * the others do.
    */
-  private itemBytes(index: number, item: unknown, unsendable: Map<number, unknown>): number {
+  private itemBytes(index: number, item: unknown): number {
     try {
       return clonedBytes("item", index, item, this.clone);
     } catch (error) {
-      if (this.options.onError === "throw") throw error;
-      unsendable.set(index, error);
-      return -1;
-    }
-  }
-
-  /** Items that cannot be sent fail as such, whatever they gave here: their results are dropped. */
-  private failUnsendable(unsendable: ReadonlyMap<number, unknown>): void {
-    for (const [index, error] of unsendable) {
-      this.precomputed.delete(index);
-      this.failures.set(index, error);
+      this.noteUnsendable(index, error as CloneError);
+      return 0;
     }
   }
 
@@ -224,10 +211,8 @@ export class SampleSession extends SamplingState {
     const { first } = block;
     // Serialising every item of a block of tiny items would cost more than running them:
     // sizes come from a few items spread over the block (the executor checks the rest).
-    // Checked before the items run, so an item that cannot be sent is reported as such.
-    const unsendable = new Map<number, unknown>();
     let sized = sizedPositions(block.items.length);
-    let inBytes = sized.map((k) => this.itemBytes(first + k, block.items[k], unsendable));
+    let inBytes = sized.map((k) => this.itemBytes(first + k, block.items[k]));
     // Watched from the block's first promise on (runItems); left from a block that threw: dropped.
     this.probe.take();
     const heapBefore = heapUsed();
@@ -243,8 +228,9 @@ export class SampleSession extends SamplingState {
     if (ran < block.items.length) {
       this.ranges[this.ranges.length - 1] = { first, length: ran };
       sized = sizedPositions(ran);
-      unsendable.clear();
-      inBytes = sized.map((k) => this.itemBytes(first + k, items[k], unsendable));
+      // The items after the cut did not run here: the run sends them, or says it cannot.
+      for (let k = ran; k < block.items.length; k++) this.unsendable.delete(first + k);
+      inBytes = sized.map((k) => this.itemBytes(first + k, items[k]));
     }
     const after = this.clock.read(others);
     const outerMs = performance.now() - outer0;
@@ -262,21 +248,13 @@ export class SampleSession extends SamplingState {
     for (let k = 0; k < items.length; k++) {
       if (results[k] !== FAILED) this.precomputed.set(first + k, results[k]);
     }
-    this.failUnsendable(unsendable);
     const weight = items.length / sized.length;
     for (let s = 0; s < sized.length; s++) {
       const k = sized[s]!;
       const index = first + k;
-      const ok = results[k] !== FAILED && !unsendable.has(index);
+      const ok = results[k] !== FAILED;
       const outBytes = ok ? this.resultBytes(index, results[k]) : 0;
-      const item = {
-        index,
-        item: items[k],
-        result: results[k],
-        ok: ok && outBytes >= 0,
-        inBytes: Math.max(0, inBytes[s]!),
-        outBytes: Math.max(0, outBytes),
-      };
+      const item = { index, item: items[k], result: results[k], ok, inBytes: inBytes[s]!, outBytes };
       this.records.push(itemRecord(item, figures, isAsync, weight, loopTurned));
     }
   }
@@ -334,8 +312,7 @@ export class SampleSession extends SamplingState {
    * its call to its settling.
    */
   private async runConcurrent({ first, items }: Block): Promise<void> {
-    const unsendable = new Map<number, unknown>();
-    const inBytes = items.map((item, k) => this.itemBytes(first + k, item, unsendable));
+    const inBytes = items.map((item, k) => this.itemBytes(first + k, item));
     this.options.signal?.throwIfAborted();
     this.probe.take();
     this.probe.watch();
@@ -358,22 +335,14 @@ export class SampleSession extends SamplingState {
     this.units += items.length;
     for (let k = 0; k < settled.length; k++) {
       const { index, result } = settled[k]!;
-      const ok = settled[k]!.ok && !unsendable.has(index);
+      const { ok } = settled[k]!;
       this.unitTimes.push(figures[k]!.ownMs);
       this.unitItems.push(1);
       if (ok) this.precomputed.set(index, result);
       const outBytes = ok ? this.resultBytes(index, result) : 0;
-      const item = {
-        index,
-        item: items[k],
-        result,
-        ok: ok && outBytes >= 0,
-        inBytes: Math.max(0, inBytes[k]!),
-        outBytes: Math.max(0, outBytes),
-      };
+      const item = { index, item: items[k], result, ok, inBytes: inBytes[k]!, outBytes };
       this.records.push(itemRecord(item, figures[k]!, true, 1, loopTurned));
     }
-    this.failUnsendable(unsendable);
   }
 
   /** Runs one item of a concurrent block, timing it from its call to its settling. */

@@ -1,5 +1,6 @@
 // What every sampling session keeps and how it decides to stop, wherever its items run.
 import { performance } from "node:perf_hooks";
+import type { CloneError } from "@amorsize/executor";
 import type { WorkloadSample } from "@amorsize/types";
 import { CloneMeter } from "../payload.js";
 import type { BlockRange } from "./order.js";
@@ -25,6 +26,12 @@ export abstract class SamplingState implements BlockSink {
   readonly precomputed = new Map<number, unknown>();
   /** Items that failed (under `onError: "collect"`), by input index. */
   readonly failures = new Map<number, unknown>();
+  /**
+   * Sampled items that ran here but that a worker could not be sent, or could not send the
+   * result of (their CloneError, by input index): the call decides with its plan what they
+   * mean (see `unsendableItems`). Their results are kept with the others'.
+   */
+  readonly unsendable = new Map<number, CloneError>();
   /** Every block run. */
   readonly ranges: BlockRange[] = [];
   /** Per-item own time of each timed unit (an item, or a block's mean): queueing left out. */
@@ -48,6 +55,11 @@ export abstract class SamplingState implements BlockSink {
   abstract blockSize(): number;
   abstract run(block: Block): Promise<void>;
   abstract close(): void | Promise<void>;
+
+  /** Notes an item or a result that cannot be cloned (its first CloneError). */
+  protected noteUnsendable(index: number, error: CloneError): void {
+    if (!this.unsendable.has(index)) this.unsendable.set(index, error);
+  }
 
   /** Milliseconds spent sampling. */
   elapsedMs(): number {
