@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from "@amorsize/types";
 import type { Block } from "./delivery.js";
 import type { IndexRange } from "./errors.js";
 import { absoluteNowMs, beginDeadline, readBegin } from "./protocol.js";
@@ -224,7 +225,8 @@ export class ChunkClock {
   }
 
   private arm(chunk: Chunk, ms: number): void {
-    chunk.timer = setTimeout(() => this.due(chunk), ms);
+    // Past a timer's longest delay it fires, finds the chunk not due, and is armed again.
+    chunk.timer = setTimeout(() => this.due(chunk), Math.min(ms, MAX_TIMER_MS));
     chunk.timer.unref();
   }
 
@@ -287,7 +289,7 @@ export class BeginBound {
   }
 
   #arm(ms: number): NodeJS.Timeout {
-    const timer = setTimeout(() => this.#due(), ms);
+    const timer = setTimeout(() => this.#due(), Math.min(ms, MAX_TIMER_MS));
     timer.unref();
     return timer;
   }

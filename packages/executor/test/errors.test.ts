@@ -1,3 +1,4 @@
+import { MAX_TIMER_MS } from "@amorsize/types";
 import { afterAll, afterEach, describe, expect, it, jest } from "@jest/globals";
 import {
   ChunkTimeoutError,
@@ -361,6 +362,35 @@ describe("chunk time-out", () => {
       .map((i): [number, unknown] => [i, `pre ${i}`])
       .filter(([i]) => i < 3 || i > 5),
   );
+
+  it("arms a time-out longer than a timer keeps for the longest one: the run ends", async () => {
+    // A timer past 2^31 - 1 ms fires after 1 ms with a TimeoutOverflowWarning; the chunk's
+    // clock, not due, armed it again: a timer (and a warning) every millisecond of the run.
+    const delays: number[] = [];
+    const setTimer = globalThis.setTimeout;
+    const spy = jest.spyOn(globalThis, "setTimeout").mockImplementation(((
+      fn: () => void,
+      ms?: number,
+      ...rest: unknown[]
+    ) => {
+      delays.push(ms ?? 0);
+      return Reflect.apply(setTimer, globalThis, [fn, ms, ...rest]) as NodeJS.Timeout;
+    }) as typeof setTimeout);
+    try {
+      const executor = shared({ workers: 1 });
+      // Four items of 20 ms: a chunk's clock runs for 40 ms.
+      const items = [20_000, 20_000, 20_000, 20_000];
+      const { results } = await executor.map(task("tasks.mjs", "spinMicros"), items, {
+        chunkSize: 2,
+        chunkTimeoutMs: 1e12,
+      });
+      expect(results).toEqual(items);
+      expect(delays.filter((ms) => ms > MAX_TIMER_MS)).toEqual([]);
+      expect(delays.filter((ms) => ms === MAX_TIMER_MS).length).toBeGreaterThan(0);
+    } finally {
+      spy.mockRestore();
+    }
+  });
 
   it("fails the chunk with ChunkTimeoutError and, under collect, completes the run", async () => {
     const executor = shared({ workers: 1 });

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import type { Stats } from "node:fs";
 import { access, constants, type FileHandle, open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { type CommandResult, type CommandRunner, messageOf } from "@amorsize/types";
+import { type CommandResult, type CommandRunner, MAX_TIMER_MS, messageOf } from "@amorsize/types";
 import type { WarningList } from "./warnings.js";
 
 /**
@@ -192,8 +192,10 @@ async function runWithTimeout(
   runner: CommandRunner,
   command: string,
   args: readonly string[],
-  timeoutMs: number,
+  askedMs: number,
 ): Promise<CommandOutcome> {
+  // A longer delay than a timer keeps would fire at once (see MAX_TIMER_MS).
+  const timeoutMs = Math.min(askedMs, MAX_TIMER_MS);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<"timed-out">((resolve) => {
     timer = setTimeout(() => resolve("timed-out"), timeoutMs);

@@ -1,4 +1,4 @@
-import { HardwareProfileSchema } from "@amorsize/types";
+import { HardwareProfileSchema, MAX_TIMER_MS } from "@amorsize/types";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import { ALLOWED_CPUS_SOURCE, USABLE_CORES_RULE } from "../src/cores.js";
 import { type CommandRunner, type ProbeOptions, probeHardware } from "../src/index.js";
@@ -325,6 +325,18 @@ describe("physical cores fallbacks", () => {
       "COMMAND_TIMED_OUT",
       "PHYSICAL_CORES_FALLBACK",
     ]);
+  });
+
+  it("a command time-out longer than a timer keeps: armed for the longest one, not fired at once", async () => {
+    const asked: number[] = [];
+    // Fails after 30 ms: with its time-out fired after 1 ms (a timer past 2^31 - 1 ms), it read as timed out.
+    const slowFailure: CommandRunner = (_command, _args, timeoutMs) => {
+      asked.push(timeoutMs);
+      return new Promise((resolve) => setTimeout(() => resolve({ stdout: "", exitCode: 1 }), 30));
+    };
+    const p = await probeFixture("arm64-no-sysfs", {}, { runCommand: slowFailure, commandTimeoutMs: 1e12 });
+    expect(p.warnings[2]?.code).toBe("COMMAND_FAILED");
+    expect(asked).toEqual([MAX_TIMER_MS]);
   });
 
   it("lscpu throwing: a failure, not a crash", async () => {
