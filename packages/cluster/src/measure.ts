@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { parseInput } from "@amorsize/types";
+import { MAX_TIMER_MS, parseInput } from "@amorsize/types";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { openQueueLink, type QueueLink } from "./connection.js";
@@ -23,7 +23,7 @@ export const ClusterCostOptionsSchema = z
     connection: ConnectionSchema,
     queueName: z.string().min(1).optional(),
     prefix: z.string().min(1).optional(),
-    connectTimeoutMs: z.number().int().positive().optional(),
+    connectTimeoutMs: z.number().int().positive().max(MAX_TIMER_MS).optional(),
     /** Round trips timed for each figure. Default 20. */
     samples: z.number().int().min(3).max(10_000).optional(),
     /** Payload of the per-byte measurement, bytes. Default 262144. */

@@ -109,6 +109,23 @@ describe("option validation", () => {
     expect(await asyncIssuesOf(() => measureClusterCost({ connection: "redis://h", samples: 2 }))).toEqual([
       "options.samples: Too small: expected number to be >=3, got 2",
     ]);
+    // BullMQ arms timers with these: past 2^31 - 1 ms Node fires them after 1 ms.
+    expect(
+      await asyncIssuesOf(() =>
+        startWorkerHost({
+          connection: "redis://h",
+          allow: ["."],
+          lockDurationMs: 1e12,
+          stalledIntervalMs: 1e12,
+        }),
+      ),
+    ).toEqual([
+      "options.lockDurationMs: Too big: expected number to be <=2147483647, got 1000000000000",
+      "options.stalledIntervalMs: Too big: expected number to be <=2147483647, got 1000000000000",
+    ]);
+    expect(
+      await asyncIssuesOf(() => measureClusterCost({ connection: "redis://h", connectTimeoutMs: 1e12 })),
+    ).toEqual(["options.connectTimeoutMs: Too big: expected number to be <=2147483647, got 1000000000000"]);
   });
 });
 

@@ -1,6 +1,7 @@
 import {
   AmorsizeValidationError,
   functionSchema,
+  MAX_TIMER_MS,
   messageOf,
   type Progress,
   parseInput,
@@ -142,9 +143,9 @@ export const WorkerHostOptionsSchema = z
     /** Chunks run at once, one per worker thread. Default: the hardware probe's usable cores. */
     concurrency: z.number().int().positive().max(1024).optional(),
     /** BullMQ job lock, milliseconds: a host silent for this long has its chunks retried elsewhere. Default 30000. */
-    lockDurationMs: z.number().int().positive().optional(),
+    lockDurationMs: z.number().int().positive().max(MAX_TIMER_MS).optional(),
     /** How often this host looks for stalled jobs of dead hosts, milliseconds. Default 30000. */
-    stalledIntervalMs: z.number().int().positive().optional(),
+    stalledIntervalMs: z.number().int().positive().max(MAX_TIMER_MS).optional(),
     /** Times one chunk may be recovered from a dead host before it fails. Default 2. */
     maxStalledCount: z.number().int().nonnegative().max(1000).optional(),
     /**
