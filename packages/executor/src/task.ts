@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseInput, type TaskRefInput, TaskRefSchema } from "@amorsize/types";
-import { START_WAIT_MS } from "./chunk.js";
 import { TaskLoadError } from "./errors.js";
 import { loadedTask, loadTask, MODULE_MISSING, moduleIsMissing, type TaskFunction } from "./load.js";
 import { type LoadFailure, rebuildError } from "./protocol.js";
@@ -33,24 +32,31 @@ export function resolveTask(task: TaskRefInput): ResolvedTask {
 }
 
 /**
+ * How long the calling thread waits for a task module's import, milliseconds: far past
+ * what loading code takes (a module whose top level loads a large model for 12 s is
+ * waited for), so that an import still pending is one that never ends.
+ */
+export const IMPORT_WAIT_MS = 120_000;
+
+/**
  * Imports a task in the current thread (once per module) and returns its export, or
  * throws a {@link TaskLoadError} naming the module, the export and what went wrong. The
  * one loader of the project: workers use {@link loadTask}, the calling thread this, with
  * the same codes and messages.
  */
 export function importTask(task: ResolvedTask | TaskRefInput): Promise<TaskFunction> {
-  return importTaskWithin(task, START_WAIT_MS);
+  return importTaskWithin(task, IMPORT_WAIT_MS);
 }
 
 /**
  * {@link importTask} waiting at most `boundMs` for the module's import: past it, the call
  * fails with a TaskLoadError (`AMORSIZE_TASK_LOAD_FAILED`). A module whose top-level await
  * never settles (a promise nothing resolves, a connection never made) held `execute()` for
- * ever, or, with nothing else keeping the process alive, ended the process with exit code
- * 13 and nothing to catch. A worker's load has the same bound (START_WAIT_MS). The import
- * itself cannot be stopped: a module that was only slow is found loaded by a later call.
- * A module whose top level loops never yields this thread at all: only a worker can bound
- * it (`sample.isolate`).
+ * ever in a process that stays up (a server). The timer keeps no process alive: one with
+ * nothing else to do ends as before, exit code 13 and Node's warning naming the module,
+ * at once rather than after the bound. The import itself cannot be stopped: a module that was only
+ * slow is found loaded by a later call. A module whose top level loops never yields this
+ * thread at all: only a worker can bound it (`sample.isolate`).
  */
 export async function importTaskWithin(
   task: ResolvedTask | TaskRefInput,
@@ -61,8 +67,9 @@ export async function importTaskWithin(
   if (ready !== undefined) return ready;
   let timer: NodeJS.Timeout | undefined;
   const bound = new Promise<never>((_, reject) => {
-    // Kept referenced: the error must reach the caller even when nothing else keeps the process alive.
     timer = setTimeout(() => reject(importTimeout(resolved, boundMs)), boundMs);
+    // A process with nothing else to do ends as Node ends it (exit code 13, a warning naming the module).
+    timer.unref();
   });
   try {
     const loaded = await Promise.race([loadTask(resolved.href, resolved.exportName), bound]);

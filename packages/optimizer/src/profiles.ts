@@ -132,6 +132,11 @@ export class TaskProfiles {
     return { workload, workloadSource: "cached", data, ...none };
   }
 
+  /** Drops the profile under `key`, if any: the next call of the task samples. */
+  forget(key: string): void {
+    this.#profiles.delete(key);
+  }
+
   /**
    * After a sampled call: a fresh profile from its figures (the previous one, if any, is
    * replaced; the slowdown its parallel runs measured, `contention`, is kept).

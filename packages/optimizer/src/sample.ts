@@ -39,7 +39,7 @@ export interface SampleResult {
    * Sampled items that ran here but cannot be sent to a worker, or whose results a worker
    * could not send back: their CloneError, by input index (their results are in
    * `precomputed`). A call that runs in the calling thread keeps them; one that needs
-   * workers fails them (see `unsendableItems`). Absent: none.
+   * workers fails them (see `unsendablePlan`). Absent: none.
    */
   unsendable?: ReadonlyMap<number, CloneError>;
   /**

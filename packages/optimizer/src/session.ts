@@ -45,7 +45,7 @@ import { type QuickCall, quickInput, runQuick, runsAtOnce } from "./quick.js";
 import type { TaskData } from "./sample.js";
 import { type HostedStream, hostedStream, type OptimizedStream } from "./stream.js";
 import { ResolvedTasks } from "./task-refs.js";
-import { unsendablePlan, withUnsendableReason } from "./unsendable.js";
+import { UNSENDABLE_CODE, unsendablePlan, withUnsendableReason } from "./unsendable.js";
 import { WarmPool } from "./warm-pool.js";
 
 /** What a call of a closed session, or one stopped by close(), rejects with (as `ExecutorClosedError`). */
@@ -667,8 +667,19 @@ class AmorsizeSession implements Amorsize {
     const error = predictedWallMs > 0 && !report.aborted ? report.wallMs / predictedWallMs - 1 : null;
     const predictionError = error !== null && Number.isFinite(error) ? error : null;
     if (!context.learned) this.#plans.forget(key);
+    // A call kept in the calling thread for sampled items no worker can take leaves no
+    // profile: a call planned from one samples nothing, and would send such items to workers.
+    const keptHere = plan.reasons[0]?.code === UNSENDABLE_CODE;
+    if (keptHere) {
+      this.#profiles.forget(key);
+      this.#saved.delete(key);
+    }
     // A learned call's profile was marked used when its figures were read (`known()`).
-    const profile = context.learned ? this.#profiles.peek(key) : this.#profiles.sampled(key, workload);
+    const profile = keptHere
+      ? null
+      : context.learned
+        ? this.#profiles.peek(key)
+        : this.#profiles.sampled(key, workload);
     if (!context.learned && profile !== null && profile !== undefined && kind === "execute") {
       this.#rememberSampledPlan(context, profile);
     }

@@ -124,7 +124,15 @@ async function sampled(
         `Sampling stopped waiting for ${which} after ${Math.round(ms)} ms: the plan takes ${length === 1 ? "it" : "them"} ` +
         `as at least that slow (a lower bound), and the figures are not cached.`,
     });
-  } else if (cache && cache.write !== false && key !== null && result.workload.sampled > 0) {
+  } else if (
+    cache &&
+    cache.write !== false &&
+    key !== null &&
+    result.workload.sampled > 0 &&
+    // Items no worker can take keep the call here; a call that reads these figures from the
+    // cache samples one unit and could send such items to workers: not written.
+    (result.unsendable?.size ?? 0) === 0
+  ) {
     const error = await writePlanCache(cache.dir, key, cache.machineKey, result.workload);
     if (error !== null) {
       warnings.push({

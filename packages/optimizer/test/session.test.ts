@@ -248,6 +248,21 @@ describe("a session's learning", () => {
     }
   });
 
+  it("keeps no profile from a call kept in the calling thread for items no worker can take", async () => {
+    session = createAmorsize();
+    // Index 100, sampled first (the middle), holds a function: `fixedWork` reads it as NaN.
+    const items: unknown[] = range(200);
+    items[100] = () => 1;
+    for (let call = 0; call < 2; call++) {
+      const result = await session.execute(task("fixedWork"), items, base);
+      expect(result.plan.reasons[0]?.code).toBe("ITEMS_NOT_SENDABLE");
+      expect(result.results).toHaveLength(200);
+      // Sampled again each time: a call planned from a profile samples nothing, and would send the function to a worker.
+      expect(result.session.profile).toBe("sampled");
+      expect(session.stats().profiles).toEqual([]);
+    }
+  });
+
   it("plans a second call of the same task from its profile, sampling nothing", async () => {
     const runs: SessionRun[] = [];
     // onRun is told a SessionRun: pushed into SessionRun[] without a cast or an annotation.

@@ -1,7 +1,7 @@
 import fs, { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { resolveTask } from "@amorsize/executor";
+import { CloneError, resolveTask } from "@amorsize/executor";
 import type { WorkloadSample } from "@amorsize/types";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { moduleHash, planCacheKey, sizeBucket, writePlanCache } from "../src/plan-cache.js";
@@ -86,6 +86,22 @@ describe("cachedOrSampled", () => {
     const goesOn = await cachedOrSampled(task, null, cache, sampler(null).sample);
     expect(goesOn.workloadSource).toBe("cached");
     expect(goesOn.workload.totalItems).toBeNull();
+  });
+
+  it("writes no figures from a sample that met items no worker can take", async () => {
+    writeFileSync(module, "export default (x) => x + 4;\n");
+    const task = resolveTask({ module });
+    const folder = mkdtempSync(join(dir, "plans-"));
+    const cache = cacheIn(folder);
+    const met = sampler(100);
+    const unsendable = new Map([[0, new CloneError("AMORSIZE_ITEM_NOT_CLONEABLE", 0, [0, 0], "no")]]);
+    const sample = async () => ({ ...(await met.sample()), unsendable });
+    const first = await cachedOrSampled(task, 100, cache, sample);
+    expect(first.workloadSource).toBe("sampled");
+    expect(first.unsendable).toBe(unsendable);
+    // Nothing written: the next call samples again, and meets them again.
+    expect(readdirSync(folder)).toEqual([]);
+    expect((await cachedOrSampled(task, 100, cache, sampler(100).sample)).workloadSource).toBe("sampled");
   });
 
   it("samples again, with a warning, over a corrupt cache file", async () => {

@@ -18,8 +18,8 @@ export const RUN_CONSTANTS = Object.freeze({
 /**
  * The longest delay a Node timer keeps, milliseconds (2^31 - 1, about 24.8 days): a timer
  * set for longer fires after 1 ms, with a TimeoutOverflowWarning. A time-out taken from the
- * caller (`chunkTimeoutMs: 1e12` for "no time-out", say) is armed for at most this long,
- * and armed again from there: a chunk time-out of 1e12 ms re-armed itself every
+ * caller (`chunkTimeoutMs: 1e12` for "no time-out", say) is armed for at most this long
+ * (a chunk's clock arms it again from there): a chunk time-out of 1e12 ms re-armed itself every
  * millisecond, with a warning each time, in a run of one item.
  */
 export const MAX_TIMER_MS = 2_147_483_647;

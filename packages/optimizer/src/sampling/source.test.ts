@@ -103,6 +103,19 @@ describe("sampleIterable", () => {
     // The item read ahead was not run: the run gets it, once.
     expect(more.failure).toBeNull();
     expect([...(more.data as Iterable<number>)]).toEqual([0, 1, 2]);
+    // A source that fails at the item read ahead fails where the run reads it, not here.
+    function* failsAtTwo() {
+      yield* [0, 1];
+      throw new Error("late");
+    }
+    const failing = await sampleIterable(failsAtTwo(), undefined, sink(1, 2));
+    expect(failing.failure).toBeNull();
+    expect(failing.length).toBe(2);
+    const seen: unknown[] = [];
+    expect(() => {
+      for (const x of failing.data as Iterable<unknown>) seen.push(x);
+    }).toThrow("The input failed to give item 2: late");
+    expect(seen).toEqual([0, 1]);
   });
 
   it("reads no item ahead of an async source: its next item may be a wait", async () => {

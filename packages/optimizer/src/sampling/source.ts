@@ -113,6 +113,8 @@ export async function sampleIterable(
   const head: unknown[] = [];
   let done = false;
   let failure: SourceError | null = null;
+  /** The failure of the item read ahead (see below): the data's, not sampling's. */
+  let ahead: SourceError | null = null;
   try {
     while (!done && !sink.shouldStop()) {
       const first = head.length;
@@ -133,10 +135,11 @@ export async function sampleIterable(
     // run gets it first), so that a source which ended there is known to have ended. A
     // Set of one item, whose cached figures sampling confirmed on that item, was planned as
     // a stream of unknown length and ran on a pool started for it: 50-190 ms against 5-8.
-    // An async source's next item may be a wait for I/O: not read ahead.
+    // An async source's next item may be a wait for I/O: not read ahead. A source that
+    // fails there fails where the run reads it, as it would have (sampling needed nothing of it).
     if (!done && failure === null && !isAsync) {
       const read = await pull(next, isAsync, signal, head.length);
-      if (read instanceof SourceError) failure = read;
+      if (read instanceof SourceError) ahead = read;
       if (read instanceof SourceError || read.done) done = true;
       else head.push(read.value);
     }
@@ -150,7 +153,7 @@ export async function sampleIterable(
   }
   // The items read, put back in front of the rest: a consumer that stops early, even
   // within them, closes the source; its later failures name their item.
-  const rest = rejoined(head, failure === null && !done ? iterator : null, failure);
+  const rest = rejoined(head, failure === null && !done ? iterator : null, failure ?? ahead);
   return {
     data: reader(rest, {}, isAsync),
     // A source that failed ended there too: what runs is the items read (its failure after them).

@@ -29,7 +29,7 @@ export abstract class SamplingState implements BlockSink {
   /**
    * Sampled items that ran here but that a worker could not be sent, or could not send the
    * result of (their CloneError, by input index): the call decides with its plan what they
-   * mean (see `unsendableItems`). Their results are kept with the others'.
+   * mean (see `unsendablePlan`). Their results are kept with the others'.
    */
   readonly unsendable = new Map<number, CloneError>();
   /** Every block run. */
