@@ -300,6 +300,7 @@ class AmorsizeSession implements Amorsize {
       const session = this.#learn(context, result.optimized.workload, result.plan, result.report, {
         kind: "execute",
         predictedWallMs,
+        fromCache: result.optimized.workloadSource === "cached",
       });
       // The result is this call's own object: completed in place rather than copied.
       return Object.assign(result, { session });
@@ -336,6 +337,7 @@ class AmorsizeSession implements Amorsize {
           this.#learn(context, decision.basis.workload, decision.plan, report, {
             kind: "stream",
             predictedWallMs: predicted.wallMs,
+            fromCache: decision.basis.workloadSource === "cached",
           });
         }
         scope?.end();
@@ -660,7 +662,7 @@ class AmorsizeSession implements Amorsize {
     workload: OptimizeResult["workload"],
     plan: Plan,
     report: ExecutionReport,
-    run: { kind: SessionRun["kind"]; predictedWallMs: number },
+    run: { kind: SessionRun["kind"]; predictedWallMs: number; fromCache?: boolean },
   ): SessionCall {
     const key = context.version.profileKey;
     const { kind, predictedWallMs } = run;
@@ -713,8 +715,16 @@ class AmorsizeSession implements Amorsize {
         // Never written (-1): the call left its fresh sample's write to the session, which
         // writes it whether or not the run refined it (a run that started workers does not).
         // A new sample (an input unlike the profile's: four times the items, say) replaced
-        // the profile, and is written under its own size, as a first one is.
-        this.#saved.set(key, { cacheKey: `${key}/${sizeBucket(profile.sampledItems)}`, runs: -1, at: 0 });
+        // the profile, and is written under its own size, as a first one is. Figures read
+        // from the plan cache are there already: what the runs refine is written at the
+        // session's pace (`saveAfterMs`) or on close, not on this call's path (a write and
+        // its fsync for every new session's first call of a task).
+        const fromCache = run.fromCache === true && !context.learned;
+        const cacheKey = `${key}/${sizeBucket(profile.sampledItems)}`;
+        this.#saved.set(
+          key,
+          fromCache ? { cacheKey, runs: 0, at: performance.now() } : { cacheKey, runs: -1, at: 0 },
+        );
         this.#forgetDropped();
       }
       const saved = this.#saved.get(key);

@@ -376,6 +376,30 @@ describe("a session's learning", () => {
     expect(session.stats().profileSaves).toBe(0);
   });
 
+  it("writes figures a first call read from the plan cache only when its runs refined them, on close", async () => {
+    const module = join(dir, "read-not-rewritten.mjs");
+    writeFileSync(
+      module,
+      `export { fixedWork as default } from ${JSON.stringify(pathToFileURL(tasks).href)};\n`,
+    );
+    const serial = { ...base, maxWorkers: 1 };
+    session = createAmorsize({ cacheDir: TEST_CACHE_DIR });
+    await session.execute({ module }, range(200), serial);
+    await session.close();
+    expect(session.stats().profileSaves).toBe(1);
+    // A new session's first call finds the figures in the cache: nothing written on its path.
+    session = createAmorsize({ cacheDir: TEST_CACHE_DIR });
+    const next = await session.execute({ module }, range(200), { ...serial, cache: true });
+    expect(next.optimized.workloadSource).toBe("cached");
+    // Give a write begun on the call's path every chance to be counted.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(session.stats().profileSaves).toBe(0);
+    // Its run refined them: written on close.
+    expect(session.stats().profiles[0]).toMatchObject({ runs: 1 });
+    await session.close();
+    expect(session.stats().profileSaves).toBe(1);
+  });
+
   it("writes a new sample of a task it had saved, under the new input's size", async () => {
     const module = join(dir, "resampled-profile.mjs");
     writeFileSync(
