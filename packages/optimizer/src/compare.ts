@@ -1,6 +1,6 @@
 // What `amorsize compare` runs and how it reports it, as pure functions of plain data.
 import { predict } from "@amorsize/cost-model";
-import type { CompareRow, Plan, PlanInput } from "@amorsize/types";
+import { type CompareRow, type Plan, type PlanInput, RUN_CONSTANTS } from "@amorsize/types";
 
 /** One way to run the input: in the calling thread, as the plan says, or on a pool of fixed size. */
 export interface Strategy {
@@ -50,11 +50,14 @@ export function compareStrategies(
       others.push(pool("plan, chunk x 4", plan.workers, Math.min(items, plan.chunkSize * 4)));
     if (plan.workers !== usableCores) others.push(pool("plan, usable cores", usableCores, plan.chunkSize));
   }
+  // A fixed pool runs with the executor's default chunks in flight; a plan that keeps
+  // another number in flight (fewer, for memory) is another strategy, timed too.
   const samePool = (s: Strategy) =>
     plan.mode === "parallel" &&
     !plan.adaptive &&
     s.workers === plan.workers &&
-    s.chunkSize === plan.chunkSize;
+    s.chunkSize === plan.chunkSize &&
+    plan.maxInFlight === s.workers * RUN_CONSTANTS.inFlightPerWorker;
   strategies.push(...others.filter((s) => !samePool(s)));
   return strategies;
 }

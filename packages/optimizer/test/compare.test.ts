@@ -42,6 +42,12 @@ describe("compareStrategies", () => {
     // An adaptive plan's chunks change as it runs: the same fixed pool is another strategy.
     const adaptive = { ...parallel, adaptive: true };
     expect(compareStrategies(adaptive, 800, 4, 8).map((s) => s.name)).toContain("four chunks per worker");
+    // So is a plan that keeps another number of chunks in flight than a pool's default (2 a worker).
+    expect(parallel.maxInFlight).toBe(8);
+    const fewerInFlight = { ...parallel, maxInFlight: 4 };
+    expect(compareStrategies(fewerInFlight, 800, 4, 8).map((s) => s.name)).toContain(
+      "four chunks per worker",
+    );
   });
 
   it("runs a serial plan as it is, with no neighbours", () => {
