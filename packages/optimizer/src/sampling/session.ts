@@ -180,26 +180,13 @@ export class SampleSession extends SamplingState {
   }
 
   /**
-   * A result's structured-clone size, or 0 when it cannot be cloned: the item is noted as
-   * one a worker could not send back (see `SamplingState.unsendable`), its result kept.
+   * An item's or a result's structured-clone size, or 0 when it cannot be cloned: the item
+   * is noted as one no worker can take, or send back (see `SamplingState.unsendable`); it
+   * ran here as the others did, and its result is kept.
    */
-  protected resultBytes(index: number, result: unknown): number {
+  private bytesOf(what: "item" | "result", index: number, value: unknown): number {
     try {
-      return clonedBytes("result", index, result, this.clone);
-    } catch (error) {
-      this.noteUnsendable(index, error as CloneError);
-      return 0;
-    }
-  }
-
-  /**
-   * An item's structured-clone size, or 0 when it cannot be cloned: the item is noted as
-   * one that cannot be sent to a worker (see `SamplingState.unsendable`), and runs here as
-   * the others do.
-   */
-  private itemBytes(index: number, item: unknown): number {
-    try {
-      return clonedBytes("item", index, item, this.clone);
+      return clonedBytes(what, index, value, this.clone);
     } catch (error) {
       this.noteUnsendable(index, error as CloneError);
       return 0;
@@ -212,7 +199,7 @@ export class SampleSession extends SamplingState {
     // Serialising every item of a block of tiny items would cost more than running them:
     // sizes come from a few items spread over the block (the executor checks the rest).
     let sized = sizedPositions(block.items.length);
-    let inBytes = sized.map((k) => this.itemBytes(first + k, block.items[k]));
+    let inBytes = sized.map((k) => this.bytesOf("item", first + k, block.items[k]));
     // Watched from the block's first promise on (runItems); left from a block that threw: dropped.
     this.probe.take();
     const heapBefore = heapUsed();
@@ -230,7 +217,7 @@ export class SampleSession extends SamplingState {
       sized = sizedPositions(ran);
       // The items after the cut did not run here: the run sends them, or says it cannot.
       for (let k = ran; k < block.items.length; k++) this.unsendable.delete(first + k);
-      inBytes = sized.map((k) => this.itemBytes(first + k, items[k]));
+      inBytes = sized.map((k) => this.bytesOf("item", first + k, items[k]));
     }
     const after = this.clock.read(others);
     const outerMs = performance.now() - outer0;
@@ -253,7 +240,7 @@ export class SampleSession extends SamplingState {
       const k = sized[s]!;
       const index = first + k;
       const ok = results[k] !== FAILED;
-      const outBytes = ok ? this.resultBytes(index, results[k]) : 0;
+      const outBytes = ok ? this.bytesOf("result", index, results[k]) : 0;
       const item = { index, item: items[k], result: results[k], ok, inBytes: inBytes[s]!, outBytes };
       this.records.push(itemRecord(item, figures, isAsync, weight, loopTurned));
     }
@@ -312,7 +299,7 @@ export class SampleSession extends SamplingState {
    * its call to its settling.
    */
   private async runConcurrent({ first, items }: Block): Promise<void> {
-    const inBytes = items.map((item, k) => this.itemBytes(first + k, item));
+    const inBytes = items.map((item, k) => this.bytesOf("item", first + k, item));
     this.options.signal?.throwIfAborted();
     this.probe.take();
     this.probe.watch();
@@ -339,7 +326,7 @@ export class SampleSession extends SamplingState {
       this.unitTimes.push(figures[k]!.ownMs);
       this.unitItems.push(1);
       if (ok) this.precomputed.set(index, result);
-      const outBytes = ok ? this.resultBytes(index, result) : 0;
+      const outBytes = ok ? this.bytesOf("result", index, result) : 0;
       const item = { index, item: items[k], result, ok, inBytes: inBytes[k]!, outBytes };
       this.records.push(itemRecord(item, figures[k]!, true, 1, loopTurned));
     }
