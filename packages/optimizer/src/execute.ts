@@ -41,7 +41,7 @@ import {
   stretchLength,
   stretchReading,
 } from "./serial-check.js";
-import { unsendablePlan, withUnsendableReason } from "./unsendable.js";
+import { plannedAround, withUnsendableReason } from "./unsendable.js";
 
 export interface ExecuteResult<R> {
   /** Results in input order; under `onError: "collect"` a failed item's slot is `undefined`. */
@@ -223,8 +223,8 @@ export async function decide(
     // Sampled items no worker can take: the call stays here, or (when it needs workers) they
     // fail. Kept here, the decision carries the constraints that say so (a serial check of
     // the call then plans no workers either).
-    const here = unsendablePlan(gathered, options, gathered.constraints);
-    const prepared = here.kind === "here" ? { ...gathered, constraints: here.constraints } : gathered;
+    const { how: here, constraints: kept } = plannedAround(gathered, options);
+    const prepared = here.kind === "here" ? { ...gathered, constraints: kept } : gathered;
     const { hardware, spawnCost, workload, constraints, precomputed, failures } = prepared;
     // A stream hands each result to its consumer: it keeps none (see `PlanInput.resultsKept`).
     const base = withFrozenMachine({

@@ -14,7 +14,7 @@ import {
 } from "@amorsize/types";
 import { type Prepared, prepare } from "./prepare.js";
 import type { TaskData } from "./sample.js";
-import { unsendablePlan, withUnsendableReason } from "./unsendable.js";
+import { plannedAround, withUnsendableReason } from "./unsendable.js";
 
 /** Where the optimizer's own time went, milliseconds. */
 export interface OptimizerOverhead {
@@ -68,9 +68,8 @@ export async function optimize(
   const t1 = performance.now();
   const { hardware, spawnCost, workload } = prepared;
   // Sampled items no worker can take: the plan stays here, or (when it needs workers) they fail.
-  const here = unsendablePlan(prepared, parsed, prepared.constraints);
-  const constraints = here.kind === "here" ? here.constraints : prepared.constraints;
-  const plan = withUnsendableReason(planExecution({ hardware, spawnCost, workload, constraints }), here);
+  const { how, constraints } = plannedAround(prepared, parsed);
+  const plan = withUnsendableReason(planExecution({ hardware, spawnCost, workload, constraints }), how);
   const t2 = performance.now();
   const { data: rejoined, precomputed, failures } = prepared;
   return {

@@ -45,7 +45,7 @@ import { type QuickCall, quickInput, runQuick, runsAtOnce } from "./quick.js";
 import type { TaskData } from "./sample.js";
 import { type HostedStream, hostedStream, type OptimizedStream } from "./stream.js";
 import { ResolvedTasks } from "./task-refs.js";
-import { UNSENDABLE_CODE, unsendablePlan, withUnsendableReason } from "./unsendable.js";
+import { plannedAround, UNSENDABLE_CODE, withUnsendableReason } from "./unsendable.js";
 import { WarmPool } from "./warm-pool.js";
 
 /** What a call of a closed session, or one stopped by close(), rejects with (as `ExecutorClosedError`). */
@@ -363,10 +363,9 @@ class AmorsizeSession implements Amorsize {
       const t1 = performance.now();
       const { hardware, spawnCost, workload } = prepared;
       // Sampled items no worker can take: the plan stays here, or (when it needs workers) they fail.
-      const here = unsendablePlan(prepared, parsed, prepared.constraints);
-      const constraints = here.kind === "here" ? here.constraints : prepared.constraints;
+      const { how, constraints } = plannedAround(prepared, parsed);
       const input = hosted.planInput!({ hardware, spawnCost, workload, constraints }, prepared);
-      const plan = withUnsendableReason(planOf(input), here);
+      const plan = withUnsendableReason(planOf(input), how);
       const t2 = performance.now();
       const { data: rejoined, precomputed, failures } = prepared;
       const basis = basisOf(prepared, { plan: t2 - t1, total: t2 - t0 });

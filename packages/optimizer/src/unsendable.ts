@@ -65,6 +65,18 @@ export function unsendablePlan(
   };
 }
 
+/**
+ * {@link unsendablePlan} for prepared figures: how the call plans, and the constraints it
+ * plans with (the caller's, or those that keep it in the calling thread).
+ */
+export function plannedAround(
+  prepared: Sampled & { constraints: PlanConstraints },
+  options: Parameters<typeof unsendablePlan>[1],
+): { how: UnsendablePlan; constraints: PlanConstraints } {
+  const how = unsendablePlan(prepared, options, prepared.constraints);
+  return { how, constraints: how.kind === "here" ? how.constraints : prepared.constraints };
+}
+
 /** `plan` with the reason of `how` first, when it kept the call in the calling thread. */
 export function withUnsendableReason(plan: Plan, how: UnsendablePlan): Plan {
   return how.kind === "here" ? { ...plan, reasons: [how.reason, ...plan.reasons] } : plan;
