@@ -122,6 +122,8 @@ export class MapDelivery implements Delivery {
       for (let j = 0; j < values.length; j++) out[block.first + j] = values[j];
     }
     this.parts = [];
+    // A failed item's slot holds undefined, not a hole that forEach, map and filter skip.
+    if (outcome.errors.length > 0) for (let i = 0; i < out.length; i++) if (!(i in out)) out[i] = undefined;
     this.resolve({ results: out, errors: outcome.errors, report: outcome.report });
   }
 }

@@ -69,6 +69,11 @@ export class ItemUnsettledError extends ExecutorError {
   }
 }
 
+/** An item's failure as a run reports it: what the task threw, as `ItemError`; a promise that never settled stays `ItemUnsettledError`. */
+export function itemFailure(index: number, cause: unknown): ItemError | ItemUnsettledError {
+  return cause instanceof ItemUnsettledError ? cause : new ItemError(index, cause);
+}
+
 /**
  * A worker died: `process.exit()` in the task, an error thrown outside the task (a timer
  * callback), or running out of memory under `resourceLimits`. The pool replaces the

@@ -10,6 +10,7 @@ export {
   type IndexRange,
   ItemError,
   ItemUnsettledError,
+  itemFailure,
   type RunError,
   TaskLoadError,
   type TaskLoadErrorCode,
@@ -17,7 +18,7 @@ export {
 } from "./errors.js";
 export { createExecutor, type Executor, type RunInput } from "./executor.js";
 export type { TaskFunction } from "./load.js";
-export { mapNow } from "./now.js";
+export { mapNow, settledHere } from "./now.js";
 export { RUN_DEFAULTS } from "./options.js";
 export type { ResultStream } from "./stream.js";
 export { assertTaskModuleExists, importTask, type ResolvedTask, resolveTask } from "./task.js";

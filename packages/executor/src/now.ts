@@ -7,7 +7,7 @@ import {
   type TaskRefInput,
 } from "@amorsize/types";
 import type { MapResult } from "./delivery.js";
-import { ExecutorError, ItemError, ItemUnsettledError, type RunError } from "./errors.js";
+import { ExecutorError, ItemUnsettledError, itemFailure, type RunError } from "./errors.js";
 import { loadedTask } from "./load.js";
 import { RunTally } from "./report.js";
 import { arraySlice, sliceFailedAt, takeSliceStop } from "./serial.js";
@@ -52,7 +52,9 @@ export async function mapNow<R>(
   let stop: Stop | null = signal?.aborted ? { error: signal.reason, aborted: true } : null;
   let i = 0;
   const failed = (index: number, cause: unknown) => {
-    const error = cause instanceof ItemUnsettledError ? cause : new ItemError(index, cause);
+    // Set, not left a hole that forEach, map and filter skip.
+    results[index] = undefined as R;
+    const error = itemFailure(index, cause);
     tally.errors.push(error);
     tally.failed++;
     if (!collect) stop = { error, aborted: false };
@@ -119,8 +121,38 @@ export function atAGlance(options: unknown): MapNowOptions | null {
   };
 }
 
+/** Items awaited in this thread, each told when Node is about to exit with it pending. */
+const awaited = new Set<() => void>();
+
+function tellAwaited(): void {
+  for (const unsettled of [...awaited]) unsettled();
+}
+
+/**
+ * Calls `unsettled` when Node is about to exit (`beforeExit`: nothing is left that could
+ * settle what is awaited) until the returned function is called. One listener serves
+ * every item awaited at once (a sampled block of an async task awaits dozens).
+ */
+function onExitPending(unsettled: () => void): () => void {
+  if (awaited.size === 0) process.on("beforeExit", tellAwaited);
+  awaited.add(unsettled);
+  return () => {
+    if (awaited.delete(unsettled) && awaited.size === 0) process.off("beforeExit", tellAwaited);
+  };
+}
+
 /** Thrown by {@link settled} when the signal fires while an item is awaited. */
 const ABORTED: unique symbol = Symbol("aborted");
+
+/**
+ * The value an item's promise settles with, awaited in the calling thread: rejects with
+ * `ItemUnsettledError` (`index`, the calling thread) when Node is about to exit with
+ * nothing left to settle it, where a bare `await` would let the process end with the
+ * call pending (exit code 0, or 13 under a top-level await) and every result lost.
+ */
+export function settledHere(promise: PromiseLike<unknown>, index: number): Promise<unknown> {
+  return settled(promise, index, undefined);
+}
 
 /**
  * The value `promise` settles with. Rejects with ABORTED when `signal` fires first, and
@@ -133,18 +165,17 @@ function settled(
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const done = () => {
-      process.off("beforeExit", unsettled);
+      unwatch();
       signal?.removeEventListener("abort", aborted);
-    };
-    const unsettled = () => {
-      done();
-      reject(new ItemUnsettledError(index, "calling thread"));
     };
     const aborted = () => {
       done();
       reject(ABORTED);
     };
-    process.on("beforeExit", unsettled);
+    const unwatch = onExitPending(() => {
+      done();
+      reject(new ItemUnsettledError(index, "calling thread"));
+    });
     signal?.addEventListener("abort", aborted, { once: true });
     promise.then(
       (value) => {

@@ -1,4 +1,4 @@
-import { ItemError, ItemUnsettledError } from "./errors.js";
+import { ItemUnsettledError, itemFailure } from "./errors.js";
 import type { Input } from "./input.js";
 import { RUNNING, RunLifecycle } from "./lifecycle.js";
 import type { TaskFunction } from "./load.js";
@@ -441,7 +441,7 @@ export class SerialRun extends RunLifecycle {
   // ---------------------------------------------------------------- results and failures
 
   private itemFailed(index: number, cause: unknown): void {
-    const error = cause instanceof ItemUnsettledError ? cause : new ItemError(index, cause);
+    const error = itemFailure(index, cause);
     this.tally.errors.push(error);
     this.tally.failed++;
     if (!this.opts.collect) {

@@ -5,6 +5,7 @@ import {
   CloneError,
   ExecutorClosedError,
   ItemError,
+  mapNow,
   TaskLoadError,
   WorkerCrashedError,
 } from "../src/index.js";
@@ -74,6 +75,21 @@ describe("an item that throws", () => {
       ]);
       expect(report).toMatchObject({ succeeded: 17, failed: 3 });
       expect(report.errors.map((e) => e.index)).toEqual([5, 10, 15]);
+    }
+  });
+
+  it("under collect: a failed item's slot holds undefined, not a hole (serial, parallel and mapNow alike)", async () => {
+    const ref = task("tasks.mjs", "failOnMultiplesOfFive");
+    const expected = range(12).map((x) => (x === 5 || x === 10 ? undefined : x * 2));
+    const runs = [
+      await track({ mode: "serial" }).map(ref, range(12), { onError: "collect" }),
+      await shared({ workers: 2 }).map(ref, range(12), { chunkSize: 3, onError: "collect" }),
+      await mapNow(ref, range(12), { onError: "collect" }),
+    ];
+    for (const { results } of runs) {
+      // toStrictEqual tells a hole from undefined; forEach and filter skip a hole.
+      expect(results).toStrictEqual(expected);
+      expect(Object.keys(results)).toHaveLength(12);
     }
   });
 

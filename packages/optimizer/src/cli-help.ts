@@ -97,7 +97,7 @@ as for SIGPIPE; an output that cannot be written (disk full) is one line, exit c
 ${COMMON_HELP}
 
 Example:
-  amorsize run ./fib.js#fib --range 5000 --out results.jsonl`,
+  amorsize run ./fib.js#fib --range 36 --out results.jsonl`,
   compare: `Usage: amorsize compare <module#export> (--data FILE | --stdin | --range N) [--repeat N] [options]
 
 Runs the plan against serial, one task per item, four chunks per worker and nearby
@@ -107,7 +107,7 @@ alternatives on this machine, and prints predicted and measured times side by si
 ${COMMON_HELP}
 
 Example:
-  amorsize compare ./fib.js#fib --range 2000 --repeat 3`,
+  amorsize compare ./fib.js#fib --range 36 --repeat 3`,
 };
 
 /** The commands that have a help text of their own (`worker`'s is @amorsize/cluster's). */

@@ -1,7 +1,8 @@
 // Where `amorsize run` writes its JSON lines: standard output or an --out file, in
 // buffered writes that wait when the reader is slower than the run.
 import { randomBytes } from "node:crypto";
-import { type FileHandle, open, realpath, rename, rm, stat } from "node:fs/promises";
+import { constants, unlinkSync } from "node:fs";
+import { access, type FileHandle, open, realpath, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Writable } from "node:stream";
 import { messageOf } from "@amorsize/types";
@@ -177,7 +178,19 @@ export async function openOutFile(path: string, random: () => string = randomNam
     if (existing && !existing.isFile()) return inPlace(where, await open(path, "w"));
     // A link the user put at the destination is followed, as `>` would: its target is replaced.
     const destination = existing ? await realpath(path) : path;
+    // As `>` would: a file this user may not write is refused (before any item runs), and
+    // the new one keeps the old one's permissions (a 0600 file of results stays private).
+    if (existing) await access(destination, constants.W_OK);
     const temporary = await createTemporary(dirname(destination), basename(destination), random);
+    if (existing) {
+      try {
+        await temporary.handle.chmod(existing.mode & 0o7777);
+      } catch (error) {
+        await temporary.handle.close().catch(() => {});
+        await rm(temporary.path, { force: true });
+        throw error;
+      }
+    }
     return replacing(where, temporary, destination);
   } catch (error) {
     throw new OutputError(where, error);
@@ -216,6 +229,19 @@ function inPlace(where: string, handle: FileHandle): OutFile {
   };
 }
 
+/** Temporary files being written: removed if the process ends before their run does (a task's `process.exit()`). */
+const unfinished = new Set<string>();
+
+function removeUnfinished(): void {
+  for (const path of unfinished) {
+    try {
+      unlinkSync(path);
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
 function replacing(
   where: string,
   temporary: { path: string; handle: FileHandle },
@@ -224,6 +250,8 @@ function replacing(
   // flush: on disk (fsync) before it closes, and so before the rename: a crash leaves the
   // old file or the whole new one.
   const stream = temporary.handle.createWriteStream({ flush: true });
+  if (unfinished.size === 0) process.on("exit", removeUnfinished);
+  unfinished.add(temporary.path);
   return {
     stream,
     where,
@@ -231,6 +259,7 @@ function replacing(
       try {
         await ended(stream, where);
         await rename(temporary.path, destination);
+        finished(temporary.path);
       } catch (error) {
         await discardTemporary(stream, temporary);
         throw error instanceof OutputError ? error : new OutputError(where, error);
@@ -240,10 +269,15 @@ function replacing(
   };
 }
 
+function finished(path: string): void {
+  if (unfinished.delete(path) && unfinished.size === 0) process.off("exit", removeUnfinished);
+}
+
 async function discardTemporary(stream: Writable, temporary: { path: string; handle: FileHandle }) {
   stream.destroy();
   await temporary.handle.close().catch(() => {});
   await rm(temporary.path, { force: true });
+  finished(temporary.path);
 }
 
 /** Ends a file stream and waits until it is written and closed. */

@@ -1,4 +1,5 @@
 // createAmorsize(): one pool and what was learned of each task, kept across calls.
+import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { planExecution } from "@amorsize/cost-model";
 import { ExecutorClosedError } from "@amorsize/executor";
@@ -261,6 +262,8 @@ class AmorsizeSession implements Amorsize {
   constructor(options: AmorsizeOptions, fixedMachine?: Pick<Machine, "hardware" | "spawnCost">) {
     this.#options = options;
     this.#fixedMachine = fixedMachine;
+    // Every call in flight listens to the session's stop: a server's dozens at once are no leak.
+    setMaxListeners(0, this.#stop.signal);
     const maxProfiles = options.maxProfiles ?? SESSION_DEFAULTS.maxProfiles;
     this.#profiles = new TaskProfiles(maxProfiles);
     this.#versions = new ModuleVersions(maxProfiles * 4);

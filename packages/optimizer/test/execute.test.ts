@@ -93,6 +93,8 @@ describe("execute", () => {
     expect(errors[0]).toBeInstanceOf(ItemError);
     expect((errors[0] as ItemError).index).toBe(7);
     expect(results[7]).toBeUndefined();
+    // Its slot is set (undefined), not a hole that forEach, map and filter skip.
+    expect(7 in results).toBe(true);
     expect(results[8]).toBe(8);
     expect(report).toMatchObject({ items: 20, succeeded: 19, failed: 1, precomputed: 0 });
   });

@@ -131,6 +131,27 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
     expect(session.stats()).toMatchObject({ calls: 4, inFlight: 0, poolStarts: 1, warmWorkers: 2 });
   });
 
+  it("takes more calls in flight together than Node's listener warning counts (10), warning of nothing", () => {
+    // In a child process: Node prints the warning on the real process's stderr, out of Jest's reach.
+    const script = `
+      import { createAmorsize } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
+      const session = createAmorsize({ saveProfiles: false });
+      const task = { module: ${JSON.stringify(tasks)}, export: "blocksTwoMs" };
+      const input = Array.from({ length: 150 }, (_, i) => i);
+      const options = ${JSON.stringify({ ...onPool, chunkSize: 5 })};
+      const runs = await Promise.all(Array.from({ length: 12 }, () => session.execute(task, input, options)));
+      console.log(JSON.stringify(runs.map((run) => run.results.every((r, i) => r === i + 1))));
+      await session.close();
+    `;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      env: { ...process.env, AMORSIZE_CACHE_DIR: TEST_CACHE_DIR },
+      timeout: 60_000,
+    });
+    expect(child.stdout.trim()).toBe(JSON.stringify(range(12).map(() => true)));
+    expect(child.stderr).not.toContain("MaxListenersExceededWarning");
+  });
+
   it("stops one call on its own abort, and the others run on", async () => {
     session = fixedSession({ idleMs: 60_000 });
     const controller = new AbortController();

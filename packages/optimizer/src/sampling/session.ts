@@ -1,7 +1,7 @@
 // Runs sampled items in this thread and keeps what they gave: thin I/O around the clock
 // reads. The arithmetic is in clock-math.ts, the records in records.ts.
 import { performance } from "node:perf_hooks";
-import { CloneError, ItemError } from "@amorsize/executor";
+import { CloneError, itemFailure, settledHere } from "@amorsize/executor";
 import { messageOf } from "@amorsize/types";
 import { type CloneMeter, serializedBytes } from "../payload.js";
 import { heapUsed, ThreadClock } from "./clock.js";
@@ -278,13 +278,13 @@ export class SampleSession extends SamplingState {
           stretch.stop = null;
           isAsync = true;
           this.probe.watch();
-          results[k] = await pending;
+          results[k] = await settledHere(pending, first + k);
           k++;
         }
       } catch (error) {
         // The stretch is this session's own, so after an await it still says which item it was.
         const at = stretch.at;
-        if (this.options.onError === "throw") throw new ItemError(first + at, error);
+        if (this.options.onError === "throw") throw itemFailure(first + at, error);
         this.failures.set(first + at, error);
         results[at] = FAILED;
         k = at + 1;
@@ -339,10 +339,10 @@ export class SampleSession extends SamplingState {
   ): Promise<{ index: number; result: unknown; ok: boolean; wallMs: number }> {
     const t0 = performance.now();
     try {
-      const result = await this.fn(item);
+      const result = await settledHere(Promise.resolve(this.fn(item)), index);
       return { index, result, ok: true, wallMs: performance.now() - t0 };
     } catch (error) {
-      if (this.options.onError === "throw") throw new ItemError(index, error);
+      if (this.options.onError === "throw") throw itemFailure(index, error);
       this.failures.set(index, error);
       return { index, result: undefined, ok: false, wallMs: performance.now() - t0 };
     }

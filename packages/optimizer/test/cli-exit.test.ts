@@ -1,0 +1,64 @@
+// How the `amorsize` command ends, run as a user runs it (its own process): once its output
+// is written, whatever a task module left open in its thread; and never with exit code 0
+// when a task ended the process under it.
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { TEST_CACHE_DIR } from "./cache-dir.js";
+import { cli, fixture } from "./cli-helpers.js";
+
+const fixtureOf = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+// One worker at most: the plan runs in the calling thread (one worker never beats it).
+const inThisThread = ["--range", "400", "--max-workers", "1", "--no-cache"];
+
+function amorsizeProcess(args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, AMORSIZE_CACHE_DIR: TEST_CACHE_DIR },
+    timeout: 60_000,
+  });
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "amorsize-cli-exit-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("amorsize run, as a process", () => {
+  it("ends once its output is written, though the task module keeps a timer in its thread", () => {
+    const child = amorsizeProcess(["run", `${fixtureOf("keeps-handle.mjs")}#doubles`, ...inThisThread]);
+    expect(child.signal).toBeNull();
+    expect(child.status).toBe(0);
+    expect(child.stdout.trimEnd().split("\n")).toEqual(Array.from({ length: 400 }, (_, i) => String(i * 2)));
+  });
+
+  it("fails, leaving FILE as it was and no temporary, when a task ends the process in its thread", () => {
+    const out = join(dir, "kept.jsonl");
+    writeFileSync(out, "before\n");
+    const child = amorsizeProcess([
+      "run",
+      `${fixtureOf("ends-process.mjs")}#exitsInCallingThread`,
+      ...inThisThread,
+      "--out",
+      out,
+    ]);
+    expect(child.status).toBe(1);
+    expect(child.stderr).toContain("[AMORSIZE_PROCESS_EXITED]");
+    expect(readFileSync(out, "utf8")).toBe("before\n");
+    expect(readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("keeps the permissions of the --out file it replaces", () => {
+    const out = join(dir, "private.jsonl");
+    writeFileSync(out, "old\n");
+    chmodSync(out, 0o600);
+    const child = amorsizeProcess(["run", `${fixture}#square`, "--range", "4", "--no-cache", "--out", out]);
+    expect(child.status).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe("0\n1\n4\n9\n");
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+  });
+});
