@@ -1,4 +1,5 @@
 // A short serial map: the items of an array run at once in the calling thread.
+import { performance } from "node:perf_hooks";
 import {
   AmorsizeValidationError,
   type MapNowOptions,
@@ -10,7 +11,7 @@ import type { MapResult } from "./delivery.js";
 import { ExecutorError, ItemUnsettledError, itemFailure, type RunError } from "./errors.js";
 import { loadedTask } from "./load.js";
 import { RunTally } from "./report.js";
-import { arraySlice, sliceFailedAt, takeSliceStop } from "./serial.js";
+import { arraySlice, nextStride, SLICE_MS, sliceFailedAt, takeSliceStop, yieldToLoop } from "./serial.js";
 import { importTask, type ResolvedTask, resolvedOf } from "./task.js";
 
 const SHAPE = { mode: "serial", workers: 0, chunkSize: null, adaptive: false } as const;
@@ -23,11 +24,12 @@ interface Stop {
 
 /**
  * Runs every item of `items` in the calling thread, one after another, and resolves with
- * the same results, errors and report as a serial executor's `map()`. It skips what makes
- * a serial run safe to leave running for long (time slices that give the event loop a
- * turn, progress, streaming, precomputed items), and with it that run's set-up: for
- * arrays whose items together take less than a time slice, where the set-up would cost
- * more than the items (ten items of 50 us). An item that returns a promise is awaited
+ * the same results, errors and report as a serial executor's `map()`. It skips most of
+ * what a serial run sets up (progress, streaming, precomputed items): for arrays whose
+ * items together take less than a time slice, where the set-up would cost more than the
+ * items (ten items of 50 us). A run that outlasts a slice all the same (its items were
+ * slower than expected) gives the event loop a turn every ~10 ms and stops there on an
+ * abort. An item that returns a promise is awaited
  * before the next one starts; one that can never settle fails as `ItemUnsettledError`.
  * `task` comes from `resolveTask()`, which validated it; a task reference is resolved (and
  * validated) here.
@@ -59,11 +61,17 @@ export async function mapNow<R>(
     tally.failed++;
     if (!collect) stop = { error, aborted: false };
   };
+  // Items run in stretches between looks at the clock; past a slice the loop yields, so a
+  // run longer than expected (items far slower than the caller thought) leaves timers,
+  // I/O and an abort their turn instead of holding the thread to its end.
+  let stride = 1;
+  let lastLook = performance.now();
+  let lastYield = lastLook;
   while (stop === null && i < items.length) {
     // Stretches of items run in a loop with no try/catch around the task (see arraySlice).
     let reached: number;
     try {
-      reached = arraySlice(fn, items, results, i, items.length);
+      reached = arraySlice(fn, items, results, i, Math.min(items.length, i + stride));
     } catch (cause) {
       const at = sliceFailedAt();
       tally.succeeded += at - i;
@@ -74,15 +82,26 @@ export async function mapNow<R>(
     tally.succeeded += reached - i;
     i = reached;
     const pending = takeSliceStop();
-    if (pending === null) break;
-    // Item `reached` returned a promise: awaited before the next item starts.
-    i = reached + 1;
-    try {
-      results[reached] = (await settled(pending, reached, signal)) as R;
-      tally.succeeded++;
-    } catch (cause) {
-      if (cause === ABORTED) stop = { error: signal!.reason, aborted: true };
-      else failed(reached, cause);
+    if (pending !== null) {
+      // Item `reached` returned a promise: awaited before the next item starts.
+      i = reached + 1;
+      try {
+        results[reached] = (await settled(pending, reached, signal)) as R;
+        tally.succeeded++;
+      } catch (cause) {
+        if (cause === ABORTED) stop = { error: signal!.reason, aborted: true };
+        else failed(reached, cause);
+      }
+      lastYield = performance.now();
+    }
+    if (stop === null && i < items.length) {
+      const now = performance.now();
+      stride = nextStride(stride, now - lastLook);
+      lastLook = now;
+      if (now - lastYield >= SLICE_MS) {
+        await yieldToLoop();
+        lastYield = lastLook = performance.now();
+      }
     }
     if (stop === null && signal?.aborted) stop = { error: signal.reason, aborted: true };
   }

@@ -96,6 +96,31 @@ describe("mapNow()", () => {
     await expect(waiting).rejects.toBe("enough");
   });
 
+  it("gives the event loop a turn every slice when its items outlast one, and stops there on an abort", async () => {
+    // 40 items of 3 ms: 120 ms where the caller expected a short run.
+    const items = range(40).map(() => 3000);
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 1);
+    try {
+      const run = await now("spinMicros", items);
+      expect(run.results).toEqual(items);
+      // A turn at least every ~10 ms of the 120: a loop held to its end gives none.
+      expect(turns).toBeGreaterThanOrEqual(4);
+      const controller = new AbortController();
+      const reason = new Error("stop");
+      setTimeout(() => controller.abort(reason), 20);
+      const spun = globalThis as { spunItems?: number };
+      spun.spunItems = 0;
+      const long = range(400).map(() => 3000);
+      await expect(now("spinMicrosCounted", long, { signal: controller.signal })).rejects.toBe(reason);
+      // Stopped at the first slice after the abort (about 20 ms in), not after all 400 items.
+      expect(spun.spunItems).toBeGreaterThan(0);
+      expect(spun.spunItems).toBeLessThan(400);
+    } finally {
+      clearInterval(ticker);
+    }
+  });
+
   it("fails to load a missing export as the serial map does", async () => {
     const quick = await now("noSuchExport", [1]).catch((e: unknown) => e);
     const serial = await serialMap("noSuchExport", [1]).catch((e: unknown) => e);

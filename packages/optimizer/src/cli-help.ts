@@ -78,8 +78,10 @@ cache warnings go to standard error at the end (--json: as JSON). When standard 
 a terminal and the results go elsewhere, a progress line is drawn there while it runs.
 Sampled items always run in a worker, so one that exits, aborts or runs out of memory fails
 as that item.
-  --on-error MODE    throw (default): stop at the first failure (the results before it
-                     are printed); collect: finish the rest, a failed item's line is null
+  --on-error MODE    throw (default): stop at the first failure met (the results in
+                     order up to there are printed; items run out of order, so some
+                     before the failure may not have run); collect: run every item, a
+                     failed item's line is null
   --out FILE         write to a new file beside FILE and rename it over FILE once the run
                      ended; a failed or interrupted (Ctrl-C) run leaves FILE as it was.
                      FILE is checked before the run. A device or FIFO is written in place.

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ResolvedTask } from "@amorsize/executor";
@@ -101,6 +101,19 @@ export async function writePlanCache(
   try {
     await mkdir(join(dir, "plans"), { recursive: true });
     await writeFileAtomic(target, `${JSON.stringify(entry)}\n`);
+    return null;
+  } catch (error) {
+    return messageOf(error);
+  }
+}
+
+/**
+ * Removes the plan cache's entry under `key` (its next reader samples again); an error
+ * message instead of throwing, null when it is gone.
+ */
+export async function dropPlanCache(dir: string, key: string): Promise<string | null> {
+  try {
+    await rm(planCachePath(dir, key), { force: true });
     return null;
   } catch (error) {
     return messageOf(error);

@@ -4,6 +4,9 @@ import { payloadKind } from "./payload.js";
 import {
   BLEND,
   blendScale,
+  CONTRADICTING_RUN_MS,
+  CONTRADICTION_RATIO,
+  contradicts,
   itemMedian,
   MAX_PENDING_RUNS,
   MAX_RUN_RATIO,
@@ -214,6 +217,29 @@ describe("TaskProfiles: what a run in the calling thread says", () => {
     expect(profile.runs).toBe(0);
     profiles.learn(profile, { mode: "serial", busyMs: 56 * 12, ran: 56 }, null);
     expect(profile.workload.itemTimeMs.mean).toBeGreaterThan(10);
+  });
+
+  it("is contradicted by a run of 20 ms or more whose items took 10 times the profile's, or a tenth", () => {
+    expect([CONTRADICTION_RATIO, CONTRADICTING_RUN_MS]).toEqual([10, 20]);
+    // 100 items learned at 3 us that took 4 ms each (numbers of one size asking for more work).
+    expect(contradicts(0.003, 400, 100)).toBe(true);
+    // Exactly ten times, over exactly 20 ms; a tenth, over 20 ms expected.
+    expect(contradicts(0.2, 20, 10)).toBe(true);
+    expect(contradicts(2, 2, 10)).toBe(true);
+    // Nine times; or a short run (ten 50 us items preempted to 12.7 ms): noise, blended in.
+    expect(contradicts(0.2, 18, 10)).toBe(false);
+    expect(contradicts(0.05, 12.7, 10)).toBe(false);
+    // A tenth of a run expected to take under 20 ms.
+    expect(contradicts(1, 1, 10)).toBe(false);
+  });
+
+  it("says a contradicting serial run so, and moves nothing with it", () => {
+    const { profiles, profile } = learned();
+    const before = profile.workload;
+    expect(profiles.learn(profile, { mode: "serial", busyMs: 56 * 100, ran: 56 }, 9)).toBe("contradicted");
+    expect(profile.workload).toBe(before);
+    expect(profile.lastError).toBe(9);
+    expect(profiles.learn(profile, { mode: "serial", busyMs: 56 * 12, ran: 56 }, 0.2)).toBeNull();
   });
 
   it("learns nothing of one item's time from a concurrent run, whose items overlap", () => {

@@ -75,6 +75,16 @@ export const SHORT_RUN_MS = 5;
 export const MAX_PENDING_RUNS = 64;
 /** One run moves the profile's item time at most toward this multiple (or fraction) of it. */
 export const MAX_RUN_RATIO = 2;
+/**
+ * A run in the calling thread whose item time is this many times the profile's (or this
+ * fraction of it), over at least {@link CONTRADICTING_RUN_MS}, contradicts the profile:
+ * the task's items are no longer what was sampled (numbers of the same size that now ask
+ * for a thousand times the work), and the next call samples them again rather than
+ * taking a run's worth of blending per halving or doubling.
+ */
+export const CONTRADICTION_RATIO = 10;
+/** See {@link CONTRADICTION_RATIO}: the longer of the run's time and its expected time, milliseconds (a short run preempted reads slow). */
+export const CONTRADICTING_RUN_MS = 20;
 /** Inputs this many times larger or smaller than the sampled one are sampled again. */
 export const ITEM_COUNT_RATIO = 4;
 /** A first item this many times larger or smaller than the sampled mean is sampled again. */
@@ -185,7 +195,7 @@ export class TaskProfiles {
    * overlapping in the calling thread), a cluster's, and a serial run whose thread did other
    * work beside it (`sharedThread`) move neither.
    */
-  learn(profile: TaskProfile, run: RunFigures, predictionError: number | null): void {
+  learn(profile: TaskProfile, run: RunFigures, predictionError: number | null): "contradicted" | null {
     if (predictionError !== null && Number.isFinite(predictionError)) {
       profile.lastError = predictionError;
       const total = (profile.meanAbsError ?? 0) * profile.errors + Math.abs(predictionError);
@@ -194,30 +204,39 @@ export class TaskProfiles {
     }
     const { ran, mode } = run;
     // Items overlap in a concurrent run and on a cluster: no one item's time is seen.
-    if (ran === 0 || mode === "cluster" || mode === "concurrent") return;
+    if (ran === 0 || mode === "cluster" || mode === "concurrent") return null;
     const mean = profile.workload.itemTimeMs.mean;
-    if (mean <= 0) return;
+    if (mean <= 0) return null;
     if (mode === "parallel") {
       const own = ownMs(run);
       if (run.freshWorkers !== true && own > 0)
         learnWorkers(profile, { itemMs: own / ran, ran, workers: run.workers ?? 1 });
-      return;
+      return null;
     }
     // The calling thread's busy time, an item's awaits included (a minifier's promise API
     // does its work there), without its waits for a stream's consumer or source.
-    if (!(run.busyMs > 0) || run.sharedThread === true) return;
+    if (!(run.busyMs > 0) || run.sharedThread === true) return null;
+    if (contradicts(mean, run.busyMs, ran)) return "contradicted";
     const { pending } = profile;
     pending.runs.push({ itemMs: run.busyMs / ran, ran });
     pending.ran += ran;
     const expectedMs = pending.ran * mean;
-    if (expectedMs < SHORT_RUN_MS && pending.runs.length < MAX_PENDING_RUNS) return;
+    if (expectedMs < SHORT_RUN_MS && pending.runs.length < MAX_PENDING_RUNS) return null;
     const scale = blendScale(mean, itemMedian(pending.runs), expectedMs);
     const { contention } = profile.workload;
     profile.workload = scaledItemTimes(profile.workload, scale);
     if (contention !== undefined) withContention(profile, contention.factor * mean, contention);
     profile.runs += pending.runs.length;
     profile.pending = { runs: [], ran: 0 };
+    return null;
   }
+}
+
+/** Whether a calling-thread run of `ran` items in `busyMs` contradicts an item time of `meanMs` (see {@link CONTRADICTION_RATIO}). */
+export function contradicts(meanMs: number, busyMs: number, ran: number): boolean {
+  const itemMs = busyMs / ran;
+  if (Math.max(busyMs, meanMs * ran) < CONTRADICTING_RUN_MS) return false;
+  return itemMs >= CONTRADICTION_RATIO * meanMs || itemMs * CONTRADICTION_RATIO <= meanMs;
 }
 
 /** A parallel run on warm workers taken in: the workers' item time moved once the runs add up. */

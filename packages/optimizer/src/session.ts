@@ -237,6 +237,8 @@ class AmorsizeSession implements Amorsize {
   /** Recent plans of learned calls, reused while the task's figures hold; `prewarm`: planning it started the pool. */
   readonly #plans: PlanMemo<{ planned: Planned; prewarm: boolean }>;
   readonly #stop = new AbortController();
+  /** Tasks (profile keys) whose next call samples afresh, past the plan cache (see `#resampleNext`). */
+  readonly #resample = new Set<string>();
   #machine: Promise<SessionMachine> | null = null;
   /** What `#machine` resolved with, once it has. */
   #machineNow: SessionMachine | null = null;
@@ -293,7 +295,9 @@ class AmorsizeSession implements Amorsize {
           : await executeHosted<R>(
               taskOf(context.version.task),
               data,
-              scope.options,
+              this.#resample.delete(context.version.profileKey)
+                ? { ...scope.options, cache: false }
+                : scope.options,
               start,
               this.#hosted(context),
             );
@@ -658,6 +662,21 @@ class AmorsizeSession implements Amorsize {
     return planned;
   }
 
+  /**
+   * A run contradicted the task's profile (see `CONTRADICTION_RATIO`): the profile and its
+   * plans are dropped, and the task's next call samples past the plan cache, which holds
+   * the same figures (the session writes the new sample there).
+   */
+  #resampleNext(key: string): void {
+    this.#profiles.forget(key);
+    this.#plans.forget(key);
+    this.#saved.delete(key);
+    this.#resample.add(key);
+    if (this.#resample.size > this.#profiles.capacity) {
+      this.#resample.delete(this.#resample.values().next().value as string);
+    }
+  }
+
   /** After a run: the profile made or refined, the session's totals, and `onRun` told. */
   #learn(
     context: CallContext,
@@ -711,7 +730,9 @@ class AmorsizeSession implements Amorsize {
     };
     if (profile !== undefined && profile !== null) {
       if (context.learned) profile.learnedCalls++;
-      this.#profiles.learn(profile, figures, predictionError);
+      if (this.#profiles.learn(profile, figures, predictionError) === "contradicted") this.#resampleNext(key);
+    }
+    if (profile !== undefined && profile !== null && !this.#resample.has(key)) {
       const { hash } = context.version;
       if (hash !== null && (!context.learned || !this.#saved.has(key))) {
         // Never written (-1): the call left its fresh sample's write to the session, which

@@ -543,6 +543,34 @@ describe("a session's learning", () => {
     expect(session.stats()).toMatchObject({ lastProfileSaveError: null });
   });
 
+  it("samples again after a run whose items took ten times what the profile said, and does not block or ignore an abort meanwhile", async () => {
+    // One worker at most: every call runs in the calling thread, the case where a wrong
+    // profile would hold it. Numbers of one size: the input looks the same whatever they ask.
+    session = fixedSession({ maxWorkers: 1, idleMs: 60_000 });
+    const cheap = range(30).map(() => 0.05);
+    const costly = range(30).map(() => 2);
+    expect((await session.execute(task("blocksFor"), cheap, base)).session.profile).toBe("sampled");
+    const learned = await session.execute(task("blocksFor"), costly, base);
+    expect(learned.session.profile).toBe("learned");
+    expect(learned.results).toEqual(costly);
+    const next = await session.execute(task("blocksFor"), costly, base);
+    expect(next.session.profile).toBe("sampled");
+    expect(next.results).toEqual(costly);
+    // A learned call far slower than its profile still gives the event loop turns and stops on an abort.
+    await session.execute(task("blocksFor"), cheap, base);
+    await session.execute(task("blocksFor"), cheap, base);
+    const controller = new AbortController();
+    const reason = new Error("stop");
+    setTimeout(() => controller.abort(reason), 20);
+    await expect(
+      session.execute(
+        task("blocksFor"),
+        range(30).map(() => 50),
+        { ...base, signal: controller.signal },
+      ),
+    ).rejects.toBe(reason);
+  });
+
   it("samples again when the input looks different: ten times the items, or items of another kind", async () => {
     session = createAmorsize();
     await session.execute(task("square"), range(100), base);
