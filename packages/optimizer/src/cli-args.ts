@@ -21,7 +21,7 @@ export interface CliIo {
   stdin: AsyncIterable<Buffer | string>;
 }
 
-const OPTIONS = {
+export const OPTIONS = {
   data: { type: "string" },
   stdin: { type: "boolean" },
   range: { type: "string" },
@@ -44,6 +44,40 @@ const OPTIONS = {
 } as const;
 
 export type Values = ReturnType<typeof parseCli>["values"];
+
+type OptionName = keyof typeof OPTIONS;
+const INPUT: OptionName[] = ["data", "stdin", "range"];
+const PLANNING: OptionName[] = [
+  "workers",
+  "max-workers",
+  "min-speedup",
+  "chunk-size",
+  "no-cache",
+  "chunk-timeout",
+  "max-memory-mb",
+  "isolate",
+];
+
+/** The options each command takes besides --help and --version: another is a usage mistake, not ignored. */
+export const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
+  probe: ["json"],
+  calibrate: ["json", "refresh", "budget"],
+  optimize: [...INPUT, ...PLANNING, "json"],
+  explain: [...INPUT, ...PLANNING, "json"],
+  run: [...INPUT, ...PLANNING, "json", "out", "on-error"],
+  compare: [...INPUT, ...PLANNING, "json", "repeat"],
+};
+
+/** Throws a usage error naming the first option given that `command` does not take (`compare --out`: nothing would be written). */
+export function assertOptionsOf(command: string, values: Values): void {
+  const taken = COMMAND_OPTIONS[command];
+  if (taken === undefined) return;
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined || name === "help" || name === "version") continue;
+    if (!taken.includes(name as OptionName))
+      throw new UsageError(`${command} does not take --${name} (see amorsize help ${command})`);
+  }
+}
 
 /** The flags of the optimizer's options, for errors that name what the user typed. */
 const FLAGS: Record<string, string> = {

@@ -14,6 +14,7 @@ import {
   type Warning,
 } from "@amorsize/types";
 import {
+  assertOptionsOf,
   type CliIo,
   noArguments,
   optimizerOptions,
@@ -263,6 +264,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     printer(io.stdout)(HELP[command]!);
     return 0;
   }
+  assertOptionsOf(command, values);
   switch (command) {
     case "probe":
       noArguments(positionals, command);

@@ -78,6 +78,12 @@ export async function commandRun(positionals: string[], values: Values, io: CliI
       // Erased, so that the summary or a failure message starts on a clean line.
       progress?.clear();
     }
+    if (file) {
+      // A signal that came while an item held this thread is heard once the loop turns,
+      // which can be after the last item: the run was stopped all the same, FILE kept.
+      await new Promise((resolve) => setImmediate(resolve));
+      options.signal?.throwIfAborted();
+    }
     await file?.commit();
     const run = { results, unprintable, start, end: performance.now() };
     io.stderr.write(values.json ? jsonSummary(run) : textSummary(run));

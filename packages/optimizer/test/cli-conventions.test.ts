@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { PlanSchema } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
-import { optimizerOptions, parseCli } from "../src/cli-args.js";
+import { COMMAND_OPTIONS, OPTIONS, optimizerOptions, parseCli } from "../src/cli-args.js";
 import { amorsize, cliTestFolder, expectOneLineError, fixture } from "./cli-helpers.js";
 
 cliTestFolder("amorsize-cli-conventions-");
@@ -86,6 +86,31 @@ describe("amorsize suggests the name that was meant", () => {
         pattern,
       );
     }
+  });
+});
+
+describe("amorsize with an option its command does not take", () => {
+  it.each<[string[], string]>([
+    [
+      ["compare", `${fixture}#square`, "--range", "3", "--out", "compared.txt"],
+      "compare does not take --out",
+    ],
+    [["probe", "--data", "items.json"], "probe does not take --data"],
+    [["calibrate", "--range", "3"], "calibrate does not take --range"],
+    [
+      ["explain", `${fixture}#square`, "--range", "3", "--on-error", "collect"],
+      "explain does not take --on-error",
+    ],
+    [["run", `${fixture}#square`, "--range", "3", "--repeat", "5"], "run does not take --repeat"],
+  ])("%j is a usage mistake naming it, before anything runs", async (args, message) => {
+    expectOneLineError(await amorsize(args), 2, new RegExp(`^amorsize: ${message} \\(see amorsize help `));
+  });
+
+  it("every option but --help and --version is taken by some command, and every command takes --json", () => {
+    const taken = new Set(Object.values(COMMAND_OPTIONS).flat());
+    const all = Object.keys(OPTIONS).filter((name) => name !== "help" && name !== "version");
+    expect([...taken].sort()).toEqual(all.sort());
+    for (const options of Object.values(COMMAND_OPTIONS)) expect(options).toContain("json");
   });
 });
 

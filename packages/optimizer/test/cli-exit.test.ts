@@ -1,8 +1,17 @@
 // How the `amorsize` command ends, run as a user runs it (its own process): once its output
 // is written, whatever a task module left open in its thread; and never with exit code 0
 // when a task ended the process under it.
-import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -48,6 +57,35 @@ describe("amorsize run, as a process", () => {
     ]);
     expect(child.status).toBe(1);
     expect(child.stderr).toContain("[AMORSIZE_PROCESS_EXITED]");
+    expect(readFileSync(out, "utf8")).toBe("before\n");
+    expect(readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("takes a SIGTERM that came while an item held its thread as an interruption, leaving FILE as it was", async () => {
+    const out = join(dir, "interrupted.jsonl");
+    const marker = join(dir, "holding");
+    writeFileSync(out, "before\n");
+    const args = [
+      cli,
+      "run",
+      `${fixtureOf("ends-process.mjs")}#holdsCallingThread`,
+      ...inThisThread,
+      "--out",
+      out,
+    ];
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, AMORSIZE_CACHE_DIR: TEST_CACHE_DIR, AMORSIZE_TEST_MARKER: marker },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += String(chunk);
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    while (!existsSync(marker)) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(143);
+    expect(stderr).toContain("[AMORSIZE_INTERRUPTED]");
     expect(readFileSync(out, "utf8")).toBe("before\n");
     expect(readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });

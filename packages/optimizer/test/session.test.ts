@@ -547,8 +547,10 @@ describe("a session's learning", () => {
     // One worker at most: every call runs in the calling thread, the case where a wrong
     // profile would hold it. Numbers of one size: the input looks the same whatever they ask.
     session = fixedSession({ maxWorkers: 1, idleMs: 60_000 });
-    const cheap = range(30).map(() => 0.05);
-    const costly = range(30).map(() => 2);
+    // Items that cost nothing against items that block 3 ms: far past ten times on a busy
+    // machine too, where a short block of 50 us can read several times its length.
+    const cheap = range(30).map(() => 0);
+    const costly = range(30).map(() => 3);
     expect((await session.execute(task("blocksFor"), cheap, base)).session.profile).toBe("sampled");
     const learned = await session.execute(task("blocksFor"), costly, base);
     expect(learned.session.profile).toBe("learned");
