@@ -190,7 +190,7 @@ export class ChunkTimeoutError extends ExecutorError {
   constructor(range: IndexRange, timeoutMs: number, notBegunAfterMs?: number) {
     super(
       notBegunAfterMs === undefined
-        ? `Items ${range[0]}..${range[1]} did not finish within ${timeoutMs} ms`
+        ? `${range[0] === range[1] ? `Item ${range[0]}` : `Items ${range[0]}..${range[1]}`} did not finish within ${timeoutMs} ms`
         : `Items ${range[0]}..${range[1]} were not begun within ${notBegunAfterMs} ms: their worker did not start, or its import of the task did not end`,
     );
     this.range = range;

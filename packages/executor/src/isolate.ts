@@ -12,6 +12,15 @@ import { type Chunk, indexAt, newChunk } from "./chunk.js";
 export const MAX_ISOLATED_CRASHES = 16;
 
 /**
+ * Time-outs a run under `collect` looks into, item by item: the chunk runs again in
+ * halves, and the half that times out again is halved in turn, until the item that does
+ * not end is alone. Each costs the time-out again and a worker's start (its worker is
+ * terminated), and finding one such item in a chunk of n items takes about log2(n) + 1;
+ * beyond this many, a chunk that times out fails whole.
+ */
+export const MAX_NARROWED_TIMEOUTS = 16;
+
+/**
  * How to run the `n` items of a chunk whose worker died again, as `[start, end)` position
  * ranges: around the item that was running when it died (`hint`; -1 when unknown, as
  * after running out of memory), that item alone first, then the items before it and

@@ -24,7 +24,7 @@ import {
   WorkerCrashedError,
 } from "./errors.js";
 import type { Input } from "./input.js";
-import { MAX_ISOLATED_CRASHES, mergePart, partsOf, splitCrashed } from "./isolate.js";
+import { MAX_ISOLATED_CRASHES, MAX_NARROWED_TIMEOUTS, mergePart, partsOf, splitCrashed } from "./isolate.js";
 import { RUNNING, RunLifecycle, STOPPING } from "./lifecycle.js";
 import type { ResolvedRunOptions } from "./options.js";
 import {
@@ -119,6 +119,8 @@ export class ParallelRun extends RunLifecycle {
   private id = 0;
   /** Workers that died of this run's chunks while running them. */
   private crashes = 0;
+  /** Timed-out chunks run again in parts (see MAX_NARROWED_TIMEOUTS). */
+  private timeoutsNarrowed = 0;
 
   constructor(
     private readonly ctx: PoolContext,
@@ -458,7 +460,17 @@ export class ParallelRun extends RunLifecycle {
     if (chunk.timedOut) {
       const timeoutMs = this.opts.chunkTimeoutMs!;
       const notBegun = chunk.notBegun ? startWaitMs(timeoutMs) : undefined;
-      this.chunkFailed(chunk, new ChunkTimeoutError(rangeOf(chunk), timeoutMs, notBegun));
+      // Under collect, the items that end are kept: the chunk runs again in halves until
+      // the item that does not end is alone (its worker never began: no item is at fault).
+      if (
+        this.opts.collect &&
+        !chunk.notBegun &&
+        chunk.items.length > 1 &&
+        this.timeoutsNarrowed < MAX_NARROWED_TIMEOUTS
+      ) {
+        this.timeoutsNarrowed++;
+        for (const part of partsOf(chunk, splitCrashed(chunk.items.length, -1))) this.dispatch(part);
+      } else this.chunkFailed(chunk, new ChunkTimeoutError(rangeOf(chunk), timeoutMs, notBegun));
     } else if (this.ctx.closed) {
       this.stop(new ExecutorClosedError(error));
     } else if (isStrayTermination(error) && chunk.retries < MAX_RETRIES) {

@@ -92,6 +92,8 @@ cannot hold exactly (undefined, a BigInt, NaN, Infinity, a Map, Set, Date or oth
 built-in object, a function, an array with holes, a circular reference, an object with
 toJSON()) is printed as null and reported as that item's error,
 AMORSIZE_RESULT_NOT_PRINTABLE, with its index; the other results are kept (exit code 1).
+A function or a symbol computed in a worker cannot come back at all: that item fails,
+AMORSIZE_RESULT_NOT_CLONEABLE, as a throwing item does (under throw, the run stops).
 
 When standard output's reader goes away (| head -1) the run stops quietly, exit code 141
 as for SIGPIPE; an output that cannot be written (disk full) is one line, exit code 1.
