@@ -5,7 +5,8 @@ import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { resolveTask } from "@amorsize/executor";
 import { afterAll, describe, expect, it } from "@jest/globals";
-import { ModuleVersions, RECHECK_MS } from "./module-version.js";
+import { ModuleVersions, RECHECK_MS, unversionedKey } from "./module-version.js";
+import { planCacheKey } from "./plan-cache.js";
 
 const dir = mkdtempSync(join(tmpdir(), "amorsize-module-version-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,5 +50,22 @@ describe("ModuleVersions: which version of a task module a session runs", () => 
     const versions = new ModuleVersions(8);
     const task = resolveTask({ module: pathToFileURL(join(dir, "missing.mjs")).href });
     expect(versions.of(task)).toEqual({ task, profileKey: task.key, hash: null });
+  });
+});
+
+describe("one module's every version in the plan cache", () => {
+  it("is keyed without the version a URL names: the content hash says it", () => {
+    const plain = resolveTask({ module: "file:///tasks/hash.mjs", export: "hash" });
+    const versioned = resolveTask({
+      module: "file:///tasks/hash.mjs?amorsize-version=0123456789abcdef",
+      export: "hash",
+    });
+    const withQuery = resolveTask({
+      module: "file:///tasks/hash.mjs?mode=fast&amorsize-version=0123456789abcdef",
+      export: "hash",
+    });
+    expect(unversionedKey(versioned.key)).toBe(plain.key);
+    expect(planCacheKey(versioned, "h", 100)).toBe(planCacheKey(plain, "h", 100));
+    expect(unversionedKey(withQuery.key)).toBe("file:///tasks/hash.mjs?mode=fast#hash");
   });
 });

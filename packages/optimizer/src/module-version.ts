@@ -25,6 +25,16 @@ export interface TaskVersion {
  */
 export const RECHECK_MS = 100;
 
+/**
+ * The hash each module URL had the first time a call of this process ran it (a session's
+ * or a top-level one): that version has the plain URL, in this thread's module map and in
+ * every worker. One map for the process, as the module map is: a session made after an
+ * edit knows which version the plain URL holds here. Never dropped: forgetting it would
+ * take a later version for the first and run the module imported under the plain URL;
+ * it is small beside the module it stands for.
+ */
+const firstHashes = new Map<string, string>();
+
 /** A module's version as last checked: the turn and the time of the check. */
 interface Checked {
   task: ResolvedTask;
@@ -45,12 +55,6 @@ interface Checked {
 export class ModuleVersions {
   /** Module paths, by URL (a URL is read once). */
   readonly #paths = new Map<string, string>();
-  /**
-   * The hash each module URL had the first time it ran: that version has the plain URL.
-   * Never dropped: forgetting it would take a later version for the first and run the
-   * module imported under the plain URL; it is small beside the module it stands for.
-   */
-  readonly #first = new Map<string, string>();
 
   /** The last check of each task, by its key (oldest dropped first past `capacity`). */
   readonly #checked = new Map<string, Checked>();
@@ -80,8 +84,8 @@ export class ModuleVersions {
 
   #version(task: ResolvedTask, hash: string | null): TaskVersion {
     if (hash === null) return { task, profileKey: task.key, hash };
-    const first = this.#first.get(task.href);
-    if (first === undefined) this.#first.set(task.href, hash);
+    const first = firstHashes.get(task.href);
+    if (first === undefined) firstHashes.set(task.href, hash);
     const profileKey = `${task.key}@${hash}`;
     if (first === undefined || first === hash) return { task, profileKey, hash };
     const href = `${task.href}${task.href.includes("?") ? "&" : "?"}amorsize-version=${hash.slice(0, 16)}`;
@@ -116,4 +120,18 @@ export class ModuleVersions {
       return null;
     }
   }
+}
+
+/**
+ * The versions the top-level functions (`execute()`, `stream()`, `optimize()`) run: a
+ * module edited on disk since a call of this process ran it is run as its new version in
+ * this thread and in the workers alike, where the sampled items ran the version this
+ * thread had imported and the workers the one on disk (one call's results from two
+ * versions of the task).
+ */
+export const topLevelVersions = new ModuleVersions(1024);
+
+/** The task key without the version a session or a top-level call named (`?amorsize-version=`): the same for one module's every version. */
+export function unversionedKey(key: string): string {
+  return key.replace(/[?&]amorsize-version=[0-9a-f]+/, "");
 }

@@ -7,6 +7,7 @@ import { type MachineKey, messageOf, type PlanCacheEntry, PlanCacheEntrySchema }
 import writeFileAtomic from "write-file-atomic";
 import { fileHash } from "./file-hash.js";
 import { readJsonFile } from "./json-file.js";
+import { unversionedKey } from "./module-version.js";
 
 /** Power-of-two size bucket: 1000 and 1023 items share a plan, 1000 and 5000 do not. */
 export function sizeBucket(totalItems: number | null): string {
@@ -25,8 +26,9 @@ export async function moduleHash(task: ResolvedTask): Promise<string | null> {
   }
 }
 
+/** The plan cache's key of a task's module content and input size (the version a URL names left out: the hash says it). */
 export function planCacheKey(task: ResolvedTask, hash: string, totalItems: number | null): string {
-  return `${task.key}@${hash}/${sizeBucket(totalItems)}`;
+  return `${unversionedKey(task.key)}@${hash}/${sizeBucket(totalItems)}`;
 }
 
 /**

@@ -21,6 +21,7 @@ import {
 } from "@amorsize/types";
 import { COLD_MIN_CPU_SHARE, COLD_MIN_ITEMS } from "./cold-sample.js";
 import { frozenHardwareOf, type ModuleCosts, planOf, withFrozenMachine } from "./decide.js";
+import { topLevelVersions } from "./module-version.js";
 import { moduleHash } from "./plan-cache.js";
 import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type TaskData } from "./sample.js";
 import { fillWhile } from "./sampling/fill.js";
@@ -56,6 +57,8 @@ export interface Prepared extends MeasuredWorkload, Machine {
 
 /** What execute() and stream() pass beyond the public options. */
 export interface PrepareHooks {
+  /** The task names the version of its module to run (a session's): not looked up again. */
+  versioned?: boolean;
   onError?: "throw" | "collect";
   signal?: AbortSignal;
   /** Told the first sampled item's time, with the machine and the item count, while sampling goes on. */
@@ -234,7 +237,8 @@ export async function prepare(
   hooks: PrepareHooks = {},
 ): Promise<Prepared> {
   const t0 = performance.now();
-  const resolved = resolveTask(task);
+  // A module edited on disk since this process ran it runs as its new version, here and in workers.
+  const resolved = hooks.versioned === true ? resolveTask(task) : topLevelVersions.of(resolveTask(task)).task;
   const guarded = sampleGuard(options, hooks.bounded === true) !== undefined;
   // Guarded sampling runs the task in a worker, and so does a guarded run: its module is not
   // imported here, where a top level that loops, exits or fills the heap takes the caller

@@ -606,6 +606,40 @@ export default (x) => (blocksTwoMs(x), x + ${add});\n`;
     expect(session.stats()).toMatchObject({ poolStarts: 1 });
   });
 
+  it("runs a task module edited on disk since the process ran it as its new version, in top-level calls and a new session", () => {
+    // In a child process: Jest's module registry takes a file's URL without its query, where
+    // Node imports each version. One worker at most: the calls run in the calling thread,
+    // whose module map holds the version it imported first (a top-level call ran that one,
+    // every item, after an edit). Each version has another size (see fileHash).
+    const module = join(dir, "edited-top.mjs");
+    const script = `
+      import { writeFileSync } from "node:fs";
+      import { createAmorsize, execute } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
+      const module = ${JSON.stringify(module)};
+      const source = (version) => "export default () => " + version + ";" + " ".repeat(version) + "\\n";
+      const items = Array.from({ length: 40 }, (_, i) => i);
+      const options = { cache: false, maxWorkers: 1 };
+      const seen = [];
+      const versions = (run) => [...new Set(run.results)];
+      writeFileSync(module, source(1));
+      seen.push(versions(await execute({ module }, items, options)));
+      writeFileSync(module, source(2));
+      seen.push(versions(await execute({ module }, items, options)));
+      writeFileSync(module, source(3));
+      const session = createAmorsize({ maxWorkers: 1, saveProfiles: false });
+      seen.push(versions(await session.execute({ module }, items, options)));
+      await session.close();
+      console.log(JSON.stringify(seen));
+    `;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      env: { ...process.env, AMORSIZE_CACHE_DIR: TEST_CACHE_DIR },
+      timeout: 60_000,
+    });
+    expect(child.stderr).toBe("");
+    expect(JSON.parse(child.stdout)).toEqual([[1], [2], [3]]);
+  });
+
   it("reloads a CommonJS task module edited on disk between two calls, on warm workers", async () => {
     // Node imports a CommonJS file through its require cache, by path, whatever the URL's query.
     session = fixedSession({ idleMs: 60_000 });
