@@ -69,7 +69,7 @@ export async function mapNow<R>(
   let lastYield = lastLook;
   while (stop === null && i < items.length) {
     // Stretches of items run in a loop with no try/catch around the task (see arraySlice).
-    let reached: number;
+    let reached = -1;
     try {
       reached = arraySlice(fn, items, results, i, Math.min(items.length, i + stride));
     } catch (cause) {
@@ -77,22 +77,23 @@ export async function mapNow<R>(
       tally.succeeded += at - i;
       failed(at, cause);
       i = at + 1;
-      continue;
     }
-    tally.succeeded += reached - i;
-    i = reached;
-    const pending = takeSliceStop();
-    if (pending !== null) {
-      // Item `reached` returned a promise: awaited before the next item starts.
-      i = reached + 1;
-      try {
-        results[reached] = (await settled(pending, reached, signal)) as R;
-        tally.succeeded++;
-      } catch (cause) {
-        if (cause === ABORTED) stop = { error: signal!.reason, aborted: true };
-        else failed(reached, cause);
+    if (reached >= 0) {
+      tally.succeeded += reached - i;
+      i = reached;
+      const pending = takeSliceStop();
+      if (pending !== null) {
+        // Item `reached` returned a promise: awaited before the next item starts. A promise
+        // that settles at once gives timers and I/O no turn: the slice's clock goes on.
+        i = reached + 1;
+        try {
+          results[reached] = (await settled(pending, reached, signal)) as R;
+          tally.succeeded++;
+        } catch (cause) {
+          if (cause === ABORTED) stop = { error: signal!.reason, aborted: true };
+          else failed(reached, cause);
+        }
       }
-      lastYield = performance.now();
     }
     if (stop === null && i < items.length) {
       const now = performance.now();
@@ -196,16 +197,22 @@ function settled(
       reject(new ItemUnsettledError(index, "calling thread"));
     });
     signal?.addEventListener("abort", aborted, { once: true });
-    promise.then(
-      (value) => {
-        done();
-        resolve(value);
-      },
-      (error: unknown) => {
-        done();
-        reject(error);
-      },
-    );
+    try {
+      promise.then(
+        (value) => {
+          done();
+          resolve(value);
+        },
+        (error: unknown) => {
+          done();
+          reject(error);
+        },
+      );
+    } catch (error) {
+      // A thenable whose then() throws: the item failed, and nothing listens any more.
+      done();
+      reject(error);
+    }
   });
 }
 

@@ -106,6 +106,12 @@ describe("mapNow()", () => {
       expect(run.results).toEqual(items);
       // A turn at least every ~10 ms of the 120: a loop held to its end gives none.
       expect(turns).toBeGreaterThanOrEqual(4);
+      // Async items whose promises settle at once, and items that throw (under collect), alike.
+      for (const exportName of ["spinMicrosAsync", "spinMicrosThenThrow"]) {
+        const before = turns;
+        await now(exportName, items, { onError: "collect" });
+        expect(turns - before).toBeGreaterThanOrEqual(4);
+      }
       const controller = new AbortController();
       const reason = new Error("stop");
       setTimeout(() => controller.abort(reason), 20);

@@ -1,7 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { MODEL_CONSTANTS } from "@amorsize/cost-model";
 import { createExecutor, type Executor, type MapResult, type ResolvedTask } from "@amorsize/executor";
-import { defaultCacheDir } from "@amorsize/spawn-cost";
 import {
   type BackendDecision,
   type BackendMapOptions,
@@ -22,7 +21,7 @@ import { DataError } from "./errors.js";
 import { formatMs } from "./format.js";
 import { guardedInput, MAX_COLLECTED_ITEMS, type SourceFence } from "./guard.js";
 import { basisOf, type OptimizeBasis, type OptimizerOverhead } from "./optimize.js";
-import { dropPlanCache, moduleHash, planCacheKey } from "./plan-cache.js";
+import { dropPlanCache } from "./plan-cache.js";
 import { scaleSerial } from "./plan-memo.js";
 import { isolated, type Prepared, type PrepareHooks, prepare } from "./prepare.js";
 import { contradicts } from "./profiles.js";
@@ -342,7 +341,8 @@ export async function executeHosted<R>(
 
 /**
  * Figures read from the plan cache that the run contradicted (it took ten times what they
- * predicted, or a tenth, over 20 ms or more: see `contradicts`) are dropped from the cache
+ * predicted over 200 ms or more, or a tenth or ten times of 20 ms or more predicted: see
+ * `contradicts`) are dropped from the entry they were read from,
  * with a warning: the next call samples the task again, where every later call would have
  * planned from them (cached figures of items 5,000 times cheaper than the run's planned
  * every later call serial).
@@ -352,21 +352,20 @@ async function dropContradictedFigures(
   result: ExecuteResult<unknown>,
   options: ExecuteOptions,
 ): Promise<void> {
-  if (decision.basis.workloadSource !== "cached" || options.cache === false || result.report.aborted) return;
+  const entry = decision.prepared.cacheEntry;
+  if (entry === undefined || options.cache === false || result.report.aborted) return;
   const { measuredWallMs, predictedWallMs } = result.check;
-  if (!(predictedWallMs > 0) || !contradicts(predictedWallMs, measuredWallMs, 1)) return;
-  const { task } = decision.prepared;
-  const hash = await moduleHash(task);
-  if (hash === null) return;
-  const dir = options.cacheDir ?? defaultCacheDir();
-  const error = await dropPlanCache(dir, planCacheKey(task, hash, decision.basis.workload.totalItems));
+  // One run: only what no pause explains (see `contradicts`).
+  if (!(predictedWallMs > 0) || contradicts(predictedWallMs, measuredWallMs, 1) !== "contradicts") return;
+  const outcome = await dropPlanCache(entry.dir, entry.key);
+  if (outcome === "absent") return;
   result.optimized.warnings.push({
     code: "PLAN_CACHE_CONTRADICTED",
     message:
       `The run took ${formatMs(measuredWallMs)} where the cached figures predicted ${formatMs(predictedWallMs)}: ` +
-      (error === null
+      (outcome === "dropped"
         ? "dropped from the plan cache; the next call samples again."
-        : `could not drop them (${error}).`),
+        : `could not drop them (${outcome.error}).`),
   });
 }
 

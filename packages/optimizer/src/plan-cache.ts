@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ResolvedTask } from "@amorsize/executor";
@@ -110,14 +110,18 @@ export async function writePlanCache(
 }
 
 /**
- * Removes the plan cache's entry under `key` (its next reader samples again); an error
- * message instead of throwing, null when it is gone.
+ * Removes the plan cache's entry under `key` (its next reader samples again): `dropped`,
+ * `absent` when it was not there (another process dropped or replaced it), or the error.
  */
-export async function dropPlanCache(dir: string, key: string): Promise<string | null> {
+export async function dropPlanCache(
+  dir: string,
+  key: string,
+): Promise<"dropped" | "absent" | { error: string }> {
   try {
-    await rm(planCachePath(dir, key), { force: true });
-    return null;
+    await unlink(planCachePath(dir, key));
+    return "dropped";
   } catch (error) {
-    return messageOf(error);
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "absent";
+    return { error: messageOf(error) };
   }
 }

@@ -7,6 +7,7 @@ import {
   CONTRADICTING_RUN_MS,
   CONTRADICTION_RATIO,
   contradicts,
+  DECISIVE_RUN_MS,
   itemMedian,
   MAX_PENDING_RUNS,
   MAX_RUN_RATIO,
@@ -220,26 +221,36 @@ describe("TaskProfiles: what a run in the calling thread says", () => {
   });
 
   it("is contradicted by a run of 20 ms or more whose items took 10 times the profile's, or a tenth", () => {
-    expect([CONTRADICTION_RATIO, CONTRADICTING_RUN_MS]).toEqual([10, 20]);
-    // 100 items learned at 3 us that took 4 ms each (numbers of one size asking for more work).
-    expect(contradicts(0.003, 400, 100)).toBe(true);
-    // Exactly ten times, over exactly 20 ms; a tenth, over 20 ms expected.
-    expect(contradicts(0.2, 20, 10)).toBe(true);
-    expect(contradicts(2, 2, 10)).toBe(true);
-    // Nine times; or a short run (ten 50 us items preempted to 12.7 ms): noise, blended in.
-    expect(contradicts(0.2, 18, 10)).toBe(false);
-    expect(contradicts(0.05, 12.7, 10)).toBe(false);
-    // A tenth of a run expected to take under 20 ms.
-    expect(contradicts(1, 1, 10)).toBe(false);
+    expect([CONTRADICTION_RATIO, CONTRADICTING_RUN_MS, DECISIVE_RUN_MS]).toEqual([10, 20, 200]);
+    // Expected 20 ms or more: ten times slower, or a tenth, decides.
+    expect(contradicts(2, 200, 10)).toBe("contradicts");
+    expect(contradicts(2, 2, 10)).toBe("contradicts");
+    expect(contradicts(2, 190, 10)).toBeNull();
+    // 100 items learned at 3 us that took 4 ms each: 400 ms, past what a pause explains.
+    expect(contradicts(0.003, 400, 100)).toBe("contradicts");
+    // Expected shorter, 20-200 ms ten times slow: a preemption reads so too.
+    expect(contradicts(0.2, 20, 10)).toBe("suspect");
+    expect(contradicts(0.01, 199, 10)).toBe("suspect");
+    // Nine times; a short run preempted to 12.7 ms; a tenth of a run expected under 20 ms.
+    expect(contradicts(0.2, 18, 10)).toBeNull();
+    expect(contradicts(0.05, 12.7, 10)).toBeNull();
+    expect(contradicts(1, 1, 10)).toBeNull();
   });
 
-  it("says a contradicting serial run so, and moves nothing with it", () => {
+  it("says a contradicting serial run so, and moves nothing with it; a suspect one only when two come in a row", () => {
     const { profiles, profile } = learned();
     const before = profile.workload;
     expect(profiles.learn(profile, { mode: "serial", busyMs: 56 * 100, ran: 56 }, 9)).toBe("contradicted");
     expect(profile.workload).toBe(before);
     expect(profile.lastError).toBe(9);
-    expect(profiles.learn(profile, { mode: "serial", busyMs: 56 * 12, ran: 56 }, 0.2)).toBeNull();
+    // A profile of 10 us items: 56 items that read 0.5 ms each (28 ms) are suspect.
+    const short = new TaskProfiles(4);
+    const fine = short.sampled("f", { ...workload(56, 0.01), inputKind: payloadKind(1) })!;
+    const suspect = { mode: "serial" as const, busyMs: 28, ran: 56 };
+    expect(short.learn(fine, suspect, null)).toBeNull();
+    expect(short.learn(fine, { mode: "serial", busyMs: 0.56, ran: 56 }, null)).toBeNull();
+    expect(short.learn(fine, suspect, null)).toBeNull();
+    expect(short.learn(fine, suspect, null)).toBe("contradicted");
   });
 
   it("learns nothing of one item's time from a concurrent run, whose items overlap", () => {

@@ -26,6 +26,8 @@ export interface TaskProfile {
   pending: { runs: PendingRun[]; ran: number };
   /** Parallel runs on warm workers measured since the workers' item time last moved (`WorkloadSample.contention`). */
   pendingWorkers: { runs: PendingRun[]; ran: number };
+  /** Runs in a row that read ten times slower than the profile where a preemption could explain it (see `contradicts`). */
+  suspectRuns: number;
   /** The figures `known()` last gave for this profile, kept while its workload and the count are the same. */
   learnedFor: { workload: WorkloadSample; totalItems: number; figures: WorkloadSample } | null;
 }
@@ -80,11 +82,15 @@ export const MAX_RUN_RATIO = 2;
  * fraction of it), over at least {@link CONTRADICTING_RUN_MS}, contradicts the profile:
  * the task's items are no longer what was sampled (numbers of the same size that now ask
  * for a thousand times the work), and the next call samples them again rather than
- * taking a run's worth of blending per halving or doubling.
+ * taking a run's worth of blending per halving or doubling. A run expected to be shorter
+ * than that which reads slow may have been preempted (a pause of 20 ms makes ten 10 us
+ * items read 200 times their time): two such runs in a row are needed.
  */
 export const CONTRADICTION_RATIO = 10;
 /** See {@link CONTRADICTION_RATIO}: the longer of the run's time and its expected time, milliseconds (a short run preempted reads slow). */
 export const CONTRADICTING_RUN_MS = 20;
+/** A run this long, milliseconds, ten times slower than expected, contradicts on its own: no preemption pauses a thread that long. */
+export const DECISIVE_RUN_MS = 200;
 /** Inputs this many times larger or smaller than the sampled one are sampled again. */
 export const ITEM_COUNT_RATIO = 4;
 /** A first item this many times larger or smaller than the sampled mean is sampled again. */
@@ -170,6 +176,7 @@ export class TaskProfiles {
       errors: 0,
       pending: { runs: [], ran: 0 },
       pendingWorkers: { runs: [], ran: 0 },
+      suspectRuns: 0,
       learnedFor: null,
     };
     this.#profiles.delete(key);
@@ -216,7 +223,10 @@ export class TaskProfiles {
     // The calling thread's busy time, an item's awaits included (a minifier's promise API
     // does its work there), without its waits for a stream's consumer or source.
     if (!(run.busyMs > 0) || run.sharedThread === true) return null;
-    if (contradicts(mean, run.busyMs, ran)) return "contradicted";
+    const verdict = contradicts(mean, run.busyMs, ran);
+    if (verdict === "contradicts" || (verdict === "suspect" && profile.suspectRuns >= 1))
+      return "contradicted";
+    profile.suspectRuns = verdict === "suspect" ? profile.suspectRuns + 1 : 0;
     const { pending } = profile;
     pending.runs.push({ itemMs: run.busyMs / ran, ran });
     pending.ran += ran;
@@ -232,11 +242,22 @@ export class TaskProfiles {
   }
 }
 
-/** Whether a calling-thread run of `ran` items in `busyMs` contradicts an item time of `meanMs` (see {@link CONTRADICTION_RATIO}). */
-export function contradicts(meanMs: number, busyMs: number, ran: number): boolean {
+/**
+ * What a calling-thread run of `ran` items in `busyMs` says of an item time of `meanMs`
+ * (see {@link CONTRADICTION_RATIO}): `contradicts` on its own (a run expected to take
+ * 20 ms or more that took ten times that or a tenth: a pause cannot make a run fast, nor
+ * ten times a long one; or one ten times slow over {@link DECISIVE_RUN_MS}); `suspect`
+ * when only a run expected shorter read ten times slow, over 20 ms (a preemption would
+ * read so too); null otherwise.
+ */
+export function contradicts(meanMs: number, busyMs: number, ran: number): "contradicts" | "suspect" | null {
   const itemMs = busyMs / ran;
-  if (Math.max(busyMs, meanMs * ran) < CONTRADICTING_RUN_MS) return false;
-  return itemMs >= CONTRADICTION_RATIO * meanMs || itemMs * CONTRADICTION_RATIO <= meanMs;
+  const expectedMs = meanMs * ran;
+  const slow = itemMs >= CONTRADICTION_RATIO * meanMs && busyMs >= CONTRADICTING_RUN_MS;
+  const fast = itemMs * CONTRADICTION_RATIO <= meanMs;
+  if ((expectedMs >= CONTRADICTING_RUN_MS && (slow || fast)) || (slow && busyMs >= DECISIVE_RUN_MS))
+    return "contradicts";
+  return slow ? "suspect" : null;
 }
 
 /** A parallel run on warm workers taken in: the workers' item time moved once the runs add up. */

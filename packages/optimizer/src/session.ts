@@ -329,6 +329,8 @@ class AmorsizeSession implements Amorsize {
         // The stream's run reads its options when it decides, after this: the session's stop joins the caller's signal.
         if (scope.options.signal !== undefined) parsed.signal = scope.options.signal;
         context = await this.#context(task, scope);
+        // A run contradicted the task's profile: this stream samples afresh, past the plan cache.
+        if (this.#resample.delete(context.version.profileKey)) parsed.cache = false;
         const own = this.#hosted(context);
         // A stream of unknown length gives the session no profile to save: its sample is written by the call.
         Object.assign(hosted, own, { prepare: { ...own.prepare, savesFigures: false } });

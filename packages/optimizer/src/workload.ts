@@ -26,6 +26,8 @@ export interface MeasuredWorkload {
   basisMs?: number;
   /** Time this thread spent running items while a warm-up probe ran (their results are in `precomputed`), ms. */
   filledMs?: number;
+  /** The plan cache's entry the figures were read from (`cached`): its folder and key. */
+  cacheEntry?: { dir: string; key: string };
 }
 
 /** Where the plan cache is, the machine its entries must come from, and whether a fresh sample is written there (default true). */
@@ -74,6 +76,7 @@ export async function cachedOrSampled(
   return {
     workload,
     workloadSource: "cached",
+    ...(cache && key !== null ? { cacheEntry: { dir: cache.dir, key } } : {}),
     data: rejoined,
     precomputed,
     failures,

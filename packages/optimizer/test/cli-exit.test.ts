@@ -82,7 +82,10 @@ describe("amorsize run, as a process", () => {
       stderr += String(chunk);
     });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    while (!existsSync(marker)) await new Promise((resolve) => setTimeout(resolve, 20));
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(marker) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(existsSync(marker)).toBe(true);
     child.kill("SIGTERM");
     expect(await exited).toBe(143);
     expect(stderr).toContain("[AMORSIZE_INTERRUPTED]");

@@ -23,16 +23,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("plan-cache figures a run contradicts", () => {
   it("are dropped with a warning, and the next call samples the task again", async () => {
     const resolved = resolveTask(task);
-    const entry = planCachePath(dir, planCacheKey(resolved, (await moduleHash(resolved))!, 30));
-    // Items that cost nothing, cached; then items of the same kind that compute for 2 ms each.
+    const entry = planCachePath(dir, planCacheKey(resolved, (await moduleHash(resolved))!, 75));
+    // Items that cost nothing, cached; then items of the same kind that compute for 4 ms
+    // each: 300 ms where the cache said next to nothing, past what a pause explains (one
+    // item of 4 ms is within what the first item's check lets pass: 100 times 0.1 ms).
     const free = await execute(
       task,
-      Array.from({ length: 30 }, () => 0),
+      Array.from({ length: 75 }, () => 0),
       { ...options, cacheDir: dir },
     );
     expect(free.optimized.workloadSource).toBe("sampled");
     expect(existsSync(entry)).toBe(true);
-    const costly = Array.from({ length: 30 }, () => 2);
+    const costly = Array.from({ length: 75 }, () => 4);
     const stale = await execute(task, costly, { ...options, cacheDir: dir });
     expect(stale.optimized.workloadSource).toBe("cached");
     expect(stale.results).toEqual(costly);

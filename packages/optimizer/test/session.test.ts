@@ -552,9 +552,12 @@ describe("a session's learning", () => {
     const cheap = range(30).map(() => 0);
     const costly = range(30).map(() => 3);
     expect((await session.execute(task("blocksFor"), cheap, base)).session.profile).toBe("sampled");
-    const learned = await session.execute(task("blocksFor"), costly, base);
-    expect(learned.session.profile).toBe("learned");
-    expect(learned.results).toEqual(costly);
+    // 90 ms where the profile said next to nothing: a pause could read so once, not twice in a row.
+    for (let k = 0; k < 2; k++) {
+      const learned = await session.execute(task("blocksFor"), costly, base);
+      expect(learned.session.profile).toBe("learned");
+      expect(learned.results).toEqual(costly);
+    }
     const next = await session.execute(task("blocksFor"), costly, base);
     expect(next.session.profile).toBe("sampled");
     expect(next.results).toEqual(costly);
