@@ -14,6 +14,7 @@ import {
   type RunBackend,
   type RunOptions,
   type TaskRefInput,
+  type Warning,
 } from "@amorsize/types";
 import { planRun, predictionAtCount, serialItemRate, wholeSerialMs, withFrozenMachine } from "./decide.js";
 import { EarlyPool } from "./early-pool.js";
@@ -335,7 +336,15 @@ export async function executeHosted<R>(
     ...(backend && chosen ? { backend: { kind: backend.kind, decision: chosen } } : {}),
   });
   // A session keeps its own figures (it samples again past the cache when a run contradicts them).
-  if (hosted === undefined) await dropContradictedFigures(checked, result, parsed);
+  if (hosted === undefined) {
+    const { measuredWallMs, predictedWallMs } = result.check;
+    const { aborted } = result.report;
+    await dropContradictedFigures(
+      checked,
+      { measuredWallMs, predictedWallMs, aborted, warnings: result.optimized.warnings },
+      parsed,
+    );
+  }
   return collectedSource(result, fence);
 }
 
@@ -347,19 +356,19 @@ export async function executeHosted<R>(
  * planned from them (cached figures of items 5,000 times cheaper than the run's planned
  * every later call serial).
  */
-async function dropContradictedFigures(
+export async function dropContradictedFigures(
   decision: Decision,
-  result: ExecuteResult<unknown>,
+  run: { measuredWallMs: number; predictedWallMs: number; aborted: boolean; warnings: Warning[] },
   options: ExecuteOptions,
 ): Promise<void> {
   const entry = decision.prepared.cacheEntry;
-  if (entry === undefined || options.cache === false || result.report.aborted) return;
-  const { measuredWallMs, predictedWallMs } = result.check;
+  if (entry === undefined || options.cache === false || run.aborted) return;
+  const { measuredWallMs, predictedWallMs } = run;
   // One run: only what no pause explains (see `contradicts`).
   if (!(predictedWallMs > 0) || contradicts(predictedWallMs, measuredWallMs, 1) !== "contradicts") return;
   const outcome = await dropPlanCache(entry.dir, entry.key);
   if (outcome === "absent") return;
-  result.optimized.warnings.push({
+  run.warnings.push({
     code: "PLAN_CACHE_CONTRADICTED",
     message:
       `The run took ${formatMs(measuredWallMs)} where the cached figures predicted ${formatMs(predictedWallMs)}: ` +

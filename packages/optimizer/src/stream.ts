@@ -9,10 +9,12 @@ import {
   parseInput,
   type TaskRefInput,
 } from "@amorsize/types";
+import { predictionAtCount } from "./decide.js";
 import { ExecutorStateError } from "./errors.js";
 import {
   type Decision,
   decide,
+  dropContradictedFigures,
   executorFor,
   type Hosted,
   learnsOwnTime,
@@ -213,6 +215,24 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
     this.results = this.executor.stream(taskOf(prepared.task), input, runOptions);
   }
 
+  /** Cached figures this stream's run contradicted are dropped, as `execute()` drops them. */
+  private async dropContradicted(decision: Decision, run: ExecutionReport): Promise<void> {
+    // The merged report counts the items sampling ran among its own: the plan covers the rest.
+    const { precomputed, failures } = decision.prepared;
+    const ran = Math.max(0, run.items - precomputed.size - failures.size);
+    const { predicted } = predictionAtCount(decision.input, decision.plan, ran);
+    await dropContradictedFigures(
+      decision,
+      {
+        measuredWallMs: run.wallMs,
+        predictedWallMs: predicted.wallMs,
+        aborted: run.aborted,
+        warnings: decision.basis.warnings,
+      },
+      this.options,
+    );
+  }
+
   /** Once: the merged report and errors, then the executor closed. */
   private finish(): Promise<void> {
     this.finished ??= (async () => {
@@ -226,6 +246,9 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
           this.state.errors = merged.errors;
         } catch {
           // No report when the run failed before it started; the failure is what the caller sees.
+        }
+        if (this.hosted === undefined && this.decision !== null && this.state.report !== undefined) {
+          await this.dropContradicted(this.decision, this.state.report);
         }
       }
       if (!this.lent) await this.executor?.close();

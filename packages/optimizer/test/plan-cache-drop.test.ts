@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { resolveTask } from "@amorsize/executor";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { execute } from "../src/index.js";
+import { execute, stream } from "../src/index.js";
 import { moduleHash, planCacheKey, planCachePath } from "../src/plan-cache.js";
 
 const module = fileURLToPath(new URL("./fixtures/cache-contradicted.mjs", import.meta.url));
@@ -44,6 +44,26 @@ describe("plan-cache figures a run contradicts", () => {
     expect(next.optimized.workloadSource).toBe("sampled");
     expect(next.optimized.warnings).toEqual([]);
     expect(existsSync(entry)).toBe(true);
+  });
+
+  it("are dropped by a stream's run too, once it has ended", async () => {
+    const cacheDir = mkdtempSync(join(dir, "stream-"));
+    const resolved = resolveTask(task);
+    const entry = planCachePath(cacheDir, planCacheKey(resolved, (await moduleHash(resolved))!, 75));
+    await execute(
+      task,
+      Array.from({ length: 75 }, () => 0),
+      { ...options, cacheDir },
+    );
+    expect(existsSync(entry)).toBe(true);
+    const costly = Array.from({ length: 75 }, () => 4);
+    const results = stream<number>(task, costly, { ...options, cacheDir });
+    const seen: number[] = [];
+    for await (const { value } of results) seen.push(value);
+    expect(seen).toEqual(costly);
+    expect(results.optimized?.workloadSource).toBe("cached");
+    expect(results.optimized?.warnings.map((w) => w.code)).toContain("PLAN_CACHE_CONTRADICTED");
+    expect(existsSync(entry)).toBe(false);
   });
 
   it("are kept when the run agrees with them", async () => {
