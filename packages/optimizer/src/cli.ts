@@ -27,9 +27,10 @@ runCli(argv).then((code) => {
   process.exitCode = code;
   // A task module imported in this thread may keep a handle open (a timer, a socket, a
   // pool): the command ends once what it printed is written, not when that handle closes.
+  // Timers already due run first (one that throws ends the process as Node ends it).
   let writing = 2;
   const written = () => {
-    if (--writing === 0) process.exit(code);
+    if (--writing === 0) setTimeout(() => process.exit(code), 0).unref();
   };
   process.stdout.write("", written);
   process.stderr.write("", written);

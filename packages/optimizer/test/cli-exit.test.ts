@@ -61,6 +61,17 @@ describe("amorsize run, as a process", () => {
     expect(readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
 
+  it("leaves an uncaught exception to Node's own report, not told as a task's exit", () => {
+    const child = amorsizeProcess([
+      "run",
+      `${fixtureOf("ends-process.mjs")}#throwsFromTimer`,
+      ...inThisThread,
+    ]);
+    expect(child.status).not.toBe(0);
+    expect(child.stderr).toContain("thrown from a timer");
+    expect(child.stderr).not.toContain("AMORSIZE_PROCESS_EXITED");
+  });
+
   it("takes a SIGTERM that came while an item held its thread as an interruption, leaving FILE as it was", async () => {
     const out = join(dir, "interrupted.jsonl");
     const marker = join(dir, "holding");
