@@ -99,7 +99,11 @@ export interface SessionTaskStats {
 
 /** A snapshot of a session, for a metrics system. */
 export interface SessionStats {
-  /** Calls started (`execute`, `stream`, `optimize`), ended, and in flight now. */
+  /**
+   * Calls started (`execute`, `stream`, `optimize`), ended, and in flight now. A call whose
+   * options are refused (invalid, or its signal aborted already) does not start and is not
+   * counted; one that fails after (its task cannot load, its data is not a list) is.
+   */
   calls: number;
   /**
    * `execute()` calls run at once: a learned task whose plan for this shape was made before,
