@@ -8,7 +8,8 @@ const COMMON_HELP = `Input (one of):
                      be empty: give [] for no items)
   --range N          the numbers 0 .. N-1
 Options:
-  --workers N        use exactly N workers (the API's workers option)
+  --workers N        a parallel plan uses exactly N workers (the API's workers option);
+                     serial still wins when N workers are not --min-speedup faster
   --max-workers N    use at most N workers
   --min-speedup X    run in parallel only if at least X times faster (default 1.2)
   --chunk-size N     fix the items per task
