@@ -90,7 +90,7 @@ const FLAGS: Record<string, string> = {
   resourceLimits: "--max-memory-mb",
 };
 
-/** Parses the command line. A value option given twice is a mistake: which one was meant? */
+/** Parses the command line. An option given twice is a mistake: which one was meant (a flag twice, a typo)? */
 export function parseCli(argv: string[]) {
   let parsed: ReturnType<typeof parse>;
   try {
@@ -109,7 +109,7 @@ export function parseCli(argv: string[]) {
   }
   const seen = new Set<string>();
   for (const token of parsed.tokens) {
-    if (token.kind !== "option" || OPTIONS[token.name as keyof typeof OPTIONS].type !== "string") continue;
+    if (token.kind !== "option") continue;
     if (seen.has(token.name)) throw new UsageError(`--${token.name}: given more than once`);
     seen.add(token.name);
   }

@@ -2,8 +2,8 @@
 // buffered writes that wait when the reader is slower than the run.
 import { randomBytes } from "node:crypto";
 import { constants, unlinkSync } from "node:fs";
-import { access, type FileHandle, open, realpath, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { access, type FileHandle, lstat, open, readlink, realpath, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { messageOf } from "@amorsize/types";
 import { AmorsizeOptimizerError } from "./errors.js";
@@ -174,6 +174,15 @@ export async function openOutFile(path: string, random: () => string = randomNam
       if (error.code === "ENOENT") return null;
       throw error;
     });
+    // A link whose target does not exist yet: `>` creates the target, and so does this.
+    if (existing === null) {
+      const link = await lstat(path).catch(() => null);
+      if (link?.isSymbolicLink()) {
+        const target = resolve(dirname(path), await readlink(path));
+        const temporary = await createTemporary(dirname(target), basename(target), random);
+        return replacing(where, temporary, target);
+      }
+    }
     if (existing?.isDirectory()) throw Object.assign(new Error("is a folder"), { code: "EISDIR" });
     if (existing && !existing.isFile()) return inPlace(where, await open(path, "w"));
     // A link the user put at the destination is followed, as `>` would: its target is replaced.

@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -117,6 +118,16 @@ describe("run --out FILE", () => {
     expect(readFileSync(out, "utf8")).toBe("0\n1\n4\n9\n16\n");
     expect(readFileSync(target, "utf8")).toBe("precious\n");
     rmSync(planted);
+  });
+
+  it("writes through a link at FILE whose target does not exist yet, as > does, leaving the link", async () => {
+    const target = join(testDir(), "made-by-link.jsonl");
+    const out = join(testDir(), "dangling.jsonl");
+    symlinkSync("made-by-link.jsonl", out);
+    const run = await amorsize(["run", `${fixture}#square`, "--range", "3", "--out", out]);
+    expect(run.code).toBe(0);
+    expect(readFileSync(target, "utf8")).toBe("0\n1\n4\n");
+    expect(lstatSync(out).isSymbolicLink()).toBe(true);
   });
 
   it("fails before running any item when the destination cannot be written", async () => {

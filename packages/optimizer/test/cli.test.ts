@@ -263,6 +263,11 @@ describe("amorsize CLI usage mistakes (issue #14)", () => {
       /^amorsize: --data: given more than once$/,
     );
     expectOneLineError(
+      await amorsize(["optimize", `${fixture}#square`, "--range", "3", "--json", "--json"]),
+      2,
+      /^amorsize: --json: given more than once$/,
+    );
+    expectOneLineError(
       await amorsize(["probe", "extra"]),
       2,
       /^amorsize: probe: unexpected argument "extra"$/,
