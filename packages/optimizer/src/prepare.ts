@@ -21,7 +21,7 @@ import {
 } from "@amorsize/types";
 import { COLD_MIN_CPU_SHARE, COLD_MIN_ITEMS } from "./cold-sample.js";
 import { frozenHardwareOf, type ModuleCosts, planOf, withFrozenMachine } from "./decide.js";
-import { topLevelVersions } from "./module-version.js";
+import { topLevelVersions, unversionedKey } from "./module-version.js";
 import { moduleHash } from "./plan-cache.js";
 import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type TaskData } from "./sample.js";
 import { fillWhile } from "./sampling/fill.js";
@@ -238,7 +238,10 @@ export async function prepare(
 ): Promise<Prepared> {
   const t0 = performance.now();
   // A module edited on disk since this process ran it runs as its new version, here and in workers.
-  const resolved = hooks.versioned === true ? resolveTask(task) : topLevelVersions.of(resolveTask(task)).task;
+  const version = hooks.versioned === true ? null : topLevelVersions.of(resolveTask(task));
+  const resolved = version?.task ?? resolveTask(task);
+  // The version's content hash, read once for the caches below (undefined: read there).
+  const hash = version?.hash ?? (version === null ? undefined : null);
   const guarded = sampleGuard(options, hooks.bounded === true) !== undefined;
   // Guarded sampling runs the task in a worker, and so does a guarded run: its module is not
   // imported here, where a top level that loops, exits or fills the heap takes the caller
@@ -277,7 +280,7 @@ export async function prepare(
   const cachedWarmup =
     total === 0 || learned !== null
       ? null
-      : await cachedWarmupOf(resolved, options, dir, spawnCost.machineKey);
+      : await cachedWarmupOf(resolved, options, dir, spawnCost.machineKey, hash);
   const measured =
     total === 0
       ? emptyInput(data)
@@ -287,7 +290,12 @@ export async function prepare(
           total,
           options.cache === false
             ? null
-            : { dir: dir(), machineKey: spawnCost.machineKey, write: hooks.savesFigures !== true },
+            : {
+                dir: dir(),
+                machineKey: spawnCost.machineKey,
+                write: hooks.savesFigures !== true,
+                ...(hash === undefined ? {} : { hash }),
+              },
           async (confirms) => {
             const sampled = withModuleLoad(
               await sample(resolved, data, options, machine, total, {
@@ -349,11 +357,12 @@ async function cachedWarmupOf(
   options: OptimizeOptions,
   dir: () => string,
   machineKey: SpawnCostProfile["machineKey"],
+  knownHash: string | null | undefined,
 ): Promise<CachedWarmup> {
   const useCache = options.warmup?.cache ?? options.cache !== false;
-  const hash = useCache ? await moduleHash(task) : null;
+  const hash = useCache ? (knownHash === undefined ? await moduleHash(task) : knownHash) : null;
   if (hash === null) return { key: null, warmup: null, moduleLoadMs: null };
-  const key = `${task.key}@${hash}`;
+  const key = `${unversionedKey(task.key)}@${hash}`;
   const entry = readModuleCost(dir(), key, machineKey);
   return { key, warmup: entry?.warmup ?? null, moduleLoadMs: entry?.moduleLoadMs ?? null };
 }

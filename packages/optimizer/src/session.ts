@@ -32,7 +32,6 @@ import {
   plannedBefore,
   planningCopyOf,
   planOf,
-  predictionAtCount,
   wholeSerialMs,
 } from "./decide.js";
 import { type ExecuteResult, executeHosted, type Hosted, type Planned, taskOf } from "./execute.js";
@@ -44,7 +43,7 @@ import { constraintsOf, type Machine, prepare } from "./prepare.js";
 import { type RunFigures, type TaskProfile, TaskProfiles } from "./profiles.js";
 import { type QuickCall, quickInput, runQuick, runsAtOnce } from "./quick.js";
 import type { TaskData } from "./sample.js";
-import { type HostedStream, hostedStream, type OptimizedStream } from "./stream.js";
+import { type HostedStream, hostedStream, type OptimizedStream, streamPredictedWallMs } from "./stream.js";
 import { ResolvedTasks } from "./task-refs.js";
 import { plannedAround, UNSENDABLE_CODE, withUnsendableReason } from "./unsendable.js";
 import { WarmPool } from "./warm-pool.js";
@@ -342,14 +341,9 @@ class AmorsizeSession implements Amorsize {
       },
       ended: (decision, report) => {
         if (context !== null && decision !== null && report !== undefined) {
-          // The stream's report counts the items sampling ran among its own (as run, not
-          // precomputed): the plan covers the ones after them.
-          const { precomputed, failures } = decision.prepared;
-          const ran = Math.max(0, report.items - precomputed.size - failures.size);
-          const { predicted } = predictionAtCount(decision.input, decision.plan, ran);
           this.#learn(context, decision.basis.workload, decision.plan, report, {
             kind: "stream",
-            predictedWallMs: predicted.wallMs,
+            predictedWallMs: streamPredictedWallMs(decision, report),
             fromCache: decision.basis.workloadSource === "cached",
           });
         }

@@ -32,6 +32,17 @@ export interface StreamResult<R> {
   value: R;
 }
 
+/**
+ * What a stream's plan predicted for the items its run ran, from its merged report: that
+ * report counts the items sampling ran among its own (as run, not precomputed), and the
+ * plan covers the ones after them.
+ */
+export function streamPredictedWallMs(decision: Decision, report: ExecutionReport): number {
+  const { precomputed, failures } = decision.prepared;
+  const ran = Math.max(0, report.items - precomputed.size - failures.size);
+  return predictionAtCount(decision.input, decision.plan, ran).predicted.wallMs;
+}
+
 /** Results as they come, plus the plan and, once the stream has ended, the report. */
 export interface OptimizedStream<R> extends AsyncIterable<StreamResult<R>> {
   /** The plan, once the first result was asked for (undefined before): for the items sampling left. */
@@ -215,20 +226,19 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
     this.results = this.executor.stream(taskOf(prepared.task), input, runOptions);
   }
 
-  /** Cached figures this stream's run contradicted are dropped, as `execute()` drops them. */
+  /**
+   * Cached figures this stream's run contradicted are dropped, as `execute()` drops them:
+   * read from the items' own time over the workers (a stream's wall time holds its
+   * consumer's waits), and only when that is slow (the prediction holds start-up that the
+   * items' time does not).
+   */
   private async dropContradicted(decision: Decision, run: ExecutionReport): Promise<void> {
-    // The merged report counts the items sampling ran among its own: the plan covers the rest.
-    const { precomputed, failures } = decision.prepared;
-    const ran = Math.max(0, run.items - precomputed.size - failures.size);
-    const { predicted } = predictionAtCount(decision.input, decision.plan, ran);
+    const predictedWallMs = streamPredictedWallMs(decision, run);
+    const measuredWallMs = run.busyMs / Math.max(1, run.workers);
+    if (measuredWallMs <= predictedWallMs) return;
     await dropContradictedFigures(
       decision,
-      {
-        measuredWallMs: run.wallMs,
-        predictedWallMs: predicted.wallMs,
-        aborted: run.aborted,
-        warnings: decision.basis.warnings,
-      },
+      { measuredWallMs, predictedWallMs, aborted: run.aborted, warnings: decision.basis.warnings },
       this.options,
     );
   }

@@ -35,6 +35,8 @@ export interface PlanCacheUse {
   dir: string;
   machineKey: MachineKey;
   write?: boolean;
+  /** The task module's content hash, when the caller read it already (null: not a readable file). */
+  hash?: string | null;
 }
 
 /** Sampling, told how to check cached figures against the first unit it runs (see `SampleTaskOptions.confirms`). */
@@ -54,7 +56,7 @@ export async function cachedOrSampled(
   sample: Sampler,
 ): Promise<MeasuredWorkload> {
   const warnings: Warning[] = [];
-  const hash = cache ? await moduleHash(task) : null;
+  const hash = cache ? (cache.hash !== undefined ? cache.hash : await moduleHash(task)) : null;
   const key = cache && hash !== null ? planCacheKey(task, hash, totalItems) : null;
   const cached = cache && key !== null ? await trustedEntry(cache, key, warnings) : null;
   if (cached === null) return sampled(await sample(), cache, key, warnings);
