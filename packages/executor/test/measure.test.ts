@@ -50,6 +50,29 @@ describe("measureCpu", () => {
     expect(measured.report.cpuMs!).toBeLessThan(measured.report.busyMs / 2);
   });
 
+  it("reads an awaiting task's CPU time as its worker's own while the calling thread computes", async () => {
+    const executor = track({ workers: 1 });
+    // Loaded first, so that the measured run holds the awaits only.
+    await executor.map(task("slow-load.mjs", "sleepThenDouble"), range(1));
+    let settled = false;
+    const run = executor
+      .map(task("slow-load.mjs", "sleepThenDouble"), range(4), { chunkSize: 4, measureCpu: true })
+      .finally(() => {
+        settled = true;
+      });
+    // The calling thread computes throughout, yielding every 5 ms so the run's messages pass.
+    while (!settled) {
+      const end = performance.now() + 5;
+      while (performance.now() < end);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const { report } = await run;
+    expect(report.busyMs).toBeGreaterThanOrEqual(79);
+    // The process's CPU time, the figure before Node 22.19 where nothing else told a
+    // thread's own, held the calling thread's: about the whole busy time.
+    expect(report.cpuMs!).toBeLessThan(report.busyMs / 2);
+  });
+
   it("counts a computing task's CPU time", async () => {
     const executor = track({ workers: 1 });
     const { report } = await executor.map(task("tasks.mjs", "spinMicros"), [20_000, 20_000], {

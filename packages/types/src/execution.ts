@@ -167,9 +167,9 @@ const runOptionsShape = {
   /**
    * Measure the CPU time of each chunk in its worker (`report.cpuMs`) and, on Linux, the
    * time its thread waited for a core (`report.queuedMs`). Where Node has
-   * `process.threadCpuUsage` (22.19+, 23.9+) it is the worker's own; before, the process's,
-   * which is the worker's only while the other threads are idle: with one worker and a
-   * calling thread that waits, as the optimizer's guarded sampling runs. Default false.
+   * `process.threadCpuUsage` (22.19+, 23.9+) it is the worker's own; before, on Linux, too
+   * (its thread's runtime in /proc/thread-self/schedstat); elsewhere the process's, which
+   * is the worker's only while the other threads are idle. Default false.
    */
   measureCpu: z.boolean().optional(),
   /**
