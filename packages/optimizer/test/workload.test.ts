@@ -88,6 +88,27 @@ describe("cachedOrSampled", () => {
     expect(goesOn.workload.totalItems).toBeNull();
   });
 
+  it("writes no figures for inputs of unknown length from a source that ended while sampled", async () => {
+    writeFileSync(module, "export default (x) => x + 30;\n");
+    const task = resolveTask({ module });
+    const folder = mkdtempSync(join(dir, "plans-"));
+    const cache = cacheIn(folder);
+    // Five items, all run while sampled: the next stream, of any length, samples again.
+    const entries = () => readdirSync(folder, { recursive: true }).filter((f) => String(f).endsWith(".json"));
+    const short = await cachedOrSampled(task, null, cache, sampler(5, 0.0018).sample);
+    expect(short.workloadSource).toBe("sampled");
+    expect(entries()).toEqual([]);
+    const next = sampler(null);
+    expect((await cachedOrSampled(task, null, cache, next.sample)).workloadSource).toBe("sampled");
+    expect(next.calls.confirmed).toEqual([]);
+    // That one outlasted its sample: its figures are kept for the streams after it.
+    expect(entries()).toHaveLength(1);
+    expect((await cachedOrSampled(task, null, cache, sampler(null).sample)).workloadSource).toBe("cached");
+    // An array's known length is its bucket: a sample that ran it whole is kept there.
+    await cachedOrSampled(task, 5, cache, sampler(5).sample);
+    expect(entries()).toHaveLength(2);
+  });
+
   it("writes no figures from a sample that met items no worker can take", async () => {
     writeFileSync(module, "export default (x) => x + 4;\n");
     const task = resolveTask({ module });
