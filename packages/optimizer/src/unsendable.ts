@@ -3,6 +3,7 @@
 import type { CloneError } from "@amorsize/executor";
 import type { OptimizeOptions, Plan, PlanConstraints } from "@amorsize/types";
 import { isolated } from "./prepare.js";
+import { isClassLoss } from "./sampling/clone-class.js";
 
 /** A plan's reason when it keeps a call in the calling thread for items that cannot cross. */
 export const UNSENDABLE_CODE = "ITEMS_NOT_SENDABLE";
@@ -40,8 +41,14 @@ export function unsendablePlan(
 ): UnsendablePlan {
   const { unsendable } = sampled;
   if (unsendable === undefined || unsendable.size === 0) return { kind: "none" };
-  const indices = [...unsendable.keys()].sort((a, b) => a - b);
-  if (isolated(options) || options.backend !== undefined) {
+  const workersAsked = isolated(options) || options.backend !== undefined;
+  // Values a clone gives as another class cross as that class there, as at every index
+  // sampling did not run: where the caller asked for workers, they are no failure.
+  const indices = [...unsendable.keys()]
+    .filter((index) => !(workersAsked && isClassLoss(unsendable.get(index)!)))
+    .sort((a, b) => a - b);
+  if (indices.length === 0) return { kind: "none" };
+  if (workersAsked) {
     if (options.onError !== "collect") throw unsendable.get(indices[0]!)!;
     for (const index of indices) {
       sampled.precomputed.delete(index);

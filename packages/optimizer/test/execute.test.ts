@@ -298,6 +298,25 @@ describe("execute on unusual inputs", () => {
     expect(error.code).toBe("AMORSIZE_ITEM_NOT_CLONEABLE");
   });
 
+  it("keeps a call whose items or results a clone would give as another class in the calling thread, and says why", async () => {
+    // Without it, 25 Buffers sampled here and 375 sent to workers as Uint8Arrays gave one
+    // call two kinds of results.
+    const buffers = Array.from({ length: 60 }, (_, i) => Buffer.from(`item ${i}`));
+    const given = await execute(task("classOf"), buffers, base);
+    expect(new Set(given.results)).toEqual(new Set(["Buffer"]));
+    expect(given.plan.mode).toBe("serial");
+    expect(given.plan.reasons[0]).toMatchObject({
+      code: "ITEMS_NOT_SENDABLE",
+      message: expect.stringContaining("an instance of Buffer, and a worker would receive a Uint8Array"),
+    });
+    const points = await execute(task("makesPoint"), range(60), base);
+    expect(points.results.every((p) => (p as { norm(): number }).norm() >= 0)).toBe(true);
+    expect(points.plan.reasons[0]?.message).toContain("an instance of Point");
+    // Asked to run in workers, every item crosses there: each is given what a worker is given.
+    const inWorkers = await execute(task("classOf"), buffers.slice(0, 6), { ...base, isolate: true });
+    expect(new Set(inWorkers.results)).toEqual(new Set(["Uint8Array"]));
+  });
+
   it("returns an empty result for an empty generator and an empty async generator", async () => {
     function* none() {}
     async function* noneAsync() {}

@@ -6,6 +6,7 @@ import { messageOf } from "@amorsize/types";
 import { type CloneMeter, serializedBytes } from "../payload.js";
 import { heapUsed, ThreadClock } from "./clock.js";
 import { blockItemFigures, concurrentItemFigures, SCHEDSTAT_STALENESS_MS } from "./clock-math.js";
+import { classLossError, lostClassOf } from "./clone-class.js";
 import { LoopProbe } from "./loop-probe.js";
 import { nextBlockSize, sizedPositions } from "./order.js";
 import { itemRecord, readsOtherThreads, type SampleRecord } from "./records.js";
@@ -182,15 +183,21 @@ export class SampleSession extends SamplingState {
   /**
    * An item's or a result's structured-clone size, or 0 when it cannot be cloned: the item
    * is noted as one no worker can take, or send back (see `SamplingState.unsendable`); it
-   * ran here as the others did, and its result is kept.
+   * ran here as the others did, and its result is kept. So is one that a clone would give
+   * as another class (see `lostClassOf`): 25 Buffers sampled here and 375 sent to workers
+   * as Uint8Arrays gave one call two kinds of results.
    */
   private bytesOf(what: "item" | "result", index: number, value: unknown): number {
+    let bytes: number;
     try {
-      return clonedBytes(what, index, value, this.clone);
+      bytes = clonedBytes(what, index, value, this.clone);
     } catch (error) {
       this.noteUnsendable(index, error as CloneError);
       return 0;
     }
+    const lost = lostClassOf(value);
+    if (lost !== null) this.noteUnsendable(index, classLossError(what, index, lost));
+    return bytes;
   }
 
   /** Runs a block of consecutive items, timing the block as a whole. */
