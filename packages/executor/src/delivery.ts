@@ -195,8 +195,9 @@ export class StreamDelivery implements Delivery {
   }
 
   end(outcome: Outcome): void {
-    // Results still buffered are dropped once the run has failed.
-    if (outcome.failed) this.clear();
+    // A failed run's results in order up to the first gap are still read before its
+    // failure; those after a gap (blocks that came early) never will be.
+    if (outcome.failed) this.early.clear();
     this.wake();
   }
 

@@ -177,9 +177,11 @@ export abstract class RunLifecycle implements StreamEngine {
     this.begin();
     const stream = this.delivery as StreamDelivery;
     for (;;) {
-      if (this.stopped) {
-        // Once the run has failed or been stopped, results still buffered are dropped.
-        stream.clear();
+      if (this.stopped && (!this.failed || this.state !== ENDED)) {
+        // Stopped: nothing is read until the run has ended. Then a consumer that left
+        // reads nothing more, and one whose run failed reads the results computed before
+        // the failure, in order (see `StreamDelivery.end`), then the failure.
+        if (!this.failed) stream.clear();
         return this.state === ENDED ? this.endResult() : stream.wait().then(() => this.next());
       }
       const item = stream.take();
@@ -196,13 +198,14 @@ export abstract class RunLifecycle implements StreamEngine {
 
   /**
    * Results ready now, in delivery order, up to `max`, without waiting: empty when none is
-   * ready, or once the run has stopped (then `next()` says how it ended).
+   * ready, or while the run is stopping (then `next()` says how it ended). A run that
+   * failed gives the results it computed before the failure once it has ended.
    */
   takeReady(max: number): StreamItem<unknown>[] {
     this.begin();
     const stream = this.delivery as StreamDelivery;
     const ready: StreamItem<unknown>[] = [];
-    while (ready.length < max && !this.stopped) {
+    while (ready.length < max && (!this.stopped || (this.failed && this.state === ENDED))) {
       const item = stream.take();
       if (item !== null) {
         ready.push(item);

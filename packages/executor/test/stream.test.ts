@@ -23,6 +23,37 @@ describe("stream()", () => {
     }
   });
 
+  it("yields the results computed before an item failed under throw, in order, then its error", async () => {
+    // Item k of 5,000 throws (5), the others do not (1): a serial run computed every item
+    // before it, and its last stretch's results were dropped with the failure (items
+    // 0..4,320 before item 4,321 gave 4,096).
+    const failingAt = (k: number) => range(5000).map((i) => (i === k ? 5 : 1));
+    const indicesBefore = async (stream: AsyncIterable<{ index: number }>) => {
+      const seen: number[] = [];
+      const error = await (async () => {
+        for await (const { index } of stream) seen.push(index);
+      })().catch((e) => e);
+      return { seen, error };
+    };
+    const serial = shared({ mode: "serial" });
+    for (const k of [5, 4321]) {
+      const { seen, error } = await indicesBefore(
+        serial.stream(task("tasks.mjs", "failOnMultiplesOfFive"), failingAt(k), {}),
+      );
+      expect(error).toMatchObject({ code: "AMORSIZE_ITEM_FAILED", index: k });
+      expect(seen).toEqual(range(k));
+    }
+    // On workers, what came in order before the failure: a prefix of the input, short of it.
+    const { seen, error } = await indicesBefore(
+      shared({ workers: 2 }).stream(task("tasks.mjs", "failOnMultiplesOfFive"), failingAt(4321), {
+        chunkSize: 50,
+      }),
+    );
+    expect(error).toMatchObject({ code: "AMORSIZE_ITEM_FAILED", index: 4321 });
+    expect(seen).toEqual(range(seen.length));
+    expect(seen.length).toBeLessThanOrEqual(4321);
+  });
+
   it("readReady() hands out the ready results in blocks, in the order next() would, and nothing twice", async () => {
     for (const executor of [shared({ workers: 2 }), shared({ mode: "serial" })]) {
       const stream = executor.stream(task("tasks.mjs", "square"), range(5000), { chunkSize: 100 });

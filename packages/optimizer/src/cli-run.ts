@@ -15,7 +15,7 @@ import { predictionAtCount } from "./decide.js";
 import { AmorsizeOptimizerError } from "./errors.js";
 import type { OptimizeBasis } from "./optimize.js";
 import { encodeResult, errorsInOrder, ResultNotPrintableError, withUnprintable } from "./output.js";
-import { LineWriter, type OutFile, openOutFile } from "./output-sink.js";
+import { LineWriter, type OutFile, OutputError, openOutFile } from "./output-sink.js";
 import { planCheck } from "./report.js";
 import { type OptimizedStream, stream } from "./stream.js";
 
@@ -131,7 +131,9 @@ function abortOnSignals(options: ExecuteOptions): () => void {
 /**
  * Writes one line per item, in input order, as results come: `null` for an item that
  * failed (under `collect`, the stream skips it) and for a result JSON cannot hold, which
- * is returned as that item's error.
+ * is returned as that item's error. When the run fails (an item under `throw`, its source,
+ * a signal), the results it gave before are written first: they waited in the writer for
+ * the loop to turn, and 4,321 items of which the last failed printed 4,096 lines.
  */
 async function printResults(
   results: OptimizedStream<unknown>,
@@ -139,7 +141,7 @@ async function printResults(
   writer: LineWriter,
 ): Promise<ResultNotPrintableError[]> {
   const unprintable: ResultNotPrintableError[] = [];
-  let next = 0;
+  const printed = { next: 0 };
   const iterator = results[Symbol.asyncIterator]();
   let ended = false;
   try {
@@ -152,27 +154,43 @@ async function printResults(
         if (step.done) break;
         ready = [step.value];
       }
-      for (const { index, value } of ready) {
-        for (; next < index; next++) await writer.add("null");
-        let line = encodeResult(value);
-        if (typeof line !== "string") {
-          unprintable.push(new ResultNotPrintableError(index, line.problem));
-          line = "null";
-        }
-        // Awaited only when the writer says so: an await per result would cost more than the result.
-        const wait = writer.add(line);
-        if (wait) await wait;
-        next = index + 1;
-      }
+      await printReady(ready, writer, printed, unprintable);
     }
     ended = true;
+  } catch (error) {
+    if (!(error instanceof OutputError)) {
+      await printReady(results.readReady(), writer, printed, unprintable).catch(() => undefined);
+      await writer.finish().catch(() => undefined);
+    }
+    throw error;
   } finally {
     // Leaving early (a write failed) stops the run, as leaving a for-await loop would.
     if (!ended) await iterator.return?.();
   }
-  for (; next < total; next++) await writer.add("null");
+  for (; printed.next < total; printed.next++) await writer.add("null");
   await writer.finish();
   return unprintable;
+}
+
+/** Writes results in order after those written (`printed.next`), `null` for the indices between. */
+async function printReady(
+  ready: readonly { index: number; value: unknown }[],
+  writer: LineWriter,
+  printed: { next: number },
+  unprintable: ResultNotPrintableError[],
+): Promise<void> {
+  for (const { index, value } of ready) {
+    for (; printed.next < index; printed.next++) await writer.add("null");
+    let line = encodeResult(value);
+    if (typeof line !== "string") {
+      unprintable.push(new ResultNotPrintableError(index, line.problem));
+      line = "null";
+    }
+    // Awaited only when the writer says so: an await per result would cost more than the result.
+    const wait = writer.add(line);
+    if (wait) await wait;
+    printed.next = index + 1;
+  }
 }
 
 interface FinishedRun {

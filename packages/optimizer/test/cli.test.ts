@@ -72,6 +72,17 @@ describe("amorsize CLI with --json", () => {
     expect(collected.stderr).toContain("AMORSIZE_ITEM_FAILED: Item 7 failed: seven is not allowed");
   });
 
+  it("run: under --on-error throw, prints every result before the failing item, then fails", async () => {
+    // Item 4,321 of 5,000 fails: 4,096 lines came out (the last stretch's results were lost).
+    const items = Array.from({ length: 5000 }, (_, i) => (i === 4321 ? 7 : 1));
+    const run = await amorsize(["run", `${fixture}#failsOnSeven`, "--stdin"], JSON.stringify(items));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("Item 4321 failed: seven is not allowed");
+    const lines = run.stdout.split("\n");
+    expect(lines.pop()).toBe("");
+    expect(lines).toEqual(items.slice(0, 4321).map(String));
+  });
+
   it("compare", async () => {
     const run = await amorsize(["compare", `${fixture}#square`, "--range", "40", "--json"]);
     expect(run.code).toBe(0);
