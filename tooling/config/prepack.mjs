@@ -71,6 +71,10 @@ function cleanBuild(mirror) {
   cpSync(configDir, join(mirror, "tooling", "config"), { recursive: true });
   cpSync(packageDir, copy, { recursive: true, filter: (source) => !SKIPPED.has(basename(source)) });
   symlinkSync(join(repoRoot, "node_modules"), join(mirror, "node_modules"));
+  // Dependencies npm could not hoist (another version of them sits at the root) are in the
+  // package's own node_modules: the build resolves them there, as in the repository.
+  const own = join(packageDir, "node_modules");
+  if (existsSync(own)) symlinkSync(own, join(copy, "node_modules"));
   execFileSync("npm", ["run", "--silent", "build"], { cwd: copy, stdio: ["ignore", "inherit", "inherit"] });
   return join(copy, "dist");
 }

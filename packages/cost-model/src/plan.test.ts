@@ -931,7 +931,7 @@ const BAD_INPUTS: [string, (i: PlanInput) => unknown, string[]][] = [
   [
     "an unknown constraint",
     (i) => ({ ...i, constraints: { maxworkers: 2 } }),
-    ['input.constraints: Unknown option "maxworkers"'],
+    ['input.constraints: Unknown option "maxworkers" (did you mean "maxWorkers"?)'],
   ],
   [
     "a minimum speedup below 1",

@@ -104,7 +104,7 @@ describe("map() and stream() inputs", () => {
     [{ signal: "stop" }, 'options.signal: Invalid input: expected AbortSignal, received string, got "stop"'],
     [{ chunkTimeoutMs: -1 }, "options.chunkTimeoutMs: Too small: expected number to be >0, got -1"],
     [{ totalItems: 1.5 }, "options.totalItems: Invalid input: expected int, received number, got 1.5"],
-    [{ chunksize: 4 }, 'options: Unknown option "chunksize"'],
+    [{ chunksize: 4 }, 'options: Unknown option "chunksize" (did you mean "chunkSize"?)'],
   ])("run options %j", async (options, message) => {
     expect(await mapIssues(square, [], options)).toEqual([message]);
   });

@@ -382,7 +382,7 @@ describe("options", () => {
     [{ ttlMs: 0 }, "options.ttlMs: Too small: expected number to be >0, got 0"],
     [{ maxWorkers: 0 }, "options.maxWorkers: Too small: expected number to be >0, got 0"],
     [{ maxWorkers: 257 }, "options.maxWorkers: Too big: expected number to be <=256, got 257"],
-    [{ budget: 600 }, 'options: Unknown option "budget"'],
+    [{ budget: 600 }, 'options: Unknown option "budget" (did you mean "budgetMs"?)'],
     [{ hardware: { schemaVersion: 1 } }, expect.stringContaining("options.hardware.probedAt: ")],
     [5, "options: Invalid input: expected object, received number, got 5"],
     [null, "options: Invalid input: expected object, received null, got null"],

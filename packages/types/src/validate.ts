@@ -1,4 +1,5 @@
-import type { z } from "zod";
+import { closestMatch } from "leven";
+import { z } from "zod";
 import { AmorsizeError } from "./errors.js";
 
 /** Renders a received value briefly for an error message. */
@@ -40,20 +41,48 @@ function formatPath(label: string, path: readonly PropertyKey[]): string {
 
 /**
  * Turns a zod failure into one readable line per issue, `path: message, got value`,
- * e.g. `options.maxWorkers: Too small: expected number to be >0, got -1`.
+ * e.g. `options.maxWorkers: Too small: expected number to be >0, got -1`. With the
+ * `schema` that failed, an unknown key names the known one it was probably meant to be
+ * (`options: Unknown option "maxWorker" (did you mean "maxWorkers"?)`); a field left
+ * out that takes one of several forms reads `Required` (zod says "Invalid input").
  */
-export function formatZodError(error: z.ZodError, label = "", input?: unknown): string[] {
+export function formatZodError(error: z.ZodError, label = "", input?: unknown, schema?: z.ZodType): string[] {
   return error.issues.map((issue) => {
     const path = formatPath(label, issue.path);
     let message = issue.message;
     if (issue.code === "unrecognized_keys") {
-      message = `Unknown option${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+      const known = schema === undefined ? [] : keysAt(schema, issue.path);
+      const what = /^task\b/.test(path) ? "key" : "option";
+      const named = issue.keys.map((key) => {
+        const guess = closestMatch(key, known, { maxDistance: 2 });
+        return guess === undefined ? `"${key}"` : `"${key}" (did you mean "${guess}"?)`;
+      });
+      message = `Unknown ${what}${issue.keys.length > 1 ? "s" : ""} ${named.join(", ")}`;
     } else if (input !== undefined) {
       const at = valueAt(input, issue.path);
-      if (at.found || issue.path.length === 0) message += `, got ${describeValue(at.value)}`;
+      if (!at.found && issue.code === "invalid_union" && message === "Invalid input") message = "Required";
+      else if (at.found || issue.path.length === 0) message += `, got ${describeValue(at.value)}`;
     }
     return `${path}: ${message}`;
   });
+}
+
+/** The keys an object schema takes at `path` within `schema` (optional, default and nullable wrappers seen through); none when not an object there. */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let current: z.ZodType | undefined = schema;
+  for (const key of [...path, null]) {
+    while (
+      current instanceof z.ZodOptional ||
+      current instanceof z.ZodDefault ||
+      current instanceof z.ZodNullable
+    ) {
+      current = current.unwrap() as z.ZodType;
+    }
+    if (!(current instanceof z.ZodObject)) return [];
+    if (key === null) return Object.keys(current.shape);
+    current = current.shape[String(key)] as z.ZodType | undefined;
+  }
+  return [];
 }
 
 /** A public input failed its schema. `issues` holds one `path: message` line per problem. */
@@ -88,7 +117,9 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, label
   if (isParsedFrozen(schema, input)) return input as z.output<S>;
   const result = schema.safeParse(input, PARSE_ONCE);
   if (result.success) return result.data;
-  throw new AmorsizeValidationError(formatZodError(result.error, label, input), { cause: result.error });
+  throw new AmorsizeValidationError(formatZodError(result.error, label, input, schema), {
+    cause: result.error,
+  });
 }
 
 /** Values {@link parseFrozen} returned, each with the schema that validated it. */

@@ -130,9 +130,22 @@ describe("malformed inputs are rejected with a message naming the path", () => {
     ]);
   });
 
-  it("an unknown option is named", () => {
+  it("an unknown option is named, with the known one it was probably meant to be", () => {
     expect(issuesOf(RunOptionsSchema, { chunksize: 4 }, "options")).toEqual([
-      'options: Unknown option "chunksize"',
+      'options: Unknown option "chunksize" (did you mean "chunkSize"?)',
+    ]);
+    expect(issuesOf(RunOptionsSchema, { somethingElse: 4 }, "options")).toEqual([
+      'options: Unknown option "somethingElse"',
+    ]);
+  });
+
+  it("a task's mistyped or missing key", () => {
+    expect(issuesOf(TaskRefSchema, { module: "./t.mjs", exprt: "double" }, "task")).toEqual([
+      'task: Unknown key "exprt" (did you mean "export"?)',
+    ]);
+    expect(issuesOf(TaskRefSchema, { modul: "./t.mjs" }, "task")).toEqual([
+      "task.module: Required",
+      'task: Unknown key "modul" (did you mean "module"?)',
     ]);
   });
 

@@ -84,6 +84,9 @@ describe("npm pack of a package", () => {
       filter: (source) => !source.includes("node_modules") && !source.includes(".turbo"),
     });
     symlinkSync(join(repoRoot, "node_modules"), join(copy, "node_modules"));
+    // Dependencies npm could not hoist (another version sits at the root) are the package's own.
+    const own = join(repoRoot, "packages", "types", "node_modules");
+    if (existsSync(own)) symlinkSync(own, join(types, "node_modules"));
     writeFileSync(join(types, "dist", "removed-module.js"), "export const stale = true;\n");
     const entry = join(types, "dist", "index.js");
     utimesSync(entry, new Date(2000, 0, 1), new Date(2000, 0, 1));
