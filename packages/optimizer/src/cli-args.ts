@@ -94,7 +94,7 @@ const FLAGS: Record<string, string> = {
 export function parseCli(argv: string[]) {
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(argv);
+    parsed = parse(withNegativeValues(argv));
   } catch (error) {
     const unknown = unknownOption(argv);
     if (unknown === undefined)
@@ -114,6 +114,26 @@ export function parseCli(argv: string[]) {
     seen.add(token.name);
   }
   return { values: parsed.values, positionals: parsed.positionals };
+}
+
+/**
+ * `--workers -1` as `--workers=-1`: a value that reads as a negative number is the option's
+ * value, checked as any other (`--workers: expected a positive integer, got "-1"`), where
+ * the parser took it for an option ("argument is ambiguous").
+ */
+function withNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < argv.length; k++) {
+    const arg = argv[k]!;
+    const next = argv[k + 1];
+    const takesValue =
+      arg.startsWith("--") && OPTIONS[arg.slice(2) as keyof typeof OPTIONS]?.type === "string";
+    if (takesValue && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${arg}=${next}`);
+      k++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 function parse(argv: string[]) {
@@ -138,14 +158,6 @@ export function positiveInt(value: string | undefined, flag: string): number | u
   if (!/^\d+$/.test(value) || Number(value) < 1)
     throw new UsageError(`${flag}: expected a positive integer, got "${value}"`);
   return Number(value);
-}
-
-function positiveNumber(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
-    throw new UsageError(`${flag}: expected a positive number, got "${value}"`);
-  return n;
 }
 
 /** A command that takes no argument after its name. */
@@ -204,10 +216,11 @@ export function optimizerOptions(values: Values): ExecuteOptions {
   if (maxWorkers !== undefined) options.maxWorkers = maxWorkers;
   if (workers !== undefined && maxWorkers !== undefined && workers > maxWorkers)
     throw new UsageError(`--workers ${workers} exceeds --max-workers ${maxWorkers}`);
-  const minSpeedup = positiveNumber(values["min-speedup"], "--min-speedup");
-  if (minSpeedup !== undefined) {
-    if (minSpeedup < 1)
-      throw new UsageError(`--min-speedup: expected a number >= 1, got "${values["min-speedup"]}"`);
+  const minSpeedupText = values["min-speedup"];
+  if (minSpeedupText !== undefined) {
+    const minSpeedup = Number(minSpeedupText);
+    if (minSpeedupText.trim() === "" || !Number.isFinite(minSpeedup) || minSpeedup < 1)
+      throw new UsageError(`--min-speedup: expected a number >= 1, got "${minSpeedupText}"`);
     options.minSpeedup = minSpeedup;
   }
   const chunkSize = positiveInt(values["chunk-size"], "--chunk-size");

@@ -202,8 +202,15 @@ export async function openOutFile(path: string, random: () => string = randomNam
     }
     return replacing(where, temporary, destination);
   } catch (error) {
-    throw new OutputError(where, error);
+    throw new OutputError(where, await explained(error, dirname(path)));
   }
+}
+
+/** A file that cannot be created in a folder that exists (/proc) is no missing folder. */
+async function explained(error: unknown, folder: string): Promise<unknown> {
+  if ((error as NodeJS.ErrnoException | null)?.code !== "ENOENT") return error;
+  const found = await stat(folder).catch(() => null);
+  return found?.isDirectory() ? new Error(`no file can be created in ${folder}`, { cause: error }) : error;
 }
 
 /**

@@ -192,7 +192,13 @@ describe("amorsize CLI on bad input", () => {
       [["--max-workers=-1"], /^amorsize: --max-workers: expected a positive integer, got "-1"$/],
       [["--max-workers", "two"], /^amorsize: --max-workers: expected a positive integer, got "two"$/],
       [["--min-speedup", "0.5"], /^amorsize: --min-speedup: expected a number >= 1, got "0.5"$/],
-      [["--min-speedup", "x"], /^amorsize: --min-speedup: expected a positive number, got "x"$/],
+      [["--min-speedup", "x"], /^amorsize: --min-speedup: expected a number >= 1, got "x"$/],
+      // It said "expected a positive number" for 0 and "a number >= 1" for 0.5.
+      [["--min-speedup", "0"], /^amorsize: --min-speedup: expected a number >= 1, got "0"$/],
+      // A negative value after a space is the option's value, checked as any other: the
+      // parser took it for an option ("argument is ambiguous ... use --workers=-XYZ").
+      [["--workers", "-1"], /^amorsize: --workers: expected a positive integer, got "-1"$/],
+      [["--min-speedup", "-0.5"], /^amorsize: --min-speedup: expected a number >= 1, got "-0.5"$/],
       [["--on-error", "ignore"], /^amorsize: --on-error: expected "throw" or "collect", got "ignore"$/],
     ];
     for (const [flags, pattern] of cases) {

@@ -190,6 +190,13 @@ describe("openOutFile", () => {
     await expect(openOutFile(join(dir, "none", "x"))).rejects.toThrow(/cannot write \(no such folder\)$/);
   });
 
+  it("says so when no file can be created in a folder that exists", async () => {
+    // Creating a file in /proc fails with ENOENT: it read "no such folder".
+    await expect(openOutFile("/proc/amorsize-out")).rejects.toThrow(
+      "--out /proc/amorsize-out: cannot write (no file can be created in /proc)",
+    );
+  });
+
   it("writes a device in place: /dev/null stays a device, /dev/full says the disk is full", async () => {
     const nul = await openOutFile("/dev/null");
     nul.stream.write("anything\n");

@@ -1,3 +1,5 @@
+import { inspect } from "node:util";
+
 /**
  * The one base of every error Amorsize throws: a stable string `code`
  * (`AMORSIZE_...`), a `name`, and the original error as `cause` where there is one.
@@ -16,9 +18,26 @@ export function messageOf(thrown: unknown): string {
     const message = (thrown as { message?: unknown }).message;
     if (typeof message === "string") return message;
   }
+  let text: string | undefined;
   try {
-    return String(thrown);
+    text = String(thrown);
+  } catch {
+    // No toString (`Object.create(null)`).
+  }
+  if (text !== undefined && !/^\[object \w+\]$/.test(text)) return text;
+  // A plain object thrown (`throw { code: "E_BAD" }`) reads as its fields, not "[object Object]".
+  try {
+    return inspect(thrown, DESCRIBE);
   } catch {
     return Object.prototype.toString.call(thrown);
   }
 }
+
+/** How {@link messageOf} describes a thrown value that is no error and has no text of its own: one line, bounded. */
+const DESCRIBE = {
+  depth: 2,
+  compact: true,
+  breakLength: Number.POSITIVE_INFINITY,
+  maxArrayLength: 10,
+  maxStringLength: 200,
+} as const;
