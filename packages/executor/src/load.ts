@@ -3,6 +3,7 @@
 // load becomes is built in task.ts.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type LoadFailure, serializeError } from "./protocol.js";
 
@@ -122,11 +123,27 @@ function importOnce(href: string): Promise<Boxed> {
   return pending;
 }
 
-/** Why a task whose module is a file that does not exist cannot load. */
-export const MODULE_MISSING = {
-  code: "AMORSIZE_TASK_NOT_FOUND",
-  detail: "the module does not exist",
-} as const;
+/**
+ * Why a task whose module is a file that does not exist cannot load. A module named as a
+ * package is (`{ module: "lodash" }`, read as the file ./lodash) is told so, when the
+ * package is there to import.
+ */
+export function moduleMissing(href: string): { code: "AMORSIZE_TASK_NOT_FOUND"; detail: string } {
+  let detail = "the module does not exist";
+  try {
+    const path = fileURLToPath(href);
+    const name = basename(path);
+    // A relative path is the working directory's: so is the node_modules a bare name meant.
+    if (!name.includes(".") && existsSync(join(dirname(path), "node_modules", name, "package.json"))) {
+      detail +=
+        ` (a module is a file or URL, not a package name: "${name}" is a package in node_modules;` +
+        " name a module of yours that imports it)";
+    }
+  } catch {
+    // Not a file URL: the plain reason.
+  }
+  return { code: "AMORSIZE_TASK_NOT_FOUND", detail };
+}
 
 export function moduleIsMissing(href: string): boolean {
   if (!href.startsWith("file:")) return false;
@@ -147,7 +164,7 @@ export async function loadTask(href: string, exportName: string): Promise<TaskFu
     namespace = (await importOnce(href)).n;
   } catch (error) {
     const cause = serializeError(error);
-    if (moduleIsMissing(href)) return { ...MODULE_MISSING, cause };
+    if (moduleIsMissing(href)) return { ...moduleMissing(href), cause };
     return {
       code: "AMORSIZE_TASK_LOAD_FAILED",
       detail: `the module threw while loading: ${cause.message}`,

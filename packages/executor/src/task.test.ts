@@ -1,4 +1,6 @@
-import { resolve } from "node:path";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "@jest/globals";
 import { TaskLoadError } from "./errors.js";
@@ -47,6 +49,30 @@ describe("assertTaskModuleExists", () => {
     expect(thrown).toBeInstanceOf(TaskLoadError);
     expect(thrown).toMatchObject({ code: "AMORSIZE_TASK_NOT_FOUND", module: missing.href, exportName: "f" });
     expect((thrown as Error).message).toBe(`Cannot load task ${missing.href}#f: the module does not exist`);
+  });
+
+  it("says a package's name is no module, when such a package is there to import", () => {
+    // { module: "lodash" } is the file ./lodash: "the module does not exist" alone left the user guessing.
+    const folder = mkdtempSync(join(tmpdir(), "amorsize-task-test-"));
+    try {
+      mkdirSync(join(folder, "node_modules", "somepkg"), { recursive: true });
+      writeFileSync(join(folder, "node_modules", "somepkg", "package.json"), "{}");
+      const messageFor = (name: string) => {
+        try {
+          assertTaskModuleExists(resolveTask({ module: join(folder, name) }));
+        } catch (error) {
+          return (error as Error).message;
+        }
+        return "";
+      };
+      expect(messageFor("somepkg")).toMatch(
+        /the module does not exist \(a module is a file or URL, not a package name: "somepkg" is a package in node_modules; name a module of yours that imports it\)$/,
+      );
+      expect(messageFor("otherpkg")).toMatch(/the module does not exist$/);
+      expect(messageFor("somepkg.mjs")).toMatch(/the module does not exist$/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it("passes a file that exists, and what is no file (a data: URL), without importing them", () => {

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseInput, type TaskRefInput, TaskRefSchema } from "@amorsize/types";
 import { TaskLoadError } from "./errors.js";
-import { loadedTask, loadTask, MODULE_MISSING, moduleIsMissing, type TaskFunction } from "./load.js";
+import { loadedTask, loadTask, moduleIsMissing, moduleMissing, type TaskFunction } from "./load.js";
 import { type LoadFailure, rebuildError } from "./protocol.js";
 
 /** A validated task: where to import it from and which export to call. */
@@ -97,7 +97,7 @@ function importTimeout(task: ResolvedTask, boundMs: number): TaskLoadError {
  */
 export function assertTaskModuleExists(task: ResolvedTask | TaskRefInput): void {
   const resolved = resolvedOf(task);
-  if (moduleIsMissing(resolved.href)) throw taskLoadError(resolved, MODULE_MISSING);
+  if (moduleIsMissing(resolved.href)) throw taskLoadError(resolved, moduleMissing(resolved.href));
 }
 
 /**

@@ -40,10 +40,27 @@ export function parseDataText(raw: string, source: string, format?: "json" | "js
   } catch (error) {
     // JSON lines whose first item is an array also start with "[".
     if (format === undefined && text.trim().includes("\n")) return parseJsonLines(text, source);
-    throw new DataError(`${source}: invalid JSON: ${messageOf(error)}`, { cause: error });
+    const hint =
+      format === "json" && readsAsJsonLines(text) ? " (one JSON value per line: name it .jsonl)" : "";
+    throw new DataError(`${source}: invalid JSON: ${messageOf(error)}${hint}`, { cause: error });
   }
   if (!Array.isArray(value)) throw new DataError(`${source}: expected a JSON array of items`);
   return value;
+}
+
+/** Whether the text's first two non-blank lines are each JSON: JSON lines in a file named .json. */
+function readsAsJsonLines(text: string): boolean {
+  const lines = text
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== "")
+    .slice(0, 2);
+  if (lines.length < 2) return false;
+  try {
+    for (const line of lines) JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Reads a data file: `.jsonl`/`.ndjson` as JSON lines, anything else as a JSON array (or JSON lines). */

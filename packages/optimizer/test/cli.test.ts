@@ -185,6 +185,19 @@ describe("amorsize CLI on bad input", () => {
       1,
       /^amorsize: .*bad\.jsonl:3: invalid JSON line: /,
     );
+    // JSON lines in a file named .json: the parser's reason, and what the file looks like.
+    const named = join(testDir(), "lines.json");
+    writeFileSync(named, '{"id": 1}\n{"id": 2}\n');
+    expectOneLineError(
+      await amorsize(["run", fixture, "--data", named]),
+      1,
+      /^amorsize: .*lines\.json: invalid JSON: .* \(one JSON value per line: name it \.jsonl\)/,
+    );
+    const broken = join(testDir(), "broken.json");
+    writeFileSync(broken, "[1, 2,\n 3");
+    const plain = await amorsize(["run", fixture, "--data", broken]);
+    expect(plain.stderr).toMatch(/broken\.json: invalid JSON: /);
+    expect(plain.stderr).not.toContain(".jsonl");
   });
 
   it("an invalid option value", async () => {
