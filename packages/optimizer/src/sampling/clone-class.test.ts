@@ -4,9 +4,28 @@ import { CLASS_CHECK_BUDGET, classLossError, isClassLoss, lostClassOf } from "./
 
 class Point {
   constructor(readonly x: number) {}
+  norm(): number {
+    return Math.abs(this.x);
+  }
 }
-class NotFound extends Error {}
-class Registry extends Map<string, number> {}
+/** A class that holds data only (a parser's AST node): a clone loses nothing of it but its name. */
+class Node {
+  constructor(
+    readonly type: string,
+    readonly start: number,
+  ) {}
+}
+class NotFound extends Error {
+  get status(): number {
+    return 404;
+  }
+}
+class Registry extends Map<string, number> {
+  total(): number {
+    return [...this.values()].reduce((a, b) => a + b, 0);
+  }
+}
+class Tagged extends Map<string, number> {}
 
 describe("lostClassOf", () => {
   it("finds nothing in what a clone rebuilds as it was", () => {
@@ -22,6 +41,10 @@ describe("lostClassOf", () => {
       [new Error("e"), new TypeError("t"), new RangeError("r")],
       // A plain object made in another realm (a vm context): its prototype is that realm's.
       runInNewContext("({ a: [1, { b: 2 }] })"),
+      // Classes that add nothing to what a clone keeps.
+      { body: [new Node("Identifier", 0)] },
+      new Tagged([["a", 1]]),
+      new (class Quiet extends Error {})("quiet"),
     ]) {
       expect(lostClassOf(value)).toBeNull();
     }
@@ -34,10 +57,15 @@ describe("lostClassOf", () => {
     expect(lostClassOf([1, 2, [new Point(3)]])).toBe("Point");
     expect(lostClassOf(new Map([["k", new Point(1)]]))).toBe("Point");
     expect(lostClassOf(new Set([new Point(1)]))).toBe("Point");
+    // A getter is lost too, and so are a built-in subclass's own methods.
     expect(lostClassOf(new NotFound("gone"))).toBe("NotFound");
     expect(lostClassOf(new Registry())).toBe("Registry");
     expect(lostClassOf(Object.create({ inherited: 1 }))).toBe("an object with a prototype of its own");
-    expect(lostClassOf(Object.create(Object.create(null)))).toBe("an object with a prototype of its own");
+    expect(lostClassOf(Object.create(Object.assign(Object.create(null), { greet() {} })))).toBe(
+      "an object with a prototype of its own",
+    );
+    // An empty prototype gives nothing to lose.
+    expect(lostClassOf(Object.create(Object.create(null)))).toBeNull();
   });
 
   it("ends on cycles, and looks at a bounded number of objects", () => {

@@ -70,17 +70,34 @@ export function lostClassOf(value: unknown): string | null {
     const object = queue[k]!;
     if (seen.has(object)) continue;
     seen.add(object);
-    const proto = Object.getPrototypeOf(object) as { constructor?: { name?: unknown } } | null;
-    if (proto !== null) {
-      // A class's own prototype names it; an object made from another object (Object.create)
-      // inherits a name that is not its class's.
-      const own = Object.hasOwn(proto, "constructor");
-      const name = own && typeof proto.constructor?.name === "string" ? proto.constructor.name : "";
-      if (!KEPT.has(name)) return name === "" ? "an object with a prototype of its own" : name;
-    }
+    const lost = lostBehaviourOf(object);
+    if (lost !== null) return lost;
     for (const child of childrenOf(object)) {
       if (typeof child === "object" && child !== null) queue.push(child);
     }
+  }
+  return null;
+}
+
+/**
+ * The name of the first class on `object`'s prototype chain whose prototype gives it
+ * something a clone loses (methods, getters, inherited values), up to the first built-in
+ * a clone rebuilds; null when none does. A class that only holds data (a parser's AST
+ * `Node`, whose prototype has its constructor alone) crosses as a plain object with the
+ * same fields, and is no loss. Names are read from each prototype's own `constructor`: an
+ * object made from another object (`Object.create`) inherits a name that is not its own.
+ */
+function lostBehaviourOf(object: object): string | null {
+  for (let proto = Object.getPrototypeOf(object) as object | null; proto !== null; ) {
+    const own = Object.hasOwn(proto, "constructor")
+      ? (proto as { constructor?: { name?: unknown } }).constructor
+      : undefined;
+    const name = typeof own?.name === "string" ? own.name : "";
+    if (KEPT.has(name)) return null;
+    const keys = Reflect.ownKeys(proto);
+    if (keys.some((key) => key !== "constructor"))
+      return name === "" ? "an object with a prototype of its own" : name;
+    proto = Object.getPrototypeOf(proto) as object | null;
   }
   return null;
 }
