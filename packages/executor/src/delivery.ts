@@ -196,8 +196,10 @@ export class StreamDelivery implements Delivery {
 
   end(outcome: Outcome): void {
     // A failed run's results in order up to the first gap are still read before its
-    // failure; those after a gap (blocks that came early) never will be.
-    if (outcome.failed) this.early.clear();
+    // failure; those after a gap (blocks that came early) never will be. An aborted run's
+    // are dropped: its consumer asked for nothing more.
+    if (outcome.report.aborted) this.clear();
+    else if (outcome.failed) this.early.clear();
     this.wake();
   }
 

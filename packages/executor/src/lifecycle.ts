@@ -177,11 +177,11 @@ export abstract class RunLifecycle implements StreamEngine {
     this.begin();
     const stream = this.delivery as StreamDelivery;
     for (;;) {
-      if (this.stopped && (!this.failed || this.state !== ENDED)) {
-        // Stopped: nothing is read until the run has ended. Then a consumer that left
-        // reads nothing more, and one whose run failed reads the results computed before
-        // the failure, in order (see `StreamDelivery.end`), then the failure.
-        if (!this.failed) stream.clear();
+      if (this.stopped && (!this.readsAfterFailure() || this.state !== ENDED)) {
+        // Stopped: nothing is read until the run has ended. Then a consumer that left or
+        // aborted reads nothing more, and one whose run failed reads the results computed
+        // before the failure, in order (see `StreamDelivery.end`), then the failure.
+        if (!this.readsAfterFailure()) stream.clear();
         return this.state === ENDED ? this.endResult() : stream.wait().then(() => this.next());
       }
       const item = stream.take();
@@ -205,7 +205,7 @@ export abstract class RunLifecycle implements StreamEngine {
     this.begin();
     const stream = this.delivery as StreamDelivery;
     const ready: StreamItem<unknown>[] = [];
-    while (ready.length < max && (!this.stopped || (this.failed && this.state === ENDED))) {
+    while (ready.length < max && (!this.stopped || (this.readsAfterFailure() && this.state === ENDED))) {
       const item = stream.take();
       if (item !== null) {
         ready.push(item);
@@ -218,6 +218,11 @@ export abstract class RunLifecycle implements StreamEngine {
       if (!stream.advance()) break;
     }
     return ready;
+  }
+
+  /** The run failed (not aborted): its consumer still reads what it computed before the failure. */
+  private readsAfterFailure(): boolean {
+    return this.failed && !this.tally.aborted;
   }
 
   private endResult(): Next {

@@ -28,9 +28,11 @@ export interface ResultStream<R> extends AsyncIterableIterator<StreamItem<R>, un
   readonly errors: readonly RunError[];
   /**
    * The results already computed, in the order `next()` would give them, up to `max`
-   * (default 65,536), without waiting: an empty array when none is ready, or once the run
-   * has stopped (then `next()` says how it ended). For consumers of millions of small
-   * results: one call takes a block where `for await` pays a promise per result.
+   * (default 65,536), without waiting: an empty array when none is ready, or while the
+   * run stops and after it was aborted or left (then `next()` says how it ended). A run
+   * that failed gives, once it has ended, what it delivered in order before the failure.
+   * For consumers of millions of small results: one call takes a block where `for await`
+   * pays a promise per result.
    */
   readReady(max?: number): StreamItem<R>[];
 }

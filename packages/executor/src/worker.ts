@@ -145,41 +145,41 @@ function cpuNowMs(): number {
     return (user + system) / 1000;
   }
   const { user, system } = process.cpuUsage();
-  const processMs = (user + system) / 1000;
-  if (schedstatRuns === false) return processMs;
-  const runMs = scheduledRunMs();
-  // A kernel without scheduler statistics prints zeros, and a file that cannot be read
-  // stays so: the process's figure then, for good.
-  schedstatRuns = runMs > 0;
-  return schedstatRuns ? runMs : processMs;
+  // Which clock is decided once: a chunk's two readings must come from the same one.
+  schedstatRuns ??= (schedstatNs(0) ?? 0) > 0;
+  if (!schedstatRuns) return (user + system) / 1000;
+  // A reading that fails now leaves the chunk without a CPU figure (NaN), never a mixed one.
+  return (schedstatNs(0) ?? Number.NaN) / 1e6;
 }
 
-/** Whether /proc/thread-self/schedstat counts this thread's runtime; undefined until read once. */
+/**
+ * Whether /proc/thread-self/schedstat counts this thread's runtime (a kernel without
+ * scheduler statistics prints zeros); undefined until first read.
+ */
 let schedstatRuns: boolean | undefined;
 
-/** The first figure of /proc/thread-self/schedstat (time on a core), milliseconds; -1 where it cannot be read. */
-function scheduledRunMs(): number {
+/**
+ * Figure `field` of /proc/thread-self/schedstat, nanoseconds (0: time on a core, 1: time
+ * ready but queued for a core), or null where it cannot be read. The file is opened and
+ * closed at each reading: a worker's open descriptor would outlive it in the process.
+ */
+function schedstatNs(field: 0 | 1): number | null {
   try {
-    const runNs = Number(readFileSync("/proc/thread-self/schedstat", "latin1").split(" ")[0]);
-    return Number.isFinite(runNs) ? runNs / 1e6 : -1;
+    const ns = Number(readFileSync("/proc/thread-self/schedstat", "latin1").split(" ")[field]);
+    return Number.isFinite(ns) ? ns : null;
   } catch {
-    return -1;
+    return null;
   }
 }
 
 /**
- * Time this thread has spent ready to run but queued for a core, milliseconds: the second
- * figure of /proc/thread-self/schedstat (Linux; brought up to date each time the thread is
- * given a core, so exact while it runs). -1 where it cannot be read. The file is opened
- * and closed at each reading: a worker's open descriptor would outlive it in the process.
+ * Time this thread has spent ready to run but queued for a core, milliseconds (Linux;
+ * brought up to date each time the thread is given a core, so exact while it runs). -1
+ * where it cannot be read.
  */
 function queuedNowMs(): number {
-  try {
-    const queuedNs = Number(readFileSync("/proc/thread-self/schedstat", "latin1").split(" ")[1]);
-    return Number.isFinite(queuedNs) ? queuedNs / 1e6 : -1;
-  } catch {
-    return -1;
-  }
+  const ns = schedstatNs(1);
+  return ns === null ? -1 : ns / 1e6;
 }
 
 /**
@@ -220,7 +220,10 @@ function finish(request: RunRequest, out: unknown[], failures: RunResponse["f"],
   const response: RunResponse = { r: out, d: performance.now() - start, f: failures };
   const own = queued?.ownMs(response.d) ?? null;
   if (own !== null) response.q = response.d - own;
-  if (cpuStart >= 0) response.c = cpuNowMs() - cpuStart;
+  if (cpuStart >= 0) {
+    const cpuMs = cpuNowMs() - cpuStart;
+    if (Number.isFinite(cpuMs)) response.c = cpuMs;
+  }
   if (wentAsync) response.p = true;
   if (loadMs >= 0) response.m = loadMs;
   lastResponse = response;

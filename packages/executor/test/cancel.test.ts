@@ -77,6 +77,24 @@ describe("aborting a run", () => {
     expect(poolThreadIds(executor)).not.toContain(gate.threadOf(2));
     expect(poolThreadIds(executor)).not.toContain(gate.threadOf(3));
   });
+
+  it("aborts a serial stream whose results are buffered: the next read rejects, none of them yielded", async () => {
+    const executor = shared({ mode: "serial" });
+    const controller = new AbortController();
+    const reason = new Error("abort buffered stream");
+    const seen: number[] = [];
+    const stream = executor.stream(task("tasks.mjs", "square"), range(2000), { signal: controller.signal });
+    const error = await (async () => {
+      for await (const { index } of stream) {
+        seen.push(index);
+        // The serial loop has computed a stretch of results past this one by now.
+        if (seen.length === 1) controller.abort(reason);
+      }
+    })().catch((e) => e);
+    expect(error).toBe(reason);
+    expect(seen).toEqual([0]);
+    expect(stream.report().aborted).toBe(true);
+  });
 });
 
 describe("leaving a stream early", () => {

@@ -131,9 +131,10 @@ function abortOnSignals(options: ExecuteOptions): () => void {
 /**
  * Writes one line per item, in input order, as results come: `null` for an item that
  * failed (under `collect`, the stream skips it) and for a result JSON cannot hold, which
- * is returned as that item's error. When the run fails (an item under `throw`, its source,
- * a signal), the results it gave before are written first: they waited in the writer for
- * the loop to turn, and 4,321 items of which the last failed printed 4,096 lines.
+ * is returned as that item's error. When the run fails (an item under `throw`, its source),
+ * the results it gave before (see the executor's stream) are written first: their lines
+ * waited in the writer for the loop to turn, and 4,321 items of which the last failed
+ * printed 4,096 lines.
  */
 async function printResults(
   results: OptimizedStream<unknown>,
@@ -158,10 +159,8 @@ async function printResults(
     }
     ended = true;
   } catch (error) {
-    if (!(error instanceof OutputError)) {
-      await printReady(results.readReady(), writer, printed, unprintable).catch(() => undefined);
-      await writer.finish().catch(() => undefined);
-    }
+    // The lines of the results before a failure wait in the writer: written before it is told.
+    if (!(error instanceof OutputError)) await writer.finish().catch(() => undefined);
     throw error;
   } finally {
     // Leaving early (a write failed) stops the run, as leaving a for-await loop would.

@@ -54,6 +54,18 @@ describe("ResolvedTasks", () => {
     expect(tasks.size).toBe(0);
   });
 
+  it("validates a reference with a key besides module and export every time, after one without", () => {
+    // A session resolved { module, exprt } from the key of { module } seen before: the default export ran.
+    const tasks = new ResolvedTasks(4);
+    expect(tasks.of({ module: module.href }).exportName).toBe("default");
+    const mistyped = { module: module.href, exprt: "square" } as never;
+    expect(() => tasks.of(mistyped)).toThrow('task: Unknown key "exprt" (did you mean "export"?)');
+    const changed: Record<string, string> = { module: module.href, export: "square" };
+    expect(tasks.of(changed as never).exportName).toBe("square");
+    changed.extra = "x";
+    expect(() => tasks.of(changed as never)).toThrow(/Unknown key "extra"/);
+  });
+
   it("tells an absent export from an empty one", () => {
     const tasks = new ResolvedTasks(4);
     expect(tasks.of({ module: module.href }).exportName).toBe("default");

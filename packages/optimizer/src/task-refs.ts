@@ -28,7 +28,7 @@ export class ResolvedTasks {
   }
 
   of(task: TaskRefInput): ResolvedTask {
-    if (task !== null && typeof task === "object") {
+    if (task !== null && typeof task === "object" && onlyTaskKeys(task)) {
       const seen = this.#byObject.get(task);
       const { module, export: name } = task as { module?: unknown; export?: unknown };
       if (seen !== undefined && seen.module === module && seen.name === name && seen.cwd === process.cwd()) {
@@ -57,7 +57,7 @@ export class ResolvedTasks {
 
 /** The cache key of a reference, or null for one that is not a plain module and export (validation says what is wrong). */
 function keyOf(task: unknown): string | null {
-  if (task === null || typeof task !== "object") return null;
+  if (task === null || typeof task !== "object" || !onlyTaskKeys(task)) return null;
   const { module, export: name } = task as { module?: unknown; export?: unknown };
   if (name !== undefined && typeof name !== "string") return null;
   const where = typeof module === "string" ? module : module instanceof URL ? module.href : null;
@@ -66,4 +66,10 @@ function keyOf(task: unknown): string | null {
   const cwd = process.cwd();
   const exported = name === undefined ? "-" : `+${name}`;
   return `${cwd.length}:${cwd}${where.length}:${where}${exported}`;
+}
+
+/** Whether a reference holds `module` and `export` only: another key (a mistyped `exprt`) is for validation to name. */
+function onlyTaskKeys(task: object): boolean {
+  for (const key of Object.keys(task)) if (key !== "module" && key !== "export") return false;
+  return true;
 }

@@ -27,11 +27,15 @@ export function messageOf(thrown: unknown): string {
   if (text !== undefined && !/^\[object \w+\]$/.test(text)) return text;
   // A plain object thrown (`throw { code: "E_BAD" }`) reads as its fields, not "[object Object]".
   try {
-    return inspect(thrown, DESCRIBE);
+    const described = inspect(thrown, DESCRIBE);
+    return described.length > DESCRIBED_MAX ? `${described.slice(0, DESCRIBED_MAX - 1)}…` : described;
   } catch {
     return Object.prototype.toString.call(thrown);
   }
 }
+
+/** The longest description {@link messageOf} gives (an object of 10,000 keys gave 147,782 characters). */
+const DESCRIBED_MAX = 300;
 
 /** How {@link messageOf} describes a thrown value that is no error and has no text of its own: one line, bounded. */
 const DESCRIBE = {

@@ -16,5 +16,8 @@ describe("messageOf()", () => {
     const long = messageOf({ text: "x".repeat(1000), list: Array.from({ length: 50 }, (_, i) => i) });
     expect(long.length).toBeLessThan(400);
     expect(long).not.toContain("\n");
+    const wide = messageOf(Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`key${i}`, i])));
+    expect(wide.length).toBe(300);
+    expect(wide.endsWith("…")).toBe(true);
   });
 });

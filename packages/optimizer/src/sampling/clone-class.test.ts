@@ -68,6 +68,18 @@ describe("lostClassOf", () => {
     expect(lostClassOf(Object.create(Object.create(null)))).toBeNull();
   });
 
+  it("finds nothing where reading the value throws", () => {
+    const hostile = new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          throw new Error("no");
+        },
+      },
+    );
+    expect(lostClassOf({ inner: hostile })).toBeNull();
+  });
+
   it("ends on cycles, and looks at a bounded number of objects", () => {
     const cyclic: { self?: unknown } = {};
     cyclic.self = cyclic;

@@ -64,6 +64,15 @@ const PER_COLLECTION = 8;
  */
 export function lostClassOf(value: unknown): string | null {
   if (typeof value !== "object" || value === null) return null;
+  try {
+    return firstLostClass(value);
+  } catch {
+    // A getter or a proxy that throws when read again: no finding (the clone itself read it).
+    return null;
+  }
+}
+
+function firstLostClass(value: object): string | null {
   const queue: object[] = [value];
   const seen = new Set<object>();
   for (let k = 0; k < queue.length && seen.size < CLASS_CHECK_BUDGET; k++) {
