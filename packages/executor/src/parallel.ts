@@ -28,6 +28,8 @@ import { MAX_ISOLATED_CRASHES, MAX_NARROWED_TIMEOUTS, mergePart, partsOf, splitC
 import { RUNNING, RunLifecycle, STOPPING } from "./lifecycle.js";
 import type { ResolvedRunOptions } from "./options.js";
 import {
+  asBuffers,
+  bufferPositions,
   type CrashTag,
   crashTagOf,
   RESULT_CLONE_KEY,
@@ -397,6 +399,8 @@ export class ParallelRun extends RunLifecycle {
       b: last,
     };
     if (this.opts.measureCpu) request.u = true;
+    const buffers = bufferPositions(chunk.items);
+    if (buffers !== undefined) request.n = buffers;
     if (this.clock !== null) {
       const { w, y, o } = this.clock.cell(chunk);
       request.w = w;
@@ -439,6 +443,7 @@ export class ParallelRun extends RunLifecycle {
     this.measuredCpu(response);
     if (response.p === true) this.tally.awaited = true;
     this.sizer?.recordBytes("results", bytesPerValue(response.r));
+    asBuffers(response.r, response.n);
     if (response.f !== null && !this.itemFailures(chunk, response.f)) return;
     this.complete(chunk, response.r);
   }

@@ -21,6 +21,8 @@ export interface RunRequest {
   b: number;
   /** Measure the chunk's CPU time (`c` of the response). */
   u?: boolean;
+  /** Positions in `x` of Buffers: structured clone gives Uint8Arrays, made Buffers again (see {@link asBuffers}). */
+  n?: number[];
   /**
    * With a chunk time-out: cells shared with the calling thread, where the worker writes
    * when it begins the chunk's items (`y`: this chunk's cell; `o`: the epoch the stamp
@@ -74,6 +76,8 @@ export interface RunResponse {
   m?: number;
   /** Set when items of the chunk returned promises (awaited one after another). */
   p?: true;
+  /** Positions in `r` of results that are Buffers (see {@link asBuffers}). */
+  n?: number[];
 }
 
 export type LoadFailureCode =
@@ -269,4 +273,30 @@ export function beginDeadline(
   if (read.beganAt !== null) return Math.max(since, read.beganAt) + ms;
   if (read.takenAt !== null) return Math.min(Math.max(since, read.takenAt) + startWaitMs, now + ms);
   return now + ms;
+}
+
+/**
+ * Positions of the Buffers among `values`, or undefined when there are none. Structured
+ * clone keeps a Buffer's bytes but not its class: a worker given one got a Uint8Array,
+ * whose `toString()` lists the bytes, where the calling thread's task got the Buffer.
+ */
+export function bufferPositions(values: readonly unknown[]): number[] | undefined {
+  let positions: number[] | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (typeof value !== "object" || value === null || !Buffer.isBuffer(value)) continue;
+    positions ??= [];
+    positions.push(i);
+  }
+  return positions;
+}
+
+/** Makes the Uint8Arrays at `positions` of `values` Buffers again, over the same memory (nothing copied). */
+export function asBuffers(values: unknown[], positions: readonly number[] | undefined): void {
+  if (positions === undefined) return;
+  for (const i of positions) {
+    const bytes = values[i];
+    if (bytes instanceof Uint8Array)
+      values[i] = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
 }

@@ -7,6 +7,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { readFileSync } from "node:fs";
 import { loadTask, type TaskFunction } from "./load.js";
 import {
+  asBuffers,
+  bufferPositions,
   type CheckRequest,
   type CheckResponse,
   CRASH_KEY,
@@ -226,6 +228,8 @@ function finish(request: RunRequest, out: unknown[], failures: RunResponse["f"],
   }
   if (wentAsync) response.p = true;
   if (loadMs >= 0) response.m = loadMs;
+  const buffers = bufferPositions(out);
+  if (buffers !== undefined) response.n = buffers;
   lastResponse = response;
   if (request.t && tinypool !== null) {
     const buffers = collectTransferables(out);
@@ -360,6 +364,7 @@ const runFromApart = new Proxy(runFrom, {});
 
 function runItems(fn: TaskFunction, request: RunRequest): unknown {
   const items = request.x;
+  asBuffers(items, request.n);
   const n = items.length;
   // Filled with push so the array stays packed: V8 clones a packed array much faster.
   const out: unknown[] = [];

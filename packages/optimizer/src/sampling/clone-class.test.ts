@@ -96,7 +96,7 @@ describe("classLossError", () => {
     const buffer = classLossError("item", 4, "Buffer");
     expect(buffer).toMatchObject({ code: "AMORSIZE_ITEM_NOT_CLONEABLE", index: 4 });
     expect(buffer.message).toBe(
-      "Item 4 cannot be sent to a worker: it is, or holds, an instance of Buffer, and a worker would receive a Uint8Array, without Buffer's methods (its toString() lists the bytes)",
+      "Item 4 cannot be sent to a worker: it is, or holds, an instance of Buffer, and a worker would receive a Uint8Array within it, without Buffer's methods (its toString() lists the bytes)",
     );
     const point = classLossError("result", 2, "Point");
     expect(point).toMatchObject({ code: "AMORSIZE_RESULT_NOT_CLONEABLE", index: 2 });

@@ -147,10 +147,11 @@ const classLosses = new WeakSet<CloneError>();
 export function classLossError(what: "item" | "result", index: number, className: string): CloneError {
   const code = what === "item" ? "AMORSIZE_ITEM_NOT_CLONEABLE" : "AMORSIZE_RESULT_NOT_CLONEABLE";
   const seen = className.startsWith("an object") ? className : `an instance of ${className}`;
+  const verb = what === "item" ? "receive" : "send back";
   const crossing =
     className === "Buffer"
-      ? "a worker would receive a Uint8Array, without Buffer's methods (its toString() lists the bytes)"
-      : `a worker would ${what === "item" ? "receive" : "send back"} a plain copy, without ${className.startsWith("an object") ? "that prototype" : `${className}'s prototype and methods`}`;
+      ? `a worker would ${verb} a Uint8Array within it, without Buffer's methods (its toString() lists the bytes)`
+      : `a worker would ${verb} a plain copy, without ${className.startsWith("an object") ? "that prototype" : `${className}'s prototype and methods`}`;
   const reason = `it is, or holds, ${seen}, and ${crossing}`;
   const error = new CloneError(code, index, [index, index], reason);
   classLosses.add(error);
