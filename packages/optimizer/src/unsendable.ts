@@ -43,9 +43,15 @@ export function unsendablePlan(
   if (unsendable === undefined || unsendable.size === 0) return { kind: "none" };
   const workersAsked = isolated(options) || options.backend !== undefined;
   // Values a clone gives as another class cross as that class there, as at every index
-  // sampling did not run: where the caller asked for workers, they are no failure.
+  // sampling did not run: where the caller asked for workers, they are no failure, and
+  // such an item sampled here runs again there, so that it gets (and gives) what every
+  // other item does.
   const indices = [...unsendable.keys()]
-    .filter((index) => !(workersAsked && isClassLoss(unsendable.get(index)!)))
+    .filter((index) => {
+      if (!workersAsked || !isClassLoss(unsendable.get(index)!)) return true;
+      sampled.precomputed.delete(index);
+      return false;
+    })
     .sort((a, b) => a - b);
   if (indices.length === 0) return { kind: "none" };
   if (workersAsked) {

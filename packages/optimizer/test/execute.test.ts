@@ -322,6 +322,13 @@ describe("execute on unusual inputs", () => {
     // Asked to run in workers, every item crosses there: each is given what a worker is given.
     const inWorkers = await execute(task("classOfData"), records.slice(0, 6), { ...base, isolate: true });
     expect(new Set(inWorkers.results)).toEqual(new Set(["Uint8Array"]));
+    // So with the sample taken here: the items it ran run again there (6 Buffers came back beside 54 Uint8Arrays of 60).
+    const sampledHere = await execute(task("classOfData"), records.slice(0, 12), {
+      ...base,
+      isolate: true,
+      sample: { isolate: false },
+    });
+    expect(new Set(sampledHere.results)).toEqual(new Set(["Uint8Array"]));
   });
 
   it("returns an empty result for an empty generator and an empty async generator", async () => {
