@@ -182,10 +182,25 @@ export async function loadTask(href: string, exportName: string): Promise<TaskFu
   if (typeof value !== "function") {
     return {
       code: "AMORSIZE_EXPORT_NOT_FUNCTION",
-      detail: `export "${exportName}" is ${value === null ? "null" : typeof value}, not a function`,
+      detail: `export "${exportName}" is ${value === null ? "null" : typeof value}, not a function${functionsWithin(href, namespace, value)}`,
     };
   }
   return value as TaskFunction;
+}
+
+/**
+ * The functions an export that is an object holds and a task can name (a CommonJS
+ * module's `module.exports = { hash }`, read as its default export), as a hint; "" when
+ * none. The error named the object alone, and a task left as `module` (the default) or
+ * `module#default` gave no clue that `module#hash` was meant.
+ */
+function functionsWithin(href: string, namespace: Record<string, unknown>, value: unknown): string {
+  if (typeof value !== "object" || value === null) return "";
+  const names = Object.keys(value)
+    .filter((name) => typeof exportOf(href, namespace, name) === "function")
+    .slice(0, 5);
+  if (names.length === 0) return "";
+  return ` (it holds the functions ${names.map((n) => `"${n}"`).join(", ")}: name one as the export, module#${names[0]})`;
 }
 
 /**

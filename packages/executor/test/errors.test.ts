@@ -272,6 +272,13 @@ describe("a task that cannot be loaded fails once, before any item is sent", () 
       "AMORSIZE_EXPORT_NOT_FUNCTION",
       'export "notAFunction" is number, not a function',
     ],
+    // `module.exports = { half, scale, factor }` named without an export: the functions it holds.
+    [
+      "cjs-object.cjs",
+      "default",
+      "AMORSIZE_EXPORT_NOT_FUNCTION",
+      'export "default" is object, not a function (it holds the functions "half", "scale": name one as the export, module#half)',
+    ],
   ])("%s#%s", async (module, exportName, code, detail) => {
     // A run with a chunk time-out loads the task in every worker first: it fails the same way.
     const runs = [
