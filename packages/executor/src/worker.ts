@@ -147,11 +147,13 @@ function cpuNowMs(): number {
     return (user + system) / 1000;
   }
   const { user, system } = process.cpuUsage();
-  // Which clock is decided once: a chunk's two readings must come from the same one.
-  schedstatRuns ??= (schedstatNs(0) ?? 0) > 0;
+  if (schedstatRuns === false) return (user + system) / 1000;
+  const runNs = schedstatNs(0);
+  // Which clock is decided once, at the first reading: a chunk's two must come from the same one.
+  schedstatRuns ??= (runNs ?? 0) > 0;
   if (!schedstatRuns) return (user + system) / 1000;
   // A reading that fails now leaves the chunk without a CPU figure (NaN), never a mixed one.
-  return (schedstatNs(0) ?? Number.NaN) / 1e6;
+  return (runNs ?? Number.NaN) / 1e6;
 }
 
 /**

@@ -37,7 +37,6 @@ const firstHashes = new Map<string, string>();
 
 /** A module's version as last checked: the turn and the time of the check. */
 interface Checked {
-  task: ResolvedTask;
   version: TaskVersion;
   turn: number;
   at: number;
@@ -67,16 +66,17 @@ export class ModuleVersions {
 
   of(task: ResolvedTask): TaskVersion {
     const now = performance.now();
+    // By key: a top-level call resolves its task afresh each time (a new object, the same key).
     const seen = this.#checked.get(task.key);
-    if (seen !== undefined && seen.task === task && seen.turn === this.#turn && now - seen.at < RECHECK_MS) {
+    if (seen !== undefined && seen.turn === this.#turn && now - seen.at < RECHECK_MS) {
       return seen.version;
     }
     const hash = this.#hash(task.href);
     // The same version as the last check: the same object (its strings are not built again).
     const version =
-      seen?.task === task && seen.version.hash === hash ? seen.version : this.#version(task, hash);
+      seen !== undefined && seen.version.hash === hash ? seen.version : this.#version(task, hash);
     this.#checked.delete(task.key);
-    this.#checked.set(task.key, { task, version, turn: this.#turn, at: now });
+    this.#checked.set(task.key, { version, turn: this.#turn, at: now });
     if (this.#checked.size > this.capacity) this.#checked.delete(this.#checked.keys().next().value as string);
     this.#countTurn();
     return version;
