@@ -25,7 +25,7 @@ import { basisOf, type OptimizeBasis, type OptimizerOverhead } from "./optimize.
 import { dropPlanCache } from "./plan-cache.js";
 import { scaleSerial } from "./plan-memo.js";
 import { isolated, type Prepared, type PrepareHooks, prepare } from "./prepare.js";
-import { contradicts } from "./profiles.js";
+import { type RunMeasured, runContradicts } from "./profiles.js";
 import {
   backendPrediction,
   backendReport,
@@ -339,39 +339,44 @@ export async function executeHosted<R>(
   if (hosted === undefined) {
     const { measuredWallMs, predictedWallMs } = result.check;
     const { aborted } = result.report;
-    await dropContradictedFigures(
-      checked,
-      { measuredWallMs, predictedWallMs, aborted, warnings: result.optimized.warnings },
-      parsed,
-    );
+    await dropContradictedFigures(checked, {
+      measuredWallMs,
+      predictedWallMs,
+      predictedSerialMs: predicted.serialMs,
+      parallel: checked.plan.mode === "parallel",
+      aborted,
+      warnings: result.optimized.warnings,
+    });
   }
   return collectedSource(result, fence);
 }
 
+/** What a run measured against what the figures it was planned from predicted. */
+export interface RunAgainstFigures extends RunMeasured {
+  aborted: boolean;
+  /** Where the warning goes. */
+  warnings: Warning[];
+}
+
 /**
- * Figures read from the plan cache that the run contradicted (it took ten times what they
- * predicted over 200 ms or more, or a tenth or ten times of 20 ms or more predicted: see
- * `contradicts`) are dropped from the entry they were read from,
- * with a warning: the next call samples the task again, where every later call would have
- * planned from them (cached figures of items 5,000 times cheaper than the run's planned
- * every later call serial).
+ * Figures read from the plan cache that the run contradicted (see `runContradicts`) are
+ * dropped from the entry they were read from, with a warning: the next call samples the
+ * task again, where every later call would have planned from them (cached figures of
+ * items 5,000 times cheaper than the run's planned every later call serial).
  */
-export async function dropContradictedFigures(
-  decision: Decision,
-  run: { measuredWallMs: number; predictedWallMs: number; aborted: boolean; warnings: Warning[] },
-  options: ExecuteOptions,
-): Promise<void> {
+export async function dropContradictedFigures(decision: Decision, run: RunAgainstFigures): Promise<void> {
   const entry = decision.prepared.cacheEntry;
-  if (entry === undefined || options.cache === false || run.aborted) return;
+  if (entry === undefined || run.aborted || !runContradicts(run)) return;
   const { measuredWallMs, predictedWallMs } = run;
-  // One run: only what no pause explains (see `contradicts`).
-  if (!(predictedWallMs > 0) || contradicts(predictedWallMs, measuredWallMs, 1) !== "contradicts") return;
   const outcome = await dropPlanCache(entry.dir, entry.key);
   if (outcome === "absent") return;
+  const loop = measuredWallMs > run.predictedSerialMs && run.parallel;
   run.warnings.push({
     code: "PLAN_CACHE_CONTRADICTED",
     message:
-      `The run took ${formatMs(measuredWallMs)} where the cached figures predicted ${formatMs(predictedWallMs)}: ` +
+      `The run took ${formatMs(measuredWallMs)} where the cached figures predicted ${formatMs(predictedWallMs)}` +
+      (loop ? ` (and ${formatMs(run.predictedSerialMs)} for a plain loop)` : "") +
+      ": " +
       (outcome === "dropped"
         ? "dropped from the plan cache; the next call samples again."
         : `could not drop them (${outcome.error}).`),

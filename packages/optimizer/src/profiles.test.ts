@@ -9,9 +9,12 @@ import {
   contradicts,
   DECISIVE_RUN_MS,
   itemMedian,
+  lostToSerial,
   MAX_PENDING_RUNS,
   MAX_RUN_RATIO,
+  PARALLEL_LOSS_RATIO,
   type RunFigures,
+  runContradicts,
   SHORT_RUN_MS,
   TaskProfiles,
 } from "./profiles.js";
@@ -259,5 +262,47 @@ describe("TaskProfiles: what a run in the calling thread says", () => {
     expect(profile.workload.itemTimeMs.mean).toBe(10);
     expect(profile.runs).toBe(0);
     expect(profile.lastError).toBe(0.2);
+  });
+});
+
+describe("runContradicts(): one run against the figures it was planned from", () => {
+  const run = (
+    measuredWallMs: number,
+    predictedWallMs: number,
+    predictedSerialMs: number,
+    parallel = true,
+  ) => ({
+    measuredWallMs,
+    predictedWallMs,
+    predictedSerialMs,
+    parallel,
+  });
+
+  it("a parallel run that took twice its prediction and longer than the figures' own loop lost to serial", () => {
+    expect(PARALLEL_LOSS_RATIO).toBe(2);
+    // The compressor's cached figures: 95 ms predicted on two workers, 160 ms for a loop; 352 ms ran.
+    expect(lostToSerial(95, 160, 352)).toBe(true);
+    expect(runContradicts(run(352, 95, 160))).toBe(true);
+    // At twice the prediction, and just past the loop's time.
+    expect(lostToSerial(100, 199, 200)).toBe(true);
+  });
+
+  it("a parallel run that still beat the figures' loop, or took under twice its prediction, or under 20 ms, does not", () => {
+    // Slow against its prediction, but faster than the loop the figures predict.
+    expect(lostToSerial(95, 400, 352)).toBe(false);
+    // Slower than the loop, but within twice the prediction (the plan was a close call).
+    expect(lostToSerial(100, 150, 199)).toBe(false);
+    // A short run preempted: 19 ms against 5 predicted and 8 for a loop.
+    expect(lostToSerial(5, 8, 19)).toBe(false);
+    expect(runContradicts(run(19, 5, 8))).toBe(false);
+  });
+
+  it("a serial run is judged by the tenfold rule only; tenfold contradicts either mode", () => {
+    expect(runContradicts(run(352, 95, 95, false))).toBe(false);
+    expect(runContradicts(run(950, 95, 95, false))).toBe(true);
+    expect(runContradicts(run(950, 95, 2000))).toBe(true);
+    expect(runContradicts(run(9, 95, 160))).toBe(true);
+    // No prediction to read against.
+    expect(runContradicts(run(352, 0, 160))).toBe(false);
   });
 });

@@ -91,6 +91,12 @@ export const CONTRADICTION_RATIO = 10;
 export const CONTRADICTING_RUN_MS = 20;
 /** A run this long, milliseconds, ten times slower than expected, contradicts on its own: no preemption pauses a thread that long. */
 export const DECISIVE_RUN_MS = 200;
+/**
+ * A parallel run that took at least this many times its predicted time, and longer than
+ * the same figures say a plain loop takes, lost to serial by its own figures (see
+ * {@link lostToSerial}).
+ */
+export const PARALLEL_LOSS_RATIO = 2;
 /** Inputs this many times larger or smaller than the sampled one are sampled again. */
 export const ITEM_COUNT_RATIO = 4;
 /** A first item this many times larger or smaller than the sampled mean is sampled again. */
@@ -258,6 +264,51 @@ export function contradicts(meanMs: number, busyMs: number, ran: number): "contr
   if ((expectedMs >= CONTRADICTING_RUN_MS && (slow || fast)) || (slow && busyMs >= DECISIVE_RUN_MS))
     return "contradicts";
   return slow ? "suspect" : null;
+}
+
+/**
+ * Whether a parallel run lost to serial by the figures it was planned from: it took
+ * {@link PARALLEL_LOSS_RATIO} times the predicted time or more, longer than the serial
+ * time the same figures predict, and {@link CONTRADICTING_RUN_MS} or more. Figures that
+ * chose workers for a job a loop does faster are wrong however far from tenfold they are
+ * (`contradicts`): a compressor's items sampled 2.4 times slower than they run, cached,
+ * planned every later call on two workers, 352-399 ms against 97-114 ms for a loop and
+ * 95 ms predicted. A pause can make a short run read so too; what it costs is one sample.
+ */
+export function lostToSerial(
+  predictedWallMs: number,
+  predictedSerialMs: number,
+  measuredWallMs: number,
+): boolean {
+  return (
+    measuredWallMs >= CONTRADICTING_RUN_MS &&
+    measuredWallMs >= PARALLEL_LOSS_RATIO * predictedWallMs &&
+    measuredWallMs > predictedSerialMs
+  );
+}
+
+/** A run's time against what the figures it was planned from predicted. */
+export interface RunMeasured {
+  measuredWallMs: number;
+  predictedWallMs: number;
+  /** What the same figures predict for a plain loop over the items the run ran. */
+  predictedSerialMs: number;
+  /** The run was on workers. */
+  parallel: boolean;
+}
+
+/**
+ * Whether one run contradicts the figures it was planned from: it took ten times what they
+ * predicted over 200 ms or more, or a tenth or ten times of 20 ms or more predicted (see
+ * {@link contradicts}), or it ran on workers and lost to the loop those figures predict
+ * (see {@link lostToSerial}). Pure.
+ */
+export function runContradicts(run: RunMeasured): boolean {
+  const { measuredWallMs, predictedWallMs } = run;
+  if (!(predictedWallMs > 0)) return false;
+  // One run: only what no pause explains.
+  if (contradicts(predictedWallMs, measuredWallMs, 1) === "contradicts") return true;
+  return run.parallel && lostToSerial(predictedWallMs, run.predictedSerialMs, measuredWallMs);
 }
 
 /** A parallel run on warm workers taken in: the workers' item time moved once the runs add up. */

@@ -38,9 +38,14 @@ export interface StreamResult<R> {
  * plan covers the ones after them.
  */
 export function streamPredictedWallMs(decision: Decision, report: ExecutionReport): number {
+  return streamPrediction(decision, report).wallMs;
+}
+
+/** What a stream's plan predicted for the items its run ran (see `streamPredictedWallMs`), and for a loop over them. */
+function streamPrediction(decision: Decision, report: ExecutionReport): { wallMs: number; serialMs: number } {
   const { precomputed, failures } = decision.prepared;
   const ran = Math.max(0, report.items - precomputed.size - failures.size);
-  return predictionAtCount(decision.input, decision.plan, ran).predicted.wallMs;
+  return predictionAtCount(decision.input, decision.plan, ran).predicted;
 }
 
 /** Results as they come, plus the plan and, once the stream has ended, the report. */
@@ -233,14 +238,17 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
    * items' time does not).
    */
   private async dropContradicted(decision: Decision, run: ExecutionReport): Promise<void> {
-    const predictedWallMs = streamPredictedWallMs(decision, run);
+    const { wallMs: predictedWallMs, serialMs: predictedSerialMs } = streamPrediction(decision, run);
     const measuredWallMs = run.busyMs / Math.max(1, run.workers);
     if (measuredWallMs <= predictedWallMs) return;
-    await dropContradictedFigures(
-      decision,
-      { measuredWallMs, predictedWallMs, aborted: run.aborted, warnings: decision.basis.warnings },
-      this.options,
-    );
+    await dropContradictedFigures(decision, {
+      measuredWallMs,
+      predictedWallMs,
+      predictedSerialMs,
+      parallel: decision.plan.mode === "parallel",
+      aborted: run.aborted,
+      warnings: decision.basis.warnings,
+    });
   }
 
   /** Once: the merged report and errors, then the executor closed. */
