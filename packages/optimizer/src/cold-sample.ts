@@ -180,8 +180,16 @@ export function slowerAtFirst(
 export function readCold<S extends ColdSample>(sample: S): S {
   const { timedItems, workload, basisMs } = sample;
   if (timedItems === undefined || workload.source !== "measured") return sample;
-  const reading = coldReading(timedItems, workload.cpuToWall, basisMs);
-  if (reading === null) return sample;
+  return withColdReading(sample, coldReading(timedItems, workload.cpuToWall, basisMs));
+}
+
+/** The sample's figures as the task runs warm, by `reading` (unchanged without one): see {@link readCold}. */
+export function withColdReading<S extends Pick<SampleResult, "workload">>(
+  sample: S,
+  reading: ColdReading | null,
+): S {
+  const { workload } = sample;
+  if (reading === null || workload.source !== "measured") return sample;
   const { itemTimeMs } = workload;
   const scaled = (ms: number) => ms * reading.scale;
   return {

@@ -84,7 +84,7 @@ function freshWorkerLine(workload: WorkloadSample): string | null {
     const where = {
       probe: "measured now",
       cached: "cached",
-      sampled: "measured in this thread's cold start",
+      sampled: "measured in the sample's cold start",
     }[warmup.source];
     const beside = (warmup.busyThreads ?? 1) > 1 ? ", beside the calling thread running items" : "";
     parts.push(

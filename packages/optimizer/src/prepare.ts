@@ -160,6 +160,16 @@ async function loadHere(task: ResolvedTask): Promise<{ importMs: number; fresh: 
 export const LOADING_IMPORT_MS = 5;
 
 /**
+ * Whether a guarded sample is taken and read as cold (see `SampleTaskOptions.cold`): it runs
+ * in a fresh worker, where V8 compiles the task as it goes. Where the worker's own time is
+ * known (Linux: the thread's runtime and its waits for a core, see `measureCpu` of
+ * @amorsize/executor) a preempted item reads its own time, not as a warm-up; elsewhere its
+ * wall time holds the waits, and on a busy machine preempted early items read as one (a
+ * 0.6 s job read as 0.2 s with a warm-up, and planned serial), so it is read as it ran.
+ */
+export const GUARDED_SAMPLES_COLD = process.platform === "linux";
+
+/**
  * Whether this thread samples the task cold: this call imported its module first, and the
  * import loaded code. Then the sampled items ran while V8 was still compiling the task (in a
  * fresh process a parser's sampled items took 8.8 ms against 0.75 ms warm, a highlighter's
@@ -250,9 +260,6 @@ export async function prepare(
   // A mistyped path still fails first, before the machine is probed or anything started.
   if (guarded) assertTaskModuleExists(resolved);
   const load = guarded ? NOT_IMPORTED : await loadHere(resolved);
-  // Guarded sampling runs in a fresh worker and times its items by the wall clock: on a busy
-  // machine preempted early items read as a warm-up there (a 0.6 s job read as 0.2 s with a
-  // warm-up, and planned serial), where this thread's own time leaves the waits for a core out.
   const coldThread = samplesCold(load);
   // A module the caller imported may hold a task it never ran: V8 compiles it on its first
   // items here as after a fresh import. A compressor's two sampled items took 44-53 ms
@@ -260,7 +267,7 @@ export async function prepare(
   // collection that parallel runs pay: 3 of 6 runs in fresh processes planned serial a job
   // that 2 workers run 1.3x faster than a loop.
   const unrun = !ranHere.has(resolved.key);
-  const cold = (coldThread || unrun) && !guarded;
+  const cold = guarded ? GUARDED_SAMPLES_COLD : coldThread || unrun;
   /** The sample ran here and showed the task warm (see `sampledWarm`). */
   let warmHere = false;
   const hardware = hooks.machine?.hardware ?? (await probeHardware(options.hardware));
@@ -308,7 +315,7 @@ export async function prepare(
             );
             if (!guarded && sampled.workload.sampled > 0) ranHere.add(resolved.key);
             // A cold sample comes read as the task runs warm (see `SampleTaskOptions.cold`).
-            if (cold) {
+            if (cold && !guarded) {
               warmHere = sampledWarm(
                 sampled.timedItems?.length ?? 0,
                 sampled.workload.cpuToWall,

@@ -6,7 +6,7 @@ import {
   type TaskRefInput,
   type WorkloadSample,
 } from "@amorsize/types";
-import { coldLimits, readCold } from "./cold-sample.js";
+import { coldLimits, coldReading, readCold, withColdReading } from "./cold-sample.js";
 import { type CutOff, GuardedSampleSession, type SampleGuard } from "./sampling/guarded.js";
 import { ranIndices } from "./sampling/order.js";
 import { type SampleRecord, summarise, timedRecords } from "./sampling/records.js";
@@ -99,6 +99,8 @@ export interface SampleTaskOptions extends SampleTaskPlainOptions {
    * ones, and what the first ones cost beyond them is `workload.warmup`, which each fresh
    * worker pays too. A cold sample read raw prices the job by its slowest, first items: the
    * demo's skewed hashing task sampled at 8.4 ms an item against 2.9 ms in a warm loop.
+   * With `guard`, the worker's items timed alone are read so (its worker is fresh), and an
+   * input whose items mostly wait keeps the warm limits.
    */
   cold?: boolean;
 }
@@ -137,7 +139,10 @@ export async function sampleTask(
   const random = isRandomAccess(data);
   const warmLimits = resolveLimits(sampleOptions, random ? data.length : (totalItems ?? null), parallelism);
   const limits = cold ? coldLimits(warmLimits, sampleOptions) : warmLimits;
-  const sessionOptions = { limits, onError, signal, onFirstTiming, confirms };
+  // A guarded sample's items are awaited one at a time: one that waits takes the cold
+  // budget in waits (an I/O-bound task's call took 100 ms longer).
+  const waitingLimits = cold && guarded !== undefined ? warmLimits : undefined;
+  const sessionOptions = { limits, waitingLimits, onError, signal, onFirstTiming, confirms };
   const session =
     fn === null
       ? new GuardedSampleSession(resolved, sessionOptions, guarded!)
@@ -156,7 +161,14 @@ export async function sampleTask(
     ...(confirms === undefined ? {} : { confirmed: session.confirm() === true }),
     ...(session instanceof GuardedSampleSession ? guardedFigures(session) : timedFigures(session)),
   };
-  return cold ? readCold(result) : result;
+  if (!cold) return result;
+  if (!(session instanceof GuardedSampleSession)) return readCold(result);
+  // A block cut off at the bound is a lower bound, no warm reference.
+  if (session.cutOff !== null) return result;
+  // Its items timed alone are read for this only: a worker's cold items are no warm
+  // reference for a warm-up probe (see `SampleResult.timedItems`).
+  const { timedItems, basisMs } = timedFigures(session);
+  return withColdReading(result, coldReading(timedItems ?? [], result.workload.cpuToWall, basisMs));
 }
 
 /**
@@ -187,7 +199,9 @@ async function readSample(
  * Items the calling thread timed alone and that gave a result, each marked when the time
  * figures rest on it, and those figures' own time (see `SampleResult.timedItems`, `basisMs`).
  */
-function timedFigures(session: SampleSession): Pick<SampleResult, "timedItems" | "basisMs"> {
+function timedFigures(
+  session: SampleSession | GuardedSampleSession,
+): Pick<SampleResult, "timedItems" | "basisMs"> {
   const alone = new Set(session.ranges.filter((r) => r.length === 1).map((r) => r.first));
   const basis = new Set(timedRecords(session.records));
   let basisMs = 0;

@@ -564,6 +564,36 @@ describe("sampleTask: a cold sample read as the task runs warm", () => {
     expect(workload.itemTimeMs.max).toBeLessThan(first);
   });
 
+  it("with `cold` and a guard, reads the warm-up from the items its fresh worker timed alone", async () => {
+    // Guarded, the items run in a fresh worker, whose first call computes for 60 ms.
+    const { workload, timedItems } = await sampleTask(coldTask("guarded-cold"), items, {
+      ...limits,
+      guard: {},
+      cold: true,
+    });
+    expect(workload.warmup).toMatchObject({ source: "sampled" });
+    // The first item's 60 ms, less what it would take warm.
+    expect(workload.warmup!.excessMs).toBeGreaterThan(30);
+    // A worker's cold items are no warm reference for a warm-up probe: none is given.
+    expect(timedItems).toBeUndefined();
+    // Without `cold`, no warm-up, and the item times as the later items ran (1 ms or more
+    // each); with it, scaled by what the cold item cost beyond them.
+    const raw = await sampleTask(coldTask("guarded-raw"), items, { ...limits, guard: {} });
+    expect(raw.workload.warmup).toBeUndefined();
+    expect(raw.workload.itemTimeMs.mean).toBeGreaterThanOrEqual(0.9);
+    expect(workload.itemTimeMs.mean).toBeLessThan(raw.workload.itemTimeMs.mean);
+  });
+
+  it("with `cold` and a guard, keeps the warm limits for items that wait", async () => {
+    // 20 ms waits, one at a time in the worker, of a job long enough that no share of it
+    // stops sampling first: the cold budget (250 ms) would hold a dozen of them, the warm
+    // one (60 ms) three.
+    const many = Array.from({ length: 1000 }, (_, i) => i);
+    const { workload } = await sampleTask(task("waits"), many, { guard: {}, cold: true, minItems: 3 });
+    expect(workload.cpuToWall).toBeLessThan(0.5);
+    expect(workload.sampled).toBeLessThanOrEqual(5);
+  });
+
   it("without it, the figures are the sample's as it ran: no warm-up read", async () => {
     const { workload, timedItems } = await sampleTask(coldTask("raw"), items, limits);
     // The first item computed 60 ms (its own time is no less), ten times the later items'

@@ -349,7 +349,7 @@ describe("prepare(): a cold sample read as the task runs warm", () => {
       for (const [index, result] of prepared.precomputed) expect(result).toBe(index + 1);
       const { hardware: hw, spawnCost: sc, constraints } = prepared;
       const plan = planExecution({ hardware: hw, spawnCost: sc, workload, constraints });
-      expect(formatPlan(plan, workload)).toContain("measured in this thread's cold start");
+      expect(formatPlan(plan, workload)).toContain("measured in the sample's cold start");
     });
   });
 

@@ -2,15 +2,24 @@
 import { performance } from "node:perf_hooks";
 import type { CloneError } from "@amorsize/executor";
 import type { WorkloadSample } from "@amorsize/types";
+import { COLD_MIN_CPU_SHARE } from "../cold-sample.js";
 import { CloneMeter } from "../payload.js";
 import type { BlockRange } from "./order.js";
 import { type SampleRecord, summarise } from "./records.js";
 import type { CloneMeters } from "./session.js";
 import type { Block, BlockSink } from "./source.js";
+import { cpuToWall } from "./stats.js";
 import { coldStartMs, jobShareSpent, type SampleLimits, type SampleProgress, stopReason } from "./stop.js";
 
 export interface SessionOptions {
   limits: SampleLimits;
+  /**
+   * The limits once the items sampled mostly wait (their CPU time under
+   * COLD_MIN_CPU_SHARE of their own time), where `limits` are a cold sample's (see
+   * `coldLimits`): those give V8 time to compile the task, and a task that waits compiles
+   * little while its items take long. Absent: `limits` throughout.
+   */
+  waitingLimits?: SampleLimits | undefined;
   onError: "throw" | "collect";
   signal?: AbortSignal | undefined;
   /** Called once, with the mean item time of the first timed unit, milliseconds. */
@@ -90,18 +99,26 @@ export abstract class SamplingState implements BlockSink {
 
   shouldStop(): boolean {
     if (this.confirm() === true) return true;
-    return stopReason(this.progress(), this.options.limits) !== null;
+    return stopReason(this.progress(), this.limits()) !== null;
   }
 
   /** Budget left, ms, as the stop rules count it (a cold first unit's allowance left out). */
   budgetLeftMs(): number {
     const progress = this.progress();
-    return this.options.limits.budgetMs - (progress.elapsedMs - coldStartMs(progress, this.options.limits));
+    const limits = this.limits();
+    return limits.budgetMs - (progress.elapsedMs - coldStartMs(progress, limits));
   }
 
   /** Whether sampling has spent its share of the job (see `jobShareSpent`). */
   protected shareSpent(): boolean {
-    return jobShareSpent(this.progress(), this.options.limits);
+    return jobShareSpent(this.progress(), this.limits());
+  }
+
+  /** The limits that apply now (see `SessionOptions.waitingLimits`). */
+  private limits(): SampleLimits {
+    const { limits, waitingLimits } = this.options;
+    if (waitingLimits === undefined || this.records.length === 0) return limits;
+    return cpuToWall(this.records) < COLD_MIN_CPU_SHARE ? waitingLimits : limits;
   }
 
   private progress(): SampleProgress {
