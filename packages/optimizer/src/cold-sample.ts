@@ -175,7 +175,8 @@ export function slowerAtFirst(
  * A cold sample's figures as the task runs once warm (see {@link coldReading}): its item
  * times scaled to the warm reference, and the warm-up this thread paid, which each fresh
  * worker pays too (`source: "sampled"`). Unchanged when the items do not show a warm-up,
- * or the sample has no items timed alone (blocks only, guarded sampling, an empty input).
+ * or the sample has no items timed alone (blocks only, an empty input). A guarded sample
+ * is read with {@link withColdReading} (its items timed alone are not given as `timedItems`).
  */
 export function readCold<S extends ColdSample>(sample: S): S {
   const { timedItems, workload, basisMs } = sample;

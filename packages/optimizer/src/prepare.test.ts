@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { knownLength, probeUnits } from "./prepare.js";
+import { guardedSamplesCold, knownLength, probeUnits } from "./prepare.js";
 
 describe("probeUnits(): what a warm-up probe runs at a time", () => {
   const data = Array.from({ length: 20 }, (_, i) => i * 10);
@@ -59,5 +59,21 @@ describe("knownLength", () => {
     }
     expect(knownLength(items(), undefined)).toBeNull();
     expect(knownLength(items(), 7)).toBe(7);
+  });
+});
+
+describe("guardedSamplesCold(): whether a worker's sample can tell its warm-up from waits for a core", () => {
+  it("is so where schedstat counts a thread's runtime", () => {
+    expect(guardedSamplesCold(() => "1523456789 20345678 1234\n")).toBe(true);
+  });
+
+  it("is not where it counts nothing, or cannot be read", () => {
+    expect(guardedSamplesCold(() => "0 0 0\n")).toBe(false);
+    expect(guardedSamplesCold(() => "")).toBe(false);
+    expect(
+      guardedSamplesCold(() => {
+        throw new Error("ENOENT: no such file or directory, open '/proc/thread-self/schedstat'");
+      }),
+    ).toBe(false);
   });
 });

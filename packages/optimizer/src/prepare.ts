@@ -1,5 +1,6 @@
 // What every decision rests on, gathered once: the task (checked), the machine, what
 // parallelism costs here, and the task's per-item figures.
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import {
   assertTaskModuleExists,
@@ -161,13 +162,31 @@ export const LOADING_IMPORT_MS = 5;
 
 /**
  * Whether a guarded sample is taken and read as cold (see `SampleTaskOptions.cold`): it runs
- * in a fresh worker, where V8 compiles the task as it goes. Where the worker's own time is
- * known (Linux: the thread's runtime and its waits for a core, see `measureCpu` of
- * @amorsize/executor) a preempted item reads its own time, not as a warm-up; elsewhere its
- * wall time holds the waits, and on a busy machine preempted early items read as one (a
- * 0.6 s job read as 0.2 s with a warm-up, and planned serial), so it is read as it ran.
+ * in a fresh worker, where V8 compiles the task as it goes. Where a thread's own time is
+ * known (Linux's /proc/thread-self/schedstat counts its runtime and its waits for a core,
+ * see `measureCpu` of @amorsize/executor) a preempted item reads its own time, not as a
+ * warm-up; elsewhere (another system, or a kernel whose schedstat counts nothing) its wall
+ * time holds the waits, and on a busy machine preempted early items read as one (a 0.6 s
+ * job read as 0.2 s with a warm-up, and planned serial), so it is read as it ran. Read
+ * once per process, from this thread's schedstat.
  */
-export const GUARDED_SAMPLES_COLD = process.platform === "linux";
+export function guardedSamplesCold(read: () => string = readThreadSchedstat): boolean {
+  if (read === readThreadSchedstat && schedstatCounts !== undefined) return schedstatCounts;
+  let counts = false;
+  try {
+    counts = Number(read().split(" ")[0]) > 0;
+  } catch {
+    // No schedstat here: the waits are unknown.
+  }
+  if (read === readThreadSchedstat) schedstatCounts = counts;
+  return counts;
+}
+
+let schedstatCounts: boolean | undefined;
+
+function readThreadSchedstat(): string {
+  return readFileSync("/proc/thread-self/schedstat", "latin1");
+}
 
 /**
  * Whether this thread samples the task cold: this call imported its module first, and the
@@ -267,7 +286,7 @@ export async function prepare(
   // collection that parallel runs pay: 3 of 6 runs in fresh processes planned serial a job
   // that 2 workers run 1.3x faster than a loop.
   const unrun = !ranHere.has(resolved.key);
-  const cold = guarded ? GUARDED_SAMPLES_COLD : coldThread || unrun;
+  const cold = guarded ? guardedSamplesCold() : coldThread || unrun;
   /** The sample ran here and showed the task warm (see `sampledWarm`). */
   let warmHere = false;
   const hardware = hooks.machine?.hardware ?? (await probeHardware(options.hardware));
