@@ -11,7 +11,15 @@ import type { MapResult } from "./delivery.js";
 import { ExecutorError, ItemUnsettledError, itemFailure, type RunError } from "./errors.js";
 import { loadedTask } from "./load.js";
 import { RunTally } from "./report.js";
-import { arraySlice, nextStride, SLICE_MS, sliceFailedAt, takeSliceStop, yieldToLoop } from "./serial.js";
+import {
+  arraySlice,
+  nextExitCheck,
+  nextStride,
+  SLICE_MS,
+  sliceFailedAt,
+  takeSliceStop,
+  yieldToLoop,
+} from "./serial.js";
 import { importTask, type ResolvedTask, resolvedOf } from "./task.js";
 
 const SHAPE = { mode: "serial", workers: 0, chunkSize: null, adaptive: false } as const;
@@ -145,8 +153,11 @@ export function atAGlance(options: unknown): MapNowOptions | null {
 const awaited = new Set<() => void>();
 
 function tellAwaited(): void {
+  if (awaited.size === 0) return;
   for (const unsettled of [...awaited]) unsettled();
+  nextExitCheck();
 }
+
 
 /**
  * Calls `unsettled` when Node is about to exit (`beforeExit`: nothing is left that could

@@ -14,6 +14,19 @@ export const STREAM_HIGH_WATER = 1024;
 /** Items run between two looks at the clock, at most. */
 export const MAX_STRIDE = 1 << 16;
 
+/**
+ * Keeps the thread for one more turn after `beforeExit` failed awaited items: Node emits
+ * it again only after a turn of the loop, and what runs on from the failures (the next
+ * items, through promises alone) may await another item that cannot settle. Without the
+ * turn the process exited there, silently, with the run pending (a serial run of items
+ * that settle at once, the third and sixth never).
+ */
+export function nextExitCheck(): void {
+  setImmediate(noTurnWork);
+}
+
+function noTurnWork(): void {}
+
 /** True for a promise or any object with a `then` method. */
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -144,7 +157,9 @@ export class SerialRun extends RunLifecycle {
    * with the run's promise pending, silently, with exit code 0.
    */
   private readonly onBeforeExit = () => {
+    if (this.awaiting.size === 0) return;
     for (const fail of [...this.awaiting.values()]) fail();
+    nextExitCheck();
   };
   private watchingExit = false;
 

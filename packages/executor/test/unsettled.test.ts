@@ -24,6 +24,24 @@ describe("an item whose promise can never settle", () => {
     ]);
   });
 
+  it.each([
+    ["serial", "calling thread"],
+    ["concurrent", "calling thread"],
+    ["parallel", "worker"],
+    ["now", "calling thread"],
+  ])("fails each in turn in a %s run when the others settle through promises alone", async (mode, where) => {
+    // Node tells "nothing left" once per emptied loop: the second unsettled item, met after
+    // the first one failed with only promises run since, let the process exit silently.
+    const run = await runArgs(mode, "neverOnThreesNoTimer");
+    expect(run.code).toBe(0);
+    const printed = JSON.parse(run.stdout);
+    expect(printed.results).toEqual([2, 4, null, 8, 10, null, 14]);
+    expect(printed.errors).toEqual([
+      ["AMORSIZE_ITEM_UNSETTLED", 2, message(where, 2)],
+      ["AMORSIZE_ITEM_UNSETTLED", 5, message(where, 5)],
+    ]);
+  });
+
   it.each(["serial", "parallel", "now"])(
     "is waited for while a timer could still settle it (%s)",
     async (mode) => {
