@@ -158,7 +158,6 @@ function tellAwaited(): void {
   nextExitCheck();
 }
 
-
 /**
  * Calls `unsettled` when Node is about to exit (`beforeExit`: nothing is left that could
  * settle what is awaited) until the returned function is called. One listener serves

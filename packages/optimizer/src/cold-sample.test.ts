@@ -99,15 +99,17 @@ describe("coldReading", () => {
   });
 
   it("leaves the figures' time from blocks of items as it ran, and scales the part items timed alone took", () => {
-    // 16, 8, 4, 2 ms, then 1 ms (the ratio 9/35, as above). The figures rest on the last
-    // six of them (2 + 1 + 1 + 1 + 1 + 1 = 7 ms) and on blocks timed after them that took 93 ms.
+    // 16, 8, 4, 2 ms, then 1 ms (warm: 1 ms each). The figures rest on the last six of them
+    // (2 + 1 + 1 + 1 + 1 + 1 = 7 ms, 6 ms warm) and on blocks timed after them that took 93 ms.
     const times = timed([16, 8, 4, 2, 1, 1, 1, 1, 1]).map((t, i) => ({ ...t, inBasis: i >= 3 }));
     const reading = coldReading(times, 1, 100);
-    expect(reading!.scale).toBeCloseTo((7 * (9 / 35) + 93) / 100, 12);
+    expect(reading!.scale).toBeCloseTo((6 + 93) / 100, 12);
     // The warm-up is the items' own, whatever the figures rest on.
     expect(reading!.warmup).toEqual({ excessMs: 26, items: 6, settled: true });
-    // Figures that rest on the items timed alone only: their ratio, as without the basis.
-    expect(coldReading(times, 1, 7)!.scale).toBeCloseTo(9 / 35, 12);
+    // Figures that rest on the items timed alone only: brought to those items' warm time (6
+    // of 7 ms), not by the ratio over every item timed (9/35), whose coldest ones the figures
+    // leave out: that priced these 1 ms items at 0.3 ms.
+    expect(coldReading(times, 1, 7)!.scale).toBeCloseTo(6 / 7, 12);
     // Figures that rest on blocks only: nothing of the cold items is in them.
     const blocksOnly = times.map((t) => ({ ...t, inBasis: false }));
     expect(coldReading(blocksOnly, 1, 93)!.scale).toBe(1);

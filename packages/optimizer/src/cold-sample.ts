@@ -85,14 +85,14 @@ export interface ColdReading {
  * within COLD_SETTLED_SHARE of the reference.
  *
  * `basisMs`: the own time of the items the sample's figures rest on (see
- * `SampleResult.basisMs`), when known. The ratio of warm to sampled time applies to the
- * part of it that items timed alone took (`inBasis`); the rest, blocks of items timed
+ * `SampleResult.basisMs`), when known. The part of it that items timed alone took
+ * (`inBasis`) is brought to what those items take warm; the rest, blocks of items timed
  * after them, ran warmer and stays as it ran. A hasher's 20 items timed alone read 5
  * times its warm time, and their ratio, applied to figures that 2,500 items in blocks had
- * already made warm, priced its items at 3.4 us against 17. Without blocks the scale is
- * that ratio: the timed items' later ones still run slower than warm (a parser's 15th
- * item), and the ratio over all of them reads the figures closer to warm than the later
- * ones' own reference does.
+ * already made warm, priced its items at 3.4 us against 17. The figures leave the first
+ * quarter of the items out, so the ratio over every item timed, the coldest included,
+ * over-corrects them: a task whose first call took 60 ms and the others 1 ms read 0.1-0.2
+ * ms an item. Without `inBasis` (not known), the scale is that ratio.
  */
 export function coldReading(
   timed: readonly TimedItem[],
@@ -112,13 +112,17 @@ export function coldReading(
   let warmMs = 0;
   let excessMs = 0;
   let aloneBasisMs = 0;
+  let warmBasisMs = 0;
   for (let i = 0; i < n; i++) {
     const t = timed[i]!;
     const expected = warmRate * size(t);
     sampledMs += t.ms;
     warmMs += expected;
     if (i < warmFrom) excessMs += t.ms - expected;
-    if (t.inBasis === true) aloneBasisMs += t.ms;
+    if (t.inBasis === true) {
+      aloneBasisMs += t.ms;
+      warmBasisMs += expected;
+    }
   }
   if (sampledMs <= 0 || sampledMs - warmMs < COLD_EXCESS_SHARE * warmMs) return null;
   const thirds = [
@@ -129,9 +133,13 @@ export function coldReading(
   if (!slowerAtFirst(...(thirds.map((third) => third.map(rate)) as [number[], number[], number[]])))
     return null;
   const middleRate = median(timed.slice(middleFrom, warmFrom).map(rate));
-  const ratio = warmMs / sampledMs;
   const blocksMs = basisMs === undefined ? 0 : Math.max(0, basisMs - aloneBasisMs);
-  const scale = blocksMs > 0 ? (aloneBasisMs * ratio + blocksMs) / (aloneBasisMs + blocksMs) : ratio;
+  const scale =
+    aloneBasisMs > 0
+      ? Math.min(1, (warmBasisMs + blocksMs) / (aloneBasisMs + blocksMs))
+      : blocksMs > 0
+        ? 1
+        : warmMs / sampledMs;
   return {
     scale,
     warmup: {
