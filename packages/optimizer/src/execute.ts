@@ -180,7 +180,7 @@ export interface Hosted {
   /** The session's machine figures and learned workloads (see `PrepareHooks`). */
   prepare?: Pick<
     PrepareHooks,
-    "versioned" | "machine" | "known" | "onFirstTiming" | "warmupProbe" | "savesFigures"
+    "versioned" | "versionHash" | "machine" | "known" | "onFirstTiming" | "warmupProbe" | "savesFigures"
   >;
   /** The plan input as the session plans it: warm workers charge no start-up. */
   planInput?: (input: PlanInput, prepared: Prepared) => PlanInput;

@@ -60,6 +60,11 @@ export interface Prepared extends MeasuredWorkload, Machine {
 export interface PrepareHooks {
   /** The task names the version of its module to run (a session's): not looked up again. */
   versioned?: boolean;
+  /**
+   * With `versioned`: that version's content hash (null: the module is no readable file),
+   * which the caches' keys take; absent, it is read again there (a `stat` and more).
+   */
+  versionHash?: string | null;
   onError?: "throw" | "collect";
   signal?: AbortSignal;
   /** Told the first sampled item's time, with the machine and the item count, while sampling goes on. */
@@ -270,7 +275,7 @@ export async function prepare(
   const version = hooks.versioned === true ? null : topLevelVersions.of(resolveTask(task));
   const resolved = version?.task ?? resolveTask(task);
   // The version's content hash, read once for the caches below (undefined: read there).
-  const hash = version?.hash ?? (version === null ? undefined : null);
+  const hash = version === null ? hooks.versionHash : version.hash;
   const guarded = sampleGuard(options, hooks.bounded === true) !== undefined;
   // Guarded sampling runs the task in a worker, and so does a guarded run: its module is not
   // imported here, where a top level that loops, exits or fills the heap takes the caller

@@ -584,8 +584,10 @@ class AmorsizeSession implements Amorsize {
     const { pool } = machine;
     return {
       prepare: {
-        // The call runs the version of the task's module the session chose (`#versions`).
+        // The call runs the version of the task's module the session chose (`#versions`),
+        // whose hash the caches' keys take: not read again.
         versioned: true,
+        versionHash: version.hash,
         machine: { hardware: machine.hardware, spawnCost: machine.spawnCost },
         // The session's workers stay warm: a warm-up is paid once per worker in its life,
         // and calls in flight together would each start a probe worker.
