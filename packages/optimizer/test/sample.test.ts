@@ -568,23 +568,29 @@ describe("sampleTask: a cold sample read as the task runs warm", () => {
   });
 
   it("with `cold` and a guard, reads the warm-up from the items its fresh worker timed alone", async () => {
-    // Guarded, the items run in a fresh worker, whose first call computes for 60 ms.
-    const { workload, timedItems } = await sampleTask(coldTask("guarded-cold"), items, {
+    // Guarded, the items run in a fresh worker, whose first four calls compute for 20 ms
+    // each (a single slow first item is read against the later items' spread, which a
+    // worker's items beside busy processes widen: it once read no warm-up so).
+    const task = { ...coldTask("guarded-cold"), export: "coldFirstFour" };
+    const { workload, timedItems } = await sampleTask(task, items, {
       ...limits,
       guard: {},
       cold: true,
     });
     expect(workload.warmup).toMatchObject({ source: "sampled" });
-    // The first item's 60 ms, less what it would take warm.
-    expect(workload.warmup!.excessMs).toBeGreaterThan(30);
+    // The first four items' 80 ms, less what they would take warm.
+    expect(workload.warmup!.excessMs).toBeGreaterThan(40);
     // A worker's cold items are no warm reference for a warm-up probe: none is given.
     expect(timedItems).toBeUndefined();
     // Its items priced at the later ones' time: 1 ms of CPU each (own time: not less, and a
-    // little more for the clock reads), not scaled by the first item's excess again.
+    // little more for the clock reads), not scaled by the first items' excess again.
     expect(workload.itemTimeMs.mean).toBeGreaterThanOrEqual(0.9);
     expect(workload.itemTimeMs.mean).toBeLessThan(2);
     // Without `cold`, no warm-up.
-    const raw = await sampleTask(coldTask("guarded-raw"), items, { ...limits, guard: {} });
+    const raw = await sampleTask({ ...coldTask("guarded-raw"), export: "coldFirstFour" }, items, {
+      ...limits,
+      guard: {},
+    });
     expect(raw.workload.warmup).toBeUndefined();
   });
 
