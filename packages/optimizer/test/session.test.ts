@@ -468,10 +468,14 @@ describe("a session's learning", () => {
   });
 
   it("does not hold a call for its sample's write to the plan cache: the session writes the figures after the run", async () => {
+    // Items that block 2 ms without computing: a busy machine barely stretches them, where
+    // items that compute, sampled and then run beside busy processes, once read ten times
+    // slower in the run than sampled, and the session (rightly) sampled again rather than
+    // write the figures this test waits for.
     const module = join(dir, "saved-after.mjs");
     writeFileSync(
       module,
-      `export { fixedWork as default } from ${JSON.stringify(pathToFileURL(tasks).href)};\n`,
+      `export { blocksTwoMs as default } from ${JSON.stringify(pathToFileURL(tasks).href)};\n`,
     );
     const entry = async () => {
       const resolved = resolveTask({ module });
