@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { guardedSamplesCold, knownLength, probeUnits } from "./prepare.js";
+import { knownLength, probeUnits, schedstatCountsIn } from "./prepare.js";
 
 describe("probeUnits(): what a warm-up probe runs at a time", () => {
   const data = Array.from({ length: 20 }, (_, i) => i * 10);
@@ -62,16 +62,16 @@ describe("knownLength", () => {
   });
 });
 
-describe("guardedSamplesCold(): whether a worker's sample can tell its warm-up from waits for a core", () => {
+describe("schedstatCountsIn(): whether a worker's sample can tell its warm-up from waits for a core", () => {
   it("is so where schedstat counts a thread's runtime", () => {
-    expect(guardedSamplesCold(() => "1523456789 20345678 1234\n")).toBe(true);
+    expect(schedstatCountsIn(() => "1523456789 20345678 1234\n")).toBe(true);
   });
 
   it("is not where it counts nothing, or cannot be read", () => {
-    expect(guardedSamplesCold(() => "0 0 0\n")).toBe(false);
-    expect(guardedSamplesCold(() => "")).toBe(false);
+    expect(schedstatCountsIn(() => "0 0 0\n")).toBe(false);
+    expect(schedstatCountsIn(() => "")).toBe(false);
     expect(
-      guardedSamplesCold(() => {
+      schedstatCountsIn(() => {
         throw new Error("ENOENT: no such file or directory, open '/proc/thread-self/schedstat'");
       }),
     ).toBe(false);

@@ -25,6 +25,7 @@ import { frozenHardwareOf, type ModuleCosts, planOf, withFrozenMachine } from ".
 import { topLevelVersions, unversionedKey } from "./module-version.js";
 import { moduleHash } from "./plan-cache.js";
 import { emptyWorkload, SAMPLE_DEFAULTS, type SampleResult, sampleTask, type TaskData } from "./sample.js";
+import { parseSchedstat } from "./sampling/clock-math.js";
 import { fillWhile } from "./sampling/fill.js";
 import type { SampleGuard } from "./sampling/guarded.js";
 import { POOL_MIN_ITEM_MS, pooledWorkload } from "./sampling/pool.js";
@@ -175,22 +176,21 @@ export const LOADING_IMPORT_MS = 5;
  * job read as 0.2 s with a warm-up, and planned serial), so it is read as it ran. Read
  * once per process, from this thread's schedstat.
  */
-export function guardedSamplesCold(read: () => string = readThreadSchedstat): boolean {
-  if (read === readThreadSchedstat && schedstatCounts !== undefined) return schedstatCounts;
-  let counts = false;
-  try {
-    counts = Number(read().split(" ")[0]) > 0;
-  } catch {
-    // No schedstat here: the waits are unknown.
-  }
-  if (read === readThreadSchedstat) schedstatCounts = counts;
-  return counts;
+export function guardedSamplesCold(): boolean {
+  schedstatCounts ??= schedstatCountsIn(() => readFileSync("/proc/thread-self/schedstat", "latin1"));
+  return schedstatCounts;
 }
 
 let schedstatCounts: boolean | undefined;
 
-function readThreadSchedstat(): string {
-  return readFileSync("/proc/thread-self/schedstat", "latin1");
+/** Whether the schedstat text `read` gives counts a thread's runtime (see `parseSchedstat`); false when unreadable. Pure but for `read`. */
+export function schedstatCountsIn(read: () => string): boolean {
+  try {
+    return (parseSchedstat(read())?.runMs ?? 0) > 0;
+  } catch {
+    // No schedstat here: the waits are unknown.
+    return false;
+  }
 }
 
 /**
