@@ -23,6 +23,7 @@ import {
   sampledWarm,
   samplesCold,
 } from "../src/prepare.js";
+import { median } from "../src/sampling/stats.js";
 import { readModuleCost, writeWarmup } from "../src/warmup.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { hardware, spawnCost, workload } from "./profiles.js";
@@ -322,11 +323,17 @@ export function warming(x) { calls++; compute(Math.max(1, 48 / calls ** 2)); ret
   return module;
 }
 
-/** The mean time of the items sampling timed alone, as they ran (a warming module's items are all timed alone). */
-function sampledMean(prepared: { timedItems?: readonly { ms: number }[] | undefined }): number {
+/**
+ * The later items' pace: the median time of the last third of the items sampling timed
+ * alone, as they ran (a warming module's items are all timed alone), the warm reference a
+ * cold reading scales the figures to. Read from the same items as the figures, it moves
+ * with them when the machine is busy: against the sampled mean, a sample of six items whose
+ * last two ran slow (preempted, on CI) read 7.0 ms against "under 6.1".
+ */
+function laterItemsMs(prepared: { timedItems?: readonly { ms: number }[] | undefined }): number {
   const times = (prepared.timedItems ?? []).map((item) => item.ms);
   expect(times.length).toBeGreaterThanOrEqual(COLD_MIN_ITEMS);
-  return times.reduce((sum, ms) => sum + ms, 0) / times.length;
+  return median(times.slice(Math.floor((2 * times.length) / 3)));
 }
 
 describe("prepare(): a cold sample read as the task runs warm", () => {
@@ -344,8 +351,8 @@ describe("prepare(): a cold sample read as the task runs warm", () => {
       expect(workload.warmup!.excessMs).toBeGreaterThan(0);
       // More than the 3 items a warm thread's budget would stop at.
       expect(workload.sampled).toBeGreaterThanOrEqual(COLD_MIN_ITEMS);
-      // The items' time is read near the later items': under a third of the sampled mean.
-      expect(workload.itemTimeMs.mean).toBeLessThan(sampledMean(prepared) / 3);
+      // The items' time is read at the later items' pace (read raw, 1.5-1.8 times it here).
+      expect(workload.itemTimeMs.mean).toBeLessThanOrEqual(1.1 * laterItemsMs(prepared));
       for (const [index, result] of prepared.precomputed) expect(result).toBe(index + 1);
       const { hardware: hw, spawnCost: sc, constraints } = prepared;
       const plan = planExecution({ hardware: hw, spawnCost: sc, workload, constraints });
@@ -366,8 +373,8 @@ describe("prepare(): a cold sample read as the task runs warm", () => {
       const first = await prepare(task, items, options, onTwoCores);
       expect(first.workload.warmup).toMatchObject({ source: "sampled" });
       expect(first.workload.sampled).toBeGreaterThanOrEqual(COLD_MIN_ITEMS);
-      // The items' time is read near the later items': under a third of the sampled mean.
-      expect(first.workload.itemTimeMs.mean).toBeLessThan(sampledMean(first) / 3);
+      // The items' time is read at the later items' pace (read raw, 1.5-1.8 times it here).
+      expect(first.workload.itemTimeMs.mean).toBeLessThanOrEqual(1.1 * laterItemsMs(first));
       // The task has run here now: the next call's items are warm, and read no warm-up of this thread's.
       const second = await prepare(task, items, options, onTwoCores);
       expect(second.workload.warmup?.source).not.toBe("sampled");
