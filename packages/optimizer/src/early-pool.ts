@@ -91,3 +91,37 @@ export class EarlyPool {
     await executor?.close();
   }
 }
+
+/**
+ * The guarded sampler's executor, kept open when sampling ends (see `SampleGuard.keep`).
+ * Under isolation (`isolate`, `chunkTimeoutMs`, `resourceLimits`) a serial plan runs on
+ * one worker: this one, which has imported the task and run it warm, instead of a fresh
+ * one that imports it and warms up again (a parser's 1,500 items: see the optimizer's
+ * README). Its workers got the caller's `resourceLimits`, as the run's would.
+ */
+export class KeptSampler {
+  #executor: Executor | undefined;
+
+  /** Takes the sampler's executor (one kept before it, from an earlier sample, is closed). */
+  keep(executor: Executor): void {
+    const earlier = this.#executor;
+    this.#executor = executor;
+    // Closing an idle one-worker pool does not fail; nothing waits on it.
+    earlier?.close().catch(() => undefined);
+  }
+
+  /** The executor, when `plan` runs serially on one worker (`isolated`); otherwise it is closed. */
+  async take(plan: Plan, isolated: boolean): Promise<Executor | undefined> {
+    const executor = this.#executor;
+    this.#executor = undefined;
+    if (executor && plan.mode === "serial" && isolated) return executor;
+    await executor?.close();
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    const executor = this.#executor;
+    this.#executor = undefined;
+    await executor?.close();
+  }
+}

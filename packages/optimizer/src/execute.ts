@@ -17,7 +17,7 @@ import {
   type Warning,
 } from "@amorsize/types";
 import { planRun, predictionAtCount, serialItemRate, wholeSerialMs, withFrozenMachine } from "./decide.js";
-import { EarlyPool } from "./early-pool.js";
+import { EarlyPool, KeptSampler } from "./early-pool.js";
 import { DataError } from "./errors.js";
 import { formatMs } from "./format.js";
 import { guardedInput, MAX_COLLECTED_ITEMS, type SourceFence } from "./guard.js";
@@ -199,17 +199,25 @@ export interface Hosted {
  * `run.early`, a pool may start while sampling; the plan credits its paid start-up. The
  * pool is closed if deciding fails. With `run.deferSourceError`, a source that fails while
  * sampled leaves the items read in the prepared data, which then throws its SourceError.
- * `run.streamed`: the results go to a stream's consumer, not kept by the run.
+ * `run.streamed`: the results go to a stream's consumer, not kept by the run. With
+ * `run.sampler`, a guarded sample's executor is kept open for the run (see `KeptSampler`),
+ * and closed if deciding fails.
  */
 export async function decide(
   task: TaskRefInput,
   data: TaskData,
   options: ExecuteOptions,
   start: number,
-  run: { early?: EarlyPool; deferSourceError?: boolean; hosted?: Hosted; streamed?: boolean } = {},
+  run: {
+    early?: EarlyPool;
+    sampler?: KeptSampler;
+    deferSourceError?: boolean;
+    hosted?: Hosted;
+    streamed?: boolean;
+  } = {},
 ): Promise<Decision> {
   const { onError, signal } = options;
-  const { early, deferSourceError, hosted, streamed } = run;
+  const { early, sampler, deferSourceError, hosted, streamed } = run;
   try {
     const gathered = await prepare(task, data, options, {
       ...hosted?.prepare,
@@ -222,6 +230,7 @@ export async function decide(
             startProbePool: early.forProbe.bind(early),
           }
         : {}),
+      ...(sampler ? { keepSampler: sampler.keep.bind(sampler) } : {}),
       ...(deferSourceError ? { deferSourceError } : {}),
     });
     signal?.throwIfAborted();
@@ -253,7 +262,7 @@ export async function decide(
     const basis = basisOf(prepared, { plan: t1 - t0, total: t1 - start });
     return { prepared, plan, basis, wholeSerialMs: serialMs, input: input ?? base };
   } catch (error) {
-    await early?.close();
+    await Promise.all([early?.close(), sampler?.close()]);
     throw error;
   }
 }
@@ -288,26 +297,37 @@ export async function executeHosted<R>(
   // Under collect, a source that fails ends the input there: the items it gave run, and its
   // SourceError joins the errors (see `collectedSource`).
   const fence: SourceFence | undefined = parsed.onError === "collect" ? { failure: null } : undefined;
+  // A guarded sample's worker, warm, runs a serial plan under isolation (see `KeptSampler`).
+  const sampler = hosted ? undefined : new KeptSampler();
   const decision = await decide(task, data, parsed, start, {
     ...(early ? { early } : hosted ? { hosted } : {}),
+    ...(sampler ? { sampler } : {}),
     ...(fence ? { deferSourceError: true } : {}),
   });
   const { plan } = decision;
+  // Taken now or closed: under isolation no serial check runs, and the plan stands.
+  const warm = await sampler?.take(plan, isolated(parsed));
   // The backend decides for itself: a cluster can beat even a serial local plan (one core here).
   const chosen =
     backend && plan.totalItems !== 0
-      ? await backend.plan({
-          workload: { ...decision.prepared.workload, totalItems: plan.totalItems },
-          localPlan: plan,
-        })
+      ? await backend
+          .plan({
+            workload: { ...decision.prepared.workload, totalItems: plan.totalItems },
+            localPlan: plan,
+          })
+          .catch(async (error: unknown) => {
+            await warm?.close();
+            throw error;
+          })
       : undefined;
   if (backend && chosen?.use) {
+    await warm?.close();
     return collectedSource(await runOnBackend<R>(decision, parsed, backend, chosen, start, fence), fence);
   }
   const { decision: checked, stretch } = await checkSerial(decision, parsed, hosted, early).catch(
     async (error: unknown) => {
       // A stretch item failed (under throw) or the caller aborted: no pool started while sampling is left open.
-      await early?.close();
+      await Promise.all([early?.close(), warm?.close()]);
       throw error;
     },
   );
@@ -316,7 +336,9 @@ export async function executeHosted<R>(
     ...(fence ? { fence } : {}),
   });
   const lent = hosted?.executor?.(checked.plan, parsed);
-  const executor = lent ?? (await early?.take(checked.plan)) ?? executorFor(checked.plan, parsed);
+  // An early pool the plan does not take is closed here.
+  const pooled = await early?.take(checked.plan);
+  const executor = lent ?? warm ?? pooled ?? executorFor(checked.plan, parsed);
   const run = await runHere<R>(checked, input, parsed, executor, lent !== undefined);
   const times = { start, ...run.times, ...(stretch ? { runStart: stretch.startedAt } : {}) };
   // A plan made without the item count is checked against the count that ran.

@@ -94,6 +94,8 @@ export interface PrepareHooks {
    * probe, which the run takes when its plan is the same size (see `EarlyPool.forProbe`).
    */
   startProbePool?: (workers: number) => Executor | undefined;
+  /** A guarded sample's executor when sampling ends, open (see `SampleGuard.keep`); closed at once without this hook. */
+  keepSampler?: (executor: Executor) => void;
   /**
    * A session saves each task's figures to the plan cache itself, after the run and off
    * the call's path (see `createAmorsize`): a fresh sample is not written here. The write
@@ -638,8 +640,9 @@ function sample(
   const onFirstTiming = cold ? undefined : hooks.onFirstTiming;
   const { maxWorkers } = machine.constraints;
   const guard = sampleGuard(options, hooks.bounded === true);
+  const kept = guard && hooks.keepSampler ? { ...guard, keep: hooks.keepSampler } : guard;
   return sampleTask(task, data, {
-    ...(guard ? { guard } : {}),
+    ...(kept ? { guard: kept } : {}),
     ...options.sample,
     onError: hooks.onError ?? "throw",
     parallelism: Math.min(machine.hardware.cores.usable.value, maxWorkers ?? Number.POSITIVE_INFINITY),

@@ -10,6 +10,7 @@ import {
   type TaskRefInput,
 } from "@amorsize/types";
 import { predictionAtCount } from "./decide.js";
+import { KeptSampler } from "./early-pool.js";
 import { ExecutorStateError } from "./errors.js";
 import {
   type Decision,
@@ -23,6 +24,7 @@ import {
 } from "./execute.js";
 import { guardedInput, type SourceFence } from "./guard.js";
 import type { OptimizeBasis } from "./optimize.js";
+import { isolated } from "./prepare.js";
 import { mergeSampled } from "./report.js";
 import type { TaskData } from "./sample.js";
 
@@ -212,10 +214,12 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
 
   private async start(): Promise<void> {
     const task = (await this.hosted?.ready?.()) ?? this.task;
+    // A guarded sample's worker, warm, runs a serial plan under isolation (see `KeptSampler`).
+    const sampler = this.hosted ? undefined : new KeptSampler();
     const decision = await decide(task, this.source, this.options, performance.now(), {
       deferSourceError: true,
       streamed: true,
-      ...(this.hosted ? { hosted: this.hosted } : {}),
+      ...(this.hosted ? { hosted: this.hosted } : { sampler }),
     });
     const { prepared, plan } = decision;
     this.state.plan = plan;
@@ -224,7 +228,8 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
     this.decision = decision;
     const lent = this.hosted?.executor?.(plan, this.options);
     this.lent = lent !== undefined;
-    this.executor = lent ?? executorFor(plan, this.options);
+    const warm = await sampler?.take(plan, isolated(this.options));
+    this.executor = lent ?? warm ?? executorFor(plan, this.options);
     const runOptions = runOptionsFor(plan, this.options, prepared, prepared.workload.totalItems);
     if (this.lent && learnsOwnTime(plan, prepared.workload.itemTimeMs.mean)) runOptions.measureCpu = true;
     const input = guardedInput(prepared.data, { fence: this.fence });

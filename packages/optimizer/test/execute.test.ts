@@ -4,12 +4,13 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { threadId } from "node:worker_threads";
 import { planExecution } from "@amorsize/cost-model";
 import { createExecutor, type Executor } from "@amorsize/executor";
 import type { BackendMapOptions, ExecuteOptions, Plan, WorkloadSample } from "@amorsize/types";
 import { ExecutionReportSchema, PlanSchema } from "@amorsize/types";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { EarlyPool } from "../src/early-pool.js";
+import { EarlyPool, KeptSampler } from "../src/early-pool.js";
 import { adaptiveWindowMs, executeHosted, runOptionsFor } from "../src/execute.js";
 import { execute, InputTooLargeError, ItemError, optimize, SourceError, stream } from "../src/index.js";
 import { spreadIndices } from "../src/sampling/order.js";
@@ -20,6 +21,8 @@ const fixture = new URL("./fixtures/tasks.mjs", import.meta.url).pathname;
 const task = (name: string) => ({ module: fixture, export: name });
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const ports = () => process.getActiveResourcesInfo().filter((name) => name === "MessagePort").length;
+/** This process's threads (Linux): a worker left open is one more, where its unref'd port is no resource Node counts. */
+const threads = () => readdirSync("/proc/self/task").length;
 
 /** Options of every run here: the tests' spawn-cost cache, no plan cache. */
 const base: ExecuteOptions = { cacheDir: TEST_CACHE_DIR, cache: false };
@@ -275,6 +278,84 @@ describe("the pool started while sampling", () => {
     expect(error.code).toBe("AMORSIZE_ITEM_FAILED");
     expect(error.index).toBe(second);
     expect(ports()).toBe(before);
+  });
+});
+
+describe("the guarded sampler's worker, kept for a serial run under isolation", () => {
+  const serialPlan = planExecution({ ...machine(4), workload: { ...workload(2000, 0.01), sampled: 8 } });
+  const twoWorkers = planExecution({ ...machine(4), workload: { ...workload(2, 300), sampled: 1 } });
+
+  it("is taken by a serial plan under isolation, and closed for any other plan or by the caller", async () => {
+    expect(serialPlan.mode).toBe("serial");
+    expect(twoWorkers.mode).toBe("parallel");
+    const cases: [Plan, boolean, boolean][] = [
+      [serialPlan, true, true],
+      [serialPlan, false, false],
+      [twoWorkers, true, false],
+    ];
+    for (const [plan, isolated, taken] of cases) {
+      const kept = new KeptSampler();
+      const executor = createExecutor({ workers: 1 });
+      kept.keep(executor);
+      const got = await kept.take(plan, isolated);
+      expect(got === executor).toBe(taken);
+      expect(executor.closed).toBe(!taken);
+      // Taken once: a second take, or a close, leaves it to its taker.
+      expect(await kept.take(plan, isolated)).toBeUndefined();
+      await kept.close();
+      expect(executor.closed).toBe(!taken);
+      await executor.close();
+    }
+    const kept = new KeptSampler();
+    const [earlier, later] = [createExecutor({ workers: 1 }), createExecutor({ workers: 1 })];
+    kept.keep(earlier);
+    kept.keep(later);
+    await kept.close();
+    expect([earlier.closed, later.closed]).toEqual([true, true]);
+  });
+
+  it("runs the items sampling left in the thread that sampled them (execute and stream), and leaves no worker behind", async () => {
+    const before = threads();
+    const items = range(3000);
+    // One worker at most: the plan is serial, and runs on one worker under isolation.
+    const options = { ...base, isolate: true, maxWorkers: 1 };
+    const { results, plan, optimized } = await execute<number>(task("threadOf"), items, options);
+    expect(plan.mode).toBe("serial");
+    // Sampled items ran there too (their results are kept): one thread for every item, not this one.
+    expect(optimized.workload.sampled).toBeGreaterThan(0);
+    expect(new Set(results)).toEqual(new Set([results[0]]));
+    expect(results[0]).not.toBe(threadId);
+    const streamed: number[] = [];
+    for await (const { value } of stream<number>(task("threadOf"), items, options)) streamed.push(value);
+    expect(streamed).toHaveLength(items.length);
+    expect(new Set(streamed)).toEqual(new Set([streamed[0]]));
+    expect(streamed[0]).not.toBe(threadId);
+    expect(threads()).toBe(before);
+  });
+
+  it("is closed when the plan runs elsewhere: on workers, or in this thread", async () => {
+    const before = threads();
+    // Sampled in a worker (sample.isolate), run here: the sampler's worker is not kept.
+    const here = await execute<number>(task("threadOf"), range(3000), {
+      ...base,
+      maxWorkers: 1,
+      sample: { isolate: true },
+    });
+    expect(here.plan.mode).toBe("serial");
+    expect(here.results.at(-1)).toBe(threadId);
+    expect(threads()).toBe(before);
+    // Deciding failed: a sampled item threw (under throw), or the caller aborted.
+    const failing = execute(task("failsOnThrees"), range(3000), { ...base, isolate: true });
+    await expect(failing).rejects.toMatchObject({ code: "AMORSIZE_ITEM_FAILED" });
+    const aborted = new AbortController();
+    const stopped = execute(task("threadOf"), range(3000), {
+      ...base,
+      isolate: true,
+      signal: aborted.signal,
+      onProgress: () => aborted.abort(),
+    });
+    await expect(stopped).rejects.toMatchObject({ name: "AbortError" });
+    expect(threads()).toBe(before);
   });
 });
 

@@ -34,6 +34,12 @@ export interface SampleGuard {
    * for decisions that must answer in bounded time (optimize, explain, compare).
    */
   boundMs?: number | undefined;
+  /**
+   * Given: sampling hands its worker's executor here when it ends, open, instead of closing
+   * it (the run's owner closes it or runs on it: see `KeptSampler`). Its worker has imported
+   * the task and run it warm.
+   */
+  keep?: ((executor: Executor) => void) | undefined;
 }
 
 /** A block cut off at the decision's time bound: its first index, length, and the time it had. */
@@ -176,7 +182,11 @@ export class GuardedSampleSession extends SamplingState {
   }
 
   override async close(): Promise<void> {
-    await this.executor?.close();
+    const { executor } = this;
+    this.executor = null;
+    if (executor === null) return;
+    if (this.guard.keep) this.guard.keep(executor);
+    else await executor.close();
   }
 
   private pool(): Executor {
