@@ -101,19 +101,21 @@ export class EarlyPool {
  */
 export class KeptSampler {
   #executor: Executor | undefined;
+  /** Executors kept before the last one, closing: take() and close() resolve once they are gone. */
+  #closing: Promise<unknown> = Promise.resolve();
 
   /** Takes the sampler's executor (one kept before it, from an earlier sample, is closed). */
   keep(executor: Executor): void {
     const earlier = this.#executor;
     this.#executor = executor;
-    // Closing an idle one-worker pool does not fail; nothing waits on it.
-    earlier?.close().catch(() => undefined);
+    if (earlier !== undefined) this.#closing = Promise.all([this.#closing, earlier.close()]);
   }
 
   /** The executor, when `plan` runs serially on one worker (`isolated`); otherwise it is closed. */
   async take(plan: Plan, isolated: boolean): Promise<Executor | undefined> {
     const executor = this.#executor;
     this.#executor = undefined;
+    await this.#closing;
     if (executor && plan.mode === "serial" && isolated) return executor;
     await executor?.close();
     return undefined;
@@ -122,6 +124,6 @@ export class KeptSampler {
   async close(): Promise<void> {
     const executor = this.#executor;
     this.#executor = undefined;
-    await executor?.close();
+    await Promise.all([this.#closing, executor?.close()]);
   }
 }

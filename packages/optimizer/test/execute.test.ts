@@ -21,8 +21,22 @@ const fixture = new URL("./fixtures/tasks.mjs", import.meta.url).pathname;
 const task = (name: string) => ({ module: fixture, export: name });
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const ports = () => process.getActiveResourcesInfo().filter((name) => name === "MessagePort").length;
-/** This process's threads (Linux): a worker left open is one more, where its unref'd port is no resource Node counts. */
-const threads = () => readdirSync("/proc/self/task").length;
+/**
+ * This process's threads (Linux), once their count holds still for 20 ms (a worker closed
+ * by an earlier test may still be ending): a worker left open is one more, where its
+ * unref'd port is no resource Node counts.
+ */
+async function threads(): Promise<number> {
+  const count = () => readdirSync("/proc/self/task").length;
+  let last = count();
+  for (let i = 0; i < 100; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const now = count();
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
 
 /** Options of every run here: the tests' spawn-cost cache, no plan cache. */
 const base: ExecuteOptions = { cacheDir: TEST_CACHE_DIR, cache: false };
@@ -315,7 +329,7 @@ describe("the guarded sampler's worker, kept for a serial run under isolation", 
   });
 
   it("runs the items sampling left in the thread that sampled them (execute and stream), and leaves no worker behind", async () => {
-    const before = threads();
+    const before = await threads();
     const items = range(3000);
     // One worker at most: the plan is serial, and runs on one worker under isolation.
     const options = { ...base, isolate: true, maxWorkers: 1 };
@@ -330,11 +344,11 @@ describe("the guarded sampler's worker, kept for a serial run under isolation", 
     expect(streamed).toHaveLength(items.length);
     expect(new Set(streamed)).toEqual(new Set([streamed[0]]));
     expect(streamed[0]).not.toBe(threadId);
-    expect(threads()).toBe(before);
+    expect(await threads()).toBe(before);
   });
 
   it("is closed when the plan runs elsewhere: on workers, or in this thread", async () => {
-    const before = threads();
+    const before = await threads();
     // Sampled in a worker (sample.isolate), run here: the sampler's worker is not kept.
     const here = await execute<number>(task("threadOf"), range(3000), {
       ...base,
@@ -343,7 +357,7 @@ describe("the guarded sampler's worker, kept for a serial run under isolation", 
     });
     expect(here.plan.mode).toBe("serial");
     expect(here.results.at(-1)).toBe(threadId);
-    expect(threads()).toBe(before);
+    expect(await threads()).toBe(before);
     // Deciding failed: a sampled item threw (under throw), or the caller aborted.
     const failing = execute(task("failsOnThrees"), range(3000), { ...base, isolate: true });
     await expect(failing).rejects.toMatchObject({ code: "AMORSIZE_ITEM_FAILED" });
@@ -355,7 +369,7 @@ describe("the guarded sampler's worker, kept for a serial run under isolation", 
       onProgress: () => aborted.abort(),
     });
     await expect(stopped).rejects.toMatchObject({ name: "AbortError" });
-    expect(threads()).toBe(before);
+    expect(await threads()).toBe(before);
   });
 });
 
