@@ -108,14 +108,16 @@ export class KeptSampler {
   keep(executor: Executor): void {
     const earlier = this.#executor;
     this.#executor = executor;
-    if (earlier !== undefined) this.#closing = Promise.all([this.#closing, earlier.close()]);
+    // Closing an idle one-worker pool does not fail; if it did, nothing is left to tell.
+    if (earlier !== undefined)
+      this.#closing = Promise.all([this.#closing, earlier.close().catch(() => undefined)]);
   }
 
   /** The executor, when `plan` runs serially on one worker (`isolated`); otherwise it is closed. */
   async take(plan: Plan, isolated: boolean): Promise<Executor | undefined> {
+    await this.#closing;
     const executor = this.#executor;
     this.#executor = undefined;
-    await this.#closing;
     if (executor && plan.mode === "serial" && isolated) return executor;
     await executor?.close();
     return undefined;

@@ -306,20 +306,24 @@ export async function executeHosted<R>(
   });
   const { plan } = decision;
   // Taken now or closed: under isolation no serial check runs, and the plan stands.
-  const warm = await sampler?.take(plan, isolated(parsed));
+  const warm = await sampler?.take(plan, isolated(parsed)).catch(async (error: unknown) => {
+    await early?.close();
+    throw error;
+  });
   // The backend decides for itself: a cluster can beat even a serial local plan (one core here).
-  const chosen =
-    backend && plan.totalItems !== 0
-      ? await backend
-          .plan({
+  let chosen: BackendDecision | undefined;
+  try {
+    chosen =
+      backend && plan.totalItems !== 0
+        ? await backend.plan({
             workload: { ...decision.prepared.workload, totalItems: plan.totalItems },
             localPlan: plan,
           })
-          .catch(async (error: unknown) => {
-            await warm?.close();
-            throw error;
-          })
-      : undefined;
+        : undefined;
+  } catch (error) {
+    await warm?.close();
+    throw error;
+  }
   if (backend && chosen?.use) {
     await warm?.close();
     return collectedSource(await runOnBackend<R>(decision, parsed, backend, chosen, start, fence), fence);
@@ -337,7 +341,10 @@ export async function executeHosted<R>(
   });
   const lent = hosted?.executor?.(checked.plan, parsed);
   // An early pool the plan does not take is closed here.
-  const pooled = await early?.take(checked.plan);
+  const pooled = await early?.take(checked.plan).catch(async (error: unknown) => {
+    await warm?.close();
+    throw error;
+  });
   const executor = lent ?? warm ?? pooled ?? executorFor(checked.plan, parsed);
   const run = await runHere<R>(checked, input, parsed, executor, lent !== undefined);
   const times = { start, ...run.times, ...(stretch ? { runStart: stretch.startedAt } : {}) };
