@@ -5,8 +5,10 @@ import { performance } from "node:perf_hooks";
 import type { Writable } from "node:stream";
 import {
   type ExecuteOptions,
+  ExecuteOptionsSchema,
   type ExecutionReport,
   ExecutionReportSchema,
+  parseInput,
   type Warning,
 } from "@amorsize/types";
 import { type CliIo, optimizerOptions, readInput, taskArgument, type Values } from "./cli-args.js";
@@ -17,7 +19,7 @@ import type { OptimizeBasis } from "./optimize.js";
 import { encodeResult, errorsInOrder, ResultNotPrintableError, withUnprintable } from "./output.js";
 import { LineWriter, type OutFile, OutputError, openOutFile } from "./output-sink.js";
 import { planCheck } from "./report.js";
-import { type OptimizedStream, stream } from "./stream.js";
+import { hostedStream, type OptimizedStream } from "./stream.js";
 
 /**
  * The warnings of the plan cache and of the spawn-cost cache (not cached, cannot be
@@ -67,7 +69,14 @@ export async function commandRun(positionals: string[], values: Values, io: CliI
     const progress = progressDisplay(io, file !== undefined);
     if (progress) options.onProgress = progress.update;
     const start = performance.now();
-    const results = stream(task, items, options);
+    // The command's thread does nothing else: under collect (every item runs, and every
+    // line is printed), a serial plan runs on the sampling worker when that is sooner, the
+    // task imported and warm there, not here. Under throw it stays here, where a failure
+    // stops the run with every result before it printed (a worker's chunk that fails
+    // returns none of its results).
+    const parsed = parseInput(ExecuteOptionsSchema, options, "options");
+    const local = { serialOnSampler: parsed.onError === "collect" };
+    const results = hostedStream(task, items, parsed, undefined, local);
     const out = file
       ? { stream: file.stream, where: file.where }
       : { stream: io.stdout as Writable, where: "standard output" };

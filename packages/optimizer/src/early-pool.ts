@@ -113,12 +113,16 @@ export class KeptSampler {
       this.#closing = Promise.all([this.#closing, earlier.close().catch(() => undefined)]);
   }
 
-  /** The executor, when `plan` runs serially on one worker (`isolated`); otherwise it is closed. */
-  async take(plan: Plan, isolated: boolean): Promise<Executor | undefined> {
+  /**
+   * The executor, when `plan` is serial and runs on one worker (`onWorker`: under
+   * isolation, or where the worker is sooner, see `serialSoonerOnSampler`); otherwise it
+   * is closed.
+   */
+  async take(plan: Plan, onWorker: boolean): Promise<Executor | undefined> {
     await this.#closing;
     const executor = this.#executor;
     this.#executor = undefined;
-    if (executor && plan.mode === "serial" && isolated) return executor;
+    if (executor && plan.mode === "serial" && onWorker) return executor;
     await executor?.close();
     return undefined;
   }

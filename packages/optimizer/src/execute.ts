@@ -108,12 +108,17 @@ export function precomputedOf(sampled: SampledItems): Map<number, unknown> {
   ]);
 }
 
-/** The executor's run options for a plan, the sampled items, and the caller's pass-through options. */
+/**
+ * The executor's run options for a plan, the sampled items, and the caller's pass-through
+ * options. `onWorker`: a serial plan runs on one worker though the caller did not ask for
+ * isolation (the sampler's, see `serialSoonerOnSampler`).
+ */
 export function runOptionsFor(
   plan: Plan,
   options: ExecuteOptions,
   sampled: SampledItems,
   totalItems: number | null,
+  onWorker = false,
 ): RunOptions {
   const run: RunOptions = { precomputed: precomputedOf(sampled) };
   if (plan.mode === "parallel") {
@@ -123,7 +128,7 @@ export function runOptionsFor(
     run.maxInFlight = plan.maxInFlight;
     const window = plan.adaptive ? adaptiveWindowMs(options.chunkTimeoutMs) : null;
     if (window !== null) run.targetChunkMs = window;
-  } else if (plan.mode === "serial" && isolated(options)) {
+  } else if (plan.mode === "serial" && (onWorker || isolated(options))) {
     // One worker, adaptive chunks: short enough to keep inside the time-out and to lose little to a crash.
     run.chunkSize = "auto";
     const window = adaptiveWindowMs(options.chunkTimeoutMs);

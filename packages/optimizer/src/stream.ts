@@ -9,7 +9,7 @@ import {
   parseInput,
   type TaskRefInput,
 } from "@amorsize/types";
-import { predictionAtCount } from "./decide.js";
+import { predictionAtCount, serialSoonerOnSampler } from "./decide.js";
 import { KeptSampler } from "./early-pool.js";
 import { ExecutorStateError } from "./errors.js";
 import {
@@ -27,6 +27,17 @@ import type { OptimizeBasis } from "./optimize.js";
 import { isolated } from "./prepare.js";
 import { mergeSampled } from "./report.js";
 import type { TaskData } from "./sample.js";
+
+/**
+ * How a stream that is not a session's runs. `serialOnSampler`: a serial plan whose sample
+ * ran in a worker runs on that worker when the cost model says it is sooner there than in
+ * the calling thread, which has not imported the task (see `serialSoonerOnSampler`): the
+ * command's choice, whose own thread does nothing else; a caller of `stream()` gets a
+ * serial plan in its thread, as documented.
+ */
+export interface LocalRun {
+  serialOnSampler?: boolean;
+}
 
 /** One result of a stream: its input index and its value. */
 export interface StreamResult<R> {
@@ -91,6 +102,7 @@ export function hostedStream<R>(
   source: TaskData,
   parsed: ExecuteOptions,
   hosted?: HostedStream,
+  local: LocalRun = {},
 ): OptimizedStream<R> {
   if (parsed.backend !== undefined) {
     throw new AmorsizeValidationError([
@@ -124,7 +136,7 @@ export function hostedStream<R>(
     },
     [Symbol.asyncIterator]() {
       if (run !== undefined) throw new ExecutorStateError("An optimized stream can be iterated only once");
-      run = new StreamRun<R>(task, source, parsed, state, hosted);
+      run = new StreamRun<R>(task, source, parsed, state, hosted, local);
       return run;
     },
   };
@@ -171,6 +183,7 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
     private readonly options: ExecuteOptions,
     private readonly state: StreamState,
     private readonly hosted?: HostedStream,
+    private readonly local: LocalRun = {},
   ) {}
 
   async next(): Promise<IteratorResult<StreamResult<R>, undefined>> {
@@ -228,9 +241,16 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
     this.decision = decision;
     const lent = this.hosted?.executor?.(plan, this.options);
     this.lent = lent !== undefined;
-    const warm = await sampler?.take(plan, isolated(this.options));
+    const onWorker =
+      isolated(this.options) ||
+      (this.local.serialOnSampler === true &&
+        plan.mode === "serial" &&
+        plan.totalItems !== null &&
+        serialSoonerOnSampler(decision.input, plan.totalItems));
+    const warm = await sampler?.take(plan, onWorker);
     this.executor = lent ?? warm ?? executorFor(plan, this.options);
-    const runOptions = runOptionsFor(plan, this.options, prepared, prepared.workload.totalItems);
+    const total = prepared.workload.totalItems;
+    const runOptions = runOptionsFor(plan, this.options, prepared, total, warm !== undefined);
     if (this.lent && learnsOwnTime(plan, prepared.workload.itemTimeMs.mean)) runOptions.measureCpu = true;
     const input = guardedInput(prepared.data, { fence: this.fence });
     this.results = this.executor.stream(taskOf(prepared.task), input, runOptions);

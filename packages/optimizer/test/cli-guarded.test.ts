@@ -3,6 +3,7 @@
 // never exits 0 while items are unsettled.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { threadId } from "node:worker_threads";
 import { describe, expect, it } from "@jest/globals";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { amorsize, cli, expectOneLineError } from "./cli-helpers.js";
@@ -48,5 +49,28 @@ describe("amorsize run with items that never settle", () => {
     expect(child.stdout.trimEnd().split("\n")).toEqual(["0", "null", "2", "null", "4", "null", "6", "null"]);
     const unsettled = child.stderr.split("\n").filter((line) => line.includes("AMORSIZE_ITEM_UNSETTLED"));
     expect(unsettled.map((line) => /Item (\d+) /.exec(line)?.[1])).toEqual(["1", "3", "5", "7"]);
+  });
+});
+
+describe("amorsize run, a serial plan of a task whose import is slow", () => {
+  it("runs on the sampling worker under collect, where the task is imported and warm, not in the command's thread", async () => {
+    const slowImport = fileURLToPath(new URL("./fixtures/slow-import-not-here.mjs", import.meta.url));
+    process.env.AMORSIZE_TEST_CALLER_THREAD = String(threadId);
+    try {
+      const collect = ["--on-error", "collect", "--no-cache", "--json"];
+      const run = await amorsize(["run", `${slowImport}#double`, "--range", "40", ...collect]);
+      expect(run.code).toBe(0);
+      expect(run.stdout.trimEnd().split("\n")).toEqual(Array.from({ length: 40 }, (_, x) => String(2 * x)));
+      // Forty doublings after a 400 ms import: a loop, never workers; run on the one that sampled.
+      const { plan, report } = JSON.parse(run.stderr);
+      expect(plan.mode).toBe("serial");
+      expect(report).toMatchObject({ mode: "parallel", workers: 1 });
+      // Under throw it stays in the command's thread, which then imports the task.
+      const here = await amorsize(["run", `${slowImport}#double`, "--range", "40", "--no-cache"]);
+      expect(here.code).toBe(1);
+      expect(here.stderr).toContain("imported in the calling thread");
+    } finally {
+      delete process.env.AMORSIZE_TEST_CALLER_THREAD;
+    }
   });
 });

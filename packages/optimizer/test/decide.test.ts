@@ -8,6 +8,7 @@ import {
   planRun,
   predictionAtCount,
   serialItemRate,
+  serialSoonerOnSampler,
   wholeSerialMs,
   withFrozenMachine,
 } from "../src/decide.js";
@@ -260,5 +261,35 @@ describe("predictionAtCount: a plan made without the item count, checked against
       predicted: knownPlan.predicted,
       wholeSerialMs: wholeSerialMs(known),
     });
+  });
+});
+
+describe("serialSoonerOnSampler: a serial plan on the warm sampling worker, or in a thread without the task", () => {
+  const parser = {
+    ...machine(2),
+    workload: {
+      ...workload(1500, 0.3),
+      moduleLoadMs: 50,
+      warmup: { excessMs: 100, items: 20, settled: true, source: "sampled" as const },
+    },
+  };
+
+  it("takes the worker where this thread would import the task and warm up again", () => {
+    expect(serialSoonerOnSampler(parser, 1400)).toBe(true);
+    // The same sooner by the import alone, or by the warm-up alone.
+    const { warmup: _w, ...importOnly } = parser.workload;
+    expect(serialSoonerOnSampler({ ...parser, workload: importOnly }, 1400)).toBe(true);
+    const { moduleLoadMs: _m, ...warmupOnly } = parser.workload;
+    expect(serialSoonerOnSampler({ ...parser, workload: warmupOnly }, 1400)).toBe(true);
+  });
+
+  it("keeps the loop here where the items' clones and round trips cost more than a cheap import", () => {
+    // Nothing to pay again here: the worker only adds each item's clone (2 us both ways here).
+    const { moduleLoadMs: _m, warmup: _w, ...plain } = parser.workload;
+    expect(serialSoonerOnSampler({ ...parser, workload: plain }, 1400)).toBe(false);
+    // 200,000 items of half a microsecond: a 2 ms import is less than their clones.
+    const squares = { ...machine(2), workload: { ...workload(200_000, 0.0005), moduleLoadMs: 2 } };
+    expect(serialSoonerOnSampler(squares, 200_000)).toBe(false);
+    expect(serialSoonerOnSampler(parser, 0)).toBe(false);
   });
 });
