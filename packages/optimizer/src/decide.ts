@@ -256,30 +256,38 @@ export function planningCopyOf(workload: WorkloadSample): WorkloadSample | undef
 const ONE_WORKER_CHUNKS = [1, 4, 16, 64, 256, 1024, 4096] as const;
 
 /**
- * Whether a serial plan's `items` run sooner on the worker that sampled them, warm with the
- * task imported, than in a calling thread that has not imported the task: there they pay
- * the module's import (`moduleLoadMs`) and V8's warm-up (`warmup`) again, on the worker
- * each item's clone both ways and each chunk's round trip. Both sides are the cost model's
- * (`predict` on one worker, less its start-up; the loop plus the start-up's import and
- * warm-up terms). A parser's 1,500 modules saved 0.15-0.3 s on the worker; 200,000 squares
- * cost 0.1 s more there than in a loop. Pure.
+ * Whether a serial plan's `items` run sooner on the worker that sampled the task than in a
+ * calling thread that has not imported it: there they pay the module's import
+ * (`moduleLoadMs`) and V8's warm-up (`warmup`) over all of them; on the worker, which ran
+ * `ran` items already, each item's clone both ways, each chunk's round trip, and the
+ * warm-up still ahead of it (the model's warm-up over `ran + items` less over `ran`: a
+ * worker that ran one confirming item of cached figures has nearly all of it ahead). Both
+ * sides are the cost model's (`predict` on one worker, its start-up terms apart). A
+ * parser's 1,500 modules saved 0.1-0.2 s on the worker; 200,000 squares would cost 0.1 s
+ * more there than in a loop. Pure.
  */
-export function serialSoonerOnSampler(input: PlanInput, items: number): boolean {
+export function serialSoonerOnSampler(input: PlanInput, items: number, ran: number): boolean {
   if (items <= 0) return false;
-  const at = (workload: WorkloadSample): PlanInput => ({
+  const at = (workload: WorkloadSample, count: number): PlanInput => ({
     hardware: input.hardware,
     spawnCost: input.spawnCost,
-    workload: { ...workload, totalItems: items },
+    workload: { ...workload, totalItems: count },
+    ...(input.resultsKept === undefined ? {} : { resultsKept: input.resultsKept }),
   });
   const { moduleLoadMs: _load, warmup: _warmup, ...bare } = input.workload;
-  const withCosts = at(input.workload);
+  const { warmup: _only, ...noWarmup } = input.workload;
+  /** The start-up's import and warm-up terms of one worker over `count` items. */
+  const startup = (workload: WorkloadSample, count: number) =>
+    predict(at(workload, count), { workers: 1, chunkSize: count }).breakdown.startupMs;
+  const warmupOver = (count: number) =>
+    count <= 0 ? 0 : startup(input.workload, count) - startup(noWarmup, count);
   let onWorkerMs = Number.POSITIVE_INFINITY;
   for (const chunkSize of ONE_WORKER_CHUNKS) {
-    const run = predict(withCosts, { workers: 1, chunkSize: Math.min(chunkSize, items) });
+    const run = predict(at(input.workload, items), { workers: 1, chunkSize: Math.min(chunkSize, items) });
     onWorkerMs = Math.min(onWorkerMs, run.wallMs - run.breakdown.startupMs);
   }
-  const full = predict(withCosts, { workers: 1, chunkSize: items });
-  const none = predict(at(bare), { workers: 1, chunkSize: items });
-  const hereMs = full.serialMs + full.breakdown.startupMs - none.breakdown.startupMs;
+  onWorkerMs += warmupOver(ran + items) - warmupOver(ran);
+  const full = predict(at(input.workload, items), { workers: 1, chunkSize: items });
+  const hereMs = full.serialMs + full.breakdown.startupMs - startup(bare, items);
   return onWorkerMs < hereMs;
 }

@@ -241,19 +241,31 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
     this.decision = decision;
     const lent = this.hosted?.executor?.(plan, this.options);
     this.lent = lent !== undefined;
-    const onWorker =
-      isolated(this.options) ||
-      (this.local.serialOnSampler === true &&
-        plan.mode === "serial" &&
-        plan.totalItems !== null &&
-        serialSoonerOnSampler(decision.input, plan.totalItems));
-    const warm = await sampler?.take(plan, onWorker);
+    const warm = await sampler?.take(plan, this.onSampler(decision));
     this.executor = lent ?? warm ?? executorFor(plan, this.options);
     const total = prepared.workload.totalItems;
     const runOptions = runOptionsFor(plan, this.options, prepared, total, warm !== undefined);
     if (this.lent && learnsOwnTime(plan, prepared.workload.itemTimeMs.mean)) runOptions.measureCpu = true;
     const input = guardedInput(prepared.data, { fence: this.fence });
     this.results = this.executor.stream(taskOf(prepared.task), input, runOptions);
+  }
+
+  /**
+   * Whether a serial plan runs on the worker that sampled the task: under isolation, or
+   * where the command asked for it when sooner (see `serialSoonerOnSampler`; a model that
+   * cannot price it keeps the plan here).
+   */
+  private onSampler(decision: Decision): boolean {
+    if (isolated(this.options)) return true;
+    const { plan, prepared } = decision;
+    if (this.local.serialOnSampler !== true || plan.mode !== "serial" || plan.totalItems === null)
+      return false;
+    const ran = prepared.precomputed.size + prepared.failures.size;
+    try {
+      return serialSoonerOnSampler(decision.input, plan.totalItems, ran);
+    } catch {
+      return false;
+    }
   }
 
   /**

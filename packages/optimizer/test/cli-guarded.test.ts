@@ -2,6 +2,9 @@
 // fails as that item; --chunk-timeout and --max-memory-mb set the guards; and the command
 // never exits 0 while items are unsettled.
 import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { threadId } from "node:worker_threads";
 import { describe, expect, it } from "@jest/globals";
@@ -72,5 +75,31 @@ describe("amorsize run, a serial plan of a task whose import is slow", () => {
     } finally {
       delete process.env.AMORSIZE_TEST_CALLER_THREAD;
     }
+  });
+
+  it("keeps a plan here under collect where the items' clones cost more than the import saved, and leaves no worker", async () => {
+    // libuv's thread pool starts on its first use: started before counting this process's threads.
+    await stat(tmpdir());
+    const threads = () => readdirSync("/proc/self/task").length;
+    const before = threads();
+    const squares = `${fileURLToPath(new URL("./fixtures/tasks.mjs", import.meta.url))}#square`;
+    const run = await amorsize([
+      "run",
+      squares,
+      "--range",
+      "200000",
+      "--on-error",
+      "collect",
+      "--no-cache",
+      "--json",
+    ]);
+    expect(run.code).toBe(0);
+    const { plan, report } = JSON.parse(run.stderr);
+    expect(plan.mode).toBe("serial");
+    expect(report.mode).toBe("serial");
+    // The sampling worker was closed: no thread more than before (a closed worker may take a moment to end).
+    for (let i = 0; i < 100 && threads() > before; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(threads()).toBe(before);
   });
 });

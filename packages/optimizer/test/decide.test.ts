@@ -273,23 +273,31 @@ describe("serialSoonerOnSampler: a serial plan on the warm sampling worker, or i
       warmup: { excessMs: 100, items: 20, settled: true, source: "sampled" as const },
     },
   };
+  const { warmup: _w, ...importOnly } = parser.workload;
+  const { moduleLoadMs: _m, ...warmupOnly } = parser.workload;
 
   it("takes the worker where this thread would import the task and warm up again", () => {
-    expect(serialSoonerOnSampler(parser, 1400)).toBe(true);
+    // The worker sampled 100 items: warm, the task imported.
+    expect(serialSoonerOnSampler(parser, 1400, 100)).toBe(true);
     // The same sooner by the import alone, or by the warm-up alone.
-    const { warmup: _w, ...importOnly } = parser.workload;
-    expect(serialSoonerOnSampler({ ...parser, workload: importOnly }, 1400)).toBe(true);
-    const { moduleLoadMs: _m, ...warmupOnly } = parser.workload;
-    expect(serialSoonerOnSampler({ ...parser, workload: warmupOnly }, 1400)).toBe(true);
+    expect(serialSoonerOnSampler({ ...parser, workload: importOnly }, 1400, 100)).toBe(true);
+    expect(serialSoonerOnSampler({ ...parser, workload: warmupOnly }, 1400, 100)).toBe(true);
+  });
+
+  it("charges the worker the warm-up still ahead of it: one that has not warmed up saves only the import", () => {
+    // Figures read from the cache, the worker having run none of the items: the warm-up is
+    // ahead of it as of this thread, and the clones make it the slower.
+    expect(serialSoonerOnSampler({ ...parser, workload: warmupOnly }, 1500, 0)).toBe(false);
+    expect(serialSoonerOnSampler({ ...parser, workload: importOnly }, 1500, 0)).toBe(true);
   });
 
   it("keeps the loop here where the items' clones and round trips cost more than a cheap import", () => {
     // Nothing to pay again here: the worker only adds each item's clone (2 us both ways here).
-    const { moduleLoadMs: _m, warmup: _w, ...plain } = parser.workload;
-    expect(serialSoonerOnSampler({ ...parser, workload: plain }, 1400)).toBe(false);
+    const { moduleLoadMs: _l, warmup: _u, ...plain } = parser.workload;
+    expect(serialSoonerOnSampler({ ...parser, workload: plain }, 1400, 100)).toBe(false);
     // 200,000 items of half a microsecond: a 2 ms import is less than their clones.
     const squares = { ...machine(2), workload: { ...workload(200_000, 0.0005), moduleLoadMs: 2 } };
-    expect(serialSoonerOnSampler(squares, 200_000)).toBe(false);
-    expect(serialSoonerOnSampler(parser, 0)).toBe(false);
+    expect(serialSoonerOnSampler(squares, 200_000, 30)).toBe(false);
+    expect(serialSoonerOnSampler(parser, 0, 100)).toBe(false);
   });
 });
