@@ -9,9 +9,9 @@ import { hardware, spawnCost } from "./profiles.js";
 
 const task = {
   module: new URL("./fixtures/tasks.mjs", import.meta.url).href,
-  export: "tenthMsFailsOnSevens",
+  export: "thirdMsFailsOnSevens",
 };
-const N = 6000;
+const N = 2000;
 const data = Array.from({ length: N }, (_, i) => i);
 const session = createAmorsizeOn({ hardware: hardware(2), spawnCost: spawnCost(2) }, { saveProfiles: false });
 
@@ -20,9 +20,12 @@ const session = createAmorsizeOn({ hardware: hardware(2), spawnCost: spawnCost(2
 // LOADING_IMPORT_MS, so this thread is not read as cold, yet its first items run before V8
 // has compiled the task (2.4 ms, then 0.25 ms: the 90th percentile of three items lies
 // near the slowest). The premise here is a warm task: it is run in this thread before the calls.
+// Items of 0.1 ms were alike by too little: a lone item timed after its thread was off its
+// core reads 0.05-0.09 ms more on a busy machine, and three such in 24 put the 90th
+// percentile past 1.6 times the median (the check was then skipped, and this test failed).
 beforeAll(async () => {
-  const mod = (await import(task.module)) as { tenthMsFailsOnSevens: (x: number) => number };
-  for (let x = 1; x < 400; x += 2) mod.tenthMsFailsOnSevens(x * 100);
+  const mod = (await import(task.module)) as { thirdMsFailsOnSevens: (x: number) => number };
+  for (let x = 1; x < 400; x += 2) mod.thirdMsFailsOnSevens(x * 100);
 });
 
 afterAll(async () => {
