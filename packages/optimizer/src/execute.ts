@@ -302,8 +302,9 @@ export async function executeHosted<R>(
   // Under collect, a source that fails ends the input there: the items it gave run, and its
   // SourceError joins the errors (see `collectedSource`).
   const fence: SourceFence | undefined = parsed.onError === "collect" ? { failure: null } : undefined;
-  // A guarded sample's worker, warm, runs a serial plan under isolation (see `KeptSampler`).
-  const sampler = hosted ? undefined : new KeptSampler();
+  // A guarded sample's worker, warm, runs a serial plan under isolation (see `KeptSampler`);
+  // without isolation nothing would take it, and it closes when sampling ends.
+  const sampler = hosted || !isolated(parsed) ? undefined : new KeptSampler();
   const decision = await decide(task, data, parsed, start, {
     ...(early ? { early } : hosted ? { hosted } : {}),
     ...(sampler ? { sampler } : {}),
@@ -311,7 +312,7 @@ export async function executeHosted<R>(
   });
   const { plan } = decision;
   // Taken now or closed: under isolation no serial check runs, and the plan stands.
-  const warm = await sampler?.take(plan, isolated(parsed)).catch(async (error: unknown) => {
+  const warm = await sampler?.take(plan, true).catch(async (error: unknown) => {
     await early?.close();
     throw error;
   });

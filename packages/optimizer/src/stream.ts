@@ -227,8 +227,11 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
 
   private async start(): Promise<void> {
     const task = (await this.hosted?.ready?.()) ?? this.task;
-    // A guarded sample's worker, warm, runs a serial plan under isolation (see `KeptSampler`).
-    const sampler = this.hosted ? undefined : new KeptSampler();
+    // A guarded sample's worker, warm, runs a serial plan under isolation, or where the
+    // command asked when sooner (see `KeptSampler`, `onSampler`); otherwise nothing would
+    // take it, and it closes when sampling ends.
+    const keeps = isolated(this.options) || this.local.serialOnSampler === true;
+    const sampler = this.hosted || !keeps ? undefined : new KeptSampler();
     const decision = await decide(task, this.source, this.options, performance.now(), {
       deferSourceError: true,
       streamed: true,
