@@ -444,8 +444,32 @@ export class ParallelRun extends RunLifecycle {
     if (response.p === true) this.tally.awaited = true;
     this.sizer?.recordBytes("results", bytesPerValue(response.r));
     asBuffers(response.r, response.n);
-    if (response.f !== null && !this.itemFailures(chunk, response.f)) return;
+    if (response.f !== null) {
+      if (!this.opts.collect) this.deliverBeforeFailure(chunk, response.r, response.f[0] as number);
+      if (!this.itemFailures(chunk, response.f)) return;
+    }
     this.complete(chunk, response.r);
+  }
+
+  /**
+   * Under "throw", the results of a chunk's items before its first failure (at `position`)
+   * are delivered before the run stops, as a serial run delivers every item before its
+   * failure: on one worker, whose chunks complete in order, a stream then reads the same
+   * results either way. Not for a part of a chunk run again after a crash (its whole is
+   * delivered at once).
+   */
+  private deliverBeforeFailure(chunk: Chunk, results: unknown[], position: number): void {
+    if (chunk.whole !== null) return;
+    const span = indexAt(chunk, position) - chunk.first;
+    if (span === 0) return;
+    const values = assemble(chunk, results).slice(0, span);
+    let precomputed = 0;
+    const pre = chunk.pre;
+    if (pre !== null)
+      for (let p = 0; p < pre.length; p += 2) if ((pre[p] as number) < chunk.first + span) precomputed++;
+    this.tally.precomputed += precomputed;
+    this.tally.succeeded += span - precomputed;
+    this.delivery.put({ first: chunk.first, values, failed: null });
   }
 
   /** A chunk's CPU and queued times, when it measured them. */

@@ -52,6 +52,17 @@ describe("stream()", () => {
     expect(error).toMatchObject({ code: "AMORSIZE_ITEM_FAILED", index: 4321 });
     expect(seen).toEqual(range(seen.length));
     expect(seen.length).toBeLessThanOrEqual(4321);
+    // On one worker, whose chunks complete in order, every item before it, as serially: the
+    // failing chunk's results before its failing item too (they were dropped: 4,300 items).
+    for (const k of [5, 4321]) {
+      const one = await indicesBefore(
+        shared({ workers: 1 }).stream(task("tasks.mjs", "failOnMultiplesOfFive"), failingAt(k), {
+          chunkSize: 50,
+        }),
+      );
+      expect(one.error).toMatchObject({ code: "AMORSIZE_ITEM_FAILED", index: k });
+      expect(one.seen).toEqual(range(k));
+    }
   });
 
   it("readReady() hands out the ready results in blocks, in the order next() would, and nothing twice", async () => {
@@ -113,8 +124,9 @@ describe("stream()", () => {
     } catch (error) {
       failure = error;
     }
-    // Under throw the chunk holding the failure (4..7) delivers nothing: as with next() alone.
-    expect(rest).toEqual([1, 2, 3]);
+    // Under throw the chunk holding the failure (4..7) delivers its results before item 5,
+    // and nothing after it: as with next() alone.
+    expect(rest).toEqual([1, 2, 3, 4]);
     expect(failure).toMatchObject({ code: "AMORSIZE_ITEM_FAILED", index: 5 });
     expect(stream.readReady()).toEqual([]);
   });

@@ -69,13 +69,12 @@ export async function commandRun(positionals: string[], values: Values, io: CliI
     const progress = progressDisplay(io, file !== undefined);
     if (progress) options.onProgress = progress.update;
     const start = performance.now();
-    // The command's thread does nothing else: under collect (every item runs, and every
-    // line is printed), a serial plan runs on the sampling worker when that is sooner, the
-    // task imported and warm there, not here. Under throw it stays here, where a failure
-    // stops the run with every result before it printed (a worker's chunk that fails
-    // returns none of its results).
+    // The command's thread does nothing else: a serial plan runs on the sampling worker
+    // when that is sooner, the task imported and warm there, not here. Its chunks complete
+    // in order, and a failing one gives its results before the failing item: under throw,
+    // every line before the failure is printed either way.
     const parsed = parseInput(ExecuteOptionsSchema, options, "options");
-    const local = { serialOnSampler: parsed.onError === "collect" };
+    const local = { serialOnSampler: true };
     const results = hostedStream(task, items, parsed, undefined, local);
     const out = file
       ? { stream: file.stream, where: file.where }

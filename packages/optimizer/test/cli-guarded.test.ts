@@ -56,7 +56,7 @@ describe("amorsize run with items that never settle", () => {
 });
 
 describe("amorsize run, a serial plan of a task whose import is slow", () => {
-  it("runs on the sampling worker under collect, where the task is imported and warm, not in the command's thread", async () => {
+  it("runs on the sampling worker, where the task is imported and warm, not in the command's thread", async () => {
     const slowImport = fileURLToPath(new URL("./fixtures/slow-import-not-here.mjs", import.meta.url));
     process.env.AMORSIZE_TEST_CALLER_THREAD = String(threadId);
     try {
@@ -68,10 +68,14 @@ describe("amorsize run, a serial plan of a task whose import is slow", () => {
       const { plan, report } = JSON.parse(run.stderr);
       expect(plan.mode).toBe("serial");
       expect(report).toMatchObject({ mode: "parallel", workers: 1 });
-      // Under throw it stays in the command's thread, which then imports the task.
-      const here = await amorsize(["run", `${slowImport}#double`, "--range", "40", "--no-cache"]);
-      expect(here.code).toBe(1);
-      expect(here.stderr).toContain("imported in the calling thread");
+      // Under throw (the default) too: a failing chunk there gives its results before the
+      // failing item, as the command's thread would (it stayed here, and imported the task).
+      const thrown = await amorsize(["run", `${slowImport}#double`, "--range", "40", "--no-cache", "--json"]);
+      expect(thrown.code).toBe(0);
+      expect(thrown.stdout.trimEnd().split("\n")).toEqual(
+        Array.from({ length: 40 }, (_, x) => String(2 * x)),
+      );
+      expect(JSON.parse(thrown.stderr).report).toMatchObject({ mode: "parallel", workers: 1 });
     } finally {
       delete process.env.AMORSIZE_TEST_CALLER_THREAD;
     }
