@@ -75,6 +75,29 @@ describe("explain()", () => {
     );
   });
 
+  it("lists the caller's warnings after the plan's, and checks them", () => {
+    const cutOff = { code: "SAMPLE_CUT_OFF", message: "Sampling stopped waiting for item 2 after 860 ms." };
+    const lines = explain(handMade, [cutOff]).split("\n");
+    const at = lines.indexOf("Warnings:");
+    expect(lines.slice(at, at + 4)).toEqual([
+      "Warnings:",
+      "  - FEW_SAMPLES: Only 2 items were sampled.",
+      "  - SAMPLE_CUT_OFF: Sampling stopped waiting for item 2 after 860 ms.",
+      "",
+    ]);
+    const none = explain({ ...handMade, warnings: [] }, [cutOff]).split("\n");
+    expect(none.slice(none.indexOf("Warnings:"), none.indexOf("Warnings:") + 2)).toEqual([
+      "Warnings:",
+      "  - SAMPLE_CUT_OFF: Sampling stopped waiting for item 2 after 860 ms.",
+    ]);
+    expect(() => explain(handMade, [{ code: "X" } as never])).toThrow(
+      expect.objectContaining({
+        code: "AMORSIZE_INVALID_INPUT",
+        message: expect.stringContaining("warnings[0].message: Invalid input"),
+      }),
+    );
+  });
+
   it("leaves out a term an older plan does not carry", () => {
     const { dispatchWaitMs: _, ...older } = handMade.predicted.breakdown;
     const text = explain({ ...handMade, predicted: { ...handMade.predicted, breakdown: older } });

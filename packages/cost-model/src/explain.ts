@@ -1,4 +1,12 @@
-import { type Alternative, type CostBreakdown, type Plan, PlanSchema, parseInput } from "@amorsize/types";
+import {
+  type Alternative,
+  type CodedMessage,
+  CodedMessageSchema,
+  type CostBreakdown,
+  type Plan,
+  PlanSchema,
+  parseInput,
+} from "@amorsize/types";
 import { ALTERNATIVE_NOTES, MODEL_CONSTANTS } from "./constants.js";
 import { formatFactor, formatMs, formatPercent, plural } from "./format.js";
 
@@ -129,12 +137,15 @@ function whyNotTaken(plan: Plan, alt: Alternative): string {
  * Renders a plan as text a person can follow: the decision, the predicted and serial
  * times, each term of the breakdown with what it means, the reasons and warnings
  * with their codes, and the alternatives weighed, with how much the best of them
- * lost by.
+ * lost by. `warnings`: the caller's own beside the plan's (an optimizer's, about how it
+ * got its figures), listed with them after the plan's.
  *
- * @throws {AmorsizeValidationError} `plan.*` fails the plan schema.
+ * @throws {AmorsizeValidationError} `plan.*` fails the plan schema, or `warnings.*` that
+ *   of coded messages.
  */
-export function explain(plan: Plan): string {
+export function explain(plan: Plan, warnings: readonly CodedMessage[] = []): string {
   const checked = parseInput(PlanSchema, plan, "plan");
+  const also = parseInput(CodedMessageSchema.array(), warnings, "warnings");
   const p = checked.predicted;
   const lines: string[] = [];
   lines.push(`Plan: ${decision(checked)}`);
@@ -158,8 +169,9 @@ export function explain(plan: Plan): string {
   for (const r of checked.reasons) lines.push(`  - ${r.code}: ${r.message}`);
   lines.push("");
   lines.push("Warnings:");
-  if (checked.warnings.length === 0) lines.push("  none");
-  for (const w of checked.warnings) lines.push(`  - ${w.code}: ${w.message}`);
+  const allWarnings = [...checked.warnings, ...also];
+  if (allWarnings.length === 0) lines.push("  none");
+  for (const w of allWarnings) lines.push(`  - ${w.code}: ${w.message}`);
   lines.push("");
   lines.push(`Alternatives (${plural(checked.candidatesEvaluated, "configuration")} evaluated):`);
   if (checked.alternatives.length === 0) lines.push("  none");

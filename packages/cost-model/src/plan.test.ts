@@ -880,6 +880,32 @@ describe("planExecution(): context", () => {
     ]);
   });
 
+  it("says the item time is a lower bound where sampling was cut off waiting for an item", () => {
+    // One item cut off after 860 ms, nothing else sampled: 4 items counted at 860 ms each.
+    const i = input({ workload: { sampled: 0, totalItems: 4, itemMs: 860 } });
+    i.workload.cutOff = { items: 1, ms: 860 };
+    const plan = planExecution(i);
+    expect(plan.warnings).toContainEqual({
+      code: "FEW_SAMPLES",
+      message:
+        "Item figures rest on 0 sampled items, and on 1 item cut off after 860 ms (counting it at that, a lower bound); item time and variation may be off.",
+    });
+    expect(plan.reasons.find((r) => r.code === "COMPUTE_BOUND")!.message).toMatch(
+      /^Items take at least 860 ms each \(at least 3440 ms in all\); /,
+    );
+    // Too little work to run in parallel: "items of at least".
+    const small = unitInput({ workload: { totalItems: 10, itemMs: 0.1 } });
+    small.workload.cutOff = { items: 2, ms: 0.2 };
+    expect(planExecution(small).reasons[0]!.message).toMatch(
+      /^10 items of at least 100 us is too little work: /,
+    );
+    // Without a cut-off, as before.
+    const plain = planExecution(input({ workload: { sampled: 0, totalItems: 4, itemMs: 860 } }));
+    expect(plain.reasons.find((r) => r.code === "COMPUTE_BOUND")!.message).toMatch(
+      /^Items take 860 ms each \(3440 ms in all\); /,
+    );
+  });
+
   it("a fixed-size kind's estimated per-byte figure is not a doubt", () => {
     const i = input();
     i.spawnCost.clone.number.perByteNs = {

@@ -34,7 +34,21 @@ interface Context {
 }
 
 const reason = (ctx: Context, code: ReasonCode, message: string) => ctx.reasons.push({ code, message });
+
+/**
+ * The item time as the reasons state it: "at least" it when sampling was cut off waiting
+ * for items (`workload.cutOff`), which it then counts at a lower bound.
+ */
+const itemTimeText = (ctx: Context) =>
+  `${ctx.input.workload.cutOff === undefined ? "" : "at least "}${formatMs(ctx.p.itemMs)}`;
 const warn = (ctx: Context, code: WarningCode, message: string) => ctx.warnings.push({ code, message });
+
+/** What `FEW_SAMPLES` adds for items sampling was cut off waiting for (see `workload.cutOff`). */
+function cutOffText(cutOff: { items: number; ms: number } | undefined): string {
+  if (cutOff === undefined) return "";
+  const them = cutOff.items === 1 ? "it" : "them";
+  return `, and on ${plural(cutOff.items, "item")} cut off after ${formatMs(cutOff.ms)} (counting ${them} at that, a lower bound)`;
+}
 
 /**
  * Chooses how to run a workload: `serial` (a loop in the calling thread),
@@ -126,7 +140,7 @@ function collectWarnings(ctx: Context): void {
     warn(
       ctx,
       "FEW_SAMPLES",
-      `Item figures rest on ${plural(workload.sampled, "sampled item")}; item time and variation may be off.`,
+      `Item figures rest on ${plural(workload.sampled, "sampled item")}${cutOffText(workload.cutOff)}; item time and variation may be off.`,
     );
   }
   const busy = hardware.load.busyFraction.value;
@@ -274,8 +288,8 @@ function explainSerial(
       ctx,
       "TOO_LITTLE_WORK",
       n === null
-        ? `Items of ${formatMs(p.itemMs)} are too little work even in steady state: ${bestText}.`
-        : `${plural(n, "item")} of ${formatMs(p.itemMs)} is too little work: ${bestText} (start-up alone costs ${formatMs(best.breakdown.startupMs)}).`,
+        ? `Items of ${itemTimeText(ctx)} are too little work even in steady state: ${bestText}.`
+        : `${plural(n, "item")} of ${itemTimeText(ctx)} is too little work: ${bestText} (start-up alone costs ${formatMs(best.breakdown.startupMs)}).`,
     );
   }
   if (p.ioBound && !p.async) ioReason(ctx);
@@ -489,12 +503,13 @@ function explainParallel(
       `${plural(workers, "worker")} with chunks of ${c} overlap the waits: predicted ${formatMs(e.wallMs)}, ${formatFactor(e.speedup)} a plain loop.`,
     );
   } else {
-    const total = p.n === null ? "" : ` (${formatMs(e.items * p.itemMs)} in all)`;
+    const atLeast = ctx.input.workload.cutOff === undefined ? "" : "at least ";
+    const total = p.n === null ? "" : ` (${atLeast}${formatMs(e.items * p.itemMs)} in all)`;
     const chunks = p.n === null ? "" : ` (${plural(e.chunks, "chunk")})`;
     reason(
       ctx,
       "COMPUTE_BOUND",
-      `Items take ${formatMs(p.itemMs)} each${total}; ${plural(workers, "worker")} with chunks of ${c}${chunks} ` +
+      `Items take ${itemTimeText(ctx)} each${total}; ${plural(workers, "worker")} with chunks of ${c}${chunks} ` +
         `keep ${busyCores} of ${plural(p.usableCores, "usable core")} busy: ` +
         `predicted ${formatMs(e.wallMs)}, ${formatFactor(e.speedup)} a plain loop.`,
     );

@@ -108,12 +108,12 @@ async function commandOptimize(
       overheadMs: result.overheadMs,
       warnings: cacheWarnings(result),
     };
-    if (mode === "explain") Object.assign(out, { explanation: explain(result.plan) });
+    if (mode === "explain") Object.assign(out, { explanation: explain(result.plan, out.warnings) });
     return print(JSON.stringify(out, null, 2));
   }
-  print(
-    mode === "explain" ? explain(result.plan) : formatPlan(result.plan, result.workload, result.overheadMs),
-  );
+  // explain lists the optimizer's warnings with the plan's, under Warnings.
+  if (mode === "explain") return print(explain(result.plan, cacheWarnings(result)));
+  print(formatPlan(result.plan, result.workload, result.overheadMs));
   printWarnings(print, cacheWarnings(result));
 }
 

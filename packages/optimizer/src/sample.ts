@@ -151,8 +151,10 @@ export async function sampleTask(
   const ran = ranIndices(session.ranges, session.precomputed);
   const workload = summarise(session.records, ran, read.length ?? totalItems ?? null, session.elapsedMs());
   const measured = withSpread(withCloneCosts(workload, session.clone), session.records, session.unitTimes);
+  const sized = random ? scaledToSizes(measured, session.records, data) : measured;
+  const cutOff = session instanceof GuardedSampleSession ? session.cutOff : null;
   const result: SampleResult = {
-    workload: random ? scaledToSizes(measured, session.records, data) : measured,
+    workload: cutOff === null ? sized : { ...sized, cutOff: { items: cutOff.length, ms: cutOff.ms } },
     precomputed: session.precomputed,
     failures: session.failures,
     ...(session.unsendable.size > 0 ? { unsendable: session.unsendable } : {}),

@@ -27,6 +27,23 @@ describe("amorsize run with a task that misbehaves at the first sampled item", (
     expect(run.stderr).toContain(`  ${code}: `);
   });
 
+  it("explain: lists a cut-off sample's warning under Warnings and states the item time as a lower bound", async () => {
+    const explained = await amorsize(["explain", `${misbehaves}#loopsAtFour`, "--range", "8", "--no-cache"]);
+    expect(explained.code).toBe(0);
+    const lines = explained.stdout.trimEnd().split("\n");
+    const warnings = lines.slice(
+      lines.indexOf("Warnings:") + 1,
+      lines.indexOf("", lines.indexOf("Warnings:")),
+    );
+    expect(warnings).toContainEqual(
+      expect.stringMatching(/^ {2}- SAMPLE_CUT_OFF: Sampling stopped waiting for item 4 after /),
+    );
+    // Not printed again after the explanation (it was, below "Warnings: none").
+    expect(lines.filter((line) => line.startsWith("warning "))).toEqual([]);
+    // The items are priced at least at the time the cut-off item had: a lower bound.
+    expect(explained.stdout).toMatch(/ (take|of) at least \d/);
+  });
+
   it("takes --chunk-timeout and --max-memory-mb as positive integers", async () => {
     expectOneLineError(
       await amorsize(["run", `${misbehaves}#exitsAtFour`, ...base, "--chunk-timeout", "0"]),

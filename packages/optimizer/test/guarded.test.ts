@@ -177,9 +177,11 @@ describe("bounded decisions", () => {
         message: expect.stringContaining("Sampling stopped waiting for item 4 after "),
       }),
     ]);
-    // The cut-off item is a lower bound of at least the time it had.
+    // The cut-off item is a lower bound of at least the time it had, and the workload says so.
     expect(result.workload.itemTimeMs.max).toBeGreaterThanOrEqual(result.workload.itemTimeMs.mean);
     expect(result.workload.itemTimeMs.max).toBeGreaterThan(50);
+    expect(result.workload.cutOff).toEqual({ items: 1, ms: expect.any(Number) });
+    expect(result.workload.cutOff!.ms).toBeGreaterThan(50);
   });
 
   it("optimize() in the calling thread when asked (sample.isolate: false) still plans a quick task", async () => {

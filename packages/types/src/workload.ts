@@ -78,6 +78,14 @@ const workloadSampleShape = {
    */
   moduleLoadMs: z.number().finite().nonnegative().optional(),
   /**
+   * Items whose sampling was cut off: the sample stopped waiting for these `items` (run
+   * together) after `ms` milliseconds (an item that loops, or items slower than the
+   * sampling bound), and counts them at that time, a lower bound, in `itemTimeMs`;
+   * `sampled` leaves them out. The item figures are then at least what they say. Absent
+   * when none was.
+   */
+  cutOff: z.object({ items: z.number().int().positive(), ms: z.number().finite().nonnegative() }).optional(),
+  /**
    * A fresh worker's warm-up: how much longer its first `items` items took than the
    * sampled items say they should take warm, milliseconds (`excessMs`). V8 runs a
    * library's code slowly until it has compiled it, and a worker compiles it again: a
