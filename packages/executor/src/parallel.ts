@@ -649,6 +649,16 @@ export class ParallelRun extends RunLifecycle {
   private resultsNotCloneable(chunk: Chunk, payload: ResultClonePayload, error: unknown): void {
     this.measured(chunk, payload.d);
     this.measuredCpu(payload);
+    if (!this.opts.collect) {
+      // Under throw, the first failure in input order stops the run, after the results before it.
+      const firstBad = payload.bad[0] as number;
+      const firstFailed = payload.f === null ? Number.POSITIVE_INFINITY : (payload.f[0] as number);
+      this.deliverBeforeFailure(chunk, payload.r, Math.min(firstBad, firstFailed));
+      if (firstFailed < firstBad) {
+        this.itemFailures(chunk, payload.f!);
+        return;
+      }
+    }
     for (let p = 0; p < payload.bad.length; p += 2) {
       const index = indexAt(chunk, payload.bad[p] as number);
       const reason = payload.bad[p + 1] as string;

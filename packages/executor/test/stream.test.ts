@@ -53,7 +53,7 @@ describe("stream()", () => {
     expect(seen).toEqual(range(seen.length));
     expect(seen.length).toBeLessThanOrEqual(4321);
     // On one worker, whose chunks complete in order, every item before it, as serially: the
-    // failing chunk's results before its failing item too (they were dropped: 4,300 items).
+    // failing chunk's results before its failing item too (4,300..4,320 were dropped).
     for (const k of [5, 4321]) {
       const one = await indicesBefore(
         shared({ workers: 1 }).stream(task("tasks.mjs", "failOnMultiplesOfFive"), failingAt(k), {
@@ -63,6 +63,12 @@ describe("stream()", () => {
       expect(one.error).toMatchObject({ code: "AMORSIZE_ITEM_FAILED", index: k });
       expect(one.seen).toEqual(range(k));
     }
+    // So for a result that cannot be sent back (item 2's, a function).
+    const clone = await indicesBefore(
+      shared({ workers: 1 }).stream(task("tasks.mjs", "functionResultOnTwo"), range(6), { chunkSize: 50 }),
+    );
+    expect(clone.error).toMatchObject({ code: "AMORSIZE_RESULT_NOT_CLONEABLE", index: 2 });
+    expect(clone.seen).toEqual([0, 1]);
   });
 
   it("readReady() hands out the ready results in blocks, in the order next() would, and nothing twice", async () => {

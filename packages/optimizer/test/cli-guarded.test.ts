@@ -98,6 +98,25 @@ describe("amorsize run, a serial plan of a task whose import is slow", () => {
     }
   });
 
+  it("prints every line before the failing item under throw, on the sampling worker", async () => {
+    const slowImport = fileURLToPath(new URL("./fixtures/slow-import-not-here.mjs", import.meta.url));
+    process.env.AMORSIZE_TEST_CALLER_THREAD = String(threadId);
+    try {
+      const run = await amorsize(["run", `${slowImport}#doubleFailsLate`, "--range", "1000", "--no-cache"]);
+      expect(run.code).toBe(1);
+      // Not imported here (that throws): the item failed on the worker.
+      expect(run.stderr).not.toContain("imported in the calling thread");
+      const failed = Number(/item (\d+) failed late/.exec(run.stderr)?.[1]);
+      expect(failed).toBeGreaterThanOrEqual(937);
+      // Every line before it: its chunk's earlier results too (they were lost there).
+      expect(run.stdout.trimEnd().split("\n")).toEqual(
+        Array.from({ length: failed }, (_, x) => String(2 * x)),
+      );
+    } finally {
+      delete process.env.AMORSIZE_TEST_CALLER_THREAD;
+    }
+  });
+
   it("keeps a plan here under collect where the items' clones cost more than the import saved, and leaves no worker", async () => {
     // libuv's thread pool starts on its first use: started before counting this process's threads.
     await stat(tmpdir());
