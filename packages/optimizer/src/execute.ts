@@ -520,6 +520,17 @@ export function learnsOwnTime(plan: Plan, itemMs: number): boolean {
   return plan.mode === "parallel" && plan.chunkSize * itemMs >= MEASURE_CPU_MIN_CHUNK_MS;
 }
 
+/**
+ * A run on a session's lent pool: its workers measure their own time where the session
+ * learns from it (see `learnsOwnTime`), and a serial plan (under isolation) runs one chunk
+ * at a time, on one worker at a time, as a serial plan does.
+ */
+export function lentRunOptions(runOptions: RunOptions, plan: Plan, itemMs: number): RunOptions {
+  if (learnsOwnTime(plan, itemMs)) runOptions.measureCpu = true;
+  if (plan.mode === "serial") runOptions.maxInFlight = 1;
+  return runOptions;
+}
+
 /** Runs the plan here over `data` (the prepared input, bounded), closing the executor whatever happens. */
 async function runHere<R>(
   decision: Decision,
@@ -530,7 +541,7 @@ async function runHere<R>(
 ): Promise<RunOutcome<R>> {
   const { prepared, plan } = decision;
   const runOptions = runOptionsFor(plan, options, prepared, prepared.workload.totalItems);
-  if (lent && learnsOwnTime(plan, prepared.workload.itemTimeMs.mean)) runOptions.measureCpu = true;
+  if (lent) lentRunOptions(runOptions, plan, prepared.workload.itemTimeMs.mean);
   const runStart = performance.now();
   let outcome: MapResult<R>;
   try {

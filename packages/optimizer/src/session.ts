@@ -39,7 +39,7 @@ import { ModuleVersions, type TaskVersion } from "./module-version.js";
 import { basisOf, type OptimizeResult } from "./optimize.js";
 import { sizeBucket, writePlanCache } from "./plan-cache.js";
 import { PlanMemo, planKey, scaleSerial } from "./plan-memo.js";
-import { constraintsOf, type Machine, prepare } from "./prepare.js";
+import { constraintsOf, isolated, type Machine, prepare } from "./prepare.js";
 import { type RunFigures, type TaskProfile, TaskProfiles } from "./profiles.js";
 import { type QuickCall, quickInput, runQuick, runsAtOnce } from "./quick.js";
 import type { TaskData } from "./sample.js";
@@ -623,9 +623,13 @@ class AmorsizeSession implements Amorsize {
         return planning;
       },
       plan: (base, _prepared, done, planNow) => this.#planOnce(context, base, done, planNow),
+      // A serial plan under isolation runs on it too, one chunk at a time (see
+      // `lentRunOptions`): its workers are warm, and keep the task imported for the next
+      // call, where a fresh worker would start, import the task and warm up at every call.
+      // Not under `resourceLimits`, which the pool's workers do not have.
       executor: (plan, options) =>
-        plan.mode === "parallel" &&
-        plan.workers <= pool.size &&
+        ((plan.mode === "parallel" && plan.workers <= pool.size) ||
+          (plan.mode === "serial" && isolated(options))) &&
         options.resourceLimits === undefined &&
         !this.closed
           ? pool.lend(version.task.href)
@@ -716,12 +720,9 @@ class AmorsizeSession implements Amorsize {
       mode: report.mode,
       busyMs: report.busyMs,
       ran,
-      // Workers that computed at once: a lent pool may hold more than the plan keeps busy.
-      workers: Math.min(
-        report.workers,
-        report.chunks,
-        plan.mode === "parallel" ? plan.maxInFlight : report.workers,
-      ),
+      // Workers that computed at once: a lent pool may hold more than the plan keeps busy
+      // (a serial plan on it runs one chunk at a time).
+      workers: Math.min(report.workers, report.chunks, plan.mode === "parallel" ? plan.maxInFlight : 1),
       freshWorkers: report.taskLoads !== undefined,
       // The calling thread did other work while this call's items ran: another call of the
       // session (in flight when it began, or begun since), or a stream's consumer, whose work

@@ -18,7 +18,7 @@ import {
   dropContradictedFigures,
   executorFor,
   type Hosted,
-  learnsOwnTime,
+  lentRunOptions,
   runOptionsFor,
   taskOf,
 } from "./execute.js";
@@ -248,7 +248,7 @@ class StreamRun<R> implements AsyncIterator<StreamResult<R>, undefined> {
     this.executor = lent ?? warm ?? executorFor(plan, this.options);
     const total = prepared.workload.totalItems;
     const runOptions = runOptionsFor(plan, this.options, prepared, total, warm !== undefined);
-    if (this.lent && learnsOwnTime(plan, prepared.workload.itemTimeMs.mean)) runOptions.measureCpu = true;
+    if (this.lent) lentRunOptions(runOptions, plan, prepared.workload.itemTimeMs.mean);
     const input = guardedInput(prepared.data, { fence: this.fence });
     this.results = this.executor.stream(taskOf(prepared.task), input, runOptions);
   }

@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { threadId } from "node:worker_threads";
 import { resolveTask } from "@amorsize/executor";
 import { AmorsizeValidationError, type ExecuteOptions } from "@amorsize/types";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
@@ -207,6 +208,30 @@ export default (x) => (x === 125 ? process.exit(7) : blocksTwoMs(x));\n`,
     const next = await session.execute<number>(task("blocksTwoMs"), heavy, onPool);
     expect(next.results).toHaveLength(heavy.length);
     expect(session.stats()).toMatchObject({ poolStarts: 1, warmWorkers: 2 });
+  });
+
+  it("runs a serial plan under isolation on its warm pool, call after call", async () => {
+    session = fixedSession({ idleMs: 60_000 });
+    const items = range(3000);
+    // One worker at most: a loop beats it, so the plan is serial, and under isolation runs in a worker.
+    const isolatedSerial = { ...base, isolate: true, maxWorkers: 1 };
+    const first = await session.execute<number>(task("threadOf"), items, isolatedSerial);
+    expect(first.plan.mode).toBe("serial");
+    // On the session's pool, up after the call (each call started a fresh worker of its own).
+    expect(session.stats()).toMatchObject({ poolStarts: 1, warmWorkers: 2 });
+    const up = threads();
+    const later = await session.execute<number>(task("threadOf"), items, isolatedSerial);
+    const streamed: number[] = [];
+    for await (const { value } of session.stream<number>(task("threadOf"), items, isolatedSerial))
+      streamed.push(value);
+    expect(later.plan.mode).toBe("serial");
+    expect(streamed).toHaveLength(items.length);
+    // Every item of the later calls ran in the pool's workers, none here, and no worker was started.
+    const ran = new Set([...later.results, ...streamed]);
+    expect(ran.has(threadId)).toBe(false);
+    expect(ran.size).toBeLessThanOrEqual(2);
+    expect(threads()).toBe(up);
+    expect(session.stats()).toMatchObject({ poolStarts: 1 });
   });
 
   it("rejects a call in flight with ExecutorClosedError on close(), and leaves no thread behind", async () => {
