@@ -39,6 +39,7 @@ export const OPTIONS = {
   "chunk-timeout": { type: "string" },
   "max-memory-mb": { type: "string" },
   isolate: { type: "boolean" },
+  "serial-here": { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -64,7 +65,7 @@ export const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   calibrate: ["json", "refresh", "budget"],
   optimize: [...INPUT, ...PLANNING, "json"],
   explain: [...INPUT, ...PLANNING, "json"],
-  run: [...INPUT, ...PLANNING, "json", "out", "on-error"],
+  run: [...INPUT, ...PLANNING, "json", "out", "on-error", "serial-here"],
   compare: [...INPUT, ...PLANNING, "json", "repeat"],
 };
 

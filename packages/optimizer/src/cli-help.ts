@@ -79,7 +79,9 @@ cache warnings go to standard error at the end (--json: as JSON). When standard 
 a terminal and the results go elsewhere, a progress line is drawn there while it runs.
 Sampled items always run in a worker, so one that exits, aborts or runs out of memory fails
 as that item. A serial plan runs on that worker too when the cost model says it is
-sooner there (the task is imported there, not here).
+sooner there (the task is imported there, not here), unless --serial-here.
+  --serial-here      run a serial plan in this process's own thread, never on the
+                     sampling worker (not with --isolate, --chunk-timeout, --max-memory-mb)
   --on-error MODE    throw (default): stop at the first failure met (the results in
                      order up to there are printed; items run out of order, so some
                      before the failure may not have run); collect: run every item, a

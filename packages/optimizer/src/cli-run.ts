@@ -14,10 +14,11 @@ import {
 import { type CliIo, optimizerOptions, readInput, taskArgument, type Values } from "./cli-args.js";
 import { ProgressDisplay } from "./cli-progress.js";
 import { predictionAtCount } from "./decide.js";
-import { AmorsizeOptimizerError } from "./errors.js";
+import { AmorsizeOptimizerError, UsageError } from "./errors.js";
 import type { OptimizeBasis } from "./optimize.js";
 import { encodeResult, errorsInOrder, ResultNotPrintableError, withUnprintable } from "./output.js";
 import { LineWriter, type OutFile, OutputError, openOutFile } from "./output-sink.js";
+import { isolated } from "./prepare.js";
 import { planCheck } from "./report.js";
 import { hostedStream, type OptimizedStream } from "./stream.js";
 
@@ -55,6 +56,10 @@ function progressDisplay(io: CliIo, toFile: boolean): ProgressDisplay | undefine
 export async function commandRun(positionals: string[], values: Values, io: CliIo): Promise<number> {
   const task = taskArgument(positionals, "run");
   const options = optimizerOptions(values);
+  if (values["serial-here"] === true && isolated(options))
+    throw new UsageError(
+      "--serial-here runs a serial plan in this process: not with --isolate, --chunk-timeout or --max-memory-mb",
+    );
   // Sampled items run in a worker: one that exits, aborts or runs out of memory fails as
   // that item (under --on-error collect) instead of ending this process.
   options.sample = { ...options.sample, isolate: true };
@@ -75,7 +80,7 @@ export async function commandRun(positionals: string[], values: Values, io: CliI
     // every line before an item that throws is printed either way (a crash of the worker
     // loses its chunk's, where here it ended the command).
     const parsed = parseInput(ExecuteOptionsSchema, options, "options");
-    const local = { serialOnSampler: true };
+    const local = { serialOnSampler: values["serial-here"] !== true };
     const results = hostedStream(task, items, parsed, undefined, local);
     const out = file
       ? { stream: file.stream, where: file.where }
