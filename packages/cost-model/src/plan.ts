@@ -46,8 +46,8 @@ const warn = (ctx: Context, code: WarningCode, message: string) => ctx.warnings.
 /** What `FEW_SAMPLES` adds for items sampling was cut off waiting for (see `workload.cutOff`). */
 function cutOffText(cutOff: { items: number; ms: number } | undefined): string {
   if (cutOff === undefined) return "";
-  const them = cutOff.items === 1 ? "it" : "them";
-  return `, and on ${plural(cutOff.items, "item")} cut off after ${formatMs(cutOff.ms)} (counting ${them} at that, a lower bound)`;
+  const counted = cutOff.items === 1 ? "counting it at that" : "counting them at that together";
+  return `, and on ${plural(cutOff.items, "item")} cut off after ${formatMs(cutOff.ms)} (${counted}, a lower bound)`;
 }
 
 /**

@@ -523,11 +523,15 @@ export function learnsOwnTime(plan: Plan, itemMs: number): boolean {
 /**
  * A run on a session's lent pool: its workers measure their own time where the session
  * learns from it (see `learnsOwnTime`), and a serial plan (under isolation) runs one chunk
- * at a time, on one worker at a time, as a serial plan does.
+ * at a time, on one worker at a time, as a serial plan does, its waits for a core measured
+ * (the session learns its item time from its chunks' own time).
  */
 export function lentRunOptions(runOptions: RunOptions, plan: Plan, itemMs: number): RunOptions {
   if (learnsOwnTime(plan, itemMs)) runOptions.measureCpu = true;
-  if (plan.mode === "serial") runOptions.maxInFlight = 1;
+  if (plan.mode === "serial") {
+    runOptions.maxInFlight = 1;
+    runOptions.measureCpu = true;
+  }
   return runOptions;
 }
 

@@ -27,6 +27,9 @@ describe("implausibleWorkload", () => {
       "sampleWallMs is 86400001 ms, more than a day",
     );
     expect(implausibleWorkload(sample(2, { source: "given" }))).toBe('its source is "given", not "measured"');
+    expect(implausibleWorkload(sample(2, { cutOff: { items: 1, ms: 850 } }))).toBe(
+      "it was cut off waiting for items (a lower bound, never cached)",
+    );
     expect(implausibleWorkload(sample(2, { sampled: 0, indices: [] }))).toBe(
       "it says 0 items were sampled, with 0 indices",
     );

@@ -24,6 +24,7 @@ const atMost = (a: number, b: number) => a <= b + SLACK * Math.max(1, Math.abs(b
 export function implausibleWorkload(w: WorkloadSample): string | null {
   const t = w.itemTimeMs;
   if (w.source !== "measured") return `its source is "${w.source}", not "measured"`;
+  if (w.cutOff !== undefined) return "it was cut off waiting for items (a lower bound, never cached)";
   if (w.sampled < 1 || w.indices.length !== w.sampled)
     return `it says ${w.sampled} items were sampled, with ${w.indices.length} indices`;
   for (const [name, value] of [

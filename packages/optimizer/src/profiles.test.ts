@@ -41,6 +41,16 @@ describe("blendScale(): how far one run moves a task's item time", () => {
   });
 });
 
+describe("TaskProfiles: a sample cut off waiting for items", () => {
+  it("makes no profile (its figures are a lower bound): the next call samples again", () => {
+    const profiles = new TaskProfiles(4);
+    const cut = { ...workload(10, 85), inputKind: payloadKind(1), cutOff: { items: 1, ms: 850 } };
+    expect(profiles.sampled("t", cut)).toBeNull();
+    const { cutOff: _, ...whole } = cut;
+    expect(profiles.sampled("t", whole)).not.toBeNull();
+  });
+});
+
 describe("TaskProfiles: runs taken in together", () => {
   // A profile of 50 us items, sampled on 10 items: calls of ten items are planned from it.
   const learned = () => {

@@ -165,6 +165,9 @@ export class TaskProfiles {
    */
   sampled(key: string, workload: WorkloadSample): TaskProfile | null {
     if (workload.source !== "measured" || workload.totalItems === null || workload.sampled === 0) return null;
+    // A sample cut off waiting for items holds a lower bound, not their time: no profile
+    // (as no plan-cache entry), so the next call samples again.
+    if (workload.cutOff !== undefined) return null;
     // What workers computing at once cost the task is the task's and the machine's, not the input's: kept.
     const learned = this.#profiles.get(key)?.workload.contention;
     const profile: TaskProfile = {

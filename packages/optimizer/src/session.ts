@@ -623,17 +623,23 @@ class AmorsizeSession implements Amorsize {
         return planning;
       },
       plan: (base, _prepared, done, planNow) => this.#planOnce(context, base, done, planNow),
-      // A serial plan under isolation runs on it too, one chunk at a time (see
-      // `lentRunOptions`): its workers are warm, and keep the task imported for the next
-      // call, where a fresh worker would start, import the task and warm up at every call.
-      // Not under `resourceLimits`, which the pool's workers do not have.
-      executor: (plan, options) =>
-        ((plan.mode === "parallel" && plan.workers <= pool.size) ||
-          (plan.mode === "serial" && isolated(options))) &&
-        options.resourceLimits === undefined &&
-        !this.closed
-          ? pool.lend(version.task.href)
-          : undefined,
+      executor: (plan, options) => {
+        if (options.resourceLimits !== undefined || this.closed) return undefined;
+        if (plan.mode === "parallel" && plan.workers <= pool.size) return pool.lend(version.task.href);
+        // A serial plan under isolation runs on it too, one chunk at a time (see
+        // `lentRunOptions`), once it is warm or the task is called again (a learned call):
+        // a fresh worker per call imported the task and warmed up every time. A first call
+        // does not start every worker of the pool for one. Not marked as loading the task:
+        // it ran in one of the workers only.
+        if (
+          plan.mode === "serial" &&
+          isolated(options) &&
+          (pool.warm || context.learned) &&
+          plan.totalItems !== 0
+        )
+          return pool.prewarm();
+        return undefined;
+      },
     };
   }
 
@@ -716,9 +722,12 @@ class AmorsizeSession implements Amorsize {
     }
     // The plan covers the items sampling left; the report counts the sampled ones as succeeded too.
     const ran = Math.min(report.succeeded, plan.totalItems ?? report.succeeded);
+    // A serial plan run in a worker (under isolation) is learned as a serial run: its
+    // chunks' time, waits for a core left out, is its items' time, one worker at a time.
+    const serialInWorker = plan.mode === "serial" && report.mode === "parallel";
     const figures: RunFigures = {
-      mode: report.mode,
-      busyMs: report.busyMs,
+      mode: serialInWorker ? "serial" : report.mode,
+      busyMs: serialInWorker ? report.busyMs - (report.queuedMs ?? 0) : report.busyMs,
       ran,
       // Workers that computed at once: a lent pool may hold more than the plan keeps busy
       // (a serial plan on it runs one chunk at a time).
@@ -728,10 +737,11 @@ class AmorsizeSession implements Amorsize {
       // session (in flight when it began, or begun since), or a stream's consumer, whose work
       // runs while an async item's promise is awaited. Its busy time is then no item time.
       sharedThread:
-        context.began.inFlight > 1 ||
-        this.#calls !== context.began.calls ||
-        (kind === "stream" && workload.async),
-      ...(report.queuedMs === undefined ? {} : { queuedMs: report.queuedMs }),
+        !serialInWorker &&
+        (context.began.inFlight > 1 ||
+          this.#calls !== context.began.calls ||
+          (kind === "stream" && workload.async)),
+      ...(report.queuedMs === undefined || serialInWorker ? {} : { queuedMs: report.queuedMs }),
     };
     if (profile !== undefined && profile !== null) {
       if (context.learned) profile.learnedCalls++;

@@ -210,28 +210,45 @@ export default (x) => (x === 125 ? process.exit(7) : blocksTwoMs(x));\n`,
     expect(session.stats()).toMatchObject({ poolStarts: 1, warmWorkers: 2 });
   });
 
-  it("runs a serial plan under isolation on its warm pool, call after call", async () => {
+  it("runs a serial plan under isolation on its warm pool from the task's second call on", async () => {
     session = fixedSession({ idleMs: 60_000 });
     const items = range(3000);
     // One worker at most: a loop beats it, so the plan is serial, and under isolation runs in a worker.
     const isolatedSerial = { ...base, isolate: true, maxWorkers: 1 };
     const first = await session.execute<number>(task("threadOf"), items, isolatedSerial);
     expect(first.plan.mode).toBe("serial");
-    // On the session's pool, up after the call (each call started a fresh worker of its own).
+    // A first call starts a worker of its own, not every worker of the pool.
+    expect(session.stats()).toMatchObject({ poolStarts: 0 });
+    const second = await session.execute<number>(task("threadOf"), items, isolatedSerial);
+    expect(second.session).toMatchObject({ profile: "learned" });
     expect(session.stats()).toMatchObject({ poolStarts: 1, warmWorkers: 2 });
     const up = threads();
-    const later = await session.execute<number>(task("threadOf"), items, isolatedSerial);
     const streamed: number[] = [];
     for await (const { value } of session.stream<number>(task("threadOf"), items, isolatedSerial))
       streamed.push(value);
-    expect(later.plan.mode).toBe("serial");
+    expect(second.plan.mode).toBe("serial");
     expect(streamed).toHaveLength(items.length);
     // Every item of the later calls ran in the pool's workers, none here, and no worker was started.
-    const ran = new Set([...later.results, ...streamed]);
+    const ran = new Set([...second.results, ...streamed]);
     expect(ran.has(threadId)).toBe(false);
     expect(ran.size).toBeLessThanOrEqual(2);
     expect(threads()).toBe(up);
     expect(session.stats()).toMatchObject({ poolStarts: 1 });
+  });
+
+  it("learns a serial plan's item time from its runs in a worker, not a slowdown of workers computing at once", async () => {
+    session = fixedSession({ idleMs: 60_000 });
+    const isolatedSerial = { ...base, isolate: true, maxWorkers: 1 };
+    // Sampled at 1 ms an item (a wait, which a busy machine barely stretches), then run at 3 ms.
+    await session.execute(task("blocksFor"), Array(40).fill(1), isolatedSerial);
+    for (let call = 0; call < 4; call++) {
+      const run = await session.execute(task("blocksFor"), Array(40).fill(3), isolatedSerial);
+      expect(run.plan.mode).toBe("serial");
+    }
+    const profile = session.stats().profiles.find((p) => p.task.includes("#blocksFor@"))!;
+    // The item time moved toward the runs' 3 ms (it stayed at 1 ms, and workers read 2-3 times slower).
+    expect(profile.itemMs).toBeGreaterThan(2);
+    expect(profile.workerSlowdown).toBe(1);
   });
 
   it("rejects a call in flight with ExecutorClosedError on close(), and leaves no thread behind", async () => {
