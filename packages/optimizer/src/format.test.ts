@@ -21,3 +21,17 @@ describe("formatPlan(): a slowdown a session learned from its parallel runs", ()
     expect(formatPlan(plan, workload(400, 0.5))).not.toContain("side by side");
   });
 });
+
+describe("formatPlan(): a sample cut off waiting for an item", () => {
+  it("gives the item time as a lower bound, and the cut-off item beside the sampled ones", () => {
+    const cut = { ...workload(8, 100), sampled: 3, indices: [0, 1, 2], cutOff: { items: 1, ms: 850 } };
+    const plan = planExecution({ hardware: hardware(2), spawnCost: spawnCost(2), workload: cut });
+    const line = formatPlan(plan, cut)
+      .split("\n")
+      .find((l) => l.startsWith("  per item"))!;
+    expect(line).toMatch(/^ {2}per item {9}at least 100 ms mean, /);
+    expect(line).toContain("(3 sampled, and 1 cut off after 850 ms, counted at that: a lower bound)");
+    const { cutOff: _, ...whole } = cut;
+    expect(formatPlan(plan, whole)).toContain("  per item         100 ms mean, ");
+  });
+});

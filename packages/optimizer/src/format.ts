@@ -33,10 +33,14 @@ export function planSummary(plan: Plan): string {
 
 /** How many items the time figures rest on: the sampled ones, and those run beside a warm-up probe. */
 function sampledWords(workload: WorkloadSample): string {
-  const { pooledItems } = workload;
-  return pooledItems === undefined
-    ? `${workload.sampled} sampled`
-    : `${workload.sampled} sampled, and ${pooledItems} more run here while a fresh worker was probed`;
+  const { pooledItems, cutOff } = workload;
+  const pooled =
+    pooledItems === undefined ? "" : `, and ${pooledItems} more run here while a fresh worker was probed`;
+  const cut =
+    cutOff === undefined
+      ? ""
+      : `, and ${cutOff.items} cut off after ${formatMs(cutOff.ms)}, counted at that: a lower bound`;
+  return `${workload.sampled} sampled${pooled}${cut}`;
 }
 
 /** The plan, what it rested on and why, for people. */
@@ -44,7 +48,7 @@ export function formatPlan(plan: Plan, workload: WorkloadSample, overhead?: Opti
   const lines = [
     `Plan: ${planSummary(plan)}`,
     `  items            ${plan.totalItems ?? "unknown (stream)"}`,
-    `  per item         ${formatMs(workload.itemTimeMs.mean)} mean, cv ${workload.itemTimeMs.cv.toFixed(2)}, cpu/wall ${workload.cpuToWall.toFixed(2)} (${sampledWords(workload)})`,
+    `  per item         ${workload.cutOff === undefined ? "" : "at least "}${formatMs(workload.itemTimeMs.mean)} mean, cv ${workload.itemTimeMs.cv.toFixed(2)}, cpu/wall ${workload.cpuToWall.toFixed(2)} (${sampledWords(workload)})`,
     `  payload          ${workload.inputBytes.mean.toFixed(0)} B in (${workload.inputKind}), ${workload.outputBytes.mean.toFixed(0)} B out (${workload.outputKind})`,
     `  predicted        ${formatMs(plan.predicted.wallMs)} vs ${formatMs(plan.predicted.serialMs)} serial (${plan.predicted.speedup.toFixed(2)}x)`,
   ];
