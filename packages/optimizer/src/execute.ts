@@ -530,7 +530,9 @@ export function lentRunOptions(runOptions: RunOptions, plan: Plan, itemMs: numbe
   if (learnsOwnTime(plan, itemMs)) runOptions.measureCpu = true;
   if (plan.mode === "serial") {
     runOptions.maxInFlight = 1;
-    runOptions.measureCpu = true;
+    // Its waits for a core, where the run is long enough to pay for reading them.
+    if ((plan.totalItems ?? Number.POSITIVE_INFINITY) * itemMs >= MEASURE_CPU_MIN_CHUNK_MS)
+      runOptions.measureCpu = true;
   }
   return runOptions;
 }

@@ -39,7 +39,7 @@ function sampledWords(workload: WorkloadSample): string {
   const cut =
     cutOff === undefined
       ? ""
-      : `, and ${cutOff.items} cut off after ${formatMs(cutOff.ms)}, counted at that: a lower bound`;
+      : `, and ${cutOff.items} cut off after ${formatMs(cutOff.ms)}, counted at that${cutOff.items > 1 ? " together" : ""}: a lower bound`;
   return `${workload.sampled} sampled${pooled}${cut}`;
 }
 

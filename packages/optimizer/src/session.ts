@@ -627,15 +627,15 @@ class AmorsizeSession implements Amorsize {
         if (options.resourceLimits !== undefined || this.closed) return undefined;
         if (plan.mode === "parallel" && plan.workers <= pool.size) return pool.lend(version.task.href);
         // A serial plan under isolation runs on it too, one chunk at a time (see
-        // `lentRunOptions`), once it is warm or the task is called again (a learned call):
-        // a fresh worker per call imported the task and warmed up every time. A first call
-        // does not start every worker of the pool for one. Not marked as loading the task:
-        // it ran in one of the workers only.
+        // `lentRunOptions`), when it is warm, or to start it for a task called again while
+        // calls keep coming (a learned call within `idleMs` of the last one): a fresh worker
+        // per call imported the task and warmed up every time. A first call, or one after the
+        // pool closed for idleness, does not start every worker of the pool for one. Not
+        // marked as loading the task: it ran in one of the workers only.
         if (
           plan.mode === "serial" &&
           isolated(options) &&
-          (pool.warm || context.learned) &&
-          plan.totalItems !== 0
+          (pool.warm || (context.learned && plan.totalItems !== 0 && pool.usedWithinIdle()))
         )
           return pool.prewarm();
         return undefined;
@@ -724,7 +724,10 @@ class AmorsizeSession implements Amorsize {
     const ran = Math.min(report.succeeded, plan.totalItems ?? report.succeeded);
     // A serial plan run in a worker (under isolation) is learned as a serial run: its
     // chunks' time, waits for a core left out, is its items' time, one worker at a time.
-    const serialInWorker = plan.mode === "serial" && report.mode === "parallel";
+    // Not a run that started its worker (its import and warm-up are in its time), as for
+    // a parallel run: told as such (`freshWorkers`), it teaches nothing.
+    const serialInWorker =
+      plan.mode === "serial" && report.mode === "parallel" && report.taskLoads === undefined;
     const figures: RunFigures = {
       mode: serialInWorker ? "serial" : report.mode,
       busyMs: serialInWorker ? report.busyMs - (report.queuedMs ?? 0) : report.busyMs,
@@ -780,7 +783,8 @@ class AmorsizeSession implements Amorsize {
         task: context.version.task.key,
         kind,
         mode: plan.mode,
-        workers: report.workers,
+        // A serial plan in a worker runs one chunk at a time, on the pool too.
+        workers: plan.mode === "serial" ? Math.min(report.workers, 1) : report.workers,
         items: report.items,
         wallMs: report.wallMs,
         predictedWallMs,

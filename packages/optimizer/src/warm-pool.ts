@@ -10,6 +10,8 @@ export class WarmPool {
   #executor: Executor | null = null;
   #timer: NodeJS.Timeout | null = null;
   #active = 0;
+  /** When a call last ended (`performance.now()`); never: -Infinity. */
+  #lastLeftAt = Number.NEGATIVE_INFINITY;
   #closed = false;
   /** Task modules (URLs) the pool's workers have run, so have imported. */
   readonly #loaded = new Set<string>();
@@ -43,12 +45,21 @@ export class WarmPool {
   }
 
   /**
+   * Whether a call ended within `idleMs` (calls keep coming: a pool started now would be
+   * used), or another call is in flight beside the caller's.
+   */
+  usedWithinIdle(): boolean {
+    return this.#active > 1 || performance.now() - this.#lastLeftAt < this.idleMs;
+  }
+
+  /**
    * A call ended: the last one out (re)starts the idle timer. One timer serves every call,
    * re-armed rather than made anew (a new timer per call cost a short call 10-20 us); a
    * timer that fires while a call is in flight closes nothing.
    */
   leave(): void {
     this.#active--;
+    this.#lastLeftAt = performance.now();
     if (this.#active > 0 || this.#executor === null || this.#closed) return;
     if (this.#timer !== null) {
       this.#timer.refresh();

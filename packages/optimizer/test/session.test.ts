@@ -233,7 +233,30 @@ export default (x) => (x === 125 ? process.exit(7) : blocksTwoMs(x));\n`,
     expect(ran.has(threadId)).toBe(false);
     expect(ran.size).toBeLessThanOrEqual(2);
     expect(threads()).toBe(up);
+    // Nothing to run: on the warm pool (its 2 workers) too, not a worker started for it.
+    const none = await session.execute<number>(task("threadOf"), [], isolatedSerial);
+    expect(none.results).toEqual([]);
+    expect(none.report.workers).toBe(2);
+    expect(threads()).toBe(up);
     expect(session.stats()).toMatchObject({ poolStarts: 1 });
+  });
+
+  it("does not start the pool again for a serial plan under isolation once calls stopped coming", async () => {
+    session = fixedSession({ idleMs: 300 });
+    const items = range(3000);
+    const isolatedSerial = { ...base, isolate: true, maxWorkers: 1 };
+    await session.execute(task("threadOf"), items, isolatedSerial);
+    await session.execute(task("threadOf"), items, isolatedSerial);
+    expect(session.stats()).toMatchObject({ poolStarts: 1 });
+    await until(() => session!.stats().idleCloses === 1, "the pool closed for idleness");
+    // Longer than idleMs since the last call: a call now is a one-off, on a worker of its own.
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const later = await session.execute(task("threadOf"), items, isolatedSerial);
+    expect(later.session).toMatchObject({ profile: "learned" });
+    expect(session.stats()).toMatchObject({ poolStarts: 1, warmWorkers: 0 });
+    // The next one, right after it: calls are coming again, and the pool starts.
+    await session.execute(task("threadOf"), items, isolatedSerial);
+    expect(session.stats()).toMatchObject({ poolStarts: 2 });
   });
 
   it("learns a serial plan's item time from its runs in a worker, not a slowdown of workers computing at once", async () => {
@@ -241,11 +264,14 @@ export default (x) => (x === 125 ? process.exit(7) : blocksTwoMs(x));\n`,
     const isolatedSerial = { ...base, isolate: true, maxWorkers: 1 };
     // Sampled at 1 ms an item (a wait, which a busy machine barely stretches), then run at 3 ms.
     await session.execute(task("blocksFor"), Array(40).fill(1), isolatedSerial);
+    // Run on a worker it started (its import and warm-up in its time): nothing learned.
+    const profileOf = () => session!.stats().profiles.find((p) => p.task.includes("#blocksFor@"))!;
+    expect(profileOf().runs).toBe(0);
     for (let call = 0; call < 4; call++) {
       const run = await session.execute(task("blocksFor"), Array(40).fill(3), isolatedSerial);
       expect(run.plan.mode).toBe("serial");
     }
-    const profile = session.stats().profiles.find((p) => p.task.includes("#blocksFor@"))!;
+    const profile = profileOf();
     // The item time moved toward the runs' 3 ms (it stayed at 1 ms, and workers read 2-3 times slower).
     expect(profile.itemMs).toBeGreaterThan(2);
     expect(profile.workerSlowdown).toBe(1);
