@@ -36,6 +36,11 @@ export interface Chunk extends Block {
   whole: Chunk | null;
   /** On a chunk run again in parts: its results so far over its span, and the parts out. */
   rerun: { values: unknown[]; pending: number } | null;
+  /**
+   * Under "throw", on the items of a crashed chunk before the item its worker was running,
+   * run again: the chunk's other items, run again once these are delivered.
+   */
+  rest: Chunk | null;
 }
 
 const NO_VALUES: unknown[] = [];
@@ -65,6 +70,7 @@ export function newChunk(
     strays: 0,
     whole: null,
     rerun: null,
+    rest: null,
   };
 }
 

@@ -1,6 +1,26 @@
 import { describe, expect, it } from "@jest/globals";
 import { newChunk } from "./chunk.js";
-import { mergePart, partsOf, splitCrashed } from "./isolate.js";
+import { mergePart, partsOf, splitBefore, splitCrashed } from "./isolate.js";
+
+describe("splitBefore", () => {
+  it("takes the items before the one that was running, with the rest to run after them", () => {
+    // Input 10..15, item 12 precomputed (not sent): items 10, 11, 13, 14, 15; 14 was running.
+    const chunk = newChunk(10, 6, ["a", "b", "d", "e", "f"], [10, 11, 13, 14, 15], [12, "c"]);
+    const head = splitBefore(chunk, 3);
+    expect(head).toMatchObject({
+      first: 10,
+      span: 4,
+      items: ["a", "b", "d"],
+      indices: [10, 11, 13],
+      pre: [12, "c"],
+    });
+    expect(head.rest).toMatchObject({ first: 14, span: 2, items: ["e", "f"], indices: [14, 15], pre: null });
+    // Consecutive items keep no index list.
+    const plain = splitBefore(newChunk(0, 5, [0, 1, 2, 3, 4], null, null), 2);
+    expect(plain).toMatchObject({ first: 0, span: 2, items: [0, 1], indices: null });
+    expect(plain.rest).toMatchObject({ first: 2, span: 3, items: [2, 3, 4], indices: null, rest: null });
+  });
+});
 
 describe("splitCrashed", () => {
   it("runs the item that was running alone first, then those before and after it", () => {

@@ -41,6 +41,38 @@ export function splitCrashed(n: number, hint: number): Array<[number, number]> {
 }
 
 /**
+ * Under "throw", a whole chunk whose worker died while it ran the item at `hint` (after the
+ * items before it): those items, lost with the worker, to run again as a chunk of their
+ * own, with the chunk's other items as its `rest`, run again once they are delivered. A
+ * serial run delivers every item before a failure, and the item that was running is run
+ * again after them: the crash is its only if it crashes again (see `splitCrashed`).
+ */
+export function splitBefore(chunk: Chunk, hint: number): Chunk {
+  const index = indexAt(chunk, hint);
+  const end = chunk.first + chunk.span;
+  const before: unknown[] = [];
+  const after: unknown[] = [];
+  const pre = chunk.pre ?? [];
+  for (let p = 0; p < pre.length; p += 2)
+    ((pre[p] as number) < index ? before : after).push(pre[p], pre[p + 1]);
+  const head = newChunk(
+    chunk.first,
+    index - chunk.first,
+    chunk.items.slice(0, hint),
+    chunk.indices === null ? null : chunk.indices.slice(0, hint),
+    before.length > 0 ? before : null,
+  );
+  head.rest = newChunk(
+    index,
+    end - index,
+    chunk.items.slice(hint),
+    chunk.indices === null ? null : chunk.indices.slice(hint),
+    after.length > 0 ? after : null,
+  );
+  return head;
+}
+
+/**
  * Starts running `chunk` (a whole chunk, or a part of one) again as the parts `ranges`:
  * returns them, each belonging to the whole chunk, which counts the parts still out.
  */

@@ -24,7 +24,14 @@ import {
   WorkerCrashedError,
 } from "./errors.js";
 import type { Input } from "./input.js";
-import { MAX_ISOLATED_CRASHES, MAX_NARROWED_TIMEOUTS, mergePart, partsOf, splitCrashed } from "./isolate.js";
+import {
+  MAX_ISOLATED_CRASHES,
+  MAX_NARROWED_TIMEOUTS,
+  mergePart,
+  partsOf,
+  splitBefore,
+  splitCrashed,
+} from "./isolate.js";
 import { RUNNING, RunLifecycle, STOPPING } from "./lifecycle.js";
 import type { ResolvedRunOptions } from "./options.js";
 import {
@@ -552,6 +559,8 @@ export class ParallelRun extends RunLifecycle {
       this.chunkFailed(chunk, new WorkerCrashedError([index, index], error, { index }));
     } else if (this.crashes > MAX_ISOLATED_CRASHES) {
       this.chunkFailed(chunk, new WorkerCrashedError(rangeOf(chunk), error));
+    } else if (!this.opts.collect && hint > 0 && hint < n && chunk.whole === null) {
+      this.dispatch(splitBefore(chunk, hint));
     } else {
       for (const part of partsOf(chunk, splitCrashed(n, hint))) this.dispatch(part);
     }
@@ -694,7 +703,12 @@ export class ParallelRun extends RunLifecycle {
     this.tally.precomputed += precomputed;
     this.tally.succeeded += chunk.span - precomputed - (chunk.failed === null ? 0 : chunk.failed.length);
     this.delivery.put(chunk);
-    if (!this.delivery.holds) this.occupied--;
+    // The items before a crash, run again: the chunk's slot is freed by the rest's delivery
+    // (a stream's consumer frees one per block it reads: the rest takes a slot of its own).
+    if (chunk.rest !== null) {
+      if (this.delivery.holds) this.occupied++;
+      this.dispatch(chunk.rest);
+    } else if (!this.delivery.holds) this.occupied--;
     if (this.opts.onProgress !== undefined && !this.progress()) return;
     this.pump();
   }

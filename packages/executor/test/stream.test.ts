@@ -69,6 +69,13 @@ describe("stream()", () => {
     );
     expect(clone.error).toMatchObject({ code: "AMORSIZE_RESULT_NOT_CLONEABLE", index: 2 });
     expect(clone.seen).toEqual([0, 1]);
+    // And for an item that ends its worker: the items before it, lost with the worker, run
+    // again and come first (none came), then the crash, which item 3 causes again.
+    const crash = await indicesBefore(
+      shared({ workers: 1 }).stream(task("crash.mjs", "exitOnThree"), range(6), { chunkSize: 50 }),
+    );
+    expect(crash.error).toMatchObject({ code: "AMORSIZE_WORKER_CRASHED", index: 3 });
+    expect(crash.seen).toEqual([0, 1, 2]);
   });
 
   it("readReady() hands out the ready results in blocks, in the order next() would, and nothing twice", async () => {

@@ -76,9 +76,9 @@ export async function commandRun(positionals: string[], values: Values, io: CliI
     const start = performance.now();
     // The command's thread does nothing else: a serial plan runs on the sampling worker
     // when that is sooner, the task imported and warm there, not here. Its chunks complete
-    // in order, and a failing one gives its results before the failing item: under throw,
-    // every line before an item that throws is printed either way (a crash of the worker
-    // loses its chunk's, where here it ended the command).
+    // in order, and a failing one gives its results before the failing item (those before
+    // an item that crashed the worker run again): under throw, every line before the
+    // failure is printed either way (here a crash ended the command).
     const parsed = parseInput(ExecuteOptionsSchema, options, "options");
     const local = { serialOnSampler: values["serial-here"] !== true };
     const results = hostedStream(task, items, parsed, undefined, local);
