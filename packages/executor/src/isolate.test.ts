@@ -19,6 +19,11 @@ describe("splitBefore", () => {
     const plain = splitBefore(newChunk(0, 5, [0, 1, 2, 3, 4], null, null), 2);
     expect(plain).toMatchObject({ first: 0, span: 2, items: [0, 1], indices: null });
     expect(plain.rest).toMatchObject({ first: 2, span: 3, items: [2, 3, 4], indices: null, rest: null });
+    // Split again (an item before the first crash crashed too): the first rest still follows.
+    const again = splitBefore(plain, 1);
+    expect(again).toMatchObject({ first: 0, span: 1, items: [0] });
+    expect(again.rest).toMatchObject({ first: 1, span: 1, items: [1] });
+    expect(again.rest!.rest).toBe(plain.rest);
   });
 });
 

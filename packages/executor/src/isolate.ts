@@ -69,6 +69,8 @@ export function splitBefore(chunk: Chunk, hint: number): Chunk {
     chunk.indices === null ? null : chunk.indices.slice(hint),
     after.length > 0 ? after : null,
   );
+  // A chunk that is itself the items before an earlier crash keeps its own rest after them.
+  head.rest.rest = chunk.rest;
   return head;
 }
 
