@@ -41,11 +41,12 @@ export function splitCrashed(n: number, hint: number): Array<[number, number]> {
 }
 
 /**
- * Under "throw", a whole chunk whose worker died while it ran the item at `hint` (after the
- * items before it): those items, lost with the worker, to run again as a chunk of their
- * own, with the chunk's other items as its `rest`, run again once they are delivered. A
- * serial run delivers every item before a failure, and the item that was running is run
- * again after them: the crash is its only if it crashes again (see `splitCrashed`).
+ * A whole chunk's items before position `hint`, with its precomputed items among them, as
+ * a chunk of their own, whose `rest` holds the others (from `hint` on). Under "throw" a
+ * serial run delivers every item before a failure: the items before a failing one are
+ * delivered before the run stops, and those before the item a worker died running, lost
+ * with it, run again as the head, then the rest, from that item, which is the crash's only
+ * if it crashes again (see `splitCrashed`).
  */
 export function splitBefore(chunk: Chunk, hint: number): Chunk {
   const index = indexAt(chunk, hint);

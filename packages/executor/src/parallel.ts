@@ -467,16 +467,16 @@ export class ParallelRun extends RunLifecycle {
    */
   private deliverBeforeFailure(chunk: Chunk, results: unknown[], position: number): void {
     if (chunk.whole !== null) return;
-    const span = indexAt(chunk, position) - chunk.first;
-    if (span === 0) return;
-    const values = assemble(chunk, results).slice(0, span);
-    let precomputed = 0;
-    const pre = chunk.pre;
-    if (pre !== null)
-      for (let p = 0; p < pre.length; p += 2) if ((pre[p] as number) < chunk.first + span) precomputed++;
+    const head = splitBefore(chunk, position);
+    if (head.span === 0) return;
+    const precomputed = precomputedIn(head);
     this.tally.precomputed += precomputed;
-    this.tally.succeeded += span - precomputed;
-    this.delivery.put({ first: chunk.first, values, failed: null });
+    this.tally.succeeded += head.span - precomputed;
+    this.delivery.put({
+      first: head.first,
+      values: assemble(head, results.slice(0, position)),
+      failed: null,
+    });
   }
 
   /** A chunk's CPU and queued times, when it measured them. */
