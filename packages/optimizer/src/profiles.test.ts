@@ -5,6 +5,7 @@ import {
   BLEND,
   blendScale,
   CONTRADICTING_RUN_MS,
+  CONTRADICTING_RUNS,
   CONTRADICTION_RATIO,
   contradicts,
   DECISIVE_RUN_MS,
@@ -86,14 +87,43 @@ describe("TaskProfiles: runs taken in together", () => {
 
   it("moves it after MAX_PENDING_RUNS runs, however short", () => {
     const { profiles, profile } = learned();
-    const tiny = { mode: "serial" as const, busyMs: 0.001, ran: 1 };
+    // Items of 10 us, a fifth of the profile's (a tenth would contradict it: see below).
+    const tiny = { mode: "serial" as const, busyMs: 0.01, ran: 1 };
     for (let k = 0; k < MAX_PENDING_RUNS - 1; k++) profiles.learn(profile, tiny, null);
     expect(profile.runs).toBe(0);
     profiles.learn(profile, tiny, null);
     expect(profile.runs).toBe(MAX_PENDING_RUNS);
-    // 64 items expected at 3.2 ms: toward 1 us an item, at most to half of the figure.
+    // 64 items expected at 3.2 ms: toward 10 us an item, at most to half of the figure.
     const weight = (BLEND * 3.2) / (3.2 + SHORT_RUN_MS);
     expect(profile.workload.itemTimeMs.mean).toBeCloseTo(0.05 * (1 - weight / MAX_RUN_RATIO), 12);
+  });
+
+  it("is contradicted by short runs that read ten times slower together, five or more over 5 ms", () => {
+    // A profile of 35 ns items (a plan-cache entry for numbers asking for less work) while
+    // each call's ten items take 0.5 ms: no one run is long enough to contradict it.
+    const profiles = new TaskProfiles(4);
+    const profile = profiles.sampled("t", { ...workload(10, 0.000035), inputKind: payloadKind(1) })!;
+    expect(CONTRADICTING_RUNS).toBe(5);
+    const verdicts = Array.from({ length: 10 }, () => profiles.learn(profile, run(0.05), null));
+    // 5 ms measured at the tenth run: contradicted then, and nothing moved before.
+    expect(verdicts).toEqual([...Array<null>(9).fill(null), "contradicted"]);
+    expect(profile.workload.itemTimeMs.mean).toBe(0.000035);
+    // Four runs long enough together are not enough (two of them may have been preempted); a fifth is.
+    const few = profiles.sampled("u", { ...workload(10, 0.01), inputKind: payloadKind(1) })!;
+    for (let k = 0; k < 4; k++) expect(profiles.learn(few, run(0.3), null)).toBeNull();
+    expect(profiles.learn(few, run(0.3), null)).toBe("contradicted");
+    // One preempted run among short ones on time is not their median.
+    const once = profiles.sampled("v", { ...workload(10, 0.05), inputKind: payloadKind(1) })!;
+    expect(profiles.learn(once, run(2), null)).toBeNull();
+    for (let k = 0; k < 8; k++) expect(profiles.learn(once, run(0.05), null)).toBeNull();
+  });
+
+  it("is contradicted by short runs whose median reads a tenth of the profile or less when they are blended", () => {
+    const { profiles, profile } = learned();
+    // Ten runs of ten 5 us items against 50 us: 5 ms expected, blended at the tenth.
+    const verdicts = Array.from({ length: 10 }, () => profiles.learn(profile, run(0.005), null));
+    expect(verdicts).toEqual([...Array<null>(9).fill(null), "contradicted"]);
+    expect(profile.workload.itemTimeMs.mean).toBe(0.05);
   });
 
   it("moves it toward the median item over the runs' items: a long run outweighs short ones", () => {

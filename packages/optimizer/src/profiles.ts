@@ -92,6 +92,19 @@ export const CONTRADICTING_RUN_MS = 20;
 /** A run this long, milliseconds, ten times slower than expected, contradicts on its own: no preemption pauses a thread that long. */
 export const DECISIVE_RUN_MS = 200;
 /**
+ * Short runs taken in together (see {@link MAX_PENDING_RUNS}) contradict the profile when
+ * at least this many of them, {@link SHORT_RUN_MS} or more of measured time in all, put
+ * the median item at {@link CONTRADICTION_RATIO} times the profile's or more; and when
+ * they are blended, at a tenth of it or less (no pause makes items fast). One or two
+ * of them preempted are not their median (two such runs in a row contradict on their
+ * own: see {@link CONTRADICTION_RATIO}). Without it, figures a thousand times off (a plan
+ * cache entry for the same task and count whose numbers asked for less work: 35 ns an
+ * item read back for 50 us items) stayed so over every call of ten items a session made:
+ * each one read 0.5 ms, under what one run needs to contradict, and the profile, expecting
+ * nanoseconds, took them in at the weight of nanoseconds.
+ */
+export const CONTRADICTING_RUNS = 5;
+/**
  * A parallel run that took at least this many times its predicted time, and longer than
  * the same figures say a plain loop takes, lost to serial by its own figures (see
  * {@link lostToSerial}).
@@ -240,8 +253,11 @@ export class TaskProfiles {
     pending.runs.push({ itemMs: run.busyMs / ran, ran });
     pending.ran += ran;
     const expectedMs = pending.ran * mean;
-    if (expectedMs < SHORT_RUN_MS && pending.runs.length < MAX_PENDING_RUNS) return null;
-    const scale = blendScale(mean, itemMedian(pending.runs), expectedMs);
+    const blend = expectedMs >= SHORT_RUN_MS || pending.runs.length >= MAX_PENDING_RUNS;
+    if (!blend && !slowTogether(pending.runs, mean)) return null;
+    const median = itemMedian(pending.runs);
+    if (median >= CONTRADICTION_RATIO * mean || median * CONTRADICTION_RATIO <= mean) return "contradicted";
+    const scale = blendScale(mean, median, expectedMs);
     const { contention } = profile.workload;
     profile.workload = scaledItemTimes(profile.workload, scale);
     if (contention !== undefined) withContention(profile, contention.factor * mean, contention);
@@ -358,6 +374,18 @@ export function blendScale(meanMs: number, measuredMs: number, expectedMs: numbe
   const ratio = Math.min(MAX_RUN_RATIO, Math.max(1 / MAX_RUN_RATIO, measuredMs / meanMs));
   const weight = (BLEND * expectedMs) / (expectedMs + SHORT_RUN_MS);
   return 1 + weight * (ratio - 1);
+}
+
+/**
+ * Whether runs not yet blended already read ten times slower than `meanMs` together (see
+ * {@link CONTRADICTING_RUNS}): enough of them, long enough in all, for their median to
+ * say so where a preemption cannot.
+ */
+function slowTogether(runs: readonly PendingRun[], meanMs: number): boolean {
+  if (runs.length < CONTRADICTING_RUNS) return false;
+  let measuredMs = 0;
+  for (const run of runs) measuredMs += run.itemMs * run.ran;
+  return measuredMs >= SHORT_RUN_MS && itemMedian(runs) >= CONTRADICTION_RATIO * meanMs;
 }
 
 /**

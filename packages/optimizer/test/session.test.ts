@@ -654,6 +654,26 @@ describe("a session's learning", () => {
     ).rejects.toBe(reason);
   });
 
+  it("samples again after short runs that took ten times what the profile said together, none long enough alone", async () => {
+    // A profile read from a plan cache for the same task and count whose items asked for
+    // less work stayed wrong a thousandfold over every call of ten items (0.5 ms each).
+    session = fixedSession({ maxWorkers: 1, idleMs: 60_000 });
+    const cheap = range(10).map(() => 0);
+    const costly = range(10).map(() => 0.1);
+    expect((await session.execute(task("blocksFor"), cheap, base)).session.profile).toBe("sampled");
+    // Calls of 1 ms or more: the fifth makes 5 ms together, and the sixth samples (the
+    // fifth does when the first call ran items it had not sampled: their run is a fifth).
+    const profiles: string[] = [];
+    for (let k = 0; k < 8; k++) {
+      const call = await session.execute(task("blocksFor"), costly, base);
+      expect(call.results).toEqual(costly);
+      profiles.push(call.session.profile);
+    }
+    const resampled = profiles.indexOf("sampled");
+    expect([4, 5]).toContain(resampled);
+    expect(profiles.filter((p) => p === "sampled")).toEqual(["sampled"]);
+  });
+
   it("samples again when the input looks different: ten times the items, or items of another kind", async () => {
     session = createAmorsize();
     await session.execute(task("square"), range(100), base);
