@@ -154,6 +154,9 @@ export const MODEL_CONSTANTS = {
  *   busy too, so each worker needs more than one core and fewer fit the machine.
  * - `CONTENTION`: the task's items ran slower in workers computing at once than alone (a
  *   session learned it from its runs), and the plan charged that slowdown.
+ * - `LOWER_BOUND`: sampling was cut off waiting for items, so the item time is a lower
+ *   bound: a parallel plan no slower than a loop at that bound is taken (longer items only
+ *   widen its lead), and a serial plan says that longer items may pay for workers.
  */
 export const REASON_CODES = [
   "COMPUTE_BOUND",
@@ -174,6 +177,7 @@ export const REASON_CODES = [
   "UNCERTAIN_SAMPLE",
   "HELPER_THREADS",
   "CONTENTION",
+  "LOWER_BOUND",
 ] as const;
 /**
  * What an alternative's label adds when the alternative breaks one of the caller's limits;

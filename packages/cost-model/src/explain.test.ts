@@ -75,6 +75,16 @@ describe("explain()", () => {
     );
   });
 
+  it("gives the predicted times as lower bounds where the plan says they are", () => {
+    const bound = { ...handMade, predicted: { ...handMade.predicted, lowerBound: true as const } };
+    expect(explain(bound).split("\n")[1]).toBe(
+      "Predicted: at least 2528 ms against at least 5000 ms for a plain loop (1.98x faster at those bounds), for 1000 items.",
+    );
+    expect(explain(handMade).split("\n")[1]).toBe(
+      "Predicted: 2528 ms against 5000 ms for a plain loop (1.98x faster), for 1000 items.",
+    );
+  });
+
   it("lists the caller's warnings after the plan's, and checks them", () => {
     const cutOff = { code: "SAMPLE_CUT_OFF", message: "Sampling stopped waiting for item 2 after 860 ms." };
     const lines = explain(handMade, [cutOff]).split("\n");

@@ -157,8 +157,16 @@ export function explain(plan: Plan, warnings: readonly CodedMessage[] = []): str
     p.speedup >= 1
       ? `${formatFactor(p.speedup)} faster`
       : `${formatFactor(1 / Math.max(p.speedup, 1e-9))} slower`;
+  // Lower bounds (sampling cut off waiting for items): the times, and the speed-up they give, are not settled.
+  const least = p.lowerBound === true ? "at least " : "";
+  const pace =
+    checked.mode === "serial"
+      ? "the loop itself"
+      : p.lowerBound === true
+        ? `${faster} at those bounds`
+        : faster;
   lines.push(
-    `Predicted: ${formatMs(p.wallMs)} against ${formatMs(p.serialMs)} for a plain loop (${checked.mode === "serial" ? "the loop itself" : faster}), ${items}.`,
+    `Predicted: ${least}${formatMs(p.wallMs)} against ${least}${formatMs(p.serialMs)} for a plain loop (${pace}), ${items}.`,
   );
   lines.push("");
   lines.push("Breakdown:");

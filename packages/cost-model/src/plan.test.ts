@@ -880,6 +880,75 @@ describe("planExecution(): context", () => {
     ]);
   });
 
+  it("takes a parallel plan short of minSpeedup but no slower than a loop at a cut-off sample's lower bound", () => {
+    // Two items cut off after 50 ms: at that bound two workers are predicted at 89.2 ms
+    // against 100 ms (1.12x, short of the default 1.2x); longer items only widen the lead.
+    const cut = input({ workload: { sampled: 0, totalItems: 2, itemMs: 50 } });
+    cut.workload.cutOff = { items: 1, ms: 50 };
+    const plan = parallel(planExecution(cut));
+    expect(plan.workers).toBe(2);
+    expect(plan.predicted.lowerBound).toBe(true);
+    expect(plan.predicted.speedup).toBeCloseTo(1.1216, 4);
+    expect(plan.reasons.at(-1)).toEqual({
+      code: "LOWER_BOUND",
+      message:
+        "Sampling was cut off waiting for 1 item (50.0 ms): at that lower bound 2 workers are predicted at 89.2 ms against 100 ms for a plain loop, short of minSpeedup, but taken: longer items only widen their lead.",
+    });
+    // The same figures measured in full: serial, too little work, no bound.
+    const { cutOff: _, ...measured } = cut.workload;
+    const settled = planExecution({ ...cut, workload: measured });
+    expect(settled.mode).toBe("serial");
+    expect(codes(settled)).toEqual(["TOO_LITTLE_WORK"]);
+    expect(settled.predicted.lowerBound).toBeUndefined();
+    // A minSpeedup the caller set holds: serial, saying longer items may pay for workers.
+    const asked = planExecution({ ...cut, constraints: { minSpeedup: 1.2 } });
+    expect(asked.mode).toBe("serial");
+    expect(codes(asked)).toEqual(["TOO_LITTLE_WORK", "LOWER_BOUND"]);
+    expect(asked.reasons[1]!.message).toBe(
+      "Sampling was cut off waiting for 1 item (50.0 ms): the times above are lower bounds, and items that take longer may pay for workers.",
+    );
+    // Slower than a loop at the bound (20 ms items: 57.9 ms against 40.0 ms): serial, and says so.
+    const slower = input({ workload: { sampled: 0, totalItems: 2, itemMs: 20 } });
+    slower.workload.cutOff = { items: 1, ms: 20 };
+    const serial = planExecution(slower);
+    expect(serial.mode).toBe("serial");
+    expect(serial.predicted.lowerBound).toBe(true);
+    expect(codes(serial)).toEqual(["TOO_LITTLE_WORK", "LOWER_BOUND"]);
+  });
+
+  it("states a cut-off item time as a bound in the clone, I/O and time-out texts too", () => {
+    const clone = unitInput({
+      workload: {
+        totalItems: 10_000,
+        itemMs: 0.05,
+        inputKind: "object",
+        outputKind: "object",
+        inputBytes: 5000,
+        outputBytes: 5000,
+      },
+    });
+    clone.workload.cutOff = { items: 1, ms: 0.05 };
+    const cloned = planExecution(clone);
+    // Clone-bound whatever the items take: no lower bound makes it pay.
+    expect(codes(cloned)).toEqual(["CLONE_BOUND", "LOWER_BOUND"]);
+    expect(cloned.reasons[0]!.message).toContain(
+      "costs 104 us of main-thread time per item (at most 2.08x the item's own at least 50 us)",
+    );
+    const waits = input({ workload: { sampled: 0, totalItems: 100, itemMs: 100, cpuToWall: 0.1 } });
+    waits.workload.cutOff = { items: 1, ms: 100 };
+    expect(planExecution(waits).reasons[0]!.message).toMatch(
+      /^Items wait 90\.0% of their time \(at least 100 ms\) \(CPU-to-wall 0\.1\), but the task is synchronous/,
+    );
+    const timed = input({
+      workload: { sampled: 0, totalItems: 100, itemMs: 100 },
+      constraints: { chunkTimeoutMs: 50 },
+    });
+    timed.workload.cutOff = { items: 1, ms: 100 };
+    expect(planExecution(timed).warnings.find((w) => w.code === "ITEM_EXCEEDS_CHUNK_TIMEOUT")!.message).toBe(
+      "A single item is predicted to take up to 115 ms on a worker (items of at least 100 ms, the slowest sampled at least 100 ms), more than constraints.chunkTimeoutMs (50.0 ms): items may time out even one to a chunk.",
+    );
+  });
+
   it("says the item time is a lower bound where sampling was cut off waiting for an item", () => {
     // One item cut off after 860 ms, nothing else sampled: 4 items counted at 860 ms each.
     const i = input({ workload: { sampled: 0, totalItems: 4, itemMs: 860 } });

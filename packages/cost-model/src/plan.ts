@@ -213,15 +213,55 @@ function planParallelOrSerial(ctx: Context): Plan {
     (result.fastest?.speedup ?? 0) >= p.minSpeedup
       ? result.fastest
       : result.best;
-  const parallel = best !== null && best.speedup >= p.minSpeedup ? best : null;
+  const atBound = lowerBoundPays(ctx, best);
+  const parallel = best !== null && (best.speedup >= p.minSpeedup || atBound) ? best : null;
   if (parallel === null) {
     explainSerial(ctx, serial, best, capped);
+    lowerBoundReason(ctx, serial, best);
     timeoutNotes(ctx, null);
     return finish(ctx, serial, alternatives(ctx, serial, best));
   }
   explainParallel(ctx, parallel, capped);
+  if (atBound && parallel.speedup < p.minSpeedup) lowerBoundReason(ctx, serial, parallel, true);
   timeoutNotes(ctx, parallel);
   return finish(ctx, parallel, alternatives(ctx, parallel, best));
+}
+
+/**
+ * Whether a parallel plan short of minSpeedup is taken all the same because the item time
+ * is a lower bound (`workload.cutOff`): no slower than a loop at that bound, its lead only
+ * widens as items take longer, where a serial plan would lose more with every millisecond
+ * they do. Not for items bound by the main thread's cloning or by I/O waits (their time
+ * is not what decides), nor against a minSpeedup the caller set.
+ */
+function lowerBoundPays(ctx: Context, best: Evaluation | null): boolean {
+  const { p } = ctx;
+  if (ctx.input.workload.cutOff === undefined || ctx.constraints.minSpeedup !== undefined) return false;
+  if (best === null || best.speedup < 1 || best.bound === "main" || p.ioBound) return false;
+  return p.mainPerItemMs * p.minSpeedup < p.itemMs;
+}
+
+/** `LOWER_BOUND`: what the cut-off sample's lower bound means for this plan (see {@link lowerBoundPays}). */
+function lowerBoundReason(ctx: Context, serial: Evaluation, best: Evaluation | null, taken = false): void {
+  const { cutOff } = ctx.input.workload;
+  if (cutOff === undefined) return;
+  const cut = `Sampling was cut off waiting for ${plural(cutOff.items, "item")} (${formatMs(cutOff.ms)})`;
+  if (best === null) {
+    reason(ctx, "LOWER_BOUND", `${cut}: the times above are lower bounds.`);
+  } else if (taken) {
+    reason(
+      ctx,
+      "LOWER_BOUND",
+      `${cut}: at that lower bound ${plural(best.workers, "worker")} are predicted at ${formatMs(best.wallMs)} ` +
+        `against ${formatMs(serial.wallMs)} for a plain loop, short of minSpeedup, but taken: longer items only widen their lead.`,
+    );
+  } else {
+    reason(
+      ctx,
+      "LOWER_BOUND",
+      `${cut}: the times above are lower bounds, and items that take longer may pay for workers.`,
+    );
+  }
 }
 
 function memoryMessage(
@@ -281,7 +321,7 @@ function explainSerial(
       ctx,
       "CLONE_BOUND",
       `Moving an item to a worker and its result back costs ${formatMs(p.mainPerItemMs)} of main-thread time per item ` +
-        `(${formatFactor(p.mainPerItemMs / p.itemMs)} the item's own ${formatMs(p.itemMs)}), and the main thread cannot share that work; ${bestText}.`,
+        `(${ctx.input.workload.cutOff === undefined ? "" : "at most "}${formatFactor(p.mainPerItemMs / p.itemMs)} the item's own ${itemTimeText(ctx)}), and the main thread cannot share that work; ${bestText}.`,
     );
   } else {
     reason(
@@ -303,7 +343,9 @@ function explainSerial(
 
 function ioReason(ctx: Context, concurrency?: number): void {
   const { p } = ctx;
-  const waits = `Items wait ${formatPercent(1 - p.cpuToWall)} of their ${formatMs(p.itemMs)} (CPU-to-wall ${formatNumber(p.cpuToWall)})`;
+  const time =
+    ctx.input.workload.cutOff === undefined ? formatMs(p.itemMs) : `time (at least ${formatMs(p.itemMs)})`;
+  const waits = `Items wait ${formatPercent(1 - p.cpuToWall)} of their ${time} (CPU-to-wall ${formatNumber(p.cpuToWall)})`;
   if (concurrency !== undefined) {
     const ideal =
       p.cpuToWall > 0
@@ -603,8 +645,8 @@ function timeoutNotes(ctx: Context, chosen: Evaluation | null): void {
     warn(
       ctx,
       "ITEM_EXCEEDS_CHUNK_TIMEOUT",
-      `A single item is predicted to take up to ${formatMs(oneMs)} on a worker (items of ${formatMs(p.itemMs)}, the slowest sampled ` +
-        `${formatMs(p.maxItemMs)}), more than ${named}: items may time out even one to a chunk.`,
+      `A single item is predicted to take up to ${formatMs(oneMs)} on a worker (items of ${itemTimeText(ctx)}, the slowest sampled ` +
+        `${ctx.input.workload.cutOff === undefined ? "" : "at least "}${formatMs(p.maxItemMs)}), more than ${named}: items may time out even one to a chunk.`,
     );
   } else if (chunkMs > MODEL_CONSTANTS.chunkTimeoutShare * timeoutMs) {
     warn(
@@ -707,7 +749,10 @@ function key(e: Evaluation): string {
 function finish(ctx: Context, e: Evaluation, alts: Alternative[]): Plan {
   const common = {
     totalItems: ctx.p.n,
-    predicted: toPrediction(e),
+    predicted:
+      ctx.input.workload.cutOff === undefined
+        ? toPrediction(e)
+        : { ...toPrediction(e), lowerBound: true as const },
     reasons: ctx.reasons,
     warnings: ctx.warnings,
     candidatesEvaluated: ctx.evaluated,

@@ -58,6 +58,11 @@ const predictionShape = {
    * terms left out. Absent from older predictions.
    */
   items: z.number().int().nonnegative().optional(),
+  /**
+   * Present (true) when the times are lower bounds: sampling was cut off waiting for items
+   * (`workload.cutOff`), which the model counted at the time they had run so far.
+   */
+  lowerBound: z.literal(true).optional(),
 };
 /** The schema of {@link Prediction}. */
 export const PredictionSchema: z.ZodObject<typeof predictionShape> = z.object(predictionShape);
