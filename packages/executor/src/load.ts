@@ -3,7 +3,7 @@
 // load becomes is built in task.ts.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { basename, dirname, join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type LoadFailure, serializeError } from "./protocol.js";
 
@@ -131,18 +131,46 @@ function importOnce(href: string): Promise<Boxed> {
 export function moduleMissing(href: string): { code: "AMORSIZE_TASK_NOT_FOUND"; detail: string } {
   let detail = "the module does not exist";
   try {
-    const path = fileURLToPath(href);
-    const name = basename(path);
-    // A relative path is the working directory's: so is the node_modules a bare name meant.
-    if (!name.includes(".") && existsSync(join(dirname(path), "node_modules", name, "package.json"))) {
+    const named = packageNamed(fileURLToPath(href));
+    if (named !== null) {
+      const what =
+        named.spec === named.name ? "is a package" : `is in the package ${JSON.stringify(named.name)}`;
       detail +=
-        ` (a module is a file or URL, not a package name: "${name}" is a package in node_modules;` +
+        ` (a module is a file or URL, not a package name: ${JSON.stringify(named.spec)} ${what} in ${named.folder};` +
         " name a module of yours that imports it)";
     }
   } catch {
     // Not a file URL: the plain reason.
   }
   return { code: "AMORSIZE_TASK_NOT_FOUND", detail };
+}
+
+/** Path segments a package specifier can take: `@scope/name/sub`. */
+const SPECIFIER_SEGMENTS = 3;
+
+/**
+ * The package a missing file's path names as a specifier would (`lodash`, `@babel/parser`,
+ * `highlight.js`, `lodash/fp`), with the `node_modules` folder it is in: its last one to
+ * three segments read as the specifier the path was resolved from, the package looked for
+ * as Node resolves one, in the `node_modules` of that folder and of each folder above it.
+ * Null when no such package is there.
+ */
+export function packageNamed(path: string): { spec: string; name: string; folder: string } | null {
+  const segments = path.split(sep).filter((s) => s !== "");
+  for (let k = 1; k <= Math.min(SPECIFIER_SEGMENTS, segments.length - 1); k++) {
+    const tail = segments.slice(-k);
+    const scoped = tail[0]!.startsWith("@");
+    if (scoped && k === 1) continue;
+    const name = scoped ? `${tail[0]}/${tail[1]}` : tail[0]!;
+    let base = path;
+    for (let i = 0; i < k; i++) base = dirname(base);
+    for (let dir = base; ; dir = dirname(dir)) {
+      const folder = join(dir, "node_modules");
+      if (existsSync(join(folder, name, "package.json"))) return { spec: tail.join("/"), name, folder };
+      if (dirname(dir) === dir) break;
+    }
+  }
+  return null;
 }
 
 export function moduleIsMissing(href: string): boolean {

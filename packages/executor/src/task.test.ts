@@ -65,11 +65,29 @@ describe("assertTaskModuleExists", () => {
         }
         return "";
       };
-      expect(messageFor("somepkg")).toMatch(
-        /the module does not exist \(a module is a file or URL, not a package name: "somepkg" is a package in node_modules; name a module of yours that imports it\)$/,
+      const modules = join(folder, "node_modules");
+      const hint = (said: string) =>
+        `the module does not exist (a module is a file or URL, not a package name: ${said} in ${modules}; name a module of yours that imports it)`;
+      expect(messageFor("somepkg")).toBe(
+        `Cannot load task ${pathToFileURL(join(folder, "somepkg")).href}#default: ${hint('"somepkg" is a package')}`,
       );
       expect(messageFor("otherpkg")).toMatch(/the module does not exist$/);
       expect(messageFor("somepkg.mjs")).toMatch(/the module does not exist$/);
+      // Scoped, dotted, a path inside a package, and a package in a folder above the one named.
+      for (const name of ["@scope/parser", "highlight.js"]) {
+        mkdirSync(join(modules, name), { recursive: true });
+        writeFileSync(join(modules, name, "package.json"), "{}");
+      }
+      expect(messageFor("@scope/parser")).toMatch(hint('"@scope/parser" is a package'));
+      expect(messageFor("highlight.js")).toMatch(hint('"highlight.js" is a package'));
+      expect(messageFor("somepkg/sub/index.js")).toMatch(
+        hint('"somepkg/sub/index.js" is in the package "somepkg"'),
+      );
+      expect(messageFor("@scope/parser/lib")).toMatch(
+        hint('"@scope/parser/lib" is in the package "@scope/parser"'),
+      );
+      expect(messageFor(join("apps", "web", "somepkg"))).toMatch(hint('"somepkg" is a package'));
+      expect(messageFor("@scope/other")).toMatch(/the module does not exist$/);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
