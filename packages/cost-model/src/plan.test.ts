@@ -892,7 +892,7 @@ describe("planExecution(): context", () => {
     expect(plan.reasons.at(-1)).toEqual({
       code: "LOWER_BOUND",
       message:
-        "Sampling was cut off waiting for 1 item (50.0 ms): at that lower bound 2 workers are predicted at 89.2 ms against 100 ms for a plain loop, short of minSpeedup, but taken: longer items only widen their lead.",
+        "Sampling was cut off waiting for 1 item (50.0 ms): at that lower bound 2 workers are predicted at 89.2 ms against 100 ms for a plain loop, short of minSpeedup, but taken: items longer than that only widen their lead.",
     });
     // The same figures measured in full: serial, too little work, no bound.
     const { cutOff: _, ...measured } = cut.workload;
@@ -914,6 +914,33 @@ describe("planExecution(): context", () => {
     expect(serial.mode).toBe("serial");
     expect(serial.predicted.lowerBound).toBe(true);
     expect(codes(serial)).toEqual(["TOO_LITTLE_WORK", "LOWER_BOUND"]);
+    // Not under a chunk time-out that chunks of several items sized at the bound would pass,
+    // nor for a stream, whose speed-up leaves the start-up out.
+    const timed = input({
+      workload: { sampled: 0, totalItems: 8, itemMs: 12 },
+      constraints: { chunkTimeoutMs: 120 },
+    });
+    const untimed = planExecution({ ...timed, constraints: {} });
+    expect(untimed.mode).toBe("serial");
+    timed.workload.cutOff = { items: 1, ms: 12 };
+    const bounded = planExecution({ ...timed, constraints: {} });
+    expect(parallel(bounded).chunkSize).toBeGreaterThan(1);
+    expect(planExecution(timed).mode).toBe("serial");
+    // A stream of 5 KB objects of 0.1 ms: parallel at 1.1x in steady state, start-up left out.
+    const stream = input({
+      workload: { totalItems: null, itemMs: 0.1, inputKind: "object", inputBytes: 5000 },
+    });
+    const steady = planExecution(stream);
+    expect(steady.mode).toBe("serial");
+    expect(steady.alternatives.find((a) => a.mode === "parallel")!.speedup).toBeGreaterThan(1);
+    stream.workload.cutOff = { items: 1, ms: 0.2 };
+    expect(planExecution(stream).mode).toBe("serial");
+    // One worker at most: serial, and no claim that longer items would pay for workers.
+    const one = planExecution({ ...cut, constraints: { maxWorkers: 1 } });
+    expect(one.mode).toBe("serial");
+    expect(one.reasons.at(-1)!.message).toBe(
+      "Sampling was cut off waiting for 1 item (50.0 ms): the times above are lower bounds.",
+    );
   });
 
   it("states a cut-off item time as a bound in the clone, I/O and time-out texts too", () => {

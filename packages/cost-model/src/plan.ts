@@ -229,15 +229,19 @@ function planParallelOrSerial(ctx: Context): Plan {
 
 /**
  * Whether a parallel plan short of minSpeedup is taken all the same because the item time
- * is a lower bound (`workload.cutOff`): no slower than a loop at that bound, its lead only
- * widens as items take longer, where a serial plan would lose more with every millisecond
- * they do. Not for items bound by the main thread's cloning or by I/O waits (their time
- * is not what decides), nor against a minSpeedup the caller set.
+ * is a lower bound (`workload.cutOff`): no slower than a loop at that bound, items longer
+ * than it only widen its lead (every term of a fixed configuration's time is a fixed part
+ * plus a share of the item time), where a serial plan would lose more with every
+ * millisecond they take. Not for items bound by the main thread's cloning or by I/O waits
+ * (their time is not what decides), nor against a minSpeedup the caller set; not for a
+ * stream (its steady-state speed-up leaves the start-up out), nor for chunks of several
+ * items under a chunk time-out (sized for items at the bound, they would run past it).
  */
 function lowerBoundPays(ctx: Context, best: Evaluation | null): boolean {
   const { p } = ctx;
   if (ctx.input.workload.cutOff === undefined || ctx.constraints.minSpeedup !== undefined) return false;
-  if (best === null || best.speedup < 1 || best.bound === "main" || p.ioBound) return false;
+  if (best === null || best.speedup < 1 || best.bound === "main" || p.ioBound || p.n === null) return false;
+  if (p.chunkTimeoutMs !== null && (best.chunkSize ?? 1) > 1) return false;
   return p.mainPerItemMs * p.minSpeedup < p.itemMs;
 }
 
@@ -253,14 +257,17 @@ function lowerBoundReason(ctx: Context, serial: Evaluation, best: Evaluation | n
       ctx,
       "LOWER_BOUND",
       `${cut}: at that lower bound ${plural(best.workers, "worker")} are predicted at ${formatMs(best.wallMs)} ` +
-        `against ${formatMs(serial.wallMs)} for a plain loop, short of minSpeedup, but taken: longer items only widen their lead.`,
+        `against ${formatMs(serial.wallMs)} for a plain loop, short of minSpeedup, but taken: items longer than that only widen their lead.`,
     );
-  } else {
+  } else if (best.workers >= 2 && ctx.p.capacity >= 2) {
     reason(
       ctx,
       "LOWER_BOUND",
       `${cut}: the times above are lower bounds, and items that take longer may pay for workers.`,
     );
+  } else {
+    // One worker, or one core: no item time makes workers pay.
+    reason(ctx, "LOWER_BOUND", `${cut}: the times above are lower bounds.`);
   }
 }
 

@@ -116,6 +116,14 @@ describe("TaskProfiles: runs taken in together", () => {
     const once = profiles.sampled("v", { ...workload(10, 0.05), inputKind: payloadKind(1) })!;
     expect(profiles.learn(once, run(2), null)).toBeNull();
     for (let k = 0; k < 8; k++) expect(profiles.learn(once, run(0.05), null)).toBeNull();
+    // Nor one large run paused among small ones on time, though it holds most of their items.
+    const large = profiles.sampled("w", { ...workload(10, 0.05), inputKind: payloadKind(1) })!;
+    for (let k = 0; k < 4; k++) profiles.learn(large, { mode: "serial", busyMs: 0.1, ran: 2 }, null);
+    expect(profiles.learn(large, { mode: "serial", busyMs: 11, ran: 20 }, null)).toBeNull();
+    // Nor one run ten times slow that fills the blending window alone (100 items of 0.1 ms
+    // in 110 ms): a suspect run, which needs a second in a row.
+    const alone = profiles.sampled("x", { ...workload(100, 0.1), inputKind: payloadKind(1) })!;
+    expect(profiles.learn(alone, { mode: "serial", busyMs: 110, ran: 100 }, null)).toBeNull();
   });
 
   it("is contradicted by short runs whose median reads a tenth of the profile or less when they are blended", () => {

@@ -93,10 +93,11 @@ export const CONTRADICTING_RUN_MS = 20;
 export const DECISIVE_RUN_MS = 200;
 /**
  * Short runs taken in together (see {@link MAX_PENDING_RUNS}) contradict the profile when
- * at least this many of them, {@link SHORT_RUN_MS} or more of measured time in all, put
- * the median item at {@link CONTRADICTION_RATIO} times the profile's or more; and when
- * they are blended, at a tenth of it or less (no pause makes items fast). One or two
- * of them preempted are not their median (two such runs in a row contradict on their
+ * at least this many of them, and more than half of them, each read
+ * {@link CONTRADICTION_RATIO} times the profile's item time or more, over
+ * {@link SHORT_RUN_MS} or more of measured time in all; and when they are blended, when
+ * their median item reads a tenth of it or less (no pause makes items fast). A few of
+ * them preempted do not (two such runs in a row, each long enough, contradict on their
  * own: see {@link CONTRADICTION_RATIO}). Without it, figures a thousand times off (a plan
  * cache entry for the same task and count whose numbers asked for less work: 35 ns an
  * item read back for 50 us items) stayed so over every call of ten items a session made:
@@ -254,9 +255,10 @@ export class TaskProfiles {
     pending.ran += ran;
     const expectedMs = pending.ran * mean;
     const blend = expectedMs >= SHORT_RUN_MS || pending.runs.length >= MAX_PENDING_RUNS;
-    if (!blend && !slowTogether(pending.runs, mean)) return null;
+    if (slowTogether(pending.runs, mean)) return "contradicted";
+    if (!blend) return null;
     const median = itemMedian(pending.runs);
-    if (median >= CONTRADICTION_RATIO * mean || median * CONTRADICTION_RATIO <= mean) return "contradicted";
+    if (median * CONTRADICTION_RATIO <= mean) return "contradicted";
     const scale = blendScale(mean, median, expectedMs);
     const { contention } = profile.workload;
     profile.workload = scaledItemTimes(profile.workload, scale);
@@ -378,14 +380,19 @@ export function blendScale(meanMs: number, measuredMs: number, expectedMs: numbe
 
 /**
  * Whether runs not yet blended already read ten times slower than `meanMs` together (see
- * {@link CONTRADICTING_RUNS}): enough of them, long enough in all, for their median to
- * say so where a preemption cannot.
+ * {@link CONTRADICTING_RUNS}): enough of them each ten times slow, and more than half of
+ * the runs, long enough in all, to say so where preemptions cannot. Counted by runs, not
+ * items: one large run paused is one run.
  */
 function slowTogether(runs: readonly PendingRun[], meanMs: number): boolean {
   if (runs.length < CONTRADICTING_RUNS) return false;
   let measuredMs = 0;
-  for (const run of runs) measuredMs += run.itemMs * run.ran;
-  return measuredMs >= SHORT_RUN_MS && itemMedian(runs) >= CONTRADICTION_RATIO * meanMs;
+  let slow = 0;
+  for (const run of runs) {
+    measuredMs += run.itemMs * run.ran;
+    if (run.itemMs >= CONTRADICTION_RATIO * meanMs) slow++;
+  }
+  return measuredMs >= SHORT_RUN_MS && slow >= CONTRADICTING_RUNS && 2 * slow > runs.length;
 }
 
 /**
