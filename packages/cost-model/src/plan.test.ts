@@ -20,6 +20,19 @@ import {
 const codes = (plan: Plan) => plan.reasons.map((r) => r.code);
 const warningCodes = (plan: Plan) => plan.warnings.map((w) => w.code);
 
+/** 10,000 items of 50 us that each move 5 KB objects both ways: cloning costs twice the work. */
+const cloneBound = () =>
+  unitInput({
+    workload: {
+      totalItems: 10_000,
+      itemMs: 0.05,
+      inputKind: "object",
+      outputKind: "object",
+      inputBytes: 5000,
+      outputBytes: 5000,
+    },
+  });
+
 function parallel(plan: Plan) {
   if (plan.mode !== "parallel") throw new Error(`expected a parallel plan, got ${plan.mode}`);
   return plan;
@@ -436,18 +449,7 @@ describe("planExecution(): the decision", () => {
   });
 
   it("payloads that cost more to clone than to compute are serial with CLONE_BOUND", () => {
-    const plan = planExecution(
-      unitInput({
-        workload: {
-          totalItems: 10_000,
-          itemMs: 0.05,
-          inputKind: "object",
-          outputKind: "object",
-          inputBytes: 5000,
-          outputBytes: 5000,
-        },
-      }),
-    );
+    const plan = planExecution(cloneBound());
     expect(plan.mode).toBe("serial");
     expect(codes(plan)).toEqual(["CLONE_BOUND"]);
     // Round trip 4 us + 20 ns x 5000 B = 104 us per direction pair, half each way, both ways.
@@ -944,16 +946,7 @@ describe("planExecution(): context", () => {
   });
 
   it("states a cut-off item time as a bound in the clone, I/O and time-out texts too", () => {
-    const clone = unitInput({
-      workload: {
-        totalItems: 10_000,
-        itemMs: 0.05,
-        inputKind: "object",
-        outputKind: "object",
-        inputBytes: 5000,
-        outputBytes: 5000,
-      },
-    });
+    const clone = cloneBound();
     clone.workload.cutOff = { items: 1, ms: 0.05 };
     const cloned = planExecution(clone);
     // Clone-bound whatever the items take: no lower bound makes it pay.
