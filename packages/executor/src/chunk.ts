@@ -1,6 +1,6 @@
 import { MAX_TIMER_MS } from "@amorsize/types";
 import type { Block } from "./delivery.js";
-import type { IndexRange } from "./errors.js";
+import type { IndexRange, RunError } from "./errors.js";
 import { absoluteNowMs, beginDeadline, readBegin } from "./protocol.js";
 
 /** Items read together and sent to a worker as one tinypool task. */
@@ -24,10 +24,12 @@ export interface Chunk extends Block {
   /** When its time-out clock started (`performance.now()`). */
   clockAt: number;
   /** Where its worker stamps the start of its items, counted from `epochMs` (see `ChunkClock.cell`); null: none. */
-  cell: { cells: Int32Array; slot: number; epochMs: number } | null;
+  cell: { cells: Int32Array; reached: Int32Array; slot: number; epochMs: number } | null;
   timedOut: boolean;
   /** Timed out without its worker having begun its items. */
   notBegun: boolean;
+  /** Timed out: how many of its items had ended then, as its worker told (-1: unknown). */
+  reached: number;
   /** Times the chunk was sent again after tinypool lost it to a worker it was removing. */
   retries: number;
   /** Times the chunk was sent again after its worker died of another chunk's doing. */
@@ -41,6 +43,8 @@ export interface Chunk extends Block {
    * run again: the chunk's other items, run again once these are delivered.
    */
   rest: Chunk | null;
+  /** On such a rest: the failure it stands for, without running again (a time-out's items). */
+  fails: RunError | null;
 }
 
 const NO_VALUES: unknown[] = [];
@@ -66,11 +70,13 @@ export function newChunk(
     cell: null,
     timedOut: false,
     notBegun: false,
+    reached: -1,
     retries: 0,
     strays: 0,
     whole: null,
     rerun: null,
     rest: null,
+    fails: null,
   };
 }
 
@@ -167,6 +173,8 @@ export class ChunkClock {
   private readonly waiting: Chunk[] = [];
   stopped = false;
   private cells = new Int32Array(new SharedArrayBuffer(4 * FIRST_CELLS));
+  /** Beside each cell, how many of its chunk's items have ended (see `RunRequest.v`). */
+  private reached = new Int32Array(new SharedArrayBuffer(4 * FIRST_CELLS));
   private readonly free: number[] = [];
   private next = 0;
 
@@ -179,20 +187,22 @@ export class ChunkClock {
    * A cleared cell for `chunk`'s worker to stamp, for its request: `w`, `y` and `o` (see
    * `RunRequest`), the stamp counted from now (a stamp is 31 bits of milliseconds).
    */
-  cell(chunk: Chunk): { w: Int32Array; y: number; o: number } {
+  cell(chunk: Chunk): { w: Int32Array; v: Int32Array; y: number; o: number } {
     let slot = this.free.pop();
     if (slot === undefined) {
       if (this.next === this.cells.length) {
-        // Cells still held keep the old buffer; it is not handed out again.
+        // Cells still held keep the old buffers; they are not handed out again.
         this.cells = new Int32Array(new SharedArrayBuffer(this.cells.byteLength * 2));
+        this.reached = new Int32Array(new SharedArrayBuffer(this.reached.byteLength * 2));
         this.next = 0;
       }
       slot = this.next++;
     }
     Atomics.store(this.cells, slot, 0);
+    Atomics.store(this.reached, slot, 0);
     const epochMs = absoluteNowMs();
-    chunk.cell = { cells: this.cells, slot, epochMs };
-    return { w: this.cells, y: slot, o: epochMs };
+    chunk.cell = { cells: this.cells, reached: this.reached, slot, epochMs };
+    return { w: this.cells, v: this.reached, y: slot, o: epochMs };
   }
 
   dispatched(chunk: Chunk): void {
@@ -250,6 +260,8 @@ export class ChunkClock {
     }
     chunk.timedOut = true;
     chunk.notBegun = read.beganAt === null;
+    // Read before its worker is ended: the items it had run by then.
+    if (chunk.cell !== null) chunk.reached = Atomics.load(chunk.cell.reached, chunk.cell.slot);
     chunk.controller?.abort();
   }
 }

@@ -409,8 +409,9 @@ export class ParallelRun extends RunLifecycle {
     const buffers = bufferPositions(chunk.items);
     if (buffers !== undefined) request.n = buffers;
     if (this.clock !== null) {
-      const { w, y, o } = this.clock.cell(chunk);
+      const { w, v, y, o } = this.clock.cell(chunk);
       request.w = w;
+      request.v = v;
       request.y = y;
       request.o = o;
     }
@@ -506,6 +507,18 @@ export class ParallelRun extends RunLifecycle {
       ) {
         this.timeoutsNarrowed++;
         for (const part of partsOf(chunk, splitCrashed(chunk.items.length, -1))) this.dispatch(part);
+      } else if (
+        !this.opts.collect &&
+        chunk.reached > 0 &&
+        chunk.reached < chunk.items.length &&
+        chunk.whole === null
+      ) {
+        // Under throw, as a serial run delivers every item before a failure: the items that
+        // ended before the one running at the time-out, lost with the worker, run again and
+        // are delivered; then the run fails with the time-out, from that item on.
+        const head = splitBefore(chunk, chunk.reached);
+        head.rest!.fails = new ChunkTimeoutError(rangeOf(head.rest!), timeoutMs);
+        this.dispatch(head);
       } else this.chunkFailed(chunk, new ChunkTimeoutError(rangeOf(chunk), timeoutMs, notBegun));
     } else if (this.ctx.closed) {
       this.stop(new ExecutorClosedError(error));
@@ -705,6 +718,11 @@ export class ParallelRun extends RunLifecycle {
     this.delivery.put(chunk);
     // The items before a crash, run again: the chunk's slot is freed by the rest's delivery
     // (a stream's consumer frees one per block it reads: the rest takes a slot of its own).
+    if (chunk.rest?.fails != null) {
+      // The items before a time-out, run again: the rest is the time-out's (see `onRejected`).
+      this.chunkFailed(chunk.rest, chunk.rest.fails);
+      return;
+    }
     if (chunk.rest !== null) {
       if (this.delivery.holds) this.occupied++;
       this.dispatch(chunk.rest);

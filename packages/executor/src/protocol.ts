@@ -31,6 +31,12 @@ export interface RunRequest {
   w?: Int32Array;
   y?: number;
   o?: number;
+  /**
+   * With a chunk time-out: cells where the worker writes, at `y`, how many of the chunk's
+   * items have ended (see {@link storeReached}): a chunk that times out under "throw"
+   * names the item it was running, and the items before it are run again for their results.
+   */
+  v?: Int32Array;
 }
 
 /** Load the task and check its export, nothing else. */
@@ -241,6 +247,11 @@ export function absoluteNowMs(): number {
 export function stampBegin(cells: Int32Array, slot: number, epochMs: number, begun = true): void {
   const ms = Math.max(1, Math.ceil(absoluteNowMs() - epochMs) + 1);
   Atomics.store(cells, slot, begun ? ms : -ms);
+}
+
+/** Notes in a chunk's progress cell (`RunRequest.v`) that `count` of its items have ended. */
+export function storeReached(cells: Int32Array, slot: number, count: number): void {
+  Atomics.store(cells, slot, count);
 }
 
 /** What a chunk's cell says: when it was taken up and when it began (absolute times, up to 1 ms late), or null. */

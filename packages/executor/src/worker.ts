@@ -22,6 +22,7 @@ import {
   type SerializedError,
   serializeError,
   stampBegin,
+  storeReached,
   UNSETTLED_NAME,
   type WorkerRequest,
 } from "./protocol.js";
@@ -329,6 +330,7 @@ async function finishAsync(
       failures.push(i, serializeError(error));
       out.push(undefined);
     }
+    noteReached(i + 1);
   }
   stopWatchdog();
   return finish(request, out, failures, start);
@@ -364,6 +366,38 @@ function runFrom(fn: TaskFunction, items: unknown[], out: unknown[], i: number):
  */
 const runFromApart = new Proxy(runFrom, {});
 
+/**
+ * {@link runFrom} for a chunk under a time-out: after each item it notes in the chunk's
+ * progress cell how many have ended (`RunRequest.v`), which the calling thread reads when
+ * the chunk times out. Apart, so that chunks without a time-out keep the plain loop.
+ */
+function runFromNoting(fn: TaskFunction, items: unknown[], out: unknown[], i: number): number {
+  const cells = reachedCells!;
+  const slot = reachedSlot;
+  const n = items.length;
+  for (; i < n; i++) {
+    const value = fn(items[i]);
+    if (isThenable(value)) {
+      stoppedAt = value;
+      return i;
+    }
+    out.push(value);
+    storeReached(cells, slot, i + 1);
+  }
+  return n;
+}
+
+const runFromNotingApart = new Proxy(runFromNoting, {});
+
+/** The running chunk's progress cells and its slot there, when it has a time-out (see `RunRequest.v`). */
+let reachedCells: Int32Array | null = null;
+let reachedSlot = 0;
+
+/** Notes how many of the running chunk's items have ended, when it has a time-out. */
+function noteReached(count: number): void {
+  if (reachedCells !== null) storeReached(reachedCells, reachedSlot, count);
+}
+
 function runItems(fn: TaskFunction, request: RunRequest): unknown {
   const items = request.x;
   asBuffers(items, request.n);
@@ -376,11 +410,14 @@ function runItems(fn: TaskFunction, request: RunRequest): unknown {
   if (request.w !== undefined) stampBegin(request.w, request.y!, request.o!);
   cpuStart = request.u === true ? cpuNowMs() : -1;
   queued = request.u === true ? queueWindow() : null;
+  reachedCells = request.v ?? null;
+  reachedSlot = request.y ?? 0;
+  const loop = reachedCells === null ? runFromApart : runFromNotingApart;
   const start = performance.now();
   let i = 0;
   while (i < n) {
     try {
-      i = runFromApart(fn, items, out, i);
+      i = loop(fn, items, out, i);
     } catch (error) {
       if (dying) return NEVER;
       // Every item before the failing one pushed its result.
@@ -389,6 +426,7 @@ function runItems(fn: TaskFunction, request: RunRequest): unknown {
       failures.push(i, serializeError(error));
       out.push(undefined);
       i++;
+      noteReached(i);
       continue;
     }
     if (i < n) {

@@ -76,6 +76,17 @@ describe("stream()", () => {
     );
     expect(crash.error).toMatchObject({ code: "AMORSIZE_WORKER_CRASHED", index: 3 });
     expect(crash.seen).toEqual([0, 1, 2]);
+    // And for an item that never ends, under a chunk time-out: the items before it, lost
+    // with the worker ended at the time-out, run again and come first, then the time-out,
+    // from that item on (its chunk named items 0..5).
+    const hang = await indicesBefore(
+      shared({ workers: 1 }).stream(task("hang.mjs", "spinForeverOnFour"), range(6), {
+        chunkSize: 50,
+        chunkTimeoutMs: 300,
+      }),
+    );
+    expect(hang.error).toMatchObject({ code: "AMORSIZE_CHUNK_TIMEOUT", range: [4, 5] });
+    expect(hang.seen).toEqual([0, 1, 2, 3]);
   });
 
   it("readReady() hands out the ready results in blocks, in the order next() would, and nothing twice", async () => {
