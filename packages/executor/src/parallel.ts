@@ -130,6 +130,12 @@ export class ParallelRun extends RunLifecycle {
   private crashes = 0;
   /** Timed-out chunks run again in parts (see MAX_NARROWED_TIMEOUTS). */
   private timeoutsNarrowed = 0;
+  /**
+   * Under throw, the time-out of a chunk whose items before it run again (see
+   * `onRejected`): the run's failure once they are delivered. Meanwhile no chunk is sent,
+   * and a later chunk's failure does not stop the run: the first in input order does.
+   */
+  private pendingFailure: RunError | null = null;
 
   constructor(
     private readonly ctx: PoolContext,
@@ -256,7 +262,12 @@ export class ParallelRun extends RunLifecycle {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.state === RUNNING && !this.sourceDone && this.occupied < this.opts.maxInFlight) {
+      while (
+        this.state === RUNNING &&
+        this.pendingFailure === null &&
+        !this.sourceDone &&
+        this.occupied < this.opts.maxInFlight
+      ) {
         if (this.asyncIterator !== null) {
           this.pullAsync();
           break;
@@ -411,9 +422,10 @@ export class ParallelRun extends RunLifecycle {
     if (this.clock !== null) {
       const { w, v, y, o } = this.clock.cell(chunk);
       request.w = w;
-      request.v = v;
       request.y = y;
       request.o = o;
+      // Under throw only: collect finds the item that does not end by halving (see `onRejected`).
+      if (!this.opts.collect) request.v = v;
     }
     const transferList = this.opts.transfer ? collectTransferables(chunk.items) : null;
     this.ctx.pool.run(request, transferList === null ? { signal } : { signal, transferList }).then(
@@ -511,13 +523,17 @@ export class ParallelRun extends RunLifecycle {
         !this.opts.collect &&
         chunk.reached > 0 &&
         chunk.reached < chunk.items.length &&
-        chunk.whole === null
+        chunk.whole === null &&
+        chunk.rest?.fails == null
       ) {
         // Under throw, as a serial run delivers every item before a failure: the items that
         // ended before the one running at the time-out, lost with the worker, run again and
-        // are delivered; then the run fails with the time-out, from that item on.
+        // are delivered; then the run fails with the time-out, from that item on. Once: a
+        // head that times out again fails with its own range.
         const head = splitBefore(chunk, chunk.reached);
-        head.rest!.fails = new ChunkTimeoutError(rangeOf(head.rest!), timeoutMs);
+        const fails = new ChunkTimeoutError(rangeOf(head.rest!), timeoutMs);
+        head.rest!.fails = fails;
+        this.pendingFailure = fails;
         this.dispatch(head);
       } else this.chunkFailed(chunk, new ChunkTimeoutError(rangeOf(chunk), timeoutMs, notBegun));
     } else if (this.ctx.closed) {
@@ -587,6 +603,7 @@ export class ParallelRun extends RunLifecycle {
   crashedAfter(range: IndexRange, error: unknown): boolean {
     if (this.state !== RUNNING) return false;
     const crash = new WorkerCrashedError(range, error, { after: true });
+    if (!this.opts.collect && laterThanPending(crash, this.pendingFailure)) return true;
     this.tally.errors.push(crash);
     if (!this.opts.collect) this.stop(crash);
     return true;
@@ -596,6 +613,10 @@ export class ParallelRun extends RunLifecycle {
 
   /** Records a failure; under "throw" it stops the run and returns false. */
   private recordError(error: RunError, chunk: Chunk, failedIndices: number[]): boolean {
+    // A failure after a pending time-out's items, in input order, is not the run's: the
+    // time-out is, once the items before it are delivered (the chunk is dropped, as the
+    // stopping run drops every chunk after the failure).
+    if (!this.opts.collect && laterThanPending(error, this.pendingFailure)) return false;
     this.tally.errors.push(error);
     this.tally.failed += failedIndices.length;
     if (!this.opts.collect) {
@@ -720,6 +741,7 @@ export class ParallelRun extends RunLifecycle {
     // (a stream's consumer frees one per block it reads: the rest takes a slot of its own).
     if (chunk.rest?.fails != null) {
       // The items before a time-out, run again: the rest is the time-out's (see `onRejected`).
+      this.pendingFailure = null;
       this.chunkFailed(chunk.rest, chunk.rest.fails);
       return;
     }
@@ -730,4 +752,9 @@ export class ParallelRun extends RunLifecycle {
     if (this.opts.onProgress !== undefined && !this.progress()) return;
     this.pump();
   }
+}
+
+/** Whether `error` comes after the pending failure in input order (see `ParallelRun.pendingFailure`). */
+function laterThanPending(error: RunError, pending: RunError | null): boolean {
+  return pending !== null && error !== pending && error.range[0] > pending.range[0];
 }

@@ -87,6 +87,16 @@ describe("stream()", () => {
     );
     expect(hang.error).toMatchObject({ code: "AMORSIZE_CHUNK_TIMEOUT", range: [4, 5] });
     expect(hang.seen).toEqual([0, 1, 2, 3]);
+    // While the items before it run again, a later chunk's failure (item 4 throws, in the
+    // chunk queued behind) is not the run's: the time-out, first in input order, is.
+    const later = await indicesBefore(
+      shared({ workers: 1 }).stream(task("hang.mjs", "spinOnOneThrowOnFour"), range(6), {
+        chunkSize: 3,
+        chunkTimeoutMs: 300,
+      }),
+    );
+    expect(later.error).toMatchObject({ code: "AMORSIZE_CHUNK_TIMEOUT", range: [1, 2] });
+    expect(later.seen).toEqual([0]);
   });
 
   it("readReady() hands out the ready results in blocks, in the order next() would, and nothing twice", async () => {
