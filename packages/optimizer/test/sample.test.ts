@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import { planExecution } from "@amorsize/cost-model";
 import { describe, expect, it } from "@jest/globals";
 import { formatPlan } from "../src/format.js";
@@ -412,6 +413,33 @@ describe("sampleTask", () => {
     });
     expect(seen).toHaveLength(1);
     expect(seen[0]).toBeGreaterThan(0);
+  });
+
+  it("shows confirms the sampling thread's own CPU time: items that wait while another thread computes wait", async () => {
+    // A worker of this process spins the whole time: the process's CPU time grows beside
+    // items that block 2 ms each, without computing.
+    const spinner = new Worker("for (;;) {}", { eval: true });
+    try {
+      await new Promise((resolve) => spinner.once("online", resolve));
+      const shares: number[] = [];
+      await sampleTask(
+        task("blocksTwoMs"),
+        Array.from({ length: 40 }, (_, i) => i),
+        {
+          minItems: 4,
+          maxItems: 4,
+          budgetMs: 10_000,
+          confirms: (first) => shares.push(first.cpuToWall) > 0,
+        },
+      );
+      expect(shares).toHaveLength(1);
+      // Where the thread's runtime reads (Linux): its own, near 0. Elsewhere the bounds that
+      // allow a tick stand, which such items can reach.
+      if (process.platform === "linux") expect(shares[0]).toBeLessThan(0.5);
+      else expect(shares[0]).toBeLessThanOrEqual(1);
+    } finally {
+      await spinner.terminate();
+    }
   });
 
   it("asks confirms after the first unit, and stops there when it agrees", async () => {
