@@ -39,8 +39,9 @@ const reason = (ctx: Context, code: ReasonCode, message: string) => ctx.reasons.
  * The item time as the reasons state it: "at least" it when sampling was cut off waiting
  * for items (`workload.cutOff`), which it then counts at a lower bound.
  */
-const itemTimeText = (ctx: Context) =>
-  `${ctx.input.workload.cutOff === undefined ? "" : "at least "}${formatMs(ctx.p.itemMs)}`;
+const itemTimeText = (ctx: Context) => `${atLeast(ctx)}${formatMs(ctx.p.itemMs)}`;
+/** "at least " before a figure that rests on items sampling was cut off waiting for (`workload.cutOff`); "" otherwise. */
+const atLeast = (ctx: Context) => (ctx.input.workload.cutOff === undefined ? "" : "at least ");
 const warn = (ctx: Context, code: WarningCode, message: string) => ctx.warnings.push({ code, message });
 
 /** What `FEW_SAMPLES` adds for items sampling was cut off waiting for (see `workload.cutOff`). */
@@ -552,8 +553,7 @@ function explainParallel(
       `${plural(workers, "worker")} with chunks of ${c} overlap the waits: predicted ${formatMs(e.wallMs)}, ${formatFactor(e.speedup)} a plain loop.`,
     );
   } else {
-    const atLeast = ctx.input.workload.cutOff === undefined ? "" : "at least ";
-    const total = p.n === null ? "" : ` (${atLeast}${formatMs(e.items * p.itemMs)} in all)`;
+    const total = p.n === null ? "" : ` (${atLeast(ctx)}${formatMs(e.items * p.itemMs)} in all)`;
     const chunks = p.n === null ? "" : ` (${plural(e.chunks, "chunk")})`;
     reason(
       ctx,
@@ -653,7 +653,7 @@ function timeoutNotes(ctx: Context, chosen: Evaluation | null): void {
       ctx,
       "ITEM_EXCEEDS_CHUNK_TIMEOUT",
       `A single item is predicted to take up to ${formatMs(oneMs)} on a worker (items of ${itemTimeText(ctx)}, the slowest sampled ` +
-        `${ctx.input.workload.cutOff === undefined ? "" : "at least "}${formatMs(p.maxItemMs)}), more than ${named}: items may time out even one to a chunk.`,
+        `${atLeast(ctx)}${formatMs(p.maxItemMs)}), more than ${named}: items may time out even one to a chunk.`,
     );
   } else if (chunkMs > MODEL_CONSTANTS.chunkTimeoutShare * timeoutMs) {
     warn(

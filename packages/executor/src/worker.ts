@@ -343,9 +343,18 @@ let stoppedAt: PromiseLike<unknown> | null = null;
  * Runs the items from `i` on, pushing each result, until the end or the first promise
  * (left in `stoppedAt`). It holds no try/catch: V8 runs a task inlined into a loop
  * inside a try block several times slower, so errors are caught by the caller, which
- * resumes after the failing item.
+ * resumes after the failing item. For a chunk under a time-out (`cells`, see
+ * `RunRequest.v`) it notes after each item how many have ended, which the calling thread
+ * reads when the chunk times out.
  */
-function runFrom(fn: TaskFunction, items: unknown[], out: unknown[], i: number): number {
+function runFrom(
+  fn: TaskFunction,
+  items: unknown[],
+  out: unknown[],
+  i: number,
+  cells: Int32Array | null,
+  slot: number,
+): number {
   const n = items.length;
   for (; i < n; i++) {
     const value = fn(items[i]);
@@ -354,6 +363,7 @@ function runFrom(fn: TaskFunction, items: unknown[], out: unknown[], i: number):
       return i;
     }
     out.push(value);
+    if (cells !== null) storeReached(cells, slot, i + 1);
   }
   return n;
 }
@@ -365,29 +375,6 @@ function runFrom(fn: TaskFunction, items: unknown[], out: unknown[], i: number):
  * inlined the loop into runItems's try block and chunks of a ~1 us task ran 4 times slower.
  */
 const runFromApart = new Proxy(runFrom, {});
-
-/**
- * {@link runFrom} for a chunk under a time-out: after each item it notes in the chunk's
- * progress cell how many have ended (`RunRequest.v`), which the calling thread reads when
- * the chunk times out. Apart, so that chunks without a time-out keep the plain loop.
- */
-function runFromNoting(fn: TaskFunction, items: unknown[], out: unknown[], i: number): number {
-  const cells = reachedCells!;
-  const slot = reachedSlot;
-  const n = items.length;
-  for (; i < n; i++) {
-    const value = fn(items[i]);
-    if (isThenable(value)) {
-      stoppedAt = value;
-      return i;
-    }
-    out.push(value);
-    storeReached(cells, slot, i + 1);
-  }
-  return n;
-}
-
-const runFromNotingApart = new Proxy(runFromNoting, {});
 
 /** The running chunk's progress cells and its slot there, when it has a time-out (see `RunRequest.v`). */
 let reachedCells: Int32Array | null = null;
@@ -412,12 +399,11 @@ function runItems(fn: TaskFunction, request: RunRequest): unknown {
   queued = request.u === true ? queueWindow() : null;
   reachedCells = request.v ?? null;
   reachedSlot = request.y ?? 0;
-  const loop = reachedCells === null ? runFromApart : runFromNotingApart;
   const start = performance.now();
   let i = 0;
   while (i < n) {
     try {
-      i = loop(fn, items, out, i);
+      i = runFromApart(fn, items, out, i, reachedCells, reachedSlot);
     } catch (error) {
       if (dying) return NEVER;
       // Every item before the failing one pushed its result.

@@ -87,6 +87,17 @@ export function timedRecords<T>(records: readonly T[]): readonly T[] {
 }
 
 /**
+ * `records` with each one's CPU time the thread's own, read fresh (its runtime read just
+ * after the process's CPU time, without a scheduler tick's slack), where every record has
+ * it; null where one lacks it. The other bounds allow a tick or count every thread of the
+ * process, so items that wait can read as computing beside another thread that computes.
+ */
+export function ownCpuRecords(records: readonly SampleRecord[]): SampleRecord[] | null {
+  if (!records.every((m) => m.threadCpuMs != null)) return null;
+  return records.map((m) => ({ ...m, cpuMs: m.threadCpuMs! }));
+}
+
+/**
  * The workload the records describe. `ran` are the input indices that gave a result, in
  * input order; `totalItems` the input's length when known. No records: an empty input.
  */

@@ -9,7 +9,7 @@ import { blockItemFigures, concurrentItemFigures, SCHEDSTAT_STALENESS_MS } from 
 import { classLossError, lostClassOf } from "./clone-class.js";
 import { LoopProbe } from "./loop-probe.js";
 import { nextBlockSize, sizedPositions } from "./order.js";
-import { itemRecord, readsOtherThreads, type SampleRecord } from "./records.js";
+import { itemRecord, ownCpuRecords, readsOtherThreads, type SampleRecord } from "./records.js";
 import type { Block } from "./source.js";
 import { SamplingState, type SessionOptions } from "./state.js";
 import { cpuToWall, weightedMean } from "./stats.js";
@@ -49,11 +49,9 @@ export function asyncItemsWait(records: readonly SampleRecord[]): boolean {
   const ownMs = weightedMean(records, (m) => m.ownMs);
   // A fresh reading is the thread's own: no tick's slack lifts a wait's CPU share, and a
   // short item's CPU time reads what it was (a 9.8 ms minify read 9.7 ms).
-  const fresh = records.every((m) => m.threadCpuMs != null);
-  const cpuShare = fresh
-    ? cpuToWall(records.map((m) => ({ ...m, cpuMs: m.threadCpuMs ?? 0 })))
-    : cpuToWall(records);
-  const minMs = fresh ? FRESH_MIN_MS : SCHEDSTAT_STALENESS_MS;
+  const own = ownCpuRecords(records);
+  const cpuShare = cpuToWall(own ?? records);
+  const minMs = own !== null ? FRESH_MIN_MS : SCHEDSTAT_STALENESS_MS;
   const computes = ownMs >= minMs && idleShare(records) < WAITING_IDLE_SHARE && cpuShare >= COMPUTING_SHARE;
   return !computes;
 }

@@ -5,7 +5,7 @@ import type { WorkloadSample } from "@amorsize/types";
 import { COLD_MIN_CPU_SHARE } from "../cold-sample.js";
 import { CloneMeter } from "../payload.js";
 import type { BlockRange } from "./order.js";
-import { type SampleRecord, summarise } from "./records.js";
+import { ownCpuRecords, type SampleRecord, summarise } from "./records.js";
 import type { CloneMeters } from "./session.js";
 import type { Block, BlockSink } from "./source.js";
 import { cpuToWall } from "./stats.js";
@@ -130,14 +130,11 @@ export abstract class SamplingState implements BlockSink {
 }
 
 /**
- * Records as `confirms` reads them: each one's CPU time the thread's own, read fresh,
- * where every record has it (as `asyncItemsWait` reads them). The other bounds allow a
- * scheduler tick or count every thread of the process: a cached task whose items wait
- * 2 ms read as computing (CPU-to-wall 0.98) in two units running while another thread of
- * the process computed (a garbage collector's helper, a worker), and the call sampled
- * again, its cache entry said to be contradicted.
+ * Records as `confirms` reads them: their own CPU time where it reads fresh (see
+ * `ownCpuRecords`). A cached task whose items wait 2 ms read as computing (CPU-to-wall
+ * 0.98) in two units running while another thread of the process computed (a garbage
+ * collector's helper, a worker), and the call sampled again, its entry said contradicted.
  */
 function ownCpu(records: readonly SampleRecord[]): readonly SampleRecord[] {
-  if (!records.every((m) => m.threadCpuMs != null)) return records;
-  return records.map((m) => ({ ...m, cpuMs: m.threadCpuMs! }));
+  return ownCpuRecords(records) ?? records;
 }
