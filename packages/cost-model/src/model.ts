@@ -104,12 +104,19 @@ export function evaluateParallel(p: ModelParams, workers: number, chunkSize: num
  * Terms shared by a whole run and a stream's steady state. `messageMs`: what the chunks'
  * large messages of object graphs add on the main thread (see {@link largeMessageMs}).
  */
-function steadyTerms(p: ModelParams, items: number, chunks: number, active: number, messageMs: number) {
+function steadyTerms(
+  p: ModelParams,
+  items: number,
+  chunks: number,
+  active: number,
+  messageMs: number,
+  chunkSize: number,
+) {
   const cores = min(active, p.capacity);
   const mainThreadMs = items * (p.mainPerItemMs + p.retainMs) + chunks * p.dispatchMs + messageMs;
   // Items run one after another in each worker; only their CPU part competes for cores.
   const computeMs = max((items * p.wallItemMs) / active, (items * p.cpuItemMs) / cores);
-  const chunkOverheadMs = (chunks * p.chunkOverheadMs) / active;
+  const chunkOverheadMs = (chunks * chunkCostMs(p, chunkSize)) / active;
   // tinypool hands a worker its next chunk only when it returns the last one, so a
   // worker waits while the main thread takes its results and clones its next chunk.
   const dispatchWaitMs = mainThreadMs / active;
@@ -189,7 +196,7 @@ function evaluateSteady(base: ModelParams, workers: number, chunkSize: number): 
   const items = MODEL_CONSTANTS.streamBasisItems;
   // A long stream: every worker is busy and chunks are fractional on average.
   const chunks = items / chunkSize;
-  const t = steadyTerms(p, items, chunks, workers, chunks * largeMessageMs(p, chunkSize));
+  const t = steadyTerms(p, items, chunks, workers, chunks * largeMessageMs(p, chunkSize), chunkSize);
   return parallelEvaluation(p, t, {
     workers,
     chunkSize,
@@ -300,7 +307,17 @@ const sendMs = (p: ModelParams, k: number) => k * p.inCloneMs + p.dispatchMs + l
 const receiveMs = (p: ModelParams, k: number) => k * p.outCloneMs;
 // A chunk on its worker's timeline: computing and the envelope; its whole cycle adds the
 // main thread's service, which the worker waits for.
-const workerChunkMs = (p: ModelParams, k: number) => k * p.wallItemMs + p.chunkOverheadMs;
+const workerChunkMs = (p: ModelParams, k: number) => k * p.wallItemMs + chunkCostMs(p, k);
+
+/**
+ * A chunk of k items' cost on its worker's timeline besides its items: the hops and the
+ * envelope of an empty task, and the longer wait for threads that slept while it computed
+ * (`chunkGapMs`, measured after chunks of `chunkGapAfterMs`), in proportion up to that length.
+ */
+export function chunkCostMs(p: ModelParams, k: number): number {
+  const slept = min(1, (k * p.wallItemMs) / p.chunkGapAfterMs);
+  return p.chunkOverheadMs + p.chunkGapMs * slept;
+}
 const chunkCycleMs = (p: ModelParams, k: number) => workerChunkMs(p, k) + sendMs(p, k) + receiveMs(p, k);
 
 /**
@@ -332,7 +349,7 @@ function evaluateRun(base: ModelParams, n: number, workers: number, requestedChu
   const active = min(workers, chunks);
   const p = atContention(base, active);
   const messageMs = (chunks - 1) * largeMessageMs(p, c) + largeMessageMs(p, lastChunk);
-  const t = steadyTerms(p, n, chunks, active, messageMs);
+  const t = steadyTerms(p, n, chunks, active, messageMs, c);
 
   // Pipeline fill: the first chunks go out one after another, so worker i starts
   // (i-1) sends late; dynamic dispatch spreads that over the workers.

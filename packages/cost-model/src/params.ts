@@ -93,6 +93,18 @@ export interface ModelParams {
   dispatchMs: number;
   /** Per-chunk time on the worker's side: message hops and the task envelope, ms. */
   chunkOverheadMs: number;
+  /**
+   * What a worker waits between two chunks beyond an empty task's round trip once each
+   * computed for `chunkGapAfterMs` (`SpawnCostProfile.pace.gapUs` less `dispatch.latencyUs`),
+   * ms; prorated for shorter chunks (see `chunkCostMs`). 0 where the profile has no pace.
+   */
+  chunkGapMs: number;
+  chunkGapAfterMs: number;
+  /**
+   * How far equal work drifts apart on the workers, as a share of itself: the profile's
+   * `pace.speedCv`, else `MODEL_CONSTANTS.workerSpeedCv`.
+   */
+  workerSpeedCv: number;
   startupFixedMs: number;
   startupPerWorkerMs: number;
   /** A fresh worker's import of the task module, ms (0 when unknown). */
@@ -233,6 +245,9 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     // An empty task's round trip one at a time is the main thread's dispatch plus the
     // hops and the worker's envelope; the latter part is what a worker loses per chunk.
     chunkOverheadMs: Math.max(0, latencyUs - throughputUs) / 1000,
+    chunkGapMs: spawnCost.pace === undefined ? 0 : Math.max(0, spawnCost.pace.gapUs.value - latencyUs) / 1000,
+    chunkGapAfterMs: spawnCost.pace?.afterMs ?? 1,
+    workerSpeedCv: spawnCost.pace?.speedCv.value ?? MODEL_CONSTANTS.workerSpeedCv,
     startupFixedMs: spawnCost.workerStart.fixedMs.value,
     startupPerWorkerMs: spawnCost.workerStart.perWorkerMs.value,
     moduleLoadMs: workload.moduleLoadMs ?? 0,

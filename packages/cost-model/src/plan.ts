@@ -21,6 +21,9 @@ import {
 import { toPrediction } from "./predict.js";
 import { defaultMaxWorkers, range, type SearchResult, searchParallel } from "./search.js";
 import { slowChunkMs, timeoutChunkLimit } from "./timeout.js";
+import { UNCERTAIN, uncertainSample } from "./uncertain.js";
+
+export { UNCERTAIN, uncertainSample };
 
 interface Context {
   input: ParsedPlanInput;
@@ -405,25 +408,6 @@ function streamReason(ctx: Context, e: Evaluation | null): void {
       `(${formatMs(p.startupFixedMs + p.startupPerWorkerMs * e.workers)}) is not included.`,
   );
 }
-
-/**
- * Whether the sample may be far off: its mean known to worse than ±25%, an item over 5
- * times the mean (a heavy tail that a few samples can miss), or item times that change by
- * more than the mean along the input. Then chunks adapt during the run (starting at the
- * planned size) to the chunk times the workers measure, rather than stay as planned.
- */
-export function uncertainSample(p: ModelParams): boolean {
-  const s = p.spread;
-  if (s === null) return false;
-  return (
-    s.relativeError > UNCERTAIN.relativeError ||
-    s.maxOverMean > UNCERTAIN.maxOverMean ||
-    Math.abs(s.trend) > UNCERTAIN.trend
-  );
-}
-
-/** Where {@link uncertainSample} draws the line. */
-export const UNCERTAIN = { relativeError: 0.25, maxOverMean: 5, trend: 1 } as const;
 
 function uncertainReason(ctx: Context, chunkSize: number): void {
   const { p } = ctx;

@@ -73,6 +73,39 @@ describe("predict(): a compute-bound run, 100 items of 1 ms, 2 workers, chunks o
   });
 });
 
+describe("predict(): the same run on a profile that measured the workers' pace", () => {
+  // Between two chunks of 20 ms a worker waited 460 us, 360 more than an empty task's 100 us
+  // round trip; equal work drifted 1% apart.
+  const pace = { gapUs: 460, afterMs: 20, speedCv: 0.01 };
+  const p = predict(unitInput({ workload: { totalItems: 100, itemMs: 1 }, costs: { pace } }), {
+    workers: 2,
+    chunkSize: 10,
+  });
+  const b = p.breakdown;
+  // A chunk of 10 items computes 10.01 ms, half of 20: half of the 0.36 ms on top of o.
+  const chunkCost = 0.06 + 0.36 * (10.01 / 20);
+  const D = 10.01 + chunkCost + 0.05 + 0.01;
+
+  it("chunk overhead = chunks x (o + the measured wait, prorated by the chunk's length) / workers", () =>
+    expect(b.chunkOverheadMs).toBeCloseTo((10 * chunkCost) / 2, 12));
+  it("imbalance takes the measured drift for the constant", () =>
+    expect(b.imbalanceMs).toBeCloseTo(0.01 * Math.sqrt(5) * (D / 4) + 0.01 * D * E2, 12));
+  it("a chunk past the measured length pays the whole wait", () => {
+    const long = predict(unitInput({ workload: { totalItems: 100, itemMs: 1 }, costs: { pace } }), {
+      workers: 2,
+      chunkSize: 50,
+    });
+    expect(long.breakdown.chunkOverheadMs).toBeCloseTo((2 * (0.06 + 0.36)) / 2, 12);
+  });
+  it("a measured wait below the empty task's round trip adds nothing", () => {
+    const quick = predict(
+      unitInput({ workload: { totalItems: 100, itemMs: 1 }, costs: { pace: { ...pace, gapUs: 80 } } }),
+      { workers: 2, chunkSize: 10 },
+    );
+    expect(quick.breakdown.chunkOverheadMs).toBeCloseTo((10 * 0.06) / 2, 12);
+  });
+});
+
 describe("predict(): a clone-bound run, 10 items of 100 KB plain arrays, 0.1 ms of work", () => {
   // plain-array round trip: 2 us + 10 ns/byte: 0.5 x (2 + 1000) us = 0.501 ms out;
   // the result is a number, 0.001 ms back; the worker pays half of 0.502.

@@ -2,6 +2,7 @@ import { MODEL_CONSTANTS } from "./constants.js";
 import { type Evaluation, evaluateParallel } from "./model.js";
 import { fitsInMemory, type ModelParams } from "./params.js";
 import { timeoutChunkLimit } from "./timeout.js";
+import { adaptiveChunkLimit, uncertainSample } from "./uncertain.js";
 
 // Bound once (see model.ts).
 const { ceil, floor, max, min, round } = Math;
@@ -105,12 +106,14 @@ export function pickWithTies(candidates: readonly Evaluation[]): Evaluation | nu
 /**
  * The chunk sizes searched for `workers` workers: the caller's fixed size (kept even when
  * the chunk time-out cannot hold it: the plan warns), a stream's, or the candidates. Under
- * a chunk time-out only sizes up to its limit are searched, the limit itself among them.
+ * a chunk time-out only sizes up to its limit are searched, the limit itself among them;
+ * so for a sample that may be far off, up to `adaptiveChunkLimit` (chunks left to adapt).
  */
 export function searchedChunks(p: ModelParams, fixed: number | undefined, workers: number): number[] {
   if (fixed !== undefined) return [p.n === null ? fixed : min(fixed, p.n)];
-  const limit = timeoutChunkLimit(p, workers);
-  if (p.n === null) return [min(streamChunkSize(p), limit)];
+  const timeoutLimit = timeoutChunkLimit(p, workers);
+  if (p.n === null) return [min(streamChunkSize(p), timeoutLimit)];
+  const limit = uncertainSample(p) ? min(timeoutLimit, adaptiveChunkLimit(p.n, workers)) : timeoutLimit;
   const candidates = chunkCandidates(p, p.n, workers);
   if (limit >= p.n) return candidates;
   return [...candidates.filter((c) => c < limit), limit];

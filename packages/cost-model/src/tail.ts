@@ -1,6 +1,5 @@
 // The end of a chunked run: once the queue empties, workers finish their last chunks at
 // different times and the early ones sit idle. Pure arithmetic on plain numbers.
-import { MODEL_CONSTANTS } from "./constants.js";
 import type { ModelParams } from "./params.js";
 
 // Bound once (see model.ts).
@@ -129,11 +128,11 @@ export function endOfRunTailMs(p: ModelParams, run: ChunkedRun, steadyCores: num
   // Once chunk times vary, workers drift out of step and the lockstep rounds above no
   // longer hold: when the queue empties the others are a uniform way into their chunks.
   const driftedMs = driftedTailMs(D, active, tailCores);
-  const chunkRelSpread = sqrt((p.cv * p.cv) / c + MODEL_CONSTANTS.workerSpeedCv ** 2);
+  const chunkRelSpread = sqrt((p.cv * p.cv) / c + p.workerSpeedCv ** 2);
   const drift = min(1, chunkRelSpread * sqrt(rounds));
   // Random part: the slowest of the workers' last chunks lags by E[max of k normals]
   // standard deviations of a chunk's duration (items' own spread plus worker speed).
-  const chunkSpreadMs = sqrt(c * (p.itemMs * p.cv) ** 2 + (MODEL_CONSTANTS.workerSpeedCv * D) ** 2);
+  const chunkSpreadMs = sqrt(c * (p.itemMs * p.cv) ** 2 + (p.workerSpeedCv * D) ** 2);
   const randomTailMs = chunkSpreadMs * expectedMaxNormal(active);
   return (1 - drift) * lastRoundMs + drift * driftedMs + randomTailMs;
 }

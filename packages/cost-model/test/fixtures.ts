@@ -81,6 +81,8 @@ export interface CostOptions {
   /** Round trip per kind: [perItemUs, perByteNs]. */
   clone: Record<PayloadKind, [number, number]>;
   usableCores?: number;
+  /** The workers' pace (absent: a profile written before it was measured). */
+  pace?: { gapUs: number; afterMs: number; speedCv: number };
 }
 
 /** The reference machine: 2 cores, tinypool 2.2, Node 20.20. */
@@ -139,6 +141,9 @@ export function spawnCost(options: Partial<CostOptions> = {}): SpawnCostProfile 
     },
     workerStart: { fixedMs: fig(o.fixedMs), perWorkerMs: fig(o.perWorkerMs) },
     dispatch: { latencyUs: fig(o.latencyUs), throughputUs: fig(o.throughputUs) },
+    ...(o.pace === undefined
+      ? {}
+      : { pace: { gapUs: fig(o.pace.gapUs), afterMs: o.pace.afterMs, speedCv: fig(o.pace.speedCv) } }),
     clone,
     warnings: [],
   };

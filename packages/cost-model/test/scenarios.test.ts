@@ -46,6 +46,32 @@ describe("scenarios on the 2-core reference machine", () => {
     expect(codes(skewed)).toContain("IMBALANCE");
   });
 
+  it("a warm pool's 200 items of 1 ms: the measured wait between chunks and drift make chunks larger", () => {
+    const warm = { fixedMs: 0, perWorkerMs: 0 };
+    const work = { totalItems: 200, itemMs: 1, cv: 0.02 };
+    const assumed = parallel(planExecution(input({ costs: warm, workload: work })));
+    const pace = { gapUs: 450, afterMs: 10, speedCv: 0.015 };
+    const measured = parallel(planExecution(input({ costs: { ...warm, pace }, workload: work })));
+    // 5% drift and no wait assumed: four chunks of 50; measured, one chunk of 100 a worker,
+    // as a hand-written pool would send (the bench's service scenario).
+    expect([assumed.workers, assumed.chunkSize]).toEqual([2, 50]);
+    expect([measured.workers, measured.chunkSize]).toEqual([2, 100]);
+  });
+
+  it("items that grow along the input: at least four chunks a worker, whatever the wait between them", () => {
+    const pace = { gapUs: 450, afterMs: 10, speedCv: 0.015 };
+    const spread = { relativeError: 0.1, maxOverMean: 3, trend: 2 };
+    const growing = parallel(
+      planExecution(input({ costs: { pace }, workload: { totalItems: 300, itemMs: 4, spread } })),
+    );
+    const steady = parallel(
+      planExecution(input({ costs: { pace }, workload: { totalItems: 300, itemMs: 4 } })),
+    );
+    expect(growing.adaptive).toBe(true);
+    expect(growing.chunkSize).toBeLessThanOrEqual(Math.ceil(300 / (4 * growing.workers)));
+    expect(steady.chunkSize).toBeGreaterThan(Math.ceil(300 / (4 * steady.workers)));
+  });
+
   it("huge plain-array payloads with light compute (100 KB, 20 us): serial, CLONE_BOUND", () => {
     const plan = planExecution(
       input({

@@ -82,6 +82,15 @@ function spawnCostRows(profile: SpawnCostProfile): string[][] {
     ["worker start, per worker", `${f(profile.workerStart.perWorkerMs)} ms`],
     ["dispatch latency", `${f(profile.dispatch.latencyUs)} us`],
     ["dispatch per task in flight", `${f(profile.dispatch.throughputUs)} us`],
+    ...(profile.pace === undefined
+      ? []
+      : [
+          [`wait between chunks of ${profile.pace.afterMs} ms`, `${f(profile.pace.gapUs)} us`],
+          [
+            "workers' drift on equal work",
+            `${(profile.pace.speedCv.value * 100).toFixed(1)}% (${profile.pace.speedCv.provenance})`,
+          ],
+        ]),
     ...Object.entries(profile.clone).map(([kind, c]) => [
       `clone ${kind}`,
       `${f(c.perItemUs, 2)} us/item + ${f(c.perByteNs, 3)} ns/byte`,

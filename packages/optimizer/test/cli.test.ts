@@ -25,6 +25,10 @@ describe("amorsize CLI with --json", () => {
     const calibrate = await amorsize(["calibrate", "--json"]);
     expect(calibrate.code).toBe(0);
     expect(() => SpawnCostProfileSchema.parse(JSON.parse(calibrate.stdout))).not.toThrow();
+    // The table names the workers' pace with each figure's provenance.
+    const table = await amorsize(["calibrate"]);
+    expect(table.stdout).toMatch(/wait between chunks of 10 ms +\d+\.\d \((measured|cached|estimated)\) us/);
+    expect(table.stdout).toMatch(/workers' drift on equal work +\d+\.\d% \((measured|cached|estimated)\)/);
   });
 
   it("optimize and explain", async () => {

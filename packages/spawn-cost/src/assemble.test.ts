@@ -40,11 +40,21 @@ const MEASURED_CLONE: Record<PayloadKind, CloneRecord> = {
   "typed-array-transfer": line(8, 0, 64, 16448),
 };
 
+/** Gaps between chunks on the workers: 250, 125, 375 and 250 us. */
+const GAPS_US = [250, 125, 375, 250];
+/** Two workers' times for equal work: apart by 0, 0.5 and 1 ms. */
+const SPEED_ROUNDS = [
+  [10, 10],
+  [10, 10.5],
+  [10, 11],
+];
+
 /** A record in which every figure was measured. */
 function measuredRecord(overrides: Partial<MeasureRecord> = {}): MeasureRecord {
   return {
     budgetMs: 600,
     maxWorkers: 3,
+    paceWorkers: 2,
     latencyUs: { samples: [...Array(10).fill(60), ...Array(10).fill(80)] },
     throughputUs: { samples: [40, 50, 45] },
     clone: { ...MEASURED_CLONE },
@@ -58,6 +68,8 @@ function measuredRecord(overrides: Partial<MeasureRecord> = {}): MeasureRecord {
       { k: 3, ms: 85 },
     ],
     destroyMs: [3, 4],
+    gap: { gapsUs: GAPS_US },
+    speed: { rounds: SPEED_ROUNDS },
     failures: [],
     ...overrides,
   };
@@ -80,6 +92,15 @@ describe("assembleOutcome", () => {
     expect(assembleOutcome(measuredRecord())).toEqual({
       workerStart: { fixedMs: measured(10, 6, 0), perWorkerMs: measured(25, 6, 0) },
       dispatch: { latencyUs: measured(70, 20, 10), throughputUs: measured(45, 3, 5) },
+      // Spreads of 0, 0.5/sqrt(2)/10.25 and 1/sqrt(2)/10.5.
+      pace: {
+        gapUs: measured(250, 4, 62.5),
+        afterMs: 10,
+        speedCv: {
+          ...measured(Math.SQRT1_2 * (0.5 / 10.25), 3, 0),
+          spread: expect.closeTo(Math.SQRT1_2 * (1 / 10.5 - 0.5 / 10.25), 12),
+        },
+      },
       clone: {
         number: {
           perItemUs: measured(0.375, 4, 0.125),
@@ -142,6 +163,7 @@ describe("assembleOutcome", () => {
     const outcome = assembleOutcome({
       budgetMs: 600,
       maxWorkers: 3,
+      paceWorkers: 2,
       clone: {},
       startup: [],
       destroyMs: [5],
@@ -170,6 +192,7 @@ describe("assembleOutcome", () => {
     const outcome = assembleOutcome({
       budgetMs: 1,
       maxWorkers: 3,
+      paceWorkers: 2,
       latencyUs: { samples: [] },
       throughputUs: { samples: [] },
       clone: Object.fromEntries(Object.keys(MEASURED_CLONE).map((kind) => [kind, { reason: cloneReason }])),
@@ -192,7 +215,7 @@ describe("assembleOutcome", () => {
       {
         code: "AMORSIZE_SPAWN_COST_BUDGET_EXHAUSTED",
         message:
-          "The 1 ms budget ran out before dispatch.latencyUs, dispatch.throughputUs, workerStart had enough samples; those figures are documented estimates (raise budgetMs to measure them).",
+          "The 1 ms budget ran out before dispatch.latencyUs, dispatch.throughputUs, workerStart, pace.gapUs, pace.speedCv had enough samples; those figures are documented estimates (raise budgetMs to measure them).",
       },
     ]);
     expect(outcome.anyMeasured).toBe(false);

@@ -18,6 +18,7 @@ import {
   startupDrafts,
 } from "./fit.js";
 import { KIND_SPECS } from "./kinds.js";
+import { gapDraft, PACE_AFTER_MS, speedDraft } from "./pace.js";
 import { MIN_SAMPLES } from "./rules.js";
 
 /** A dispatch figure's samples (microseconds per task), or why they could not be taken. */
@@ -30,10 +31,16 @@ export type CloneRecord = { cells: CloneCell[] } | { reason: string };
 export interface MeasureRecord {
   budgetMs: number;
   maxWorkers: number;
+  /** How many workers the pace rounds run on (the usable cores, at most maxWorkers). */
+  paceWorkers: number;
   latencyUs?: DispatchRecord;
   throughputUs?: DispatchRecord;
   clone: Partial<Record<PayloadKind, CloneRecord>>;
   startup: StartupPoint[];
+  /** The gaps between chunks, microseconds (see pace.ts), or why they could not be timed. */
+  gap?: { gapsUs: number[] } | { reason: string };
+  /** The rounds of equal work, each the workers' own times, or why they could not be timed. */
+  speed?: { rounds: number[][] } | { reason: string };
   /** How long destroying each pool took, milliseconds (for the start-up rounds' time check). */
   destroyMs: number[];
   /** Why starting a pool failed, if it did. */
@@ -46,6 +53,7 @@ export interface MeasureRecord {
 export interface MeasureOutcome {
   workerStart: { fixedMs: MeasuredFigure; perWorkerMs: MeasuredFigure };
   dispatch: { latencyUs: MeasuredFigure; throughputUs: MeasuredFigure };
+  pace: { gapUs: MeasuredFigure; afterMs: number; speedCv: MeasuredFigure };
   clone: Record<PayloadKind, CloneCost>;
   warnings: Warning[];
   /** Whether at least one figure was measured rather than estimated. */
@@ -79,6 +87,10 @@ export function finalFigure(draft: Draft, fallback: number, failureReason: strin
 export interface Drafts {
   latencyUs: Draft;
   throughputUs: Draft;
+  /** Undefined: never reached. */
+  gapUs: Draft | undefined;
+  /** Undefined: never reached. */
+  speedCv: Draft | undefined;
   workerStart: StartupDrafts;
   clone: Map<PayloadKind, CloneDrafts>;
 }
@@ -99,9 +111,23 @@ export function draftsOf(record: MeasureRecord): Drafts {
   return {
     latencyUs: latencyDraft(record),
     throughputUs: dispatchFrom(record.throughputUs, MIN_SAMPLES.throughputBatches, record.budgetMs),
+    gapUs: paceFrom(record.gap, (kept) => gapDraft(kept.gapsUs, record.budgetMs)),
+    speedCv:
+      record.paceWorkers < 2
+        ? speedDraft([], record.paceWorkers, record.budgetMs)
+        : paceFrom(record.speed, (kept) => speedDraft(kept.rounds, record.paceWorkers, record.budgetMs)),
     workerStart: startupDrafts(record.startup, record.maxWorkers, record.budgetMs, record.startupFailure),
     clone,
   };
+}
+
+/** A pace figure's draft from its record: never reached (undefined), why it failed, or `draft` of what it kept. */
+function paceFrom<T extends object>(
+  kept: T | { reason: string } | undefined,
+  draft: (kept: T) => Draft,
+): Draft | undefined {
+  if (kept === undefined) return undefined;
+  return "reason" in kept ? { reason: kept.reason } : draft(kept);
 }
 
 /** Assembles the outcome: every figure with its provenance, `anyMeasured`, and the warnings. */
@@ -132,11 +158,18 @@ export function assembleOutcome(record: MeasureRecord): MeasureOutcome {
       latencyUs: final(drafts.latencyUs, est.dispatch.latencyUs),
       throughputUs: final(drafts.throughputUs, est.dispatch.throughputUs),
     },
+    pace: {
+      gapUs: final(drafts.gapUs ?? NOT_MEASURED, est.pace.gapUs),
+      afterMs: PACE_AFTER_MS,
+      speedCv: final(drafts.speedCv ?? NOT_MEASURED, est.pace.speedCv),
+    },
     clone,
   };
   const all = [
     ...Object.values(figures.workerStart),
     ...Object.values(figures.dispatch),
+    figures.pace.gapUs,
+    figures.pace.speedCv,
     ...Object.values(clone).flatMap((cost) => [cost.perItemUs, cost.perByteNs]),
   ];
   return {
@@ -161,6 +194,8 @@ function namedGroups(drafts: Drafts): { name: string; drafts: Draft[] | undefine
     { name: "dispatch.throughputUs", drafts: [drafts.throughputUs] },
     ...reached,
     { name: "workerStart", drafts: [drafts.workerStart.fixedMs, drafts.workerStart.perWorkerMs] },
+    { name: "pace.gapUs", drafts: drafts.gapUs && [drafts.gapUs] },
+    { name: "pace.speedCv", drafts: drafts.speedCv && [drafts.speedCv] },
     ...unreached,
   ];
 }

@@ -8,7 +8,7 @@ import type { PayloadKind, SpawnCostProfile } from "@amorsize/types";
 export interface PlausibleRange {
   min: number;
   max: number;
-  unit: "ms" | "us" | "ns/B";
+  unit: "ms" | "us" | "ns/B" | "(a share)";
   open?: true;
 }
 
@@ -28,6 +28,8 @@ export const PLAUSIBLE_FIGURES = {
   throughputUs: { min: 0.1, max: 1_000_000, unit: "us" },
   clonePerItemUs: { min: 0, max: 1_000_000, unit: "us", open: true },
   clonePerByteNs: { min: 0, max: 10_000, unit: "ns/B" },
+  gapUs: { min: 0, max: 1_000_000, unit: "us" },
+  speedCv: { min: 0, max: 1, unit: "(a share)" },
 } as const satisfies Record<string, PlausibleRange>;
 
 /** Why `value` is not plausible for the figure named `name`, or null when it is. */
@@ -47,6 +49,10 @@ function namedFigures(profile: SpawnCostProfile): [string, number, PlausibleRang
     ["dispatch.latencyUs", profile.dispatch.latencyUs.value, r.latencyUs],
     ["dispatch.throughputUs", profile.dispatch.throughputUs.value, r.throughputUs],
   ];
+  if (profile.pace !== undefined) {
+    figures.push(["pace.gapUs", profile.pace.gapUs.value, r.gapUs]);
+    figures.push(["pace.speedCv", profile.pace.speedCv.value, r.speedCv]);
+  }
   for (const [kind, cost] of Object.entries(profile.clone) as [
     PayloadKind,
     (typeof profile.clone)[PayloadKind],

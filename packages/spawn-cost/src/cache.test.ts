@@ -362,6 +362,22 @@ describe("readCache never trusts a bad file", () => {
     );
   });
 
+  it("measures again a profile written before the workers' pace was measured, and one whose pace is implausible", async () => {
+    const { pace: _measured, ...paceless } = measuredProfileFixture(key);
+    await writeCache(file, key, paceless);
+    expect(await ignoredWith(SpawnCostWarningCode.cacheExpired)).toContain(
+      "measured before the workers' pace was part of the figures",
+    );
+    const profile = measuredProfileFixture(key);
+    await writeCache(file, key, {
+      ...profile,
+      pace: { ...profile.pace!, speedCv: { ...profile.pace!.speedCv, value: 1.5 } },
+    });
+    expect(await ignoredWith(SpawnCostWarningCode.cacheInvalid)).toContain(
+      "pace.speedCv is 1.5 (a share), outside [0, 1] (a share)",
+    );
+  });
+
   it("ignores a profile that is not a measured one", async () => {
     await writeCache(file, key, { ...measuredProfileFixture(key), source: "estimated" });
     expect(await ignoredWith(SpawnCostWarningCode.cacheInvalid)).toContain(

@@ -234,6 +234,11 @@ export async function readCache(
     // nothing tells which. Measured once again, with the load.
     return ignored("load", file, "measured before the load was recorded with the figures");
   }
+  if (profile.pace === undefined) {
+    // Written before the workers' pace was measured: the model would plan its chunks on
+    // the fallbacks where a measurement now tells. Measured once again, with it.
+    return ignored("expired", file, "measured before the workers' pace was part of the figures");
+  }
   if (loadChanged(profile.loadPerCore, loadNow)) {
     const then = profile.loadPerCore.toFixed(2);
     return ignored("load", file, `measured at a load of ${then} per core, ${loadNow.toFixed(2)} now`);
@@ -295,6 +300,15 @@ export function asCachedProfile(
       latencyUs: asCachedFigure(profile.dispatch.latencyUs),
       throughputUs: asCachedFigure(profile.dispatch.throughputUs),
     },
+    ...(profile.pace === undefined
+      ? {}
+      : {
+          pace: {
+            ...profile.pace,
+            gapUs: asCachedFigure(profile.pace.gapUs),
+            speedCv: asCachedFigure(profile.pace.speedCv),
+          },
+        }),
     clone,
   };
 }

@@ -9,6 +9,7 @@ import {
   type SpawnCostProfile,
 } from "@amorsize/types";
 import { SpawnCostWarningCode } from "./errors.js";
+import { PACE_AFTER_MS } from "./protocol.js";
 
 /** A cost figure's fallback value in the unit of the figure. */
 export interface CloneEstimate {
@@ -36,6 +37,18 @@ export const SPAWN_COST_ESTIMATES = {
     latencyUs: 100,
     /** "tinypool `run()` of a no-op, many in flight ~50 us per task". */
     throughputUs: 50,
+  },
+  pace: {
+    /**
+     * The empty task's round trip (`dispatch.latencyUs`'s estimate): without a measurement
+     * nothing says a worker waits longer between chunks than that.
+     */
+    gapUs: 100,
+    /**
+     * 5%: the allowance the cost model made for workers running apart before it was
+     * measured (other processes, frequency scaling, shared caches), kept as the fallback.
+     */
+    speedCv: 0.05,
   },
   clone: {
     /** Not in the facts; reference-machine measurement, rounded up. A number's size is fixed, so no per-byte part. */
@@ -82,7 +95,7 @@ export function estimatedSpawnCost(machineKey: MachineKey, reason: string): Spaw
   if (typeof reason !== "string" || reason.length === 0) {
     throw new AmorsizeValidationError([`reason: Expected a non-empty string, got ${JSON.stringify(reason)}`]);
   }
-  const { workerStart, dispatch } = SPAWN_COST_ESTIMATES;
+  const { workerStart, dispatch, pace } = SPAWN_COST_ESTIMATES;
   return {
     schemaVersion: 1,
     measuredAt: new Date().toISOString(),
@@ -97,6 +110,11 @@ export function estimatedSpawnCost(machineKey: MachineKey, reason: string): Spaw
     dispatch: {
       latencyUs: estimatedFigure(dispatch.latencyUs, reason),
       throughputUs: estimatedFigure(dispatch.throughputUs, reason),
+    },
+    pace: {
+      gapUs: estimatedFigure(pace.gapUs, reason),
+      afterMs: PACE_AFTER_MS,
+      speedCv: estimatedFigure(pace.speedCv, reason),
     },
     clone: {
       number: estimatedCloneCost("number", reason),

@@ -25,6 +25,8 @@ function fakePools(
   times: { startMs?: (k: number) => number; chunk?: (task: MeasureTask) => unknown[] } = {},
 ) {
   let clock = 0;
+  let paced = 0;
+  const threadClock = [0, 0];
   const startMs = times.startMs ?? ((k: number) => 10 + 25 * k);
   const sizes: number[][] = [];
   const createPool = (options: TinypoolOptions): Tinypool => {
@@ -41,6 +43,25 @@ function fakePools(
           started = true;
           return [];
         }
+        if (task.op === "pace") {
+          // Two workers, asked in turn. A chunk of `ms` starts 1/4 ms after its worker's last
+          // one ended; equal work (iterations, 1000 a millisecond) runs 1/32 slower on the second.
+          const thread = paced++ % 2;
+          const busyMs =
+            task.iterations === undefined
+              ? (task.ms ?? 0)
+              : (task.iterations / 1000) * (thread === 0 ? 1 : 1.03125);
+          const startMs = threadClock[thread]! + 2 ** -2;
+          threadClock[thread] = startMs + busyMs;
+          clock += busyMs / 2;
+          return {
+            busyMs,
+            iterations: task.iterations ?? busyMs * 1000,
+            startMs,
+            endMs: startMs + busyMs,
+            thread,
+          };
+        }
         // 1/16 ms for an empty task; 2^-10 ms (~0.98 us) per item and, copied, 2^-20 ms (~0.95 ns) per byte.
         const bytes = task.items.length > 0 && !task.transfer ? v8.serialize(task.items[0]).byteLength : 0;
         clock += 2 ** -4 + task.items.length * (2 ** -10 + bytes * 2 ** -20);
@@ -55,7 +76,7 @@ function fakePools(
 describe("runMeasurements on pools of a fake clock", () => {
   it("measures on a pool of two, then times rounds of 1..maxWorkers until every size has settled", async () => {
     const fake = fakePools();
-    const outcome = await runMeasurements({ budgetMs: 5000, maxWorkers: 3 }, fake);
+    const outcome = await runMeasurements({ budgetMs: 5000, maxWorkers: 3, cores: 2 }, fake);
     expect(fake.sizes).toEqual([
       [2, 2],
       [1, 1],
@@ -89,6 +110,16 @@ describe("runMeasurements on pools of a fake clock", () => {
       value: 62.5,
       provenance: "measured",
       samples: 3,
+      spread: 0,
+    });
+    // Each worker's next chunk starts 250 us after its last: 4 gaps on each of the two.
+    expect(outcome.pace.gapUs).toEqual({ value: 250, provenance: "measured", samples: 8, spread: 0 });
+    expect(outcome.pace.afterMs).toBe(10);
+    // Each round of two: 10 and 10.3125 ms for the same 10,000 iterations (the pace read: 1000 a ms).
+    expect(outcome.pace.speedCv).toEqual({
+      value: expect.closeTo((0.3125 * Math.SQRT1_2) / 10.15625, 12),
+      provenance: "measured",
+      samples: 6,
       spread: 0,
     });
     for (const kind of ["plain-array", "object", "string", "typed-array"] as const) {
@@ -152,7 +183,7 @@ describe("runMeasurements on pools of a fake clock", () => {
       {
         code: SpawnCostWarningCode.budgetExhausted,
         message:
-          "The 50 ms budget ran out before dispatch.latencyUs, dispatch.throughputUs, workerStart had enough samples; those figures are documented estimates (raise budgetMs to measure them).",
+          "The 50 ms budget ran out before dispatch.latencyUs, dispatch.throughputUs, workerStart, pace.gapUs, pace.speedCv had enough samples; those figures are documented estimates (raise budgetMs to measure them).",
       },
     ]);
   });

@@ -9,13 +9,23 @@ import { Tinypool, type Options as TinypoolOptions } from "tinypool";
 import { assembleOutcome, latencyDraft, type MeasureOutcome, type MeasureRecord } from "./assemble.js";
 import { KIND_SPECS } from "./kinds.js";
 import { measureClone } from "./measure-clone.js";
+import {
+  chunkGapsUs,
+  GAP_CHUNKS_PER_WORKER,
+  morePace,
+  PACE_AFTER_MS,
+  paceRate,
+  SPEED_ROUNDS,
+  speedIterations,
+} from "./pace.js";
 import { type Bench, defaultWorkerFile, MeasuringPool } from "./pool.js";
-import { type BarrierTask, EMPTY_TASK } from "./protocol.js";
+import { type BarrierTask, EMPTY_TASK, type PaceAnswer, type PaceTask } from "./protocol.js";
 import {
   LATENCY_BATCH,
   MAX_STARTUP_ROUNDS,
   moreLatency,
   moreThroughput,
+  type PhaseEnds,
   phaseEnds,
   predictStartMs,
   startupSettled,
@@ -31,6 +41,8 @@ export interface MeasurePlan {
   budgetMs: number;
   /** Largest pool to time for start-up (k = 1..maxWorkers). */
   maxWorkers: number;
+  /** The usable cores: the pool whose workers' pace is compared (at most maxWorkers). Default maxWorkers. */
+  cores?: number;
 }
 
 /** What the measurement runs on; replaceable in tests. */
@@ -62,6 +74,7 @@ export async function runMeasurements(plan: MeasurePlan, deps: MeasureDeps = {})
   const record: MeasureRecord = {
     budgetMs: plan.budgetMs,
     maxWorkers: plan.maxWorkers,
+    paceWorkers: Math.min(plan.cores ?? plan.maxWorkers, plan.maxWorkers),
     clone: {},
     startup: [],
     destroyMs: [],
@@ -91,7 +104,8 @@ async function measureOnOnePool(bench: Bench, record: MeasureRecord): Promise<vo
       record.startupFailure = messageOf(error);
       throw error;
     }
-    await measureDispatchAndClone(bench, record, pool);
+    const ends = phaseEnds(bench.now(), bench.deadline);
+    await measureDispatchAndClone(bench, record, pool, ends);
   } catch (error) {
     record.failures.push(messageOf(error));
   } finally {
@@ -106,8 +120,8 @@ async function measureDispatchAndClone(
   bench: Bench,
   record: MeasureRecord,
   pool: MeasuringPool,
+  ends: PhaseEnds,
 ): Promise<void> {
-  const ends = phaseEnds(bench.now(), bench.deadline);
   const latencyUs = await attempt(record, "dispatch latency", () => sampleLatency(bench, pool, ends.latency));
   record.latencyUs = latencyUs;
   record.throughputUs = await attempt(record, "dispatch throughput", () =>
@@ -165,12 +179,86 @@ async function sampleThroughput(bench: Bench, pool: MeasuringPool, softEnd: numb
   return samples;
 }
 
-/** Pools of 1..maxWorkers, round after round, each started, timed and destroyed. */
+/** A pace task's answer, checked: a worker that answers otherwise fails the phase. */
+function paceAnswer(value: unknown): PaceAnswer {
+  const answer = value as Partial<PaceAnswer> | null;
+  const fields = [answer?.busyMs, answer?.iterations, answer?.startMs, answer?.endMs, answer?.thread];
+  if (!fields.every((field) => typeof field === "number" && Number.isFinite(field))) {
+    throw new Error(`a pace task answered ${JSON.stringify(value)}, not its times and iterations`);
+  }
+  return answer as PaceAnswer;
+}
+
+/**
+ * On a fresh pool of as many workers as cores: a stream of chunks of PACE_AFTER_MS, several
+ * per worker, for the idle time between two (see `chunkGapsUs`), then rounds of equal work
+ * (about PACE_AFTER_MS at the pace the stream read) started together on every worker, each
+ * the workers' own times. Each part runs only if it fits before the deadline; a failure is
+ * recorded as its figures' reason, the other figures stand.
+ */
+async function measurePace(
+  bench: Bench,
+  record: MeasureRecord,
+  pool: MeasuringPool,
+  k: number,
+): Promise<void> {
+  const streamMs = (GAP_CHUNKS_PER_WORKER + 1) * PACE_AFTER_MS;
+  let answers: PaceAnswer[] = [];
+  try {
+    if (morePace(0, 1, bench.now(), 2 * streamMs, bench.deadline)) {
+      const task: PaceTask = { op: "pace", items: [], ms: PACE_AFTER_MS, timeoutMs: bench.timeoutMs };
+      const count = k * (GAP_CHUNKS_PER_WORKER + 1);
+      answers = (await pool.runMany(task, count, "chunks on every worker")).map(paceAnswer);
+    }
+    record.gap = { gapsUs: chunkGapsUs(answers) };
+  } catch (error) {
+    record.failures.push(`worker pace: ${messageOf(error)}`);
+    record.gap = { reason: `measuring the gap between chunks failed: ${messageOf(error)}` };
+  }
+  if (k < 2) return;
+  const rate = paceRate(answers);
+  if (rate === null) {
+    record.speed = {
+      reason: "no pace was read for the work to compare (the chunks of the stream did not run)",
+    };
+    return;
+  }
+  const rounds: number[][] = [];
+  let warmed = false;
+  try {
+    while (morePace(rounds.length, SPEED_ROUNDS.max, bench.now(), 2 * PACE_AFTER_MS, bench.deadline)) {
+      const barrier = new Int32Array(new SharedArrayBuffer(4));
+      const task: PaceTask = {
+        op: "pace",
+        items: [],
+        iterations: speedIterations(rate),
+        barrier,
+        parties: k,
+        timeoutMs: bench.timeoutMs,
+      };
+      const round = await pool.runMany(task, k, "equal work on every worker");
+      // The first round is not kept: the loop runs cold the first time it runs a set count.
+      if (warmed) rounds.push(round.map((answer) => paceAnswer(answer).busyMs));
+      warmed = true;
+    }
+    record.speed = { rounds };
+  } catch (error) {
+    record.failures.push(`worker pace: ${messageOf(error)}`);
+    record.speed = { reason: `measuring the workers' pace failed: ${messageOf(error)}` };
+  }
+}
+
+/**
+ * Pools of 1..maxWorkers, round after round, each started, timed and destroyed; the first
+ * pool of as many workers as cores also times how they keep pace (see `measurePace`).
+ */
 async function measureStartup(bench: Bench, record: MeasureRecord): Promise<void> {
   for (let round = 0; round < MAX_STARTUP_ROUNDS; round++) {
     for (let k = 1; k <= record.maxWorkers; k++) {
       if (bench.now() + predictStartMs(record.startup, record.destroyMs, k) > bench.deadline) return;
-      await destroyTimed(bench, record, await startPool(bench, record, k));
+      const pool = await startPool(bench, record, k);
+      if (k === record.paceWorkers && record.gap === undefined) await measurePace(bench, record, pool, k);
+      await destroyTimed(bench, record, pool);
     }
     if (startupSettled(record.startup, record.maxWorkers)) return;
   }

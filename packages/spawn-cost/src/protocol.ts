@@ -25,7 +25,39 @@ export interface EchoTask {
   transfer: boolean;
 }
 
-export type MeasureTask = BarrierTask | EchoTask;
+/** How long each computing task behind the gap between chunks runs, milliseconds (see pace.ts). */
+export const PACE_AFTER_MS = 10;
+
+/**
+ * Compute, then answer how long that took on the worker: for `ms` of wall time (counting
+ * the loop's iterations, which gives the worker's pace), or for `iterations` of the same
+ * loop. With `barrier`, first wait there for `parties` tasks, as a barrier task does, so
+ * that tasks submitted together start together on distinct workers.
+ */
+export interface PaceTask {
+  op: "pace";
+  items: [];
+  ms?: number;
+  iterations?: number;
+  barrier?: Int32Array;
+  parties?: number;
+  timeoutMs: number;
+}
+
+/**
+ * A pace task's answer: the time spent computing (after any barrier), the loop's
+ * iterations, and when the computing started and ended on the worker's own clock
+ * (`performance.now()` of the thread `thread`).
+ */
+export interface PaceAnswer {
+  busyMs: number;
+  iterations: number;
+  startMs: number;
+  endMs: number;
+  thread: number;
+}
+
+export type MeasureTask = BarrierTask | EchoTask | PaceTask;
 
 /** A task of no items: what dispatch costs, and the baseline clone runs are measured against. */
 export const EMPTY_TASK: EchoTask = { op: "echo", items: [], transfer: false };

@@ -177,7 +177,11 @@ async function measuredProfile(
   const measuredAt = new Date().toISOString();
   const loadPerCore = currentLoadPerCore(key.usableCores);
   try {
-    const outcome = await measure({ budgetMs: options.budgetMs, maxWorkers: options.maxWorkers });
+    const outcome = await measure({
+      budgetMs: options.budgetMs,
+      maxWorkers: options.maxWorkers,
+      cores: key.usableCores,
+    });
     const profile: SpawnCostProfile = {
       schemaVersion: 1,
       measuredAt,
@@ -188,6 +192,7 @@ async function measuredProfile(
       machineKey: key,
       workerStart: outcome.workerStart,
       dispatch: outcome.dispatch,
+      pace: outcome.pace,
       clone: outcome.clone,
       warnings: outcome.warnings,
     };

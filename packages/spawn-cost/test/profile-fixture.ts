@@ -33,6 +33,12 @@ export function measuredProfileFixture(
     cachePath,
     workerStart: { fixedMs: m(base.workerStart.fixedMs), perWorkerMs: m(base.workerStart.perWorkerMs) },
     dispatch: { latencyUs: m(base.dispatch.latencyUs), throughputUs: m(base.dispatch.throughputUs) },
+    // A share of at most 1: not from the running index.
+    pace: {
+      gapUs: m(base.pace!.gapUs),
+      afterMs: base.pace!.afterMs,
+      speedCv: { ...m(base.pace!.speedCv), value: 0.03125 },
+    },
     clone,
     warnings: [],
     // Between the load bands: read back whatever the load when the tests run.
@@ -42,25 +48,31 @@ export function measuredProfileFixture(
 
 /** What a measurement returns, with the figures of {@link measuredProfileFixture}: a fake measurement's answer. */
 export function measuredOutcomeFixture(key: MachineKey): MeasureOutcome {
-  const { workerStart, dispatch, clone, warnings } = measuredProfileFixture(key);
-  return { workerStart, dispatch, clone, warnings, anyMeasured: true };
+  const { workerStart, dispatch, pace, clone, warnings } = measuredProfileFixture(key);
+  return { workerStart, dispatch, pace: pace!, clone, warnings, anyMeasured: true };
 }
 
 /** What a measurement in which nothing could be measured returns. */
 export function estimatedOutcomeFixture(key: MachineKey, reason: string): MeasureOutcome {
-  const { workerStart, dispatch, clone, warnings } = estimatedSpawnCost(key, reason);
-  return { workerStart, dispatch, clone, warnings, anyMeasured: false };
+  const { workerStart, dispatch, pace, clone, warnings } = estimatedSpawnCost(key, reason);
+  return { workerStart, dispatch, pace: pace!, clone, warnings, anyMeasured: false };
 }
 
 /** Every figure of a profile or outcome, named by its path, in a fixed order. */
 export function allFigures(
-  profile: Pick<SpawnCostProfile, "workerStart" | "dispatch" | "clone">,
+  profile: Pick<SpawnCostProfile, "workerStart" | "dispatch" | "pace" | "clone">,
 ): [string, MeasuredFigure][] {
   return [
     ["workerStart.fixedMs", profile.workerStart.fixedMs],
     ["workerStart.perWorkerMs", profile.workerStart.perWorkerMs],
     ["dispatch.latencyUs", profile.dispatch.latencyUs],
     ["dispatch.throughputUs", profile.dispatch.throughputUs],
+    ...(profile.pace === undefined
+      ? []
+      : ([
+          ["pace.gapUs", profile.pace.gapUs],
+          ["pace.speedCv", profile.pace.speedCv],
+        ] as [string, MeasuredFigure][])),
     ...Object.entries(profile.clone).flatMap(([kind, cost]): [string, MeasuredFigure][] => [
       [`clone.${kind}.perItemUs`, cost.perItemUs],
       [`clone.${kind}.perByteNs`, cost.perByteNs],

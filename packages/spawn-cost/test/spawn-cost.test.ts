@@ -138,9 +138,10 @@ describe("the profile of a measurement", () => {
   it("measures with the budget and pool sizes of the options, and returns the figures as measured", async () => {
     const fake = fakeMeasurement();
     const profile = await measureWith({ cache: false, budgetMs: 1234, maxWorkers: 4 }, fake);
-    expect(fake.plans).toEqual([{ budgetMs: 1234, maxWorkers: 4 }]);
+    // The pace rounds run on as many workers as the key's usable cores.
+    expect(fake.plans).toEqual([{ budgetMs: 1234, maxWorkers: 4, cores: key.usableCores }]);
     expect(SpawnCostProfileSchema.parse(profile)).toEqual(profile);
-    const { workerStart, dispatch, clone, warnings } = measuredOutcomeFixture(key);
+    const { workerStart, dispatch, pace, clone, warnings } = measuredOutcomeFixture(key);
     expect(profile).toMatchObject({
       schemaVersion: 1,
       source: "measured",
@@ -148,6 +149,7 @@ describe("the profile of a measurement", () => {
       machineKey: key,
       workerStart,
       dispatch,
+      pace,
       clone,
       warnings,
     });

@@ -73,6 +73,33 @@ export interface DispatchCost extends z.infer<typeof DispatchSchema>, Named {
   latencyUs: MeasuredFigure;
   throughputUs: MeasuredFigure;
 }
+const paceShape = {
+  /**
+   * A worker's idle time between two chunks, microseconds: as many workers as usable cores
+   * each run chunks of `afterMs` one after another, and each worker's next chunk starts this
+   * long after its last one ended (the median). Its answer must wake the main thread, which
+   * slept, and which may have to wait for a core the workers hold; then the next chunk must
+   * wake the worker. On a virtual machine's idle cores this is several times an empty
+   * task's round trip (`dispatch.latencyUs`), which is measured with the threads awake.
+   */
+  gapUs: MeasuredFigureSchema,
+  /** How long each chunk behind `gapUs` computed, milliseconds. */
+  afterMs: z.number().finite().positive(),
+  /**
+   * Equal work started at once on every worker of a pool (as many as usable cores): the
+   * spread of the workers' times as a share of their mean (standard deviation over mean,
+   * the median of several rounds). What makes the last chunks of a run end apart even for
+   * items that all take the same time: other processes, frequency scaling, cores of
+   * different speeds.
+   */
+  speedCv: MeasuredFigureSchema,
+};
+const PaceSchema: z.ZodObject<typeof paceShape> = z.object(paceShape);
+/** How workers keep pace: the wait between chunks, and how far equal work on each drifts apart. */
+export interface PaceCost extends z.infer<typeof PaceSchema>, Named {
+  gapUs: MeasuredFigure;
+  speedCv: MeasuredFigure;
+}
 const spawnCostProfileShape = {
   schemaVersion: z.literal(1),
   /** When the figures were measured (kept when read back from the cache). */
@@ -94,6 +121,8 @@ const spawnCostProfileShape = {
   machineKey: MachineKeySchema,
   workerStart: WorkerStartSchema,
   dispatch: DispatchSchema,
+  /** How workers keep pace (see {@link PaceCost}). Absent in caches written before it was measured. */
+  pace: PaceSchema.optional(),
   /** Structured-clone cost for each payload kind. */
   clone: z.record(PayloadKindSchema, CloneCostSchema),
   warnings: z.array(WarningSchema),
@@ -106,6 +135,7 @@ export const SpawnCostProfileSchema: z.ZodObject<typeof spawnCostProfileShape> =
 export interface SpawnCostProfile extends z.infer<typeof SpawnCostProfileSchema>, Named {
   workerStart: WorkerStartCost;
   dispatch: DispatchCost;
+  pace?: PaceCost | undefined;
 }
 
 const spawnCostOptionsShape = {

@@ -1,0 +1,78 @@
+/**
+ * How workers keep pace, from timed pace tasks: a worker's idle time between two chunks
+ * while every core's worker computes (`gapUs`), and how far equal work started together on
+ * every worker drifts apart (`speedCv`). Pure functions of plain numbers; the timing is
+ * measure.ts's.
+ */
+
+import { type Draft, medianDraft, shortOfTime } from "./fit.js";
+import { PACE_AFTER_MS, type PaceAnswer } from "./protocol.js";
+import { mean, median } from "./stats.js";
+
+export { PACE_AFTER_MS };
+/** Chunks each worker runs in the stream behind `gapUs`: the first, cold, then these. */
+export const GAP_CHUNKS_PER_WORKER = 4;
+/** Gaps `gapUs` needs at least. */
+export const MIN_GAPS = 3;
+/** Rounds of equal work on every worker for `speedCv`: at least `min`, at most `max`. */
+export const SPEED_ROUNDS = { min: 3, max: 6 } as const;
+
+/**
+ * The idle times between consecutive chunks on each worker, microseconds, from the
+ * workers' own clocks (`startMs`/`endMs` of one thread are comparable; of two, not). A
+ * worker's first chunk has no gap before it.
+ */
+export function chunkGapsUs(answers: readonly PaceAnswer[]): number[] {
+  const byThread = new Map<number, PaceAnswer[]>();
+  for (const answer of answers) {
+    const list = byThread.get(answer.thread) ?? [];
+    list.push(answer);
+    byThread.set(answer.thread, list);
+  }
+  const gaps: number[] = [];
+  for (const list of byThread.values()) {
+    list.sort((a, b) => a.startMs - b.startMs);
+    for (let i = 1; i < list.length; i++)
+      gaps.push(Math.max(0, list[i]!.startMs - list[i - 1]!.endMs) * 1000);
+  }
+  return gaps;
+}
+
+/** `gapUs`: the median of the gaps once there are `MIN_GAPS` of them. */
+export function gapDraft(gapsUs: readonly number[], budgetMs: number): Draft {
+  return gapsUs.length < MIN_GAPS ? shortOfTime(budgetMs, gapsUs.length, MIN_GAPS) : medianDraft(gapsUs);
+}
+
+/** The loop's iterations per millisecond on the workers, from tasks that computed; null with none. */
+export function paceRate(answers: readonly PaceAnswer[]): number | null {
+  const rates = answers.filter((a) => a.busyMs > 0).map((a) => a.iterations / a.busyMs);
+  return rates.length === 0 ? null : median(rates);
+}
+
+/** Iterations of the loop that take about `PACE_AFTER_MS` at `rate` iterations per millisecond. */
+export function speedIterations(rate: number): number {
+  return Math.max(1, Math.round(rate * PACE_AFTER_MS));
+}
+
+/** One round's spread: the sample standard deviation of the workers' times over their mean. */
+export function roundCv(busyMs: readonly number[]): number {
+  const m = mean(busyMs);
+  if (busyMs.length < 2 || m <= 0) return 0;
+  const variance = busyMs.reduce((sum, x) => sum + (x - m) ** 2, 0) / (busyMs.length - 1);
+  return Math.sqrt(variance) / m;
+}
+
+/**
+ * `speedCv`: the median of the rounds' spreads, once there are `SPEED_ROUNDS.min` rounds.
+ * One worker has nothing to drift from: then it says so.
+ */
+export function speedDraft(rounds: readonly (readonly number[])[], workers: number, budgetMs: number): Draft {
+  if (workers < 2) return { reason: "a pool of one worker has no other to drift from" };
+  if (rounds.length < SPEED_ROUNDS.min) return shortOfTime(budgetMs, rounds.length, SPEED_ROUNDS.min);
+  return medianDraft(rounds.map(roundCv));
+}
+
+/** Whether another step of `stepMs` fits before `end`, with `have` of `max` done. */
+export function morePace(have: number, max: number, now: number, stepMs: number, end: number): boolean {
+  return have < max && now + stepMs <= end;
+}
