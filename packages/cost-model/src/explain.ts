@@ -24,7 +24,11 @@ const PARALLEL_TERMS: readonly [Term, string, string][] = [
     "cloning inputs out and results back, dispatching chunks: serial, overlaps the workers",
   ],
   ["computeMs", "compute", "the items' work (and the workers' share of cloning) over the cores in use"],
-  ["chunkOverheadMs", "chunk overhead", "per-chunk message hops and task envelope inside each worker"],
+  [
+    "chunkOverheadMs",
+    "chunk overhead",
+    "per-chunk message hops and task envelope inside each worker, and its wait for the next chunk",
+  ],
   [
     "dispatchWaitMs",
     "dispatch wait",

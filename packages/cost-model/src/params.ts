@@ -245,7 +245,11 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     // An empty task's round trip one at a time is the main thread's dispatch plus the
     // hops and the worker's envelope; the latter part is what a worker loses per chunk.
     chunkOverheadMs: Math.max(0, latencyUs - throughputUs) / 1000,
-    chunkGapMs: spawnCost.pace === undefined ? 0 : Math.max(0, spawnCost.pace.gapUs.value - latencyUs) / 1000,
+    // An estimated wait (not measured: the budget, a failure) says nothing beyond the round trip.
+    chunkGapMs:
+      spawnCost.pace === undefined || spawnCost.pace.gapUs.provenance === "estimated"
+        ? 0
+        : Math.max(0, spawnCost.pace.gapUs.value - latencyUs) / 1000,
     chunkGapAfterMs: spawnCost.pace?.afterMs ?? 1,
     workerSpeedCv: spawnCost.pace?.speedCv.value ?? MODEL_CONSTANTS.workerSpeedCv,
     startupFixedMs: spawnCost.workerStart.fixedMs.value,

@@ -855,6 +855,23 @@ describe("planExecution(): context", () => {
     expect(codes(uniform)).not.toContain("IMBALANCE");
   });
 
+  it("names the workers' pace among estimated costs, and plans on the round trip alone then", () => {
+    const pace = { gapUs: 450, afterMs: 10, speedCv: 0.015 };
+    const i = input({ costs: { pace }, workload: { totalItems: 200, itemMs: 1 } });
+    i.spawnCost.pace!.gapUs = { ...fig(100), provenance: "estimated", reason: "the budget ran out" };
+    const plan = planExecution(i);
+    expect(plan.warnings).toEqual([
+      {
+        code: "COSTS_ESTIMATED",
+        message:
+          "The spawn-cost figures pace.gapUs are documented estimates, not measurements (the budget ran out); the plan is only as good as they are.",
+      },
+    ]);
+    // The estimated wait adds nothing to a chunk beyond the empty task's round trip.
+    const none = input({ costs: { pace: { ...pace, gapUs: 90 } }, workload: { totalItems: 200, itemMs: 1 } });
+    expect(parallel(plan).predicted.wallMs).toBeCloseTo(parallel(planExecution(none)).predicted.wallMs, 12);
+  });
+
   it("warns about estimated costs, another machine's costs, few samples and a busy CPU", () => {
     const i = input({ hardware: { busyFraction: 0.8 }, workload: { sampled: 2 } });
     i.spawnCost.source = "estimated";

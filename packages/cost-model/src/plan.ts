@@ -3,6 +3,7 @@ import { ALTERNATIVE_NOTES, MODEL_CONSTANTS, type ReasonCode, type WarningCode }
 import { ConflictingConstraintsError } from "./errors.js";
 import { formatBytes, formatFactor, formatMs, formatNumber, formatPercent, plural } from "./format.js";
 import {
+  chunkCostMs,
   contentionScale,
   type Evaluation,
   evaluateConcurrent,
@@ -115,6 +116,13 @@ function collectWarnings(ctx: Context): void {
     [`clone.${workload.inputKind}.perByteNs`, spawnCost.clone[workload.inputKind].perByteNs],
     [`clone.${workload.outputKind}.perItemUs`, spawnCost.clone[workload.outputKind].perItemUs],
     [`clone.${workload.outputKind}.perByteNs`, spawnCost.clone[workload.outputKind].perByteNs],
+    ...(spawnCost.pace === undefined
+      ? []
+      : ([
+          ["pace.gapUs", spawnCost.pace.gapUs],
+          // One usable core has no other worker to drift from: nothing is in doubt then.
+          ...(spawnCost.machineKey.usableCores > 1 ? [["pace.speedCv", spawnCost.pace.speedCv]] : []),
+        ] as [string, { provenance: string; reason?: string | undefined }][])),
   ];
   const measuredPerItem = (kind: string) =>
     spawnCost.clone[kind as keyof typeof spawnCost.clone].perItemUs.provenance !== "estimated";
@@ -403,7 +411,7 @@ function streamReason(ctx: Context, e: Evaluation | null): void {
     `The item count is unknown (a stream): ${fixed ? "the fixed " : ""}chunks of ${e.chunkSize} items take about ${formatMs(chunkMs)}` +
       (fixed
         ? ""
-        : `, enough to keep the per-chunk cost (${formatMs(p.dispatchMs + p.chunkOverheadMs)}) near ${formatPercent(MODEL_CONSTANTS.streamOverheadShare)} of the work, and at most ${formatMs(MODEL_CONSTANTS.streamMaxChunkMs)}`) +
+        : `, enough to keep the per-chunk cost (${formatMs(p.dispatchMs + chunkCostMs(p, e.chunkSize))}) near ${formatPercent(MODEL_CONSTANTS.streamOverheadShare)} of the work, and at most ${formatMs(MODEL_CONSTANTS.streamMaxChunkMs)}`) +
       `; chunk sizes adapt at run time. Predictions cover ${basis} items in steady state; the one-off start-up ` +
       `(${formatMs(p.startupFixedMs + p.startupPerWorkerMs * e.workers)}) is not included.`,
   );

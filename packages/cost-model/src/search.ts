@@ -1,5 +1,5 @@
 import { MODEL_CONSTANTS } from "./constants.js";
-import { type Evaluation, evaluateParallel } from "./model.js";
+import { chunkCostMs, type Evaluation, evaluateParallel } from "./model.js";
 import { fitsInMemory, type ModelParams } from "./params.js";
 import { timeoutChunkLimit } from "./timeout.js";
 import { adaptiveChunkLimit, uncertainSample } from "./uncertain.js";
@@ -73,8 +73,15 @@ export function chunkCandidates(p: ModelParams, n: number, workers: number): num
  */
 export function streamChunkSize(p: ModelParams): number {
   if (p.wallItemMs <= 0) return 1;
-  const perChunkMs = p.dispatchMs + p.chunkOverheadMs;
-  const amortised = ceil(perChunkMs / (MODEL_CONSTANTS.streamOverheadShare * p.wallItemMs));
+  const share = MODEL_CONSTANTS.streamOverheadShare * p.wallItemMs;
+  // The wait between chunks grows with the chunk (see chunkCostMs): the smallest chunk that
+  // amortises its own cost, found from below (the cost is non-decreasing, so this settles).
+  let amortised = ceil((p.dispatchMs + p.chunkOverheadMs) / share);
+  for (let i = 0; i < 8; i++) {
+    const next = max(amortised, ceil((p.dispatchMs + chunkCostMs(p, amortised)) / share));
+    if (next === amortised) break;
+    amortised = next;
+  }
   const longest = floor(MODEL_CONSTANTS.streamMaxChunkMs / p.wallItemMs);
   return max(1, min(amortised, longest));
 }

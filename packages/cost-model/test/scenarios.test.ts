@@ -58,6 +58,18 @@ describe("scenarios on the 2-core reference machine", () => {
     expect([measured.workers, measured.chunkSize]).toEqual([2, 100]);
   });
 
+  it("a stream's chunks amortise the measured wait between them as well as the round trip", () => {
+    const work = { totalItems: null, itemMs: 0.05 };
+    const assumed = parallel(planExecution(input({ workload: work })));
+    const measured = parallel(
+      planExecution(input({ costs: { pace: { gapUs: 450, afterMs: 10, speedCv: 0.015 } }, workload: work })),
+    );
+    // 50 + 40 us a chunk at 3% of the work: 60 items of 50 us. The measured 360 us more, prorated
+    // by the chunk's length, grows faster than the chunk's 3% up to 10 ms: all of it then, 450
+    // us a chunk, which 299 items of 50 us (and their cloning) amortise.
+    expect([assumed.chunkSize, measured.chunkSize]).toEqual([60, 299]);
+  });
+
   it("items that grow along the input: at least four chunks a worker, whatever the wait between them", () => {
     const pace = { gapUs: 450, afterMs: 10, speedCv: 0.015 };
     const spread = { relativeError: 0.1, maxOverMean: 3, trend: 2 };

@@ -22,10 +22,17 @@ const fixture = (name: string) => fileURLToPath(new URL(`../test/fixtures/${name
  * then depend on nothing but these times.
  */
 function fakePools(
-  times: { startMs?: (k: number) => number; chunk?: (task: MeasureTask) => unknown[] } = {},
+  times: {
+    startMs?: (k: number) => number;
+    chunk?: (task: MeasureTask) => unknown[];
+    /** Answers pace tasks in place of the fake workers. */
+    pace?: (task: MeasureTask) => unknown;
+  } = {},
 ) {
   let clock = 0;
   let paced = 0;
+  /** Pace tasks of equal work (iterations) run. */
+  let equalWork = 0;
   const threadClock = [0, 0];
   const startMs = times.startMs ?? ((k: number) => 10 + 25 * k);
   const sizes: number[][] = [];
@@ -43,7 +50,9 @@ function fakePools(
           started = true;
           return [];
         }
+        if (task.op === "pace" && times.pace) return times.pace(task);
         if (task.op === "pace") {
+          if (task.iterations !== undefined) equalWork++;
           // Two workers, asked in turn. A chunk of `ms` starts 1/4 ms after its worker's last
           // one ended; equal work (iterations, 1000 a millisecond) runs 1/32 slower on the second.
           const thread = paced++ % 2;
@@ -70,14 +79,17 @@ function fakePools(
     };
     return pool as unknown as Tinypool;
   };
-  return { sizes, createPool, now: () => clock };
+  return { sizes, createPool, now: () => clock, equalWork: () => equalWork };
 }
 
 describe("runMeasurements on pools of a fake clock", () => {
   it("measures on a pool of two, then times rounds of 1..maxWorkers until every size has settled", async () => {
     const fake = fakePools();
     const outcome = await runMeasurements({ budgetMs: 5000, maxWorkers: 3, cores: 2 }, fake);
+    // The pool of two for dispatch and clone figures, then a pool of as many as cores for the
+    // workers' pace (also a start-up sample), then the rounds.
     expect(fake.sizes).toEqual([
+      [2, 2],
       [2, 2],
       [1, 1],
       [2, 2],
@@ -92,11 +104,11 @@ describe("runMeasurements on pools of a fake clock", () => {
       if (name === "clone.number.perByteNs") expect(figure.provenance).toBe("estimated");
       else expect([name, figure.provenance]).toEqual([name, "measured"]);
     }
-    expect(outcome.workerStart.fixedMs).toEqual({ value: 10, provenance: "measured", samples: 7, spread: 0 });
+    expect(outcome.workerStart.fixedMs).toEqual({ value: 10, provenance: "measured", samples: 8, spread: 0 });
     expect(outcome.workerStart.perWorkerMs).toEqual({
       value: 25,
       provenance: "measured",
-      samples: 7,
+      samples: 8,
       spread: 0,
     });
     // An empty task takes 62.5 us, one at a time or 64 in flight on the fake pool.
@@ -115,6 +127,8 @@ describe("runMeasurements on pools of a fake clock", () => {
     // Each worker's next chunk starts 250 us after its last: 4 gaps on each of the two.
     expect(outcome.pace.gapUs).toEqual({ value: 250, provenance: "measured", samples: 8, spread: 0 });
     expect(outcome.pace.afterMs).toBe(10);
+    // Seven rounds of two ran, the first (cold) not kept.
+    expect(fake.equalWork()).toBe(14);
     // Each round of two: 10 and 10.3125 ms for the same 10,000 iterations (the pace read: 1000 a ms).
     expect(outcome.pace.speedCv).toEqual({
       value: expect.closeTo((0.3125 * Math.SQRT1_2) / 10.15625, 12),
@@ -133,10 +147,11 @@ describe("runMeasurements on pools of a fake clock", () => {
 
   it("takes the per-worker estimate and warns when larger pools start faster", async () => {
     const fake = fakePools({ startMs: (k) => 440 - 60 * k });
-    const outcome = await runMeasurements({ budgetMs: 6000, maxWorkers: 3 }, fake);
+    const outcome = await runMeasurements({ budgetMs: 6000, maxWorkers: 3, cores: 2 }, fake);
     const reason =
-      "the 7 start-up samples were too noisy: larger pools measured no slower to start than smaller ones";
-    // Starts of 320 (the first pool), then 380, 320, 260 twice: a mean of 320 ms at a mean k of 2.
+      "the 8 start-up samples were too noisy: larger pools measured no slower to start than smaller ones";
+    // Starts of 320 (the first pool), 320 (the pace pool of two), then 380, 320, 260 twice: a
+    // mean of 320 ms at a mean k of 2.
     expect(outcome.workerStart).toEqual({
       fixedMs: {
         value: 260,
@@ -186,6 +201,42 @@ describe("runMeasurements on pools of a fake clock", () => {
           "The 50 ms budget ran out before dispatch.latencyUs, dispatch.throughputUs, workerStart, pace.gapUs, pace.speedCv had enough samples; those figures are documented estimates (raise budgetMs to measure them).",
       },
     ]);
+  });
+
+  it("estimates the workers' pace, saying why, when its tasks answer wrongly, and keeps the other figures", async () => {
+    const fake = fakePools({ pace: () => ({ busyMs: 10 }) });
+    const outcome = await runMeasurements({ budgetMs: 5000, maxWorkers: 3, cores: 2 }, fake);
+    const failed = 'a pace task answered {"busyMs":10}, not its times and iterations';
+    expect(outcome.pace.gapUs).toEqual({
+      value: SPAWN_COST_ESTIMATES.pace.gapUs,
+      provenance: "estimated",
+      reason: `measuring the gap between chunks failed: ${failed}`,
+      samples: 0,
+      spread: null,
+    });
+    expect(outcome.pace.speedCv.provenance).toBe("estimated");
+    expect(outcome.workerStart.fixedMs.provenance).toBe("measured");
+    expect(outcome.warnings).toEqual([
+      {
+        code: SpawnCostWarningCode.measurementFailed,
+        message: `Measuring failed (worker pace: ${failed}); the figures it concerned are documented estimates.`,
+      },
+    ]);
+  });
+
+  it("names the workers' pace short of the budget when its pool started with no time left for it", async () => {
+    // Pools that take 220 ms to start: the pace pool starts, and leaves less than the stream's 100 ms.
+    const fake = fakePools({ startMs: () => 220 });
+    const outcome = await runMeasurements({ budgetMs: 600, maxWorkers: 3, cores: 2 }, fake);
+    expect(fake.sizes.slice(0, 2)).toEqual([
+      [2, 2],
+      [2, 2],
+    ]);
+    const short = "the 600 ms budget ran out after 0 samples (needs 3)";
+    expect([outcome.pace.gapUs.reason, outcome.pace.speedCv.reason]).toEqual([short, short]);
+    expect(outcome.warnings.map((w) => w.message).join("\n")).toContain(
+      "The 600 ms budget ran out before pace.gapUs, pace.speedCv had enough samples",
+    );
   });
 
   it("estimates a kind whose chunks fail, and measures the others", async () => {
@@ -273,9 +324,16 @@ describe("runMeasurements on real worker threads", () => {
       }
     }
     expect(profile.source).toBe(all.some(([, f]) => f.provenance === "measured") ? "measured" : "estimated");
-    // However loaded the machine, the first pool has two workers and start-up rounds go 1, 2, 3, 1, ...
+    // However loaded the machine, the first pool has two workers; then, where the budget
+    // allows, one of as many workers as usable cores (at most 3) for the workers' pace; then
+    // start-up rounds go 1, 2, 3, 1, ...
     const sizes = recorder.pools.map(({ options: o }) => [o.minThreads, o.maxThreads]);
-    expect(sizes).toEqual(sizes.map((_, i) => (i === 0 ? [2, 2] : [((i - 1) % 3) + 1, ((i - 1) % 3) + 1])));
+    const paceK = Math.min(options.machineKey.usableCores, 3);
+    const paced = profile.pace?.gapUs.provenance === "measured" ? 1 : 0;
+    const expected = sizes.map((_, i) =>
+      i === 0 ? [2, 2] : i <= paced ? [paceK, paceK] : [((i - 1 - paced) % 3) + 1, ((i - 1 - paced) % 3) + 1],
+    );
+    expect(sizes).toEqual(expected);
     recorder.expectAllDestroyed();
     expect(handles()).toEqual(before);
   });

@@ -205,11 +205,15 @@ async function measurePace(
   const streamMs = (GAP_CHUNKS_PER_WORKER + 1) * PACE_AFTER_MS;
   let answers: PaceAnswer[] = [];
   try {
-    if (morePace(0, 1, bench.now(), 2 * streamMs, bench.deadline)) {
-      const task: PaceTask = { op: "pace", items: [], ms: PACE_AFTER_MS, timeoutMs: bench.timeoutMs };
-      const count = k * (GAP_CHUNKS_PER_WORKER + 1);
-      answers = (await pool.runMany(task, count, "chunks on every worker")).map(paceAnswer);
+    if (!morePace(0, 1, bench.now(), 2 * streamMs, bench.deadline)) {
+      // No time for either: both short of the budget (named in its warning).
+      record.gap = { gapsUs: [] };
+      if (k > 1) record.speed = { rounds: [] };
+      return;
     }
+    const task: PaceTask = { op: "pace", items: [], ms: PACE_AFTER_MS, timeoutMs: bench.timeoutMs };
+    const count = k * (GAP_CHUNKS_PER_WORKER + 1);
+    answers = (await pool.runMany(task, count, "chunks on every worker")).map(paceAnswer);
     record.gap = { gapsUs: chunkGapsUs(answers) };
   } catch (error) {
     record.failures.push(`worker pace: ${messageOf(error)}`);
@@ -249,16 +253,24 @@ async function measurePace(
 }
 
 /**
- * Pools of 1..maxWorkers, round after round, each started, timed and destroyed; the first
- * pool of as many workers as cores also times how they keep pace (see `measurePace`).
+ * Pools of 1..maxWorkers, round after round, each started, timed and destroyed; first, a
+ * pool of as many workers as cores, timed too, on which the workers' pace is measured (see
+ * `measurePace`): before the rounds, so that a machine of many cores reaches it.
  */
 async function measureStartup(bench: Bench, record: MeasureRecord): Promise<void> {
+  const k = record.paceWorkers;
+  if (bench.now() + predictStartMs(record.startup, record.destroyMs, k) <= bench.deadline) {
+    const pool = await startPool(bench, record, k);
+    try {
+      await measurePace(bench, record, pool, k);
+    } finally {
+      await destroyTimed(bench, record, pool);
+    }
+  }
   for (let round = 0; round < MAX_STARTUP_ROUNDS; round++) {
     for (let k = 1; k <= record.maxWorkers; k++) {
       if (bench.now() + predictStartMs(record.startup, record.destroyMs, k) > bench.deadline) return;
-      const pool = await startPool(bench, record, k);
-      if (k === record.paceWorkers && record.gap === undefined) await measurePace(bench, record, pool, k);
-      await destroyTimed(bench, record, pool);
+      await destroyTimed(bench, record, await startPool(bench, record, k));
     }
     if (startupSettled(record.startup, record.maxWorkers)) return;
   }

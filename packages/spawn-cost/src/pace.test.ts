@@ -80,6 +80,18 @@ describe("speedDraft", () => {
     expect(speedDraft(rounds, 3, 600)).toEqual({ value: expect.closeTo(0.1, 12), samples: 3, spread: 0.1 });
   });
 
+  it("is implausible, not a figure, when the workers' times for the same work spread past their mean", () => {
+    const rounds = [
+      [1, 20],
+      [1, 25],
+      [2, 30],
+    ];
+    expect(speedDraft(rounds, 2, 600)).toEqual({
+      reason: "equal work on 2 workers spread by 128% of its time: too noisy to use (a busy machine?)",
+      implausible: true,
+    });
+  });
+
   it("says a pool of one has nothing to compare, and is short of time with two rounds", () => {
     expect(speedDraft([[10]], 1, 600)).toEqual({ reason: "a pool of one worker has no other to drift from" });
     expect(

@@ -14,6 +14,8 @@ export { PACE_AFTER_MS };
 export const GAP_CHUNKS_PER_WORKER = 4;
 /** Gaps `gapUs` needs at least. */
 export const MIN_GAPS = 3;
+/** The largest `speedCv` taken as measured (the cache's plausible range ends there). */
+export const MAX_SPEED_CV = 1;
 /** Rounds of equal work on every worker for `speedCv`: at least `min`, at most `max`. */
 export const SPEED_ROUNDS = { min: 3, max: 6 } as const;
 
@@ -69,7 +71,16 @@ export function roundCv(busyMs: readonly number[]): number {
 export function speedDraft(rounds: readonly (readonly number[])[], workers: number, budgetMs: number): Draft {
   if (workers < 2) return { reason: "a pool of one worker has no other to drift from" };
   if (rounds.length < SPEED_ROUNDS.min) return shortOfTime(budgetMs, rounds.length, SPEED_ROUNDS.min);
-  return medianDraft(rounds.map(roundCv));
+  const draft = medianDraft(rounds.map(roundCv));
+  // Workers whose times for the same work differ by a factor of six or more: a machine too
+  // busy to tell its workers' speed, not a figure to plan with (nor to cache: it is refused).
+  if (draft.value > MAX_SPEED_CV) {
+    return {
+      reason: `equal work on ${workers} workers spread by ${(draft.value * 100).toFixed(0)}% of its time: too noisy to use (a busy machine?)`,
+      implausible: true,
+    };
+  }
+  return draft;
 }
 
 /** Whether another step of `stepMs` fits before `end`, with `have` of `max` done. */
