@@ -55,6 +55,8 @@ export interface PaceAnswer {
   startMs: number;
   endMs: number;
   thread: number;
+  /** The loop's result, sent back so that the loop is never dead code (not read). */
+  sink?: number;
 }
 
 export type MeasureTask = BarrierTask | EchoTask | PaceTask;
