@@ -4,6 +4,9 @@ import { payloadKind } from "./payload.js";
 import {
   BLEND,
   blendScale,
+  CONTENTION_MIN_FACTOR,
+  CONTENTION_RECHECK_MAX_RUNS,
+  CONTENTION_RECHECK_RUNS,
   CONTRADICTING_RUN_MS,
   CONTRADICTING_RUNS,
   CONTRADICTION_RATIO,
@@ -248,6 +251,133 @@ describe("TaskProfiles: what items take in workers computing at once", () => {
     const resampled = again.profiles.sampled("t", { ...workload(100, 0.4), inputKind: payloadKind("doc") })!;
     expect(resampled.workload.contention).toEqual(again.profile.workload.contention);
     expect(resampled.workload.itemTimeMs.mean).toBe(0.4);
+  });
+});
+
+describe("TaskProfiles: a workers' slowdown that loop runs do not measure ages", () => {
+  // A 0.5 ms task whose workers read 2.33 times slower once (other processes loaded the
+  // machine then): every plan after that was serial, and serial runs never measure workers.
+  const slowed = () => {
+    const profiles = new TaskProfiles(4);
+    const profile = profiles.sampled("t", { ...workload(400, 0.5), inputKind: payloadKind("doc") })!;
+    profile.workload = { ...profile.workload, contention: { factor: 2.33, threads: 2, runs: 2 } };
+    return { profiles, profile };
+  };
+  // A loop's run at the profile's own item time: it moves nothing but the count.
+  const loop: RunFigures = { mode: "serial", busyMs: 400 * 0.5, ran: 400 };
+
+  it("halves the slowdown's excess after CONTENTION_RECHECK_RUNS loop runs, then after twice as many each time", () => {
+    const { profiles, profile } = slowed();
+    for (let k = 1; k < CONTENTION_RECHECK_RUNS; k++) profiles.learn(profile, loop, null);
+    expect(profile.workload.contention?.factor).toBeCloseTo(2.33, 12);
+    profiles.learn(profile, loop, null);
+    expect(profile.workload.contention?.factor).toBeCloseTo(1 + 1.33 / 2, 12);
+    expect(profile.workload.contention?.runs).toBe(2);
+    expect(profile.workload.itemTimeMs.mean).toBeCloseTo(0.5, 12);
+    // The next halving waits twice as many runs.
+    for (let k = 1; k < 2 * CONTENTION_RECHECK_RUNS; k++) profiles.learn(profile, loop, null);
+    expect(profile.workload.contention?.factor).toBeCloseTo(1 + 1.33 / 2, 12);
+    profiles.learn(profile, loop, null);
+    expect(profile.workload.contention?.factor).toBeCloseTo(1 + 1.33 / 4, 12);
+    expect(profile.contentionCheck.every).toBe(4 * CONTENTION_RECHECK_RUNS);
+  });
+
+  it("drops it below CONTENTION_MIN_FACTOR, and waits at most CONTENTION_RECHECK_MAX_RUNS runs", () => {
+    const { profiles, profile } = slowed();
+    let runs = 0;
+    const halvings: number[] = [];
+    while (profile.workload.contention !== undefined && runs < 10_000) {
+      const before = profile.workload.contention.factor;
+      profiles.learn(profile, loop, null);
+      runs++;
+      if (profile.workload.contention?.factor !== before) halvings.push(runs);
+    }
+    // An excess of 1.33 halved four times (0.083) is kept, a fifth time (0.042) dropped.
+    expect(halvings).toHaveLength(5);
+    expect(1 + 1.33 / 16).toBeGreaterThanOrEqual(CONTENTION_MIN_FACTOR);
+    expect(runs).toBe(4 + 8 + 16 + 32 + 64);
+    expect(profile.contentionCheck.every).toBe(CONTENTION_RECHECK_MAX_RUNS);
+    expect(profile.workload.itemTimeMs.mean).toBeCloseTo(0.5, 12);
+  });
+
+  it("counts again from the start when workers measure it: lower, at the first count; confirmed, at the doubled one", () => {
+    const { profiles, profile } = slowed();
+    for (let k = 0; k < CONTENTION_RECHECK_RUNS; k++) profiles.learn(profile, loop, null);
+    expect(profile.contentionCheck.every).toBe(2 * CONTENTION_RECHECK_RUNS);
+    // Warm workers read the items at the halved figure's time or slower: confirmed, the count stays doubled.
+    const parallel = (itemMs: number): RunFigures => ({
+      mode: "parallel",
+      busyMs: 400 * itemMs,
+      ran: 400,
+      workers: 2,
+      freshWorkers: false,
+    });
+    profiles.learn(profile, loop, null);
+    profiles.learn(profile, parallel(0.5 * 2.33), null);
+    expect(profile.contentionCheck).toEqual({ serialRuns: 0, every: 2 * CONTENTION_RECHECK_RUNS });
+    // Workers as fast as a loop: the load went; the next aging comes after the first count.
+    profiles.learn(profile, parallel(0.5), null);
+    expect(profile.contentionCheck).toEqual({ serialRuns: 0, every: CONTENTION_RECHECK_RUNS });
+  });
+
+  it("leaves a profile without a slowdown alone", () => {
+    const profiles = new TaskProfiles(4);
+    const profile = profiles.sampled("t", { ...workload(400, 0.5), inputKind: payloadKind("doc") })!;
+    for (let k = 0; k < 3 * CONTENTION_RECHECK_RUNS; k++) profiles.learn(profile, loop, null);
+    expect(profile.workload.contention).toBeUndefined();
+    expect(profile.contentionCheck).toEqual({ serialRuns: 0, every: CONTENTION_RECHECK_RUNS });
+  });
+});
+
+describe("TaskProfiles: a workers' slowdown holds in the load band it was measured in", () => {
+  const sampled = () => {
+    const profiles = new TaskProfiles(4);
+    const profile = profiles.sampled("t", { ...workload(400, 0.5), inputKind: payloadKind("doc") })!;
+    return { profiles, profile };
+  };
+  const loop = (loadPerCore?: number): RunFigures => ({
+    mode: "serial",
+    busyMs: 400 * 0.5,
+    ran: 400,
+    ...(loadPerCore === undefined ? {} : { loadPerCore }),
+  });
+
+  it("records the load of the parallel run that measured it", () => {
+    const { profiles, profile } = sampled();
+    profiles.learn(
+      profile,
+      { mode: "parallel", busyMs: 400 * 0.9, ran: 400, workers: 2, freshWorkers: false, loadPerCore: 1.2 },
+      null,
+    );
+    expect(profile.workload.contention?.loadPerCore).toBe(1.2);
+    expect(profile.workload.contention?.factor).toBeGreaterThan(1);
+  });
+
+  it("drops one measured beside other processes' work once a run sees the machine quiet, and keeps it in the same band", () => {
+    const { profiles, profile } = sampled();
+    profile.workload = {
+      ...profile.workload,
+      contention: { factor: 2.33, threads: 2, runs: 2, loadPerCore: 1.2 },
+    };
+    // Between the bands (0.5 and 1): kept.
+    profiles.learn(profile, loop(0.7), null);
+    expect(profile.workload.contention?.factor).toBeCloseTo(2.33, 12);
+    // Busy still: kept.
+    profiles.learn(profile, loop(1.6), null);
+    expect(profile.workload.contention?.factor).toBeCloseTo(2.33, 12);
+    // Quiet: dropped, the item time untouched.
+    profiles.learn(profile, loop(0.1), null);
+    expect(profile.workload.contention).toBeUndefined();
+    expect(profile.workload.itemTimeMs.mean).toBeCloseTo(0.5, 12);
+  });
+
+  it("drops one recorded without its load once a run tells the load, and keeps it while none does", () => {
+    const { profiles, profile } = sampled();
+    profile.workload = { ...profile.workload, contention: { factor: 2.33, threads: 2, runs: 2 } };
+    profiles.learn(profile, loop(), null);
+    expect(profile.workload.contention?.factor).toBeCloseTo(2.33, 12);
+    profiles.learn(profile, loop(0.1), null);
+    expect(profile.workload.contention).toBeUndefined();
   });
 });
 

@@ -3,7 +3,7 @@ import type { ExecutionReport, WorkloadSample } from "@amorsize/types";
 import { payloadKind, serializedBytes } from "./payload.js";
 import type { TaskData } from "./sample.js";
 import { ownMs } from "./sampling/clock-math.js";
-import { type MeasuredWorkload, scaledItemTimes } from "./workload.js";
+import { contentionHolds, type MeasuredWorkload, scaledItemTimes } from "./workload.js";
 
 /** One task's profile: its figures as the next plan takes them, and how the model fared with them. */
 export interface TaskProfile {
@@ -28,6 +28,12 @@ export interface TaskProfile {
   pendingWorkers: { runs: PendingRun[]; ran: number };
   /** Runs in a row that read ten times slower than the profile where a preemption could explain it (see `contradicts`). */
   suspectRuns: number;
+  /**
+   * When the workers' slowdown (`WorkloadSample.contention`) is next taken as stale: after
+   * `every` runs in the calling thread taken in since parallel runs last measured it (see
+   * {@link CONTENTION_RECHECK_RUNS}).
+   */
+  contentionCheck: { serialRuns: number; every: number };
   /** The figures `known()` last gave for this profile, kept while its workload and the count are the same. */
   learnedFor: { workload: WorkloadSample; totalItems: number; figures: WorkloadSample } | null;
 }
@@ -52,6 +58,12 @@ export interface RunFigures {
   freshWorkers?: boolean;
   /** The calling thread ran other work beside a serial run's items: its busy time is no item time. */
   sharedThread?: boolean;
+  /**
+   * The load other processes put on the machine as the run ended, per usable core (see
+   * `currentLoadPerCore`): recorded with a slowdown the run measures, and a slowdown
+   * measured in another load band (or without one) is dropped by it.
+   */
+  loadPerCore?: number;
 }
 
 /** How much of a run's measured item time the profile takes in: the weight of the newest run, when it is long. */
@@ -111,6 +123,18 @@ export const CONTRADICTING_RUNS = 5;
  * {@link lostToSerial}).
  */
 export const PARALLEL_LOSS_RATIO = 2;
+/**
+ * Loop runs of a task (in the calling thread) taken in after its workers' slowdown was
+ * measured before that slowdown is taken as stale and halved (see `ageContention`); the
+ * count doubles at each halving, up to {@link CONTENTION_RECHECK_MAX_RUNS}, so a slowdown
+ * the workers keep confirming costs a parallel run ever more rarely. A parallel run that
+ * measures it lower starts the count again from here.
+ */
+export const CONTENTION_RECHECK_RUNS = 4;
+/** See {@link CONTENTION_RECHECK_RUNS}. */
+export const CONTENTION_RECHECK_MAX_RUNS = 64;
+/** A slowdown aged below this factor is dropped: the task is planned with none. */
+export const CONTENTION_MIN_FACTOR = 1.05;
 /** Inputs this many times larger or smaller than the sampled one are sampled again. */
 export const ITEM_COUNT_RATIO = 4;
 /** A first item this many times larger or smaller than the sampled mean is sampled again. */
@@ -200,6 +224,7 @@ export class TaskProfiles {
       pending: { runs: [], ran: 0 },
       pendingWorkers: { runs: [], ran: 0 },
       suspectRuns: 0,
+      contentionCheck: { serialRuns: 0, every: CONTENTION_RECHECK_RUNS },
       learnedFor: null,
     };
     this.#profiles.delete(key);
@@ -232,6 +257,7 @@ export class TaskProfiles {
       profile.errors++;
       profile.meanAbsError = total / profile.errors;
     }
+    if (run.loadPerCore !== undefined) dropForeignContention(profile, run.loadPerCore);
     const { ran, mode } = run;
     // Items overlap in a concurrent run and on a cluster: no one item's time is seen.
     if (ran === 0 || mode === "cluster" || mode === "concurrent") return null;
@@ -240,7 +266,7 @@ export class TaskProfiles {
     if (mode === "parallel") {
       const own = ownMs(run);
       if (run.freshWorkers !== true && own > 0)
-        learnWorkers(profile, { itemMs: own / ran, ran, workers: run.workers ?? 1 });
+        learnWorkers(profile, { itemMs: own / ran, ran, workers: run.workers ?? 1 }, run.loadPerCore);
       return null;
     }
     // The calling thread's busy time, an item's awaits included (a minifier's promise API
@@ -264,6 +290,7 @@ export class TaskProfiles {
     profile.workload = scaledItemTimes(profile.workload, scale);
     if (contention !== undefined) withContention(profile, contention.factor * mean, contention);
     profile.runs += pending.runs.length;
+    ageContention(profile, pending.runs.length);
     profile.pending = { runs: [], ran: 0 };
     return null;
   }
@@ -332,8 +359,11 @@ export function runContradicts(run: RunMeasured): boolean {
   return run.parallel && lostToSerial(predictedWallMs, run.predictedSerialMs, measuredWallMs);
 }
 
-/** A parallel run on warm workers taken in: the workers' item time moved once the runs add up. */
-function learnWorkers(profile: TaskProfile, run: PendingRun): void {
+/**
+ * A parallel run on warm workers taken in: the workers' item time moved once the runs add
+ * up, with the load (`loadPerCore`) of the run that moved it.
+ */
+function learnWorkers(profile: TaskProfile, run: PendingRun, loadPerCore: number | undefined): void {
   const pending = profile.pendingWorkers;
   pending.runs.push(run);
   pending.ran += run.ran;
@@ -345,25 +375,68 @@ function learnWorkers(profile: TaskProfile, run: PendingRun): void {
   const movedMs = workerMs * blendScale(workerMs, itemMedian(pending.runs), expectedMs);
   const threads = Math.max(...pending.runs.map((r) => r.workers ?? 1));
   const runs = (contention?.runs ?? 0) + pending.runs.length;
+  // Fresh evidence: the slowdown is stale again only after as many loop runs as before, or,
+  // when the workers ran faster than it said (the load that slowed them went), after the first count.
+  profile.contentionCheck.serialRuns = 0;
+  if (movedMs < workerMs) profile.contentionCheck.every = CONTENTION_RECHECK_RUNS;
   if (movedMs < mean) {
     // The workers ran items faster than the sample said: the sample was slow, not the workers.
     const { contention: _dropped, ...rest } = scaledItemTimes(profile.workload, movedMs / mean);
     profile.workload = rest;
-  } else withContention(profile, movedMs, { threads, runs });
+  } else
+    withContention(profile, movedMs, {
+      threads,
+      runs,
+      ...(loadPerCore === undefined ? {} : { loadPerCore }),
+    });
   profile.runs += pending.runs.length;
   profile.pendingWorkers = { runs: [], ran: 0 };
+}
+
+/**
+ * Loop runs taken in since the workers' slowdown was last measured: once they reach the
+ * profile's count, the slowdown's excess over 1 is halved (dropped below
+ * {@link CONTENTION_MIN_FACTOR}), and the count doubles (up to
+ * {@link CONTENTION_RECHECK_MAX_RUNS}). A slowdown measured while other processes loaded the
+ * machine can make every plan of the task serial, and serial runs never measure workers:
+ * without aging, it held for the session's life and for the plan cache's. Aged, the task
+ * runs on workers again when the halved figure says so, and those runs measure it afresh.
+ */
+function ageContention(profile: TaskProfile, runs: number): void {
+  const check = profile.contentionCheck;
+  const { contention, ...rest } = profile.workload;
+  if (contention === undefined) {
+    check.serialRuns = 0;
+    return;
+  }
+  check.serialRuns += runs;
+  if (check.serialRuns < check.every) return;
+  check.serialRuns = 0;
+  check.every = Math.min(CONTENTION_RECHECK_MAX_RUNS, 2 * check.every);
+  const factor = 1 + (contention.factor - 1) / 2;
+  profile.workload =
+    factor >= CONTENTION_MIN_FACTOR ? { ...rest, contention: { ...contention, factor } } : rest;
 }
 
 /** The profile's workers' item time set to `workerMs` (no contention where it is not above the item time). */
 function withContention(
   profile: TaskProfile,
   workerMs: number,
-  learned: { threads: number; runs: number },
+  learned: { threads: number; runs: number; loadPerCore?: number | undefined },
 ): void {
   const { contention: _old, ...rest } = profile.workload;
   const factor = workerMs / rest.itemTimeMs.mean;
-  profile.workload =
-    factor > 1 ? { ...rest, contention: { factor, threads: learned.threads, runs: learned.runs } } : rest;
+  const { threads, runs, loadPerCore } = learned;
+  const at = loadPerCore === undefined ? {} : { loadPerCore };
+  profile.workload = factor > 1 ? { ...rest, contention: { factor, threads, runs, ...at } } : rest;
+}
+
+/** The profile's workers' slowdown dropped where it does not hold at `loadNow` (see {@link contentionHolds}). */
+function dropForeignContention(profile: TaskProfile, loadNow: number): void {
+  const { contention, ...rest } = profile.workload;
+  if (contention === undefined || contentionHolds(contention, loadNow)) return;
+  profile.workload = rest;
+  profile.contentionCheck = { serialRuns: 0, every: CONTENTION_RECHECK_RUNS };
 }
 
 /**

@@ -4,7 +4,7 @@ import { performance } from "node:perf_hooks";
 import { planExecution } from "@amorsize/cost-model";
 import { ExecutorClosedError } from "@amorsize/executor";
 import { probeHardware } from "@amorsize/hardware-probe";
-import { defaultCacheDir, measureSpawnCost } from "@amorsize/spawn-cost";
+import { currentLoadPerCore, defaultCacheDir, measureSpawnCost } from "@amorsize/spawn-cost";
 import {
   type ExecuteOptions,
   ExecuteOptionsSchema,
@@ -441,8 +441,10 @@ class AmorsizeSession implements Amorsize {
     const joined = options.signal === undefined ? null : joinSignals(this.#stop.signal, options.signal);
     const signal = joined?.signal ?? this.#stop.signal;
     let ended = false;
+    // A call without a cache folder of its own reads and writes the session's.
+    const cacheDir = options.cacheDir ?? this.#options.cacheDir;
     const scope = {
-      options: { ...options, signal },
+      options: { ...options, signal, ...(cacheDir === undefined ? {} : { cacheDir }) },
       pool: this.#pool,
       began: { calls: this.#calls, inFlight: this.#inFlight },
       end: () => {
@@ -745,6 +747,11 @@ class AmorsizeSession implements Amorsize {
           this.#calls !== context.began.calls ||
           (kind === "stream" && workload.async)),
       ...(report.queuedMs === undefined || serialInWorker ? {} : { queuedMs: report.queuedMs }),
+      // The load now, where a slowdown is learned or held (read for those only: a short
+      // serial call of a task without one does not pay for it).
+      ...(profile?.workload.contention !== undefined || figuresOnWorkers(report, serialInWorker)
+        ? { loadPerCore: currentLoadPerCore(context.machine.hardware.cores.usable.value) }
+        : {}),
     };
     if (profile !== undefined && profile !== null) {
       if (context.learned) profile.learnedCalls++;
@@ -950,4 +957,9 @@ function isEmptyObject(value: unknown): boolean {
   if (value === null || typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype)
     return false;
   return Reflect.ownKeys(value).length === 0;
+}
+
+/** A run whose figures are its workers' (a parallel run, not a serial plan run in a worker). */
+function figuresOnWorkers(report: ExecutionReport, serialInWorker: boolean): boolean {
+  return report.mode === "parallel" && !serialInWorker;
 }

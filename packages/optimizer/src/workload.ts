@@ -1,4 +1,5 @@
 import type { CloneError, ResolvedTask } from "@amorsize/executor";
+import { currentLoadPerCore, loadChanged } from "@amorsize/spawn-cost";
 import type { MachineKey, Warning, WorkloadSample } from "@amorsize/types";
 import { moduleHash, planCacheKey, readPlanCache, writePlanCache } from "./plan-cache.js";
 import { contradiction, implausibleWorkload } from "./plan-cache-check.js";
@@ -101,7 +102,12 @@ async function trustedEntry(
       : read.status === "miss"
         ? null
         : read.detail;
-  if (read.status === "hit" && problem === null) return read.entry.workload;
+  if (read.status === "hit" && problem === null)
+    return withHeldContention(
+      read.entry.workload,
+      () => currentLoadPerCore(cache.machineKey.usableCores),
+      warnings,
+    );
   if (problem !== null) {
     const detail =
       read.status === "hit" ? `the cached plan holds an implausible figure: ${problem}` : problem;
@@ -111,6 +117,48 @@ async function trustedEntry(
     });
   }
   return null;
+}
+
+/**
+ * Whether a workers' slowdown holds at `loadNow` (per usable core): it was measured with
+ * the load recorded, in the same band (see `loadChanged`). One measured beside other
+ * processes' work says nothing of the quiet machine, nor the other way round.
+ */
+export function contentionHolds(
+  contention: NonNullable<WorkloadSample["contention"]>,
+  loadNow: number,
+): boolean {
+  return contention.loadPerCore !== undefined && !loadChanged(contention.loadPerCore, loadNow);
+}
+
+/**
+ * The cached figures, without the workers' slowdown where it does not hold at today's load
+ * (see `contentionHolds`): measured beside other processes' work, or before the load was
+ * recorded with it, it would keep the task serial on a quiet machine (a factor of 2.33
+ * made every plan of a 200 ms task serial, where two workers ran it in 104 ms). A warning
+ * says so; the rest of the entry stands. `loadPerCore`: the load now (see
+ * `currentLoadPerCore`), read only for an entry that holds a slowdown.
+ */
+export function withHeldContention(
+  workload: WorkloadSample,
+  loadPerCore: () => number,
+  warnings: Warning[],
+): WorkloadSample {
+  const { contention, ...rest } = workload;
+  if (contention === undefined) return workload;
+  const loadNow = loadPerCore();
+  if (contentionHolds(contention, loadNow)) return workload;
+  const then =
+    contention.loadPerCore === undefined
+      ? "with no load recorded"
+      : `at a load of ${contention.loadPerCore.toFixed(2)} per core`;
+  warnings.push({
+    code: "PLAN_CACHE_CONTENTION_IGNORED",
+    message:
+      `The cached slowdown of workers computing at once (x${contention.factor.toFixed(2)}) was measured ${then}, ` +
+      `${loadNow.toFixed(2)} now: not used (the plan charges none, and a session measures it again).`,
+  });
+  return rest;
 }
 
 /**

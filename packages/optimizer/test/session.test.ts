@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
 import { resolveTask } from "@amorsize/executor";
+import { defaultCacheDir } from "@amorsize/spawn-cost";
 import { AmorsizeValidationError, type ExecuteOptions } from "@amorsize/types";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import {
@@ -469,6 +470,31 @@ describe("a session's learning", () => {
     expect(next.optimized.workload.itemTimeMs.mean).toBeCloseTo(learned!.itemMs, 9);
     await session.close();
     expect(session.stats().profileSaves).toBe(0);
+  });
+
+  it("lends its cache folder to a call that names none: the call reads what the session saved there", async () => {
+    const module = join(dir, "session-folder.mjs");
+    writeFileSync(
+      module,
+      `export { blocksTwoMs as default } from ${JSON.stringify(pathToFileURL(tasks).href)};\n`,
+    );
+    // A folder of the session's own: the default one (AMORSIZE_CACHE_DIR) cannot answer.
+    const own = join(dir, "own-cache");
+    const machine = { hardware: hardware(2), spawnCost: spawnCost(2) };
+    const serial = { maxWorkers: 1 };
+    const resolved = resolveTask({ module });
+    const key = planCacheKey(resolved, (await moduleHash(resolved))!, 60);
+    session = createAmorsizeOn(machine, { cacheDir: own });
+    const first = await session.execute({ module }, range(60), serial);
+    expect(first.optimized.workloadSource).toBe("sampled");
+    await session.close();
+    // Written in the session's folder, and nowhere else.
+    expect(existsSync(planCachePath(own, key))).toBe(true);
+    expect(existsSync(planCachePath(defaultCacheDir(), key))).toBe(false);
+    session = createAmorsizeOn(machine, { cacheDir: own, saveProfiles: false });
+    const next = await session.execute({ module }, range(60), serial);
+    expect(next.optimized.workloadSource).toBe("cached");
+    await session.close();
   });
 
   it("writes figures a first call read from the plan cache only when its runs refined them, on close", async () => {

@@ -6,7 +6,7 @@ import type { WorkloadSample } from "@amorsize/types";
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { moduleHash, planCacheKey, sizeBucket, writePlanCache } from "../src/plan-cache.js";
 import type { SampleResult } from "../src/sample.js";
-import { cachedOrSampled, type PlanCacheUse } from "../src/workload.js";
+import { cachedOrSampled, type PlanCacheUse, withHeldContention } from "../src/workload.js";
 import { spawnCost, workload } from "./profiles.js";
 
 let dir: string;
@@ -267,5 +267,65 @@ describe("writePlanCache", () => {
       key: "file:///t.mjs#f@abc/2^4",
       machineKey,
     });
+  });
+});
+
+describe("withHeldContention(): a cached workers' slowdown at today's load", () => {
+  const slowed = (loadPerCore?: number): WorkloadSample => ({
+    ...workload(200, 1),
+    contention: { factor: 2.33, threads: 2, runs: 2, ...(loadPerCore === undefined ? {} : { loadPerCore }) },
+  });
+
+  it("keeps it in the band it was measured in, and between the bands, without a warning", () => {
+    for (const [then, now] of [
+      [1.2, 1.6],
+      [0.1, 0.4],
+      [1.2, 0.7],
+      [0.1, 0.7],
+    ] as const) {
+      const warnings: { code: string; message: string }[] = [];
+      const cached = slowed(then);
+      expect(withHeldContention(cached, () => now, warnings)).toBe(cached);
+      expect(warnings).toEqual([]);
+    }
+  });
+
+  it("drops it measured busy and read quiet (or the other way), or recorded without its load, and says so", () => {
+    const warnings: { code: string; message: string }[] = [];
+    const { contention: _c, ...plain } = slowed(1.2);
+    expect(withHeldContention(slowed(1.2), () => 0.05, warnings)).toEqual(plain);
+    expect(withHeldContention(slowed(0.2), () => 1.5, warnings)).toEqual(plain);
+    expect(withHeldContention(slowed(), () => 0.05, warnings)).toEqual(plain);
+    expect(warnings).toEqual([
+      {
+        code: "PLAN_CACHE_CONTENTION_IGNORED",
+        message:
+          "The cached slowdown of workers computing at once (x2.33) was measured at a load of 1.20 per core, 0.05 now: not used (the plan charges none, and a session measures it again).",
+      },
+      {
+        code: "PLAN_CACHE_CONTENTION_IGNORED",
+        message:
+          "The cached slowdown of workers computing at once (x2.33) was measured at a load of 0.20 per core, 1.50 now: not used (the plan charges none, and a session measures it again).",
+      },
+      {
+        code: "PLAN_CACHE_CONTENTION_IGNORED",
+        message:
+          "The cached slowdown of workers computing at once (x2.33) was measured with no load recorded, 0.05 now: not used (the plan charges none, and a session measures it again).",
+      },
+    ]);
+  });
+
+  it("reads no load for figures without a slowdown", () => {
+    const plain = workload(200, 1);
+    const warnings: { code: string; message: string }[] = [];
+    expect(
+      withHeldContention(
+        plain,
+        () => {
+          throw new Error("read");
+        },
+        warnings,
+      ),
+    ).toBe(plain);
   });
 });

@@ -1,7 +1,10 @@
 export {
   type CacheRead,
   cacheFilePath,
+  currentLoadPerCore,
   defaultCacheDir,
+  LOAD_BANDS,
+  loadChanged,
   readCache,
   SPAWN_COST_CACHE_FILE,
   type SpawnCostCacheFile,

@@ -152,13 +152,18 @@ const workloadSampleShape = {
    * beside a second thread on a 2-core machine, a hash loop's 1.02x. Learned by a session
    * (`createAmorsize()`) from its parallel runs, `runs` of them; the model charges it in
    * proportion to the other cores a plan's workers take (`threads` on `capacity` cores took
-   * their share). Absent: not learned, and none charged.
+   * their share). Absent: not learned, and none charged. `loadPerCore`: the load other
+   * processes put on the machine, per usable core, when the runs measured it (as
+   * `SpawnCostProfile.loadPerCore`); a slowdown measured in another load band than now's,
+   * or without it, is not used (a figure of 2.33 learned beside another process's work
+   * kept a task serial on the quiet machine after).
    */
   contention: z
     .object({
       factor: z.number().finite().min(1),
       threads: z.number().int().positive(),
       runs: z.number().int().positive(),
+      loadPerCore: z.number().finite().nonnegative().optional(),
     })
     .optional(),
   /** How the figures were obtained: `measured` by `sampleTask()`, or `given` by the caller. */
