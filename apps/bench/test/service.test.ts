@@ -23,8 +23,14 @@ function results(overrides: Partial<ServiceResults> = {}): ServiceResults {
       memory: { calls: 10_000, modules: 100, items: 4 },
       repetitions: 3,
     },
-    manyMedium: { loop: time(6000), tinypool: time(3100), session: time(3200), execute: time(6100) },
-    manyTiny: { loop: time(100), session: time(109), execute: time(400) },
+    manyMedium: {
+      loop: time(6000),
+      tinypool: time(3100),
+      session: time(3200),
+      sessionWarm: time(3150),
+      execute: time(6100),
+    },
+    manyTiny: { loop: time(100), session: time(109), sessionWarm: time(112), execute: time(400) },
     concurrent: {
       loop: { totalMs: 8000, firstDoneMs: 7900 },
       tinypool: { totalMs: 4200, firstDoneMs: 4100 },
@@ -69,7 +75,9 @@ describe("service scenario figures", () => {
     expect(targets.map((t) => [t.name, Number(t.ratio.toFixed(3)), t.met])).toEqual([
       ["medium calls: session / warm tinypool", 1.032, true],
       ["medium calls: loop / session", 1.875, true],
+      ["medium calls: session warmed before the timing / warm tinypool", 1.016, true],
       ["tiny calls: session / loop", 1.09, true],
+      ["tiny calls: session warmed before the timing / loop", 1.12, false],
       ["calls in flight together: session / warm tinypool", 1.024, true],
       // The session's callers finished 1.303x apart, the tinypool's 1.024x: one was starved.
       ["calls in flight together: spread of the callers' finishes, session / warm tinypool", 1.272, false],
@@ -78,7 +86,9 @@ describe("service scenario figures", () => {
       ["alternating, fine task: session / best fixed", 1.067, true],
     ]);
     const slow = serviceTargets(
-      results({ manyTiny: { loop: time(100), session: time(200), execute: time(400) } }),
+      results({
+        manyTiny: { loop: time(100), session: time(200), sessionWarm: time(100), execute: time(400) },
+      }),
     );
     expect(slow.find((t) => t.name.startsWith("tiny"))).toMatchObject({ ratio: 2, met: false });
   });
@@ -90,6 +100,8 @@ describe("service scenario figures", () => {
   it("reports every figure and every target", () => {
     const text = renderService(results());
     expect(text).toContain("| createAmorsize() session | 3200 ms | 320 ms | 320 ms |");
+    expect(text).toContain("| session, warm() before the timing | 3150 ms | 315 ms | 315 ms |");
+    expect(text).toContain("| tiny calls: session warmed before the timing / loop | 1.120 | <= 1.1 | no |");
     expect(text).toContain("profiles held 64 of at most 64");
     expect(text).toContain("Heap after a full collection, by calls: 5000: 20.5 MiB, 10000: 21.0 MiB.");
     expect(text).toContain("| tiny calls: session / loop | 1.090 | <= 1.1 | yes |");

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import {
@@ -14,12 +15,13 @@ import type { MapResult } from "./delivery.js";
 import { ExecutorClosedError, messageOf, TaskLoadError } from "./errors.js";
 import { workerExecArgv } from "./flags.js";
 import { toInput } from "./input.js";
+import { loadedTask } from "./load.js";
 import { resolveRunOptions } from "./options.js";
 import { ParallelRun, type PoolContext } from "./parallel.js";
 import { type CheckRequest, type CheckResponse, type CrashTag, crashTagOf } from "./protocol.js";
 import { SerialRun } from "./serial.js";
 import { type ResultStream, ResultStreamImpl } from "./stream.js";
-import { type ResolvedTask, resolveTask, taskLoadError } from "./task.js";
+import { IMPORT_WAIT_MS, importTask, type ResolvedTask, resolveTask, taskLoadError } from "./task.js";
 
 /** Items a run reads: an array, any iterable, or an async iterable. */
 export type RunInput = Iterable<unknown> | AsyncIterable<unknown>;
@@ -46,6 +48,15 @@ export interface Executor extends AsyncDisposable {
    * between reading and consuming).
    */
   stream<R = unknown>(task: TaskRefInput, source: RunInput, options?: RunOptions): ResultStream<R>;
+  /**
+   * Imports `task` now where its items will run: in every worker (one load each, side by
+   * side), or in the calling thread in serial mode, so that a run's first chunks do not
+   * wait for the import. Resolves with each import's time, milliseconds (none for a
+   * worker or thread that had it already); rejects with `TaskLoadError` when the module
+   * or its export cannot be loaded, or its import has not ended within `IMPORT_WAIT_MS`.
+   * Once per task; a worker started later (a replacement) imports it with its first chunk.
+   */
+  preload(task: TaskRefInput): Promise<number[]>;
   /** Terminates the workers. Runs in flight reject with `ExecutorClosedError`. Idempotent. */
   close(): Promise<void>;
   /** Same as `close()`, for `await using`. */
@@ -140,6 +151,15 @@ class ParallelExecutor implements Executor, PoolContext {
     check.catch(() => this.checks.delete(task.key));
     // A worker that had the task loaded (-1) made no load.
     return check.then((ms) => (ms >= 0 ? ms : null));
+  }
+
+  preload(task: TaskRefInput): Promise<number[]> {
+    if (this.isClosed) return Promise.reject(new ExecutorClosedError());
+    try {
+      return this.ensureTaskEverywhere(resolveTask(task), IMPORT_WAIT_MS);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -325,6 +345,15 @@ class SerialExecutor implements Executor {
       "stream",
     );
     return new ResultStreamImpl<R>(run);
+  }
+
+  async preload(task: TaskRefInput): Promise<number[]> {
+    const resolved = resolveTask(task);
+    if (this.isClosed) throw new ExecutorClosedError();
+    if (loadedTask(resolved.href, resolved.exportName) !== undefined) return [];
+    const start = performance.now();
+    await importTask(resolved);
+    return [performance.now() - start];
   }
 
   close(): Promise<void> {

@@ -1,8 +1,10 @@
+import { pathToFileURL } from "node:url";
+import { AmorsizeValidationError } from "@amorsize/types";
 import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
-import { importTask, mapNow, resolveTask } from "../src/index.js";
+import { ExecutorClosedError, importTask, mapNow, resolveTask, TaskLoadError } from "../src/index.js";
 import { loadedTask } from "../src/load.js";
 import { importTaskWithin } from "../src/task.js";
-import { closeAll, closeShared, shared, task, track, within } from "./helpers.js";
+import { closeAll, closeShared, fixture, shared, task, track, within } from "./helpers.js";
 
 afterEach(closeAll);
 afterAll(closeShared);
@@ -81,5 +83,50 @@ describe("importTask(): an import that does not end in time", () => {
     await expect(importTaskWithin(slow, 1)).rejects.toMatchObject({ code: "AMORSIZE_TASK_LOAD_FAILED" });
     const fn = await within(importTaskWithin(slow, 10_000), 10_000, "importTaskWithin");
     expect(fn(21)).toBe(42);
+  });
+});
+
+describe("preload(): the task imported before a run needs it", () => {
+  // The module waits 60 ms at its top level before it exports.
+  const slow = (query: string) => ({
+    module: `${pathToFileURL(fixture("slow-load.mjs")).href}?${query}`,
+    export: "double",
+  });
+
+  it("imports it in every worker, side by side, once: the run that follows loads nothing", async () => {
+    const executor = track({ workers: 2 });
+    const loads = await within(executor.preload(slow("preload-workers")), 10_000, "preload");
+    expect(loads).toHaveLength(2);
+    for (const ms of loads) expect(ms).toBeGreaterThan(0);
+    expect(await executor.preload(slow("preload-workers"))).toEqual([]);
+    const run = await within(
+      executor.map(slow("preload-workers"), [1, 2, 3, 4], { chunkSize: 1 }),
+      10_000,
+      "map",
+    );
+    expect(run.results).toEqual([2, 4, 6, 8]);
+    expect(run.report.taskLoads).toBeUndefined();
+  });
+
+  it("imports it in the calling thread in serial mode, once", async () => {
+    const executor = track({ mode: "serial" });
+    const ref = slow("preload-serial");
+    const resolved = resolveTask(ref);
+    expect(loadedTask(resolved.href, resolved.exportName)).toBeUndefined();
+    const loads = await within(executor.preload(ref), 10_000, "preload");
+    expect(loads).toHaveLength(1);
+    expect(loadedTask(resolved.href, resolved.exportName)).toBeDefined();
+    expect(await executor.preload(ref)).toEqual([]);
+  });
+
+  it("rejects a task that cannot load with TaskLoadError, a bad reference with a validation error, and a closed executor", async () => {
+    for (const executor of [track({ workers: 1 }), track({ mode: "serial" })]) {
+      const missing = executor.preload(task("tasks.mjs", "noSuchExport"));
+      await expect(missing).rejects.toBeInstanceOf(TaskLoadError);
+      await expect(missing).rejects.toThrow(/noSuchExport/);
+      await expect(executor.preload({ module: 5 } as never)).rejects.toBeInstanceOf(AmorsizeValidationError);
+      await executor.close();
+      await expect(executor.preload(task("tasks.mjs", "square"))).rejects.toBeInstanceOf(ExecutorClosedError);
+    }
   });
 });

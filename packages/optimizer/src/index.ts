@@ -27,5 +27,6 @@ export {
   type SessionRun,
   type SessionStats,
   type SessionTaskStats,
+  type SessionWarmth,
 } from "./session.js";
 export { type OptimizedStream, type StreamResult, stream } from "./stream.js";

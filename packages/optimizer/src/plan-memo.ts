@@ -95,6 +95,11 @@ export class PlanMemo<T> {
       this.#entries.delete(this.#entries.keys().next().value as string);
   }
 
+  /** Forgets every plan (the machine figures they were made with moved). */
+  clear(): void {
+    this.#entries.clear();
+  }
+
   /** Forgets every plan of a task (its profile was replaced by a new sample). */
   forget(profileKey: string): void {
     const prefix = `${profileKey}|`;

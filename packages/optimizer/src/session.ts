@@ -2,7 +2,7 @@
 import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { planExecution } from "@amorsize/cost-model";
-import { ExecutorClosedError } from "@amorsize/executor";
+import { createExecutor, ExecutorClosedError } from "@amorsize/executor";
 import { probeHardware } from "@amorsize/hardware-probe";
 import { currentLoadPerCore, defaultCacheDir, measureSpawnCost } from "@amorsize/spawn-cost";
 import {
@@ -47,6 +47,7 @@ import { type HostedStream, hostedStream, type OptimizedStream, streamPredictedW
 import { ResolvedTasks } from "./task-refs.js";
 import { plannedAround, UNSENDABLE_CODE, withUnsendableReason } from "./unsendable.js";
 import { WarmPool } from "./warm-pool.js";
+import { WarmRunCost } from "./warm-run.js";
 
 /** What a call of a closed session, or one stopped by close(), rejects with (as `ExecutorClosedError`). */
 const SESSION_CLOSED = "The session is closed: close() was called on it (createAmorsize() makes another)";
@@ -117,6 +118,13 @@ export interface SessionStats {
   /** Workers up now (0 when the pool is closed for idleness or never started), and the pool's size. */
   warmWorkers: number;
   poolSize: number;
+  /**
+   * What a run on the warm workers costs beyond the model's prediction, milliseconds, as the
+   * session's short parallel runs measured it (see `WarmRunCost`), charged to each parallel
+   * plan on them; 0 until three were measured. `warmRuns`: the runs it rests on (16 at most).
+   */
+  warmRunMs: number;
+  warmRuns: number;
   /** Pools started, and closed for idleness. */
   poolStarts: number;
   idleCloses: number;
@@ -128,6 +136,18 @@ export interface SessionStats {
   maxProfiles: number;
 }
 
+/** What `warm()` did. */
+export interface SessionWarmth {
+  /** Workers up. */
+  workers: number;
+  /** Tasks imported in every worker and in the calling thread. */
+  tasks: number;
+  /** Imports made, milliseconds each (a worker or thread that had the task made none). */
+  loadsMs: number[];
+  /** How long `warm()` took, milliseconds. */
+  ms: number;
+}
+
 /** A long-lived optimizer: the top-level functions, sharing one warm pool and learning from each run. */
 export interface Amorsize extends AsyncDisposable {
   execute<R = unknown>(
@@ -137,6 +157,13 @@ export interface Amorsize extends AsyncDisposable {
   ): Promise<SessionExecuteResult<R>>;
   stream<R = unknown>(task: TaskRefInput, source: TaskData, options?: ExecuteOptions): OptimizedStream<R>;
   optimize(task: TaskRefInput, data: TaskData, options?: OptimizeOptions): Promise<OptimizeResult>;
+  /**
+   * Gets the session ready now rather than on its first call: probes the machine, reads
+   * (or measures) the spawn cost, starts the workers, and imports each of `tasks` in every
+   * worker and in the calling thread. A first call then plans on warm workers, as later
+   * calls do. The workers close after `idleMs` with no call, as after a call.
+   */
+  warm(tasks?: TaskRefInput | readonly TaskRefInput[]): Promise<SessionWarmth>;
   stats(): SessionStats;
   /** True once `close()` was called. */
   readonly closed: boolean;
@@ -222,6 +249,8 @@ interface CallContext {
   options: OptimizeOptions;
   /** See `CallScope.began`. */
   began: { calls: number; inFlight: number };
+  /** The call was planned on warm workers. */
+  plannedWarm?: boolean;
 }
 
 interface SessionMachine extends Pick<Machine, "hardware" | "spawnCost"> {
@@ -239,6 +268,8 @@ class AmorsizeSession implements Amorsize {
   readonly #tasks: ResolvedTasks;
   /** Recent plans of learned calls, reused while the task's figures hold; `prewarm`: planning it started the pool. */
   readonly #plans: PlanMemo<{ planned: Planned; prewarm: boolean }>;
+  /** What a run on the warm workers costs beyond the model's prediction (see `WarmRunCost`). */
+  readonly #warmRun = new WarmRunCost();
   readonly #stop = new AbortController();
   /** Tasks (profile keys) whose next call samples afresh, past the plan cache (see `#resampleNext`). */
   readonly #resample = new Set<string>();
@@ -384,6 +415,42 @@ class AmorsizeSession implements Amorsize {
     }
   }
 
+  async warm(tasks: TaskRefInput | readonly TaskRefInput[] = []): Promise<SessionWarmth> {
+    const start = performance.now();
+    if (this.closed) throw new ExecutorClosedError(undefined, SESSION_CLOSED);
+    // Every reference checked before anything starts.
+    const refs: readonly TaskRefInput[] = Array.isArray(tasks) ? tasks : [tasks as TaskRefInput];
+    const resolved = refs.map((task) => this.#tasks.of(task));
+    this.#machine ??= this.#measureMachine();
+    const { pool } = await this.#machine;
+    // Held open as a call holds it: the idle time counts from the end of the warm-up.
+    pool.enter();
+    try {
+      if (this.closed) throw new ExecutorClosedError(undefined, SESSION_CLOSED);
+      const executor = pool.prewarm();
+      const loads = await Promise.all(
+        resolved.map(async (ref) => {
+          const { task } = this.#versions.of(ref);
+          // Here (sampling and serial plans run its items in this thread), and in every worker.
+          const here = await createExecutor({ mode: "serial" }).preload(taskOf(task));
+          const workers = await executor.preload(taskOf(task));
+          pool.lend(task.href);
+          return [...here, ...workers];
+        }),
+      );
+      return {
+        workers: pool.workers,
+        tasks: resolved.length,
+        loadsMs: loads.flat(),
+        ms: performance.now() - start,
+      };
+    } catch (error) {
+      throw this.#closedOr(error);
+    } finally {
+      pool.leave();
+    }
+  }
+
   stats(): SessionStats {
     const pool = this.#pool;
     return {
@@ -394,6 +461,8 @@ class AmorsizeSession implements Amorsize {
       busyMs: this.#busyMs,
       warmWorkers: pool?.workers ?? 0,
       poolSize: pool?.size ?? 0,
+      warmRunMs: this.#warmRun.valueMs,
+      warmRuns: this.#warmRun.runs,
       poolStarts: pool?.starts ?? 0,
       idleCloses: pool?.idleCloses ?? 0,
       profileSaves: this.#profileSaves,
@@ -621,6 +690,7 @@ class AmorsizeSession implements Amorsize {
       planInput: (input, prepared) => {
         const done = prepared.precomputed.size + prepared.failures.size;
         const planning = warmInput(input, machine, version.task.href, done);
+        context.plannedWarm = planning.spawnCost === machine.frozen.warm;
         if (!context.learned && planning.spawnCost === machine.frozen.cold) context.coldInput = planning;
         return planning;
       },
@@ -668,6 +738,8 @@ class AmorsizeSession implements Amorsize {
     const itemMs = base.workload.itemTimeMs.mean;
     const reused = this.#plans.entry(key, itemMs);
     if (reused !== undefined) {
+      // Made for the pool's state now (the key holds it): warm, or not.
+      context.plannedWarm = pool.warm;
       // The pool closed for idleness since: it starts again, as planning would have started it.
       if (reused.value.prewarm && !pool.warm) pool.prewarm();
       return scaleSerial(reused.value.planned, itemMs / reused.itemMs);
@@ -780,6 +852,7 @@ class AmorsizeSession implements Amorsize {
         this.#saveProfile(key, saved, context.machine, SESSION_DEFAULTS.saveAfterMs, performance.now());
       }
     }
+    this.#learnWarmRun(context, plan, report, predictedWallMs, figures.sharedThread === true);
     this.#items += report.items;
     this.#busyMs += report.busyMs;
     const call: SessionCall = { profile: context.learned ? "learned" : "sampled", predictionError };
@@ -799,6 +872,32 @@ class AmorsizeSession implements Amorsize {
       });
     }
     return call;
+  }
+
+  /**
+   * A parallel run planned and run on warm workers, alone in the calling thread, taught
+   * what such a run costs beyond the model (see `WarmRunCost`); when that figure moves, the
+   * warm pool's start-up is set to it and the plans made with the old one are dropped.
+   */
+  #learnWarmRun(
+    context: CallContext,
+    plan: Plan,
+    report: ExecutionReport,
+    predictedWallMs: number,
+    sharedThread: boolean,
+  ): void {
+    if (context.plannedWarm !== true || plan.mode !== "parallel" || report.mode !== "parallel") return;
+    if (report.aborted || report.failed > 0 || report.taskLoads !== undefined || sharedThread) return;
+    const charged = plan.predicted.breakdown.startupMs;
+    if (!this.#warmRun.takeIn(report.wallMs, predictedWallMs, charged)) return;
+    const { machine } = context;
+    machine.frozen.warm = withFrozenFields(
+      SpawnCostProfileSchema,
+      machine.frozen.cold,
+      { workerStart: warmStart(machine.spawnCost, this.#warmRun).workerStart },
+      "spawnCost",
+    );
+    this.#plans.clear();
   }
 
   /**
@@ -936,12 +1035,14 @@ function prewarm(cold: PlanInput, warmCost: SpawnCostProfile, pool: WarmPool): v
   }
 }
 
-function warmStart(spawnCost: SpawnCostProfile): SpawnCostProfile {
+function warmStart(spawnCost: SpawnCostProfile, run?: WarmRunCost): SpawnCostProfile {
   const { fixedMs, perWorkerMs } = spawnCost.workerStart;
-  return {
-    ...spawnCost,
-    workerStart: { fixedMs: { ...fixedMs, value: 0 }, perWorkerMs: { ...perWorkerMs, value: 0 } },
-  };
+  // What a warm run costs beyond the model, once the session's runs measured it: no worker starts.
+  const fixed =
+    run === undefined || run.valueMs === 0
+      ? { ...fixedMs, value: 0 }
+      : { value: run.valueMs, provenance: "measured" as const, samples: run.runs, spread: null };
+  return { ...spawnCost, workerStart: { fixedMs: fixed, perWorkerMs: { ...perWorkerMs, value: 0 } } };
 }
 
 /**

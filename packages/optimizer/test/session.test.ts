@@ -24,6 +24,7 @@ import {
   execute,
   ItemError,
   type SessionRun,
+  TaskLoadError,
   WorkerCrashedError,
 } from "../src/index.js";
 import { moduleHash, planCacheKey, planCachePath } from "../src/plan-cache.js";
@@ -314,6 +315,79 @@ export default (x) => (x === 125 ? process.exit(7) : blocksTwoMs(x));\n`,
     const again = await session.execute<number>(task("blocksTwoMs"), heavy, onPool);
     expect(again.results).toHaveLength(heavy.length);
     expect(session.stats()).toMatchObject({ poolStarts: 2, idleCloses: 1 });
+  });
+});
+
+describe("warm(): a session made ready before its first call", () => {
+  it("starts the workers and imports the task in each: the first call plans and runs on warm workers", async () => {
+    session = fixedSession({ idleMs: 60_000 });
+    const warmth = await session.warm(task("blocksTwoMs"));
+    expect(warmth).toMatchObject({ workers: 2, tasks: 1 });
+    // One import per worker (this thread imported the module in beforeAll).
+    expect(warmth.loadsMs).toHaveLength(2);
+    expect(session.stats()).toMatchObject({ calls: 0, warmWorkers: 2, poolStarts: 1 });
+    const first = await session.execute<number>(task("blocksTwoMs"), heavy, onPool);
+    expect(first.results).toEqual(heavy.map((x) => x + 1));
+    expect(first.report.mode).toBe("parallel");
+    // Planned with no start-up and no import, and none made.
+    expect(first.plan.predicted.breakdown.startupMs).toBe(0);
+    expect(first.report.taskLoads).toBeUndefined();
+    expect(session.stats()).toMatchObject({ calls: 1, poolStarts: 1 });
+    // Nothing left to import; no task: the workers only.
+    expect((await session.warm([task("blocksTwoMs")])).loadsMs).toEqual([]);
+    expect(await session.warm()).toMatchObject({ workers: 2, tasks: 0, loadsMs: [] });
+  });
+
+  it("learns what a short run on its warm workers costs beyond the model, and charges it to the next parallel plan on them", async () => {
+    session = fixedSession({ idleMs: 60_000 });
+    await session.warm(task("blocksTwoMs"));
+    // 12 items of 2 ms on two warm workers: about 16 ms predicted, under the 20 ms taken in,
+    // and under a loop's 24 ms, so that a plan charged what the runs measured is parallel still.
+    const items = range(12);
+    for (let k = 0; k < 4; k++) {
+      const run = await session.execute<number>(task("blocksTwoMs"), items, onPool);
+      expect(run.report).toMatchObject({ mode: "parallel", workers: 2 });
+      expect(run.plan.predicted.wallMs).toBeLessThan(20);
+    }
+    const { warmRuns, warmRunMs } = session.stats();
+    expect(warmRuns).toBe(4);
+    // The next plan on the warm workers is charged what the runs measured (plans made before were dropped).
+    const next = await session.execute<number>(task("blocksTwoMs"), items, onPool);
+    expect(next.plan.predicted.breakdown.startupMs).toBe(warmRunMs);
+    expect(next.results).toEqual(items.map((x) => x + 1));
+  });
+
+  it("rejects a bad reference before starting anything, a task that cannot load with TaskLoadError (the session goes on), and a closed session", async () => {
+    session = fixedSession();
+    await expect(session.warm({ module: 5 } as never)).rejects.toBeInstanceOf(AmorsizeValidationError);
+    await expect(session.warm([task("square"), { module: "" }])).rejects.toThrow(/module/);
+    expect(session.stats().poolStarts).toBe(0);
+    const missing = session.warm(task("noSuchExport"));
+    await expect(missing).rejects.toBeInstanceOf(TaskLoadError);
+    await expect(missing).rejects.toThrow(/noSuchExport/);
+    const run = await session.execute<number>(task("square"), [1, 2], base);
+    expect(run.results).toEqual([1, 4]);
+    await session.close();
+    await expect(session.warm()).rejects.toBeInstanceOf(ExecutorClosedError);
+  });
+
+  it("lets the process exit while idle after warming up", () => {
+    const script = join(dir, "warm-idle.mjs");
+    const entry = pathToFileURL(new URL("../dist/session.js", import.meta.url).pathname).href;
+    const machine = { hardware: hardware(2), spawnCost: spawnCost(2) };
+    writeFileSync(
+      script,
+      `import { createAmorsizeOn } from ${JSON.stringify(entry)};
+const session = createAmorsizeOn(${JSON.stringify(machine)}, { idleMs: 600000, saveProfiles: false });
+const warmth = await session.warm(${JSON.stringify(task("blocksTwoMs"))});
+console.log(JSON.stringify({ workers: warmth.workers, warm: session.stats().warmWorkers }));
+`,
+    );
+    const child = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 60_000 });
+    expect(child.stderr).toBe("");
+    expect(child.signal).toBeNull();
+    expect(child.status).toBe(0);
+    expect(JSON.parse(child.stdout)).toEqual({ workers: 2, warm: 2 });
   });
 });
 
