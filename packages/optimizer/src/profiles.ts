@@ -412,10 +412,15 @@ function ageContention(profile: TaskProfile, runs: number): void {
   check.serialRuns += runs;
   if (check.serialRuns < check.every) return;
   check.serialRuns = 0;
-  check.every = Math.min(CONTENTION_RECHECK_MAX_RUNS, 2 * check.every);
   const factor = 1 + (contention.factor - 1) / 2;
-  profile.workload =
-    factor >= CONTENTION_MIN_FACTOR ? { ...rest, contention: { ...contention, factor } } : rest;
+  if (factor < CONTENTION_MIN_FACTOR) {
+    // Gone: a slowdown learned again later ages from the first count.
+    profile.workload = rest;
+    check.every = CONTENTION_RECHECK_RUNS;
+    return;
+  }
+  check.every = Math.min(CONTENTION_RECHECK_MAX_RUNS, 2 * check.every);
+  profile.workload = { ...rest, contention: { ...contention, factor } };
 }
 
 /** The profile's workers' item time set to `workerMs` (no contention where it is not above the item time). */

@@ -233,8 +233,16 @@ interface CallScope {
   /** The pool this call holds open, once there is one. */
   pool: WarmPool | null;
   /** The session's calls when this one began (itself counted), and how many were in flight. */
-  began: { calls: number; inFlight: number };
+  began: Began;
   end(): void;
+}
+
+/** The session when a call began: its calls (the call counted), those in flight, and its `warm()`s begun and under way. */
+interface Began {
+  calls: number;
+  inFlight: number;
+  warms: number;
+  warming: number;
 }
 
 /** What the session knows for one call: the machine, the pool, and the task's version. */
@@ -248,7 +256,7 @@ interface CallContext {
   /** The call's options, validated. */
   options: OptimizeOptions;
   /** See `CallScope.began`. */
-  began: { calls: number; inFlight: number };
+  began: Began;
   /** The call was planned on warm workers. */
   plannedWarm?: boolean;
 }
@@ -270,6 +278,9 @@ class AmorsizeSession implements Amorsize {
   readonly #plans: PlanMemo<{ planned: Planned; prewarm: boolean }>;
   /** What a run on the warm workers costs beyond the model's prediction (see `WarmRunCost`). */
   readonly #warmRun = new WarmRunCost();
+  /** `warm()`s begun, and under way: a call beside one shares the calling thread and the workers with its imports. */
+  #warms = 0;
+  #warming = 0;
   readonly #stop = new AbortController();
   /** Tasks (profile keys) whose next call samples afresh, past the plan cache (see `#resampleNext`). */
   readonly #resample = new Set<string>();
@@ -362,6 +373,8 @@ class AmorsizeSession implements Amorsize {
         scope = this.#enter(parsed);
         // The stream's run reads its options when it decides, after this: the session's stop joins the caller's signal.
         if (scope.options.signal !== undefined) parsed.signal = scope.options.signal;
+        // And its cache folder, the session's where the stream names none.
+        if (scope.options.cacheDir !== undefined) parsed.cacheDir = scope.options.cacheDir;
         context = await this.#context(task, scope);
         // A run contradicted the task's profile: this stream samples afresh, past the plan cache.
         if (this.#resample.delete(context.version.profileKey)) parsed.cache = false;
@@ -393,7 +406,7 @@ class AmorsizeSession implements Amorsize {
       const context = await this.#context(task, scope);
       const hosted = this.#hosted(context);
       // optimize() runs nothing the session learns from: its fresh sample is written by the call.
-      const prepared = await prepare(taskOf(context.version.task), data, parsed, {
+      const prepared = await prepare(taskOf(context.version.task), data, scope.options, {
         ...hosted.prepare,
         savesFigures: false,
         bounded: true,
@@ -421,34 +434,40 @@ class AmorsizeSession implements Amorsize {
     // Every reference checked before anything starts.
     const refs: readonly TaskRefInput[] = Array.isArray(tasks) ? tasks : [tasks as TaskRefInput];
     const resolved = refs.map((task) => this.#tasks.of(task));
-    this.#machine ??= this.#measureMachine();
-    const { pool } = await this.#machine;
-    // Held open as a call holds it: the idle time counts from the end of the warm-up.
-    pool.enter();
+    this.#warms++;
+    this.#warming++;
     try {
-      if (this.closed) throw new ExecutorClosedError(undefined, SESSION_CLOSED);
-      const executor = pool.prewarm();
-      const loads = await Promise.all(
-        resolved.map(async (ref) => {
+      this.#machine ??= this.#measureMachine();
+      const { pool } = await this.#machine;
+      // Held open as a call holds it: the idle time counts from the end of the warm-up.
+      pool.enter();
+      try {
+        if (this.closed) throw new ExecutorClosedError(undefined, SESSION_CLOSED);
+        const executor = pool.prewarm();
+        const loadsMs: number[] = [];
+        // One task at a time: each one's imports, one per worker, are sent side by side, and
+        // land one on each worker only while no other import keeps a worker busy.
+        for (const ref of resolved) {
           const { task } = this.#versions.of(ref);
           // Here (sampling and serial plans run its items in this thread), and in every worker.
-          const here = await createExecutor({ mode: "serial" }).preload(taskOf(task));
-          const workers = await executor.preload(taskOf(task));
+          loadsMs.push(...(await createExecutor({ mode: "serial" }).preload(taskOf(task))));
+          loadsMs.push(...(await executor.preload(taskOf(task))));
           pool.lend(task.href);
-          return [...here, ...workers];
-        }),
-      );
-      return {
-        workers: pool.workers,
-        tasks: resolved.length,
-        loadsMs: loads.flat(),
-        ms: performance.now() - start,
-      };
+        }
+        return { workers: pool.workers, tasks: resolved.length, loadsMs, ms: performance.now() - start };
+      } finally {
+        pool.leave();
+      }
     } catch (error) {
       throw this.#closedOr(error);
     } finally {
-      pool.leave();
+      this.#warming--;
     }
+  }
+
+  /** Whether a `warm()` ran beside a call that began as `began` says: under way then, or begun since. */
+  #warmedBeside(began: Began): boolean {
+    return began.warming > 0 || this.#warms !== began.warms;
   }
 
   stats(): SessionStats {
@@ -515,7 +534,7 @@ class AmorsizeSession implements Amorsize {
     const scope = {
       options: { ...options, signal, ...(cacheDir === undefined ? {} : { cacheDir }) },
       pool: this.#pool,
-      began: { calls: this.#calls, inFlight: this.#inFlight },
+      began: { calls: this.#calls, inFlight: this.#inFlight, warms: this.#warms, warming: this.#warming },
       end: () => {
         if (ended) return;
         ended = true;
@@ -680,7 +699,7 @@ class AmorsizeSession implements Amorsize {
           if (pool.warm || this.closed) return;
           try {
             // Judged on warm workers: the session keeps the pool for the calls after this one.
-            const warm = { ...machine, spawnCost: warmStart(machine.spawnCost) };
+            const warm = { ...machine, spawnCost: warmStart(machine.spawnCost, this.#warmRun) };
             if (earlyPoolWorkers(itemMs, total, warm) > 0) pool.prewarm();
           } catch {
             // Constraints the model rejects start nothing; the call's own plan reports them.
@@ -817,6 +836,7 @@ class AmorsizeSession implements Amorsize {
         !serialInWorker &&
         (context.began.inFlight > 1 ||
           this.#calls !== context.began.calls ||
+          this.#warmedBeside(context.began) ||
           (kind === "stream" && workload.async)),
       ...(report.queuedMs === undefined || serialInWorker ? {} : { queuedMs: report.queuedMs }),
       // The load now, where a slowdown is learned or held (read for those only: a short
@@ -852,7 +872,9 @@ class AmorsizeSession implements Amorsize {
         this.#saveProfile(key, saved, context.machine, SESSION_DEFAULTS.saveAfterMs, performance.now());
       }
     }
-    this.#learnWarmRun(context, plan, report, predictedWallMs, figures.sharedThread === true);
+    // A stream's wall time holds its waits for the source and the consumer: no run's own cost.
+    if (kind === "execute")
+      this.#learnWarmRun(context, plan, report, predictedWallMs, figures.sharedThread === true);
     this.#items += report.items;
     this.#busyMs += report.busyMs;
     const call: SessionCall = { profile: context.learned ? "learned" : "sampled", predictionError };

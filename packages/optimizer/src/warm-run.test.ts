@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import {
   WARM_RUN_KEPT,
+  WARM_RUN_MAX_MS,
   WARM_RUN_MIN_RUNS,
   WARM_RUN_MOVE_MS,
   WARM_RUN_SHORT_MS,
@@ -52,5 +53,15 @@ describe("WarmRunCost: what a short run on warm workers costs beyond the model",
     expect(cost.valueMs).toBeCloseTo(0.3, 12);
     expect(moved).toBeGreaterThanOrEqual(1);
     expect(WARM_RUN_MOVE_MS).toBe(0.05);
+  });
+
+  it("counts a residual at most WARM_RUN_MAX_MS, and a run as short by its prediction without the charge", () => {
+    const cost = new WarmRunCost();
+    // Runs held 40 ms by something else: each counts WARM_RUN_MAX_MS, not 40.
+    for (let k = 0; k < 3; k++) cost.takeIn(40.3, 0.3, 0);
+    expect(cost.valueMs).toBe(WARM_RUN_MAX_MS);
+    // Predicted 23 ms with 5 charged: 18 ms of its own, short; taken in.
+    expect(cost.takeIn(19, 23, 5)).toBe(false);
+    expect(cost.runs).toBe(4);
   });
 });

@@ -8,6 +8,14 @@ import { median } from "./sampling/stats.js";
  * residual is its figures' error, not this cost.
  */
 export const WARM_RUN_SHORT_MS = 20;
+/**
+ * A residual is counted at most this, milliseconds: what a warm run costs the session and
+ * the executor is tenths of a millisecond (0.2-0.3 ms for an executor's run of two chunks
+ * here, back to back), and a residual past this is another cost (a first run's cold code
+ * read 4 ms, a preempted run more), which would otherwise hold every short parallel plan
+ * serial for the session's life: once plans are serial, no run measures it again.
+ */
+export const WARM_RUN_MAX_MS = 5;
 /** The residuals kept, the newest: the figure is their median. */
 export const WARM_RUN_KEPT = 16;
 /** Residuals needed before the figure is used (a first run after the workers started reads their code cold). */
@@ -42,12 +50,15 @@ export class WarmRunCost {
 
   /**
    * Takes in a parallel run on warm workers: its wall time, the model's prediction, and the
-   * part of it that was this cost (`chargedMs`, the plan's start-up). True when the figure
-   * in use moved: plans made with the old one are stale.
+   * part of it that was this cost (`chargedMs`, the plan's start-up); a run is short by the
+   * prediction without that part. True when the figure in use moved: plans made with the
+   * old one are stale.
    */
   takeIn(wallMs: number, predictedMs: number, chargedMs: number): boolean {
-    if (!(predictedMs < WARM_RUN_SHORT_MS) || !(wallMs >= 0)) return false;
-    this.#residuals.push(Math.max(0, wallMs - Math.max(0, predictedMs - chargedMs)));
+    // Short by the model's own figures: the charge does not push a run out of the count.
+    const ownMs = Math.max(0, predictedMs - chargedMs);
+    if (!(ownMs < WARM_RUN_SHORT_MS) || !(wallMs >= 0)) return false;
+    this.#residuals.push(Math.min(WARM_RUN_MAX_MS, Math.max(0, wallMs - ownMs)));
     if (this.#residuals.length > WARM_RUN_KEPT) this.#residuals.shift();
     if (this.#residuals.length < WARM_RUN_MIN_RUNS) return false;
     const next = median(this.#residuals);
