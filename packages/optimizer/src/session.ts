@@ -660,7 +660,7 @@ class AmorsizeSession implements Amorsize {
       warm: withFrozenFields(
         SpawnCostProfileSchema,
         machineFrozen.spawnCost,
-        { workerStart: warmStart(spawnCost).workerStart },
+        { workerStart: warmStart(spawnCost, this.#warmRun).workerStart },
         "spawnCost",
       ),
     };
@@ -1057,14 +1057,20 @@ function prewarm(cold: PlanInput, warmCost: SpawnCostProfile, pool: WarmPool): v
   }
 }
 
-function warmStart(spawnCost: SpawnCostProfile, run?: WarmRunCost): SpawnCostProfile {
-  const { fixedMs, perWorkerMs } = spawnCost.workerStart;
-  // What a warm run costs beyond the model, once the session's runs measured it: no worker starts.
-  const fixed =
-    run === undefined || run.valueMs === 0
-      ? { ...fixedMs, value: 0 }
-      : { value: run.valueMs, provenance: "measured" as const, samples: run.runs, spread: null };
-  return { ...spawnCost, workerStart: { fixedMs: fixed, perWorkerMs: { ...perWorkerMs, value: 0 } } };
+function warmStart(spawnCost: SpawnCostProfile, run: WarmRunCost): SpawnCostProfile {
+  const { perWorkerMs } = spawnCost.workerStart;
+  // No worker starts: what a run on them costs beyond the model, as the session's runs
+  // measured it, or estimated until they have.
+  const fixedMs: SpawnCostProfile["workerStart"]["fixedMs"] = run.measured
+    ? { value: run.valueMs, provenance: "measured", samples: run.runs, spread: null }
+    : {
+        value: run.valueMs,
+        provenance: "estimated",
+        reason: "a run on warm workers, before three of the session's short runs measured it",
+        samples: 0,
+        spread: null,
+      };
+  return { ...spawnCost, workerStart: { fixedMs, perWorkerMs: { ...perWorkerMs, value: 0 } } };
 }
 
 /**

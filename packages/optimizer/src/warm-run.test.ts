@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import {
+  WARM_RUN_ESTIMATE_MS,
   WARM_RUN_KEPT,
   WARM_RUN_MAX_MS,
   WARM_RUN_MIN_RUNS,
@@ -9,16 +10,17 @@ import {
 } from "./warm-run.js";
 
 describe("WarmRunCost: what a short run on warm workers costs beyond the model", () => {
-  it("is the median residual once WARM_RUN_MIN_RUNS short runs were taken in, 0 before", () => {
+  it("is the median residual once WARM_RUN_MIN_RUNS short runs were taken in, estimated before", () => {
     const cost = new WarmRunCost();
+    expect(cost).toMatchObject({ valueMs: WARM_RUN_ESTIMATE_MS, measured: false, runs: 0 });
     // Ten items of 50 us on two warm workers: predicted 0.32 ms, a first run 4.87 ms (cold code), then ~0.9.
     expect(cost.takeIn(4.87, 0.32, 0)).toBe(false);
     expect(cost.takeIn(0.94, 0.32, 0)).toBe(false);
-    expect(cost.valueMs).toBe(0);
+    expect(cost).toMatchObject({ valueMs: WARM_RUN_ESTIMATE_MS, measured: false });
     expect(WARM_RUN_MIN_RUNS).toBe(3);
     expect(cost.takeIn(0.89, 0.32, 0)).toBe(true);
     expect(cost.valueMs).toBeCloseTo(0.62, 12);
-    expect(cost.runs).toBe(3);
+    expect(cost).toMatchObject({ measured: true, runs: 3 });
   });
 
   it("takes the residual against the prediction without what it charged already, so it does not feed on itself", () => {
@@ -36,7 +38,8 @@ describe("WarmRunCost: what a short run on warm workers costs beyond the model",
     expect(cost.runs).toBe(0);
     for (let k = 0; k < 3; k++) cost.takeIn(5, 8, 0);
     expect(cost.runs).toBe(3);
-    expect(cost.valueMs).toBe(0);
+    // Measured at none: the estimate replaced, however close it was.
+    expect(cost).toMatchObject({ valueMs: 0, measured: true });
   });
 
   it("moves only past WARM_RUN_MOVE_MS and a quarter of itself, and keeps the newest WARM_RUN_KEPT runs", () => {
@@ -63,5 +66,13 @@ describe("WarmRunCost: what a short run on warm workers costs beyond the model",
     // Predicted 23 ms with 5 charged: 18 ms of its own, short; taken in.
     expect(cost.takeIn(19, 23, 5)).toBe(false);
     expect(cost.runs).toBe(4);
+  });
+
+  it("replaces the estimate with the first measurement even when it reads the same", () => {
+    const cost = new WarmRunCost();
+    for (let k = 0; k < 2; k++) cost.takeIn(0.3 + WARM_RUN_ESTIMATE_MS, 0.3, 0);
+    expect(cost.takeIn(0.3 + WARM_RUN_ESTIMATE_MS, 0.3, 0)).toBe(true);
+    expect(cost).toMatchObject({ measured: true, runs: 3 });
+    expect(cost.valueMs).toBeCloseTo(WARM_RUN_ESTIMATE_MS, 12);
   });
 });

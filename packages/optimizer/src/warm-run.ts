@@ -16,6 +16,14 @@ export const WARM_RUN_SHORT_MS = 20;
  * serial for the session's life: once plans are serial, no run measures it again.
  */
 export const WARM_RUN_MAX_MS = 5;
+/**
+ * The figure before the session's runs measured it, milliseconds (estimated): an
+ * executor's run of two chunks on warm workers took 0.22-0.28 ms here back to back, and a
+ * session's call adds its own deciding and report (short calls' residuals read 0.3-0.6 ms
+ * once their code was hot). Without it, a session's first short calls on warm workers ran
+ * there at 0.7-4.4 ms each where a loop took 0.5 ms, until three of them had measured it.
+ */
+export const WARM_RUN_ESTIMATE_MS = 0.5;
 /** The residuals kept, the newest: the figure is their median. */
 export const WARM_RUN_KEPT = 16;
 /** Residuals needed before the figure is used (a first run after the workers started reads their code cold). */
@@ -36,11 +44,17 @@ export const WARM_RUN_MOVE_RATIO = 0.25;
  */
 export class WarmRunCost {
   readonly #residuals: number[] = [];
-  #valueMs = 0;
+  #valueMs = WARM_RUN_ESTIMATE_MS;
+  #measured = false;
 
-  /** The figure in use, milliseconds: 0 until {@link WARM_RUN_MIN_RUNS} runs were taken in. */
+  /** The figure in use, milliseconds: {@link WARM_RUN_ESTIMATE_MS} until {@link WARM_RUN_MIN_RUNS} runs were taken in. */
   get valueMs(): number {
     return this.#valueMs;
+  }
+
+  /** Whether the figure in use is the runs' (else the estimate). */
+  get measured(): boolean {
+    return this.#measured;
   }
 
   /** Short runs taken in (at most {@link WARM_RUN_KEPT} kept). */
@@ -51,8 +65,8 @@ export class WarmRunCost {
   /**
    * Takes in a parallel run on warm workers: its wall time, the model's prediction, and the
    * part of it that was this cost (`chargedMs`, the plan's start-up); a run is short by the
-   * prediction without that part. True when the figure in use moved: plans made with the
-   * old one are stale.
+   * prediction without that part. True when the figure in use moved, or was first measured:
+   * plans made with the old one are stale.
    */
   takeIn(wallMs: number, predictedMs: number, chargedMs: number): boolean {
     // Short by the model's own figures: the charge does not push a run out of the count.
@@ -63,7 +77,10 @@ export class WarmRunCost {
     if (this.#residuals.length < WARM_RUN_MIN_RUNS) return false;
     const next = median(this.#residuals);
     const moved = Math.abs(next - this.#valueMs);
-    if (moved <= WARM_RUN_MOVE_MS || moved <= WARM_RUN_MOVE_RATIO * this.#valueMs) return false;
+    // The first measurement replaces the estimate whatever it reads (its source changes).
+    if (this.#measured && (moved <= WARM_RUN_MOVE_MS || moved <= WARM_RUN_MOVE_RATIO * this.#valueMs))
+      return false;
+    this.#measured = true;
     this.#valueMs = next;
     return true;
   }
