@@ -9,3 +9,4 @@ export { AmorsizeValidationError, ConflictingConstraintsError, type CostModelErr
 export { explain } from "./explain.js";
 export { planExecution } from "./plan.js";
 export { predict } from "./predict.js";
+export { UNCERTAIN, uncertainSpread } from "./uncertain.js";

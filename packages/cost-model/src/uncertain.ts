@@ -8,8 +8,17 @@ import type { ModelParams } from "./params.js";
  * planned size) to the chunk times the workers measure, rather than stay as planned.
  */
 export function uncertainSample(p: ModelParams): boolean {
-  const s = p.spread;
-  if (s === null) return false;
+  return uncertainSpread(p.spread);
+}
+
+/**
+ * {@link uncertainSample} of a workload's `spread` (absent or null: figures given, not
+ * sampled, so not uncertain): what a plan made for one spread shares with another's.
+ */
+export function uncertainSpread(
+  s: { relativeError: number; maxOverMean: number; trend: number } | null | undefined,
+): boolean {
+  if (s === null || s === undefined) return false;
   return (
     s.relativeError > UNCERTAIN.relativeError ||
     s.maxOverMean > UNCERTAIN.maxOverMean ||

@@ -254,6 +254,52 @@ describe("TaskProfiles: what items take in workers computing at once", () => {
   });
 });
 
+describe("TaskProfiles: how closely runs know the mean item time", () => {
+  // A first sample of a few items read its mean to ±27% (cv 0.1 between the items).
+  const sampled = () => {
+    const profiles = new TaskProfiles(4);
+    const base = workload(400, 0.5);
+    const profile = profiles.sampled("t", {
+      ...base,
+      itemTimeMs: { ...base.itemTimeMs, cv: 0.1 },
+      spread: { relativeError: 0.272, maxOverMean: 1.2, trend: 0.05 },
+      inputKind: payloadKind("doc"),
+    })!;
+    return { profiles, profile };
+  };
+
+  it("a loop's runs over 400 items at the profile's time: known to cv / sqrt(400); the tail and trend stay", () => {
+    const { profiles, profile } = sampled();
+    profiles.learn(profile, { mode: "serial", busyMs: 400 * 0.5, ran: 400 }, null);
+    expect(profile.workload.spread).toEqual({ relativeError: 0.1 / 20, maxOverMean: 1.2, trend: 0.05 });
+  });
+
+  it("runs that read far from the figure leave it as uncertain as they still read it", () => {
+    const { profiles, profile } = sampled();
+    profiles.learn(profile, { mode: "serial", busyMs: 400 * 0.6, ran: 400 }, null);
+    const moved = profile.workload.itemTimeMs.mean;
+    expect(moved).toBeGreaterThan(0.5);
+    expect(profile.workload.spread?.relativeError).toBeCloseTo((0.6 - moved) / moved, 12);
+    // Twice the time: further off than the sample said; the sample's figure stays.
+    const other = sampled();
+    other.profiles.learn(other.profile, { mode: "serial", busyMs: 400 * 1.0, ran: 400 }, null);
+    expect(other.profile.workload.spread?.relativeError).toBe(0.272);
+  });
+
+  it("warm workers' runs know it too, in their own time", () => {
+    const { profiles, profile } = sampled();
+    const run: RunFigures = {
+      mode: "parallel",
+      busyMs: 400 * 0.5,
+      ran: 400,
+      workers: 2,
+      freshWorkers: false,
+    };
+    profiles.learn(profile, run, null);
+    expect(profile.workload.spread?.relativeError).toBeCloseTo(0.1 / 20, 12);
+  });
+});
+
 describe("TaskProfiles: a workers' slowdown that loop runs do not measure ages", () => {
   // A 0.5 ms task whose workers read 2.33 times slower once (other processes loaded the
   // machine then): every plan after that was serial, and serial runs never measure workers.

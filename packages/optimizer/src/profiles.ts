@@ -287,7 +287,12 @@ export class TaskProfiles {
     if (median * CONTRADICTION_RATIO <= mean) return "contradicted";
     const scale = blendScale(mean, median, expectedMs);
     const { contention } = profile.workload;
-    profile.workload = scaledItemTimes(profile.workload, scale);
+    profile.workload = knownFromRuns(
+      scaledItemTimes(profile.workload, scale),
+      median,
+      mean * scale,
+      pending.ran,
+    );
     if (contention !== undefined) withContention(profile, contention.factor * mean, contention);
     profile.runs += pending.runs.length;
     ageContention(profile, pending.runs.length);
@@ -372,7 +377,8 @@ function learnWorkers(profile: TaskProfile, run: PendingRun, loadPerCore: number
   const workerMs = mean * (contention?.factor ?? 1);
   const expectedMs = pending.ran * workerMs;
   if (expectedMs < SHORT_RUN_MS && pending.runs.length < MAX_PENDING_RUNS) return;
-  const movedMs = workerMs * blendScale(workerMs, itemMedian(pending.runs), expectedMs);
+  const measuredMs = itemMedian(pending.runs);
+  const movedMs = workerMs * blendScale(workerMs, measuredMs, expectedMs);
   const threads = Math.max(...pending.runs.map((r) => r.workers ?? 1));
   const runs = (contention?.runs ?? 0) + pending.runs.length;
   // Fresh evidence: the slowdown is stale again only after as many loop runs as before, or,
@@ -389,8 +395,32 @@ function learnWorkers(profile: TaskProfile, run: PendingRun, loadPerCore: number
       runs,
       ...(loadPerCore === undefined ? {} : { loadPerCore }),
     });
+  profile.workload = knownFromRuns(profile.workload, measuredMs, movedMs, pending.ran);
   profile.runs += pending.runs.length;
   profile.pendingWorkers = { runs: [], ran: 0 };
+}
+
+/**
+ * The figures once runs over `ran` items measured an item at `measuredMs` and moved the
+ * figure to `movedMs`: the mean is known as closely as those items' own spread over the
+ * root of their count says (a run's busy time sums them), or as far as the runs still
+ * read from it, whichever is more, where that is closer than the sample said. The tail and
+ * the trend stay the sample's (runs see no single item). A session's medium calls kept
+ * the ±27% of a first sample of three items over 29 runs of 200 items that read their
+ * mean within 1%, and every plan kept the smaller chunks of an uncertain sample (4 a
+ * worker: 109 ms a call against 103 for 2 chunks of 100).
+ */
+function knownFromRuns(
+  workload: WorkloadSample,
+  measuredMs: number,
+  movedMs: number,
+  ran: number,
+): WorkloadSample {
+  const { spread } = workload;
+  if (spread === undefined || !(ran > 0) || !(movedMs > 0)) return workload;
+  const error = Math.max(workload.itemTimeMs.cv / Math.sqrt(ran), Math.abs(measuredMs - movedMs) / movedMs);
+  if (!(error < spread.relativeError)) return workload;
+  return { ...workload, spread: { ...spread, relativeError: error } };
 }
 
 /**

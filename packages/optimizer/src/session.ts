@@ -1,7 +1,7 @@
 // createAmorsize(): one pool and what was learned of each task, kept across calls.
 import { setMaxListeners } from "node:events";
 import { performance } from "node:perf_hooks";
-import { planExecution } from "@amorsize/cost-model";
+import { planExecution, uncertainSpread } from "@amorsize/cost-model";
 import { createExecutor, ExecutorClosedError } from "@amorsize/executor";
 import { probeHardware } from "@amorsize/hardware-probe";
 import { currentLoadPerCore, defaultCacheDir, measureSpawnCost } from "@amorsize/spawn-cost";
@@ -300,7 +300,14 @@ class AmorsizeSession implements Amorsize {
   /** The last plan-memo key of each task version's learned calls without constraints (see `#quickKey`). */
   readonly #quickKeys = new WeakMap<
     TaskVersion,
-    { totalItems: number; warm: boolean; loaded: boolean; contention: number | undefined; key: string }
+    {
+      totalItems: number;
+      warm: boolean;
+      loaded: boolean;
+      contention: number | undefined;
+      uncertain: boolean;
+      key: string;
+    }
   >();
   #inFlight = 0;
   #items = 0;
@@ -578,8 +585,7 @@ class AmorsizeSession implements Amorsize {
     const { machine, version } = context;
     const known = this.#profiles.known(version.profileKey, data, data.length);
     if (known === null) return null;
-    const contention = known.workload.contention?.factor;
-    const key = this.#quickKey(version, data.length, machine.pool, constraintsOf(options), contention);
+    const key = this.#quickKey(version, data.length, machine.pool, constraintsOf(options), known.workload);
     const itemMs = known.workload.itemTimeMs.mean;
     const memo = this.#plans.entry(key, itemMs);
     if (memo === undefined) return null;
@@ -602,8 +608,10 @@ class AmorsizeSession implements Amorsize {
     totalItems: number,
     pool: WarmPool,
     constraints: PlanConstraints,
-    contention: number | undefined,
+    workload: WorkloadSample,
   ): string {
+    const contention = workload.contention?.factor;
+    const uncertain = uncertainSpread(workload.spread);
     const warm = pool.warm;
     const loaded = pool.hasLoaded(version.task.href);
     const plain = isEmptyObject(constraints);
@@ -613,7 +621,8 @@ class AmorsizeSession implements Amorsize {
       last?.totalItems === totalItems &&
       last.warm === warm &&
       last.loaded === loaded &&
-      last.contention === contention
+      last.contention === contention &&
+      last.uncertain === uncertain
     )
       return last.key;
     const shape = {
@@ -624,6 +633,7 @@ class AmorsizeSession implements Amorsize {
       loaded,
       constraints,
       contention,
+      uncertain,
     };
     const key = planKey(shape);
     if (plain)
@@ -632,6 +642,7 @@ class AmorsizeSession implements Amorsize {
         warm,
         loaded,
         contention,
+        uncertain,
         key,
       });
     return key;
@@ -753,6 +764,7 @@ class AmorsizeSession implements Amorsize {
       // A stream's plan keeps no results: not an execute() call's.
       resultsKept: base.resultsKept,
       contention: base.workload.contention?.factor,
+      uncertain: uncertainSpread(base.workload.spread),
     });
     const itemMs = base.workload.itemTimeMs.mean;
     const reused = this.#plans.entry(key, itemMs);
@@ -938,8 +950,13 @@ class AmorsizeSession implements Amorsize {
     if (planningCopyOf(profile.workload) !== input.workload) return;
     const plan = plannedBefore(input);
     if (plan === undefined || !runsAtOnce(plan)) return;
-    const contention = profile.workload.contention?.factor;
-    const key = this.#quickKey(context.version, total, pool, constraintsOf(context.options), contention);
+    const key = this.#quickKey(
+      context.version,
+      total,
+      pool,
+      constraintsOf(context.options),
+      profile.workload,
+    );
     const planned = { plan, wholeSerialMs: wholeSerialMs(input) };
     this.#plans.set(key, profile.workload.itemTimeMs.mean, { planned, prewarm: false }, true);
   }
