@@ -24,17 +24,14 @@ describe("planKey", () => {
       planKey({ ...shape, constraints: { maxWorkers: 1 } }),
       planKey({ ...shape, resultsKept: false }),
       planKey({ ...shape, contention: 1.5 }),
-      planKey({ ...shape, uncertain: true }),
     ]);
-    expect(keys.size).toBe(11);
+    expect(keys.size).toBe(10);
     // A slowdown learned within the reuse drift of none (or of another) keeps the key.
     expect(planKey({ ...shape, contention: 1.05 })).toBe(planKey(shape));
     expect(planKey({ ...shape, contention: 1.5 })).toBe(planKey({ ...shape, contention: 1.45 }));
     expect(planKey({ ...shape })).toBe(planKey(shape));
     // Kept unless said otherwise, as the model takes it.
     expect(planKey({ ...shape, resultsKept: true })).toBe(planKey(shape));
-    // A sample no longer uncertain is as one never was.
-    expect(planKey({ ...shape, uncertain: false })).toBe(planKey(shape));
   });
 });
 

@@ -41,12 +41,6 @@ export interface PlanShape {
   resultsKept?: boolean | undefined;
   /** The slowdown of workers computing at once the plan was made with (`WorkloadSample.contention`); absent: none. */
   contention?: number | undefined;
-  /**
-   * Whether the figures' spread says the sample may be far off (`uncertainSpread`), which
-   * makes the model plan adaptive chunks: runs that came to know the mean well enough to
-   * lift it get a plan of their own.
-   */
-  uncertain?: boolean | undefined;
 }
 
 /** The memo key of a plan's shape: equal keys, equal inputs but for the item time. */
@@ -54,8 +48,7 @@ export function planKey(shape: PlanShape): string {
   const { profileKey, totalItems, done, warm, loaded, constraints, resultsKept } = shape;
   const kept = resultsKept === false ? 0 : 1;
   const contention = contentionBucket(shape.contention);
-  const uncertain = shape.uncertain === true ? 1 : 0;
-  return `${profileKey}|${totalItems}|${done}|${warm ? 1 : 0}${loaded ? 1 : 0}${kept}${uncertain}|${contention}|${JSON.stringify(constraints ?? {})}`;
+  return `${profileKey}|${totalItems}|${done}|${warm ? 1 : 0}${loaded ? 1 : 0}${kept}|${contention}|${JSON.stringify(constraints ?? {})}`;
 }
 
 /** Slowdowns within PLAN_REUSE_DRIFT of each other share a plan key, as item times do (none: 0). */

@@ -481,6 +481,22 @@ describe("TaskProfiles: what a run in the calling thread says", () => {
     expect(short.learn(fine, suspect, null)).toBe("contradicted");
   });
 
+  it("learns nothing from a run a session's warm-up ran beside, in the calling thread or on the workers", () => {
+    const profiles = new TaskProfiles(4);
+    const profile = profiles.sampled("w", { ...workload(400, 0.5), inputKind: payloadKind("doc") })!;
+    const before = profile.workload;
+    profiles.learn(profile, { mode: "serial", busyMs: 400 * 0.9, ran: 400, besideWarm: true }, 0.8);
+    profiles.learn(
+      profile,
+      { mode: "parallel", busyMs: 400 * 0.9, ran: 400, workers: 2, freshWorkers: false, besideWarm: true },
+      0.8,
+    );
+    expect(profile.workload).toBe(before);
+    expect(profile.runs).toBe(0);
+    // Its prediction error is told all the same.
+    expect(profile.lastError).toBe(0.8);
+  });
+
   it("learns nothing of one item's time from a concurrent run, whose items overlap", () => {
     const { profiles, profile } = learned();
     profiles.learn(profile, { mode: "concurrent", busyMs: 5, ran: 56 }, 0.2);

@@ -58,6 +58,8 @@ export interface RunFigures {
   freshWorkers?: boolean;
   /** The calling thread ran other work beside a serial run's items: its busy time is no item time. */
   sharedThread?: boolean;
+  /** A session's `warm()` ran beside the run: its imports, here and on the workers, are in its times. */
+  besideWarm?: boolean;
   /**
    * The load other processes put on the machine as the run ended, per usable core (see
    * `currentLoadPerCore`): recorded with a slowdown the run measures, and a slowdown
@@ -259,6 +261,8 @@ export class TaskProfiles {
     }
     if (run.loadPerCore !== undefined) dropForeignContention(profile, run.loadPerCore);
     const { ran, mode } = run;
+    // A warm-up's imports ran beside it: its times are no item's, here or on the workers.
+    if (run.besideWarm === true) return null;
     // Items overlap in a concurrent run and on a cluster: no one item's time is seen.
     if (ran === 0 || mode === "cluster" || mode === "concurrent") return null;
     const mean = profile.workload.itemTimeMs.mean;

@@ -119,9 +119,10 @@ export interface SessionStats {
   warmWorkers: number;
   poolSize: number;
   /**
-   * What a run on the warm workers costs beyond the model's prediction, milliseconds, as the
-   * session's short parallel runs measured it (see `WarmRunCost`), charged to each parallel
-   * plan on them; 0 until three were measured. `warmRuns`: the runs it rests on (16 at most).
+   * What a run on the warm workers costs beyond the model's prediction, milliseconds,
+   * charged to each parallel plan on them: as the session's short parallel runs measured
+   * it (see `WarmRunCost`), or the 0.5 ms estimate until three were. `warmRuns`: the runs
+   * taken in (16 at most; under 3: the estimate stands).
    */
   warmRunMs: number;
   warmRuns: number;
@@ -300,14 +301,7 @@ class AmorsizeSession implements Amorsize {
   /** The last plan-memo key of each task version's learned calls without constraints (see `#quickKey`). */
   readonly #quickKeys = new WeakMap<
     TaskVersion,
-    {
-      totalItems: number;
-      warm: boolean;
-      loaded: boolean;
-      contention: number | undefined;
-      uncertain: boolean;
-      key: string;
-    }
+    { totalItems: number; warm: boolean; loaded: boolean; contention: number | undefined; key: string }
   >();
   #inFlight = 0;
   #items = 0;
@@ -611,7 +605,6 @@ class AmorsizeSession implements Amorsize {
     workload: WorkloadSample,
   ): string {
     const contention = workload.contention?.factor;
-    const uncertain = uncertainSpread(workload.spread);
     const warm = pool.warm;
     const loaded = pool.hasLoaded(version.task.href);
     const plain = isEmptyObject(constraints);
@@ -621,8 +614,7 @@ class AmorsizeSession implements Amorsize {
       last?.totalItems === totalItems &&
       last.warm === warm &&
       last.loaded === loaded &&
-      last.contention === contention &&
-      last.uncertain === uncertain
+      last.contention === contention
     )
       return last.key;
     const shape = {
@@ -633,7 +625,6 @@ class AmorsizeSession implements Amorsize {
       loaded,
       constraints,
       contention,
-      uncertain,
     };
     const key = planKey(shape);
     if (plain)
@@ -642,7 +633,6 @@ class AmorsizeSession implements Amorsize {
         warm,
         loaded,
         contention,
-        uncertain,
         key,
       });
     return key;
@@ -764,11 +754,10 @@ class AmorsizeSession implements Amorsize {
       // A stream's plan keeps no results: not an execute() call's.
       resultsKept: base.resultsKept,
       contention: base.workload.contention?.factor,
-      uncertain: uncertainSpread(base.workload.spread),
     });
     const itemMs = base.workload.itemTimeMs.mean;
     const reused = this.#plans.entry(key, itemMs);
-    if (reused !== undefined) {
+    if (reused !== undefined && stillAdaptiveAlike(reused.value.planned.plan, base.workload)) {
       // Made for the pool's state now (the key holds it): warm, or not.
       context.plannedWarm = pool.warm;
       // The pool closed for idleness since: it starts again, as planning would have started it.
@@ -833,6 +822,7 @@ class AmorsizeSession implements Amorsize {
     // a parallel run: told as such (`freshWorkers`), it teaches nothing.
     const serialInWorker =
       plan.mode === "serial" && report.mode === "parallel" && report.taskLoads === undefined;
+    const besideWarm = this.#warmedBeside(context.began);
     const figures: RunFigures = {
       mode: serialInWorker ? "serial" : report.mode,
       busyMs: serialInWorker ? report.busyMs - (report.queuedMs ?? 0) : report.busyMs,
@@ -848,9 +838,11 @@ class AmorsizeSession implements Amorsize {
         !serialInWorker &&
         (context.began.inFlight > 1 ||
           this.#calls !== context.began.calls ||
-          this.#warmedBeside(context.began) ||
+          besideWarm ||
           (kind === "stream" && workload.async)),
       ...(report.queuedMs === undefined || serialInWorker ? {} : { queuedMs: report.queuedMs }),
+      // A warm-up's imports ran beside it, in this thread and on the workers: no item's time.
+      ...(besideWarm ? { besideWarm } : {}),
       // The load now, where a slowdown is learned or held (read for those only: a short
       // serial call of a task without one does not pay for it).
       ...(profile?.workload.contention !== undefined || figuresOnWorkers(report, serialInWorker)
@@ -1075,19 +1067,15 @@ function prewarm(cold: PlanInput, warmCost: SpawnCostProfile, pool: WarmPool): v
 }
 
 function warmStart(spawnCost: SpawnCostProfile, run: WarmRunCost): SpawnCostProfile {
-  const { perWorkerMs } = spawnCost.workerStart;
-  // No worker starts: what a run on them costs beyond the model, as the session's runs
-  // measured it, or estimated until they have.
-  const fixedMs: SpawnCostProfile["workerStart"]["fixedMs"] = run.measured
-    ? { value: run.valueMs, provenance: "measured", samples: run.runs, spread: null }
-    : {
-        value: run.valueMs,
-        provenance: "estimated",
-        reason: "a run on warm workers, before three of the session's short runs measured it",
-        samples: 0,
-        spread: null,
-      };
-  return { ...spawnCost, workerStart: { fixedMs, perWorkerMs: { ...perWorkerMs, value: 0 } } };
+  const { fixedMs, perWorkerMs } = spawnCost.workerStart;
+  // No worker starts: what a run on them costs beyond the model (see `WarmRunCost`), in place
+  // of the start-up, with the start-up's provenance. Whether it is the estimate or the
+  // session's runs' measure is `stats().warmRuns` (0, or three or more): an "estimated"
+  // provenance here made the cost model warn of estimated costs on every warm plan.
+  return {
+    ...spawnCost,
+    workerStart: { fixedMs: { ...fixedMs, value: run.valueMs }, perWorkerMs: { ...perWorkerMs, value: 0 } },
+  };
 }
 
 /**
@@ -1108,4 +1096,17 @@ function isEmptyObject(value: unknown): boolean {
 /** A run whose figures are its workers' (a parallel run, not a serial plan run in a worker). */
 function figuresOnWorkers(report: ExecutionReport, serialInWorker: boolean): boolean {
   return report.mode === "parallel" && !serialInWorker;
+}
+
+/**
+ * Whether a parallel plan made earlier still chunks as the model would now: adaptively for
+ * a sample that may be far off (or an input of unknown length), fixed otherwise. Runs that
+ * came to know the mean (see `knownFromRuns`) lift a first sample's uncertainty: a plan
+ * made under it kept 4 adaptive chunks a worker over 29 calls of 200 items of 1 ms (109 ms
+ * a call against 103 for 2 chunks of 100). The memo's key leaves this out, so that serial
+ * plans (the quick path's) are found whatever the spread.
+ */
+export function stillAdaptiveAlike(plan: Plan, workload: WorkloadSample): boolean {
+  if (plan.mode !== "parallel") return true;
+  return plan.adaptive === (workload.totalItems === null || uncertainSpread(workload.spread));
 }
