@@ -450,9 +450,13 @@ class AmorsizeSession implements Amorsize {
         // land one on each worker only while no other import keeps a worker busy.
         for (const ref of resolved) {
           const { task } = this.#versions.of(ref);
-          // Here (sampling and serial plans run its items in this thread), and in every worker.
-          loadsMs.push(...(await createExecutor({ mode: "serial" }).preload(taskOf(task))));
-          loadsMs.push(...(await executor.preload(taskOf(task))));
+          // In every worker, and here (sampling and serial plans run its items in this
+          // thread), side by side: the workers' imports are sent before this thread's begins.
+          const loads = await Promise.all([
+            executor.preload(taskOf(task)),
+            createExecutor({ mode: "serial" }).preload(taskOf(task)),
+          ]);
+          loadsMs.push(...loads[1], ...loads[0]);
           pool.lend(task.href);
         }
         return { workers: pool.workers, tasks: resolved.length, loadsMs, ms: performance.now() - start };
@@ -460,7 +464,8 @@ class AmorsizeSession implements Amorsize {
         pool.leave();
       }
     } catch (error) {
-      throw this.#closedOr(error);
+      // Stopped by close(): said so, as a call is (the pool's own closing error is its cause).
+      throw this.closed && !isSessionClosed(error) ? new ExecutorClosedError(error, SESSION_CLOSED) : error;
     } finally {
       this.#warming--;
     }
@@ -1109,4 +1114,9 @@ function figuresOnWorkers(report: ExecutionReport, serialInWorker: boolean): boo
 export function stillAdaptiveAlike(plan: Plan, workload: WorkloadSample): boolean {
   if (plan.mode !== "parallel") return true;
   return plan.adaptive === (workload.totalItems === null || uncertainSpread(workload.spread));
+}
+
+/** An error that says the session was closed (see `SESSION_CLOSED`). */
+function isSessionClosed(error: unknown): boolean {
+  return error instanceof ExecutorClosedError && error.message.startsWith(SESSION_CLOSED);
 }
