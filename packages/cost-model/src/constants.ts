@@ -39,21 +39,24 @@ export const MODEL_CONSTANTS = {
   /** Most worker threads searched for a synchronous task that waits (threads overlap waiting). */
   maxWaitingWorkers: 64,
   /**
-   * A chunk whose object graphs (items or results of the "object" kind, as serialised) pass
-   * this many bytes costs more than its clone costs say: the main thread builds one large
-   * message and takes back one, and a receiving thread holds the whole graph at once, past
-   * what its young generation keeps.
+   * A worker holds a chunk's object graphs (items or results of the "object" kind) until the
+   * chunk ends: the items as the message brought them, the results until they go back. Past
+   * what its young generation keeps, V8 copies them at each collection and then promotes
+   * them, so each item computes slower. Charged on the worker, per serialised byte of a
+   * chunk's graphs, rising linearly from nothing at `heldGraphFromBytes` a chunk to the whole
+   * `heldGraphNsPerByte` at `heldGraphFullBytes`. Measured on the reference machine (2 cores,
+   * Node 20, 2026-12-07) as a worker's busy time per item, SHA-256 over records of ~730
+   * serialised bytes, one worker, medians of 3-5 runs: 10.9-11.8 us in chunks of 128-512
+   * (0.1-0.4 MB), +0.5-0.6 us in chunks of 1,024 (0.7 MB), +0.7-1.9 at 2,048, +2.7 at
+   * 4,096, +3.2 at 8,192-16,384 and +4.5 at 50,000 (36 MB); the calling thread's own time
+   * did not grow with the chunk. With the young generation raised to 96 MB
+   * (`resourceLimits.maxYoungGenerationSizeMb`) chunks of 1,024 cost what chunks of 64 do.
+   * acorn's syntax trees (127 KB a result) cost less per byte (+0.1-0.15 ms a result past
+   * chunks of 8, 1.2 ns/B): the figure is the records', the dearer shape of the two.
    */
-  largeMessageBytes: 1 << 20,
-  /**
-   * ...each byte past `largeMessageBytes` costs this much more, nanoseconds, on the main
-   * thread (serial: one worker or two lost the same). An estimate from the bench's sweep of
-   * SHA-256 over records of ~730 serialised bytes (2 cores, 2026-12-03): on one worker
-   * 50,000 records took 653 ms in chunks of 1,024 (0.7 MB) and 692, 771, 771, 796 and 888 ms
-   * in chunks of 2,048 to 50,000 (1.5-36 MB): 3.6-6.6 ns per byte past 1 MiB. Typed arrays
-   * (their bytes outside the heap) showed no such step below 6 MB, so only graphs pay it.
-   */
-  largeMessageNsPerByte: 4.5,
+  heldGraphFromBytes: 512 * 1024,
+  heldGraphFullBytes: 3 * 1024 * 1024,
+  heldGraphNsPerByte: 4.5,
   /**
    * Main-thread cost of keeping a call's results until it returns, nanoseconds per
    * serialised byte of a result, by kind. V8 copies every young object that survives a

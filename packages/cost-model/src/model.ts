@@ -101,21 +101,22 @@ export function evaluateParallel(p: ModelParams, workers: number, chunkSize: num
 }
 
 /**
- * Terms shared by a whole run and a stream's steady state. `messageMs`: what the chunks'
- * large messages of object graphs add on the main thread (see {@link largeMessageMs}).
+ * Terms shared by a whole run and a stream's steady state. `heldMs`: what the workers'
+ * holding the chunks' object graphs adds to their computing, all chunks together (see
+ * {@link heldGraphMs}).
  */
 function steadyTerms(
   p: ModelParams,
   items: number,
   chunks: number,
   active: number,
-  messageMs: number,
+  heldMs: number,
   chunkSize: number,
 ) {
   const cores = min(active, p.capacity);
-  const mainThreadMs = items * (p.mainPerItemMs + p.retainMs) + chunks * p.dispatchMs + messageMs;
+  const mainThreadMs = items * (p.mainPerItemMs + p.retainMs) + chunks * p.dispatchMs;
   // Items run one after another in each worker; only their CPU part competes for cores.
-  const computeMs = max((items * p.wallItemMs) / active, (items * p.cpuItemMs) / cores);
+  const computeMs = max((items * p.wallItemMs + heldMs) / active, (items * p.cpuItemMs + heldMs) / cores);
   const chunkOverheadMs = (chunks * chunkCostMs(p, chunkSize)) / active;
   // tinypool hands a worker its next chunk only when it returns the last one, so a
   // worker waits while the main thread takes its results and clones its next chunk.
@@ -123,7 +124,7 @@ function steadyTerms(
   const workerSideMs = computeMs + chunkOverheadMs + dispatchWaitMs;
   // The main thread needs a core too: all CPU work cannot finish faster than on every core,
   // and the work the items give V8's helper threads (garbage collection, compiling) counts.
-  const cpuMs = (items * p.cpuItemMs * (1 + p.helperShare) + mainThreadMs) / p.capacity;
+  const cpuMs = (items * p.cpuItemMs * (1 + p.helperShare) + heldMs + mainThreadMs) / p.capacity;
   const switchMs =
     active > p.capacity
       ? (MODEL_CONSTANTS.oversubscriptionPenalty * (active - p.capacity) * ((items * p.cpuItemMs) / cores)) /
@@ -196,7 +197,7 @@ function evaluateSteady(base: ModelParams, workers: number, chunkSize: number): 
   const items = MODEL_CONSTANTS.streamBasisItems;
   // A long stream: every worker is busy and chunks are fractional on average.
   const chunks = items / chunkSize;
-  const t = steadyTerms(p, items, chunks, workers, chunks * largeMessageMs(p, chunkSize), chunkSize);
+  const t = steadyTerms(p, items, chunks, workers, chunks * heldGraphMs(p, chunkSize), chunkSize);
   return parallelEvaluation(p, t, {
     workers,
     chunkSize,
@@ -292,22 +293,26 @@ function evaluateEmptyRun(p: ModelParams, workers: number, chunkSize: number): E
 }
 
 /**
- * What a chunk of k items costs the main thread beyond its clone costs when its object
- * graphs make a large message, ms: each serialised byte past MODEL_CONSTANTS'
- * `largeMessageBytes` at `largeMessageNsPerByte`. Zero for numbers, strings and arrays.
+ * What holding a chunk of k items' object graphs costs its worker beyond computing them, ms:
+ * each serialised byte at MODEL_CONSTANTS' `heldGraphNsPerByte`, in proportion to how far the
+ * chunk's graphs pass `heldGraphFromBytes` towards `heldGraphFullBytes` (a young generation
+ * keeps a small chunk's graphs until they die; a large chunk's are copied and promoted). Zero
+ * for numbers, strings and arrays.
  */
-export function largeMessageMs(p: ModelParams, k: number): number {
-  const excess = k * p.graphBytesPerItem - MODEL_CONSTANTS.largeMessageBytes;
-  return excess > 0 ? (excess * MODEL_CONSTANTS.largeMessageNsPerByte) / 1e6 : 0;
+export function heldGraphMs(p: ModelParams, k: number): number {
+  const bytes = k * p.graphBytesPerItem;
+  const { heldGraphFromBytes: from, heldGraphFullBytes: full, heldGraphNsPerByte: ns } = MODEL_CONSTANTS;
+  if (bytes <= from) return 0;
+  const share = min(1, (bytes - from) / (full - from));
+  return (bytes * ns * share) / 1e6;
 }
 
-// Main-thread service of a chunk of k items: clone out and dispatch (a large message's
-// cost with it), clone the results back.
-const sendMs = (p: ModelParams, k: number) => k * p.inCloneMs + p.dispatchMs + largeMessageMs(p, k);
+// Main-thread service of a chunk of k items: clone out and dispatch, clone the results back.
+const sendMs = (p: ModelParams, k: number) => k * p.inCloneMs + p.dispatchMs;
 const receiveMs = (p: ModelParams, k: number) => k * p.outCloneMs;
-// A chunk on its worker's timeline: computing and the envelope; its whole cycle adds the
-// main thread's service, which the worker waits for.
-const workerChunkMs = (p: ModelParams, k: number) => k * p.wallItemMs + chunkCostMs(p, k);
+// A chunk on its worker's timeline: computing (with its held graphs) and the envelope; its
+// whole cycle adds the main thread's service, which the worker waits for.
+const workerChunkMs = (p: ModelParams, k: number) => k * p.wallItemMs + heldGraphMs(p, k) + chunkCostMs(p, k);
 
 /**
  * A chunk of k items' cost on its worker's timeline besides its items: the hops and the
@@ -348,8 +353,8 @@ function evaluateRun(base: ModelParams, n: number, workers: number, requestedChu
   const lastChunk = n - (chunks - 1) * c;
   const active = min(workers, chunks);
   const p = atContention(base, active);
-  const messageMs = (chunks - 1) * largeMessageMs(p, c) + largeMessageMs(p, lastChunk);
-  const t = steadyTerms(p, n, chunks, active, messageMs, c);
+  const heldMs = (chunks - 1) * heldGraphMs(p, c) + heldGraphMs(p, lastChunk);
+  const t = steadyTerms(p, n, chunks, active, heldMs, c);
 
   // Pipeline fill: the first chunks go out one after another, so worker i starts
   // (i-1) sends late; dynamic dispatch spreads that over the workers.

@@ -1,6 +1,9 @@
+import { type PlanInput, PlanInputSchema } from "@amorsize/types";
 import { describe, expect, it } from "@jest/globals";
 import { unitInput } from "../test/fixtures.js";
 import { AmorsizeValidationError, MODEL_CONSTANTS, predict } from "./index.js";
+import { heldGraphMs } from "./model.js";
+import { deriveParams } from "./params.js";
 
 // Hand-computed cases on the round unit costs (test/fixtures.ts UNIT_COSTS):
 // start-up 10 ms + 2 ms per worker; dispatch 40 us (d = 0.04 ms) on the main thread;
@@ -308,7 +311,7 @@ describe("predict(): a task module that takes time to import in each fresh worke
   });
 });
 
-describe("predict(): chunks of object graphs past one ordinary message", () => {
+describe("predict(): chunks of object graphs a worker holds", () => {
   // 50,000 records of 730 serialised bytes, hashed in 13 us each, a 66-byte string back.
   const records = (inputKind: "object" | "string") =>
     unitInput({
@@ -321,20 +324,40 @@ describe("predict(): chunks of object graphs past one ordinary message", () => {
         outputKind: "string",
       },
     });
-  const mainMs = (kind: "object" | "string", chunkSize: number) =>
-    predict(records(kind), { workers: 1, chunkSize }).breakdown.mainThreadMs;
+  const params = (input: PlanInput) => deriveParams(PlanInputSchema.parse(input));
+  const on1 = (kind: "object" | "string", chunkSize: number) =>
+    predict(records(kind), { workers: 1, chunkSize }).breakdown;
+  // What a chunk of k records costs its worker: 4.5 ns a byte, in proportion to how far its
+  // bytes pass 512 KiB towards 3 MiB.
+  const held = (k: number) => {
+    const bytes = k * 730;
+    return (bytes * 4.5 * Math.min(1, Math.max(0, bytes - 524_288) / (3_145_728 - 524_288))) / 1e6;
+  };
 
-  it("charges each byte of a chunk's graphs past 1 MiB on the main thread, at 4.5 ns", () => {
-    // Chunks of 16,384: three of 11,960,320 bytes (10,911,744 past 1 MiB) and one of 848 items
-    // under it; chunks of 1,024 (747,520 bytes) pay nothing. 45 chunks fewer save 45 dispatches of 40 us.
-    const excessMs = (3 * (16_384 * 730 - 1_048_576) * 4.5) / 1e6;
-    expect(mainMs("object", 16_384) - mainMs("object", 1024)).toBeCloseTo(excessMs - 45 * 0.04, 9);
-    expect(MODEL_CONSTANTS.largeMessageBytes).toBe(1_048_576);
-    expect(MODEL_CONSTANTS.largeMessageNsPerByte).toBe(4.5);
+  it("charges the worker for a chunk's graphs past 512 KiB, rising to 4.5 ns a byte at 3 MiB", () => {
+    expect(heldGraphMs(params(records("object")), 512)).toBe(0); // 373,760 bytes
+    // 2,048 records: 1,495,040 bytes, 37% of the way; 8,192: 5,980,160, the whole figure.
+    expect(heldGraphMs(params(records("object")), 2048)).toBeCloseTo(
+      (1_495_040 * 4.5 * (970_752 / 2_621_440)) / 1e6,
+      12,
+    );
+    expect(heldGraphMs(params(records("object")), 8192)).toBeCloseTo((5_980_160 * 4.5) / 1e6, 12);
+    // On one worker, computing grows by every chunk's charge (six of 8,192, one of 848).
+    expect(on1("object", 8192).computeMs - on1("object", 512).computeMs).toBeCloseTo(
+      6 * held(8192) + held(848),
+      9,
+    );
+    expect(held(848)).toBeGreaterThan(0);
+    // The calling thread pays nothing for it: 91 chunks fewer save 91 dispatches of 40 us.
+    expect(on1("object", 8192).mainThreadMs - on1("object", 512).mainThreadMs).toBeCloseTo(-91 * 0.04, 9);
+    expect(MODEL_CONSTANTS.heldGraphFromBytes).toBe(524_288);
+    expect(MODEL_CONSTANTS.heldGraphFullBytes).toBe(3_145_728);
+    expect(MODEL_CONSTANTS.heldGraphNsPerByte).toBe(4.5);
   });
 
   it("charges nothing for strings, numbers and arrays, whatever the chunk's size", () => {
-    expect(mainMs("string", 16_384) - mainMs("string", 1024)).toBeCloseTo(-45 * 0.04, 9);
+    expect(heldGraphMs(params(records("string")), 50_000)).toBe(0);
+    expect(on1("string", 8192).computeMs).toBeCloseTo(on1("string", 512).computeMs, 9);
   });
 });
 

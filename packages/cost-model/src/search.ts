@@ -45,7 +45,7 @@ export function defaultMaxWorkers(p: ModelParams): number {
  * Chunk sizes worth trying for `workers` workers over `n` items: a geometric grid
  * (1, 2, 3, 4, 6, 8, 12, ... and n), the chunk sizes that hit each target duration,
  * Python's `Pool.map` default ceil(n / (4 x workers)), the largest chunk of object graphs
- * that stays one ordinary message (see `largeMessageMs`), and the sizes that give every
+ * that a worker holds without cost (see `heldGraphMs`), and the sizes that give every
  * worker the same number of chunks. Ascending, without duplicates.
  */
 export function chunkCandidates(p: ModelParams, n: number, workers: number): number[] {
@@ -60,8 +60,8 @@ export function chunkCandidates(p: ModelParams, n: number, workers: number): num
   add(n);
   if (p.wallItemMs > 0) for (const target of MODEL_CONSTANTS.targetChunkMs) add(target / p.wallItemMs);
   add(ceil(n / (4 * workers)));
-  // The largest chunk whose object graphs stay within one message of `largeMessageBytes`.
-  if (p.graphBytesPerItem > 0) add(floor(MODEL_CONSTANTS.largeMessageBytes / p.graphBytesPerItem));
+  // The largest chunk whose object graphs a worker holds without cost (`heldGraphFromBytes`).
+  if (p.graphBytesPerItem > 0) add(floor(MODEL_CONSTANTS.heldGraphFromBytes / p.graphBytesPerItem));
   for (const k of MODEL_CONSTANTS.chunksPerWorker) add(ceil(n / (k * workers)));
   return [...set].filter((c) => c <= n).sort((a, b) => a - b);
 }
