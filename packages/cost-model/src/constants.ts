@@ -46,16 +46,19 @@ export const MODEL_CONSTANTS = {
    * chunk's graphs, rising linearly from nothing at `heldGraphFromBytes` a chunk to the whole
    * `heldGraphNsPerByte` at `heldGraphFullBytes`. Measured on the reference machine (2 cores,
    * Node 20, 2026-12-07) as a worker's busy time per item, SHA-256 over records of ~730
-   * serialised bytes, one worker, medians of 3-5 runs: 10.9-11.8 us in chunks of 128-512
-   * (0.1-0.4 MB), +0.5-0.6 us in chunks of 1,024 (0.7 MB), +0.7-1.9 at 2,048, +2.7 at
-   * 4,096, +3.2 at 8,192-16,384 and +4.5 at 50,000 (36 MB); the calling thread's own time
-   * did not grow with the chunk. With the young generation raised to 96 MB
+   * serialised bytes, medians of 5 runs, each on a fresh worker (as `execute()` starts them,
+   * young generation at its first size): 12.0-12.3 us in chunks of 64-256 (up to 0.19 MB),
+   * +0.9 us in chunks of 512 (0.37 MB), +2.1 at 1,024, +2.3 at 2,048; two fresh workers
+   * +0.6, +1.0, +2.8 over chunks of 128 at 512, 1,024, 2,048. A warm worker's young
+   * generation has grown: +0.5 at 1,024, +2.7 at 4,096, +3.2 at 8,192-16,384, +4.5 at 50,000
+   * (36 MB); the figures here are a fresh worker's, the dearer. The calling thread's own time
+   * did not grow with the chunk; with the young generation raised to 96 MB
    * (`resourceLimits.maxYoungGenerationSizeMb`) chunks of 1,024 cost what chunks of 64 do.
    * acorn's syntax trees (127 KB a result) cost less per byte (+0.1-0.15 ms a result past
    * chunks of 8, 1.2 ns/B): the figure is the records', the dearer shape of the two.
    */
-  heldGraphFromBytes: 512 * 1024,
-  heldGraphFullBytes: 3 * 1024 * 1024,
+  heldGraphFromBytes: 128 * 1024,
+  heldGraphFullBytes: 1024 * 1024,
   heldGraphNsPerByte: 4.5,
   /**
    * Main-thread cost of keeping a call's results until it returns, nanoseconds per

@@ -328,36 +328,36 @@ describe("predict(): chunks of object graphs a worker holds", () => {
   const on1 = (kind: "object" | "string", chunkSize: number) =>
     predict(records(kind), { workers: 1, chunkSize }).breakdown;
   // What a chunk of k records costs its worker: 4.5 ns a byte, in proportion to how far its
-  // bytes pass 512 KiB towards 3 MiB.
+  // bytes pass 128 KiB towards 1 MiB.
   const held = (k: number) => {
     const bytes = k * 730;
-    return (bytes * 4.5 * Math.min(1, Math.max(0, bytes - 524_288) / (3_145_728 - 524_288))) / 1e6;
+    return (bytes * 4.5 * Math.min(1, Math.max(0, bytes - 131_072) / (1_048_576 - 131_072))) / 1e6;
   };
 
-  it("charges the worker for a chunk's graphs past 512 KiB, rising to 4.5 ns a byte at 3 MiB", () => {
-    expect(heldGraphMs(params(records("object")), 512)).toBe(0); // 373,760 bytes
-    // 2,048 records: 1,495,040 bytes, 37% of the way; 8,192: 5,980,160, the whole figure.
-    expect(heldGraphMs(params(records("object")), 2048)).toBeCloseTo(
-      (1_495_040 * 4.5 * (970_752 / 2_621_440)) / 1e6,
+  it("charges the worker for a chunk's graphs past 128 KiB, rising to 4.5 ns a byte at 1 MiB", () => {
+    expect(heldGraphMs(params(records("object")), 128)).toBe(0); // 93,440 bytes
+    // 512 records: 373,760 bytes, 26% of the way; 2,048: 1,495,040, the whole figure.
+    expect(heldGraphMs(params(records("object")), 512)).toBeCloseTo(
+      (373_760 * 4.5 * (242_688 / 917_504)) / 1e6,
       12,
     );
-    expect(heldGraphMs(params(records("object")), 8192)).toBeCloseTo((5_980_160 * 4.5) / 1e6, 12);
+    expect(heldGraphMs(params(records("object")), 2048)).toBeCloseTo((1_495_040 * 4.5) / 1e6, 12);
     // On one worker, computing grows by every chunk's charge (six of 8,192, one of 848).
-    expect(on1("object", 8192).computeMs - on1("object", 512).computeMs).toBeCloseTo(
+    expect(on1("object", 8192).computeMs - on1("object", 128).computeMs).toBeCloseTo(
       6 * held(8192) + held(848),
       9,
     );
     expect(held(848)).toBeGreaterThan(0);
-    // The calling thread pays nothing for it: 91 chunks fewer save 91 dispatches of 40 us.
-    expect(on1("object", 8192).mainThreadMs - on1("object", 512).mainThreadMs).toBeCloseTo(-91 * 0.04, 9);
-    expect(MODEL_CONSTANTS.heldGraphFromBytes).toBe(524_288);
-    expect(MODEL_CONSTANTS.heldGraphFullBytes).toBe(3_145_728);
+    // The calling thread pays nothing for it: 384 chunks fewer save 384 dispatches of 40 us.
+    expect(on1("object", 8192).mainThreadMs - on1("object", 128).mainThreadMs).toBeCloseTo(-384 * 0.04, 9);
+    expect(MODEL_CONSTANTS.heldGraphFromBytes).toBe(131_072);
+    expect(MODEL_CONSTANTS.heldGraphFullBytes).toBe(1_048_576);
     expect(MODEL_CONSTANTS.heldGraphNsPerByte).toBe(4.5);
   });
 
   it("charges nothing for strings, numbers and arrays, whatever the chunk's size", () => {
     expect(heldGraphMs(params(records("string")), 50_000)).toBe(0);
-    expect(on1("string", 8192).computeMs).toBeCloseTo(on1("string", 512).computeMs, 9);
+    expect(on1("string", 8192).computeMs).toBeCloseTo(on1("string", 128).computeMs, 9);
   });
 });
 
