@@ -53,7 +53,7 @@ describe("explain()", () => {
         "Breakdown:",
         "  start-up             34.0 ms  starting the workers: a fixed cost plus their mean start (workers come online one by one)",
         "  main thread          2.00 ms  cloning inputs out and results back, dispatching chunks: serial, overlaps the workers",
-        "  compute              2480 ms  the items' work (and the workers' share of cloning) over the cores in use",
+        "  compute              2480 ms  the items' work (and the workers' share of cloning, and of holding object graphs) over the cores in use",
         "  chunk overhead       1.00 ms  per-chunk message hops and task envelope inside each worker, and its wait for the next chunk",
         "  dispatch wait         500 us  workers waiting for the main thread to take their results and send the next chunk",
         "  oversubscription        0 ms  time slicing when workers and the main thread want more CPU than there is",

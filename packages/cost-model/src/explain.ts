@@ -23,7 +23,11 @@ const PARALLEL_TERMS: readonly [Term, string, string][] = [
     "main thread",
     "cloning inputs out and results back, dispatching chunks: serial, overlaps the workers",
   ],
-  ["computeMs", "compute", "the items' work (and the workers' share of cloning) over the cores in use"],
+  [
+    "computeMs",
+    "compute",
+    "the items' work (and the workers' share of cloning, and of holding object graphs) over the cores in use",
+  ],
   [
     "chunkOverheadMs",
     "chunk overhead",

@@ -67,3 +67,46 @@ describe("withCloneCosts", () => {
     expect(withCloneCosts(given, meters())).toBe(given);
   });
 });
+
+describe("CloneMeter", () => {
+  // A clock that reads the given times in turn: three reads a round (before, between, after).
+  const clock = (times: number[]) => {
+    let k = 0;
+    const now = () => {
+      if (k >= times.length) throw new Error(`the clock was read ${k + 1} times`);
+      return times[k++]!;
+    };
+    return { now, reads: () => k };
+  };
+  const meter = (times: number[]) => {
+    const c = clock(times);
+    const m = new CloneMeter(c.now);
+    m.measure({ a: 1 });
+    m.measure({ b: 2 });
+    return { m, reads: c.reads };
+  };
+
+  it("keeps the least of three rounds, per value, each direction on its own", () => {
+    // Rounds: serialise 0.6, 0.2, 0.3 ms; read back 0.1, 0.4, 0.2 ms (2 values).
+    const { m, reads } = meter([0, 0.6, 0.7, 1, 1.2, 1.6, 2, 2.3, 2.5]);
+    const means = m.means()!;
+    expect(means.serializeMs).toBeCloseTo(0.1, 12);
+    expect(means.deserializeMs).toBeCloseTo(0.05, 12);
+    expect(reads()).toBe(9);
+  });
+
+  it("times no further round once the rounds so far took 2 ms", () => {
+    // A first round of 2.5 ms (a large batch, or a collection in it): one round only.
+    const one = meter([0, 2, 2.5]);
+    expect(one.m.means()).toEqual({ serializeMs: 1, deserializeMs: 0.25 });
+    expect(one.reads()).toBe(3);
+    // Rounds of 1.5 and 0.75 ms: 2.25 ms after two, so no third.
+    const two = meter([0, 1, 1.5, 2, 2.5, 2.75]);
+    expect(two.m.means()).toEqual({ serializeMs: 0.25, deserializeMs: 0.125 });
+    expect(two.reads()).toBe(6);
+  });
+
+  it("says nothing when no value was measured", () => {
+    expect(new CloneMeter(clock([]).now).means()).toBeNull();
+  });
+});
