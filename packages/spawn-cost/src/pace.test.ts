@@ -34,6 +34,19 @@ describe("gapDraft", () => {
     expect(gapDraft([250, 125, 375, 250], 600)).toEqual({ value: 250, samples: 4, spread: 62.5 });
   });
 
+  it("is implausible, not a figure, when gaps longer than the estimate spread past half their median", () => {
+    // Median 1,900 us, deviation 1,350 (71%): a busy machine's.
+    expect(gapDraft([300, 600, 1900, 1900, 3200, 3900, 500, 3500], 600)).toEqual({
+      reason:
+        "the gaps between chunks (median 1900 us) deviated by 1350 us from it: too unsteady to use (a busy machine?)",
+      implausible: true,
+    });
+    // The same spread under the estimate (100 us) is kept: the estimate would not be smaller.
+    expect(gapDraft([3, 5, 6, 19, 19, 32, 35, 39], 600)).toEqual({ value: 19, samples: 8, spread: 13.5 });
+    // Half the median exactly is kept.
+    expect(gapDraft([100, 200, 300], 600)).toEqual({ value: 200, samples: 3, spread: 100 });
+  });
+
   it("is short of time with fewer than three gaps", () => {
     expect(gapDraft([250, 300], 600)).toEqual({
       reason: "the 600 ms budget ran out after 2 samples (needs 3)",

@@ -5,6 +5,7 @@
  * measure.ts's.
  */
 
+import { SPAWN_COST_ESTIMATES } from "./estimates.js";
 import { type Draft, medianDraft, shortOfTime } from "./fit.js";
 import { PACE_AFTER_MS, type PaceAnswer } from "./protocol.js";
 import { mean, median } from "./stats.js";
@@ -40,9 +41,31 @@ export function chunkGapsUs(answers: readonly PaceAnswer[]): number[] {
   return gaps;
 }
 
-/** `gapUs`: the median of the gaps once there are `MIN_GAPS` of them. */
+/**
+ * Gaps whose median absolute deviation passes this share of their median, with a median
+ * above the estimate (`SPAWN_COST_ESTIMATES.pace.gapUs`), are a busy machine's: measured
+ * beside other processes' work (2 cores, 2026-12-07), 8 gaps read 1,872 us (deviation
+ * 1,373) and 3,210 us (2,257), where the quiet machine read 199 us (37) and 499 us (125).
+ */
+export const MAX_GAP_SPREAD_SHARE = 0.5;
+
+/**
+ * `gapUs`: the median of the gaps once there are `MIN_GAPS` of them; implausible (the
+ * estimate is used, and the profile says so) when they are longer than the estimate and
+ * spread past {@link MAX_GAP_SPREAD_SHARE} of their median: kept, such a figure planned
+ * 3-4 workers on 2 cores to overlap waits, or serial, long after the load had gone.
+ */
 export function gapDraft(gapsUs: readonly number[], budgetMs: number): Draft {
-  return gapsUs.length < MIN_GAPS ? shortOfTime(budgetMs, gapsUs.length, MIN_GAPS) : medianDraft(gapsUs);
+  if (gapsUs.length < MIN_GAPS) return shortOfTime(budgetMs, gapsUs.length, MIN_GAPS);
+  const draft = medianDraft(gapsUs);
+  const spread = draft.spread ?? 0;
+  if (draft.value > SPAWN_COST_ESTIMATES.pace.gapUs && spread > MAX_GAP_SPREAD_SHARE * draft.value) {
+    return {
+      reason: `the gaps between chunks (median ${draft.value.toFixed(0)} us) deviated by ${spread.toFixed(0)} us from it: too unsteady to use (a busy machine?)`,
+      implausible: true,
+    };
+  }
+  return draft;
 }
 
 /** The loop's iterations per millisecond on the workers, from tasks that computed; null with none. */
