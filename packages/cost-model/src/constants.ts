@@ -51,7 +51,8 @@ export const MODEL_CONSTANTS = {
    * +0.9 us in chunks of 512 (0.37 MB), +2.1 at 1,024, +2.3 at 2,048; two fresh workers
    * +0.6, +1.0, +2.8 over chunks of 128 at 512, 1,024, 2,048. A warm worker's young
    * generation has grown: +0.5 at 1,024, +2.7 at 4,096, +3.2 at 8,192-16,384, +4.5 at 50,000
-   * (36 MB); the figures here are a fresh worker's, the dearer. The calling thread's own time
+   * (36 MB). The rise here is a fresh worker's (the earlier); the whole figure is the largest
+   * chunks' (a fresh worker's +2.3 us at 1.5 MB is 3.2 ns/B). The calling thread's own time
    * did not grow with the chunk; with the young generation raised to 96 MB
    * (`resourceLimits.maxYoungGenerationSizeMb`) chunks of 1,024 cost what chunks of 64 do.
    * acorn's syntax trees (127 KB a result) cost less per byte (+0.1-0.15 ms a result past

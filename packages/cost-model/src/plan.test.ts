@@ -308,11 +308,12 @@ describe("planExecution(): the clone costs sampling measured", () => {
 });
 
 describe("planExecution(): chunks of object graphs", () => {
-  it("keeps a chunk of records within what a worker holds without cost where larger chunks would otherwise tie", () => {
+  it("keeps a chunk of records near what a worker holds without cost where larger chunks would otherwise tie", () => {
     // 200,000 records of 730 bytes, 13 us each, sent as a chunk sends them (0.6 us each way):
     // on 2 cores the workers bound the run whatever the chunk size, and ties go to larger
-    // chunks. Measured on 50,000 (2 workers started for each run, 2026-12-07, medians of 7):
-    // 541 ms in chunks of 256, 569 in chunks of 782, 600 in chunks of 1,450.
+    // chunks. Measured on 50,000 (2 workers started for each run, 2026-12-07, two runs of 7
+    // repetitions, medians): 541 and 540 ms in chunks of 256, 569 and 557 in chunks of 782,
+    // 600 and 588 in chunks of 1,450.
     const records = {
       totalItems: 200_000,
       itemMs: 0.013,

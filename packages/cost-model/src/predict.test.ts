@@ -4,6 +4,7 @@ import { unitInput } from "../test/fixtures.js";
 import { AmorsizeValidationError, MODEL_CONSTANTS, predict } from "./index.js";
 import { heldGraphMs } from "./model.js";
 import { deriveParams } from "./params.js";
+import { chunkCandidates } from "./search.js";
 
 // Hand-computed cases on the round unit costs (test/fixtures.ts UNIT_COSTS):
 // start-up 10 ms + 2 ms per worker; dispatch 40 us (d = 0.04 ms) on the main thread;
@@ -353,6 +354,11 @@ describe("predict(): chunks of object graphs a worker holds", () => {
     expect(MODEL_CONSTANTS.heldGraphFromBytes).toBe(131_072);
     expect(MODEL_CONSTANTS.heldGraphFullBytes).toBe(1_048_576);
     expect(MODEL_CONSTANTS.heldGraphNsPerByte).toBe(4.5);
+  });
+
+  it("offers the search the largest chunk a worker holds at no cost: 179 records of 730 bytes", () => {
+    expect(chunkCandidates(params(records("object")), 50_000, 2)).toContain(179);
+    expect(chunkCandidates(params(records("string")), 50_000, 2)).not.toContain(179);
   });
 
   it("charges nothing for strings, numbers and arrays, whatever the chunk's size", () => {

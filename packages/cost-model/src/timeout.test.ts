@@ -27,6 +27,18 @@ describe("a chunk at the slow end", () => {
     expect(slowChunkMs(skewed, 2, 4900)).toBeCloseTo((4900 * 1.001 + 21) * 1.15 + 0.06, 9);
   });
 
+  it("adds what holding a chunk's object graphs costs its worker", () => {
+    // Graph items of 1,000 serialised bytes: 131 items (131,000 bytes) are held at no cost;
+    // 1,049 items (1,049,000 bytes, past 1 MiB) at the whole 4.5 ns a byte.
+    const plain = params({ workload: { itemMs: 1, inputBytes: 1000, inputKind: "string" } });
+    const graphs = { ...plain, graphBytesPerItem: 1000 };
+    expect(slowChunkMs(graphs, 2, 131)).toBeCloseTo(slowChunkMs(plain, 2, 131), 12);
+    expect(slowChunkMs(graphs, 2, 1049) - slowChunkMs(plain, 2, 1049)).toBeCloseTo(
+      ((1_049_000 * 4.5) / 1e6) * 1.15,
+      9,
+    );
+  });
+
   it("stretches the CPU part when the workers outnumber the cores", () => {
     // 3 workers on 2 cores share them: each computes at 2/3 speed.
     const p = params({ workload: { itemMs: 1 } });

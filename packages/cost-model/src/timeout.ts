@@ -1,7 +1,7 @@
 // Chunks under `constraints.chunkTimeoutMs`: how long a chunk may take on a worker at
 // the slow end, and the largest chunk that stays inside the time-out. Pure arithmetic.
 import { MODEL_CONSTANTS } from "./constants.js";
-import { atContention } from "./model.js";
+import { atContention, heldGraphMs } from "./model.js";
 import type { ModelParams } from "./params.js";
 
 // Bound once (see model.ts).
@@ -14,7 +14,8 @@ const { floor, max, sqrt } = Math;
  * stretched when the workers outnumber the cores' worth of CPU (they share them), the
  * whole stretched by the workers' own speed variation at the same number of deviations,
  * and the chunk's envelope; items as slow as workers computing at once run them (a learned
- * `contention`).
+ * `contention`), and a chunk of object graphs costs its worker what holding them does
+ * (`heldGraphMs`).
  */
 export function slowChunkMs(base: ModelParams, workers: number, chunkSize: number): number {
   const p = atContention(base, workers);
@@ -25,7 +26,7 @@ export function slowChunkMs(base: ModelParams, workers: number, chunkSize: numbe
   const stretch = p.wallItemMs > 0 ? perItemMs / p.wallItemMs : sharing;
   const spreadMs = max(k * sqrt(chunkSize) * p.itemMs * p.cv, p.maxItemMs - p.itemMs);
   const speed = 1 + k * MODEL_CONSTANTS.workerSpeedCv;
-  return (chunkSize * perItemMs + stretch * spreadMs) * speed + p.chunkOverheadMs;
+  return (chunkSize * perItemMs + heldGraphMs(p, chunkSize) + stretch * spreadMs) * speed + p.chunkOverheadMs;
 }
 
 /**

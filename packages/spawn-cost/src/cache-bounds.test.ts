@@ -56,4 +56,18 @@ describe("implausibleFigure", () => {
     };
     expect(implausibleFigure(slowStart)).toBe("workerStart.fixedMs is 20000 ms, outside [0, 10000] ms");
   });
+
+  it("names a measured pace gap that a measurement would now refuse as a busy machine's", () => {
+    const profile = measuredProfileFixture(key);
+    const withGap = (value: number, spread: number, provenance: "measured" | "estimated" = "measured") => ({
+      ...profile,
+      pace: { ...profile.pace!, gapUs: { ...profile.pace!.gapUs, value, spread, provenance } },
+    });
+    // Beside other work (2 cores): 1,872 us deviating by 1,373. Quiet: 499 by 125.
+    expect(implausibleFigure(withGap(1872, 1373))).toBe(
+      "pace.gapUs is 1872 us deviating by 1373 us: a busy machine's",
+    );
+    expect(implausibleFigure(withGap(499, 125))).toBeNull();
+    expect(implausibleFigure(withGap(1872, 1373, "estimated"))).toBeNull();
+  });
 });

@@ -3,6 +3,7 @@
 // machine (a hand edit, a bug, another tool), and a plan built on it is absurd. Pure data
 // and functions; readCache() ignores a file with a figure outside its range.
 import type { PayloadKind, SpawnCostProfile } from "@amorsize/types";
+import { unsteadyGap } from "./pace.js";
 
 /** A figure's plausible range in its unit: `min` excluded when `open`, included otherwise; `max` included. */
 export interface PlausibleRange {
@@ -63,11 +64,19 @@ function namedFigures(profile: SpawnCostProfile): [string, number, PlausibleRang
   return figures;
 }
 
-/** The first figure of `profile` outside its plausible range, said in words; null when all are plausible. */
+/**
+ * The first figure of `profile` outside its plausible range, said in words; null when all are
+ * plausible. A measured pace gap that a measurement would now refuse as a busy machine's
+ * (see `unsteadyGap`) counts too: caches written before the rule would keep it.
+ */
 export function implausibleFigure(profile: SpawnCostProfile): string | null {
   for (const [name, value, range] of namedFigures(profile)) {
     const problem = outsideRange(name, value, range);
     if (problem !== null) return problem;
+  }
+  const gap = profile.pace?.gapUs;
+  if (gap !== undefined && gap.provenance === "measured" && unsteadyGap(gap.value, gap.spread ?? 0)) {
+    return `pace.gapUs is ${gap.value} us deviating by ${gap.spread} us: a busy machine's`;
   }
   return null;
 }

@@ -49,6 +49,11 @@ export function chunkGapsUs(answers: readonly PaceAnswer[]): number[] {
  */
 export const MAX_GAP_SPREAD_SHARE = 0.5;
 
+/** Whether gaps of this median and median absolute deviation, us, are a busy machine's (see {@link MAX_GAP_SPREAD_SHARE}). */
+export function unsteadyGap(medianUs: number, deviationUs: number): boolean {
+  return medianUs > SPAWN_COST_ESTIMATES.pace.gapUs && deviationUs > MAX_GAP_SPREAD_SHARE * medianUs;
+}
+
 /**
  * `gapUs`: the median of the gaps once there are `MIN_GAPS` of them; implausible (the
  * estimate is used, and the profile says so) when they are longer than the estimate and
@@ -59,7 +64,7 @@ export function gapDraft(gapsUs: readonly number[], budgetMs: number): Draft {
   if (gapsUs.length < MIN_GAPS) return shortOfTime(budgetMs, gapsUs.length, MIN_GAPS);
   const draft = medianDraft(gapsUs);
   const spread = draft.spread ?? 0;
-  if (draft.value > SPAWN_COST_ESTIMATES.pace.gapUs && spread > MAX_GAP_SPREAD_SHARE * draft.value) {
+  if (unsteadyGap(draft.value, spread)) {
     return {
       reason: `the gaps between chunks (median ${draft.value.toFixed(0)} us) deviated by ${spread.toFixed(0)} us from it: too unsteady to use (a busy machine?)`,
       implausible: true,
