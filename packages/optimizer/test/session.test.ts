@@ -29,7 +29,7 @@ import {
 } from "../src/index.js";
 import { moduleHash, planCacheKey, planCachePath } from "../src/plan-cache.js";
 import { createAmorsizeOn } from "../src/session.js";
-import { WARM_RUN_ESTIMATE_MS } from "../src/warm-run.js";
+import { WARM_RUN_ESTIMATE_MS, WARM_RUN_MIN_RUNS, WARM_RUN_SHORT_MS } from "../src/warm-run.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { hardware, spawnCost } from "./profiles.js";
 
@@ -358,22 +358,31 @@ describe("warm(): a session made ready before its first call", () => {
   it("learns what a short run on its warm workers costs beyond the model, and charges it to the next parallel plan on them", async () => {
     session = fixedSession({ idleMs: 60_000 });
     await session.warm(task("blocksTwoMs"));
-    // 12 items of 2 ms on two warm workers: about 16 ms predicted, under the 20 ms taken in,
-    // and under a loop's 24 ms, so that a plan charged what the runs measured is parallel still.
-    const items = range(12);
-    for (let k = 0; k < 4; k++) {
+    // 8 items of 2 ms on two warm workers: about 12 ms predicted, under the 20 ms taken in.
+    // Which runs are taken in is read from each run (parallel, predicted under 20 ms less the
+    // warm run's charge), not assumed: the prediction rests on a live sample, and 12 such items read 21.2 ms once
+    // beside busy processes (their items wake late).
+    const items = range(8);
+    let short = 0;
+    for (let k = 0; k < 6; k++) {
       const run = await session.execute<number>(task("blocksTwoMs"), items, onPool);
-      expect(run.report).toMatchObject({ mode: "parallel", workers: 2 });
-      expect(run.plan.predicted.wallMs).toBeLessThan(20);
+      expect(run.results).toEqual(items.map((x) => x + 1));
+      // Short by its own figures: the warm run's charge (the plan's start-up) left out.
+      const own = run.plan.predicted.wallMs - run.plan.predicted.breakdown.startupMs;
+      if (run.plan.mode === "parallel" && run.report.mode === "parallel" && own < WARM_RUN_SHORT_MS) short++;
     }
     const { warmRuns, warmRunMs } = session.stats();
-    expect(warmRuns).toBe(4);
+    expect(warmRuns).toBe(short);
+    expect(short).toBeGreaterThanOrEqual(WARM_RUN_MIN_RUNS);
     // Each run took 1-3 ms more than predicted here (items that block 2 ms wake late).
     expect(warmRunMs).toBeGreaterThan(0);
-    // The next plan on the warm workers is charged what the runs measured (plans made before were dropped).
-    const next = await session.execute<number>(task("blocksTwoMs"), items, onPool);
+    // The next parallel plan on the warm workers is charged what the runs measured (plans made
+    // before were dropped): 30 items, far from a loop's 60 ms, whatever the figure (5 ms at most).
+    const more = range(30);
+    const next = await session.execute<number>(task("blocksTwoMs"), more, onPool);
+    expect(next.plan.mode).toBe("parallel");
     expect(next.plan.predicted.breakdown.startupMs).toBe(warmRunMs);
-    expect(next.results).toEqual(items.map((x) => x + 1));
+    expect(next.results).toEqual(more.map((x) => x + 1));
   });
 
   it("rejects a bad reference before starting anything, a task that cannot load with TaskLoadError (the session goes on), and a closed session", async () => {
