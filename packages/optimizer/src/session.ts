@@ -464,8 +464,7 @@ class AmorsizeSession implements Amorsize {
         pool.leave();
       }
     } catch (error) {
-      // Stopped by close(): said so, as a call is (the pool's own closing error is its cause).
-      throw this.closed && !isSessionClosed(error) ? new ExecutorClosedError(error, SESSION_CLOSED) : error;
+      throw this.#closedOr(error);
     } finally {
       this.#warming--;
     }
@@ -1017,9 +1016,12 @@ class AmorsizeSession implements Amorsize {
     }
   }
 
-  /** A call stopped by close() rejects with `ExecutorClosedError`, whatever stage it was in. */
+  /**
+   * A call or a warm-up stopped by close() rejects with the session's `ExecutorClosedError`,
+   * whatever stage it was in (the pool's own closing error, or any other, is its cause).
+   */
   #closedOr(error: unknown): unknown {
-    if (!this.closed || error instanceof ExecutorClosedError) return error;
+    if (!this.closed || isSessionClosed(error)) return error;
     return new ExecutorClosedError(error, SESSION_CLOSED);
   }
 }
