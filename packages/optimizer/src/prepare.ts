@@ -583,7 +583,7 @@ async function foldProbe(
   // and are the probe's warm reference (see `warmupBeside`, `readBeside`).
   const warmup =
     probed.warmup !== null && filled !== null && filled.workMs >= probeMs / 2
-      ? readBeside(probed.warmup, warmupBeside(probed.timings, filled.timed))
+      ? readBeside(probed.warmup, warmupBeside(probed.timings, filled.timed, measured.timedItems))
       : probed.warmup;
   // The items run here beside the probe join the sampled ones' figures where drawn alike.
   const basis = (measured.timedItems ?? []).filter((t) => t.inBasis === true);

@@ -8,6 +8,7 @@ import { machine, spawnCost, workload } from "../test/profiles.js";
 import { planOf, wholeSerialMs, withFrozenMachine } from "./decide.js";
 import {
   expectation,
+  indexTrend,
   PROBE_MIN_SAVING_MS,
   PROBE_SAVING_SHARE,
   probeBlock,
@@ -54,6 +55,59 @@ describe("expectation(): what an item should take warm, from the sampled items",
     // Ratios to the mean: -0.5 and +0.5.
     expect(spread).toBeCloseTo(Math.SQRT1_2, 9);
     expect(expectation([{ index: 3, ms: 5, bytes: 9 }]).spread).toBe(0);
+  });
+
+  // A task whose items cost more along the input (1 ms plus 0.5 ms per index), whose inputs
+  // differ in size only by an id's digits.
+  const rising = [40, 0, 10, 30, 20, 50].map((index) => ({
+    index,
+    ms: 1 + 0.5 * index,
+    bytes: index < 10 ? 27 : 29,
+  }));
+
+  it("puts items on the line along the input when their times follow their place, not their size", () => {
+    const read = expectation(rising);
+    expect(read.alongInput).toBe(true);
+    expect(read.spread).toBeCloseTo(0, 9);
+    // Two items from index 10: 6 and 6.5 ms.
+    expect(read.ms(58, 2, 10)).toBeCloseTo(12.5, 9);
+    expect(read.ms(29, 1, 45)).toBeCloseTo(23.5, 9);
+    // Without a place, the mean: 13.5 ms an item.
+    expect(read.ms(29, 2)).toBeCloseTo(27, 9);
+    // By size alone, the same items would read 0.5 ms for index 45 or the mean's 31 times more.
+    expect(expectation(rising, false).alongInput).toBe(false);
+  });
+
+  it("keeps to the mean where sizes differ but times do not follow them", () => {
+    const flat = [27, 29, 28, 27, 29].map((bytes, index) => ({ index, ms: 2, bytes }));
+    const read = expectation(flat);
+    expect(read.ms(29)).toBe(2);
+    expect(read.ms(27, 3, 4)).toBe(6);
+    expect(read.spread).toBe(0);
+    expect(read.alongInput).toBe(false);
+  });
+});
+
+describe("indexTrend(): a line of item times along the input", () => {
+  it("fits the sampled times against their indices", () => {
+    const line = indexTrend([
+      { index: 0, ms: 1, bytes: 9 },
+      { index: 10, ms: 2.1, bytes: 9 },
+      { index: 20, ms: 2.9, bytes: 9 },
+      { index: 30, ms: 4, bytes: 9 },
+    ]);
+    // Least squares: slope 0.098 ms per index, through (15, 2.5).
+    expect(line?.slope).toBeCloseTo(0.098, 9);
+    expect(line?.at(15)).toBeCloseTo(2.5, 9);
+    // Never under a tenth of the least sampled time, where the line runs below zero.
+    expect(line?.at(-1000)).toBeCloseTo(0.1, 9);
+  });
+
+  it("is null for times with no clear slope, fewer than four items, or one index", () => {
+    const noisy = [1, 3, 1, 3, 3, 1].map((ms, index) => ({ index, ms, bytes: 9 }));
+    expect(indexTrend(noisy)).toBeNull();
+    expect(indexTrend(noisy.slice(0, 3).map((t, i) => ({ ...t, ms: i + 1 })))).toBeNull();
+    expect(indexTrend([1, 2, 3, 4].map((ms) => ({ index: 7, ms, bytes: 9 })))).toBeNull();
   });
 });
 
@@ -175,6 +229,21 @@ describe("warmupBeside(): a probe's warm-up read against items run beside it in 
     expect(readBeside(probed, { excessMs: 60, items: 4, settled: false, growth: 0.1 }).growth).toBe(0.1);
     // Too little ran beside it to read against: the probe's own reading, two threads computing.
     expect(readBeside(probed, null)).toEqual({ ...probed, busyThreads: 2 });
+  });
+
+  it("is null when the sampled items put item time on a line along the input", () => {
+    // Items beside the probe crowd the input's start; the probe's are spread over it.
+    const sampled = [0, 100, 200, 300, 50, 250].map((index) => ({
+      index,
+      ms: 0.1 + 0.03 * index,
+      bytes: 28,
+    }));
+    const cheapStart = [{ ms: 6, bytes: 28 }];
+    const probe = { coldMs: [8, 3, 9], bytes: [56, 56, 56], counts: [2, 2, 2] };
+    expect(warmupBeside(probe, cheapStart, sampled)).toBeNull();
+    // Sampled items at one time whatever their place: the items beside it are the reference.
+    const flat = sampled.map((t) => ({ ...t, ms: 3 }));
+    expect(warmupBeside(probe, cheapStart, flat)).not.toBeNull();
   });
 
   it("is null when this thread ran less than 5 ms beside the probe", () => {

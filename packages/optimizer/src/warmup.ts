@@ -51,29 +51,88 @@ export interface TimedItem {
   inBasis?: boolean;
 }
 
+/** A rule of what items should take warm: `count` items of `bytes` in all, from input index `index` on. */
+type ItemRule = (bytes: number, count?: number, index?: number) => number;
+
 /**
- * What an item (or `count` items of `bytes` in all) should take in a warm thread, from the
- * sampled items timed alone: in proportion to the input's size when the sampled sizes differ
- * (a parser's time follows its source's length), else their mean per item; with the sampled
- * items' relative spread around that rule (0 for fewer than two).
+ * What an item (or `count` items of `bytes` in all, from input index `index` on) should
+ * take in a warm thread, from the sampled items timed alone, by whichever of three rules
+ * leaves the least relative spread around it: their mean per item; in proportion to the
+ * input's size where the sampled sizes differ (a parser's time follows its source's
+ * length); on a line along the input where the times rise or fall along it beyond their
+ * noise (see {@link indexTrend}). With that spread (0 for fewer than two items). `along`:
+ * false takes no line (items whose indices say nothing of their place). A task whose items
+ * cost 0.1 ms at the input's start and 8 ms at its end, and whose inputs are 27 to 29
+ * bytes long (the digits of an id), was read by size, and a probe's items taken after
+ * sampled ones anywhere in the input read as a warm-up or as none at random.
  */
-export function expectation(timed: readonly TimedItem[]): {
-  ms: (bytes: number, count?: number) => number;
+export function expectation(
+  timed: readonly TimedItem[],
+  along = true,
+): {
+  ms: ItemRule;
   spread: number;
+  /** Whether the rule is the line along the input (see {@link indexTrend}). */
+  alongInput: boolean;
 } {
   const n = timed.length;
   const totalMs = timed.reduce((a, t) => a + t.ms, 0);
   const totalBytes = timed.reduce((a, t) => a + t.bytes, 0);
   const sizes = timed.map((t) => t.bytes);
-  const bySize = totalBytes > 0 && Math.min(...sizes) > 0 && Math.max(...sizes) > 1.05 * Math.min(...sizes);
-  const ms = bySize
-    ? (bytes: number) => (totalMs / totalBytes) * bytes
-    : (_bytes: number, count = 1) => (totalMs / Math.max(1, n)) * count;
-  if (n < 2) return { ms, spread: 0 };
-  const ratios = timed.map((t) => t.ms / Math.max(Number.MIN_VALUE, ms(t.bytes)) - 1);
-  const mean = ratios.reduce((a, r) => a + r, 0) / n;
-  const spread = Math.sqrt(ratios.reduce((a, r) => a + (r - mean) ** 2, 0) / (n - 1));
-  return { ms, spread };
+  const meanMs = totalMs / Math.max(1, n);
+  const rules: Array<{ ms: ItemRule; alongInput: boolean }> = [
+    { ms: (_bytes, count = 1) => meanMs * count, alongInput: false },
+  ];
+  if (totalBytes > 0 && Math.min(...sizes) > 0 && Math.max(...sizes) > 1.05 * Math.min(...sizes))
+    rules.unshift({ ms: (bytes) => (totalMs / totalBytes) * bytes, alongInput: false });
+  const line = along ? indexTrend(timed) : null;
+  if (line !== null)
+    rules.push({
+      ms: (_bytes, count = 1, index) =>
+        index === undefined ? meanMs * count : count * line.at(index + (count - 1) / 2),
+      alongInput: true,
+    });
+  if (n < 2) return { ...rules[0]!, spread: 0 };
+  let best = { ...rules[0]!, spread: Number.POSITIVE_INFINITY };
+  for (const rule of rules) {
+    const ratios = timed.map((t) => t.ms / Math.max(Number.MIN_VALUE, rule.ms(t.bytes, 1, t.index)) - 1);
+    const mean = ratios.reduce((a, r) => a + r, 0) / n;
+    const spread = Math.sqrt(ratios.reduce((a, r) => a + (r - mean) ** 2, 0) / (n - 1));
+    if (spread < best.spread) best = { ...rule, spread };
+  }
+  return best;
+}
+
+/** Fewest sampled items a trend along the input is read from. */
+export const TREND_MIN_ITEMS = 4;
+
+/**
+ * The least-squares line of the items' times along the input, when its slope is more than
+ * two of its standard errors from flat: `at(index)` is what an item there takes, never
+ * under the least sampled time's tenth (the line's end may run below zero). Null with fewer
+ * than {@link TREND_MIN_ITEMS} items, all at one index, or no clear slope.
+ */
+export function indexTrend(
+  timed: readonly TimedItem[],
+): { at: (index: number) => number; slope: number } | null {
+  const n = timed.length;
+  if (n < TREND_MIN_ITEMS) return null;
+  const meanIndex = timed.reduce((a, t) => a + t.index, 0) / n;
+  const meanMs = timed.reduce((a, t) => a + t.ms, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (const t of timed) {
+    sxx += (t.index - meanIndex) ** 2;
+    sxy += (t.index - meanIndex) * (t.ms - meanMs);
+  }
+  if (!(sxx > 0)) return null;
+  const slope = sxy / sxx;
+  let squares = 0;
+  for (const t of timed) squares += (t.ms - meanMs - slope * (t.index - meanIndex)) ** 2;
+  const slopeError = Math.sqrt(squares / (n - 2) / sxx);
+  if (!(Math.abs(slope) > 2 * slopeError)) return null;
+  const floor = Math.min(...timed.map((t) => t.ms)) / 10;
+  return { at: (index) => Math.max(floor, meanMs + slope * (index - meanIndex)), slope };
 }
 
 /**
@@ -318,7 +377,7 @@ export async function probeWarmup(
   let waitedMs = 0;
   try {
     for (const { index, items, bytes } of units) {
-      const expectedMs = expected.ms(bytes, items.length);
+      const expectedMs = expected.ms(bytes, items.length, index);
       // A unit expected to outlast the wait left is not started: three items of 300 ms
       // would otherwise wait out one in the probe, alone, instead of side by side.
       if (expectedMs > PROBE_WAIT_SHARES * budgetMs - waitedMs) break;
@@ -381,15 +440,25 @@ export const BESIDE_MIN_MS = 5;
  * took 40 ms for 237 KB, its items beside the probe 0.11 us a byte, 27 ms for that size).
  * Against the sampled items, a compressor's probe read 85-180 ms of warm-up that never
  * settled (the same worker alone: 77 ms, settled). Null when the calling thread ran less
- * than {@link BESIDE_MIN_MS} beside the probe: the probe's own reading stands.
+ * than {@link BESIDE_MIN_MS} beside the probe, or when the sampled items (`sampled`) put
+ * item time on a line along the input ({@link expectation}'s `alongInput`): the items run
+ * beside crowd the input's start and say nothing of what the probe's items, taken after
+ * sampled ones all over it, take warm (a task rising from 0.1 ms to 8 ms along its input
+ * read 18-24 ms of warm-up where its probe's items ran as warm ones, and once 91 ms, which
+ * its cached entry kept until every later plan of it was serial). The probe's own reading
+ * stands.
  */
 export function warmupBeside(
   timings: ProbeTimings,
   beside: readonly { ms: number; bytes: number }[],
+  sampled: readonly TimedItem[] = [],
 ): Pick<Warmup, "excessMs" | "items" | "settled" | "growth"> | null {
   const ranMs = beside.reduce((a, item) => a + item.ms, 0);
-  if (!(ranMs >= BESIDE_MIN_MS)) return null;
-  const warm = expectation(beside.map((item, index) => ({ index, ms: item.ms, bytes: item.bytes })));
+  if (!(ranMs >= BESIDE_MIN_MS) || expectation(sampled).alongInput) return null;
+  const warm = expectation(
+    beside.map((item, index) => ({ index, ms: item.ms, bytes: item.bytes })),
+    false,
+  );
   return warmupOf(
     timings.coldMs,
     timings.bytes.map((bytes, i) => warm.ms(bytes, timings.counts[i])),
@@ -424,8 +493,12 @@ export function readBeside(probed: Warmup, beside: ReturnType<typeof warmupBesid
  * 5: a probe unit's time is its own, its worker's waits for a core left out (`ownMs`), and
  * so is the module's load in it (`report.taskLoads` of a run with `measureCpu`); a version-4
  * entry probed on a busy machine counted them as warm-up and as loading.
+ * 6: where the sampled item times lie on a line along the input, a probe's items are
+ * expected on that line, and the items run beside it are not its reference (see
+ * `expectation`, `warmupBeside`); a version-5 entry of such a task read the cheap items at
+ * the input's start against dearer ones later on as warm-up (91 ms, every plan serial).
  */
-const MODULE_FIGURES = 5;
+const MODULE_FIGURES = 6;
 
 function entryPath(dir: string, key: string): string {
   return cacheEntryPath(dir, "modules", MODULE_FIGURES, key);
