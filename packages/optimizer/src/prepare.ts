@@ -32,6 +32,7 @@ import { POOL_MIN_ITEM_MS, pooledWorkload } from "./sampling/pool.js";
 import { clonedBytes } from "./sampling/session.js";
 import { isRandomAccess, sizedLength } from "./sampling/source.js";
 import {
+  middleReading,
   type ProbeUnit,
   probeBlock,
   probeBudgetMs,
@@ -39,7 +40,10 @@ import {
   probeWarmup,
   readBeside,
   readModuleCost,
+  WARMUP_READINGS,
+  type WarmupReading,
   warmupBeside,
+  withReading,
   writeWarmup,
 } from "./warmup.js";
 import { cachedOrSampled, type MeasuredWorkload } from "./workload.js";
@@ -379,10 +383,12 @@ export async function prepare(
 
 /**
  * The module-cost cache's key for the task (null when not cached), and what it holds there
- * (`moduleLoadMs`: a fresh worker's import, as the probe that measured the warm-up saw it).
+ * (`moduleLoadMs`: a fresh worker's import, as the probe that measured the warm-up saw it;
+ * `readings`: the probes' readings the warm-up stands for, none for a miss).
  */
 interface CachedWarmup extends Required<ModuleCosts> {
   key: string | null;
+  readings: WarmupReading[];
 }
 
 async function cachedWarmupOf(
@@ -394,10 +400,15 @@ async function cachedWarmupOf(
 ): Promise<CachedWarmup> {
   const useCache = options.warmup?.cache ?? options.cache !== false;
   const hash = useCache ? (knownHash === undefined ? await moduleHash(task) : knownHash) : null;
-  if (hash === null) return { key: null, warmup: null, moduleLoadMs: null };
+  if (hash === null) return { key: null, warmup: null, moduleLoadMs: null, readings: [] };
   const key = `${unversionedKey(task.key)}@${hash}`;
   const entry = readModuleCost(dir(), key, machineKey);
-  return { key, warmup: entry?.warmup ?? null, moduleLoadMs: entry?.moduleLoadMs ?? null };
+  return {
+    key,
+    warmup: entry?.warmup ?? null,
+    moduleLoadMs: entry?.moduleLoadMs ?? null,
+    readings: entry?.readings ?? [],
+  };
 }
 
 /** Where a warm-up comes from and goes: the module-cost cache (its key and what it held). */
@@ -432,17 +443,21 @@ async function withWarmup(
   // Items no worker can be sent keep the call here (see unsendable.ts): no worker to warm.
   if (workload.source !== "measured" || (measured.unsendable?.size ?? 0) > 0) return measured;
   const cached = how.cache.read?.warmup ?? null;
-  if (cached !== null) return withCachedWarmup(measured, cached, how.cache.read?.moduleLoadMs ?? null);
-  if (workload.warmup !== undefined) return measured;
+  // Fewer readings than WARMUP_READINGS: a call that would start workers probes once more.
+  const cachedOnly =
+    cached === null ? measured : withCachedWarmup(measured, cached, how.cache.read?.moduleLoadMs ?? null);
+  if (cached !== null && (how.cache.read?.readings.length ?? 0) >= WARMUP_READINGS) return cachedOnly;
+  if (cached === null && workload.warmup !== undefined) return measured;
   if (!how.probe || options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length)
-    return measured;
+    return cachedOnly;
   const early = how.pool?.();
   // Items the caller asked to run guarded (isolate, a chunk time-out, worker limits) never
   // run here beyond what sampling ran.
   const fills = (budget: number) => fillsWhileProbing(workload, budget) && !isolated(options);
+  // Whether a probe pays is judged without the warm-up it would measure (nor a cached one).
   const input = withFrozenMachine({ ...machine, workload });
   const budgetMs = probeBudgetMs(input, early !== undefined, fills);
-  if (budgetMs === null) return measured;
+  if (budgetMs === null) return cachedOnly;
   // A probe is planned parallel (see probeBudgetMs): its pool is the run's size, kept for it.
   const planned = planOf(input);
   const pool = early ?? (planned.mode === "parallel" ? how.startPool?.(planned.workers) : undefined);
@@ -581,10 +596,17 @@ async function foldProbe(
   };
   // Items run here for most of the probe's time took a core as a run's second worker would,
   // and are the probe's warm reference (see `warmupBeside`, `readBeside`).
-  const warmup =
+  const read =
     probed.warmup !== null && filled !== null && filled.workMs >= probeMs / 2
       ? readBeside(probed.warmup, warmupBeside(probed.timings, filled.timed, measured.timedItems))
       : probed.warmup;
+  // This probe's reading among the cached ones (see `middleReading`): the middle one decides.
+  const earlier = cache.read?.readings ?? [];
+  const middle = read === null ? null : middleReading(withReading(earlier, read));
+  const warmup =
+    read === null || middle === null || earlier.length === 0
+      ? read
+      : { ...middle, source: middle.excessMs === read.excessMs ? read.source : ("cached" as const) };
   // The items run here beside the probe join the sampled ones' figures where drawn alike.
   const basis = (measured.timedItems ?? []).filter((t) => t.inBasis === true);
   const pooled =
@@ -600,7 +622,9 @@ async function foldProbe(
   if (warmup === null) return { ...seen, ...ran };
   const key = cache.read?.key ?? null;
   const problem =
-    key === null ? null : await writeWarmup(cache.dir, key, cache.machineKey, warmup, probed.moduleLoadMs);
+    key === null || read === null
+      ? null
+      : await writeWarmup(cache.dir, key, cache.machineKey, read, probed.moduleLoadMs, earlier);
   // The probe's worker imported the module fresh: a truer load than this thread's, which may have had it already.
   const moduleLoadMs = Math.max(workload.moduleLoadMs ?? 0, probed.moduleLoadMs ?? 0);
   return {

@@ -9,6 +9,7 @@ import { planOf, wholeSerialMs, withFrozenMachine } from "./decide.js";
 import {
   expectation,
   indexTrend,
+  middleReading,
   PROBE_MIN_SAVING_MS,
   PROBE_SAVING_SHARE,
   probeBlock,
@@ -18,9 +19,11 @@ import {
   readBeside,
   readModuleCost,
   readWarmup,
+  WARMUP_READINGS,
   warmupBeside,
   warmupGrowth,
   warmupOf,
+  withReading,
   writeWarmup,
 } from "./warmup.js";
 
@@ -587,10 +590,45 @@ describe("the module-cost cache", () => {
     await writeWarmup(dir, key, machineKey, warmup, 39.5);
     expect(readModuleCost(dir, key, machineKey)).toEqual({
       warmup: { excessMs: 350, items: 3, settled: false, source: "cached" },
+      readings: [{ excessMs: 350, items: 3, settled: false }],
       moduleLoadMs: 39.5,
     });
     await writeWarmup(dir, key, machineKey, warmup);
     expect(readModuleCost(dir, key, machineKey)?.moduleLoadMs).toBeNull();
+  });
+
+  it("keeps the last three probes' readings, the middle one by excess standing for them", async () => {
+    const dir = tempDir();
+    const reading = (excessMs: number) => ({ excessMs, items: 8, settled: excessMs < 10 });
+    const write = async (excessMs: number) => {
+      const earlier = readModuleCost(dir, key, machineKey)?.readings ?? [];
+      expect(
+        await writeWarmup(dir, key, machineKey, { ...reading(excessMs), source: "probe" }, 5, earlier),
+      ).toBeNull();
+      return readModuleCost(dir, key, machineKey);
+    };
+    expect((await write(1.4))?.warmup).toEqual({ ...reading(1.4), source: "cached" });
+    // Of two, the lesser: a probe a busy moment slowed (72 ms) does not decide alone.
+    expect((await write(72))?.warmup.excessMs).toBe(1.4);
+    expect((await write(0.6))?.warmup.excessMs).toBe(1.4);
+    // A fourth drops the oldest (1.4): 72, 0.6 and 0.9 read 0.9.
+    const fourth = await write(0.9);
+    expect(fourth?.readings.map((r) => r.excessMs)).toEqual([72, 0.6, 0.9]);
+    expect(fourth?.warmup).toEqual({ ...reading(0.9), source: "cached" });
+    // A module whose fresh workers do lose that much reads so every time.
+    await write(70);
+    expect((await write(75))?.warmup.excessMs).toBe(70);
+  });
+
+  it("takes the middle reading by excess, of two the lesser (middleReading, withReading)", () => {
+    const r = (excessMs: number) => ({ excessMs, items: 4, settled: true });
+    expect(middleReading([])).toBeNull();
+    expect(middleReading([r(5)])).toEqual(r(5));
+    expect(middleReading([r(5), r(3)])).toEqual(r(3));
+    expect(middleReading([r(5), r(90), r(3)])).toEqual(r(5));
+    const three = withReading([r(1), r(2), r(3)], { ...r(4), busyThreads: 2, source: "probe" });
+    expect(three).toEqual([r(2), r(3), { ...r(4), busyThreads: 2 }]);
+    expect(three).toHaveLength(WARMUP_READINGS);
   });
 
   it("reads a corrupt entry as a miss, and says why a write failed instead of throwing", async () => {

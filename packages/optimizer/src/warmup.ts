@@ -509,39 +509,82 @@ export function readWarmup(dir: string, key: string, machineKey: MachineKey): Wa
   return readModuleCost(dir, key, machineKey)?.warmup ?? null;
 }
 
-/** The module-cost cache's entry for `key`: the warm-up, and a fresh worker's import when the entry has it. */
+/** One probe's reading as the module-cost cache keeps it (see `ModuleCostEntry.readings`). */
+export type WarmupReading = ModuleCostEntry["warmup"];
+
+/** Readings of a module's warm-up kept, the latest; calls that would start workers probe until there are this many. */
+export const WARMUP_READINGS = 3;
+
+/** A warm-up as the cache keeps it: its figures, without where it came from. */
+export function readingOf(warmup: Warmup | WarmupReading): WarmupReading {
+  return {
+    excessMs: warmup.excessMs,
+    items: warmup.items,
+    settled: warmup.settled,
+    ...(warmup.busyThreads === undefined ? {} : { busyThreads: warmup.busyThreads }),
+    ...(warmup.growth === undefined ? {} : { growth: warmup.growth }),
+  };
+}
+
+/** The earlier readings and a new one, the latest {@link WARMUP_READINGS} kept, oldest first. */
+export function withReading(earlier: readonly WarmupReading[], warmup: Warmup): WarmupReading[] {
+  return [...earlier, readingOf(warmup)].slice(-WARMUP_READINGS);
+}
+
+/**
+ * The reading that stands for several: the middle one by excess, of an even number the
+ * lesser of the middle two. One probe slowed by a busy moment (a task whose probes read
+ * 0.6-1.4 ms of warm-up read 72 ms once, and every plan made with it was serial) is
+ * outvoted by two that were not; a module whose fresh workers do lose that much reads so
+ * every time.
+ */
+export function middleReading(readings: readonly WarmupReading[]): WarmupReading | null {
+  if (readings.length === 0) return null;
+  const sorted = [...readings].sort((a, b) => a.excessMs - b.excessMs);
+  return sorted[(sorted.length - 1) >> 1]!;
+}
+
+/**
+ * The module-cost cache's entry for `key`: the warm-up (the middle of its readings, see
+ * {@link middleReading}), the readings, and a fresh worker's import when the entry has it.
+ */
 export function readModuleCost(
   dir: string,
   key: string,
   machineKey: MachineKey,
-): { warmup: Warmup; moduleLoadMs: number | null } | null {
+): { warmup: Warmup; readings: WarmupReading[]; moduleLoadMs: number | null } | null {
   const read = readJsonFile(entryPath(dir, key), ModuleCostEntrySchema);
   if (read.status !== "ok") return null;
   const entry = read.value;
   if (entry.key !== key || !sameMachine(entry.machineKey, machineKey)) return null;
-  return { warmup: { ...entry.warmup, source: "cached" }, moduleLoadMs: entry.moduleLoadMs ?? null };
+  const readings = entry.readings ?? [entry.warmup];
+  return {
+    warmup: { ...(middleReading(readings) ?? entry.warmup), source: "cached" },
+    readings,
+    moduleLoadMs: entry.moduleLoadMs ?? null,
+  };
 }
 
-/** Writes a measured warm-up atomically (see `writePlanCache`); a warning when it cannot. */
+/**
+ * Writes a measured warm-up atomically (see `writePlanCache`), after the `earlier`
+ * readings of the entry it replaces (see {@link withReading}); a warning when it cannot.
+ */
 export async function writeWarmup(
   dir: string,
   key: string,
   machineKey: MachineKey,
   warmup: Warmup,
   moduleLoadMs: number | null = null,
+  earlier: readonly WarmupReading[] = [],
 ): Promise<Warning | null> {
+  const readings = withReading(earlier, warmup);
   const entry: ModuleCostEntry = {
     version: 1,
     key,
     machineKey,
     createdAt: new Date().toISOString(),
-    warmup: {
-      excessMs: warmup.excessMs,
-      items: warmup.items,
-      settled: warmup.settled,
-      ...(warmup.busyThreads === undefined ? {} : { busyThreads: warmup.busyThreads }),
-      ...(warmup.growth === undefined ? {} : { growth: warmup.growth }),
-    },
+    warmup: middleReading(readings) ?? readingOf(warmup),
+    readings,
     ...(moduleLoadMs === null ? {} : { moduleLoadMs }),
   };
   try {

@@ -24,7 +24,7 @@ import {
   samplesCold,
 } from "../src/prepare.js";
 import { median } from "../src/sampling/stats.js";
-import { readModuleCost, writeWarmup } from "../src/warmup.js";
+import { readModuleCost, WARMUP_READINGS, writeWarmup } from "../src/warmup.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { hardware, spawnCost, workload } from "./profiles.js";
 
@@ -183,6 +183,7 @@ describe("the module-cost cache", () => {
       expect(await writeWarmup(dir, "task@hash", machineKey, warmup, 12)).toBeNull();
       expect(readModuleCost(dir, "task@hash", machineKey)).toEqual({
         warmup: { ...warmup, source: "cached" },
+        readings: [{ excessMs: 40, items: 4, settled: true, busyThreads: 2 }],
         moduleLoadMs: 12,
       });
     });
@@ -278,8 +279,20 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
       const options = { cacheDir: dir, cache: false, warmup: { cache: true } };
       const probed = await prepare(task, loggedItems(join(dir, "first.log")), options, onEightCores);
       expect(probed.workload.warmup?.source).toBe("probe");
-      const cached = await prepare(task, loggedItems(join(dir, "second.log")), options, onEightCores);
+      // The next calls probe too, until the entry holds WARMUP_READINGS readings (one probe
+      // slowed by a busy moment must not decide every later plan); then the entry stands.
+      const key = `${resolveTask(task).key}@${await moduleHash(resolveTask(task))}`;
+      const { machineKey } = spawnCost(8);
+      const readings = () => readModuleCost(dir, key, machineKey)?.readings.length;
+      expect(readings()).toBe(1);
+      for (let k = 2; k <= WARMUP_READINGS; k++) {
+        await prepare(task, loggedItems(join(dir, `probe-${k}.log`)), options, onEightCores);
+        expect(readings()).toBe(k);
+      }
+      const cached = await prepare(task, loggedItems(join(dir, "cached.log")), options, onEightCores);
+      expect(readings()).toBe(WARMUP_READINGS);
       expect(cached.workload.warmup?.source).toBe("cached");
+      expect(cached.workload.warmup?.excessMs).toBe(readModuleCost(dir, key, machineKey)?.warmup.excessMs);
       expect(cached.workload.moduleLoadMs).toBeGreaterThanOrEqual(20);
     });
   });

@@ -174,20 +174,32 @@ export interface PlanCacheEntry extends z.infer<typeof PlanCacheEntrySchema>, Na
   workload: WorkloadSample;
 }
 
+/** One probe's reading of a fresh worker's warm-up, as the module-cost cache keeps it. */
+const warmupReadingSchema = z.object({
+  excessMs: z.number().finite().nonnegative(),
+  items: z.number().int().positive(),
+  settled: z.boolean(),
+  busyThreads: z.number().int().positive().optional(),
+  growth: z.number().finite().nonnegative().optional(),
+});
+
 const moduleCostEntryShape = {
   version: z.literal(1),
   /** The task module's URL, export and content hash. */
   key: z.string().min(1),
   machineKey: MachineKeySchema,
   createdAt: z.iso.datetime(),
-  /** What a fresh worker's first items cost beyond warm ones (see `WorkloadSample.warmup`). */
-  warmup: z.object({
-    excessMs: z.number().finite().nonnegative(),
-    items: z.number().int().positive(),
-    settled: z.boolean(),
-    busyThreads: z.number().int().positive().optional(),
-    growth: z.number().finite().nonnegative().optional(),
-  }),
+  /**
+   * What a fresh worker's first items cost beyond warm ones (see `WorkloadSample.warmup`):
+   * of `readings`, where there are several, the middle one by excess (of two, the lesser).
+   */
+  warmup: warmupReadingSchema,
+  /**
+   * Each probe's reading, oldest first, the last three at most: a call that would start
+   * workers probes again until there are three, so that one probe a busy moment slowed
+   * does not decide every later plan of the module. Absent in older entries: one reading.
+   */
+  readings: z.array(warmupReadingSchema).min(1).max(3).optional(),
   /**
    * A fresh worker's import of the module, milliseconds, as the probe's worker measured it.
    * The calling thread's own import says nothing of it once the module is loaded there (a
