@@ -18,6 +18,7 @@ import {
   PlanConstraintsSchema,
   type SpawnCostProfile,
   type TaskRefInput,
+  WARMUP_READINGS,
   type WorkloadSample,
 } from "@amorsize/types";
 import { COLD_MIN_CPU_SHARE, COLD_MIN_ITEMS } from "./cold-sample.js";
@@ -40,7 +41,6 @@ import {
   probeWarmup,
   readBeside,
   readModuleCost,
-  WARMUP_READINGS,
   type WarmupReading,
   warmupBeside,
   withReading,
@@ -421,9 +421,11 @@ interface WarmupCache {
 /**
  * The workload with a fresh worker's warm-up (see `WorkloadSample.warmup`): read from the
  * module-cost cache, or measured by a probe when the plan would start workers and parallel
- * saves enough to pay for one (and written to the cache). The probe runs items sampling
- * left, once: their results join the sampled ones. Sampled figures only: a guarded sample
- * ran in a fresh worker already, and a stream's items cannot be picked.
+ * saves enough to pay for one (and written to the cache), also while the cache's entry
+ * holds fewer than `WARMUP_READINGS` readings (the call then takes the middle one of them
+ * and its own; see `middleReading`). The probe runs items sampling left, once: their
+ * results join the sampled ones. Sampled figures only: a guarded sample ran in a fresh
+ * worker already, and a stream's items cannot be picked.
  */
 async function withWarmup(
   measured: MeasuredWorkload,
@@ -601,12 +603,12 @@ async function foldProbe(
       ? readBeside(probed.warmup, warmupBeside(probed.timings, filled.timed, measured.timedItems))
       : probed.warmup;
   // This probe's reading among the cached ones (see `middleReading`): the middle one decides.
-  const earlier = cache.read?.readings ?? [];
-  const middle = read === null ? null : middleReading(withReading(earlier, read));
+  const readings = read === null ? [] : withReading(cache.read?.readings ?? [], read);
+  const middle = middleReading(readings);
   const warmup =
-    read === null || middle === null || earlier.length === 0
+    read === null || middle === null || middle === readings.at(-1)
       ? read
-      : { ...middle, source: middle.excessMs === read.excessMs ? read.source : ("cached" as const) };
+      : { ...middle, source: "cached" as const };
   // The items run here beside the probe join the sampled ones' figures where drawn alike.
   const basis = (measured.timedItems ?? []).filter((t) => t.inBasis === true);
   const pooled =
@@ -619,14 +621,20 @@ async function foldProbe(
           filled.timed.map((t) => ({ index: t.index, ms: t.ownMs })),
         );
   const seen = pooled === null ? measured : { ...measured, workload: pooled };
-  if (warmup === null) return { ...seen, ...ran };
+  // A probe that read nothing (its first unit would outlast its wait, or failed) leaves the
+  // cached warm-up, where there is one, to stand.
+  const cachedWarmup = cache.read?.warmup ?? null;
+  if (read === null || warmup === null)
+    return cachedWarmup === null
+      ? { ...seen, ...ran }
+      : withCachedWarmup({ ...seen, ...ran }, cachedWarmup, cache.read?.moduleLoadMs ?? null);
   const key = cache.read?.key ?? null;
   const problem =
-    key === null || read === null
-      ? null
-      : await writeWarmup(cache.dir, key, cache.machineKey, read, probed.moduleLoadMs, earlier);
-  // The probe's worker imported the module fresh: a truer load than this thread's, which may have had it already.
-  const moduleLoadMs = Math.max(workload.moduleLoadMs ?? 0, probed.moduleLoadMs ?? 0);
+    key === null ? null : await writeWarmup(cache.dir, key, cache.machineKey, read, probed.moduleLoadMs);
+  // The probe's worker imported the module fresh: a truer load than this thread's, which may
+  // have had it already; one that reported none leaves the cached one.
+  const freshLoadMs = probed.moduleLoadMs ?? cache.read?.moduleLoadMs ?? 0;
+  const moduleLoadMs = Math.max(workload.moduleLoadMs ?? 0, freshLoadMs);
   return {
     ...seen,
     ...ran,

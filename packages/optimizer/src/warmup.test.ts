@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Executor, ItemError, resolveTask } from "@amorsize/executor";
+import { WARMUP_READINGS } from "@amorsize/types";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import { machine, spawnCost, workload } from "../test/profiles.js";
 import { planOf, wholeSerialMs, withFrozenMachine } from "./decide.js";
@@ -19,7 +20,6 @@ import {
   readBeside,
   readModuleCost,
   readWarmup,
-  WARMUP_READINGS,
   warmupBeside,
   warmupGrowth,
   warmupOf,
@@ -104,6 +104,19 @@ describe("indexTrend(): a line of item times along the input", () => {
     expect(line?.at(15)).toBeCloseTo(2.5, 9);
     // Never under a tenth of the least sampled time, where the line runs below zero.
     expect(line?.at(-1000)).toBeCloseTo(0.1, 9);
+  });
+
+  it("reads a slope only past Student's t for its items (95%), and leaves out items outside the sample's figures", () => {
+    // Four items whose slope is 2.67 standard errors from flat: too few to tell (4.30 at
+    // two degrees of freedom); the same pattern twice over, eight items, is a line (2.45).
+    const four = [1, 1.7, 1.5, 2.2].map((ms, k) => ({ index: 10 * k, ms, bytes: 9 }));
+    expect(indexTrend(four)).toBeNull();
+    expect(indexTrend([...four, ...four])?.slope).toBeCloseTo(0.034, 9);
+    // A line of items in the figures, and a first item run cold that is not: the line.
+    const line = [0, 10, 20, 30].map((index) => ({ index, ms: 1 + 0.1 * index, bytes: 9, inBasis: true }));
+    const cold = { index: 5, ms: 50, bytes: 9 };
+    expect(indexTrend([...line, { ...cold, inBasis: false }])?.slope).toBeCloseTo(0.1, 9);
+    expect(indexTrend([...line, cold])).toBeNull();
   });
 
   it("is null for times with no clear slope, fewer than four items, or one index", () => {
@@ -593,17 +606,21 @@ describe("the module-cost cache", () => {
       readings: [{ excessMs: 350, items: 3, settled: false }],
       moduleLoadMs: 39.5,
     });
+    // A later probe that reported none keeps the entry's.
     await writeWarmup(dir, key, machineKey, warmup);
-    expect(readModuleCost(dir, key, machineKey)?.moduleLoadMs).toBeNull();
+    expect(readModuleCost(dir, key, machineKey)?.moduleLoadMs).toBe(39.5);
+    const other = tempDir();
+    await writeWarmup(other, key, machineKey, warmup);
+    expect(readModuleCost(other, key, machineKey)?.moduleLoadMs).toBeNull();
   });
 
   it("keeps the last three probes' readings, the middle one by excess standing for them", async () => {
     const dir = tempDir();
     const reading = (excessMs: number) => ({ excessMs, items: 8, settled: excessMs < 10 });
+    // Each write adds to the readings the entry holds when it writes.
     const write = async (excessMs: number) => {
-      const earlier = readModuleCost(dir, key, machineKey)?.readings ?? [];
       expect(
-        await writeWarmup(dir, key, machineKey, { ...reading(excessMs), source: "probe" }, 5, earlier),
+        await writeWarmup(dir, key, machineKey, { ...reading(excessMs), source: "probe" }, 5),
       ).toBeNull();
       return readModuleCost(dir, key, machineKey);
     };

@@ -17,6 +17,7 @@ import {
   ModuleCostEntrySchema,
   messageOf,
   type PlanInput,
+  WARMUP_READINGS,
   type Warning,
   type WorkloadSample,
 } from "@amorsize/types";
@@ -107,31 +108,42 @@ export function expectation(
 export const TREND_MIN_ITEMS = 4;
 
 /**
- * The least-squares line of the items' times along the input, when its slope is more than
- * two of its standard errors from flat: `at(index)` is what an item there takes, never
- * under the least sampled time's tenth (the line's end may run below zero). Null with fewer
- * than {@link TREND_MIN_ITEMS} items, all at one index, or no clear slope.
+ * Two-sided 95% points of Student's t for 2, 3, ... 10 degrees of freedom; past them, the
+ * normal's 1.96 (near enough at 11 and more: 2.2 at 11, 2.04 at 30).
+ */
+const T95 = [4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+
+/**
+ * The least-squares line of the items' times along the input, when its slope is further
+ * from flat than 95% of flat samples of as many items would put it (Student's t on n-2
+ * degrees of freedom: at 2 standard errors, flat samples of four items read a slope 18% of
+ * the time): `at(index)` is what an item there takes, never under the least sampled time's
+ * tenth (the line's end may run below zero). Items marked out of the sample's figures
+ * (`inBasis: false`: the first ones it ran, maybe before V8 compiled the task, which in the
+ * sample's order lie in the input's first half) are left out. Null with fewer than
+ * {@link TREND_MIN_ITEMS} items, all at one index, or no clear slope.
  */
 export function indexTrend(
   timed: readonly TimedItem[],
 ): { at: (index: number) => number; slope: number } | null {
-  const n = timed.length;
+  const basis = timed.filter((t) => t.inBasis !== false);
+  const n = basis.length;
   if (n < TREND_MIN_ITEMS) return null;
-  const meanIndex = timed.reduce((a, t) => a + t.index, 0) / n;
-  const meanMs = timed.reduce((a, t) => a + t.ms, 0) / n;
+  const meanIndex = basis.reduce((a, t) => a + t.index, 0) / n;
+  const meanMs = basis.reduce((a, t) => a + t.ms, 0) / n;
   let sxx = 0;
   let sxy = 0;
-  for (const t of timed) {
+  for (const t of basis) {
     sxx += (t.index - meanIndex) ** 2;
     sxy += (t.index - meanIndex) * (t.ms - meanMs);
   }
   if (!(sxx > 0)) return null;
   const slope = sxy / sxx;
   let squares = 0;
-  for (const t of timed) squares += (t.ms - meanMs - slope * (t.index - meanIndex)) ** 2;
+  for (const t of basis) squares += (t.ms - meanMs - slope * (t.index - meanIndex)) ** 2;
   const slopeError = Math.sqrt(squares / (n - 2) / sxx);
-  if (!(Math.abs(slope) > 2 * slopeError)) return null;
-  const floor = Math.min(...timed.map((t) => t.ms)) / 10;
+  if (!(Math.abs(slope) > (T95[n - 4] ?? 1.96) * slopeError)) return null;
+  const floor = Math.min(...basis.map((t) => t.ms)) / 10;
   return { at: (index) => Math.max(floor, meanMs + slope * (index - meanIndex)), slope };
 }
 
@@ -512,9 +524,6 @@ export function readWarmup(dir: string, key: string, machineKey: MachineKey): Wa
 /** One probe's reading as the module-cost cache keeps it (see `ModuleCostEntry.readings`). */
 export type WarmupReading = ModuleCostEntry["warmup"];
 
-/** Readings of a module's warm-up kept, the latest; calls that would start workers probe until there are this many. */
-export const WARMUP_READINGS = 3;
-
 /** A warm-up as the cache keeps it: its figures, without where it came from. */
 export function readingOf(warmup: Warmup | WarmupReading): WarmupReading {
   return {
@@ -566,8 +575,10 @@ export function readModuleCost(
 }
 
 /**
- * Writes a measured warm-up atomically (see `writePlanCache`), after the `earlier`
- * readings of the entry it replaces (see {@link withReading}); a warning when it cannot.
+ * Writes a measured warm-up atomically (see `writePlanCache`) after the readings the entry
+ * holds now (see {@link withReading}; read again here, just before the write, so that a
+ * call that probed meanwhile keeps its reading), with a fresh worker's import: this probe's,
+ * else the entry's. A warning when it cannot.
  */
 export async function writeWarmup(
   dir: string,
@@ -575,9 +586,10 @@ export async function writeWarmup(
   machineKey: MachineKey,
   warmup: Warmup,
   moduleLoadMs: number | null = null,
-  earlier: readonly WarmupReading[] = [],
 ): Promise<Warning | null> {
-  const readings = withReading(earlier, warmup);
+  const held = readModuleCost(dir, key, machineKey);
+  const readings = withReading(held?.readings ?? [], warmup);
+  const loadMs = moduleLoadMs ?? held?.moduleLoadMs ?? null;
   const entry: ModuleCostEntry = {
     version: 1,
     key,
@@ -585,7 +597,7 @@ export async function writeWarmup(
     createdAt: new Date().toISOString(),
     warmup: middleReading(readings) ?? readingOf(warmup),
     readings,
-    ...(moduleLoadMs === null ? {} : { moduleLoadMs }),
+    ...(loadMs === null ? {} : { moduleLoadMs: loadMs }),
   };
   try {
     await mkdir(join(dir, "modules"), { recursive: true });

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { planExecution } from "@amorsize/cost-model";
-import { createExecutor, type Executor, resolveTask } from "@amorsize/executor";
+import { createExecutor, type Executor, resolveTask, WorkerCrashedError } from "@amorsize/executor";
 import { measureSpawnCost } from "@amorsize/spawn-cost";
-import { AmorsizeValidationError } from "@amorsize/types";
+import { AmorsizeValidationError, WARMUP_READINGS } from "@amorsize/types";
 import { beforeAll, describe, expect, it } from "@jest/globals";
 import { COLD_MIN_CPU_SHARE, COLD_MIN_ITEMS } from "../src/cold-sample.js";
 import { earlyPoolWorkers, type ModuleCosts } from "../src/decide.js";
@@ -24,7 +24,7 @@ import {
   samplesCold,
 } from "../src/prepare.js";
 import { median } from "../src/sampling/stats.js";
-import { readModuleCost, WARMUP_READINGS, writeWarmup } from "../src/warmup.js";
+import { middleReading, readModuleCost, writeWarmup } from "../src/warmup.js";
 import { TEST_CACHE_DIR } from "./cache-dir.js";
 import { hardware, spawnCost, workload } from "./profiles.js";
 
@@ -285,9 +285,31 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
       const { machineKey } = spawnCost(8);
       const readings = () => readModuleCost(dir, key, machineKey)?.readings.length;
       expect(readings()).toBe(1);
+      // A further probe that reads nothing (its worker died after its first unit) leaves
+      // the cached warm-up to stand, and adds no reading.
+      const died = {
+        map: async (_task: unknown, units: readonly unknown[]) => ({
+          results: units.map(() => undefined),
+          errors: [new WorkerCrashedError([0, 0], new Error("gone"), { after: true })],
+          report: {},
+        }),
+        close: async () => undefined,
+      };
+      const unread = await prepare(task, loggedItems(join(dir, "died.log")), options, {
+        ...onEightCores,
+        probePool: () => died as unknown as Executor,
+      });
+      expect(unread.workload.warmup).toEqual(readModuleCost(dir, key, machineKey)?.warmup);
+      expect(unread.workload.warmup?.source).toBe("cached");
+      expect(readings()).toBe(1);
       for (let k = 2; k <= WARMUP_READINGS; k++) {
-        await prepare(task, loggedItems(join(dir, `probe-${k}.log`)), options, onEightCores);
+        const call = await prepare(task, loggedItems(join(dir, `probe-${k}.log`)), options, onEightCores);
         expect(readings()).toBe(k);
+        // The call's own figure is the middle of the readings, its own among them.
+        const entry = readModuleCost(dir, key, machineKey);
+        expect(call.workload.warmup?.excessMs).toBe(entry?.warmup.excessMs);
+        const own = middleReading(entry?.readings ?? []) === entry?.readings.at(-1);
+        expect(call.workload.warmup?.source).toBe(own ? "probe" : "cached");
       }
       const cached = await prepare(task, loggedItems(join(dir, "cached.log")), options, onEightCores);
       expect(readings()).toBe(WARMUP_READINGS);

@@ -23,3 +23,10 @@ export const RUN_CONSTANTS = Object.freeze({
  * millisecond, with a warning each time, in a run of one item.
  */
 export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Warm-up readings a module-cost cache entry keeps (`ModuleCostEntry.readings`), the
+ * latest: a call that would start workers probes again until the entry has this many, and
+ * the middle one by excess stands for them.
+ */
+export const WARMUP_READINGS = 3;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { RunBackend } from "./backend.js";
+import { WARMUP_READINGS } from "./constants.js";
 import type { Named } from "./documented.js";
 import { type ResourceLimits, ResourceLimitsSchema, type RunOptions, RunOptionsSchema } from "./execution.js";
 import { type ProbeOptions, ProbeOptionsSchema } from "./hardware.js";
@@ -64,8 +65,9 @@ const optimizeOptionsShape = {
   cacheDir: z.string().min(1).optional(),
   /**
    * A fresh worker's warm-up (see `WorkloadSample.warmup`). `probe` (default true): when a
-   * plan would start workers and the task module's warm-up is not known, run up to 4 items
-   * that sampling left in a fresh worker to measure it (once each: their results are kept).
+   * plan would start workers and the task module's warm-up is not known (or its cache entry
+   * holds fewer than `WARMUP_READINGS` probes' readings), run up to 4 units of items that
+   * sampling left in a fresh worker to measure it (once each: their results are kept).
    * `cache` (default: `cache`): read and write the measured figure in the cache folder, per
    * module version and machine.
    */
@@ -195,11 +197,12 @@ const moduleCostEntryShape = {
    */
   warmup: warmupReadingSchema,
   /**
-   * Each probe's reading, oldest first, the last three at most: a call that would start
-   * workers probes again until there are three, so that one probe a busy moment slowed
-   * does not decide every later plan of the module. Absent in older entries: one reading.
+   * Each probe's reading, oldest first, the last {@link WARMUP_READINGS} at most: a call
+   * that would start workers probes again until there are that many, so that one probe a
+   * busy moment slowed does not decide every later plan of the module. Absent in older
+   * entries: one reading.
    */
-  readings: z.array(warmupReadingSchema).min(1).max(3).optional(),
+  readings: z.array(warmupReadingSchema).min(1).max(WARMUP_READINGS).optional(),
   /**
    * A fresh worker's import of the module, milliseconds, as the probe's worker measured it.
    * The calling thread's own import says nothing of it once the module is loaded there (a
