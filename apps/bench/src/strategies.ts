@@ -166,9 +166,9 @@ export async function runJoblib(
  * sampling, planning, run. `cache: false` alone would also bypass the spawn-cost
  * cache (the optimizer passes it down) and the module-cost cache (a fresh worker's
  * warm-up per module version), so both are asked for explicitly: only the plan cache is
- * meant to be cold. The first repetitions of a workload measure its warm-up (when its
- * plan would start workers), until the module-cost entry holds three probes' readings;
- * the others read it, as a user's later runs would.
+ * meant to be cold. The first repetition of a workload measures its warm-up (when its
+ * plan would start workers); the others read it, as a user's later runs would, and probe
+ * again only while that figure alone keeps the plan serial (three readings at most).
  */
 export async function runAmorsize(
   api: AmorsizeApi,

@@ -421,9 +421,9 @@ interface WarmupCache {
 /**
  * The workload with a fresh worker's warm-up (see `WorkloadSample.warmup`): read from the
  * module-cost cache, or measured by a probe when the plan would start workers and parallel
- * saves enough to pay for one (and written to the cache), also while the cache's entry
- * holds fewer than `WARMUP_READINGS` readings (the call then takes the middle one of them
- * and its own; see `middleReading`). The probe runs items sampling left, once: their
+ * saves enough to pay for one (and written to the cache), also where a cached figure from
+ * fewer than `WARMUP_READINGS` readings alone keeps the plan from starting workers (see
+ * `decidesAlone`; the call then takes the middle one of them and its own, `middleReading`). The probe runs items sampling left, once: their
  * results join the sampled ones. Sampled figures only: a guarded sample ran in a fresh
  * worker already, and a stream's items cannot be picked.
  */
@@ -445,10 +445,12 @@ async function withWarmup(
   // Items no worker can be sent keep the call here (see unsendable.ts): no worker to warm.
   if (workload.source !== "measured" || (measured.unsendable?.size ?? 0) > 0) return measured;
   const cached = how.cache.read?.warmup ?? null;
-  // Fewer readings than WARMUP_READINGS: a call that would start workers probes once more.
   const cachedOnly =
     cached === null ? measured : withCachedWarmup(measured, cached, how.cache.read?.moduleLoadMs ?? null);
-  if (cached !== null && (how.cache.read?.readings.length ?? 0) >= WARMUP_READINGS) return cachedOnly;
+  // A cached figure stands unless it alone keeps the call from starting workers while its
+  // entry holds fewer than WARMUP_READINGS readings: then one more probe is worth its cost.
+  if (cached !== null && !decidesAlone(cachedOnly, machine, how.cache.read?.readings.length ?? 0))
+    return cachedOnly;
   if (cached === null && workload.warmup !== undefined) return measured;
   if (!how.probe || options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length)
     return cachedOnly;
@@ -465,6 +467,21 @@ async function withWarmup(
   const pool = early ?? (planned.mode === "parallel" ? how.startPool?.(planned.workers) : undefined);
   const probe = { budgetMs, fill: fills(budgetMs), pool, onError: how.onError, signal: how.signal };
   return foldProbe(measured, await probeAndFill(measured, data, timedItems, task, probe), how.cache);
+}
+
+/**
+ * Whether a cached warm-up of `readings` readings is what alone keeps the plan from starting
+ * workers, with readings to come (fewer than `WARMUP_READINGS`): with it the plan is not
+ * parallel (the caller then probes, and a probe is run only where the plan without any
+ * warm-up is parallel and saves enough: see `probeBudgetMs`). One probe a busy moment
+ * slowed read 72 ms for a task whose probes read 0.6-1.4 ms, and every later plan made with
+ * it was serial; a figure that leaves the plan parallel is not probed again (a probe on
+ * each of a module's first three calls took the bench's deciding for 5,000 items of 0.2 ms
+ * from 6.9 ms to 19.1 ms).
+ */
+export function decidesAlone(withCached: MeasuredWorkload, machine: Machine, readings: number): boolean {
+  if (readings >= WARMUP_READINGS) return false;
+  return planOf(withFrozenMachine({ ...machine, workload: withCached.workload })).mode !== "parallel";
 }
 
 /**

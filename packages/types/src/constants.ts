@@ -26,7 +26,7 @@ export const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Warm-up readings a module-cost cache entry keeps (`ModuleCostEntry.readings`), the
- * latest: a call that would start workers probes again until the entry has this many, and
- * the middle one by excess stands for them.
+ * latest: while it has fewer and its figure alone keeps a plan from starting workers, the
+ * call probes again; the middle one by excess stands for them.
  */
 export const WARMUP_READINGS = 3;
