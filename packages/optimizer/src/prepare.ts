@@ -423,9 +423,10 @@ interface WarmupCache {
  * module-cost cache, or measured by a probe when the plan would start workers and parallel
  * saves enough to pay for one (and written to the cache), also where a cached figure from
  * fewer than `WARMUP_READINGS` readings alone keeps the plan from starting workers (see
- * `decidesAlone`; the call then takes the middle one of them and its own, `middleReading`). The probe runs items sampling left, once: their
- * results join the sampled ones. Sampled figures only: a guarded sample ran in a fresh
- * worker already, and a stream's items cannot be picked.
+ * `decidesAlone`; the call then takes the middle one of them and its own, `middleReading`).
+ * The probe runs items sampling left, once: their results join the sampled ones. Sampled
+ * figures only: a guarded sample ran in a fresh worker already, and a stream's items cannot
+ * be picked.
  */
 async function withWarmup(
   measured: MeasuredWorkload,
