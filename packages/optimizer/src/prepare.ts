@@ -34,6 +34,7 @@ import { clonedBytes } from "./sampling/session.js";
 import { isRandomAccess, sizedLength } from "./sampling/source.js";
 import {
   middleReading,
+  PROBE_MIN_SAVING_MS,
   type ProbeUnit,
   probeBlock,
   probeBudgetMs,
@@ -448,12 +449,13 @@ async function withWarmup(
   const cached = how.cache.read?.warmup ?? null;
   const cachedOnly =
     cached === null ? measured : withCachedWarmup(measured, cached, how.cache.read?.moduleLoadMs ?? null);
-  // A cached figure stands unless it alone keeps the call from starting workers while its
-  // entry holds fewer than WARMUP_READINGS readings: then one more probe is worth its cost.
-  if (cached !== null && !decidesAlone(cachedOnly, machine, how.cache.read?.readings.length ?? 0))
-    return cachedOnly;
   if (cached === null && workload.warmup !== undefined) return measured;
   if (!how.probe || options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length)
+    return cachedOnly;
+  // A cached figure stands unless it alone keeps the call from starting workers while its
+  // entry holds fewer than WARMUP_READINGS readings: then one more probe is worth its cost.
+  // Asked only where a probe could run: the question plans the call once more.
+  if (cached !== null && !decidesAlone(cachedOnly, machine, how.cache.read?.readings.length ?? 0))
     return cachedOnly;
   const early = how.pool?.();
   // Items the caller asked to run guarded (isolate, a chunk time-out, worker limits) never
@@ -481,7 +483,14 @@ async function withWarmup(
  * from 6.9 ms to 19.1 ms).
  */
 export function decidesAlone(withCached: MeasuredWorkload, machine: Machine, readings: number): boolean {
-  if (readings >= WARMUP_READINGS) return false;
+  const { totalItems, itemTimeMs } = withCached.workload;
+  // A job shorter than the least saving worth a probe is never probed (see probeBudgetMs): no plan needed.
+  if (
+    readings >= WARMUP_READINGS ||
+    totalItems === null ||
+    totalItems * itemTimeMs.mean < PROBE_MIN_SAVING_MS
+  )
+    return false;
   return planOf(withFrozenMachine({ ...machine, workload: withCached.workload })).mode !== "parallel";
 }
 

@@ -27,6 +27,7 @@ import { readJsonFile } from "./json-file.js";
 import { cacheEntryPath, sameMachine } from "./plan-cache.js";
 import { ownMs } from "./sampling/clock-math.js";
 import { shiftError } from "./sampling/shift.js";
+import { leastSquares } from "./sampling/stats.js";
 
 /** A fresh worker's measured warm-up, as `WorkloadSample.warmup` holds it. */
 export type Warmup = NonNullable<WorkloadSample["warmup"]>;
@@ -126,22 +127,18 @@ const T95 = [4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
 export function indexTrend(
   timed: readonly TimedItem[],
 ): { at: (index: number) => number; slope: number } | null {
-  const basis = timed.filter((t) => t.inBasis !== false);
+  const basis = timed.filter((t) => t.inBasis !== false).map((t) => ({ ...t, weight: 1 }));
   const n = basis.length;
   if (n < TREND_MIN_ITEMS) return null;
-  const meanIndex = basis.reduce((a, t) => a + t.index, 0) / n;
-  const meanMs = basis.reduce((a, t) => a + t.ms, 0) / n;
-  let sxx = 0;
-  let sxy = 0;
-  for (const t of basis) {
-    sxx += (t.index - meanIndex) ** 2;
-    sxy += (t.index - meanIndex) * (t.ms - meanMs);
-  }
+  const fit = leastSquares(
+    basis,
+    (t) => t.index,
+    (t) => t.ms,
+  );
+  const { meanX: meanIndex, meanY: meanMs, slope, sxx } = fit;
   if (!(sxx > 0)) return null;
-  const slope = sxy / sxx;
-  let squares = 0;
-  for (const t of basis) squares += (t.ms - meanMs - slope * (t.index - meanIndex)) ** 2;
-  const slopeError = Math.sqrt(squares / (n - 2) / sxx);
+  // Mean squares over n: the slope's standard error is sqrt(residual n / (n - 2) / (sxx n)).
+  const slopeError = Math.sqrt(fit.residual / (n - 2) / sxx);
   if (!(Math.abs(slope) > (T95[n - 4] ?? 1.96) * slopeError)) return null;
   const floor = Math.min(...basis.map((t) => t.ms)) / 10;
   return { at: (index) => Math.max(floor, meanMs + slope * (index - meanIndex)), slope };

@@ -97,6 +97,25 @@ export interface Placed extends Weighted {
 }
 
 /**
+ * The weighted least-squares line of `y` on `x` over `points`: its means, slope (0 when the
+ * `x` do not vary), the weighted mean square of the `x` about their mean (`sxx`), and the
+ * weighted mean square of the `y` about the line. Pure.
+ */
+export function leastSquares<T extends Weighted>(
+  points: readonly T[],
+  x: (p: T) => number,
+  y: (p: T) => number,
+): { meanX: number; meanY: number; slope: number; sxx: number; residual: number } {
+  const meanX = weightedMean(points, x);
+  const meanY = weightedMean(points, y);
+  const sxx = weightedMean(points, (p) => (x(p) - meanX) ** 2);
+  const sxy = weightedMean(points, (p) => (x(p) - meanX) * (y(p) - meanY));
+  const slope = sxx > 0 ? sxy / sxx : 0;
+  const residual = weightedMean(points, (p) => (y(p) - meanY - slope * (x(p) - meanX)) ** 2);
+  return { meanX, meanY, slope, sxx, residual };
+}
+
+/**
  * How far the sample's figures may be off: the mean's relative standard error (its units'
  * spread over their count), the largest item against the mean (a heavy tail), and the trend
  * along the input (the least-squares line of item time on index, from the first sampled
@@ -112,11 +131,13 @@ export function sampleSpread(
     return { relativeError: 0, maxOverMean: records.length > 0 ? 1 : 0, trend: 0 };
   const { relativeError } = unitMean(unitTimes);
   const maxOverMean = Math.max(...records.map((m) => m.ownMs)) / mean;
-  const meanIndex = weightedMean(records, (m) => m.index);
-  const sxx = weightedMean(records, (m) => (m.index - meanIndex) ** 2);
-  const sxy = weightedMean(records, (m) => (m.index - meanIndex) * (m.ownMs - mean));
+  const { slope } = leastSquares(
+    records,
+    (m) => m.index,
+    (m) => m.ownMs,
+  );
   const span = Math.max(...records.map((m) => m.index)) - Math.min(...records.map((m) => m.index));
-  const trend = sxx > 0 ? ((sxy / sxx) * span) / mean : 0;
+  const trend = (slope * span) / mean;
   return { relativeError: Number.isFinite(relativeError) ? relativeError : 1, maxOverMean, trend };
 }
 
