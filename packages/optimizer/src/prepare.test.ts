@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
-import { knownLength, probeUnits, schedstatCountsIn } from "./prepare.js";
+import { workload } from "../test/profiles.js";
+import { fillsWhileProbing, knownLength, probeUnits, schedstatCountsIn } from "./prepare.js";
+import { PROBE_BLOCK_MS, PROBE_WAIT_SHARES } from "./warmup.js";
 
 describe("probeUnits(): what a warm-up probe runs at a time", () => {
   const data = Array.from({ length: 20 }, (_, i) => i * 10);
@@ -75,5 +77,34 @@ describe("schedstatCountsIn(): whether a worker's sample can tell its warm-up fr
         throw new Error("ENOENT: no such file or directory, open '/proc/thread-self/schedstat'");
       }),
     ).toBe(false);
+  });
+});
+
+describe("fillsWhileProbing(): whether this thread runs items while a probe holds the decision up", () => {
+  const computing = (itemMs: number, max = itemMs) => {
+    const w = workload(3, itemMs);
+    return { ...w, cpuToWall: 1, itemTimeMs: { ...w.itemTimeMs, max } };
+  };
+
+  it("fills with items no longer than the budget", () => {
+    expect(fillsWhileProbing(computing(2, 20), 20)).toBe(true);
+    expect(fillsWhileProbing(computing(0.01, 0.5), 1)).toBe(true);
+  });
+
+  it("fills with items past the budget that the probe runs one at a time within its wait (three of 300 ms, a 121 ms budget)", () => {
+    expect(fillsWhileProbing(computing(300), 121)).toBe(true);
+    // The wait is PROBE_WAIT_SHARES budgets: a mean past it is an item the probe never starts.
+    expect(fillsWhileProbing(computing(300), 99)).toBe(false);
+    expect(fillsWhileProbing(computing(PROBE_WAIT_SHARES * 77 + 1), 77)).toBe(false);
+    expect(fillsWhileProbing(computing(PROBE_WAIT_SHARES * 77), 77)).toBe(true);
+  });
+
+  it("does not fill with items the probe runs in blocks when one sampled past the budget (the probe's end would be seen late)", () => {
+    expect(fillsWhileProbing(computing(PROBE_BLOCK_MS / 2, 50), 10)).toBe(false);
+  });
+
+  it("never fills with items that mostly wait", () => {
+    expect(fillsWhileProbing({ ...computing(2), cpuToWall: 0.2 }, 100)).toBe(false);
+    expect(fillsWhileProbing({ ...computing(300), cpuToWall: 0.2 }, 77)).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Executor, ItemError, resolveTask } from "@amorsize/executor";
+import { createExecutor, type Executor, ItemError, resolveTask } from "@amorsize/executor";
 import { WARMUP_READINGS } from "@amorsize/types";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import { machine, spawnCost, workload } from "../test/profiles.js";
@@ -354,6 +354,39 @@ describe("probeWarmup(): a fresh worker against the calling thread", () => {
     // The first call spins 60 ms against the 1 ms the calling thread took.
     expect(probed.warmup?.excessMs).toBeGreaterThanOrEqual(59);
     expect(probed.moduleLoadMs).not.toBeNull();
+  });
+
+  it("with `onDispatch`, imports the task in its worker first, tells once, then sends the first unit", async () => {
+    const task = resolveTask({ module: fixture, export: "coldFirst" });
+    const pool = createExecutor({ workers: 1 });
+    try {
+      const told: number[] = [];
+      const probed = await probeWarmup(task, items.slice(0, 2), timed, {
+        budgetMs: 10_000,
+        onError: "throw",
+        pool,
+        onDispatch: () => told.push(1),
+      });
+      // Told once; the items ran, and the import's time is the worker's check's.
+      expect(told).toEqual([1]);
+      expect([...probed.results]).toEqual([
+        [1, 2],
+        [2, 4],
+      ]);
+      expect(probed.moduleLoadMs).not.toBeNull();
+      expect(probed.moduleLoadMs).toBeGreaterThanOrEqual(0);
+      // A pool that has the task already reports no import, and is told all the same.
+      const again = await probeWarmup(task, items.slice(2), timed, {
+        budgetMs: 10_000,
+        onError: "throw",
+        pool,
+        onDispatch: () => told.push(3),
+      });
+      expect(told).toEqual([1, 3]);
+      expect(again.moduleLoadMs).toBeNull();
+    } finally {
+      await pool.close();
+    }
   });
 
   /**

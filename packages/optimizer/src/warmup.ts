@@ -365,9 +365,14 @@ export async function probeWarmup(
     onError: "throw" | "collect";
     pool?: Executor | undefined;
     signal?: AbortSignal | undefined;
+    /**
+     * Told once the first unit is sent to the worker: the task is imported there first
+     * (its time is the probe's `moduleLoadMs`), then the unit goes in the same turn.
+     */
+    onDispatch?: (() => void) | undefined;
   },
 ): Promise<ProbeResult> {
-  const { budgetMs, onError, pool, signal } = options;
+  const { budgetMs, onError, pool, signal, onDispatch } = options;
   const expected = expectation(timed);
   const executor = pool ?? createExecutor({ workers: 1 });
   const cold: number[] = [];
@@ -385,6 +390,12 @@ export async function probeWarmup(
   /** The wall time the units took in their worker, waits for a core included: what the decision waited. */
   let waitedMs = 0;
   try {
+    if (onDispatch !== undefined) {
+      // The import's check answered, the run that follows sends its chunk at once.
+      const loads = await executor.preload({ module: task.href, export: task.exportName });
+      if (loads.length > 0) result.moduleLoadMs = Math.max(...loads);
+      onDispatch();
+    }
     for (const { index, items, bytes } of units) {
       const expectedMs = expected.ms(bytes, items.length, index);
       // A unit expected to outlast the wait left is not started: three items of 300 ms

@@ -60,6 +60,35 @@ describe("fillWhile(): items run in this thread while it waits", () => {
     }
   });
 
+  it("runs nothing before `after` settles, then fills as before; a settled wait ends it without `after`", async () => {
+    const seen: number[] = [];
+    hooks.fillHook = (x) => seen.push(x);
+    let send!: () => void;
+    const after = new Promise<void>((resolve) => {
+      send = resolve;
+    });
+    let settle!: () => void;
+    const pending = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const filling = fillWhile(pending, task("hooked"), data, () => false, { onError: "throw", after });
+    // Turns of the event loop pass (timers, immediates): no item runs while `after` is pending.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(seen).toEqual([]);
+    send();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    settle();
+    const filled = await filling;
+    expect(seen.length).toBeGreaterThan(0);
+    expect([...filled.results.keys()]).toEqual(seen);
+    // What it waits for settling first (the probe ended before it sent anything) runs nothing.
+    const none = await fillWhile(Promise.resolve(), task("hooked"), data, () => false, {
+      onError: "throw",
+      after: never(),
+    });
+    expect(none.results.size).toBe(0);
+  });
+
   it("stops at the end of the input, and on a rejection as on a resolution", async () => {
     const few = await fillWhile(never(), task("hooked"), [7, 8], () => false, { onError: "throw" });
     expect([...few.results]).toEqual([

@@ -21,6 +21,13 @@ export interface FillOptions {
    * sample's figures (see pool.ts) need not pay for it.
    */
   ownTimes?: boolean | undefined;
+  /**
+   * Settles once the probe has sent its first items to its worker: no item runs here before
+   * (or before `pending` settles). For items long enough to hold this thread past the
+   * probe's start: the worker's import and the probe's first chunk are messages this thread
+   * must answer and send, and an item of 300 ms run first put the probe's item after it.
+   */
+  after?: Promise<unknown> | undefined;
 }
 
 /** What the calling thread ran while it waited. */
@@ -71,6 +78,7 @@ export async function fillWhile(
   let next = 0;
   const clock = options.ownTimes === true ? new ThreadClock(undefined, false) : null;
   try {
+    if (options.after !== undefined) await Promise.race([options.after, pending]).catch(() => undefined);
     // The probe's first message needs a turn of the event loop before anything is known.
     await turn();
     while (!settled) {
