@@ -16,8 +16,14 @@ import {
 } from "@amorsize/types";
 import { emptyWorkload } from "./sample.js";
 
-/** A first sampled item at least this slow, in a job at least this long, starts workers early. */
-export const EARLY_POOL = { itemMs: 1, jobMs: 200 } as const;
+/**
+ * A first sampled item at least this slow (`itemMs`), in a job at least this long
+ * (`jobMs`), starts workers early where the plan is parallel with the item taken at
+ * `firstShare` of its time: a first item often runs slower than the items after it (caches
+ * another pool's threads had, code V8 has not optimized yet), and workers started on such
+ * a reading take cores from the sampling and the serial run the plan may still choose.
+ */
+export const EARLY_POOL = { itemMs: 1, jobMs: 200, firstShare: 0.5 } as const;
 
 /** A pool started while sampling: its size, and how long ago it was asked to start. */
 export interface EarlyStart {
@@ -36,11 +42,14 @@ export interface ModuleCosts {
 
 /**
  * How many workers to start while sampling goes on, from the first sampled item's time:
- * the model's plan for the items left, taking that item as typical and the task as
- * computing, with the module's cached warm-up and import when known: a minifier's
- * workers, started on its first item, imported it beside the serial run they then lost to
- * (they take the cores that run needs). 0 when the job looks too small to be worth it, or
- * the plan is not a pool of two workers or more.
+ * the model's plan for the items left, taking items to come as `EARLY_POOL.firstShare` of
+ * that item and the task as computing, with the module's cached warm-up and import when
+ * known: a minifier's workers, started on its first item, imported it beside the serial run
+ * they then lost to (they take the cores that run needs). After another pool's run, its
+ * first item read 10-18 ms against 6-7 ms after it: the pool started, the sample read the
+ * cores' sharing as item time, and calls took 537-936 ms against a 352 ms loop (one planned
+ * parallel); with none started on such readings, 311-470 ms. 0 when the job looks too
+ * small to be worth it, or the plan is not a pool of two workers or more.
  */
 export function earlyPoolWorkers(
   itemMs: number,
@@ -49,7 +58,8 @@ export function earlyPoolWorkers(
   cached: ModuleCosts | null = null,
 ): number {
   if (totalItems === null || itemMs < EARLY_POOL.itemMs || itemMs * totalItems < EARLY_POOL.jobMs) return 0;
-  const time = { mean: itemMs, median: itemMs, p90: itemMs, max: itemMs, cv: 0 };
+  const typical = itemMs * EARLY_POOL.firstShare;
+  const time = { mean: typical, median: typical, p90: typical, max: typical, cv: 0 };
   const provisional: WorkloadSample = {
     ...emptyWorkload(),
     sampled: 1,

@@ -13,6 +13,7 @@ import {
   withFrozenMachine,
 } from "../src/decide.js";
 import { constraintsOf } from "../src/prepare.js";
+import { emptyWorkload } from "../src/sample.js";
 import { machine, workload } from "./profiles.js";
 
 // Three 300 ms items on four cores; sampling ran the middle one.
@@ -105,8 +106,29 @@ describe("earlyPoolWorkers: the pool started from the first sampled item", () =>
     expect(earlyPoolWorkers(2, 150, machine(2), { warmup, moduleLoadMs: null })).toBe(0);
   });
 
+  it("takes the items to come at half the first item's time: a pool only where that plan is parallel too", () => {
+    // 99 items left on 2 cores: at 2 ms each the plan is 2 workers, at 1 ms serial. A first
+    // item of 2 ms (which may be a cold or shared core's reading of a 1 ms task) starts none;
+    // one of 4 ms starts the pool.
+    const left = (itemMs: number) => {
+      const time = { mean: itemMs, median: itemMs, p90: itemMs, max: itemMs, cv: 0 };
+      const workload = {
+        ...emptyWorkload(),
+        sampled: 1,
+        totalItems: 99,
+        itemTimeMs: time,
+        source: "measured" as const,
+      };
+      return planExecution({ ...machine(2), workload }).mode;
+    };
+    expect(left(2)).toBe("parallel");
+    expect(left(1)).toBe("serial");
+    expect(earlyPoolWorkers(2, 100, machine(2))).toBe(0);
+    expect(earlyPoolWorkers(4, 100, machine(2))).toBe(2);
+  });
+
   it("starts nothing for a small job, fast items, a stream or a one-worker limit", () => {
-    expect(EARLY_POOL).toEqual({ itemMs: 1, jobMs: 200 });
+    expect(EARLY_POOL).toEqual({ itemMs: 1, jobMs: 200, firstShare: 0.5 });
     expect(earlyPoolWorkers(5, 30, machine(4))).toBe(0);
     expect(earlyPoolWorkers(0.5, 10_000, machine(4))).toBe(0);
     expect(earlyPoolWorkers(10, null, machine(4))).toBe(0);
