@@ -18,7 +18,6 @@ import {
   PlanConstraintsSchema,
   type SpawnCostProfile,
   type TaskRefInput,
-  WARMUP_READINGS,
   type WorkloadSample,
 } from "@amorsize/types";
 import { COLD_MIN_CPU_SHARE, COLD_MIN_ITEMS } from "./cold-sample.js";
@@ -425,8 +424,8 @@ interface WarmupCache {
  * The workload with a fresh worker's warm-up (see `WorkloadSample.warmup`): read from the
  * module-cost cache, or measured by a probe when the plan would start workers and parallel
  * saves enough to pay for one (and written to the cache), also where a cached figure from
- * fewer than `WARMUP_READINGS` readings alone keeps the plan from starting workers (see
- * `decidesAlone`; the call then takes the middle one of them and its own, `middleReading`).
+ * fewer than `REPROBE_BELOW_READINGS` readings alone keeps the plan from starting workers
+ * (see `decidesAlone`; the call then takes the middle one of them and its own, `middleReading`).
  * The probe runs items sampling left, once: their results join the sampled ones. Sampled
  * figures only: a guarded sample ran in a fresh worker already, and a stream's items cannot
  * be picked.
@@ -455,7 +454,7 @@ async function withWarmup(
   if (!how.probe || options.warmup?.probe === false || !isRandomAccess(data) || !timedItems?.length)
     return cachedOnly;
   // A cached figure stands unless it alone keeps the call from starting workers while its
-  // entry holds fewer than WARMUP_READINGS readings: then one more probe is worth its cost.
+  // entry holds fewer than REPROBE_BELOW_READINGS readings: then one more probe is worth its cost.
   // Asked only where a probe could run: the question plans the call once more.
   if (cached !== null && !decidesAlone(cachedOnly, machine, how.cache.read?.readings.length ?? 0))
     return cachedOnly;
@@ -475,20 +474,30 @@ async function withWarmup(
 }
 
 /**
+ * Readings of a module's warm-up past which a cached figure is not probed again for deciding
+ * alone (see {@link decidesAlone}): with two, the lesser stands (`middleReading`), so one
+ * reading a busy moment slowed no longer decides. A third probe bought no more: each probe
+ * of a highlighter whose cached figure kept its plan serial cost that call 150-230 ms (its
+ * fresh worker compiles grammars beside the items this thread runs meanwhile, which ran 1.6
+ * times slower): 616-755 ms against a 500-548 ms loop, on each of its first three calls.
+ */
+export const REPROBE_BELOW_READINGS = 2;
+
+/**
  * Whether a cached warm-up of `readings` readings is what alone keeps the plan from starting
- * workers, with readings to come (fewer than `WARMUP_READINGS`): with it the plan is not
- * parallel (the caller then probes, and a probe is run only where the plan without any
- * warm-up is parallel and saves enough: see `probeBudgetMs`). One probe a busy moment
- * slowed read 72 ms for a task whose probes read 0.6-1.4 ms, and every later plan made with
- * it was serial; a figure that leaves the plan parallel is not probed again (a probe on
- * each of a module's first three calls took the bench's deciding for 5,000 items of 0.2 ms
- * from 6.9 ms to 19.1 ms).
+ * workers, with a reading to come (fewer than {@link REPROBE_BELOW_READINGS}): with it the
+ * plan is not parallel (the caller then probes, and a probe is run only where the plan
+ * without any warm-up is parallel and saves enough: see `probeBudgetMs`). One probe a busy
+ * moment slowed read 72 ms for a task whose probes read 0.6-1.4 ms, and every later plan
+ * made with it was serial; a figure that leaves the plan parallel is not probed again (a
+ * probe on each of a module's first three calls took the bench's deciding for 5,000 items
+ * of 0.2 ms from 6.9 ms to 19.1 ms).
  */
 export function decidesAlone(withCached: MeasuredWorkload, machine: Machine, readings: number): boolean {
   const { totalItems, itemTimeMs } = withCached.workload;
   // A job shorter than the least saving worth a probe is never probed (see probeBudgetMs): no plan needed.
   if (
-    readings >= WARMUP_READINGS ||
+    readings >= REPROBE_BELOW_READINGS ||
     totalItems === null ||
     totalItems * itemTimeMs.mean < PROBE_MIN_SAVING_MS
   )

@@ -20,6 +20,7 @@ import {
   type Machine,
   prepare,
   probesAgainst,
+  REPROBE_BELOW_READINGS,
   sampledWarm,
   samplesCold,
 } from "../src/prepare.js";
@@ -288,7 +289,7 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
       expect(readModuleCost(dir, key, machineKey)?.readings).toHaveLength(1);
       expect(cached.workload.moduleLoadMs).toBeGreaterThanOrEqual(20);
 
-      // A cached figure that alone keeps the plan serial, with fewer than WARMUP_READINGS
+      // A cached figure that alone keeps the plan serial, with fewer than REPROBE_BELOW_READINGS
       // readings (one probe a busy moment slowed), is probed again.
       const other = join(dir, "other-cache");
       const entry = () => readModuleCost(other, key, machineKey);
@@ -322,6 +323,20 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
       const settled = await prepare(task, loggedItems(join(dir, "settled.log")), again, onEightCores);
       expect(settled.workload.warmup?.source).toBe("cached");
       expect(entry()?.readings).toHaveLength(2);
+
+      // Two readings that both keep the plan serial stand: no third probe.
+      const third = join(dir, "third-cache");
+      expect(await writeWarmup(third, key, machineKey, slowed)).toBeNull();
+      expect(await writeWarmup(third, key, machineKey, slowed)).toBeNull();
+      expect(readModuleCost(third, key, machineKey)?.readings).toHaveLength(REPROBE_BELOW_READINGS);
+      const twice = await prepare(
+        task,
+        loggedItems(join(dir, "twice.log")),
+        { ...options, cacheDir: third },
+        onEightCores,
+      );
+      expect(twice.workload.warmup).toEqual({ ...slowed, source: "cached" });
+      expect(readModuleCost(third, key, machineKey)?.readings).toHaveLength(REPROBE_BELOW_READINGS);
     });
   });
 });
