@@ -80,31 +80,32 @@ describe("schedstatCountsIn(): whether a worker's sample can tell its warm-up fr
   });
 });
 
-describe("fillsWhileProbing(): whether this thread runs items while a probe holds the decision up", () => {
+describe("fillsWhileProbing(): whether and how this thread runs items while a probe holds the decision up", () => {
   const computing = (itemMs: number, max = itemMs) => {
     const w = workload(3, itemMs);
     return { ...w, cpuToWall: 1, itemTimeMs: { ...w.itemTimeMs, max } };
   };
 
-  it("fills with items no longer than the budget", () => {
-    expect(fillsWhileProbing(computing(2, 20), 20)).toBe(true);
-    expect(fillsWhileProbing(computing(0.01, 0.5), 1)).toBe(true);
+  it("fills from the probe's start with items no longer than the budget", () => {
+    expect(fillsWhileProbing(computing(2, 20), 20)).toBe("beside");
+    expect(fillsWhileProbing(computing(0.01, 0.5), 1)).toBe("beside");
   });
 
-  it("fills with items past the budget that the probe runs one at a time within its wait (three of 300 ms, a 121 ms budget)", () => {
-    expect(fillsWhileProbing(computing(300), 121)).toBe(true);
-    // The wait is PROBE_WAIT_SHARES budgets: a mean past it is an item the probe never starts.
-    expect(fillsWhileProbing(computing(300), 99)).toBe(false);
-    expect(fillsWhileProbing(computing(PROBE_WAIT_SHARES * 77 + 1), 77)).toBe(false);
-    expect(fillsWhileProbing(computing(PROBE_WAIT_SHARES * 77), 77)).toBe(true);
+  it("fills once the probe's first is sent with single probe units past the budget that fit its wait (three of 300 ms, a 121 ms budget)", () => {
+    expect(fillsWhileProbing(computing(300), 121)).toBe("after-dispatch");
+    // The wait is PROBE_WAIT_SHARES budgets: a mean, or a longest item, past it is not filled.
+    expect(fillsWhileProbing(computing(300), 99)).toBeNull();
+    expect(fillsWhileProbing(computing(PROBE_WAIT_SHARES * 77 + 1), 77)).toBeNull();
+    expect(fillsWhileProbing(computing(PROBE_WAIT_SHARES * 77), 77)).toBe("after-dispatch");
+    expect(fillsWhileProbing(computing(50, 2000), 20)).toBeNull();
   });
 
   it("does not fill with items the probe runs in blocks when one sampled past the budget (the probe's end would be seen late)", () => {
-    expect(fillsWhileProbing(computing(PROBE_BLOCK_MS / 2, 50), 10)).toBe(false);
+    expect(fillsWhileProbing(computing(PROBE_BLOCK_MS / 2, 50), 10)).toBeNull();
   });
 
   it("never fills with items that mostly wait", () => {
-    expect(fillsWhileProbing({ ...computing(2), cpuToWall: 0.2 }, 100)).toBe(false);
-    expect(fillsWhileProbing({ ...computing(300), cpuToWall: 0.2 }, 77)).toBe(false);
+    expect(fillsWhileProbing({ ...computing(2), cpuToWall: 0.2 }, 100)).toBeNull();
+    expect(fillsWhileProbing({ ...computing(300), cpuToWall: 0.2 }, 121)).toBeNull();
   });
 });

@@ -33,7 +33,6 @@ import { clonedBytes } from "./sampling/session.js";
 import { isRandomAccess, sizedLength } from "./sampling/source.js";
 import {
   middleReading,
-  PROBE_BLOCK_MS,
   PROBE_MIN_SAVING_MS,
   PROBE_WAIT_SHARES,
   type ProbeUnit,
@@ -461,10 +460,11 @@ async function withWarmup(
   const early = how.pool?.();
   // Items the caller asked to run guarded (isolate, a chunk time-out, worker limits) never
   // run here beyond what sampling ran.
-  const fills = (budget: number) => fillsWhileProbing(workload, budget) && !isolated(options);
-  // Whether a probe pays is judged without the warm-up it would measure (nor a cached one).
+  const fills = (budget: number) => (isolated(options) ? null : fillsWhileProbing(workload, budget));
+  // Whether a probe pays is judged without the warm-up it would measure (nor a cached one);
+  // a smaller saving is probed where this thread works from the probe's start (see probeBudgetMs).
   const input = withFrozenMachine({ ...machine, workload });
-  const budgetMs = probeBudgetMs(input, early !== undefined, fills);
+  const budgetMs = probeBudgetMs(input, early !== undefined, (budget) => fills(budget) === "beside");
   if (budgetMs === null) return cachedOnly;
   // A probe is planned parallel (see probeBudgetMs): its pool is the run's size, kept for it.
   const planned = planOf(input);
@@ -538,7 +538,7 @@ async function probeAndFill(
   task: ResolvedTask,
   probe: {
     budgetMs: number;
-    fill: boolean;
+    fill: ReturnType<typeof fillsWhileProbing>;
     pool: Executor | undefined;
     onError: "throw" | "collect";
     signal: AbortSignal | undefined;
@@ -557,9 +557,8 @@ async function probeAndFill(
   const stopProbe = new AbortController();
   const probeSignal = signal === undefined ? stopProbe.signal : AbortSignal.any([signal, stopProbe.signal]);
   // Items that hold this thread past the budget run here only once the probe's first is sent.
-  const { max, mean } = workload.itemTimeMs;
   let dispatched: (() => void) | undefined;
-  const sent = probe.fill && max > probe.budgetMs ? new Promise<void>((r) => (dispatched = r)) : undefined;
+  const sent = probe.fill === "after-dispatch" ? new Promise<void>((r) => (dispatched = r)) : undefined;
   const probing = probeWarmup(task, units, timedItems, {
     budgetMs: probe.budgetMs,
     onError,
@@ -568,18 +567,19 @@ async function probeAndFill(
     onDispatch: dispatched,
   });
   const probedIndices = new Set(units.flatMap((unit) => unit.items.map((_, k) => unit.index + k)));
-  const filled = probe.fill
-    ? await fillWhile(probing, task, data, (i) => done(i) || probedIndices.has(i), {
-        onError,
-        signal,
-        ownTimes: mean >= POOL_MIN_ITEM_MS,
-        after: sent,
-      }).catch(async (error: unknown) => {
-        stopProbe.abort(error);
-        await probing.catch(() => undefined);
-        throw error;
-      })
-    : null;
+  const filled =
+    probe.fill !== null
+      ? await fillWhile(probing, task, data, (i) => done(i) || probedIndices.has(i), {
+          onError,
+          signal,
+          ownTimes: workload.itemTimeMs.mean >= POOL_MIN_ITEM_MS,
+          after: sent,
+        }).catch(async (error: unknown) => {
+          stopProbe.abort(error);
+          await probing.catch(() => undefined);
+          throw error;
+        })
+      : null;
   const probed = await probing;
   return { probed, filled, probeMs: performance.now() - probeStart };
 }
@@ -688,19 +688,27 @@ async function foldProbe(
 }
 
 /**
- * Whether this thread runs items while a probe holds the decision up (see `fillWhile`):
- * items computing (not waiting), and either none sampled longer than the probe's budget (the
- * probe's end is seen at most about that late), or items the probe runs one at a time whose
- * mean fits its wait (`PROBE_WAIT_SHARES` budgets): the probe then runs at least one item of
- * about that length, and an item run here meanwhile ends about when it does. Three items of
- * 300 ms (a budget of 121 ms): after the sampled one, the probe ran the second in a fresh
- * worker while this thread sat idle, and the third ran after it here, 987 ms in all where
- * the calls that planned without a probe took 655-714 (now 657-694 with one).
+ * How this thread runs items while a probe holds the decision up (see `fillWhile`), if at
+ * all: only items computing (not waiting). `"beside"`: none sampled longer than the probe's
+ * budget, so the probe's end is seen at most about that late; items run from the probe's
+ * start. `"after-dispatch"`: items the probe runs one at a time (see `probeBlock`) whose
+ * mean and longest fit its wait (`PROBE_WAIT_SHARES` budgets): the probe then runs at least
+ * one item of about that length, and an item run here meanwhile ends about when it does;
+ * items run once the probe's first is sent (an item run first holds this thread, and the
+ * probe's messages, that long). Three items of 300 ms (a budget of 121 ms): after the
+ * sampled one, the probe ran the second in a fresh worker while this thread sat idle, and
+ * the third ran after it here, 987 ms in all where the calls that planned without a probe
+ * took 655-714 (now 657-694 with one). Null: no items here.
  */
-export function fillsWhileProbing(workload: WorkloadSample, budgetMs: number): boolean {
+export function fillsWhileProbing(
+  workload: WorkloadSample,
+  budgetMs: number,
+): "beside" | "after-dispatch" | null {
   const { max, mean } = workload.itemTimeMs;
-  if (!(workload.cpuToWall >= 0.5)) return false;
-  return max <= budgetMs || (mean >= PROBE_BLOCK_MS && mean <= PROBE_WAIT_SHARES * budgetMs);
+  if (!(workload.cpuToWall >= 0.5)) return null;
+  if (max <= budgetMs) return "beside";
+  const wait = PROBE_WAIT_SHARES * budgetMs;
+  return probeBlock(mean) === 1 && mean <= wait && max <= wait ? "after-dispatch" : null;
 }
 
 /** Nothing to run: no sampling, no pool. */

@@ -356,37 +356,64 @@ describe("probeWarmup(): a fresh worker against the calling thread", () => {
     expect(probed.moduleLoadMs).not.toBeNull();
   });
 
-  it("with `onDispatch`, imports the task in its worker first, tells once, then sends the first unit", async () => {
+  it("with `onDispatch`, imports the task in the pool's workers first, tells once, then sends the first unit", async () => {
     const task = resolveTask({ module: fixture, export: "coldFirst" });
-    const pool = createExecutor({ workers: 1 });
+    const real = createExecutor({ workers: 1 });
+    const calls: string[] = [];
+    const pool = {
+      preload: (ref: Parameters<Executor["preload"]>[0]) => {
+        calls.push("preload");
+        return real.preload(ref);
+      },
+      map: (...args: Parameters<Executor["map"]>) => {
+        calls.push("map");
+        return real.map(...args);
+      },
+    } as unknown as Executor;
     try {
-      const told: number[] = [];
       const probed = await probeWarmup(task, items.slice(0, 2), timed, {
         budgetMs: 10_000,
         onError: "throw",
         pool,
-        onDispatch: () => told.push(1),
+        onDispatch: () => calls.push("dispatch"),
       });
-      // Told once; the items ran, and the import's time is the worker's check's.
-      expect(told).toEqual([1]);
+      expect(calls).toEqual(["preload", "dispatch", "map", "map"]);
       expect([...probed.results]).toEqual([
         [1, 2],
         [2, 4],
       ]);
-      expect(probed.moduleLoadMs).not.toBeNull();
+      // The worker's import, measured by the preload's check.
       expect(probed.moduleLoadMs).toBeGreaterThanOrEqual(0);
       // A pool that has the task already reports no import, and is told all the same.
+      calls.length = 0;
       const again = await probeWarmup(task, items.slice(2), timed, {
         budgetMs: 10_000,
         onError: "throw",
         pool,
-        onDispatch: () => told.push(3),
+        onDispatch: () => calls.push("dispatch"),
       });
-      expect(told).toEqual([1, 3]);
+      expect(calls).toEqual(["preload", "dispatch", "map", "map"]);
       expect(again.moduleLoadMs).toBeNull();
     } finally {
-      await pool.close();
+      await real.close();
     }
+  });
+
+  it("with `onDispatch`, rejects with the abort's reason while the import is pending, telling nothing", async () => {
+    const task = resolveTask({ module: fixture, export: "coldFirst" });
+    const pool = { preload: () => new Promise<never>(() => {}) } as unknown as Executor;
+    const stop = new AbortController();
+    const told: number[] = [];
+    const probing = probeWarmup(task, items, timed, {
+      budgetMs: 10_000,
+      onError: "throw",
+      pool,
+      signal: stop.signal,
+      onDispatch: () => told.push(1),
+    });
+    setTimeout(() => stop.abort(new Error("stopped")), 10);
+    await expect(probing).rejects.toThrow("stopped");
+    expect(told).toEqual([]);
   });
 
   /**

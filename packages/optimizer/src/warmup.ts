@@ -366,8 +366,10 @@ export async function probeWarmup(
     pool?: Executor | undefined;
     signal?: AbortSignal | undefined;
     /**
-     * Told once the first unit is sent to the worker: the task is imported there first
-     * (its time is the probe's `moduleLoadMs`), then the unit goes in the same turn.
+     * Told once the task is imported in every worker of the pool (the least of their
+     * imports is the probe's `moduleLoadMs`), just before the first unit's map, which then
+     * sends its chunk within the same turn; told also where that unit is then not started
+     * (it would outlast the wait), never where the import fails or `signal` aborts first.
      */
     onDispatch?: (() => void) | undefined;
   },
@@ -391,9 +393,16 @@ export async function probeWarmup(
   let waitedMs = 0;
   try {
     if (onDispatch !== undefined) {
-      // The import's check answered, the run that follows sends its chunk at once.
-      const loads = await executor.preload({ module: task.href, export: task.exportName });
-      if (loads.length > 0) result.moduleLoadMs = Math.max(...loads);
+      // Every worker of the pool imports the task (the run that takes the pool needs them
+      // all; side by side, one round where the pool fits the cores), an abort meanwhile
+      // rejecting at once; the first unit's map then finds it checked and sends its chunk
+      // within this turn. One worker's import: the least of theirs (the others may have
+      // shared a core with it).
+      const loads = await untilAborted(
+        executor.preload({ module: task.href, export: task.exportName }),
+        signal,
+      );
+      if (loads.length > 0) result.moduleLoadMs = Math.min(...loads);
       onDispatch();
     }
     for (const { index, items, bytes } of units) {
@@ -445,6 +454,29 @@ export async function probeWarmup(
   }
   if (cold.length > 0) result.warmup = { ...warmupOf(cold, warm, expected.spread, counts), source: "probe" };
   return result;
+}
+
+/** `promise`, or a rejection with `signal`'s reason as soon as it aborts (the promise left running, its outcome ignored). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** The least work, ms, the calling thread must have run beside a probe for its items to be the probe's warm reference. */
@@ -551,9 +583,9 @@ export function withReading(earlier: readonly WarmupReading[], warmup: Warmup): 
 /**
  * The reading that stands for several: the middle one by excess, of an even number the
  * lesser of the middle two. One probe slowed by a busy moment (a task whose probes read
- * 0.6-1.4 ms of warm-up read 72 ms once, and every plan made with it was serial) is
- * outvoted by two that were not; a module whose fresh workers do lose that much reads so
- * every time.
+ * 0.6-1.4 ms of warm-up read 72 ms once, and every plan made with it was serial) gives way
+ * to the next probe's lesser one (an entry is probed again while it holds one reading:
+ * see `decidesAlone`); a module whose fresh workers do lose that much reads so every time.
  */
 export function middleReading(readings: readonly WarmupReading[]): WarmupReading | null {
   if (readings.length === 0) return null;

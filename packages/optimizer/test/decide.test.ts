@@ -94,16 +94,18 @@ describe("earlyPoolWorkers: the pool started from the first sampled item", () =>
     // Two 300 ms items left: one worker each, not one per core.
     expect(earlyPoolWorkers(300, 3, machine(4))).toBe(2);
     expect(earlyPoolWorkers(10, 1000, machine(4))).toBe(4);
-    expect(earlyPoolWorkers(2, 150, machine(2))).toBe(2);
+    // A first item of 4 ms: the items to come planned at 2 ms (see EARLY_POOL.firstShare).
+    expect(earlyPoolWorkers(4, 150, machine(2))).toBe(2);
   });
 
   it("counts the module's cached import and warm-up: a pool they would make slower is not started", () => {
-    // 150 items of 2 ms (300 ms serial) on 2 cores: a pool of 2 as such; with each worker's
-    // import of the module at 400 ms (cached), or 1 s of warm-up, none.
-    expect(earlyPoolWorkers(2, 150, machine(2), {})).toBe(2);
-    expect(earlyPoolWorkers(2, 150, machine(2), { moduleLoadMs: 400 })).toBe(0);
+    // 150 items planned at 2 ms (a first item of 4 ms: see EARLY_POOL.firstShare; 300 ms
+    // serial) on 2 cores: a pool of 2 as such; with each worker's import of the module at
+    // 400 ms (cached), or 1 s of warm-up, none.
+    expect(earlyPoolWorkers(4, 150, machine(2), {})).toBe(2);
+    expect(earlyPoolWorkers(4, 150, machine(2), { moduleLoadMs: 400 })).toBe(0);
     const warmup = { excessMs: 1000, items: 4, settled: true, source: "cached" as const };
-    expect(earlyPoolWorkers(2, 150, machine(2), { warmup, moduleLoadMs: null })).toBe(0);
+    expect(earlyPoolWorkers(4, 150, machine(2), { warmup, moduleLoadMs: null })).toBe(0);
   });
 
   it("takes the items to come at half the first item's time: a pool only where that plan is parallel too", () => {

@@ -26,7 +26,8 @@ export const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Warm-up readings a module-cost cache entry keeps (`ModuleCostEntry.readings`), the
- * latest: while it has fewer and its figure alone keeps a plan from starting workers, the
- * call probes again; the middle one by excess stands for them.
+ * latest; the middle one by excess stands for them (of two, the lesser). While an entry
+ * holds a single reading and its figure alone keeps a plan from starting workers, the call
+ * probes again; calls that probe at the same time each add theirs, up to this many.
  */
 export const WARMUP_READINGS = 3;

@@ -66,7 +66,7 @@ const optimizeOptionsShape = {
   /**
    * A fresh worker's warm-up (see `WorkloadSample.warmup`). `probe` (default true): when a
    * plan would start workers and the task module's warm-up is not known (or is cached from
-   * fewer than `WARMUP_READINGS` probes and alone keeps the plan from starting workers), run up to 4 units of items that
+   * a single probe and alone keeps the plan from starting workers), run up to 4 units of items that
    * sampling left in a fresh worker to measure it (once each: their results are kept).
    * `cache` (default: `cache`): read and write the measured figure in the cache folder, per
    * module version and machine.
@@ -198,9 +198,9 @@ const moduleCostEntryShape = {
   warmup: warmupReadingSchema,
   /**
    * Each probe's reading, oldest first, the last {@link WARMUP_READINGS} at most: while
-   * there are fewer and the figure alone keeps a plan from starting workers, the call
-   * probes again, so that one probe a busy moment slowed does not decide every later plan
-   * of the module. Absent in older entries: one reading.
+   * there is one and the figure alone keeps a plan from starting workers, the call probes
+   * again, so that one probe a busy moment slowed does not decide every later plan of the
+   * module. Absent in older entries: one reading.
    */
   readings: z.array(warmupReadingSchema).min(1).max(WARMUP_READINGS).optional(),
   /**

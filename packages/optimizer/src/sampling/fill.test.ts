@@ -89,6 +89,20 @@ describe("fillWhile(): items run in this thread while it waits", () => {
     expect(none.results.size).toBe(0);
   });
 
+  it("rejects with the abort's reason while it waits for `after`, running nothing", async () => {
+    const seen: number[] = [];
+    hooks.fillHook = (x) => seen.push(x);
+    const stop = new AbortController();
+    const filling = fillWhile(never(), task("hooked"), data, () => false, {
+      onError: "throw",
+      signal: stop.signal,
+      after: never(),
+    });
+    setTimeout(() => stop.abort(new Error("stopped")), 10);
+    await expect(filling).rejects.toThrow("stopped");
+    expect(seen).toEqual([]);
+  });
+
   it("stops at the end of the input, and on a rejection as on a resolution", async () => {
     const few = await fillWhile(never(), task("hooked"), [7, 8], () => false, { onError: "throw" });
     expect([...few.results]).toEqual([

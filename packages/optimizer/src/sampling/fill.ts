@@ -22,10 +22,11 @@ export interface FillOptions {
    */
   ownTimes?: boolean | undefined;
   /**
-   * Settles once the probe has sent its first items to its worker: no item runs here before
-   * (or before `pending` settles). For items long enough to hold this thread past the
-   * probe's start: the worker's import and the probe's first chunk are messages this thread
-   * must answer and send, and an item of 300 ms run first put the probe's item after it.
+   * No item runs here before this settles (or `pending` does, or `signal` aborts): for items
+   * long enough to hold this thread past the probe's start, a promise that settles once the
+   * probe's workers have imported the task and its first chunk goes within the turn. Their
+   * imports and that chunk are messages this thread answers and sends: an item of 300 ms run
+   * first put the probe's item after it.
    */
   after?: Promise<unknown> | undefined;
 }
@@ -78,7 +79,7 @@ export async function fillWhile(
   let next = 0;
   const clock = options.ownTimes === true ? new ThreadClock(undefined, false) : null;
   try {
-    if (options.after !== undefined) await Promise.race([options.after, pending]).catch(() => undefined);
+    if (options.after !== undefined) await waitFor(options.after, pending, options.signal);
     // The probe's first message needs a turn of the event loop before anything is known.
     await turn();
     while (!settled) {
@@ -99,6 +100,22 @@ export async function fillWhile(
   } finally {
     clock?.close();
   }
+}
+
+/** Until `after` or `pending` settles, or `signal` aborts (then rejects with its reason). */
+async function waitFor(after: Promise<unknown>, pending: Promise<unknown>, signal: AbortSignal | undefined) {
+  signal?.throwIfAborted();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    await Promise.race([after.catch(() => undefined), pending.catch(() => undefined), aborted]);
+  } finally {
+    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+  }
+  signal?.throwIfAborted();
 }
 
 /**
