@@ -27,6 +27,7 @@ import { readJsonFile } from "./json-file.js";
 import { cacheEntryPath, sameMachine } from "./plan-cache.js";
 import { ownMs } from "./sampling/clock-math.js";
 import { shiftError } from "./sampling/shift.js";
+import { abortable } from "./sampling/source.js";
 import { leastSquares } from "./sampling/stats.js";
 
 /** A fresh worker's measured warm-up, as `WorkloadSample.warmup` holds it. */
@@ -398,10 +399,7 @@ export async function probeWarmup(
       // rejecting at once; the first unit's map then finds it checked and sends its chunk
       // within this turn. One worker's import: the least of theirs (the others may have
       // shared a core with it).
-      const loads = await untilAborted(
-        executor.preload({ module: task.href, export: task.exportName }),
-        signal,
-      );
+      const loads = await abortable(executor.preload({ module: task.href, export: task.exportName }), signal);
       if (loads.length > 0) result.moduleLoadMs = Math.min(...loads);
       onDispatch();
     }
@@ -454,29 +452,6 @@ export async function probeWarmup(
   }
   if (cold.length > 0) result.warmup = { ...warmupOf(cold, warm, expected.spread, counts), source: "probe" };
   return result;
-}
-
-/** `promise`, or a rejection with `signal`'s reason as soon as it aborts (the promise left running, its outcome ignored). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** The least work, ms, the calling thread must have run beside a probe for its items to be the probe's warm reference. */

@@ -186,10 +186,16 @@ async function pull(
   return abortable(settled, signal);
 }
 
-/** Resolves like `promise`, or rejects with `signal.reason` as soon as the signal aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+/**
+ * Resolves like `promise`, or rejects with `signal.reason` as soon as the signal aborts
+ * (throws it at once when it has: `promise` is then left to itself, its failure ignored).
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
-  signal.throwIfAborted();
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    signal.throwIfAborted();
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
