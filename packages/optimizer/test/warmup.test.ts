@@ -254,6 +254,79 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
     });
   });
 
+  it("runs an item longer than the probe's budget here beside the probe only once the probe's workers have imported the task", async () => {
+    await inTempDir("amorsize-after-", async (dir) => {
+      const module = join(dir, "long-items.mjs");
+      writeFileSync(
+        module,
+        `import { appendFileSync, readFileSync } from "node:fs";
+// 100 ms of this thread's own CPU time (its schedstat; wall time where there is none), so
+// that a busy machine leaves the sample's figure, and the plan, as on a quiet one.
+const threadMs = () => {
+  try {
+    return Number(readFileSync("/proc/thread-self/schedstat", "latin1").split(" ")[0]) / 1e6;
+  } catch {
+    return null;
+  }
+};
+const compute = (ms) => {
+  const wall = performance.now();
+  const start = threadMs();
+  while (performance.now() - wall < 20 * ms) {
+    if (start === null ? performance.now() - wall >= ms : (threadMs() ?? Infinity) - start >= ms) break;
+  }
+};
+export function work({ x, log }) { appendFileSync(log, x + " " + (performance.timeOrigin + performance.now()) + "\\n"); compute(100); return x + 1; }
+`,
+      );
+      const task = { module, export: "work" };
+      const at = () => performance.timeOrigin + performance.now();
+      // A warm thread, as a program's earlier call leaves it (see the test below).
+      await import(pathToFileURL(module).href);
+      const log = join(dir, "items.log");
+      await prepare(task, [{ x: 9, log }], { cache: false, warmup: { probe: false } }, onEightCores);
+      writeFileSync(log, "");
+      // The probe's pool: its workers' import takes 60 ms, each of its units 100 ms.
+      const preload = { calledAt: 0, doneAt: 0 };
+      const pool = {
+        workers: 2,
+        preload: async () => {
+          preload.calledAt = at();
+          await new Promise((resolve) => setTimeout(resolve, 60));
+          preload.doneAt = at();
+          return [12];
+        },
+        map: async (_task: unknown, chunk: ReadonlyArray<{ x: number }>) => {
+          // Its item takes about what one does here.
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return {
+            results: chunk.map((item) => item.x + 1),
+            errors: [],
+            report: { busyMs: 100, queuedMs: 0 },
+          };
+        },
+        close: async () => undefined,
+      } as unknown as Executor;
+      // Three items of 100 ms on 8 cores: one sampled here, one for the probe, one for this thread.
+      const items = [0, 1, 2].map((x) => ({ x, log }));
+      const options = { cache: false, warmup: { cache: false } };
+      const prepared = await prepare(task, items, options, { ...onEightCores, probePool: () => pool });
+      expect(preload.calledAt).toBeGreaterThan(0);
+      const starts = readFileSync(log, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => Number(line.split(" ")[1]));
+      // Every item run here started before the probe began, or after its workers' import.
+      const beside = starts.filter((t) => t >= preload.calledAt);
+      expect(beside.length).toBeGreaterThan(0);
+      for (const t of beside) expect(t).toBeGreaterThanOrEqual(preload.doneAt);
+      // Every item ran once: each result kept, here or from the probe.
+      expect(starts).toHaveLength(2);
+      expect(prepared.precomputed.size).toBe(3);
+      expect(prepared.workload.warmup?.source).toBe("probe");
+    });
+  }, 30_000);
+
   it("keeps the probe's fresh-worker import with the cached warm-up: this thread's, of a module it has, says nothing of it", async () => {
     await inTempDir("amorsize-cold-", async (dir) => {
       const module = join(dir, "loads-slowly-too.mjs");
