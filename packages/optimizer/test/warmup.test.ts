@@ -57,6 +57,29 @@ beforeAll(async () => {
   });
 });
 
+/**
+ * Module source (it imports `readFileSync` from node:fs) of `compute(ms)`: that many
+ * milliseconds of the calling thread's own CPU time (its schedstat, on Linux; wall time
+ * elsewhere, never past 20 times the time), so a busy machine leaves what sampling reads
+ * of an item as on a quiet one.
+ */
+const COMPUTE_SOURCE = `const threadMs = () => {
+  try {
+    process.cpuUsage();
+    return Number(readFileSync("/proc/thread-self/schedstat", "latin1").split(" ")[0]) / 1e6;
+  } catch {
+    return null;
+  }
+};
+const compute = (ms) => {
+  const wall = performance.now();
+  const start = threadMs();
+  while (performance.now() - wall < 20 * ms) {
+    if (start === null ? performance.now() - wall >= ms : (threadMs() ?? Infinity) - start >= ms) break;
+  }
+};
+`;
+
 /** Runs `body` with a fresh temporary folder, removed afterwards whatever happens. */
 async function inTempDir(prefix: string, body: (dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -260,22 +283,7 @@ export function work({ x, log }) { appendFileSync(log, x + "\\n"); spin(5); retu
       writeFileSync(
         module,
         `import { appendFileSync, readFileSync } from "node:fs";
-// 100 ms of this thread's own CPU time (its schedstat; wall time where there is none), so
-// that a busy machine leaves the sample's figure, and the plan, as on a quiet one.
-const threadMs = () => {
-  try {
-    return Number(readFileSync("/proc/thread-self/schedstat", "latin1").split(" ")[0]) / 1e6;
-  } catch {
-    return null;
-  }
-};
-const compute = (ms) => {
-  const wall = performance.now();
-  const start = threadMs();
-  while (performance.now() - wall < 20 * ms) {
-    if (start === null ? performance.now() - wall >= ms : (threadMs() ?? Infinity) - start >= ms) break;
-  }
-};
+${COMPUTE_SOURCE}
 export function work({ x, log }) { appendFileSync(log, x + " " + (performance.timeOrigin + performance.now()) + "\\n"); compute(100); return x + 1; }
 `,
       );
@@ -430,21 +438,7 @@ function warmingModule(dir: string, name: string): string {
     module,
     `import { readFileSync } from "node:fs";
 const spin = (ms) => { const end = performance.now() + ms; while (performance.now() < end); };
-const threadMs = () => {
-  try {
-    process.cpuUsage();
-    return Number(readFileSync("/proc/thread-self/schedstat", "latin1").split(" ")[0]) / 1e6;
-  } catch {
-    return null;
-  }
-};
-const compute = (ms) => {
-  const wall = performance.now();
-  const start = threadMs();
-  while (performance.now() - wall < 20 * ms) {
-    if (start === null ? performance.now() - wall >= ms : (threadMs() ?? Infinity) - start >= ms) break;
-  }
-};
+${COMPUTE_SOURCE}
 spin(20);
 let calls = 0;
 export function warming(x) { calls++; compute(Math.max(1, 48 / calls ** 2)); return x + 1; }
