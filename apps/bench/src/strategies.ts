@@ -168,7 +168,7 @@ export async function runJoblib(
  * warm-up per module version), so both are asked for explicitly: only the plan cache is
  * meant to be cold. The first repetition of a workload measures its warm-up (when its
  * plan would start workers); the others read it, as a user's later runs would, and probe
- * again only while that figure alone keeps the plan serial (three readings at most).
+ * again only while that figure, from a single reading, alone keeps the plan serial.
  */
 export async function runAmorsize(
   api: AmorsizeApi,

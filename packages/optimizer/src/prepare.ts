@@ -649,10 +649,9 @@ async function foldProbe(
   // This probe's reading among the cached ones (see `middleReading`): the middle one decides.
   const readings = read === null ? [] : withReading(cache.read?.readings ?? [], read);
   const middle = middleReading(readings);
+  // Null exactly when this probe read nothing (then there are no readings either).
   const warmup =
-    read === null || middle === null || middle === readings.at(-1)
-      ? read
-      : { ...middle, source: "cached" as const };
+    middle === null || middle === readings.at(-1) ? read : { ...middle, source: "cached" as const };
   // The items run here beside the probe join the sampled ones' figures where drawn alike.
   const basis = (measured.timedItems ?? []).filter((t) => t.inBasis === true);
   const pooled =
