@@ -116,8 +116,15 @@ export const MODEL_CONSTANTS = {
    * fresh workers, the excess of a minifier, a parser, a Markdown renderer and a
    * highlighter grew by 0.6-1.7 times their first 1-4 items' excess per doubling, over
    * 56-2,500 items (measured on the reference machine; a judgement, not a fit to one task).
-   * The assumption where the probe saw no slowing; a probe whose later items lost less
-   * than its first ones gives its own reading (`WorkloadSample.warmup.growth`).
+   * Where a probe read a growth of its own (`WorkloadSample.warmup.growth`: its later
+   * half's excess against its first half's), the model takes halfway between the two: the
+   * probe's reading runs low. Two fresh workers against two warm ones on 2 cores
+   * (2026-12-07): a Markdown renderer's lost 260-320 ms each over 1,250 items, where four
+   * probes read 33-45 ms over 100-170 items and a growth of 0.24-0.29 (charged on their
+   * own growth: 120-170 ms a worker; halfway: 210-260); a highlighter's 200-340 ms over
+   * 150 items, three probes 18-51 ms over 4-12 items at 0.1-0.4 (110-210 ms; halfway
+   * 170-340); a compressor's 70-110 ms over 15 items, three probes 27-58 ms over 4 at
+   * 0.27-0.67 (60-230 ms; halfway 120-300, where two workers still beat the loop).
    */
   warmupGrowthPerDoubling: 1,
   /**
@@ -125,8 +132,12 @@ export const MODEL_CONSTANTS = {
    * cores beside it (as the probe measures it): V8 compiles on background threads, which
    * then take the workers' cores. Measured 1.6-2.7x for the same four libraries with two
    * workers on two cores against one; between the two, the share of the other cores taken.
-   * A warm-up measured beside other busy threads (`warmup.busyThreads`: the calling thread
-   * running items) holds their share of this already, which the model divides out.
+   * The probe's reading is its worker's own time, its waits for a core left out, so one
+   * read beside the calling thread running items (`warmup.busyThreads`) holds none of it
+   * either: a Markdown renderer's fresh worker over 1,250 items lost 100-140 ms alone,
+   * 160-220 ms beside the calling thread and 240-290 ms each with two (2 cores,
+   * 2026-12-07), and its probe beside the calling thread waited 14-28 ms for a core in
+   * 100 items, which its own time leaves out.
    */
   warmupContention: 2,
   /** Warn when the results of the whole input would take this share of the memory budget. */

@@ -228,8 +228,9 @@ export function poolStartupMs(p: ModelParams, workers: number): number {
  * Each fresh worker's warm-up over its share of the items, ms: the measured excess over
  * the first k items, prorated below k and growing with the log of the items past it (V8
  * meets new code as it goes) unless the probe saw the worker catch up, and longer when the
- * workers leave V8's background compilers no idle core (against the cores the threads busy
- * while it was measured left). The workers warm up side by side.
+ * workers leave V8's background compilers no idle core. The excess is the probe's own
+ * time (its worker's waits for a core left out), so the compilers' share is charged here
+ * whatever ran beside the probe. The workers warm up side by side.
  */
 export function workerWarmupMs(p: ModelParams, itemsPerWorker: number, workers: number): number {
   if (p.warmupExcessMs <= 0 || itemsPerWorker <= 0 || workers <= 0) return 0;
@@ -240,11 +241,7 @@ export function workerWarmupMs(p: ModelParams, itemsPerWorker: number, workers: 
       : p.warmupSettled
         ? p.warmupExcessMs
         : p.warmupExcessMs * (1 + p.warmupGrowth * log2(itemsPerWorker / k));
-  // Measured with `warmupBusyThreads` threads computing, the excess holds that much contention already.
-  const contention = (threads: number) =>
-    1 + (MODEL_CONSTANTS.warmupContention - 1) * othersTaken(p.capacity, threads);
-  const measuredUnder = p.warmupBusyThreads > 1 ? contention(p.warmupBusyThreads) : 1;
-  return (grown * contention(workers)) / measuredUnder;
+  return grown * (1 + (MODEL_CONSTANTS.warmupContention - 1) * othersTaken(p.capacity, workers));
 }
 
 /**

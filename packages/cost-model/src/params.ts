@@ -114,11 +114,10 @@ export interface ModelParams {
   warmupItems: number;
   /** The probe's last item ran as fast as a warm one: the excess is charged once, not stretched. */
   warmupSettled: boolean;
-  /** Threads computing while the warm-up was measured (the probe's worker, and the calling thread when it ran items beside it). */
-  warmupBusyThreads: number;
   /**
    * How much the excess grows per doubling of the items past `warmupItems`, in times itself:
-   * the probe's reading where it saw one (`warmupGrowthMeasured`), else `warmupGrowthPerDoubling`.
+   * `warmupGrowthPerDoubling`, or where the probe read a growth of its own
+   * (`warmupGrowthMeasured`), halfway between the two (see `warmupGrowthPerDoubling`).
    */
   warmupGrowth: number;
   warmupGrowthMeasured: boolean;
@@ -258,8 +257,10 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     warmupExcessMs: workload.warmup?.excessMs ?? 0,
     warmupItems: workload.warmup?.items ?? 1,
     warmupSettled: workload.warmup?.settled ?? false,
-    warmupBusyThreads: workload.warmup?.busyThreads ?? 1,
-    warmupGrowth: workload.warmup?.growth ?? MODEL_CONSTANTS.warmupGrowthPerDoubling,
+    warmupGrowth:
+      workload.warmup?.growth === undefined
+        ? MODEL_CONSTANTS.warmupGrowthPerDoubling
+        : (workload.warmup.growth + MODEL_CONSTANTS.warmupGrowthPerDoubling) / 2,
     warmupGrowthMeasured: workload.warmup?.growth !== undefined,
     spread: workload.spread ?? null,
     usableCores,

@@ -112,22 +112,28 @@ describe("planExecution(): a task whose first items run slowly in a fresh worker
     );
   });
 
-  it("stretches a warm-up by the growth its probe read, says so, and a slowing warm-up can leave a plan parallel", () => {
+  it("stretches a warm-up that has not settled halfway between the growth its probe read and one per doubling, says so", () => {
     // fflate's deflate as the bench runs it: 30 items of 34 ms on 2 cores; a fresh worker's
-    // first 4 items lost 180 ms, the later two of them 0.25 times what the first two lost.
+    // first 4 items lost 90 ms, the later two of them 0.25 times what the first two lost.
     // Read beside the calling thread: two threads computing.
     const deflate = { totalItems: 30, itemMs: 34 };
-    const assumed = { excessMs: 180, items: 4, settled: false, busyThreads: 2, source: "probe" as const };
+    const assumed = { excessMs: 90, items: 4, settled: false, busyThreads: 2, source: "probe" as const };
     const read = { ...assumed, growth: 0.25 };
-    const startup = (warmup: typeof assumed) =>
-      predict(unitInput({ workload: { ...deflate, warmup } }), { workers: 2, chunkSize: 1 }).breakdown
-        .startupMs;
-    // 15 items each: 180 x (1 + g x log2(15 / 4)), the contention already in the reading.
-    expect(startup(assumed) - startup(read)).toBeCloseTo(180 * 0.75 * Math.log2(15 / 4), 6);
+    const startup = (warmup?: typeof assumed) =>
+      predict(unitInput({ workload: { ...deflate, ...(warmup === undefined ? {} : { warmup }) } }), {
+        workers: 2,
+        chunkSize: 1,
+      }).breakdown.startupMs;
+    // 15 items each: 90 x (1 + g x log2(15 / 4)), twice: two workers leave the compilers no idle core.
+    expect(startup(assumed) - startup()).toBeCloseTo(2 * 90 * (1 + Math.log2(15 / 4)), 6);
+    expect(startup(read) - startup()).toBeCloseTo(2 * 90 * (1 + 0.625 * Math.log2(15 / 4)), 6);
+    // Settled: charged once, twice over for the two workers.
+    expect(startup({ ...read, settled: true }) - startup()).toBeCloseTo(2 * 90, 6);
     expect(planExecution(unitInput({ workload: { ...deflate, warmup: assumed } })).mode).toBe("serial");
-    const plan = parallel(planExecution(unitInput({ workload: { ...deflate, warmup: read } })));
+    const plan = planExecution(unitInput({ workload: { ...deflate, warmup: read } }));
+    expect(plan.mode).toBe("parallel");
     expect(plan.reasons.find((r) => r.code === "WORKER_WARMUP")?.message).toMatch(
-      /lose about \d+ ms each to it \(the probe's later items lost less: the excess grows 0\.25 times itself per doubling of the items\)\.$/,
+      /lose about \d+ ms each to it \(the probe's later items lost less: the excess is taken to grow 0\.63 times itself per doubling of the items\)\.$/,
     );
   });
 
@@ -153,8 +159,10 @@ describe("planExecution(): a task whose first items run slowly in a fresh worker
     expect(p(4)).toBeCloseTo(350 * (1 + 3 / 7), 6);
   });
 
-  it("counts the contention a warm-up was measured under once", () => {
-    // The calling thread ran items beside the probe: two threads computing.
+  it("charges a warm-up read beside the calling thread as one read alone: the probe's own time holds no contention", () => {
+    // The calling thread ran items beside the probe: two threads computing. The probe times
+    // its worker's own time, its waits for a core left out, so the compilers' share of the
+    // cores is the run's to charge, for every worker count.
     const startup = (usableCores: number, workers: number, busyThreads?: number) =>
       predict(
         unitInput({
@@ -163,11 +171,21 @@ describe("planExecution(): a task whose first items run slowly in a fresh worker
         }),
         { workers, chunkSize: 3 },
       ).breakdown.startupMs;
-    // On 2 cores two threads take both: as the run's two workers do, so nothing is added.
-    expect(startup(2, 2, 2) - startup(2, 2)).toBeCloseTo(350 - 700, 6);
-    // On 8 cores they took 1 of 7 other cores: eight workers take all 7, 2 / (1 + 1/7) times as much.
-    expect(startup(8, 8, 2) - startup(8, 8)).toBeCloseTo(700 / (1 + 1 / 7) - 700, 6);
-    expect(startup(8, 8, 1) - startup(8, 8)).toBeCloseTo(0, 9);
+    for (const [cores, workers] of [
+      [2, 1],
+      [2, 2],
+      [8, 4],
+      [8, 8],
+    ] as const) {
+      expect(startup(cores, workers, 2)).toBeCloseTo(startup(cores, workers, 1), 9);
+      expect(startup(cores, workers, 2)).toBeCloseTo(startup(cores, workers), 9);
+    }
+    // Two workers on 2 cores take both: 350 ms twice over, as with no one beside the probe.
+    const blind = predict(
+      unitInput({ hardware: { usableCores: 2 }, workload: { totalItems: 6, itemMs: 24 } }),
+      { workers: 2, chunkSize: 3 },
+    ).breakdown.startupMs;
+    expect(startup(2, 2, 2) - blind).toBeCloseTo(700, 6);
   });
 });
 

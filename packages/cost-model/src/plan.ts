@@ -463,7 +463,7 @@ function warmupReason(ctx: Context, workers: number): void {
     `A fresh worker ran its first ${plural(p.warmupItems, "item")} ${formatMs(p.warmupExcessMs)} slower than warm ones (V8 compiles the task's code again in each worker); ` +
       `over ${plural(Math.ceil(p.n / active), "item")} each, ${plural(active, "worker")} side by side lose about ${formatMs(ms)} each to it` +
       (p.warmupGrowthMeasured && !p.warmupSettled && p.n / active > p.warmupItems
-        ? ` (the probe's later items lost less: the excess grows ${formatNumber(p.warmupGrowth, 2)} times itself per doubling of the items).`
+        ? ` (the probe's later items lost less: the excess is taken to grow ${formatNumber(p.warmupGrowth, 2)} times itself per doubling of the items).`
         : "."),
   );
 }

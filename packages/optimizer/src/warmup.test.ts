@@ -20,6 +20,7 @@ import {
   readBeside,
   readModuleCost,
   readWarmup,
+  SETTLED_MAX_ALLOWANCE,
   warmupBeside,
   warmupGrowth,
   warmupOf,
@@ -175,6 +176,22 @@ describe("warmupOf(): the warm-up fresh-worker times show", () => {
     expect(warmupGrowth([8, 9, 11, 10], [10, 10, 10, 10])).toBeNull();
   });
 
+  it("is not settled where two spreads of the last unit's expectation pass SETTLED_MAX_ALLOWANCE", () => {
+    // A Markdown renderer's probe: blocks of 28, 27, 28 and 16 items against a flat rule with a
+    // spread of 1.2 per item: the last block at 1.5x its expectation was within 2 x 1.2 / 4.
+    const renderer = [31.3, 7.4, 7.6, 5.1];
+    const expected = [5.5, 2.9, 4.3, 3.3];
+    const counts = [28, 27, 28, 16];
+    expect(SETTLED_MAX_ALLOWANCE).toBe(0.5);
+    expect(warmupOf(renderer, expected, 1.22, counts).settled).toBe(false);
+    // The same blocks against a rule of spread 0.5: 2 x 0.5 / 4 = 0.25, and 5.1 > 3.3 x 1.25.
+    expect(warmupOf(renderer, expected, 0.5, counts).settled).toBe(false);
+    // A last block at its expectation under a tight rule is settled; under a loose one it says nothing.
+    expect(warmupOf([31.3, 7.4, 7.6, 3.3], expected, 0.5, counts).settled).toBe(true);
+    expect(warmupOf([31.3, 7.4, 7.6, 3.3], expected, 1.01, counts).settled).toBe(false);
+    expect(warmupOf([31.3, 7.4, 7.6, 3.3], expected, 1, counts).settled).toBe(true);
+  });
+
   it("is settled when the last item (after the first) ran within 10% of its expectation", () => {
     // A compressor: its hot loop compiled within the first item.
     expect(warmupOf([110, 52, 48], [47, 47, 47], 0).settled).toBe(true);
@@ -197,9 +214,9 @@ describe("warmupBeside(): a probe's warm-up read against items run beside it in 
   const sampleRuleMs = [53.9, 32.9, 42.6, 26.3];
   // Items this thread ran meanwhile, warm, beside the worker: 0.12 us a byte, alike.
   const beside = [
-    { ms: 48, bytes: 400_000 },
-    { ms: 36, bytes: 300_000 },
-    { ms: 60, bytes: 500_000 },
+    { ownMs: 48, bytes: 400_000 },
+    { ownMs: 36, bytes: 300_000 },
+    { ownMs: 60, bytes: 500_000 },
   ];
 
   it("takes what the items beside it ran at, by input size, as the warm reference", () => {
@@ -221,14 +238,36 @@ describe("warmupBeside(): a probe's warm-up read against items run beside it in 
   });
 
   it("takes the spread of the items beside it around their rule", () => {
+    const probe = { coldMs: [100, 48], bytes: [300_000, 300_000], counts: [1, 1] };
     const scattered = [
-      { ms: 30, bytes: 300_000 },
-      { ms: 50, bytes: 300_000 },
+      { ownMs: 36, bytes: 300_000 },
+      { ownMs: 44, bytes: 300_000 },
     ];
-    // Same sizes: their mean, 40 ms, and ratios of -0.25 and +0.25 to it.
-    const read = warmupBeside({ coldMs: [100, 48], bytes: [300_000, 300_000], counts: [1, 1] }, scattered);
-    const spread = Math.sqrt(2 * 0.25 ** 2);
-    expect(read).toEqual(warmupOf([100, 48], [40, 40], spread));
+    // Same sizes: their mean, 40 ms, and ratios of -0.1 and +0.1 to it: a last item at 48 ms
+    // is within two spreads of 40 (0.28), not within 10%.
+    const read = warmupBeside(probe, scattered);
+    const spread = Math.sqrt(2 * 0.1 ** 2);
+    const { excessMs, ...rest } = warmupOf([100, 48], [40, 40], spread);
+    expect(read).toEqual({ ...rest, excessMs: expect.closeTo(excessMs, 9) });
+    expect(read?.settled).toBe(true);
+    expect(warmupOf([100, 48], [40, 40], 0).settled).toBe(false);
+    // Ratios of -0.25 and +0.25: two spreads of 0.71, looser than SETTLED_MAX_ALLOWANCE, say nothing.
+    const loose = warmupBeside(probe, [
+      { ownMs: 30, bytes: 300_000 },
+      { ownMs: 50, bytes: 300_000 },
+    ]);
+    expect(loose).toEqual(warmupOf([100, 48], [40, 40], Math.sqrt(2 * 0.25 ** 2)));
+    expect(loose?.settled).toBe(false);
+  });
+
+  it("times the items beside it by their own time, their waits for a core left out", () => {
+    // This thread waited for a core in the second item: 60 ms of wall time, 40 its own.
+    const ran = [
+      { index: 0, ms: 40, ownMs: 40, bytes: 300_000 },
+      { index: 1, ms: 60, ownMs: 40, bytes: 300_000 },
+    ];
+    const read = warmupBeside({ coldMs: [100, 41], bytes: [300_000, 300_000], counts: [1, 1] }, ran);
+    expect(read).toEqual(warmupOf([100, 41], [40, 40], 0));
     expect(read?.settled).toBe(true);
   });
 
@@ -254,7 +293,7 @@ describe("warmupBeside(): a probe's warm-up read against items run beside it in 
       ms: 0.1 + 0.03 * index,
       bytes: 28,
     }));
-    const cheapStart = [{ ms: 6, bytes: 28 }];
+    const cheapStart = [{ ownMs: 6, bytes: 28 }];
     const probe = { coldMs: [8, 3, 9], bytes: [56, 56, 56], counts: [2, 2, 2] };
     expect(warmupBeside(probe, cheapStart, sampled)).toBeNull();
     // Sampled items at one time whatever their place: the items beside it are the reference.
@@ -264,8 +303,8 @@ describe("warmupBeside(): a probe's warm-up read against items run beside it in 
 
   it("is null when this thread ran less than 5 ms beside the probe", () => {
     expect(warmupBeside(timings, [])).toBeNull();
-    expect(warmupBeside(timings, [{ ms: 4.9, bytes: 40_000 }])).toBeNull();
-    expect(warmupBeside(timings, [{ ms: 5, bytes: 40_000 }])).not.toBeNull();
+    expect(warmupBeside(timings, [{ ownMs: 4.9, bytes: 40_000 }])).toBeNull();
+    expect(warmupBeside(timings, [{ ownMs: 5, bytes: 40_000 }])).not.toBeNull();
   });
 });
 
@@ -581,14 +620,16 @@ describe("probeWarmup(): blocks of items", () => {
   it("reads blocks beside this thread's items at their count (items alike: by the mean)", () => {
     const blocks = { coldMs: [30, 12, 11, 10.5], bytes: [90, 90, 90, 90], counts: [10, 10, 10, 10] };
     // This thread ran items of 1 ms each, all of one size.
-    const beside = Array.from({ length: 8 }, () => ({ ms: 1, bytes: 9 }));
+    const beside = Array.from({ length: 8 }, () => ({ ownMs: 1, bytes: 9 }));
     expect(warmupBeside(blocks, beside)).toEqual({
       excessMs: expect.closeTo(23.5, 9),
       items: 40,
       settled: true,
       growth: expect.closeTo(1.5 / 22, 9),
     });
-    expect(expectation(beside.map((b, index) => ({ index, ...b }))).ms(90, 10)).toBe(10);
+    expect(expectation(beside.map((b, index) => ({ index, ms: b.ownMs, bytes: b.bytes }))).ms(90, 10)).toBe(
+      10,
+    );
   });
 });
 

@@ -99,11 +99,12 @@ const workloadSampleShape = {
    * and machine), `sampled` when read from this call's own sample, taken in a thread that
    * had not run the task (its later items are the warm reference, and the item times are
    * those of the task warm). `busyThreads`: threads computing while it was measured (2 when
-   * the calling thread ran items beside the probe; absent: 1), which took cores from V8's
-   * background compilers as the workers of a run do. `growth`: how much the excess grows
-   * per doubling of the items past `items`, in times itself, as the probe's own items showed
-   * it (their later half lost less than their first: V8 was catching up); absent: not seen,
-   * and the model assumes one time itself per doubling (`warmupGrowthPerDoubling`). Absent
+   * the calling thread ran items beside the probe; absent: 1); the excess is the worker's
+   * own time either way (its waits for a core left out), and the model charges V8's
+   * background compilers' share of the cores by the run's worker count alone. `growth`: how the probe's later half
+   * lost against its first, per doubling of the items (reported where the later half lost
+   * less; absent: not seen). The model does not stretch the excess by it: it read a small
+   * part of the growth that followed (see `warmupGrowthPerDoubling`, which it assumes). Absent
    * when not measured (the plan was not parallel, or the probe was off).
    */
   warmup: z

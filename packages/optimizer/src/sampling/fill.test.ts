@@ -1,6 +1,6 @@
 import { CloneError, ItemError, resolveTask } from "@amorsize/executor";
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { fillWhile } from "./fill.js";
+import { fillWhile, ownShare } from "./fill.js";
 
 const fixture = new URL("../../test/fixtures/fill-tasks.mjs", import.meta.url).pathname;
 const task = (name: string) => resolveTask({ module: fixture, export: name });
@@ -42,9 +42,31 @@ describe("fillWhile(): items run in this thread while it waits", () => {
     // Each item's own time (1.2 ms at least) and its input's cloned size (a small integer: 4 bytes serialized).
     expect(filled.timed.map((t) => t.bytes)).toEqual([4, 4, 4, 4]);
     for (const { ms } of filled.timed) expect(ms).toBeGreaterThanOrEqual(1.1);
-    // Their input indices; without `ownTimes` their own time is their wall time.
+    // Their input indices; without `ownTimes` their own time is their wall time less their
+    // share of their stretch's waits for a core (none on an idle machine).
     expect(filled.timed.map((t) => t.index)).toEqual([1, 3, 4, 5]);
-    for (const { ms, ownMs } of filled.timed) expect(ownMs).toBe(ms);
+    for (const { ms, ownMs } of filled.timed) {
+      expect(ownMs).toBeGreaterThanOrEqual(0);
+      expect(ownMs).toBeLessThanOrEqual(ms);
+    }
+  });
+
+  it("takes a stretch's waits for a core out of its items' times in proportion (ownShare)", () => {
+    const timed = [
+      { index: 0, ms: 5, ownMs: 5, bytes: 4 },
+      { index: 1, ms: 2, ownMs: 2, bytes: 4 },
+      { index: 2, ms: 6, ownMs: 6, bytes: 4 },
+    ];
+    // Items 1 and 2 ran in a stretch of 10 ms, 2.5 of it queued: each keeps 75% of its time.
+    ownShare(timed, 1, 10, 2.5);
+    expect(timed.map((t) => t.ownMs)).toEqual([5, 1.5, 4.5]);
+    // No wall time, or a clock that read no wait (or went back): the times stand.
+    ownShare(timed, 0, 0, 3);
+    ownShare(timed, 0, 10, -1);
+    expect(timed.map((t) => t.ownMs)).toEqual([5, 2, 6]);
+    // A stretch queued throughout leaves nothing of its own.
+    ownShare(timed, 2, 10, 12);
+    expect(timed[2]!.ownMs).toBe(0);
   });
 
   it("reads each item's own time from the thread's clock with `ownTimes`: the wall time less any wait for a core", async () => {

@@ -17,8 +17,9 @@ export interface FillOptions {
   signal?: AbortSignal | undefined;
   /**
    * Whether to read each item's own time from the thread's clock (two readings an item,
-   * a few microseconds); else `ownMs` is the wall time. Items too short to join the
-   * sample's figures (see pool.ts) need not pay for it.
+   * a few microseconds); else the clock is read around each stretch of items, and each
+   * item's `ownMs` is its wall time less its share of the stretch's waits for a core.
+   * Items too short to join the sample's figures (see pool.ts) need not pay for it.
    */
   ownTimes?: boolean | undefined;
   /**
@@ -77,7 +78,8 @@ export async function fillWhile(
     },
   );
   let next = 0;
-  const clock = options.ownTimes === true ? new ThreadClock(undefined, false) : null;
+  const clock = new ThreadClock(undefined, false);
+  const perItem = options.ownTimes === true ? clock : null;
   try {
     if (options.after !== undefined) await waitFor(options.after, pending, options.signal);
     // The probe's first message needs a turn of the event loop before anything is known.
@@ -85,21 +87,37 @@ export async function fillWhile(
     while (!settled) {
       options.signal?.throwIfAborted();
       const t0 = performance.now();
-      do {
-        while (next < data.length && skip(next)) next++;
-        if (next >= data.length) {
-          filled.workMs += performance.now() - t0;
-          return filled;
-        }
-        await runOne(task, data, next++, filled, { ...options, clock });
-      } while (performance.now() - t0 < FILL_STRETCH_MS);
-      filled.workMs += performance.now() - t0;
+      const stretch =
+        perItem === null ? { first: filled.timed.length, queuedMs: clock.read(false).queuedMs } : null;
+      try {
+        do {
+          while (next < data.length && skip(next)) next++;
+          if (next >= data.length) return filled;
+          await runOne(task, data, next++, filled, { ...options, clock: perItem });
+        } while (performance.now() - t0 < FILL_STRETCH_MS);
+      } finally {
+        const wallMs = performance.now() - t0;
+        filled.workMs += wallMs;
+        if (stretch !== null)
+          ownShare(filled.timed, stretch.first, wallMs, clock.read(false).queuedMs - stretch.queuedMs);
+      }
       await turn();
     }
     return filled;
   } finally {
-    clock?.close();
+    clock.close();
   }
+}
+
+/**
+ * Takes a stretch's waits for a core out of its items' times, in proportion to them: the
+ * items from `first` on ran in `wallMs`, `queuedMs` of it queued. A probe's units are their
+ * worker's own time, and the items run beside them are their warm reference: beside a
+ * Markdown renderer's probe, this thread waited 7-33 ms for a core in 100 ms.
+ */
+export function ownShare(timed: Filled["timed"], first: number, wallMs: number, queuedMs: number): void {
+  const share = wallMs > 0 ? Math.max(0, 1 - Math.max(0, queuedMs) / wallMs) : 1;
+  for (let k = first; k < timed.length; k++) timed[k]!.ownMs = timed[k]!.ms * share;
 }
 
 /** Until `after` or `pending` settles, or `signal` aborts (then rejects with its reason). */
