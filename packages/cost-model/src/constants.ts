@@ -133,8 +133,8 @@ export const MODEL_CONSTANTS = {
    * then take the workers' cores. Measured 1.6-2.7x for the same four libraries with two
    * workers on two cores against one; between the two, the share of the other cores taken.
    * The probe's reading is its worker's own time, its waits for a core left out, so one
-   * read beside the calling thread running items (`warmup.busyThreads`) holds none of it
-   * either: a Markdown renderer's fresh worker over 1,250 items lost 100-140 ms alone,
+   * read beside the calling thread running items (`warmup.busyThreads`) holds little of it
+   * (what the compilers' delay costs the worker's own time): a Markdown renderer's fresh worker over 1,250 items lost 100-140 ms alone,
    * 160-220 ms beside the calling thread and 240-290 ms each with two (2 cores,
    * 2026-12-07), and its probe beside the calling thread waited 14-28 ms for a core in
    * 100 items, which its own time leaves out.

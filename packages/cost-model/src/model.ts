@@ -230,7 +230,9 @@ export function poolStartupMs(p: ModelParams, workers: number): number {
  * meets new code as it goes) unless the probe saw the worker catch up, and longer when the
  * workers leave V8's background compilers no idle core. The excess is the probe's own
  * time (its worker's waits for a core left out), so the compilers' share is charged here
- * whatever ran beside the probe. The workers warm up side by side.
+ * whatever ran beside the probe; where the system could not tell the waits apart
+ * (`warmup.waits`), the contention of the threads it was read beside is in it already and
+ * divided out. The workers warm up side by side.
  */
 export function workerWarmupMs(p: ModelParams, itemsPerWorker: number, workers: number): number {
   if (p.warmupExcessMs <= 0 || itemsPerWorker <= 0 || workers <= 0) return 0;
@@ -241,7 +243,10 @@ export function workerWarmupMs(p: ModelParams, itemsPerWorker: number, workers: 
       : p.warmupSettled
         ? p.warmupExcessMs
         : p.warmupExcessMs * (1 + p.warmupGrowth * log2(itemsPerWorker / k));
-  return grown * (1 + (MODEL_CONSTANTS.warmupContention - 1) * othersTaken(p.capacity, workers));
+  const contention = (threads: number) =>
+    1 + (MODEL_CONSTANTS.warmupContention - 1) * othersTaken(p.capacity, threads);
+  // A reading of wall times (`warmup.waits`) taken beside other busy threads holds their contention already.
+  return (grown * contention(workers)) / contention(p.warmupWaitedThreads);
 }
 
 /**

@@ -115,6 +115,12 @@ export interface ModelParams {
   /** The probe's last item ran as fast as a warm one: the excess is charged once, not stretched. */
   warmupSettled: boolean;
   /**
+   * Threads computing while a warm-up that holds its worker's waits for a core was measured
+   * (`warmup.waits`: no schedstat, wall times): its contention is divided out. 1 for one
+   * read as the worker's own time.
+   */
+  warmupWaitedThreads: number;
+  /**
    * How much the excess grows per doubling of the items past `warmupItems`, in times itself:
    * `warmupGrowthPerDoubling`, or where the probe read a growth of its own
    * (`warmupGrowthMeasured`), halfway between the two (see `warmupGrowthPerDoubling`).
@@ -257,6 +263,7 @@ export function deriveParams(input: ParsedPlanInput): ModelParams {
     warmupExcessMs: workload.warmup?.excessMs ?? 0,
     warmupItems: workload.warmup?.items ?? 1,
     warmupSettled: workload.warmup?.settled ?? false,
+    warmupWaitedThreads: workload.warmup?.waits === true ? (workload.warmup.busyThreads ?? 1) : 1,
     warmupGrowth:
       workload.warmup?.growth === undefined
         ? MODEL_CONSTANTS.warmupGrowthPerDoubling

@@ -127,7 +127,7 @@ describe("planExecution(): a task whose first items run slowly in a fresh worker
     // 15 items each: 90 x (1 + g x log2(15 / 4)), twice: two workers leave the compilers no idle core.
     expect(startup(assumed) - startup()).toBeCloseTo(2 * 90 * (1 + Math.log2(15 / 4)), 6);
     expect(startup(read) - startup()).toBeCloseTo(2 * 90 * (1 + 0.625 * Math.log2(15 / 4)), 6);
-    // Settled: charged once, twice over for the two workers.
+    // Settled: charged once, times the contention of two workers on two cores (2).
     expect(startup({ ...read, settled: true }) - startup()).toBeCloseTo(2 * 90, 6);
     expect(planExecution(unitInput({ workload: { ...deflate, warmup: assumed } })).mode).toBe("serial");
     const plan = planExecution(unitInput({ workload: { ...deflate, warmup: read } }));
@@ -180,6 +180,23 @@ describe("planExecution(): a task whose first items run slowly in a fresh worker
       expect(startup(cores, workers, 2)).toBeCloseTo(startup(cores, workers, 1), 9);
       expect(startup(cores, workers, 2)).toBeCloseTo(startup(cores, workers), 9);
     }
+    // A reading of wall times (`waits`: no schedstat) held the contention of the threads it was
+    // read beside: on 2 cores two threads take both, as the run's two workers do, so it stands.
+    const walled = (usableCores: number, workers: number) =>
+      predict(
+        unitInput({
+          hardware: { usableCores },
+          workload: {
+            totalItems: 3 * workers,
+            itemMs: 24,
+            warmup: { ...warmup, busyThreads: 2, waits: true },
+          },
+        }),
+        { workers, chunkSize: 3 },
+      ).breakdown.startupMs;
+    expect(walled(2, 2) - startup(2, 2, 1)).toBeCloseTo(350 - 700, 6);
+    // On 8 cores two threads took 1 of 7 other cores: eight workers take all 7, 2 / (1 + 1/7) times as much.
+    expect(walled(8, 8) - startup(8, 8, 1)).toBeCloseTo(700 / (1 + 1 / 7) - 700, 6);
     // Two workers on 2 cores take both: 350 ms twice over, as with no one beside the probe.
     const blind = predict(
       unitInput({ hardware: { usableCores: 2 }, workload: { totalItems: 6, itemMs: 24 } }),

@@ -34,9 +34,11 @@ export function planCacheKey(task: ResolvedTask, hash: string, totalItems: numbe
 /**
  * How the cached figures were measured, part of each entry's file name: an entry measured
  * another way is not found (a miss) and is measured again. 2: clone costs timed as a chunk
- * sends values (together), not one call per value.
+ * sends values (together), not one call per value. 3: a session's profile may hold a
+ * probe's warm-up, read since as the module-cost cache's version 7 reads it (see
+ * `MODULE_FIGURES`); an earlier one would stand for it where that cache misses.
  */
-const FIGURES = 2;
+const FIGURES = 3;
 
 /**
  * The file of a cache's entry under `key`: in `folder` of `dir`, named by the hash of `key`

@@ -18,6 +18,7 @@ import {
   probeIndices,
   probeWarmup,
   readBeside,
+  readingOf,
   readModuleCost,
   readWarmup,
   SETTLED_MAX_ALLOWANCE,
@@ -282,6 +283,19 @@ describe("warmupBeside(): a probe's warm-up read against items run beside it in 
       source: "probe",
     });
     expect(readBeside(probed, { excessMs: 60, items: 4, settled: false, growth: 0.1 }).growth).toBe(0.1);
+    // A probe of wall times (no schedstat) says so whichever reading stands, and the cache keeps it.
+    const walled = { ...probed, waits: true as const };
+    expect(readBeside(walled, null).waits).toBe(true);
+    expect(readBeside(walled, { excessMs: 60, items: 4, settled: false }).waits).toBe(true);
+    expect(readingOf(readBeside(walled, null))).toEqual({
+      excessMs: 90,
+      items: 4,
+      settled: false,
+      growth: 0.4,
+      busyThreads: 2,
+      waits: true,
+    });
+    expect(readingOf(readBeside(probed, null))).not.toHaveProperty("waits");
     // Too little ran beside it to read against: the probe's own reading, two threads computing.
     expect(readBeside(probed, null)).toEqual({ ...probed, busyThreads: 2 });
   });
@@ -484,6 +498,8 @@ describe("probeWarmup(): a fresh worker against the calling thread", () => {
     expect([...probed.results.keys()]).toEqual([1, 2, 3, 4]);
     expect(probed.warmup?.excessMs).toBeCloseTo(60, 9);
     expect(probed.warmup?.growth).toBe(0);
+    // Reports that do not tell the waits for a core apart (no schedstat): wall times, said so.
+    expect(probed.warmup?.waits).toBe(true);
     // A 5 ms budget's 15 ms cap ends the probe at its first item.
     const narrow = await probeWarmup(task, items, timed, {
       budgetMs: 5,
@@ -504,6 +520,7 @@ describe("probeWarmup(): a fresh worker against the calling thread", () => {
     const probed = await probeWarmup(task, items, timed, { budgetMs: 59, onError: "throw", pool });
     expect(asked).toEqual(Array(4).fill(expect.objectContaining({ measureCpu: true, chunkSize: 1 })));
     expect(probed.timings.coldMs).toEqual([61, 1, 1, 1]);
+    expect(probed.warmup).not.toHaveProperty("waits");
     expect(probed.warmup?.items).toBe(4);
     expect(probed.warmup?.excessMs).toBeCloseTo(60, 9);
     expect(probed.warmup?.growth).toBe(0);

@@ -204,7 +204,9 @@ export const GROWTH_MIN_UNITS = 4;
  * in fresh workers on the reference machine (2 cores, 2026-12-06), read a compressor at
  * 0.18-0.24 (0.06-0.22 from four to eight items), a parser at 0.32-0.50 (0.54-0.60), a
  * highlighter at 0.53-0.77 (0.33-0.61), a minifier at 0.62-0.94 (0.62-0.86): all below the
- * assumed 1, and each near what the next doubling showed.
+ * assumed 1, and each near what the next doubling showed; over the doublings after that,
+ * fresh workers lost more than it says (see the cost model's `warmupGrowthPerDoubling`),
+ * and the model takes halfway between the two.
  */
 export function warmupGrowth(
   coldMs: readonly number[],
@@ -405,6 +407,8 @@ export async function probeWarmup(
   };
   /** The wall time the units took in their worker, waits for a core included: what the decision waited. */
   let waitedMs = 0;
+  /** Whether a unit's waits for a core could not be told apart (no schedstat): its time is its wall time. */
+  let waits = false;
   try {
     if (onDispatch !== undefined) {
       // Every worker of the pool imports the task (the run that takes the pool needs them
@@ -453,6 +457,7 @@ export async function probeWarmup(
       // The unit's own time, as the sampled items' is: time the worker waited for a core
       // on a busy machine is no warm-up (1 ms items read 7 ms each beside busy processes).
       cold.push(ownMs(outcome.report));
+      if (outcome.report.queuedMs === undefined) waits = true;
       sizes.push(bytes);
       counts.push(items.length);
       warm.push(expectedMs);
@@ -463,7 +468,12 @@ export async function probeWarmup(
   } finally {
     if (pool === undefined) await executor.close();
   }
-  if (cold.length > 0) result.warmup = { ...warmupOf(cold, warm, expected.spread, counts), source: "probe" };
+  if (cold.length > 0)
+    result.warmup = {
+      ...warmupOf(cold, warm, expected.spread, counts),
+      ...(waits ? { waits: true as const } : {}),
+      source: "probe",
+    };
   return result;
 }
 
@@ -516,7 +526,12 @@ export function warmupBeside(
  */
 export function readBeside(probed: Warmup, beside: ReturnType<typeof warmupBeside>): Warmup {
   if (beside === null) return { ...probed, busyThreads: 2 };
-  return { ...beside, busyThreads: 2, source: probed.source };
+  return {
+    ...beside,
+    busyThreads: 2,
+    ...(probed.waits ? { waits: true as const } : {}),
+    source: probed.source,
+  };
 }
 
 /**
@@ -563,6 +578,7 @@ export function readingOf(warmup: Warmup | WarmupReading): WarmupReading {
     items: warmup.items,
     settled: warmup.settled,
     ...(warmup.busyThreads === undefined ? {} : { busyThreads: warmup.busyThreads }),
+    ...(warmup.waits === true ? { waits: true as const } : {}),
     ...(warmup.growth === undefined ? {} : { growth: warmup.growth }),
   };
 }

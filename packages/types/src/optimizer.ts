@@ -182,6 +182,7 @@ const warmupReadingSchema = z.object({
   items: z.number().int().positive(),
   settled: z.boolean(),
   busyThreads: z.number().int().positive().optional(),
+  waits: z.literal(true).optional(),
   growth: z.number().finite().nonnegative().optional(),
 });
 

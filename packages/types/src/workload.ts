@@ -92,19 +92,22 @@ const workloadSampleShape = {
    * minifier's items ran 3-6x their warm time in a fresh worker, a highlighter's 2-5x.
    * The model stretches it over each worker's share of the items and charges it for every
    * worker a plan starts (none for warm workers). `settled`: the last of those items ran
-   * about as fast as expected (within 10%), so the worker had warmed up and
+   * about as fast as expected (within 10%, or two spreads of an expectation itself within
+   * 50%), so the worker had warmed up and
    * the excess is charged once, not stretched (a compressor's hot loop is compiled within
    * its first item; a parser's many functions are not). `source`: `probe` when measured
    * for this call, `cached` when read from the module-cost cache (the same module version
    * and machine), `sampled` when read from this call's own sample, taken in a thread that
    * had not run the task (its later items are the warm reference, and the item times are
    * those of the task warm). `busyThreads`: threads computing while it was measured (2 when
-   * the calling thread ran items beside the probe; absent: 1); the excess is the worker's
-   * own time either way (its waits for a core left out), and the model charges V8's
-   * background compilers' share of the cores by the run's worker count alone. `growth`: how the probe's later half
-   * lost against its first, per doubling of the items (reported where the later half lost
-   * less; absent: not seen). The model does not stretch the excess by it: it read a small
-   * part of the growth that followed (see `warmupGrowthPerDoubling`, which it assumes). Absent
+   * the calling thread ran items beside the probe; absent: 1). The excess is the worker's
+   * own time (its waits for a core left out), and the model charges V8's background
+   * compilers' share of the cores by the run's worker count alone; `waits` (true) where
+   * the system could not tell the waits apart (no schedstat: the times are wall times,
+   * which hold the contention of `busyThreads` threads, and the model divides it out). `growth`: how the probe's later half
+   * lost against its first, per doubling of the items (where the later half lost less;
+   * absent: not seen). The model stretches the excess halfway between it and
+   * `warmupGrowthPerDoubling` (the probe's reading runs low), by the latter where absent. Absent
    * when not measured (the plan was not parallel, or the probe was off).
    */
   warmup: z
@@ -113,6 +116,7 @@ const workloadSampleShape = {
       items: z.number().int().positive(),
       settled: z.boolean(),
       busyThreads: z.number().int().positive().optional(),
+      waits: z.literal(true).optional(),
       growth: z.number().finite().nonnegative().optional(),
       source: z.enum(["probe", "cached", "sampled"]),
     })

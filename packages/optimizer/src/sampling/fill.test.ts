@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CloneError, ItemError, resolveTask } from "@amorsize/executor";
 import { afterEach, describe, expect, it } from "@jest/globals";
+import { ThreadClock } from "./clock.js";
 import { fillWhile, ownShare } from "./fill.js";
 
 const fixture = new URL("../../test/fixtures/fill-tasks.mjs", import.meta.url).pathname;
@@ -48,6 +52,35 @@ describe("fillWhile(): items run in this thread while it waits", () => {
     for (const { ms, ownMs } of filled.timed) {
       expect(ownMs).toBeGreaterThanOrEqual(0);
       expect(ownMs).toBeLessThanOrEqual(ms);
+    }
+  });
+
+  it("takes each stretch's waits for a core, as the thread's clock reads them, out of its items' times", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "amorsize-fill-clock-"));
+    try {
+      // A schedstat file the items' hook moves on: 0.6 ms queued in each item (each is a stretch).
+      const path = join(dir, "schedstat");
+      writeFileSync(path, "0 0 0\n");
+      let queuedNs = 0;
+      const { pending } = waiting(3);
+      const tell = hooks.fillHook!;
+      hooks.fillHook = (x) => {
+        queuedNs += 600_000;
+        writeFileSync(path, `0 ${queuedNs} 0\n`);
+        tell(x);
+      };
+      const filled = await fillWhile(pending, task("hooked"), data, () => false, {
+        onError: "throw",
+        threadClock: new ThreadClock(path, false),
+      });
+      expect(filled.timed.length).toBeGreaterThanOrEqual(3);
+      // Each item keeps its wall time less its share of its stretch's 0.6 ms: ms x 0.6 / the stretch's wall time.
+      for (const { ms, ownMs } of filled.timed) {
+        expect(ms - ownMs).toBeGreaterThan(0);
+        expect(ms - ownMs).toBeLessThanOrEqual(0.6 + 1e-9);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -30,6 +30,8 @@ export interface FillOptions {
    * first put the probe's item after it.
    */
   after?: Promise<unknown> | undefined;
+  /** The thread's clock (this thread's schedstat when absent; another file in tests). Closed when the fill ends. */
+  threadClock?: ThreadClock | undefined;
 }
 
 /** What the calling thread ran while it waited. */
@@ -78,7 +80,7 @@ export async function fillWhile(
     },
   );
   let next = 0;
-  const clock = new ThreadClock(undefined, false);
+  const clock = options.threadClock ?? new ThreadClock(undefined, false);
   const perItem = options.ownTimes === true ? clock : null;
   try {
     if (options.after !== undefined) await waitFor(options.after, pending, options.signal);
