@@ -26,6 +26,7 @@ import type {
 import { median, medianAbsoluteDeviation, relativeError, rotate } from "./stats.js";
 import {
   type JoblibTrace,
+  PoolWatch,
   poolMapChunkSize,
   type RunOutcome,
   runAmorsize,
@@ -110,15 +111,25 @@ interface Entry {
   run: () => Promise<RunOutcome>;
   samples: number[];
   errors: string[];
+  /** Repetitions that overran the time limit, each with what the strategy was doing. */
+  timeouts: string[];
+  /** What a tinypool baseline's pool is doing, for a timeout's message. */
+  watch: PoolWatch;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** A strategy that did not finish within its time: what it was doing is in the message. */
+export class StrategyTimeout extends Error {
+  override name = "StrategyTimeout";
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string, state?: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} did not finish within ${Math.round(ms / 1000)} s`)),
-      ms,
-    );
+    timer = setTimeout(() => {
+      const doing = state?.() ?? "";
+      const suffix = doing === "" ? "" : ` (${doing})`;
+      reject(new StrategyTimeout(`${what} did not finish within ${Math.round(ms / 1000)} s${suffix}`));
+    }, ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -275,21 +286,31 @@ async function benchWorkload(workload: Workload, ctx: WorkloadContext): Promise<
   const poolMap = { workers: nJobs, chunkSize: poolMapChunkSize(items.length, nJobs) };
   const runs: AmorsizeRun[] = [];
   let joblibTrace: JoblibTrace | null = null;
-  const entry = (strategy: StrategyName, label: string, run: () => Promise<RunOutcome>): Entry => ({
-    strategy,
-    label,
-    run,
-    samples: [],
-    errors: [],
-  });
+  const entry = (
+    strategy: StrategyName,
+    label: string,
+    run: (watch: PoolWatch) => Promise<RunOutcome>,
+  ): Entry => {
+    // One watch per entry: its repetitions run one after another, each watching its own pool.
+    const watch = new PoolWatch();
+    return { strategy, label, run: () => run(watch), samples: [], errors: [], timeouts: [], watch };
+  };
   const entries: Entry[] = [
     entry("serial", "main thread loop", () => runSerial(workload, items)),
-    entry("naive-pool", "tinypool defaults, 1 item per task", () => runNaivePool(workload, items)),
+    entry("naive-pool", "tinypool defaults, 1 item per task", (watch) =>
+      runNaivePool(workload, items, watch),
+    ),
     entry("pool-map", describeConfig(poolMap), () => runExecutor(api, workload, items, poolMap)),
-    entry("joblib", `${nJobs} workers, auto batching`, () =>
-      runJoblib(workload, items, nJobs, (t) => {
-        joblibTrace = t;
-      }),
+    entry("joblib", `${nJobs} workers, auto batching`, (watch) =>
+      runJoblib(
+        workload,
+        items,
+        nJobs,
+        (t) => {
+          joblibTrace = t;
+        },
+        watch,
+      ),
     ),
     entry("amorsize", "execute()", () => runAmorsize(api, workload, items)),
     ...candidates.map((c) => entry("oracle", describeConfig(c), () => runExecutor(api, workload, items, c))),
@@ -299,14 +320,16 @@ async function benchWorkload(workload: Workload, ctx: WorkloadContext): Promise<
     for (const e of rotate(entries, rep)) {
       gc?.();
       try {
-        const outcome = await withTimeout(e.run(), timeoutMs, `${e.strategy} (${e.label})`);
+        const outcome = await withTimeout(e.run(), timeoutMs, `${e.strategy} (${e.label})`, () =>
+          e.watch.describe(),
+        );
         e.samples.push(verify(outcome, e.strategy));
         // Only a verified run's account of itself counts.
         if ("execution" in outcome) {
           runs.push({ execution: (outcome as { execution: ExecuteResult }).execution, ms: outcome.ms });
         }
       } catch (error) {
-        e.errors.push(message(error));
+        (error instanceof StrategyTimeout ? e.timeouts : e.errors).push(message(error));
       }
     }
   }
@@ -340,6 +363,7 @@ async function benchWorkload(workload: Workload, ctx: WorkloadContext): Promise<
       ratioToSerial: m === null ? null : nullable(m / serialMs),
       config: oracleLabel(s, e, serialEntry),
       errors: s === "oracle" ? oracleEntries.flatMap((x) => x.errors) : (e?.errors ?? []),
+      timeouts: s === "oracle" ? oracleEntries.flatMap((x) => x.timeouts) : (e?.timeouts ?? []),
     };
   }
   const amorsizeMs = strategies.amorsize.medianMs;

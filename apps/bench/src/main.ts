@@ -8,6 +8,7 @@ import { coldMain } from "./cold-main.js";
 import { renderMarkdown } from "./markdown.js";
 import { serviceMain } from "./service-main.js";
 import { renderSvg } from "./svg.js";
+import { benchVerdict } from "./verdict.js";
 
 const RESULTS_DIR = new URL("../results/", import.meta.url);
 
@@ -56,11 +57,10 @@ async function main(): Promise<number> {
       .join(", ")}`,
   ];
 
-  const failures = results.workloads.flatMap((w) =>
-    Object.values(w.strategies).flatMap((s) => s.errors.map((e) => `${w.name}/${s.strategy}: ${e}`)),
-  );
+  const { failures, findings } = benchVerdict(results);
   if (!results.complete) notes.push(`bench: INCOMPLETE, no figure for ${results.missing.join(", ")}`);
   for (const f of failures) notes.push(`bench: FAILED ${f}`);
+  for (const f of findings) notes.push(`bench: a baseline overran (reported, not failed): ${f}`);
   await print(process.stderr, `${notes.join("\n")}\n`);
   return results.complete && failures.length === 0 ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 import { EVERY_WORKER_COUNT_UP_TO, workerGrid } from "./oracle.js";
 import type { BenchResults, StrategyResult, WorkloadResult } from "./results.js";
 import { STRATEGIES, type StrategyName } from "./strategies.js";
+import { benchVerdict } from "./verdict.js";
 
 /** Column titles of the strategies. */
 export const STRATEGY_TITLES: Record<StrategyName, string> = {
@@ -30,7 +31,7 @@ function formatPct(x: number | null): string {
 }
 
 function cell(r: StrategyResult): string {
-  if (r.medianMs === null) return r.errors.length > 0 ? "failed" : "n/a";
+  if (r.medianMs === null) return r.errors.length + r.timeouts.length > 0 ? "failed" : "n/a";
   return `${formatMs(r.medianMs)} (${formatRatio(r.ratioToOracle)})`;
 }
 
@@ -134,12 +135,20 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push("");
   }
 
-  const failures = results.workloads.flatMap((w) =>
-    STRATEGIES.flatMap((s) => w.strategies[s].errors.map((e) => `${w.name}/${s}: ${e}`)),
-  );
+  const { failures, findings } = benchVerdict(results);
   if (failures.length > 0) {
     lines.push("## Errors", "");
     for (const f of failures) lines.push(`- ${esc(f)}`);
+    lines.push("");
+  }
+  if (findings.length > 0) {
+    lines.push(
+      "## Baselines that overran",
+      "",
+      "Repetitions of a baseline on a pool this project did not write that did not finish within the time limit, with what the pool was doing; the baseline's figure is the median of its other repetitions.",
+      "",
+    );
+    for (const f of findings) lines.push(`- ${esc(f)}`);
     lines.push("");
   }
 

@@ -16,6 +16,8 @@ export interface StrategyResult {
   /** The configuration it ran with, in words ("2 workers x 1250 items per chunk"). */
   config: string;
   errors: string[];
+  /** Repetitions that did not finish within the time limit, each with what the strategy was doing. */
+  timeouts: string[];
 }
 
 /** Amorsize's own account of its runs, medians over the repetitions. */

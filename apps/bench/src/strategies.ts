@@ -9,6 +9,48 @@ import type { Workload } from "./workloads.js";
 export const STRATEGIES = ["serial", "naive-pool", "pool-map", "joblib", "amorsize", "oracle"] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
 
+/**
+ * The baselines that run on a pool this project did not write (tinypool as its users start it):
+ * one of them overrunning its time is a finding about that pool, reported, while the same from a
+ * strategy on this project's executor, or from the plain loop, fails the run.
+ */
+export const BASELINES_NOT_OURS: ReadonlySet<StrategyName> = new Set(["naive-pool", "joblib"]);
+
+/**
+ * What a baseline's pool was doing, read when the baseline overruns its time: which phase it was
+ * in, how many of its threads were alive or had exited (a thread that exits without an error is one
+ * tinypool never replaces, and a task sent to it never settles), the tasks queued and completed.
+ */
+export class PoolWatch {
+  #pool: Tinypool | null = null;
+  #phase = "";
+  #tasks: number | undefined;
+
+  /** The pool to read, and how many tasks will be sent to it where that is known up front. */
+  watch(pool: Tinypool, tasks?: number): void {
+    this.#pool = pool;
+    this.#tasks = tasks;
+    this.#phase = "running its tasks";
+  }
+
+  set phase(phase: string) {
+    this.#phase = phase;
+  }
+
+  describe(): string {
+    const pool = this.#pool;
+    if (pool === null) return "";
+    // tinypool's thread wrappers hold the Node Worker as `thread`; its threadId turns -1 once it exited.
+    const ids = pool.threads.map((t) => (t as { thread?: { threadId?: number } }).thread?.threadId);
+    const exited = ids.filter((id) => id === -1).length;
+    return (
+      `tinypool ${this.#phase}: ${ids.length} thread${ids.length === 1 ? "" : "s"} in the pool` +
+      `${exited > 0 ? ` (${exited} exited)` : ""}, ${pool.queueSize} task${pool.queueSize === 1 ? "" : "s"} queued,` +
+      ` ${pool.completed}${this.#tasks === undefined ? "" : ` of ${this.#tasks}`} completed`
+    );
+  }
+}
+
 /** One timed run: wall milliseconds and the results (checked against the serial loop afterwards). */
 export interface RunOutcome {
   ms: number;
@@ -49,12 +91,18 @@ export function runSerial(workload: Workload, items: readonly unknown[]): Promis
 }
 
 /** tinypool with its default thread count, one `run()` per item, all submitted at once. */
-export function runNaivePool(workload: Workload, items: readonly unknown[]): Promise<RunOutcome> {
+export function runNaivePool(
+  workload: Workload,
+  items: readonly unknown[],
+  watch = new PoolWatch(),
+): Promise<RunOutcome> {
   return timed(async () => {
     const pool = new Tinypool({ filename: workload.moduleUrl, name: workload.descriptor.export });
+    watch.watch(pool, items.length);
     try {
       return await Promise.all(items.map((item) => pool.run(item)));
     } finally {
+      watch.phase = "being destroyed";
       await pool.destroy();
     }
   });
@@ -110,12 +158,14 @@ export async function runJoblib(
   items: readonly unknown[],
   nJobs: number,
   trace?: (t: JoblibTrace) => void,
+  watch = new PoolWatch(),
 ): Promise<RunOutcome> {
   let batches = 0;
   let largestBatch = 0;
   const batcher = new JoblibAutoBatcher();
   const outcome = await timed(async () => {
     const pool = new Tinypool({ filename: BATCH_WORKER_URL.href, minThreads: nJobs, maxThreads: nJobs });
+    watch.watch(pool);
     try {
       const dispatcher = new JoblibDispatcher(items.length, nJobs, batcher);
       const results = new Array<unknown>(items.length);
@@ -154,6 +204,7 @@ export async function runJoblib(
       });
       return results;
     } finally {
+      watch.phase = "being destroyed";
       await pool.destroy();
     }
   });

@@ -1,0 +1,48 @@
+import { once } from "node:events";
+import { describe, expect, it } from "@jest/globals";
+import { Tinypool } from "tinypool";
+import { PoolWatch } from "../src/strategies.js";
+
+const TASK = new URL("./fixtures/exit-task.mjs", import.meta.url).href;
+
+describe("PoolWatch", () => {
+  it("says nothing before it watches a pool", () => {
+    expect(new PoolWatch().describe()).toBe("");
+  });
+
+  it("reads a pool's threads, queue and completed tasks", async () => {
+    const pool = new Tinypool({ filename: TASK, name: "exitOrEcho", minThreads: 1, maxThreads: 1 });
+    const watch = new PoolWatch();
+    watch.watch(pool, 3);
+    try {
+      await Promise.all([pool.run(1), pool.run(2)]);
+      expect(watch.describe()).toBe(
+        "tinypool running its tasks: 1 thread in the pool, 0 tasks queued, 2 of 3 completed",
+      );
+      watch.phase = "being destroyed";
+      expect(watch.describe()).toMatch(/^tinypool being destroyed: /);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it("tells a thread that exited without an error, its task left unanswered", async () => {
+    const pool = new Tinypool({ filename: TASK, name: "exitOrEcho", minThreads: 1, maxThreads: 1 });
+    const watch = new PoolWatch();
+    watch.watch(pool);
+    const [thread] = pool.threads as unknown as { thread: NodeJS.EventEmitter }[];
+    const exited = once(thread!.thread, "exit");
+    let settled = false;
+    void pool.run("exit").finally(() => {
+      settled = true;
+    });
+    await exited;
+    // tinypool never answers a task whose thread exited cleanly: the hang the watch is there to explain.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toBe(false);
+    expect(watch.describe()).toBe(
+      "tinypool running its tasks: 1 thread in the pool (1 exited), 0 tasks queued, 0 completed",
+    );
+    // destroy() would wait for an exit that already happened; the thread is gone, nothing is left running.
+  });
+});
