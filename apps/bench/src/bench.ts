@@ -108,13 +108,12 @@ export interface BenchOptions {
 interface Entry {
   strategy: StrategyName;
   label: string;
-  run: () => Promise<RunOutcome>;
+  /** One repetition; `watch` reads a tinypool baseline's pool for a timeout's message. */
+  run: (watch: PoolWatch) => Promise<RunOutcome>;
   samples: number[];
   errors: string[];
   /** Repetitions that overran the time limit, each with what the strategy was doing. */
   timeouts: string[];
-  /** What a tinypool baseline's pool is doing, for a timeout's message. */
-  watch: PoolWatch;
 }
 
 /** A strategy that did not finish within its time: what it was doing is in the message. */
@@ -122,16 +121,48 @@ export class StrategyTimeout extends Error {
   override name = "StrategyTimeout";
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string, state?: () => string): Promise<T> {
+/**
+ * Rejects with a {@link StrategyTimeout} when `promise` has not settled within `ms`, naming `what`
+ * and, where `state` tells it, what it was doing. Stops only the waiting: the caller ends the work.
+ */
+export function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string,
+  state?: () => string,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const doing = state?.() ?? "";
+      let doing = "";
+      try {
+        doing = state?.() ?? "";
+      } catch (error) {
+        // A message to write must not throw in a timer, where it would end the process.
+        doing = `its state unreadable: ${message(error)}`;
+      }
       const suffix = doing === "" ? "" : ` (${doing})`;
       reject(new StrategyTimeout(`${what} did not finish within ${Math.round(ms / 1000)} s${suffix}`));
     }, ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Where a failed repetition goes: a timeout to `timeouts`, its pool ended (see
+ * {@link PoolWatch.abandon}), anything else (a wrong result, an error) to `errors`.
+ */
+export function recordFailure(
+  into: { errors: string[]; timeouts: string[] },
+  error: unknown,
+  watch: PoolWatch,
+): void {
+  if (error instanceof StrategyTimeout) {
+    into.timeouts.push(message(error));
+    watch.abandon();
+  } else {
+    into.errors.push(message(error));
+  }
 }
 
 function message(error: unknown): string {
@@ -183,7 +214,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   const missing = missingCells(results);
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     mode: plan.mode,
     startedAt: startedAt.toISOString(),
     durationMs: performance.now() - t0,
@@ -290,11 +321,7 @@ async function benchWorkload(workload: Workload, ctx: WorkloadContext): Promise<
     strategy: StrategyName,
     label: string,
     run: (watch: PoolWatch) => Promise<RunOutcome>,
-  ): Entry => {
-    // One watch per entry: its repetitions run one after another, each watching its own pool.
-    const watch = new PoolWatch();
-    return { strategy, label, run: () => run(watch), samples: [], errors: [], timeouts: [], watch };
-  };
+  ): Entry => ({ strategy, label, run, samples: [], errors: [], timeouts: [] });
   const entries: Entry[] = [
     entry("serial", "main thread loop", () => runSerial(workload, items)),
     entry("naive-pool", "tinypool defaults, 1 item per task", (watch) =>
@@ -319,9 +346,10 @@ async function benchWorkload(workload: Workload, ctx: WorkloadContext): Promise<
   for (let rep = 0; rep < plan.repetitions; rep++) {
     for (const e of rotate(entries, rep)) {
       gc?.();
+      const watch = new PoolWatch();
       try {
-        const outcome = await withTimeout(e.run(), timeoutMs, `${e.strategy} (${e.label})`, () =>
-          e.watch.describe(),
+        const outcome = await withTimeout(e.run(watch), timeoutMs, `${e.strategy} (${e.label})`, () =>
+          watch.describe(),
         );
         e.samples.push(verify(outcome, e.strategy));
         // Only a verified run's account of itself counts.
@@ -329,7 +357,7 @@ async function benchWorkload(workload: Workload, ctx: WorkloadContext): Promise<
           runs.push({ execution: (outcome as { execution: ExecuteResult }).execution, ms: outcome.ms });
         }
       } catch (error) {
-        (error instanceof StrategyTimeout ? e.timeouts : e.errors).push(message(error));
+        recordFailure(e, error, watch);
       }
     }
   }

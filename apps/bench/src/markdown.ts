@@ -145,7 +145,7 @@ export function renderMarkdown(results: BenchResults): string {
     lines.push(
       "## Baselines that overran",
       "",
-      "Repetitions of a baseline on a pool this project did not write that did not finish within the time limit, with what the pool was doing; the baseline's figure is the median of its other repetitions.",
+      "Repetitions of a baseline with no code of this project in it (tinypool as is) that did not finish within the time limit, with what its pool was doing; the pool was destroyed, and the baseline's figure is the median of its other repetitions (in a quick run, one).",
       "",
     );
     for (const f of findings) lines.push(`- ${esc(f)}`);

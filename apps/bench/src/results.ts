@@ -117,7 +117,7 @@ export interface BenchSettings {
 }
 
 export interface BenchResults {
-  schemaVersion: 2;
+  schemaVersion: 3;
   mode: "full" | "quick";
   startedAt: string;
   durationMs: number;

@@ -10,9 +10,9 @@ export interface BenchVerdict {
 }
 
 /**
- * A run fails on any error (a wrong result, a strategy that threw), on any strategy of this
- * project (its executor, `execute()`, the plain loop) that overran its time, and on a baseline left
- * without a figure. A baseline on a pool this project did not write that overran its time in some
+ * A run fails on any error (a wrong result, a strategy that threw), on any strategy with this
+ * project's code in it that overran its time, and on a baseline left without a figure. A baseline
+ * with none of this project's code in it ({@link BASELINES_NOT_OURS}) that overran its time in some
  * repetitions but was measured in others is a finding about that pool: reported, with what the pool
  * was doing, not a failure.
  */
