@@ -28,6 +28,18 @@ afterEach(() => {
   delete hooks.fillHook;
 });
 
+/** Runs `body` with a schedstat file of its own (no time run or queued yet), removed after. */
+async function withSchedstat(body: (path: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "amorsize-fill-clock-"));
+  try {
+    const path = join(dir, "schedstat");
+    writeFileSync(path, "0 0 0\n");
+    await body(path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("fillWhile(): items run in this thread while it waits", () => {
   it("runs items in input order, skipping those done, until what it waits for settles", async () => {
     // Each item takes 1.2 ms, past a stretch (1 ms): the settling is seen after the fourth.
@@ -56,11 +68,8 @@ describe("fillWhile(): items run in this thread while it waits", () => {
   });
 
   it("takes each stretch's waits for a core, as the thread's clock reads them, out of its items' times", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "amorsize-fill-clock-"));
-    try {
-      // A schedstat file the items' hook moves on: 0.6 ms queued in each item (each is a stretch).
-      const path = join(dir, "schedstat");
-      writeFileSync(path, "0 0 0\n");
+    await withSchedstat(async (path) => {
+      // The items' hook moves the file on: 0.6 ms queued in each item (each is a stretch).
       let queuedNs = 0;
       const { pending } = waiting(3);
       const tell = hooks.fillHook!;
@@ -79,9 +88,19 @@ describe("fillWhile(): items run in this thread while it waits", () => {
         expect(ms - ownMs).toBeGreaterThan(0);
         expect(ms - ownMs).toBeLessThanOrEqual(0.6 + 1e-9);
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it("keeps each item's wall time whole as its own time where the clock read no wait", async () => {
+    await withSchedstat(async (path) => {
+      const { pending } = waiting(3);
+      const filled = await fillWhile(pending, task("hooked"), data, () => false, {
+        onError: "throw",
+        threadClock: new ThreadClock(path, false),
+      });
+      expect(filled.timed.length).toBeGreaterThanOrEqual(3);
+      for (const { ms, ownMs } of filled.timed) expect(ownMs).toBe(ms);
+    });
   });
 
   it("takes a stretch's waits for a core out of its items' times in proportion (ownShare)", () => {
