@@ -10,21 +10,47 @@ import { z } from "zod";
  * file. `export` defaults to `"default"`.
  */
 export const TaskRefSchema = z
-  .object({
-    module: z.union([
-      z
-        .string()
-        .min(1, "Expected a module path or file URL")
-        // A scheme of two letters or more marks a URL ("C:\\x" stays a Windows path): it must parse.
-        .refine(
-          (text) => !/^[a-zA-Z][a-zA-Z\d+.-]+:/.test(text) || URL.canParse(text),
-          "Expected a valid URL",
-        ),
-      z.instanceof(URL),
-    ]),
-    export: z.string().min(1).default("default"),
-  })
+  .object(
+    {
+      module: z.union([
+        z
+          .string()
+          .min(1, "Expected a module path or file URL")
+          // A scheme of two letters or more marks a URL ("C:\\x" stays a Windows path): it must parse.
+          .refine(
+            (text) => !/^[a-zA-Z][a-zA-Z\d+.-]+:/.test(text) || URL.canParse(text),
+            "Expected a valid URL",
+          ),
+        z.instanceof(URL),
+      ]),
+      export: z.string().min(1).default("default"),
+    },
+    { error: (issue) => (issue.code === "invalid_type" ? notATaskRef(issue.input) : undefined) },
+  )
   // A mistyped key (`exprt`, `modul`) is an error, not a silent default export.
   .strict();
+
+/**
+ * What a task that is not a `{ module, export }` object was probably meant to be, for
+ * the two forms a newcomer reaches for: the function itself, and the CLI's
+ * `module#export` string. Undefined: zod's own message.
+ */
+function notATaskRef(input: unknown): string | undefined {
+  if (typeof input === "function") {
+    return (
+      "Expected { module, export }, not the function itself: a worker thread cannot receive a function, " +
+      'so export it from a module and name both, e.g. { module: new URL("./task.mjs", import.meta.url), export: "name" }'
+    );
+  }
+  if (typeof input !== "string") return undefined;
+  const hash = input.lastIndexOf("#");
+  if (hash > 0 && hash < input.length - 1) {
+    const module = JSON.stringify(input.slice(0, hash));
+    const name = JSON.stringify(input.slice(hash + 1));
+    return `Expected { module, export }, not a string ("module#export" is the CLI's form): write { module: ${module}, export: ${name} }`;
+  }
+  return `Expected { module, export }, not a string: write { module: ${JSON.stringify(input)} } for its default export`;
+}
+
 export type TaskRef = z.output<typeof TaskRefSchema>;
 export type TaskRefInput = z.input<typeof TaskRefSchema>;

@@ -149,6 +149,29 @@ describe("malformed inputs are rejected with a message naming the path", () => {
     ]);
   });
 
+  it("a task given as the function itself, or as the CLI's module#export string", () => {
+    expect(issuesOf(TaskRefSchema, (x: number) => x * 2, "task")).toEqual([
+      "task: Expected { module, export }, not the function itself: a worker thread cannot receive a function, " +
+        'so export it from a module and name both, e.g. { module: new URL("./task.mjs", import.meta.url), export: "name" }, got a function',
+    ]);
+    expect(issuesOf(TaskRefSchema, "./tasks/fib.mjs#fib", "task")).toEqual([
+      'task: Expected { module, export }, not a string ("module#export" is the CLI\'s form): write { module: "./tasks/fib.mjs", export: "fib" }, got "./tasks/fib.mjs#fib"',
+    ]);
+    // The last # splits, as a path may hold one.
+    expect(issuesOf(TaskRefSchema, "./a#b/t.mjs#run", "task")[0]).toContain(
+      'write { module: "./a#b/t.mjs", export: "run" }',
+    );
+    expect(issuesOf(TaskRefSchema, "./t.mjs", "task")).toEqual([
+      'task: Expected { module, export }, not a string: write { module: "./t.mjs" } for its default export, got "./t.mjs"',
+    ]);
+    // A trailing or leading # names no export or no module: the plain string's advice.
+    expect(issuesOf(TaskRefSchema, "./t.mjs#", "task")[0]).toContain('write { module: "./t.mjs#" }');
+    // Anything else keeps zod's message.
+    expect(issuesOf(TaskRefSchema, 42, "task")).toEqual([
+      "task: Invalid input: expected object, received number, got 42",
+    ]);
+  });
+
   it("a wrong enum value", () => {
     expect(issuesOf(RunOptionsSchema, { onError: "ignore" }, "options")).toEqual([
       'options.onError: Invalid option: expected one of "throw"|"collect", got "ignore"',
