@@ -366,17 +366,22 @@ class SerialExecutor implements Executor {
   }
 }
 
+/** What a parallel executor without `workers` is told: the option, and both ways to give it. */
+const WORKERS_REQUIRED =
+  'options.workers: Required in parallel mode: { workers: n } starts n worker threads, { mode: "serial" } runs in the calling thread';
+
 /**
  * Creates an executor. `{ workers: n }` (parallel, the default mode) starts a tinypool
  * pool of exactly `n` worker threads, kept alive between runs until `close()`;
  * `{ mode: "serial", concurrency?: n }` runs in the calling thread and starts nothing.
  */
 export function createExecutor(options: ExecutorOptions): Executor {
-  const parsed = parseInput(ExecutorOptionsSchema, options, "options");
+  // No options at all reads as `{}`: parallel mode, which then says what it needs.
+  const parsed = parseInput(ExecutorOptionsSchema, options === undefined ? {} : options, "options");
   const mode = parsed.mode ?? "parallel";
   if (mode === "parallel") {
     const issues: string[] = [];
-    if (parsed.workers === undefined) issues.push("options.workers: Required in parallel mode");
+    if (parsed.workers === undefined) issues.push(WORKERS_REQUIRED);
     if (parsed.concurrency !== undefined) {
       issues.push('options.concurrency: Only used in serial mode (set mode: "serial")');
     }

@@ -33,9 +33,14 @@ async function mapIssues(taskRef: unknown, items: unknown, options?: unknown): P
 
 const square = { module: fixture("tasks.mjs"), export: "square" };
 
+const REQUIRED =
+  'options.workers: Required in parallel mode: { workers: n } starts n worker threads, { mode: "serial" } runs in the calling thread';
+
 describe("createExecutor() options", () => {
   it.each([
-    [{}, "options.workers: Required in parallel mode"],
+    [{}, REQUIRED],
+    [undefined, REQUIRED],
+    [null, "options: Invalid input: expected object, received null, got null"],
     [{ workers: 0 }, "options.workers: Too small: expected number to be >0, got 0"],
     [{ workers: 2, concurrency: 3 }, 'options.concurrency: Only used in serial mode (set mode: "serial")'],
     [{ mode: "serial", workers: 2 }, "options.workers: Only used in parallel mode"],
