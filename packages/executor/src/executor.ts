@@ -199,7 +199,7 @@ class ParallelExecutor implements Executor, PoolContext {
    */
   private check(task: ResolvedTask, strays: number, boundMs?: number): Promise<number> {
     const request: CheckRequest = { k: 1, h: task.href, e: task.exportName };
-    const bound = boundMs === undefined ? null : new BeginBound(request, boundMs);
+    const bound = boundMs === undefined ? null : new BeginBound(request, boundMs, () => this.isClosed);
     return this.pool.run(request, bound === null ? {} : { signal: bound.signal }).then(
       (answer: CheckResponse) => {
         bound?.clear();
@@ -265,6 +265,8 @@ class ParallelExecutor implements Executor, PoolContext {
   close(): Promise<void> {
     if (this.closing === null) {
       this.isClosed = true;
+      // Before the pool goes: no run's chunk clock may end a worker of it from now on.
+      for (const run of this.runs.values()) run.poolClosing();
       this.closing = destroyPool(this.pool).then(afterHandleCloses);
     }
     return this.closing;

@@ -188,6 +188,15 @@ export class ParallelRun extends RunLifecycle {
     if (this.state === RUNNING && this.openSource()) this.pump();
   }
 
+  /**
+   * Its executor is closing: the pool will terminate every worker and fail their chunks.
+   * The chunk clock stops now, so that no time-out aborts a chunk in the pool being
+   * destroyed (tinypool would start a fresh worker for it, which nothing would end).
+   */
+  poolClosing(): void {
+    if (this.clock !== null) this.clock.stopped = true;
+  }
+
   protected halt(): void {
     if (this.clock !== null) this.clock.stopped = true;
     if (this.inFlight > 0) this.cancelInFlight();
@@ -220,6 +229,9 @@ export class ParallelRun extends RunLifecycle {
    * those workers have exited, so nothing of it is left running.
    */
   private cancelInFlight(): void {
+    // A closing executor's pool terminates every worker and fails their chunks itself; an
+    // abort now would have tinypool start fresh workers in the pool being destroyed.
+    if (this.ctx.closed) return;
     const before = this.ctx.pool.threads;
     this.controller.abort();
     if (this.live !== null) for (const chunk of this.live) chunk.controller?.abort();

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { MAX_TIMER_MS } from "@amorsize/types";
 import { afterAll, afterEach, describe, expect, it, jest } from "@jest/globals";
 import {
@@ -10,12 +11,14 @@ import {
   WorkerCrashedError,
 } from "../src/index.js";
 import { MAX_ISOLATED_CRASHES } from "../src/isolate.js";
+import type { PoolContext } from "../src/parallel.js";
 import { resolveTask } from "../src/task.js";
 import {
   closeAll,
   closeShared,
   fixture,
   Gate,
+  osThreads,
   poolThreadIds,
   range,
   runNode,
@@ -546,4 +549,83 @@ describe("a closed executor", () => {
     await serial[Symbol.asyncDispose]();
     await expect(serial.map(task("tasks.mjs", "square"), [1])).rejects.toBeInstanceOf(ExecutorClosedError);
   });
+
+  it.each([
+    ["whose workers exit one at a time", [0.2, 1.5], undefined],
+    // The first chunk's failure stops the run at 0.2 s; the other's time-out comes at 0.7 s.
+    ["whose workers exit one at a time, with a chunk time-out due meanwhile", [0.2, 1.5], 700],
+    // Both time-outs come at 0.5 s, before any chunk has failed and stopped the run.
+    ["whose chunks time out while its workers are being ended", [1.2, 1.2], 500],
+  ])("leaves no worker behind when close() ends a run %s", async (_, seconds, chunkTimeoutMs) => {
+    // Each item holds its worker in a system call, where a terminate cannot reach it before
+    // the call returns. An abort of a chunk in the pool being destroyed (by the run as it
+    // stops, or by a chunk's time-out) has tinypool start fresh workers to keep its
+    // minimum: they would outlive close() and hold the process open for good.
+    const before = osThreads();
+    const executor = track({ workers: 2 });
+    const gate = new Gate();
+    const items = seconds.map((s, i) => ({ ...gate.item(i), seconds: s }));
+    const options = chunkTimeoutMs === undefined ? { chunkSize: 1 } : { chunkSize: 1, chunkTimeoutMs };
+    const outcome = rejection(executor.map(task("hang.mjs", "sleepsInSyscall"), items, options));
+    await gate.waitForStarted(2);
+    // Both workers inside their system call (their `sleep` children are up).
+    await within(untilAtLeast(sleepChildren, 2), 10_000, "both items sleeping");
+    await executor.close();
+    expect(await outcome).toBeInstanceOf(ExecutorClosedError);
+    expect(poolThreadIds(executor)).toEqual([]);
+    // The process's threads are back to what they were (a bound on a wait, not a speed).
+    if (before !== null) await within(untilAtMost(osThreads, before), 10_000, "the workers' threads exiting");
+  });
+
+  it("leaves no worker behind when close() comes while a bounded load check waits on its workers", async () => {
+    // A run with a chunk time-out first loads the task in every worker, each check bounded
+    // (10 s at least through map(); 300 ms here, white-box); the bound falls due while the
+    // pool is being destroyed, and must not abort the check into it (see above).
+    const before = osThreads();
+    const executor = track({ workers: 2 });
+    const context = executor as unknown as PoolContext;
+    const loading = rejection(
+      context.ensureTaskEverywhere(resolveTask(task("sleep-at-import.mjs", "identity")), 300),
+    );
+    await within(untilAtLeast(sleepChildren, 2), 10_000, "both workers importing");
+    await executor.close();
+    expect(await loading).toBeInstanceOf(ExecutorClosedError);
+    expect(poolThreadIds(executor)).toEqual([]);
+    if (before !== null) await within(untilAtMost(osThreads, before), 10_000, "the workers' threads exiting");
+  });
 });
+
+/** Resolves once `count()` reads at most `bound` (polled every 10 ms). */
+async function untilAtMost(count: () => number | null, bound: number): Promise<void> {
+  while ((count() ?? 0) > bound) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/** Resolves once `count()` reads at least `bound`, or at once where it cannot tell (null). */
+async function untilAtLeast(count: () => number | null, bound: number): Promise<void> {
+  for (let n = count(); n !== null && n < bound; n = count()) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** `sleep` processes whose parent is this process (Linux: read from /proc), or null where /proc cannot tell. */
+function sleepChildren(): number | null {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return null;
+  }
+  let count = 0;
+  for (const pid of entries) {
+    try {
+      // "pid (comm) state ppid ...": comm may hold spaces, so read after its closing parenthesis.
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const close = stat.lastIndexOf(")");
+      const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+      if (ppid === process.pid && stat.slice(stat.indexOf("(") + 1, close) === "sleep") count++;
+    } catch {
+      // Gone already.
+    }
+  }
+  return count;
+}
