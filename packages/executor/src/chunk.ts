@@ -248,7 +248,7 @@ export class ChunkClock {
 
   private due(chunk: Chunk): void {
     // A stopped clock ends no worker: its run is stopping (and ends its chunks itself), or
-    // its pool is being destroyed, where an abort would have tinypool start a fresh worker.
+    // its pool is being destroyed (the run fails as closed, not as timed out).
     if (this.stopped) return;
     const now = performance.now();
     // A chunk with no cell is taken as begun when its clock started.
@@ -292,15 +292,10 @@ export class BeginBound {
   readonly #epochMs = absoluteNowMs();
   #timer: NodeJS.Timeout;
 
-  /**
-   * Bounds the check `request` (its `w`, `y` and `o` are set here) to `ms`. `closing`: the
-   * pool is being destroyed, which ends the check's worker itself; the bound then aborts
-   * nothing (tinypool would start a fresh worker in the pool being destroyed).
-   */
+  /** Bounds the check `request` (its `w`, `y` and `o` are set here) to `ms`. */
   constructor(
     request: { w?: Int32Array; y?: number; o?: number },
     private readonly ms: number,
-    private readonly closing: () => boolean = () => false,
   ) {
     request.w = this.#cells;
     request.y = 0;
@@ -321,7 +316,6 @@ export class BeginBound {
   }
 
   #due(): void {
-    if (this.closing()) return;
     const now = absoluteNowMs();
     // Not begun: still queued for a worker, which is no time of the load's; looked at again.
     const until = beginDeadline(now, readBegin(this.#cells, 0, this.#epochMs), -Infinity, this.ms, Infinity);

@@ -199,7 +199,7 @@ class ParallelExecutor implements Executor, PoolContext {
    */
   private check(task: ResolvedTask, strays: number, boundMs?: number): Promise<number> {
     const request: CheckRequest = { k: 1, h: task.href, e: task.exportName };
-    const bound = boundMs === undefined ? null : new BeginBound(request, boundMs, () => this.isClosed);
+    const bound = boundMs === undefined ? null : new BeginBound(request, boundMs);
     return this.pool.run(request, bound === null ? {} : { signal: bound.signal }).then(
       (answer: CheckResponse) => {
         bound?.clear();
@@ -265,7 +265,8 @@ class ParallelExecutor implements Executor, PoolContext {
   close(): Promise<void> {
     if (this.closing === null) {
       this.isClosed = true;
-      // Before the pool goes: no run's chunk clock may end a worker of it from now on.
+      // Before the pool goes: no run's chunk clock ends a worker of it from now on (a
+      // time-out falling due while the workers are ended would read as the run's failure).
       for (const run of this.runs.values()) run.poolClosing();
       this.closing = destroyPool(this.pool).then(afterHandleCloses);
     }
@@ -283,17 +284,34 @@ class ParallelExecutor implements Executor, PoolContext {
  * no 'exit' listener: a thread terminated outside it, say) had already sent its only one:
  * destroy() then never resolves, and close() with it (a bench run here sat idle with no
  * worker left). So the wait also ends when the threads themselves have exited, which
- * `terminate()` reports for a thread already gone too. A failure destroy() reports first
- * still rejects.
+ * `terminate()` reports for a thread already gone too.
  */
 function destroyPool(pool: Tinypool): Promise<void> {
-  const threads = pool.threads
-    .map((wrapper) => (wrapper as unknown as { thread?: unknown }).thread)
-    .filter((thread): thread is Worker => thread instanceof Worker);
-  const destroyed = pool.destroy();
-  // Settled late (after the threads' exits) or never: nothing waits for it then.
-  destroyed.catch(() => {});
+  // From now on tinypool starts no worker: it keeps its minimum when a task on a worker
+  // is aborted (a run stopping as its first chunk fails) or a worker dies (a timer its
+  // task left threw), and while destroy() waits for the threads' exits such fresh
+  // workers were started in the pool being destroyed, where nothing ended them.
+  pool.options.minThreads = 0;
+  const wrappers = pool.threads as unknown as Array<{ thread?: unknown; removeListener?: unknown }>;
+  const threads = wrappers.map((wrapper) => wrapper.thread).filter((thread) => thread instanceof Worker);
+  // destroy() waits for each worker's 'exit' with events.once(), which on an 'error' first
+  // calls removeListener, a method tinypool's worker wrapper lacks (2.2.0): the TypeError
+  // was thrown out of the caller's process. The wrapper gets it, from its thread.
+  for (const wrapper of wrappers) {
+    const thread = wrapper.thread;
+    if (typeof wrapper.removeListener !== "function" && thread instanceof Worker) {
+      wrapper.removeListener = (event: string, listener: (...args: unknown[]) => void) =>
+        thread.removeListener(event, listener);
+    }
+  }
   const exited = Promise.all(threads.map((thread) => thread.terminate().catch(() => 0))).then(() => {});
+  // destroy() rejects only with the 'error' of a worker that died during it (see above):
+  // the task's doing, which its run reports, not a failure to close. The threads' exits
+  // are waited for then.
+  const destroyed = pool.destroy().then(
+    () => {},
+    () => exited,
+  );
   return Promise.race([destroyed, exited]);
 }
 

@@ -190,8 +190,8 @@ export class ParallelRun extends RunLifecycle {
 
   /**
    * Its executor is closing: the pool will terminate every worker and fail their chunks.
-   * The chunk clock stops now, so that no time-out aborts a chunk in the pool being
-   * destroyed (tinypool would start a fresh worker for it, which nothing would end).
+   * The chunk clock stops now: a time-out falling due while the workers are ended is the
+   * close's doing, and the run fails as closed, not as timed out.
    */
   poolClosing(): void {
     if (this.clock !== null) this.clock.stopped = true;
@@ -229,9 +229,6 @@ export class ParallelRun extends RunLifecycle {
    * those workers have exited, so nothing of it is left running.
    */
   private cancelInFlight(): void {
-    // A closing executor's pool terminates every worker and fails their chunks itself; an
-    // abort now would have tinypool start fresh workers in the pool being destroyed.
-    if (this.ctx.closed) return;
     const before = this.ctx.pool.threads;
     this.controller.abort();
     if (this.live !== null) for (const chunk of this.live) chunk.controller?.abort();

@@ -21,6 +21,7 @@ import {
   osThreads,
   poolThreadIds,
   range,
+  runFixture,
   runNode,
   shared,
   task,
@@ -551,16 +552,17 @@ describe("a closed executor", () => {
   });
 
   it.each([
-    ["whose workers exit one at a time", [0.2, 1.5], undefined],
-    // The first chunk's failure stops the run at 0.2 s; the other's time-out comes at 0.7 s.
-    ["whose workers exit one at a time, with a chunk time-out due meanwhile", [0.2, 1.5], 700],
-    // Both time-outs come at 0.5 s, before any chunk has failed and stopped the run.
-    ["whose chunks time out while its workers are being ended", [1.2, 1.2], 500],
+    ["whose workers exit one at a time", [0.6, 1.5], undefined],
+    // The first chunk's failure stops the run at 0.6 s; the other's time-out comes at 1 s.
+    ["whose workers exit one at a time, with a chunk time-out due meanwhile", [0.6, 1.5], 1000],
+    // Both time-outs come at 0.9 s, before any chunk has failed and stopped the run.
+    ["whose chunks time out while its workers are being ended", [1.5, 1.5], 900],
   ])("leaves no worker behind when close() ends a run %s", async (_, seconds, chunkTimeoutMs) => {
     // Each item holds its worker in a system call, where a terminate cannot reach it before
     // the call returns. An abort of a chunk in the pool being destroyed (by the run as it
-    // stops, or by a chunk's time-out) has tinypool start fresh workers to keep its
-    // minimum: they would outlive close() and hold the process open for good.
+    // stops, or by a chunk's time-out) had tinypool start fresh workers to keep its
+    // minimum: they outlived close() and held the process open for good. A time-out that
+    // falls due meanwhile is the close's doing: the run fails as closed, not as timed out.
     const before = osThreads();
     const executor = track({ workers: 2 });
     const gate = new Gate();
@@ -569,40 +571,51 @@ describe("a closed executor", () => {
     const outcome = rejection(executor.map(task("hang.mjs", "sleepsInSyscall"), items, options));
     await gate.waitForStarted(2);
     // Both workers inside their system call (their `sleep` children are up).
-    await within(untilAtLeast(sleepChildren, 2), 10_000, "both items sleeping");
+    await until(() => (sleepChildren() ?? 2) >= 2, "both items sleeping");
     await executor.close();
     expect(await outcome).toBeInstanceOf(ExecutorClosedError);
     expect(poolThreadIds(executor)).toEqual([]);
     // The process's threads are back to what they were (a bound on a wait, not a speed).
-    if (before !== null) await within(untilAtMost(osThreads, before), 10_000, "the workers' threads exiting");
+    await until(() => (osThreads() ?? 0) <= (before ?? 0), "the workers' threads exiting");
   });
 
   it("leaves no worker behind when close() comes while a bounded load check waits on its workers", async () => {
     // A run with a chunk time-out first loads the task in every worker, each check bounded
-    // (10 s at least through map(); 300 ms here, white-box); the bound falls due while the
-    // pool is being destroyed, and must not abort the check into it (see above).
+    // (10 s at least through map(); 900 ms here, white-box); the bound falls due while the
+    // pool is being destroyed, and its abort must start no worker in it (see above).
     const before = osThreads();
     const executor = track({ workers: 2 });
     const context = executor as unknown as PoolContext;
     const loading = rejection(
-      context.ensureTaskEverywhere(resolveTask(task("sleep-at-import.mjs", "identity")), 300),
+      context.ensureTaskEverywhere(resolveTask(task("sleep-at-import.mjs", "identity")), 900),
     );
-    await within(untilAtLeast(sleepChildren, 2), 10_000, "both workers importing");
+    await until(() => (sleepChildren() ?? 2) >= 2, "both workers importing");
     await executor.close();
     expect(await loading).toBeInstanceOf(ExecutorClosedError);
     expect(poolThreadIds(executor)).toEqual([]);
-    if (before !== null) await within(untilAtMost(osThreads, before), 10_000, "the workers' threads exiting");
+    await until(() => (osThreads() ?? 0) <= (before ?? 0), "the workers' threads exiting");
+  });
+
+  it("ends a pool whose worker dies while close() destroys it, crashing nothing and leaving no worker", async () => {
+    // In a child process: the worker's 'error' came into tinypool's destroy(), whose wait
+    // for the worker's exit threw a TypeError out of the caller's process (its worker
+    // wrapper has no removeListener), and tinypool started fresh workers to keep its minimum.
+    const { code, signal, stdout, stderr } = await runFixture("close-while-crashing.mjs", [], 30_000);
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: "" });
+    const outcome = JSON.parse(stdout);
+    expect(outcome).toMatchObject({ outcome: "AMORSIZE_EXECUTOR_CLOSED", poolThreads: 0 });
+    expect(outcome.threadsAfter).toBe(outcome.threadsBefore);
   });
 });
 
-/** Resolves once `count()` reads at most `bound` (polled every 10 ms). */
-async function untilAtMost(count: () => number | null, bound: number): Promise<void> {
-  while ((count() ?? 0) > bound) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
-/** Resolves once `count()` reads at least `bound`, or at once where it cannot tell (null). */
-async function untilAtLeast(count: () => number | null, bound: number): Promise<void> {
-  for (let n = count(); n !== null && n < bound; n = count()) {
+/**
+ * Resolves once `condition()` holds (polled every 5 ms); rejects naming `what` after 10 s:
+ * a bound on a wait, not a measure of speed.
+ */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`Timed out waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
