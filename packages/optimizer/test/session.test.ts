@@ -796,15 +796,17 @@ describe("a session's learning", () => {
     // One worker at most: every call runs in the calling thread, the case where a wrong
     // profile would hold it. Numbers of one size: the input looks the same whatever they ask.
     session = fixedSession({ maxWorkers: 1, idleMs: 60_000 });
-    // Items that cost nothing against items that block 0.7 ms: far past ten times on a busy
-    // machine too, where a short block of 50 us can read several times its length.
+    // Items that cost nothing against items that block 0.7 ms on average (three of them 7 ms
+    // each): far past ten times on a busy machine too, where a short block of 50 us can read
+    // several times its length.
     const cheap = range(30).map(() => 0);
-    const costly = range(30).map(() => 0.7);
+    const costly = range(30).map((i) => (i % 10 === 0 ? 7 : 0));
     expect((await session.execute(task("blocksFor"), cheap, base)).session.profile).toBe("sampled");
     // 21 ms where the profile said next to nothing: a pause could read so once, not twice in a
     // row. Over CONTRADICTING_RUN_MS, and far under DECISIVE_RUN_MS however late each wait
-    // wakes on a busy machine: 30 blocks of 3 ms read past 200 ms under load once, and that
-    // run alone contradicted the profile (a call early).
+    // wakes on a busy machine: three waits, each woken late once at most. 30 blocks of 3 ms
+    // read past 200 ms under load once, and so did 30 blocks of 0.7 ms (each of the 30 waits
+    // woke late): that run alone contradicted the profile (a call early).
     for (let k = 0; k < 2; k++) {
       const learned = await session.execute(task("blocksFor"), costly, base);
       expect(learned.session.profile).toBe("learned");
