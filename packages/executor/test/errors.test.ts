@@ -4,6 +4,7 @@ import { afterAll, afterEach, describe, expect, it, jest } from "@jest/globals";
 import {
   ChunkTimeoutError,
   CloneError,
+  type Executor,
   ExecutorClosedError,
   ItemError,
   mapNow,
@@ -570,13 +571,7 @@ describe("a closed executor", () => {
     const options = chunkTimeoutMs === undefined ? { chunkSize: 1 } : { chunkSize: 1, chunkTimeoutMs };
     const outcome = rejection(executor.map(task("hang.mjs", "sleepsInSyscall"), items, options));
     await gate.waitForStarted(2);
-    // Both workers inside their system call (their `sleep` children are up).
-    await until(() => (sleepChildren() ?? 2) >= 2, "both items sleeping");
-    await executor.close();
-    expect(await outcome).toBeInstanceOf(ExecutorClosedError);
-    expect(poolThreadIds(executor)).toEqual([]);
-    // The process's threads are back to what they were (a bound on a wait, not a speed).
-    await until(() => (osThreads() ?? 0) <= (before ?? 0), "the workers' threads exiting");
+    await closedWhileSleeping(executor, outcome, before);
   });
 
   it("leaves no worker behind when close() comes while a bounded load check waits on its workers", async () => {
@@ -589,11 +584,7 @@ describe("a closed executor", () => {
     const loading = rejection(
       context.ensureTaskEverywhere(resolveTask(task("sleep-at-import.mjs", "identity")), 900),
     );
-    await until(() => (sleepChildren() ?? 2) >= 2, "both workers importing");
-    await executor.close();
-    expect(await loading).toBeInstanceOf(ExecutorClosedError);
-    expect(poolThreadIds(executor)).toEqual([]);
-    await until(() => (osThreads() ?? 0) <= (before ?? 0), "the workers' threads exiting");
+    await closedWhileSleeping(executor, loading, before);
   });
 
   it("ends a pool whose worker dies while close() destroys it, crashing nothing and leaving no worker", async () => {
@@ -607,6 +598,24 @@ describe("a closed executor", () => {
     expect(outcome.threadsAfter).toBe(outcome.threadsBefore);
   });
 });
+
+/**
+ * Closes `executor` once both of its workers are inside their system call (their `sleep`
+ * children are up, where a terminate cannot reach them), then checks that what was
+ * running (`outcome`) failed as closed, the pool holds no thread, and the process's
+ * threads are back to `before` (a bound on a wait, not a speed).
+ */
+async function closedWhileSleeping(
+  executor: Executor,
+  outcome: Promise<Error>,
+  before: number | null,
+): Promise<void> {
+  await until(() => (sleepChildren() ?? 2) >= 2, "both workers sleeping");
+  await executor.close();
+  expect(await outcome).toBeInstanceOf(ExecutorClosedError);
+  expect(poolThreadIds(executor)).toEqual([]);
+  await until(() => (osThreads() ?? 0) <= (before ?? 0), "the workers' threads exiting");
+}
 
 /**
  * Resolves once `condition()` holds (polled every 5 ms); rejects naming `what` after 10 s:
