@@ -267,7 +267,7 @@ class ParallelExecutor implements Executor, PoolContext {
       this.isClosed = true;
       // Before the pool goes: no run's chunk clock ends a worker of it from now on (a
       // time-out falling due while the workers are ended would read as the run's failure).
-      for (const run of this.runs.values()) run.poolClosing();
+      for (const run of this.runs.values()) run.stopClock();
       this.closing = destroyPool(this.pool).then(afterHandleCloses);
     }
     return this.closing;

@@ -189,16 +189,16 @@ export class ParallelRun extends RunLifecycle {
   }
 
   /**
-   * Its executor is closing: the pool will terminate every worker and fail their chunks.
-   * The chunk clock stops now: a time-out falling due while the workers are ended is the
-   * close's doing, and the run fails as closed, not as timed out.
+   * Stops the chunk clock: no time-out ends a worker from now on. When the run halts (it
+   * ends its chunks itself), and when its executor closes: the pool then ends every worker,
+   * and a time-out falling due meanwhile is the close's doing (the run fails as closed).
    */
-  poolClosing(): void {
+  stopClock(): void {
     if (this.clock !== null) this.clock.stopped = true;
   }
 
   protected halt(): void {
-    if (this.clock !== null) this.clock.stopped = true;
+    this.stopClock();
     if (this.inFlight > 0) this.cancelInFlight();
     this.settleIfIdle();
   }
