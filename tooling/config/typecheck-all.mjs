@@ -3,12 +3,12 @@
 // the same options, the same errors), run with the TypeScript compiler API.
 //
 // With --beside-build (`npm run typecheck:rest`, the typecheck of `npm test`) it skips the
-// semantic check of the files that build:all type-checks anyway as it compiles them: each
+// semantic check of the files that the build (build:types) type-checks anyway: each
 // package's src/ as its build config takes it (src/**/*.test.ts stays here), when that config
 // checks with the same options. Those files are still parsed and read for the types the tests
 // and scripts use; only their own errors are left to the build (7.3 s of CPU instead of
 // `tsc -p tsconfig.test.json`'s 8.5 on two cores).
-// So this alone is no full typecheck: `npm test` runs it in the same turbo run as build:all,
+// So this alone is no full typecheck: `npm test` runs it in the same turbo run as build:types,
 // which fails on any error in src/, and `npm run typecheck` stays the full `tsc` run. It reads
 // no dist/, so turbo still runs it beside the build.
 import { createRequire } from "node:module";
@@ -61,7 +61,7 @@ function parseConfig(cwd, config) {
   return { parsed, unrecoverable };
 }
 
-/** The files build-all type-checks with the same checking options as `options`. */
+/** The files the build type-checks with the same checking options as `options`. */
 function checkedByBuild(options) {
   const files = new Set();
   const wanted = checkingOptions(options);
@@ -114,5 +114,5 @@ if (errors.length > 0) {
   };
   process.stdout.write(format(errors, formatHost));
 }
-if (besideBuild) console.log(`typecheck: ${checked} files checked, ${skipped} left to build:all`);
+if (besideBuild) console.log(`typecheck: ${checked} files checked, ${skipped} left to build:types`);
 if (errors.some((diagnostic) => diagnostic.category === ts.DiagnosticCategory.Error)) process.exit(1);
