@@ -12,22 +12,23 @@
 //   a copy) runs in a shell in the package's folder. With `isolatedModules` and
 //   `verbatimModuleSyntax` (tsconfig.base.json) a file's JavaScript depends on that file
 //   alone, so this needs no types: about 2 s for every package, where the whole build takes
-//   12 s on two cores. The tests, which run the built JavaScript (workers, child processes),
-//   start after this step.
+//   12 s on two cores. The suites that run only the built JavaScript (workers, child
+//   processes) and are the longest start after this step (turbo.json, packages/*/turbo.json).
 // - `--types`: the type check and the declarations, in dependency order (a dependent's check
-//   reads what its dependency just wrote), beside the tests: the compile tsc would run, whose
-//   JavaScript is not written but compared with the step above's for every file, so a file
-//   whose output would differ fails the build instead of shipping. The standard library,
-//   @types/node and the other declarations under node_modules are parsed once for all
-//   packages, and the compiler runs warm (on two cores: about half the CPU time of nine
-//   `tsc` processes).
+//   reads what its dependency just wrote), beside those suites: the compile tsc would run,
+//   whose other files are not written but compared with what the first step left in dist/,
+//   so a file missing, stale or transpiled otherwise than tsc would fails the build instead
+//   of shipping. The standard library, @types/node and the other declarations under
+//   node_modules are parsed once for all packages, and the compiler runs warm (on two
+//   cores: about half the CPU time of nine `tsc` processes).
 //
 // With neither flag both steps run, one after the other. A script of any other form runs as
-// `npm run build` in the package's folder, in the first step.
+// `npm run build` in the package's folder, in the second step (it may need its
+// dependencies' declarations).
 import { execSync, spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { DEPENDENCY_FIELDS, FORM, repoRoot, workspacePackages } from "./workspace-builds.mjs";
 
 // Loaded as the CommonJS module it is: an ESM import of typescript.js first scans its 9 MB
@@ -113,13 +114,14 @@ const isError = (diagnostic) => diagnostic.category === ts.DiagnosticCategory.Er
  * One source file's JavaScript and source map, transpiled alone with the program's options:
  * what tsc emits for it. `transpileModule` cannot look up the nearest package.json, so the
  * module format NodeNext implies for the file (ESM in a `"type": "module"` package, in an
- * `.mts` file) is passed in as the module kind.
+ * `.mts` file) is passed in: the module kind, and the file read as a module even when it
+ * imports and exports nothing (tsc then writes `export {};`).
  */
 function transpiled(fileName, text, options) {
-  const format = ts.getImpliedNodeFormatForFile(fileName, undefined, ts.sys, options);
-  const module = format === ts.ModuleKind.ESNext ? ts.ModuleKind.ESNext : options.module;
+  const esm = ts.getImpliedNodeFormatForFile(fileName, undefined, ts.sys, options) === ts.ModuleKind.ESNext;
+  const format = esm ? { module: ts.ModuleKind.ESNext, moduleDetection: ts.ModuleDetectionKind.Force } : {};
   return ts.transpileModule(text, {
-    compilerOptions: { ...options, module, declaration: false, declarationMap: false },
+    compilerOptions: { ...options, ...format, declaration: false, declarationMap: false },
     fileName,
     reportDiagnostics: true,
   });
@@ -148,33 +150,65 @@ function writeCode(cwd, parsed) {
 
 /**
  * What tsc's emit writes for one output file in the second step: declarations are written;
- * JavaScript and its map are only compared with the first step's: with the file on disk,
- * or, where that differs (an entry the bundle rewrote), with the per-file transpile of the
- * same source. A difference is an error: the JavaScript on disk would not be tsc's.
+ * every other file is only compared with what the first step left in dist/, a difference
+ * being an error (dist/ would not be what tsc writes): a file missing (a JSON module a
+ * source imports, which the first step does not write) or stale (a source changed since).
+ * The entries a bundle rewrote (`rewritten`: dist/index.js and the bins, with their maps)
+ * are compared with the per-file transpile of their source instead.
  */
-function declarationWriter(options, diagnostics) {
-  return (fileName, text, writeByteOrderMark, _onError, sourceFiles) => {
-    if (/\.d\.[cm]?ts(\.map)?$/.test(fileName)) {
-      ts.sys.writeFile(fileName, text, writeByteOrderMark);
-      return;
-    }
-    if (ts.sys.readFile(fileName) === text) return;
-    const source = sourceFiles?.[0];
-    const output = source && transpiled(source.fileName, source.text, options);
-    if (output && (fileName.endsWith(".map") ? output.sourceMapText : output.outputText) === text) return;
+function declarationWriter(cwd, options, rewritten, diagnostics) {
+  const fail = (messageText) =>
     diagnostics.push({
       category: ts.DiagnosticCategory.Error,
       code: 0,
       file: undefined,
       start: undefined,
       length: undefined,
-      messageText: `build-all: tsc writes ${fileName} otherwise than the per-file transpile of ${source?.fileName ?? "its source"} (build-all --js): its JavaScript depends on more than that file`,
+      messageText,
     });
+  return (fileName, text, writeByteOrderMark, _onError, sourceFiles) => {
+    if (/\.d\.[cm]?ts(\.map)?$/.test(fileName)) {
+      ts.sys.writeFile(fileName, text, writeByteOrderMark);
+      return;
+    }
+    const file = relative(cwd, fileName);
+    const source = sourceFiles?.[0];
+    const from = source ? relative(cwd, source.fileName) : "its source";
+    if (rewritten.has(fileName) && source) {
+      const output = transpiled(source.fileName, source.text, options);
+      const ours = fileName.endsWith(".map") ? output.sourceMapText : output.outputText;
+      const built = ts.sys.getModifiedTime(fileName);
+      if (ours !== text)
+        fail(`build-all: tsc writes ${file} from ${from} otherwise than the per-file transpile (build:js)`);
+      else if (built === undefined)
+        fail(`build-all: ${file} is missing: tsc writes it from ${from}, build:js did not`);
+      else if (built < ts.sys.getModifiedTime(source.fileName))
+        fail(`build-all: ${file} is older than ${from}: run build:js again`);
+      return;
+    }
+    const onDisk = ts.sys.readFile(fileName);
+    if (onDisk === text) return;
+    if (onDisk === undefined && fileName.endsWith(".json"))
+      fail(
+        `build-all: ${file} is missing: tsc copies the JSON module ${from} that a source imports, build:js does not; copy it in the build script's rest`,
+      );
+    else if (onDisk === undefined)
+      fail(`build-all: ${file} is missing: tsc writes it from ${from}, build:js did not`);
+    else
+      fail(
+        `build-all: ${file} is not what tsc writes from ${from}: run build:js again if a source changed since, else its per-file transpile differs from tsc's`,
+      );
   };
 }
 
+/** The files a build's `<rest>` may rewrite: a published package's entry and bins (bundle-entry.mjs), with their maps. */
+function rewrittenEntries(cwd, manifest) {
+  const entries = ["dist/index.js", ...Object.values(manifest.bin ?? {})].map((path) => join(cwd, path));
+  return new Set(entries.flatMap((path) => [path, `${path}.map`]));
+}
+
 /** The second step of `tsc -p <config>` from `cwd`: true when it reports no error. */
-function checkAndDeclare(cwd, parsed, hostFor) {
+function checkAndDeclare(cwd, parsed, rewritten, hostFor) {
   const program = ts.createProgram({
     rootNames: parsed.fileNames,
     options: parsed.options,
@@ -190,20 +224,18 @@ function checkAndDeclare(cwd, parsed, hostFor) {
     diagnostics.push(...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics());
     if (clean()) diagnostics.push(...program.getSemanticDiagnostics());
   }
-  diagnostics.push(...program.emit(undefined, declarationWriter(parsed.options, diagnostics)).diagnostics);
+  const writeFile = declarationWriter(cwd, parsed.options, rewritten, diagnostics);
+  diagnostics.push(...program.emit(undefined, writeFile).diagnostics);
   const errors = ts.sortAndDeduplicateDiagnostics(diagnostics);
   report(errors, cwd);
   return !errors.some(isError);
 }
 
-/** The first step of a package's build: its JavaScript, then the script's `<rest>`. */
+/** The first step of a package's build: its JavaScript, then the script's `<rest>` (none for another form). */
 function buildCode(pkg) {
   const cwd = join(repoRoot, pkg.dir);
   const form = FORM.exec(pkg.manifest.scripts.build);
-  if (!form) {
-    const ran = spawnSync("npm", ["run", "--silent", "build"], { cwd, stdio: "inherit" });
-    return ran.status === 0;
-  }
+  if (!form) return true;
   const [, config, rest] = form;
   const parsed = parseConfig(cwd, config);
   if (!parsed) return false;
@@ -218,13 +250,17 @@ function buildCode(pkg) {
   }
 }
 
-/** The second step of a package's build: its type check and declarations (none for another form). */
+/**
+ * The second step of a package's build: its type check and declarations. A script of
+ * another form runs whole here, as `npm run build`: it may type-check against its
+ * dependencies' declarations, which this step writes in dependency order.
+ */
 function buildTypes(pkg, hostFor) {
   const cwd = join(repoRoot, pkg.dir);
   const form = FORM.exec(pkg.manifest.scripts.build);
-  if (!form) return true;
+  if (!form) return spawnSync("npm", ["run", "--silent", "build"], { cwd, stdio: "inherit" }).status === 0;
   const parsed = parseConfig(cwd, form[1]);
-  return parsed !== undefined && checkAndDeclare(cwd, parsed, hostFor);
+  return parsed !== undefined && checkAndDeclare(cwd, parsed, rewrittenEntries(cwd, pkg.manifest), hostFor);
 }
 
 /**
