@@ -148,7 +148,7 @@ console.log(JSON.stringify({ results: run.results.length, warm: session.stats().
       import { createAmorsize } from ${JSON.stringify(new URL("../dist/index.js", import.meta.url).href)};
       const session = createAmorsize({ saveProfiles: false });
       const task = { module: ${JSON.stringify(tasks)}, export: "blocksTwoMs" };
-      const input = Array.from({ length: 150 }, (_, i) => i);
+      const input = Array.from({ length: 40 }, (_, i) => i);
       const options = ${JSON.stringify({ ...onPool, chunkSize: 5 })};
       const runs = await Promise.all(Array.from({ length: 12 }, () => session.execute(task, input, options)));
       console.log(JSON.stringify(runs.map((run) => run.results.every((r, i) => r === i + 1))));
