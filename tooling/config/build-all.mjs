@@ -132,7 +132,8 @@ const emitsCode = (fileName) => /\.[cm]?tsx?$/.test(fileName) && !/\.d\.[cm]?ts$
 
 /** The first step of `tsc -p <config>` from `cwd`: each file's JavaScript and map, written. */
 function writeCode(cwd, parsed) {
-  const diagnostics = [...parsed.errors];
+  // The config file's own syntax errors too, which `parsed.errors` leaves out (as tsc reports them).
+  const diagnostics = [...ts.getConfigFileParsingDiagnostics(parsed)];
   for (const fileName of parsed.fileNames.filter(emitsCode)) {
     const output = transpiled(fileName, ts.sys.readFile(fileName), parsed.options);
     // Its syntax errors; its option errors are those of the module kind set above.
@@ -214,11 +215,12 @@ function checkAndDeclare(cwd, parsed, rewritten, hostFor) {
     options: parsed.options,
     projectReferences: parsed.projectReferences,
     host: hostFor(parsed.options, cwd),
-    configFileParsingDiagnostics: parsed.errors,
+    // The config file's own syntax errors too, which `parsed.errors` leaves out (as tsc reports them).
+    configFileParsingDiagnostics: ts.getConfigFileParsingDiagnostics(parsed),
   });
   // tsc's order: semantic errors only when the syntax and the options are sound.
   const diagnostics = [...program.getConfigFileParsingDiagnostics()];
-  const clean = () => diagnostics.length === parsed.errors.length;
+  const clean = () => diagnostics.length === ts.getConfigFileParsingDiagnostics(parsed).length;
   diagnostics.push(...program.getSyntacticDiagnostics());
   if (clean()) {
     diagnostics.push(...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics());

@@ -69,7 +69,12 @@ function checkedByBuild(options) {
     const form = FORM.exec(pkg.manifest.scripts.build);
     if (!form) continue; // built by its own script: what that checks is not known here
     const { parsed } = parseConfig(join(repoRoot, pkg.dir), form[1]);
-    if (!parsed || parsed.errors.length > 0 || checkingOptions(parsed.options) !== wanted) continue;
+    if (
+      !parsed ||
+      ts.getConfigFileParsingDiagnostics(parsed).length > 0 ||
+      checkingOptions(parsed.options) !== wanted
+    )
+      continue;
     for (const file of parsed.fileNames) files.add(file);
   }
   return files;
@@ -85,12 +90,13 @@ if (parsed) {
     rootNames: parsed.fileNames,
     options: parsed.options,
     projectReferences: parsed.projectReferences,
-    configFileParsingDiagnostics: parsed.errors,
+    // The config file's own syntax errors too, which `parsed.errors` leaves out (as tsc reports them).
+    configFileParsingDiagnostics: ts.getConfigFileParsingDiagnostics(parsed),
   });
   const leftToBuild = besideBuild ? checkedByBuild(parsed.options) : new Set();
   // tsc's order: semantic errors only when the syntax and the options are sound.
   diagnostics.push(...program.getConfigFileParsingDiagnostics());
-  const clean = () => diagnostics.length === parsed.errors.length;
+  const clean = () => diagnostics.length === ts.getConfigFileParsingDiagnostics(parsed).length;
   diagnostics.push(...program.getSyntacticDiagnostics());
   if (clean()) diagnostics.push(...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics());
   if (clean()) {
