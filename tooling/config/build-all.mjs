@@ -29,7 +29,7 @@ import { execSync, spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
-import { DEPENDENCY_FIELDS, FORM, repoRoot, workspacePackages } from "./workspace-builds.mjs";
+import { bundledEntries, DEPENDENCY_FIELDS, FORM, repoRoot, workspacePackages } from "./workspace-builds.mjs";
 
 // Loaded as the CommonJS module it is: an ESM import of typescript.js first scans its 9 MB
 // for named exports (about 0.3 s of CPU).
@@ -202,25 +202,27 @@ function declarationWriter(cwd, options, rewritten, diagnostics) {
   };
 }
 
-/** The files a build's `<rest>` may rewrite: a published package's entry and bins (bundle-entry.mjs), with their maps. */
-function rewrittenEntries(cwd, manifest) {
-  const entries = ["dist/index.js", ...Object.values(manifest.bin ?? {})].map((path) => join(cwd, path));
+/** The files a build's `<rest>` writes over (bundle-entry.mjs's entries), with their maps; none without it. */
+function rewrittenEntries(cwd, manifest, rest) {
+  if (!rest?.includes("bundle-entry.mjs")) return new Set();
+  const entries = bundledEntries(manifest).map((path) => join(cwd, path));
   return new Set(entries.flatMap((path) => [path, `${path}.map`]));
 }
 
 /** The second step of `tsc -p <config>` from `cwd`: true when it reports no error. */
 function checkAndDeclare(cwd, parsed, rewritten, hostFor) {
+  // The config file's own syntax errors too, which `parsed.errors` leaves out (as tsc reports them).
+  const configDiagnostics = ts.getConfigFileParsingDiagnostics(parsed);
   const program = ts.createProgram({
     rootNames: parsed.fileNames,
     options: parsed.options,
     projectReferences: parsed.projectReferences,
     host: hostFor(parsed.options, cwd),
-    // The config file's own syntax errors too, which `parsed.errors` leaves out (as tsc reports them).
-    configFileParsingDiagnostics: ts.getConfigFileParsingDiagnostics(parsed),
+    configFileParsingDiagnostics: configDiagnostics,
   });
   // tsc's order: semantic errors only when the syntax and the options are sound.
-  const diagnostics = [...program.getConfigFileParsingDiagnostics()];
-  const clean = () => diagnostics.length === ts.getConfigFileParsingDiagnostics(parsed).length;
+  const diagnostics = [...configDiagnostics];
+  const clean = () => diagnostics.length === configDiagnostics.length;
   diagnostics.push(...program.getSyntacticDiagnostics());
   if (clean()) {
     diagnostics.push(...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics());
@@ -262,7 +264,8 @@ function buildTypes(pkg, hostFor) {
   const form = FORM.exec(pkg.manifest.scripts.build);
   if (!form) return spawnSync("npm", ["run", "--silent", "build"], { cwd, stdio: "inherit" }).status === 0;
   const parsed = parseConfig(cwd, form[1]);
-  return parsed !== undefined && checkAndDeclare(cwd, parsed, rewrittenEntries(cwd, pkg.manifest), hostFor);
+  const rewritten = rewrittenEntries(cwd, pkg.manifest, form[2]);
+  return parsed !== undefined && checkAndDeclare(cwd, parsed, rewritten, hostFor);
 }
 
 /**
@@ -298,11 +301,20 @@ function runStep(step, packages, buildOne, failed) {
 }
 
 const packages = workspacePackages();
-const codeOnly = process.argv.includes("--js");
-const typesOnly = process.argv.includes("--types");
+// `--js`, `--types`, both, or neither (both steps); anything else is a mistake, not a build.
+const STEPS = ["--js", "--types"];
+const args = process.argv.slice(2);
+const unknown = args.filter((arg) => !STEPS.includes(arg));
+if (unknown.length > 0) {
+  console.error(
+    `build-all: unknown argument ${unknown.join(" ")}: give --js, --types, both or neither (both steps)`,
+  );
+  process.exit(2);
+}
+const both = args.length === 0;
 const failed = new Set();
-if (!typesOnly) runStep("code", packages, buildCode, failed);
-if (!codeOnly) {
+if (both || args.includes("--js")) runStep("code", packages, buildCode, failed);
+if (both || args.includes("--types")) {
   const hostFor = createSharedHost(packages);
   runStep("types", packages, (pkg) => buildTypes(pkg, hostFor), failed);
 }

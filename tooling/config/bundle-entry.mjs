@@ -19,11 +19,11 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { bundledEntries } from "./workspace-builds.mjs";
 
 const dir = process.cwd();
 const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
-const bins = Object.values(manifest.bin ?? {}).map((path) => path.replace(/^\.\//, ""));
-const entries = [...new Set(["dist/index.js", ...bins])].map((path) => join(dir, path));
+const entries = bundledEntries(manifest).map((path) => join(dir, path));
 
 const { outputFiles } = await build({
   entryPoints: entries,

@@ -86,17 +86,18 @@ const diagnostics = [...unrecoverable];
 let skipped = 0;
 let checked = 0;
 if (parsed) {
+  // The config file's own syntax errors too, which `parsed.errors` leaves out (as tsc reports them).
+  const configDiagnostics = ts.getConfigFileParsingDiagnostics(parsed);
   const program = ts.createProgram({
     rootNames: parsed.fileNames,
     options: parsed.options,
     projectReferences: parsed.projectReferences,
-    // The config file's own syntax errors too, which `parsed.errors` leaves out (as tsc reports them).
-    configFileParsingDiagnostics: ts.getConfigFileParsingDiagnostics(parsed),
+    configFileParsingDiagnostics: configDiagnostics,
   });
   const leftToBuild = besideBuild ? checkedByBuild(parsed.options) : new Set();
   // tsc's order: semantic errors only when the syntax and the options are sound.
   diagnostics.push(...program.getConfigFileParsingDiagnostics());
-  const clean = () => diagnostics.length === ts.getConfigFileParsingDiagnostics(parsed).length;
+  const clean = () => diagnostics.length === configDiagnostics.length;
   diagnostics.push(...program.getSyntacticDiagnostics());
   if (clean()) diagnostics.push(...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics());
   if (clean()) {

@@ -9,6 +9,16 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", ".."
 /** A build script that build-all runs with the compiler API: `rm -rf dist && tsc -p <config>[ && <rest>]`. */
 export const FORM = /^rm -rf dist && tsc -p (\S+)(?: && (.+))?$/;
 
+/**
+ * The files of a package that bundle-entry.mjs, the last step of a published package's
+ * build, writes over with one module each: dist/index.js and each `bin`, relative to the
+ * package folder.
+ */
+export function bundledEntries(manifest) {
+  const bins = Object.values(manifest.bin ?? {}).map((path) => path.replace(/^\.\//, ""));
+  return [...new Set(["dist/index.js", ...bins])];
+}
+
 export const DEPENDENCY_FIELDS = [
   "dependencies",
   "devDependencies",
