@@ -1,4 +1,5 @@
 import { MAX_TIMER_MS } from "@amorsize/types";
+import { endProcessesOf } from "./child-processes.js";
 import type { Block } from "./delivery.js";
 import type { IndexRange, RunError } from "./errors.js";
 import { absoluteNowMs, beginDeadline, readBegin } from "./protocol.js";
@@ -24,7 +25,7 @@ export interface Chunk extends Block {
   /** When its time-out clock started (`performance.now()`). */
   clockAt: number;
   /** Where its worker stamps the start of its items, counted from `epochMs` (see `ChunkClock.cell`); null: none. */
-  cell: { cells: Int32Array; reached: Int32Array; slot: number; epochMs: number } | null;
+  cell: { cells: Int32Array; reached: Int32Array; threads: Int32Array; slot: number; epochMs: number } | null;
   timedOut: boolean;
   /** Timed out without its worker having begun its items. */
   notBegun: boolean;
@@ -175,6 +176,8 @@ export class ChunkClock {
   private cells = new Int32Array(new SharedArrayBuffer(4 * FIRST_CELLS));
   /** Beside each cell, how many of its chunk's items have ended (see `RunRequest.v`). */
   private reached = new Int32Array(new SharedArrayBuffer(4 * FIRST_CELLS));
+  /** Beside each cell, the thread that took its chunk up (see `RunRequest.z`). */
+  private threads = new Int32Array(new SharedArrayBuffer(4 * FIRST_CELLS));
   private readonly free: number[] = [];
   private next = 0;
 
@@ -184,25 +187,27 @@ export class ChunkClock {
   ) {}
 
   /**
-   * A cleared cell for `chunk`'s worker to stamp, for its request: `w`, `y` and `o` (see
-   * `RunRequest`), the stamp counted from now (a stamp is 31 bits of milliseconds).
+   * A cleared cell for `chunk`'s worker to stamp, for its request: `w`, `v`, `y`, `o` and
+   * `z` (see `RunRequest`), the stamp counted from now (a stamp is 31 bits of milliseconds).
    */
-  cell(chunk: Chunk): { w: Int32Array; v: Int32Array; y: number; o: number } {
+  cell(chunk: Chunk): { w: Int32Array; v: Int32Array; y: number; o: number; z: Int32Array } {
     let slot = this.free.pop();
     if (slot === undefined) {
       if (this.next === this.cells.length) {
         // Cells still held keep the old buffers; they are not handed out again.
         this.cells = new Int32Array(new SharedArrayBuffer(this.cells.byteLength * 2));
         this.reached = new Int32Array(new SharedArrayBuffer(this.reached.byteLength * 2));
+        this.threads = new Int32Array(new SharedArrayBuffer(this.threads.byteLength * 2));
         this.next = 0;
       }
       slot = this.next++;
     }
     Atomics.store(this.cells, slot, 0);
     Atomics.store(this.reached, slot, 0);
+    Atomics.store(this.threads, slot, 0);
     const epochMs = absoluteNowMs();
-    chunk.cell = { cells: this.cells, reached: this.reached, slot, epochMs };
-    return { w: this.cells, v: this.reached, y: slot, o: epochMs };
+    chunk.cell = { cells: this.cells, reached: this.reached, threads: this.threads, slot, epochMs };
+    return { w: this.cells, v: this.reached, y: slot, o: epochMs, z: this.threads };
   }
 
   dispatched(chunk: Chunk): void {
@@ -263,9 +268,11 @@ export class ChunkClock {
     }
     chunk.timedOut = true;
     chunk.notBegun = read.beganAt === null;
-    // Read before its worker is ended: the items it had run by then.
+    // Read before its worker is ended: the items it had run by then, and its thread.
+    const thread = chunk.cell === null ? 0 : Atomics.load(chunk.cell.threads, chunk.cell.slot);
     if (chunk.cell !== null) chunk.reached = Atomics.load(chunk.cell.reached, chunk.cell.slot);
     chunk.controller?.abort();
+    endProcessesOf(thread);
   }
 }
 
@@ -289,17 +296,20 @@ export class BeginBound {
   expired = false;
   readonly #controller = new AbortController();
   readonly #cells = new Int32Array(new SharedArrayBuffer(4));
+  /** The thread that took the check up (see `RunRequest.z`). */
+  readonly #thread = new Int32Array(new SharedArrayBuffer(4));
   readonly #epochMs = absoluteNowMs();
   #timer: NodeJS.Timeout;
 
-  /** Bounds the check `request` (its `w`, `y` and `o` are set here) to `ms`. */
+  /** Bounds the check `request` (its `w`, `y`, `o` and `z` are set here) to `ms`. */
   constructor(
-    request: { w?: Int32Array; y?: number; o?: number },
+    request: { w?: Int32Array; y?: number; o?: number; z?: Int32Array },
     private readonly ms: number,
   ) {
     request.w = this.#cells;
     request.y = 0;
     request.o = this.#epochMs;
+    request.z = this.#thread;
     this.signal = this.#controller.signal;
     this.#timer = this.#arm(ms);
   }
@@ -324,6 +334,8 @@ export class BeginBound {
       return;
     }
     this.expired = true;
+    const thread = Atomics.load(this.#thread, 0);
     this.#controller.abort();
+    endProcessesOf(thread);
   }
 }

@@ -174,7 +174,10 @@ export class CloneError extends ExecutorError {
   }
 }
 
-/** A chunk ran longer than `chunkTimeoutMs`; its worker was terminated and replaced. */
+/**
+ * A chunk ran longer than `chunkTimeoutMs`; its worker was terminated and replaced, and the
+ * processes that worker started were ended (Linux; see the README's chunk time-outs).
+ */
 export class ChunkTimeoutError extends ExecutorError {
   readonly code = "AMORSIZE_CHUNK_TIMEOUT" as const;
   override readonly name = "ChunkTimeoutError";

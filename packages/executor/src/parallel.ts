@@ -429,10 +429,11 @@ export class ParallelRun extends RunLifecycle {
     const buffers = bufferPositions(chunk.items);
     if (buffers !== undefined) request.n = buffers;
     if (this.clock !== null) {
-      const { w, v, y, o } = this.clock.cell(chunk);
+      const { w, v, y, o, z } = this.clock.cell(chunk);
       request.w = w;
       request.y = y;
       request.o = o;
+      request.z = z;
       // Under throw only: collect finds the item that does not end by halving (see `onRejected`).
       if (!this.opts.collect) request.v = v;
     }

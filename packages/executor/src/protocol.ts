@@ -37,6 +37,12 @@ export interface RunRequest {
    * names the item it was running, and the items before it are run again for their results.
    */
   v?: Int32Array;
+  /**
+   * With a chunk time-out: cells where the worker writes, at `y`, its thread's id in the
+   * operating system as it takes the chunk up (0 where it cannot tell): a worker ended for
+   * the time-out has the processes it started ended with it (see `endProcessesOf`).
+   */
+  z?: Int32Array;
 }
 
 /** Load the task and check its export, nothing else. */
@@ -44,10 +50,11 @@ export interface CheckRequest {
   k: 1;
   h: string;
   e: string;
-  /** A bounded check: where the worker stamps when it begins it, as `RunRequest`'s `w`, `y` and `o`. */
+  /** A bounded check: where the worker stamps when it begins it, as `RunRequest`'s `w`, `y`, `o` and `z`. */
   w?: Int32Array;
   y?: number;
   o?: number;
+  z?: Int32Array;
 }
 
 export type WorkerRequest = RunRequest | CheckRequest;

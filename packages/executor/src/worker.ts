@@ -5,6 +5,7 @@
 // pay for that at start-up, and the executor's start-up cost is what the planner weighs.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { readFileSync } from "node:fs";
+import { osThreadId } from "./child-processes.js";
 import { loadTask, type TaskFunction } from "./load.js";
 import {
   asBuffers,
@@ -394,7 +395,7 @@ function runItems(fn: TaskFunction, request: RunRequest): unknown {
   runningOut = out;
   let failures: Array<number | SerializedError> | null = null;
   // The chunk's clock in the calling thread counts from here (see ChunkClock).
-  if (request.w !== undefined) stampBegin(request.w, request.y!, request.o!);
+  stamp(request);
   cpuStart = request.u === true ? cpuNowMs() : -1;
   queued = request.u === true ? queueWindow() : null;
   reachedCells = request.v ?? null;
@@ -441,10 +442,23 @@ async function loadThenRun(request: RunRequest, key: string): Promise<unknown> {
   return runItems(loaded, request);
 }
 
+/** This worker's thread in the operating system (see `RunRequest.z`); 0 where unknown. */
+const OS_THREAD = osThreadId();
+
+/**
+ * Stamps a clocked request's cell (see `stampBegin`), after noting there which thread took
+ * it up (`z`): the calling thread reads that one when the request's time runs out.
+ */
+function stamp(request: WorkerRequest, begun = true): void {
+  if (request.w === undefined) return;
+  if (request.z !== undefined) Atomics.store(request.z, request.y!, OS_THREAD);
+  stampBegin(request.w, request.y!, request.o!, begun);
+}
+
 async function check(request: CheckRequest): Promise<CheckResponse> {
   const key = `${request.e}\0${request.h}`;
   // A bounded check's clock in the calling thread counts from here (see `ParallelExecutor.check`).
-  if (request.w !== undefined) stampBegin(request.w, request.y!, request.o!);
+  stamp(request);
   // Loaded here already (an earlier check or chunk): no load to tell.
   if (tasks.has(key)) return -1;
   const loadStart = performance.now();
@@ -460,7 +474,7 @@ function run(request: RunRequest): unknown {
   const fn = tasks.get(key);
   if (fn === undefined || (request.t && tinypool === null)) {
     // Taken up, the task still to import: the chunk's clock bounds that wait apart.
-    if (request.w !== undefined) stampBegin(request.w, request.y!, request.o!, false);
+    stamp(request, false);
     return loadThenRun(request, key);
   }
   return runItems(fn, request);

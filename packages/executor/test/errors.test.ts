@@ -450,6 +450,50 @@ describe("chunk time-out", () => {
     expect(again.results).toEqual([0, 1, 4, 9]);
   });
 
+  it("ends the processes a timed-out worker waits on, so that it exits (Linux), every other result kept", async () => {
+    // Item 2 waits in execFileSync on a shell that waits on a sleep of 120 s: a terminated
+    // worker cannot exit before that call returns, and the process with it (process.exit()
+    // included) until the sleep ended. Its shell and the sleep under it are killed once the
+    // worker outlived its termination by STUCK_GRACE_MS.
+    const before = osThreads();
+    const executor = track({ workers: 1 });
+    const { results, errors } = await executor.map(task("hang.mjs", "shellSleepsOnTwo"), range(5), {
+      chunkSize: 1,
+      chunkTimeoutMs: 400,
+      onError: "collect",
+    });
+    expect(results).toEqual([0, 1, undefined, 3, 4]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: "AMORSIZE_CHUNK_TIMEOUT", range: [2, 2] });
+    await until(
+      () => (descendantsNamed("sleep") ?? 0) === 0 && (descendantsNamed("sh") ?? 0) === 0,
+      "the sleep and its shell ending",
+    );
+    await executor.close();
+    await until(() => (osThreads() ?? 0) <= (before ?? 0), "the stuck worker's thread exiting");
+  });
+
+  it("ends the processes a worker waits on when its bounded import of the task ran out (Linux)", async () => {
+    // The module's import waits in execFileSync on a shell that waits on a 120 s sleep. A
+    // run with a chunk time-out loads the task first, each load bounded (10 s at least
+    // through map(); 900 ms here, white-box): past the bound the worker is ended, and the
+    // processes it waits on with it.
+    const before = osThreads();
+    const executor = track({ workers: 1 });
+    const context = executor as unknown as PoolContext;
+    const error = await rejection(
+      context.ensureTaskEverywhere(resolveTask(task("shell-sleeps-at-import.mjs", "identity")), 900),
+    );
+    expect(error).toMatchObject({ code: "AMORSIZE_TASK_LOAD_FAILED" });
+    expect(error.message).toContain("had not loaded it within 900 ms");
+    await until(
+      () => (descendantsNamed("sleep") ?? 0) === 0 && (descendantsNamed("sh") ?? 0) === 0,
+      "the sleep and its shell ending",
+    );
+    await executor.close();
+    await until(() => (osThreads() ?? 0) <= (before ?? 0), "the worker's thread exiting");
+  });
+
   it("loads the task in every worker, side by side, before a run with a time-out dispatches", async () => {
     // The module's import takes 600 ms, past the 400 ms time-out. A run without time-outs
     // loads it in one worker and lets the others import inside their first chunk; with one,
@@ -631,23 +675,43 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 
 /** `sleep` processes whose parent is this process (Linux: read from /proc), or null where /proc cannot tell. */
 function sleepChildren(): number | null {
+  const found = processesHere();
+  return found === null ? null : found.filter((p) => p.name === "sleep" && p.ppid === process.pid).length;
+}
+
+/** `name` processes this process started, or theirs, at any depth (Linux), or null where /proc cannot tell. */
+function descendantsNamed(name: string): number | null {
+  const found = processesHere();
+  if (found === null) return null;
+  const parent = new Map(found.map((p) => [p.pid, p.ppid]));
+  const ours = (pid: number): boolean => {
+    for (let at = parent.get(pid), hops = 0; at !== undefined && hops < 64; at = parent.get(at), hops++) {
+      if (at === process.pid) return true;
+    }
+    return false;
+  };
+  return found.filter((p) => p.name === name && ours(p.pid)).length;
+}
+
+/** Every process /proc lists: its id, parent and command name; null where /proc cannot tell. */
+function processesHere(): { pid: number; ppid: number; name: string }[] | null {
   let entries: string[];
   try {
-    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+    entries = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
   } catch {
     return null;
   }
-  let count = 0;
+  const found: { pid: number; ppid: number; name: string }[] = [];
   for (const pid of entries) {
     try {
       // "pid (comm) state ppid ...": comm may hold spaces, so read after its closing parenthesis.
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const close = stat.lastIndexOf(")");
       const ppid = Number(stat.slice(close + 2).split(" ")[1]);
-      if (ppid === process.pid && stat.slice(stat.indexOf("(") + 1, close) === "sleep") count++;
+      found.push({ pid: Number(pid), ppid, name: stat.slice(stat.indexOf("(") + 1, close) });
     } catch {
       // Gone already.
     }
   }
-  return count;
+  return found;
 }
