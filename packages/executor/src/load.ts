@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type LoadFailure, serializeError } from "./protocol.js";
+import { type LoadFailure, type SerializedError, serializeError } from "./protocol.js";
 
 /** A task function: one item in, a result or a promise of one out. */
 export type TaskFunction = (item: unknown) => unknown;
@@ -173,6 +173,25 @@ export function packageNamed(path: string): { spec: string; name: string; folder
   return null;
 }
 
+/**
+ * Why an import failed, for a TaskLoadError's message: a file Node cannot import as a
+ * module at all (`ERR_UNKNOWN_FILE_EXTENSION`: a TypeScript file, say, where this Node does
+ * not strip types) is named as such, with what to give instead; anything else, the module
+ * threw while loading.
+ */
+export function loadFailureDetail(href: string, cause: SerializedError): string {
+  if (cause.props?.code !== "ERR_UNKNOWN_FILE_EXTENSION") {
+    return `the module threw while loading: ${cause.message}`;
+  }
+  const name = href.split(/[?#]/)[0]!.split("/").pop() ?? "";
+  const dot = name.lastIndexOf(".");
+  const ext = dot > 0 ? name.slice(dot) : name;
+  return (
+    `Node ${process.versions.node} cannot import a "${ext}" file as a module (${cause.message}): ` +
+    "give the task as JavaScript (.js, .mjs or .cjs), compiled from it"
+  );
+}
+
 export function moduleIsMissing(href: string): boolean {
   if (!href.startsWith("file:")) return false;
   try {
@@ -193,11 +212,7 @@ export async function loadTask(href: string, exportName: string): Promise<TaskFu
   } catch (error) {
     const cause = serializeError(error);
     if (moduleIsMissing(href)) return { ...moduleMissing(href), cause };
-    return {
-      code: "AMORSIZE_TASK_LOAD_FAILED",
-      detail: `the module threw while loading: ${cause.message}`,
-      cause,
-    };
+    return { code: "AMORSIZE_TASK_LOAD_FAILED", detail: loadFailureDetail(href, cause), cause };
   }
   const value = exportOf(href, namespace, exportName);
   if (value === undefined && !(exportName in namespace)) {

@@ -2,7 +2,7 @@ import { pathToFileURL } from "node:url";
 import { AmorsizeValidationError } from "@amorsize/types";
 import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
 import { ExecutorClosedError, importTask, mapNow, resolveTask, TaskLoadError } from "../src/index.js";
-import { loadedTask } from "../src/load.js";
+import { loadedTask, loadFailureDetail } from "../src/load.js";
 import { importTaskWithin } from "../src/task.js";
 import { closeAll, closeShared, fixture, shared, task, track, within } from "./helpers.js";
 
@@ -52,6 +52,37 @@ describe("loadedTask(): a task function read without awaiting", () => {
       await expect(mapNow(ref, [1])).rejects.toMatchObject({ code: "AMORSIZE_TASK_NOT_FOUND" });
       expect(loadedTask(ref.href, ref.exportName)).toBeUndefined();
     }
+  });
+});
+
+describe("a task module Node cannot import as a module", () => {
+  it("says so, naming the file's kind and what to give instead, not that the module threw", async () => {
+    // In a worker, where Node's own loader reads it (Jest would compile the file here).
+    const executor = track({ workers: 1 });
+    const running = executor.map(task("typescript-task.ts", "double"), [1]);
+    // A Node that strips types (22.18 and later by default) imports it.
+    if ((process.features as { typescript?: unknown }).typescript) {
+      expect((await running).results).toEqual([2]);
+      return;
+    }
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "TaskLoadError", code: "AMORSIZE_TASK_LOAD_FAILED" });
+    const { message } = error as Error;
+    expect(message).toContain(`Node ${process.versions.node} cannot import a ".ts" file as a module`);
+    expect(message).toContain("give the task as JavaScript (.js, .mjs or .cjs), compiled from it");
+    expect(message).not.toContain("the module threw while loading");
+    expect(loadFailureDetail("file:///t/x.mjs", { error: true, name: "Error", message: "boom" })).toBe(
+      "the module threw while loading: boom",
+    );
+    const unknown = {
+      error: true,
+      name: "TypeError",
+      message: 'Unknown file extension ".tsx" for /t/view.tsx',
+      props: { code: "ERR_UNKNOWN_FILE_EXTENSION" },
+    };
+    expect(loadFailureDetail("file:///t/view.tsx?v=2", unknown)).toBe(
+      `Node ${process.versions.node} cannot import a ".tsx" file as a module (Unknown file extension ".tsx" for /t/view.tsx): give the task as JavaScript (.js, .mjs or .cjs), compiled from it`,
+    );
   });
 });
 
