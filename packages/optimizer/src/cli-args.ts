@@ -7,11 +7,11 @@ import {
   formatZodError,
   messageOf,
   type TaskRefInput,
+  taskRefOfSpec,
 } from "@amorsize/types";
 import { closestName } from "./cli-help.js";
 import { parseDataText, readAllText, readDataFile } from "./data.js";
 import { UsageError } from "./errors.js";
-import { parseTaskSpec } from "./task.js";
 
 /** Where the CLI reads and writes: the process's streams, or a test's. */
 export interface CliIo {
@@ -201,7 +201,7 @@ export function taskArgument(positionals: string[], command: string): TaskRefInp
       `${command}: missing the task, e.g. amorsize ${command} ./hash.js#sha256 --range 1000`,
     );
   if (positionals.length > 2) throw new UsageError(`${command}: unexpected argument "${positionals[2]}"`);
-  const task = parseTaskSpec(spec);
+  const task = taskRefOfSpec(spec);
   if (task.module === "" || spec.startsWith("#"))
     throw new UsageError(`${command}: "${spec}": the module before "#" is empty`);
   if (task.export === "") throw new UsageError(`${command}: "${spec}": the export name after "#" is empty`);

@@ -43,13 +43,24 @@ function notATaskRef(input: unknown): string | undefined {
     );
   }
   if (typeof input !== "string") return undefined;
-  const hash = input.lastIndexOf("#");
-  if (hash > 0 && hash < input.length - 1) {
-    const module = JSON.stringify(input.slice(0, hash));
-    const name = JSON.stringify(input.slice(hash + 1));
+  const ref = taskRefOfSpec(input);
+  if (ref.export) {
+    const module = JSON.stringify(ref.module);
+    const name = JSON.stringify(ref.export);
     return `Expected { module, export }, not a string ("module#export" is the CLI's form): write { module: ${module}, export: ${name} }`;
   }
   return `Expected { module, export }, not a string: write { module: ${JSON.stringify(input)} } for its default export`;
+}
+
+/**
+ * A task written in the CLI's form, `module#export` (`./hash.js#sha256`), as a reference:
+ * split at the last `#` (a path may hold one, an export name cannot). Without a `#`, or
+ * with one only at the start, the whole string is the module (its default export). The
+ * parts are not checked: an empty one is the caller's to refuse.
+ */
+export function taskRefOfSpec(spec: string): { module: string; export?: string } {
+  const hash = spec.lastIndexOf("#");
+  return hash <= 0 ? { module: spec } : { module: spec.slice(0, hash), export: spec.slice(hash + 1) };
 }
 
 export type TaskRef = z.output<typeof TaskRefSchema>;

@@ -18,6 +18,7 @@ import {
   SpawnCostOptionsSchema,
   SpawnCostProfileSchema,
   TaskRefSchema,
+  taskRefOfSpec,
   WorkloadSampleSchema,
   withFrozenFields,
 } from "../src/index.js";
@@ -170,6 +171,15 @@ describe("malformed inputs are rejected with a message naming the path", () => {
     expect(issuesOf(TaskRefSchema, 42, "task")).toEqual([
       "task: Invalid input: expected object, received number, got 42",
     ]);
+  });
+
+  it("taskRefOfSpec reads the CLI's module#export form, split at the last #", () => {
+    expect(taskRefOfSpec("./tasks/fib.mjs#fib")).toEqual({ module: "./tasks/fib.mjs", export: "fib" });
+    expect(taskRefOfSpec("./a#b/t.mjs#run")).toEqual({ module: "./a#b/t.mjs", export: "run" });
+    expect(taskRefOfSpec("./t.mjs")).toEqual({ module: "./t.mjs" });
+    // A # at the start is part of the module; one at the end leaves an empty export for the caller to refuse.
+    expect(taskRefOfSpec("#t")).toEqual({ module: "#t" });
+    expect(taskRefOfSpec("./t.mjs#")).toEqual({ module: "./t.mjs", export: "" });
   });
 
   it("a wrong enum value", () => {
