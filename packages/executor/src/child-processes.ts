@@ -1,7 +1,10 @@
-// The processes a worker started, ended with it when a time-out ends the worker: a worker
-// blocked outside JavaScript, waiting on a child process (`execSync`, `spawnSync`), cannot
-// exit until that process does. Linux only, through /proc; elsewhere nothing here does anything.
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+// The processes a worker started, ended as the executor ends the worker: at once when a
+// time-out ends it, and when a stop or close() ends it and it has not exited after a grace
+// period. A worker blocked outside JavaScript, waiting on a child process (`execSync`,
+// `spawnSync`), cannot exit until that process does. Linux only, through /proc; elsewhere
+// nothing here does anything.
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { BroadcastChannel, threadId } from "node:worker_threads";
 
 /**
  * This thread's id in the operating system, read in a worker to stamp beside its chunks
@@ -99,5 +102,84 @@ function killHard(pid: number): void {
     process.kill(pid, "SIGKILL");
   } catch {
     // Gone already.
+  }
+}
+
+/**
+ * How long a worker ended by a stop or close() may take to exit before the processes it
+ * started are ended, milliseconds. A worker running JavaScript exits within milliseconds
+ * of `terminate()`; one waiting on a child process in a synchronous call exits only once
+ * that process ends. A worker waiting on a 120 s sleep held its run's stop 5 s (the stop's
+ * own bound) and the process 120 s.
+ */
+export const LINGER_GRACE_MS = 250;
+let lingerGraceMs = LINGER_GRACE_MS;
+
+/**
+ * Sets the grace period of {@link endProcessesOfLingering} (undefined: back to
+ * {@link LINGER_GRACE_MS}). For tests of workers that exit on their own, one at a time.
+ */
+export function setLingerGraceMs(ms: number | undefined): void {
+  lingerGraceMs = ms ?? LINGER_GRACE_MS;
+}
+
+/** Where each worker tells its operating-system thread id, beside its Node `threadId`. */
+const THREADS_CHANNEL = "amorsize:executor-threads";
+/** Workers' thread ids, by Node `threadId`, as they told them (see {@link listenForThreadIds}). */
+const osThreads = new Map<number, number>();
+/** Entries past which the ids of threads gone are dropped. */
+const KEPT_THREAD_IDS = 1024;
+let listening: BroadcastChannel | null = null;
+
+/** In a worker, as it starts: tells the calling thread which thread of the OS it is (see {@link osThreadOf}). */
+export function announceThreadId(tid: number): void {
+  if (tid <= 0) return;
+  const channel = new BroadcastChannel(THREADS_CHANNEL);
+  channel.postMessage([threadId, tid]);
+  channel.close();
+}
+
+/** Starts taking in the workers' thread ids, once per process (the channel keeps no process alive). */
+export function listenForThreadIds(): void {
+  if (listening !== null) return;
+  listening = new BroadcastChannel(THREADS_CHANNEL);
+  listening.unref();
+  listening.onmessage = (event) => {
+    const [worker, tid] = (event as MessageEvent).data as [number, number];
+    if (osThreads.size >= KEPT_THREAD_IDS) {
+      for (const [id, os] of osThreads) if (!existsSync(`/proc/self/task/${os}`)) osThreads.delete(id);
+    }
+    osThreads.set(worker, tid);
+  };
+}
+
+/** The operating-system thread id a worker told (0: not told, or not Linux). */
+export function osThreadOf(workerThreadId: number): number {
+  return osThreads.get(workerThreadId) ?? 0;
+}
+
+/** A worker being ended: a `Worker`, or tinypool's wrapper of one (its `threadId` kept after the exit). */
+export interface EndingThread {
+  readonly threadId: number;
+  once(event: "exit", listener: () => void): unknown;
+}
+
+/**
+ * Called as `threads` are being ended (a run's stop, close()): the processes of each one
+ * still there {@link LINGER_GRACE_MS} later (see {@link setLingerGraceMs}) are ended (see {@link endProcessesOf}), so that
+ * one waiting on them exits. Nothing is killed for a thread that exited meanwhile, and the
+ * timer ends once every thread did.
+ */
+export function endProcessesOfLingering(threads: readonly EndingThread[], graceMs = lingerGraceMs): void {
+  const left = new Set(threads.filter((thread) => thread.threadId >= 0));
+  if (left.size === 0) return;
+  const timer = setTimeout(() => {
+    for (const thread of left) endProcessesOf(osThreadOf(thread.threadId));
+  }, graceMs);
+  for (const thread of left) {
+    thread.once("exit", () => {
+      left.delete(thread);
+      if (left.size === 0) clearTimeout(timer);
+    });
   }
 }

@@ -10,6 +10,7 @@ import {
   type TaskRefInput,
 } from "@amorsize/types";
 import { Tinypool } from "tinypool";
+import { endProcessesOfLingering, listenForThreadIds } from "./child-processes.js";
 import { BeginBound } from "./chunk.js";
 import type { MapResult } from "./delivery.js";
 import { ExecutorClosedError, messageOf, TaskLoadError } from "./errors.js";
@@ -87,6 +88,8 @@ class ParallelExecutor implements Executor, PoolContext {
     readonly workers: number,
     resourceLimits: ExecutorOptions["resourceLimits"],
   ) {
+    // Each worker tells which thread of the OS it is, for a stop or close() to end what it waits on.
+    listenForThreadIds();
     this.pool = new Tinypool({
       filename: workerFile(),
       name: "runChunk",
@@ -305,6 +308,8 @@ function destroyPool(pool: Tinypool): Promise<void> {
     }
   }
   const exited = Promise.all(threads.map((thread) => thread.terminate().catch(() => 0))).then(() => {});
+  // A thread waiting on a child process exits once that process ends: ended after a grace period.
+  endProcessesOfLingering(threads);
   // destroy() rejects only with the 'error' of a worker that died during it (see above):
   // the task's doing, which its run reports, not a failure to close. The threads' exits
   // are waited for then.

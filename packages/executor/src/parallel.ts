@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { Tinypool } from "tinypool";
 import { ChunkSizer } from "./adaptive.js";
+import { endProcessesOfLingering } from "./child-processes.js";
 import {
   assemble,
   type Chunk,
@@ -233,8 +234,10 @@ export class ParallelRun extends RunLifecycle {
     this.controller.abort();
     if (this.live !== null) for (const chunk of this.live) chunk.controller?.abort();
     const after = new Set(this.ctx.pool.threads);
-    for (const thread of before) {
-      if (after.has(thread)) continue;
+    const ended = before.filter((thread) => !after.has(thread));
+    // A worker waiting on a child process exits once that process ends: ended after a grace period.
+    endProcessesOfLingering(ended);
+    for (const thread of ended) {
       this.exiting++;
       let done = false;
       const exited = () => {

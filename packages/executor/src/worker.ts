@@ -5,7 +5,7 @@
 // pay for that at start-up, and the executor's start-up cost is what the planner weighs.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { readFileSync } from "node:fs";
-import { osThreadId } from "./child-processes.js";
+import { announceThreadId, osThreadId } from "./child-processes.js";
 import { loadTask, type TaskFunction } from "./load.js";
 import {
   asBuffers,
@@ -444,6 +444,8 @@ async function loadThenRun(request: RunRequest, key: string): Promise<unknown> {
 
 /** This worker's thread in the operating system (see `RunRequest.z`); 0 where unknown. */
 const OS_THREAD = osThreadId();
+// For a stop or close() that ends this worker while it waits on a child process (see `endProcessesOfLingering`).
+announceThreadId(OS_THREAD);
 
 /**
  * Stamps a clocked request's cell (see `stampBegin`), after noting there which thread took

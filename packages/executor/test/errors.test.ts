@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { MAX_TIMER_MS } from "@amorsize/types";
 import { afterAll, afterEach, describe, expect, it, jest } from "@jest/globals";
+import { setLingerGraceMs } from "../src/child-processes.js";
 import {
   ChunkTimeoutError,
   CloneError,
@@ -603,6 +604,9 @@ describe("a closed executor", () => {
     // Both time-outs come at 0.9 s, before any chunk has failed and stopped the run.
     ["whose chunks time out while its workers are being ended", [1.5, 1.5], 900],
   ])("leaves no worker behind when close() ends a run %s", async (_, seconds, chunkTimeoutMs) => {
+    // The sleeps end on their own, one at a time, as they did before a close() ended the
+    // processes of workers that outlive it (here only past the test).
+    setLingerGraceMs(60_000);
     // Each item holds its worker in a system call, where a terminate cannot reach it before
     // the call returns. An abort of a chunk in the pool being destroyed (by the run as it
     // stops, or by a chunk's time-out) had tinypool start fresh workers to keep its
@@ -615,20 +619,65 @@ describe("a closed executor", () => {
     const options = chunkTimeoutMs === undefined ? { chunkSize: 1 } : { chunkSize: 1, chunkTimeoutMs };
     const outcome = rejection(executor.map(task("hang.mjs", "sleepsInSyscall"), items, options));
     await gate.waitForStarted(2);
-    await closedWhileSleeping(executor, outcome, before);
+    try {
+      await closedWhileSleeping(executor, outcome, before);
+    } finally {
+      setLingerGraceMs(undefined);
+    }
   });
+
+  it.each([
+    ["an abort", "abort"],
+    ["close()", "close"],
+  ] as const)(
+    "%s ends the processes a worker waits on once it has not exited after a grace period (Linux)",
+    async (_, how) => {
+      // The item waits 120 s on a sleep in a synchronous call: the worker's terminate takes
+      // effect only once the call returns. An abort's rejection came after its 5 s bound and
+      // close() as soon as its pool was destroyed, the thread (and the process) held 120 s.
+      const before = osThreads();
+      const executor = track({ workers: 1 });
+      const gate = new Gate();
+      const controller = new AbortController();
+      const reason = new Error("stop");
+      const outcome = rejection(
+        executor.map(task("hang.mjs", "sleepsInSyscall"), [{ ...gate.item(0), seconds: 120 }], {
+          signal: controller.signal,
+        }),
+      );
+      await gate.waitForStarted(1);
+      await until(() => (sleepChildren() ?? 1) === 1, "the sleep starting");
+      if (how === "abort") {
+        controller.abort(reason);
+        expect(await outcome).toBe(reason);
+      } else {
+        await executor.close();
+        expect(await outcome).toBeInstanceOf(ExecutorClosedError);
+      }
+      await until(() => (sleepChildren() ?? 0) === 0, "the sleep ending");
+      await executor.close();
+      await until(() => (osThreads() ?? 0) <= (before ?? 0), "the worker's thread exiting");
+    },
+  );
 
   it("leaves no worker behind when close() comes while a bounded load check waits on its workers", async () => {
     // A run with a chunk time-out first loads the task in every worker, each check bounded
     // (10 s at least through map(); 900 ms here, white-box); the bound falls due while the
     // pool is being destroyed, and its abort must start no worker in it (see above).
+    // The imports' sleeps end on their own, after the bound, as they did before close()
+    // ended the processes of workers that outlive it (see above).
+    setLingerGraceMs(60_000);
     const before = osThreads();
     const executor = track({ workers: 2 });
     const context = executor as unknown as PoolContext;
     const loading = rejection(
       context.ensureTaskEverywhere(resolveTask(task("sleep-at-import.mjs", "identity")), 900),
     );
-    await closedWhileSleeping(executor, loading, before);
+    try {
+      await closedWhileSleeping(executor, loading, before);
+    } finally {
+      setLingerGraceMs(undefined);
+    }
   });
 
   it("ends a pool whose worker dies while close() destroys it, crashing nothing and leaving no worker", async () => {
