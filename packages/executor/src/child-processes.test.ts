@@ -1,5 +1,12 @@
 import { describe, expect, it } from "@jest/globals";
-import { descendantsOf, endProcessesOf, osThreadId, type ProcReader, pidsOf } from "./child-processes.js";
+import {
+  descendantsOf,
+  endProcessesOf,
+  MAX_STOP_ROUNDS,
+  osThreadId,
+  type ProcReader,
+  pidsOf,
+} from "./child-processes.js";
 
 /** A /proc made of `files` (path to text); a folder lists the names under it. */
 function procOf(files: Record<string, string>): ProcReader {
@@ -44,17 +51,71 @@ describe("descendantsOf", () => {
 });
 
 describe("endProcessesOf", () => {
-  it("kills every process the thread started, at any depth, and says which", () => {
-    const killed: number[] = [];
-    expect(endProcessesOf(500, (pid) => killed.push(pid), tree)).toEqual([600, 700, 800, 701, 601]);
-    expect(killed).toEqual([600, 700, 800, 701, 601]);
+  it("stops every process the thread started, at any depth, then kills them all, and says which", () => {
+    const sent: string[] = [];
+    const ended = endProcessesOf(500, (pid, signal) => sent.push(`${signal} ${pid}`), tree);
+    expect(ended).toEqual([600, 700, 800, 701, 601]);
+    expect(sent).toEqual([
+      ...[600, 700, 800, 701, 601].map((pid) => `SIGSTOP ${pid}`),
+      ...[600, 700, 800, 701, 601].map((pid) => `SIGKILL ${pid}`),
+    ]);
   });
 
-  it("kills nothing for an unknown thread (0), or one that started nothing", () => {
-    const killed: number[] = [];
-    expect(endProcessesOf(0, (pid) => killed.push(pid), tree)).toEqual([]);
-    expect(endProcessesOf(502, (pid) => killed.push(pid), tree)).toEqual([]);
-    expect(killed).toEqual([]);
+  it("walks the tree again until nothing new is found: what forked while it was read is ended too", () => {
+    const files: Record<string, string> = {
+      "/proc/self/task/500/children": "600",
+      "/proc/600/task/600/children": "",
+    };
+    // 600 forks 900 before it is stopped, and 900 forks 901 before it is.
+    const forks: Record<number, [string, string]> = {
+      600: ["/proc/600/task/600/children", "900"],
+      900: ["/proc/900/task/900/children", "901"],
+    };
+    const proc = procOf(files);
+    const sent: string[] = [];
+    const ended = endProcessesOf(
+      500,
+      (pid, signal) => {
+        sent.push(`${signal} ${pid}`);
+        const fork = forks[pid];
+        if (signal === "SIGSTOP" && fork !== undefined) {
+          files[fork[0]] = fork[1];
+          files[`/proc/${fork[1]}/task/${fork[1]}/children`] ??= "";
+        }
+      },
+      proc,
+    );
+    expect(ended).toEqual([600, 900, 901]);
+    expect(sent.filter((line) => line.startsWith("SIGKILL"))).toEqual([
+      "SIGKILL 600",
+      "SIGKILL 900",
+      "SIGKILL 901",
+    ]);
+    // A tree that keeps growing (each process, once stopped, lists a child it forked before) is walked MAX_STOP_ROUNDS times at most.
+    const stopped = new Set<number>();
+    const growing: ProcReader = {
+      read: (path) => {
+        if (path === "/proc/self/task/500/children") return "1000";
+        const pid = Number(path.split("/")[2]);
+        return stopped.has(pid) ? String(pid + 1) : "";
+      },
+      list: (path) => [path.split("/")[2]!],
+    };
+    const grows = endProcessesOf(
+      500,
+      (pid, signal) => {
+        if (signal === "SIGSTOP") stopped.add(pid);
+      },
+      growing,
+    );
+    expect(grows).toEqual(Array.from({ length: MAX_STOP_ROUNDS }, (_, k) => 1000 + k));
+  });
+
+  it("ends nothing for an unknown thread (0), or one that started nothing", () => {
+    const sent: string[] = [];
+    expect(endProcessesOf(0, (pid, signal) => sent.push(`${signal} ${pid}`), tree)).toEqual([]);
+    expect(endProcessesOf(502, (pid, signal) => sent.push(`${signal} ${pid}`), tree)).toEqual([]);
+    expect(sent).toEqual([]);
   });
 });
 

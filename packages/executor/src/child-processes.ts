@@ -3,7 +3,7 @@
 // period. A worker blocked outside JavaScript, waiting on a child process (`execSync`,
 // `spawnSync`), cannot exit until that process does. Linux only, through /proc; elsewhere
 // nothing here does anything.
-import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { BroadcastChannel, threadId } from "node:worker_threads";
 
 /**
@@ -75,31 +75,50 @@ export function descendantsOf(tid: number, proc: ProcReader = PROC): number[] {
   return found;
 }
 
+/** Walks of the tree {@link endProcessesOf} makes at most, each stopping what the last one had not found. */
+export const MAX_STOP_ROUNDS = 16;
+
 /**
  * Ends the processes thread `tid` of this process started, and theirs (SIGKILL, as
- * `terminate()` gives a worker no say either), as a time-out ends its worker: a worker
+ * `terminate()` gives a worker no say either), as the executor ends its worker: a worker
  * waiting on one of them in a synchronous call cannot exit before it returns, and Node
  * waits for every thread before the process ends. A task whose `execSync("sleep 30")`
  * outlived its 300 ms time-out had its item failed at 337 ms, and the process could not
- * exit, `process.exit()` included, until the sleep ended 30 s later. A process the worker
- * started and left running would outlive it too. What they had not written is lost with
- * them. `tid` 0 (unknown) ends nothing; called while the thread still runs, before it can
- * exit and its id be given to another.
+ * exit, `process.exit()` included, until the sleep ended 30 s later. Each process found
+ * is stopped (SIGSTOP) before its own children are read, and the tree walked again until
+ * a walk finds nothing new (at most {@link MAX_STOP_ROUNDS}): a shell starting a sleep
+ * in a loop left over a thousand of them when the tree was read once and then killed.
+ * Then every one found is killed. Processes already moved out of the tree (a shell's
+ * `sleep 8 &`, left to the system when the shell ended) are not found: `execSync`
+ * waits for them while they hold its output. Needs /proc's `children` files (Linux, built
+ * with CONFIG_PROC_CHILDREN, as the usual distributions' kernels are); without them, or
+ * for `tid` 0 (unknown), nothing is ended. Called while the thread is still there, so
+ * its id is no other's. Returns the processes ended.
  */
 export function endProcessesOf(
   tid: number,
-  kill: (pid: number) => void = killHard,
+  send: (pid: number, signal: "SIGSTOP" | "SIGKILL") => void = signalQuietly,
   proc: ProcReader = PROC,
 ): number[] {
   if (tid <= 0) return [];
-  const pids = descendantsOf(tid, proc);
-  for (const pid of pids) kill(pid);
-  return pids;
+  const ended: number[] = [];
+  const known = new Set<number>();
+  for (let round = 0; round < MAX_STOP_ROUNDS; round++) {
+    const fresh = descendantsOf(tid, proc).filter((pid) => !known.has(pid));
+    if (fresh.length === 0) break;
+    for (const pid of fresh) {
+      send(pid, "SIGSTOP");
+      known.add(pid);
+      ended.push(pid);
+    }
+  }
+  for (const pid of ended) send(pid, "SIGKILL");
+  return ended;
 }
 
-function killHard(pid: number): void {
+function signalQuietly(pid: number, signal: "SIGSTOP" | "SIGKILL"): void {
   try {
-    process.kill(pid, "SIGKILL");
+    process.kill(pid, signal);
   } catch {
     // Gone already.
   }
@@ -127,7 +146,7 @@ export function setLingerGraceMs(ms: number | undefined): void {
 const THREADS_CHANNEL = "amorsize:executor-threads";
 /** Workers' thread ids, by Node `threadId`, as they told them (see {@link listenForThreadIds}). */
 const osThreads = new Map<number, number>();
-/** Entries past which the ids of threads gone are dropped. */
+/** Workers whose ids are kept: past this, the oldest are dropped (Node's thread ids only grow). */
 const KEPT_THREAD_IDS = 1024;
 let listening: BroadcastChannel | null = null;
 
@@ -139,17 +158,19 @@ export function announceThreadId(tid: number): void {
   channel.close();
 }
 
-/** Starts taking in the workers' thread ids, once per process (the channel keeps no process alive). */
+/**
+ * Starts taking in the workers' thread ids, once per process, where /proc tells them (the
+ * channel keeps no process alive). A message of another shape on the channel is ignored.
+ */
 export function listenForThreadIds(): void {
-  if (listening !== null) return;
+  if (listening !== null || osThreadId() === 0) return;
   listening = new BroadcastChannel(THREADS_CHANNEL);
   listening.unref();
   listening.onmessage = (event) => {
-    const [worker, tid] = (event as MessageEvent).data as [number, number];
-    if (osThreads.size >= KEPT_THREAD_IDS) {
-      for (const [id, os] of osThreads) if (!existsSync(`/proc/self/task/${os}`)) osThreads.delete(id);
-    }
-    osThreads.set(worker, tid);
+    const data = (event as MessageEvent).data as unknown;
+    if (!Array.isArray(data) || data.length !== 2 || !data.every((n) => Number.isInteger(n) && n > 0)) return;
+    osThreads.set(data[0] as number, data[1] as number);
+    if (osThreads.size > KEPT_THREAD_IDS) osThreads.delete(osThreads.keys().next().value!);
   };
 }
 
@@ -166,19 +187,35 @@ export interface EndingThread {
 
 /**
  * Called as `threads` are being ended (a run's stop, close()): the processes of each one
- * still there {@link LINGER_GRACE_MS} later (see {@link setLingerGraceMs}) are ended (see {@link endProcessesOf}), so that
- * one waiting on them exits. Nothing is killed for a thread that exited meanwhile, and the
- * timer ends once every thread did.
+ * still there {@link LINGER_GRACE_MS} later (see {@link setLingerGraceMs}) are ended (see
+ * {@link endProcessesOf}), so that one waiting on them exits; a thread whose id had not
+ * come yet is looked at once more after as long again. Nothing is killed for a thread that
+ * exited meanwhile (its id is dropped then), and the timer ends once every thread did. The
+ * timer is not unref'd: a process whose work is done would otherwise end its event loop
+ * first, and then wait, with nothing left to fire it, for the threads it ends. Tinypool's
+ * wrappers keep their `threadId` after the exit (a `Worker`'s reads -1 then): the threads
+ * given are the ones being ended now, not exited yet.
  */
 export function endProcessesOfLingering(threads: readonly EndingThread[], graceMs = lingerGraceMs): void {
+  if (listening === null) return;
   const left = new Set(threads.filter((thread) => thread.threadId >= 0));
   if (left.size === 0) return;
-  const timer = setTimeout(() => {
-    for (const thread of left) endProcessesOf(osThreadOf(thread.threadId));
-  }, graceMs);
+  let timer: NodeJS.Timeout;
+  const look = (again: boolean) => {
+    const unknown: EndingThread[] = [];
+    for (const thread of left) {
+      const tid = osThreadOf(thread.threadId);
+      if (tid === 0) unknown.push(thread);
+      else endProcessesOf(tid);
+    }
+    if (again && unknown.length > 0) timer = setTimeout(() => look(false), graceMs);
+  };
+  timer = setTimeout(() => look(true), graceMs);
   for (const thread of left) {
+    const id = thread.threadId;
     thread.once("exit", () => {
       left.delete(thread);
+      osThreads.delete(id);
       if (left.size === 0) clearTimeout(timer);
     });
   }

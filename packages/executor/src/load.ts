@@ -176,20 +176,32 @@ export function packageNamed(path: string): { spec: string; name: string; folder
 /**
  * Why an import failed, for a TaskLoadError's message: a file Node cannot import as a
  * module at all (`ERR_UNKNOWN_FILE_EXTENSION`: a TypeScript file, say, where this Node does
- * not strip types) is named as such, with what to give instead; anything else, the module
- * threw while loading.
+ * not strip types) is named as such, the task module itself or a file it imports, with what
+ * to give instead; anything else, the module threw while loading.
  */
 export function loadFailureDetail(href: string, cause: SerializedError): string {
-  if (cause.props?.code !== "ERR_UNKNOWN_FILE_EXTENSION") {
+  const unknown = /Unknown file extension "([^"]*)" for (.+)$/.exec(cause.message);
+  if (cause.props?.code !== "ERR_UNKNOWN_FILE_EXTENSION" || unknown === null) {
     return `the module threw while loading: ${cause.message}`;
   }
-  const name = href.split(/[?#]/)[0]!.split("/").pop() ?? "";
-  const dot = name.lastIndexOf(".");
-  const ext = dot > 0 ? name.slice(dot) : name;
-  return (
-    `Node ${process.versions.node} cannot import a "${ext}" file as a module (${cause.message}): ` +
-    "give the task as JavaScript (.js, .mjs or .cjs), compiled from it"
-  );
+  const [, ext, path] = unknown;
+  const node = `Node ${process.versions.node}`;
+  if (path === pathOf(href)) {
+    return `${node} cannot import a "${ext}" file as a module (${cause.message}): give the task as JavaScript (.js, .mjs or .cjs), compiled from it`;
+  }
+  return `it imports ${path}, a "${ext}" file ${node} cannot import as a module (${cause.message}): import JavaScript compiled from it`;
+}
+
+/** The file path of a `file:` URL, without its query; null for another URL. */
+function pathOf(href: string): string | null {
+  try {
+    const url = new URL(href);
+    url.search = "";
+    url.hash = "";
+    return url.protocol === "file:" ? fileURLToPath(url) : null;
+  } catch {
+    return null;
+  }
 }
 
 export function moduleIsMissing(href: string): boolean {

@@ -32,6 +32,10 @@ import {
 } from "./helpers.js";
 
 afterEach(closeAll);
+// A test that lengthened the grace before a close() ends lingering workers' processes gives it back, failed or not.
+afterEach(() => setLingerGraceMs(undefined));
+/** Where /proc tells processes apart (Linux): the tests of ending a worker's processes need it. */
+const onProc = osThreads() !== null && processesHere() !== null;
 afterAll(closeShared);
 
 async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
@@ -451,49 +455,53 @@ describe("chunk time-out", () => {
     expect(again.results).toEqual([0, 1, 4, 9]);
   });
 
-  it("ends the processes a timed-out worker waits on, so that it exits (Linux), every other result kept", async () => {
-    // Item 2 waits in execFileSync on a shell that waits on a sleep of 120 s: a terminated
-    // worker cannot exit before that call returns, and the process with it (process.exit()
-    // included) until the sleep ended. Its shell and the sleep under it are killed once the
-    // worker outlived its termination by STUCK_GRACE_MS.
-    const before = osThreads();
-    const executor = track({ workers: 1 });
-    const { results, errors } = await executor.map(task("hang.mjs", "shellSleepsOnTwo"), range(5), {
-      chunkSize: 1,
-      chunkTimeoutMs: 400,
-      onError: "collect",
-    });
-    expect(results).toEqual([0, 1, undefined, 3, 4]);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ code: "AMORSIZE_CHUNK_TIMEOUT", range: [2, 2] });
-    await until(
-      () => (descendantsNamed("sleep") ?? 0) === 0 && (descendantsNamed("sh") ?? 0) === 0,
-      "the sleep and its shell ending",
-    );
-    await executor.close();
-    await until(() => (osThreads() ?? 0) <= (before ?? 0), "the stuck worker's thread exiting");
-  });
+  (onProc ? it : it.skip)(
+    "ends the processes a timed-out worker waits on, so that it exits (Linux), every other result kept",
+    async () => {
+      // Item 2 waits in execFileSync on a shell that waits on a sleep of 120 s: a terminated
+      // worker cannot exit before that call returns, and the process with it (process.exit()
+      // included) until the sleep ended. The shell and the sleep under it are killed as the
+      // time-out ends the worker. 1 s: room to see them start on a busy machine.
+      const before = osThreads();
+      const executor = track({ workers: 1 });
+      const running = executor.map(task("hang.mjs", "shellSleepsOnTwo"), range(5), {
+        chunkSize: 1,
+        chunkTimeoutMs: 1000,
+        onError: "collect",
+      });
+      const started = await pidsOnceRunning(["sh", "sleep"]);
+      const { results, errors } = await running;
+      expect(results).toEqual([0, 1, undefined, 3, 4]);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatchObject({ code: "AMORSIZE_CHUNK_TIMEOUT", range: [2, 2] });
+      await until(() => started.every(ended), "the sleep and its shell ending");
+      await executor.close();
+      await until(() => (osThreads() ?? 0) <= (before ?? 0), "the stuck worker's thread exiting");
+    },
+  );
 
-  it("ends the processes a worker waits on when its bounded import of the task ran out (Linux)", async () => {
-    // The module's import waits in execFileSync on a shell that waits on a 120 s sleep. A
-    // run with a chunk time-out loads the task first, each load bounded (10 s at least
-    // through map(); 900 ms here, white-box): past the bound the worker is ended, and the
-    // processes it waits on with it.
-    const before = osThreads();
-    const executor = track({ workers: 1 });
-    const context = executor as unknown as PoolContext;
-    const error = await rejection(
-      context.ensureTaskEverywhere(resolveTask(task("shell-sleeps-at-import.mjs", "identity")), 900),
-    );
-    expect(error).toMatchObject({ code: "AMORSIZE_TASK_LOAD_FAILED" });
-    expect(error.message).toContain("had not loaded it within 900 ms");
-    await until(
-      () => (descendantsNamed("sleep") ?? 0) === 0 && (descendantsNamed("sh") ?? 0) === 0,
-      "the sleep and its shell ending",
-    );
-    await executor.close();
-    await until(() => (osThreads() ?? 0) <= (before ?? 0), "the worker's thread exiting");
-  });
+  (onProc ? it : it.skip)(
+    "ends the processes a worker waits on when its bounded import of the task ran out (Linux)",
+    async () => {
+      // The module's import waits in execFileSync on a shell that waits on a 120 s sleep. A
+      // run with a chunk time-out loads the task first, each load bounded (10 s at least
+      // through map(); 1.5 s here, white-box): past the bound the worker is ended, and the
+      // processes it waits on with it.
+      const before = osThreads();
+      const executor = track({ workers: 1 });
+      const context = executor as unknown as PoolContext;
+      const loading = rejection(
+        context.ensureTaskEverywhere(resolveTask(task("shell-sleeps-at-import.mjs", "identity")), 1500),
+      );
+      const started = await pidsOnceRunning(["sh", "sleep"]);
+      const error = await loading;
+      expect(error).toMatchObject({ code: "AMORSIZE_TASK_LOAD_FAILED" });
+      expect(error.message).toContain("had not loaded it within 1500 ms");
+      await until(() => started.every(ended), "the sleep and its shell ending");
+      await executor.close();
+      await until(() => (osThreads() ?? 0) <= (before ?? 0), "the worker's thread exiting");
+    },
+  );
 
   it("loads the task in every worker, side by side, before a run with a time-out dispatches", async () => {
     // The module's import takes 600 ms, past the 400 ms time-out. A run without time-outs
@@ -626,7 +634,7 @@ describe("a closed executor", () => {
     }
   });
 
-  it.each([
+  (onProc ? it : it.skip).each([
     ["an abort", "abort"],
     ["close()", "close"],
   ] as const)(
@@ -646,7 +654,7 @@ describe("a closed executor", () => {
         }),
       );
       await gate.waitForStarted(1);
-      await until(() => (sleepChildren() ?? 1) === 1, "the sleep starting");
+      const started = await pidsOnceRunning(["sleep"]);
       if (how === "abort") {
         controller.abort(reason);
         expect(await outcome).toBe(reason);
@@ -654,7 +662,7 @@ describe("a closed executor", () => {
         await executor.close();
         expect(await outcome).toBeInstanceOf(ExecutorClosedError);
       }
-      await until(() => (sleepChildren() ?? 0) === 0, "the sleep ending");
+      await until(() => started.every(ended), "the sleep ending");
       await executor.close();
       await until(() => (osThreads() ?? 0) <= (before ?? 0), "the worker's thread exiting");
     },
@@ -728,10 +736,9 @@ function sleepChildren(): number | null {
   return found === null ? null : found.filter((p) => p.name === "sleep" && p.ppid === process.pid).length;
 }
 
-/** `name` processes this process started, or theirs, at any depth (Linux), or null where /proc cannot tell. */
-function descendantsNamed(name: string): number | null {
-  const found = processesHere();
-  if (found === null) return null;
+/** Ids of processes named `name` this process started, or theirs, at any depth (Linux; none where /proc cannot tell). */
+function descendantPids(name: string): number[] {
+  const found = processesHere() ?? [];
   const parent = new Map(found.map((p) => [p.pid, p.ppid]));
   const ours = (pid: number): boolean => {
     for (let at = parent.get(pid), hops = 0; at !== undefined && hops < 64; at = parent.get(at), hops++) {
@@ -739,7 +746,34 @@ function descendantsNamed(name: string): number | null {
     }
     return false;
   };
-  return found.filter((p) => p.name === name && ours(p.pid)).length;
+  return found.filter((p) => p.name === name && ours(p.pid)).map((p) => p.pid);
+}
+
+/**
+ * Once one process of each name in `names` runs under this one, their ids: read while they
+ * run, so that one left to the system after its parent ended is still looked for.
+ */
+async function pidsOnceRunning(names: readonly string[]): Promise<number[]> {
+  let pids: number[] = [];
+  await until(
+    () => {
+      const each = names.map(descendantPids);
+      pids = each.flat();
+      return each.every((found) => found.length === 1);
+    },
+    `${names.join(" and ")} running`,
+  );
+  return pids;
+}
+
+/** Whether process `pid` has ended: gone from /proc, or a zombie its parent has not reaped. */
+function ended(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return true;
+  }
 }
 
 /** Every process /proc lists: its id, parent and command name; null where /proc cannot tell. */

@@ -74,14 +74,22 @@ describe("a task module Node cannot import as a module", () => {
     expect(loadFailureDetail("file:///t/x.mjs", { error: true, name: "Error", message: "boom" })).toBe(
       "the module threw while loading: boom",
     );
-    const unknown = {
+    const unknown = (path: string) => ({
       error: true,
       name: "TypeError",
-      message: 'Unknown file extension ".tsx" for /t/view.tsx',
+      message: `Unknown file extension ".tsx" for ${path}`,
       props: { code: "ERR_UNKNOWN_FILE_EXTENSION" },
-    };
-    expect(loadFailureDetail("file:///t/view.tsx?v=2", unknown)).toBe(
+    });
+    expect(loadFailureDetail("file:///t/view.tsx?v=2", unknown("/t/view.tsx"))).toBe(
       `Node ${process.versions.node} cannot import a ".tsx" file as a module (Unknown file extension ".tsx" for /t/view.tsx): give the task as JavaScript (.js, .mjs or .cjs), compiled from it`,
+    );
+    // A file the task module imports is named as such, not the task module.
+    expect(loadFailureDetail("file:///t/task.mjs", unknown("/t/view.tsx"))).toBe(
+      `it imports /t/view.tsx, a ".tsx" file Node ${process.versions.node} cannot import as a module (Unknown file extension ".tsx" for /t/view.tsx): import JavaScript compiled from it`,
+    );
+    // A message of another form keeps the general wording.
+    expect(loadFailureDetail("file:///t/x", { ...unknown("/t/x"), message: "odd" })).toBe(
+      "the module threw while loading: odd",
     );
   });
 });
