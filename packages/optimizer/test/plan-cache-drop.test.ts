@@ -16,6 +16,18 @@ const task = { module, export: "spinsFor" };
 // One worker at most and a short measure of it: what is tested is the cache, not the plan.
 const options = { maxWorkers: 1, spawnCost: { maxWorkers: 1, budgetMs: 50 } };
 
+/** Items per call: the plan cache's entry is the task's at this count. */
+const COUNT = 300;
+/**
+ * Items of 0.9 ms where the cache says next to nothing: 270 ms a run, past what a pause
+ * explains (`DECISIVE_RUN_MS`, 200). Under 1 ms, the first item's check of the cached
+ * figures reads no CPU-to-wall ratio (cached items of nothing can read as waiting beside
+ * busy processes, and an item that computes then contradicts them), and it takes over 100
+ * times 0.1 ms to contradict on time. Items of 4 ms (75 of them) read contradicted twice in
+ * a row in one clean-clone CI beside one busy process per core.
+ */
+const costly = Array.from({ length: COUNT }, () => 0.9);
+
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "amorsize-cache-drop-"));
@@ -25,18 +37,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("plan-cache figures a run contradicts", () => {
   it("are dropped with a warning, and the next call samples the task again", async () => {
     const resolved = resolveTask(task);
-    const entry = planCachePath(dir, planCacheKey(resolved, (await moduleHash(resolved))!, 75));
-    // Items that cost nothing, cached; then items of the same kind that compute for 4 ms
-    // each: 300 ms where the cache said next to nothing, past what a pause explains (one
-    // item of 4 ms is within what the first item's check lets pass: 100 times 0.1 ms).
+    const entry = planCachePath(dir, planCacheKey(resolved, (await moduleHash(resolved))!, COUNT));
+    // Items that cost nothing, cached; then items of the same kind that compute for 0.9 ms
+    // each: 270 ms where the cache said next to nothing, past what a pause explains (see
+    // `costly`).
     const free = await execute(
       task,
-      Array.from({ length: 75 }, () => 0),
+      Array.from({ length: COUNT }, () => 0),
       { ...options, cacheDir: dir },
     );
     expect(free.optimized.workloadSource).toBe("sampled");
     expect(existsSync(entry)).toBe(true);
-    const costly = Array.from({ length: 75 }, () => 4);
     const stale = await execute(task, costly, { ...options, cacheDir: dir });
     expect(stale.optimized.workloadSource).toBe("cached");
     expect(stale.results).toEqual(costly);
@@ -51,14 +62,13 @@ describe("plan-cache figures a run contradicts", () => {
   it("are dropped by a stream's run too, once it has ended", async () => {
     const cacheDir = mkdtempSync(join(dir, "stream-"));
     const resolved = resolveTask(task);
-    const entry = planCachePath(cacheDir, planCacheKey(resolved, (await moduleHash(resolved))!, 75));
+    const entry = planCachePath(cacheDir, planCacheKey(resolved, (await moduleHash(resolved))!, COUNT));
     await execute(
       task,
-      Array.from({ length: 75 }, () => 0),
+      Array.from({ length: COUNT }, () => 0),
       { ...options, cacheDir },
     );
     expect(existsSync(entry)).toBe(true);
-    const costly = Array.from({ length: 75 }, () => 4);
     const results = stream<number>(task, costly, { ...options, cacheDir });
     const seen: number[] = [];
     for await (const { value } of results) seen.push(value);
