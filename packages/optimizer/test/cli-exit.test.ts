@@ -54,6 +54,41 @@ describe("amorsize run, as a process", () => {
     expect(JSON.parse(child.stderr).report.mode).toBe("serial");
   });
 
+  // Linux: where /proc tells which processes a worker started (see the executor's README).
+  (existsSync("/proc/thread-self") ? it : it.skip)(
+    "ends, exit 1, when the first sampled item waits on a child process past --chunk-timeout",
+    () => {
+      // The sampling worker, ended for the time-out, could not exit before its execFileSync
+      // returned, and the process waited for it 120 s after printing everything (Node waits
+      // for every thread, process.exit() included). Its shell and sleep are ended with it.
+      const child = spawnSync(
+        process.execPath,
+        [
+          cli,
+          "run",
+          `${fixtureOf("misbehaves.mjs")}#waitsOnAChildAtFour`,
+          "--range",
+          "8",
+          "--on-error",
+          "collect",
+          "--no-cache",
+          "--chunk-timeout",
+          "400",
+        ],
+        {
+          encoding: "utf8",
+          env: { ...process.env, AMORSIZE_CACHE_DIR: TEST_CACHE_DIR },
+          timeout: 20_000,
+          killSignal: "SIGKILL",
+        },
+      );
+      expect(child.signal).toBeNull();
+      expect(child.status).toBe(1);
+      expect(child.stdout.trimEnd().split("\n")).toEqual(["0", "2", "4", "6", "null", "10", "12", "14"]);
+      expect(child.stderr).toContain("  AMORSIZE_CHUNK_TIMEOUT: ");
+    },
+  );
+
   it("fails, leaving FILE as it was and no temporary, when a task ends the process in its thread", () => {
     const out = join(dir, "kept.jsonl");
     writeFileSync(out, "before\n");
