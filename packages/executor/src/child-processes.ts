@@ -149,6 +149,8 @@ const osThreads = new Map<number, number>();
 /** Workers whose ids are kept: past this, the oldest are dropped (Node's thread ids only grow). */
 const KEPT_THREAD_IDS = 1024;
 let listening: BroadcastChannel | null = null;
+/** /proc told no thread id when first asked (not Linux): not asked again for each executor. */
+let unsupported = false;
 
 /** In a worker, as it starts: tells the calling thread which thread of the OS it is (see {@link osThreadOf}). */
 export function announceThreadId(tid: number): void {
@@ -163,7 +165,11 @@ export function announceThreadId(tid: number): void {
  * channel keeps no process alive). A message of another shape on the channel is ignored.
  */
 export function listenForThreadIds(): void {
-  if (listening !== null || osThreadId() === 0) return;
+  if (listening !== null || unsupported) return;
+  if (osThreadId() === 0) {
+    unsupported = true;
+    return;
+  }
   listening = new BroadcastChannel(THREADS_CHANNEL);
   listening.unref();
   listening.onmessage = (event) => {
